@@ -1,0 +1,57 @@
+# Everything a fresh machine needs is installed from requirements.lock (pinned, updated with `make lock`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO ?=
+export TAC_DATABASE_URL ?= sqlite:///var/tac.db
+
+.PHONY: install run test lint format openapi bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-virtualenv -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var
+
+run: install var
+	$(BIN)/tac-api db upgrade
+ifneq ($(DEMO),)
+	$(BIN)/tac-api demo-data --mothers 40 --admin-token
+endif
+	$(BIN)/tac-api serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+openapi: install
+	$(BIN)/tac-api openapi
+
+bench: install var
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Re-pin on purpose: resolves pyproject.toml's ranges to exact versions for every machine and CI.
+lock:
+	$(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet uv
+	.lockenv/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

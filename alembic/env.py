@@ -1,0 +1,54 @@
+"""Migrations run on the same async drivers as the service, on SQLite and PostgreSQL alike."""
+
+import asyncio
+from typing import Any
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from tac_api.config import get_settings
+from tac_api.db import make_engine, metadata
+from tac_api.models import ALL_MODELS  # noqa: F401  every table must be imported for autogenerate
+
+config = context.config
+
+
+def _database_url() -> str:
+    return config.attributes.get("database_url") or get_settings().database_url
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying
+        compare_type=True,
+        compare_server_default=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    from tac_api.config import Settings
+
+    engine = make_engine(Settings(database_url=_database_url()), pool=False)
+    async with engine.connect() as connection:
+        await connection.run_sync(_configure)
+    await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection: Any = config.attributes.get("connection")
+    if connection is not None:  # called from inside a running event loop (see tac_api.migrations)
+        _configure(connection)
+    else:
+        asyncio.run(_run_online())
+
+
+if context.is_offline_mode():
+    context.configure(url=_database_url(), target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

@@ -1,0 +1,83 @@
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.children import service
+from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, FamilyView
+from tac_api.db import SessionDep
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.mothers.service import get_mother
+from tac_api.pagination import Page, PageQuery, fetch_page
+
+router = APIRouter(tags=["children"])
+
+
+@router.post(
+    "/v1/mothers/{mother_id}/children",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record one of her children (or a child she is expecting)",
+)
+async def create_child(
+    mother_id: uuid.UUID,
+    body: ChildCreate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+) -> ChildPublic:
+    child = await service.create_child(session, caller, mother_id, body)
+    response.headers["Location"] = f"/v1/children/{child.id}"
+    set_etag(response, child.version)
+    return service.to_public(child)
+
+
+@router.get("/v1/mothers/{mother_id}/children", summary="Her children that are visible to you")
+async def list_children(
+    mother_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+) -> Page[ChildPublic]:
+    await get_mother(session, caller, mother_id)
+    children, cursor = await fetch_page(
+        session,
+        service.children_of(caller, mother_id),
+        service.CHILD_ORDER,
+        page,
+        request,
+        response,
+    )
+    return Page[ChildPublic](items=[service.to_public(c) for c in children], next_cursor=cursor)
+
+
+@router.get("/v1/children/{child_id}", summary="One child's record")
+async def get_child(
+    child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+) -> ChildPublic:
+    child = await service.get_child(session, caller, child_id)
+    set_etag(response, child.version)
+    return service.to_public(child)
+
+
+@router.patch("/v1/children/{child_id}", summary="Change a child's record")
+async def update_child(
+    child_id: uuid.UUID,
+    body: ChildUpdate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ChildPublic:
+    child = await service.update_child(session, caller, child_id, body, if_match)
+    set_etag(response, child.version)
+    return service.to_public(child)
+
+
+@router.get(
+    "/v1/mothers/{mother_id}/family",
+    summary="Her children across every authority: households, separation, who is involved",
+)
+async def get_family(mother_id: uuid.UUID, caller: CaseReader, session: SessionDep) -> FamilyView:
+    return await service.family_view(session, caller, mother_id)

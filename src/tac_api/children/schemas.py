@@ -1,0 +1,147 @@
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tac_api.schemas import (
+    Email,
+    Input,
+    LocalAuthorityCode,
+    LongName,
+    Name,
+    Phone,
+    RecordPublic,
+    Text,
+)
+
+Sex = Literal["female", "male", "unknown"]
+LivesWith = Literal["foster_carer", "kinship_carer", "father", "adopters", "residential", "mother"]
+ContactArrangement = Literal["direct", "supervised", "indirect_only", "none"]
+CodeField = Field(default=None, max_length=4)
+
+
+class SocialWorker(Input):
+    """The child's local authority social worker: who the mother's side needs to reach."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    name: LongName
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class ChildCreate(Input):
+    first_name: Name
+    last_name: Name
+    date_of_birth: date | None = Field(default=None, description="Null while she is expecting.")
+    expected_date: date | None = Field(
+        default=None, description="Due date of a child not yet born."
+    )
+    sex: Sex = "unknown"
+    local_authority_code: LocalAuthorityCode = Field(
+        description="DfE number of the child's authority"
+    )
+    legal_status: str | None = Field(default=None, max_length=4, description="SSDA903 legal status")
+    placement_type: str | None = Field(default=None, max_length=4, description="SSDA903 placement")
+    lives_with: LivesWith
+    placement_confidential: bool = False
+    social_worker: SocialWorker | None = None
+    contact_arrangement: ContactArrangement = "direct"
+    contact_arrangement_reason: Text | None = Field(
+        default=None, description="Required unless contact is direct."
+    )
+
+
+class ChildUpdate(Input):
+    """Only the fields sent change; send `social_worker: null` to clear the contact."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    date_of_birth: date | None = None
+    expected_date: date | None = None
+    sex: Sex | None = None
+    local_authority_code: LocalAuthorityCode | None = None
+    legal_status: str | None = CodeField
+    placement_type: str | None = CodeField
+    lives_with: LivesWith | None = None
+    placement_confidential: bool | None = None
+    social_worker: SocialWorker | None = None
+    contact_arrangement: ContactArrangement | None = None
+    contact_arrangement_reason: Text | None = None
+
+
+NOT_NULL_CHILD_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "sex",
+        "local_authority_code",
+        "lives_with",
+        "placement_confidential",
+        "contact_arrangement",
+    }
+)
+
+
+class SocialWorkerPublic(BaseModel):
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class ChildPublic(RecordPublic):
+    mother_id: uuid.UUID
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    expected_date: date | None
+    age: int | None = Field(description="Whole years; null for a child not yet born.")
+    sex: Sex
+    local_authority_code: str
+    legal_status: str | None
+    placement_type: str | None
+    lives_with: LivesWith
+    placement_confidential: bool
+    social_worker: SocialWorkerPublic | None
+    contact_arrangement: ContactArrangement
+    contact_arrangement_reason: str | None
+
+
+class SiblingForCoordination(BaseModel):
+    """Another authority's child, as much as a local authority needs to coordinate with it."""
+
+    id: uuid.UUID
+    first_name: str
+    age: int | None
+    local_authority_code: str
+    social_worker: SocialWorkerPublic | None
+
+
+class Household(BaseModel):
+    """Children living in the same arrangement in the same authority."""
+
+    lives_with: LivesWith | None = Field(description="Withheld (null) from other authorities.")
+    local_authority_code: str
+    child_ids: list[uuid.UUID]
+
+
+class AuthorityInvolved(BaseModel):
+    dfe_number: str
+    name: str
+    child_ids: list[uuid.UUID]
+
+
+class SocialWorkerInvolved(SocialWorkerPublic):
+    local_authority_code: str
+    child_ids: list[uuid.UUID]
+
+
+class FamilyView(BaseModel):
+    mother_id: uuid.UUID
+    children: list[ChildPublic | SiblingForCoordination]
+    unborn: list[ChildPublic | SiblingForCoordination]
+    households: list[Household]
+    separated: bool = Field(description="True when her children do not all live together.")
+    local_authorities: list[AuthorityInvolved]
+    social_workers: list[SocialWorkerInvolved]

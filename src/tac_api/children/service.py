@@ -1,0 +1,247 @@
+"""Children: the one scoped statement, the rules of a child's record, and the family view."""
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.children.models import Child
+from tac_api.children.schemas import (
+    NOT_NULL_CHILD_FIELDS,
+    AuthorityInvolved,
+    ChildCreate,
+    ChildPublic,
+    ChildUpdate,
+    FamilyView,
+    Household,
+    SiblingForCoordination,
+    SocialWorkerInvolved,
+    SocialWorkerPublic,
+)
+from tac_api.db import touch
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.http import check_if_match
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import get_mother
+from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
+from tac_api.reference.service import require_code, require_current_authority
+from tac_api.schemas import age_on
+
+# A due date further out than a pregnancy lasts, or long past, is a typing mistake.
+LONGEST_PREGNANCY = timedelta(days=300)
+OVERDUE_GRACE = timedelta(days=60)
+
+
+def child_visible(caller: Caller) -> ColumnElement[bool]:
+    """Which children this caller may know exist: the one place children are scoped.
+
+    A prison social worker: children of mothers held in her prison. A local authority: its own
+    children (others' appear only in the family view, reduced to what coordination needs).
+    """
+    if caller.role is Role.admin:
+        return true()
+    if caller.role is Role.prison_social_worker:
+        return exists().where(
+            Mother.id == Child.mother_id, Mother.prison_code == caller.prison_code
+        )
+    if caller.is_local_authority:
+        return Child.local_authority_code == caller.local_authority_code
+    return false()
+
+
+def to_public(child: Child, today: date | None = None) -> ChildPublic:
+    social_worker = None
+    if child.social_worker_name:
+        social_worker = SocialWorkerPublic(
+            name=child.social_worker_name,
+            email=child.social_worker_email,
+            phone=child.social_worker_phone,
+        )
+    return ChildPublic.model_validate(
+        {
+            **child.model_dump(),
+            "age": age_on(child.date_of_birth, today or date.today()),
+            "social_worker": social_worker,
+        }
+    )
+
+
+async def get_child(session: AsyncSession, caller: Caller, child_id: uuid.UUID) -> Child:
+    child = await session.scalar(select(Child).where(Child.id == child_id, child_visible(caller)))
+    if child is None:
+        raise NotFound(f"No child with id {child_id} is visible to you.")
+    return child
+
+
+def children_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
+    return select(Child).where(Child.mother_id == mother_id, child_visible(caller))
+
+
+CHILD_ORDER = [Child.last_name, Child.first_name, Child.id]
+
+
+def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[str, str]]:
+    problems = []
+    born, expected = values.get("date_of_birth"), values.get("expected_date")
+    if (born is None) == (expected is None):
+        problems.append(
+            ("date_of_birth", "give a date of birth, or an expected date if not yet born")
+        )
+    if born is not None:
+        if born > today:
+            problems.append(("date_of_birth", "cannot be in the future"))
+        elif born <= mother.date_of_birth:
+            problems.append(("date_of_birth", "must be after his or her mother's date of birth"))
+    if expected is not None and not (
+        today - OVERDUE_GRACE <= expected <= today + LONGEST_PREGNANCY
+    ):
+        problems.append(("expected_date", "must be within the next 300 days"))
+    if values.get("contact_arrangement") != "direct" and not values.get(
+        "contact_arrangement_reason"
+    ):
+        problems.append(("contact_arrangement_reason", "say why contact is not direct"))
+    return problems
+
+
+def _columns(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten the nested social worker into the child's columns."""
+    if "social_worker" in data:
+        worker = data.pop("social_worker") or {}
+        data["social_worker_name"] = worker.get("name")
+        data["social_worker_email"] = worker.get("email")
+        data["social_worker_phone"] = worker.get("phone")
+    return data
+
+
+async def _check_codes(session: AsyncSession, values: dict[str, Any]) -> None:
+    if values.get("local_authority_code") is not None:
+        await require_current_authority(
+            session, "local_authority_code", values["local_authority_code"]
+        )
+    await require_code(session, LegalStatus, "legal_status", values.get("legal_status"))
+    await require_code(session, PlacementType, "placement_type", values.get("placement_type"))
+
+
+async def create_child(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: ChildCreate
+) -> Child:
+    mother = await get_mother(session, caller, mother_id)
+    values = data.model_dump()
+    InvalidInput.raise_any(_rules(values, mother, date.today()))
+    await _check_codes(session, values)
+    child = Child(mother_id=mother.id, **_columns(values))
+    session.add(child)
+    await session.flush()
+    return child
+
+
+async def update_child(
+    session: AsyncSession,
+    caller: Caller,
+    child_id: uuid.UUID,
+    data: ChildUpdate,
+    if_match: str | None,
+) -> Child:
+    child = await get_child(session, caller, child_id)
+    check_if_match(if_match, child.version)
+    changes = data.model_dump(exclude_unset=True)
+    InvalidInput.raise_any(
+        [
+            (f, "cannot be null")
+            for f in sorted(NOT_NULL_CHILD_FIELDS)
+            if f in changes and changes[f] is None
+        ]
+    )
+    mother = await session.get(Mother, child.mother_id)
+    assert mother is not None  # the foreign key guarantees her
+    InvalidInput.raise_any(_rules({**child.model_dump(), **changes}, mother, date.today()))
+    await _check_codes(session, {k: v for k, v in changes.items() if v is not None})
+    for field, value in _columns(changes).items():
+        setattr(child, field, value)
+    touch(child)
+    await session.flush()
+    return child
+
+
+def _social_worker_key(child: Child) -> tuple[str, str] | None:
+    if not child.social_worker_name:
+        return None
+    # The same worker is often typed slightly differently on each sibling's record.
+    contact = (child.social_worker_email or child.social_worker_phone or "").strip().lower()
+    return (child.social_worker_name.strip().lower(), contact)
+
+
+async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> FamilyView:
+    """Her children across every authority: who lives where, who is separated, who to call.
+
+    This is the picture no single local authority's system has. A local authority sees its own
+    children in full and the others reduced to what coordinating with them needs.
+    """
+    await get_mother(session, caller, mother_id)
+    rows = (
+        await session.execute(
+            select(Child, LocalAuthority.name)
+            .join(LocalAuthority, LocalAuthority.dfe_number == Child.local_authority_code)
+            .where(Child.mother_id == mother_id)
+            .order_by(Child.date_of_birth, Child.id)
+        )
+    ).all()
+    today = date.today()
+    own_authority = caller.local_authority_code if caller.is_local_authority else None
+
+    def shown(child: Child) -> ChildPublic | SiblingForCoordination:
+        public = to_public(child, today)
+        if own_authority is None or child.local_authority_code == own_authority:
+            return public
+        return SiblingForCoordination.model_validate(public.model_dump())
+
+    born = [child for child, _ in rows if child.date_of_birth is not None]
+    households: dict[tuple[str, str], list[uuid.UUID]] = {}
+    for child in born:
+        households.setdefault((child.lives_with, child.local_authority_code), []).append(child.id)
+
+    authorities: dict[str, AuthorityInvolved] = {}
+    workers: dict[tuple[str, str], SocialWorkerInvolved] = {}
+    for child, authority_name in rows:
+        entry = authorities.setdefault(
+            child.local_authority_code,
+            AuthorityInvolved(
+                dfe_number=child.local_authority_code, name=authority_name, child_ids=[]
+            ),
+        )
+        entry.child_ids.append(child.id)
+        key = _social_worker_key(child)
+        if key is not None:
+            worker = workers.setdefault(
+                key,
+                SocialWorkerInvolved(
+                    name=child.social_worker_name or "",
+                    email=child.social_worker_email,
+                    phone=child.social_worker_phone,
+                    local_authority_code=child.local_authority_code,
+                    child_ids=[],
+                ),
+            )
+            worker.child_ids.append(child.id)
+
+    return FamilyView(
+        mother_id=mother_id,
+        children=[shown(child) for child in born],
+        unborn=[shown(child) for child, _ in rows if child.date_of_birth is None],
+        households=[
+            Household(
+                lives_with=lives_with
+                if own_authority is None or authority == own_authority
+                else None,
+                local_authority_code=authority,
+                child_ids=ids,
+            )
+            for (lives_with, authority), ids in households.items()
+        ],
+        separated=len(households) > 1,
+        local_authorities=list(authorities.values()),
+        social_workers=list(workers.values()),
+    )

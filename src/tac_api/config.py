@@ -1,0 +1,35 @@
+"""Settings, read once from TAC_* environment variables."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAC_", extra="ignore")
+
+    # `production` refuses the embedded SQLite default: production data lives in PostgreSQL, and the
+    # database URL (which carries the only secret, its password) must be given explicitly.
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///var/tac.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    page_limit_default: int = Field(default=50, ge=1, le=200)
+    page_limit_max: int = Field(default=200, ge=1, le=200)
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _production_needs_postgres(self) -> "Settings":
+        if self.environment == "production" and not self.database_url.startswith("postgres"):
+            raise ValueError("TAC_ENVIRONMENT=production needs TAC_DATABASE_URL set to PostgreSQL")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,183 @@
+"""Domain errors and the one place they become RFC 9457 problem+json answers."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("tac_api")
+
+
+class Problem(Exception):
+    """A failure the caller can act on. Services raise these; one handler renders them."""
+
+    status: int = 400
+    slug: str | None = None  # None: the status code says it all ("about:blank")
+    title: str | None = None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+class NotFound(Problem):
+    status = 404
+
+
+class Unauthenticated(Problem):
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(Problem):
+    status = 403
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+    title = "Conflicts with the current state"
+
+
+class InvalidInput(Problem):
+    """Input that is well-formed but breaks a rule (a date order, an unknown code)."""
+
+    status = 422
+    slug = "validation"
+    title = "Request is not valid"
+
+    def __init__(self, field: str, message: str, *, location: str = "body") -> None:
+        super().__init__(
+            f"{field}: {message}",
+            errors=[{"location": location, "field": field, "message": message}],
+        )
+
+    @classmethod
+    def raise_any(cls, problems: list[tuple[str, str]]) -> None:
+        """Raise one answer listing every (field, message) broken, if there are any."""
+        if problems:
+            error = cls(*problems[0])
+            error.errors = [{"location": "body", "field": f, "message": m} for f, m in problems]
+            error.detail = "; ".join(f"{f}: {m}" for f, m in problems)
+            raise error
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    slug = "precondition-required"
+    title = "If-Match header required"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    slug = "precondition-failed"
+    title = "Record has changed since you read it"
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:tac-api:problem:{slug}" if slug else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status: int, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, detail, **kwargs),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_path(loc: tuple[Any, ...]) -> tuple[str, str]:
+    location = str(loc[0]) if loc else "body"
+    field = ".".join(str(part) for part in loc[1:]) or location
+    return location, field
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        instance=request.url.path,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        location, field = _field_path(tuple(error.get("loc", ())))
+        # Echo no input back: it may be personal data, and problem bodies end up in logs.
+        errors.append({"location": location, "field": field, "message": error.get("msg", "")})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem_response(
+        422,
+        summary or "The request is not valid.",
+        slug="validation",
+        title="Request is not valid",
+        errors=errors,
+        instance=request.url.path,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

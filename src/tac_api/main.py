@@ -1,0 +1,58 @@
+"""The application: routers, error handlers, middleware and the database engine's lifetime."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tac_api import __version__
+from tac_api.children.routes import router as children_router
+from tac_api.config import Settings, get_settings
+from tac_api.db import make_engine, sessionmaker_for
+from tac_api.errors import install_handlers
+from tac_api.health import router as health_router
+from tac_api.middleware import BodySizeLimit, SecurityHeaders
+from tac_api.mothers.routes import router as mothers_router
+from tac_api.practitioners.routes import router as practitioners_router
+from tac_api.reference.routes import router as reference_router
+
+DESCRIPTION = """\
+Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and HMP Send, their
+children, and the people and decisions around them.
+
+Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
+`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings)
+        app.state.sessionmaker = sessionmaker_for(app.state.engine)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="tac-api",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    for router in (
+        health_router,
+        reference_router,
+        mothers_router,
+        children_router,
+        practitioners_router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,29 @@
+"""Every table model, imported in one place so metadata (and Alembic) sees them all."""
+
+from tac_api.auth.models import ApiClient
+from tac_api.children.models import Child
+from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.reference.models import (
+    CpPlanCategory,
+    Ethnicity,
+    LegalStatus,
+    LocalAuthority,
+    PlacementType,
+    Prison,
+)
+
+ALL_MODELS = (
+    ApiClient,
+    Child,
+    CpPlanCategory,
+    Ethnicity,
+    LegalStatus,
+    LocalAuthority,
+    Mother,
+    PlacementType,
+    PractitionerLink,
+    Practitioner,
+    Prison,
+    PrisonStay,
+)

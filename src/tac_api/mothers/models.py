@@ -1,0 +1,38 @@
+import uuid
+from datetime import date
+
+from sqlalchemy import Index
+from sqlmodel import Field
+
+from tac_api.db import RecordFields
+
+
+class Mother(RecordFields, table=True):
+    __tablename__ = "mother"
+    __table_args__ = (
+        # Lists are ordered by name; these make every page an index seek, per prison or overall.
+        Index("ix_mother_name_order", "last_name", "first_name", "id"),
+        Index("ix_mother_prison_name_order", "prison_code", "last_name", "first_name", "id"),
+    )
+
+    prison_number: str = Field(max_length=7, unique=True)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    date_of_birth: date
+    prison_code: str = Field(foreign_key="prison.code", max_length=8)
+    reception_date: date
+    earliest_release_date: date | None = None
+    status: str = Field(max_length=16)
+    domestic_abuse_history: bool | None = None  # None: not known
+    ethnicity: str | None = Field(default=None, foreign_key="ethnicity.code", max_length=48)
+
+
+class PrisonStay(RecordFields, table=True):
+    """Where she has been held: a transfer closes one stay and opens the next."""
+
+    __tablename__ = "prison_stay"
+
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    prison_code: str = Field(foreign_key="prison.code", max_length=8)
+    arrived_on: date
+    left_on: date | None = None

@@ -1,0 +1,127 @@
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tac_api.schemas import (
+    EARLIEST_PLAUSIBLE_DATE,
+    Input,
+    Name,
+    PrisonCode,
+    PrisonNumber,
+    RecordPublic,
+)
+
+MotherStatus = Literal["active", "released", "transferred", "closed"]
+EthnicityCode = Field(
+    default=None, max_length=48, description="Code from /v1/reference/ethnicities"
+)
+DOMESTIC_ABUSE = "true or false when known; null when not known."
+
+
+def check_mother_dates(
+    date_of_birth: date | None,
+    reception_date: date | None,
+    earliest_release_date: date | None,
+    today: date,
+) -> list[tuple[str, str]]:
+    """The date rules a mother's record must keep, as (field, message) pairs."""
+    problems = []
+    if date_of_birth is not None:
+        if date_of_birth > today:
+            problems.append(("date_of_birth", "cannot be in the future"))
+        elif date_of_birth < EARLIEST_PLAUSIBLE_DATE:
+            problems.append(("date_of_birth", "is not a plausible date of birth"))
+    if reception_date is not None:
+        if reception_date > today:
+            problems.append(("reception_date", "cannot be in the future"))
+        if date_of_birth is not None and reception_date <= date_of_birth:
+            problems.append(("reception_date", "must be after her date of birth"))
+    if (
+        earliest_release_date is not None
+        and reception_date is not None
+        and earliest_release_date < reception_date
+    ):
+        problems.append(("earliest_release_date", "cannot be before the reception date"))
+    return problems
+
+
+class MotherCreate(Input):
+    prison_number: PrisonNumber = Field(description="NOMIS prisoner number, e.g. A1234BC")
+    first_name: Name
+    last_name: Name
+    date_of_birth: date
+    prison_code: PrisonCode
+    reception_date: date
+    earliest_release_date: date | None = None
+    status: MotherStatus = "active"
+    domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
+    ethnicity: str | None = EthnicityCode
+
+
+class MotherUpdate(Input):
+    """Only the fields sent change. `prison_code` to another prison records a transfer."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    date_of_birth: date | None = None
+    prison_code: PrisonCode | None = None
+    reception_date: date | None = None
+    earliest_release_date: date | None = None
+    status: MotherStatus | None = None
+    domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
+    ethnicity: str | None = EthnicityCode
+
+
+NOT_NULL_MOTHER_FIELDS = frozenset(
+    {"first_name", "last_name", "date_of_birth", "prison_code", "reception_date", "status"}
+)
+
+
+class ChildSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    first_name: str
+    age: int | None = Field(description="Whole years; null for a child not yet born.")
+    local_authority_code: str
+    lives_with: str
+
+
+class MotherPublic(RecordPublic):
+    """Her full record, for the prison side."""
+
+    prison_number: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    prison_code: str
+    reception_date: date
+    earliest_release_date: date | None
+    status: MotherStatus
+    domestic_abuse_history: bool | None
+    ethnicity: str | None
+
+
+class MotherWithChildren(MotherPublic):
+    children: list[ChildSummary]
+
+
+class MotherMinimal(BaseModel):
+    """What a local authority sees of the mother of one of its children: who and where she is."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    prison_code: str
+    status: MotherStatus
+    earliest_release_date: date | None
+
+
+class PrisonStayPublic(RecordPublic):
+    prison_code: str
+    arrived_on: date
+    left_on: date | None

@@ -1,0 +1,209 @@
+"""Mothers: the one scoped statement, and the rules for recording and changing her record."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.children.models import Child
+from tac_api.db import touch
+from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.http import check_if_match
+from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.mothers.schemas import (
+    NOT_NULL_MOTHER_FIELDS,
+    ChildSummary,
+    MotherCreate,
+    MotherUpdate,
+    MotherWithChildren,
+    check_mother_dates,
+)
+from tac_api.reference.models import Ethnicity, Prison
+from tac_api.reference.service import require_code
+from tac_api.schemas import age_on
+
+
+def mother_visible(caller: Caller) -> ColumnElement[bool]:
+    """Which mothers this caller may know exist: the one place mothers are scoped.
+
+    A prison social worker: the mothers held in her prison. A local authority: mothers of at
+    least one of its children. Governors see no one (figures only). Everything outside reads as 404.
+    """
+    if caller.role is Role.admin:
+        return true()
+    if caller.role is Role.prison_social_worker:
+        return Mother.prison_code == caller.prison_code
+    if caller.is_local_authority:
+        return exists().where(
+            Child.mother_id == Mother.id,
+            Child.local_authority_code == caller.local_authority_code,
+        )
+    return false()
+
+
+def not_found(mother_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No mother with id {mother_id} is visible to you.")
+
+
+async def get_mother(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> Mother:
+    mother = await session.scalar(
+        select(Mother).where(Mother.id == mother_id, mother_visible(caller))
+    )
+    if mother is None:
+        raise not_found(mother_id)
+    return mother
+
+
+async def get_mother_with_children(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID
+) -> MotherWithChildren:
+    """Her record and a summary of her children in one round trip (a join, no query per child)."""
+    statement = (
+        select(
+            *Mother.__table__.c,
+            Child.id.label("child_id"),
+            Child.first_name.label("child_first_name"),
+            Child.date_of_birth.label("child_date_of_birth"),
+            Child.local_authority_code.label("child_local_authority_code"),
+            Child.lives_with.label("child_lives_with"),
+        )
+        .outerjoin(Child, Child.mother_id == Mother.id)
+        .where(Mother.id == mother_id, mother_visible(caller))
+        .order_by(Child.date_of_birth, Child.id)
+    )
+    rows = (await session.execute(statement)).all()
+    if not rows:
+        raise not_found(mother_id)
+    today = date.today()
+    children = [
+        ChildSummary(
+            id=row.child_id,
+            first_name=row.child_first_name,
+            age=age_on(row.child_date_of_birth, today),
+            local_authority_code=row.child_local_authority_code,
+            lives_with=row.child_lives_with,
+        )
+        for row in rows
+        if row.child_id is not None
+    ]
+    return MotherWithChildren.model_validate({**rows[0]._mapping, "children": children})
+
+
+def search_mothers(
+    caller: Caller, prison_code: str | None, status: str | None, q: str | None
+) -> Select[Any]:
+    statement = select(Mother).where(mother_visible(caller))
+    if prison_code:
+        statement = statement.where(Mother.prison_code == prison_code)
+    if status:
+        statement = statement.where(Mother.status == status)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            or_(
+                Mother.first_name.ilike(pattern, escape="\\"),
+                Mother.last_name.ilike(pattern, escape="\\"),
+            )
+        )
+    return statement
+
+
+MOTHER_ORDER = [Mother.last_name, Mother.first_name, Mother.id]
+
+
+async def _check_codes(
+    session: AsyncSession, prison_code: str | None, ethnicity: str | None
+) -> None:
+    await require_code(session, Prison, "prison_code", prison_code)
+    await require_code(session, Ethnicity, "ethnicity", ethnicity)
+
+
+async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreate) -> Mother:
+    if caller.role is Role.prison_social_worker and data.prison_code != caller.prison_code:
+        raise InvalidInput(
+            "prison_code", f"you can record mothers held in {caller.prison_code} only"
+        )
+    InvalidInput.raise_any(
+        check_mother_dates(
+            data.date_of_birth, data.reception_date, data.earliest_release_date, date.today()
+        )
+    )
+    await _check_codes(session, data.prison_code, data.ethnicity)
+    taken = await session.scalar(
+        select(Mother.id).where(Mother.prison_number == data.prison_number)
+    )
+    if taken is not None:
+        raise Conflict(f"A mother with prison number {data.prison_number} is already recorded.")
+    mother = Mother(**data.model_dump())
+    session.add(mother)
+    session.add(
+        PrisonStay(
+            mother_id=mother.id, prison_code=mother.prison_code, arrived_on=mother.reception_date
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent create of the same prison number
+        raise Conflict(
+            f"A mother with prison number {data.prison_number} is already recorded."
+        ) from exc
+    return mother
+
+
+async def update_mother(
+    session: AsyncSession,
+    caller: Caller,
+    mother_id: uuid.UUID,
+    data: MotherUpdate,
+    if_match: str | None,
+) -> Mother:
+    mother = await get_mother(session, caller, mother_id)
+    check_if_match(if_match, mother.version)
+    changes = data.model_dump(exclude_unset=True)
+    InvalidInput.raise_any(
+        [
+            (field, "cannot be null")
+            for field in NOT_NULL_MOTHER_FIELDS
+            if field in changes and changes[field] is None
+        ]
+    )
+    merged = {**mother.model_dump(), **changes}
+    InvalidInput.raise_any(
+        check_mother_dates(
+            merged["date_of_birth"],
+            merged["reception_date"],
+            merged["earliest_release_date"],
+            date.today(),
+        )
+    )
+    await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))
+    if "prison_code" in changes and changes["prison_code"] != mother.prison_code:
+        await _record_transfer(session, mother, changes["prison_code"])
+    for field, value in changes.items():
+        setattr(mother, field, value)
+    touch(mother)
+    await session.flush()
+    return mother
+
+
+async def _record_transfer(session: AsyncSession, mother: Mother, to_prison: str) -> None:
+    """Close her current stay and open one in the receiving prison, dated today."""
+    today = date.today()
+    current = await session.scalar(
+        select(PrisonStay).where(PrisonStay.mother_id == mother.id, PrisonStay.left_on.is_(None))
+    )
+    if current is not None:
+        current.left_on = today
+        touch(current)
+    session.add(PrisonStay(mother_id=mother.id, prison_code=to_prison, arrived_on=today))
+
+
+def prison_stays(mother_id: uuid.UUID) -> Select[Any]:
+    return select(PrisonStay).where(PrisonStay.mother_id == mother_id)
+
+
+STAY_ORDER = [PrisonStay.arrived_on, PrisonStay.id]

@@ -1,0 +1,118 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.db import SessionDep
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.practitioners import service
+from tac_api.practitioners.schemas import (
+    PractitionerCreate,
+    PractitionerLinkCreate,
+    PractitionerLinkPublic,
+    PractitionerPublic,
+    PractitionerRole,
+    PractitionerUpdate,
+)
+
+router = APIRouter(tags=["practitioners"])
+
+
+@router.post("/v1/practitioners", status_code=status.HTTP_201_CREATED, summary="Add a practitioner")
+async def create_practitioner(
+    body: PractitionerCreate, _: PrisonSide, session: SessionDep, response: Response
+) -> PractitionerPublic:
+    practitioner = await service.create_practitioner(session, body)
+    response.headers["Location"] = f"/v1/practitioners/{practitioner.id}"
+    set_etag(response, practitioner.version)
+    return PractitionerPublic.model_validate(practitioner)
+
+
+@router.get("/v1/practitioners", summary="Find practitioners by name or organisation")
+async def list_practitioners(
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    role: PractitionerRole | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> Page[PractitionerPublic]:
+    found, cursor = await fetch_page(
+        session, service.search(caller, role, q), service.ORDER, page, request, response
+    )
+    return Page[PractitionerPublic](
+        items=[PractitionerPublic.model_validate(p) for p in found], next_cursor=cursor
+    )
+
+
+@router.get("/v1/practitioners/{practitioner_id}", summary="One practitioner")
+async def get_practitioner(
+    practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+) -> PractitionerPublic:
+    practitioner = await service.get_practitioner(session, caller, practitioner_id)
+    set_etag(response, practitioner.version)
+    return PractitionerPublic.model_validate(practitioner)
+
+
+@router.patch("/v1/practitioners/{practitioner_id}", summary="Change a practitioner's details")
+async def update_practitioner(
+    practitioner_id: uuid.UUID,
+    body: PractitionerUpdate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PractitionerPublic:
+    practitioner = await service.update_practitioner(
+        session, caller, practitioner_id, body, if_match
+    )
+    set_etag(response, practitioner.version)
+    return PractitionerPublic.model_validate(practitioner)
+
+
+@router.post(
+    "/v1/mothers/{mother_id}/practitioners",
+    status_code=status.HTTP_201_CREATED,
+    summary="Link a practitioner to her, or to one of her children",
+)
+async def link_practitioner(
+    mother_id: uuid.UUID, body: PractitionerLinkCreate, caller: PrisonSide, session: SessionDep
+) -> PractitionerLinkPublic:
+    return await service.link(session, caller, mother_id, body)
+
+
+@router.get("/v1/mothers/{mother_id}/practitioners", summary="Who works with her and her children")
+async def list_links(
+    mother_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+) -> Page[PractitionerLinkPublic]:
+    await service.get_mother(session, caller, mother_id)
+    rows, cursor = await fetch_page(
+        session,
+        service.links_of(caller, mother_id),
+        service.LINK_ORDER,
+        page,
+        request,
+        response,
+        sort_key=lambda row: (row.PractitionerLink.id,),
+    )
+    return Page[PractitionerLinkPublic](
+        items=[service.link_public(link, practitioner) for link, practitioner in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.delete(
+    "/v1/practitioner-links/{link_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a practitioner from her circle",
+)
+async def unlink_practitioner(link_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
+    await service.unlink(session, caller, link_id)

@@ -1,0 +1,189 @@
+"""Community practitioners: a shared directory, and who works with which mother and child."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.children.models import Child
+from tac_api.children.service import child_visible
+from tac_api.db import touch
+from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.http import check_if_match
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import get_mother, mother_visible
+from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.practitioners.schemas import (
+    PractitionerCreate,
+    PractitionerLinkCreate,
+    PractitionerLinkPublic,
+    PractitionerPublic,
+    PractitionerUpdate,
+)
+from tac_api.reference.service import require_current_authority
+
+NOT_NULL_FIELDS = frozenset({"role", "name"})
+
+
+def practitioner_visible(caller: Caller) -> ColumnElement[bool]:
+    """The one place practitioners are scoped.
+
+    The prison side shares one directory (a solicitor acts for mothers in both prisons, and a
+    duplicate entry is worse than a shared one). A local authority sees its own staff and the
+    practitioners linked to its children.
+    """
+    if caller.role in (Role.admin, Role.prison_social_worker):
+        return true()
+    if caller.is_local_authority:
+        linked_to_our_children = exists().where(
+            PractitionerLink.practitioner_id == Practitioner.id,
+            PractitionerLink.child_id == Child.id,
+            Child.local_authority_code == caller.local_authority_code,
+        )
+        return or_(
+            Practitioner.local_authority_code == caller.local_authority_code,
+            linked_to_our_children,
+        )
+    return false()
+
+
+def link_visible(caller: Caller) -> ColumnElement[bool]:
+    """Links follow the mother's scope; a local authority sees links to its own children and to
+    the mother herself, not to other authorities' children."""
+    mother_in_scope = exists().where(
+        Mother.id == PractitionerLink.mother_id, mother_visible(caller)
+    )
+    if caller.is_local_authority:
+        child_in_scope = exists().where(
+            Child.id == PractitionerLink.child_id, child_visible(caller)
+        )
+        return mother_in_scope & or_(PractitionerLink.child_id.is_(None), child_in_scope)
+    return mother_in_scope
+
+
+def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
+    statement = select(Practitioner).where(practitioner_visible(caller))
+    if role:
+        statement = statement.where(Practitioner.role == role)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            or_(
+                Practitioner.name.ilike(pattern, escape="\\"),
+                Practitioner.organisation.ilike(pattern, escape="\\"),
+            )
+        )
+    return statement
+
+
+ORDER = [Practitioner.name, Practitioner.id]
+
+
+async def get_practitioner(
+    session: AsyncSession, caller: Caller, practitioner_id: uuid.UUID
+) -> Practitioner:
+    found = await session.scalar(
+        select(Practitioner).where(Practitioner.id == practitioner_id, practitioner_visible(caller))
+    )
+    if found is None:
+        raise NotFound(f"No practitioner with id {practitioner_id} is visible to you.")
+    return found
+
+
+async def create_practitioner(session: AsyncSession, data: PractitionerCreate) -> Practitioner:
+    if data.local_authority_code:
+        await require_current_authority(session, "local_authority_code", data.local_authority_code)
+    practitioner = Practitioner(**data.model_dump())
+    session.add(practitioner)
+    await session.flush()
+    return practitioner
+
+
+async def update_practitioner(
+    session: AsyncSession,
+    caller: Caller,
+    practitioner_id: uuid.UUID,
+    data: PractitionerUpdate,
+    if_match: str | None,
+) -> Practitioner:
+    practitioner = await get_practitioner(session, caller, practitioner_id)
+    check_if_match(if_match, practitioner.version)
+    changes = data.model_dump(exclude_unset=True)
+    InvalidInput.raise_any(
+        [
+            (f, "cannot be null")
+            for f in sorted(NOT_NULL_FIELDS)
+            if f in changes and changes[f] is None
+        ]
+    )
+    if changes.get("local_authority_code"):
+        await require_current_authority(
+            session, "local_authority_code", changes["local_authority_code"]
+        )
+    for field, value in changes.items():
+        setattr(practitioner, field, value)
+    touch(practitioner)
+    await session.flush()
+    return practitioner
+
+
+async def link(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: PractitionerLinkCreate
+) -> PractitionerLinkPublic:
+    await get_mother(session, caller, mother_id)
+    practitioner = await session.scalar(
+        select(Practitioner).where(
+            Practitioner.id == data.practitioner_id, practitioner_visible(caller)
+        )
+    )
+    if practitioner is None:
+        raise InvalidInput("practitioner_id", "no such practitioner is visible to you")
+    if data.child_id is not None:
+        child_mother = await session.scalar(
+            select(Child.mother_id).where(Child.id == data.child_id)
+        )
+        if child_mother != mother_id:
+            raise InvalidInput("child_id", "is not one of her children")
+    duplicate = await session.scalar(
+        select(PractitionerLink.id).where(
+            PractitionerLink.practitioner_id == data.practitioner_id,
+            PractitionerLink.mother_id == mother_id,
+            PractitionerLink.child_id.is_(None)
+            if data.child_id is None
+            else PractitionerLink.child_id == data.child_id,
+        )
+    )
+    if duplicate is not None:
+        raise Conflict("This practitioner is already linked here.")
+    new_link = PractitionerLink(mother_id=mother_id, **data.model_dump())
+    session.add(new_link)
+    await session.flush()
+    return link_public(new_link, practitioner)
+
+
+def link_public(link: PractitionerLink, practitioner: Practitioner) -> PractitionerLinkPublic:
+    return PractitionerLinkPublic.model_validate(
+        {**link.model_dump(), "practitioner": PractitionerPublic.model_validate(practitioner)}
+    )
+
+
+def links_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(PractitionerLink, Practitioner)
+        .join(Practitioner, Practitioner.id == PractitionerLink.practitioner_id)
+        .where(PractitionerLink.mother_id == mother_id, link_visible(caller))
+    )
+
+
+LINK_ORDER = [PractitionerLink.id]
+
+
+async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> None:
+    found = await session.scalar(
+        select(PractitionerLink.id).where(PractitionerLink.id == link_id, link_visible(caller))
+    )
+    if found is None:
+        raise NotFound(f"No practitioner link with id {link_id} is visible to you.")
+    await session.execute(delete(PractitionerLink).where(PractitionerLink.id == link_id))

@@ -1,0 +1,98 @@
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy import select
+
+from tac_api.auth.dependencies import AnyCaller
+from tac_api.db import SessionDep
+from tac_api.errors import NotFound
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.reference import service
+from tac_api.reference.models import (
+    CpPlanCategory,
+    Ethnicity,
+    LegalStatus,
+    LocalAuthority,
+    PlacementType,
+    Prison,
+)
+from tac_api.reference.schemas import (
+    CodePublic,
+    EthnicityPublic,
+    LocalAuthorityPublic,
+    PrisonPublic,
+)
+
+router = APIRouter(prefix="/v1/reference", tags=["reference"])
+
+
+@router.get("/prisons", summary="Prisons the service works in")
+async def list_prisons(
+    _: AnyCaller, session: SessionDep, page: PageQuery, request: Request, response: Response
+) -> Page[PrisonPublic]:
+    items, cursor = await fetch_page(
+        session, select(Prison), [Prison.code], page, request, response
+    )
+    return Page(
+        items=[PrisonPublic.model_validate(i, from_attributes=True) for i in items],
+        next_cursor=cursor,
+    )
+
+
+@router.get("/local-authorities", summary="English and Welsh local authorities, by DfE number")
+async def list_local_authorities(
+    _: AnyCaller,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    country: Literal["England", "Wales"] | None = None,
+    current_on: Annotated[
+        date | None, Query(description="Only authorities that existed on this date.")
+    ] = None,
+) -> Page[LocalAuthorityPublic]:
+    statement = service.local_authorities_query(country, current_on)
+    items, cursor = await fetch_page(
+        session, statement, [LocalAuthority.dfe_number], page, request, response
+    )
+    return Page(
+        items=[LocalAuthorityPublic.model_validate(i, from_attributes=True) for i in items],
+        next_cursor=cursor,
+    )
+
+
+@router.get("/local-authorities/{dfe_number}", summary="One local authority")
+async def get_local_authority(
+    _: AnyCaller,
+    session: SessionDep,
+    dfe_number: Annotated[str, Path(pattern=r"^[0-9]{3}$")],
+) -> LocalAuthorityPublic:
+    authority = await session.get(LocalAuthority, dfe_number)
+    if authority is None:
+        raise NotFound(f"No local authority numbered {dfe_number}.")
+    return LocalAuthorityPublic.model_validate(authority, from_attributes=True)
+
+
+def _code_list_route(path: str, model: type, schema: type[CodePublic], summary: str) -> None:
+    async def list_codes(
+        _: AnyCaller, session: SessionDep, page: PageQuery, request: Request, response: Response
+    ) -> Page[schema]:  # type: ignore[valid-type]
+        items, cursor = await fetch_page(
+            session, select(model), [model.code], page, request, response
+        )
+        return Page[schema](  # type: ignore[valid-type]
+            items=[schema.model_validate(i, from_attributes=True) for i in items],
+            next_cursor=cursor,
+        )
+
+    list_codes.__name__ = "list_" + path.replace("-", "_")
+    router.add_api_route(path, list_codes, methods=["GET"], summary=summary)
+
+
+_code_list_route("/legal-statuses", LegalStatus, CodePublic, "Children's legal status (SSDA903)")
+_code_list_route("/placement-types", PlacementType, CodePublic, "Placement types (SSDA903)")
+_code_list_route(
+    "/cp-plan-categories", CpPlanCategory, CodePublic, "Child protection plan categories"
+)
+_code_list_route("/ethnicities", Ethnicity, EthnicityPublic, "Ethnic groups (ONS 2021 census)")

@@ -1,0 +1,78 @@
+"""Reference data: loaded from the CSV files shipped in `data/`, read by code."""
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from tac_api.errors import InvalidInput
+from tac_api.reference.models import (
+    CpPlanCategory,
+    Ethnicity,
+    LegalStatus,
+    LocalAuthority,
+    PlacementType,
+    Prison,
+)
+
+DATA = Path(__file__).parent / "data"
+SOURCES: list[tuple[type[SQLModel], str]] = [
+    (Prison, "prisons.csv"),
+    (LocalAuthority, "local_authorities.csv"),
+    (LegalStatus, "legal_statuses.csv"),
+    (PlacementType, "placement_types.csv"),
+    (CpPlanCategory, "cp_plan_categories.csv"),
+    (Ethnicity, "ethnicities.csv"),
+]
+
+
+def _rows(filename: str) -> list[dict[str, Any]]:
+    with (DATA / filename).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for key in ("valid_from", "valid_to"):
+            if key in row:
+                row[key] = date.fromisoformat(row[key]) if row[key] else None
+    return rows
+
+
+async def load_reference_data(session: AsyncSession) -> int:
+    """Bring the code lists up to date with the shipped files (insert or update; never delete,
+    since records may still point at a code that has been retired)."""
+    count = 0
+    for model, filename in SOURCES:
+        for row in _rows(filename):
+            await session.merge(model(**row))
+            count += 1
+    await session.flush()
+    return count
+
+
+async def require_code(session: AsyncSession, model: type[SQLModel], field: str, code: Any) -> None:
+    """A code given in input must exist in its list (a 422, not a foreign-key crash)."""
+    if code is not None and await session.get(model, code) is None:
+        raise InvalidInput(field, f"unknown code {code!r}")
+
+
+async def require_current_authority(session: AsyncSession, field: str, code: str) -> None:
+    authority = await session.get(LocalAuthority, code)
+    if authority is None:
+        raise InvalidInput(field, f"unknown local authority {code!r} (use the DfE number)")
+    if authority.valid_to is not None and authority.valid_to < date.today():
+        raise InvalidInput(field, f"local authority {code} ({authority.name}) no longer exists")
+
+
+def local_authorities_query(country: str | None, current_on: date | None) -> Select[Any]:
+    statement = select(LocalAuthority)
+    if country:
+        statement = statement.where(LocalAuthority.country == country)
+    if current_on:
+        statement = statement.where(
+            LocalAuthority.valid_from <= current_on,
+            or_(LocalAuthority.valid_to.is_(None), LocalAuthority.valid_to >= current_on),
+        )
+    return statement
