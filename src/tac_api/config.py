@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///var/tac.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # Off: a new connection per request (for tests that run each request on its own event loop).
+    database_pool: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -30,8 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings)
-        app.state.sessionmaker = sessionmaker_for(app.state.engine)
         try:
             yield
         finally:
@@ -44,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Creating the engine connects to nothing; the pool fills on first use.
+    app.state.engine = make_engine(settings, pool=settings.database_pool)
+    app.state.sessionmaker = sessionmaker_for(app.state.engine)
     install_handlers(app)
     for router in (
         health_router,

@@ -28,14 +28,14 @@ class LegalStatus(SQLModel, table=True):
     __tablename__ = "legal_status"
 
     code: str = Field(primary_key=True, max_length=4)  # SSDA903 legal status
-    description: str = Field(max_length=200)
+    description: str = Field(max_length=500)
 
 
 class PlacementType(SQLModel, table=True):
     __tablename__ = "placement_type"
 
     code: str = Field(primary_key=True, max_length=4)  # SSDA903 placement type
-    description: str = Field(max_length=300)
+    description: str = Field(max_length=500)
 
 
 class CpPlanCategory(SQLModel, table=True):

@@ -1,8 +1,8 @@
 """case records
 
-Revision ID: e62815e9929a
+Revision ID: 0d1c3d6102bc
 Revises:
-Create Date: 2026-11-23 01:27:30.956094
+Create Date: 2026-11-23 01:29:43.119215
 
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "e62815e9929a"
+revision: str = "0d1c3d6102bc"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "legal_status",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_legal_status")),
     )
     op.create_table(
@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.create_table(
         "placement_type",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_placement_type")),
     )
     op.create_table(
