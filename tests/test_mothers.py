@@ -167,7 +167,7 @@ class TestList:
         assert names("ewi_worker", "?prison_code=SDI") == []
         assert names("admin", "?status=released") == [released["first_name"]]
         assert names("admin", "?q=o'con") == [siân["first_name"]]
-        assert names("admin", "?q=SIÂN") == ["Siân"] or names("admin", "?q=Siân") == ["Siân"]
+        assert names("admin", "?q=Siân") == ["Siân"]
         assert names("admin", "?q=%25") == []  # a literal %, not a wildcard
 
     def test_keyset_pages_with_link_header(self, api: Api) -> None:

@@ -1,0 +1,231 @@
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import TODAY, Api, child_body
+
+
+def count_children(api: Api) -> int:
+    return api.sql("SELECT count(*) FROM child")[0][0]
+
+
+class TestCreate:
+    def test_record_a_child(self, api: Api) -> None:
+        mother = api.mother()
+        response = api.post(
+            "ewi_worker",
+            f"/v1/mothers/{mother['id']}/children",
+            child_body(
+                first_name="Seán",
+                contact_arrangement="supervised",
+                contact_arrangement_reason="Agreed at the looked-after child review.",
+                social_worker={"name": "Hélène D'Arcy", "phone": "0117 496 0000"},
+            ),
+        )
+        assert response.status_code == 201, response.text
+        child = response.json()
+        assert child["mother_id"] == mother["id"] and child["first_name"] == "Seán"
+        assert child["social_worker"] == {
+            "name": "Hélène D'Arcy", "email": None, "phone": "0117 496 0000",
+        }
+        assert response.headers["Location"] == f"/v1/children/{child['id']}"
+        assert api.get("ewi_worker", f"/v1/children/{child['id']}").json() == child
+
+    def test_an_unborn_child_has_an_expected_date_and_no_age(self, api: Api) -> None:
+        mother = api.mother()
+        due = str(TODAY + timedelta(days=90))
+        child = api.child(mother["id"], date_of_birth=None, expected_date=due, lives_with="mother")
+        assert child["age"] is None and child["expected_date"] == due
+
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        [
+            ({"date_of_birth": None}, "date_of_birth"),
+            ({"expected_date": "2026-12-01"}, "date_of_birth"),
+            ({"date_of_birth": str(TODAY + timedelta(days=1))}, "date_of_birth"),
+            ({"date_of_birth": "1985-01-01"}, "date_of_birth"),  # before his mother was born
+            (
+                {"date_of_birth": None, "expected_date": str(TODAY + timedelta(days=400))},
+                "expected_date",
+            ),
+            ({"contact_arrangement": "none"}, "contact_arrangement_reason"),
+            ({"local_authority_code": "999"}, "local_authority_code"),
+            ({"local_authority_code": "928"}, "local_authority_code"),  # Northamptonshire, gone
+            ({"legal_status": "Q9"}, "legal_status"),
+            ({"placement_type": "Q9"}, "placement_type"),
+            ({"lives_with": "neighbour"}, "lives_with"),
+            ({"sex": "x"}, "sex"),
+            ({"mother_id": "00000000-0000-4000-8000-000000000000"}, "mother_id"),
+            ({"social_worker": {"name": "Gwen", "email": "not-an-email"}}, "social_worker.email"),
+            ({"social_worker": {"name": "Gwen", "badge": 1}}, "social_worker.badge"),
+        ],
+    )
+    def test_rules_refuse_bad_input_and_write_nothing(
+        self, api: Api, fields: dict, field: str
+    ) -> None:
+        mother = api.mother(date_of_birth="1990-04-12")
+        response = api.post("admin", f"/v1/mothers/{mother['id']}/children", child_body(**fields))
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in [e["field"] for e in response.json()["errors"]]
+        assert count_children(api) == 0
+
+    def test_only_for_mothers_in_scope(self, api: Api) -> None:
+        mother = api.mother(prison_code="SDI")
+        url = f"/v1/mothers/{mother['id']}/children"
+        assert api.post("ewi_worker", url, child_body()).status_code == 404
+        assert api.post("bristol", url, child_body()).status_code == 403
+        assert count_children(api) == 0
+
+
+class TestScope:
+    def test_local_authority_reads_only_its_own_children(self, api: Api) -> None:
+        mother = api.mother()
+        ours = api.child(mother["id"], local_authority_code="801")
+        theirs = api.child(mother["id"], local_authority_code="936", first_name="Nia")
+        assert api.get("bristol", f"/v1/children/{ours['id']}").status_code == 200
+        assert api.get("bristol", f"/v1/children/{theirs['id']}").status_code == 404
+        listed = api.get("bristol", f"/v1/mothers/{mother['id']}/children").json()["items"]
+        assert [c["id"] for c in listed] == [ours["id"]]
+        everyone = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children").json()
+        assert {c["id"] for c in everyone["items"]} == {ours["id"], theirs["id"]}
+
+    def test_prison_social_worker_reads_her_prisons_children_only(self, api: Api) -> None:
+        mother = api.mother(prison_code="SDI")
+        child = api.child(mother["id"])
+        assert api.get("ewi_worker", f"/v1/children/{child['id']}").status_code == 404
+        assert api.get("sdi_worker", f"/v1/children/{child['id']}").status_code == 200
+        assert api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children").status_code == 404
+
+
+class TestUpdate:
+    def test_patch_with_if_match(self, api: Api) -> None:
+        child = api.child(api.mother()["id"])
+        url = f"/v1/children/{child['id']}"
+        change = {"lives_with": "kinship_carer", "placement_type": "U1"}
+        assert api.patch("ewi_worker", url, change).status_code == 428
+        assert api.patch("ewi_worker", url, change, if_match='"7"').status_code == 412
+        response = api.patch("ewi_worker", url, change, if_match=child_etag(child))
+        assert response.status_code == 200
+        assert response.json()["lives_with"] == "kinship_carer"
+        assert response.json()["version"] == 2
+
+    def test_born_at_last(self, api: Api) -> None:
+        child = api.child(
+            api.mother()["id"], date_of_birth=None, expected_date=str(TODAY + timedelta(days=10))
+        )
+        response = api.patch(
+            "admin",
+            f"/v1/children/{child['id']}",
+            {"date_of_birth": str(TODAY), "expected_date": None},
+            if_match='"1"',
+        )
+        assert response.status_code == 200 and response.json()["age"] == 0
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"contact_arrangement": "indirect_only"},  # no reason given
+            {"lives_with": None},
+            {"mother_id": "00000000-0000-4000-8000-000000000000"},
+            {"local_authority_code": "000"},
+        ],
+    )
+    def test_bad_changes_write_nothing(self, api: Api, change: dict) -> None:
+        child = api.child(api.mother()["id"])
+        url = f"/v1/children/{child['id']}"
+        assert api.patch("admin", url, change, if_match='"1"').status_code == 422
+        assert api.get("admin", url).json() == child
+
+    def test_local_authorities_read_but_do_not_write(self, api: Api) -> None:
+        child = api.child(api.mother()["id"], local_authority_code="801")
+        url = f"/v1/children/{child['id']}"
+        assert api.patch("bristol", url, {"sex": "female"}, if_match='"1"').status_code == 403
+
+    def test_clear_the_social_worker(self, api: Api) -> None:
+        child = api.child(api.mother()["id"])
+        url = f"/v1/children/{child['id']}"
+        response = api.patch("admin", url, {"social_worker": None}, if_match='"1"')
+        assert response.json()["social_worker"] is None
+
+
+def child_etag(child: dict) -> str:
+    return f'"{child["version"]}"'
+
+
+class TestFamily:
+    def build(self, api: Api) -> tuple[dict, dict]:
+        mother = api.mother()
+        ids = {
+            "rhys": api.child(
+                mother["id"], first_name="Rhys", date_of_birth="2014-05-01",
+                local_authority_code="801", lives_with="foster_carer",
+                social_worker={"name": "Gwen Llewellyn", "email": "gwen@bristol.example.gov.uk"},
+            )["id"],
+            "cerys": api.child(
+                mother["id"], first_name="Cerys", date_of_birth="2016-08-09",
+                local_authority_code="801", lives_with="foster_carer",
+                social_worker={"name": "gwen llewellyn ", "email": "GWEN@bristol.example.gov.uk"},
+            )["id"],
+            "leo": api.child(
+                mother["id"], first_name="Leo", date_of_birth="2020-01-20",
+                local_authority_code="936", lives_with="father", legal_status=None,
+                placement_type=None, placement_confidential=True,
+                social_worker={"name": "Tomás Ó Briain", "phone": "01483 000000"},
+            )["id"],
+            "unborn": api.child(
+                mother["id"], first_name="Baby", date_of_birth=None, lives_with="mother",
+                expected_date=str(TODAY + timedelta(days=60)), local_authority_code="803",
+                social_worker=None,
+            )["id"],
+        }
+        return mother, ids
+
+    def test_the_cross_authority_picture(self, api: Api) -> None:
+        mother, ids = self.build(api)
+        response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/family")
+        assert response.status_code == 200
+        family = response.json()
+        assert family["separated"] is True
+        assert [c["first_name"] for c in family["children"]] == ["Rhys", "Cerys", "Leo"]
+        assert [c["id"] for c in family["unborn"]] == [ids["unborn"]]
+        households = {(h["lives_with"], h["local_authority_code"]): h["child_ids"]
+                      for h in family["households"]}
+        assert households == {
+            ("foster_carer", "801"): [ids["rhys"], ids["cerys"]],
+            ("father", "936"): [ids["leo"]],
+        }
+        authorities = {a["dfe_number"]: a for a in family["local_authorities"]}
+        assert set(authorities) == {"801", "936", "803"}
+        assert authorities["801"]["name"] == "Bristol, City of"
+        assert authorities["801"]["child_ids"] == [ids["rhys"], ids["cerys"]]
+        workers = sorted(family["social_workers"], key=lambda w: w["name"])
+        assert [(w["name"], w["child_ids"]) for w in workers] == [
+            ("Gwen Llewellyn", [ids["rhys"], ids["cerys"]]),  # one worker, typed twice
+            ("Tomás Ó Briain", [ids["leo"]]),
+        ]
+
+    def test_siblings_together_are_not_separated(self, api: Api) -> None:
+        mother = api.mother()
+        api.child(mother["id"], first_name="Rhys")
+        api.child(mother["id"], first_name="Cerys", date_of_birth="2018-01-01")
+        family = api.get("admin", f"/v1/mothers/{mother['id']}/family").json()
+        assert family["separated"] is False and len(family["households"]) == 1
+
+    def test_a_local_authority_sees_others_only_to_coordinate(self, api: Api) -> None:
+        mother, ids = self.build(api)
+        family = api.get("surrey", f"/v1/mothers/{mother['id']}/family").json()
+        children = {c["id"]: c for c in family["children"]}
+        assert "lives_with" in children[ids["leo"]]  # Surrey's own child, in full
+        assert set(children[ids["rhys"]]) == {
+            "id", "first_name", "age", "local_authority_code", "social_worker",
+        }
+        assert children[ids["rhys"]]["social_worker"]["name"] == "Gwen Llewellyn"
+        households = {h["local_authority_code"]: h["lives_with"] for h in family["households"]}
+        assert households == {"801": None, "936": "father"}
+        assert family["separated"] is True
+
+    def test_not_visible_to_an_authority_without_her_children(self, api: Api) -> None:
+        mother = api.mother()
+        api.child(mother["id"], local_authority_code="801")
+        assert api.get("surrey", f"/v1/mothers/{mother['id']}/family").status_code == 404
