@@ -1,0 +1,143 @@
+"""Role x scope x route, built from app.routes: a route added without an entry here fails."""
+
+import re
+import uuid
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from tac_api.main import create_app
+from tests.conftest import CLIENTS, Api, child_body
+
+PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
+CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
+EVERYONE = set(CLIENTS)
+PUBLIC = {"GET /health", "GET /health/ready"}
+
+# Who may use each operation at all (before scope): the contract of section 7.
+EXPECTED = {
+    "GET /v1/reference/prisons": EVERYONE,
+    "GET /v1/reference/local-authorities": EVERYONE,
+    "GET /v1/reference/local-authorities/{dfe_number}": EVERYONE,
+    "GET /v1/reference/legal-statuses": EVERYONE,
+    "GET /v1/reference/placement-types": EVERYONE,
+    "GET /v1/reference/cp-plan-categories": EVERYONE,
+    "GET /v1/reference/ethnicities": EVERYONE,
+    "POST /v1/mothers": PRISON_SIDE,
+    "GET /v1/mothers": CASE_READERS,
+    "GET /v1/mothers/{mother_id}": CASE_READERS,
+    "PATCH /v1/mothers/{mother_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/prison-stays": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/children": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/children": CASE_READERS,
+    "GET /v1/children/{child_id}": CASE_READERS,
+    "PATCH /v1/children/{child_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/family": CASE_READERS,
+    "POST /v1/practitioners": PRISON_SIDE,
+    "GET /v1/practitioners": CASE_READERS,
+    "GET /v1/practitioners/{practitioner_id}": CASE_READERS,
+    "PATCH /v1/practitioners/{practitioner_id}": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
+    "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+}
+
+
+def operations() -> list[str]:
+    found = []
+    # FastAPI nests included routers; iter_route_contexts walks app.routes through them.
+    for context in iter_route_contexts(create_app().routes):
+        if isinstance(context.original_route, APIRoute):
+            found += [f"{method} {context.path}" for method in sorted(context.methods or [])]
+    return found
+
+
+OPERATIONS = operations()
+
+
+def test_every_route_has_an_entry() -> None:
+    assert set(OPERATIONS) - PUBLIC == set(EXPECTED), "add new routes to EXPECTED"
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"{(\w+)}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), path)
+
+
+@pytest.mark.parametrize("operation", sorted(EXPECTED))
+def test_roles(api: Api, operation: str) -> None:
+    method, path = operation.split(" ")
+    url = fill(path, {"dfe_number": "801"})
+    anonymous = api.client.request(method, url, json={})
+    assert anonymous.status_code == 401, operation
+    for who in CLIENTS:
+        response = api.client.request(method, url, json={}, headers=api.headers(who))
+        if who in EXPECTED[operation]:
+            assert response.status_code not in (401, 403), (operation, who, response.text)
+        else:
+            assert response.status_code == 403, (operation, who, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.fixture
+def sdi_family(api: Api) -> dict[str, str]:
+    """A Send mother whose child belongs to Bristol, with a guardian linked to that child."""
+    mother = api.mother(prison_code="SDI")
+    child = api.child(mother["id"], local_authority_code="801")
+    guardian = api.post(
+        "admin",
+        "/v1/practitioners",
+        {"role": "childrens_guardian", "name": "Ffion Evans", "organisation": "Cafcass"},
+    ).json()
+    link = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/practitioners",
+        {"practitioner_id": guardian["id"], "child_id": child["id"]},
+    ).json()
+    return {
+        "mother_id": mother["id"],
+        "child_id": child["id"],
+        "practitioner_id": guardian["id"],
+        "link_id": link["id"],
+    }
+
+
+def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
+    """Bodies that pass validation, so that scope (not the body) decides the answer."""
+    return {
+        "POST /v1/mothers/{mother_id}/children": child_body(),
+        "POST /v1/mothers/{mother_id}/practitioners": {"practitioner_id": family["practitioner_id"]},
+    }
+
+
+# Which callers must not see the SDI family's records: out of scope reads as 404.
+OUT_OF_SCOPE = {
+    "mother_id": {"ewi_worker", "surrey"},
+    "child_id": {"ewi_worker", "surrey"},
+    "link_id": {"ewi_worker", "surrey"},
+    "practitioner_id": {"surrey"},  # the prison side shares one directory
+}
+IN_SCOPE = {
+    "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+}
+
+
+@pytest.mark.parametrize(
+    "operation", sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op))
+)
+def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
+    method, path = operation.split(" ")
+    key = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    url = fill(path, sdi_family)
+    callers = EXPECTED[operation] & (OUT_OF_SCOPE[key] | IN_SCOPE[key])
+    if method == "DELETE":  # deleting as an in-scope caller would change the next caller's answer
+        callers &= OUT_OF_SCOPE[key]
+    for who in sorted(callers):
+        body = valid_bodies(sdi_family).get(operation, {})
+        response = api.client.request(method, url, json=body, headers=api.headers(who))
+        if who in OUT_OF_SCOPE[key]:
+            assert response.status_code == 404, (operation, who, response.text)
+        else:
+            assert response.status_code != 404, (operation, who, response.text)
