@@ -44,7 +44,10 @@ async def _admin(statement: str) -> None:
     assert POSTGRES_URL
     url = make_url(POSTGRES_URL)
     connection = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database or "postgres",
     )
     try:
@@ -173,7 +176,10 @@ def api_session(database_url: str) -> Iterator[Api]:
             async with app.state.sessionmaker() as session, session.begin():
                 for name, (role, prison, authority) in CLIENTS.items():
                     _, tokens[name] = await create_client(
-                        session, name=name, role=role, prison_code=prison,
+                        session,
+                        name=name,
+                        role=role,
+                        prison_code=prison,
                         local_authority_code=authority,
                     )
             return tokens

@@ -105,7 +105,9 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
     """Bodies that pass validation, so that scope (not the body) decides the answer."""
     return {
         "POST /v1/mothers/{mother_id}/children": child_body(),
-        "POST /v1/mothers/{mother_id}/practitioners": {"practitioner_id": family["practitioner_id"]},
+        "POST /v1/mothers/{mother_id}/practitioners": {
+            "practitioner_id": family["practitioner_id"]
+        },
     }
 
 
@@ -125,7 +127,8 @@ IN_SCOPE = {
 
 
 @pytest.mark.parametrize(
-    "operation", sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op))
+    "operation",
+    sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op)),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

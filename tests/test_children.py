@@ -26,7 +26,9 @@ class TestCreate:
         child = response.json()
         assert child["mother_id"] == mother["id"] and child["first_name"] == "Seán"
         assert child["social_worker"] == {
-            "name": "Hélène D'Arcy", "email": None, "phone": "0117 496 0000",
+            "name": "Hélène D'Arcy",
+            "email": None,
+            "phone": "0117 496 0000",
         }
         assert response.headers["Location"] == f"/v1/children/{child['id']}"
         assert api.get("ewi_worker", f"/v1/children/{child['id']}").json() == child
@@ -158,24 +160,39 @@ class TestFamily:
         mother = api.mother()
         ids = {
             "rhys": api.child(
-                mother["id"], first_name="Rhys", date_of_birth="2014-05-01",
-                local_authority_code="801", lives_with="foster_carer",
+                mother["id"],
+                first_name="Rhys",
+                date_of_birth="2014-05-01",
+                local_authority_code="801",
+                lives_with="foster_carer",
                 social_worker={"name": "Gwen Llewellyn", "email": "gwen@bristol.example.gov.uk"},
             )["id"],
             "cerys": api.child(
-                mother["id"], first_name="Cerys", date_of_birth="2016-08-09",
-                local_authority_code="801", lives_with="foster_carer",
+                mother["id"],
+                first_name="Cerys",
+                date_of_birth="2016-08-09",
+                local_authority_code="801",
+                lives_with="foster_carer",
                 social_worker={"name": "gwen llewellyn ", "email": "GWEN@bristol.example.gov.uk"},
             )["id"],
             "leo": api.child(
-                mother["id"], first_name="Leo", date_of_birth="2020-01-20",
-                local_authority_code="936", lives_with="father", legal_status=None,
-                placement_type=None, placement_confidential=True,
+                mother["id"],
+                first_name="Leo",
+                date_of_birth="2020-01-20",
+                local_authority_code="936",
+                lives_with="father",
+                legal_status=None,
+                placement_type=None,
+                placement_confidential=True,
                 social_worker={"name": "Tomás Ó Briain", "phone": "01483 000000"},
             )["id"],
             "unborn": api.child(
-                mother["id"], first_name="Baby", date_of_birth=None, lives_with="mother",
-                expected_date=str(TODAY + timedelta(days=60)), local_authority_code="803",
+                mother["id"],
+                first_name="Baby",
+                date_of_birth=None,
+                lives_with="mother",
+                expected_date=str(TODAY + timedelta(days=60)),
+                local_authority_code="803",
                 social_worker=None,
             )["id"],
         }
@@ -189,8 +206,10 @@ class TestFamily:
         assert family["separated"] is True
         assert [c["first_name"] for c in family["children"]] == ["Rhys", "Cerys", "Leo"]
         assert [c["id"] for c in family["unborn"]] == [ids["unborn"]]
-        households = {(h["lives_with"], h["local_authority_code"]): h["child_ids"]
-                      for h in family["households"]}
+        households = {
+            (h["lives_with"], h["local_authority_code"]): h["child_ids"]
+            for h in family["households"]
+        }
         assert households == {
             ("foster_carer", "801"): [ids["rhys"], ids["cerys"]],
             ("father", "936"): [ids["leo"]],
@@ -218,7 +237,11 @@ class TestFamily:
         children = {c["id"]: c for c in family["children"]}
         assert "lives_with" in children[ids["leo"]]  # Surrey's own child, in full
         assert set(children[ids["rhys"]]) == {
-            "id", "first_name", "age", "local_authority_code", "social_worker",
+            "id",
+            "first_name",
+            "age",
+            "local_authority_code",
+            "social_worker",
         }
         assert children[ids["rhys"]]["social_worker"]["name"] == "Gwen Llewellyn"
         households = {h["local_authority_code"]: h["lives_with"] for h in family["households"]}

@@ -85,8 +85,12 @@ class TestRead:
         mother = api.mother()
         older = api.child(mother["id"], first_name="Rhys", date_of_birth="2016-02-03")
         baby = api.child(
-            mother["id"], first_name="Élodie", date_of_birth=str(TODAY - timedelta(days=200)),
-            lives_with="mother", local_authority_code="803", legal_status=None,
+            mother["id"],
+            first_name="Élodie",
+            date_of_birth=str(TODAY - timedelta(days=200)),
+            lives_with="mother",
+            local_authority_code="803",
+            legal_status=None,
             placement_type=None,
         )
         response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}")
@@ -96,12 +100,19 @@ class TestRead:
         assert body["prison_number"] == mother["prison_number"]
         summary = {c["id"]: c for c in body["children"]}
         assert set(summary[older["id"]]) == {
-            "id", "first_name", "age", "local_authority_code", "lives_with",
+            "id",
+            "first_name",
+            "age",
+            "local_authority_code",
+            "lives_with",
         }
         assert summary[older["id"]]["age"] == older["age"] >= 9
         assert summary[baby["id"]] == {
-            "id": baby["id"], "first_name": "Élodie", "age": 0,
-            "local_authority_code": "803", "lives_with": "mother",
+            "id": baby["id"],
+            "first_name": "Élodie",
+            "age": 0,
+            "local_authority_code": "803",
+            "lives_with": "mother",
         }
 
     def test_a_mother_without_children(self, api: Api) -> None:
@@ -115,9 +126,10 @@ class TestRead:
         assert response.headers["content-type"] == "application/problem+json"
         unknown = api.get("ewi_worker", "/v1/mothers/00000000-0000-4000-8000-000000000000")
         assert unknown.status_code == 404
-        assert unknown.json()["detail"].replace(
-            "00000000-0000-4000-8000-000000000000", mother["id"]
-        ) == response.json()["detail"]
+        assert (
+            unknown.json()["detail"].replace("00000000-0000-4000-8000-000000000000", mother["id"])
+            == response.json()["detail"]
+        )
 
     def test_local_authority_sees_only_the_minimal_record(self, api: Api) -> None:
         mother = api.mother()
@@ -125,7 +137,12 @@ class TestRead:
         response = api.get("bristol", f"/v1/mothers/{mother['id']}")
         assert response.status_code == 200
         assert set(response.json()) == {
-            "id", "first_name", "last_name", "prison_code", "status", "earliest_release_date",
+            "id",
+            "first_name",
+            "last_name",
+            "prison_code",
+            "status",
+            "earliest_release_date",
         }
         listed = api.get("bristol_system", "/v1/mothers").json()["items"]
         assert [set(m) for m in listed] == [set(response.json())]

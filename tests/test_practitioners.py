@@ -48,7 +48,9 @@ def test_link_to_mother_and_child_and_scope(api: Api) -> None:
     url = f"/v1/mothers/{mother['id']}/practitioners"
     for practitioner, child in ((solicitor, None), (guardian, ours), (carer, theirs)):
         response = api.post(
-            "ewi_worker", url, {"practitioner_id": practitioner["id"], "child_id": child and child["id"]}
+            "ewi_worker",
+            url,
+            {"practitioner_id": practitioner["id"], "child_id": child and child["id"]},
         )
         assert response.status_code == 201, response.text
     duplicate = api.post("ewi_worker", url, {"practitioner_id": solicitor["id"]})
@@ -56,7 +58,9 @@ def test_link_to_mother_and_child_and_scope(api: Api) -> None:
 
     everyone = api.get("ewi_worker", url).json()["items"]
     assert {(link["practitioner"]["name"], link["child_id"]) for link in everyone} == {
-        ("Máire O'Donnell", None), ("Ffion Evans", ours["id"]), ("Dolores Nuñez", theirs["id"]),
+        ("Máire O'Donnell", None),
+        ("Ffion Evans", ours["id"]),
+        ("Dolores Nuñez", theirs["id"]),
     }
     # Bristol sees the mother's own practitioners and its child's, not Surrey's child's carer.
     bristol = api.get("bristol", url).json()["items"]

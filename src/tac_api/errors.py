@@ -7,7 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tac_api")
@@ -163,12 +166,22 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        if context.path and context.methods and compile_path(context.path)[0].match(path):
+            methods |= set(context.methods)
+    return sorted(methods)
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(
-        exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return problem_response(exc.status_code, detail, headers=headers, instance=request.url.path)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -181,3 +194,36 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+class FieldError(BaseModel):
+    location: str
+    field: str
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting the problem+json answers an operation can give."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }
+
+
+# What any authenticated operation can answer.
+COMMON_PROBLEMS = problems(401, 403, 404, 413, 422)
+WRITE_PROBLEMS = problems(400, 409, 412, 428)  # 400: a body that is not JSON at all

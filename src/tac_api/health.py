@@ -2,7 +2,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from tac_api.errors import Problem
+from tac_api.errors import Problem, problems
 
 router = APIRouter(tags=["health"])
 
@@ -23,7 +23,7 @@ async def health() -> Health:
 @router.get(
     "/health/ready",
     summary="The database answers",
-    responses={503: {"description": "The database cannot be reached"}},
+    responses=problems(503),
 )
 async def ready(request: Request) -> Health:
     try:

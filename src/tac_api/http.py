@@ -1,10 +1,12 @@
-"""Optimistic locking over HTTP: ETag out, If-Match in."""
+"""HTTP conventions every operation shares: ETag out, If-Match in, no unknown parameters."""
 
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
-from tac_api.errors import PreconditionFailed, PreconditionRequired
+from tac_api.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 
 
 def etag_for(version: int) -> str:
@@ -36,3 +38,36 @@ def check_if_match(if_match: str | None, current_version: int) -> None:
         raise PreconditionFailed(
             f"This record is now at version {current_version}; read it again, then reapply."
         )
+
+
+def _query_parameter_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub_dependant in dependant.dependencies:
+        names |= _query_parameter_names(sub_dependant)
+    return names
+
+
+_known_parameters: dict[int, frozenset[str]] = {}  # by id(route): routes live as long as the app
+
+
+def _query_parameters_of(route: APIRoute) -> frozenset[str]:
+    known = _known_parameters.get(id(route))
+    if known is None:
+        known = _known_parameters[id(route)] = frozenset(_query_parameter_names(route.dependant))
+    return known
+
+
+async def reject_unknown_query_parameters(request: Request) -> None:
+    """A mistyped filter (`?prisoncode=EWI`) must fail loudly, not quietly return everything."""
+    route = request.scope.get("route")
+    if not request.query_params or not isinstance(route, APIRoute):
+        return
+    known = _query_parameters_of(route)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        problem = InvalidInput(unknown[0], "is not a parameter of this operation", location="query")
+        problem.errors = [
+            {"location": "query", "field": name, "message": "is not a parameter of this operation"}
+            for name in unknown
+        ]
+        raise problem

@@ -2,15 +2,19 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
 
 from tac_api import __version__
 from tac_api.children.routes import router as children_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for
-from tac_api.errors import install_handlers
+from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.health import router as health_router
+from tac_api.http import reject_unknown_query_parameters
 from tac_api.middleware import BodySizeLimit, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
@@ -23,6 +27,25 @@ children, and the people and decisions around them.
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
 `Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`.
 """
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the problem+json model every error response refers to, and
+    no trace of FastAPI's default (plain JSON) validation error, which this API never sends."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    _, definitions = models_json_schema(
+        [(ProblemDetails, "serialization")], ref_template="#/components/schemas/{model}"
+    )
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(definitions["$defs"])
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     # Creating the engine connects to nothing; the pool fills on first use.
@@ -54,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         practitioners_router,
     ):
         app.include_router(router)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

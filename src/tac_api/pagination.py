@@ -32,7 +32,8 @@ class PageParams(BaseModel):
 def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page (at most 200).")] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` from the previous page.")
+        str | None,
+        Query(min_length=1, max_length=512, description="`next_cursor` from the previous page."),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)

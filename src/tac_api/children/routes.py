@@ -6,17 +6,19 @@ from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.children import service
 from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, FamilyView
 from tac_api.db import SessionDep
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.mothers.service import get_mother
 from tac_api.pagination import Page, PageQuery, fetch_page
 
-router = APIRouter(tags=["children"])
+router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
 
 
 @router.post(
     "/v1/mothers/{mother_id}/children",
     status_code=status.HTTP_201_CREATED,
     summary="Record one of her children (or a child she is expecting)",
+    responses=WRITE_PROBLEMS,
 )
 async def create_child(
     mother_id: uuid.UUID,
@@ -61,7 +63,9 @@ async def get_child(
     return service.to_public(child)
 
 
-@router.patch("/v1/children/{child_id}", summary="Change a child's record")
+@router.patch(
+    "/v1/children/{child_id}", summary="Change a child's record", responses=WRITE_PROBLEMS
+)
 async def update_child(
     child_id: uuid.UUID,
     body: ChildUpdate,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tac_api.schemas import (
     Email,
     Input,
+    IsoDate,
     LocalAuthorityCode,
     LongName,
     Name,
@@ -34,8 +35,8 @@ class SocialWorker(Input):
 class ChildCreate(Input):
     first_name: Name
     last_name: Name
-    date_of_birth: date | None = Field(default=None, description="Null while she is expecting.")
-    expected_date: date | None = Field(
+    date_of_birth: IsoDate | None = Field(default=None, description="Null while she is expecting.")
+    expected_date: IsoDate | None = Field(
         default=None, description="Due date of a child not yet born."
     )
     sex: Sex = "unknown"
@@ -58,8 +59,8 @@ class ChildUpdate(Input):
 
     first_name: Name | None = None
     last_name: Name | None = None
-    date_of_birth: date | None = None
-    expected_date: date | None = None
+    date_of_birth: IsoDate | None = None
+    expected_date: IsoDate | None = None
     sex: Sex | None = None
     local_authority_code: LocalAuthorityCode | None = None
     legal_status: str | None = CodeField

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.db import SessionDep
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.mothers import service
 from tac_api.mothers.schemas import (
@@ -19,10 +20,15 @@ from tac_api.mothers.schemas import (
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.schemas import PrisonCode
 
-router = APIRouter(prefix="/v1/mothers", tags=["mothers"])
+router = APIRouter(prefix="/v1/mothers", tags=["mothers"], responses=COMMON_PROBLEMS)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Record a mother in custody")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a mother in custody",
+    responses=WRITE_PROBLEMS,
+)
 async def create_mother(
     body: MotherCreate, caller: PrisonSide, session: SessionDep, response: Response
 ) -> MotherPublic:
@@ -71,7 +77,11 @@ async def get_mother(
     return record
 
 
-@router.patch("/{mother_id}", summary="Change her record; a new prison_code records a transfer")
+@router.patch(
+    "/{mother_id}",
+    summary="Change her record; a new prison_code records a transfer",
+    responses=WRITE_PROBLEMS,
+)
 async def update_mother(
     mother_id: uuid.UUID,
     body: MotherUpdate,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tac_api.schemas import (
     EARLIEST_PLAUSIBLE_DATE,
     Input,
+    IsoDate,
     Name,
     PrisonCode,
     PrisonNumber,
@@ -51,10 +52,10 @@ class MotherCreate(Input):
     prison_number: PrisonNumber = Field(description="NOMIS prisoner number, e.g. A1234BC")
     first_name: Name
     last_name: Name
-    date_of_birth: date
+    date_of_birth: IsoDate
     prison_code: PrisonCode
-    reception_date: date
-    earliest_release_date: date | None = None
+    reception_date: IsoDate
+    earliest_release_date: IsoDate | None = None
     status: MotherStatus = "active"
     domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
     ethnicity: str | None = EthnicityCode
@@ -65,10 +66,10 @@ class MotherUpdate(Input):
 
     first_name: Name | None = None
     last_name: Name | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     prison_code: PrisonCode | None = None
-    reception_date: date | None = None
-    earliest_release_date: date | None = None
+    reception_date: IsoDate | None = None
+    earliest_release_date: IsoDate | None = None
     status: MotherStatus | None = None
     domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
     ethnicity: str | None = EthnicityCode

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.db import SessionDep
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.practitioners import service
@@ -17,10 +18,15 @@ from tac_api.practitioners.schemas import (
     PractitionerUpdate,
 )
 
-router = APIRouter(tags=["practitioners"])
+router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
 
 
-@router.post("/v1/practitioners", status_code=status.HTTP_201_CREATED, summary="Add a practitioner")
+@router.post(
+    "/v1/practitioners",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a practitioner",
+    responses=WRITE_PROBLEMS,
+)
 async def create_practitioner(
     body: PractitionerCreate, _: PrisonSide, session: SessionDep, response: Response
 ) -> PractitionerPublic:
@@ -57,7 +63,11 @@ async def get_practitioner(
     return PractitionerPublic.model_validate(practitioner)
 
 
-@router.patch("/v1/practitioners/{practitioner_id}", summary="Change a practitioner's details")
+@router.patch(
+    "/v1/practitioners/{practitioner_id}",
+    summary="Change a practitioner's details",
+    responses=WRITE_PROBLEMS,
+)
 async def update_practitioner(
     practitioner_id: uuid.UUID,
     body: PractitionerUpdate,
@@ -77,6 +87,7 @@ async def update_practitioner(
     "/v1/mothers/{mother_id}/practitioners",
     status_code=status.HTTP_201_CREATED,
     summary="Link a practitioner to her, or to one of her children",
+    responses=WRITE_PROBLEMS,
 )
 async def link_practitioner(
     mother_id: uuid.UUID, body: PractitionerLinkCreate, caller: PrisonSide, session: SessionDep

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -6,7 +5,7 @@ from sqlalchemy import select
 
 from tac_api.auth.dependencies import AnyCaller
 from tac_api.db import SessionDep
-from tac_api.errors import NotFound
+from tac_api.errors import COMMON_PROBLEMS, NotFound
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.reference import service
 from tac_api.reference.models import (
@@ -23,8 +22,9 @@ from tac_api.reference.schemas import (
     LocalAuthorityPublic,
     PrisonPublic,
 )
+from tac_api.schemas import IsoDate
 
-router = APIRouter(prefix="/v1/reference", tags=["reference"])
+router = APIRouter(prefix="/v1/reference", tags=["reference"], responses=COMMON_PROBLEMS)
 
 
 @router.get("/prisons", summary="Prisons the service works in")
@@ -49,7 +49,7 @@ async def list_local_authorities(
     response: Response,
     country: Literal["England", "Wales"] | None = None,
     current_on: Annotated[
-        date | None, Query(description="Only authorities that existed on this date.")
+        IsoDate | None, Query(description="Only authorities that existed on this date.")
     ] = None,
 ) -> Page[LocalAuthorityPublic]:
     statement = service.local_authorities_query(country, current_on)

@@ -1,0 +1,378 @@
+"""The raw-driver floor: the two benchmarked URLs answered by FastAPI with no ORM and no SQLAlchemy.
+
+The same work as tac-api does for a prison social worker (or an admin): the API client row by the
+SHA-256 of the bearer token (`revoked_at IS NULL`), then one query for the mother visible to that
+client with her children (or for her children), answered with the same JSON, the same status codes
+(401/403/404) and the same headers. asyncpg (its pool) on PostgreSQL, aiosqlite on SQLite; served by
+the same uvicorn settings as `tac-api serve`. Local-authority callers (tac-api's reduced views) and
+`cursor` are not benchmarked, so they are not implemented here.
+
+Run by benchmarks.run as `python -m benchmarks.floor --port P` with TAC_DATABASE_URL set.
+"""
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import orjson
+from fastapi import FastAPI, Query, Request, Response
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+}
+CASE_READERS = frozenset({"admin", "prison_social_worker"})  # the prison-side readers
+JSON_OPTIONS = orjson.OPT_UTC_Z  # aware UTC datetimes end in "Z", as pydantic writes them
+
+MOTHER_COLUMNS = (
+    "m.id, m.created_at, m.updated_at, m.version, m.prison_number, m.first_name, m.last_name, "
+    "m.date_of_birth, m.prison_code, m.reception_date, m.earliest_release_date, m.status, "
+    "m.domestic_abuse_history, m.ethnicity"
+)
+CHILD_SUMMARY_COLUMNS = (
+    "c.id AS child_id, c.first_name AS child_first_name, c.date_of_birth AS child_date_of_birth, "
+    "c.local_authority_code AS child_local_authority_code, c.lives_with AS child_lives_with"
+)
+CHILD_COLUMNS = (
+    "c.id, c.created_at, c.updated_at, c.version, c.mother_id, c.first_name, c.last_name, "
+    "c.date_of_birth, c.expected_date, c.sex, c.local_authority_code, c.legal_status, "
+    "c.placement_type, c.lives_with, c.placement_confidential, c.social_worker_name, "
+    "c.social_worker_email, c.social_worker_phone, c.contact_arrangement, "
+    "c.contact_arrangement_reason"
+)
+# $1/?1 token hash; $1/?1 mother id, $2/?2 the caller's prison (NULL for an admin), $3/?3 limit.
+CALLER_SQL = (
+    "SELECT role, prison_code FROM api_client WHERE token_hash = {p1} AND revoked_at IS NULL"
+)
+MOTHER_SQL = (
+    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
+    "LEFT JOIN child c ON c.mother_id = m.id "
+    "WHERE m.id = {p1} AND ({p2} IS NULL OR m.prison_code = {p2}) "
+    "ORDER BY c.date_of_birth, c.id"
+)
+CHILDREN_SQL = (
+    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS} FROM mother m "
+    "LEFT JOIN child c ON c.mother_id = m.id "
+    "WHERE m.id = {p1} AND ({p2} IS NULL OR m.prison_code = {p2}) "
+    "ORDER BY c.last_name, c.first_name, c.id LIMIT {p3}"
+)
+
+
+def age_on(born: date | None, today: date) -> int | None:
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = orjson.dumps({"type": "about:blank", "status": status, "detail": detail})
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/problem+json",
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
+    body = orjson.dumps(content, option=JSON_OPTIONS, default=str)  # default: asyncpg's UUID
+    all_headers = {**SECURITY_HEADERS, **headers} if headers else SECURITY_HEADERS
+    return Response(body, media_type="application/json", headers=all_headers)
+
+
+class PostgresStore:
+    """asyncpg: a pool, and each request's two statements on one connection, no transaction."""
+
+    def __init__(self, url: str, pool_size: int) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.pool: Any = None
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self.pool_size)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def fetch(self, token_hash: str, sql: str, mother_id: uuid.UUID, *extra: Any) -> Any:
+        async with self.pool.acquire() as connection:
+            caller = await connection.fetchrow(CALLER_SQL_PG, token_hash)
+            if caller is None or caller["role"] not in CASE_READERS:
+                return caller, None
+            return caller, await connection.fetch(sql, mother_id, caller["prison_code"], *extra)
+
+    ident = staticmethod(lambda value: value)
+    when = staticmethod(lambda value: value)
+    day = staticmethod(lambda value: value)
+    flag = staticmethod(lambda value: value)
+
+
+def _sqlite_uuid(value: str | None) -> str | None:
+    # SQLAlchemy's Uuid type stores 32 hex digits on SQLite.
+    if value is None:
+        return None
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _sqlite_datetime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _sqlite_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _sqlite_bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class SqliteStore:
+    """aiosqlite: a small pool of connections (each its own thread), the app's pragmas."""
+
+    def __init__(self, path: str, pool_size: int) -> None:
+        self.path = path
+        self.pool_size = pool_size
+        self.idle: asyncio.Queue[Any] = asyncio.Queue()
+        self.connections: list[Any] = []
+
+    async def open(self) -> None:
+        import aiosqlite
+
+        for _ in range(self.pool_size):
+            connection = await aiosqlite.connect(self.path, timeout=5)
+            connection.row_factory = aiosqlite.Row
+            for pragma in (
+                "foreign_keys=ON",
+                "journal_mode=WAL",
+                "busy_timeout=5000",
+                "synchronous=NORMAL",
+            ):
+                await connection.execute(f"PRAGMA {pragma}")
+            self.connections.append(connection)
+            self.idle.put_nowait(connection)
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            await connection.close()
+
+    async def fetch(self, token_hash: str, sql: str, mother_id: uuid.UUID, *extra: Any) -> Any:
+        connection = await self.idle.get()
+        try:
+            # One hop to the connection's thread per statement: execute and fetch together.
+            callers = await connection.execute_fetchall(CALLER_SQL_SQLITE, (token_hash,))
+            caller = callers[0] if callers else None
+            if caller is None or caller["role"] not in CASE_READERS:
+                return caller, None
+            parameters = (mother_id.hex, caller["prison_code"], *extra)
+            return caller, await connection.execute_fetchall(sql, parameters)
+        finally:
+            self.idle.put_nowait(connection)
+
+    ident = staticmethod(_sqlite_uuid)
+    when = staticmethod(_sqlite_datetime)
+    day = staticmethod(_sqlite_date)
+    flag = staticmethod(_sqlite_bool)
+
+
+CALLER_SQL_PG = CALLER_SQL.format(p1="$1")
+CALLER_SQL_SQLITE = CALLER_SQL.format(p1="?1")
+SQL = {
+    "postgresql": {
+        "mother": MOTHER_SQL.format(p1="$1", p2="$2::varchar"),
+        "children": CHILDREN_SQL.format(p1="$1", p2="$2::varchar", p3="$3"),
+    },
+    "sqlite": {
+        "mother": MOTHER_SQL.format(p1="?1", p2="?2"),
+        "children": CHILDREN_SQL.format(p1="?1", p2="?2", p3="?3"),
+    },
+}
+
+
+def make_store(database_url: str, pool_size: int) -> tuple[str, Any]:
+    scheme = urlsplit(database_url).scheme.split("+")[0]
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql", PostgresStore(
+            "postgresql" + database_url[database_url.index(":") :], pool_size
+        )
+    if scheme == "sqlite":
+        return "sqlite", SqliteStore(database_url.removeprefix("sqlite:///"), pool_size)
+    raise ValueError(f"unsupported database: {database_url}")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = orjson.dumps([str(v) if isinstance(v, uuid.UUID) else v for v in values])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def create_app() -> FastAPI:
+    database_url = os.environ.get("TAC_DATABASE_URL", "sqlite:///var/tac.db")
+    # tac-api's SQLAlchemy pool may hold pool_size + 5 (max_overflow) connections: the same here.
+    pool_size = int(os.environ.get("TAC_DATABASE_POOL_SIZE", "10")) + 5
+    kind, store = make_store(database_url, pool_size)
+    mother_sql, children_sql = SQL[kind]["mother"], SQL[kind]["children"]
+    ident, when, day, flag = store.ident, store.when, store.day, store.flag
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(title="tac-api raw-driver floor", lifespan=lifespan)
+
+    def token_hash(request: Request) -> str | None:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def refused(caller: Any) -> Response:
+        if caller is None:
+            return problem(
+                401, "This token is not valid, or has been revoked.", {"WWW-Authenticate": "Bearer"}
+            )
+        return problem(403, f"The {caller['role']} role may not use this operation.")
+
+    @app.get("/health/ready")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @app.get("/v1/mothers/{mother_id}")
+    async def get_mother(mother_id: uuid.UUID, request: Request) -> Response:
+        hashed = token_hash(request)
+        if hashed is None:
+            return refused(None)
+        caller, rows = await store.fetch(hashed, mother_sql, mother_id)
+        if rows is None:
+            return refused(caller)
+        if not rows:
+            return problem(404, f"No mother with id {mother_id} is visible to you.")
+        today = date.today()
+        first = rows[0]
+        record = {
+            "id": ident(first["id"]),
+            "created_at": when(first["created_at"]),
+            "updated_at": when(first["updated_at"]),
+            "version": first["version"],
+            "prison_number": first["prison_number"],
+            "first_name": first["first_name"],
+            "last_name": first["last_name"],
+            "date_of_birth": day(first["date_of_birth"]),
+            "prison_code": first["prison_code"],
+            "reception_date": day(first["reception_date"]),
+            "earliest_release_date": day(first["earliest_release_date"]),
+            "status": first["status"],
+            "domestic_abuse_history": flag(first["domestic_abuse_history"]),
+            "ethnicity": first["ethnicity"],
+            "children": [
+                {
+                    "id": ident(row["child_id"]),
+                    "first_name": row["child_first_name"],
+                    "age": age_on(day(row["child_date_of_birth"]), today),
+                    "local_authority_code": row["child_local_authority_code"],
+                    "lives_with": row["child_lives_with"],
+                }
+                for row in rows
+                if row["child_id"] is not None
+            ],
+        }
+        return json_response(record, {"etag": f'"{first["version"]}"'})
+
+    @app.get("/v1/mothers/{mother_id}/children")
+    async def list_children(
+        mother_id: uuid.UUID,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Response:
+        hashed = token_hash(request)
+        if hashed is None:
+            return refused(None)
+        caller, rows = await store.fetch(hashed, children_sql, mother_id, limit + 1)
+        if rows is None:
+            return refused(caller)
+        if not rows:
+            return problem(404, f"No mother with id {mother_id} is visible to you.")
+        today = date.today()
+        items = []
+        for row in rows:
+            if row["id"] is None:  # she is visible and has no children
+                continue
+            born = day(row["date_of_birth"])
+            worker = None
+            if row["social_worker_name"]:
+                worker = {
+                    "name": row["social_worker_name"],
+                    "email": row["social_worker_email"],
+                    "phone": row["social_worker_phone"],
+                }
+            items.append(
+                {
+                    "id": ident(row["id"]),
+                    "created_at": when(row["created_at"]),
+                    "updated_at": when(row["updated_at"]),
+                    "version": row["version"],
+                    "mother_id": ident(row["mother_id"]),
+                    "first_name": row["first_name"],
+                    "last_name": row["last_name"],
+                    "date_of_birth": born,
+                    "expected_date": day(row["expected_date"]),
+                    "age": age_on(born, today),
+                    "sex": row["sex"],
+                    "local_authority_code": row["local_authority_code"],
+                    "legal_status": row["legal_status"],
+                    "placement_type": row["placement_type"],
+                    "lives_with": row["lives_with"],
+                    "placement_confidential": flag(row["placement_confidential"]),
+                    "social_worker": worker,
+                    "contact_arrangement": row["contact_arrangement"],
+                    "contact_arrangement_reason": row["contact_arrangement_reason"],
+                }
+            )
+        headers = {}
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            last = items[-1]
+            next_cursor = encode_cursor([last["last_name"], last["first_name"], last["id"]])
+            next_url = request.url.include_query_params(cursor=next_cursor, limit=limit)
+            headers["link"] = f'<{next_url}>; rel="next"'
+        return json_response({"items": items, "next_cursor": next_cursor}, headers)
+
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    # The same settings as `tac-api serve` (tac_api.cli.serve): one worker, no access log.
+    uvicorn.run(
+        "benchmarks.floor:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,489 @@
+"""`make bench`: requests/s and latency of tac-api's two hottest reads, against a raw-driver floor.
+
+For each database (SQLite in var/bench.db, PostgreSQL in a fresh database `tac_bench` on the server
+named by TAC_BENCH_POSTGRES_URL): migrate, load reference data and N synthetic mothers with three
+children each, create a prison social worker client for EWI, then serve the data twice, each by one
+uvicorn worker in its own process: with `tac-api serve`, and with benchmarks/floor.py (the same two
+URLs, the same JSON, FastAPI over the bare driver with no ORM). Both answer the same sample of
+requests identically before any load is sent. Then each endpoint of each server gets the same
+closed-loop load (benchmarks/load.py): a fixed number of keep-alive connections, random EWI mothers,
+a warm-up, a measured duration. The ratio tac-api/floor is what the target is about; it is a
+measurement, so this exits 0 whether or not the target is met, and 1 only when something failed
+(a non-200 answer, a server that did not start, answers that differ, a database it could not use).
+
+    make bench BENCH_ARGS="--duration 5 --only postgres"
+"""
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.load import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+BENCH_DATABASE = "tac_bench"
+CLIENT_NAME = "bench-ewi-social-worker"
+PRISON = "EWI"
+TARGET = 0.5  # tac-api/floor requests/s on PostgreSQL, from the issue
+ENDPOINTS = {
+    "GET /v1/mothers/{id}": "/v1/mothers/{}",
+    "GET /v1/mothers/{id}/children": "/v1/mothers/{}/children",
+}
+SAME_ANSWER_SAMPLE = 20
+DISTURBED = 0.15  # of a core used by other processes during a run: its figures are suspect
+
+
+class BenchError(Exception):
+    """Something that makes the figures meaningless: reported, and the exit code is 1."""
+
+
+@dataclass
+class Seeded:
+    url: str
+    token: str
+    ewi_ids: list[str]
+    other_ids: list[str]  # mothers in another prison: must read as 404 to this client
+    seconds: float
+
+
+@dataclass
+class Row:
+    database: str
+    endpoint: str
+    api: LoadResult
+    floor: LoadResult
+
+    @property
+    def ratio(self) -> float:
+        return self.api.rate / self.floor.rate if self.floor.rate else float("nan")
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    disturbed: list[str] = field(default_factory=list)  # runs other processes competed with
+
+
+# Databases ------------------------------------------------------------------------------------
+
+
+def _postgres_parts(url: str) -> dict[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {
+        "host": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": parsed.username,
+        "password": parsed.password,
+        "database": parsed.database or "postgres",
+    }
+
+
+async def _postgres_execute(url: str, *statements: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(**_postgres_parts(url), timeout=10)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def create_postgres(admin_url: str) -> str:
+    """A fresh `tac_bench` database on the admin URL's server; returns its URL."""
+    from sqlalchemy.engine import make_url
+
+    asyncio.run(
+        _postgres_execute(
+            admin_url,
+            f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)',
+            f'CREATE DATABASE "{BENCH_DATABASE}"',
+        )
+    )
+    return make_url(admin_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+def drop_postgres(admin_url: str) -> None:
+    asyncio.run(
+        _postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+    )
+    print(f"  dropped database {BENCH_DATABASE}")
+
+
+def create_sqlite() -> str:
+    path = VAR / "bench.db"
+    for stale in (path, path.with_name("bench.db-wal"), path.with_name("bench.db-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+async def _seed(url: str, mothers: int, seed: int) -> tuple[str, list[str], list[str]]:
+    from sqlalchemy import select
+
+    from tac_api.auth.schemas import Role
+    from tac_api.auth.service import create_client
+    from tac_api.config import Settings
+    from tac_api.db import make_engine, sessionmaker_for
+    from tac_api.demo import load_demo_data
+    from tac_api.mothers.models import Mother
+    from tac_api.reference.service import load_reference_data
+
+    engine = make_engine(Settings(database_url=url), pool=False)
+    try:
+        sessions = sessionmaker_for(engine)
+        async with sessions() as session, session.begin():
+            await load_reference_data(session)
+            await load_demo_data(session, mothers=mothers, seed=seed, children_per_mother=3)
+            _, token = await create_client(
+                session, name=CLIENT_NAME, role=Role.prison_social_worker, prison_code=PRISON
+            )
+        async with sessions() as session:
+            rows = (await session.execute(select(Mother.id, Mother.prison_code))).all()
+    finally:
+        await engine.dispose()
+    ewi = sorted(str(row.id) for row in rows if row.prison_code == PRISON)
+    other = sorted(str(row.id) for row in rows if row.prison_code != PRISON)
+    return token, ewi, other
+
+
+def seed_database(url: str, mothers: int, seed: int) -> Seeded:
+    from tac_api.migrations import upgrade
+
+    started = time.perf_counter()
+    upgrade(url)
+    token, ewi, other = asyncio.run(_seed(url, mothers, seed))
+    # Steady state before measuring: planner statistics, and no checkpoint or autovacuum of the
+    # bulk load landing inside a measured window.
+    if url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            connection.execute("ANALYZE")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        asyncio.run(_postgres_execute(url, "VACUUM ANALYZE", "CHECKPOINT"))
+    if not ewi:
+        raise BenchError(f"no mother was seeded in {PRISON}")
+    return Seeded(url, token, ewi, other, time.perf_counter() - started)
+
+
+# Servers --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+class Server:
+    """A server in its own process group, always stopped (SIGTERM, then SIGKILL) on the way out."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.name, self.argv, self.env, self.port = name, argv, env, port
+        self.log_path = VAR / f"bench-{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(
+                    f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}"
+                )
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if get(self.port, "/health/ready")[0] == 200:
+                    return
+            time.sleep(0.1)
+        raise BenchError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def start_servers(stack: contextlib.ExitStack, url: str) -> tuple[Server, Server]:
+    env = {**os.environ, "TAC_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env.pop("TAC_SQL_ECHO", None)
+    api_port, floor_port = free_port(), free_port()
+    tac_api = shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
+    api = Server("tac-api", [tac_api, "serve", "--port", str(api_port)], env, api_port)
+    floor = Server(
+        "floor",
+        [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
+        env,
+        floor_port,
+    )
+    for server in (api, floor):
+        stack.callback(server.stop)
+        server.start()
+    for server in (api, floor):
+        server.wait_ready()
+    return api, floor
+
+
+def check_same_answers(api: Server, floor: Server, seeded: Seeded) -> None:
+    """The floor must do the same job: same status, same JSON, same ETag, for a sample of ids."""
+    rng = random.Random(7)
+    cases = [(path, 200) for path in ENDPOINTS.values() for _ in range(SAME_ANSWER_SAMPLE)]
+    ids = {200: seeded.ewi_ids, 404: seeded.other_ids}
+    cases += [(path, 404) for path in ENDPOINTS.values() for _ in range(3) if seeded.other_ids]
+    for template, expected in cases:
+        path = template.format(rng.choice(ids[expected]))
+        answers = [get(server.port, path, seeded.token) for server in (api, floor)]
+        (api_status, api_headers, api_body), (floor_status, floor_headers, floor_body) = answers
+        if api_status != expected or floor_status != expected:
+            raise BenchError(
+                f"{path}: expected {expected}, tac-api said {api_status} {api_body[:300]!r}, "
+                f"floor said {floor_status} {floor_body[:300]!r}"
+            )
+        if expected == 200 and json.loads(api_body) != json.loads(floor_body):
+            raise BenchError(
+                f"{path}: the floor's JSON differs from tac-api's\n  tac-api: {api_body[:600]!r}"
+                f"\n  floor:   {floor_body[:600]!r}"
+            )
+        for header in ("etag", "content-type", "cache-control", "link"):
+            if api_headers.get(header) != floor_headers.get(header):
+                raise BenchError(
+                    f"{path}: header {header}: tac-api {api_headers.get(header)!r}, "
+                    f"floor {floor_headers.get(header)!r}"
+                )
+    print(f"  same answers from both servers for {len(cases)} sampled requests (200s and 404s)")
+
+
+# Measuring and reporting ----------------------------------------------------------------------
+
+
+def describe(name: str, result: LoadResult) -> str:
+    errors = f"errors {result.errors}" if result.errors else "no errors"
+    cpu = f"server {result.server_cpu:.0%}"
+    if result.database_cpu >= 0.005:
+        cpu += f", database {result.database_cpu:.0%}"
+    cpu += f", client {result.client_cpu:.0%}, other {result.other_cpu:.0%}"
+    line = (
+        f"    {name:<8} {result.rate:>8,.0f} req/s   p50 {result.percentile(50):6.2f} ms   "
+        f"p99 {result.percentile(99):6.2f} ms   {errors:<10}  (CPU, in % of one core: {cpu})"
+    )
+    if result.other_cpu > DISTURBED:
+        line += "  DISTURBED: other processes were busy"
+    return line
+
+
+def measure(
+    database: str,
+    seeded: Seeded,
+    api: Server,
+    floor: Server,
+    args: argparse.Namespace,
+    report: Report,
+) -> None:
+    headers = {"Authorization": f"Bearer {seeded.token}", "Accept": "application/json"}
+    for endpoint, template in ENDPOINTS.items():
+        paths = [template.format(mother_id) for mother_id in seeded.ewi_ids]
+        print(f"  {endpoint}")
+        results = {}
+        for server in (api, floor):
+            assert server.process is not None
+            result = run_load(
+                port=server.port,
+                paths=paths,
+                headers=headers,
+                connections=args.connections,
+                warmup=args.warmup,
+                duration=args.duration,
+                server_pid=server.process.pid,
+            )
+            print(describe(server.name, result), flush=True)
+            if result.other_cpu > DISTURBED:
+                report.disturbed.append(f"{database} {endpoint} {server.name}")
+            if result.errors:
+                report.problems.append(
+                    f"{database} {endpoint} {server.name}: {result.errors} errors "
+                    f"(statuses {dict(result.statuses)}, failures {result.failures}) "
+                    f"{'; '.join(result.samples)}"
+                )
+            if server.process.poll() is not None:
+                raise BenchError(f"{server.name} died under load:\n{server.log_tail()}")
+            results[server.name] = result
+        row = Row(database, endpoint, results["tac-api"], results["floor"])
+        report.rows.append(row)
+        print(f"    ratio tac-api/floor: {row.ratio:.2f}", flush=True)
+
+
+def bench_database(database: str, args: argparse.Namespace, report: Report) -> None:
+    print(f"\n{database}", flush=True)
+    with contextlib.ExitStack() as stack:
+        if database == "postgres":
+            admin_url = os.environ.get("TAC_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+            try:
+                url = create_postgres(admin_url)
+            except Exception as exc:  # unreachable, refused, no right to create: nothing to measure
+                raise BenchError(
+                    f"cannot create {BENCH_DATABASE} on {_shown(admin_url)}: {exc}"
+                ) from exc
+            stack.callback(drop_postgres, admin_url)
+        else:
+            url = create_sqlite()
+        seeded = seed_database(url, args.mothers, args.seed)
+        print(
+            f"  seeded {args.mothers:,} mothers x 3 children in {seeded.seconds:.1f} s; "
+            f"{len(seeded.ewi_ids):,} of them in {PRISON}",
+            flush=True,
+        )
+        api, floor = start_servers(stack, url)
+        check_same_answers(api, floor, seeded)
+        measure(database, seeded, api, floor, args, report)
+
+
+def markdown(report: Report, args: argparse.Namespace) -> str:
+    lines = [
+        f"{args.mothers:,} mothers with 3 children each; {args.connections} keep-alive "
+        f"connections, {args.duration:g} s measured after a {args.warmup:g} s warm-up; one uvicorn "
+        f"worker; {os.cpu_count()} cores shared with the load generator. Floor: the same endpoints "
+        "over the bare driver (asyncpg / aiosqlite), no ORM.",
+        "",
+        "| Database | Endpoint | tac-api req/s | p50 ms | p99 ms "
+        "| floor req/s | p50 ms | p99 ms | tac-api/floor |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in report.rows:
+        lines.append(
+            f"| {'PostgreSQL' if row.database == 'postgres' else 'SQLite'} | `{row.endpoint}` "
+            f"| {row.api.rate:,.0f} | {row.api.percentile(50):.1f} | {row.api.percentile(99):.1f} "
+            f"| {row.floor.rate:,.0f} | {row.floor.percentile(50):.1f} "
+            f"| {row.floor.percentile(99):.1f} | {row.ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def target_line(report: Report) -> str:
+    ratios = [row.ratio for row in report.rows if row.database == "postgres"]
+    if not ratios:
+        return f"Target (tac-api/floor >= {TARGET} on PostgreSQL): not measured."
+    met = all(ratio >= TARGET for ratio in ratios)
+    figures = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    verdict = "met" if met else "NOT met"
+    return f"Target (tac-api/floor >= {TARGET} on PostgreSQL): {verdict} ({figures})."
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent keep-alive connections"
+    )
+    parser.add_argument(
+        "--mothers", type=int, default=10_000, help="mothers seeded (3 children each)"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic data")
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    args = parser.parse_args(argv)
+    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    if not 1 <= args.connections <= 1024 or not 1 <= args.mothers <= 200_000:
+        parser.error("--connections must be in [1, 1024] and --mothers in [1, 200000]")
+    return args
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(
+        128 + signum
+    )  # unwinds through every finally: servers stopped, database dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    VAR.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    report = Report()
+    for database in [args.only] if args.only else ["sqlite", "postgres"]:
+        try:
+            bench_database(database, args, report)
+        except BenchError as exc:
+            report.problems.append(f"{database}: {exc}")
+            print(f"  FAILED: {exc}", flush=True)
+    print("\n" + markdown(report, args) + "\n")
+    print(target_line(report))
+    if report.disturbed:
+        runs = ", ".join(report.disturbed)
+        print(
+            f"NOTE: other processes used over {DISTURBED:.0%} of a core during {runs}: "
+            "rerun on a quiet machine before trusting those figures."
+        )
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}")
+    print(f"make bench took {time.perf_counter() - started:.0f} s")
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
