@@ -4,10 +4,11 @@ import asyncio
 from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from tac_api.config import get_settings
-from tac_api.db import make_engine, metadata
+from tac_api.db import MIGRATION_LOCK, make_engine, metadata
 from tac_api.models import ALL_MODELS  # noqa: F401  every table must be imported for autogenerate
 
 config = context.config
@@ -26,6 +27,9 @@ def _configure(connection: Connection) -> None:
         compare_server_default=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several API containers may start at once: one migrates, the others wait here.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -29,6 +29,8 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+# PostgreSQL advisory lock key held while the schema or reference data is being changed.
+MIGRATION_LOCK = 0x7AC0
 
 
 def utcnow() -> datetime:

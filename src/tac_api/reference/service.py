@@ -5,10 +5,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from tac_api.db import MIGRATION_LOCK
 from tac_api.errors import InvalidInput
 from tac_api.reference.models import (
     CpPlanCategory,
@@ -43,6 +44,9 @@ def _rows(filename: str) -> list[dict[str, Any]]:
 async def load_reference_data(session: AsyncSession) -> int:
     """Bring the code lists up to date with the shipped files (insert or update; never delete,
     since records may still point at a code that has been retired)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # API containers starting together would otherwise insert the same codes twice.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     count = 0
     for model, filename in SOURCES:
         for row in _rows(filename):
