@@ -1,0 +1,58 @@
+"""Hot reads stay at a fixed number of statements, however many children or rows they return."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.conftest import Api
+
+
+@contextmanager
+def counting(api: Api) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = api.client.app.state.engine.sync_engine  # type: ignore[attr-defined]
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_her_record_and_children_cost_two_statements(api: Api) -> None:
+    mother = api.mother()
+    for name in ("Rhys", "Cerys", "Nia", "Iolo", "Leo"):
+        api.child(mother["id"], first_name=name)
+    with counting(api) as statements:
+        response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}")
+    assert len(response.json()["children"]) == 5
+    assert len(statements) == 2, statements  # the caller's token, then her record with children
+
+
+def test_a_page_costs_the_same_whatever_its_size(api: Api) -> None:
+    for n in range(30):
+        mother = api.mother(last_name=f"Hughes-{n:02d}")
+        api.child(mother["id"])
+    with counting(api) as small:
+        api.get("admin", "/v1/mothers?limit=2")
+    with counting(api) as large:
+        response = api.get("admin", "/v1/mothers?limit=30")
+    assert len(response.json()["items"]) == 30
+    assert len(small) == len(large) == 2
+    cursor = api.get("admin", "/v1/mothers?limit=10").json()["next_cursor"]
+    with counting(api) as later:
+        api.get("admin", f"/v1/mothers?limit=10&cursor={cursor}")
+    assert len(later) == 2 and ") > (" in later[-1]  # a keyset seek, not a count of rows to skip
+
+
+def test_the_family_view_is_one_query_for_all_children(api: Api) -> None:
+    mother = api.mother()
+    for authority in ("801", "803", "936", "936"):
+        api.child(mother["id"], local_authority_code=authority)
+    with counting(api) as statements:
+        api.get("ewi_worker", f"/v1/mothers/{mother['id']}/family")
+    assert len(statements) == 3  # token, mother in scope, children with their authorities
