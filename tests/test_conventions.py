@@ -102,3 +102,21 @@ def test_dates_are_dates_not_numbers(api: Api) -> None:
     response = api.post("admin", "/v1/mothers", mother_body(date_of_birth=0))
     assert response.status_code == 422
     assert api.get("admin", "/v1/reference/local-authorities?current_on=0").status_code == 422
+
+
+def test_a_failed_commit_is_never_reported_as_success(api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    async def failing_commit(self: AsyncSession) -> None:
+        raise ConnectionError("database went away mid-commit")
+
+    from fastapi.testclient import TestClient
+
+    app = create_app(api.client.app.state.settings)  # type: ignore[attr-defined]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+        response = client.post("/v1/mothers", json=mother_body(), headers=api.headers("admin"))
+        monkeypatch.undo()
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert api.sql("SELECT count(*) FROM mother")[0][0] == 0

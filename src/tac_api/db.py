@@ -127,4 +127,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens when the route returns, before the response is sent, so a
+# commit that fails answers 500 instead of a success the database never recorded.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
