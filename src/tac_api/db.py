@@ -52,6 +52,12 @@ def touch(record: RecordFields) -> None:
     record.updated_at = utcnow()
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape "\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def async_url(database_url: str) -> URL:
     """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async driver ourselves."""
     url = make_url(database_url)

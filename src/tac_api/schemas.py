@@ -3,9 +3,17 @@
 import re
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -49,6 +57,24 @@ class Input(BaseModel):
     """Request bodies: unknown fields are refused, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Changes(Input):
+    """A PATCH body: only the fields sent change. Fields named in `not_nullable` may be changed
+    but not cleared; declare them `T | SkipJsonSchema[None] = None` so the contract shows them
+    as never null."""
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name in cls.not_nullable:
+            raise ValueError("cannot be null; leave the field out to keep it")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class RecordPublic(BaseModel):

@@ -3,8 +3,10 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tac_api.schemas import (
+    Changes,
     Email,
     Input,
     IsoDate,
@@ -54,35 +56,34 @@ class ChildCreate(Input):
     )
 
 
-class ChildUpdate(Input):
+class ChildUpdate(Changes):
     """Only the fields sent change; send `social_worker: null` to clear the contact."""
 
-    first_name: Name | None = None
-    last_name: Name | None = None
+    not_nullable = frozenset(
+        {
+            "contact_arrangement",
+            "first_name",
+            "last_name",
+            "lives_with",
+            "local_authority_code",
+            "placement_confidential",
+            "sex",
+        }
+    )
+
+    first_name: Name | SkipJsonSchema[None] = None
+    last_name: Name | SkipJsonSchema[None] = None
     date_of_birth: IsoDate | None = None
     expected_date: IsoDate | None = None
-    sex: Sex | None = None
-    local_authority_code: LocalAuthorityCode | None = None
+    sex: Sex | SkipJsonSchema[None] = None
+    local_authority_code: LocalAuthorityCode | SkipJsonSchema[None] = None
     legal_status: str | None = CodeField
     placement_type: str | None = CodeField
-    lives_with: LivesWith | None = None
-    placement_confidential: bool | None = None
+    lives_with: LivesWith | SkipJsonSchema[None] = None
+    placement_confidential: bool | SkipJsonSchema[None] = None
     social_worker: SocialWorker | None = None
-    contact_arrangement: ContactArrangement | None = None
+    contact_arrangement: ContactArrangement | SkipJsonSchema[None] = None
     contact_arrangement_reason: Text | None = None
-
-
-NOT_NULL_CHILD_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "sex",
-        "local_authority_code",
-        "lives_with",
-        "placement_confidential",
-        "contact_arrangement",
-    }
-)
 
 
 class SocialWorkerPublic(BaseModel):

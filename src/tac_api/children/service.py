@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
 from tac_api.children.schemas import (
-    NOT_NULL_CHILD_FIELDS,
     AuthorityInvolved,
     ChildCreate,
     ChildPublic,
@@ -147,14 +146,7 @@ async def update_child(
 ) -> Child:
     child = await get_child(session, caller, child_id)
     check_if_match(if_match, child.version)
-    changes = data.model_dump(exclude_unset=True)
-    InvalidInput.raise_any(
-        [
-            (f, "cannot be null")
-            for f in sorted(NOT_NULL_CHILD_FIELDS)
-            if f in changes and changes[f] is None
-        ]
-    )
+    changes = data.changes()
     mother = await session.get(Mother, child.mother_id)
     assert mother is not None  # the foreign key guarantees her
     InvalidInput.raise_any(_rules({**child.model_dump(), **changes}, mother, date.today()))

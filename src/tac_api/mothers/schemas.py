@@ -3,9 +3,11 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tac_api.schemas import (
     EARLIEST_PLAUSIBLE_DATE,
+    Changes,
     Input,
     IsoDate,
     Name,
@@ -61,23 +63,22 @@ class MotherCreate(Input):
     ethnicity: str | None = EthnicityCode
 
 
-class MotherUpdate(Input):
+class MotherUpdate(Changes):
     """Only the fields sent change. `prison_code` to another prison records a transfer."""
 
-    first_name: Name | None = None
-    last_name: Name | None = None
-    date_of_birth: IsoDate | None = None
-    prison_code: PrisonCode | None = None
-    reception_date: IsoDate | None = None
+    not_nullable = frozenset(
+        {"date_of_birth", "first_name", "last_name", "prison_code", "reception_date", "status"}
+    )
+
+    first_name: Name | SkipJsonSchema[None] = None
+    last_name: Name | SkipJsonSchema[None] = None
+    date_of_birth: IsoDate | SkipJsonSchema[None] = None
+    prison_code: PrisonCode | SkipJsonSchema[None] = None
+    reception_date: IsoDate | SkipJsonSchema[None] = None
     earliest_release_date: IsoDate | None = None
-    status: MotherStatus | None = None
+    status: MotherStatus | SkipJsonSchema[None] = None
     domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
     ethnicity: str | None = EthnicityCode
-
-
-NOT_NULL_MOTHER_FIELDS = frozenset(
-    {"first_name", "last_name", "date_of_birth", "prison_code", "reception_date", "status"}
-)
 
 
 class ChildSummary(BaseModel):

@@ -10,12 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.db import touch
+from tac_api.db import contains, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
-    NOT_NULL_MOTHER_FIELDS,
     ChildSummary,
     MotherCreate,
     MotherUpdate,
@@ -102,7 +101,7 @@ def search_mothers(
     if status:
         statement = statement.where(Mother.status == status)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains(q)
         statement = statement.where(
             or_(
                 Mother.first_name.ilike(pattern, escape="\\"),
@@ -163,14 +162,7 @@ async def update_mother(
 ) -> Mother:
     mother = await get_mother(session, caller, mother_id)
     check_if_match(if_match, mother.version)
-    changes = data.model_dump(exclude_unset=True)
-    InvalidInput.raise_any(
-        [
-            (field, "cannot be null")
-            for field in NOT_NULL_MOTHER_FIELDS
-            if field in changes and changes[field] is None
-        ]
-    )
+    changes = data.changes()
     merged = {**mother.model_dump(), **changes}
     InvalidInput.raise_any(
         check_mother_dates(

@@ -2,8 +2,17 @@ import uuid
 from typing import Literal
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
-from tac_api.schemas import Email, Input, LocalAuthorityCode, LongName, Phone, RecordPublic
+from tac_api.schemas import (
+    Changes,
+    Email,
+    Input,
+    LocalAuthorityCode,
+    LongName,
+    Phone,
+    RecordPublic,
+)
 
 PractitionerRole = Literal[
     "la_social_worker",
@@ -27,9 +36,10 @@ class PractitionerCreate(Input):
     )
 
 
-class PractitionerUpdate(Input):
-    role: PractitionerRole | None = None
-    name: LongName | None = None
+class PractitionerUpdate(Changes):
+    not_nullable = frozenset({"name", "role"})
+    role: PractitionerRole | SkipJsonSchema[None] = None
+    name: LongName | SkipJsonSchema[None] = None
     organisation: str | None = Organisation
     email: Email | None = None
     phone: Phone | None = None

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
 from tac_api.children.service import child_visible
-from tac_api.db import touch
+from tac_api.db import contains, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
@@ -23,8 +23,6 @@ from tac_api.practitioners.schemas import (
     PractitionerUpdate,
 )
 from tac_api.reference.service import require_current_authority
-
-NOT_NULL_FIELDS = frozenset({"role", "name"})
 
 
 def practitioner_visible(caller: Caller) -> ColumnElement[bool]:
@@ -68,7 +66,7 @@ def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
     if role:
         statement = statement.where(Practitioner.role == role)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains(q)
         statement = statement.where(
             or_(
                 Practitioner.name.ilike(pattern, escape="\\"),
@@ -110,14 +108,7 @@ async def update_practitioner(
 ) -> Practitioner:
     practitioner = await get_practitioner(session, caller, practitioner_id)
     check_if_match(if_match, practitioner.version)
-    changes = data.model_dump(exclude_unset=True)
-    InvalidInput.raise_any(
-        [
-            (f, "cannot be null")
-            for f in sorted(NOT_NULL_FIELDS)
-            if f in changes and changes[f] is None
-        ]
-    )
+    changes = data.changes()
     if changes.get("local_authority_code"):
         await require_current_authority(
             session, "local_authority_code", changes["local_authority_code"]
