@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -51,7 +50,8 @@ CHILD_COLUMNS = (
 )
 # $1/?1 token hash; $1/?1 mother id, $2/?2 the caller's prison (NULL for an admin), $3/?3 limit.
 CALLER_SQL = (
-    "SELECT role, prison_code FROM api_client WHERE token_hash = {p1} AND revoked_at IS NULL"
+    "SELECT id, name, role, prison_code, local_authority_code FROM api_client "
+    "WHERE token_hash = {p1} AND revoked_at IS NULL"
 )
 MOTHER_SQL = (
     f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
@@ -216,9 +216,12 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def create_app() -> FastAPI:
-    database_url = os.environ.get("TAC_DATABASE_URL", "sqlite:///var/tac.db")
-    # tac-api's SQLAlchemy pool may hold pool_size + 5 (max_overflow) connections: the same here.
-    pool_size = int(os.environ.get("TAC_DATABASE_POOL_SIZE", "10")) + 5
+    from tac_api.config import Settings
+
+    settings = Settings()
+    database_url = settings.database_url
+    # tac-api's SQLAlchemy pool may hold pool_size + max_overflow connections: the same here.
+    pool_size = settings.database_pool_size + settings.database_max_overflow
     kind, store = make_store(database_url, pool_size)
     mother_sql, children_sql = SQL[kind]["mother"], SQL[kind]["children"]
     ident, when, day, flag = store.ident, store.when, store.day, store.flag

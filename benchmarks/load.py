@@ -14,6 +14,7 @@ import random
 import resource
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httptools
@@ -38,8 +39,32 @@ class LoadResult:
     # CPU in the measured window, in cores (1.0 = one core busy all the time).
     client_cpu: float = 0.0  # this process
     server_cpu: float = 0.0  # the server's process
-    database_cpu: float = 0.0  # PostgreSQL's processes (SQLite runs inside the server)
+    database_cpu: float = 0.0  # PostgreSQL's, for this database (SQLite runs inside the server)
     other_cpu: float = 0.0  # everything else on the machine: disturbs the figures when high
+    probed: float | None = None  # how much the caller's window probe grew during the window
+
+    @classmethod
+    def combine(cls, parts: list["LoadResult"]) -> "LoadResult":
+        """Several runs against the same server as one (their windows added up)."""
+        seconds = sum(part.seconds for part in parts) or 1.0
+
+        def mean(name: str) -> float:
+            return sum(getattr(part, name) * part.seconds for part in parts) / seconds
+
+        probed = [part.probed for part in parts if part.probed is not None]
+        return cls(
+            requests=sum(part.requests for part in parts),
+            seconds=seconds,
+            latencies=sorted(latency for part in parts for latency in part.latencies),
+            statuses=sum((part.statuses for part in parts), Counter()),
+            failures=sum(part.failures for part in parts),
+            samples=[sample for part in parts for sample in part.samples][:3],
+            client_cpu=mean("client_cpu"),
+            server_cpu=mean("server_cpu"),
+            database_cpu=mean("database_cpu"),
+            other_cpu=mean("other_cpu"),
+            probed=sum(probed) if probed else None,
+        )
 
     @property
     def errors(self) -> int:
@@ -99,24 +124,38 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(exc)
 
 
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds a process has used (user + system), from /proc."""
+def _proc_cpu(pid: int, reaped: bool = False) -> float:
+    """CPU seconds a process has used (user + system), from /proc; with `reaped`, plus what its
+    children that have exited used (PostgreSQL's postmaster reaps every closed connection)."""
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    used = int(fields[11]) + int(fields[12])
+    if reaped:
+        used += int(fields[13]) + int(fields[14])
+    return used / TICKS
 
 
-def _database_cpu() -> dict[int, float]:
-    """CPU seconds of every PostgreSQL process (postmaster, backends, background workers)."""
-    used = {}
+def _database_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL processes serving `database`: its connections (the process
+    title names the database), plus the closed ones, which the postmaster has reaped. Other
+    databases' connections on the same server (another project's tests, say) are left out."""
+    used: dict[int, float] = {}
+    if database is None:
+        return used
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
-            with open(f"/proc/{entry.name}/comm") as handle:
+            with open(f"/proc/{pid}/comm") as handle:
                 if handle.read().strip() not in ("postgres", "postmaster"):
                     continue
-            used[int(entry.name)] = _proc_cpu(int(entry.name))
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                title = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres:"):  # the postmaster: only what it reaped
+                used[pid] = _proc_cpu(pid, reaped=True) - _proc_cpu(pid)
+            elif f" {database} " in title:
+                used[pid] = _proc_cpu(pid)
         except OSError:  # gone meanwhile
             continue
     return used
@@ -130,11 +169,11 @@ def _machine_busy() -> float:
 
 
 class _CpuSnapshot:
-    def __init__(self, server_pid: int | None) -> None:
+    def __init__(self, server_pid: int | None, database: str | None) -> None:
         self.at = time.perf_counter()
         self.client = _self_cpu()
         self.server = _proc_cpu(server_pid) if server_pid else 0.0
-        self.database = _database_cpu()
+        self.database = _database_cpu(database)
         self.machine = _machine_busy()
 
 
@@ -152,6 +191,8 @@ async def _load(
     duration: float,
     server_pid: int | None,
     grace: float,
+    window_probe: Callable[[], Awaitable[float]] | None,
+    database: str | None,
 ) -> LoadResult:
     loop = asyncio.get_running_loop()
     result = LoadResult(requests=0, seconds=duration, latencies=[])
@@ -199,29 +240,31 @@ async def _load(
             if connection is not None and connection.transport is not None:
                 connection.transport.close()
 
-    async def sample_cpu() -> _CpuSnapshot:
+    async def sample_cpu() -> tuple[float | None, _CpuSnapshot]:
         await asyncio.sleep(max(0.0, window_start - clock()))
-        return _CpuSnapshot(server_pid)
+        snapshot = _CpuSnapshot(server_pid, database)
+        return await window_probe() if window_probe else None, snapshot
 
     first = asyncio.ensure_future(sample_cpu())
     workers = asyncio.gather(*(worker() for _ in range(connections)))
+    # Interrupted (SIGTERM, Ctrl-C): the workers' cancellation is expected, not worth a report.
+    workers.add_done_callback(lambda done: done.cancelled() or done.exception())
     try:
         await asyncio.wait_for(workers, timeout=warmup + duration + grace)
     except TimeoutError:
         result.failures += connections  # at most one request per connection left hanging
-    before, after = await first, _CpuSnapshot(server_pid)
+    probed_before, before = await first
+    after = _CpuSnapshot(server_pid, database)
+    if window_probe is not None and probed_before is not None:
+        result.probed = await window_probe() - probed_before
     elapsed = after.at - before.at
-    result.requests = len(latencies)
-    result.seconds = min(elapsed, duration)
+    result.requests = len(latencies)  # those sent inside the window, which lasts `duration`
     if elapsed > 0:
         result.client_cpu = (after.client - before.client) / elapsed
         result.server_cpu = (after.server - before.server) / elapsed
+        # Connections opened in the window are new processes: all they used is in the window.
         result.database_cpu = (
-            sum(
-                used - before.database[pid]
-                for pid, used in after.database.items()
-                if pid in before.database
-            )
+            sum(used - before.database.get(pid, 0.0) for pid, used in after.database.items())
             / elapsed
         )
         busy = (after.machine - before.machine) / elapsed
@@ -242,15 +285,32 @@ def run_load(
     host: str = "127.0.0.1",
     server_pid: int | None = None,
     grace: float = 10.0,
+    window_probe: Callable[[], Awaitable[float]] | None = None,
+    database: str | None = None,
 ) -> LoadResult:
-    """GET random paths of `paths` from host:port over `connections` keep-alive connections."""
+    """GET random paths of `paths` from host:port over `connections` keep-alive connections.
+
+    `window_probe`, if given, is awaited as the measured window opens and after it closes; the
+    difference is returned as `probed` (e.g. how many database connections were opened).
+    `database`: the PostgreSQL database the server uses, whose processes' CPU is measured."""
     if host not in LOOPBACK:
         raise ValueError(f"load is only ever sent to this machine (loopback), not {host}")
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     requests = [
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{head}\r\n".encode() for path in paths
     ]
-    coroutine = _load(host, port, requests, connections, warmup, duration, server_pid, grace)
+    coroutine = _load(
+        host,
+        port,
+        requests,
+        connections,
+        warmup,
+        duration,
+        server_pid,
+        grace,
+        window_probe,
+        database,
+    )
     gc.collect()
     gc.disable()  # no collector pauses inside the client's timings
     try:

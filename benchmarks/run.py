@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,7 @@ def seed_database(url: str, mothers: int, seed: int) -> Seeded:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
         asyncio.run(_postgres_execute(url, "VACUUM ANALYZE", "CHECKPOINT"))
+    os.sync()  # the kernel's writeback of the load, too, must not land inside a measured window
     if not ewi:
         raise BenchError(f"no mother was seeded in {PRISON}")
     return Seeded(url, token, ewi, other, time.perf_counter() - started)
@@ -194,10 +196,13 @@ def seed_database(url: str, mothers: int, seed: int) -> Seeded:
 # Servers --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Ports free on the loopback interface now (all held open at once, so all different)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -214,9 +219,10 @@ def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, 
 class Server:
     """A server in its own process group, always stopped (SIGTERM, then SIGKILL) on the way out."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
-        self.name, self.argv, self.env, self.port = name, argv, env, port
-        self.log_path = VAR / f"bench-{name}.log"
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, log_path: Path
+    ) -> None:
+        self.name, self.argv, self.env, self.port, self.log_path = name, argv, env, port, log_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -265,24 +271,27 @@ class Server:
             process.wait(timeout=10)
 
 
-def start_servers(stack: contextlib.ExitStack, url: str) -> tuple[Server, Server]:
+def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
     env = {**os.environ, "TAC_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     env.pop("TAC_SQL_ECHO", None)
-    api_port, floor_port = free_port(), free_port()
+    api_port, floor_port = free_ports(2)
     tac_api = shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
-    api = Server("tac-api", [tac_api, "serve", "--port", str(api_port)], env, api_port)
-    floor = Server(
-        "floor",
-        [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
-        env,
-        floor_port,
-    )
-    for server in (api, floor):
+    commands = {
+        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port),
+        "floor": (
+            [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
+            floor_port,
+        ),
+    }
+    servers = []
+    for name, (argv, port) in commands.items():
+        server = Server(name, argv, env, port, VAR / f"bench-{database}-{name}.log")
         stack.callback(server.stop)
         server.start()
-    for server in (api, floor):
+        servers.append(server)
+    for server in servers:
         server.wait_ready()
-    return api, floor
+    return servers[0], servers[1]
 
 
 def check_same_answers(api: Server, floor: Server, seeded: Seeded) -> None:
@@ -317,9 +326,38 @@ def check_same_answers(api: Server, floor: Server, seeded: Seeded) -> None:
 # Measuring and reporting ----------------------------------------------------------------------
 
 
+def sessions_probe(url: str) -> Callable[[], Awaitable[float]] | None:
+    """For PostgreSQL: how many connections were ever opened to the database (None on SQLite).
+
+    Read after a pause, since statistics reach pg_stat_database with up to a second's delay; the
+    probe's own connection is subtracted."""
+    if not url.startswith("postgres"):
+        return None
+
+    calls = 0
+
+    async def read() -> float:
+        import asyncpg
+
+        nonlocal calls
+        await asyncio.sleep(1.1)
+        connection = await asyncpg.connect(**_postgres_parts(url), timeout=10)
+        try:
+            opened = await connection.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        finally:
+            await connection.close()
+        calls += 1
+        return float(opened - calls)
+
+    return read
+
+
 def describe(name: str, result: LoadResult) -> str:
     errors = f"errors {result.errors}" if result.errors else "no errors"
-    cpu = f"server {result.server_cpu:.0%}"
+    per_request = result.server_cpu / result.rate * 1000 if result.rate else float("nan")
+    cpu = f"server {result.server_cpu:.0%} = {per_request:.2f} ms per request"
     if result.database_cpu >= 0.005:
         cpu += f", database {result.database_cpu:.0%}"
     cpu += f", client {result.client_cpu:.0%}, other {result.other_cpu:.0%}"
@@ -327,6 +365,8 @@ def describe(name: str, result: LoadResult) -> str:
         f"    {name:<8} {result.rate:>8,.0f} req/s   p50 {result.percentile(50):6.2f} ms   "
         f"p99 {result.percentile(99):6.2f} ms   {errors:<10}  (CPU, in % of one core: {cpu})"
     )
+    if result.probed:  # the pool was filled in the warm-up: these are connections churned
+        line += f"; about {result.probed:.0f} database connections opened meanwhile"
     if result.other_cpu > DISTURBED:
         line += "  DISTURBED: other processes were busy"
     return line
@@ -341,33 +381,42 @@ def measure(
     report: Report,
 ) -> None:
     headers = {"Authorization": f"Bearer {seeded.token}", "Accept": "application/json"}
+    servers = {server.name: server for server in (api, floor)}
     for endpoint, template in ENDPOINTS.items():
         paths = [template.format(mother_id) for mother_id in seeded.ewi_ids]
         print(f"  {endpoint}")
-        results = {}
-        for server in (api, floor):
+        # A-B-B-A, each half of the duration: a machine that drifts (this one shares its host)
+        # shifts both servers' figures alike instead of the ratio. Each server is warmed up first.
+        parts: dict[str, list[LoadResult]] = {name: [] for name in servers}
+        for order, name in enumerate(["tac-api", "floor", "floor", "tac-api"]):
+            server = servers[name]
             assert server.process is not None
-            result = run_load(
-                port=server.port,
-                paths=paths,
-                headers=headers,
-                connections=args.connections,
-                warmup=args.warmup,
-                duration=args.duration,
-                server_pid=server.process.pid,
+            parts[name].append(
+                run_load(
+                    port=server.port,
+                    paths=paths,
+                    headers=headers,
+                    connections=args.connections,
+                    warmup=args.warmup if order < 2 else min(args.warmup, 0.5),  # reconnect
+                    duration=args.duration / 2,
+                    server_pid=server.process.pid,
+                    window_probe=sessions_probe(seeded.url),
+                    database=BENCH_DATABASE if database == "postgres" else None,
+                )
             )
-            print(describe(server.name, result), flush=True)
+            if server.process.poll() is not None:
+                raise BenchError(f"{server.name} died under load:\n{server.log_tail()}")
+        results = {name: LoadResult.combine(runs) for name, runs in parts.items()}
+        for name, result in results.items():
+            print(describe(name, result), flush=True)
             if result.other_cpu > DISTURBED:
-                report.disturbed.append(f"{database} {endpoint} {server.name}")
+                report.disturbed.append(f"{database} {endpoint} {name}")
             if result.errors:
                 report.problems.append(
-                    f"{database} {endpoint} {server.name}: {result.errors} errors "
+                    f"{database} {endpoint} {name}: {result.errors} errors "
                     f"(statuses {dict(result.statuses)}, failures {result.failures}) "
                     f"{'; '.join(result.samples)}"
                 )
-            if server.process.poll() is not None:
-                raise BenchError(f"{server.name} died under load:\n{server.log_tail()}")
-            results[server.name] = result
         row = Row(database, endpoint, results["tac-api"], results["floor"])
         report.rows.append(row)
         print(f"    ratio tac-api/floor: {row.ratio:.2f}", flush=True)
@@ -393,17 +442,18 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
             f"{len(seeded.ewi_ids):,} of them in {PRISON}",
             flush=True,
         )
-        api, floor = start_servers(stack, url)
+        api, floor = start_servers(stack, database, url)
         check_same_answers(api, floor, seeded)
         measure(database, seeded, api, floor, args, report)
 
 
 def markdown(report: Report, args: argparse.Namespace) -> str:
     lines = [
-        f"{args.mothers:,} mothers with 3 children each; {args.connections} keep-alive "
-        f"connections, {args.duration:g} s measured after a {args.warmup:g} s warm-up; one uvicorn "
-        f"worker; {os.cpu_count()} cores shared with the load generator. Floor: the same endpoints "
-        "over the bare driver (asyncpg / aiosqlite), no ORM.",
+        f"`make bench`: {args.mothers:,} mothers with 3 children each; {args.connections} "
+        f"keep-alive connections; {args.duration:g} s measured per server and endpoint (in two "
+        f"halves, A-B-B-A) after a {args.warmup:g} s warm-up; one uvicorn worker; "
+        f"{os.cpu_count()} cores shared with the load generator. Floor: the same endpoints and "
+        "JSON from FastAPI over the bare driver (asyncpg / aiosqlite), no ORM.",
         "",
         "| Database | Endpoint | tac-api req/s | p50 ms | p99 ms "
         "| floor req/s | p50 ms | p99 ms | tac-api/floor |",

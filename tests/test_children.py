@@ -252,3 +252,32 @@ class TestFamily:
         mother = api.mother()
         api.child(mother["id"], local_authority_code="801")
         assert api.get("surrey", f"/v1/mothers/{mother['id']}/family").status_code == 404
+
+
+class TestList:
+    def test_pages_through_her_children(self, api: Api) -> None:
+        mother = api.mother()
+        names = ["Élodie", "Iolo", "Leo", "Nia", "Rhys"]
+        for name in reversed(names):
+            api.child(mother["id"], first_name=name)
+        seen, url = [], f"/v1/mothers/{mother['id']}/children?limit=2"
+        while url:
+            response = api.get("ewi_worker", url)
+            body = response.json()
+            seen += [c["first_name"] for c in body["items"]]
+            url = body["next_cursor"] and (
+                f"/v1/mothers/{mother['id']}/children?limit=2&cursor={body['next_cursor']}"
+            )
+            assert ("Link" in response.headers) == bool(body["next_cursor"])
+        assert seen == sorted(names)
+
+    def test_a_visible_mother_without_visible_children_is_an_empty_list(self, api: Api) -> None:
+        mother = api.mother()
+        assert api.get("admin", f"/v1/mothers/{mother['id']}/children").json() == {
+            "items": [],
+            "next_cursor": None,
+        }
+        api.child(mother["id"], local_authority_code="801")
+        api.child(mother["id"], local_authority_code="936")
+        surrey = api.get("surrey", f"/v1/mothers/{mother['id']}/children").json()["items"]
+        assert [c["local_authority_code"] for c in surrey] == ["936"]

@@ -56,3 +56,13 @@ def test_the_family_view_is_one_query_for_all_children(api: Api) -> None:
     with counting(api) as statements:
         api.get("ewi_worker", f"/v1/mothers/{mother['id']}/family")
     assert len(statements) == 3  # token, mother in scope, children with their authorities
+
+
+def test_her_children_cost_two_statements(api: Api) -> None:
+    mother = api.mother()
+    for name in ("Rhys", "Cerys", "Nia"):
+        api.child(mother["id"], first_name=name)
+    with counting(api) as statements:
+        response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children")
+    assert len(response.json()["items"]) == 3
+    assert len(statements) == 2, statements  # the caller's token, then her children in scope

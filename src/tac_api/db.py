@@ -94,7 +94,9 @@ def make_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     elif pool:
-        kwargs.update(pool_size=settings.database_pool_size, max_overflow=5, pool_pre_ping=False)
+        kwargs.update(
+            pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
     if not pool:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)

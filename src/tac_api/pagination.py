@@ -89,6 +89,18 @@ def keyset(
     return statement.order_by(*order_by).limit(params.limit + 1)
 
 
+def link_next(
+    last: tuple[Any, ...] | None, params: PageParams, request: Request, response: Response
+) -> str | None:
+    """The cursor after `last` (None: this was the last page), also as an RFC 8288 Link header."""
+    if last is None:
+        return None
+    next_cursor = encode_cursor(last)
+    next_url = request.url.include_query_params(cursor=next_cursor, limit=params.limit)
+    response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return next_cursor
+
+
 def page_of(
     rows: list[Any], params: PageParams, sort_key: Any, request: Request, response: Response
 ) -> tuple[list[Any], str | None]:
@@ -96,10 +108,7 @@ def page_of(
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    next_cursor = encode_cursor(sort_key(rows[-1]))
-    next_url = request.url.include_query_params(cursor=next_cursor, limit=params.limit)
-    response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return rows, next_cursor
+    return rows, link_next(sort_key(rows[-1]), params, request, response)
 
 
 async def fetch_page(

@@ -1,6 +1,9 @@
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+from sqlalchemy import BindParameter, String, bindparam
 
 
 class Role(StrEnum):
@@ -32,3 +35,29 @@ class Caller:
     @property
     def is_local_authority(self) -> bool:
         return self.role in LOCAL_AUTHORITY_ROLES
+
+
+ScopeParam = Literal["prison_code", "local_authority_code"]
+
+
+def role_of(who: Caller | Role) -> Role:
+    return who if isinstance(who, Role) else who.role
+
+
+def scope_value(who: Caller | Role, field: ScopeParam) -> BindParameter[str]:
+    """The caller's prison or authority, for a scope condition.
+
+    Given a Caller, its value is bound in. Given only a Role (for a statement built once per role
+    and reused), it is a required parameter, filled at execution by `scope_params(caller)`:
+    forgetting it fails loudly rather than leaking another caller's scope.
+    """
+    if isinstance(who, Role):
+        return bindparam(f"caller_{field}", type_=String, required=True)
+    return bindparam(f"caller_{field}", getattr(who, field), type_=String)
+
+
+def scope_params(caller: Caller) -> dict[str, str | None]:
+    return {
+        "caller_prison_code": caller.prison_code,
+        "caller_local_authority_code": caller.local_authority_code,
+    }

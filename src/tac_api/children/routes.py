@@ -8,8 +8,7 @@ from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, Fami
 from tac_api.db import SessionDep
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
-from tac_api.mothers.service import get_mother
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery, link_next
 
 router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
 
@@ -30,7 +29,7 @@ async def create_child(
     child = await service.create_child(session, caller, mother_id, body)
     response.headers["Location"] = f"/v1/children/{child.id}"
     set_etag(response, child.version)
-    return service.to_public(child)
+    return service.to_public(child.model_dump())
 
 
 @router.get("/v1/mothers/{mother_id}/children", summary="Her children that are visible to you")
@@ -42,16 +41,8 @@ async def list_children(
     request: Request,
     response: Response,
 ) -> Page[ChildPublic]:
-    await get_mother(session, caller, mother_id)
-    children, cursor = await fetch_page(
-        session,
-        service.children_of(caller, mother_id),
-        service.CHILD_ORDER,
-        page,
-        request,
-        response,
-    )
-    return Page[ChildPublic](items=[service.to_public(c) for c in children], next_cursor=cursor)
+    children, last = await service.children_page(session, caller, mother_id, page)
+    return Page[ChildPublic](items=children, next_cursor=link_next(last, page, request, response))
 
 
 @router.get("/v1/children/{child_id}", summary="One child's record")
@@ -60,7 +51,7 @@ async def get_child(
 ) -> ChildPublic:
     child = await service.get_child(session, caller, child_id)
     set_etag(response, child.version)
-    return service.to_public(child)
+    return service.to_public(child.model_dump())
 
 
 @router.patch(
@@ -76,7 +67,7 @@ async def update_child(
 ) -> ChildPublic:
     child = await service.update_child(session, caller, child_id, body, if_match)
     set_etag(response, child.version)
-    return service.to_public(child)
+    return service.to_public(child.model_dump())
 
 
 @router.get(

@@ -1,13 +1,23 @@
 """Children: the one scoped statement, the rules of a child's record, and the family view."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import (
+    LOCAL_AUTHORITY_ROLES,
+    Caller,
+    Role,
+    role_of,
+    scope_params,
+    scope_value,
+)
 from tac_api.children.models import Child
 from tac_api.children.schemas import (
     AuthorityInvolved,
@@ -24,7 +34,8 @@ from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import get_mother
+from tac_api.mothers.service import get_mother, mother_visible, not_found
+from tac_api.pagination import PageParams, decode_cursor
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
 from tac_api.schemas import age_on
@@ -34,35 +45,40 @@ LONGEST_PREGNANCY = timedelta(days=300)
 OVERDUE_GRACE = timedelta(days=60)
 
 
-def child_visible(caller: Caller) -> ColumnElement[bool]:
+def child_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which children this caller may know exist: the one place children are scoped.
 
     A prison social worker: children of mothers held in her prison. A local authority: its own
     children (others' appear only in the family view, reduced to what coordination needs).
+    Given a Role, the condition takes the caller's scope as parameters (`scope_value`).
     """
-    if caller.role is Role.admin:
+    role = role_of(who)
+    if role is Role.admin:
         return true()
-    if caller.role is Role.prison_social_worker:
+    if role is Role.prison_social_worker:
+        # Its own alias of mother, so that it never correlates with a mother the outer query joins.
+        holder = aliased(Mother)
         return exists().where(
-            Mother.id == Child.mother_id, Mother.prison_code == caller.prison_code
+            holder.id == Child.mother_id, holder.prison_code == scope_value(who, "prison_code")
         )
-    if caller.is_local_authority:
-        return Child.local_authority_code == caller.local_authority_code
+    if role in LOCAL_AUTHORITY_ROLES:
+        return Child.local_authority_code == scope_value(who, "local_authority_code")
     return false()
 
 
-def to_public(child: Child, today: date | None = None) -> ChildPublic:
+def to_public(child: Mapping[str, Any], today: date | None = None) -> ChildPublic:
+    """A child's record (a row or a model's dump) as the API shows it."""
     social_worker = None
-    if child.social_worker_name:
+    if child["social_worker_name"]:
         social_worker = SocialWorkerPublic(
-            name=child.social_worker_name,
-            email=child.social_worker_email,
-            phone=child.social_worker_phone,
+            name=child["social_worker_name"],
+            email=child["social_worker_email"],
+            phone=child["social_worker_phone"],
         )
     return ChildPublic.model_validate(
         {
-            **child.model_dump(),
-            "age": age_on(child.date_of_birth, today or date.today()),
+            **child,
+            "age": age_on(child["date_of_birth"], today or date.today()),
             "social_worker": social_worker,
         }
     )
@@ -75,11 +91,49 @@ async def get_child(session: AsyncSession, caller: Caller, child_id: uuid.UUID) 
     return child
 
 
-def children_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
-    return select(Child).where(Child.mother_id == mother_id, child_visible(caller))
-
-
 CHILD_ORDER = [Child.last_name, Child.first_name, Child.id]
+
+
+@cache
+def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
+    """Her visible children, one page, and whether she is visible at all, in one statement.
+
+    The children are outer-joined (the cursor's seek included in the join), so a mother who is
+    visible but has no children on this page still returns one row, and one who is not, none.
+    """
+    joined = [Child.mother_id == Mother.id, child_visible(role)]
+    if after_cursor:
+        after = [bindparam(f"after_{column.key}", type_=column.type) for column in CHILD_ORDER]
+        joined.append(tuple_(*CHILD_ORDER) > tuple_(*after))
+    return (
+        select(Mother.id.label("visible_mother_id"), *Child.__table__.c)
+        .select_from(Mother)
+        .outerjoin(Child, and_(*joined))
+        .where(Mother.id == bindparam("mother_id"), mother_visible(role))
+        .order_by(*CHILD_ORDER)
+        .limit(bindparam("limit"))
+    )
+
+
+async def children_page(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, page: PageParams
+) -> tuple[list[ChildPublic], tuple[Any, ...] | None]:
+    """One page of her children visible to the caller, and the sort key to continue after."""
+    params: dict[str, Any] = {"mother_id": mother_id, "limit": page.limit + 1}
+    if page.cursor:
+        after = decode_cursor(page.cursor, CHILD_ORDER)
+        params |= {f"after_{c.key}": v for c, v in zip(CHILD_ORDER, after, strict=True)}
+    connection = await session.connection()
+    statement = _children_page(caller.role, page.cursor is not None)
+    rows = (await connection.execute(statement, params | scope_params(caller))).all()
+    if not rows:
+        raise not_found(mother_id)
+    today = date.today()
+    children = [to_public(row._mapping, today) for row in rows if row.id is not None]
+    if len(children) <= page.limit:
+        return children, None
+    last = children[page.limit - 1]
+    return children[: page.limit], (last.last_name, last.first_name, last.id)
 
 
 def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[str, str]]:
@@ -185,7 +239,7 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
     own_authority = caller.local_authority_code if caller.is_local_authority else None
 
     def shown(child: Child) -> ChildPublic | SiblingForCoordination:
-        public = to_public(child, today)
+        public = to_public(child.model_dump(), today)
         if own_authority is None or child.local_authority_code == own_authority:
             return public
         return SiblingForCoordination.model_validate(public.model_dump())
