@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg
 from sqlalchemy import event
 
 from tests.conftest import Api
@@ -10,17 +11,26 @@ from tests.conftest import Api
 
 @contextmanager
 def counting(api: Api) -> Iterator[list[str]]:
+    """Every statement sent: through SQLAlchemy, and straight to asyncpg (db.fetch_rows)."""
     statements: list[str] = []
     engine = api.client.app.state.engine.sync_engine  # type: ignore[attr-defined]
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement)
 
+    driver_fetch = asyncpg.Connection.fetch
+
+    async def fetch(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        statements.append(query)
+        return await driver_fetch(self, query, *args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", record)
+    asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
 
 
 def test_her_record_and_children_cost_two_statements(api: Api) -> None:

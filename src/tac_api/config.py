@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/tac.db"
     # Per API process. One worker serves dozens of requests at once; a pool smaller than that makes
     # them queue for a connection, and overflow connections are opened and closed on every burst.
-    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_pool_size: int = Field(default=30, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     # Off: a new connection per request (for tests that run each request on its own event loop).
     database_pool: bool = True

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.models import ApiClient
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, PRISON_ROLES, Caller, Role
-from tac_api.db import utcnow
+from tac_api.db import fetch_rows, utcnow
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.reference.models import LocalAuthority, Prison
 
@@ -35,16 +35,16 @@ _CALLER = select(
 
 async def caller_for_token(session: AsyncSession, token: str) -> Caller | None:
     """The live client holding this token, or None: one indexed read per request."""
-    connection = await session.connection()
-    row = (await connection.execute(_CALLER, {"token_hash": hash_token(token)})).first()
-    if row is None:
+    rows = await fetch_rows(session, _CALLER, {"token_hash": hash_token(token)})
+    if not rows:
         return None
+    row = rows[0]
     return Caller(
-        client_id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        prison_code=row.prison_code,
-        local_authority_code=row.local_authority_code,
+        client_id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        prison_code=row["prison_code"],
+        local_authority_code=row["local_authority_code"],
     )
 
 

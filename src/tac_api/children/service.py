@@ -30,7 +30,7 @@ from tac_api.children.schemas import (
     SocialWorkerInvolved,
     SocialWorkerPublic,
 )
-from tac_api.db import touch
+from tac_api.db import fetch_rows, touch
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
@@ -123,13 +123,12 @@ async def children_page(
     if page.cursor:
         after = decode_cursor(page.cursor, CHILD_ORDER)
         params |= {f"after_{c.key}": v for c, v in zip(CHILD_ORDER, after, strict=True)}
-    connection = await session.connection()
     statement = _children_page(caller.role, page.cursor is not None)
-    rows = (await connection.execute(statement, params | scope_params(caller))).all()
+    rows = await fetch_rows(session, statement, params | scope_params(caller))
     if not rows:
         raise not_found(mother_id)
     today = date.today()
-    children = [to_public(row._mapping, today) for row in rows if row.id is not None]
+    children = [to_public(row, today) for row in rows if row["id"] is not None]
     if len(children) <= page.limit:
         return children, None
     last = children[page.limit - 1]

@@ -19,7 +19,7 @@ from tac_api.auth.schemas import (
     scope_value,
 )
 from tac_api.children.models import Child
-from tac_api.db import contains, touch
+from tac_api.db import contains, fetch_rows, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother, PrisonStay
@@ -90,28 +90,28 @@ def _mother_with_children(role: Role) -> Select[Any]:
 async def get_mother_with_children(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID
 ) -> MotherWithChildren:
-    """Her record and a summary of her children in one round trip (a join, no query per child),
-    on the Core connection: this is the service's hottest read."""
-    connection = await session.connection()
-    result = await connection.execute(
-        _mother_with_children(caller.role), {"mother_id": mother_id, **scope_params(caller)}
+    """Her record and a summary of her children in one round trip (a join, no query per child):
+    the service's hottest read."""
+    rows = await fetch_rows(
+        session,
+        _mother_with_children(caller.role),
+        {"mother_id": mother_id, **scope_params(caller)},
     )
-    rows = result.all()
     if not rows:
         raise not_found(mother_id)
     today = date.today()
     children = [
         ChildSummary(
-            id=row.child_id,
-            first_name=row.child_first_name,
-            age=age_on(row.child_date_of_birth, today),
-            local_authority_code=row.child_local_authority_code,
-            lives_with=row.child_lives_with,
+            id=row["child_id"],
+            first_name=row["child_first_name"],
+            age=age_on(row["child_date_of_birth"], today),
+            local_authority_code=row["child_local_authority_code"],
+            lives_with=row["child_lives_with"],
         )
         for row in rows
-        if row.child_id is not None
+        if row["child_id"] is not None
     ]
-    return MotherWithChildren.model_validate({**rows[0]._mapping, "children": children})
+    return MotherWithChildren.model_validate({**dict(rows[0]), "children": children})
 
 
 def search_mothers(
