@@ -57,7 +57,7 @@ def _query_parameters_of(route: APIRoute) -> frozenset[str]:
     return known
 
 
-async def reject_unknown_query_parameters(request: Request) -> None:
+def reject_unknown_query_parameters(request: Request) -> None:
     """A mistyped filter (`?prisoncode=EWI`) must fail loudly, not quietly return everything."""
     route = request.scope.get("route")
     if not request.query_params or not isinstance(route, APIRoute):

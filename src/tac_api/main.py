@@ -4,17 +4,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
 from tac_api import __version__
+from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.children.routes import router as children_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.health import router as health_router
-from tac_api.http import reject_unknown_query_parameters
 from tac_api.middleware import BodySizeLimit, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
@@ -44,8 +46,21 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     schemas.update(definitions["$defs"])
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    schema["components"]["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and _needs_token(route.dependant):
+            for method in route.methods:
+                operation = schema["paths"][context.path][method.lower()]
+                operation["security"] = [{"HTTPBearer": []}]
     app.openapi_schema = schema
     return schema
+
+
+def _needs_token(dependant: Dependant) -> bool:
+    return any(
+        hasattr(sub.call, "allowed_roles") or _needs_token(sub) for sub in dependant.dependencies
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,7 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     # Creating the engine connects to nothing; the pool fills on first use.
