@@ -6,7 +6,10 @@ from tac_api.errors import problem_response
 
 
 class BodySizeLimit:
-    """Refuse request bodies over the limit with 413, whether or not Content-Length is honest."""
+    """Refuse request bodies over the limit with 413, whether or not Content-Length is honest.
+
+    FastAPI's own `max_body_size` answers text/plain; every error here is problem+json.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
