@@ -85,9 +85,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
+def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = False) -> AsyncEngine:
+    """An engine; `autocommit` for the API's own, whose reads need no transaction."""
     url = async_url(settings.database_url)
     kwargs: dict[str, Any] = {"echo": settings.sql_echo}
+    if autocommit:
+        kwargs["isolation_level"] = "AUTOCOMMIT"
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 5}
         if url.database and url.database != ":memory:":
@@ -106,11 +109,18 @@ def make_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     return engine
 
 
-def sessionmaker_for(
-    engine: AsyncEngine, *, autocommit: bool = False
-) -> async_sessionmaker[AsyncSession]:
-    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
-    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False, autoflush=False)
+def transactional(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, with each connection in a real transaction while it is checked out.
+
+    The API's engine is autocommit, so that a GET sends no BEGIN and no COMMIT and its connection
+    needs no isolation level set and reset on every checkout; writes, far fewer, pay that instead.
+    """
+    level = "SERIALIZABLE" if engine.dialect.name == "sqlite" else "READ COMMITTED"
+    return engine.execution_options(isolation_level=level)
+
+
+def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
 
 
 # Statement (kept alive here, so its id is never reused) -> SQL and parameter order for the driver.
@@ -148,8 +158,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     Services only flush, so a constraint they break surfaces inside the route as a domain error;
     anything raised rolls the whole request back, which is how bad input writes nothing.
-    Reads run in autocommit: a BEGIN and a COMMIT would be two more round trips to the
-    database for each GET, a third of its cost.
+    Reads run in autocommit (see `transactional`): a BEGIN and a COMMIT would be two more round
+    trips to the database for each GET.
     """
     state = request.app.state
     if request.method in READ_ONLY_METHODS:

@@ -14,7 +14,7 @@ from tac_api import __version__
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.children.routes import router as children_router
 from tac_api.config import Settings, get_settings
-from tac_api.db import make_engine, sessionmaker_for
+from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.health import router as health_router
 from tac_api.middleware import BodySizeLimit, SecurityHeaders
@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     # Creating the engine connects to nothing; the pool fills on first use.
-    app.state.engine = make_engine(settings, pool=settings.database_pool)
-    app.state.sessionmaker = sessionmaker_for(app.state.engine)
-    app.state.read_sessionmaker = sessionmaker_for(app.state.engine, autocommit=True)
+    app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)
+    app.state.sessionmaker = sessionmaker_for(transactional(app.state.engine))
+    app.state.read_sessionmaker = sessionmaker_for(app.state.engine)
     install_handlers(app)
     for router in (
         health_router,
