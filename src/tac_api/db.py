@@ -119,8 +119,20 @@ def transactional(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level=level)
 
 
-def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
+READ_ONLY = "read_only"  # session.info key: an autocommit session that never commits
+DRIVER_CONNECTION = "driver_connection"
+
+
+def sessionmaker_for(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine,
+        class_=AsyncSession,
+        expire_on_commit=False,
+        autoflush=False,
+        info={READ_ONLY: True} if read_only else None,
+    )
 
 
 # Statement (kept alive here, so its id is never reused) -> SQL and parameter order for the driver.
@@ -137,17 +149,21 @@ async def fetch_rows(
     SQLAlchemy's per-execution work costs as much CPU as the query does. The statement is still
     SQLAlchemy's, so scoping stays in one place; elsewhere it runs through SQLAlchemy as usual.
     """
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        return (await connection.execute(statement, params)).mappings().all()
+    driver = session.info.get(DRIVER_CONNECTION)
+    if driver is None:
+        connection = await session.connection()
+        # Only outside transactions: a read session keeps one connection until it closes.
+        if connection.dialect.name != "postgresql" or not session.info.get(READ_ONLY):
+            return (await connection.execute(statement, params)).mappings().all()
+        driver = (await connection.get_raw_connection()).driver_connection
+        session.info[DRIVER_CONNECTION] = driver  # for the request's next hot read
     compiled = _DRIVER_SQL.get(id(statement))
     if compiled is None:
-        sql = statement.compile(dialect=connection.dialect)
+        sql = statement.compile(dialect=session.get_bind().dialect)
         compiled = (statement, sql.string, tuple(sql.positiontup or ()))
         _DRIVER_SQL[id(statement)] = compiled
     _, sql_text, names = compiled
-    raw = await connection.get_raw_connection()
-    return await raw.driver_connection.fetch(sql_text, *(params[name] for name in names))  # type: ignore[union-attr]
+    return await driver.fetch(sql_text, *(params[name] for name in names))
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})

@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Creating the engine connects to nothing; the pool fills on first use.
     app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)
     app.state.sessionmaker = sessionmaker_for(transactional(app.state.engine))
-    app.state.read_sessionmaker = sessionmaker_for(app.state.engine)
+    app.state.read_sessionmaker = sessionmaker_for(app.state.engine, read_only=True)
     install_handlers(app)
     for router in (
         health_router,
