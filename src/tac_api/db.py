@@ -155,7 +155,8 @@ async def fetch_rows(
         # Only outside transactions: a read session keeps one connection until it closes.
         if connection.dialect.name != "postgresql" or not session.info.get(READ_ONLY):
             return (await connection.execute(statement, params)).mappings().all()
-        driver = (await connection.get_raw_connection()).driver_connection
+        # The checked-out DBAPI connection, read without a trip through the greenlet bridge.
+        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
         session.info[DRIVER_CONNECTION] = driver  # for the request's next hot read
     compiled = _DRIVER_SQL.get(id(statement))
     if compiled is None:

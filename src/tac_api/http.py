@@ -60,7 +60,7 @@ def _query_parameters_of(route: APIRoute) -> frozenset[str]:
 def reject_unknown_query_parameters(request: Request) -> None:
     """A mistyped filter (`?prisoncode=EWI`) must fail loudly, not quietly return everything."""
     route = request.scope.get("route")
-    if not request.query_params or not isinstance(route, APIRoute):
+    if not request.scope.get("query_string") or not isinstance(route, APIRoute):
         return
     known = _query_parameters_of(route)
     unknown = sorted({name for name in request.query_params if name not in known})

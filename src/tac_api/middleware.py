@@ -19,12 +19,17 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
                     await self._refuse(scope, receive, send)
                     return
-                break
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked:  # no body, or one whose declared length the server holds it to
+            await self.app(scope, receive, send)
+            return
         seen = 0
         refused = False
 
