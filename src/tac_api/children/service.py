@@ -66,6 +66,14 @@ def child_visible(who: Caller | Role) -> ColumnElement[bool]:
     return false()
 
 
+def shown_with_their_mother(who: Caller | Role) -> ColumnElement[bool]:
+    """Which of a visible mother's children this caller sees: with `mother_visible` on her,
+    the same children as `child_visible`, for queries that join her anyway."""
+    if role_of(who) in LOCAL_AUTHORITY_ROLES:
+        return Child.local_authority_code == scope_value(who, "local_authority_code")
+    return true()
+
+
 def to_public(child: Mapping[str, Any], today: date | None = None) -> ChildPublic:
     """A child's record (a row or a model's dump) as the API shows it."""
     social_worker = None
@@ -101,7 +109,7 @@ def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
     The children are outer-joined (the cursor's seek included in the join), so a mother who is
     visible but has no children on this page still returns one row, and one who is not, none.
     """
-    joined = [Child.mother_id == Mother.id, child_visible(role)]
+    joined = [Child.mother_id == Mother.id, shown_with_their_mother(role)]
     if after_cursor:
         after = [bindparam(f"after_{column.key}", type_=column.type) for column in CHILD_ORDER]
         joined.append(tuple_(*CHILD_ORDER) > tuple_(*after))
