@@ -265,3 +265,12 @@ class TestUpdate:
             ("EWI", "2025-09-01", str(TODAY)),
             ("SDI", str(TODAY), None),
         ]
+
+
+def test_a_cursor_of_the_wrong_shape_is_a_problem_not_a_crash(api: Api) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b'["a", "b", 5]').decode().rstrip("=")
+    response = api.get("admin", f"/v1/mothers?cursor={cursor}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "cursor"

@@ -47,14 +47,18 @@ def _query_parameter_names(dependant: Dependant) -> set[str]:
     return names
 
 
-_known_parameters: dict[int, frozenset[str]] = {}  # by id(route): routes live as long as the app
+# By id(route) (routes are not hashable), keeping the route alive so that its id is never reused.
+_known_parameters: dict[int, tuple[APIRoute, frozenset[str]]] = {}
 
 
 def _query_parameters_of(route: APIRoute) -> frozenset[str]:
     known = _known_parameters.get(id(route))
     if known is None:
-        known = _known_parameters[id(route)] = frozenset(_query_parameter_names(route.dependant))
-    return known
+        known = _known_parameters[id(route)] = (
+            route,
+            frozenset(_query_parameter_names(route.dependant)),
+        )
+    return known[1]
 
 
 def reject_unknown_query_parameters(request: Request) -> None:

@@ -72,7 +72,7 @@ def decode_cursor(cursor: str, columns: list[ColumnElement[Any]]) -> tuple[Any, 
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError("wrong shape")
         return tuple(_typed(col, v) for col, v in zip(columns, values, strict=True))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+    except (ValueError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise InvalidInput(
             "cursor", "is not a cursor this list gave out", location="query"
         ) from exc

@@ -92,8 +92,12 @@ def to_public(child: Mapping[str, Any], today: date | None = None) -> ChildPubli
     )
 
 
-async def get_child(session: AsyncSession, caller: Caller, child_id: uuid.UUID) -> Child:
-    child = await session.scalar(select(Child).where(Child.id == child_id, child_visible(caller)))
+async def get_child(
+    session: AsyncSession, caller: Caller, child_id: uuid.UUID, *, for_update: bool = False
+) -> Child:
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(Child).where(Child.id == child_id, child_visible(caller))
+    child = await session.scalar(statement.with_for_update(of=Child) if for_update else statement)
     if child is None:
         raise NotFound(f"No child with id {child_id} is visible to you.")
     return child
@@ -205,7 +209,7 @@ async def update_child(
     data: ChildUpdate,
     if_match: str | None,
 ) -> Child:
-    child = await get_child(session, caller, child_id)
+    child = await get_child(session, caller, child_id, for_update=True)
     check_if_match(if_match, child.version)
     changes = data.changes()
     mother = await session.get(Mother, child.mother_id)

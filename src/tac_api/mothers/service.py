@@ -61,10 +61,13 @@ def not_found(mother_id: uuid.UUID) -> NotFound:
     return NotFound(f"No mother with id {mother_id} is visible to you.")
 
 
-async def get_mother(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> Mother:
-    mother = await session.scalar(
-        select(Mother).where(Mother.id == mother_id, mother_visible(caller))
-    )
+async def get_mother(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, *, for_update: bool = False
+) -> Mother:
+    """`for_update` locks her row until the request commits, so that two changes sent with the
+    same ETag cannot both pass the If-Match check (the second waits, then gets 412)."""
+    statement = select(Mother).where(Mother.id == mother_id, mother_visible(caller))
+    mother = await session.scalar(statement.with_for_update(of=Mother) if for_update else statement)
     if mother is None:
         raise not_found(mother_id)
     return mother
@@ -182,7 +185,7 @@ async def update_mother(
     data: MotherUpdate,
     if_match: str | None,
 ) -> Mother:
-    mother = await get_mother(session, caller, mother_id)
+    mother = await get_mother(session, caller, mother_id, for_update=True)
     check_if_match(if_match, mother.version)
     changes = data.changes()
     merged = {**mother.model_dump(), **changes}

@@ -80,11 +80,15 @@ ORDER = [Practitioner.name, Practitioner.id]
 
 
 async def get_practitioner(
-    session: AsyncSession, caller: Caller, practitioner_id: uuid.UUID
+    session: AsyncSession, caller: Caller, practitioner_id: uuid.UUID, *, for_update: bool = False
 ) -> Practitioner:
-    found = await session.scalar(
-        select(Practitioner).where(Practitioner.id == practitioner_id, practitioner_visible(caller))
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(Practitioner).where(
+        Practitioner.id == practitioner_id, practitioner_visible(caller)
     )
+    if for_update:
+        statement = statement.with_for_update(of=Practitioner)
+    found = await session.scalar(statement)
     if found is None:
         raise NotFound(f"No practitioner with id {practitioner_id} is visible to you.")
     return found
@@ -106,7 +110,7 @@ async def update_practitioner(
     data: PractitionerUpdate,
     if_match: str | None,
 ) -> Practitioner:
-    practitioner = await get_practitioner(session, caller, practitioner_id)
+    practitioner = await get_practitioner(session, caller, practitioner_id, for_update=True)
     check_if_match(if_match, practitioner.version)
     changes = data.changes()
     if changes.get("local_authority_code"):
