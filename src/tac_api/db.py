@@ -70,10 +70,6 @@ def async_url(database_url: str) -> URL:
     raise ValueError(f"unsupported database: {backend} (use PostgreSQL or SQLite)")
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(

@@ -92,10 +92,6 @@ class PreconditionFailed(Problem):
     title = "Record has changed since you read it"
 
 
-class PayloadTooLarge(Problem):
-    status = 413
-
-
 def problem_body(
     status: int,
     detail: str,

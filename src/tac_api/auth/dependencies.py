@@ -49,7 +49,6 @@ def requires(*roles: Role) -> CallerDependency:
 
 
 AnyCaller = Annotated[Caller, Depends(requires(*Role))]
-AdminCaller = Annotated[Caller, Depends(requires())]
 # Person-level data: everyone but governors, who see figures only (reports come later).
 CaseReader = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
