@@ -12,10 +12,9 @@ Run by benchmarks.run as `python -m benchmarks.floor --port P` with TAC_DATABASE
 
 import argparse
 import asyncio
-import base64
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -23,6 +22,10 @@ from urllib.parse import urlsplit
 
 import orjson
 from fastapi import FastAPI, Query, Request, Response
+
+# Pure helpers shared with tac-api, so both servers format ages and cursors identically.
+from tac_api.pagination import encode_cursor
+from tac_api.schemas import age_on
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -65,12 +68,6 @@ CHILDREN_SQL = (
     "WHERE m.id = {p1} AND ({p2} IS NULL OR m.prison_code = {p2}) "
     "ORDER BY c.last_name, c.first_name, c.id LIMIT {p3}"
 )
-
-
-def age_on(born: date | None, today: date) -> int | None:
-    if born is None:
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -208,11 +205,6 @@ def make_store(database_url: str, pool_size: int) -> tuple[str, Any]:
     if scheme == "sqlite":
         return "sqlite", SqliteStore(database_url.removeprefix("sqlite:///"), pool_size)
     raise ValueError(f"unsupported database: {database_url}")
-
-
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = orjson.dumps([str(v) if isinstance(v, uuid.UUID) else v for v in values])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def create_app() -> FastAPI:

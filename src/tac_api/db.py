@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event
+from sqlalchemy import ColumnElement, MetaData, event, or_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,10 +53,10 @@ def touch(record: RecordFields) -> None:
     record.updated_at = utcnow()
 
 
-def contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape "\\")."""
+def contains_text(text: str, *columns: Any) -> ColumnElement[bool]:
+    """`text` anywhere in any of these columns, whatever its case; its own % and _ are literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return or_(*(column.ilike(f"%{escaped}%", escape="\\") for column in columns))
 
 
 def async_url(database_url: str) -> URL:

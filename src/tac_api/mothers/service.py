@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -19,7 +19,7 @@ from tac_api.auth.schemas import (
     scope_value,
 )
 from tac_api.children.models import Child
-from tac_api.db import contains, fetch_rows, touch
+from tac_api.db import contains_text, fetch_rows, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother, PrisonStay
@@ -126,13 +126,7 @@ def search_mothers(
     if status:
         statement = statement.where(Mother.status == status)
     if q:
-        pattern = contains(q)
-        statement = statement.where(
-            or_(
-                Mother.first_name.ilike(pattern, escape="\\"),
-                Mother.last_name.ilike(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(contains_text(q, Mother.first_name, Mother.last_name))
     return statement
 
 

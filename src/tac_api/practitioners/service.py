@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
 from tac_api.children.service import child_visible
-from tac_api.db import contains, touch
+from tac_api.db import contains_text, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
@@ -66,13 +66,7 @@ def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
     if role:
         statement = statement.where(Practitioner.role == role)
     if q:
-        pattern = contains(q)
-        statement = statement.where(
-            or_(
-                Practitioner.name.ilike(pattern, escape="\\"),
-                Practitioner.organisation.ilike(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(contains_text(q, Practitioner.name, Practitioner.organisation))
     return statement
 
 

@@ -1,6 +1,7 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from tac_api.auth.dependencies import AnyCaller
@@ -25,19 +26,6 @@ from tac_api.reference.schemas import (
 from tac_api.schemas import IsoDate
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"], responses=COMMON_PROBLEMS)
-
-
-@router.get("/prisons", summary="Prisons the service works in")
-async def list_prisons(
-    _: AnyCaller, session: SessionDep, page: PageQuery, request: Request, response: Response
-) -> Page[PrisonPublic]:
-    items, cursor = await fetch_page(
-        session, select(Prison), [Prison.code], page, request, response
-    )
-    return Page(
-        items=[PrisonPublic.model_validate(i, from_attributes=True) for i in items],
-        next_cursor=cursor,
-    )
 
 
 @router.get("/local-authorities", summary="English and Welsh local authorities, by DfE number")
@@ -74,7 +62,9 @@ async def get_local_authority(
     return LocalAuthorityPublic.model_validate(authority, from_attributes=True)
 
 
-def _code_list_route(path: str, model: type, schema: type[CodePublic], summary: str) -> None:
+def _code_list_route(path: str, model: type, schema: type[BaseModel], summary: str) -> None:
+    """A paginated list of a table keyed by `code`."""
+
     async def list_codes(
         _: AnyCaller, session: SessionDep, page: PageQuery, request: Request, response: Response
     ) -> Page[schema]:  # type: ignore[valid-type]
@@ -86,10 +76,11 @@ def _code_list_route(path: str, model: type, schema: type[CodePublic], summary: 
             next_cursor=cursor,
         )
 
-    list_codes.__name__ = "list_" + path.replace("-", "_")
+    list_codes.__name__ = "list_" + path.strip("/").replace("-", "_")
     router.add_api_route(path, list_codes, methods=["GET"], summary=summary)
 
 
+_code_list_route("/prisons", Prison, PrisonPublic, "Prisons the service works in")
 _code_list_route("/legal-statuses", LegalStatus, CodePublic, "Children's legal status (SSDA903)")
 _code_list_route("/placement-types", PlacementType, CodePublic, "Placement types (SSDA903)")
 _code_list_route(
