@@ -163,6 +163,7 @@ CLIENTS = {
     "bristol_system": (Role.la_system, None, "801"),
     "surrey": (Role.la_practitioner, None, "936"),
     "ewi_governor": (Role.governor, "EWI", None),
+    "auditor": (Role.auditor, None, None),
 }
 
 

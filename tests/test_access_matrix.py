@@ -40,6 +40,7 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    "GET /v1/audit": {"admin", "auditor"},
 }
 
 

@@ -50,9 +50,12 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
+    from tac_api.logs import configure_logging
+
     settings = get_settings()
     uvicorn.run(
         "tac_api.main:create_app",
+        log_config=configure_logging(settings.log_level),
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     page_limit_default: int = Field(default=50, ge=1, le=200)
     page_limit_max: int = Field(default=200, ge=1, le=200)
     sql_echo: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
     def _production_needs_postgres(self) -> "Settings":

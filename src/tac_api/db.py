@@ -1,11 +1,10 @@
 """Engine, sessions and the conventions every table shares."""
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, MetaData, event, or_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -84,7 +83,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = False) -> AsyncEngine:
     """An engine; `autocommit` for the API's own, whose reads need no transaction."""
     url = async_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.sql_echo}
+    # hide_parameters: a failed statement's message must not carry personal values into logs.
+    kwargs: dict[str, Any] = {"echo": settings.sql_echo, "hide_parameters": True}
     if autocommit:
         kwargs["isolation_level"] = "AUTOCOMMIT"
     if url.get_backend_name() == "sqlite":
@@ -135,6 +135,23 @@ def sessionmaker_for(
 _DRIVER_SQL: dict[int, tuple[Executable, str, tuple[str, ...]]] = {}
 
 
+async def driver_connection(session: AsyncSession) -> Any | None:
+    """The asyncpg connection under a read-only PostgreSQL session, or None.
+
+    Only outside transactions: a read session keeps one connection until it closes, so the
+    driver connection can be used directly for the rest of the request.
+    """
+    driver = session.info.get(DRIVER_CONNECTION)
+    if driver is None:
+        connection = await session.connection()
+        if connection.dialect.name != "postgresql" or not session.info.get(READ_ONLY):
+            return None
+        # The checked-out DBAPI connection, read without a trip through the greenlet bridge.
+        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        session.info[DRIVER_CONNECTION] = driver  # for the request's next hot read
+    return driver
+
+
 async def fetch_rows(
     session: AsyncSession, statement: Executable, params: dict[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
@@ -145,15 +162,10 @@ async def fetch_rows(
     SQLAlchemy's per-execution work costs as much CPU as the query does. The statement is still
     SQLAlchemy's, so scoping stays in one place; elsewhere it runs through SQLAlchemy as usual.
     """
-    driver = session.info.get(DRIVER_CONNECTION)
+    driver = await driver_connection(session)
     if driver is None:
         connection = await session.connection()
-        # Only outside transactions: a read session keeps one connection until it closes.
-        if connection.dialect.name != "postgresql" or not session.info.get(READ_ONLY):
-            return (await connection.execute(statement, params)).mappings().all()
-        # The checked-out DBAPI connection, read without a trip through the greenlet bridge.
-        driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-        session.info[DRIVER_CONNECTION] = driver  # for the request's next hot read
+        return (await connection.execute(statement, params)).mappings().all()
     compiled = _DRIVER_SQL.get(id(statement))
     if compiled is None:
         sql = statement.compile(dialect=session.get_bind().dialect)
@@ -161,34 +173,3 @@ async def fetch_rows(
         _DRIVER_SQL[id(statement)] = compiled
     _, sql_text, names = compiled
     return await driver.fetch(sql_text, *(params[name] for name in names))
-
-
-READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request: committed once when the route succeeds.
-
-    Services only flush, so a constraint they break surfaces inside the route as a domain error;
-    anything raised rolls the whole request back, which is how bad input writes nothing.
-    Reads run in autocommit (see `transactional`): a BEGIN and a COMMIT would be two more round
-    trips to the database for each GET.
-    """
-    state = request.app.state
-    if request.method in READ_ONLY_METHODS:
-        async with state.read_sessionmaker() as session:
-            yield session  # autocommit: nothing to commit, and closing returns the connection
-        return
-    async with state.sessionmaker() as session:
-        try:
-            yield session
-            if session.in_transaction():
-                await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-
-
-# scope="function": the commit happens when the route returns, before the response is sent, so a
-# commit that fails answers 500 instead of a success the database never recorded.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

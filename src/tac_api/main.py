@@ -12,13 +12,14 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
 from tac_api import __version__
+from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.children.routes import router as children_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.health import router as health_router
-from tac_api.middleware import BodySizeLimit, SecurityHeaders
+from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
@@ -95,9 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mothers_router,
         children_router,
         practitioners_router,
+        audit_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)  # outermost: even a refused body gets a request id
     return app

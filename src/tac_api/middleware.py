@@ -1,5 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task and a copy per request)."""
 
+import logging
+import re
+import time
+import uuid
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tac_api.errors import problem_response
@@ -86,3 +91,68 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+REQUEST_ID_HEADER = b"x-request-id"
+# A caller's own request id is kept if it looks like one (so their logs and ours line up).
+_ACCEPTABLE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{8,64}")
+access_log = logging.getLogger("tac_api.access")
+
+
+class RequestContext:
+    """Give every request an id (returned as `X-Request-ID`, written on its audit rows), and log
+    one structured line per request when it ends.
+
+    The line holds ids only: the path (whose ids are UUIDs), never the query string, which can
+    carry a name being searched for.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = (
+            next(
+                (
+                    value.decode()
+                    for name, value in scope["headers"]
+                    if name == REQUEST_ID_HEADER and _ACCEPTABLE_REQUEST_ID.fullmatch(value)
+                ),
+                None,
+            )
+            or uuid.uuid4().hex
+        )
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+
+        async def with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_request_id)
+        finally:
+            caller = state.get("caller")
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client_id": str(caller.client_id) if caller else None,
+                    "role": caller.role.value if caller else None,
+                },
+            )

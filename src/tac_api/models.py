@@ -1,7 +1,9 @@
 """Every table model, imported in one place so metadata (and Alembic) sees them all."""
 
-from tac_api.auth.models import ApiClient
+from tac_api.audit.models import AuditEvent
+from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.children.models import Child
+from tac_api.limits.models import RateLimitState
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.reference.models import (
@@ -15,6 +17,7 @@ from tac_api.reference.models import (
 
 ALL_MODELS = (
     ApiClient,
+    AuditEvent,
     Child,
     CpPlanCategory,
     Ethnicity,
@@ -26,4 +29,6 @@ ALL_MODELS = (
     Practitioner,
     Prison,
     PrisonStay,
+    RateLimitState,
+    RevokedSubject,
 )

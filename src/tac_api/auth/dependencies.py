@@ -7,9 +7,9 @@ from fastapi import Depends, Request
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.auth.service import caller_for_token
-from tac_api.db import SessionDep
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
+from tac_api.session import SessionDep
 
 CallerDependency = Callable[..., Awaitable[Caller]]
 BEARER_SCHEME = {
@@ -26,12 +26,14 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def requires(*roles: Role) -> CallerDependency:
+def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
     """A dependency that authenticates the caller and admits `admin` plus the roles named.
 
     It is the one dependency every authenticated operation has, so it also refuses unknown
     query parameters (one dependency less to solve on every request). The roles are kept on it
     for the route x role test matrix and for the OpenAPI security requirements.
+    `personal_data`: the operation touches personal data, so a success must leave an audit
+    event (the session dependency refuses to commit one that does not).
     """
     allowed = frozenset({Role.admin, *roles})
 
@@ -39,6 +41,9 @@ def requires(*roles: Role) -> CallerDependency:
         found = await caller_for_token(session, bearer_token(request))
         if found is None:
             raise Unauthenticated("This token is not valid, or has been revoked.")
+        # Known from here on: the audit trail records who was refused as well as who was not.
+        request.state.caller = found
+        request.state.audit_required = personal_data
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)
@@ -48,7 +53,9 @@ def requires(*roles: Role) -> CallerDependency:
     return caller
 
 
-AnyCaller = Annotated[Caller, Depends(requires(*Role))]
+# Reference data: every role, and no personal data in it.
+AnyCaller = Annotated[Caller, Depends(requires(*Role, personal_data=False))]
+AuditReader = Annotated[Caller, Depends(requires(Role.auditor))]
 # Person-level data: everyone but governors, who see figures only (reports come later).
 CaseReader = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))

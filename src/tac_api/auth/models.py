@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from tac_api.db import RecordFields
 
@@ -20,3 +20,18 @@ class ApiClient(RecordFields, table=True):
     # and lookups stay one indexed read per request.
     token_hash: str = Field(max_length=64, unique=True)
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # None: until revoked
+
+
+class RevokedSubject(SQLModel, table=True):
+    """Someone signed in through the identity provider whose tokens must stop working now.
+
+    Tokens issued before `revoked_at` are refused, without waiting for them to expire; new
+    tokens, issued after, are the identity provider's to refuse or grant.
+    """
+
+    __tablename__ = "revoked_subject"
+
+    issuer: str = Field(primary_key=True, max_length=200)
+    subject: str = Field(primary_key=True, max_length=200)
+    revoked_at: datetime

@@ -12,6 +12,7 @@ class Role(StrEnum):
     la_practitioner = "la_practitioner"
     la_system = "la_system"
     governor = "governor"
+    auditor = "auditor"  # reads the audit trail, and nothing else
 
 
 PRISON_ROLES = frozenset({Role.prison_social_worker, Role.governor})

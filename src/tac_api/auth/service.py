@@ -68,7 +68,7 @@ async def create_client(
         if await session.get(LocalAuthority, local_authority_code) is None:
             raise InvalidInput("la", f"unknown local authority {local_authority_code}")
     elif prison_code or local_authority_code:
-        raise InvalidInput("role", "an admin has no prison or local authority scope")
+        raise InvalidInput("role", f"an {role} has no prison or local authority scope")
     if (await session.execute(select(ApiClient.id).where(ApiClient.name == name))).first():
         raise Conflict(f"a client named {name!r} already exists")
     token = new_token()

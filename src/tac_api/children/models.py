@@ -27,6 +27,11 @@ class Child(RecordFields, table=True):
     )
     lives_with: str = Field(max_length=16)
     placement_confidential: bool = False
+    # Who the child lives with and where: withheld from all but the child's own authority when
+    # the placement is confidential.
+    carer_name: str | None = Field(default=None, max_length=120)
+    carer_phone: str | None = Field(default=None, max_length=32)
+    carer_address: str | None = Field(default=None, max_length=500)
     social_worker_name: str | None = Field(default=None, max_length=120)
     social_worker_email: str | None = Field(default=None, max_length=254)
     social_worker_phone: str | None = Field(default=None, max_length=32)

@@ -2,13 +2,15 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.children import service
 from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, FamilyView
-from tac_api.db import SessionDep
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, link_next
+from tac_api.session import SessionDep
 
 router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
 
@@ -27,6 +29,7 @@ async def create_child(
     response: Response,
 ) -> ChildPublic:
     child = await service.create_child(session, caller, mother_id, body)
+    audit.record(session, Action.collect, "child", child.id, mother_id)
     response.headers["Location"] = f"/v1/children/{child.id}"
     set_etag(response, child.version)
     return service.to_public(child.model_dump())
@@ -42,6 +45,7 @@ async def list_children(
     response: Response,
 ) -> Page[ChildPublic]:
     children, last = await service.children_page(session, caller, mother_id, page)
+    audit.record_many(session, Action.consult, "child", ((c.id, mother_id) for c in children))
     return Page[ChildPublic](items=children, next_cursor=link_next(last, page, request, response))
 
 
@@ -50,6 +54,7 @@ async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
     child = await service.get_child(session, caller, child_id)
+    audit.record(session, Action.consult, "child", child.id, child.mother_id)
     set_etag(response, child.version)
     return service.to_public(child.model_dump())
 
@@ -66,6 +71,7 @@ async def update_child(
     if_match: IfMatchHeader = None,
 ) -> ChildPublic:
     child = await service.update_child(session, caller, child_id, body, if_match)
+    audit.record(session, Action.alter, "child", child.id, child.mother_id)
     set_etag(response, child.version)
     return service.to_public(child.model_dump())
 
@@ -75,4 +81,9 @@ async def update_child(
     summary="Her children across every authority: households, separation, who is involved",
 )
 async def get_family(mother_id: uuid.UUID, caller: CaseReader, session: SessionDep) -> FamilyView:
-    return await service.family_view(session, caller, mother_id)
+    family = await service.family_view(session, caller, mother_id)
+    # Her children's records from every authority, put together: a combination of records.
+    shown = [*family.children, *family.unborn]
+    audit.record(session, Action.combine, "mother", mother_id, mother_id)
+    audit.record_many(session, Action.combine, "child", ((c.id, mother_id) for c in shown))
+    return family

@@ -25,6 +25,8 @@ class Mother(RecordFields, table=True):
     status: str = Field(max_length=16)
     domestic_abuse_history: bool | None = None  # None: not known
     ethnicity: str | None = Field(default=None, foreign_key="ethnicity.code", max_length=48)
+    # When her case was closed: what the retention period counts from.
+    closed_on: date | None = Field(default=None, index=True)
 
 
 class PrisonStay(RecordFields, table=True):

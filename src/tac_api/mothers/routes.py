@@ -3,8 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
-from tac_api.db import SessionDep
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.mothers import service
@@ -19,6 +20,7 @@ from tac_api.mothers.schemas import (
 )
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.schemas import PrisonCode
+from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/mothers", tags=["mothers"], responses=COMMON_PROBLEMS)
 
@@ -33,6 +35,7 @@ async def create_mother(
     body: MotherCreate, caller: PrisonSide, session: SessionDep, response: Response
 ) -> MotherPublic:
     mother = await service.create_mother(session, caller, body)
+    audit.record(session, Action.collect, "mother", mother.id, mother.id)
     response.headers["Location"] = f"/v1/mothers/{mother.id}"
     set_etag(response, mother.version)
     return MotherPublic.model_validate(mother)
@@ -55,6 +58,7 @@ async def list_mothers(
     mothers, cursor = await fetch_page(
         session, statement, service.MOTHER_ORDER, page, request, response
     )
+    audit.record_many(session, Action.consult, "mother", ((m.id, m.id) for m in mothers))
     if caller.is_local_authority:
         return Page[MotherMinimal](
             items=[MotherMinimal.model_validate(m) for m in mothers], next_cursor=cursor
@@ -70,9 +74,14 @@ async def get_mother(
 ) -> MotherWithChildren | MotherMinimal:
     if caller.is_local_authority:
         mother = await service.get_mother(session, caller, mother_id)
+        audit.record(session, Action.consult, "mother", mother.id, mother.id)
         set_etag(response, mother.version)
         return MotherMinimal.model_validate(mother)
     record = await service.get_mother_with_children(session, caller, mother_id)
+    audit.record(session, Action.consult, "mother", record.id, record.id)
+    audit.record_many(
+        session, Action.consult, "child", ((c.id, record.id) for c in record.children)
+    )
     set_etag(response, record.version)
     return record
 
@@ -91,6 +100,7 @@ async def update_mother(
     if_match: IfMatchHeader = None,
 ) -> MotherPublic:
     mother = await service.update_mother(session, caller, mother_id, body, if_match)
+    audit.record(session, Action.alter, "mother", mother.id, mother.id)
     set_etag(response, mother.version)
     return MotherPublic.model_validate(mother)
 
@@ -108,6 +118,7 @@ async def list_prison_stays(
     stays, cursor = await fetch_page(
         session, service.prison_stays(mother_id), service.STAY_ORDER, page, request, response
     )
+    audit.record_many(session, Action.consult, "prison_stay", ((s.id, mother_id) for s in stays))
     return Page[PrisonStayPublic](
         items=[PrisonStayPublic.model_validate(s) for s in stays], next_cursor=cursor
     )

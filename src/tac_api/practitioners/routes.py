@@ -3,8 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
-from tac_api.db import SessionDep
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
@@ -17,6 +18,7 @@ from tac_api.practitioners.schemas import (
     PractitionerRole,
     PractitionerUpdate,
 )
+from tac_api.session import SessionDep
 
 router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
 
@@ -31,6 +33,7 @@ async def create_practitioner(
     body: PractitionerCreate, _: PrisonSide, session: SessionDep, response: Response
 ) -> PractitionerPublic:
     practitioner = await service.create_practitioner(session, body)
+    audit.record(session, Action.collect, "practitioner", practitioner.id)
     response.headers["Location"] = f"/v1/practitioners/{practitioner.id}"
     set_etag(response, practitioner.version)
     return PractitionerPublic.model_validate(practitioner)
@@ -49,6 +52,7 @@ async def list_practitioners(
     found, cursor = await fetch_page(
         session, service.search(caller, role, q), service.ORDER, page, request, response
     )
+    audit.record_many(session, Action.consult, "practitioner", ((p.id, None) for p in found))
     return Page[PractitionerPublic](
         items=[PractitionerPublic.model_validate(p) for p in found], next_cursor=cursor
     )
@@ -59,6 +63,7 @@ async def get_practitioner(
     practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> PractitionerPublic:
     practitioner = await service.get_practitioner(session, caller, practitioner_id)
+    audit.record(session, Action.consult, "practitioner", practitioner.id)
     set_etag(response, practitioner.version)
     return PractitionerPublic.model_validate(practitioner)
 
@@ -79,6 +84,7 @@ async def update_practitioner(
     practitioner = await service.update_practitioner(
         session, caller, practitioner_id, body, if_match
     )
+    audit.record(session, Action.alter, "practitioner", practitioner.id)
     set_etag(response, practitioner.version)
     return PractitionerPublic.model_validate(practitioner)
 
@@ -92,7 +98,9 @@ async def update_practitioner(
 async def link_practitioner(
     mother_id: uuid.UUID, body: PractitionerLinkCreate, caller: PrisonSide, session: SessionDep
 ) -> PractitionerLinkPublic:
-    return await service.link(session, caller, mother_id, body)
+    link = await service.link(session, caller, mother_id, body)
+    audit.record(session, Action.collect, "practitioner_link", link.id, mother_id)
+    return link
 
 
 @router.get("/v1/mothers/{mother_id}/practitioners", summary="Who works with her and her children")
@@ -114,6 +122,9 @@ async def list_links(
         response,
         sort_key=lambda row: (row.PractitionerLink.id,),
     )
+    audit.record_many(
+        session, Action.consult, "practitioner_link", ((row[0].id, mother_id) for row in rows)
+    )
     return Page[PractitionerLinkPublic](
         items=[service.link_public(link, practitioner) for link, practitioner in rows],
         next_cursor=cursor,
@@ -126,4 +137,5 @@ async def list_links(
     summary="Remove a practitioner from her circle",
 )
 async def unlink_practitioner(link_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
-    await service.unlink(session, caller, link_id)
+    mother_id = await service.unlink(session, caller, link_id)
+    audit.record(session, Action.erase, "practitioner_link", link_id, mother_id)

@@ -169,10 +169,14 @@ def links_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
 LINK_ORDER = [PractitionerLink.id]
 
 
-async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> None:
+async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> uuid.UUID:
+    """Remove the link; returns the id of the mother whose circle it was in."""
     found = await session.scalar(
-        select(PractitionerLink.id).where(PractitionerLink.id == link_id, link_visible(caller))
+        select(PractitionerLink.mother_id).where(
+            PractitionerLink.id == link_id, link_visible(caller)
+        )
     )
     if found is None:
         raise NotFound(f"No practitioner link with id {link_id} is visible to you.")
     await session.execute(delete(PractitionerLink).where(PractitionerLink.id == link_id))
+    return found

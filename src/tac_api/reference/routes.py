@@ -5,7 +5,6 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from tac_api.auth.dependencies import AnyCaller
-from tac_api.db import SessionDep
 from tac_api.errors import COMMON_PROBLEMS, NotFound
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.reference import service
@@ -24,6 +23,7 @@ from tac_api.reference.schemas import (
     PrisonPublic,
 )
 from tac_api.schemas import IsoDate
+from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"], responses=COMMON_PROBLEMS)
 

@@ -1,0 +1,209 @@
+"""The audit trail: what each request did with personal data, written with the request's own work.
+
+Routes say what they disclosed or changed (`record`, `record_many`); the session dependency
+writes it in the request's transaction, just before the commit (for reads: before the response
+leaves). A request that fails writes one row saying so, in a transaction of its own, since its
+own was rolled back.
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Select, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tac_api.audit.models import AuditEvent
+from tac_api.audit.schemas import Action, Outcome, outcome_of
+from tac_api.auth.schemas import Caller
+from tac_api.db import driver_connection, utcnow
+
+log = logging.getLogger("tac_api.audit")
+
+PENDING = "audit_pending"  # session.info: events this request has to write
+AUDITED = "audited"  # session.info: the route said what it did (possibly with nothing to list)
+
+Pending = tuple[Action, str, uuid.UUID | None, uuid.UUID | None]
+
+
+def record(
+    session: AsyncSession,
+    action: Action,
+    resource_type: str,
+    resource_id: uuid.UUID | None,
+    subject_id: uuid.UUID | None = None,
+) -> None:
+    """Note one act on one record, to be written with the request's own work."""
+    record_many(session, action, resource_type, [(resource_id, subject_id)])
+
+
+def record_many(
+    session: AsyncSession,
+    action: Action,
+    resource_type: str,
+    records: Iterable[tuple[uuid.UUID | None, uuid.UUID | None]],
+) -> None:
+    """Note an act on each of these (record id, subject id) pairs; none is fine (an empty list
+    disclosed nothing), but the route has still said what it did."""
+    pending: list[Pending] = session.info.setdefault(PENDING, [])
+    pending.extend((action, resource_type, rid, sid) for rid, sid in records)
+    session.info[AUDITED] = True
+
+
+def request_id_of(request: Request) -> str:
+    return getattr(request.state, "request_id", None) or uuid.uuid4().hex
+
+
+def caller_of(request: Request) -> Caller | None:
+    return getattr(request.state, "caller", None)
+
+
+def _rows(
+    events: list[Pending], request: Request, caller: Caller, outcome: Outcome
+) -> list[dict[str, Any]]:
+    occurred_at = utcnow()
+    request_id = request_id_of(request)
+    return [
+        {
+            "occurred_at": occurred_at,
+            "request_id": request_id,
+            "client_id": caller.client_id,
+            "client_name": caller.name,
+            "role": caller.role.value,
+            "action": action.value,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "subject_id": subject_id,
+            "outcome": outcome.value,
+        }
+        for action, resource_type, resource_id, subject_id in events
+    ]
+
+
+# One statement for every event of a request, however many: a list page is one round trip.
+_INSERT_UNNEST = """
+INSERT INTO audit_event (occurred_at, request_id, client_id, client_name, role, outcome,
+                         action, resource_type, resource_id, subject_id)
+SELECT $1, $2, $3, $4, $5, $6, e.action, e.resource_type, e.resource_id, e.subject_id
+FROM unnest($7::text[], $8::text[], $9::uuid[], $10::uuid[])
+     AS e(action, resource_type, resource_id, subject_id)
+"""
+
+
+async def write_pending(session: AsyncSession, request: Request) -> None:
+    """Write what the route recorded, in the session's transaction (or, for a read, at once)."""
+    events: list[Pending] = session.info.pop(PENDING, [])
+    caller = caller_of(request)
+    if not events or caller is None:
+        return
+    driver = await driver_connection(session)
+    if driver is not None:  # a PostgreSQL read: straight to the driver, as the read itself went
+        await driver.execute(
+            _INSERT_UNNEST,
+            utcnow(),
+            request_id_of(request),
+            caller.client_id,
+            caller.name,
+            caller.role.value,
+            Outcome.succeeded.value,
+            [e[0].value for e in events],
+            [e[1] for e in events],
+            [e[2] for e in events],
+            [e[3] for e in events],
+        )
+        return
+    await session.execute(
+        insert(AuditEvent.__table__), _rows(events, request, caller, Outcome.succeeded)
+    )
+
+
+ACTION_FOR_METHOD = {
+    "GET": Action.consult,
+    "HEAD": Action.consult,
+    "POST": Action.collect,
+    "PUT": Action.alter,
+    "PATCH": Action.alter,
+    "DELETE": Action.erase,
+}
+# Routes whose act is not the one their method suggests.
+ACTION_FOR_ROUTE = {
+    "/v1/mothers/{mother_id}/family": Action.combine,
+    "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
+}
+RESOURCE_FOR_SEGMENT = {"mothers": "mother", "children": "child", "practitioners": "practitioner"}
+
+
+def attempted(request: Request) -> Pending:
+    """What a failed request was trying to do, from its route: the act, and the record named."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    action = ACTION_FOR_ROUTE.get(template) or ACTION_FOR_METHOD.get(request.method, Action.consult)
+    params = request.path_params
+    resource_type, resource_id = "", None
+    for name, value in params.items():
+        if name.endswith("_id"):
+            resource_type, resource_id = name.removesuffix("_id"), value
+    if not resource_type:
+        segments = [part for part in template.split("/") if part and part != "v1"]
+        first = segments[0] if segments else "unknown"
+        resource_type = RESOURCE_FOR_SEGMENT.get(first, first)[:40]
+    subject_id = params.get("mother_id")
+    return action, resource_type, _uuid_or_none(resource_id), _uuid_or_none(subject_id)
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID) or value is None:
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def write_failure(
+    sessionmaker: async_sessionmaker[AsyncSession], request: Request, status: int
+) -> None:
+    """One row for a request that failed after its caller was known, in its own transaction.
+
+    If the database itself is what failed, this fails too: that is logged, and the request's
+    own error is what the caller sees.
+    """
+    caller = caller_of(request)
+    if caller is None:
+        return
+    try:
+        async with sessionmaker() as session, session.begin():
+            rows = _rows([attempted(request)], request, caller, outcome_of(status))
+            await session.execute(insert(AuditEvent.__table__), rows)
+    except Exception:
+        log.exception("could not write the audit event for a failed request")
+
+
+def search(
+    subject_id: uuid.UUID | None,
+    client: str | None,
+    occurred_from: datetime | None,
+    occurred_to: datetime | None,
+) -> Select[Any]:
+    """The trail, newest first. A subject matches as the case's subject or as the record itself
+    (a child's own id finds what was done with the child's record)."""
+    statement = select(AuditEvent)
+    if subject_id is not None:
+        statement = statement.where(
+            or_(AuditEvent.subject_id == subject_id, AuditEvent.resource_id == subject_id)
+        )
+    if client:
+        client_id = _uuid_or_none(client)
+        statement = statement.where(
+            AuditEvent.client_id == client_id
+            if client_id is not None
+            else AuditEvent.client_name == client
+        )
+    if occurred_from is not None:
+        statement = statement.where(AuditEvent.occurred_at >= occurred_from)
+    if occurred_to is not None:
+        statement = statement.where(AuditEvent.occurred_at < occurred_to)
+    return statement
