@@ -19,6 +19,7 @@ def counting(api: Api) -> Iterator[list[str]]:
         statements.append(statement)
 
     driver_fetch, driver_execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
+    driver_fetchval = asyncpg.Connection.fetchval
 
     async def fetch(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
         statements.append(query)
@@ -28,26 +29,32 @@ def counting(api: Api) -> Iterator[list[str]]:
         statements.append(query)
         return await driver_execute(self, query, *args, **kwargs)
 
+    async def fetchval(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        statements.append(query)
+        return await driver_fetchval(self, query, *args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", record)
     asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
     asyncpg.Connection.execute = execute  # type: ignore[method-assign]
+    asyncpg.Connection.fetchval = fetchval  # type: ignore[method-assign]
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
         asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
         asyncpg.Connection.execute = driver_execute  # type: ignore[method-assign]
+        asyncpg.Connection.fetchval = driver_fetchval  # type: ignore[method-assign]
 
 
-def test_her_record_and_children_cost_two_statements(api: Api) -> None:
+def test_her_record_and_children_cost_four_statements(api: Api) -> None:
     mother = api.mother()
     for name in ("Rhys", "Cerys", "Nia", "Iolo", "Leo"):
         api.child(mother["id"], first_name=name)
     with counting(api) as statements:
         response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}")
     assert len(response.json()["children"]) == 5
-    # the caller's token, her record with children, and one audit insert for all of them
-    assert len(statements) == 3, statements
+    # The caller's token, her rate limit, her record with children, one audit insert for all.
+    assert len(statements) == 4, statements
 
 
 def test_a_page_costs_the_same_whatever_its_size(api: Api) -> None:
@@ -59,11 +66,11 @@ def test_a_page_costs_the_same_whatever_its_size(api: Api) -> None:
     with counting(api) as large:
         response = api.get("admin", "/v1/mothers?limit=30")
     assert len(response.json()["items"]) == 30
-    assert len(small) == len(large) == 3  # token, the page, one audit insert for its rows
+    assert len(small) == len(large) == 4  # token, rate limit, the page, one audit insert
     cursor = api.get("admin", "/v1/mothers?limit=10").json()["next_cursor"]
     with counting(api) as later:
         api.get("admin", f"/v1/mothers?limit=10&cursor={cursor}")
-    assert len(later) == 3 and ") > (" in later[1]  # a keyset seek, not a count of rows to skip
+    assert len(later) == 4 and ") > (" in later[2]  # a keyset seek, not a count of rows to skip
 
 
 def test_the_family_view_is_one_query_for_all_children(api: Api) -> None:
@@ -72,14 +79,14 @@ def test_the_family_view_is_one_query_for_all_children(api: Api) -> None:
         api.child(mother["id"], local_authority_code=authority)
     with counting(api) as statements:
         api.get("ewi_worker", f"/v1/mothers/{mother['id']}/family")
-    assert len(statements) == 4  # token, mother in scope, children with authorities, audit
+    assert len(statements) == 5  # token, rate limit, mother, children with authorities, audit
 
 
-def test_her_children_cost_two_statements(api: Api) -> None:
+def test_her_children_cost_four_statements(api: Api) -> None:
     mother = api.mother()
     for name in ("Rhys", "Cerys", "Nia"):
         api.child(mother["id"], first_name=name)
     with counting(api) as statements:
         response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children")
     assert len(response.json()["items"]) == 3
-    assert len(statements) == 3, statements  # token, her children in scope, audit
+    assert len(statements) == 4, statements  # token, rate limit, children in scope, audit

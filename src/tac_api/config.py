@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Requests per minute per client (a minute's worth may come at once); 0 turns limits off.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Browser origins allowed to call the API (CORS); none by default: clients are servers.
+    cors_origins: list[str] = Field(default_factory=list)
     page_limit_default: int = Field(default=50, ge=1, le=200)
     page_limit_max: int = Field(default=200, ge=1, le=200)
     sql_echo: bool = False

@@ -80,6 +80,18 @@ class InvalidInput(Problem):
             raise error
 
 
+class TooManyRequests(Problem):
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"This client has used its requests for now; retry in {retry_after_seconds} s.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 class PreconditionRequired(Problem):
     status = 428
     slug = "precondition-required"

@@ -73,6 +73,10 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"cache-control", b"no-store"),  # case data must not sit in shared or browser caches
     (b"referrer-policy", b"no-referrer"),
+    # Nothing here belongs in a frame; HSTS is ignored over plain HTTP, kept behind TLS.
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"strict-transport-security", b"max-age=63072000"),
 ]
 
 

@@ -172,7 +172,9 @@ async def write_failure(
     own error is what the caller sees.
     """
     caller = caller_of(request)
-    if caller is None:
+    # A refusal for going over the rate limit touched no personal data, and a client hammering
+    # the API must not turn each refused request into a write.
+    if caller is None or status == 429:
         return
     try:
         async with sessionmaker() as session, session.begin():

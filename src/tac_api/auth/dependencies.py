@@ -9,6 +9,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.auth.service import caller_for_token
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
+from tac_api.limits import service as limits
 from tac_api.session import SessionDep
 
 CallerDependency = Callable[..., Awaitable[Caller]]
@@ -44,6 +45,7 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
         # Known from here on: the audit trail records who was refused as well as who was not.
         request.state.caller = found
         request.state.audit_required = personal_data
+        await limits.enforce(request, session, found)  # forbidden attempts count too
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)

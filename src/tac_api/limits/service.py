@@ -1,0 +1,91 @@
+"""Per-client rate limits, kept in the database so that every API process enforces one limit.
+
+The generic cell rate algorithm (GCRA): each client has a theoretical arrival time (TAT), pushed
+forward by one emission interval per request; a request is refused when the TAT would run more
+than the burst ahead of now. One upsert per request decides and records it, atomically, however
+many processes share the client.
+"""
+
+import math
+import time
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller
+from tac_api.db import driver_connection
+from tac_api.errors import TooManyRequests
+
+WINDOW_SECONDS = 60.0
+
+
+def _take(greatest: str, key: str, now: str, interval: str, tolerance: str) -> str:
+    pushed = f"{greatest}(rate_limit_state.theoretical_arrival, {now}) + {interval}"
+    return (
+        "INSERT INTO rate_limit_state (client_key, theoretical_arrival) "
+        f"VALUES ({key}, {now} + {interval}) "
+        f"ON CONFLICT (client_key) DO UPDATE SET theoretical_arrival = {pushed} "
+        f"WHERE {pushed} - {now} <= {tolerance} "
+        "RETURNING theoretical_arrival"
+    )
+
+
+# The driver's own placeholders for PostgreSQL (the hot path), SQLAlchemy's for the rest.
+_TAKE_POSTGRES = _take("GREATEST", "$1", "$2::float8", "$3::float8", "$4::float8")
+_TAKE = {
+    "postgresql": text(
+        _take(
+            "GREATEST",
+            ":key",
+            "CAST(:now AS FLOAT8)",
+            "CAST(:interval AS FLOAT8)",
+            "CAST(:tolerance AS FLOAT8)",
+        )
+    ),
+    "sqlite": text(_take("max", ":key", ":now", ":interval", ":tolerance")),
+}
+_CURRENT_POSTGRES = "SELECT theoretical_arrival FROM rate_limit_state WHERE client_key = $1"
+_CURRENT = text("SELECT theoretical_arrival FROM rate_limit_state WHERE client_key = :key")
+
+
+def client_key(caller: Caller) -> str:
+    return str(caller.client_id)
+
+
+async def enforce(request: Request, session: AsyncSession, caller: Caller) -> None:
+    """Count this request against the caller's limit, or refuse it with 429 and Retry-After.
+
+    Counted outside the request's own transaction, so that a refused or failed request still
+    counts and no request holds the client's row while it works.
+    """
+    per_minute: int = request.app.state.settings.rate_limit_per_minute
+    if per_minute == 0:
+        return
+    interval = WINDOW_SECONDS / per_minute
+    # A full minute's allowance may come at once; after that, one request per interval.
+    tolerance = WINDOW_SECONDS
+    now = time.time()
+    key = client_key(caller)
+    driver = await driver_connection(session)
+    if driver is not None:  # a PostgreSQL read runs in autocommit: use its connection
+        allowed = await driver.fetchval(_TAKE_POSTGRES, key, now, interval, tolerance)
+        if allowed is not None:
+            return
+        current = await driver.fetchval(_CURRENT_POSTGRES, key)
+    else:
+        params: dict[str, Any] = {
+            "key": key,
+            "now": now,
+            "interval": interval,
+            "tolerance": tolerance,
+        }
+        engine = request.app.state.engine  # autocommit: the upsert commits by itself
+        async with engine.connect() as connection:
+            result = await connection.execute(_TAKE[connection.dialect.name], params)
+            if result.first() is not None:
+                return
+            current = (await connection.execute(_CURRENT, {"key": key})).scalar_one()
+    retry_after = current + interval - tolerance - now
+    raise TooManyRequests(max(1, math.ceil(retry_after)))

@@ -1,0 +1,125 @@
+"""Rate limits shared through the database, CORS off unless configured, security headers."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tac_api.auth.schemas import Role
+from tac_api.auth.service import create_client
+from tac_api.config import Settings
+from tac_api.main import create_app
+from tests.conftest import Api, mother_body
+
+
+@contextmanager
+def api_process(database_url: str, **settings: Any) -> Iterator[TestClient]:
+    """Another API process on the same database, as a load balancer would put beside the first."""
+    app = create_app(Settings(database_url=database_url, **settings))
+    with TestClient(app) as client:
+        yield client
+
+
+def new_token(client: TestClient, role: Role = Role.prison_social_worker) -> str:
+    async def make() -> str:
+        async with client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            _, token = await create_client(
+                session,
+                name=f"limits-{uuid.uuid4().hex[:8]}",
+                role=role,
+                prison_code="EWI" if role is Role.prison_social_worker else None,
+            )
+            return token
+
+    return client.portal.call(make)  # type: ignore[union-attr]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_limit_holds_across_processes_sharing_the_database(api: Api) -> None:
+    with (
+        api_process(api.database_url, rate_limit_per_minute=3) as first,
+        api_process(api.database_url, rate_limit_per_minute=3) as second,
+    ):
+        token = new_token(first)
+        assert first.get("/v1/mothers", headers=bearer(token)).status_code == 200
+        assert second.get("/v1/mothers", headers=bearer(token)).status_code == 200
+        assert first.get("/v1/mothers", headers=bearer(token)).status_code == 200
+        refused = second.post("/v1/mothers", headers=bearer(token), json=mother_body())
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("rate-limited")
+    # Three requests used a minute's allowance; the next slot opens 20 s (60 s / 3) later.
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert api.sql("SELECT count(*) FROM mother")[0][0] == 0  # the refused write wrote nothing
+
+
+def test_each_client_has_its_own_allowance(api: Api) -> None:
+    with api_process(api.database_url, rate_limit_per_minute=2) as process:
+        busy, quiet = new_token(process), new_token(process)
+        for _ in range(2):
+            assert process.get("/v1/mothers", headers=bearer(busy)).status_code == 200
+        assert process.get("/v1/mothers", headers=bearer(busy)).status_code == 429
+        assert process.get("/v1/mothers", headers=bearer(quiet)).status_code == 200
+
+
+def test_refused_requests_are_not_written_to_the_audit_trail(api: Api) -> None:
+    with api_process(api.database_url, rate_limit_per_minute=1) as process:
+        token = new_token(process)
+        process.get("/v1/mothers", headers=bearer(token))
+        refused = process.get("/v1/mothers", headers=bearer(token))
+    assert refused.status_code == 429
+    request_id = refused.headers["X-Request-ID"]
+    assert api.sql("SELECT count(*) FROM audit_event WHERE request_id = :r", r=request_id) == [(0,)]
+
+
+def test_zero_turns_limits_off(api: Api) -> None:
+    with api_process(api.database_url, rate_limit_per_minute=0) as process:
+        token = new_token(process)
+        statuses = {process.get("/v1/mothers", headers=bearer(token)).status_code for _ in range(5)}
+    assert statuses == {200}
+
+
+PREFLIGHT = {
+    "Origin": "https://casework.example.gov.uk",
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "Authorization",
+}
+
+
+def test_cors_is_off_unless_configured(api: Api) -> None:
+    preflight = api.client.options("/v1/mothers", headers=PREFLIGHT)
+    assert "access-control-allow-origin" not in preflight.headers
+    read = api.client.get(
+        "/v1/mothers", headers={**api.headers("admin"), "Origin": "https://x.example"}
+    )
+    assert "access-control-allow-origin" not in read.headers
+
+
+def test_cors_admits_only_the_configured_origins(api: Api) -> None:
+    origin = PREFLIGHT["Origin"]
+    with api_process(api.database_url, cors_origins=[origin]) as process:
+        allowed = process.options("/v1/mothers", headers=PREFLIGHT)
+        other = process.options(
+            "/v1/mothers", headers={**PREFLIGHT, "Origin": "https://elsewhere.example"}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == origin
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_security_headers_on_answers_and_on_problems(api: Api) -> None:
+    for response in (
+        api.get("admin", "/v1/mothers"),
+        api.get("admin", f"/v1/mothers/{uuid.uuid4()}"),
+        api.client.get("/v1/mothers"),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
