@@ -1,0 +1,297 @@
+"""The audit trail: who did what with whose records, written with the work itself, append-only,
+ids only; request ids and structured logs."""
+
+import io
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import DBAPIError
+
+from tac_api.audit import service as audit_service
+from tac_api.auth.dependencies import CaseReader
+from tac_api.config import Settings
+from tac_api.logs import JsonLogFormatter
+from tac_api.main import create_app
+from tac_api.session import SessionDep
+from tests.conftest import Api, mother_body
+
+COLUMNS = "client_name, role, action, resource_type, resource_id, subject_id, outcome"
+
+
+def trail(api: Api, response: Any) -> list[tuple[Any, ...]]:
+    """The audit rows a response's request wrote, ids as strings."""
+    rows = api.sql(
+        f"SELECT {COLUMNS} FROM audit_event WHERE request_id = :r ORDER BY id",
+        r=response.headers["X-Request-ID"],
+    )
+    return [tuple(_plain(v) for v in row) for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """UUIDs as their canonical text (SQLite hands raw SQL back 32 hex digits)."""
+    if isinstance(value, uuid.UUID) or (isinstance(value, str) and len(value) == 32):
+        return str(uuid.UUID(str(value)))
+    return value
+
+
+def test_a_new_record_is_audited_as_collected(api: Api) -> None:
+    response = api.post("ewi_worker", "/v1/mothers", mother_body())
+    mother_id = response.json()["id"]
+    assert trail(api, response) == [
+        (
+            "ewi_worker",
+            "prison_social_worker",
+            "collect",
+            "mother",
+            mother_id,
+            mother_id,
+            "succeeded",
+        )
+    ]
+
+
+def test_a_change_is_audited_as_altered(api: Api) -> None:
+    mother = api.mother()
+    response = api.patch("ewi_worker", f"/v1/mothers/{mother['id']}", {"status": "released"}, '"1"')
+    assert response.status_code == 200
+    assert trail(api, response) == [
+        (
+            "ewi_worker",
+            "prison_social_worker",
+            "alter",
+            "mother",
+            mother["id"],
+            mother["id"],
+            "succeeded",
+        )
+    ]
+
+
+def test_reads_record_every_record_shown(api: Api) -> None:
+    mother = api.mother()
+    children = [api.child(mother["id"], first_name=name)["id"] for name in ("Rhys", "Cerys")]
+    response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}")
+    rows = trail(api, response)
+    assert {(r[2], r[3], r[4], r[5]) for r in rows} == {
+        ("consult", "mother", mother["id"], mother["id"]),
+        *(("consult", "child", child, mother["id"]) for child in children),
+    }
+    listing = api.get("bristol", f"/v1/mothers/{mother['id']}/children")
+    assert {r[4] for r in trail(api, listing)} == set(children)
+    family = api.get("bristol", f"/v1/mothers/{mother['id']}/family")
+    assert {r[2] for r in trail(api, family)} == {"combine"}
+
+
+def test_a_search_records_each_mother_found(api: Api) -> None:
+    found = [api.mother(last_name=name)["id"] for name in ("Nguyễn", "Nguyen-Price")]
+    api.mother(last_name="Ó Briain")
+    response = api.get("admin", "/v1/mothers", params={"q": "nguy"})
+    assert {r[4] for r in trail(api, response)} <= set(found)
+    assert len(trail(api, response)) == len(response.json()["items"])
+
+
+@pytest.mark.parametrize(("who", "outcome"), [("surrey", "not_found"), ("ewi_governor", "refused")])
+def test_failed_attempts_are_recorded_with_their_outcome(api: Api, who: str, outcome: str) -> None:
+    mother = api.mother()
+    response = api.get(who, f"/v1/mothers/{mother['id']}")
+    assert response.status_code in (403, 404)
+    assert trail(api, response) == [
+        (who, api_role(api, who), "consult", "mother", mother["id"], mother["id"], outcome)
+    ]
+
+
+def api_role(api: Api, who: str) -> str:
+    return api.sql("SELECT role FROM api_client WHERE name = :n", n=who)[0][0]
+
+
+def test_invalid_input_is_recorded_and_writes_nothing(api: Api) -> None:
+    response = api.post("ewi_worker", "/v1/mothers", mother_body(date_of_birth="2099-01-01"))
+    assert response.status_code == 422
+    assert trail(api, response) == [
+        ("ewi_worker", "prison_social_worker", "collect", "mother", None, None, "invalid")
+    ]
+    assert api.sql("SELECT count(*) FROM mother") == [(0,)]
+
+
+def test_no_caller_no_audit_row(api: Api) -> None:
+    response = api.client.get("/v1/mothers")
+    assert response.status_code == 401
+    assert trail(api, response) == []
+
+
+def failing_app(api: Api) -> TestClient:
+    """An app of its own, whose errors answer 500 rather than reach the test."""
+    app = create_app(Settings(database_url=api.database_url, rate_limit_per_minute=0))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_the_change_and_its_audit_row_commit_together(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def audit_fails(*_: Any) -> None:
+        raise RuntimeError("audit write failed")
+
+    monkeypatch.setattr(audit_service, "write_pending", audit_fails)
+    with failing_app(api) as client:
+        response = client.post("/v1/mothers", headers=api.headers("ewi_worker"), json=mother_body())
+    assert response.status_code == 500
+    assert api.sql("SELECT count(*) FROM mother") == [(0,)]
+
+
+def test_a_read_whose_audit_row_cannot_be_written_discloses_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mother = api.mother()
+
+    async def audit_fails(*_: Any) -> None:
+        raise RuntimeError("audit write failed")
+
+    monkeypatch.setattr(audit_service, "write_pending", audit_fails)
+    with failing_app(api) as client:
+        response = client.get(f"/v1/mothers/{mother['id']}", headers=api.headers("ewi_worker"))
+    assert response.status_code == 500
+    assert "O'Connor" not in response.text
+
+
+def test_a_personal_data_route_that_records_nothing_fails(api: Api) -> None:
+    app = create_app(Settings(database_url=api.database_url, rate_limit_per_minute=0))
+
+    @app.get("/v1/unaudited")
+    async def unaudited(_: CaseReader, session: SessionDep) -> dict[str, str]:
+        return {"looked": "at something"}
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/unaudited", headers=api.headers("admin"))
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+NAMES = ("Siân", "O'Connor", "Rhys", "1990-04-12", "A0")
+
+
+def test_audit_rows_hold_ids_never_personal_values(api: Api) -> None:
+    mother = api.mother()
+    api.child(mother["id"])
+    api.get("admin", f"/v1/mothers/{mother['id']}/family")
+    api.get("admin", "/v1/mothers", params={"q": "Siân"})
+    for row in api.sql("SELECT * FROM audit_event"):
+        text = " ".join(str(value) for value in row)
+        assert not any(name in text for name in NAMES), row
+
+
+def test_the_database_refuses_to_change_the_trail(api: Api) -> None:
+    api.get("admin", "/v1/mothers")
+    statements = ["UPDATE audit_event SET outcome = 'x'", "DELETE FROM audit_event"]
+    if api.database_url.startswith("postgresql"):
+        statements.append("TRUNCATE audit_event")
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            api.sql(statement)
+
+
+def test_auditors_search_by_subject_client_and_time(api: Api) -> None:
+    mother = api.mother()
+    child = api.child(mother["id"])
+    other = api.mother()
+    api.get("bristol", f"/v1/children/{child['id']}")
+    api.get("ewi_worker", f"/v1/mothers/{other['id']}")
+
+    about_her = api.get("auditor", "/v1/audit", params={"subject_id": mother["id"]}).json()
+    assert {e["subject_id"] for e in about_her["items"]} == {mother["id"]}
+    assert {"collect", "consult"} <= {e["action"] for e in about_her["items"]}
+    about_child = api.get("auditor", "/v1/audit", params={"subject_id": child["id"]}).json()
+    assert {e["resource_id"] for e in about_child["items"]} == {child["id"]}
+
+    by_bristol = api.get(
+        "auditor", "/v1/audit", params={"subject_id": mother["id"], "client": "bristol"}
+    ).json()["items"]
+    assert [(e["client_name"], e["resource_type"]) for e in by_bristol] == [("bristol", "child")]
+    client_id = by_bristol[0]["client_id"]
+    by_id = api.get("admin", "/v1/audit", params={"client": client_id, "subject_id": child["id"]})
+    assert [e["id"] for e in by_id.json()["items"]] == [by_bristol[0]["id"]]
+
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    none = api.get("auditor", "/v1/audit", params={"subject_id": mother["id"], "from": later})
+    assert none.json()["items"] == []
+    backwards = api.get(
+        "auditor", "/v1/audit", params={"from": later, "to": "2020-01-01T00:00:00Z"}
+    )
+    assert backwards.status_code == 422
+
+
+def test_the_trail_pages_oldest_first(api: Api) -> None:
+    mother = api.mother()
+    for _ in range(5):
+        api.get("ewi_worker", f"/v1/mothers/{mother['id']}")
+    seen: list[int] = []
+    # The auditor's own reads are on her trail too: look at the social worker's.
+    url, params = "/v1/audit", {"subject_id": mother["id"], "client": "ewi_worker", "limit": 2}
+    while True:
+        page = api.get("auditor", url, params=params).json()
+        seen += [e["id"] for e in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params = {**params, "cursor": page["next_cursor"]}
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 5
+
+
+def test_reading_the_trail_is_itself_recorded(api: Api) -> None:
+    mother = api.mother()
+    response = api.get("auditor", "/v1/audit", params={"subject_id": mother["id"]})
+    assert trail(api, response) == [
+        ("auditor", "auditor", "consult", "audit", None, mother["id"], "succeeded")
+    ]
+
+
+def test_a_request_id_is_returned_and_a_callers_own_is_kept(api: Api) -> None:
+    generated = api.get("admin", "/v1/mothers").headers["X-Request-ID"]
+    assert len(generated) == 32
+    own = api.client.get(
+        "/v1/mothers", headers={**api.headers("admin"), "X-Request-ID": "casework-20261123-0001"}
+    )
+    assert own.headers["X-Request-ID"] == "casework-20261123-0001"
+    unsafe = api.client.get(
+        "/v1/mothers", headers={**api.headers("admin"), "X-Request-ID": "a b\tc<script>"}
+    )
+    assert unsafe.headers["X-Request-ID"] != "a b\tc<script>"
+
+
+def test_access_logs_are_json_with_ids_and_no_query_string(api: Api) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("{message}{levelname}", style="{"))
+    logger = logging.getLogger("tac_api.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        response = api.get("ewi_worker", "/v1/mothers", params={"q": "Siân O'Connor"})
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["request_id"] == response.headers["X-Request-ID"]
+    assert line["path"] == "/v1/mothers" and line["status"] == 200
+    assert line["role"] == "prison_social_worker" and uuid.UUID(line["client_id"])
+    assert "Siân" not in stream.getvalue() and "q=" not in stream.getvalue()
+
+
+def test_logged_errors_keep_their_stack_but_not_their_message() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("{message}", style="{"))
+    logger = logging.getLogger("tac_api.test")
+    logger.addHandler(handler)
+    prison_number = "A1234BC"
+    try:
+        raise ValueError(f"Key (prison_number)=({prison_number}) already exists")
+    except ValueError:
+        logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    logged = json.loads(stream.getvalue())
+    assert "A1234BC" not in stream.getvalue()
+    assert "builtins.ValueError (message withheld)" in logged["exc_info"]
