@@ -1,11 +1,13 @@
 """The raw-driver floor: the two benchmarked URLs answered by FastAPI with no ORM and no SQLAlchemy.
 
 The same work as tac-api does for a prison social worker (or an admin): the API client row by the
-SHA-256 of the bearer token (`revoked_at IS NULL`), then one query for the mother visible to that
-client with her children (or for her children), answered with the same JSON, the same status codes
-(401/403/404) and the same headers. asyncpg (its pool) on PostgreSQL, aiosqlite on SQLite; served by
-the same uvicorn settings as `tac-api serve`. Local-authority callers (tac-api's reduced views) and
-`cursor` are not benchmarked, so they are not implemented here.
+SHA-256 of the bearer token (not revoked, not expired), the client's rate limit (the same GCRA
+upsert), one query for the mother visible to that client with her children (or for her children),
+and one audit insert for every record shown; answered with the same JSON (confidential placements
+withheld), the same status codes (401/403/404) and the same headers. asyncpg (its pool) on
+PostgreSQL, aiosqlite on SQLite; served by the same uvicorn settings as `tac-api serve`.
+Local-authority callers (tac-api's reduced views) and `cursor` are not benchmarked, so they are
+not implemented here.
 
 Run by benchmarks.run as `python -m benchmarks.floor --port P` with TAC_DATABASE_URL set.
 """
@@ -13,9 +15,11 @@ Run by benchmarks.run as `python -m benchmarks.floor --port P` with TAC_DATABASE
 import argparse
 import asyncio
 import hashlib
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -31,6 +35,9 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "strict-transport-security": "max-age=63072000",
 }
 CASE_READERS = frozenset({"admin", "prison_social_worker"})  # the prison-side readers
 JSON_OPTIONS = orjson.OPT_UTC_Z  # aware UTC datetimes end in "Z", as pydantic writes them
@@ -38,24 +45,50 @@ JSON_OPTIONS = orjson.OPT_UTC_Z  # aware UTC datetimes end in "Z", as pydantic w
 MOTHER_COLUMNS = (
     "m.id, m.created_at, m.updated_at, m.version, m.prison_number, m.first_name, m.last_name, "
     "m.date_of_birth, m.prison_code, m.reception_date, m.earliest_release_date, m.status, "
-    "m.domestic_abuse_history, m.ethnicity"
+    "m.domestic_abuse_history, m.ethnicity, m.closed_on"
 )
 CHILD_SUMMARY_COLUMNS = (
     "c.id AS child_id, c.first_name AS child_first_name, c.date_of_birth AS child_date_of_birth, "
-    "c.local_authority_code AS child_local_authority_code, c.lives_with AS child_lives_with"
+    "c.local_authority_code AS child_local_authority_code, c.lives_with AS child_lives_with, "
+    "c.placement_confidential AS child_placement_confidential"
 )
 CHILD_COLUMNS = (
     "c.id, c.created_at, c.updated_at, c.version, c.mother_id, c.first_name, c.last_name, "
     "c.date_of_birth, c.expected_date, c.sex, c.local_authority_code, c.legal_status, "
-    "c.placement_type, c.lives_with, c.placement_confidential, c.social_worker_name, "
+    "c.placement_type, c.lives_with, c.placement_confidential, c.carer_name, c.carer_phone, "
+    "c.carer_address, c.social_worker_name, "
     "c.social_worker_email, c.social_worker_phone, c.contact_arrangement, "
     "c.contact_arrangement_reason"
 )
-# $1/?1 token hash; $1/?1 mother id, $2/?2 the caller's prison (NULL for an admin), $3/?3 limit.
+# $1/?1 token hash, $2/?2 now; $1/?1 mother id, $2/?2 the caller's prison (NULL for an admin),
+# $3/?3 limit.
 CALLER_SQL = (
     "SELECT id, name, role, prison_code, local_authority_code FROM api_client "
-    "WHERE token_hash = {p1} AND revoked_at IS NULL"
+    "WHERE token_hash = {p1} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > {p2})"
 )
+# GCRA, as tac_api.limits: $1 client, $2 now (epoch seconds), $3 interval, $4 tolerance.
+RATE_LIMIT_SQL = (
+    "INSERT INTO rate_limit_state (client_key, theoretical_arrival) VALUES ({key}, {now} + {step}) "
+    "ON CONFLICT (client_key) DO UPDATE SET theoretical_arrival = "
+    "{greatest}(rate_limit_state.theoretical_arrival, {now}) + {step} "
+    "WHERE {greatest}(rate_limit_state.theoretical_arrival, {now}) + {step} - {now} <= {window} "
+    "RETURNING theoretical_arrival"
+)
+AUDIT_COLUMNS = (
+    "occurred_at, request_id, client_id, client_name, role, outcome, action, resource_type, "
+    "resource_id, subject_id"
+)
+AUDIT_SQL_PG = (
+    f"INSERT INTO audit_event ({AUDIT_COLUMNS}) "
+    "SELECT $1, $2, $3, $4, $5, 'succeeded', 'consult', e.resource_type, e.resource_id, "
+    "e.subject_id FROM unnest($6::text[], $7::uuid[], $8::uuid[]) "
+    "AS e(resource_type, resource_id, subject_id)"
+)
+AUDIT_SQL_SQLITE = (
+    f"INSERT INTO audit_event ({AUDIT_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, 'succeeded', 'consult', ?, ?, ?)"
+)
+WINDOW = 60.0
 MOTHER_SQL = (
     f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
     "LEFT JOIN child c ON c.mother_id = m.id "
@@ -86,6 +119,24 @@ def json_response(content: Any, headers: dict[str, str] | None = None) -> Respon
     return Response(body, media_type="application/json", headers=all_headers)
 
 
+RATE_LIMITED: list[Any] = []  # a sentinel: the caller is over the limit
+
+
+@dataclass
+class Read:
+    """One request: who (by token hash), which mother, and which of the rows it shows."""
+
+    token_hash: str
+    mother_id: uuid.UUID
+    request_id: str
+    interval: float
+    shown: Callable[[Any], list[tuple[str, uuid.UUID]]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class PostgresStore:
     """asyncpg: a pool, and each request's two statements on one connection, no transaction."""
 
@@ -102,12 +153,31 @@ class PostgresStore:
     async def close(self) -> None:
         await self.pool.close()
 
-    async def fetch(self, token_hash: str, sql: str, mother_id: uuid.UUID, *extra: Any) -> Any:
+    async def fetch(self, request: Read, sql: str, *extra: Any) -> Any:
         async with self.pool.acquire() as connection:
-            caller = await connection.fetchrow(CALLER_SQL_PG, token_hash)
+            caller = await connection.fetchrow(CALLER_SQL_PG, request.token_hash, utcnow())
             if caller is None or caller["role"] not in CASE_READERS:
                 return caller, None
-            return caller, await connection.fetch(sql, mother_id, caller["prison_code"], *extra)
+            now = time.time()
+            limit = (str(caller["id"]), now, request.interval, WINDOW)
+            if await connection.fetchval(RATE_LIMIT_SQL_PG, *limit) is None:
+                return caller, RATE_LIMITED
+            mother_id = request.mother_id
+            rows = await connection.fetch(sql, mother_id, caller["prison_code"], *extra)
+            shown = request.shown(rows)
+            if shown:
+                await connection.execute(
+                    AUDIT_SQL_PG,
+                    utcnow(),
+                    request.request_id,
+                    caller["id"],
+                    caller["name"],
+                    caller["role"],
+                    [kind for kind, _ in shown],
+                    [record for _, record in shown],
+                    [mother_id] * len(shown),
+                )
+            return caller, rows
 
     ident = staticmethod(lambda value: value)
     when = staticmethod(lambda value: value)
@@ -120,6 +190,10 @@ def _sqlite_uuid(value: str | None) -> str | None:
     if value is None:
         return None
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _sqlite_id(value: uuid.UUID | str) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else value
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
@@ -149,6 +223,7 @@ class SqliteStore:
         for _ in range(self.pool_size):
             connection = await aiosqlite.connect(self.path, timeout=5)
             connection.row_factory = aiosqlite.Row
+            connection.isolation_level = None  # autocommit, as tac-api's engine
             for pragma in (
                 "foreign_keys=ON",
                 "journal_mode=WAL",
@@ -163,16 +238,32 @@ class SqliteStore:
         for connection in self.connections:
             await connection.close()
 
-    async def fetch(self, token_hash: str, sql: str, mother_id: uuid.UUID, *extra: Any) -> Any:
+    async def fetch(self, request: Read, sql: str, *extra: Any) -> Any:
         connection = await self.idle.get()
         try:
             # One hop to the connection's thread per statement: execute and fetch together.
-            callers = await connection.execute_fetchall(CALLER_SQL_SQLITE, (token_hash,))
+            now = utcnow().isoformat(sep=" ").removesuffix("+00:00")
+            callers = await connection.execute_fetchall(
+                CALLER_SQL_SQLITE, (request.token_hash, now)
+            )
             caller = callers[0] if callers else None
             if caller is None or caller["role"] not in CASE_READERS:
                 return caller, None
+            limit = (_sqlite_uuid(caller["id"]), time.time(), request.interval, WINDOW)
+            if not await connection.execute_fetchall(RATE_LIMIT_SQL_SQLITE, limit):
+                return caller, RATE_LIMITED
+            mother_id = request.mother_id
             parameters = (mother_id.hex, caller["prison_code"], *extra)
-            return caller, await connection.execute_fetchall(sql, parameters)
+            rows = await connection.execute_fetchall(sql, parameters)
+            shown = request.shown(rows)
+            if shown:
+                stamp = utcnow().isoformat(sep=" ").removesuffix("+00:00")
+                who = (stamp, request.request_id, caller["id"], caller["name"], caller["role"])
+                await connection.executemany(
+                    AUDIT_SQL_SQLITE,
+                    [(*who, kind, _sqlite_id(record), mother_id.hex) for kind, record in shown],
+                )
+            return caller, rows
         finally:
             self.idle.put_nowait(connection)
 
@@ -182,8 +273,16 @@ class SqliteStore:
     flag = staticmethod(_sqlite_bool)
 
 
-CALLER_SQL_PG = CALLER_SQL.format(p1="$1")
-CALLER_SQL_SQLITE = CALLER_SQL.format(p1="?1")
+CALLER_SQL_PG = CALLER_SQL.format(p1="$1", p2="$2")
+CALLER_SQL_SQLITE = CALLER_SQL.format(p1="?1", p2="?2")
+RATE_LIMIT_SQL_PG = RATE_LIMIT_SQL.format(
+    key="$1", now="$2::float8", step="$3::float8", window="$4::float8", greatest="GREATEST"
+)
+RATE_LIMIT_SQL_SQLITE = RATE_LIMIT_SQL.format(
+    key="?1", now="?2", step="?3", window="?4", greatest="max"
+)
+
+
 SQL = {
     "postgresql": {
         "mother": MOTHER_SQL.format(p1="$1", p2="$2::varchar"),
@@ -228,32 +327,48 @@ def create_app() -> FastAPI:
 
     app = FastAPI(title="tac-api raw-driver floor", lifespan=lifespan)
 
-    def token_hash(request: Request) -> str | None:
+    interval = WINDOW / settings.rate_limit_per_minute if settings.rate_limit_per_minute else 0.0
+
+    def read_of(
+        request: Request, mother_id: uuid.UUID, shown: Callable[[Any], list[Any]]
+    ) -> Read | None:
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        return hashlib.sha256(token.encode()).hexdigest()
+        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        return Read(token_hash, mother_id, uuid.uuid4().hex, interval, shown)
 
-    def refused(caller: Any) -> Response:
+    def refused(caller: Any, rows: Any = None) -> Response:
         if caller is None:
             return problem(
                 401, "This token is not valid, or has been revoked.", {"WWW-Authenticate": "Bearer"}
             )
+        if rows is RATE_LIMITED:
+            return problem(429, "This client has used its requests for now.", {"retry-after": "1"})
         return problem(403, f"The {caller['role']} role may not use this operation.")
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:
         return {"status": "ready"}
 
+    def her_and_her_children(mother_id: uuid.UUID) -> Callable[[Any], list[Any]]:
+        def shown(rows: Any) -> list[Any]:
+            if not rows:
+                return []
+            children = [("child", row["child_id"]) for row in rows if row["child_id"] is not None]
+            return [("mother", mother_id), *children]
+
+        return shown
+
     @app.get("/v1/mothers/{mother_id}")
     async def get_mother(mother_id: uuid.UUID, request: Request) -> Response:
-        hashed = token_hash(request)
-        if hashed is None:
+        read = read_of(request, mother_id, her_and_her_children(mother_id))
+        if read is None:
             return refused(None)
-        caller, rows = await store.fetch(hashed, mother_sql, mother_id)
-        if rows is None:
-            return refused(caller)
+        caller, rows = await store.fetch(read, mother_sql)
+        if rows is None or rows is RATE_LIMITED:
+            return refused(caller, rows)
         if not rows:
             return problem(404, f"No mother with id {mother_id} is visible to you.")
         today = date.today()
@@ -273,19 +388,26 @@ def create_app() -> FastAPI:
             "status": first["status"],
             "domestic_abuse_history": flag(first["domestic_abuse_history"]),
             "ethnicity": first["ethnicity"],
+            "closed_on": day(first["closed_on"]),
             "children": [
                 {
                     "id": ident(row["child_id"]),
                     "first_name": row["child_first_name"],
                     "age": age_on(day(row["child_date_of_birth"]), today),
                     "local_authority_code": row["child_local_authority_code"],
-                    "lives_with": row["child_lives_with"],
+                    # The prison side never sees a confidential placement.
+                    "lives_with": None
+                    if row["child_placement_confidential"]
+                    else row["child_lives_with"],
+                    "placement_withheld": bool(row["child_placement_confidential"]),
                 }
                 for row in rows
                 if row["child_id"] is not None
             ],
         }
-        return json_response(record, {"etag": f'"{first["version"]}"'})
+        return json_response(
+            record, {"etag": f'"{first["version"]}"', "x-request-id": read.request_id}
+        )
 
     @app.get("/v1/mothers/{mother_id}/children")
     async def list_children(
@@ -293,12 +415,15 @@ def create_app() -> FastAPI:
         request: Request,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Response:
-        hashed = token_hash(request)
-        if hashed is None:
+        def shown(rows: Any) -> list[Any]:
+            return [("child", row["id"]) for row in rows[:limit] if row["id"] is not None]
+
+        read = read_of(request, mother_id, shown)
+        if read is None:
             return refused(None)
-        caller, rows = await store.fetch(hashed, children_sql, mother_id, limit + 1)
-        if rows is None:
-            return refused(caller)
+        caller, rows = await store.fetch(read, children_sql, limit + 1)
+        if rows is None or rows is RATE_LIMITED:
+            return refused(caller, rows)
         if not rows:
             return problem(404, f"No mother with id {mother_id} is visible to you.")
         today = date.today()
@@ -313,6 +438,14 @@ def create_app() -> FastAPI:
                     "name": row["social_worker_name"],
                     "email": row["social_worker_email"],
                     "phone": row["social_worker_phone"],
+                }
+            withheld = bool(row["placement_confidential"])  # never the prison side's to see
+            carer = None
+            if row["carer_name"] and not withheld:
+                carer = {
+                    "name": row["carer_name"],
+                    "phone": row["carer_phone"],
+                    "address": row["carer_address"],
                 }
             items.append(
                 {
@@ -329,15 +462,17 @@ def create_app() -> FastAPI:
                     "sex": row["sex"],
                     "local_authority_code": row["local_authority_code"],
                     "legal_status": row["legal_status"],
-                    "placement_type": row["placement_type"],
-                    "lives_with": row["lives_with"],
-                    "placement_confidential": flag(row["placement_confidential"]),
+                    "placement_type": None if withheld else row["placement_type"],
+                    "lives_with": None if withheld else row["lives_with"],
+                    "placement_confidential": withheld,
+                    "placement_withheld": withheld,
+                    "carer": carer,
                     "social_worker": worker,
                     "contact_arrangement": row["contact_arrangement"],
                     "contact_arrangement_reason": row["contact_arrangement_reason"],
                 }
             )
-        headers = {}
+        headers = {"x-request-id": read.request_id}
         next_cursor = None
         if len(items) > limit:
             items = items[:limit]

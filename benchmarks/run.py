@@ -271,8 +271,13 @@ class Server:
             process.wait(timeout=10)
 
 
+RATE_LIMIT_PER_MINUTE = 100_000_000
+
+
 def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
     env = {**os.environ, "TAC_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    # Limits on, as in production (both servers pay for them), but far above the load's rate.
+    env["TAC_RATE_LIMIT_PER_MINUTE"] = str(RATE_LIMIT_PER_MINUTE)
     env.pop("TAC_SQL_ECHO", None)
     api_port, floor_port = free_ports(2)
     tac_api = shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
@@ -314,7 +319,7 @@ def check_same_answers(api: Server, floor: Server, seeded: Seeded) -> None:
                 f"{path}: the floor's JSON differs from tac-api's\n  tac-api: {api_body[:600]!r}"
                 f"\n  floor:   {floor_body[:600]!r}"
             )
-        for header in ("etag", "content-type", "cache-control", "link"):
+        for header in ("etag", "content-type", "cache-control", "link", "x-frame-options"):
             if api_headers.get(header) != floor_headers.get(header):
                 raise BenchError(
                     f"{path}: header {header}: tac-api {api_headers.get(header)!r}, "

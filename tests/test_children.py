@@ -139,10 +139,42 @@ class TestUpdate:
         assert api.patch("admin", url, change, if_match='"1"').status_code == 422
         assert api.get("admin", url).json() == child
 
-    def test_local_authorities_read_but_do_not_write(self, api: Api) -> None:
+    def test_a_local_authority_keeps_its_own_childrens_records(self, api: Api) -> None:
         child = api.child(api.mother()["id"], local_authority_code="801")
         url = f"/v1/children/{child['id']}"
-        assert api.patch("bristol", url, {"sex": "female"}, if_match='"1"').status_code == 403
+        change = {"legal_status": "E1", "carer": {"name": "Bethan Ap Rhys"}}
+        response = api.patch("bristol_system", url, change, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.json()["carer"]["name"] == "Bethan Ap Rhys"
+        assert api.patch("surrey", url, {"sex": "female"}, if_match='"2"').status_code == 404
+
+    def test_a_local_authority_cannot_hand_a_child_to_another(self, api: Api) -> None:
+        child = api.child(api.mother()["id"], local_authority_code="801")
+        url = f"/v1/children/{child['id']}"
+        response = api.patch("bristol", url, {"local_authority_code": "936"}, if_match='"1"')
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "local_authority_code"
+        assert api.get("admin", url).json() == child
+        moved = api.patch("ewi_worker", url, {"local_authority_code": "936"}, if_match='"1"')
+        assert moved.status_code == 200
+
+    @pytest.mark.parametrize(
+        "field",
+        [
+            {"id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"},
+            {"version": 7},
+            {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"},
+            {"created_at": "2020-01-01T00:00:00Z"},
+            {"placement_withheld": False},
+            {"age": 3},
+        ],
+    )
+    def test_fields_the_service_keeps_cannot_be_written(self, api: Api, field: dict) -> None:
+        child = api.child(api.mother()["id"])
+        url = f"/v1/children/{child['id']}"
+        response = api.patch("admin", url, field, if_match='"1"')
+        assert response.status_code == 422
+        assert api.get("admin", url).json() == child
 
     def test_clear_the_social_worker(self, api: Api) -> None:
         child = api.child(api.mother()["id"])
@@ -212,7 +244,7 @@ class TestFamily:
         }
         assert households == {
             ("foster_carer", "801"): [ids["rhys"], ids["cerys"]],
-            ("father", "936"): [ids["leo"]],
+            (None, "936"): [ids["leo"]],  # a confidential placement: withheld
         }
         authorities = {a["dfe_number"]: a for a in family["local_authorities"]}
         assert set(authorities) == {"801", "936", "803"}
@@ -281,3 +313,71 @@ class TestList:
         api.child(mother["id"], local_authority_code="936")
         surrey = api.get("surrey", f"/v1/mothers/{mother['id']}/children").json()["items"]
         assert [c["local_authority_code"] for c in surrey] == ["936"]
+
+
+class TestConfidentialPlacement:
+    CARER = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
+
+    def confidential(self, api: Api) -> tuple[dict, dict]:
+        mother = api.mother()
+        child = api.child(
+            mother["id"],
+            local_authority_code="801",
+            placement_confidential=True,
+            placement_type="U1",
+            carer=self.CARER,
+        )
+        return mother, child
+
+    def test_only_the_childs_own_authority_sees_where_and_with_whom(self, api: Api) -> None:
+        mother, child = self.confidential(api)
+        url = f"/v1/children/{child['id']}"
+        own = api.get("bristol", url).json()
+        assert own["placement_withheld"] is False
+        assert (own["lives_with"], own["placement_type"], own["carer"]) == (
+            "foster_carer",
+            "U1",
+            self.CARER,
+        )
+        for who in ("admin", "ewi_worker"):
+            seen = api.get(who, url).json()
+            assert seen["placement_withheld"] is True, who
+            assert (seen["lives_with"], seen["placement_type"], seen["carer"]) == (None,) * 3
+            assert "Trevithick" not in api.get(who, f"/v1/mothers/{mother['id']}/children").text
+            family = api.get(who, f"/v1/mothers/{mother['id']}/family").json()
+            assert family["households"][0]["lives_with"] is None
+            assert "Trevithick" not in str(family)
+        summary = api.get("ewi_worker", f"/v1/mothers/{mother['id']}").json()["children"][0]
+        assert (summary["lives_with"], summary["placement_withheld"]) == (None, True)
+        # Whoever recorded it sees it withheld from the moment it is saved.
+        assert child["carer"] is None and child["placement_withheld"] is True
+
+    def test_an_ordinary_placement_is_shown_to_the_prison_side(self, api: Api) -> None:
+        child = api.child(api.mother()["id"], carer=self.CARER)
+        seen = api.get("ewi_worker", f"/v1/children/{child['id']}").json()
+        assert (seen["carer"], seen["placement_withheld"]) == (self.CARER, False)
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"lives_with": "kinship_carer"},
+            {"placement_type": "U3"},
+            {"carer": None},
+            {"placement_confidential": False},
+        ],
+    )
+    def test_only_the_childs_own_authority_changes_it(self, api: Api, change: dict) -> None:
+        _, child = self.confidential(api)
+        url = f"/v1/children/{child['id']}"
+        for who in ("ewi_worker", "admin"):
+            response = api.patch(who, url, change, if_match='"1"')
+            assert response.status_code == 422, (who, response.text)
+        assert api.get("bristol", url).json()["version"] == 1
+        assert api.patch("bristol", url, change, if_match='"1"').status_code == 200
+
+    def test_the_prison_side_may_still_mark_a_placement_confidential(self, api: Api) -> None:
+        child = api.child(api.mother()["id"], carer=self.CARER)
+        url = f"/v1/children/{child['id']}"
+        response = api.patch("ewi_worker", url, {"placement_confidential": True}, if_match='"1"')
+        assert response.status_code == 200
+        assert response.json()["carer"] is None

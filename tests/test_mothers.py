@@ -105,6 +105,7 @@ class TestRead:
             "age",
             "local_authority_code",
             "lives_with",
+            "placement_withheld",
         }
         assert summary[older["id"]]["age"] == older["age"] >= 9
         assert summary[baby["id"]] == {
@@ -113,6 +114,7 @@ class TestRead:
             "age": 0,
             "local_authority_code": "803",
             "lives_with": "mother",
+            "placement_withheld": False,
         }
 
     def test_a_mother_without_children(self, api: Api) -> None:

@@ -106,6 +106,8 @@ LEGAL_FOR = {
     "father": (None, None),
     "mother": (None, None),
 }
+CARERS = ["Morwenna Trevithick", "Aoife Ní Bhriain", "Dafydd ap Gruffudd", "Zoë Achterberg"]
+STREETS = ["Quay Street", "Rue Lane", "Ffordd yr Orsaf", "St Mary's Walk"]
 WORKERS = ["Gwen Llewellyn", "Tomás Ó Briain", "Margaret D'Arcy", "Hélène Adeyemi", "Owain Pugh"]
 PRACTITIONER_ROLES = ["solicitor", "probation_officer", "childrens_guardian", "health_visitor"]
 ORGANISATIONS = {
@@ -164,6 +166,8 @@ async def load_demo_data(
         born = today - timedelta(days=rng.randrange(19 * 365, 45 * 365))
         received = today - timedelta(days=rng.randrange(20, 4 * 365))
         mother_id = uuid.uuid4()
+        # A few cases already closed: what `tac-api retention run` counts from.
+        closed_on = today - timedelta(days=rng.randrange(1, 700)) if rng.random() < 0.08 else None
         mother_rows.append(
             {
                 "id": mother_id,
@@ -174,7 +178,8 @@ async def load_demo_data(
                 "prison_code": prison,
                 "reception_date": received,
                 "earliest_release_date": received + timedelta(days=rng.randrange(90, 6 * 365)),
-                "status": "active",
+                "status": "closed" if closed_on else "active",
+                "closed_on": closed_on,
                 "domestic_abuse_history": rng.choice([True, True, True, False, None]),
                 "ethnicity": rng.choice(
                     [
@@ -214,6 +219,8 @@ async def load_demo_data(
             legal_status, placement = LEGAL_FOR[lives_with]
             worker = rng.choice(WORKERS)
             contact = rng.choice(["direct", "direct", "supervised", "indirect_only", "none"])
+            has_carer = lives_with in ("foster_carer", "kinship_carer")
+            carer = rng.choice(CARERS) if has_carer else None
             child_rows.append(
                 {
                     "id": uuid.uuid4(),
@@ -228,6 +235,11 @@ async def load_demo_data(
                     "placement_type": placement,
                     "lives_with": lives_with,
                     "placement_confidential": lives_with == "adopters" or rng.random() < 0.1,
+                    "carer_name": carer,
+                    "carer_phone": f"07700 900{rng.randrange(1000):03d}" if carer else None,
+                    "carer_address": f"{rng.randrange(1, 90)} {rng.choice(STREETS)}"
+                    if carer
+                    else None,
                     "social_worker_name": worker,
                     "social_worker_email": f"{_slug(worker)}@la{authority}.example.gov.uk",
                     "social_worker_phone": f"0300 123 {rng.randrange(10_000):04d}",

@@ -35,6 +35,16 @@ def _iso_date_only(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _iso_datetime_only(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_DATE.match(value)):
+        return value
+    raise ValueError("give a time as YYYY-MM-DDTHH:MM:SSZ")
+
+
+# A time given to the API: ISO 8601 only (not Unix seconds), read as UTC when no offset is given.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime_only), AfterValidator(_as_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LongName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -9,7 +9,7 @@ from tac_api.audit.schemas import Action, AuditEventPublic
 from tac_api.auth.dependencies import AuditReader
 from tac_api.errors import COMMON_PROBLEMS, InvalidInput
 from tac_api.pagination import Page, PageQuery, fetch_page
-from tac_api.schemas import UtcDatetime
+from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=COMMON_PROBLEMS)
@@ -32,10 +32,10 @@ async def list_audit_events(
         Query(min_length=1, max_length=200, description="A client's id or name."),
     ] = None,
     occurred_from: Annotated[
-        UtcDatetime | None, Query(alias="from", description="From this time (inclusive).")
+        IsoDatetime | None, Query(alias="from", description="From this time (inclusive).")
     ] = None,
     occurred_to: Annotated[
-        UtcDatetime | None, Query(alias="to", description="Up to this time (exclusive).")
+        IsoDatetime | None, Query(alias="to", description="Up to this time (exclusive).")
     ] = None,
 ) -> Page[AuditEventPublic]:
     if occurred_from and occurred_to and occurred_to <= occurred_from:

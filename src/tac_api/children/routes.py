@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.auth.dependencies import CaseReader, ChildRecordKeeper, PrisonSide
 from tac_api.children import service
 from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, FamilyView
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
@@ -32,7 +32,7 @@ async def create_child(
     audit.record(session, Action.collect, "child", child.id, mother_id)
     response.headers["Location"] = f"/v1/children/{child.id}"
     set_etag(response, child.version)
-    return service.to_public(child.model_dump())
+    return service.to_public(caller, child.model_dump())
 
 
 @router.get("/v1/mothers/{mother_id}/children", summary="Her children that are visible to you")
@@ -56,7 +56,7 @@ async def get_child(
     child = await service.get_child(session, caller, child_id)
     audit.record(session, Action.consult, "child", child.id, child.mother_id)
     set_etag(response, child.version)
-    return service.to_public(child.model_dump())
+    return service.to_public(caller, child.model_dump())
 
 
 @router.patch(
@@ -65,7 +65,7 @@ async def get_child(
 async def update_child(
     child_id: uuid.UUID,
     body: ChildUpdate,
-    caller: PrisonSide,
+    caller: ChildRecordKeeper,
     session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,
@@ -73,7 +73,7 @@ async def update_child(
     child = await service.update_child(session, caller, child_id, body, if_match)
     audit.record(session, Action.alter, "child", child.id, child.mother_id)
     set_etag(response, child.version)
-    return service.to_public(child.model_dump())
+    return service.to_public(caller, child.model_dump())
 
 
 @router.get(

@@ -1,8 +1,8 @@
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from tac_api.schemas import (
@@ -17,6 +17,8 @@ from tac_api.schemas import (
     RecordPublic,
     Text,
 )
+
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 Sex = Literal["female", "male", "unknown"]
 LivesWith = Literal["foster_carer", "kinship_carer", "father", "adopters", "residential", "mother"]
@@ -34,6 +36,22 @@ class SocialWorker(Input):
     phone: Phone | None = None
 
 
+class Carer(Input):
+    """Who the child lives with and where. For a confidential placement, only the child's own
+    local authority ever sees this."""
+
+    name: LongName
+    phone: Phone | None = None
+    address: Address | None = None
+
+
+PLACEMENT_FIELDS = frozenset({"lives_with", "placement_type", "carer"})
+WITHHELD = (
+    "Placement details (lives_with, placement_type, carer) are withheld: the placement is "
+    "confidential, and only the child's own local authority sees them."
+)
+
+
 class ChildCreate(Input):
     first_name: Name
     last_name: Name
@@ -49,6 +67,7 @@ class ChildCreate(Input):
     placement_type: str | None = Field(default=None, max_length=4, description="SSDA903 placement")
     lives_with: LivesWith
     placement_confidential: bool = False
+    carer: Carer | None = None
     social_worker: SocialWorker | None = None
     contact_arrangement: ContactArrangement = "direct"
     contact_arrangement_reason: Text | None = Field(
@@ -81,6 +100,7 @@ class ChildUpdate(Changes):
     placement_type: str | None = CodeField
     lives_with: LivesWith | SkipJsonSchema[None] = None
     placement_confidential: bool | SkipJsonSchema[None] = None
+    carer: Carer | None = None
     social_worker: SocialWorker | None = None
     contact_arrangement: ContactArrangement | SkipJsonSchema[None] = None
     contact_arrangement_reason: Text | None = None
@@ -90,6 +110,12 @@ class SocialWorkerPublic(BaseModel):
     name: str
     email: str | None
     phone: str | None
+
+
+class CarerPublic(BaseModel):
+    name: str
+    phone: str | None
+    address: str | None
 
 
 class ChildPublic(RecordPublic):
@@ -103,8 +129,12 @@ class ChildPublic(RecordPublic):
     local_authority_code: str
     legal_status: str | None
     placement_type: str | None
-    lives_with: LivesWith
+    lives_with: LivesWith | None = Field(description=f"Null when withheld. {WITHHELD}")
     placement_confidential: bool
+    placement_withheld: bool = Field(
+        description="True when this placement's details are withheld from you."
+    )
+    carer: CarerPublic | None
     social_worker: SocialWorkerPublic | None
     contact_arrangement: ContactArrangement
     contact_arrangement_reason: str | None
@@ -123,7 +153,10 @@ class SiblingForCoordination(BaseModel):
 class Household(BaseModel):
     """Children living in the same arrangement in the same authority."""
 
-    lives_with: LivesWith | None = Field(description="Withheld (null) from other authorities.")
+    lives_with: LivesWith | None = Field(
+        description="Withheld (null) from other authorities, and from everyone but the "
+        "children's own authority when a placement is confidential."
+    )
     local_authority_code: str
     child_ids: list[uuid.UUID]
 

@@ -20,7 +20,9 @@ from tac_api.auth.schemas import (
 )
 from tac_api.children.models import Child
 from tac_api.children.schemas import (
+    PLACEMENT_FIELDS,
     AuthorityInvolved,
+    CarerPublic,
     ChildCreate,
     ChildPublic,
     ChildUpdate,
@@ -74,8 +76,21 @@ def shown_with_their_mother(who: Caller | Role) -> ColumnElement[bool]:
     return true()
 
 
-def to_public(child: Mapping[str, Any], today: date | None = None) -> ChildPublic:
-    """A child's record (a row or a model's dump) as the API shows it."""
+def sees_placement(caller: Caller, child: Mapping[str, Any]) -> bool:
+    """A confidential placement's details are for the child's own local authority alone."""
+    return not child["placement_confidential"] or (
+        caller.is_local_authority and caller.local_authority_code == child["local_authority_code"]
+    )
+
+
+def to_public(caller: Caller, child: Mapping[str, Any], today: date | None = None) -> ChildPublic:
+    """A child's record (a row or a model's dump) as this caller may see it."""
+    shown = sees_placement(caller, child)
+    carer = None
+    if shown and child["carer_name"]:
+        carer = CarerPublic(
+            name=child["carer_name"], phone=child["carer_phone"], address=child["carer_address"]
+        )
     social_worker = None
     if child["social_worker_name"]:
         social_worker = SocialWorkerPublic(
@@ -88,6 +103,10 @@ def to_public(child: Mapping[str, Any], today: date | None = None) -> ChildPubli
             **child,
             "age": age_on(child["date_of_birth"], today or date.today()),
             "social_worker": social_worker,
+            "lives_with": child["lives_with"] if shown else None,
+            "placement_type": child["placement_type"] if shown else None,
+            "carer": carer,
+            "placement_withheld": not shown,
         }
     )
 
@@ -140,7 +159,7 @@ async def children_page(
     if not rows:
         raise not_found(mother_id)
     today = date.today()
-    children = [to_public(row, today) for row in rows if row["id"] is not None]
+    children = [to_public(caller, row, today) for row in rows if row["id"] is not None]
     if len(children) <= page.limit:
         return children, None
     last = children[page.limit - 1]
@@ -171,13 +190,51 @@ def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[st
 
 
 def _columns(data: dict[str, Any]) -> dict[str, Any]:
-    """Flatten the nested social worker into the child's columns."""
-    if "social_worker" in data:
-        worker = data.pop("social_worker") or {}
-        data["social_worker_name"] = worker.get("name")
-        data["social_worker_email"] = worker.get("email")
-        data["social_worker_phone"] = worker.get("phone")
+    """Flatten the nested social worker and carer into the child's columns."""
+    for nested, fields in (("social_worker", ("name", "email", "phone")), ("carer", CARER)):
+        if nested in data:
+            given = data.pop(nested) or {}
+            data.update({f"{nested}_{field}": given.get(field) for field in fields})
     return data
+
+
+CARER = ("name", "phone", "address")
+
+
+def _privileged(caller: Caller, child: Child, changes: dict[str, Any]) -> list[tuple[str, str]]:
+    """Changes this caller may not make, however valid the values.
+
+    A local authority keeps its own children's records, but cannot hand a child to another
+    authority (and out of its own sight): that is the prison side's to record. A confidential
+    placement's details, and the confidentiality itself, are the child's own authority's alone:
+    everyone else sees them withheld, so could only overwrite them blind.
+    """
+    problems = []
+    if (
+        caller.is_local_authority
+        and changes.get("local_authority_code", child.local_authority_code)
+        != child.local_authority_code
+    ):
+        problems.append(
+            ("local_authority_code", "a local authority cannot move a child to another authority")
+        )
+    if not sees_placement(caller, child.model_dump()):
+        for field in sorted(PLACEMENT_FIELDS & changes.keys()):
+            problems.append(
+                (
+                    field,
+                    "withheld (confidential placement); only the child's own "
+                    "local authority can change it",
+                )
+            )
+        if changes.get("placement_confidential") is False:
+            problems.append(
+                (
+                    "placement_confidential",
+                    "only the child's own local authority can lift a placement's confidentiality",
+                )
+            )
+    return problems
 
 
 async def _check_codes(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -212,6 +269,7 @@ async def update_child(
     child = await get_child(session, caller, child_id, for_update=True)
     check_if_match(if_match, child.version)
     changes = data.changes()
+    InvalidInput.raise_any(_privileged(caller, child, changes))
     mother = await session.get(Mother, child.mother_id)
     assert mother is not None  # the foreign key guarantees her
     InvalidInput.raise_any(_rules({**child.model_dump(), **changes}, mother, date.today()))
@@ -250,15 +308,23 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
     own_authority = caller.local_authority_code if caller.is_local_authority else None
 
     def shown(child: Child) -> ChildPublic | SiblingForCoordination:
-        public = to_public(child.model_dump(), today)
+        public = to_public(caller, child.model_dump(), today)
         if own_authority is None or child.local_authority_code == own_authority:
             return public
         return SiblingForCoordination.model_validate(public.model_dump())
 
     born = [child for child, _ in rows if child.date_of_birth is not None]
     households: dict[tuple[str, str], list[uuid.UUID]] = {}
+    # Households whose arrangement this caller may not see: another authority's, or one
+    # holding a confidential placement not the caller's own.
+    withheld: set[tuple[str, str]] = set()
     for child in born:
-        households.setdefault((child.lives_with, child.local_authority_code), []).append(child.id)
+        key = (child.lives_with, child.local_authority_code)
+        households.setdefault(key, []).append(child.id)
+        if own_authority not in (None, child.local_authority_code) or not sees_placement(
+            caller, child.model_dump()
+        ):
+            withheld.add(key)
 
     authorities: dict[str, AuthorityInvolved] = {}
     workers: dict[tuple[str, str], SocialWorkerInvolved] = {}
@@ -290,13 +356,11 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
         unborn=[shown(child) for child, _ in rows if child.date_of_birth is None],
         households=[
             Household(
-                lives_with=lives_with
-                if own_authority is None or authority == own_authority
-                else None,
-                local_authority_code=authority,
+                lives_with=None if key in withheld else key[0],
+                local_authority_code=key[1],
                 child_ids=ids,
             )
-            for (lives_with, authority), ids in households.items()
+            for key, ids in households.items()
         ],
         separated=len(households) > 1,
         local_authorities=list(authorities.values()),

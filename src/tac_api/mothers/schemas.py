@@ -88,7 +88,8 @@ class ChildSummary(BaseModel):
     first_name: str
     age: int | None = Field(description="Whole years; null for a child not yet born.")
     local_authority_code: str
-    lives_with: str
+    lives_with: str | None = Field(description="Null when the placement is confidential.")
+    placement_withheld: bool
 
 
 class MotherPublic(RecordPublic):
@@ -104,6 +105,9 @@ class MotherPublic(RecordPublic):
     status: MotherStatus
     domestic_abuse_history: bool | None
     ethnicity: str | None
+    closed_on: date | None = Field(
+        description="When her case was closed (set by the service); retention counts from it."
+    )
 
 
 class MotherWithChildren(MotherPublic):

@@ -83,6 +83,7 @@ def _mother_with_children(role: Role) -> Select[Any]:
             Child.date_of_birth.label("child_date_of_birth"),
             Child.local_authority_code.label("child_local_authority_code"),
             Child.lives_with.label("child_lives_with"),
+            Child.placement_confidential.label("child_placement_confidential"),
         )
         .outerjoin(Child, Child.mother_id == Mother.id)
         .where(Mother.id == bindparam("mother_id"), mother_visible(role))
@@ -109,7 +110,9 @@ async def get_mother_with_children(
             first_name=row["child_first_name"],
             age=age_on(row["child_date_of_birth"], today),
             local_authority_code=row["child_local_authority_code"],
-            lives_with=row["child_lives_with"],
+            # Only the prison side reads this summary: never a child's own authority.
+            lives_with=None if row["child_placement_confidential"] else row["child_lives_with"],
+            placement_withheld=row["child_placement_confidential"],
         )
         for row in rows
         if row["child_id"] is not None
@@ -157,6 +160,8 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
     if taken is not None:
         raise Conflict(f"A mother with prison number {data.prison_number} is already recorded.")
     mother = Mother(**data.model_dump())
+    if mother.status == "closed":
+        mother.closed_on = date.today()
     session.add(mother)
     session.add(
         PrisonStay(
@@ -194,6 +199,9 @@ async def update_mother(
     await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))
     if "prison_code" in changes and changes["prison_code"] != mother.prison_code:
         await _record_transfer(session, mother, changes["prison_code"])
+    if "status" in changes and changes["status"] != mother.status:
+        # What the retention period counts from: set on closing, cleared when reopened.
+        mother.closed_on = date.today() if changes["status"] == "closed" else None
     for field, value in changes.items():
         setattr(mother, field, value)
     touch(mother)
