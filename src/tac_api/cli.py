@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -133,26 +134,51 @@ def clients_create(
     role: Annotated[Role, typer.Option(help="What the client may do")],
     prison: Annotated[str | None, typer.Option(help="Prison code, for prison roles")] = None,
     la: Annotated[str | None, typer.Option(help="DfE number, for local authority roles")] = None,
+    expires_in_days: Annotated[
+        int, typer.Option(min=0, help="Days until the token stops working by itself; 0: never")
+    ] = 365,
 ) -> None:
     """Create a client. Its token is printed once, alone on the last line, and never stored."""
+    from datetime import timedelta
+
     from tac_api.auth.service import create_client
+    from tac_api.db import utcnow
+
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
 
     async def create(session: AsyncSession) -> str:
         _, token = await create_client(
-            session, name=name, role=role, prison_code=prison, local_authority_code=la
+            session,
+            name=name,
+            role=role,
+            prison_code=prison,
+            local_authority_code=la,
+            expires_at=expires_at,
         )
         return token
 
     token = in_transaction(create)
     scope = prison or la or "all"
-    typer.echo(f"created {name} ({role.value}, scope {scope}); its token is shown once:")
+    expiry = f"expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "never expires"
+    typer.echo(f"created {name} ({role.value}, scope {scope}, {expiry}); its token is shown once:")
     typer.echo(token)
 
 
 @clients_app.command("list")
 def clients_list() -> None:
     """List clients (never their tokens)."""
+    from tac_api.auth.models import ApiClient
     from tac_api.auth.service import list_clients
+    from tac_api.db import utcnow
+
+    now = utcnow()
+
+    def state(client: ApiClient) -> str:
+        if client.revoked_at:
+            return "revoked"
+        if client.expires_at and client.expires_at <= now:
+            return "expired"
+        return "active"
 
     async def rows(session: AsyncSession) -> list[str]:
         return [
@@ -161,14 +187,15 @@ def clients_list() -> None:
                     c.name,
                     c.role,
                     c.prison_code or c.local_authority_code or "-",
-                    "revoked" if c.revoked_at else "active",
+                    state(c),
                     c.created_at.isoformat(timespec="seconds"),
+                    c.expires_at.isoformat(timespec="seconds") if c.expires_at else "never",
                 ]
             )
             for c in await list_clients(session)
         ]
 
-    typer.echo("name\trole\tscope\tstate\tcreated_at")
+    typer.echo("name\trole\tscope\tstate\tcreated_at\texpires_at")
     for row in in_transaction(rows):
         typer.echo(row)
 
@@ -180,3 +207,83 @@ def clients_revoke(name: str) -> None:
 
     in_transaction(lambda session: revoke_client(session, name))
     typer.echo(f"revoked {name}")
+
+
+retention_app = typer.Typer(
+    help="Erase cases closed longer than the retention period.", no_args_is_help=True
+)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Erase them (without it: only list what would go)")
+    ] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="Count the period up to this day"),
+    ] = None,
+) -> None:
+    """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them."""
+    from tac_api.retention.service import report_lines, run
+
+    settings = get_settings()
+
+    async def retention() -> list[str]:
+        engine = make_engine(settings, pool=False)
+        try:
+            report = await run(
+                engine,
+                as_of=as_of.date() if as_of else date.today(),
+                retention_days=settings.retention_days,
+                apply=apply,
+            )
+        finally:
+            await engine.dispose()
+        return report_lines(report)
+
+    for line in asyncio.run(retention()):
+        typer.echo(line)
+
+
+oidc_app = typer.Typer(
+    help="People signed in through the identity provider (OIDC tokens).", no_args_is_help=True
+)
+app.add_typer(oidc_app, name="oidc")
+
+
+@oidc_app.command("revoke")
+def oidc_revoke(
+    subject: Annotated[str, typer.Argument(help="The person's 'sub' claim")],
+    issuer: Annotated[str | None, typer.Option(help="Default TAC_OIDC_ISSUER")] = None,
+) -> None:
+    """Refuse this person's tokens issued until now, from the next request on.
+
+    Tokens the identity provider issues afterwards are accepted: disable the person there too.
+    """
+    from tac_api.auth.service import revoke_subject
+
+    chosen = issuer or get_settings().oidc_issuer
+    if not chosen:
+        typer.echo("error: give --issuer, or set TAC_OIDC_ISSUER", err=True)
+        raise typer.Exit(2)
+    revoked = in_transaction(lambda session: revoke_subject(session, chosen, subject))
+    when = revoked.revoked_at.isoformat(timespec="seconds")
+    typer.echo(f"revoked {subject} ({chosen}): tokens issued until {when} are refused")
+
+
+@oidc_app.command("list-revoked")
+def oidc_list_revoked() -> None:
+    """List the people whose earlier tokens are refused, and since when."""
+    from tac_api.auth.service import list_revoked_subjects
+
+    async def rows(session: AsyncSession) -> list[str]:
+        return [
+            f"{r.issuer}\t{r.subject}\t{r.revoked_at.isoformat(timespec='seconds')}"
+            for r in await list_revoked_subjects(session)
+        ]
+
+    typer.echo("issuer\tsubject\trevoked_at")
+    for row in in_transaction(rows):
+        typer.echo(row)

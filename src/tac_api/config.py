@@ -1,10 +1,17 @@
 """Settings, read once from TAC_* environment variables."""
 
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class Settings(BaseSettings):
@@ -30,8 +37,54 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     page_limit_default: int = Field(default=50, ge=1, le=200)
     page_limit_max: int = Field(default=200, ge=1, le=200)
+    # Days a closed case is kept before `tac-api retention run` erases it (six years by default).
+    retention_days: int = Field(default=2190, ge=1)
     sql_echo: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Identity: besides API keys, OIDC bearer tokens (JWTs) from an identity provider. Off while
+    # no issuer is set. Keys come from the provider's JWKS URL or from a file, exactly one.
+    oidc_issuer: str | None = Field(default=None, max_length=200)
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: Path | None = None
+    # Comma-separated in the environment. Asymmetric only: a shared secret (HS*) or `none` would
+    # let whoever knows the secret, or anyone, mint tokens.
+    oidc_algorithms: Annotated[list[str], NoDecode] = ["RS256", "ES256"]
+    oidc_role_claim: str = "tac_role"
+    oidc_prison_claim: str = "tac_prison_code"
+    oidc_local_authority_claim: str = "tac_local_authority_code"
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)  # clock skew with the provider
+    oidc_jwks_cache_seconds: int = Field(default=600, ge=0, le=86_400)
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_is_complete(self) -> "Settings":
+        if not self.oidc_issuer:
+            if self.oidc_audience or self.oidc_jwks_url or self.oidc_jwks_file:
+                raise ValueError("TAC_OIDC_* settings need TAC_OIDC_ISSUER as well")
+            return self
+        if not self.oidc_audience:
+            raise ValueError("TAC_OIDC_ISSUER needs TAC_OIDC_AUDIENCE")
+        if (self.oidc_jwks_url is None) == (self.oidc_jwks_file is None):
+            raise ValueError("TAC_OIDC_ISSUER needs exactly one of TAC_OIDC_JWKS_URL, _FILE")
+        if self.oidc_jwks_url is not None:
+            url = urlsplit(self.oidc_jwks_url)
+            # Whoever can alter the key set can sign in as anyone: TLS, but for a local provider.
+            if not (url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK)):
+                raise ValueError("TAC_OIDC_JWKS_URL must be https (http only on this machine)")
+        refused = set(self.oidc_algorithms) - ASYMMETRIC_ALGORITHMS
+        if refused or not self.oidc_algorithms:
+            raise ValueError(
+                f"TAC_OIDC_ALGORITHMS: use some of {', '.join(sorted(ASYMMETRIC_ALGORITHMS))}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_postgres(self) -> "Settings":

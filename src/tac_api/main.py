@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from tac_api import __version__
 from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
+from tac_api.auth.oidc import OidcVerifier
 from tac_api.children.routes import router as children_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
@@ -24,6 +25,7 @@ from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
+from tac_api.subject_access.routes import router as subject_access_router
 
 DESCRIPTION = """\
 Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and HMP Send, their
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)
     app.state.sessionmaker = sessionmaker_for(transactional(app.state.engine))
     app.state.read_sessionmaker = sessionmaker_for(app.state.engine, read_only=True)
+    # Made now, so that a missing or broken JWKS file stops the start rather than every request.
+    app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_handlers(app)
     for router in (
         health_router,
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         children_router,
         practitioners_router,
         audit_router,
+        subject_access_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]

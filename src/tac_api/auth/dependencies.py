@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tac_api.auth.schemas import Caller, Role
-from tac_api.auth.service import caller_for_token
+from tac_api.auth.service import authenticate
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
 from tac_api.limits import service as limits
@@ -16,7 +16,8 @@ CallerDependency = Callable[..., Awaitable[Caller]]
 BEARER_SCHEME = {
     "type": "http",
     "scheme": "bearer",
-    "description": "An API client token (`tac-api clients create`).",
+    "description": "An API client token (`tac-api clients create`), or an access token (JWT) "
+    "from the identity provider named by TAC_OIDC_ISSUER.",
 }
 
 
@@ -39,9 +40,7 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
     allowed = frozenset({Role.admin, *roles})
 
     async def caller(request: Request, session: SessionDep) -> Caller:
-        found = await caller_for_token(session, bearer_token(request))
-        if found is None:
-            raise Unauthenticated("This token is not valid, or has been revoked.")
+        found = await authenticate(session, bearer_token(request), request.app.state)
         # Known from here on: the audit trail records who was refused as well as who was not.
         request.state.caller = found
         request.state.audit_required = personal_data
@@ -63,3 +62,7 @@ CaseReader = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
 PrisonSide = Annotated[Caller, Depends(requires(Role.prison_social_worker))]
+# A child's record is kept by the prison side and by the child's own local authority.
+ChildRecordKeeper = Annotated[
+    Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
+]

@@ -2,14 +2,17 @@
 
 import hashlib
 import secrets
+from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
 
-from tac_api.auth.models import ApiClient
+from tac_api.auth import oidc
+from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, PRISON_ROLES, Caller, Role
 from tac_api.db import fetch_rows, utcnow
-from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from tac_api.reference.models import LocalAuthority, Prison
 
 TOKEN_PREFIX = "tac_"
@@ -30,12 +33,47 @@ _CALLER = select(
     ApiClient.role,
     ApiClient.prison_code,
     ApiClient.local_authority_code,
-).where(ApiClient.token_hash == bindparam("token_hash"), ApiClient.revoked_at.is_(None))
+).where(
+    ApiClient.token_hash == bindparam("token_hash"),
+    ApiClient.revoked_at.is_(None),
+    or_(ApiClient.expires_at.is_(None), ApiClient.expires_at > bindparam("now")),
+)
+# A subject revoked at or after the token was issued: one primary-key read per JWT request.
+_REVOKED = select(RevokedSubject.revoked_at).where(
+    RevokedSubject.issuer == bindparam("issuer"),
+    RevokedSubject.subject == bindparam("subject"),
+    RevokedSubject.revoked_at >= bindparam("issued_at"),
+)
+
+
+async def authenticate(session: AsyncSession, token: str, app_state: State) -> Caller:
+    """Who holds this bearer token: an identity provider's JWT, or one of our API keys.
+
+    Any failure is a 401; revocation of either kind is read on every request.
+    """
+    if not oidc.looks_like_jwt(token):
+        found = await caller_for_token(session, token)
+        if found is None:
+            raise Unauthenticated("This token is not valid, has expired or has been revoked.")
+        return found
+    verifier = oidc.verifier_for(app_state)
+    if verifier is None:
+        raise Unauthenticated("This service accepts API keys only, not identity provider tokens.")
+    verified = await verifier.verify(token)
+    params = {
+        "issuer": verifier.issuer,
+        "subject": verified.subject,
+        "issued_at": verified.issued_at,
+    }
+    if await fetch_rows(session, _REVOKED, params):
+        raise Unauthenticated("This person's access has been revoked; sign in again.")
+    return verified.caller
 
 
 async def caller_for_token(session: AsyncSession, token: str) -> Caller | None:
-    """The live client holding this token, or None: one indexed read per request."""
-    rows = await fetch_rows(session, _CALLER, {"token_hash": hash_token(token)})
+    """The live, unexpired client holding this token, or None: one indexed read per request."""
+    params = {"token_hash": hash_token(token), "now": utcnow()}
+    rows = await fetch_rows(session, _CALLER, params)
     if not rows:
         return None
     row = rows[0]
@@ -55,8 +93,12 @@ async def create_client(
     role: Role,
     prison_code: str | None = None,
     local_authority_code: str | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiClient, str]:
-    """Register a client; returns it with its token, which is never stored or shown again."""
+    """Register a client; returns it with its token, which is never stored or shown again.
+
+    `expires_at`: when the token stops working by itself; None, only when revoked.
+    """
     if role in PRISON_ROLES:
         if not prison_code or local_authority_code:
             raise InvalidInput("prison", f"a {role} is scoped to exactly one prison")
@@ -78,6 +120,7 @@ async def create_client(
         prison_code=prison_code,
         local_authority_code=local_authority_code,
         token_hash=hash_token(token),
+        expires_at=expires_at,
     )
     session.add(client)
     await session.flush()
@@ -97,3 +140,23 @@ async def revoke_client(session: AsyncSession, name: str) -> ApiClient:
         client.version += 1
     await session.flush()
     return client
+
+
+async def revoke_subject(session: AsyncSession, issuer: str, subject: str) -> RevokedSubject:
+    """Refuse, from now on, every token of this person issued until now (a later one passes)."""
+    for field, value in (("issuer", issuer), ("subject", subject)):
+        if not value or len(value) > oidc.MAX_CLAIM_LENGTH:
+            raise InvalidInput(field, f"must be 1 to {oidc.MAX_CLAIM_LENGTH} characters")
+    revoked = await session.get(RevokedSubject, (issuer, subject))
+    if revoked is None:
+        revoked = RevokedSubject(issuer=issuer, subject=subject, revoked_at=utcnow())
+        session.add(revoked)
+    else:
+        revoked.revoked_at = utcnow()
+    await session.flush()
+    return revoked
+
+
+async def list_revoked_subjects(session: AsyncSession) -> list[RevokedSubject]:
+    statement = select(RevokedSubject).order_by(RevokedSubject.issuer, RevokedSubject.subject)
+    return list(await session.scalars(statement))
