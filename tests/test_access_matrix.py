@@ -31,7 +31,7 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/children": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/children": CASE_READERS,
     "GET /v1/children/{child_id}": CASE_READERS,
-    "PATCH /v1/children/{child_id}": PRISON_SIDE,
+    "PATCH /v1/children/{child_id}": CASE_READERS,  # the prison side and the child's own LA
     "GET /v1/mothers/{mother_id}/family": CASE_READERS,
     "POST /v1/practitioners": PRISON_SIDE,
     "GET /v1/practitioners": CASE_READERS,
@@ -41,6 +41,7 @@ EXPECTED = {
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
     "GET /v1/audit": {"admin", "auditor"},
+    "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
 
 

@@ -1,0 +1,171 @@
+"""Retention: erasing the cases closed for longer than TAC_RETENTION_DAYS.
+
+A case is erased from every table of her case (the tables subject access exports, found from
+metadata), those that refer to others first and her own record last, in one transaction per
+case together with the audit rows that say so. Her earlier audit rows stay: they hold ids only.
+Practitioner directory entries stay too: they are professionals, and other cases may use them.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tac_api.audit.models import AuditEvent
+from tac_api.audit.schemas import Action, Outcome
+from tac_api.db import sessionmaker_for, utcnow
+from tac_api.mothers.models import Mother
+from tac_api.subject_access.service import belongs_to, case_tables
+
+# Who the audit trail says erased the records: this job, the same id on every run.
+CLIENT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tac-api:retention")
+CLIENT_NAME = "tac-api retention"
+ROLE = "system"
+
+
+@dataclass
+class Case:
+    mother_id: uuid.UUID
+    closed_on: date
+    rows: dict[str, int]  # per case table: rows to erase (dry run) or erased
+
+
+@dataclass
+class Report:
+    as_of: date
+    retention_days: int
+    applied: bool
+    request_id: str
+    cases: list[Case] = field(default_factory=list)
+    # Reopened (or otherwise no longer due) between being listed and being erased: kept.
+    skipped: list[uuid.UUID] = field(default_factory=list)
+    # Closed, but with no closing date to count from: kept, and worth a look.
+    undated: int = 0
+
+    @property
+    def closed_before(self) -> date:
+        return self.as_of - timedelta(days=self.retention_days)
+
+
+def _due(closed_before: date) -> ColumnElement[bool]:
+    return and_(Mother.status == "closed", Mother.closed_on < closed_before)
+
+
+async def count_rows(session: AsyncSession, mother_id: uuid.UUID) -> dict[str, int]:
+    counts = {}
+    for table in case_tables():
+        statement = select(func.count()).select_from(table).where(belongs_to(table, mother_id))
+        counts[table.name] = await session.scalar(statement) or 0
+    return counts
+
+
+async def erase_case(
+    session: AsyncSession, mother_id: uuid.UUID, closed_before: date, request_id: str
+) -> dict[str, int] | None:
+    """Erase her case in the session's transaction, with an `erase` audit row per record.
+    None (and nothing erased) if she is no longer due: her case was reopened since listing."""
+    still_due = select(Mother.id).where(Mother.id == mother_id, _due(closed_before))
+    if await session.scalar(still_due.with_for_update()) is None:
+        return None
+    occurred_at = utcnow()
+    erased: dict[str, int] = {}
+    events: list[dict[str, Any]] = []
+    # Tables that refer to others first, so no row is left pointing at an erased one (and
+    # nothing depends on ON DELETE CASCADE, which not every table may declare).
+    for table in reversed(case_tables()):
+        statement = delete(table).where(belongs_to(table, mother_id))
+        keys = (await session.execute(statement.returning(*table.primary_key.columns))).all()
+        erased[table.name] = len(keys)
+        events += [
+            {
+                "occurred_at": occurred_at,
+                "request_id": request_id,
+                "client_id": CLIENT_ID,
+                "client_name": CLIENT_NAME,
+                "role": ROLE,
+                "action": Action.erase.value,
+                "resource_type": table.name,
+                "resource_id": key[0] if isinstance(key[0], uuid.UUID) else None,
+                "subject_id": mother_id,
+                "outcome": Outcome.succeeded.value,
+            }
+            for key in keys
+        ]
+    if events:
+        await session.execute(insert(AuditEvent.__table__), events)
+    return {table.name: erased[table.name] for table in case_tables()}
+
+
+async def run(engine: AsyncEngine, *, as_of: date, retention_days: int, apply: bool) -> Report:
+    """List the cases due for erasure (with their rows per table) and, with `apply`, erase
+    each in a transaction of its own: one failure leaves the cases already erased erased."""
+    report = Report(
+        as_of=as_of,
+        retention_days=retention_days,
+        applied=apply,
+        request_id=f"retention-{uuid.uuid4().hex}",
+    )
+    sessions = sessionmaker_for(engine)
+    async with sessions() as session, session.begin():
+        due = (
+            await session.execute(
+                select(Mother.id, Mother.closed_on)
+                .where(_due(report.closed_before))
+                .order_by(Mother.closed_on, Mother.id)
+            )
+        ).all()
+        report.undated = (
+            await session.scalar(
+                select(func.count())
+                .select_from(Mother)
+                .where(Mother.status == "closed", Mother.closed_on.is_(None))
+            )
+            or 0
+        )
+        if not apply:
+            for mother_id, closed_on in due:
+                rows = await count_rows(session, mother_id)
+                report.cases.append(Case(mother_id, closed_on, rows))
+            return report
+    for mother_id, closed_on in due:
+        async with sessions() as session, session.begin():
+            erased = await erase_case(session, mother_id, report.closed_before, report.request_id)
+        if erased is None:
+            report.skipped.append(mother_id)
+        else:
+            report.cases.append(Case(mother_id, closed_on, erased))
+    return report
+
+
+def report_lines(report: Report) -> list[str]:
+    """What the command prints: ids, dates and counts, never a name."""
+    lines = [
+        f"cases closed before {report.closed_before} "
+        f"(TAC_RETENTION_DAYS={report.retention_days}, as of {report.as_of})"
+    ]
+    for case in report.cases:
+        rows = ", ".join(f"{table} {count}" for table, count in case.rows.items())
+        lines.append(f"{case.mother_id}\tclosed {case.closed_on}\t{rows}")
+    records = sum(sum(case.rows.values()) for case in report.cases)
+    cases = f"{len(report.cases)} case{'' if len(report.cases) == 1 else 's'}"
+    if not report.applied:
+        lines.append(f"dry run: {cases} ({records} records) would be erased; nothing changed.")
+        if report.cases:
+            lines.append("run again with --apply to erase them.")
+    else:
+        lines.append(
+            f"erased {cases} ({records} records); audit request id {report.request_id}. "
+            "Practitioner directory entries are kept (professionals, not case records)."
+            if report.cases
+            else "erased 0 cases: none was due."
+        )
+        for mother_id in report.skipped:
+            lines.append(f"{mother_id}\tkept: no longer due (reopened since it was listed)")
+    if report.undated:
+        lines.append(
+            f"{report.undated} closed case(s) kept: no closed_on date to count the period from."
+        )
+    return lines

@@ -1,0 +1,199 @@
+"""Which tables hold a mother's case, found from the models' metadata, and her export.
+
+Retention erases from the same tables, so a table added later is exported and erased without
+anyone remembering to: it belongs to her case if it has a `mother_id` column or a foreign key
+path to `mother`. Every other table must be named in NOT_CASE_DATA (a test checks both).
+"""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import tac_api.models  # noqa: F401  (every table model, so metadata knows them all)
+from tac_api.audit import service as audit
+from tac_api.audit.models import AuditEvent
+from tac_api.audit.schemas import AuditEventPublic
+from tac_api.db import metadata, utcnow
+from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
+
+MOTHER = "mother"
+# The practitioner directory: professionals, not case data. Her export includes the entries
+# her case links to; erasing her case leaves them, as other cases may link to them too.
+DIRECTORY = frozenset({"practitioner"})
+NOT_CASE_DATA = DIRECTORY | frozenset(
+    {
+        # Code lists: nobody's personal data.
+        "cp_plan_category",
+        "ethnicity",
+        "legal_status",
+        "local_authority",
+        "placement_type",
+        "prison",
+        # Who may call the API, and how often.
+        "api_client",
+        "revoked_subject",
+        "rate_limit_state",
+        # Ids only; exported as her audit trail and never erased (erasure itself is recorded).
+        "audit_event",
+    }
+)
+
+# A confidential placement: who the child lives with and where could lead someone to the child
+# or the carer, so even the mother's own export leaves it out.
+CONFIDENTIAL_PLACEMENT_FIELDS = (
+    "carer_name",
+    "carer_phone",
+    "carer_address",
+    "lives_with",
+    "placement_type",
+)
+CONFIDENTIAL_PLACEMENT_REASON = (
+    "The child's placement is confidential. Who the child lives with and where is information "
+    "about other people, withheld to protect the safety of the child and the carer."
+)
+CARER_FIELDS = ("name", "organisation", "email", "phone", "local_authority_code")
+CARER_REASON = (
+    "This carer looks after a child whose placement is confidential; who the carer is and how "
+    "to reach them is withheld to protect the safety of the child and the carer."
+)
+
+
+@cache
+def _distance_from_mother() -> dict[str, int]:
+    """Case tables, each with the length of its shortest foreign key path to `mother`."""
+    distance = {MOTHER: 0}
+    while True:
+        found = {}
+        for table in metadata.sorted_tables:
+            if table.name in distance:
+                continue
+            parents = [
+                distance[fk.column.table.name]
+                for fk in table.foreign_keys
+                if fk.column.table.name in distance
+            ]
+            if "mother_id" in table.c:
+                parents.append(0)
+            if parents:
+                found[table.name] = 1 + min(parents)
+        if not found:
+            return distance
+        distance.update(found)
+
+
+def case_tables() -> list[Table]:
+    """The tables of a mother's case, parents before the tables that refer to them."""
+    distance = _distance_from_mother()
+    return [table for table in metadata.sorted_tables if table.name in distance]
+
+
+def belongs_to(table: Table, mother_id: uuid.UUID) -> ColumnElement[bool]:
+    """Which rows of a case table are part of her case: by their own `mother_id`, or through a
+    foreign key to a case table row that is (a child's record reaches her through the child)."""
+    if table.name == MOTHER:
+        return table.c.id == mother_id
+    distance = _distance_from_mother()
+    ways: list[ColumnElement[bool]] = []
+    if "mother_id" in table.c:
+        ways.append(table.c.mother_id == mother_id)
+    for fk in table.foreign_keys:
+        parent = fk.column.table
+        if fk.parent.name == "mother_id" or parent.name not in distance:
+            continue
+        # Only towards her (shorter paths): a table referring to itself cannot loop.
+        if distance[parent.name] < distance[table.name]:
+            ways.append(fk.parent.in_(select(fk.column).where(belongs_to(parent, mother_id))))
+    return or_(*ways) if ways else false()
+
+
+def rows_of(table: Table, mother_id: uuid.UUID) -> Select[Any]:
+    return select(table).where(belongs_to(table, mother_id)).order_by(*table.primary_key.columns)
+
+
+def directory_entries(directory: Table, mother_id: uuid.UUID) -> Select[Any]:
+    """The directory entries her case's rows refer to."""
+    referred = [
+        fk.column.in_(select(fk.parent).where(belongs_to(table, mother_id)))
+        for table in case_tables()
+        for fk in table.foreign_keys
+        if fk.column.table is directory
+    ]
+    return (
+        select(directory)
+        .where(or_(*referred) if referred else false())
+        .order_by(*directory.primary_key.columns)
+    )
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        # SQLite hands back naive datetimes; everything stored is UTC. Written as the API's are.
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+async def _rows(session: AsyncSession, statement: Select[Any]) -> list[dict[str, Any]]:
+    result = await session.execute(statement)
+    return [{key: json_value(value) for key, value in row.items()} for row in result.mappings()]
+
+
+def _withhold(row: dict[str, Any], fields: tuple[str, ...], table: str, reason: str) -> Withheld:
+    present = [field for field in fields if field in row]
+    for field in present:
+        del row[field]
+    return Withheld(table=table, record_id=row["id"], fields=present, reason=reason)
+
+
+def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Withheld]:
+    """Leave out what would put someone else at risk: confidential placements, and the carers
+    linked to children placed confidentially."""
+    confidential = set()
+    for child in records.get("child", []):
+        if child.get("placement_confidential"):
+            confidential.add(child["id"])
+            yield _withhold(
+                child, CONFIDENTIAL_PLACEMENT_FIELDS, "child", CONFIDENTIAL_PLACEMENT_REASON
+            )
+    carers = {
+        link["practitioner_id"]
+        for link in records.get("practitioner_link", [])
+        if link.get("child_id") in confidential
+    }
+    for practitioner in records.get("practitioner", []):
+        if practitioner["id"] in carers and practitioner.get("role") == "carer":
+            yield _withhold(practitioner, CARER_FIELDS, "practitioner", CARER_REASON)
+
+
+async def export(session: AsyncSession, mother_id: uuid.UUID) -> SubjectAccessExport:
+    """Her rows in every case table, the directory entries they refer to, and the audit trail of
+    who did what with her records (its recipients are part of a subject access answer)."""
+    records = {
+        table.name: await _rows(session, rows_of(table, mother_id)) for table in case_tables()
+    }
+    for name in sorted(DIRECTORY):
+        records[name] = await _rows(session, directory_entries(metadata.tables[name], mother_id))
+    withheld = list(withhold_for_others(records))
+    trail = await session.scalars(audit.search(mother_id, None, None, None).order_by(AuditEvent.id))
+    return SubjectAccessExport(
+        generated_at=utcnow(),
+        subject=Subject(mother_id=mother_id),
+        records=records,
+        audit_trail=[AuditEventPublic.model_validate(event) for event in trail],
+        withheld=withheld,
+    )

@@ -1,0 +1,163 @@
+"""Subject access: everything held about a mother, from every table of her case, for admin only;
+and the metadata check that keeps a new table from being left out of exports and erasure."""
+
+import uuid
+from typing import Any
+
+from tac_api.db import metadata
+from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
+from tests.conftest import CLIENTS, Api
+
+
+def db_id(api: Api, value: str) -> Any:
+    """An id as the database stores it: SQLite keeps UUIDs as 32 hex characters."""
+    return uuid.UUID(value) if api.database_url.startswith("postgresql") else uuid.UUID(value).hex
+
+
+def export_url(mother_id: str) -> str:
+    return f"/v1/mothers/{mother_id}/subject-access-export"
+
+
+def test_every_table_is_case_data_or_named_as_not() -> None:
+    case = {table.name for table in case_tables()}
+    # A table with a foreign key into her case is case data, even if listed as not.
+    assert not case & NOT_CASE_DATA, "a table that refers to a mother's case is case data"
+    unclassified = set(metadata.tables) - case - NOT_CASE_DATA
+    assert not unclassified, (
+        f"{sorted(unclassified)}: give it a mother_id or a foreign key towards mother (it is then "
+        "exported and erased with her case), or add it to NOT_CASE_DATA"
+    )
+    assert {"mother", "prison_stay", "child", "practitioner_link"} <= case
+
+
+def family(api: Api) -> dict[str, Any]:
+    """A mother with two children (one placed confidentially, with a carer), a solicitor, a
+    carer linked to the confidentially placed child, and a transfer: two prison stays."""
+    mother = api.mother()
+    open_child = api.child(mother["id"], first_name="Rhys")
+    hidden = api.child(mother["id"], first_name="Nia", placement_confidential=True)
+    api.sql(
+        "UPDATE child SET carer_name = :name, carer_phone = :phone, carer_address = :address "
+        "WHERE id = :id",
+        name="Eirlys Price",
+        phone="0117 496 0999",
+        address="4 Heol y Coed, Pontypridd",
+        id=db_id(api, hidden["id"]),
+    )
+    links = f"/v1/mothers/{mother['id']}/practitioners"
+    solicitor = api.post(
+        "admin", "/v1/practitioners", {"role": "solicitor", "name": "Máire O'Donnell"}
+    ).json()
+    carer = api.post("admin", "/v1/practitioners", {"role": "carer", "name": "Eirlys Price"}).json()
+    assert api.post("admin", links, {"practitioner_id": solicitor["id"]}).status_code == 201
+    linked = api.post("admin", links, {"practitioner_id": carer["id"], "child_id": hidden["id"]})
+    assert linked.status_code == 201
+    url = f"/v1/mothers/{mother['id']}"
+    etag = api.get("admin", url).headers["ETag"]
+    assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200
+    return {
+        "mother": mother,
+        "open_child": open_child,
+        "hidden": hidden,
+        "solicitor": solicitor,
+        "carer": carer,
+    }
+
+
+def test_export_holds_everything_about_her(api: Api) -> None:
+    f = family(api)
+    mother_id = f["mother"]["id"]
+    someone_else = api.mother(prison_code="SDI")
+    api.child(someone_else["id"], first_name="Osian")
+    assert api.get("sdi_worker", f"/v1/mothers/{mother_id}").status_code == 200  # a consultation
+
+    response = api.get("admin", export_url(mother_id))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="subject-access-{mother_id}.json"'
+    )
+    export = response.json()
+    assert export["subject"] == {"mother_id": mother_id}
+    records = export["records"]
+    assert set(records) == {table.name for table in case_tables()} | {"practitioner"}
+    # Every row of her case, in every table, and nobody else's.
+    for table in case_tables():
+        column = "id" if table.name == "mother" else "mother_id"
+        if column in table.c:
+            held = api.sql(
+                f"SELECT count(*) FROM {table.name} WHERE {column} = :id", id=db_id(api, mother_id)
+            )[0][0]
+            assert len(records[table.name]) == held > 0, table.name
+    assert [m["id"] for m in records["mother"]] == [mother_id]
+    assert records["mother"][0]["first_name"] == "Siân"
+    assert records["mother"][0]["date_of_birth"] == "1990-04-12"
+    assert [s["prison_code"] for s in records["prison_stay"]].count("SDI") == 1
+    assert len(records["prison_stay"]) == 2
+    assert {c["id"] for c in records["child"]} == {f["open_child"]["id"], f["hidden"]["id"]}
+    assert len(records["practitioner_link"]) == 2
+    assert {p["id"] for p in records["practitioner"]} == {f["solicitor"]["id"], f["carer"]["id"]}
+
+    # The confidential placement, and the carer behind it, are withheld, and the export says so.
+    hidden = next(c for c in records["child"] if c["id"] == f["hidden"]["id"])
+    for field in ("carer_name", "carer_phone", "carer_address", "lives_with", "placement_type"):
+        assert field not in hidden
+    open_child = next(c for c in records["child"] if c["id"] == f["open_child"]["id"])
+    assert open_child["lives_with"] == "foster_carer" and "carer_name" in open_child
+    carer = next(p for p in records["practitioner"] if p["id"] == f["carer"]["id"])
+    assert "name" not in carer
+    assert "Eirlys" not in response.text and "Heol y Coed" not in response.text
+    withheld = {(w["table"], w["record_id"]): w for w in export["withheld"]}
+    assert set(withheld) == {("child", f["hidden"]["id"]), ("practitioner", f["carer"]["id"])}
+    assert "carer_address" in withheld[("child", f["hidden"]["id"])]["fields"]
+    assert all(w["reason"] for w in export["withheld"])
+
+    # Who did what with her records: the recipients are part of the answer.
+    trail = export["audit_trail"]
+    assert all(e["subject_id"] == mother_id or e["resource_id"] == mother_id for e in trail)
+    assert any(e["client_name"] == "sdi_worker" and e["action"] == "consult" for e in trail)
+    assert any(e["action"] == "collect" and e["resource_type"] == "child" for e in trail)
+
+    # The export is itself a disclosure, of her record and of each child's.
+    disclosed = api.sql(
+        "SELECT resource_type, resource_id, client_name FROM audit_event "
+        "WHERE subject_id = :id AND action = 'disclose'",
+        id=db_id(api, mother_id),
+    )
+    assert sorted((row[0], str(uuid.UUID(str(row[1]))), row[2]) for row in disclosed) == sorted(
+        [
+            ("mother", mother_id, "admin"),
+            ("child", f["open_child"]["id"], "admin"),
+            ("child", f["hidden"]["id"], "admin"),
+        ]
+    )
+
+
+def test_only_admin_may_export(api: Api) -> None:
+    mother = api.mother()
+    for who in set(CLIENTS) - {"admin"}:
+        response = api.get(who, export_url(mother["id"]))
+        assert response.status_code == 403, who
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_unknown_mother_is_404(api: Api) -> None:
+    missing = str(uuid.uuid4())
+    response = api.get("admin", export_url(missing))
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    failed = api.sql(
+        "SELECT action, outcome FROM audit_event WHERE subject_id = :id", id=db_id(api, missing)
+    )
+    assert [tuple(row) for row in failed] == [("disclose", "not_found")]
+
+
+def test_closing_dates_her_case_and_reopening_clears_it(api: Api) -> None:
+    mother = api.mother()
+    assert mother["closed_on"] is None
+    url = f"/v1/mothers/{mother['id']}"
+    closed = api.patch("admin", url, {"status": "closed"}, if_match='"1"').json()
+    assert closed["closed_on"] is not None
+    assert api.patch("admin", url, {"closed_on": None}, if_match='"2"').status_code == 422
+    reopened = api.patch("admin", url, {"status": "active"}, if_match='"2"').json()
+    assert reopened["closed_on"] is None
+    assert api.mother(status="closed")["closed_on"] is not None
