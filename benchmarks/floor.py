@@ -221,9 +221,9 @@ class SqliteStore:
         import aiosqlite
 
         for _ in range(self.pool_size):
-            connection = await aiosqlite.connect(self.path, timeout=5)
+            # isolation_level None: autocommit, as tac-api's engine.
+            connection = await aiosqlite.connect(self.path, timeout=5, isolation_level=None)
             connection.row_factory = aiosqlite.Row
-            connection.isolation_level = None  # autocommit, as tac-api's engine
             for pragma in (
                 "foreign_keys=ON",
                 "journal_mode=WAL",

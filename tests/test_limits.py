@@ -123,3 +123,30 @@ def test_security_headers_on_answers_and_on_problems(api: Api) -> None:
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_no_request_holds_two_connections(api: Api) -> None:
+    """With a pool of one connection, every kind of request still gets through: a write counts
+    its rate limit before taking its own connection, and a failure is recorded after giving
+    its connection back (holding one while waiting for another deadlocks a full pool)."""
+    with api_process(
+        api.database_url,
+        rate_limit_per_minute=1_000,
+        database_pool_size=1,
+        database_max_overflow=0,
+        database_pool_timeout=3,
+    ) as process:
+        token = new_token(process)
+        created = process.post("/v1/mothers", headers=bearer(token), json=mother_body())
+        assert created.status_code == 201, created.text
+        assert process.get("/v1/mothers", headers=bearer(token)).status_code == 200
+        missing = process.get(f"/v1/mothers/{uuid.uuid4()}", headers=bearer(token))
+        assert missing.status_code == 404
+        invalid = process.post("/v1/mothers", headers=bearer(token), json={"first_name": ""})
+        assert invalid.status_code == 422
+    outcomes = api.sql(
+        "SELECT outcome FROM audit_event WHERE request_id IN (:a, :b)",
+        a=missing.headers["X-Request-ID"],
+        b=invalid.headers["X-Request-ID"],
+    )
+    assert sorted(row[0] for row in outcomes) == ["invalid", "not_found"]

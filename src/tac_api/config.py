@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # them queue for a connection, and overflow connections are opened and closed on every burst.
     database_pool_size: int = Field(default=30, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Seconds a request waits for a free connection before it fails (500).
+    database_pool_timeout: float = Field(default=30.0, gt=0)
     # Off: a new connection per request (for tests that run each request on its own event loop).
     database_pool: bool = True
     host: str = "127.0.0.1"

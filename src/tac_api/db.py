@@ -93,9 +93,11 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    elif pool:
+    if pool:
         kwargs.update(
-            pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout,
         )
     if not pool:
         kwargs["poolclass"] = NullPool

@@ -38,22 +38,30 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
     reading = request.method in READ_ONLY_METHODS
     maker = state.read_sessionmaker if reading else state.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-            if getattr(request.state, "audit_required", False) and not session.info.get(
-                audit.AUDITED
-            ):
-                raise RuntimeError(f"{request.method} {request.url.path} recorded no audit event")
-            await audit.write_pending(session, request)
-            if not reading and session.in_transaction():
-                await session.commit()
-        except BaseException as exc:
-            if not reading:
-                await session.rollback()
-            if isinstance(exc, Exception):
-                await audit.write_failure(state.sessionmaker, request, status_of(exc))
-            raise
+    failed_with: int | None = None
+    try:
+        async with maker() as session:
+            try:
+                yield session
+                if getattr(request.state, "audit_required", False) and not session.info.get(
+                    audit.AUDITED
+                ):
+                    raise RuntimeError(
+                        f"{request.method} {request.url.path} recorded no audit event"
+                    )
+                await audit.write_pending(session, request)
+                if not reading and session.in_transaction():
+                    await session.commit()
+            except BaseException as exc:
+                if not reading:
+                    await session.rollback()
+                if isinstance(exc, Exception):
+                    failed_with = status_of(exc)
+                raise
+    finally:
+        # Once the session has given its connection back: a request never holds two at once.
+        if failed_with is not None:
+            await audit.write_failure(state.sessionmaker, request, failed_with)
 
 
 # scope="function": the commit happens when the route returns, before the response is sent, so a

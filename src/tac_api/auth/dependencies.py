@@ -4,9 +4,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.auth.service import authenticate
+from tac_api.db import READ_ONLY
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
 from tac_api.limits import service as limits
@@ -40,11 +42,18 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
     allowed = frozenset({Role.admin, *roles})
 
     async def caller(request: Request, session: SessionDep) -> Caller:
-        found = await authenticate(session, bearer_token(request), request.app.state)
-        # Known from here on: the audit trail records who was refused as well as who was not.
-        request.state.caller = found
+        token = bearer_token(request)
+        if session.info.get(READ_ONLY):
+            # A read runs in autocommit: its one connection serves the whole request.
+            found = await _admit(request, session, token)
+        else:
+            # A write's connection holds a transaction: the rate limit must not wait for it, nor
+            # count inside it. Both are done first on a connection of their own, returned before
+            # the write takes its own, so that no request ever holds two (which, with the pool
+            # full, would wait for each other for good).
+            async with request.app.state.read_sessionmaker() as gate:
+                found = await _admit(request, gate, token)
         request.state.audit_required = personal_data
-        await limits.enforce(request, session, found)  # forbidden attempts count too
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)
@@ -52,6 +61,15 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
 
     caller.allowed_roles = allowed  # type: ignore[attr-defined]
     return caller
+
+
+async def _admit(request: Request, session: AsyncSession, token: str) -> Caller:
+    """Who the caller is, counted against their rate limit (forbidden attempts count too)."""
+    found = await authenticate(session, token, request.app.state)
+    # Known from here on: the audit trail records who was refused as well as who was not.
+    request.state.caller = found
+    await limits.enforce(session, found, request.app.state.settings.rate_limit_per_minute)
+    return found
 
 
 # Reference data: every role, and no personal data in it.

@@ -10,7 +10,6 @@ import math
 import time
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,13 +53,13 @@ def client_key(caller: Caller) -> str:
     return str(caller.client_id)
 
 
-async def enforce(request: Request, session: AsyncSession, caller: Caller) -> None:
+async def enforce(session: AsyncSession, caller: Caller, per_minute: int) -> None:
     """Count this request against the caller's limit, or refuse it with 429 and Retry-After.
 
-    Counted outside the request's own transaction, so that a refused or failed request still
-    counts and no request holds the client's row while it works.
+    `session` must be an autocommit (read) session: the count is outside any request's
+    transaction, so that a refused or failed request still counts and no request holds the
+    client's row while it works.
     """
-    per_minute: int = request.app.state.settings.rate_limit_per_minute
     if per_minute == 0:
         return
     interval = WINDOW_SECONDS / per_minute
@@ -81,11 +80,10 @@ async def enforce(request: Request, session: AsyncSession, caller: Caller) -> No
             "interval": interval,
             "tolerance": tolerance,
         }
-        engine = request.app.state.engine  # autocommit: the upsert commits by itself
-        async with engine.connect() as connection:
-            result = await connection.execute(_TAKE[connection.dialect.name], params)
-            if result.first() is not None:
-                return
-            current = (await connection.execute(_CURRENT, {"key": key})).scalar_one()
+        connection = await session.connection()  # autocommit: the upsert commits by itself
+        result = await connection.execute(_TAKE[connection.dialect.name], params)
+        if result.first() is not None:
+            return
+        current = (await connection.execute(_CURRENT, {"key": key})).scalar_one()
     retry_after = current + interval - tolerance - now
     raise TooManyRequests(max(1, math.ceil(retry_after)))
