@@ -248,17 +248,29 @@ def test_reading_the_trail_is_itself_recorded(api: Api) -> None:
     ]
 
 
-def test_a_request_id_is_returned_and_a_callers_own_is_kept(api: Api) -> None:
-    generated = api.get("admin", "/v1/mothers").headers["X-Request-ID"]
-    assert len(generated) == 32
-    own = api.client.get(
-        "/v1/mothers", headers={**api.headers("admin"), "X-Request-ID": "casework-20261123-0001"}
-    )
-    assert own.headers["X-Request-ID"] == "casework-20261123-0001"
-    unsafe = api.client.get(
-        "/v1/mothers", headers={**api.headers("admin"), "X-Request-ID": "a b\tc<script>"}
-    )
-    assert unsafe.headers["X-Request-ID"] != "a b\tc<script>"
+def test_every_answer_has_a_request_id_of_ours(api: Api) -> None:
+    first = api.get("admin", "/v1/mothers").headers["X-Request-ID"]
+    # A caller's own id could carry a name into the trail, or pose as another request's.
+    sent = {**api.headers("admin"), "X-Request-ID": f"A1234BC-Sian-OConnor-{first}"}
+    second = api.client.get("/v1/mothers", headers=sent).headers["X-Request-ID"]
+    assert len(first) == len(second) == 32 and first != second
+    assert uuid.UUID(second)
+
+
+def test_an_unexpected_error_still_answers_with_a_request_id_and_safe_headers(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def audit_fails(*_: Any) -> None:
+        raise RuntimeError("audit write failed")
+
+    monkeypatch.setattr(audit_service, "write_pending", audit_fails)
+    with failing_app(api) as client:
+        response = client.get("/v1/mothers", headers=api.headers("admin"))
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.headers["X-Request-ID"]) == 32
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_access_logs_are_json_with_ids_and_no_query_string(api: Api) -> None:

@@ -315,8 +315,11 @@ class TestList:
         assert [c["local_authority_code"] for c in surrey] == ["936"]
 
 
+CARER = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
+
+
 class TestConfidentialPlacement:
-    CARER = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
+    CARER = CARER
 
     def confidential(self, api: Api) -> tuple[dict, dict]:
         mother = api.mother()
@@ -381,3 +384,27 @@ class TestConfidentialPlacement:
         response = api.patch("ewi_worker", url, {"placement_confidential": True}, if_match='"1"')
         assert response.status_code == 200
         assert response.json()["carer"] is None
+
+    def test_a_hidden_placement_is_a_household_of_its_own(self, api: Api) -> None:
+        mother = api.mother()
+        visible = api.child(mother["id"], lives_with="kinship_carer", carer=self.CARER)
+        hidden = api.child(
+            mother["id"], first_name="Nia", lives_with="kinship_carer", placement_confidential=True
+        )
+        family = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/family").json()
+        households = sorted((h["lives_with"] or "", h["child_ids"]) for h in family["households"])
+        # Grouped with her brother, Nia would be shown living where he lives, with his carer.
+        assert households == [("", [hidden["id"]]), ("kinship_carer", [visible["id"]])]
+        assert family["separated"] is False  # a hidden placement says nothing either way
+        own = api.get("bristol", f"/v1/mothers/{mother['id']}/family").json()
+        assert [set(h["child_ids"]) for h in own["households"]] == [{visible["id"], hidden["id"]}]
+
+    def test_moving_a_child_to_another_authority_leaves_the_carer_behind(self, api: Api) -> None:
+        _, child = self.confidential(api)
+        url = f"/v1/children/{child['id']}"
+        moved = api.patch("ewi_worker", url, {"local_authority_code": "936"}, if_match='"1"')
+        assert moved.status_code == 200
+        # Had the code been mistyped, Surrey would otherwise now read the carer's address.
+        seen = api.get("surrey", url).json()
+        assert seen["carer"] is None and seen["placement_withheld"] is False
+        assert "Trevithick" not in str(api.sql("SELECT * FROM child"))

@@ -93,7 +93,7 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    if pool:
+    if pool and url.database not in (None, "", ":memory:"):  # one in-memory database, no pool
         kwargs.update(
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,

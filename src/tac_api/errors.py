@@ -16,6 +16,17 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tac_api")
 
 
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",  # case data must not sit in shared or browser caches
+    "referrer-policy": "no-referrer",
+    # Nothing here belongs in a frame; HSTS is ignored over plain HTTP, kept behind TLS.
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "strict-transport-security": "max-age=63072000",
+}
+
+
 class Problem(Exception):
     """A failure the caller can act on. Services raise these; one handler renders them."""
 
@@ -194,7 +205,13 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "Something went wrong on our side; it has been logged.")
+    # Starlette answers unhandled errors outside every middleware: add what they would have.
+    request_id = getattr(request.state, "request_id", None)
+    return problem_response(
+        500,
+        "Something went wrong on our side; it has been logged.",
+        headers={**SECURITY_HEADERS, **({"x-request-id": request_id} if request_id else {})},
+    )
 
 
 def install_handlers(app: FastAPI) -> None:

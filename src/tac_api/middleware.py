@@ -1,13 +1,12 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task and a copy per request)."""
 
 import logging
-import re
 import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tac_api.errors import problem_response
+from tac_api.errors import SECURITY_HEADERS, problem_response
 
 
 class BodySizeLimit:
@@ -69,15 +68,7 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"cache-control", b"no-store"),  # case data must not sit in shared or browser caches
-    (b"referrer-policy", b"no-referrer"),
-    # Nothing here belongs in a frame; HSTS is ignored over plain HTTP, kept behind TLS.
-    (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
-    (b"strict-transport-security", b"max-age=63072000"),
-]
+_SECURITY_HEADERS = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 
 class SecurityHeaders:
@@ -91,21 +82,22 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
 REQUEST_ID_HEADER = b"x-request-id"
-# A caller's own request id is kept if it looks like one (so their logs and ours line up).
-_ACCEPTABLE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{8,64}")
 access_log = logging.getLogger("tac_api.access")
 
 
 class RequestContext:
     """Give every request an id (returned as `X-Request-ID`, written on its audit rows), and log
     one structured line per request when it ends.
+
+    The id is always ours: one sent by the caller could carry a name into the audit trail, or
+    pose as another request's.
 
     The line holds ids only: the path (whose ids are UUIDs), never the query string, which can
     carry a name being searched for.
@@ -119,17 +111,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = (
-            next(
-                (
-                    value.decode()
-                    for name, value in scope["headers"]
-                    if name == REQUEST_ID_HEADER and _ACCEPTABLE_REQUEST_ID.fullmatch(value)
-                ),
-                None,
-            )
-            or uuid.uuid4().hex
-        )
+        request_id = uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500

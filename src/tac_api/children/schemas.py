@@ -177,6 +177,10 @@ class FamilyView(BaseModel):
     children: list[ChildPublic | SiblingForCoordination]
     unborn: list[ChildPublic | SiblingForCoordination]
     households: list[Household]
-    separated: bool = Field(description="True when her children do not all live together.")
+    separated: bool = Field(
+        description="True when her children do not all live together: they are in different "
+        "authorities, or in arrangements you may see that differ (a confidential placement in "
+        "the same authority counts for neither)."
+    )
     local_authorities: list[AuthorityInvolved]
     social_workers: list[SocialWorkerInvolved]

@@ -274,6 +274,11 @@ async def update_child(
     assert mother is not None  # the foreign key guarantees her
     InvalidInput.raise_any(_rules({**child.model_dump(), **changes}, mother, date.today()))
     await _check_codes(session, {k: v for k, v in changes.items() if v is not None})
+    moved = changes.get("local_authority_code", child.local_authority_code)
+    if moved != child.local_authority_code and "carer" not in changes:
+        # The carer is the old authority's placement, and may be confidential: the new authority
+        # records its own, and a mistyped authority code discloses no one's address.
+        changes["carer"] = None
     for field, value in _columns(changes).items():
         setattr(child, field, value)
     touch(child)
@@ -314,16 +319,19 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
         return SiblingForCoordination.model_validate(public.model_dump())
 
     born = [child for child, _ in rows if child.date_of_birth is not None]
-    households: dict[tuple[str, str], list[uuid.UUID]] = {}
-    # Households whose arrangement this caller may not see: another authority's, or one
-    # holding a confidential placement not the caller's own.
-    withheld: set[tuple[str, str]] = set()
+    households: dict[tuple[str, ...], list[uuid.UUID]] = {}
+    # Households whose arrangement this caller may not see: another authority's.
+    withheld: set[tuple[str, ...]] = set()
+    # A confidential placement the caller may not see is a household of its own: grouped with
+    # a sibling, it would say "lives where that sibling lives".
+    hidden = set()
     for child in born:
-        key = (child.lives_with, child.local_authority_code)
+        key: tuple[str, ...] = (child.lives_with, child.local_authority_code)
+        if not sees_placement(caller, child.model_dump()):
+            key = ("", child.local_authority_code, str(child.id))
+            hidden.add(key)
         households.setdefault(key, []).append(child.id)
-        if own_authority not in (None, child.local_authority_code) or not sees_placement(
-            caller, child.model_dump()
-        ):
+        if key in hidden or own_authority not in (None, child.local_authority_code):
             withheld.add(key)
 
     authorities: dict[str, AuthorityInvolved] = {}
@@ -362,7 +370,9 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
             )
             for key, ids in households.items()
         ],
-        separated=len(households) > 1,
+        # Children in different authorities live apart; otherwise only the arrangements the
+        # caller may see count: a hidden placement in the same authority says nothing either way.
+        separated=len(households.keys() - hidden) > 1 or len({k[1] for k in households}) > 1,
         local_authorities=list(authorities.values()),
         social_workers=list(workers.values()),
     )

@@ -143,6 +143,11 @@ async def _check_codes(
     await require_code(session, Ethnicity, "ethnicity", ethnicity)
 
 
+# Without the number: problem bodies are read in logs and by other systems, and a mother held in
+# another prison is not this caller's to learn about beyond the fact of the clash.
+DUPLICATE = "A mother with this prison number is already recorded (ask an admin if not here)."
+
+
 async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreate) -> Mother:
     if caller.role is Role.prison_social_worker and data.prison_code != caller.prison_code:
         raise InvalidInput(
@@ -158,7 +163,7 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
         select(Mother.id).where(Mother.prison_number == data.prison_number)
     )
     if taken is not None:
-        raise Conflict(f"A mother with prison number {data.prison_number} is already recorded.")
+        raise Conflict(DUPLICATE)
     mother = Mother(**data.model_dump())
     if mother.status == "closed":
         mother.closed_on = date.today()
@@ -171,9 +176,7 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent create of the same prison number
-        raise Conflict(
-            f"A mother with prison number {data.prison_number} is already recorded."
-        ) from exc
+        raise Conflict(DUPLICATE) from exc
     return mother
 
 

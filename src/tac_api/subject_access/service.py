@@ -161,8 +161,9 @@ def _withhold(row: dict[str, Any], fields: tuple[str, ...], table: str, reason: 
 
 
 def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Withheld]:
-    """Leave out what would put someone else at risk: confidential placements, and the carers
-    linked to children placed confidentially."""
+    """Leave out what would put someone else at risk: confidential placements, and, when any of
+    her children is placed confidentially, every carer linked to her case (a carer linked to her
+    alone may still be that child's)."""
     confidential = set()
     for child in records.get("child", []):
         if child.get("placement_confidential"):
@@ -170,13 +171,10 @@ def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Wi
             yield _withhold(
                 child, CONFIDENTIAL_PLACEMENT_FIELDS, "child", CONFIDENTIAL_PLACEMENT_REASON
             )
-    carers = {
-        link["practitioner_id"]
-        for link in records.get("practitioner_link", [])
-        if link.get("child_id") in confidential
-    }
+    if not confidential:
+        return
     for practitioner in records.get("practitioner", []):
-        if practitioner["id"] in carers and practitioner.get("role") == "carer":
+        if practitioner.get("role") == "carer":
             yield _withhold(practitioner, CARER_FIELDS, "practitioner", CARER_REASON)
 
 
