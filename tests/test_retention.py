@@ -168,3 +168,26 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
     assert "erased 0 cases" in again
     assert len(audit_rows(api, mother_id, "erase")) == len(erased)
     assert {m: rows_of_case(api, m) for m in others} == others
+
+
+def test_a_carer_known_only_through_the_erased_case_goes_with_it(api: Api, retention: Any) -> None:
+    old = case(api, closed_days_ago=RETENTION_DAYS + 1)
+    other = case(api, closed_days_ago=None)
+
+    def carer(name: str, *mothers: dict[str, Any]) -> str:
+        found = api.post("admin", "/v1/practitioners", {"role": "carer", "name": name}).json()
+        for mother in mothers:
+            link = {"practitioner_id": found["id"]}
+            api.post("admin", f"/v1/mothers/{mother['mother']['id']}/practitioners", link)
+        return found["id"]
+
+    only_hers = carer("Eirlys Price", old)
+    shared = carer("Siôn Bevan", old, other)
+    output = retention("--apply")
+    assert "practitioner 1" in output
+    # A private person with no other case: erased. One still caring for another: kept.
+    assert api.get("admin", f"/v1/practitioners/{only_hers}").status_code == 404
+    assert api.get("admin", f"/v1/practitioners/{shared}").status_code == 200
+    erased = audit_rows(api, old["mother"]["id"], "erase")
+    assert ("practitioner", only_hers) in {(r[0], str(uuid.UUID(str(r[1])))) for r in erased}
+    assert orphans(api) == []

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import Action, Outcome
 from tac_api.db import sessionmaker_for, utcnow
 from tac_api.mothers.models import Mother
+from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.subject_access.service import belongs_to, case_tables
 
 # Who the audit trail says erased the records: this job, the same id on every run.
@@ -73,6 +74,16 @@ async def erase_case(
     occurred_at = utcnow()
     erased: dict[str, int] = {}
     events: list[dict[str, Any]] = []
+    # Carers are private people, not professionals: one known only through her case goes with it.
+    carers = select(Practitioner.id).where(
+        Practitioner.role == "carer",
+        Practitioner.id.in_(
+            select(PractitionerLink.practitioner_id).where(
+                belongs_to(PractitionerLink.__table__, mother_id)
+            )
+        ),
+    )
+    her_carers = list(await session.scalars(carers))
     # Tables that refer to others first, so no row is left pointing at an erased one (and
     # nothing depends on ON DELETE CASCADE, which not every table may declare).
     for table in reversed(case_tables()):
@@ -81,22 +92,47 @@ async def erase_case(
         erased[table.name] = len(keys)
         events += [
             {
-                "occurred_at": occurred_at,
-                "request_id": request_id,
-                "client_id": CLIENT_ID,
-                "client_name": CLIENT_NAME,
-                "role": ROLE,
-                "action": Action.erase.value,
+                **events_base(occurred_at, request_id, mother_id),
                 "resource_type": table.name,
                 "resource_id": key[0] if isinstance(key[0], uuid.UUID) else None,
-                "subject_id": mother_id,
-                "outcome": Outcome.succeeded.value,
             }
             for key in keys
         ]
+    unlinked_carers = (
+        await session.scalars(
+            delete(Practitioner)
+            .where(
+                Practitioner.id.in_(her_carers),
+                ~exists().where(PractitionerLink.practitioner_id == Practitioner.id),
+            )
+            .returning(Practitioner.id)
+        )
+    ).all()
+    events += [
+        {
+            **events_base(occurred_at, request_id, mother_id),
+            "resource_type": "practitioner",
+            "resource_id": carer_id,
+        }
+        for carer_id in unlinked_carers
+    ]
     if events:
         await session.execute(insert(AuditEvent.__table__), events)
-    return {table.name: erased[table.name] for table in case_tables()}
+    counts = {table.name: erased[table.name] for table in case_tables()}
+    return {**counts, "practitioner": len(unlinked_carers)} if unlinked_carers else counts
+
+
+def events_base(occurred_at: Any, request_id: str, mother_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "occurred_at": occurred_at,
+        "request_id": request_id,
+        "client_id": CLIENT_ID,
+        "client_name": CLIENT_NAME,
+        "role": ROLE,
+        "action": Action.erase.value,
+        "subject_id": mother_id,
+        "outcome": Outcome.succeeded.value,
+    }
 
 
 async def run(engine: AsyncEngine, *, as_of: date, retention_days: int, apply: bool) -> Report:
@@ -158,7 +194,8 @@ def report_lines(report: Report) -> list[str]:
     else:
         lines.append(
             f"erased {cases} ({records} records); audit request id {report.request_id}. "
-            "Practitioner directory entries are kept (professionals, not case records)."
+            "Professionals' directory entries are kept; carers known only through an erased "
+            "case are erased with it."
             if report.cases
             else "erased 0 cases: none was due."
         )
