@@ -124,6 +124,10 @@ def test_no_caller_no_audit_row(api: Api) -> None:
     assert trail(api, response) == []
 
 
+async def audit_fails(*_: Any) -> None:
+    raise RuntimeError("audit write failed")
+
+
 def failing_app(api: Api) -> TestClient:
     """An app of its own, whose errors answer 500 rather than reach the test."""
     app = create_app(Settings(database_url=api.database_url, rate_limit_per_minute=0))
@@ -133,9 +137,6 @@ def failing_app(api: Api) -> TestClient:
 def test_the_change_and_its_audit_row_commit_together(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def audit_fails(*_: Any) -> None:
-        raise RuntimeError("audit write failed")
-
     monkeypatch.setattr(audit_service, "write_pending", audit_fails)
     with failing_app(api) as client:
         response = client.post("/v1/mothers", headers=api.headers("ewi_worker"), json=mother_body())
@@ -147,9 +148,6 @@ def test_a_read_whose_audit_row_cannot_be_written_discloses_nothing(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mother = api.mother()
-
-    async def audit_fails(*_: Any) -> None:
-        raise RuntimeError("audit write failed")
 
     monkeypatch.setattr(audit_service, "write_pending", audit_fails)
     with failing_app(api) as client:
@@ -260,9 +258,6 @@ def test_every_answer_has_a_request_id_of_ours(api: Api) -> None:
 def test_an_unexpected_error_still_answers_with_a_request_id_and_safe_headers(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def audit_fails(*_: Any) -> None:
-        raise RuntimeError("audit write failed")
-
     monkeypatch.setattr(audit_service, "write_pending", audit_fails)
     with failing_app(api) as client:
         response = client.get("/v1/mothers", headers=api.headers("admin"))
