@@ -120,3 +120,14 @@ def test_a_failed_commit_is_never_reported_as_success(api: Api, monkeypatch) -> 
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert api.sql("SELECT count(*) FROM mother")[0][0] == 0
+
+
+def test_a_cursor_over_a_time_column_decodes_to_a_time() -> None:
+    from datetime import UTC, datetime
+
+    from tac_api.audit.models import AuditEvent
+    from tac_api.pagination import decode_cursor, encode_cursor
+
+    when = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    columns = [AuditEvent.occurred_at, AuditEvent.id]
+    assert decode_cursor(encode_cursor((when, 7)), columns) == (when, 7)

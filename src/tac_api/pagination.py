@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, TypeDecorator, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from tac_api.errors import InvalidInput
@@ -53,7 +53,12 @@ def encode_cursor(values: tuple[Any, ...]) -> str:
 def _typed(column: ColumnElement[Any], value: Any) -> Any:
     if value is None:
         return None
-    python_type = column.type.python_type
+    column_type = column.type
+    # SQLModel's UTCDateTime wraps DateTime and reports no python type of its own: ask the
+    # type it wraps, or a time would be compared as text (which PostgreSQL refuses).
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    python_type = column_type.python_type
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     if python_type is datetime:
