@@ -1,9 +1,8 @@
 import uuid
 from datetime import date
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from tac_api.schemas import (
     Changes,
@@ -71,12 +70,26 @@ class PathwaysInput(Input):
     health: PathwayInput = Field(default_factory=PathwayInput)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def keep(**field: Any) -> Any:
+    """A field a change may leave out but not clear (with `not_nullable`).
+
+    Typed without `| None`, so that a bad value is reported at its own path
+    (`pathways.health.status`) rather than once per member of a union; the None default (left
+    out) is never validated, and the contract shows no null.
+    """
+    return Field(default=None, json_schema_extra=_no_default, **field)
+
+
 class PathwayChange(Changes):
     """Only the fields sent change."""
 
     not_nullable = frozenset({"status"})
 
-    status: PathwayStatus | SkipJsonSchema[None] = None
+    status: PathwayStatus = keep()
     note: Text | None = None
 
 
@@ -85,13 +98,13 @@ class PathwaysChange(Changes):
 
     not_nullable = frozenset(PATHWAYS)
 
-    accommodation: PathwayChange | SkipJsonSchema[None] = None
-    attitudes_thinking_behaviour: PathwayChange | SkipJsonSchema[None] = None
-    children_families_community: PathwayChange | SkipJsonSchema[None] = None
-    drugs_alcohol: PathwayChange | SkipJsonSchema[None] = None
-    education_skills_work: PathwayChange | SkipJsonSchema[None] = None
-    finance_id: PathwayChange | SkipJsonSchema[None] = None
-    health: PathwayChange | SkipJsonSchema[None] = None
+    accommodation: PathwayChange = keep()
+    attitudes_thinking_behaviour: PathwayChange = keep()
+    children_families_community: PathwayChange = keep()
+    drugs_alcohol: PathwayChange = keep()
+    education_skills_work: PathwayChange = keep()
+    finance_id: PathwayChange = keep()
+    health: PathwayChange = keep()
 
 
 class ContactAfterRelease(Input):
@@ -150,15 +163,13 @@ class ReleasePlanUpdate(Changes):
 
     expected_release_date: IsoDate | None = None
     release_local_authority_code: LocalAuthorityCode | None = None
-    accommodation_status: AccommodationStatus | SkipJsonSchema[None] = None
+    accommodation_status: AccommodationStatus = keep()
     probation_contact: ProbationContact | None = None
-    pathways: PathwaysChange | SkipJsonSchema[None] = None
-    contact_after_release: list[ContactAfterRelease] | SkipJsonSchema[None] = Field(
-        default=None, max_length=MOST_CONTACTS, description=CONTACTS
+    pathways: PathwaysChange = keep()
+    contact_after_release: list[ContactAfterRelease] = keep(
+        max_length=MOST_CONTACTS, description=CONTACTS
     )
-    actions: list[ActionInput] | SkipJsonSchema[None] = Field(
-        default=None, max_length=MOST_ACTIONS, description=ACTIONS
-    )
+    actions: list[ActionInput] = keep(max_length=MOST_ACTIONS, description=ACTIONS)
 
 
 class ProbationContactPublic(BaseModel):
