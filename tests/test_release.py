@@ -1,12 +1,17 @@
 """Release plans: one per mother, created or replaced by PUT, changed by PATCH, complete when
 nothing stands in the way of release; and the releases due without a complete plan."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tac_api.auth.schemas import Caller, Role
+from tac_api.errors import PreconditionFailed
+from tac_api.release.schemas import ReleasePlanInput
+from tac_api.release.service import put_plan
 from tests.conftest import TODAY, Api
 from tests.test_audit import trail
 from tests.test_queries import counting
@@ -581,6 +586,13 @@ class TestDue:
         for who in ("bristol", "bristol_system", "ewi_governor", "auditor"):
             assert api.get(who, "/v1/release-plans/due").status_code == 403
 
+    def test_a_refusal_is_audited_against_release_plans(self, api: Api) -> None:
+        response = api.get("bristol", "/v1/release-plans/due")
+        assert response.status_code == 403
+        assert trail(api, response) == [
+            ("bristol", "la_practitioner", "consult", "release_plan", None, None, "refused")
+        ]
+
     @pytest.mark.parametrize(
         "params",
         [{"within_days": -1}, {"within_days": 731}, {"prison_code": "ewi"}, {"soon": "1"}],
@@ -622,3 +634,38 @@ class TestDue:
             ("release_plan", i["release_plan_id"]) for i in items if i["release_plan_id"]
         }
         assert len(rows) == 18
+
+
+def test_two_first_plans_sent_at_once_make_one(api: Api) -> None:
+    """The second waits for the first, then finds the plan made meanwhile: `If-None-Match: *`
+    fails (412), with no second plan and no overwrite. (PostgreSQL's case: SQLite has one writer
+    at a time anyway.)"""
+    if not api.database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time hold the whole database")
+    mother_id = uuid.UUID(api.mother()["id"])
+    admin = Caller(client_id=uuid.uuid4(), name="test", role=Role.admin)
+    app = api.client.app
+    first_plan = ReleasePlanInput(accommodation_status="settled")
+
+    async def race() -> str:
+        async with app.state.sessionmaker() as first:  # type: ignore[attr-defined]
+            await put_plan(first, admin, mother_id, first_plan, None, None)
+
+            async def second() -> str:
+                async with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+                    try:
+                        await put_plan(session, admin, mother_id, ReleasePlanInput(), None, "*")
+                    except PreconditionFailed:
+                        return "412"
+                    await session.commit()
+                    return "made"
+
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "the second should wait for the first"
+            await first.commit()
+        return await waiting
+
+    assert api.client.portal.call(race) == "412"  # type: ignore[union-attr]
+    plan = api.get("admin", plan_url(str(mother_id))).json()
+    assert plan["accommodation_status"] == "settled" and plan["version"] == 1
