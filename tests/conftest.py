@@ -26,7 +26,19 @@ from tac_api.reference.service import load_reference_data
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 # Case tables, children before parents; reference data and API clients persist across tests.
-CASE_TABLES = ["practitioner_link", "practitioner", "child", "prison_stay", "mother"]
+CASE_TABLES = [
+    "communication_child",
+    "communication",
+    "release_plan_contact",
+    "release_plan_action",
+    "release_plan_pathway",
+    "release_plan",
+    "practitioner_link",
+    "practitioner",
+    "child",
+    "prison_stay",
+    "mother",
+]
 
 
 def run(coroutine: Any) -> Any:
@@ -129,6 +141,11 @@ class Api:
         extra = {"If-Match": if_match} if if_match is not None else {}
         return self.client.patch(url, headers=self.headers(who, **extra), json=json)
 
+    def put(self, who: str, url: str, json: Any, **conditions: str) -> Any:
+        """`if_match="..."`, `if_none_match="*"`: sent as those headers."""
+        extra = {name.replace("_", "-").title(): value for name, value in conditions.items()}
+        return self.client.put(url, headers=self.headers(who, **extra), json=json)
+
     def delete(self, who: str, url: str) -> Any:
         return self.client.delete(url, headers=self.headers(who))
 
@@ -230,6 +247,19 @@ def child_body(**fields: Any) -> dict[str, Any]:
         "placement_type": "U3",
         "lives_with": "foster_carer",
         "social_worker": {"name": "Gwen Llewellyn", "email": "gwen@bristol.example.gov.uk"},
+    }
+    body.update(fields)
+    return body
+
+
+def communication_body(**fields: Any) -> dict[str, Any]:
+    body = {
+        "from_party": "la_social_worker",
+        "from_name": "Gwen Llewellyn",
+        "to_party": "mother",
+        "channel": "phone",
+        "occurred_at": "2026-01-15T10:30:00Z",
+        "summary": "Rhys's school report: settled well, enjoying football.",
     }
     body.update(fields)
     return body

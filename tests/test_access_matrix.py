@@ -7,7 +7,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tac_api.main import create_app
-from tests.conftest import CLIENTS, Api, child_body
+from tests.conftest import CLIENTS, Api, child_body, communication_body
 
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
@@ -40,6 +40,13 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/release-plan": CASE_READERS,
+    "PUT /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
+    "PATCH /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
+    "GET /v1/release-plans/due": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/communications": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/communications": CASE_READERS,
+    "GET /v1/communications/{communication_id}": CASE_READERS,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -82,7 +89,8 @@ def test_roles(api: Api, operation: str) -> None:
 
 @pytest.fixture
 def sdi_family(api: Api) -> dict[str, str]:
-    """A Send mother whose child belongs to Bristol, with a guardian linked to that child."""
+    """A Send mother whose child belongs to Bristol, with a guardian linked to that child, a
+    release plan and a communication about that child."""
     mother = api.mother(prison_code="SDI")
     child = api.child(mother["id"], local_authority_code="801")
     guardian = api.post(
@@ -95,11 +103,18 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/practitioners",
         {"practitioner_id": guardian["id"], "child_id": child["id"]},
     ).json()
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", {}).status_code == 201
+    communication = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/communications",
+        communication_body(child_ids=[child["id"]]),
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
         "link_id": link["id"],
+        "communication_id": communication["id"],
     }
 
 
@@ -110,6 +125,8 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/practitioners": {
             "practitioner_id": family["practitioner_id"]
         },
+        "POST /v1/mothers/{mother_id}/communications": communication_body(),
+        "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
     }
 
 
@@ -119,18 +136,24 @@ OUT_OF_SCOPE = {
     "child_id": {"ewi_worker", "surrey"},
     "link_id": {"ewi_worker", "surrey"},
     "practitioner_id": {"surrey"},  # the prison side shares one directory
+    "communication_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+    "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
 @pytest.mark.parametrize(
     "operation",
-    sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op)),
+    sorted(
+        op
+        for op in EXPECTED
+        if re.search(r"{(mother|child|link|practitioner|communication)_id}", op)
+    ),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

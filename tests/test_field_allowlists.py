@@ -71,6 +71,63 @@ SIBLING = {"id", "first_name", "age", "local_authority_code"} | SOCIAL_WORKER
 PRACTITIONER = RECORD | {"role", "name", "organisation", "email", "phone", "local_authority_code"}
 LINK = RECORD | {"mother_id", "child_id"} | {f"practitioner.{f}" for f in PRACTITIONER}
 STAY = RECORD | {"prison_code", "arrived_on", "left_on"}
+RELEASE_PATHWAYS = (
+    "accommodation",
+    "attitudes_thinking_behaviour",
+    "children_families_community",
+    "drugs_alcohol",
+    "education_skills_work",
+    "finance_id",
+    "health",
+)
+# The mother's own plan: whoever sees her sees it, a local authority with its own children's
+# contact after release only (checked below).
+RELEASE_PLAN = (
+    RECORD
+    | {
+        "mother_id",
+        "expected_release_date",
+        "release_local_authority_code",
+        "accommodation_status",
+        "probation_contact.name",
+        "probation_contact.email",
+        "probation_contact.phone",
+        "contact_after_release[].child_id",
+        "contact_after_release[].arrangement",
+        "complete",
+        "missing[].field",
+        "missing[].message",
+    }
+    | {f"pathways.{p}.{f}" for p in RELEASE_PATHWAYS for f in ("status", "note")}
+    | {f"actions[].{f}" for f in ("id", "description", "owner", "due_on", "done_on")}
+)
+RELEASE_DUE = {
+    "mother_id",
+    "prison_number",
+    "first_name",
+    "last_name",
+    "prison_code",
+    "release_date",
+    "release_date_from",
+    "days_to_release",
+    "release_plan_id",
+    "accommodation_status",
+    "pathways_outstanding",
+    "open_actions",
+}
+COMMUNICATION = RECORD | {
+    "mother_id",
+    "kind",
+    "from_party",
+    "from_name",
+    "to_party",
+    "to_name",
+    "channel",
+    "occurred_at",
+    "summary",
+    "item_description",
+    "child_ids",
+}
 AUDIT_EVENT = {
     "id",
     "occurred_at",
@@ -126,6 +183,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/practitioners": {PRISON + AUTHORITY: items(PRACTITIONER)},
     "GET /v1/practitioners/{practitioner_id}": {PRISON + AUTHORITY: PRACTITIONER},
     "GET /v1/mothers/{mother_id}/practitioners": {PRISON + AUTHORITY: items(LINK)},
+    "GET /v1/mothers/{mother_id}/release-plan": {PRISON + AUTHORITY: RELEASE_PLAN},
+    "GET /v1/release-plans/due": {PRISON: items(RELEASE_DUE)},
+    "GET /v1/mothers/{mother_id}/communications": {PRISON + AUTHORITY: items(COMMUNICATION)},
+    "GET /v1/communications/{communication_id}": {PRISON + AUTHORITY: COMMUNICATION},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 
@@ -160,7 +221,9 @@ def family(api: Api) -> dict[str, str]:
         "expected_date": None,
     }
     child = api.child(mother["id"], **child_body(local_authority_code="801", **filled))
-    api.child(mother["id"], first_name="Dafydd", local_authority_code="936", **filled)
+    surrey_child = api.child(
+        mother["id"], first_name="Dafydd", local_authority_code="936", **filled
+    )
     due = str(TODAY + timedelta(days=90))
     api.child(
         mother["id"],
@@ -184,7 +247,56 @@ def family(api: Api) -> dict[str, str]:
         {"practitioner_id": solicitor["id"], "child_id": child["id"]},
     )
     api.patch("admin", f"/v1/mothers/{mother['id']}", {"prison_code": "SDI"}, '"1"')
-    return {"mother_id": mother["id"], "child_id": child["id"], "practitioner_id": solicitor["id"]}
+    plan = {
+        "expected_release_date": str(TODAY + timedelta(days=30)),
+        "release_local_authority_code": "801",
+        "accommodation_status": "temporary",
+        "probation_contact": {
+            "name": "Rhiannon Pryce-Jones",
+            "email": "rhiannon.pryce-jones@probation.example.gov.uk",
+            "phone": "0117 496 0002",
+        },
+        "pathways": {
+            pathway: {"status": "in_progress", "note": "Referral made."}
+            for pathway in RELEASE_PATHWAYS
+        },
+        "contact_after_release": [
+            {"child_id": child["id"], "arrangement": "Supervised, fortnightly."},
+            {"child_id": surrey_child["id"], "arrangement": "Letters through the carer."},
+        ],
+        "actions": [
+            {
+                "description": "Book the housing options interview.",
+                "owner": "Prison social worker",
+                "due_on": str(TODAY + timedelta(days=7)),
+                "done_on": str(TODAY),
+            }
+        ],
+    }
+    put = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan)
+    assert put.status_code == 201, put.text
+    communication = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/communications",
+        {
+            "from_party": "mother",
+            "from_name": "Siân O'Connor",
+            "to_party": "la_social_worker",
+            "to_name": "Gwen Llewellyn",
+            "channel": "email",
+            "occurred_at": "2026-01-15T10:30:00Z",
+            "summary": "Asked for the date of the looked-after child review.",
+            "child_ids": [child["id"], surrey_child["id"]],
+        },
+    )
+    assert communication.status_code == 201, communication.text
+    return {
+        "mother_id": mother["id"],
+        "child_id": child["id"],
+        "surrey_child_id": surrey_child["id"],
+        "practitioner_id": solicitor["id"],
+        "communication_id": communication.json()["id"],
+    }
 
 
 def url_for(operation: str, family: dict[str, str]) -> str:
@@ -214,6 +326,21 @@ def test_another_authoritys_child_reaches_a_local_authority_as_a_sibling_only(
     for child in view["children"]:
         expected = CHILD if child["id"] == family["child_id"] else SIBLING
         assert field_paths(child) == expected
+
+
+def test_a_local_authority_is_told_of_its_own_children_only(
+    api: Api, family: dict[str, str]
+) -> None:
+    """In her release plan and in what was relayed: another authority's child is not named."""
+    plan = api.get("bristol", f"/v1/mothers/{family['mother_id']}/release-plan").json()
+    assert [c["child_id"] for c in plan["contact_after_release"]] == [family["child_id"]]
+    relayed = api.get("bristol", f"/v1/communications/{family['communication_id']}").json()
+    assert relayed["child_ids"] == [family["child_id"]]
+    for who in PRISON:
+        plan = api.get(who, f"/v1/mothers/{family['mother_id']}/release-plan").json()
+        assert len(plan["contact_after_release"]) == 2
+        relayed = api.get(who, f"/v1/communications/{family['communication_id']}").json()
+        assert len(relayed["child_ids"]) == 2
 
 
 def test_every_read_operation_has_an_allowlist() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tac_api.db import metadata
 from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
-from tests.conftest import CLIENTS, Api
+from tests.conftest import CLIENTS, Api, communication_body
 
 
 def db_id(api: Api, value: str) -> Any:
@@ -53,6 +53,15 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", links, {"practitioner_id": solicitor["id"]}).status_code == 201
     linked = api.post("admin", links, {"practitioner_id": carer["id"]})
     assert linked.status_code == 201
+    plan = {
+        "contact_after_release": [{"child_id": open_child["id"], "arrangement": "Weekly visits."}],
+        "actions": [{"description": "Bank account.", "owner": "Siân", "due_on": "2027-01-04"}],
+    }
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan).status_code == 201
+    relayed = communication_body(child_ids=[open_child["id"]])
+    assert (
+        api.post("admin", f"/v1/mothers/{mother['id']}/communications", relayed).status_code == 201
+    )
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200

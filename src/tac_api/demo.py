@@ -11,9 +11,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.children.models import Child
+from tac_api.communications.demo import demo_rows as communications_demo
 from tac_api.db import utcnow
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.release.demo import demo_rows as release_demo
 
 FIRST_NAMES = [
     "Siân",
@@ -261,12 +263,15 @@ async def load_demo_data(
             }
         )
 
+    issue4 = release_demo(rng, mother_rows, child_rows, today)
+    issue4 += communications_demo(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),
         (PrisonStay, stay_rows),
         (Child, child_rows),
         (PractitionerLink, link_rows),
+        *issue4,
     ):
         for start in range(0, len(rows), 2_000):
             await session.execute(insert(model.__table__), rows[start : start + 2_000])

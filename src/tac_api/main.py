@@ -17,6 +17,7 @@ from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.auth.oidc import OidcVerifier
 from tac_api.children.routes import router as children_router
+from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
@@ -25,6 +26,7 @@ from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
+from tac_api.release.routes import router as release_router
 from tac_api.subject_access.routes import router as subject_access_router
 
 DESCRIPTION = """\
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mothers_router,
         children_router,
         practitioners_router,
+        release_router,
+        communications_router,
         audit_router,
         subject_access_router,
     ):

@@ -3,6 +3,7 @@
 from tac_api.audit.models import AuditEvent
 from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.children.models import Child
+from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.limits.models import RateLimitState
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
@@ -14,11 +15,19 @@ from tac_api.reference.models import (
     PlacementType,
     Prison,
 )
+from tac_api.release.models import (
+    ReleasePlan,
+    ReleasePlanAction,
+    ReleasePlanContact,
+    ReleasePlanPathway,
+)
 
 ALL_MODELS = (
     ApiClient,
     AuditEvent,
     Child,
+    Communication,
+    CommunicationChild,
     CpPlanCategory,
     Ethnicity,
     LegalStatus,
@@ -30,5 +39,9 @@ ALL_MODELS = (
     Prison,
     PrisonStay,
     RateLimitState,
+    ReleasePlan,
+    ReleasePlanAction,
+    ReleasePlanContact,
+    ReleasePlanPathway,
     RevokedSubject,
 )

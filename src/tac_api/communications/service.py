@@ -1,0 +1,236 @@
+"""Communications: the one scoped statement, and the rules of what was relayed and of life story
+contributions."""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    exists,
+    false,
+    insert,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.children.models import Child
+from tac_api.communications.models import Communication, CommunicationChild
+from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic
+from tac_api.db import utcnow
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import get_mother
+from tac_api.pagination import PageParams, decode_cursor
+
+# A clock a little ahead of ours is not a record of the future.
+CLOCK_SKEW = timedelta(minutes=5)
+# Contact arrangements under which a child is not to hear from her directly.
+NO_CONTACT = "none"
+LIFE_STORY_ARRANGEMENTS = ("none", "indirect_only")
+
+
+def communication_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """Which communications this caller may know exist: the one place they are scoped.
+
+    A prison social worker: those of mothers held in her prison. A local authority: those that
+    concern at least one of its own children (one about the mother alone is not its business).
+    Given a Role, the condition takes the caller's scope as parameters (`scope_value`).
+    """
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        holder = aliased(Mother)
+        return exists().where(
+            holder.id == Communication.mother_id,
+            holder.prison_code == scope_value(who, "prison_code"),
+        )
+    if role in LOCAL_AUTHORITY_ROLES:
+        concerned = aliased(Child)
+        return exists().where(
+            CommunicationChild.communication_id == Communication.id,
+            concerned.id == CommunicationChild.child_id,
+            concerned.local_authority_code == scope_value(who, "local_authority_code"),
+        )
+    return false()
+
+
+def child_shown(who: Caller | Role) -> ColumnElement[bool]:
+    """Which of the children concerned this caller is told of (with `Child` joined): a local
+    authority its own, as everywhere else."""
+    if role_of(who) in LOCAL_AUTHORITY_ROLES:
+        return Child.local_authority_code == scope_value(who, "local_authority_code")
+    return true()
+
+
+def to_public(communication: Communication, child_ids: list[uuid.UUID]) -> CommunicationPublic:
+    return CommunicationPublic.model_validate(
+        {**communication.model_dump(), "child_ids": child_ids}
+    )
+
+
+async def children_of(
+    session: AsyncSession, caller: Caller, communication_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The children each communication concerns, as this caller may see them: one statement
+    for a whole page."""
+    ids = list(communication_ids)
+    found: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = await session.execute(
+        select(CommunicationChild.communication_id, CommunicationChild.child_id)
+        .join(Child, Child.id == CommunicationChild.child_id)
+        .where(CommunicationChild.communication_id.in_(ids), child_shown(caller))
+        .order_by(CommunicationChild.communication_id, CommunicationChild.child_id)
+    )
+    for communication_id, child_id in rows:
+        found[communication_id].append(child_id)
+    return found
+
+
+async def get_communication(
+    session: AsyncSession, caller: Caller, communication_id: uuid.UUID
+) -> CommunicationPublic:
+    communication = await session.scalar(
+        select(Communication).where(
+            Communication.id == communication_id, communication_visible(caller)
+        )
+    )
+    if communication is None:
+        raise NotFound(f"No communication with id {communication_id} is visible to you.")
+    children = await children_of(session, caller, [communication.id])
+    return to_public(communication, children[communication.id])
+
+
+def search(
+    caller: Caller, mother_id: uuid.UUID, kind: str | None, child_id: uuid.UUID | None
+) -> Select[Any]:
+    statement = select(Communication).where(
+        Communication.mother_id == mother_id, communication_visible(caller)
+    )
+    if kind:
+        statement = statement.where(Communication.kind == kind)
+    if child_id:
+        statement = statement.where(
+            exists().where(
+                CommunicationChild.communication_id == Communication.id,
+                CommunicationChild.child_id == child_id,
+            )
+        )
+    return statement
+
+
+ORDER = [Communication.occurred_at, Communication.id]
+
+
+def keyset(statement: Select[Any], page: PageParams) -> Select[Any]:
+    """`pagination.keyset`, with the cursor's time read back as a time: the shared decoder
+    cannot tell the type of a UTCDateTime column (its python_type is `object`), and PostgreSQL
+    will not compare a timestamp with the text it would otherwise bind."""
+    if page.cursor:
+        occurred_at, communication_id = decode_cursor(page.cursor, ORDER)
+        try:
+            occurred_at = datetime.fromisoformat(occurred_at)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                "cursor", "is not a cursor this list gave out", location="query"
+            ) from exc
+        after = (
+            literal(occurred_at, Communication.occurred_at.type),
+            literal(communication_id, Communication.id.type),
+        )
+        statement = statement.where(tuple_(*ORDER) > tuple_(*after))
+    return statement.order_by(*ORDER).limit(page.limit + 1)
+
+
+def sort_key(communication: Communication) -> tuple[Any, ...]:
+    return (communication.occurred_at, communication.id)
+
+
+def _rules(data: CommunicationCreate, now: datetime) -> list[tuple[str, str]]:
+    problems = []
+    if data.occurred_at > now + CLOCK_SKEW:
+        problems.append(("occurred_at", "cannot be in the future"))
+    if data.from_party == data.to_party and data.from_party != "other":
+        problems.append(("to_party", "must differ from from_party"))
+    if len(set(data.child_ids)) != len(data.child_ids):
+        problems.append(("child_ids", "names a child twice"))
+    if data.kind == "life_story_contribution":
+        if len(data.child_ids) != 1:
+            problems.append(("child_ids", "a life story contribution names exactly one child"))
+        if data.item_description is None:
+            problems.append(
+                ("item_description", "describe the item (a letter, a photo, a memory book page)")
+            )
+    else:
+        if data.item_description is not None:
+            problems.append(("item_description", "only a life story contribution has an item"))
+        if "child" in (data.from_party, data.to_party) and not data.child_ids:
+            problems.append(("child_ids", "name the child it was relayed to or from"))
+    return problems
+
+
+def _child_rules(
+    data: CommunicationCreate, arrangements: dict[uuid.UUID, str]
+) -> list[tuple[str, str]]:
+    """Rules that depend on the children named: each must be hers, and her contact with each
+    must allow what is recorded."""
+    problems = []
+    direct = "child" in (data.from_party, data.to_party)
+    for n, child_id in enumerate(data.child_ids):
+        field = f"child_ids.{n}"
+        arrangement = arrangements.get(child_id)
+        if arrangement is None:
+            problems.append((field, "is not one of her children"))
+        elif data.kind == "life_story_contribution":
+            if arrangement not in LIFE_STORY_ARRANGEMENTS:
+                problems.append(
+                    (
+                        field,
+                        "life story contributions are for children with whom contact is not "
+                        f"appropriate; this child's contact is {arrangement}",
+                    )
+                )
+        elif direct and arrangement == NO_CONTACT:
+            problems.append(
+                (
+                    field,
+                    "contact with this child is not appropriate (arrangement: none); "
+                    "record a life story contribution instead",
+                )
+            )
+    return problems
+
+
+async def create_communication(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: CommunicationCreate
+) -> CommunicationPublic:
+    mother = await get_mother(session, caller, mother_id)
+    InvalidInput.raise_any(_rules(data, utcnow()))
+    arrangements: dict[uuid.UUID, str] = {}
+    if data.child_ids:
+        rows = await session.execute(
+            select(Child.id, Child.contact_arrangement).where(
+                Child.id.in_(data.child_ids), Child.mother_id == mother.id
+            )
+        )
+        arrangements = {row.id: row.contact_arrangement for row in rows}
+    InvalidInput.raise_any(_child_rules(data, arrangements))
+    communication = Communication(mother_id=mother.id, **data.model_dump(exclude={"child_ids"}))
+    session.add(communication)
+    await session.flush()
+    if data.child_ids:
+        await session.execute(
+            insert(CommunicationChild.__table__),
+            [{"communication_id": communication.id, "child_id": c} for c in data.child_ids],
+        )
+    return to_public(communication, sorted(data.child_ids))

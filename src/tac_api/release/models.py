@@ -1,0 +1,68 @@
+import uuid
+from datetime import date
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from tac_api.db import RecordFields
+
+
+class ReleasePlan(RecordFields, table=True):
+    """Her plan for release: one per mother. Its pathways, actions and contact after release are
+    rows of their own (below), changed only together with the plan, whose version covers them."""
+
+    __tablename__ = "release_plan"
+
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", unique=True, ondelete="CASCADE")
+    expected_release_date: date | None = None
+    # Where she will live: the authority whose services (housing, social care) take her on.
+    release_local_authority_code: str | None = Field(
+        default=None, foreign_key="local_authority.dfe_number", max_length=3
+    )
+    accommodation_status: str = Field(max_length=24)
+    probation_name: str | None = Field(default=None, max_length=120)
+    probation_email: str | None = Field(default=None, max_length=254)
+    probation_phone: str | None = Field(default=None, max_length=32)
+
+
+class ReleasePlanPathway(SQLModel, table=True):
+    """One of the seven HMPPS resettlement pathways of a plan: every plan has all seven rows."""
+
+    __tablename__ = "release_plan_pathway"
+
+    release_plan_id: uuid.UUID = Field(
+        foreign_key="release_plan.id", primary_key=True, ondelete="CASCADE"
+    )
+    pathway: str = Field(max_length=40, primary_key=True)
+    status: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReleasePlanAction(SQLModel, table=True):
+    """Something to be done before (or on) release, by whom and when; open until done_on."""
+
+    __tablename__ = "release_plan_action"
+    __table_args__ = (
+        Index("ix_release_plan_action_plan_order", "release_plan_id", "due_on", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    release_plan_id: uuid.UUID = Field(foreign_key="release_plan.id", ondelete="CASCADE")
+    description: str = Field(max_length=2000)
+    owner: str = Field(max_length=120)
+    due_on: date
+    done_on: date | None = None
+
+
+class ReleasePlanContact(SQLModel, table=True):
+    """How contact with one of her children is planned to work once she is out."""
+
+    __tablename__ = "release_plan_contact"
+
+    release_plan_id: uuid.UUID = Field(
+        foreign_key="release_plan.id", primary_key=True, ondelete="CASCADE"
+    )
+    child_id: uuid.UUID = Field(
+        foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    arrangement: str = Field(max_length=2000)

@@ -1,0 +1,130 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.release import service
+from tac_api.release.schemas import (
+    ReleaseDue,
+    ReleasePlanInput,
+    ReleasePlanPublic,
+    ReleasePlanUpdate,
+)
+from tac_api.schemas import PrisonCode
+from tac_api.session import SessionDep
+
+router = APIRouter(tags=["release plans"], responses=COMMON_PROBLEMS)
+PLAN = "/v1/mothers/{mother_id}/release-plan"
+
+IfNoneMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=256,
+        description="`*` to create her plan only if she has none yet.",
+    ),
+]
+
+
+@router.get(PLAN, summary="Her release plan: pathways, actions, and whether it is complete")
+async def get_release_plan(
+    mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+) -> ReleasePlanPublic:
+    plan = await service.read_plan(session, caller, mother_id)
+    audit.record(session, Action.consult, "release_plan", plan.id, mother_id)
+    set_etag(response, plan.version)
+    return plan
+
+
+@router.put(
+    PLAN,
+    summary="Create her release plan, or replace it whole (If-Match)",
+    description="Creating needs no condition, or `If-None-Match: *` to be sure of not replacing "
+    "one made meanwhile (412 if there is one). Replacing needs `If-Match` with the plan's ETag "
+    "(428 without it, 412 when it is stale). 201 when created, 200 when replaced.",
+    responses={
+        **WRITE_PROBLEMS,
+        status.HTTP_201_CREATED: {"model": ReleasePlanPublic, "description": "Created"},
+    },
+)
+async def put_release_plan(
+    mother_id: uuid.UUID,
+    body: ReleasePlanInput,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+    if_none_match: IfNoneMatchHeader = None,
+) -> ReleasePlanPublic:
+    plan, created = await service.put_plan(
+        session, caller, mother_id, body, if_match, if_none_match
+    )
+    audit.record(
+        session, Action.collect if created else Action.alter, "release_plan", plan.id, mother_id
+    )
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+        response.headers["Location"] = f"/v1/mothers/{mother_id}/release-plan"
+    set_etag(response, plan.version)
+    return plan
+
+
+@router.patch(PLAN, summary="Change her release plan", responses=WRITE_PROBLEMS)
+async def update_release_plan(
+    mother_id: uuid.UUID,
+    body: ReleasePlanUpdate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ReleasePlanPublic:
+    plan = await service.update_plan(session, caller, mother_id, body, if_match)
+    audit.record(session, Action.alter, "release_plan", plan.id, mother_id)
+    set_etag(response, plan.version)
+    return plan
+
+
+@router.get(
+    "/v1/release-plans/due",
+    summary="Releases due without a complete plan, soonest first",
+    description="Mothers still held (status `active`) whose release date (the plan's expected "
+    "date, or else her earliest release date) falls between today and `within_days` from now, "
+    "and who have no release plan or one that is not complete.",
+)
+async def list_due(
+    caller: PrisonSide,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    prison_code: PrisonCode | None = None,
+    within_days: Annotated[
+        int, Query(ge=0, le=730, description="How far ahead to look, in days.")
+    ] = 84,
+) -> Page[ReleaseDue]:
+    today = date.today()
+    rows, cursor = await fetch_page(
+        session,
+        service.due_statement(caller, prison_code, today, within_days),
+        service.DUE_ORDER,
+        page,
+        request,
+        response,
+        sort_key=service.due_sort_key,
+    )
+    due = [service.due_public(row, today) for row in rows]
+    audit.record_many(session, Action.consult, "mother", ((d.mother_id, d.mother_id) for d in due))
+    audit.record_many(
+        session,
+        Action.consult,
+        "release_plan",
+        ((d.release_plan_id, d.mother_id) for d in due if d.release_plan_id is not None),
+    )
+    return Page[ReleaseDue](items=due, next_cursor=cursor)
