@@ -40,6 +40,17 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    "POST /v1/parenting-assessments": PRISON_SIDE,
+    "GET /v1/parenting-assessments": CASE_READERS,
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": CASE_READERS,
+    "PATCH /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "DELETE /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/evidence": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence": CASE_READERS,
+    "GET /v1/evidence/{evidence_id}": CASE_READERS,
+    "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -82,7 +93,8 @@ def test_roles(api: Api, operation: str) -> None:
 
 @pytest.fixture
 def sdi_family(api: Api) -> dict[str, str]:
-    """A Send mother whose child belongs to Bristol, with a guardian linked to that child."""
+    """A Send mother whose child belongs to Bristol, with a guardian linked to that child, a
+    parenting assessment concerning that child and an item of evidence."""
     mother = api.mother(prison_code="SDI")
     child = api.child(mother["id"], local_authority_code="801")
     guardian = api.post(
@@ -95,11 +107,31 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/practitioners",
         {"practitioner_id": guardian["id"], "child_id": child["id"]},
     ).json()
+    assessment = api.post(
+        "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
+    ).json()
+    evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
         "link_id": link["id"],
+        "parenting_assessment_id": assessment["id"],
+        "evidence_id": evidence["id"],
+    }
+
+
+EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+
+
+def assessment_body(mother_id: str, child_id: str) -> dict:
+    return {
+        "mother_id": mother_id,
+        "child_ids": [child_id],
+        "requested_by": "court",
+        "requested_on": "2025-10-01",
+        "assessor_name": "Bethan Ap Rhys",
+        "model": "parent_assess",
     }
 
 
@@ -110,6 +142,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/practitioners": {
             "practitioner_id": family["practitioner_id"]
         },
+        "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
     }
 
 
@@ -119,18 +152,26 @@ OUT_OF_SCOPE = {
     "child_id": {"ewi_worker", "surrey"},
     "link_id": {"ewi_worker", "surrey"},
     "practitioner_id": {"surrey"},  # the prison side shares one directory
+    "parenting_assessment_id": {"ewi_worker", "surrey"},
+    "evidence_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+    "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
 @pytest.mark.parametrize(
     "operation",
-    sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op)),
+    sorted(
+        op
+        for op in EXPECTED
+        if re.search(r"{(mother|child|link|practitioner|parenting_assessment|evidence)_id}", op)
+    ),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.assessments import demo as assessments_demo
 from tac_api.children.models import Child
 from tac_api.db import utcnow
+from tac_api.evidence import demo as evidence_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 
@@ -261,12 +263,17 @@ async def load_demo_data(
             }
         )
 
+    # Each liaison package's own records, made from the mothers and children above.
+    case_rows: list[tuple[Any, list[dict[str, Any]]]] = []
+    case_rows += assessments_demo.demo_rows(rng, mother_rows, child_rows, today)
+    case_rows += evidence_demo.demo_rows(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),
         (PrisonStay, stay_rows),
         (Child, child_rows),
         (PractitionerLink, link_rows),
+        *case_rows,
     ):
         for start in range(0, len(rows), 2_000):
             await session.execute(insert(model.__table__), rows[start : start + 2_000])
