@@ -47,6 +47,17 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/communications": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/communications": CASE_READERS,
     "GET /v1/communications/{communication_id}": CASE_READERS,
+    "POST /v1/parenting-assessments": PRISON_SIDE,
+    "GET /v1/parenting-assessments": CASE_READERS,
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": CASE_READERS,
+    "PATCH /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "DELETE /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/evidence": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence": CASE_READERS,
+    "GET /v1/evidence/{evidence_id}": CASE_READERS,
+    "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -90,7 +101,8 @@ def test_roles(api: Api, operation: str) -> None:
 @pytest.fixture
 def sdi_family(api: Api) -> dict[str, str]:
     """A Send mother whose child belongs to Bristol, with a guardian linked to that child, a
-    release plan and a communication about that child."""
+    release plan, a communication about that child, a parenting assessment concerning that
+    child and an item of evidence."""
     mother = api.mother(prison_code="SDI")
     child = api.child(mother["id"], local_authority_code="801")
     guardian = api.post(
@@ -109,12 +121,32 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/communications",
         communication_body(child_ids=[child["id"]]),
     ).json()
+    assessment = api.post(
+        "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
+    ).json()
+    evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
         "link_id": link["id"],
         "communication_id": communication["id"],
+        "parenting_assessment_id": assessment["id"],
+        "evidence_id": evidence["id"],
+    }
+
+
+EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+
+
+def assessment_body(mother_id: str, child_id: str) -> dict:
+    return {
+        "mother_id": mother_id,
+        "child_ids": [child_id],
+        "requested_by": "court",
+        "requested_on": "2025-10-01",
+        "assessor_name": "Bethan Ap Rhys",
+        "model": "parent_assess",
     }
 
 
@@ -127,6 +159,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         },
         "POST /v1/mothers/{mother_id}/communications": communication_body(),
         "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
+        "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
     }
 
 
@@ -137,6 +170,8 @@ OUT_OF_SCOPE = {
     "link_id": {"ewi_worker", "surrey"},
     "practitioner_id": {"surrey"},  # the prison side shares one directory
     "communication_id": {"ewi_worker", "surrey"},
+    "parenting_assessment_id": {"ewi_worker", "surrey"},
+    "evidence_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -144,6 +179,8 @@ IN_SCOPE = {
     "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
     "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
@@ -152,7 +189,9 @@ IN_SCOPE = {
     sorted(
         op
         for op in EXPECTED
-        if re.search(r"{(mother|child|link|practitioner|communication)_id}", op)
+        if re.search(
+            r"{(mother|child|link|practitioner|communication|parenting_assessment|evidence)_id}", op
+        )
     ),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:

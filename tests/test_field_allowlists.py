@@ -128,6 +128,42 @@ COMMUNICATION = RECORD | {
     "item_description",
     "child_ids",
 }
+ASSESSMENT = RECORD | {
+    "mother_id",
+    "child_ids",
+    "requested_by",
+    "requested_on",
+    "requesting_local_authority_code",
+    "assessor_name",
+    "assessor_organisation",
+    "model",
+    "model_other",
+    "started_on",
+    "completed_on",
+    "outcome",
+    "report_shared_with[].role",
+    "report_shared_with[].name",
+}
+EVIDENCE = RECORD | {
+    "mother_id",
+    "category",
+    "title",
+    "provider",
+    "started_on",
+    "completed_on",
+    "hours",
+    "verified_by.name",
+    "verified_by.role",
+    "verified_on",
+}
+# What a court or local authority is handed: her name and prison number are the point of it.
+EVIDENCE_BUNDLE = (
+    {f"mother.{f}" for f in ("id", "first_name", "last_name", "prison_number")}
+    | {"mother.prison_code", "mother.prison_name"}
+    | {f"items[].{f}" for f in EVIDENCE}
+    | {"totals[].category", "totals[].count", "totals[].hours", "total.count", "total.hours"}
+    | {"generated_at", "prepared_by"}
+)
 AUDIT_EVENT = {
     "id",
     "occurred_at",
@@ -187,6 +223,11 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/release-plans/due": {PRISON: items(RELEASE_DUE)},
     "GET /v1/mothers/{mother_id}/communications": {PRISON + AUTHORITY: items(COMMUNICATION)},
     "GET /v1/communications/{communication_id}": {PRISON + AUTHORITY: COMMUNICATION},
+    "GET /v1/parenting-assessments": {PRISON + AUTHORITY: items(ASSESSMENT)},
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": {PRISON + AUTHORITY: ASSESSMENT},
+    "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
+    "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
+    "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 
@@ -290,13 +331,51 @@ def family(api: Api) -> dict[str, str]:
         },
     )
     assert communication.status_code == 201, communication.text
+    assessment = api.post(
+        "admin",
+        "/v1/parenting-assessments",
+        assessment_body(mother["id"], [child["id"], surrey_child["id"]]),
+    ).json()
+    evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE_BODY).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "surrey_child_id": surrey_child["id"],
         "practitioner_id": solicitor["id"],
         "communication_id": communication.json()["id"],
+        "parenting_assessment_id": assessment["id"],
+        "evidence_id": evidence["id"],
     }
+
+
+def assessment_body(mother_id: str, child_ids: list[str]) -> dict[str, Any]:
+    return {
+        "mother_id": mother_id,
+        "child_ids": child_ids,
+        "requested_by": "local_authority",
+        "requested_on": "2025-08-20",
+        "requesting_local_authority_code": "801",
+        "assessor_name": "Bethan Ap Rhys",
+        "assessor_organisation": "Cymru Independent Social Work",
+        "model": "other",
+        "model_other": "Cognitive-behavioural parenting assessment",
+        "started_on": "2025-09-15",
+        "completed_on": "2025-11-03",
+        "outcome": "positive",
+        "report_shared_with": [{"role": "court", "name": "Bristol Family Court"}],
+    }
+
+
+EVIDENCE_BODY = {
+    "category": "parenting_programme",
+    "title": "Triple P Level 4",
+    "provider": "Barnardo's",
+    "started_on": "2025-09-01",
+    "completed_on": "2025-10-20",
+    "hours": 16.5,
+    "verified_by": {"name": "Hélène D'Arcy", "role": "Family services lead, HMP Send"},
+    "verified_on": "2025-10-21",
+}
 
 
 def url_for(operation: str, family: dict[str, str]) -> str:
@@ -372,6 +451,8 @@ WRITES = {
         {"prison_code": "SDI"},
     ],
     "practitioner": KEPT_BY_THE_SERVICE,
+    "parenting_assessment": KEPT_BY_THE_SERVICE,
+    "evidence": [*KEPT_BY_THE_SERVICE, {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}],
 }
 
 
@@ -385,6 +466,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "mother": f"/v1/mothers/{family['mother_id']}",
         "child": f"/v1/children/{family['child_id']}",
         "practitioner": f"/v1/practitioners/{family['practitioner_id']}",
+        "parenting_assessment": f"/v1/parenting-assessments/{family['parenting_assessment_id']}",
+        "evidence": f"/v1/evidence/{family['evidence_id']}",
     }[kind]
     before = api.get("admin", url).json()
     who = "bristol" if kind == "child" else "sdi_worker"
@@ -397,6 +480,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "mother": "/v1/mothers",
         "child": f"/v1/mothers/{family['mother_id']}/children",
         "practitioner": "/v1/practitioners",
+        "parenting_assessment": "/v1/parenting-assessments",
+        "evidence": f"/v1/mothers/{family['mother_id']}/evidence",
     }[kind]
     count = f"SELECT count(*) FROM {kind}"
     rows = api.sql(count)
@@ -404,6 +489,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "mother": mother_body(prison_code="SDI"),
         "child": child_body(),
         "practitioner": {"role": "solicitor", "name": "Eleri Bowen"},
+        "parenting_assessment": assessment_body(family["mother_id"], [family["child_id"]]),
+        "evidence": EVIDENCE_BODY,
     }[kind]
     created = api.post("sdi_worker", collection, {**body, **field})
     assert created.status_code == 422, created.text

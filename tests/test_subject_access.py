@@ -33,7 +33,8 @@ def test_every_table_is_case_data_or_named_as_not() -> None:
 def family(api: Api) -> dict[str, Any]:
     """A mother with two children (one placed confidentially, with a carer), a solicitor, a
     carer linked to her case (not to the child: a link can name the wrong person, and the carer
-    could still be that child's), and a transfer: two prison stays."""
+    could still be that child's), a parenting assessment, evidence, and a transfer: two prison
+    stays."""
     mother = api.mother()
     open_child = api.child(mother["id"], first_name="Rhys")
     hidden = api.child(mother["id"], first_name="Nia", placement_confidential=True)
@@ -62,6 +63,18 @@ def family(api: Api) -> dict[str, Any]:
     assert (
         api.post("admin", f"/v1/mothers/{mother['id']}/communications", relayed).status_code == 201
     )
+    assessment = {
+        "mother_id": mother["id"],
+        "child_ids": [open_child["id"], hidden["id"]],
+        "requested_by": "court",
+        "requested_on": "2025-08-20",
+        "assessor_name": "Bethan Ap Rhys",
+        "model": "pams",
+        "report_shared_with": [{"role": "court", "name": "Cardiff Family Court"}],
+    }
+    assert api.post("admin", "/v1/parenting-assessments", assessment).status_code == 201
+    evidence = {"category": "therapy", "title": "Trauma therapy", "started_on": "2025-06-01"}
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/evidence", evidence).status_code == 201
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200

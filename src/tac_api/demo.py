@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.assessments import demo as assessments_demo
 from tac_api.children.models import Child
 from tac_api.communications.demo import demo_rows as communications_demo
 from tac_api.db import utcnow
+from tac_api.evidence import demo as evidence_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release.demo import demo_rows as release_demo
@@ -263,15 +265,19 @@ async def load_demo_data(
             }
         )
 
-    issue4 = release_demo(rng, mother_rows, child_rows, today)
-    issue4 += communications_demo(rng, mother_rows, child_rows, today)
+    # Each liaison package's own records, made from the mothers and children above.
+    case_rows: list[tuple[Any, list[dict[str, Any]]]] = []
+    case_rows += assessments_demo.demo_rows(rng, mother_rows, child_rows, today)
+    case_rows += evidence_demo.demo_rows(rng, mother_rows, child_rows, today)
+    case_rows += release_demo(rng, mother_rows, child_rows, today)
+    case_rows += communications_demo(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),
         (PrisonStay, stay_rows),
         (Child, child_rows),
         (PractitionerLink, link_rows),
-        *issue4,
+        *case_rows,
     ):
         for start in range(0, len(rows), 2_000):
             await session.execute(insert(model.__table__), rows[start : start + 2_000])

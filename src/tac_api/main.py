@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
 from tac_api import __version__
+from tac_api.assessments.routes import router as assessments_router
 from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.auth.oidc import OidcVerifier
@@ -21,6 +22,7 @@ from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
+from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         practitioners_router,
         release_router,
         communications_router,
+        assessments_router,
+        evidence_router,
         audit_router,
         subject_access_router,
     ):

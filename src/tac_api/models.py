@@ -1,9 +1,15 @@
 """Every table model, imported in one place so metadata (and Alembic) sees them all."""
 
+from tac_api.assessments.models import (
+    ParentingAssessment,
+    ParentingAssessmentChild,
+    ParentingAssessmentRecipient,
+)
 from tac_api.audit.models import AuditEvent
 from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
+from tac_api.evidence.models import Evidence
 from tac_api.limits.models import RateLimitState
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
@@ -30,9 +36,13 @@ ALL_MODELS = (
     CommunicationChild,
     CpPlanCategory,
     Ethnicity,
+    Evidence,
     LegalStatus,
     LocalAuthority,
     Mother,
+    ParentingAssessment,
+    ParentingAssessmentChild,
+    ParentingAssessmentRecipient,
     PlacementType,
     PractitionerLink,
     Practitioner,

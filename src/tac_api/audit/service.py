@@ -132,11 +132,13 @@ ACTION_FOR_METHOD = {
 ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
+    "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
 }
 RESOURCE_FOR_SEGMENT = {
     "mothers": "mother",
     "children": "child",
     "practitioners": "practitioner",
+    "parenting-assessments": "parenting_assessment",
     "release-plans": "release_plan",
 }
 

@@ -12,14 +12,13 @@ from sqlalchemy import (
     exists,
     false,
     insert,
-    literal,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from tac_api import pagination
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
@@ -28,7 +27,7 @@ from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import get_mother
-from tac_api.pagination import PageParams, decode_cursor
+from tac_api.pagination import PageParams
 
 # A clock a little ahead of ours is not a record of the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -133,23 +132,7 @@ ORDER = [Communication.occurred_at, Communication.id]
 
 
 def keyset(statement: Select[Any], page: PageParams) -> Select[Any]:
-    """`pagination.keyset`, with the cursor's time read back as a time: the shared decoder
-    cannot tell the type of a UTCDateTime column (its python_type is `object`), and PostgreSQL
-    will not compare a timestamp with the text it would otherwise bind."""
-    if page.cursor:
-        occurred_at, communication_id = decode_cursor(page.cursor, ORDER)
-        try:
-            occurred_at = datetime.fromisoformat(occurred_at)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "cursor", "is not a cursor this list gave out", location="query"
-            ) from exc
-        after = (
-            literal(occurred_at, Communication.occurred_at.type),
-            literal(communication_id, Communication.id.type),
-        )
-        statement = statement.where(tuple_(*ORDER) > tuple_(*after))
-    return statement.order_by(*ORDER).limit(page.limit + 1)
+    return pagination.keyset(statement, ORDER, page)
 
 
 def sort_key(communication: Communication) -> tuple[Any, ...]:

@@ -1,0 +1,107 @@
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from tac_api.assessments import service
+from tac_api.assessments.schemas import (
+    ParentingAssessmentCreate,
+    ParentingAssessmentPublic,
+    ParentingAssessmentUpdate,
+)
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.schemas import PrisonCode
+from tac_api.session import SessionDep
+
+router = APIRouter(
+    prefix="/v1/parenting-assessments", tags=["parenting assessments"], responses=COMMON_PROBLEMS
+)
+RESOURCE = "parenting_assessment"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a parenting assessment of a mother",
+    responses=WRITE_PROBLEMS,
+)
+async def create_assessment(
+    body: ParentingAssessmentCreate, caller: PrisonSide, session: SessionDep, response: Response
+) -> ParentingAssessmentPublic:
+    assessment = await service.create_assessment(session, caller, body)
+    audit.record(session, Action.collect, RESOURCE, assessment.id, assessment.mother_id)
+    response.headers["Location"] = f"/v1/parenting-assessments/{assessment.id}"
+    set_etag(response, assessment.version)
+    return (await service.to_public(session, caller, [assessment]))[0]
+
+
+@router.get(
+    "",
+    summary="Parenting assessments visible to you, in the order they were requested",
+)
+async def list_assessments(
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    mother_id: uuid.UUID | None = None,
+    child_id: uuid.UUID | None = None,
+    prison_code: PrisonCode | None = None,
+) -> Page[ParentingAssessmentPublic]:
+    statement = service.search(caller, mother_id, child_id, prison_code)
+    found, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
+    audit.record_many(session, Action.consult, RESOURCE, ((a.id, a.mother_id) for a in found))
+    return Page[ParentingAssessmentPublic](
+        items=await service.to_public(session, caller, found), next_cursor=cursor
+    )
+
+
+@router.get("/{parenting_assessment_id}", summary="One parenting assessment")
+async def get_assessment(
+    parenting_assessment_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    response: Response,
+) -> ParentingAssessmentPublic:
+    assessment = await service.get_assessment(session, caller, parenting_assessment_id)
+    audit.record(session, Action.consult, RESOURCE, assessment.id, assessment.mother_id)
+    set_etag(response, assessment.version)
+    return (await service.to_public(session, caller, [assessment]))[0]
+
+
+@router.patch(
+    "/{parenting_assessment_id}",
+    summary="Change a parenting assessment: dates, outcome, who the report went to",
+    responses=WRITE_PROBLEMS,
+)
+async def update_assessment(
+    parenting_assessment_id: uuid.UUID,
+    body: ParentingAssessmentUpdate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ParentingAssessmentPublic:
+    assessment = await service.update_assessment(
+        session, caller, parenting_assessment_id, body, if_match
+    )
+    audit.record(session, Action.alter, RESOURCE, assessment.id, assessment.mother_id)
+    set_etag(response, assessment.version)
+    return (await service.to_public(session, caller, [assessment]))[0]
+
+
+@router.delete(
+    "/{parenting_assessment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a parenting assessment recorded in error",
+)
+async def delete_assessment(
+    parenting_assessment_id: uuid.UUID, caller: PrisonSide, session: SessionDep
+) -> None:
+    assessment = await service.delete_assessment(session, caller, parenting_assessment_id)
+    audit.record(session, Action.erase, RESOURCE, assessment.id, assessment.mother_id)

@@ -1,0 +1,185 @@
+"""Evidence of rehabilitation: the one scoped statement, the rules of an item, and her bundle."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.db import touch, utcnow
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.evidence.models import Evidence
+from tac_api.evidence.schemas import (
+    CATEGORY_LABELS,
+    BundleMother,
+    BundleTotal,
+    CategoryTotal,
+    EvidenceBundle,
+    EvidenceCreate,
+    EvidencePublic,
+    EvidenceUpdate,
+    VerifierPublic,
+)
+from tac_api.http import check_if_match
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import get_mother, mother_visible, not_found
+from tac_api.reference.models import Prison
+from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+
+
+def evidence_visible(caller: Caller) -> ColumnElement[bool]:
+    """Which evidence this caller may know exists: the one place evidence is scoped.
+
+    Evidence is hers, not a child's: whoever may see her (her prison's social worker, an
+    authority with one of her children) may read it. Writes are the prison side's.
+    """
+    if caller.role is Role.admin:
+        return true()
+    return exists().where(Mother.id == Evidence.mother_id, mother_visible(caller))
+
+
+def to_public(item: Evidence) -> EvidencePublic:
+    verified_by = None
+    if item.verified_by_name:
+        verified_by = VerifierPublic(name=item.verified_by_name, role=item.verified_by_role or "")
+    return EvidencePublic.model_validate(
+        {
+            **item.model_dump(),
+            "hours": None if item.hours is None else float(item.hours),
+            "verified_by": verified_by,
+        }
+    )
+
+
+async def get_evidence(
+    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID, *, for_update: bool = False
+) -> Evidence:
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(Evidence).where(Evidence.id == evidence_id, evidence_visible(caller))
+    found = await session.scalar(
+        statement.with_for_update(of=Evidence) if for_update else statement
+    )
+    if found is None:
+        raise NotFound(f"No evidence with id {evidence_id} is visible to you.")
+    return found
+
+
+def evidence_of(mother_id: uuid.UUID) -> Select[Any]:
+    """Her evidence; the caller's scope is checked on her (`get_mother`) first."""
+    return select(Evidence).where(Evidence.mother_id == mother_id)
+
+
+ORDER = [Evidence.started_on, Evidence.id]
+
+
+def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
+    """What makes an item believable: it happened (no future dates), in order, and a
+    verification says who and when together."""
+    problems = []
+    started, completed = values.get("started_on"), values.get("completed_on")
+    verified_on = values.get("verified_on")
+    for field in ("started_on", "completed_on", "verified_on"):
+        value = values.get(field)
+        if value is None:
+            continue
+        if value > today:
+            problems.append((field, "cannot be in the future: evidence is of what she has done"))
+        elif value < EARLIEST_PLAUSIBLE_DATE:
+            problems.append((field, "is not a plausible date"))
+    if started is not None and completed is not None and completed < started:
+        problems.append(("completed_on", "cannot be before started_on"))
+    has_verifier = bool(values.get("verified_by") or values.get("verified_by_name"))
+    if has_verifier and verified_on is None:
+        problems.append(("verified_on", "say when it was verified"))
+    if verified_on is not None and not has_verifier:
+        problems.append(("verified_by", "say who verified it"))
+    if started is not None and verified_on is not None and verified_on < started:
+        problems.append(("verified_on", "cannot be before started_on"))
+    return problems
+
+
+def _columns(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten the nested verifier into the item's columns."""
+    if "verified_by" in data:
+        given = data.pop("verified_by") or {}
+        data["verified_by_name"] = given.get("name")
+        data["verified_by_role"] = given.get("role")
+    return data
+
+
+async def create_evidence(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: EvidenceCreate
+) -> Evidence:
+    mother = await get_mother(session, caller, mother_id)
+    values = data.model_dump()
+    InvalidInput.raise_any(_rules(values, date.today()))
+    item = Evidence(mother_id=mother.id, **_columns(values))
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def update_evidence(
+    session: AsyncSession,
+    caller: Caller,
+    evidence_id: uuid.UUID,
+    data: EvidenceUpdate,
+    if_match: str | None,
+) -> Evidence:
+    item = await get_evidence(session, caller, evidence_id, for_update=True)
+    check_if_match(if_match, item.version)
+    changes = _columns(data.changes())
+    InvalidInput.raise_any(_rules({**item.model_dump(), **changes}, date.today()))
+    for field, value in changes.items():
+        setattr(item, field, value)
+    touch(item)
+    await session.flush()
+    return item
+
+
+async def delete_evidence(
+    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID
+) -> Evidence:
+    item = await get_evidence(session, caller, evidence_id, for_update=True)
+    await session.execute(delete(Evidence).where(Evidence.id == item.id))
+    return item
+
+
+def _hours(value: Decimal) -> float:
+    return float(value.quantize(Decimal("0.01")))
+
+
+async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> EvidenceBundle:
+    """All her evidence in date order, with totals per category: one statement for her, one for
+    the items, however many there are."""
+    found = (
+        await session.execute(
+            select(Mother, Prison.name)
+            .join(Prison, Prison.code == Mother.prison_code)
+            .where(Mother.id == mother_id, mother_visible(caller))
+        )
+    ).first()
+    if found is None:
+        raise not_found(mother_id)
+    mother, prison_name = found
+    items = list(await session.scalars(evidence_of(mother_id).order_by(*ORDER)))
+    counts: dict[str, int] = {}
+    hours: dict[str, Decimal] = {}
+    for item in items:
+        counts[item.category] = counts.get(item.category, 0) + 1
+        hours[item.category] = hours.get(item.category, Decimal(0)) + (item.hours or 0)
+    totals = [
+        CategoryTotal(category=category, count=counts[category], hours=_hours(hours[category]))  # type: ignore[arg-type]
+        for category in CATEGORY_LABELS
+        if category in counts
+    ]
+    return EvidenceBundle(
+        mother=BundleMother.model_validate({**mother.model_dump(), "prison_name": prison_name}),
+        items=[to_public(item) for item in items],
+        totals=totals,
+        total=BundleTotal(count=len(items), hours=_hours(sum(hours.values(), Decimal(0)))),
+        generated_at=utcnow(),
+    )
