@@ -26,7 +26,18 @@ from tac_api.reference.service import load_reference_data
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 # Case tables, children before parents; reference data and API clients persist across tests.
-CASE_TABLES = ["practitioner_link", "practitioner", "child", "prison_stay", "mother"]
+CASE_TABLES = [
+    "meeting_child",
+    "meeting",
+    "contact_visit_status_change",
+    "contact_visit_child",
+    "contact_visit",
+    "practitioner_link",
+    "practitioner",
+    "child",
+    "prison_stay",
+    "mother",
+]
 
 
 def run(coroutine: Any) -> Any:

@@ -40,6 +40,16 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    # A local authority records meeting invitations for its own children.
+    "POST /v1/meetings": CASE_READERS,
+    "GET /v1/meetings": CASE_READERS,
+    "GET /v1/meetings/{meeting_id}": CASE_READERS,
+    "PATCH /v1/meetings/{meeting_id}": CASE_READERS,
+    "POST /v1/contact-visits": PRISON_SIDE,
+    "GET /v1/contact-visits": CASE_READERS,
+    "GET /v1/contact-visits/{contact_visit_id}": CASE_READERS,
+    "PATCH /v1/contact-visits/{contact_visit_id}": PRISON_SIDE,
+    "POST /v1/contact-visits/{contact_visit_id}/status": PRISON_SIDE,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -95,11 +105,29 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/practitioners",
         {"practitioner_id": guardian["id"], "child_id": child["id"]},
     ).json()
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "core_group",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "platform": "zoom",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {"mother_id": mother["id"], "child_ids": [child["id"]], "visit_type": "video_call"},
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
         "link_id": link["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
     }
 
 
@@ -110,6 +138,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/practitioners": {
             "practitioner_id": family["practitioner_id"]
         },
+        "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
     }
 
 
@@ -119,18 +148,26 @@ OUT_OF_SCOPE = {
     "child_id": {"ewi_worker", "surrey"},
     "link_id": {"ewi_worker", "surrey"},
     "practitioner_id": {"surrey"},  # the prison side shares one directory
+    "meeting_id": {"ewi_worker", "surrey"},
+    "contact_visit_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+    "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
 @pytest.mark.parametrize(
     "operation",
-    sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op)),
+    sorted(
+        op
+        for op in EXPECTED
+        if re.search(r"{(mother|child|link|practitioner|meeting|contact_visit)_id}", op)
+    ),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

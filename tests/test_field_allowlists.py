@@ -71,6 +71,51 @@ SIBLING = {"id", "first_name", "age", "local_authority_code"} | SOCIAL_WORKER
 PRACTITIONER = RECORD | {"role", "name", "organisation", "email", "phone", "local_authority_code"}
 LINK = RECORD | {"mother_id", "child_id"} | {f"practitioner.{f}" for f in PRACTITIONER}
 STAY = RECORD | {"prison_code", "arrived_on", "left_on"}
+MEETING = RECORD | {
+    "mother_id",
+    "child_ids",
+    "meeting_type",
+    "starts_at",
+    "notified_at",
+    "notice_days",
+    "platform",
+    "prison_can_join",
+    "invited",
+    "attended",
+    "barrier",
+    "barrier_detail",
+    "supported_by",
+}
+CONTACT_VISIT = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "visit_type",
+        "escort.name",
+        "escort.role",
+        "supervisor.name",
+        "supervisor.role",
+        "scheduled_at",
+        "status",
+        "status_reason",
+        "next_statuses",
+        "outcome",
+        "outcome_notes",
+    }
+    | {
+        f"status_history[].{f}"
+        for f in (
+            "changed_at",
+            "from_status",
+            "to_status",
+            "reason",
+            "changed_by.client_id",
+            "changed_by.name",
+            "changed_by.role",
+        )
+    }
+)
 AUDIT_EVENT = {
     "id",
     "occurred_at",
@@ -126,6 +171,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/practitioners": {PRISON + AUTHORITY: items(PRACTITIONER)},
     "GET /v1/practitioners/{practitioner_id}": {PRISON + AUTHORITY: PRACTITIONER},
     "GET /v1/mothers/{mother_id}/practitioners": {PRISON + AUTHORITY: items(LINK)},
+    "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
+    "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
+    "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
+    "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 
@@ -184,7 +233,41 @@ def family(api: Api) -> dict[str, str]:
         {"practitioner_id": solicitor["id"], "child_id": child["id"]},
     )
     api.patch("admin", f"/v1/mothers/{mother['id']}", {"prison_code": "SDI"}, '"1"')
-    return {"mother_id": mother["id"], "child_id": child["id"], "practitioner_id": solicitor["id"]}
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "child_protection_conference",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "notified_at": "2026-01-02T09:00:00Z",
+            "platform": "microsoft_teams",
+            "attended": False,
+            "barrier": "other",
+            "barrier_detail": "The link sent did not open on the prison's laptop.",
+            "supported_by": "Eleri Bowen, prison social worker",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "visit_type": "family_day",
+            "escort": {"name": "Aoife Ní Bhriain", "role": "carer"},
+            "supervisor": {"name": "Gwen Llewellyn", "role": "social worker, Bristol"},
+            "scheduled_at": "2026-02-14T13:30:00Z",
+        },
+    ).json()
+    return {
+        "mother_id": mother["id"],
+        "child_id": child["id"],
+        "practitioner_id": solicitor["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
+    }
 
 
 def url_for(operation: str, family: dict[str, str]) -> str:

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.children.models import Child
 from tac_api.db import utcnow
+from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
     "Siân",
@@ -261,12 +263,17 @@ async def load_demo_data(
             }
         )
 
+    liaison = [
+        *meetings_demo.demo_rows(rng, mother_rows, child_rows, today),
+        *visits_demo.demo_rows(rng, mother_rows, child_rows, today),
+    ]
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),
         (PrisonStay, stay_rows),
         (Child, child_rows),
         (PractitionerLink, link_rows),
+        *liaison,
     ):
         for start in range(0, len(rows), 2_000):
             await session.execute(insert(model.__table__), rows[start : start + 2_000])

@@ -132,8 +132,15 @@ ACTION_FOR_METHOD = {
 ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
+    "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
 }
-RESOURCE_FOR_SEGMENT = {"mothers": "mother", "children": "child", "practitioners": "practitioner"}
+RESOURCE_FOR_SEGMENT = {
+    "mothers": "mother",
+    "children": "child",
+    "practitioners": "practitioner",
+    "meetings": "meeting",
+    "contact-visits": "contact_visit",
+}
 
 
 def attempted(request: Request) -> Pending:
