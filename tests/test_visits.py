@@ -430,6 +430,8 @@ class TestUpdate:
             ),
             ({"scheduled": True}, {"scheduled_at": None}, "scheduled_at"),
             ({"scheduled": True}, {"escort": None}, "escort"),
+            ({"held": True}, {"scheduled_at": at(days=1)}, "scheduled_at"),
+            ({"held": True}, {"scheduled_at": None}, "scheduled_at"),
             ({}, {"visit_type": None}, "visit_type"),
             ({}, {"child_ids": []}, "child_ids"),
             ({}, {"status": "held"}, "status"),
@@ -444,7 +446,12 @@ class TestUpdate:
         arrange = dict(arrange)  # the parameters are shared by both databases' runs
         children = arrange.pop("children", ("direct",))
         scheduled = arrange.pop("scheduled", False)
-        visit = create(api, family, *children, escort=ESCORT, scheduled_at=at(days=1), **arrange)
+        if arrange.pop("held", False):
+            visit = held_visit(api, family, *children, **arrange)
+        else:
+            visit = create(
+                api, family, *children, escort=ESCORT, scheduled_at=at(days=1), **arrange
+            )
         if scheduled:
             move(api, visit, "approved")
             visit = move(api, visit, "scheduled").json()

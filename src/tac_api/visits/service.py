@@ -423,6 +423,8 @@ async def update_visit(
     child_ids = changes.pop("child_ids", None)
     children = await _children(session, visit.mother_id, child_ids or current)
     problems = _schedule_rules(merged, visit.status)
+    if visit.status == "held" and (merged["scheduled_at"] or utcnow()) > utcnow():
+        problems.append(("scheduled_at", "a held visit's time has come: it cannot be ahead"))
     if contact_changed and visit.status != "held":
         problems += _contact_rules(children, merged["visit_type"], merged["supervisor_name"])
     InvalidInput.raise_any(problems)
