@@ -58,6 +58,16 @@ EXPECTED = {
     "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
     "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
+    # A local authority records meeting invitations for its own children.
+    "POST /v1/meetings": CASE_READERS,
+    "GET /v1/meetings": CASE_READERS,
+    "GET /v1/meetings/{meeting_id}": CASE_READERS,
+    "PATCH /v1/meetings/{meeting_id}": CASE_READERS,
+    "POST /v1/contact-visits": PRISON_SIDE,
+    "GET /v1/contact-visits": CASE_READERS,
+    "GET /v1/contact-visits/{contact_visit_id}": CASE_READERS,
+    "PATCH /v1/contact-visits/{contact_visit_id}": PRISON_SIDE,
+    "POST /v1/contact-visits/{contact_visit_id}/status": PRISON_SIDE,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -125,6 +135,22 @@ def sdi_family(api: Api) -> dict[str, str]:
         "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "core_group",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "platform": "zoom",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {"mother_id": mother["id"], "child_ids": [child["id"]], "visit_type": "video_call"},
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
@@ -133,6 +159,8 @@ def sdi_family(api: Api) -> dict[str, str]:
         "communication_id": communication["id"],
         "parenting_assessment_id": assessment["id"],
         "evidence_id": evidence["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
     }
 
 
@@ -160,6 +188,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/communications": communication_body(),
         "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
     }
 
 
@@ -172,6 +201,8 @@ OUT_OF_SCOPE = {
     "communication_id": {"ewi_worker", "surrey"},
     "parenting_assessment_id": {"ewi_worker", "surrey"},
     "evidence_id": {"ewi_worker", "surrey"},
+    "meeting_id": {"ewi_worker", "surrey"},
+    "contact_visit_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -181,18 +212,14 @@ IN_SCOPE = {
     "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
 @pytest.mark.parametrize(
     "operation",
-    sorted(
-        op
-        for op in EXPECTED
-        if re.search(
-            r"{(mother|child|link|practitioner|communication|parenting_assessment|evidence)_id}", op
-        )
-    ),
+    sorted(op for op in EXPECTED if re.search(r"{\w+_id}", op)),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

@@ -164,6 +164,51 @@ EVIDENCE_BUNDLE = (
     | {"totals[].category", "totals[].count", "totals[].hours", "total.count", "total.hours"}
     | {"generated_at", "prepared_by"}
 )
+MEETING = RECORD | {
+    "mother_id",
+    "child_ids",
+    "meeting_type",
+    "starts_at",
+    "notified_at",
+    "notice_days",
+    "platform",
+    "prison_can_join",
+    "invited",
+    "attended",
+    "barrier",
+    "barrier_detail",
+    "supported_by",
+}
+CONTACT_VISIT = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "visit_type",
+        "escort.name",
+        "escort.role",
+        "supervisor.name",
+        "supervisor.role",
+        "scheduled_at",
+        "status",
+        "status_reason",
+        "next_statuses",
+        "outcome",
+        "outcome_notes",
+    }
+    | {
+        f"status_history[].{f}"
+        for f in (
+            "changed_at",
+            "from_status",
+            "to_status",
+            "reason",
+            "changed_by.client_id",
+            "changed_by.name",
+            "changed_by.role",
+        )
+    }
+)
 AUDIT_EVENT = {
     "id",
     "occurred_at",
@@ -228,6 +273,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
     "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
     "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
+    "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
+    "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
+    "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
+    "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 
@@ -337,6 +386,34 @@ def family(api: Api) -> dict[str, str]:
         assessment_body(mother["id"], [child["id"], surrey_child["id"]]),
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE_BODY).json()
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "child_protection_conference",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "notified_at": "2026-01-02T09:00:00Z",
+            "platform": "microsoft_teams",
+            "attended": False,
+            "barrier": "other",
+            "barrier_detail": "The link sent did not open on the prison's laptop.",
+            "supported_by": "Eleri Bowen, prison social worker",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "visit_type": "family_day",
+            "escort": {"name": "Aoife Ní Bhriain", "role": "carer"},
+            "supervisor": {"name": "Gwen Llewellyn", "role": "social worker, Bristol"},
+            "scheduled_at": "2026-02-14T13:30:00Z",
+        },
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
@@ -345,6 +422,8 @@ def family(api: Api) -> dict[str, str]:
         "communication_id": communication.json()["id"],
         "parenting_assessment_id": assessment["id"],
         "evidence_id": evidence["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
     }
 
 

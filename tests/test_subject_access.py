@@ -75,6 +75,16 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/parenting-assessments", assessment).status_code == 201
     evidence = {"category": "therapy", "title": "Trauma therapy", "started_on": "2025-06-01"}
     assert api.post("admin", f"/v1/mothers/{mother['id']}/evidence", evidence).status_code == 201
+    meeting = {
+        "mother_id": mother["id"],
+        "child_ids": [open_child["id"]],
+        "meeting_type": "looked_after_child_review",
+        "starts_at": "2026-01-05T10:00:00Z",
+        "platform": "microsoft_teams",
+    }
+    assert api.post("admin", "/v1/meetings", meeting).status_code == 201
+    visit = {"mother_id": mother["id"], "child_ids": [open_child["id"]], "visit_type": "family_day"}
+    assert api.post("admin", "/v1/contact-visits", visit).status_code == 201
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200

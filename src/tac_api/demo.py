@@ -15,9 +15,11 @@ from tac_api.children.models import Child
 from tac_api.communications.demo import demo_rows as communications_demo
 from tac_api.db import utcnow
 from tac_api.evidence import demo as evidence_demo
+from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release.demo import demo_rows as release_demo
+from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
     "Siân",
@@ -271,6 +273,8 @@ async def load_demo_data(
     case_rows += evidence_demo.demo_rows(rng, mother_rows, child_rows, today)
     case_rows += release_demo(rng, mother_rows, child_rows, today)
     case_rows += communications_demo(rng, mother_rows, child_rows, today)
+    case_rows += meetings_demo.demo_rows(rng, mother_rows, child_rows, today)
+    case_rows += visits_demo.demo_rows(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),

@@ -24,12 +24,14 @@ from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
+from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.subject_access.routes import router as subject_access_router
+from tac_api.visits.routes import router as visits_router
 
 DESCRIPTION = """\
 Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and HMP Send, their
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         communications_router,
         assessments_router,
         evidence_router,
+        meetings_router,
+        visits_router,
         audit_router,
         subject_access_router,
     ):

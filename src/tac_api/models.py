@@ -11,6 +11,7 @@ from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.evidence.models import Evidence
 from tac_api.limits.models import RateLimitState
+from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.reference.models import (
@@ -27,6 +28,7 @@ from tac_api.release.models import (
     ReleasePlanContact,
     ReleasePlanPathway,
 )
+from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 
 ALL_MODELS = (
     ApiClient,
@@ -34,11 +36,16 @@ ALL_MODELS = (
     Child,
     Communication,
     CommunicationChild,
+    ContactVisit,
+    ContactVisitChild,
+    ContactVisitStatusChange,
     CpPlanCategory,
     Ethnicity,
     Evidence,
     LegalStatus,
     LocalAuthority,
+    Meeting,
+    MeetingChild,
     Mother,
     ParentingAssessment,
     ParentingAssessmentChild,

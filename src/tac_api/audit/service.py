@@ -133,6 +133,7 @@ ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
+    "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
 }
 RESOURCE_FOR_SEGMENT = {
     "mothers": "mother",
@@ -140,6 +141,8 @@ RESOURCE_FOR_SEGMENT = {
     "practitioners": "practitioner",
     "parenting-assessments": "parenting_assessment",
     "release-plans": "release_plan",
+    "meetings": "meeting",
+    "contact-visits": "contact_visit",
 }
 
 

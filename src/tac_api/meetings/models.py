@@ -1,0 +1,41 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from tac_api.db import RecordFields
+
+
+class Meeting(RecordFields, table=True):
+    """A meeting about her children (a conference, a review...): whether she could join, and
+    whether she did."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        # Lists run in date order: the week ahead is an index seek.
+        Index("ix_meeting_starts_order", "starts_at", "id"),
+    )
+
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    meeting_type: str = Field(max_length=32)
+    starts_at: datetime
+    notified_at: datetime  # when her side learnt of it
+    platform: str = Field(max_length=32)
+    prison_can_join: bool
+    invited: bool
+    attended: bool | None = None  # None: not known yet
+    barrier: str | None = Field(default=None, max_length=32)
+    barrier_detail: str | None = Field(default=None, max_length=2000)
+    supported_by: str | None = Field(default=None, max_length=200)
+
+
+class MeetingChild(SQLModel, table=True):
+    """The children a meeting concerns."""
+
+    __tablename__ = "meeting_child"
+
+    meeting_id: uuid.UUID = Field(foreign_key="meeting.id", primary_key=True, ondelete="CASCADE")
+    child_id: uuid.UUID = Field(
+        foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
+    )

@@ -1,0 +1,307 @@
+"""Meetings about her children: the one scoped statement, and the rules of a meeting's record."""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    delete,
+    exists,
+    false,
+    insert,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.children.models import Child
+from tac_api.children.service import child_visible
+from tac_api.db import touch, utcnow
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.http import check_if_match
+from tac_api.meetings.models import Meeting, MeetingChild
+from tac_api.meetings.schemas import (
+    ATTENDANCE_FIELDS,
+    PRISON_JOINS,
+    MeetingCreate,
+    MeetingPublic,
+    MeetingUpdate,
+)
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_visible
+
+# Clocks differ by a little: "now" from a caller's machine may be just ahead of ours.
+CLOCK_LEEWAY = timedelta(minutes=5)
+
+
+def meeting_visible(caller: Caller) -> ColumnElement[bool]:
+    """Which meetings this caller may know exist: the one place meetings are scoped.
+
+    A prison social worker: meetings of the mothers held in her prison. A local authority:
+    meetings that concern at least one of its own children. Everything else reads as 404.
+    """
+    if caller.role is Role.admin:
+        return true()
+    if caller.role is Role.prison_social_worker:
+        # Own aliases, so that they never correlate with tables an outer query joins.
+        holder = aliased(Mother)
+        return exists().where(
+            holder.id == Meeting.mother_id, holder.prison_code == caller.prison_code
+        )
+    if caller.is_local_authority:
+        concerns, theirs = aliased(MeetingChild), aliased(Child)
+        return exists().where(
+            concerns.meeting_id == Meeting.id,
+            theirs.id == concerns.child_id,
+            theirs.local_authority_code == caller.local_authority_code,
+        )
+    return false()
+
+
+def not_found(meeting_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No meeting with id {meeting_id} is visible to you.")
+
+
+async def get_meeting(
+    session: AsyncSession, caller: Caller, meeting_id: uuid.UUID, *, for_update: bool = False
+) -> Meeting:
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(Meeting).where(Meeting.id == meeting_id, meeting_visible(caller))
+    found = await session.scalar(statement.with_for_update(of=Meeting) if for_update else statement)
+    if found is None:
+        raise not_found(meeting_id)
+    return found
+
+
+async def children_of(
+    session: AsyncSession, caller: Caller, meeting_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The children each meeting concerns, for a whole page in one query. A local authority gets
+    its own children only: another authority's child is not its to know about here."""
+    ids = list(meeting_ids)
+    found: dict[uuid.UUID, list[uuid.UUID]] = {meeting_id: [] for meeting_id in ids}
+    if not ids:
+        return found
+    statement = (
+        select(MeetingChild.meeting_id, MeetingChild.child_id)
+        .where(MeetingChild.meeting_id.in_(ids))
+        .order_by(MeetingChild.meeting_id, MeetingChild.child_id)
+    )
+    if caller.is_local_authority:
+        statement = statement.join(Child, Child.id == MeetingChild.child_id).where(
+            Child.local_authority_code == caller.local_authority_code
+        )
+    for meeting_id, child_id in (await session.execute(statement)).all():
+        found[meeting_id].append(child_id)
+    return found
+
+
+def notice_days(starts_at: datetime, notified_at: datetime) -> int:
+    """Whole days of notice, counted towards zero: a day and a half's notice is one day, and
+    hearing of it a day and a half after it began is minus one."""
+    return int((starts_at - notified_at) / timedelta(days=1))
+
+
+def to_public(meeting: Meeting, child_ids: list[uuid.UUID]) -> MeetingPublic:
+    return MeetingPublic.model_validate(
+        {
+            **meeting.model_dump(),
+            "child_ids": child_ids,
+            "notice_days": notice_days(meeting.starts_at, meeting.notified_at),
+        }
+    )
+
+
+async def public(session: AsyncSession, caller: Caller, meeting: Meeting) -> MeetingPublic:
+    children = await children_of(session, caller, [meeting.id])
+    return to_public(meeting, children[meeting.id])
+
+
+def search(
+    caller: Caller,
+    prison_code: str | None,
+    starts_from: datetime | None,
+    starts_to: datetime | None,
+    mother_id: uuid.UUID | None,
+    child_id: uuid.UUID | None,
+) -> Select[Any]:
+    statement = select(Meeting).where(meeting_visible(caller))
+    if prison_code:
+        held = aliased(Mother)
+        statement = statement.where(
+            exists().where(held.id == Meeting.mother_id, held.prison_code == prison_code)
+        )
+    if starts_from is not None:
+        statement = statement.where(Meeting.starts_at >= starts_from)
+    if starts_to is not None:
+        statement = statement.where(Meeting.starts_at < starts_to)
+    if mother_id is not None:
+        statement = statement.where(Meeting.mother_id == mother_id)
+    if child_id is not None:
+        # Only a child the caller may see: a local authority cannot learn which meetings
+        # concern another authority's child by asking for it.
+        statement = statement.where(
+            exists().where(
+                MeetingChild.meeting_id == Meeting.id,
+                MeetingChild.child_id == child_id,
+                Child.id == MeetingChild.child_id,
+                child_visible(caller),
+            )
+        )
+    return statement
+
+
+def utc_sort_key(column: Any) -> Any:
+    """A UTC time column as a keyset sort key. `pagination` reads a cursor back by its columns'
+    Python types, and sqlmodel's UTCDateTime reports none (`object`), which would leave the
+    cursor's time a string (PostgreSQL refuses to compare it); typed as a plain aware DateTime,
+    it is read back as a time. The SQL is the same column."""
+    return type_coerce(column, DateTime(timezone=True)).label(column.key)
+
+
+ORDER = [utc_sort_key(Meeting.starts_at), Meeting.id]
+
+
+def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    problems = []
+    if values["notified_at"] > now + CLOCK_LEEWAY:
+        problems.append(("notified_at", "cannot be in the future"))
+    attended, barrier = values.get("attended"), values.get("barrier")
+    if attended is not None and values["starts_at"] > now:
+        problems.append(("attended", "cannot be known before the meeting starts"))
+    if attended is False and barrier is None:
+        problems.append(("barrier", "say what stopped her attending"))
+    if attended is not False and barrier is not None:
+        problems.append(("barrier", "only when she did not attend (attended: false)"))
+    if barrier == "other" and not values.get("barrier_detail"):
+        problems.append(("barrier_detail", "describe the barrier"))
+    if barrier is None and values.get("barrier_detail"):
+        problems.append(("barrier_detail", "only with a barrier"))
+    return problems
+
+
+def _privileged(caller: Caller, sent: dict[str, Any]) -> list[tuple[str, str]]:
+    """A local authority records invitations; how she attends is the prison side's to arrange
+    and record."""
+    if not caller.is_local_authority:
+        return []
+    return [
+        (field, "the prison side records how she attends; a local authority cannot set it")
+        for field in ATTENDANCE_FIELDS
+        if field in sent
+    ]
+
+
+async def _check_children(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
+) -> None:
+    """Her children, each once; for a local authority, its own children only."""
+    problems = []
+    if len(set(child_ids)) != len(child_ids):
+        problems.append(("child_ids", "names a child more than once"))
+    rows = (
+        await session.execute(
+            select(Child.id, Child.mother_id, Child.local_authority_code).where(
+                Child.id.in_(child_ids)
+            )
+        )
+    ).all()
+    known = {row.id: row for row in rows}
+    for position, child_id in enumerate(child_ids):
+        child = known.get(child_id)
+        if child is None or child.mother_id != mother_id:
+            problems.append(("child_ids", f"item {position + 1} is not one of her children"))
+        elif caller.is_local_authority and child.local_authority_code != (
+            caller.local_authority_code
+        ):
+            problems.append(
+                (
+                    "child_ids",
+                    f"item {position + 1} is another authority's child: the prison social "
+                    "worker records meetings about other authorities' children",
+                )
+            )
+    InvalidInput.raise_any(problems)
+
+
+async def _set_children(
+    session: AsyncSession, meeting_id: uuid.UUID, child_ids: list[uuid.UUID]
+) -> None:
+    await session.execute(delete(MeetingChild).where(MeetingChild.meeting_id == meeting_id))
+    await session.execute(
+        insert(MeetingChild.__table__),
+        [{"meeting_id": meeting_id, "child_id": child_id} for child_id in child_ids],
+    )
+
+
+async def create_meeting(session: AsyncSession, caller: Caller, data: MeetingCreate) -> Meeting:
+    mother = await session.scalar(
+        select(Mother.id).where(Mother.id == data.mother_id, mother_visible(caller))
+    )
+    if mother is None:
+        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    sent = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    InvalidInput.raise_any(_privileged(caller, sent))
+    now = utcnow()
+    values = data.model_dump(exclude={"child_ids"})
+    if values["notified_at"] is None:
+        values["notified_at"] = now
+    if values["prison_can_join"] is None:
+        values["prison_can_join"] = values["platform"] in PRISON_JOINS
+    InvalidInput.raise_any(_rules(values, now))
+    await _check_children(session, caller, data.mother_id, data.child_ids)
+    meeting = Meeting(**values)
+    session.add(meeting)
+    await session.flush()
+    await _set_children(session, meeting.id, data.child_ids)
+    return meeting
+
+
+async def update_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    meeting_id: uuid.UUID,
+    data: MeetingUpdate,
+    if_match: str | None,
+) -> Meeting:
+    meeting = await get_meeting(session, caller, meeting_id, for_update=True)
+    check_if_match(if_match, meeting.version)
+    changes = data.changes()
+    InvalidInput.raise_any(_privileged(caller, changes))
+    if caller.is_local_authority:
+        # Changing a meeting that also concerns another authority's child would change that
+        # authority's record unseen: the prison side keeps those.
+        others = await session.scalar(
+            select(MeetingChild.child_id)
+            .join(Child, Child.id == MeetingChild.child_id)
+            .where(
+                MeetingChild.meeting_id == meeting.id,
+                Child.local_authority_code != caller.local_authority_code,
+            )
+            .limit(1)
+        )
+        if others is not None:
+            raise InvalidInput(
+                "child_ids",
+                "this meeting also concerns another authority's child: the prison social "
+                "worker keeps it",
+            )
+    if "platform" in changes and "prison_can_join" not in changes:
+        changes["prison_can_join"] = changes["platform"] in PRISON_JOINS
+    InvalidInput.raise_any(_rules({**meeting.model_dump(), **changes}, utcnow()))
+    child_ids = changes.pop("child_ids", None)
+    if child_ids is not None:
+        await _check_children(session, caller, meeting.mother_id, child_ids)
+        await _set_children(session, meeting.id, child_ids)
+    for field, value in changes.items():
+        setattr(meeting, field, value)
+    touch(meeting)
+    await session.flush()
+    return meeting

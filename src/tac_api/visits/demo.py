@@ -1,0 +1,135 @@
+"""Synthetic contact visits for the demo data, keeping the rules a real one keeps: none for a
+child with no contact, letters only where contact is indirect, a supervisor where it is
+supervised, one final contact per child, and a status history that follows the lifecycle."""
+
+import random
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from tac_api.db import utcnow
+from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
+from tac_api.visits.schemas import CALLED_OFF, FINAL_CONTACT, IN_PERSON, INDIRECT
+
+DIRECT_TYPES = ["in_person_social_visit", "in_person_social_visit", "family_day", "video_call"]
+DIRECT_TYPES += ["phone_call", INDIRECT]
+# How far along each visit got: the path through the lifecycle.
+PATHS = [
+    ["requested"],
+    ["requested", "approved"],
+    ["requested", "approved", "scheduled"],
+    ["requested", "approved", "scheduled", "held"],
+    ["requested", "approved", "scheduled", "held"],
+    ["requested", "approved", "scheduled", "held"],
+    ["requested", "approved", "cancelled"],
+    ["requested", "refused"],
+]
+REASONS = {
+    "cancelled": ["The carer could not get the child to the prison.", "Lockdown on the wing."],
+    "refused": ["The child's social worker advised against it for now."],
+}
+OUTCOMES = ["went_ahead_as_planned"] * 5 + [
+    "child_did_not_arrive",
+    "mother_refused",
+    "visit_cut_short",
+]
+SUPERVISORS = ["Gwen Llewellyn", "Tomás Ó Briain", "Owain Pugh"]
+WORKERS = ["Margaret D'Arcy", "Hélène Adeyemi"]
+CHANGED_BY = {
+    "changed_by_client_id": None,
+    "changed_by_name": "demo data",
+    "changed_by_role": "system",
+}
+
+
+def demo_rows(
+    rng: random.Random,
+    mother_rows: list[dict[str, Any]],
+    child_rows: list[dict[str, Any]],
+    today: date,
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    now = utcnow()
+    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
+    children: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for child in child_rows:
+        if child["contact_arrangement"] != "none":
+            children.setdefault(child["mother_id"], []).append(child)
+    visits, with_children, changes = [], [], []
+    for mother in mother_rows:
+        hers = children.get(mother["id"], [])
+        had_final: set[uuid.UUID] = set()
+        for _ in range(rng.choice([0, 1, 1, 2]) if hers else 0):
+            child = rng.choice(hers)
+            arrangement = child["contact_arrangement"]
+            if arrangement == "indirect_only":
+                visit_type = INDIRECT
+            elif (
+                child["lives_with"] == "adopters"
+                and child["id"] not in had_final
+                and rng.random() < 0.3
+            ):
+                visit_type = FINAL_CONTACT
+            else:
+                visit_type = rng.choice(DIRECT_TYPES)
+            path = rng.choice(PATHS)
+            status = path[-1]
+            if visit_type == FINAL_CONTACT and status not in CALLED_OFF:
+                had_final.add(child["id"])
+            day = today + timedelta(days=rng.randrange(-90, -1) if "held" in path else 14)
+            when = datetime.combine(day, time(rng.choice([10, 14])), UTC)
+            scheduled_at = when if "scheduled" in path or rng.random() < 0.3 else None
+            in_person = visit_type in IN_PERSON
+            escort = child["carer_name"] or rng.choice(WORKERS)
+            escort_role = "carer" if child["carer_name"] else "social_worker"
+            supervised = arrangement == "supervised" and visit_type != INDIRECT
+            reason = rng.choice(REASONS[status]) if status in REASONS else None
+            visit_id = uuid.uuid4()
+            visits.append(
+                {
+                    "id": visit_id,
+                    "mother_id": mother["id"],
+                    "visit_type": visit_type,
+                    "escort_name": escort if in_person else None,
+                    "escort_role": escort_role if in_person else None,
+                    "supervisor_name": rng.choice(SUPERVISORS) if supervised else None,
+                    "supervisor_role": "contact supervisor" if supervised else None,
+                    "scheduled_at": scheduled_at,
+                    "status": status,
+                    "status_reason": reason,
+                    "outcome": rng.choice(OUTCOMES) if status == "held" else None,
+                    "outcome_notes": None,
+                    **stamp,
+                    "version": len(path),
+                }
+            )
+            with_children.append(
+                {
+                    "contact_visit_id": visit_id,
+                    "child_id": child["id"],
+                    "final_contact": visit_type == FINAL_CONTACT and status not in CALLED_OFF,
+                }
+            )
+            # The history, a few days apart: held just after the visit, otherwise lately.
+            if status == "held":
+                last = when + timedelta(hours=2)
+            else:
+                last = now - timedelta(hours=rng.randrange(1, 48))
+            for step, (before, after) in enumerate(zip([None, *path], path, strict=False)):
+                changes.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "contact_visit_id": visit_id,
+                        "mother_id": mother["id"],
+                        "changed_at": last - timedelta(days=3 * (len(path) - 1 - step)),
+                        "from_status": before,
+                        "to_status": after,
+                        "reason": reason if after == status else None,
+                        **CHANGED_BY,
+                        **stamp,
+                    }
+                )
+    return [
+        (ContactVisit, visits),
+        (ContactVisitChild, with_children),
+        (ContactVisitStatusChange, changes),
+    ]

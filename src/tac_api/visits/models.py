@@ -1,0 +1,71 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, text
+from sqlmodel import Field, SQLModel
+
+from tac_api.db import RecordFields
+
+
+class ContactVisit(RecordFields, table=True):
+    """Contact between her and her children: a visit, a call, a letter, a final contact."""
+
+    __tablename__ = "contact_visit"
+    __table_args__ = (Index("ix_contact_visit_created_order", "created_at", "id"),)
+
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    visit_type: str = Field(max_length=32)
+    escort_name: str | None = Field(default=None, max_length=120)
+    escort_role: str | None = Field(default=None, max_length=16)
+    supervisor_name: str | None = Field(default=None, max_length=120)
+    supervisor_role: str | None = Field(default=None, max_length=100)
+    scheduled_at: datetime | None = None
+    status: str = Field(max_length=16)
+    # Why it reached its current status: required for cancelled and refused.
+    status_reason: str | None = Field(default=None, max_length=2000)
+    outcome: str | None = Field(default=None, max_length=32)
+    outcome_notes: str | None = Field(default=None, max_length=2000)
+
+
+class ContactVisitChild(SQLModel, table=True):
+    """The children a contact visit is with."""
+
+    __tablename__ = "contact_visit_child"
+    __table_args__ = (
+        # A final contact before adoption happens once per child: the database refuses a second
+        # one that still counts, even when two are recorded at the same moment.
+        Index(
+            "uq_contact_visit_child_final_contact",
+            "child_id",
+            unique=True,
+            sqlite_where=text("final_contact"),
+            postgresql_where=text("final_contact"),
+        ),
+    )
+
+    contact_visit_id: uuid.UUID = Field(
+        foreign_key="contact_visit.id", primary_key=True, ondelete="CASCADE"
+    )
+    child_id: uuid.UUID = Field(
+        foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    # True while the visit is a final contact that still counts (not cancelled or refused).
+    final_contact: bool = False
+
+
+class ContactVisitStatusChange(RecordFields, table=True):
+    """A visit's status history: who moved it, when, from what to what, and why."""
+
+    __tablename__ = "contact_visit_status_change"
+
+    contact_visit_id: uuid.UUID = Field(
+        foreign_key="contact_visit.id", index=True, ondelete="CASCADE"
+    )
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    changed_at: datetime
+    from_status: str | None = Field(default=None, max_length=16)  # None: when it was requested
+    to_status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=2000)
+    changed_by_client_id: uuid.UUID | None = None
+    changed_by_name: str = Field(max_length=200)
+    changed_by_role: str = Field(max_length=32)

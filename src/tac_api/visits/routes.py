@@ -1,0 +1,125 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import CaseReader, PrisonSide
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.session import SessionDep
+from tac_api.visits import service
+from tac_api.visits.schemas import (
+    ContactVisitCreate,
+    ContactVisitPublic,
+    ContactVisitUpdate,
+    StatusChange,
+    VisitStatus,
+)
+
+router = APIRouter(prefix="/v1/contact-visits", tags=["contact visits"], responses=COMMON_PROBLEMS)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Request contact between her and her children",
+    responses=WRITE_PROBLEMS,
+)
+async def create_visit(
+    body: ContactVisitCreate, caller: PrisonSide, session: SessionDep, response: Response
+) -> ContactVisitPublic:
+    visit = await service.create_visit(session, caller, body)
+    audit.record(session, Action.collect, "contact_visit", visit.id, visit.mother_id)
+    response.headers["Location"] = f"/v1/contact-visits/{visit.id}"
+    set_etag(response, visit.version)
+    return await service.public(session, caller, visit)
+
+
+@router.get("", summary="Contact visits visible to you, oldest request first")
+async def list_visits(
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    prison_code: Annotated[
+        PrisonCode | None, Query(description="Mothers held in this prison.")
+    ] = None,
+    scheduled_from: Annotated[
+        IsoDatetime | None,
+        Query(alias="from", description="Scheduled from this time (inclusive)."),
+    ] = None,
+    scheduled_to: Annotated[
+        IsoDatetime | None,
+        Query(alias="to", description="Scheduled before this time (exclusive)."),
+    ] = None,
+    mother_id: uuid.UUID | None = None,
+    child_id: Annotated[uuid.UUID | None, Query(description="Visits with this child.")] = None,
+    status: VisitStatus | None = None,
+) -> Page[ContactVisitPublic]:
+    if scheduled_from and scheduled_to and scheduled_to <= scheduled_from:
+        raise InvalidInput("to", "must be after from", location="query")
+    statement = service.search(
+        caller, prison_code, scheduled_from, scheduled_to, mother_id, child_id, status
+    )
+    visits, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
+    items = await service.public_page(session, caller, visits)
+    audit.record_many(
+        session, Action.consult, "contact_visit", ((v.id, v.mother_id) for v in visits)
+    )
+    return Page[ContactVisitPublic](items=items, next_cursor=cursor)
+
+
+@router.get("/{contact_visit_id}", summary="One contact visit, with its status history")
+async def get_visit(
+    contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+) -> ContactVisitPublic:
+    visit = await service.get_visit(session, caller, contact_visit_id)
+    audit.record(session, Action.consult, "contact_visit", visit.id, visit.mother_id)
+    set_etag(response, visit.version)
+    return await service.public(session, caller, visit)
+
+
+@router.patch(
+    "/{contact_visit_id}",
+    summary="Change a visit's arrangements, or record how a held visit went",
+    responses=WRITE_PROBLEMS,
+)
+async def update_visit(
+    contact_visit_id: uuid.UUID,
+    body: ContactVisitUpdate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ContactVisitPublic:
+    visit = await service.update_visit(session, caller, contact_visit_id, body, if_match)
+    audit.record(session, Action.alter, "contact_visit", visit.id, visit.mother_id)
+    set_etag(response, visit.version)
+    return await service.public(session, caller, visit)
+
+
+@router.post(
+    "/{contact_visit_id}/status",
+    summary="Move a visit on: approved, scheduled, held, cancelled or refused",
+    description="Only the lifecycle's transitions are allowed (409 otherwise, naming where it "
+    "can go): requested -> approved -> scheduled -> held, or cancelled or refused (with a "
+    "reason) before it is held. If-Match is optional here: the current status is checked.",
+    responses=WRITE_PROBLEMS,
+)
+async def change_status(
+    contact_visit_id: uuid.UUID,
+    body: StatusChange,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ContactVisitPublic:
+    visit = await service.change_status(session, caller, contact_visit_id, body, if_match)
+    audit.record(session, Action.alter, "contact_visit", visit.id, visit.mother_id)
+    set_etag(response, visit.version)
+    return await service.public(session, caller, visit)
