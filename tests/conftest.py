@@ -26,7 +26,19 @@ from tac_api.reference.service import load_reference_data
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 # Case tables, children before parents; reference data and API clients persist across tests.
-CASE_TABLES = ["practitioner_link", "practitioner", "child", "prison_stay", "mother"]
+CASE_TABLES = [
+    "court_hearing_amendment",
+    "court_hearing_child",
+    "court_hearing",
+    "proceedings_extension",
+    "proceedings_child",
+    "proceedings",
+    "practitioner_link",
+    "practitioner",
+    "child",
+    "prison_stay",
+    "mother",
+]
 
 
 def run(coroutine: Any) -> Any:

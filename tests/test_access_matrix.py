@@ -2,12 +2,13 @@
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tac_api.main import create_app
-from tests.conftest import CLIENTS, Api, child_body
+from tests.conftest import CLIENTS, TODAY, Api, child_body
 
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
@@ -40,6 +41,18 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    # The prison side, and a local authority for its own children (the service checks which).
+    "POST /v1/court-hearings": CASE_READERS,
+    "GET /v1/court-hearings": CASE_READERS,
+    "GET /v1/court-hearings/{court_hearing_id}": CASE_READERS,
+    "PATCH /v1/court-hearings/{court_hearing_id}": CASE_READERS,
+    "PUT /v1/court-hearings/{court_hearing_id}/outcome": CASE_READERS,
+    "GET /v1/court-hearings/{court_hearing_id}/amendments": CASE_READERS,
+    "POST /v1/proceedings": CASE_READERS,
+    "GET /v1/proceedings": CASE_READERS,
+    "GET /v1/proceedings/{proceedings_id}": CASE_READERS,
+    "PATCH /v1/proceedings/{proceedings_id}": CASE_READERS,
+    "POST /v1/proceedings/{proceedings_id}/extensions": CASE_READERS,
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -95,11 +108,35 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/practitioners",
         {"practitioner_id": guardian["id"], "child_id": child["id"]},
     ).json()
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "hearing_type": "case_management",
+            "starts_at": f"{TODAY - timedelta(days=20)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=30)}T09:00:00Z",
+        },
+    ).json()
+    proceedings = api.post(
+        "admin",
+        "/v1/proceedings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "issued_on": str(TODAY - timedelta(days=60)),
+        },
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
         "link_id": link["id"],
+        "court_hearing_id": hearing["id"],
+        "proceedings_id": proceedings["id"],
     }
 
 
@@ -110,6 +147,14 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/practitioners": {
             "practitioner_id": family["practitioner_id"]
         },
+        "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
+            "attended": False,
+            "barrier": "late_notice",
+        },
+        "POST /v1/proceedings/{proceedings_id}/extensions": {
+            "weeks": 2,
+            "reason": "Parenting assessment in custody not yet complete.",
+        },
     }
 
 
@@ -119,18 +164,26 @@ OUT_OF_SCOPE = {
     "child_id": {"ewi_worker", "surrey"},
     "link_id": {"ewi_worker", "surrey"},
     "practitioner_id": {"surrey"},  # the prison side shares one directory
+    "court_hearing_id": {"ewi_worker", "surrey"},
+    "proceedings_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+    "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 
 @pytest.mark.parametrize(
     "operation",
-    sorted(op for op in EXPECTED if re.search(r"{(mother|child|link|practitioner)_id}", op)),
+    sorted(
+        op
+        for op in EXPECTED
+        if re.search(r"{(mother|child|link|practitioner|court_hearing|proceedings)_id}", op)
+    ),
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")

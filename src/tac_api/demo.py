@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.children.models import Child
 from tac_api.db import utcnow
+from tac_api.hearings import demo as hearings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 
@@ -261,12 +262,14 @@ async def load_demo_data(
             }
         )
 
+    court_work = hearings_demo.demo_rows(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),
         (PrisonStay, stay_rows),
         (Child, child_rows),
         (PractitionerLink, link_rows),
+        *court_work,
     ):
         for start in range(0, len(rows), 2_000):
             await session.execute(insert(model.__table__), rows[start : start + 2_000])

@@ -21,6 +21,7 @@ from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.health import router as health_router
+from tac_api.hearings.routes import router as hearings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mothers_router,
         children_router,
         practitioners_router,
+        hearings_router,
         audit_router,
         subject_access_router,
     ):

@@ -3,6 +3,14 @@
 from tac_api.audit.models import AuditEvent
 from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.children.models import Child
+from tac_api.hearings.models import (
+    CourtHearing,
+    CourtHearingAmendment,
+    CourtHearingChild,
+    Proceedings,
+    ProceedingsChild,
+    ProceedingsExtension,
+)
 from tac_api.limits.models import RateLimitState
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
@@ -19,6 +27,9 @@ ALL_MODELS = (
     ApiClient,
     AuditEvent,
     Child,
+    CourtHearing,
+    CourtHearingAmendment,
+    CourtHearingChild,
     CpPlanCategory,
     Ethnicity,
     LegalStatus,
@@ -29,6 +40,9 @@ ALL_MODELS = (
     Practitioner,
     Prison,
     PrisonStay,
+    Proceedings,
+    ProceedingsChild,
+    ProceedingsExtension,
     RateLimitState,
     RevokedSubject,
 )

@@ -133,7 +133,12 @@ ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
 }
-RESOURCE_FOR_SEGMENT = {"mothers": "mother", "children": "child", "practitioners": "practitioner"}
+RESOURCE_FOR_SEGMENT = {
+    "mothers": "mother",
+    "children": "child",
+    "practitioners": "practitioner",
+    "court-hearings": "court_hearing",
+}
 
 
 def attempted(request: Request) -> Pending:
