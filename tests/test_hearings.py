@@ -7,12 +7,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tac_api.audit import service as audit_service
 from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.demo import load_demo_data
 from tac_api.main import create_app
 from tests.conftest import TODAY, Api
-from tests.test_audit import trail
+from tests.test_audit import audit_fails, failing_app, trail
 from tests.test_queries import counting
 from tests.test_subject_access import db_id
 
@@ -505,6 +506,20 @@ class TestAmendments:
         }
         response = api.patch("admin", url, resolved, etag(hearing))
         assert response.status_code == 422, response.text
+        assert api.get("admin", url).json() == hearing
+        assert count(api, "court_hearing_amendment") == 0
+
+    def test_a_change_and_its_amendment_commit_together(
+        self, api: Api, family: dict, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        hearing = record(api, "admin", hearing_body(family["mother"], [family["bristol"]]))
+        url = f"{HEARINGS}/{hearing['id']}"
+        monkeypatch.setattr(audit_service, "write_pending", audit_fails)
+        with failing_app(api) as client:
+            headers = api.headers("ewi_worker", **{"If-Match": etag(hearing)})
+            response = client.patch(url, json={"starts_at": at(timedelta(days=2))}, headers=headers)
+        assert response.status_code == 500
+        monkeypatch.undo()
         assert api.get("admin", url).json() == hearing
         assert count(api, "court_hearing_amendment") == 0
 
