@@ -2,12 +2,13 @@
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tac_api.main import create_app
-from tests.conftest import CLIENTS, Api, child_body, communication_body
+from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
 
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
@@ -40,34 +41,8 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
     "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
-    "GET /v1/mothers/{mother_id}/release-plan": CASE_READERS,
-    "PUT /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
-    "PATCH /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
-    "GET /v1/release-plans/due": PRISON_SIDE,
-    "POST /v1/mothers/{mother_id}/communications": PRISON_SIDE,
-    "GET /v1/mothers/{mother_id}/communications": CASE_READERS,
-    "GET /v1/communications/{communication_id}": CASE_READERS,
-    "POST /v1/parenting-assessments": PRISON_SIDE,
-    "GET /v1/parenting-assessments": CASE_READERS,
-    "GET /v1/parenting-assessments/{parenting_assessment_id}": CASE_READERS,
-    "PATCH /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
-    "DELETE /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
-    "POST /v1/mothers/{mother_id}/evidence": PRISON_SIDE,
-    "GET /v1/mothers/{mother_id}/evidence": CASE_READERS,
-    "GET /v1/evidence/{evidence_id}": CASE_READERS,
-    "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
-    "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
-    "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
-    # A local authority records meeting invitations for its own children.
-    "POST /v1/meetings": CASE_READERS,
-    "GET /v1/meetings": CASE_READERS,
-    "GET /v1/meetings/{meeting_id}": CASE_READERS,
-    "PATCH /v1/meetings/{meeting_id}": CASE_READERS,
-    "POST /v1/contact-visits": PRISON_SIDE,
-    "GET /v1/contact-visits": CASE_READERS,
-    "GET /v1/contact-visits/{contact_visit_id}": CASE_READERS,
-    "PATCH /v1/contact-visits/{contact_visit_id}": PRISON_SIDE,
-    "POST /v1/contact-visits/{contact_visit_id}/status": PRISON_SIDE,
+    # A local authority records hearings and meeting invitations for its own children (the
+    # service checks which).
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
 }
@@ -151,6 +126,28 @@ def sdi_family(api: Api) -> dict[str, str]:
         "/v1/contact-visits",
         {"mother_id": mother["id"], "child_ids": [child["id"]], "visit_type": "video_call"},
     ).json()
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "hearing_type": "case_management",
+            "starts_at": f"{TODAY - timedelta(days=20)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=30)}T09:00:00Z",
+        },
+    ).json()
+    proceedings = api.post(
+        "admin",
+        "/v1/proceedings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "issued_on": str(TODAY - timedelta(days=60)),
+        },
+    ).json()
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
@@ -161,6 +158,8 @@ def sdi_family(api: Api) -> dict[str, str]:
         "evidence_id": evidence["id"],
         "meeting_id": meeting["id"],
         "contact_visit_id": visit["id"],
+        "court_hearing_id": hearing["id"],
+        "proceedings_id": proceedings["id"],
     }
 
 
@@ -189,6 +188,14 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
         "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
+        "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
+            "attended": False,
+            "barrier": "late_notice",
+        },
+        "POST /v1/proceedings/{proceedings_id}/extensions": {
+            "weeks": 2,
+            "reason": "Parenting assessment in custody not yet complete.",
+        },
     }
 
 
@@ -203,6 +210,8 @@ OUT_OF_SCOPE = {
     "evidence_id": {"ewi_worker", "surrey"},
     "meeting_id": {"ewi_worker", "surrey"},
     "contact_visit_id": {"ewi_worker", "surrey"},
+    "court_hearing_id": {"ewi_worker", "surrey"},
+    "proceedings_id": {"ewi_worker", "surrey"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -214,6 +223,8 @@ IN_SCOPE = {
     "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
 }
 
 

@@ -223,6 +223,65 @@ AUDIT_EVENT = {
     "outcome",
 }
 
+HEARING = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "proceedings_id",
+        "court_name",
+        "court_code",
+        "hearing_type",
+        "starts_at",
+        "notified_at",
+        "notice_days",
+        "late_notice",
+        "attendance_mode",
+        "social_worker_attends",
+    }
+    | {
+        f"outcome.{f}"
+        for f in (
+            "attended",
+            "attended_how",
+            "barrier",
+            "barrier_detail",
+            "order_made",
+            "order_detail",
+            "recorded_at",
+        )
+    }
+)
+AMENDMENT = {"id", "court_hearing_id", "amended_at", "client_id", "client_name", "role"} | {
+    f"changes[].{f}" for f in ("field", "old", "new")
+}
+PROCEEDINGS = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "court_name",
+        "court_code",
+        "case_number",
+        "issued_on",
+        "twenty_six_week_date",
+    }
+    | {f"extensions[].{f}" for f in ("id", "created_at", "weeks", "reason", "granted_on")}
+)
+AUDIT_EVENT = {
+    "id",
+    "occurred_at",
+    "request_id",
+    "client_id",
+    "client_name",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "outcome",
+}
+
 
 def items(fields: set[str]) -> set[str]:
     return {"next_cursor"} | {f"items[].{f}" for f in fields}
@@ -277,6 +336,11 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
     "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
     "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
+    "GET /v1/court-hearings": {PRISON + AUTHORITY: items(HEARING)},
+    "GET /v1/court-hearings/{court_hearing_id}": {PRISON + AUTHORITY: HEARING},
+    "GET /v1/court-hearings/{court_hearing_id}/amendments": {PRISON + AUTHORITY: items(AMENDMENT)},
+    "GET /v1/proceedings": {PRISON + AUTHORITY: items(PROCEEDINGS)},
+    "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 
@@ -414,6 +478,47 @@ def family(api: Api) -> dict[str, str]:
             "scheduled_at": "2026-02-14T13:30:00Z",
         },
     ).json()
+    court = {"court_name": "Guildford Family Court", "court_code": "GFD"}
+    proceedings = api.post(
+        "admin",
+        "/v1/proceedings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "case_number": "GU26C00042",
+            "issued_on": str(TODAY - timedelta(days=200)),
+            **court,
+        },
+    ).json()
+    extension = {"weeks": 4, "reason": "Parenting assessment in custody not yet complete."}
+    api.post("admin", f"/v1/proceedings/{proceedings['id']}/extensions", extension)
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "proceedings_id": proceedings["id"],
+            "hearing_type": "issues_resolution",
+            "starts_at": f"{TODAY - timedelta(days=3)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=5)}T16:30:00Z",
+            "attendance_mode": "prison_video_link",
+            "social_worker_attends": True,
+            **court,
+        },
+    ).json()
+    hearing_url = f"/v1/court-hearings/{hearing['id']}"
+    moved = {"starts_at": f"{TODAY - timedelta(days=2)}T10:00:00Z"}
+    hearing = api.patch("admin", hearing_url, moved, f'"{hearing["version"]}"').json()
+    outcome = {
+        "attended": False,
+        "barrier": "other",
+        "barrier_detail": "The video link room was double-booked.",
+        "order_made": "other",
+        "order_detail": "Direction for a further parenting assessment in custody.",
+    }
+    headers = api.headers("admin", **{"If-Match": f'"{hearing["version"]}"'})
+    assert api.client.put(f"{hearing_url}/outcome", json=outcome, headers=headers).is_success
     return {
         "mother_id": mother["id"],
         "child_id": child["id"],
@@ -424,6 +529,8 @@ def family(api: Api) -> dict[str, str]:
         "evidence_id": evidence["id"],
         "meeting_id": meeting["id"],
         "contact_visit_id": visit["id"],
+        "court_hearing_id": hearing["id"],
+        "proceedings_id": proceedings["id"],
     }
 
 

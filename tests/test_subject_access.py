@@ -2,11 +2,12 @@
 and the metadata check that keeps a new table from being left out of exports and erasure."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from tac_api.db import metadata
 from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
-from tests.conftest import CLIENTS, Api, communication_body
+from tests.conftest import CLIENTS, TODAY, Api, communication_body
 
 
 def db_id(api: Api, value: str) -> Any:
@@ -33,8 +34,8 @@ def test_every_table_is_case_data_or_named_as_not() -> None:
 def family(api: Api) -> dict[str, Any]:
     """A mother with two children (one placed confidentially, with a carer), a solicitor, a
     carer linked to her case (not to the child: a link can name the wrong person, and the carer
-    could still be that child's), a parenting assessment, evidence, and a transfer: two prison
-    stays."""
+    could still be that child's), a parenting assessment, evidence, proceedings and a hearing,
+    and a transfer: two prison stays."""
     mother = api.mother()
     open_child = api.child(mother["id"], first_name="Rhys")
     hidden = api.child(mother["id"], first_name="Nia", placement_confidential=True)
@@ -85,6 +86,12 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/meetings", meeting).status_code == 201
     visit = {"mother_id": mother["id"], "child_ids": [open_child["id"]], "visit_type": "family_day"}
     assert api.post("admin", "/v1/contact-visits", visit).status_code == 201
+    court = {"mother_id": mother["id"], "child_ids": [open_child["id"]], "court_name": "Bath"}
+    issued_on = str(TODAY - timedelta(days=90))
+    proceedings = api.post("admin", "/v1/proceedings", {**court, "issued_on": issued_on})
+    assert proceedings.status_code == 201
+    hearing = {"hearing_type": "final", "starts_at": f"{TODAY + timedelta(days=20)}T10:00:00Z"}
+    assert api.post("admin", "/v1/court-hearings", {**court, **hearing}).status_code == 201
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200

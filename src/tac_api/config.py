@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(default=200, ge=1, le=200)
     # Days a closed case is kept before `tac-api retention run` erases it (six years by default).
     retention_days: int = Field(default=2190, ge=1)
+    # A hearing the mother's side learnt of fewer days ahead than this is late notice.
+    late_notice_days: int = Field(default=7, ge=1, le=365)
     sql_echo: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -15,6 +15,7 @@ from tac_api.children.models import Child
 from tac_api.communications.demo import demo_rows as communications_demo
 from tac_api.db import utcnow
 from tac_api.evidence import demo as evidence_demo
+from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
@@ -275,6 +276,7 @@ async def load_demo_data(
     case_rows += communications_demo(rng, mother_rows, child_rows, today)
     case_rows += meetings_demo.demo_rows(rng, mother_rows, child_rows, today)
     case_rows += visits_demo.demo_rows(rng, mother_rows, child_rows, today)
+    case_rows += hearings_demo.demo_rows(rng, mother_rows, child_rows, today)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),

@@ -24,6 +24,7 @@ from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
+from tac_api.hearings.routes import router as hearings_router
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence_router,
         meetings_router,
         visits_router,
+        hearings_router,
         audit_router,
         subject_access_router,
     ):

@@ -10,6 +10,14 @@ from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.evidence.models import Evidence
+from tac_api.hearings.models import (
+    CourtHearing,
+    CourtHearingAmendment,
+    CourtHearingChild,
+    Proceedings,
+    ProceedingsChild,
+    ProceedingsExtension,
+)
 from tac_api.limits.models import RateLimitState
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
@@ -39,6 +47,9 @@ ALL_MODELS = (
     ContactVisit,
     ContactVisitChild,
     ContactVisitStatusChange,
+    CourtHearing,
+    CourtHearingAmendment,
+    CourtHearingChild,
     CpPlanCategory,
     Ethnicity,
     Evidence,
@@ -55,6 +66,9 @@ ALL_MODELS = (
     Practitioner,
     Prison,
     PrisonStay,
+    Proceedings,
+    ProceedingsChild,
+    ProceedingsExtension,
     RateLimitState,
     ReleasePlan,
     ReleasePlanAction,

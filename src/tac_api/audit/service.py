@@ -144,6 +144,12 @@ RESOURCE_FOR_SEGMENT = {
     "meetings": "meeting",
     "contact-visits": "contact_visit",
 }
+RESOURCE_FOR_SEGMENT = {
+    "mothers": "mother",
+    "children": "child",
+    "practitioners": "practitioner",
+    "court-hearings": "court_hearing",
+}
 
 
 def attempted(request: Request) -> Pending:

@@ -1,0 +1,106 @@
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from tac_api.db import RecordFields, utcnow
+
+
+class Proceedings(RecordFields, table=True):
+    """One set of care proceedings: the 26 weeks count from the day they were issued."""
+
+    __tablename__ = "proceedings"
+    __table_args__ = (Index("ix_proceedings_order", "issued_on", "id"),)
+
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    court_name: str = Field(max_length=120)
+    court_code: str | None = Field(default=None, max_length=16)
+    case_number: str | None = Field(default=None, max_length=40)
+    issued_on: date
+
+
+class ProceedingsChild(SQLModel, table=True):
+    __tablename__ = "proceedings_child"
+
+    proceedings_id: uuid.UUID = Field(
+        foreign_key="proceedings.id", primary_key=True, ondelete="CASCADE"
+    )
+    child_id: uuid.UUID = Field(
+        foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class ProceedingsExtension(RecordFields, table=True):
+    """Weeks the court added to the 26, and why."""
+
+    __tablename__ = "proceedings_extension"
+
+    proceedings_id: uuid.UUID = Field(foreign_key="proceedings.id", index=True, ondelete="CASCADE")
+    weeks: int
+    reason: str = Field(max_length=2000)
+    granted_on: date
+
+
+class CourtHearing(RecordFields, table=True):
+    __tablename__ = "court_hearing"
+    __table_args__ = (
+        # The week-ahead view is ordered by time: every page an index seek.
+        Index("ix_court_hearing_order", "starts_at", "id"),
+        Index("ix_court_hearing_mother_order", "mother_id", "starts_at", "id"),
+    )
+
+    # Indexed by ix_court_hearing_mother_order, which leads with it.
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", ondelete="CASCADE")
+    proceedings_id: uuid.UUID | None = Field(
+        default=None, foreign_key="proceedings.id", index=True, ondelete="SET NULL"
+    )
+    court_name: str = Field(max_length=120)
+    court_code: str | None = Field(default=None, max_length=16)
+    hearing_type: str = Field(max_length=40)
+    starts_at: datetime
+    # When the mother's side (she or the prison social worker) learnt the date.
+    notified_at: datetime
+    attendance_mode: str | None = Field(default=None, max_length=32)  # None: not yet arranged
+    social_worker_attends: bool = False
+    # The outcome, once the hearing has taken place (all None until then).
+    outcome_recorded_at: datetime | None = None
+    attended: bool | None = None
+    attended_how: str | None = Field(default=None, max_length=32)
+    barrier: str | None = Field(default=None, max_length=32)
+    barrier_detail: str | None = Field(default=None, max_length=2000)
+    order_made: str | None = Field(default=None, max_length=40)
+    order_detail: str | None = Field(default=None, max_length=2000)
+
+
+class CourtHearingChild(SQLModel, table=True):
+    __tablename__ = "court_hearing_child"
+
+    court_hearing_id: uuid.UUID = Field(
+        foreign_key="court_hearing.id", primary_key=True, ondelete="CASCADE"
+    )
+    child_id: uuid.UUID = Field(
+        foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
+class CourtHearingAmendment(SQLModel, table=True):
+    """One change to a hearing: who made it, when, and each field's value before and after.
+
+    Written with the change itself and never altered: a moved date is a fact a report needs.
+    """
+
+    __tablename__ = "court_hearing_amendment"
+    __table_args__ = (
+        Index("ix_court_hearing_amendment_order", "court_hearing_id", "amended_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    court_hearing_id: uuid.UUID = Field(foreign_key="court_hearing.id", ondelete="CASCADE")
+    amended_at: datetime = Field(default_factory=utcnow)
+    client_id: uuid.UUID
+    client_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    # [{"field": ..., "old": ..., "new": ...}], values as the API shows them.
+    changes: list[dict[str, Any]] = Field(sa_type=JSON)

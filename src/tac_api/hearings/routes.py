@@ -1,0 +1,317 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import CaseReader, requires
+from tac_api.auth.schemas import Caller, Role
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
+from tac_api.hearings import service
+from tac_api.hearings.models import CourtHearing, Proceedings
+from tac_api.hearings.schemas import (
+    CourtHearingAmendmentPublic,
+    CourtHearingCreate,
+    CourtHearingPublic,
+    CourtHearingUpdate,
+    ExtensionCreate,
+    HearingOutcome,
+    ProceedingsCreate,
+    ProceedingsPublic,
+    ProceedingsUpdate,
+)
+from tac_api.http import IfMatchHeader, set_etag
+from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.session import SessionDep
+
+router = APIRouter(tags=["court"], responses=COMMON_PROBLEMS)
+
+# The prison side, and a local authority for its own children: the service holds it to those.
+CourtRecordKeeper = Annotated[
+    Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
+]
+
+
+def _late_notice_days(request: Request) -> int:
+    days: int = request.app.state.settings.late_notice_days
+    return days
+
+
+def _hearing_answer(
+    request: Request, response: Response, hearing: CourtHearing, child_ids: list[uuid.UUID]
+) -> CourtHearingPublic:
+    set_etag(response, hearing.version)
+    return service.hearing_public(hearing, child_ids, _late_notice_days(request))
+
+
+@router.post(
+    "/v1/court-hearings",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a court hearing about her children",
+    description="By the prison side, or by a local authority for its own children (every "
+    "child named must be its own). How she attends is the prison side's to arrange: a local "
+    "authority sending `attendance_mode` or `social_worker_attends` gets 422.",
+    responses=WRITE_PROBLEMS,
+)
+async def create_hearing(
+    body: CourtHearingCreate,
+    caller: CourtRecordKeeper,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> CourtHearingPublic:
+    hearing, child_ids = await service.create_hearing(session, caller, body)
+    audit.record(session, Action.collect, "court_hearing", hearing.id, hearing.mother_id)
+    response.headers["Location"] = f"/v1/court-hearings/{hearing.id}"
+    return _hearing_answer(request, response, hearing, child_ids)
+
+
+@router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
+async def list_hearings(
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    prison_code: Annotated[
+        PrisonCode | None, Query(description="Of mothers held in this prison.")
+    ] = None,
+    starts_from: Annotated[
+        IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
+    ] = None,
+    starts_before: Annotated[
+        IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
+    ] = None,
+    mother_id: uuid.UUID | None = None,
+    child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
+) -> Page[CourtHearingPublic]:
+    if starts_from and starts_before and starts_before <= starts_from:
+        raise InvalidInput("to", "must be after from", location="query")
+    statement = service.search_hearings(
+        caller,
+        prison_code=prison_code,
+        starts_from=starts_from,
+        starts_before=starts_before,
+        mother_id=mother_id,
+        child_id=child_id,
+    )
+    rows, cursor = await fetch_page(
+        session,
+        statement,
+        service.HEARING_ORDER,
+        page,
+        request,
+        response,
+        sort_key=service.hearing_sort_key,
+    )
+    hearings = [row[0] for row in rows]
+    children = await service.hearing_children(session, (h.id for h in hearings))
+    audit.record_many(
+        session, Action.consult, "court_hearing", ((h.id, h.mother_id) for h in hearings)
+    )
+    threshold = _late_notice_days(request)
+    return Page[CourtHearingPublic](
+        items=[service.hearing_public(h, children[h.id], threshold) for h in hearings],
+        next_cursor=cursor,
+    )
+
+
+@router.get("/v1/court-hearings/{court_hearing_id}", summary="One court hearing")
+async def get_hearing(
+    court_hearing_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> CourtHearingPublic:
+    hearing = await service.get_hearing(session, caller, court_hearing_id)
+    children = await service.hearing_children(session, [hearing.id])
+    audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
+    return _hearing_answer(request, response, hearing, children[hearing.id])
+
+
+@router.patch(
+    "/v1/court-hearings/{court_hearing_id}",
+    summary="Change a hearing (a moved date, how she attends...); kept in its amendments",
+    description="A local authority changes only hearings whose children are all its own, "
+    "and never how she attends.",
+    responses=WRITE_PROBLEMS,
+)
+async def update_hearing(
+    court_hearing_id: uuid.UUID,
+    body: CourtHearingUpdate,
+    caller: CourtRecordKeeper,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> CourtHearingPublic:
+    hearing, child_ids = await service.update_hearing(
+        session, caller, court_hearing_id, body, if_match
+    )
+    audit.record(session, Action.alter, "court_hearing", hearing.id, hearing.mother_id)
+    return _hearing_answer(request, response, hearing, child_ids)
+
+
+@router.put(
+    "/v1/court-hearings/{court_hearing_id}/outcome",
+    summary="Record what happened at the hearing (once it has started)",
+    description="Whether and how she attended, or what stopped her, and the order made. "
+    "Sent again, it replaces the outcome; the change is kept in the amendments.",
+    responses=WRITE_PROBLEMS,
+)
+async def record_outcome(
+    court_hearing_id: uuid.UUID,
+    body: HearingOutcome,
+    caller: CourtRecordKeeper,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> CourtHearingPublic:
+    hearing, child_ids = await service.record_outcome(
+        session, caller, court_hearing_id, body, if_match
+    )
+    audit.record(session, Action.alter, "court_hearing", hearing.id, hearing.mother_id)
+    return _hearing_answer(request, response, hearing, child_ids)
+
+
+@router.get(
+    "/v1/court-hearings/{court_hearing_id}/amendments",
+    summary="Every change to the hearing: who, when, each field before and after",
+)
+async def list_amendments(
+    court_hearing_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+) -> Page[CourtHearingAmendmentPublic]:
+    hearing = await service.get_hearing(session, caller, court_hearing_id)
+    rows, cursor = await fetch_page(
+        session,
+        service.amendments_of(hearing.id),
+        service.AMENDMENT_ORDER,
+        page,
+        request,
+        response,
+        sort_key=service.amendment_sort_key,
+    )
+    amendments = [row[0] for row in rows]
+    audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
+    audit.record_many(
+        session,
+        Action.consult,
+        "court_hearing_amendment",
+        ((a.id, hearing.mother_id) for a in amendments),
+    )
+    return Page[CourtHearingAmendmentPublic](
+        items=[service.amendment_public(a) for a in amendments], next_cursor=cursor
+    )
+
+
+def _proceedings_answer(
+    response: Response, proceedings: Proceedings, shown: ProceedingsPublic
+) -> ProceedingsPublic:
+    set_etag(response, proceedings.version)
+    return shown
+
+
+@router.post(
+    "/v1/proceedings",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a set of care proceedings about her children",
+    description="By the prison side, or by a local authority for its own children.",
+    responses=WRITE_PROBLEMS,
+)
+async def create_proceedings(
+    body: ProceedingsCreate, caller: CourtRecordKeeper, session: SessionDep, response: Response
+) -> ProceedingsPublic:
+    proceedings = await service.create_proceedings(session, caller, body)
+    audit.record(session, Action.collect, "proceedings", proceedings.id, proceedings.mother_id)
+    response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
+    [shown] = await service.proceedings_public(session, [proceedings])
+    return _proceedings_answer(response, proceedings, shown)
+
+
+@router.get("/v1/proceedings", summary="Proceedings visible to you, by date of issue")
+async def list_proceedings(
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+    mother_id: uuid.UUID | None = None,
+    child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
+) -> Page[ProceedingsPublic]:
+    found, cursor = await fetch_page(
+        session,
+        service.search_proceedings(caller, mother_id, child_id),
+        service.PROCEEDINGS_ORDER,
+        page,
+        request,
+        response,
+    )
+    audit.record_many(session, Action.consult, "proceedings", ((p.id, p.mother_id) for p in found))
+    return Page[ProceedingsPublic](
+        items=await service.proceedings_public(session, found), next_cursor=cursor
+    )
+
+
+@router.get(
+    "/v1/proceedings/{proceedings_id}",
+    summary="One set of proceedings, with its 26-week date and extensions",
+)
+async def get_proceedings(
+    proceedings_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+) -> ProceedingsPublic:
+    proceedings = await service.get_proceedings(session, caller, proceedings_id)
+    audit.record(session, Action.consult, "proceedings", proceedings.id, proceedings.mother_id)
+    [shown] = await service.proceedings_public(session, [proceedings])
+    return _proceedings_answer(response, proceedings, shown)
+
+
+@router.patch(
+    "/v1/proceedings/{proceedings_id}",
+    summary="Change a set of proceedings",
+    responses=WRITE_PROBLEMS,
+)
+async def update_proceedings(
+    proceedings_id: uuid.UUID,
+    body: ProceedingsUpdate,
+    caller: CourtRecordKeeper,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ProceedingsPublic:
+    proceedings = await service.update_proceedings(session, caller, proceedings_id, body, if_match)
+    audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
+    [shown] = await service.proceedings_public(session, [proceedings])
+    return _proceedings_answer(response, proceedings, shown)
+
+
+@router.post(
+    "/v1/proceedings/{proceedings_id}/extensions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an extension of the 26 weeks, with the court's reason",
+    description="Answers the proceedings, with the 26-week date moved on.",
+    responses=WRITE_PROBLEMS,
+)
+async def add_extension(
+    proceedings_id: uuid.UUID,
+    body: ExtensionCreate,
+    caller: CourtRecordKeeper,
+    session: SessionDep,
+    response: Response,
+) -> ProceedingsPublic:
+    proceedings, extension = await service.add_extension(session, caller, proceedings_id, body)
+    audit.record(
+        session, Action.collect, "proceedings_extension", extension.id, proceedings.mother_id
+    )
+    audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
+    response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
+    [shown] = await service.proceedings_public(session, [proceedings])
+    return _proceedings_answer(response, proceedings, shown)

@@ -1,0 +1,679 @@
+"""Court hearings and proceedings: the scoped statements, the rules, and the amendment history.
+
+A hearing is recorded by the prison side, or by a local authority for its own children (that is
+how the prison side hears of it early). How the mother attends is the prison side's to arrange,
+so a local authority may not set it.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    delete,
+    exists,
+    false,
+    insert,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.children.models import Child
+from tac_api.db import touch, utcnow
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.hearings.models import (
+    CourtHearing,
+    CourtHearingAmendment,
+    CourtHearingChild,
+    Proceedings,
+    ProceedingsChild,
+    ProceedingsExtension,
+)
+from tac_api.hearings.schemas import (
+    CourtHearingAmendmentPublic,
+    CourtHearingCreate,
+    CourtHearingPublic,
+    CourtHearingUpdate,
+    ExtensionCreate,
+    ExtensionPublic,
+    HearingOutcome,
+    HearingOutcomePublic,
+    ProceedingsCreate,
+    ProceedingsPublic,
+    ProceedingsUpdate,
+)
+from tac_api.http import check_if_match
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_visible
+
+TWENTY_SIX_WEEKS = timedelta(weeks=26)
+# Dates outside these are typing mistakes (a year of 2062 for 2026), not court dates.
+EARLIEST_HEARING = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_HEARING_AHEAD = timedelta(days=2 * 365)
+# Clocks differ by a little: "learnt just now" from a client a minute ahead is not the future.
+CLOCK_SKEW = timedelta(minutes=5)
+ATTENDANCE_FIELDS = ("attendance_mode", "social_worker_attends")
+OUTCOME_FIELDS = (
+    "attended",
+    "attended_how",
+    "barrier",
+    "barrier_detail",
+    "order_made",
+    "order_detail",
+)
+
+
+def _concerning_visible(
+    who: Caller | Role,
+    mother_id: Any,
+    item_id: Any,
+    link_item_id: Any,
+    link_child_id: Any,
+) -> ColumnElement[bool]:
+    """An item's scope: the prison side, by its mother's prison; a local authority, by the
+    children it concerns (at least one of them its own)."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        holder = aliased(Mother)  # its own alias: never correlated with a mother joined outside
+        return exists().where(
+            holder.id == mother_id, holder.prison_code == scope_value(who, "prison_code")
+        )
+    if role in LOCAL_AUTHORITY_ROLES:
+        theirs = aliased(Child)
+        return exists().where(
+            link_item_id == item_id,
+            theirs.id == link_child_id,
+            theirs.local_authority_code == scope_value(who, "local_authority_code"),
+        )
+    return false()
+
+
+def hearing_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """Which hearings this caller may know exist: the one place hearings are scoped."""
+    link = aliased(CourtHearingChild)
+    return _concerning_visible(
+        who, CourtHearing.mother_id, CourtHearing.id, link.court_hearing_id, link.child_id
+    )
+
+
+def proceedings_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """Which proceedings this caller may know exist: the one place proceedings are scoped."""
+    link = aliased(ProceedingsChild)
+    return _concerning_visible(
+        who, Proceedings.mother_id, Proceedings.id, link.proceedings_id, link.child_id
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def notice_days(notified_at: datetime, starts_at: datetime) -> int:
+    return max(0, (_utc(starts_at) - _utc(notified_at)) // timedelta(days=1))
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+async def _children_of(
+    session: AsyncSession, link: Any, item_column: Any, item_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The children of every item on a page, in one statement (never one per item)."""
+    ids = list(item_ids)
+    found: dict[uuid.UUID, list[uuid.UUID]] = {item_id: [] for item_id in ids}
+    if not ids:
+        return found
+    rows = await session.execute(
+        select(item_column, link.child_id).where(item_column.in_(ids)).order_by(link.child_id)
+    )
+    for item_id, child_id in rows:
+        found[item_id].append(child_id)
+    return found
+
+
+async def hearing_children(
+    session: AsyncSession, hearing_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    return await _children_of(
+        session, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing_ids
+    )
+
+
+def hearing_public(
+    hearing: CourtHearing, child_ids: list[uuid.UUID], late_notice_days: int
+) -> CourtHearingPublic:
+    days = notice_days(hearing.notified_at, hearing.starts_at)
+    outcome = None
+    if hearing.outcome_recorded_at is not None:
+        outcome = HearingOutcomePublic.model_validate(
+            {
+                **{field: getattr(hearing, field) for field in OUTCOME_FIELDS},
+                "recorded_at": hearing.outcome_recorded_at,
+            }
+        )
+    return CourtHearingPublic.model_validate(
+        {
+            **hearing.model_dump(),
+            "child_ids": child_ids,
+            "notice_days": days,
+            "late_notice": days < late_notice_days,
+            "outcome": outcome,
+        }
+    )
+
+
+async def get_hearing(
+    session: AsyncSession, caller: Caller, hearing_id: uuid.UUID, *, for_update: bool = False
+) -> CourtHearing:
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(CourtHearing).where(CourtHearing.id == hearing_id, hearing_visible(caller))
+    if for_update:
+        statement = statement.with_for_update(of=CourtHearing)
+    hearing = await session.scalar(statement)
+    if hearing is None:
+        raise NotFound(f"No court hearing with id {hearing_id} is visible to you.")
+    return hearing
+
+
+def search_hearings(
+    caller: Caller,
+    *,
+    prison_code: str | None,
+    starts_from: datetime | None,
+    starts_before: datetime | None,
+    mother_id: uuid.UUID | None,
+    child_id: uuid.UUID | None,
+) -> Select[Any]:
+    statement = select(CourtHearing).where(hearing_visible(caller))
+    if prison_code:
+        held = aliased(Mother)
+        statement = statement.where(
+            exists().where(held.id == CourtHearing.mother_id, held.prison_code == prison_code)
+        )
+    if starts_from is not None:
+        statement = statement.where(CourtHearing.starts_at >= starts_from)
+    if starts_before is not None:
+        statement = statement.where(CourtHearing.starts_at < starts_before)
+    if mother_id is not None:
+        statement = statement.where(CourtHearing.mother_id == mother_id)
+    if child_id is not None:
+        concerned = aliased(CourtHearingChild)
+        statement = statement.where(
+            exists().where(
+                concerned.court_hearing_id == CourtHearing.id, concerned.child_id == child_id
+            )
+        )
+    return statement
+
+
+def _time_key(column: Any) -> ColumnElement[datetime]:
+    """A time column as a sort key: `pagination` reads a key's Python type to decode a cursor,
+    and the UTC column type reports none (`object`), so the cursor's time would stay a string
+    (compared as text, it skips rows)."""
+    return type_coerce(column, DateTime(timezone=True))
+
+
+HEARING_ORDER = [_time_key(CourtHearing.starts_at), CourtHearing.id]
+AMENDMENT_ORDER = [_time_key(CourtHearingAmendment.amended_at), CourtHearingAmendment.id]
+
+
+def hearing_sort_key(row: Any) -> tuple[Any, ...]:
+    return (row[0].starts_at, row[0].id)
+
+
+def amendment_sort_key(row: Any) -> tuple[Any, ...]:
+    return (row[0].amended_at, row[0].id)
+
+
+def amendments_of(hearing_id: uuid.UUID) -> Select[Any]:
+    return select(CourtHearingAmendment).where(CourtHearingAmendment.court_hearing_id == hearing_id)
+
+
+def amendment_public(amendment: CourtHearingAmendment) -> CourtHearingAmendmentPublic:
+    return CourtHearingAmendmentPublic.model_validate(amendment.model_dump())
+
+
+# Rules shared by hearings and proceedings ---------------------------------------------------
+
+
+async def _mother_for_writing(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID
+) -> Mother:
+    mother = await session.scalar(
+        select(Mother).where(Mother.id == mother_id, mother_visible(caller))
+    )
+    if mother is None:
+        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    return mother
+
+
+async def _check_children(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
+) -> None:
+    """Every child must be hers; for a local authority, every child must also be its own."""
+    rows = (
+        await session.execute(
+            select(Child.id, Child.mother_id, Child.local_authority_code).where(
+                Child.id.in_(child_ids)
+            )
+        )
+    ).all()
+    children = {row.id: row for row in rows}
+    problems = []
+    for child_id in child_ids:
+        child = children.get(child_id)
+        if child is None or child.mother_id != mother_id:
+            problems.append(("child_ids", f"{child_id} is not one of her children"))
+        elif caller.is_local_authority and child.local_authority_code != (
+            caller.local_authority_code
+        ):
+            problems.append(
+                ("child_ids", f"{child_id} is another authority's child: record only your own")
+            )
+    InvalidInput.raise_any(problems)
+
+
+async def _only_own_children(
+    session: AsyncSession, caller: Caller, link: Any, item_column: Any, item_id: uuid.UUID
+) -> None:
+    """A local authority changes an item only while every child it concerns is its own: the
+    other authorities' children are theirs (and the prison side's) to speak for."""
+    if not caller.is_local_authority:
+        return
+    others = await session.scalar(
+        select(link.child_id)
+        .join(Child, Child.id == link.child_id)
+        .where(item_column == item_id, Child.local_authority_code != caller.local_authority_code)
+        .limit(1)
+    )
+    if others is not None:
+        raise InvalidInput(
+            "child_ids",
+            "this record also concerns another authority's children: only the prison side "
+            "can change it",
+        )
+
+
+def _refuse_attendance(caller: Caller, sent: Iterable[str]) -> None:
+    if caller.is_local_authority:
+        InvalidInput.raise_any(
+            [
+                (field, "the prison social worker arranges how the mother attends")
+                for field in ATTENDANCE_FIELDS
+                if field in sent
+            ]
+        )
+
+
+def _hearing_time_rules(values: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
+    problems = []
+    starts_at, notified_at = values["starts_at"], values["notified_at"]
+    if _utc(starts_at) < EARLIEST_HEARING:
+        problems.append(("starts_at", "is not a plausible hearing date"))
+    elif _utc(starts_at) > now + LATEST_HEARING_AHEAD:
+        problems.append(("starts_at", "is more than two years ahead"))
+    if _utc(notified_at) > now + CLOCK_SKEW:
+        problems.append(("notified_at", "cannot be in the future"))
+    elif _utc(notified_at) < EARLIEST_HEARING:
+        problems.append(("notified_at", "is not a plausible date"))
+    return problems
+
+
+async def _check_proceedings_link(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, proceedings_id: uuid.UUID
+) -> None:
+    owner = await session.scalar(
+        select(Proceedings.mother_id).where(
+            Proceedings.id == proceedings_id, proceedings_visible(caller)
+        )
+    )
+    if owner != mother_id:
+        raise InvalidInput("proceedings_id", "is not one of her proceedings visible to you")
+
+
+async def _link_children(
+    session: AsyncSession, model: Any, item_key: str, item_id: uuid.UUID, child_ids: list[Any]
+) -> None:
+    await session.execute(
+        insert(model.__table__), [{item_key: item_id, "child_id": c} for c in child_ids]
+    )
+
+
+# Hearings: writing --------------------------------------------------------------------------
+
+
+async def create_hearing(
+    session: AsyncSession, caller: Caller, data: CourtHearingCreate
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    _refuse_attendance(caller, data.model_fields_set)
+    now = utcnow()
+    values = data.model_dump(exclude={"child_ids"})
+    if values["notified_at"] is None:
+        values["notified_at"] = now
+    InvalidInput.raise_any(_hearing_time_rules(values, now))
+    mother = await _mother_for_writing(session, caller, data.mother_id)
+    await _check_children(session, caller, mother.id, data.child_ids)
+    if data.proceedings_id is not None:
+        await _check_proceedings_link(session, caller, mother.id, data.proceedings_id)
+    hearing = CourtHearing(**values)
+    session.add(hearing)
+    await session.flush()
+    await _link_children(session, CourtHearingChild, "court_hearing_id", hearing.id, data.child_ids)
+    return hearing, sorted(data.child_ids)
+
+
+def _shown(value: Any) -> Any:
+    """A value as the API shows it, for an amendment's JSON."""
+    if isinstance(value, datetime):
+        return _utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list):
+        return sorted(_shown(item) for item in value)
+    return value
+
+
+def _amend(
+    session: AsyncSession,
+    caller: Caller,
+    hearing: CourtHearing,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    prefix: str = "",
+) -> bool:
+    """Write one amendment with every field that changes (none: nothing is written)."""
+    changes = []
+    for field, new in after.items():
+        old_shown, new_shown = _shown(before.get(field)), _shown(new)
+        if old_shown != new_shown:
+            changes.append({"field": f"{prefix}{field}", "old": old_shown, "new": new_shown})
+    if not changes:
+        return False
+    session.add(
+        CourtHearingAmendment(
+            court_hearing_id=hearing.id,
+            client_id=caller.client_id,
+            client_name=caller.name,
+            role=caller.role.value,
+            changes=changes,
+        )
+    )
+    return True
+
+
+async def update_hearing(
+    session: AsyncSession,
+    caller: Caller,
+    hearing_id: uuid.UUID,
+    data: CourtHearingUpdate,
+    if_match: str | None,
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    hearing = await get_hearing(session, caller, hearing_id, for_update=True)
+    check_if_match(if_match, hearing.version)
+    changes = data.changes()
+    _refuse_attendance(caller, changes)
+    await _only_own_children(
+        session, caller, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing.id
+    )
+    now = utcnow()
+    merged = {**hearing.model_dump(), **changes}
+    problems = _hearing_time_rules(merged, now)
+    if (
+        "starts_at" in changes
+        and hearing.outcome_recorded_at is not None
+        and _utc(changes["starts_at"]) > now
+    ):
+        problems.append(
+            (
+                "starts_at",
+                "this hearing has an outcome, so it has taken place: record an adjourned "
+                "hearing as a new one",
+            )
+        )
+    InvalidInput.raise_any(problems)
+    child_ids = (await hearing_children(session, [hearing.id]))[hearing.id]
+    if "child_ids" in changes:
+        await _check_children(session, caller, hearing.mother_id, changes["child_ids"])
+    if changes.get("proceedings_id") is not None:
+        await _check_proceedings_link(session, caller, hearing.mother_id, changes["proceedings_id"])
+    before = {**hearing.model_dump(), "child_ids": child_ids}
+    if not _amend(session, caller, hearing, before, changes):
+        return hearing, child_ids
+    if "child_ids" in changes:
+        child_ids = sorted(changes.pop("child_ids"))
+        await session.execute(
+            delete(CourtHearingChild).where(CourtHearingChild.court_hearing_id == hearing.id)
+        )
+        await _link_children(session, CourtHearingChild, "court_hearing_id", hearing.id, child_ids)
+    for field, value in changes.items():
+        setattr(hearing, field, value)
+    touch(hearing)
+    await session.flush()
+    return hearing, child_ids
+
+
+def _outcome_rules(outcome: HearingOutcome) -> list[tuple[str, str]]:
+    problems = []
+    if outcome.attended:
+        if outcome.attended_how is None:
+            problems.append(("attended_how", "say how she attended"))
+        if outcome.barrier is not None:
+            problems.append(("barrier", "only for a hearing she did not attend"))
+        if outcome.barrier_detail is not None:
+            problems.append(("barrier_detail", "only for a hearing she did not attend"))
+    else:
+        if outcome.attended_how is not None:
+            problems.append(("attended_how", "only for a hearing she attended"))
+        if outcome.barrier is None:
+            problems.append(("barrier", "say what stopped her attending"))
+        elif outcome.barrier == "other" and outcome.barrier_detail is None:
+            problems.append(("barrier_detail", "describe the barrier"))
+    if outcome.order_made == "other" and outcome.order_detail is None:
+        problems.append(("order_detail", "describe the order made"))
+    if outcome.order_made is None and outcome.order_detail is not None:
+        problems.append(("order_detail", "give order_made as well"))
+    return problems
+
+
+async def record_outcome(
+    session: AsyncSession,
+    caller: Caller,
+    hearing_id: uuid.UUID,
+    outcome: HearingOutcome,
+    if_match: str | None,
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    hearing = await get_hearing(session, caller, hearing_id, for_update=True)
+    check_if_match(if_match, hearing.version)
+    await _only_own_children(
+        session, caller, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing.id
+    )
+    now = utcnow()
+    if now < _utc(hearing.starts_at):
+        raise InvalidInput(
+            "outcome", "the hearing has not taken place yet: record its outcome after it starts"
+        )
+    InvalidInput.raise_any(_outcome_rules(outcome))
+    child_ids = (await hearing_children(session, [hearing.id]))[hearing.id]
+    given = outcome.model_dump()
+    before = {field: getattr(hearing, field) for field in OUTCOME_FIELDS}
+    if hearing.outcome_recorded_at is None:
+        before = dict.fromkeys(OUTCOME_FIELDS)  # none yet: every field given is new
+        given = {field: value for field, value in given.items() if value is not None}
+    if not _amend(session, caller, hearing, before, given, prefix="outcome."):
+        return hearing, child_ids
+    for field, value in outcome.model_dump().items():
+        setattr(hearing, field, value)
+    hearing.outcome_recorded_at = now
+    touch(hearing)
+    await session.flush()
+    return hearing, child_ids
+
+
+# Proceedings --------------------------------------------------------------------------------
+
+
+async def get_proceedings(
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Proceedings:
+    """`for_update`: see `mothers.service.get_mother`."""
+    statement = select(Proceedings).where(
+        Proceedings.id == proceedings_id, proceedings_visible(caller)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=Proceedings)
+    found = await session.scalar(statement)
+    if found is None:
+        raise NotFound(f"No proceedings with id {proceedings_id} are visible to you.")
+    return found
+
+
+def search_proceedings(
+    caller: Caller, mother_id: uuid.UUID | None, child_id: uuid.UUID | None
+) -> Select[Any]:
+    statement = select(Proceedings).where(proceedings_visible(caller))
+    if mother_id is not None:
+        statement = statement.where(Proceedings.mother_id == mother_id)
+    if child_id is not None:
+        concerned = aliased(ProceedingsChild)
+        statement = statement.where(
+            exists().where(
+                concerned.proceedings_id == Proceedings.id, concerned.child_id == child_id
+            )
+        )
+    return statement
+
+
+PROCEEDINGS_ORDER = [Proceedings.issued_on, Proceedings.id]
+
+
+async def proceedings_public(
+    session: AsyncSession, items: list[Proceedings]
+) -> list[ProceedingsPublic]:
+    """With their children and extensions: two statements, however many proceedings."""
+    ids = [item.id for item in items]
+    children = await _children_of(session, ProceedingsChild, ProceedingsChild.proceedings_id, ids)
+    extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
+    if ids:
+        found = await session.scalars(
+            select(ProceedingsExtension)
+            .where(ProceedingsExtension.proceedings_id.in_(ids))
+            .order_by(ProceedingsExtension.created_at, ProceedingsExtension.id)
+        )
+        for extension in found:
+            extensions[extension.proceedings_id].append(extension)
+    return [
+        ProceedingsPublic.model_validate(
+            {
+                **item.model_dump(),
+                "child_ids": children[item.id],
+                "twenty_six_week_date": item.issued_on
+                + TWENTY_SIX_WEEKS
+                + timedelta(weeks=sum(e.weeks for e in extensions[item.id])),
+                "extensions": [
+                    ExtensionPublic.model_validate(e.model_dump()) for e in extensions[item.id]
+                ],
+            }
+        )
+        for item in items
+    ]
+
+
+def _issued_rules(issued_on: date, today: date) -> list[tuple[str, str]]:
+    if issued_on > today:
+        return [("issued_on", "cannot be in the future")]
+    if issued_on < EARLIEST_HEARING.date():
+        return [("issued_on", "is not a plausible date")]
+    return []
+
+
+async def create_proceedings(
+    session: AsyncSession, caller: Caller, data: ProceedingsCreate
+) -> Proceedings:
+    InvalidInput.raise_any(_issued_rules(data.issued_on, date.today()))
+    mother = await _mother_for_writing(session, caller, data.mother_id)
+    await _check_children(session, caller, mother.id, data.child_ids)
+    proceedings = Proceedings(**data.model_dump(exclude={"child_ids"}))
+    session.add(proceedings)
+    await session.flush()
+    await _link_children(
+        session, ProceedingsChild, "proceedings_id", proceedings.id, data.child_ids
+    )
+    return proceedings
+
+
+async def update_proceedings(
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    data: ProceedingsUpdate,
+    if_match: str | None,
+) -> Proceedings:
+    proceedings = await get_proceedings(session, caller, proceedings_id, for_update=True)
+    check_if_match(if_match, proceedings.version)
+    changes = data.changes()
+    await _only_own_children(
+        session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, proceedings.id
+    )
+    if "issued_on" in changes:
+        problems = _issued_rules(changes["issued_on"], date.today())
+        first_extension = await session.scalar(
+            select(ProceedingsExtension.granted_on)
+            .where(ProceedingsExtension.proceedings_id == proceedings.id)
+            .order_by(ProceedingsExtension.granted_on)
+            .limit(1)
+        )
+        if first_extension is not None and changes["issued_on"] > first_extension:
+            problems.append(("issued_on", "cannot be after an extension was granted"))
+        InvalidInput.raise_any(problems)
+    if "child_ids" in changes:
+        child_ids = changes.pop("child_ids")
+        await _check_children(session, caller, proceedings.mother_id, child_ids)
+        await session.execute(
+            delete(ProceedingsChild).where(ProceedingsChild.proceedings_id == proceedings.id)
+        )
+        await _link_children(session, ProceedingsChild, "proceedings_id", proceedings.id, child_ids)
+    for field, value in changes.items():
+        setattr(proceedings, field, value)
+    touch(proceedings)
+    await session.flush()
+    return proceedings
+
+
+async def add_extension(
+    session: AsyncSession, caller: Caller, proceedings_id: uuid.UUID, data: ExtensionCreate
+) -> tuple[Proceedings, ProceedingsExtension]:
+    proceedings = await get_proceedings(session, caller, proceedings_id, for_update=True)
+    await _only_own_children(
+        session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, proceedings.id
+    )
+    today = date.today()
+    granted_on = data.granted_on or today
+    if granted_on > today:
+        raise InvalidInput("granted_on", "cannot be in the future")
+    if granted_on < proceedings.issued_on:
+        raise InvalidInput("granted_on", "cannot be before the proceedings were issued")
+    extension = ProceedingsExtension(
+        proceedings_id=proceedings.id, weeks=data.weeks, reason=data.reason, granted_on=granted_on
+    )
+    session.add(extension)
+    # The 26-week date moves: the proceedings' ETag changes with it.
+    touch(proceedings)
+    await session.flush()
+    return proceedings, extension
