@@ -283,6 +283,12 @@ AUDIT_EVENT = {
 }
 
 
+CHRONOLOGY = {"mother_id"} | {
+    f"events[].{f}"
+    for f in ("on", "at", "kind", "summary", "resource_type", "resource_id", "child_ids")
+}
+
+
 def items(fields: set[str]) -> set[str]:
     return {"next_cursor"} | {f"items[].{f}" for f in fields}
 
@@ -341,6 +347,7 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/court-hearings/{court_hearing_id}/amendments": {PRISON + AUTHORITY: items(AMENDMENT)},
     "GET /v1/proceedings": {PRISON + AUTHORITY: items(PROCEEDINGS)},
     "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
+    "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
 }
 

@@ -18,6 +18,7 @@ from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.auth.oidc import OidcVerifier
 from tac_api.children.routes import router as children_router
+from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         meetings_router,
         visits_router,
         hearings_router,
+        chronology_router,
         audit_router,
         subject_access_router,
     ):

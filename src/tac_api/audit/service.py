@@ -131,6 +131,7 @@ ACTION_FOR_METHOD = {
 # Routes whose act is not the one their method suggests.
 ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
+    "/v1/mothers/{mother_id}/chronology": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
     "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
@@ -143,11 +144,6 @@ RESOURCE_FOR_SEGMENT = {
     "release-plans": "release_plan",
     "meetings": "meeting",
     "contact-visits": "contact_visit",
-}
-RESOURCE_FOR_SEGMENT = {
-    "mothers": "mother",
-    "children": "child",
-    "practitioners": "practitioner",
     "court-hearings": "court_hearing",
 }
 
