@@ -116,6 +116,8 @@ def test_a_local_authority_sees_what_concerns_its_own_children(api: Api) -> None
     assert api.get("surrey", f"/v1/mothers/{case['mother']}/chronology").status_code == 200
     surrey = {e["kind"] for e in chronology(api, "surrey", case["mother"])}
     assert surrey == {"custody", "evidence", "meeting"}
+    # Nor can Bristol find Surrey's meeting by naming Nia.
+    assert chronology(api, "bristol", case["mother"], child_id=case["nia"]) == []
 
 
 def test_out_of_scope_reads_as_not_found(api: Api) -> None:

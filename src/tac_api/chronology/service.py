@@ -18,6 +18,7 @@ from tac_api.assessments.models import ParentingAssessment, ParentingAssessmentC
 from tac_api.assessments.service import assessment_visible
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
+from tac_api.children.service import child_visible
 from tac_api.chronology.schemas import Chronology, ChronologyEvent, ChronologyKind
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.communications.service import communication_visible
@@ -240,6 +241,14 @@ async def chronology(
     kinds: set[str] | None,
 ) -> Chronology:
     await get_mother(session, caller, mother_id)
+    if child_id is not None:
+        # Only a child of hers the caller may see: the filter must not find another
+        # authority's child's events for a local authority.
+        hers = select(Child.id).where(
+            Child.id == child_id, Child.mother_id == mother_id, child_visible(caller)
+        )
+        if await session.scalar(hers) is None:
+            return Chronology(mother_id=mother_id, events=[])
     events: list[ChronologyEvent] = []
     for source in SOURCES:
         events += await _events_of(session, caller, source, mother_id, child_id)
