@@ -255,6 +255,62 @@ class TestRead:
         everything = listed(api, "ewi_worker", mother["id"])
         assert {i["id"] for i in everything} == {both["id"], surreys["id"], hers["id"]}
 
+    def test_filtering_by_another_authoritys_child_finds_nothing(self, api: Api) -> None:
+        mother = api.mother()
+        ours = api.child(mother["id"], local_authority_code="801")
+        theirs = api.child(mother["id"], local_authority_code="936", first_name="Dafydd")
+        both = api.post(
+            "admin", url(mother["id"]), communication_body(child_ids=[ours["id"], theirs["id"]])
+        ).json()
+        assert listed(api, "bristol", mother["id"], child_id=theirs["id"]) == []
+        assert [i["id"] for i in listed(api, "bristol", mother["id"], child_id=ours["id"])] == [
+            both["id"]
+        ]
+        assert [i["id"] for i in listed(api, "surrey", mother["id"], child_id=theirs["id"])] == [
+            both["id"]
+        ]
+        assert [
+            i["id"] for i in listed(api, "ewi_worker", mother["id"], child_id=theirs["id"])
+        ] == [both["id"]]
+
+    def test_a_confidential_placements_carer_is_not_named(self, api: Api) -> None:
+        mother = api.mother()
+        hidden = api.child(
+            mother["id"], first_name="Nia", local_authority_code="801", placement_confidential=True
+        )
+        surreys = api.child(mother["id"], local_authority_code="936", first_name="Dafydd")
+        from_carer = communication_body(
+            from_party="carer",
+            from_name="Eirlys Price",
+            to_party="mother",
+            child_ids=[hidden["id"], surreys["id"]],
+        )
+        created = api.post("admin", url(mother["id"]), from_carer)
+        assert created.status_code == 201, created.text
+        assert created.json()["from_name"] is None
+        to_carer = communication_body(
+            from_party="mother",
+            from_name="Siân O'Connor",
+            to_party="carer",
+            to_name="Eirlys Price",
+            child_ids=[hidden["id"]],
+        )
+        second = api.post("ewi_worker", url(mother["id"]), to_carer).json()
+        ids = [created.json()["id"], second["id"]]
+        for who in ("admin", "ewi_worker", "surrey"):
+            for item in listed(api, who, mother["id"]):
+                assert item["from_name"] != "Eirlys Price" and item["to_name"] is None, who
+            got = api.get(who, f"/v1/communications/{ids[0]}").json()
+            assert got["from_name"] is None and got["from_party"] == "carer", who
+        shown = api.get("admin", f"/v1/communications/{second['id']}").json()
+        assert shown["from_name"] == "Siân O'Connor"  # not a carer: named as ever
+        for item in listed(api, "bristol", mother["id"]):
+            assert "Eirlys Price" in (item["from_name"], item["to_name"])
+        # With no confidential placement among its children, a carer is named.
+        open_child = api.child(mother["id"], first_name="Rhys")
+        body = from_carer | {"child_ids": [open_child["id"]]}
+        assert api.post("admin", url(mother["id"]), body).json()["from_name"] == "Eirlys Price"
+
     def test_a_local_authority_without_her_children_sees_nothing(self, api: Api) -> None:
         mother = api.mother()
         api.child(mother["id"], local_authority_code="801")

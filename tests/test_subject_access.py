@@ -64,6 +64,12 @@ def family(api: Api) -> dict[str, Any]:
     assert (
         api.post("admin", f"/v1/mothers/{mother['id']}/communications", relayed).status_code == 201
     )
+    # A carer named in her case, about her other child: still perhaps the hidden child's carer.
+    from_carer = communication_body(
+        from_party="carer", from_name="Eirlys Price", child_ids=[open_child["id"]]
+    )
+    carer_relayed = api.post("admin", f"/v1/mothers/{mother['id']}/communications", from_carer)
+    assert carer_relayed.status_code == 201
     assessment = {
         "mother_id": mother["id"],
         "child_ids": [open_child["id"], hidden["id"]],
@@ -84,8 +90,16 @@ def family(api: Api) -> dict[str, Any]:
         "platform": "microsoft_teams",
     }
     assert api.post("admin", "/v1/meetings", meeting).status_code == 201
-    visit = {"mother_id": mother["id"], "child_ids": [open_child["id"]], "visit_type": "family_day"}
-    assert api.post("admin", "/v1/contact-visits", visit).status_code == 201
+    visit = {
+        "mother_id": mother["id"],
+        "child_ids": [open_child["id"]],
+        "visit_type": "family_day",
+        "escort": {"name": "Eirlys Price", "role": "carer"},
+    }
+    escorted = api.post("admin", "/v1/contact-visits", visit)
+    assert escorted.status_code == 201
+    by_worker = visit | {"escort": {"name": "Hélène D'Arcy", "role": "social_worker"}}
+    assert api.post("admin", "/v1/contact-visits", by_worker).status_code == 201
     court = {"mother_id": mother["id"], "child_ids": [open_child["id"]], "court_name": "Bath"}
     issued_on = str(TODAY - timedelta(days=90))
     proceedings = api.post("admin", "/v1/proceedings", {**court, "issued_on": issued_on})
@@ -101,6 +115,8 @@ def family(api: Api) -> dict[str, Any]:
         "hidden": hidden,
         "solicitor": solicitor,
         "carer": carer,
+        "escorted": escorted.json(),
+        "carer_relayed": carer_relayed.json(),
     }
 
 
@@ -146,9 +162,26 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     carer = next(p for p in records["practitioner"] if p["id"] == f["carer"]["id"])
     assert "name" not in carer
     assert "Eirlys" not in response.text and "Heol y Coed" not in response.text
+    # So is every carer named in her case: escorting, or on either side of a communication.
+    escorted = next(v for v in records["contact_visit"] if v["id"] == f["escorted"]["id"])
+    assert "escort_name" not in escorted and escorted["escort_role"] == "carer"
+    by_worker = next(v for v in records["contact_visit"] if v["id"] != f["escorted"]["id"])
+    assert by_worker["escort_name"] == "Hélène D'Arcy"
+    relayed = next(c for c in records["communication"] if c["id"] == f["carer_relayed"]["id"])
+    assert "from_name" not in relayed and relayed["from_party"] == "carer"
+    assert "to_name" in relayed  # she is not a carer
+    other = next(c for c in records["communication"] if c["id"] != f["carer_relayed"]["id"])
+    assert other["from_name"] == "Gwen Llewellyn"
     withheld = {(w["table"], w["record_id"]): w for w in export["withheld"]}
-    assert set(withheld) == {("child", f["hidden"]["id"]), ("practitioner", f["carer"]["id"])}
+    assert set(withheld) == {
+        ("child", f["hidden"]["id"]),
+        ("practitioner", f["carer"]["id"]),
+        ("contact_visit", f["escorted"]["id"]),
+        ("communication", f["carer_relayed"]["id"]),
+    }
     assert "carer_address" in withheld[("child", f["hidden"]["id"])]["fields"]
+    assert withheld[("contact_visit", f["escorted"]["id"])]["fields"] == ["escort_name"]
+    assert withheld[("communication", f["carer_relayed"]["id"])]["fields"] == ["from_name"]
     assert all(w["reason"] for w in export["withheld"])
 
     # Who did what with her records: the recipients are part of the answer.

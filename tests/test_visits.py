@@ -299,6 +299,21 @@ class TestLifecycle:
         assert response.json()["errors"][0]["field"] == "child_ids"
         assert move(api, visit, "refused", reason="No contact order.").status_code == 200
 
+    def test_holding_checks_the_childs_arrangement_again(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        visit = create(api, family, escort=ESCORT, scheduled_at=at(hours=-2))
+        assert move(api, visit, "approved").status_code == 200
+        assert move(api, visit, "scheduled").status_code == 200
+        child_url = f"/v1/children/{family['direct']['id']}"
+        change = {"contact_arrangement": "none", "contact_arrangement_reason": "Court order."}
+        assert api.patch("bristol", child_url, change, if_match='"1"').status_code == 200
+        response = move(api, visit, "held")
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "child_ids"
+        assert api.get("admin", f"/v1/contact-visits/{visit['id']}").json()["status"] == "scheduled"
+        assert count(api, "contact_visit_status_change") == 3
+
     @pytest.mark.parametrize(
         "body",
         [{}, {"status": "requested"}, {"status": "lost"}, {"status": "approved", "by": "me"}],
@@ -568,6 +583,42 @@ class TestScope:
         listed = api.get("bristol", "/v1/contact-visits").json()["items"]
         assert [v["id"] for v in listed] == [both["id"]]
 
+    def test_a_confidential_placements_carer_is_not_named_as_escort(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        hidden = api.child(
+            family["mother"]["id"],
+            first_name="Nia",
+            local_authority_code="801",
+            placement_confidential=True,
+        )
+        family["surreys"] = api.child(
+            family["mother"]["id"], first_name="Osian", local_authority_code="936"
+        )
+        with_hidden = create(api, family, "surreys", escort=ESCORT)
+        url = f"/v1/contact-visits/{with_hidden['id']}"
+        change = {"child_ids": [family["surreys"]["id"], hidden["id"]]}
+        patched = api.patch("ewi_worker", url, change, if_match='"1"')
+        assert patched.status_code == 200, patched.text
+        withheld = {"name": None, "role": "carer"}
+        assert patched.json()["escort"] == withheld
+        for who in ("admin", "ewi_worker", "surrey"):  # Surrey is told of its own child only
+            assert api.get(who, url).json()["escort"] == withheld, who
+            [listed] = [
+                v
+                for v in api.get(who, "/v1/contact-visits").json()["items"]
+                if v["id"] == with_hidden["id"]
+            ]
+            assert listed["escort"] == withheld, who
+        for who in ("bristol", "bristol_system"):
+            assert api.get(who, url).json()["escort"] == ESCORT, who
+        # A worker escorting is named to everyone; so is a carer where no placement is hidden.
+        worker = {"name": "Hélène D'Arcy", "role": "social_worker"}
+        by_worker = create(api, family, "surreys", escort=worker)
+        assert api.get("admin", f"/v1/contact-visits/{by_worker['id']}").json()["escort"] == worker
+        open_visit = create(api, family, "surreys", escort=ESCORT)
+        assert api.get("admin", f"/v1/contact-visits/{open_visit['id']}").json()["escort"] == ESCORT
+
     def test_out_of_scope_reads_as_not_found(self, api: Api) -> None:
         mother = api.mother(prison_code="SDI")
         child = api.child(mother["id"], local_authority_code="801")
@@ -711,3 +762,11 @@ def test_demo_data_keeps_the_rules(api: Api) -> None:
         if final and visit["status"] not in ("cancelled", "refused"):
             finals += visit["child_ids"]
     assert len(finals) == len(set(finals))
+    # A confidential placement's carer is never the escort: a worker brings the child.
+    carers_of_hidden = api.sql(
+        "SELECT count(*) FROM contact_visit v JOIN contact_visit_child c "
+        "ON c.contact_visit_id = v.id JOIN child ON child.id = c.child_id "
+        "WHERE child.placement_confidential AND v.escort_role = 'carer'"
+    )[0][0]
+    assert carers_of_hidden == 0
+    assert any(v["escort"] and v["escort"]["role"] == "social_worker" for v in visits)

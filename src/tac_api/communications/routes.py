@@ -54,11 +54,9 @@ async def list_communications(
     statement = service.keyset(service.search(caller, mother_id, kind, child_id), page)
     rows = list(await session.scalars(statement))
     found, cursor = page_of(rows, page, service.sort_key, request, response)
-    children = await service.children_of(session, caller, (c.id for c in found))
+    items = await service.public_page(session, caller, found)
     audit.record_many(session, Action.consult, "communication", ((c.id, mother_id) for c in found))
-    return Page[CommunicationPublic](
-        items=[service.to_public(c, children[c.id]) for c in found], next_cursor=cursor
-    )
+    return Page[CommunicationPublic](items=items, next_cursor=cursor)
 
 
 @router.get("/v1/communications/{communication_id}", summary="One communication")

@@ -24,6 +24,10 @@ KIND = (
     "`life_story_contribution`: something from her for the life story work of a child for whom "
     "contact is not appropriate; it names exactly one child and describes the item."
 )
+WITHHELD_NAME = (
+    "Null when not given, or withheld: a carer's name, when a child it concerns is placed "
+    "confidentially, is shown to that child's own local authority only."
+)
 
 
 class CommunicationCreate(Input):
@@ -51,9 +55,9 @@ class CommunicationPublic(RecordPublic):
     mother_id: uuid.UUID
     kind: Kind
     from_party: Party
-    from_name: str | None
+    from_name: str | None = Field(description=WITHHELD_NAME)
     to_party: Party
-    to_name: str | None
+    to_name: str | None = Field(description=WITHHELD_NAME)
     channel: Channel
     occurred_at: UtcDatetime
     summary: str

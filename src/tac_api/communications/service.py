@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from tac_api import pagination
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
 from tac_api.children.models import Child
+from tac_api.children.service import child_visible, sees_placement
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic
 from tac_api.db import utcnow
@@ -62,38 +63,62 @@ def communication_visible(who: Caller | Role) -> ColumnElement[bool]:
     return false()
 
 
-def child_shown(who: Caller | Role) -> ColumnElement[bool]:
-    """Which of the children concerned this caller is told of (with `Child` joined): a local
-    authority its own, as everywhere else."""
-    if role_of(who) in LOCAL_AUTHORITY_ROLES:
-        return Child.local_authority_code == scope_value(who, "local_authority_code")
-    return true()
+# A carer named here is the carer of a child it concerns.
+CARER = "carer"
 
 
-def to_public(communication: Communication, child_ids: list[uuid.UUID]) -> CommunicationPublic:
-    return CommunicationPublic.model_validate(
-        {**communication.model_dump(), "child_ids": child_ids}
-    )
+def to_public(
+    communication: Communication, child_ids: list[uuid.UUID], placement_hidden: bool = False
+) -> CommunicationPublic:
+    """`placement_hidden`: a child it concerns is placed confidentially out of this caller's
+    sight, so a carer's name is withheld (the party still says a carer)."""
+    public = communication.model_dump()
+    if placement_hidden:
+        for side in ("from", "to"):
+            if public[f"{side}_party"] == CARER:
+                public[f"{side}_name"] = None
+    return CommunicationPublic.model_validate({**public, "child_ids": child_ids})
 
 
 async def children_of(
     session: AsyncSession, caller: Caller, communication_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The children each communication concerns, as this caller may see them: one statement
-    for a whole page."""
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], set[uuid.UUID]]:
+    """The children each communication concerns, as this caller may see them, and the
+    communications concerning a child whose confidential placement this caller may not see
+    (every child counts there, shown or not): one statement for a whole page."""
     ids = list(communication_ids)
     found: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+    placement_hidden: set[uuid.UUID] = set()
     if not ids:
-        return found
+        return found, placement_hidden
     rows = await session.execute(
-        select(CommunicationChild.communication_id, CommunicationChild.child_id)
+        select(
+            CommunicationChild.communication_id,
+            CommunicationChild.child_id,
+            Child.local_authority_code,
+            Child.placement_confidential,
+        )
         .join(Child, Child.id == CommunicationChild.child_id)
-        .where(CommunicationChild.communication_id.in_(ids), child_shown(caller))
+        .where(CommunicationChild.communication_id.in_(ids))
         .order_by(CommunicationChild.communication_id, CommunicationChild.child_id)
     )
-    for communication_id, child_id in rows:
-        found[communication_id].append(child_id)
-    return found
+    for row in rows.mappings():
+        communication_id = row["communication_id"]
+        if not sees_placement(caller, row):
+            placement_hidden.add(communication_id)
+        if (
+            not caller.is_local_authority
+            or row["local_authority_code"] == caller.local_authority_code
+        ):
+            found[communication_id].append(row["child_id"])
+    return found, placement_hidden
+
+
+async def public_page(
+    session: AsyncSession, caller: Caller, communications: list[Communication]
+) -> list[CommunicationPublic]:
+    children, placement_hidden = await children_of(session, caller, (c.id for c in communications))
+    return [to_public(c, children[c.id], c.id in placement_hidden) for c in communications]
 
 
 async def get_communication(
@@ -106,8 +131,7 @@ async def get_communication(
     )
     if communication is None:
         raise NotFound(f"No communication with id {communication_id} is visible to you.")
-    children = await children_of(session, caller, [communication.id])
-    return to_public(communication, children[communication.id])
+    return (await public_page(session, caller, [communication]))[0]
 
 
 def search(
@@ -120,9 +144,13 @@ def search(
         statement = statement.where(Communication.kind == kind)
     if child_id:
         statement = statement.where(
+            # Only a child the caller may see: a local authority cannot learn which of her
+            # communications concern another authority's child by asking for it.
             exists().where(
                 CommunicationChild.communication_id == Communication.id,
                 CommunicationChild.child_id == child_id,
+                Child.id == CommunicationChild.child_id,
+                child_visible(caller),
             )
         )
     return statement
@@ -200,13 +228,19 @@ async def create_communication(
     mother = await get_mother(session, caller, mother_id)
     InvalidInput.raise_any(_rules(data, utcnow()))
     arrangements: dict[uuid.UUID, str] = {}
+    placement_hidden = False
     if data.child_ids:
         rows = await session.execute(
-            select(Child.id, Child.contact_arrangement).where(
-                Child.id.in_(data.child_ids), Child.mother_id == mother.id
-            )
+            select(
+                Child.id,
+                Child.contact_arrangement,
+                Child.local_authority_code,
+                Child.placement_confidential,
+            ).where(Child.id.in_(data.child_ids), Child.mother_id == mother.id)
         )
-        arrangements = {row.id: row.contact_arrangement for row in rows}
+        found = list(rows.mappings())
+        arrangements = {row["id"]: row["contact_arrangement"] for row in found}
+        placement_hidden = any(not sees_placement(caller, row) for row in found)
     InvalidInput.raise_any(_child_rules(data, arrangements))
     communication = Communication(mother_id=mother.id, **data.model_dump(exclude={"child_ids"}))
     session.add(communication)
@@ -216,4 +250,4 @@ async def create_communication(
             insert(CommunicationChild.__table__),
             [{"communication_id": communication.id, "child_id": c} for c in data.child_ids],
         )
-    return to_public(communication, sorted(data.child_ids))
+    return to_public(communication, sorted(data.child_ids), placement_hidden)

@@ -63,6 +63,11 @@ CARER_REASON = (
     "This carer looks after a child whose placement is confidential; who the carer is and how "
     "to reach them is withheld to protect the safety of the child and the carer."
 )
+NAMED_CARER_REASON = (
+    "A carer named here may look after a child whose placement is confidential; the carer's "
+    "name is withheld to protect the safety of the child and the carer."
+)
+CARER = "carer"
 
 
 @cache
@@ -163,7 +168,8 @@ def _withhold(row: dict[str, Any], fields: tuple[str, ...], table: str, reason: 
 def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Withheld]:
     """Leave out what would put someone else at risk: confidential placements, and, when any of
     her children is placed confidentially, every carer linked to her case (a carer linked to her
-    alone may still be that child's)."""
+    alone may still be that child's), and every carer named in it: escorting to a contact visit,
+    or on either side of a communication."""
     confidential = set()
     for child in records.get("child", []):
         if child.get("placement_confidential"):
@@ -176,6 +182,15 @@ def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Wi
     for practitioner in records.get("practitioner", []):
         if practitioner.get("role") == "carer":
             yield _withhold(practitioner, CARER_FIELDS, "practitioner", CARER_REASON)
+    for visit in records.get("contact_visit", []):
+        if visit.get("escort_role") == CARER:
+            yield _withhold(visit, ("escort_name",), "contact_visit", NAMED_CARER_REASON)
+    for communication in records.get("communication", []):
+        named = tuple(
+            f"{side}_name" for side in ("from", "to") if communication.get(f"{side}_party") == CARER
+        )
+        if named:
+            yield _withhold(communication, named, "communication", NAMED_CARER_REASON)
 
 
 async def export(session: AsyncSession, mother_id: uuid.UUID) -> SubjectAccessExport:

@@ -79,8 +79,10 @@ def demo_rows(
             when = datetime.combine(day, time(rng.choice([10, 14])), UTC)
             scheduled_at = when if "scheduled" in path or rng.random() < 0.3 else None
             in_person = visit_type in IN_PERSON
-            escort = child["carer_name"] or rng.choice(WORKERS)
-            escort_role = "carer" if child["carer_name"] else "social_worker"
+            # A confidential placement's carer is not named on a visit: a worker brings the child.
+            carer = None if child["placement_confidential"] else child["carer_name"]
+            escort = carer or rng.choice(WORKERS)
+            escort_role = "carer" if carer else "social_worker"
             supervised = arrangement == "supervised" and visit_type != INDIRECT
             reason = rng.choice(REASONS[status]) if status in REASONS else None
             visit_id = uuid.uuid4()

@@ -103,7 +103,10 @@ class StatusChange(Input):
 
 
 class EscortPublic(BaseModel):
-    name: str
+    name: str | None = Field(
+        description="Null when withheld: a carer escorting a child whose placement is "
+        "confidential is named to the child's own local authority only."
+    )
     role: EscortRole
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible
+from tac_api.children.service import child_visible, sees_placement
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
@@ -81,24 +81,36 @@ async def get_visit(
 
 async def children_of(
     session: AsyncSession, caller: Caller, visit_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], set[uuid.UUID]]:
     """The children of each visit, for a whole page in one query. A local authority gets its own
-    children only: another authority's child is not its to know about here."""
+    children only: another authority's child is not its to know about here. Also the visits with
+    a child whose confidential placement this caller may not see: a carer escorting there is
+    that child's carer, so all of the visit's children count, shown or not."""
     found: dict[uuid.UUID, list[uuid.UUID]] = {visit_id: [] for visit_id in visit_ids}
+    placement_hidden: set[uuid.UUID] = set()
     if not visit_ids:
-        return found
-    statement = (
-        select(ContactVisitChild.contact_visit_id, ContactVisitChild.child_id)
+        return found, placement_hidden
+    rows = await session.execute(
+        select(
+            ContactVisitChild.contact_visit_id,
+            ContactVisitChild.child_id,
+            Child.local_authority_code,
+            Child.placement_confidential,
+        )
+        .join(Child, Child.id == ContactVisitChild.child_id)
         .where(ContactVisitChild.contact_visit_id.in_(visit_ids))
         .order_by(ContactVisitChild.contact_visit_id, ContactVisitChild.child_id)
     )
-    if caller.is_local_authority:
-        statement = statement.join(Child, Child.id == ContactVisitChild.child_id).where(
-            Child.local_authority_code == caller.local_authority_code
-        )
-    for visit_id, child_id in (await session.execute(statement)).all():
-        found[visit_id].append(child_id)
-    return found
+    for row in rows.mappings():
+        visit_id = row["contact_visit_id"]
+        if not sees_placement(caller, row):
+            placement_hidden.add(visit_id)
+        if (
+            not caller.is_local_authority
+            or row["local_authority_code"] == caller.local_authority_code
+        ):
+            found[visit_id].append(row["child_id"])
+    return found, placement_hidden
 
 
 async def history_of(
@@ -131,11 +143,21 @@ async def history_of(
 
 
 def to_public(
-    visit: ContactVisit, child_ids: list[uuid.UUID], history: list[StatusChangePublic]
+    visit: ContactVisit,
+    child_ids: list[uuid.UUID],
+    history: list[StatusChangePublic],
+    placement_hidden: bool = False,
 ) -> ContactVisitPublic:
+    """`placement_hidden`: a child of the visit is placed confidentially out of this caller's
+    sight, so a carer escorting is named to nobody else (the role still says someone brings
+    them)."""
     escort = supervisor = None
     if visit.escort_name:
-        escort = EscortPublic(name=visit.escort_name, role=visit.escort_role)  # type: ignore[arg-type]
+        withheld = placement_hidden and visit.escort_role == "carer"
+        escort = EscortPublic(
+            name=None if withheld else visit.escort_name,
+            role=visit.escort_role,  # type: ignore[arg-type]
+        )
     if visit.supervisor_name:
         supervisor = SupervisorPublic(name=visit.supervisor_name, role=visit.supervisor_role)
     return ContactVisitPublic.model_validate(
@@ -155,9 +177,12 @@ async def public_page(
 ) -> list[ContactVisitPublic]:
     """Visits with their children and histories: two queries, however many visits."""
     ids = [visit.id for visit in visits]
-    children = await children_of(session, caller, ids)
+    children, placement_hidden = await children_of(session, caller, ids)
     history = await history_of(session, ids)
-    return [to_public(visit, children[visit.id], history[visit.id]) for visit in visits]
+    return [
+        to_public(visit, children[visit.id], history[visit.id], visit.id in placement_hidden)
+        for visit in visits
+    ]
 
 
 async def public(session: AsyncSession, caller: Caller, visit: ContactVisit) -> ContactVisitPublic:
@@ -464,7 +489,7 @@ async def change_status(
     problems = []
     if data.status in NEEDS_REASON and not data.reason:
         problems.append(("reason", f"say why the visit is {data.status}"))
-    if data.status in ("approved", "scheduled"):
+    if data.status in ("approved", "scheduled", "held"):
         # The children's arrangements may have changed since the request: check them again.
         current = list(
             await session.scalars(
