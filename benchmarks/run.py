@@ -11,6 +11,10 @@ a warm-up, a measured duration. The ratio tac-api/floor is what the target is ab
 measurement, so this exits 0 whether or not the target is met, and 1 only when something failed
 (a non-200 answer, a server that did not start, answers that differ, a database it could not use).
 
+Then the newer reads (chronology, the week's court hearings, the evidence bundle, releases due) get
+the same load on tac-api alone, for a shorter time (--extra-duration): they have no floor
+counterpart, so their rows show a dash for the floor and the ratio; the target is not about them.
+
     make bench BENCH_ARGS="--duration 5 --only postgres"
 """
 
@@ -30,6 +34,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +52,20 @@ ENDPOINTS = {
     "GET /v1/mothers/{id}": "/v1/mothers/{}",
     "GET /v1/mothers/{id}/children": "/v1/mothers/{}/children",
 }
+# Measured on tac-api only (no floor counterpart). "{}": a random EWI mother per request; a path
+# without it is the same URL every time. "{today}" / "{week}": today and today + 7 days.
+EXTRA_ENDPOINTS = {
+    "GET /v1/mothers/{id}/chronology": "/v1/mothers/{}/chronology",
+    "GET /v1/court-hearings (EWI, next 7 days)": (
+        "/v1/court-hearings?prison_code=EWI&from={today}&to={week}"
+    ),
+    "GET /v1/mothers/{id}/evidence-bundle": "/v1/mothers/{}/evidence-bundle",
+    "GET /v1/release-plans/due (EWI, 84 days)": (
+        "/v1/release-plans/due?prison_code=EWI&within_days=84"
+    ),
+}
 SAME_ANSWER_SAMPLE = 20
+NONE = "\N{EN DASH}"  # in the table, for a figure there is none of (no floor)
 DISTURBED = 0.15  # of a core used by other processes during a run: its figures are suspect
 
 
@@ -69,11 +87,13 @@ class Row:
     database: str
     endpoint: str
     api: LoadResult
-    floor: LoadResult
+    floor: LoadResult | None  # None: tac-api only, no floor counterpart
 
     @property
     def ratio(self) -> float:
-        return self.api.rate / self.floor.rate if self.floor.rate else float("nan")
+        if self.floor is None or not self.floor.rate:
+            return float("nan")
+        return self.api.rate / self.floor.rate
 
 
 @dataclass
@@ -427,6 +447,59 @@ def measure(
         print(f"    ratio tac-api/floor: {row.ratio:.2f}", flush=True)
 
 
+def extra_paths(seeded: Seeded) -> dict[str, list[str]]:
+    today = date.today()
+    week = today + timedelta(days=7)
+    paths = {}
+    for endpoint, template in EXTRA_ENDPOINTS.items():
+        if "{}" in template:
+            paths[endpoint] = [template.format(mother_id) for mother_id in seeded.ewi_ids]
+        else:
+            paths[endpoint] = [template.format(today=today.isoformat(), week=week.isoformat())]
+    return paths
+
+
+def measure_extra(
+    database: str, seeded: Seeded, api: Server, args: argparse.Namespace, report: Report
+) -> None:
+    """The newer reads, on tac-api alone: no floor implements them, so no ratio."""
+    headers = {"Authorization": f"Bearer {seeded.token}", "Accept": "application/json"}
+    rng = random.Random(11)
+    for paths in extra_paths(seeded).values():
+        for path in {rng.choice(paths) for _ in range(3)}:  # answered before any load is sent
+            status, _, body = get(api.port, path, seeded.token)
+            if status != 200:
+                raise BenchError(f"{path}: expected 200, tac-api said {status} {body[:300]!r}")
+            json.loads(body)
+    print(f"  newer reads, tac-api only (no floor counterpart), {args.extra_duration:g} s each")
+    for endpoint, paths in extra_paths(seeded).items():
+        print(f"  {endpoint}")
+        assert api.process is not None
+        result = run_load(
+            port=api.port,
+            paths=paths,
+            headers=headers,
+            connections=args.connections,
+            warmup=min(args.warmup, 1.0),
+            duration=args.extra_duration,
+            server_pid=api.process.pid,
+            window_probe=sessions_probe(seeded.url),
+            database=BENCH_DATABASE if database == "postgres" else None,
+        )
+        if api.process.poll() is not None:
+            raise BenchError(f"{api.name} died under load:\n{api.log_tail()}")
+        print(describe(api.name, result), flush=True)
+        if result.other_cpu > DISTURBED:
+            report.disturbed.append(f"{database} {endpoint} {api.name}")
+        if result.errors:
+            report.problems.append(
+                f"{database} {endpoint} {api.name}: {result.errors} errors "
+                f"(statuses {dict(result.statuses)}, failures {result.failures}) "
+                f"{'; '.join(result.samples)}"
+            )
+        report.rows.append(Row(database, endpoint, result, None))
+
+
 def bench_database(database: str, args: argparse.Namespace, report: Report) -> None:
     print(f"\n{database}", flush=True)
     with contextlib.ExitStack() as stack:
@@ -450,6 +523,9 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
         api, floor = start_servers(stack, database, url)
         check_same_answers(api, floor, seeded)
         measure(database, seeded, api, floor, args, report)
+        if args.extra_duration > 0:
+            floor.stop()  # idle, but out of the way of the tac-api-only runs
+            measure_extra(database, seeded, api, args, report)
 
 
 def markdown(report: Report, args: argparse.Namespace) -> str:
@@ -458,24 +534,34 @@ def markdown(report: Report, args: argparse.Namespace) -> str:
         f"keep-alive connections; {args.duration:g} s measured per server and endpoint (in two "
         f"halves, A-B-B-A) after a {args.warmup:g} s warm-up; one uvicorn worker; "
         f"{os.cpu_count()} cores shared with the load generator. Floor: the same endpoints and "
-        "JSON from FastAPI over the bare driver (asyncpg / aiosqlite), no ORM.",
+        "JSON from FastAPI over the bare driver (asyncpg / aiosqlite), no ORM. The newer reads "
+        f"(floor {NONE}) are tac-api only, {args.extra_duration:g} s measured each after a "
+        f"{min(args.warmup, 1.0):g} s warm-up: the floor does not implement them.",
         "",
-        "| Database | Endpoint | tac-api req/s | p50 ms | p99 ms "
+        "| Database | Endpoint | tac-api req/s | p50 ms | p99 ms | errors "
         "| floor req/s | p50 ms | p99 ms | tac-api/floor |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report.rows:
+        if row.floor is None:
+            floor = f"| {NONE} | {NONE} | {NONE} | {NONE} |"
+        else:
+            floor = (
+                f"| {row.floor.rate:,.0f} | {row.floor.percentile(50):.1f} "
+                f"| {row.floor.percentile(99):.1f} | {row.ratio:.2f} |"
+            )
         lines.append(
             f"| {'PostgreSQL' if row.database == 'postgres' else 'SQLite'} | `{row.endpoint}` "
             f"| {row.api.rate:,.0f} | {row.api.percentile(50):.1f} | {row.api.percentile(99):.1f} "
-            f"| {row.floor.rate:,.0f} | {row.floor.percentile(50):.1f} "
-            f"| {row.floor.percentile(99):.1f} | {row.ratio:.2f} |"
+            f"| {row.api.errors:,} {floor}"
         )
     return "\n".join(lines)
 
 
 def target_line(report: Report) -> str:
-    ratios = [row.ratio for row in report.rows if row.database == "postgres"]
+    ratios = [
+        row.ratio for row in report.rows if row.database == "postgres" and row.floor is not None
+    ]
     if not ratios:
         return f"Target (tac-api/floor >= {TARGET} on PostgreSQL): not measured."
     met = all(ratio >= TARGET for ratio in ratios)
@@ -493,6 +579,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     parser.add_argument(
+        "--extra-duration",
+        type=float,
+        default=5.0,
+        help="measured seconds per newer read (tac-api only, no floor); 0 skips them",
+    )
+    parser.add_argument(
         "--connections", type=int, default=32, help="concurrent keep-alive connections"
     )
     parser.add_argument(
@@ -503,6 +595,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    if not 0 <= args.extra_duration <= 600:
+        parser.error("--extra-duration must be in [0, 600]")
     if not 1 <= args.connections <= 1024 or not 1 <= args.mothers <= 200_000:
         parser.error("--connections must be in [1, 1024] and --mothers in [1, 200000]")
     return args
