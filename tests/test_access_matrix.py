@@ -74,7 +74,8 @@ EXPECTED = {
     "GET /v1/court-hearings": CASE_READERS,
     "GET /v1/court-hearings/{court_hearing_id}": CASE_READERS,
     "PATCH /v1/court-hearings/{court_hearing_id}": CASE_READERS,
-    "PUT /v1/court-hearings/{court_hearing_id}/outcome": CASE_READERS,
+    # The prison side arranges how she attends, and records whether she did.
+    "PUT /v1/court-hearings/{court_hearing_id}/outcome": PRISON_SIDE,
     "GET /v1/court-hearings/{court_hearing_id}/amendments": CASE_READERS,
     "POST /v1/proceedings": CASE_READERS,
     "GET /v1/proceedings": CASE_READERS,

@@ -40,6 +40,13 @@ def hearing_body(mother_id: str, child_ids: list[str], **fields: Any) -> dict[st
     return body
 
 
+def la_hearing_body(mother_id: str, child_ids: list[str], **fields: Any) -> dict[str, Any]:
+    """A local authority's hearing: it does not say when her side learnt of it."""
+    body = hearing_body(mother_id, child_ids, **fields)
+    del body["notified_at"]
+    return body
+
+
 def proceedings_body(mother_id: str, child_ids: list[str], **fields: Any) -> dict[str, Any]:
     body = {
         "mother_id": mother_id,
@@ -249,7 +256,7 @@ class TestLocalAuthorityRecords:
     def test_a_local_authority_records_a_hearing_for_its_own_children(
         self, api: Api, family: dict
     ) -> None:
-        hearing = record(api, "bristol", hearing_body(family["mother"], [family["bristol"]]))
+        hearing = record(api, "bristol", la_hearing_body(family["mother"], [family["bristol"]]))
         assert hearing["attendance_mode"] is None and hearing["social_worker_attends"] is False
         # That is how the prison side hears early.
         seen = api.get("ewi_worker", HEARINGS).json()["items"]
@@ -266,24 +273,72 @@ class TestLocalAuthorityRecords:
     def test_how_she_attends_is_the_prison_sides_to_arrange(
         self, api: Api, family: dict, fields: dict
     ) -> None:
-        body = hearing_body(family["mother"], [family["bristol"]], **fields)
+        body = la_hearing_body(family["mother"], [family["bristol"]], **fields)
         response = api.post("bristol_system", HEARINGS, body)
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == list(fields)
         assert nothing_written(api)
 
     def test_only_for_its_own_children(self, api: Api, family: dict) -> None:
-        body = hearing_body(family["mother"], [family["bristol"], family["surrey"]])
+        body = la_hearing_body(family["mother"], [family["bristol"], family["surrey"]])
         response = api.post("bristol", HEARINGS, body)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "child_ids"
         # Surrey has no child of the Send mother: she is not visible to it at all.
-        other = hearing_body(family["sdi_mother"], [family["sdi_child"]])
+        other = la_hearing_body(family["sdi_mother"], [family["sdi_child"]])
         assert api.post("surrey", HEARINGS, other).json()["errors"][0]["field"] == "mother_id"
         assert nothing_written(api)
 
+    def test_another_authoritys_child_of_hers_reads_as_not_hers(
+        self, api: Api, family: dict
+    ) -> None:
+        """Surrey's child of hers and a child of another mother get the same answer: Bristol
+        does not learn from it which children she has elsewhere."""
+        messages = []
+        for child in (family["surrey"], family["sdi_child"]):
+            body = la_hearing_body(family["mother"], [family["bristol"], child])
+            response = api.post("bristol", HEARINGS, body)
+            assert response.status_code == 422
+            [error] = response.json()["errors"]
+            messages.append(error["message"].replace(child, "<child>"))
+            hearing = record(api, "ewi_worker", hearing_body(family["mother"], [family["bristol"]]))
+            url = f"{HEARINGS}/{hearing['id']}"
+            changed = api.patch("bristol", url, {"child_ids": [child]}, etag(hearing))
+            assert changed.status_code == 422
+            [error] = changed.json()["errors"]
+            messages.append(error["message"].replace(child, "<child>"))
+            proceedings = proceedings_body(family["mother"], [child])
+            refused = api.post("bristol", PROCEEDINGS, proceedings)
+            assert refused.status_code == 422
+            [error] = refused.json()["errors"]
+            messages.append(error["message"].replace(child, "<child>"))
+        assert len(set(messages)) == 1, messages
+        assert "another authority" not in messages[0]
+        assert count(api, "proceedings") == 0
+
+    def test_it_does_not_say_when_her_side_learnt_of_it(self, api: Api, family: dict) -> None:
+        """`notified_at` decides late notice, the barrier the evaluation measures the local
+        authorities by: for a local authority's hearing it is when it recorded it."""
+        body = hearing_body(family["mother"], [family["bristol"]], notified_at=at(timedelta(-9)))
+        refused = api.post("bristol", HEARINGS, body)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == ["notified_at"]
+        assert nothing_written(api)
+        before = datetime.now(UTC) - timedelta(seconds=1)
+        hearing = record(api, "bristol", la_hearing_body(family["mother"], [family["bristol"]]))
+        assert before <= datetime.fromisoformat(hearing["notified_at"]) <= datetime.now(UTC)
+        url = f"{HEARINGS}/{hearing['id']}"
+        earlier = {"notified_at": at(timedelta(days=-30))}
+        changed = api.patch("bristol_system", url, earlier, etag(hearing))
+        assert changed.status_code == 422
+        assert [e["field"] for e in changed.json()["errors"]] == ["notified_at"]
+        assert api.get("admin", url).json() == hearing
+        # The prison side records an earlier time it knows of.
+        known = api.patch("ewi_worker", url, earlier, etag(hearing))
+        assert known.status_code == 200 and known.json()["late_notice"] is False
+
     def test_it_changes_its_hearings_but_not_how_she_attends(self, api: Api, family: dict) -> None:
-        hearing = record(api, "bristol", hearing_body(family["mother"], [family["bristol"]]))
+        hearing = record(api, "bristol", la_hearing_body(family["mother"], [family["bristol"]]))
         url = f"{HEARINGS}/{hearing['id']}"
         refused = api.patch("bristol", url, {"attendance_mode": "remote_platform"}, etag(hearing))
         assert refused.status_code == 422
@@ -337,6 +392,42 @@ class TestScope:
                 assert response.status_code == (200 if hearing["id"] in visible else 404), who
                 amendments = api.get(who, f"{HEARINGS}/{hearing['id']}/amendments")
                 assert amendments.status_code == response.status_code
+
+    def test_a_local_authority_sees_only_its_own_children_of_a_shared_record(
+        self, api: Api, family: dict
+    ) -> None:
+        both = sorted([family["bristol"], family["surrey"]])
+        hearing = record(api, "ewi_worker", hearing_body(family["mother"], both))
+        proceedings = api.post("admin", PROCEEDINGS, proceedings_body(family["mother"], both))
+        shared = {
+            f"{HEARINGS}/{hearing['id']}": HEARINGS,
+            f"{PROCEEDINGS}/{proceedings.json()['id']}": PROCEEDINGS,
+        }
+        for url, listing in shared.items():
+            for who, own in [("bristol", family["bristol"]), ("surrey", family["surrey"])]:
+                assert api.get(who, url).json()["child_ids"] == [own], (who, url)
+                [item] = api.get(who, listing).json()["items"]
+                assert item["child_ids"] == [own], (who, listing)
+            for who in ("admin", "ewi_worker"):
+                assert sorted(api.get(who, url).json()["child_ids"]) == both
+
+    def test_a_local_authority_cannot_ask_after_another_authoritys_child(
+        self, api: Api, family: dict
+    ) -> None:
+        both = [family["bristol"], family["surrey"]]
+        record(api, "ewi_worker", hearing_body(family["mother"], both))
+        api.post("admin", PROCEEDINGS, proceedings_body(family["mother"], both))
+        for listing in (HEARINGS, PROCEEDINGS):
+            for who, child, found in [
+                ("bristol", family["bristol"], 1),
+                ("bristol", family["surrey"], 0),  # in a record it sees, but not its child
+                ("surrey", family["bristol"], 0),
+                ("ewi_worker", family["surrey"], 1),
+                ("sdi_worker", family["surrey"], 0),
+            ]:
+                response = api.get(who, listing, params={"child_id": child})
+                assert response.status_code == 200
+                assert len(response.json()["items"]) == found, (listing, who, child)
 
     def test_out_of_scope_writes_read_as_not_found(self, api: Api, family: dict) -> None:
         send = record(api, "sdi_worker", hearing_body(family["sdi_mother"], [family["sdi_child"]]))
@@ -433,7 +524,7 @@ class TestWeekAhead:
 
 class TestAmendments:
     def test_a_moved_date_is_kept(self, api: Api, family: dict) -> None:
-        hearing = record(api, "bristol", hearing_body(family["mother"], [family["bristol"]]))
+        hearing = record(api, "ewi_worker", hearing_body(family["mother"], [family["bristol"]]))
         url = f"{HEARINGS}/{hearing['id']}"
         new_start = at(timedelta(days=3))
         assert api.patch("ewi_worker", url, {"starts_at": new_start}).status_code == 428
@@ -467,6 +558,27 @@ class TestAmendments:
         ]
         # Surrey now sees it; Bristol may no longer change it.
         assert api.get("surrey", url).status_code == 200
+
+    def test_a_local_authority_sees_only_its_own_children_in_the_history(
+        self, api: Api, family: dict
+    ) -> None:
+        hearing = record(api, "admin", hearing_body(family["mother"], [family["bristol"]]))
+        url = f"{HEARINGS}/{hearing['id']}"
+        both = sorted([family["bristol"], family["surrey"]])
+        hearing = api.patch("admin", url, {"child_ids": both}, etag(hearing)).json()
+        api.patch("admin", url, {"child_ids": [family["surrey"]]}, etag(hearing))
+
+        def child_changes(who: str) -> list[Any]:
+            items = api.get(who, f"{url}/amendments").json()["items"]
+            return [(c["old"], c["new"]) for a in items for c in a["changes"]]
+
+        assert child_changes("admin") == [
+            ([family["bristol"]], both),
+            (both, [family["surrey"]]),
+        ]
+        assert child_changes("surrey") == [([], [family["surrey"]]), ([family["surrey"]],) * 2]
+        # No longer Bristol's hearing: not in its scope at all.
+        assert api.get("bristol", f"{url}/amendments").status_code == 404
 
     def test_a_change_to_nothing_is_no_amendment(self, api: Api, family: dict) -> None:
         hearing = record(api, "admin", hearing_body(family["mother"], [family["bristol"]]))
@@ -579,7 +691,7 @@ class TestOutcome:
         hearing = past_hearing(api, family)
         url = f"{HEARINGS}/{hearing['id']}/outcome"
         first = {"attended": False, "barrier": "platform_incompatible"}
-        hearing = put(api, "bristol", url, first, etag(hearing)).json()
+        hearing = put(api, "ewi_worker", url, first, etag(hearing)).json()
         assert hearing["outcome"]["barrier"] == "platform_incompatible"
         corrected = {
             "attended": False,
@@ -654,14 +766,18 @@ class TestOutcome:
         earlier = at(timedelta(days=-3))
         assert api.patch("admin", url, {"starts_at": earlier}, etag(hearing)).status_code == 200
 
-    def test_a_local_authority_records_the_outcome_of_its_own_hearings_only(
-        self, api: Api, family: dict
-    ) -> None:
-        mixed = past_hearing(api, family, child_ids=[family["bristol"], family["surrey"]])
+    @pytest.mark.parametrize("who", ["bristol", "bristol_system"])
+    def test_the_outcome_is_the_prison_sides_record(self, api: Api, family: dict, who: str) -> None:
+        """The prison social worker arranges how she attends: whether she did, and what
+        stopped her, are the prison side's to record, even for the authority's own hearing."""
+        hearing = past_hearing(api, family)
         body = {"attended": False, "barrier": "mother_declined"}
-        url = f"{HEARINGS}/{mixed['id']}/outcome"
-        assert put(api, "bristol", url, body, etag(mixed)).status_code == 422
-        assert put(api, "ewi_worker", url, body, etag(mixed)).status_code == 200
+        url = f"{HEARINGS}/{hearing['id']}/outcome"
+        refused = put(api, who, url, body, etag(hearing))
+        assert refused.status_code == 403
+        assert api.get("admin", f"{HEARINGS}/{hearing['id']}").json() == hearing
+        assert count(api, "court_hearing_amendment") == 0
+        assert put(api, "ewi_worker", url, body, etag(hearing)).status_code == 200
 
 
 class TestProceedings:
@@ -837,7 +953,7 @@ class TestProceedings:
 class TestAudit:
     def test_every_route_says_what_it_did(self, api: Api, family: dict) -> None:
         mother = family["mother"]
-        created = api.post("bristol", HEARINGS, hearing_body(mother, [family["bristol"]]))
+        created = api.post("bristol", HEARINGS, la_hearing_body(mother, [family["bristol"]]))
         hearing = created.json()
         assert trail(api, created) == [
             (

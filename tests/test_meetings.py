@@ -210,6 +210,50 @@ class TestLocalAuthority:
         assert response.json()["errors"][0]["field"] == "child_ids"
         assert count(api, "meeting") == 0
 
+    def test_another_authoritys_child_of_hers_reads_as_not_hers(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        """Surrey's child of hers and another mother's child get the same answer: Bristol
+        does not learn from it which children she has elsewhere."""
+        stranger = api.child(api.mother(first_name="Zoë")["id"], local_authority_code="801")
+        meeting = create(api, "bristol", family)
+        url = f"/v1/meetings/{meeting['id']}"
+        messages = []
+        for child in (family["surrey"]["id"], stranger["id"]):
+            child_ids = [family["bristol"]["id"], child]
+            body = meeting_body(family["mother"]["id"], child_ids)
+            response = api.post("bristol", "/v1/meetings", body)
+            assert response.status_code == 422
+            changed = api.patch("bristol", url, {"child_ids": child_ids}, if_match='"1"')
+            assert changed.status_code == 422
+            messages += [e["message"] for r in (response, changed) for e in r.json()["errors"]]
+        assert len(messages) == 4 and len(set(messages)) == 1, messages
+        assert "another authority" not in messages[0]
+        assert count(api, "meeting") == 1
+
+    def test_it_does_not_say_when_her_side_learnt_of_it(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        """`notified_at` decides the notice she had (late notice is a barrier the evaluation
+        measures the local authorities by): for an authority's invitation, when it recorded it."""
+        body = meeting_body(
+            family["mother"]["id"], [family["bristol"]["id"]], notified_at=at(days=-9)
+        )
+        refused = api.post("bristol_system", "/v1/meetings", body)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == ["notified_at"]
+        assert count(api, "meeting") == 0
+        meeting = create(api, "bristol", family)
+        notified = datetime.fromisoformat(meeting["notified_at"])
+        assert abs(notified - datetime.now(UTC)) < timedelta(minutes=1)
+        url = f"/v1/meetings/{meeting['id']}"
+        changed = api.patch("bristol", url, {"notified_at": at(days=-30)}, if_match='"1"')
+        assert changed.status_code == 422
+        assert [e["field"] for e in changed.json()["errors"]] == ["notified_at"]
+        assert api.get("admin", url).json() == meeting
+        known = api.patch("ewi_worker", url, {"notified_at": at(days=-30)}, if_match='"1"')
+        assert known.status_code == 200 and known.json()["notice_days"] == 40
+
     def test_not_for_a_mother_it_cannot_see(self, api: Api) -> None:
         mother = api.mother()
         child = api.child(mother["id"], local_authority_code="801")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, requires
+from tac_api.auth.dependencies import CaseReader, PrisonSide, requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
 from tac_api.hearings import service
@@ -52,7 +52,8 @@ def _hearing_answer(
     summary="Record a court hearing about her children",
     description="By the prison side, or by a local authority for its own children (every "
     "child named must be its own). How she attends is the prison side's to arrange: a local "
-    "authority sending `attendance_mode` or `social_worker_attends` gets 422.",
+    "authority sending `attendance_mode` or `social_worker_attends` gets 422. A local "
+    "authority's hearing is notified when it records it: sending `notified_at` gets 422.",
     responses=WRITE_PROBLEMS,
 )
 async def create_hearing(
@@ -97,17 +98,10 @@ async def list_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
-    rows, cursor = await fetch_page(
-        session,
-        statement,
-        service.HEARING_ORDER,
-        page,
-        request,
-        response,
-        sort_key=service.hearing_sort_key,
+    hearings, cursor = await fetch_page(
+        session, statement, service.HEARING_ORDER, page, request, response
     )
-    hearings = [row[0] for row in rows]
-    children = await service.hearing_children(session, (h.id for h in hearings))
+    children = await service.hearing_children(session, caller, (h.id for h in hearings))
     audit.record_many(
         session, Action.consult, "court_hearing", ((h.id, h.mother_id) for h in hearings)
     )
@@ -127,7 +121,7 @@ async def get_hearing(
     response: Response,
 ) -> CourtHearingPublic:
     hearing = await service.get_hearing(session, caller, court_hearing_id)
-    children = await service.hearing_children(session, [hearing.id])
+    children = await service.hearing_children(session, caller, [hearing.id])
     audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
     return _hearing_answer(request, response, hearing, children[hearing.id])
 
@@ -136,7 +130,7 @@ async def get_hearing(
     "/v1/court-hearings/{court_hearing_id}",
     summary="Change a hearing (a moved date, how she attends...); kept in its amendments",
     description="A local authority changes only hearings whose children are all its own, "
-    "and never how she attends.",
+    "and never how she attends nor when her side learnt of it (`notified_at`).",
     responses=WRITE_PROBLEMS,
 )
 async def update_hearing(
@@ -158,14 +152,15 @@ async def update_hearing(
 @router.put(
     "/v1/court-hearings/{court_hearing_id}/outcome",
     summary="Record what happened at the hearing (once it has started)",
-    description="Whether and how she attended, or what stopped her, and the order made. "
-    "Sent again, it replaces the outcome; the change is kept in the amendments.",
+    description="Whether and how she attended, or what stopped her, and the order made: the "
+    "prison side's record, as it arranges how she attends. Sent again, it replaces the "
+    "outcome; the change is kept in the amendments.",
     responses=WRITE_PROBLEMS,
 )
 async def record_outcome(
     court_hearing_id: uuid.UUID,
     body: HearingOutcome,
-    caller: CourtRecordKeeper,
+    caller: PrisonSide,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -191,16 +186,9 @@ async def list_amendments(
     response: Response,
 ) -> Page[CourtHearingAmendmentPublic]:
     hearing = await service.get_hearing(session, caller, court_hearing_id)
-    rows, cursor = await fetch_page(
-        session,
-        service.amendments_of(hearing.id),
-        service.AMENDMENT_ORDER,
-        page,
-        request,
-        response,
-        sort_key=service.amendment_sort_key,
+    amendments, cursor = await fetch_page(
+        session, service.amendments_of(hearing.id), service.AMENDMENT_ORDER, page, request, response
     )
-    amendments = [row[0] for row in rows]
     audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
     audit.record_many(
         session,
@@ -209,7 +197,7 @@ async def list_amendments(
         ((a.id, hearing.mother_id) for a in amendments),
     )
     return Page[CourtHearingAmendmentPublic](
-        items=[service.amendment_public(a) for a in amendments], next_cursor=cursor
+        items=await service.amendments_public(session, caller, amendments), next_cursor=cursor
     )
 
 
@@ -233,7 +221,7 @@ async def create_proceedings(
     proceedings = await service.create_proceedings(session, caller, body)
     audit.record(session, Action.collect, "proceedings", proceedings.id, proceedings.mother_id)
     response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await service.proceedings_public(session, [proceedings])
+    [shown] = await service.proceedings_public(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -257,7 +245,7 @@ async def list_proceedings(
     )
     audit.record_many(session, Action.consult, "proceedings", ((p.id, p.mother_id) for p in found))
     return Page[ProceedingsPublic](
-        items=await service.proceedings_public(session, found), next_cursor=cursor
+        items=await service.proceedings_public(session, caller, found), next_cursor=cursor
     )
 
 
@@ -270,7 +258,7 @@ async def get_proceedings(
 ) -> ProceedingsPublic:
     proceedings = await service.get_proceedings(session, caller, proceedings_id)
     audit.record(session, Action.consult, "proceedings", proceedings.id, proceedings.mother_id)
-    [shown] = await service.proceedings_public(session, [proceedings])
+    [shown] = await service.proceedings_public(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -289,7 +277,7 @@ async def update_proceedings(
 ) -> ProceedingsPublic:
     proceedings = await service.update_proceedings(session, caller, proceedings_id, body, if_match)
     audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
-    [shown] = await service.proceedings_public(session, [proceedings])
+    [shown] = await service.proceedings_public(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -313,5 +301,5 @@ async def add_extension(
     )
     audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
     response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await service.proceedings_public(session, [proceedings])
+    [shown] = await service.proceedings_public(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)

@@ -88,7 +88,8 @@ class CourtHearingCreate(Input):
     notified_at: IsoDatetime | None = Field(
         default=None,
         description="When her side (she or the prison social worker) learnt the date; "
-        "now, if left out.",
+        "now, if left out. Set by the service for a local authority (422 if it sends it): "
+        "it decides late_notice.",
     )
     attendance_mode: AttendanceMode | None = Field(
         default=None,
@@ -121,7 +122,9 @@ class CourtHearingUpdate(Changes):
     court_code: CourtCode | None = None
     hearing_type: HearingType | SkipJsonSchema[None] = None
     starts_at: IsoDatetime | SkipJsonSchema[None] = None
-    notified_at: IsoDatetime | SkipJsonSchema[None] = None
+    notified_at: IsoDatetime | SkipJsonSchema[None] = Field(
+        default=None, description="The prison side's to change: a local authority gets 422."
+    )
     attendance_mode: AttendanceMode | None = Field(
         default=None, description=ATTENDANCE_ARRANGED_BY_PRISON
     )

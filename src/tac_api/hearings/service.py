@@ -1,8 +1,9 @@
 """Court hearings and proceedings: the scoped statements, the rules, and the amendment history.
 
 A hearing is recorded by the prison side, or by a local authority for its own children (that is
-how the prison side hears of it early). How the mother attends is the prison side's to arrange,
-so a local authority may not set it.
+how the prison side hears of it early). How the mother attends, and what happened at the hearing,
+are the prison side's to arrange and record, so a local authority may not set them; nor when her
+side learnt of it, which decides `late_notice`.
 """
 
 import uuid
@@ -12,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Select,
     delete,
     exists,
@@ -20,13 +20,13 @@ from sqlalchemy import (
     insert,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
 from tac_api.children.models import Child
+from tac_api.children.service import child_visible
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.hearings.models import (
@@ -127,26 +127,36 @@ def notice_days(notified_at: datetime, starts_at: datetime) -> int:
 
 
 async def _children_of(
-    session: AsyncSession, link: Any, item_column: Any, item_ids: Iterable[uuid.UUID]
+    session: AsyncSession,
+    shown_to: Caller | None,
+    link: Any,
+    item_column: Any,
+    item_ids: Iterable[uuid.UUID],
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The children of every item on a page, in one statement (never one per item)."""
+    """The children of every item on a page, in one statement (never one per item). Shown to a
+    local authority, its own children only: another authority's child is not its to know about
+    here. `shown_to` None: every child, for the record's own rules and history."""
     ids = list(item_ids)
     found: dict[uuid.UUID, list[uuid.UUID]] = {item_id: [] for item_id in ids}
     if not ids:
         return found
-    rows = await session.execute(
+    statement = (
         select(item_column, link.child_id).where(item_column.in_(ids)).order_by(link.child_id)
     )
-    for item_id, child_id in rows:
+    if shown_to is not None and shown_to.is_local_authority:
+        statement = statement.join(Child, Child.id == link.child_id).where(
+            Child.local_authority_code == shown_to.local_authority_code
+        )
+    for item_id, child_id in await session.execute(statement):
         found[item_id].append(child_id)
     return found
 
 
 async def hearing_children(
-    session: AsyncSession, hearing_ids: Iterable[uuid.UUID]
+    session: AsyncSession, shown_to: Caller | None, hearing_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     return await _children_of(
-        session, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing_ids
+        session, shown_to, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing_ids
     )
 
 
@@ -209,39 +219,67 @@ def search_hearings(
         statement = statement.where(CourtHearing.mother_id == mother_id)
     if child_id is not None:
         concerned = aliased(CourtHearingChild)
+        # Only a child the caller may see: a local authority cannot learn which hearings
+        # concern another authority's child by asking for it.
         statement = statement.where(
             exists().where(
-                concerned.court_hearing_id == CourtHearing.id, concerned.child_id == child_id
+                concerned.court_hearing_id == CourtHearing.id,
+                concerned.child_id == child_id,
+                Child.id == concerned.child_id,
+                child_visible(caller),
             )
         )
     return statement
 
 
-def _time_key(column: Any) -> ColumnElement[datetime]:
-    """A time column as a sort key: `pagination` reads a key's Python type to decode a cursor,
-    and the UTC column type reports none (`object`), so the cursor's time would stay a string
-    (compared as text, it skips rows)."""
-    return type_coerce(column, DateTime(timezone=True))
-
-
-HEARING_ORDER = [_time_key(CourtHearing.starts_at), CourtHearing.id]
-AMENDMENT_ORDER = [_time_key(CourtHearingAmendment.amended_at), CourtHearingAmendment.id]
-
-
-def hearing_sort_key(row: Any) -> tuple[Any, ...]:
-    return (row[0].starts_at, row[0].id)
-
-
-def amendment_sort_key(row: Any) -> tuple[Any, ...]:
-    return (row[0].amended_at, row[0].id)
+HEARING_ORDER = [CourtHearing.starts_at, CourtHearing.id]
+AMENDMENT_ORDER = [CourtHearingAmendment.amended_at, CourtHearingAmendment.id]
 
 
 def amendments_of(hearing_id: uuid.UUID) -> Select[Any]:
     return select(CourtHearingAmendment).where(CourtHearingAmendment.court_hearing_id == hearing_id)
 
 
-def amendment_public(amendment: CourtHearingAmendment) -> CourtHearingAmendmentPublic:
-    return CourtHearingAmendmentPublic.model_validate(amendment.model_dump())
+async def amendments_public(
+    session: AsyncSession, caller: Caller, amendments: list[CourtHearingAmendment]
+) -> list[CourtHearingAmendmentPublic]:
+    """A page of amendments as the caller may read them: a local authority sees only its own
+    children in a change of `child_ids`, as in the hearing itself (one statement a page)."""
+    shown = [amendment.model_dump() for amendment in amendments]
+    if caller.is_local_authority:
+        named = {
+            uuid.UUID(child_id)
+            for amendment in shown
+            for change in amendment["changes"]
+            if change["field"] == "child_ids"
+            for side in ("old", "new")
+            for child_id in change[side] or ()
+        }
+        own = set()
+        if named:
+            own = {
+                str(child_id)
+                for child_id in await session.scalars(
+                    select(Child.id).where(
+                        Child.id.in_(named),
+                        Child.local_authority_code == caller.local_authority_code,
+                    )
+                )
+            }
+        for amendment in shown:
+            amendment["changes"] = [
+                (
+                    {
+                        **change,
+                        "old": [c for c in change["old"] or () if c in own],
+                        "new": [c for c in change["new"] or () if c in own],
+                    }
+                    if change["field"] == "child_ids"
+                    else change
+                )
+                for change in amendment["changes"]
+            ]
+    return [CourtHearingAmendmentPublic.model_validate(amendment) for amendment in shown]
 
 
 # Rules shared by hearings and proceedings ---------------------------------------------------
@@ -261,7 +299,10 @@ async def _mother_for_writing(
 async def _check_children(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
 ) -> None:
-    """Every child must be hers; for a local authority, every child must also be its own."""
+    """Every child must be hers; for a local authority, every child must also be its own.
+
+    A local authority hears the same about another authority's child of hers as about a child
+    that is not hers at all: which children she has elsewhere is not its to learn."""
     rows = (
         await session.execute(
             select(Child.id, Child.mother_id, Child.local_authority_code).where(
@@ -273,14 +314,17 @@ async def _check_children(
     problems = []
     for child_id in child_ids:
         child = children.get(child_id)
-        if child is None or child.mother_id != mother_id:
+        if caller.is_local_authority:
+            if (
+                child is None
+                or child.mother_id != mother_id
+                or child.local_authority_code != caller.local_authority_code
+            ):
+                problems.append(
+                    ("child_ids", f"{child_id} is not one of your authority's children of hers")
+                )
+        elif child is None or child.mother_id != mother_id:
             problems.append(("child_ids", f"{child_id} is not one of her children"))
-        elif caller.is_local_authority and child.local_authority_code != (
-            caller.local_authority_code
-        ):
-            problems.append(
-                ("child_ids", f"{child_id} is another authority's child: record only your own")
-            )
     InvalidInput.raise_any(problems)
 
 
@@ -305,15 +349,28 @@ async def _only_own_children(
         )
 
 
-def _refuse_attendance(caller: Caller, sent: Iterable[str]) -> None:
-    if caller.is_local_authority:
-        InvalidInput.raise_any(
-            [
-                (field, "the prison social worker arranges how the mother attends")
-                for field in ATTENDANCE_FIELDS
-                if field in sent
-            ]
+def _refuse_prison_side_fields(caller: Caller, sent: Iterable[str]) -> None:
+    """What a local authority may not set: how she attends, and when her side learnt of the
+    hearing. The latter decides `late_notice`, the barrier the evaluation measures the local
+    authorities by: her side learnt of it when the authority recorded it, and that is the time
+    kept (the prison side records an earlier one it knows of)."""
+    if not caller.is_local_authority:
+        return
+    sent = set(sent)
+    problems = [
+        (field, "the prison social worker arranges how the mother attends")
+        for field in ATTENDANCE_FIELDS
+        if field in sent
+    ]
+    if "notified_at" in sent:
+        problems.append(
+            (
+                "notified_at",
+                "set by the service to when you record the hearing; the prison side records "
+                "when her side learnt of it otherwise",
+            )
         )
+    InvalidInput.raise_any(problems)
 
 
 def _hearing_time_rules(values: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
@@ -356,7 +413,7 @@ async def _link_children(
 async def create_hearing(
     session: AsyncSession, caller: Caller, data: CourtHearingCreate
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
-    _refuse_attendance(caller, data.model_fields_set)
+    _refuse_prison_side_fields(caller, data.model_fields_set)
     now = utcnow()
     values = data.model_dump(exclude={"child_ids"})
     if values["notified_at"] is None:
@@ -424,7 +481,7 @@ async def update_hearing(
     hearing = await get_hearing(session, caller, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
     changes = data.changes()
-    _refuse_attendance(caller, changes)
+    _refuse_prison_side_fields(caller, changes)
     await _only_own_children(
         session, caller, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing.id
     )
@@ -444,7 +501,7 @@ async def update_hearing(
             )
         )
     InvalidInput.raise_any(problems)
-    child_ids = (await hearing_children(session, [hearing.id]))[hearing.id]
+    child_ids = (await hearing_children(session, None, [hearing.id]))[hearing.id]
     if "child_ids" in changes:
         await _check_children(session, caller, hearing.mother_id, changes["child_ids"])
     if changes.get("proceedings_id") is not None:
@@ -495,18 +552,16 @@ async def record_outcome(
     outcome: HearingOutcome,
     if_match: str | None,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
+    """The prison side's record (the route admits no local authority)."""
     hearing = await get_hearing(session, caller, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
-    await _only_own_children(
-        session, caller, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing.id
-    )
     now = utcnow()
     if now < _utc(hearing.starts_at):
         raise InvalidInput(
             "outcome", "the hearing has not taken place yet: record its outcome after it starts"
         )
     InvalidInput.raise_any(_outcome_rules(outcome))
-    child_ids = (await hearing_children(session, [hearing.id]))[hearing.id]
+    child_ids = (await hearing_children(session, caller, [hearing.id]))[hearing.id]
     given = outcome.model_dump()
     before = {field: getattr(hearing, field) for field in OUTCOME_FIELDS}
     if hearing.outcome_recorded_at is None:
@@ -552,9 +607,13 @@ def search_proceedings(
         statement = statement.where(Proceedings.mother_id == mother_id)
     if child_id is not None:
         concerned = aliased(ProceedingsChild)
+        # As for hearings: only a child the caller may see.
         statement = statement.where(
             exists().where(
-                concerned.proceedings_id == Proceedings.id, concerned.child_id == child_id
+                concerned.proceedings_id == Proceedings.id,
+                concerned.child_id == child_id,
+                Child.id == concerned.child_id,
+                child_visible(caller),
             )
         )
     return statement
@@ -564,11 +623,14 @@ PROCEEDINGS_ORDER = [Proceedings.issued_on, Proceedings.id]
 
 
 async def proceedings_public(
-    session: AsyncSession, items: list[Proceedings]
+    session: AsyncSession, caller: Caller, items: list[Proceedings]
 ) -> list[ProceedingsPublic]:
-    """With their children and extensions: two statements, however many proceedings."""
+    """With their children (a local authority: its own) and extensions: two statements,
+    however many proceedings."""
     ids = [item.id for item in items]
-    children = await _children_of(session, ProceedingsChild, ProceedingsChild.proceedings_id, ids)
+    children = await _children_of(
+        session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, ids
+    )
     extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
     if ids:
         found = await session.scalars(

@@ -58,7 +58,9 @@ class MeetingCreate(Input):
     meeting_type: MeetingType
     starts_at: IsoDatetime
     notified_at: IsoDatetime | None = Field(
-        default=None, description="When her side learnt of the meeting; now if left out."
+        default=None,
+        description="When her side learnt of the meeting; now if left out. Set by the service "
+        "for a local authority (422 if it sends it): it decides the notice she had.",
     )
     platform: Platform
     prison_can_join: bool | None = Field(default=None, description=PRISON_CAN_JOIN)
@@ -90,7 +92,9 @@ class MeetingUpdate(Changes):
     )
     meeting_type: MeetingType | SkipJsonSchema[None] = None
     starts_at: IsoDatetime | SkipJsonSchema[None] = None
-    notified_at: IsoDatetime | SkipJsonSchema[None] = None
+    notified_at: IsoDatetime | SkipJsonSchema[None] = Field(
+        default=None, description="The prison side's to change: a local authority gets 422."
+    )
     platform: Platform | SkipJsonSchema[None] = None
     prison_can_join: bool | SkipJsonSchema[None] = None
     invited: bool | SkipJsonSchema[None] = None

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Select,
     delete,
     exists,
@@ -15,7 +14,6 @@ from sqlalchemy import (
     insert,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -159,14 +157,12 @@ def search(
 
 
 def utc_sort_key(column: Any) -> Any:
-    """A UTC time column as a keyset sort key. `pagination` reads a cursor back by its columns'
-    Python types, and sqlmodel's UTCDateTime reports none (`object`), which would leave the
-    cursor's time a string (PostgreSQL refuses to compare it); typed as a plain aware DateTime,
-    it is read back as a time. The SQL is the same column."""
-    return type_coerce(column, DateTime(timezone=True)).label(column.key)
+    """Deprecated, kept only for `visits.service`, which still imports it: `pagination` now
+    decodes a UTC time column's cursor itself, so the column is its own sort key."""
+    return column
 
 
-ORDER = [utc_sort_key(Meeting.starts_at), Meeting.id]
+ORDER = [Meeting.starts_at, Meeting.id]
 
 
 def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
@@ -189,20 +185,33 @@ def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
 
 def _privileged(caller: Caller, sent: dict[str, Any]) -> list[tuple[str, str]]:
     """A local authority records invitations; how she attends is the prison side's to arrange
-    and record."""
+    and record. Nor does it say when her side learnt of the meeting: that decides the notice
+    she had (late notice is a barrier the evaluation measures the authorities by), so it is
+    when the authority recorded it."""
     if not caller.is_local_authority:
         return []
-    return [
+    problems = [
         (field, "the prison side records how she attends; a local authority cannot set it")
         for field in ATTENDANCE_FIELDS
         if field in sent
     ]
+    if "notified_at" in sent:
+        problems.append(
+            (
+                "notified_at",
+                "set by the service to when you record the meeting; the prison side records "
+                "when her side learnt of it otherwise",
+            )
+        )
+    return problems
 
 
 async def _check_children(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
 ) -> None:
-    """Her children, each once; for a local authority, its own children only."""
+    """Her children, each once; for a local authority, its own children only. A local
+    authority hears the same about another authority's child of hers as about a child that is
+    not hers at all: which children she has elsewhere is not its to learn."""
     problems = []
     if len(set(child_ids)) != len(child_ids):
         problems.append(("child_ids", "names a child more than once"))
@@ -216,18 +225,20 @@ async def _check_children(
     known = {row.id: row for row in rows}
     for position, child_id in enumerate(child_ids):
         child = known.get(child_id)
-        if child is None or child.mother_id != mother_id:
-            problems.append(("child_ids", f"item {position + 1} is not one of her children"))
-        elif caller.is_local_authority and child.local_authority_code != (
-            caller.local_authority_code
-        ):
-            problems.append(
-                (
-                    "child_ids",
-                    f"item {position + 1} is another authority's child: the prison social "
-                    "worker records meetings about other authorities' children",
+        if caller.is_local_authority:
+            if (
+                child is None
+                or child.mother_id != mother_id
+                or child.local_authority_code != caller.local_authority_code
+            ):
+                problems.append(
+                    (
+                        "child_ids",
+                        f"item {position + 1} is not one of your authority's children of hers",
+                    )
                 )
-            )
+        elif child is None or child.mother_id != mother_id:
+            problems.append(("child_ids", f"item {position + 1} is not one of her children"))
     InvalidInput.raise_any(problems)
 
 
