@@ -5,8 +5,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from tac_api.assessments.models import (
     ParentingAssessment,
@@ -19,9 +20,10 @@ from tac_api.assessments.schemas import (
     ParentingAssessmentUpdate,
     RecipientPublic,
 )
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role
+from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible, shown_with_their_mother
+from tac_api.children.service import shown_with_their_mother
+from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
@@ -35,24 +37,17 @@ Concerns = ParentingAssessmentChild
 Recipient = ParentingAssessmentRecipient
 
 
-def assessment_visible(caller: Caller) -> ColumnElement[bool]:
+def assessment_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which assessments this caller may know exist: the one place they are scoped.
 
     A prison social worker: those of mothers held in her prison. A local authority: those that
     concern at least one of its own children (an assessment about another authority's child is
     that authority's business). Governors and auditors: none.
     """
-    if caller.role is Role.admin:
-        return true()
-    if caller.role is Role.prison_social_worker:
-        return exists().where(Mother.id == Assessment.mother_id, mother_visible(caller))
-    if caller.role in LOCAL_AUTHORITY_ROLES:
-        return exists().where(
-            Concerns.parenting_assessment_id == Assessment.id,
-            Child.id == Concerns.child_id,
-            child_visible(caller),
-        )
-    return false()
+    link = aliased(Concerns)
+    return concerning_visible(
+        who, Assessment.mother_id, Assessment.id, link.parenting_assessment_id, link.child_id
+    )
 
 
 def search(
@@ -65,13 +60,9 @@ def search(
     if mother_id is not None:
         statement = statement.where(Assessment.mother_id == mother_id)
     if child_id is not None:
-        # Only through a child the caller may see: another authority's child finds nothing.
         statement = statement.where(
-            exists().where(
-                Concerns.parenting_assessment_id == Assessment.id,
-                Concerns.child_id == child_id,
-                Child.id == Concerns.child_id,
-                shown_with_their_mother(caller),
+            concerning_child(
+                caller, Assessment.id, Concerns.parenting_assessment_id, Concerns.child_id, child_id
             )
         )
     if prison_code is not None:

@@ -9,24 +9,21 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    exists,
-    false,
     insert,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api import pagination
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible, sees_placement
+from tac_api.children.service import sees_placement
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic
+from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.mothers.models import Mother
 from tac_api.mothers.service import get_mother
 from tac_api.pagination import PageParams
 
@@ -42,25 +39,11 @@ def communication_visible(who: Caller | Role) -> ColumnElement[bool]:
 
     A prison social worker: those of mothers held in her prison. A local authority: those that
     concern at least one of its own children (one about the mother alone is not its business).
-    Given a Role, the condition takes the caller's scope as parameters (`scope_value`).
     """
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker:
-        holder = aliased(Mother)
-        return exists().where(
-            holder.id == Communication.mother_id,
-            holder.prison_code == scope_value(who, "prison_code"),
-        )
-    if role in LOCAL_AUTHORITY_ROLES:
-        concerned = aliased(Child)
-        return exists().where(
-            CommunicationChild.communication_id == Communication.id,
-            concerned.id == CommunicationChild.child_id,
-            concerned.local_authority_code == scope_value(who, "local_authority_code"),
-        )
-    return false()
+    link = aliased(CommunicationChild)
+    return concerning_visible(
+        who, Communication.mother_id, Communication.id, link.communication_id, link.child_id
+    )
 
 
 # A carer named here is the carer of a child it concerns.
@@ -143,14 +126,10 @@ def search(
     if kind:
         statement = statement.where(Communication.kind == kind)
     if child_id:
+        link = CommunicationChild
         statement = statement.where(
-            # Only a child the caller may see: a local authority cannot learn which of her
-            # communications concern another authority's child by asking for it.
-            exists().where(
-                CommunicationChild.communication_id == Communication.id,
-                CommunicationChild.child_id == child_id,
-                Child.id == CommunicationChild.child_id,
-                child_visible(caller),
+            concerning_child(
+                caller, Communication.id, link.communication_id, link.child_id, child_id
             )
         )
     return statement

@@ -15,18 +15,20 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     delete,
-    exists,
-    false,
     insert,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible
+from tac_api.concerning import (
+    children_by_item,
+    concerning_child,
+    concerning_visible,
+    held_in,
+)
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.hearings.models import (
@@ -71,37 +73,10 @@ OUTCOME_FIELDS = (
 )
 
 
-def _concerning_visible(
-    who: Caller | Role,
-    mother_id: Any,
-    item_id: Any,
-    link_item_id: Any,
-    link_child_id: Any,
-) -> ColumnElement[bool]:
-    """An item's scope: the prison side, by its mother's prison; a local authority, by the
-    children it concerns (at least one of them its own)."""
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker:
-        holder = aliased(Mother)  # its own alias: never correlated with a mother joined outside
-        return exists().where(
-            holder.id == mother_id, holder.prison_code == scope_value(who, "prison_code")
-        )
-    if role in LOCAL_AUTHORITY_ROLES:
-        theirs = aliased(Child)
-        return exists().where(
-            link_item_id == item_id,
-            theirs.id == link_child_id,
-            theirs.local_authority_code == scope_value(who, "local_authority_code"),
-        )
-    return false()
-
-
 def hearing_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which hearings this caller may know exist: the one place hearings are scoped."""
     link = aliased(CourtHearingChild)
-    return _concerning_visible(
+    return concerning_visible(
         who, CourtHearing.mother_id, CourtHearing.id, link.court_hearing_id, link.child_id
     )
 
@@ -109,7 +84,7 @@ def hearing_visible(who: Caller | Role) -> ColumnElement[bool]:
 def proceedings_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which proceedings this caller may know exist: the one place proceedings are scoped."""
     link = aliased(ProceedingsChild)
-    return _concerning_visible(
+    return concerning_visible(
         who, Proceedings.mother_id, Proceedings.id, link.proceedings_id, link.child_id
     )
 
@@ -126,37 +101,15 @@ def notice_days(notified_at: datetime, starts_at: datetime) -> int:
 # Reading ------------------------------------------------------------------------------------
 
 
-async def _children_of(
-    session: AsyncSession,
-    shown_to: Caller | None,
-    link: Any,
-    item_column: Any,
-    item_ids: Iterable[uuid.UUID],
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The children of every item on a page, in one statement (never one per item). Shown to a
-    local authority, its own children only: another authority's child is not its to know about
-    here. `shown_to` None: every child, for the record's own rules and history."""
-    ids = list(item_ids)
-    found: dict[uuid.UUID, list[uuid.UUID]] = {item_id: [] for item_id in ids}
-    if not ids:
-        return found
-    statement = (
-        select(item_column, link.child_id).where(item_column.in_(ids)).order_by(link.child_id)
-    )
-    if shown_to is not None and shown_to.is_local_authority:
-        statement = statement.join(Child, Child.id == link.child_id).where(
-            Child.local_authority_code == shown_to.local_authority_code
-        )
-    for item_id, child_id in await session.execute(statement):
-        found[item_id].append(child_id)
-    return found
-
-
 async def hearing_children(
     session: AsyncSession, shown_to: Caller | None, hearing_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return await _children_of(
-        session, shown_to, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing_ids
+    return await children_by_item(
+        session,
+        shown_to,
+        CourtHearingChild.court_hearing_id,
+        CourtHearingChild.child_id,
+        hearing_ids,
     )
 
 
@@ -207,10 +160,7 @@ def search_hearings(
 ) -> Select[Any]:
     statement = select(CourtHearing).where(hearing_visible(caller))
     if prison_code:
-        held = aliased(Mother)
-        statement = statement.where(
-            exists().where(held.id == CourtHearing.mother_id, held.prison_code == prison_code)
-        )
+        statement = statement.where(held_in(CourtHearing.mother_id, prison_code))
     if starts_from is not None:
         statement = statement.where(CourtHearing.starts_at >= starts_from)
     if starts_before is not None:
@@ -219,14 +169,9 @@ def search_hearings(
         statement = statement.where(CourtHearing.mother_id == mother_id)
     if child_id is not None:
         concerned = aliased(CourtHearingChild)
-        # Only a child the caller may see: a local authority cannot learn which hearings
-        # concern another authority's child by asking for it.
         statement = statement.where(
-            exists().where(
-                concerned.court_hearing_id == CourtHearing.id,
-                concerned.child_id == child_id,
-                Child.id == concerned.child_id,
-                child_visible(caller),
+            concerning_child(
+                caller, CourtHearing.id, concerned.court_hearing_id, concerned.child_id, child_id
             )
         )
     return statement
@@ -607,13 +552,9 @@ def search_proceedings(
         statement = statement.where(Proceedings.mother_id == mother_id)
     if child_id is not None:
         concerned = aliased(ProceedingsChild)
-        # As for hearings: only a child the caller may see.
         statement = statement.where(
-            exists().where(
-                concerned.proceedings_id == Proceedings.id,
-                concerned.child_id == child_id,
-                Child.id == concerned.child_id,
-                child_visible(caller),
+            concerning_child(
+                caller, Proceedings.id, concerned.proceedings_id, concerned.child_id, child_id
             )
         )
     return statement
@@ -628,8 +569,8 @@ async def proceedings_public(
     """With their children (a local authority: its own) and extensions: two statements,
     however many proceedings."""
     ids = [item.id for item in items]
-    children = await _children_of(
-        session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, ids
+    children = await children_by_item(
+        session, caller, ProceedingsChild.proceedings_id, ProceedingsChild.child_id, ids
     )
     extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
     if ids:

@@ -9,18 +9,15 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     delete,
-    exists,
-    false,
     insert,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible
+from tac_api.concerning import children_by_item, concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
@@ -39,28 +36,14 @@ from tac_api.mothers.service import mother_visible
 CLOCK_LEEWAY = timedelta(minutes=5)
 
 
-def meeting_visible(caller: Caller) -> ColumnElement[bool]:
+def meeting_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which meetings this caller may know exist: the one place meetings are scoped.
 
     A prison social worker: meetings of the mothers held in her prison. A local authority:
     meetings that concern at least one of its own children. Everything else reads as 404.
     """
-    if caller.role is Role.admin:
-        return true()
-    if caller.role is Role.prison_social_worker:
-        # Own aliases, so that they never correlate with tables an outer query joins.
-        holder = aliased(Mother)
-        return exists().where(
-            holder.id == Meeting.mother_id, holder.prison_code == caller.prison_code
-        )
-    if caller.is_local_authority:
-        concerns, theirs = aliased(MeetingChild), aliased(Child)
-        return exists().where(
-            concerns.meeting_id == Meeting.id,
-            theirs.id == concerns.child_id,
-            theirs.local_authority_code == caller.local_authority_code,
-        )
-    return false()
+    link = aliased(MeetingChild)
+    return concerning_visible(who, Meeting.mother_id, Meeting.id, link.meeting_id, link.child_id)
 
 
 def not_found(meeting_id: uuid.UUID) -> NotFound:
@@ -81,24 +64,11 @@ async def get_meeting(
 async def children_of(
     session: AsyncSession, caller: Caller, meeting_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The children each meeting concerns, for a whole page in one query. A local authority gets
-    its own children only: another authority's child is not its to know about here."""
-    ids = list(meeting_ids)
-    found: dict[uuid.UUID, list[uuid.UUID]] = {meeting_id: [] for meeting_id in ids}
-    if not ids:
-        return found
-    statement = (
-        select(MeetingChild.meeting_id, MeetingChild.child_id)
-        .where(MeetingChild.meeting_id.in_(ids))
-        .order_by(MeetingChild.meeting_id, MeetingChild.child_id)
+    """The children each meeting concerns, for a whole page in one query (a local authority:
+    its own children only)."""
+    return await children_by_item(
+        session, caller, MeetingChild.meeting_id, MeetingChild.child_id, meeting_ids
     )
-    if caller.is_local_authority:
-        statement = statement.join(Child, Child.id == MeetingChild.child_id).where(
-            Child.local_authority_code == caller.local_authority_code
-        )
-    for meeting_id, child_id in (await session.execute(statement)).all():
-        found[meeting_id].append(child_id)
-    return found
 
 
 def notice_days(starts_at: datetime, notified_at: datetime) -> int:
@@ -132,10 +102,7 @@ def search(
 ) -> Select[Any]:
     statement = select(Meeting).where(meeting_visible(caller))
     if prison_code:
-        held = aliased(Mother)
-        statement = statement.where(
-            exists().where(held.id == Meeting.mother_id, held.prison_code == prison_code)
-        )
+        statement = statement.where(held_in(Meeting.mother_id, prison_code))
     if starts_from is not None:
         statement = statement.where(Meeting.starts_at >= starts_from)
     if starts_to is not None:
@@ -143,23 +110,12 @@ def search(
     if mother_id is not None:
         statement = statement.where(Meeting.mother_id == mother_id)
     if child_id is not None:
-        # Only a child the caller may see: a local authority cannot learn which meetings
-        # concern another authority's child by asking for it.
         statement = statement.where(
-            exists().where(
-                MeetingChild.meeting_id == Meeting.id,
-                MeetingChild.child_id == child_id,
-                Child.id == MeetingChild.child_id,
-                child_visible(caller),
+            concerning_child(
+                caller, Meeting.id, MeetingChild.meeting_id, MeetingChild.child_id, child_id
             )
         )
     return statement
-
-
-def utc_sort_key(column: Any) -> Any:
-    """Deprecated, kept only for `visits.service`, which still imports it: `pagination` now
-    decodes a UTC time column's cursor itself, so the column is its own sort key."""
-    return column
 
 
 ORDER = [Meeting.starts_at, Meeting.id]

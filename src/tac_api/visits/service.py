@@ -5,18 +5,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, insert, select, true, update
+from sqlalchemy import ColumnElement, Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible, sees_placement
+from tac_api.children.service import sees_placement
+from tac_api.concerning import concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
-from tac_api.meetings.service import utc_sort_key
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
@@ -38,28 +38,16 @@ from tac_api.visits.schemas import (
 )
 
 
-def visit_visible(caller: Caller) -> ColumnElement[bool]:
+def visit_visible(who: Caller | Role) -> ColumnElement[bool]:
     """Which contact visits this caller may know exist: the one place visits are scoped.
 
     A prison social worker: visits of the mothers held in her prison. A local authority: visits
     with at least one of its own children. Everything else reads as 404.
     """
-    if caller.role is Role.admin:
-        return true()
-    if caller.role is Role.prison_social_worker:
-        # Own aliases, so that they never correlate with tables an outer query joins.
-        holder = aliased(Mother)
-        return exists().where(
-            holder.id == ContactVisit.mother_id, holder.prison_code == caller.prison_code
-        )
-    if caller.is_local_authority:
-        with_child, theirs = aliased(ContactVisitChild), aliased(Child)
-        return exists().where(
-            with_child.contact_visit_id == ContactVisit.id,
-            theirs.id == with_child.child_id,
-            theirs.local_authority_code == caller.local_authority_code,
-        )
-    return false()
+    link = aliased(ContactVisitChild)
+    return concerning_visible(
+        who, ContactVisit.mother_id, ContactVisit.id, link.contact_visit_id, link.child_id
+    )
 
 
 def not_found(visit_id: uuid.UUID) -> NotFound:
@@ -200,10 +188,7 @@ def search(
 ) -> Select[Any]:
     statement = select(ContactVisit).where(visit_visible(caller))
     if prison_code:
-        held = aliased(Mother)
-        statement = statement.where(
-            exists().where(held.id == ContactVisit.mother_id, held.prison_code == prison_code)
-        )
+        statement = statement.where(held_in(ContactVisit.mother_id, prison_code))
     if scheduled_from is not None:
         statement = statement.where(ContactVisit.scheduled_at >= scheduled_from)
     if scheduled_to is not None:
@@ -211,14 +196,10 @@ def search(
     if mother_id is not None:
         statement = statement.where(ContactVisit.mother_id == mother_id)
     if child_id is not None:
-        # Only a child the caller may see: a local authority cannot learn which visits are
-        # with another authority's child by asking for it.
+        link = ContactVisitChild
         statement = statement.where(
-            exists().where(
-                ContactVisitChild.contact_visit_id == ContactVisit.id,
-                ContactVisitChild.child_id == child_id,
-                Child.id == ContactVisitChild.child_id,
-                child_visible(caller),
+            concerning_child(
+                caller, ContactVisit.id, link.contact_visit_id, link.child_id, child_id
             )
         )
     if status:
@@ -226,7 +207,7 @@ def search(
     return statement
 
 
-ORDER = [utc_sort_key(ContactVisit.created_at), ContactVisit.id]
+ORDER = [ContactVisit.created_at, ContactVisit.id]
 
 
 async def _children(
