@@ -27,6 +27,7 @@ from tac_api.reference.service import load_reference_data
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
+    "change_event",
     "communication_child",
     "communication",
     "release_plan_contact",

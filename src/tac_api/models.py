@@ -7,6 +7,7 @@ from tac_api.assessments.models import (
 )
 from tac_api.audit.models import AuditEvent
 from tac_api.auth.models import ApiClient, RevokedSubject
+from tac_api.changes.models import ChangeEvent
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.evidence.models import Evidence
@@ -41,6 +42,7 @@ from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitS
 ALL_MODELS = (
     ApiClient,
     AuditEvent,
+    ChangeEvent,
     Child,
     Communication,
     CommunicationChild,

@@ -12,9 +12,13 @@ class Child(RecordFields, table=True):
     __table_args__ = (
         Index("ix_child_mother_order", "mother_id", "last_name", "first_name", "id"),
         Index("ix_child_authority_order", "local_authority_code", "last_name", "first_name", "id"),
+        # The authority's own id for the child: what its case-management system syncs by.
+        Index("uq_child_external_id", "local_authority_code", "external_id", unique=True),
     )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", ondelete="CASCADE")
+    # The child's id in the local authority's own system (unique within that authority).
+    external_id: str | None = Field(default=None, max_length=64)
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=100)
     date_of_birth: date | None = None

@@ -49,10 +49,18 @@ class CourtHearing(RecordFields, table=True):
         # The week-ahead view is ordered by time: every page an index seek.
         Index("ix_court_hearing_order", "starts_at", "id"),
         Index("ix_court_hearing_mother_order", "mother_id", "starts_at", "id"),
+        Index(
+            "uq_court_hearing_external_id", "external_authority_code", "external_id", unique=True
+        ),
     )
 
     # Indexed by ix_court_hearing_mother_order, which leads with it.
     mother_id: uuid.UUID = Field(foreign_key="mother.id", ondelete="CASCADE")
+    # Pushed by a local authority's system: its own id for the record, unique within it.
+    external_authority_code: str | None = Field(
+        default=None, foreign_key="local_authority.dfe_number", max_length=3
+    )
+    external_id: str | None = Field(default=None, max_length=64)
     proceedings_id: uuid.UUID | None = Field(
         default=None, foreign_key="proceedings.id", index=True, ondelete="SET NULL"
     )

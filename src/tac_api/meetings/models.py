@@ -15,9 +15,15 @@ class Meeting(RecordFields, table=True):
     __table_args__ = (
         # Lists run in date order: the week ahead is an index seek.
         Index("ix_meeting_starts_order", "starts_at", "id"),
+        Index("uq_meeting_external_id", "external_authority_code", "external_id", unique=True),
     )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    # Pushed by a local authority's system: its own id for the record, unique within it.
+    external_authority_code: str | None = Field(
+        default=None, foreign_key="local_authority.dfe_number", max_length=3
+    )
+    external_id: str | None = Field(default=None, max_length=64)
     meeting_type: str = Field(max_length=32)
     starts_at: datetime
     notified_at: datetime  # when her side learnt of it
