@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # A sync batch: a thousand children, each with room for long notes.
+    max_batch_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Requests per minute per client (a minute's worth may come at once); 0 turns limits off.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     # Browser origins allowed to call the API (CORS); none by default: clients are servers.

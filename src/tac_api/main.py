@@ -33,6 +33,8 @@ from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.subject_access.routes import router as subject_access_router
+from tac_api.sync.routes import router as sync_router
+from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
 from tac_api.visits.routes import router as visits_router
 
 DESCRIPTION = """\
@@ -53,10 +55,14 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     _, definitions = models_json_schema(
-        [(ProblemDetails, "serialization")], ref_template="#/components/schemas/{model}"
+        # The sync batch's body is read by its route (one bad item fails alone), so FastAPI
+        # does not see its model: the contract is given it here.
+        [(ProblemDetails, "serialization"), (SyncChildBatch, "validation")],
+        ref_template="#/components/schemas/{model}",
     )
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(definitions["$defs"])
+    for name, definition in definitions["$defs"].items():
+        schemas.setdefault(name, definition)  # FastAPI's rendering of a shared model stands
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schema["components"]["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
@@ -119,10 +125,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chronology_router,
         audit_router,
         subject_access_router,
+        sync_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_for={BATCH_PATH: settings.max_batch_body_bytes},
+    )
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(

@@ -84,3 +84,5 @@ PrisonSide = Annotated[Caller, Depends(requires(Role.prison_social_worker))]
 ChildRecordKeeper = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
+# A local authority's case-management system, writing its own authority's records.
+AuthoritySystem = Annotated[Caller, Depends(requires(Role.la_system))]
