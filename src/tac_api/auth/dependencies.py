@@ -30,8 +30,9 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
-    """A dependency that authenticates the caller and admits `admin` plus the roles named.
+def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> CallerDependency:
+    """A dependency that authenticates the caller and admits `admin` plus the roles named
+    (`admin=False`: the roles named only, for operations done on behalf of one authority).
 
     It is the one dependency every authenticated operation has, so it also refuses unknown
     query parameters (one dependency less to solve on every request). The roles are kept on it
@@ -39,7 +40,7 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
     `personal_data`: the operation touches personal data, so a success must leave an audit
     event (the session dependency refuses to commit one that does not).
     """
-    allowed = frozenset({Role.admin, *roles})
+    allowed = frozenset({*([Role.admin] if admin else []), *roles})
 
     async def caller(request: Request, session: SessionDep) -> Caller:
         token = bearer_token(request)
@@ -85,4 +86,5 @@ ChildRecordKeeper = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
 # A local authority's case-management system, writing its own authority's records.
-AuthoritySystem = Annotated[Caller, Depends(requires(Role.la_system))]
+# An admin acts for no one authority, so is not one of them.
+AuthoritySystem = Annotated[Caller, Depends(requires(Role.la_system, admin=False))]
