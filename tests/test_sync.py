@@ -354,3 +354,178 @@ def test_a_full_batch_of_a_thousand_is_accepted(api: Api) -> None:
     assert response.status_code == 200, response.text[:500]
     assert response.json()["created"] == 1000
     assert count(api, "child") == 1000
+
+
+# Court hearings and meetings ------------------------------------------------------------------
+
+
+def bristol_family(api: Api) -> tuple[dict[str, Any], list[str]]:
+    """A mother with two of Bristol's children, synced by Bristol's ids."""
+    mother = api.mother()
+    for external_id, name, born in (
+        ("BR-A", "Rhys", "2016-02-03"),
+        ("BR-B", "Ffion", "2019-07-08"),
+    ):
+        response = api.put(
+            "bristol_system",
+            f"/v1/sync/children/{external_id}",
+            sync_child(mother["prison_number"], first_name=name, date_of_birth=born),
+        )
+        assert response.status_code == 201, response.text
+    return mother, ["BR-A", "BR-B"]
+
+
+def hearing_body(prison_number: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "mother_prison_number": prison_number,
+        "child_external_ids": ["BR-A"],
+        "court_name": "Bristol Civil and Family Justice Centre",
+        "hearing_type": "case_management",
+        "starts_at": "2027-01-12T10:00:00Z",
+        **fields,
+    }
+
+
+def test_a_court_date_is_pushed_once_and_moved_with_its_history(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    url = "/v1/sync/court-hearings/CASE-42-H1"
+
+    created = api.put("bristol_system", url, hearing_body(mother["prison_number"]))
+    assert created.status_code == 201, created.text
+    hearing = created.json()
+    assert hearing["mother_id"] == mother["id"]
+    assert hearing["notified_at"] is not None  # set by the service when not given
+    again = api.put("bristol_system", url, hearing_body(mother["prison_number"]))
+    assert again.status_code == 200
+    assert again.headers["Sync-Result"] == "unchanged"
+    assert again.json()["version"] == 1
+    assert again.json()["notified_at"] == hearing["notified_at"]  # kept, not reset to now
+
+    moved = api.put(
+        "bristol_system",
+        url,
+        hearing_body(
+            mother["prison_number"],
+            starts_at="2027-01-19T10:00:00Z",
+            child_external_ids=["BR-A", "BR-B"],
+        ),
+    )
+    assert moved.status_code == 200
+    assert moved.headers["Sync-Result"] == "updated"
+    assert len(moved.json()["child_ids"]) == 2
+    amendments = api.get("ewi_worker", f"/v1/court-hearings/{hearing['id']}/amendments").json()
+    changed = {c["field"] for a in amendments["items"] for c in a["changes"]}
+    assert {"starts_at", "child_ids"} <= changed
+    assert api.sql("SELECT count(*) FROM court_hearing")[0][0] == 1
+
+
+def test_a_pushed_hearing_may_say_when_the_authority_told_her_side(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    body = hearing_body(mother["prison_number"], notified_at="2026-11-20T09:00:00Z")
+
+    hearing = api.put("bristol_system", "/v1/sync/court-hearings/H-2", body).json()
+
+    assert hearing["notified_at"] == "2026-11-20T09:00:00Z"
+    future = hearing_body(mother["prison_number"], notified_at="2099-01-01T00:00:00Z")
+    assert api.put("bristol_system", "/v1/sync/court-hearings/H-3", future).status_code == 422
+
+
+def test_a_pushed_hearing_keeps_the_prison_sides_arrangements(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    url = "/v1/sync/court-hearings/H-1"
+    hearing = api.put("bristol_system", url, hearing_body(mother["prison_number"])).json()
+    arranged = api.patch(
+        "ewi_worker",
+        f"/v1/court-hearings/{hearing['id']}",
+        {"attendance_mode": "prison_video_link"},
+        '"1"',
+    )
+    assert arranged.status_code == 200, arranged.text
+
+    again = api.put("bristol_system", url, hearing_body(mother["prison_number"]))
+
+    assert again.headers["Sync-Result"] == "unchanged"
+    assert again.json()["attendance_mode"] == "prison_video_link"
+    sent = hearing_body(mother["prison_number"], attendance_mode="in_person")
+    assert api.put("bristol_system", url, sent).status_code == 422  # not the authority's field
+
+
+def test_a_pushed_hearing_names_the_authoritys_own_children_only(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    surrey_child = api.child(mother["id"], local_authority_code="936", first_name="Nia")
+    api.sql(
+        "UPDATE child SET external_id = 'BR-C' WHERE local_authority_code = '936'"
+    )  # the same key in another authority's system is not Bristol's
+
+    for ids in (["BR-C"], ["NOPE"], ["BR-A", "BR-C"]):
+        body = hearing_body(mother["prison_number"], child_external_ids=ids)
+        response = api.put("bristol_system", "/v1/sync/court-hearings/H-9", body)
+        assert response.status_code == 422, ids
+        assert response.json()["errors"][0]["field"] == "child_external_ids"
+        assert surrey_child["id"] not in response.text
+    assert api.sql("SELECT count(*) FROM court_hearing")[0][0] == 0
+
+
+def test_a_mother_without_the_authoritys_children_is_not_found_for_it(api: Api) -> None:
+    stranger = api.mother()
+    body = hearing_body(stranger["prison_number"])
+    response = api.put("bristol_system", "/v1/sync/court-hearings/H-1", body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "mother_prison_number"
+
+
+def test_a_pushed_hearing_honours_if_match(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    url = "/v1/sync/court-hearings/H-1"
+    body = hearing_body(mother["prison_number"])
+    assert api.put("bristol_system", url, body, if_match='"1"').status_code == 412
+    api.put("bristol_system", url, body)
+    moved = hearing_body(mother["prison_number"], starts_at="2027-02-01T10:00:00Z")
+    assert api.put("bristol_system", url, moved, if_match='"5"').status_code == 412
+    assert api.put("bristol_system", url, moved, if_match='"1"').status_code == 200
+
+
+def meeting_body(prison_number: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "mother_prison_number": prison_number,
+        "child_external_ids": ["BR-A"],
+        "meeting_type": "looked_after_child_review",
+        "starts_at": "2027-01-05T14:00:00Z",
+        "platform": "microsoft_teams",
+        **fields,
+    }
+
+
+def test_a_meeting_invitation_is_pushed_idempotently(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    url = "/v1/sync/meetings/LAC-77"
+
+    created = api.put("bristol_system", url, meeting_body(mother["prison_number"]))
+    assert created.status_code == 201, created.text
+    meeting = created.json()
+    assert meeting["prison_can_join"] is False  # Teams: the prison cannot join
+    assert meeting["notified_at"] is not None
+    again = api.put("bristol_system", url, meeting_body(mother["prison_number"]))
+    assert again.headers["Sync-Result"] == "unchanged"
+    assert again.json() == meeting
+
+    moved = api.put(
+        "bristol_system", url, meeting_body(mother["prison_number"], platform="prison_video_link")
+    )
+    assert moved.headers["Sync-Result"] == "updated"
+    assert moved.json()["prison_can_join"] is True
+    assert moved.json()["version"] == 2
+    assert api.sql("SELECT count(*) FROM meeting")[0][0] == 1
+    refused = meeting_body(mother["prison_number"], attended=True)
+    assert api.put("bristol_system", url, refused).status_code == 422
+
+
+def test_hearing_and_meeting_ids_are_each_kind_and_authoritys_own(api: Api) -> None:
+    mother, _ = bristol_family(api)
+    hearing = api.put(
+        "bristol_system", "/v1/sync/court-hearings/X-1", hearing_body(mother["prison_number"])
+    )
+    meeting = api.put(
+        "bristol_system", "/v1/sync/meetings/X-1", meeting_body(mother["prison_number"])
+    )
+    assert hearing.status_code == meeting.status_code == 201
