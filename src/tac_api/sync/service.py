@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.children import service as children
 from tac_api.children.models import Child
-from tac_api.db import utcnow
+from tac_api.db import among, bulk_insert, bulk_update, utcnow
 from tac_api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Problem
 from tac_api.hearings import service as hearings
 from tac_api.hearings.models import CourtHearing
@@ -117,7 +118,8 @@ def parse_items(raw_items: Sequence[Any]) -> tuple[list[ChildItem], list[ChildOu
 async def _known_codes(session: AsyncSession, model: Any, codes: set[str]) -> set[str]:
     if not codes:
         return set()
-    return set((await session.scalars(select(model.code).where(model.code.in_(codes)))).all())
+    found = await session.scalars(select(model.code).where(among(session, model.code, list(codes))))
+    return set(found.all())
 
 
 def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
@@ -163,7 +165,7 @@ async def upsert_children(
         for row in (
             await session.execute(
                 select(Mother.id, Mother.prison_number, Mother.date_of_birth).where(
-                    Mother.prison_number.in_(numbers)
+                    among(session, Mother.prison_number, list(numbers))
                 )
             )
         ).all()
@@ -171,7 +173,7 @@ async def upsert_children(
     external_ids = [item.data.external_id for item in live]
     known_query = select(CHILD_TABLE).where(
         CHILD_TABLE.c.local_authority_code == authority,
-        CHILD_TABLE.c.external_id.in_(external_ids),
+        among(session, CHILD_TABLE.c.external_id, external_ids),
     )
     # Two syncs of one child at once must not both read the old version and both write.
     known = {
@@ -300,7 +302,7 @@ async def _adopt_recorded_children(
                 .where(
                     CHILD_TABLE.c.local_authority_code == authority,
                     CHILD_TABLE.c.external_id.is_(None),
-                    CHILD_TABLE.c.mother_id.in_({mother.id for _, mother in unmatched}),
+                    among(session, CHILD_TABLE.c.mother_id, [m.id for _, m in unmatched]),
                 )
                 .with_for_update()
             )
@@ -323,23 +325,14 @@ async def _write(
     session: AsyncSession, created: list[dict[str, Any]], changed: list[dict[str, Any]]
 ) -> None:
     try:
-        if created:
-            await session.execute(insert(CHILD_TABLE), created)
-        if changed:
-            columns = ("external_id", "updated_at", "version", *KEPT_BY_AUTHORITY)
-            statement = (
-                update(CHILD_TABLE)
-                .where(CHILD_TABLE.c.id == bindparam("changed_id"))
-                .values({name: bindparam(f"new_{name}") for name in columns})
-            )
-            await session.execute(
-                statement,
-                [
-                    {"changed_id": row["id"], **{f"new_{n}": row[n] for n in columns}}
-                    for row in changed
-                ],
-            )
-    except IntegrityError as exc:
+        await bulk_insert(session, CHILD_TABLE, created)
+        await bulk_update(
+            session,
+            CHILD_TABLE,
+            changed,
+            ("external_id", "updated_at", "version", *KEPT_BY_AUTHORITY),
+        )
+    except (IntegrityError, asyncpg.UniqueViolationError) as exc:
         raise Conflict(
             "Another request synced some of these children at the same moment; send the "
             "batch again (items already written will read as unchanged)."
