@@ -42,7 +42,8 @@ Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and 
 children, and the people and decisions around them.
 
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
-`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`.
+`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`. Every `POST` takes an
+optional `Idempotency-Key`, which makes retrying it safe.
 """
 
 

@@ -34,9 +34,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The audit events the route recorded are written just before the commit, in the same
     transaction, so a change and its record of who made it stand or fall together. A read's are
-    written before its response leaves: nothing is disclosed unrecorded. So is the completion of
-    the request's Idempotency-Key, if it sent one (see tac_api.idempotency); a failed request's
-    key is released for a retry.
+    written before its response leaves: nothing is disclosed unrecorded. A POST's Idempotency-Key,
+    if it sent one, is marked completed in the same transaction too (see tac_api.idempotency); a
+    failed request's key is released for a retry.
     """
     state = request.app.state
     reading = request.method in READ_ONLY_METHODS
