@@ -235,8 +235,9 @@ async def claim(request: Request, gate: AsyncSession, caller: Caller) -> None:
             )
         if found.claimed_at >= stale_before:
             raise IdempotencyKeyInUse("A request with this key is still in progress.")
-        # Its attempt never finished (its process died, so nothing of it was committed): take
-        # the key over and run the request, keeping the key's age.
+        # Its attempt never finished: its process died, and nothing of it was committed (or it
+        # is only slow, and can no longer complete: see `complete`). Take the key over and run
+        # the request, keeping the key's age.
         values["created_at"] = found.created_at
         if await _take_over(gate, found, values, _table.c.completed_at.is_(None)):
             setattr(request.state, CLAIM, ours)
