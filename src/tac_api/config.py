@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=2190, ge=1)
     # A hearing the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
+    # Hours a POST's Idempotency-Key lasts, from its first use; its stored answer (personal data)
+    # is purged after that.
+    idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # Seconds after which the claim of an attempt that never finished (its process died) may be
+    # taken over by a retry. Safe however short: an attempt completes only if it still holds it.
+    idempotency_lock_seconds: int = Field(default=60, ge=1, le=3600)
     sql_echo: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -26,6 +26,8 @@ from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
+from tac_api.idempotency.middleware import IdempotentAnswers
+from tac_api.idempotency.service import AnswerReplayed, document_key_header, replay
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
@@ -42,7 +44,8 @@ Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and 
 children, and the people and decisions around them.
 
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
-`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`.
+`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`. Every `POST` takes an
+optional `Idempotency-Key`, which makes retrying it safe.
 """
 
 
@@ -72,6 +75,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             for method in route.methods:
                 operation = schema["paths"][context.path][method.lower()]
                 operation["security"] = [{"HTTPBearer": []}]
+    document_key_header(schema)
     app.openapi_schema = schema
     return schema
 
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Made now, so that a missing or broken JWKS file stops the start rather than every request.
     app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_handlers(app)
+    app.add_exception_handler(AnswerReplayed, replay)
     for router in (
         health_router,
         reference_router,
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.add_middleware(IdempotentAnswers)  # innermost: it keeps the route's own answer
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -140,8 +146,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Idempotent-Replayed",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+            ],
         )
     app.add_middleware(RequestContext)  # outermost: even a refused body gets a request id
     return app

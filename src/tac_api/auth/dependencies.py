@@ -11,6 +11,7 @@ from tac_api.auth.service import authenticate
 from tac_api.db import READ_ONLY
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
+from tac_api.idempotency import service as idempotency
 from tac_api.limits import service as limits
 from tac_api.session import SessionDep
 
@@ -47,6 +48,7 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
         if session.info.get(READ_ONLY):
             # A read runs in autocommit: its one connection serves the whole request.
             found = await _admit(request, session, token)
+            allow(request, found)
         else:
             # A write's connection holds a transaction: the rate limit must not wait for it, nor
             # count inside it. Both are done first on a connection of their own, returned before
@@ -54,11 +56,17 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
             # full, would wait for each other for good).
             async with request.app.state.read_sessionmaker() as gate:
                 found = await _admit(request, gate, token)
+                allow(request, found)
+                # A POST's Idempotency-Key, if sent, is claimed on the same connection, before
+                # the route runs, and seen at once by every process.
+                await idempotency.claim(request, gate, found)
+        return found
+
+    def allow(request: Request, found: Caller) -> None:
         request.state.audit_required = personal_data
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)
-        return found
 
     caller.allowed_roles = allowed  # type: ignore[attr-defined]
     return caller
