@@ -30,16 +30,16 @@ endif
 	$(BIN)/tac-api serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/ruff check src tests benchmarks alembic
-	$(BIN)/ruff format --check src tests benchmarks alembic
+	$(BIN)/ruff check src tests benchmarks alembic examples
+	$(BIN)/ruff format --check src tests benchmarks alembic examples
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks alembic
+	$(BIN)/ruff check src tests benchmarks alembic examples
 
 format: install
-	$(BIN)/ruff format src tests benchmarks alembic
-	$(BIN)/ruff check --fix src tests benchmarks alembic
+	$(BIN)/ruff format src tests benchmarks alembic examples
+	$(BIN)/ruff check --fix src tests benchmarks alembic examples
 
 openapi: install
 	$(BIN)/tac-api openapi

@@ -76,6 +76,8 @@ class TacSyncClient:
             transport=transport,
         )
 
+    _sleep = staticmethod(time.sleep)
+
     def _run(self, call: Call[T]) -> T:
         attempt = 0
         while True:
@@ -87,7 +89,7 @@ class TacSyncClient:
             outcome = self._core.settle(call, attempt, answer)
             if not isinstance(outcome, Retry):
                 return outcome
-            time.sleep(outcome.seconds)
+            self._sleep(outcome.seconds)
             attempt += 1
 
     def close(self) -> None:
@@ -249,6 +251,8 @@ class AsyncTacSyncClient:
             transport=transport,
         )
 
+    _sleep = staticmethod(asyncio.sleep)
+
     async def _run(self, call: Call[T]) -> T:
         attempt = 0
         while True:
@@ -260,7 +264,7 @@ class AsyncTacSyncClient:
             outcome = self._core.settle(call, attempt, answer)
             if not isinstance(outcome, Retry):
                 return outcome
-            await asyncio.sleep(outcome.seconds)
+            await self._sleep(outcome.seconds)
             attempt += 1
 
     async def aclose(self) -> None:
