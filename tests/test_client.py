@@ -44,7 +44,7 @@ from tac_api.demo import load_demo_data
 from tac_api.hearings.schemas import CourtHearingPublic
 from tac_api.main import create_app
 from tac_api.meetings.schemas import MeetingPublic
-from tac_api.sync.schemas import SyncChild
+from tac_api.sync.schemas import SyncChild, SyncChildBatchItem
 from tests.conftest import Api, child_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,7 +250,10 @@ def test_the_async_client_puts_and_batches_over_real_http(api: Api, server: str)
         async with AsyncTacSyncClient(server, api.tokens["bristol_system"]) as tac:
             put = await tac.put_child("BR-1", sync_child(mother["prison_number"]))
             batch = await tac.batch_children(
-                [batch_item(mother["prison_number"], "BR-1"), batch_item("Z9999ZZ", "BR-2")]
+                [
+                    SyncChildBatchItem.model_validate(batch_item(mother["prison_number"], "BR-1")),
+                    batch_item("Z9999ZZ", "BR-2"),
+                ]
             )
             with pytest.raises(InvalidRequest):
                 await tac.put_child("BR-3", sync_child("Z9999ZZ"))
