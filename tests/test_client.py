@@ -177,10 +177,23 @@ def test_a_batch_whose_answer_was_lost_is_sent_again_under_the_same_key(
         answer = tac.batch_children(items, idempotency_key="batch-2026-03-01-1")
 
     assert transport.keys == ["batch-2026-03-01-1", "batch-2026-03-01-1"]
-    # The first attempt landed: the second changes nothing, whether the service replays its
-    # first answer (created) or runs the batch again (unchanged).
-    assert answer.failed == 0 and answer.created + answer.unchanged == 5
+    # The first attempt landed: the second is its answer replayed, nothing applied twice.
+    assert answer.replayed is True
+    assert (answer.created, answer.unchanged) == (5, 0)
     assert count(api, "child") == 5
+
+
+def test_a_key_sent_again_with_another_batch_is_refused_not_retried(api: Api, server: str) -> None:
+    mother = api.mother()
+    transport = Forwarding()
+    with TacSyncClient(server, api.tokens["bristol_system"], transport=transport) as tac:
+        tac.batch_children([batch_item(mother["prison_number"], "BR-1")], idempotency_key="k-1")
+        with pytest.raises(InvalidRequest) as refused:
+            tac.batch_children([batch_item(mother["prison_number"], "BR-2")], idempotency_key="k-1")
+
+    assert refused.value.type == "urn:tac-api:problem:idempotency-key-reused"
+    assert transport.keys == ["k-1", "k-1"]
+    assert count(api, "child") == 1
 
 
 def test_court_hearings_and_meetings_are_pushed_by_the_authoritys_ids(
@@ -725,9 +738,9 @@ def test_the_example_resumes_after_a_crash_resending_the_batch_in_flight_under_i
     assert count(api, "child") == 6
     out = capsys.readouterr().out
     assert "batch 1/3 (lines 2-3): answered in an earlier run" in out
+    assert "batch 2/3 (lines 4-5): 2 created, 0 updated, 0 unchanged, 0 failed (the " in out
     batches = state_of(path)["batches"]
     assert all(batch["done"] for batch in batches.values())
-    assert batches["2"]["created"] + batches["2"]["unchanged"] == 2
 
 
 def test_the_example_refuses_a_csv_missing_a_column_and_sends_nothing(
