@@ -17,6 +17,7 @@ from tac_api.assessments.routes import router as assessments_router
 from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
 from tac_api.auth.oidc import OidcVerifier
+from tac_api.changes.routes import router as changes_router
 from tac_api.children.routes import router as children_router
 from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         visits_router,
         hearings_router,
         chronology_router,
+        changes_router,
         audit_router,
         subject_access_router,
         sync_router,

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
+from tac_api.changes import service as changes
 from tac_api.errors import Problem
 from tac_api.idempotency import service as idempotency
 
@@ -36,7 +37,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     transaction, so a change and its record of who made it stand or fall together. A read's are
     written before its response leaves: nothing is disclosed unrecorded. A POST's Idempotency-Key,
     if it sent one, is marked completed in the same transaction too (see tac_api.idempotency); a
-    failed request's key is released for a retry.
+    failed request's key is released for a retry. So are the change events a write emitted for
+    local authorities' feeds (`changes.emit`), last of all.
     """
     state = request.app.state
     reading = request.method in READ_ONLY_METHODS
@@ -56,6 +58,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                     # Before the audit events are written: it reads which records they name.
                     await idempotency.complete(session, request)
                 await audit.write_pending(session, request)
+                if not reading:
+                    # Last, just before the commit: the change events take the feed's lock.
+                    await changes.write_pending(session)
                 if not reading and session.in_transaction():
                     await session.commit()
                     idempotency.committed(request)

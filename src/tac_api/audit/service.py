@@ -137,6 +137,7 @@ ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
     "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
+    "/v1/sync/changes": Action.disclose,
 }
 RESOURCE_FOR_SEGMENT = {
     "mothers": "mother",

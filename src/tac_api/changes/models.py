@@ -17,7 +17,14 @@ class ChangeEvent(SQLModel, table=True):
     """
 
     __tablename__ = "change_event"
-    __table_args__ = (Index("ix_change_event_feed", "local_authority_code", "position"),)
+    __table_args__ = (
+        Index("ix_change_event_feed", "local_authority_code", "position"),
+        # Without AUTOINCREMENT, SQLite gives a new row the highest rowid + 1, so once the
+        # latest events are erased (retention) their positions are handed out again, and a
+        # reader whose cursor stands there would skip the new events. PostgreSQL's sequence
+        # never goes back.
+        {"sqlite_autoincrement": True},
+    )
 
     # SQLite only numbers an INTEGER primary key by itself; PostgreSQL gets a BIGSERIAL.
     position: int | None = Field(

@@ -41,3 +41,13 @@ def to_public(event: ChangeEvent) -> ChangeEventPublic:
         data=event.data,
         cursor=cursor_of(event.position),
     )
+
+
+class ChangeFeed(BaseModel):
+    """A page of your authority's change feed, oldest first."""
+
+    items: list[ChangeEventPublic]
+    next_cursor: str = Field(
+        description="Where to poll from next (`?after=<next_cursor>`): the last event's cursor, "
+        "or the cursor you sent when there is nothing new. Never goes back."
+    )
