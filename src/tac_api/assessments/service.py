@@ -21,6 +21,7 @@ from tac_api.assessments.schemas import (
     RecipientPublic,
 )
 from tac_api.auth.schemas import Caller, Role
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.children.service import shown_with_their_mother
 from tac_api.concerning import concerning_child, concerning_visible
@@ -35,6 +36,17 @@ from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
 Assessment = ParentingAssessment
 Concerns = ParentingAssessmentChild
 Recipient = ParentingAssessmentRecipient
+# What a local authority's change feed is told of an assessment: who asked and when, the model,
+# its dates and outcome. Not the assessor's name nor who the report went to.
+FEED_FIELDS = (
+    "requested_by",
+    "requested_on",
+    "requesting_local_authority_code",
+    "model",
+    "started_on",
+    "completed_on",
+    "outcome",
+)
 
 
 def assessment_visible(who: Caller | Role) -> ColumnElement[bool]:
@@ -216,6 +228,15 @@ async def create_assessment(
     )
     session.add_all(_recipient_rows(assessment.id, recipients))
     await session.flush()
+    emit(
+        session,
+        "parenting-assessment.created",
+        "parenting_assessment",
+        assessment.id,
+        assessment.mother_id,
+        child_ids,
+        snapshot(assessment, FEED_FIELDS),
+    )
     return assessment
 
 
@@ -228,6 +249,7 @@ async def update_assessment(
 ) -> ParentingAssessment:
     assessment = await get_assessment(session, caller, assessment_id, for_update=True)
     check_if_match(if_match, assessment.version)
+    fed_before = snapshot(assessment, FEED_FIELDS)
     changes = data.changes()
     InvalidInput.raise_any(_rules({**assessment.model_dump(), **changes}, date.today()))
     child_ids = changes.pop("child_ids", None)
@@ -255,13 +277,42 @@ async def update_assessment(
         setattr(assessment, field, value)
     touch(assessment)
     await session.flush()
+    if child_ids is None:
+        child_ids = await _concerned(session, assessment.id)
+    # To the authorities of the children it concerns now; `changed` never names child_ids.
+    emit(
+        session,
+        "parenting-assessment.updated",
+        "parenting_assessment",
+        assessment.id,
+        assessment.mother_id,
+        child_ids,
+        changes_between(fed_before, snapshot(assessment, FEED_FIELDS)),
+    )
     return assessment
+
+
+async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        await session.scalars(
+            select(Concerns.child_id).where(Concerns.parenting_assessment_id == assessment_id)
+        )
+    )
 
 
 async def delete_assessment(
     session: AsyncSession, caller: Caller, assessment_id: uuid.UUID
 ) -> ParentingAssessment:
     assessment = await get_assessment(session, caller, assessment_id, for_update=True)
+    # Who to tell is who it concerned: read before its links go.
+    emit(
+        session,
+        "parenting-assessment.deleted",
+        "parenting_assessment",
+        assessment.id,
+        assessment.mother_id,
+        await _concerned(session, assessment.id),
+    )
     # Its rows first, rather than trusting every database to cascade.
     for table in (Concerns, Recipient):
         await session.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller, Role
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.evidence.models import Evidence
@@ -28,6 +29,10 @@ from tac_api.mothers.models import Mother
 from tac_api.mothers.service import get_mother, mother_visible, not_found
 from tac_api.reference.models import Prison
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+
+# What a local authority's change feed is told of an item of her evidence: its category, dates,
+# hours and when it was verified. Evidence is hers: every authority with a child of hers is told.
+FEED_FIELDS = ("category", "started_on", "completed_on", "hours", "verified_on")
 
 
 def evidence_visible(caller: Caller) -> ColumnElement[bool]:
@@ -119,6 +124,14 @@ async def create_evidence(
     item = Evidence(mother_id=mother.id, **_columns(values))
     session.add(item)
     await session.flush()
+    emit(
+        session,
+        "evidence.added",
+        "evidence",
+        item.id,
+        item.mother_id,
+        data=snapshot(item, FEED_FIELDS),
+    )
     return item
 
 
@@ -131,12 +144,21 @@ async def update_evidence(
 ) -> Evidence:
     item = await get_evidence(session, caller, evidence_id, for_update=True)
     check_if_match(if_match, item.version)
+    fed_before = snapshot(item, FEED_FIELDS)
     changes = _columns(data.changes())
     InvalidInput.raise_any(_rules({**item.model_dump(), **changes}, date.today()))
     for field, value in changes.items():
         setattr(item, field, value)
     touch(item)
     await session.flush()
+    emit(
+        session,
+        "evidence.updated",
+        "evidence",
+        item.id,
+        item.mother_id,
+        data=changes_between(fed_before, snapshot(item, FEED_FIELDS)),
+    )
     return item
 
 
@@ -145,6 +167,7 @@ async def delete_evidence(
 ) -> Evidence:
     item = await get_evidence(session, caller, evidence_id, for_update=True)
     await session.execute(delete(Evidence).where(Evidence.id == item.id))
+    emit(session, "evidence.deleted", "evidence", item.id, item.mother_id)
     return item
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.concerning import (
     children_by_item,
@@ -71,6 +72,19 @@ OUTCOME_FIELDS = (
     "order_made",
     "order_detail",
 )
+# What a local authority's change feed is told of a hearing: when, where, what kind, and how
+# she is to attend; of its outcome, the codes (the free-text details stay in the record).
+FEED_FIELDS = (
+    "hearing_type",
+    "starts_at",
+    "notified_at",
+    "court_name",
+    "court_code",
+    "proceedings_id",
+    "attendance_mode",
+    "social_worker_attends",
+)
+FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
 
 
 def hearing_visible(who: Caller | Role) -> ColumnElement[bool]:
@@ -382,6 +396,15 @@ async def create_hearing(
     session.add(hearing)
     await session.flush()
     await _link_children(session, CourtHearingChild, "court_hearing_id", hearing.id, data.child_ids)
+    emit(
+        session,
+        "court-hearing.created",
+        "court_hearing",
+        hearing.id,
+        hearing.mother_id,
+        data.child_ids,
+        snapshot(hearing, FEED_FIELDS),
+    )
     return hearing, sorted(data.child_ids)
 
 
@@ -437,6 +460,7 @@ async def update_hearing(
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
     hearing = await get_hearing(session, caller, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
+    fed_before = snapshot(hearing, FEED_FIELDS)
     changes = data.changes()
     _refuse_prison_side_fields(
         caller, changes, notified_at_from_authority=notified_at_from_authority
@@ -478,6 +502,18 @@ async def update_hearing(
         setattr(hearing, field, value)
     touch(hearing)
     await session.flush()
+    # Told to the authorities of the children it concerns now (one that lost its child here
+    # can no longer read the hearing); `changed` never names child_ids, which would tell an
+    # authority that another's children changed.
+    emit(
+        session,
+        "court-hearing.updated",
+        "court_hearing",
+        hearing.id,
+        hearing.mother_id,
+        child_ids,
+        changes_between(fed_before, snapshot(hearing, FEED_FIELDS)),
+    )
     return hearing, child_ids
 
 
@@ -528,11 +564,25 @@ async def record_outcome(
         given = {field: value for field, value in given.items() if value is not None}
     if not _amend(session, caller, hearing, before, given, prefix="outcome."):
         return hearing, child_ids
+    fed_before = snapshot(hearing, FEED_OUTCOME_FIELDS)
     for field, value in outcome.model_dump().items():
         setattr(hearing, field, value)
     hearing.outcome_recorded_at = now
     touch(hearing)
     await session.flush()
+    emit(
+        session,
+        "court-hearing.outcome-recorded",
+        "court_hearing",
+        hearing.id,
+        hearing.mother_id,
+        child_ids,
+        {
+            **snapshot(hearing, ("hearing_type", "starts_at")),
+            **changes_between(fed_before, snapshot(hearing, FEED_OUTCOME_FIELDS)),
+            "recorded_at": now,
+        },
+    )
     return hearing, child_ids
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.concerning import children_by_item, concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
@@ -34,6 +35,18 @@ from tac_api.mothers.service import mother_visible
 
 # Clocks differ by a little: "now" from a caller's machine may be just ahead of ours.
 CLOCK_LEEWAY = timedelta(minutes=5)
+# What a local authority's change feed is told of a meeting: when, on what, whether she could
+# join and did, and why not as a code (the barrier's detail and who supported her stay here).
+FEED_FIELDS = (
+    "meeting_type",
+    "starts_at",
+    "notified_at",
+    "platform",
+    "prison_can_join",
+    "invited",
+    "attended",
+    "barrier",
+)
 
 
 def meeting_visible(who: Caller | Role) -> ColumnElement[bool]:
@@ -239,6 +252,15 @@ async def create_meeting(
     session.add(meeting)
     await session.flush()
     await _set_children(session, meeting.id, data.child_ids)
+    emit(
+        session,
+        "meeting.created",
+        "meeting",
+        meeting.id,
+        meeting.mother_id,
+        data.child_ids,
+        snapshot(meeting, FEED_FIELDS),
+    )
     return meeting
 
 
@@ -253,6 +275,7 @@ async def update_meeting(
 ) -> Meeting:
     meeting = await get_meeting(session, caller, meeting_id, for_update=True)
     check_if_match(if_match, meeting.version)
+    fed_before = snapshot(meeting, FEED_FIELDS)
     changes = data.changes()
     InvalidInput.raise_any(
         _privileged(caller, changes, notified_at_from_authority=notified_at_from_authority)
@@ -286,4 +309,20 @@ async def update_meeting(
         setattr(meeting, field, value)
     touch(meeting)
     await session.flush()
+    if child_ids is None:
+        child_ids = list(
+            await session.scalars(
+                select(MeetingChild.child_id).where(MeetingChild.meeting_id == meeting.id)
+            )
+        )
+    # To the authorities of the children it concerns now; `changed` never names child_ids.
+    emit(
+        session,
+        "meeting.updated",
+        "meeting",
+        meeting.id,
+        meeting.mother_id,
+        child_ids,
+        changes_between(fed_before, snapshot(meeting, FEED_FIELDS)),
+    )
     return meeting

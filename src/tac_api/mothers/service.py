@@ -18,6 +18,7 @@ from tac_api.auth.schemas import (
     scope_params,
     scope_value,
 )
+from tac_api.changes.service import emit
 from tac_api.children.models import Child
 from tac_api.db import contains_text, fetch_rows, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
@@ -205,11 +206,51 @@ async def update_mother(
     if "status" in changes and changes["status"] != mother.status:
         # What the retention period counts from: set on closing, cleared when reopened.
         mother.closed_on = date.today() if changes["status"] == "closed" else None
+    _emit_changes(session, mother, changes)
     for field, value in changes.items():
         setattr(mother, field, value)
     touch(mother)
     await session.flush()
     return mother
+
+
+def _emit_changes(session: AsyncSession, mother: Mother, changes: dict[str, Any]) -> None:
+    """What every authority with a child of hers is told: where she is held, her release, and
+    her release date; only fields a local authority reads of her (`MotherMinimal`)."""
+
+    def changed(field: str) -> bool:
+        return field in changes and changes[field] != getattr(mother, field)
+
+    if changed("prison_code"):
+        emit(
+            session,
+            "mother.transferred",
+            "mother",
+            mother.id,
+            mother.id,
+            data={"prison_code": changes["prison_code"], "changed": ["prison_code"]},
+        )
+    if changed("status") and changes["status"] == "released":
+        emit(
+            session,
+            "mother.released",
+            "mother",
+            mother.id,
+            mother.id,
+            data={"status": "released", "changed": ["status"]},
+        )
+    if changed("earliest_release_date"):
+        emit(
+            session,
+            "mother.release-date-changed",
+            "mother",
+            mother.id,
+            mother.id,
+            data={
+                "earliest_release_date": changes["earliest_release_date"],
+                "changed": ["earliest_release_date"],
+            },
+        )
 
 
 async def _record_transfer(session: AsyncSession, mother: Mother, to_prison: str) -> None:

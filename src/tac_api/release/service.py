@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound, PreconditionFailed
@@ -49,6 +50,10 @@ from tac_api.release.schemas import (
 )
 
 PROBATION = ("name", "email", "phone")
+# What a local authority's change feed is told of her release plan (and `complete`): the date,
+# where she goes and her accommodation. Not the pathways' notes, the actions, the probation
+# contact, nor any child's contact after release (another authority's child's least of all).
+FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
 
 
 def release_plan_visible(who: Caller | Role) -> ColumnElement[bool]:
@@ -318,6 +323,7 @@ async def put_plan(
         select(ReleasePlan).where(ReleasePlan.mother_id == mother.id).with_for_update()
     )
     kept_action_ids: set[uuid.UUID] = set()
+    fed_before = snapshot({}, FEED_FIELDS) if plan is None else snapshot(plan, FEED_FIELDS)
     if plan is None:
         if if_match is not None and if_match.strip():
             raise PreconditionFailed(
@@ -357,7 +363,43 @@ async def put_plan(
     pathways = values["pathways"]
     actions, contacts = await _write_parts(session, plan, pathways, values)
     assert actions is not None and contacts is not None  # both are always sent in a PUT
-    return to_public(plan, pathways, actions, contacts), created
+    public = to_public(plan, pathways, actions, contacts)
+    _emit_plan_changes(session, plan, fed_before, public.complete, created=created)
+    return public, created
+
+
+def _emit_plan_changes(
+    session: AsyncSession,
+    plan: ReleasePlan,
+    fed_before: dict[str, Any],
+    complete: bool,
+    *,
+    created: bool = False,
+) -> None:
+    """Her plan is hers: every authority with a child of hers is told of it, and of a new
+    expected release date as her release date changing."""
+    fed = changes_between(fed_before, snapshot(plan, FEED_FIELDS))
+    event_type = "release-plan.created" if created else "release-plan.updated"
+    emit(
+        session,
+        event_type,
+        "release_plan",
+        plan.id,
+        plan.mother_id,
+        data={**fed, "complete": complete},
+    )
+    if "expected_release_date" in fed["changed"]:
+        emit(
+            session,
+            "mother.release-date-changed",
+            "mother",
+            plan.mother_id,
+            plan.mother_id,
+            data={
+                "expected_release_date": fed["expected_release_date"],
+                "changed": ["expected_release_date"],
+            },
+        )
 
 
 async def update_plan(
@@ -376,6 +418,7 @@ async def update_plan(
     if plan is None:
         raise not_found(mother_id)
     check_if_match(if_match, plan.version)
+    fed_before = snapshot(plan, FEED_FIELDS)
     changes = data.changes()
     mother = await session.get(Mother, plan.mother_id)
     assert mother is not None  # the foreign key guarantees her
@@ -395,12 +438,14 @@ async def update_plan(
     touch(plan)
     await session.flush()
     new_actions, new_contacts = await _write_parts(session, plan, pathways, changes)
-    return to_public(
+    public = to_public(
         plan,
         pathways,
         actions if new_actions is None else new_actions,
         contacts if new_contacts is None else new_contacts,
     )
+    _emit_plan_changes(session, plan, fed_before, public.complete)
+    return public
 
 
 # Plans due: mothers still held whose release falls within the window, without a complete plan.

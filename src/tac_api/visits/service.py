@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import Caller, Role
+from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
 from tac_api.concerning import concerning_child, concerning_visible, held_in
@@ -36,6 +37,11 @@ from tac_api.visits.schemas import (
     StatusChangePublic,
     SupervisorPublic,
 )
+
+# What a local authority's change feed is told of a contact visit: its kind, time, status and
+# outcome. Never the escort (a carer of a confidential placement is named to nobody else),
+# nor the reasons and notes, which are the record's to show.
+FEED_FIELDS = ("visit_type", "scheduled_at", "status", "outcome")
 
 
 def visit_visible(who: Caller | Role) -> ColumnElement[bool]:
@@ -383,6 +389,15 @@ async def create_visit(
     _record_change(session, caller, visit, "requested", None, None)
     await session.flush()
     await _set_children(session, visit, data.child_ids)
+    emit(
+        session,
+        "contact-visit.created",
+        "contact_visit",
+        visit.id,
+        visit.mother_id,
+        data.child_ids,
+        snapshot(visit, FEED_FIELDS),
+    )
     return visit
 
 
@@ -415,6 +430,7 @@ async def update_visit(
 ) -> ContactVisit:
     visit = await get_visit(session, caller, visit_id, for_update=True)
     check_if_match(if_match, visit.version)
+    fed_before = snapshot(visit, FEED_FIELDS)
     changes = _columns(data.changes())
     current = list(
         await session.scalars(
@@ -443,6 +459,32 @@ async def update_visit(
         await _set_children(session, visit, child_ids or current)
     touch(visit)
     await session.flush()
+    fed = changes_between(fed_before, snapshot(visit, FEED_FIELDS))
+    # The outcome of a held visit is its own event; any other change is an update (with
+    # `changed` empty when only what the feed does not carry changed). `changed` never names
+    # child_ids.
+    others = [name for name in fed["changed"] if name != "outcome"]
+    outcome_recorded = len(others) < len(fed["changed"])
+    if outcome_recorded:
+        emit(
+            session,
+            "contact-visit.outcome-recorded",
+            "contact_visit",
+            visit.id,
+            visit.mother_id,
+            child_ids or current,
+            {**fed, "changed": ["outcome"]},
+        )
+    if others or not outcome_recorded:
+        emit(
+            session,
+            "contact-visit.updated",
+            "contact_visit",
+            visit.id,
+            visit.mother_id,
+            child_ids or current,
+            {**fed, "changed": others},
+        )
     return visit
 
 
@@ -493,8 +535,23 @@ async def change_status(
             .where(ContactVisitChild.contact_visit_id == visit.id)
             .values(final_contact=False)
         )
+    from_status = visit.status
     visit.status = data.status
     visit.status_reason = data.reason
     touch(visit)
     await session.flush()
+    current = list(
+        await session.scalars(
+            select(ContactVisitChild.child_id).where(ContactVisitChild.contact_visit_id == visit.id)
+        )
+    )
+    emit(
+        session,
+        "contact-visit.status-changed",
+        "contact_visit",
+        visit.id,
+        visit.mother_id,
+        current,
+        {**snapshot(visit, FEED_FIELDS), "from_status": from_status},
+    )
     return visit
