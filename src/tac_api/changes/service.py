@@ -15,8 +15,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, text
+from sqlalchemy import Select, bindparam, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from tac_api.changes.models import ChangeEvent
 from tac_api.children.models import Child
@@ -109,19 +110,31 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
 
 async def write_pending(session: AsyncSession) -> None:
     """Write the events this transaction emitted: one query to find the authorities each
-    concerns, for all of them, then one insert for every row (never a statement per event)."""
+    concerns, for all of them, then one insert for every row (never a statement per event).
+    The request's session calls this last, just before its commit."""
+    if session.info.get(PENDING):
+        await session.run_sync(_write_pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _written_before_commit(session: Session) -> None:
+    """Whatever else commits a session that emitted events (a command, a test calling a
+    service) writes them too: a committed change is never left untold."""
+    if session.info.get(PENDING):
+        _write_pending(session)
+
+
+def _write_pending(session: Session) -> None:
     pending: list[PendingEvent] = session.info.pop(PENDING, [])
-    if not pending:
-        return
-    rows = _rows(pending, await _children_of_mothers(session, {e.mother_id for e in pending}))
+    rows = _rows(pending, _children_of_mothers(session, {e.mother_id for e in pending}))
     if not rows:
         return  # it concerns no authority: nobody to tell
-    await _in_order(session)
-    await session.execute(insert(ChangeEvent.__table__), rows)
+    _in_order(session)
+    session.execute(insert(ChangeEvent.__table__), rows)
 
 
-async def _children_of_mothers(
-    session: AsyncSession, mother_ids: set[uuid.UUID]
+def _children_of_mothers(
+    session: Session, mother_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
     """Every child of these mothers, with their authority, as this transaction sees them.
 
@@ -138,7 +151,7 @@ async def _children_of_mothers(
         .order_by(Child.id)
         .with_for_update(of=Mother, read=True, key_share=True)
     )
-    for child_id, mother_id, authority in await session.execute(statement):
+    for child_id, mother_id, authority in session.execute(statement):
         found[mother_id].append((child_id, authority))
     return found
 
@@ -150,29 +163,29 @@ def _rows(
     the named children of hers (a child named who is not hers concerns no one), or for an
     event about her, all of them."""
     rows = []
-    for event in pending:
+    for change in pending:
         by_authority: dict[str, list[str]] = {}
-        for child_id, authority in children[event.mother_id]:
-            if event.child_ids is None or child_id in event.child_ids:
+        for child_id, authority in children[change.mother_id]:
+            if change.child_ids is None or child_id in change.child_ids:
                 by_authority.setdefault(authority, []).append(str(child_id))
         for authority in sorted(by_authority):
             rows.append(
                 {
-                    "event_id": event.event_id,
+                    "event_id": change.event_id,
                     "local_authority_code": authority,
-                    "event_type": event.event_type,
-                    "occurred_at": event.occurred_at,
-                    "mother_id": event.mother_id,
-                    "resource_type": event.resource_type,
-                    "resource_id": event.resource_id,
+                    "event_type": change.event_type,
+                    "occurred_at": change.occurred_at,
+                    "mother_id": change.mother_id,
+                    "resource_type": change.resource_type,
+                    "resource_id": change.resource_id,
                     "child_ids": by_authority[authority],
-                    "data": event.data,
+                    "data": change.data,
                 }
             )
     return rows
 
 
-async def _in_order(session: AsyncSession) -> None:
+def _in_order(session: Session) -> None:
     """Make event-writing transactions commit in the order of their positions.
 
     A feed reader resumes after the last position it saw, so a position must never become
@@ -193,7 +206,7 @@ async def _in_order(session: AsyncSession) -> None:
     a time already, and its positions never go back (AUTOINCREMENT: see the model).
     """
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
 
 
 # Reading ------------------------------------------------------------------------------------
