@@ -13,8 +13,13 @@ import httpx
 import orjson
 import pytest
 
+from tac_api.auth.schemas import Caller, Role
 from tac_api.changes import service as changes_service
 from tac_api.changes.service import emit
+from tac_api.evidence.schemas import EvidenceCreate
+from tac_api.evidence.service import create_evidence
+from tac_api.mothers.schemas import MotherUpdate
+from tac_api.mothers.service import update_mother
 from tests.conftest import TODAY, Api
 from tests.test_audit import audit_fails, failing_app
 from tests.test_queries import counting
@@ -795,3 +800,40 @@ def test_a_reader_polling_while_others_write_misses_nothing_and_sees_nothing_twi
     assert [event["id"] for event in seen] == [str(uuid.UUID(str(row[0]))) for row in stored], (
         "missed events"
     )
+
+
+def test_a_change_to_her_record_and_an_event_about_her_do_not_deadlock(
+    api: Api, family: dict[str, Any]
+) -> None:
+    """One request holds her row (a change to her record) and waits for the feed's lock;
+    another, about her too (an item of evidence), must not be holding that lock while it
+    waits for her row: it waits for her row first, then takes the lock."""
+    if not api.database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time hold the whole database")
+    mother_id = uuid.UUID(family["mother"]["id"])
+    admin = Caller(client_id=uuid.uuid4(), name="test", role=Role.admin)
+    app = api.client.app
+    evidence = EvidenceCreate(category="course", title="Food hygiene", started_on="2025-09-01")
+
+    async def both() -> str:
+        async with app.state.sessionmaker() as holding:  # type: ignore[attr-defined]
+            change = MotherUpdate(earliest_release_date="2027-01-04")
+            await update_mother(holding, admin, mother_id, change, "*")
+
+            async def about_her() -> str:
+                async with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+                    await create_evidence(session, admin, mother_id, evidence)
+                    await session.commit()
+                    return "committed"
+
+            waiting = asyncio.create_task(about_her())
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "the evidence's events should wait for her row"
+            await holding.commit()
+        return await waiting
+
+    assert api.client.portal.call(both) == "committed"  # type: ignore[union-attr]
+    assert [e["type"] for e in events(api, "surrey")] == [
+        "mother.release-date-changed",
+        "evidence.added",
+    ]
