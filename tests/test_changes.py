@@ -16,8 +16,8 @@ import pytest
 from tac_api.auth.schemas import Caller, Role
 from tac_api.changes import service as changes_service
 from tac_api.changes.service import emit
-from tac_api.evidence.schemas import EvidenceCreate
-from tac_api.evidence.service import create_evidence
+from tac_api.hearings.schemas import CourtHearingUpdate
+from tac_api.hearings.service import update_hearing
 from tac_api.mothers.schemas import MotherUpdate
 from tac_api.mothers.service import update_mother
 from tests.conftest import TODAY, Api
@@ -802,18 +802,19 @@ def test_a_reader_polling_while_others_write_misses_nothing_and_sees_nothing_twi
     )
 
 
-def test_a_change_to_her_record_and_an_event_about_her_do_not_deadlock(
+def test_a_change_to_her_record_and_a_change_about_her_do_not_deadlock(
     api: Api, family: dict[str, Any]
 ) -> None:
-    """One request holds her row (a change to her record) and waits for the feed's lock;
-    another, about her too (an item of evidence), must not be holding that lock while it
-    waits for her row: it waits for her row first, then takes the lock."""
+    """One request holds her row (a change to her record) and will wait for the feed's lock;
+    another, about her (a hearing moved: nothing in it locks her row), must not be holding that
+    lock while it waits for her row, which its events' foreign key needs: it waits for her row
+    first, then takes the lock."""
     if not api.database_url.startswith("postgresql"):
         pytest.skip("SQLite lets one writer at a time hold the whole database")
+    hearing = api.post("admin", "/v1/court-hearings", hearing_body(family, "dafydd")).json()
     mother_id = uuid.UUID(family["mother"]["id"])
     admin = Caller(client_id=uuid.uuid4(), name="test", role=Role.admin)
     app = api.client.app
-    evidence = EvidenceCreate(category="course", title="Food hygiene", started_on="2025-09-01")
 
     async def both() -> str:
         async with app.state.sessionmaker() as holding:  # type: ignore[attr-defined]
@@ -822,18 +823,20 @@ def test_a_change_to_her_record_and_an_event_about_her_do_not_deadlock(
 
             async def about_her() -> str:
                 async with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-                    await create_evidence(session, admin, mother_id, evidence)
+                    moved = CourtHearingUpdate(starts_at=at(timedelta(days=11)))
+                    await update_hearing(session, admin, uuid.UUID(hearing["id"]), moved, "*")
                     await session.commit()
                     return "committed"
 
             waiting = asyncio.create_task(about_her())
             await asyncio.sleep(0.3)
-            assert not waiting.done(), "the evidence's events should wait for her row"
+            assert not waiting.done(), "the hearing's events should wait for her row"
             await holding.commit()
         return await waiting
 
     assert api.client.portal.call(both) == "committed"  # type: ignore[union-attr]
     assert [e["type"] for e in events(api, "surrey")] == [
+        "court-hearing.created",
         "mother.release-date-changed",
-        "evidence.added",
+        "court-hearing.updated",
     ]
