@@ -90,6 +90,8 @@ EXPECTED = {
     "POST /v1/sync/children:batch": {"bristol_system"},
     "PUT /v1/sync/court-hearings/{external_id}": {"bristol_system"},
     "PUT /v1/sync/meetings/{external_id}": {"bristol_system"},
+    # A local authority's own feed; an admin names the authority (422 without it).
+    "GET /v1/sync/changes": {"admin", "bristol", "bristol_system", "surrey"},
 }
 
 

@@ -289,6 +289,70 @@ CHRONOLOGY = {"mother_id"} | {
     for f in ("on", "at", "kind", "summary", "resource_type", "resource_id", "child_ids")
 }
 
+# The change feed's events carry codes, dates and statuses: never names, free text, or another
+# authority's children. What this family's records tell Bristol (the other event types' data,
+# a transfer's or a status change's, are checked field by field in tests/test_changes.py).
+CHANGE_DATA = {
+    "changed",
+    # court hearings, and their outcome's codes
+    "hearing_type",
+    "starts_at",
+    "notified_at",
+    "court_name",
+    "court_code",
+    "proceedings_id",
+    "attendance_mode",
+    "social_worker_attends",
+    "attended",
+    "attended_how",
+    "barrier",
+    "order_made",
+    "recorded_at",
+    # meetings
+    "meeting_type",
+    "platform",
+    "prison_can_join",
+    "invited",
+    # contact visits
+    "visit_type",
+    "scheduled_at",
+    "status",
+    # parenting assessments
+    "requested_by",
+    "requested_on",
+    "requesting_local_authority_code",
+    "model",
+    "started_on",
+    "completed_on",
+    "outcome",
+    # evidence
+    "category",
+    "hours",
+    "verified_on",
+    # release plan, and her release date
+    "expected_release_date",
+    "release_local_authority_code",
+    "accommodation_status",
+    "complete",
+}
+CHANGE_FEED = (
+    {"next_cursor"}
+    | {
+        f"items[].{f}"
+        for f in (
+            "id",
+            "type",
+            "occurred_at",
+            "mother_id",
+            "child_ids",
+            "resource_type",
+            "resource_id",
+            "cursor",
+        )
+    }
+    | {f"items[].data.{f}" for f in CHANGE_DATA}
+)
+
 
 def items(fields: set[str]) -> set[str]:
     return {"next_cursor"} | {f"items[].{f}" for f in fields}
@@ -350,6 +414,7 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
     "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
+    "GET /v1/sync/changes": {("admin", *AUTHORITY): CHANGE_FEED},
 }
 
 
@@ -583,6 +648,8 @@ def test_each_role_gets_exactly_its_fields(
 ) -> None:
     url = url_for(operation, family)
     params = {"subject_id": family["mother_id"]} if operation == "GET /v1/audit" else None
+    if operation == "GET /v1/sync/changes":
+        params = {"local_authority": "801", "limit": 1000}  # an admin names the authority
     for callers, allowed in ALLOWED[operation].items():
         for who in callers:
             response = api.get(who, url, params=params)
