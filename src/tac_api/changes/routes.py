@@ -49,8 +49,15 @@ async def _authority_of(session: AsyncSession, caller: Caller, local_authority: 
     "contact visits, parenting assessments) or their mother (her transfer, release, release "
     "date, evidence and release plan), oldest first, each once. Poll with `after` set to the "
     "last `next_cursor`: you see every later event exactly once and in order. `child_ids` "
-    "lists your own children only. An admin names the authority (`local_authority`). "
-    "Reading the feed is recorded in the audit trail as a disclosure of each record shown.",
+    "lists your own children only. `data` holds the record's codes, dates and status after "
+    "the change, and for an update `changed`, the names of those that changed; names and free "
+    "text stay in the record (read it by `resource_id`). Types: `court-hearing.created`, "
+    "`.updated`, `.outcome-recorded`; `meeting.created`, `.updated`; `contact-visit.created`, "
+    "`.updated`, `.status-changed`, `.outcome-recorded`; `parenting-assessment.created`, "
+    "`.updated`, `.deleted`; `evidence.added`, `.updated`, `.deleted`; `release-plan.created`, "
+    "`.updated`; `mother.transferred`, `.released`, `.release-date-changed`. An admin names "
+    "the authority (`local_authority`). Reading the feed is recorded in the audit trail as a "
+    "disclosure of each record shown.",
 )
 async def read_changes(
     caller: FeedReader,
