@@ -4,7 +4,7 @@ erasing the latest events would reuse their positions and a feed reader standing
 skip new events). PostgreSQL's BIGSERIAL never goes back: nothing to do there.
 
 Revision ID: 34401ca8beab
-Revises: 92f5f7079302
+Revises: 90093ce34bff
 Create Date: 2026-11-23 06:27:58.462746
 
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "34401ca8beab"
-down_revision: str | None = "92f5f7079302"
+down_revision: str | None = "90093ce34bff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

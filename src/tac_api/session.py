@@ -37,8 +37,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     transaction, so a change and its record of who made it stand or fall together. A read's are
     written before its response leaves: nothing is disclosed unrecorded. A POST's Idempotency-Key,
     if it sent one, is marked completed in the same transaction too (see tac_api.idempotency); a
-    failed request's key is released for a retry. So are the change events a write emitted for
-    local authorities' feeds (`changes.emit`), last of all.
+    failed request's key is released for a retry. The change events a write emitted for local
+    authorities' feeds (`changes.emit`) are written in the same transaction, last of all.
     """
     state = request.app.state
     reading = request.method in READ_ONLY_METHODS
