@@ -229,6 +229,29 @@ def test_court_hearings_and_meetings_are_pushed_by_the_authoritys_ids(
     assert str(hearing.record.mother_id) == mother["id"]
 
 
+def test_iter_changes_reads_the_live_feed_to_the_end_and_resumes(api: Api, server: str) -> None:
+    mother = api.mother()
+    hearing = {
+        "mother_prison_number": mother["prison_number"],
+        "child_external_ids": ["BR-A"],
+        "court_name": "Bristol Civil and Family Justice Centre",
+        "hearing_type": "case_management",
+        "starts_at": "2027-01-12T10:00:00Z",
+    }
+    with TacSyncClient(server, api.tokens["bristol_system"]) as tac:
+        tac.put_child("BR-A", sync_child(mother["prison_number"]))
+        for n in range(5):
+            tac.put_court_hearing(f"H-{n}", hearing)
+        seen = list(tac.iter_changes(limit=2))
+        last = seen[-1].cursor
+        tac.put_court_hearing("H-0", {**hearing, "starts_at": "2027-01-19T10:00:00Z"})
+        resumed = list(tac.iter_changes(after=last))
+
+    assert [event.type for event in seen] == ["court-hearing.created"] * 5
+    assert [event.type for event in resumed] == ["court-hearing.updated"]
+    assert resumed[0].resource_id == seen[0].resource_id
+
+
 def test_refusals_raise_typed_errors_carrying_the_problem_and_no_personal_data(
     api: Api, server: str
 ) -> None:

@@ -11,17 +11,18 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tac_api.changes.schemas import ChangeEventPublic
+from tac_api.changes.schemas import ChangeFeed
 from tac_api.schemas import RecordPublic, UtcDatetime
 
+__all__ = [
+    "ChangeFeed",
+    "DeliveryStatus",
+    "WebhookDeliveryPublic",
+    "WebhookPublic",
+    "WebhookWithSecret",
+]
+
 DeliveryStatus = Literal["pending", "delivered", "failed"]
-
-
-class ChangeFeed(BaseModel):
-    """A page of the authority's change feed, oldest first."""
-
-    items: list[ChangeEventPublic]
-    next_cursor: str
 
 
 class WebhookPublic(RecordPublic):
