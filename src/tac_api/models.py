@@ -38,6 +38,7 @@ from tac_api.release.models import (
     ReleasePlanPathway,
 )
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
+from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 ALL_MODELS = (
     ApiClient,
@@ -77,4 +78,6 @@ ALL_MODELS = (
     ReleasePlanContact,
     ReleasePlanPathway,
     RevokedSubject,
+    Webhook,
+    WebhookDelivery,
 )
