@@ -14,6 +14,7 @@ PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
 PUBLIC = {"GET /health", "GET /health/ready"}
+WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.
 EXPECTED = {
@@ -85,6 +86,14 @@ EXPECTED = {
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
+    # A local authority's system keeps its webhooks; an admin, any authority's.
+    "POST /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "PATCH /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "DELETE /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "POST /v1/sync/webhooks/{webhook_id}/secret": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}/deliveries": WEBHOOK_KEEPERS,
 }
 
 
@@ -188,7 +197,14 @@ def sdi_family(api: Api) -> dict[str, str]:
             "issued_on": str(TODAY - timedelta(days=60)),
         },
     ).json()
+    # Surrey's: Bristol's system is out of its scope.
+    webhook = api.post(
+        "admin",
+        "/v1/sync/webhooks",
+        {"url": "https://surrey.example.gov.uk/tac", "local_authority_code": "936"},
+    ).json()
     return {
+        "webhook_id": webhook["id"],
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
@@ -252,6 +268,7 @@ OUT_OF_SCOPE = {
     "contact_visit_id": {"ewi_worker", "surrey"},
     "court_hearing_id": {"ewi_worker", "surrey"},
     "proceedings_id": {"ewi_worker", "surrey"},
+    "webhook_id": {"bristol_system"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -265,6 +282,7 @@ IN_SCOPE = {
     "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "webhook_id": {"admin"},
 }
 
 
