@@ -9,17 +9,19 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from tac_api.changes.models import ChangeEvent
@@ -58,6 +60,8 @@ class Receiver:
     # Per path: the statuses to answer next (then 204), and seconds to wait before answering.
     answers: dict[str, deque[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    # Called as each request arrives, before it is answered.
+    on_request: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str = "/hook") -> str:
@@ -74,6 +78,7 @@ class Receiver:
             self.requests.clear()
             self.answers.clear()
             self.delays.clear()
+            self.on_request = None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -89,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
             queued = receiver.answers.get(self.path)
             status = queued.popleft() if queued else 204
             delay = receiver.delays.get(self.path, 0.0)
+        if receiver.on_request is not None:
+            receiver.on_request()
         time.sleep(delay)
         self.send_response(status)
         if status in (301, 302, 307, 308):
@@ -469,6 +476,46 @@ class TestDelivery:
         assert [d["event_id"] for d in delivered] == [str(following.event_id)]
         assert dispatch(local, now) == 0  # a failed one is not tried again
 
+    @pytest.mark.parametrize("max_attempts", [8, 1])
+    def test_an_attempt_cut_short_is_made_again_after_the_wait(
+        self,
+        local: Api,
+        receiver: Receiver,
+        mother: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+        max_attempts: int,
+    ) -> None:
+        """The process stops between sending and recording the answer: the attempt was counted
+        before it was sent, so it is made again after the wait, or given up if it was the last."""
+        webhook = register(local, url=receiver.url())
+        first = emit(local, mother["id"])
+        following = emit(local, mother["id"])
+
+        async def stopped(*args: Any) -> bool:
+            raise ConnectionError("the database went away")
+
+        monkeypatch.setattr(dispatcher, "_record", stopped)
+        dispatch(local, T0, webhook_max_attempts=max_attempts)
+        monkeypatch.undo()
+        assert dispatch(local, T0 + timedelta(seconds=29), webhook_max_attempts=max_attempts) == 0
+        dispatch(local, T0 + timedelta(seconds=30), webhook_max_attempts=max_attempts)
+        sent = [
+            (r.headers["tac-event-id"], r.headers["tac-delivery-attempt"]) for r in receiver.at()
+        ]
+        newest, oldest = deliveries(local, webhook["id"])
+        if max_attempts == 1:
+            assert sent == [(str(first.event_id), "1"), (str(following.event_id), "1")]
+            assert oldest["status"] == "failed" and oldest["attempts"] == 1
+            assert oldest["error"] == "gave up: no answer recorded for the last attempt"
+        else:
+            assert sent == [
+                (str(first.event_id), "1"),
+                (str(first.event_id), "2"),
+                (str(following.event_id), "1"),
+            ]
+            assert oldest["status"] == "delivered" and oldest["attempts"] == 2
+        assert newest["status"] == "delivered"
+
     def test_events_keep_their_order(
         self, local: Api, receiver: Receiver, mother: dict[str, Any]
     ) -> None:
@@ -654,6 +701,37 @@ def test_a_claimed_webhook_is_left_to_the_dispatcher_that_claimed_it(
     )
     assert local.client.portal.call(stale) == 0  # type: ignore[union-attr]
     assert len(receiver.at()) == 1
+
+
+def test_no_transaction_is_open_while_a_receiver_answers(
+    local: Api, receiver: Receiver, mother: dict[str, Any]
+) -> None:
+    """A slow receiver must not hold up the database: nothing is locked during the call."""
+    if not local.database_url.startswith("postgresql"):
+        pytest.skip("asks PostgreSQL which sessions are inside a transaction")
+    url = make_url(local.database_url)
+    open_transactions: list[int] = []
+
+    async def count() -> int:
+        connection = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, database=url.database
+        )
+        try:
+            return await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+
+    receiver.on_request = lambda: open_transactions.append(asyncio.run(count()))
+    register(local, url=receiver.url())
+    emit(local, mother["id"])
+    emit(local, mother["id"])
+    receiver.answer("/hook", 500)
+    dispatch(local, T0)
+    dispatch(local, T0 + timedelta(hours=1))
+    assert open_transactions == [0, 0, 0]
 
 
 def test_two_dispatchers_deliver_each_event_once(
