@@ -454,6 +454,8 @@ def create_app() -> FastAPI:
                     "updated_at": when(row["updated_at"]),
                     "version": row["version"],
                     "mother_id": ident(row["mother_id"]),
+                    # An authority's own key: the floor's caller is the prison side, never told.
+                    "external_id": None,
                     "first_name": row["first_name"],
                     "last_name": row["last_name"],
                     "date_of_birth": born,

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.load import LoadResult, run_load
+from benchmarks.sync_batch import SyncResult, run_sync_batches
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -48,6 +49,7 @@ BENCH_DATABASE = "tac_bench"
 CLIENT_NAME = "bench-ewi-social-worker"
 PRISON = "EWI"
 TARGET = 0.5  # tac-api/floor requests/s on PostgreSQL, from the issue
+SYNC_TARGET_SECONDS = 2.0  # 10,000 children in batches of 1,000 on PostgreSQL, from issue 5
 ENDPOINTS = {
     "GET /v1/mothers/{id}": "/v1/mothers/{}",
     "GET /v1/mothers/{id}/children": "/v1/mothers/{}/children",
@@ -101,6 +103,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     disturbed: list[str] = field(default_factory=list)  # runs other processes competed with
+    sync: SyncResult | None = None
 
 
 # Databases ------------------------------------------------------------------------------------
@@ -526,6 +529,23 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
         if args.extra_duration > 0:
             floor.stop()  # idle, but out of the way of the tac-api-only runs
             measure_extra(database, seeded, api, args, report)
+        if database == "postgres" and args.sync_children > 0:
+            floor.stop()
+            measure_sync(seeded, api, args, report)
+
+
+def measure_sync(seeded: Seeded, api: Server, args: argparse.Namespace, report: Report) -> None:
+    print(f"  POST /v1/sync/children:batch ({args.sync_children:,} children, batches of 1,000)")
+    try:
+        result = run_sync_batches(
+            seeded.url, _postgres_parts(seeded.url), api.port, args.sync_children, 1000, args.seed
+        )
+    except Exception as exc:  # a failed batch makes the figures meaningless
+        raise BenchError(f"sync batches: {exc}\n{api.log_tail()}") from exc
+    report.sync = result
+    print(f"    floor (asyncpg unnest insert): {result.floor_total:.2f} s", flush=True)
+    for name in result.passes:
+        print(f"    tac-api {name}: {result.total(name):.2f} s", flush=True)
 
 
 def markdown(report: Report, args: argparse.Namespace) -> str:
@@ -554,6 +574,27 @@ def markdown(report: Report, args: argparse.Namespace) -> str:
             f"| {'PostgreSQL' if row.database == 'postgres' else 'SQLite'} | `{row.endpoint}` "
             f"| {row.api.rate:,.0f} | {row.api.percentile(50):.1f} | {row.api.percentile(99):.1f} "
             f"| {row.api.errors:,} {floor}"
+        )
+    return "\n".join(lines)
+
+
+def sync_markdown(report: Report) -> str:
+    result = report.sync
+    if result is None:
+        return ""
+    lines = [
+        f"Batch upserts on PostgreSQL: {result.children:,} children in batches of "
+        f"{result.batch_size:,}, sent one after another over HTTP with an Idempotency-Key. "
+        "Floor: the same rows inserted with asyncpg (`INSERT ... SELECT FROM unnest`, a "
+        "transaction per batch).",
+        "",
+        "| Pass | total s | slowest batch ms | floor total s | tac-api/floor time |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, seconds in result.passes.items():
+        lines.append(
+            f"| {name} | {sum(seconds):.2f} | {max(seconds) * 1000:.0f} "
+            f"| {result.floor_total:.2f} | {sum(seconds) / result.floor_total:.1f}x |"
         )
     return "\n".join(lines)
 
@@ -592,6 +633,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic data")
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser.add_argument(
+        "--sync-children",
+        type=int,
+        default=10_000,
+        help="children pushed through the sync batch endpoint (PostgreSQL); 0 skips it",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
@@ -622,6 +669,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  FAILED: {exc}", flush=True)
     print("\n" + markdown(report, args) + "\n")
     print(target_line(report))
+    if report.sync is not None:
+        print("\n" + sync_markdown(report) + "\n")
+        created = report.sync.total("create")
+        verdict = "met" if created < SYNC_TARGET_SECONDS else "NOT met"
+        print(
+            f"Target ({report.sync.children:,} children in under {SYNC_TARGET_SECONDS:g} s on "
+            f"PostgreSQL): {verdict} ({created:.2f} s to create)."
+        )
     if report.disturbed:
         runs = ", ".join(report.disturbed)
         print(

@@ -86,6 +86,11 @@ EXPECTED = {
     "GET /v1/audit": {"admin", "auditor"},
     "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
+    # A local authority's system, writing its own authority's records (an admin is no authority).
+    "PUT /v1/sync/children/{external_id}": {"bristol_system"},
+    "POST /v1/sync/children:batch": {"bristol_system"},
+    "PUT /v1/sync/court-hearings/{external_id}": {"bristol_system"},
+    "PUT /v1/sync/meetings/{external_id}": {"bristol_system"},
     # A local authority's system keeps its webhooks; an admin, any authority's.
     "POST /v1/sync/webhooks": WEBHOOK_KEEPERS,
     "GET /v1/sync/webhooks": WEBHOOK_KEEPERS,
@@ -268,6 +273,7 @@ OUT_OF_SCOPE = {
     "contact_visit_id": {"ewi_worker", "surrey"},
     "court_hearing_id": {"ewi_worker", "surrey"},
     "proceedings_id": {"ewi_worker", "surrey"},
+    "external_id": set(),  # each authority's own key space: nothing in it is another's
     "webhook_id": {"bristol_system"},
 }
 IN_SCOPE = {
@@ -282,6 +288,7 @@ IN_SCOPE = {
     "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "external_id": {"bristol_system"},
     "webhook_id": {"admin"},
 }
 

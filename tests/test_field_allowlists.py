@@ -49,6 +49,7 @@ CHILD = (
     RECORD
     | {
         "mother_id",
+        "external_id",  # the authority's own id: null for anyone else
         "first_name",
         "last_name",
         "date_of_birth",

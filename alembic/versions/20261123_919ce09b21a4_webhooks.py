@@ -2,7 +2,7 @@
 into the change outbox, and the deliveries made to them (event ids only, no payload).
 
 Revision ID: 919ce09b21a4
-Revises: 92f5f7079302
+Revises: 90093ce34bff
 Create Date: 2026-11-23 06:29:39.073495
 
 """
@@ -14,7 +14,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "919ce09b21a4"
-down_revision: str | None = "92f5f7079302"
+down_revision: str | None = "90093ce34bff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

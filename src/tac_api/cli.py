@@ -225,10 +225,13 @@ def retention_run(
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="Count the period up to this day"),
     ] = None,
 ) -> None:
-    """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them."""
+    """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them.
+    Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise."""
+    from tac_api.idempotency import service as idempotency
     from tac_api.retention.service import report_lines, run
 
     settings = get_settings()
+    hours = settings.idempotency_key_hours
 
     async def retention() -> list[str]:
         engine = make_engine(settings, pool=False)
@@ -239,9 +242,14 @@ def retention_run(
                 retention_days=settings.retention_days,
                 apply=apply,
             )
+            async with sessionmaker_for(engine)() as session, session.begin():
+                if apply:
+                    keys = f"purged {await idempotency.purge_expired(session, hours)}"
+                else:
+                    keys = f"dry run: {await idempotency.count_expired(session, hours)} would go"
         finally:
             await engine.dispose()
-        return report_lines(report)
+        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}."]
 
     for line in asyncio.run(retention()):
         typer.echo(line)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # A sync batch: a thousand children, each with room for long notes.
+    max_batch_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Requests per minute per client (a minute's worth may come at once); 0 turns limits off.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     # Browser origins allowed to call the API (CORS); none by default: clients are servers.
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=2190, ge=1)
     # A hearing the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
+    # Hours a POST's Idempotency-Key lasts, from its first use; its stored answer (personal data)
+    # is purged after that.
+    idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 7)
+    # Seconds after which the claim of an attempt that never finished (its process died) may be
+    # taken over by a retry. Safe however short: an attempt completes only if it still holds it.
+    idempotency_lock_seconds: int = Field(default=60, ge=1, le=3600)
     sql_echo: bool = False
     # Webhooks: each API process delivers in the background unless this is off (then run
     # `tac-api webhooks run` instead, or both: processes never deliver the same event twice).

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, event, or_
+from sqlalchemy import ARRAY, ColumnElement, MetaData, Table, any_, bindparam, event, insert, or_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -175,3 +175,80 @@ async def fetch_rows(
         _DRIVER_SQL[id(statement)] = compiled
     _, sql_text, names = compiled
     return await driver.fetch(sql_text, *(params[name] for name in names))
+
+
+async def transaction_driver(session: AsyncSession) -> Any | None:
+    """The asyncpg connection under a PostgreSQL write session whose transaction has begun, or
+    None (SQLite, or nothing sent yet: SQLAlchemy must send the BEGIN).
+
+    For writing many rows at once (a sync batch, its audit rows): SQLAlchemy's per-row parameter
+    work costs more than the database's. What is sent on it is part of the session's transaction.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    fairy = await connection.get_raw_connection()
+    if getattr(fairy.dbapi_connection, "_transaction", None) is None:
+        return None
+    return fairy.driver_connection
+
+
+def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`: on PostgreSQL one array parameter, however many values (a thousand
+    bound parameters cost more to render and send than the query costs to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _array_types(table: Table, names: Sequence[str], dialect: Any) -> list[str]:
+    return [f"{table.c[name].type.compile(dialect=dialect)}[]" for name in names]
+
+
+async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) in one statement: arrays unnested on PostgreSQL."""
+    if not rows:
+        return
+    driver = await transaction_driver(session)
+    if driver is None:
+        await session.execute(insert(table), rows)
+        return
+    # Table and column names come from our own metadata, never from input.
+    names = list(rows[0])
+    types = _array_types(table, names, session.get_bind().dialect)
+    columns = ", ".join(names)
+    arrays = ", ".join(f"${n}::{t}" for n, t in enumerate(types, start=1))
+    await driver.execute(
+        f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})",
+        *([row[name] for row in rows] for name in names),
+    )
+
+
+async def bulk_update(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], columns: Sequence[str]
+) -> None:
+    """Set `columns` of each row, found by its id, in one statement (arrays on PostgreSQL)."""
+    if not rows:
+        return
+    driver = await transaction_driver(session)
+    if driver is None:
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        await session.execute(
+            statement,
+            [{"row_id": row["id"], **{f"new_{n}": row[n] for n in columns}} for row in rows],
+        )
+        return
+    names = ["id", *columns]
+    types = _array_types(table, names, session.get_bind().dialect)
+    arrays = ", ".join(f"${n}::{t}" for n, t in enumerate(types, start=1))
+    assignments = ", ".join(f"{name} = changed.{name}" for name in columns)
+    await driver.execute(
+        f"UPDATE {table.name} SET {assignments} "
+        f"FROM unnest({arrays}) AS changed({', '.join(names)}) "
+        f"WHERE {table.name}.id = changed.id",
+        *([row[name] for row in rows] for name in names),
+    )

@@ -28,6 +28,8 @@ from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
+from tac_api.idempotency.middleware import IdempotentAnswers
+from tac_api.idempotency.service import AnswerReplayed, document_key_header, replay
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
@@ -35,6 +37,8 @@ from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.subject_access.routes import router as subject_access_router
+from tac_api.sync.routes import router as sync_router
+from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
 from tac_api.visits.routes import router as visits_router
 from tac_api.webhooks import dispatcher
 from tac_api.webhooks.routes import router as webhooks_router
@@ -44,7 +48,8 @@ Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and 
 children, and the people and decisions around them.
 
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
-`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`.
+`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`. Every `POST` takes an
+optional `Idempotency-Key`, which makes retrying it safe.
 """
 
 
@@ -57,10 +62,14 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     _, definitions = models_json_schema(
-        [(ProblemDetails, "serialization")], ref_template="#/components/schemas/{model}"
+        # The sync batch's body is read by its route (one bad item fails alone), so FastAPI
+        # does not see its model: the contract is given it here.
+        [(ProblemDetails, "serialization"), (SyncChildBatch, "validation")],
+        ref_template="#/components/schemas/{model}",
     )
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(definitions["$defs"])
+    for name, definition in definitions["$defs"].items():
+        schemas.setdefault(name, definition)  # FastAPI's rendering of a shared model stands
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schema["components"]["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
@@ -70,6 +79,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             for method in route.methods:
                 operation = schema["paths"][context.path][method.lower()]
                 operation["security"] = [{"HTTPBearer": []}]
+    document_key_header(schema)
     app.openapi_schema = schema
     return schema
 
@@ -118,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Made now, so that a missing or broken JWKS file stops the start rather than every request.
     app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_handlers(app)
+    app.add_exception_handler(AnswerReplayed, replay)
     for router in (
         health_router,
         reference_router,
@@ -134,19 +145,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chronology_router,
         audit_router,
         subject_access_router,
+        sync_router,
         webhooks_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(IdempotentAnswers)  # innermost: it keeps the route's own answer
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_for={BATCH_PATH: settings.max_batch_body_bytes},
+    )
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Idempotent-Replayed",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+            ],
         )
     app.add_middleware(RequestContext)  # outermost: even a refused body gets a request id
     return app

@@ -15,19 +15,24 @@ class BodySizeLimit:
     FastAPI's own `max_body_size` answers text/plain; every error here is problem+json.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger_for: dict[str, int] | None = None
+    ) -> None:
+        """`larger_for`: exact paths allowed a larger body (a sync batch of a thousand items)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger_for = larger_for or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger_for.get(scope["path"], self.max_bytes)
         chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(scope, receive, send)
+                if not value.isdigit() or int(value) > max_bytes:
+                    await self._refuse(scope, receive, send, max_bytes)
                     return
             elif name == b"transfer-encoding":
                 chunked = True
@@ -44,10 +49,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     # Answer now, and tell the app the client has gone so it stops reading.
                     refused = True
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, max_bytes)
                     return {"type": "http.disconnect"}
             return message
 
@@ -61,9 +66,9 @@ class BodySizeLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         response = problem_response(
-            413, f"Request bodies are limited to {self.max_bytes} bytes.", instance=scope["path"]
+            413, f"Request bodies are limited to {max_bytes} bytes.", instance=scope["path"]
         )
         await response(scope, receive, send)
 

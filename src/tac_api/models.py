@@ -19,6 +19,7 @@ from tac_api.hearings.models import (
     ProceedingsChild,
     ProceedingsExtension,
 )
+from tac_api.idempotency.models import IdempotencyKey
 from tac_api.limits.models import RateLimitState
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
@@ -56,6 +57,7 @@ ALL_MODELS = (
     CpPlanCategory,
     Ethnicity,
     Evidence,
+    IdempotencyKey,
     LegalStatus,
     LocalAuthority,
     Meeting,

@@ -18,7 +18,12 @@ from pydantic import (
 
 def _as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time: 422, not 500
+        raise ValueError("is outside the times this service records") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

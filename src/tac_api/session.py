@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.errors import Problem
+from tac_api.idempotency import service as idempotency
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
@@ -33,7 +34,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The audit events the route recorded are written just before the commit, in the same
     transaction, so a change and its record of who made it stand or fall together. A read's are
-    written before its response leaves: nothing is disclosed unrecorded.
+    written before its response leaves: nothing is disclosed unrecorded. A POST's Idempotency-Key,
+    if it sent one, is marked completed in the same transaction too (see tac_api.idempotency); a
+    failed request's key is released for a retry.
     """
     state = request.app.state
     reading = request.method in READ_ONLY_METHODS
@@ -49,18 +52,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                     raise RuntimeError(
                         f"{request.method} {request.url.path} recorded no audit event"
                     )
+                if not reading:
+                    # Before the audit events are written: it reads which records they name.
+                    await idempotency.complete(session, request)
                 await audit.write_pending(session, request)
                 if not reading and session.in_transaction():
                     await session.commit()
+                    idempotency.committed(request)
             except BaseException as exc:
                 if not reading:
                     await session.rollback()
-                if isinstance(exc, Exception):
+                # A replayed answer skipped the route: nothing failed (its audit is written).
+                if isinstance(exc, Exception) and not isinstance(exc, idempotency.AnswerReplayed):
                     failed_with = status_of(exc)
                 raise
     finally:
         # Once the session has given its connection back: a request never holds two at once.
         if failed_with is not None:
+            await idempotency.release(state.read_sessionmaker, request)
             await audit.write_failure(state.sessionmaker, request, failed_with)
 
 

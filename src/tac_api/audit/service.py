@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import Action, Outcome, outcome_of
 from tac_api.auth.schemas import Caller
-from tac_api.db import driver_connection, utcnow
+from tac_api.db import driver_connection, transaction_driver, utcnow
 
 log = logging.getLogger("tac_api.audit")
 
@@ -99,8 +99,10 @@ async def write_pending(session: AsyncSession, request: Request) -> None:
     caller = caller_of(request)
     if not events or caller is None:
         return
-    driver = await driver_connection(session)
-    if driver is not None:  # a PostgreSQL read: straight to the driver, as the read itself went
+    # PostgreSQL: straight to the driver (a read's went there too; a write's are in its
+    # transaction), one statement for a thousand rows as for one.
+    driver = await driver_connection(session) or await transaction_driver(session)
+    if driver is not None:
         await driver.execute(
             _INSERT_UNNEST,
             utcnow(),

@@ -11,6 +11,7 @@ from tac_api.auth.service import authenticate
 from tac_api.db import READ_ONLY
 from tac_api.errors import Forbidden, Unauthenticated
 from tac_api.http import reject_unknown_query_parameters
+from tac_api.idempotency import service as idempotency
 from tac_api.limits import service as limits
 from tac_api.session import SessionDep
 
@@ -30,8 +31,9 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
-    """A dependency that authenticates the caller and admits `admin` plus the roles named.
+def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> CallerDependency:
+    """A dependency that authenticates the caller and admits `admin` plus the roles named
+    (`admin=False`: the roles named only, for operations done on behalf of one authority).
 
     It is the one dependency every authenticated operation has, so it also refuses unknown
     query parameters (one dependency less to solve on every request). The roles are kept on it
@@ -39,13 +41,14 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
     `personal_data`: the operation touches personal data, so a success must leave an audit
     event (the session dependency refuses to commit one that does not).
     """
-    allowed = frozenset({Role.admin, *roles})
+    allowed = frozenset({*([Role.admin] if admin else []), *roles})
 
     async def caller(request: Request, session: SessionDep) -> Caller:
         token = bearer_token(request)
         if session.info.get(READ_ONLY):
             # A read runs in autocommit: its one connection serves the whole request.
             found = await _admit(request, session, token)
+            allow(request, found)
         else:
             # A write's connection holds a transaction: the rate limit must not wait for it, nor
             # count inside it. Both are done first on a connection of their own, returned before
@@ -53,11 +56,17 @@ def requires(*roles: Role, personal_data: bool = True) -> CallerDependency:
             # full, would wait for each other for good).
             async with request.app.state.read_sessionmaker() as gate:
                 found = await _admit(request, gate, token)
+                allow(request, found)
+                # A POST's Idempotency-Key, if sent, is claimed on the same connection, before
+                # the route runs, and seen at once by every process.
+                await idempotency.claim(request, gate, found)
+        return found
+
+    def allow(request: Request, found: Caller) -> None:
         request.state.audit_required = personal_data
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)
-        return found
 
     caller.allowed_roles = allowed  # type: ignore[attr-defined]
     return caller
@@ -84,3 +93,6 @@ PrisonSide = Annotated[Caller, Depends(requires(Role.prison_social_worker))]
 ChildRecordKeeper = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
+# A local authority's case-management system, writing its own authority's records.
+# An admin acts for no one authority, so is not one of them.
+AuthoritySystem = Annotated[Caller, Depends(requires(Role.la_system, admin=False))]

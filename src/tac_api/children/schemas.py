@@ -52,7 +52,10 @@ WITHHELD = (
 )
 
 
-class ChildCreate(Input):
+class ChildDetails(Input):
+    """What a child's record says, whoever sends it (the prison side, or the child's own
+    authority's system through sync, where the authority is the caller's own)."""
+
     first_name: Name
     last_name: Name
     date_of_birth: IsoDate | None = Field(default=None, description="Null while she is expecting.")
@@ -60,9 +63,6 @@ class ChildCreate(Input):
         default=None, description="Due date of a child not yet born."
     )
     sex: Sex = "unknown"
-    local_authority_code: LocalAuthorityCode = Field(
-        description="DfE number of the child's authority"
-    )
     legal_status: str | None = Field(default=None, max_length=4, description="SSDA903 legal status")
     placement_type: str | None = Field(default=None, max_length=4, description="SSDA903 placement")
     lives_with: LivesWith
@@ -72,6 +72,12 @@ class ChildCreate(Input):
     contact_arrangement: ContactArrangement = "direct"
     contact_arrangement_reason: Text | None = Field(
         default=None, description="Required unless contact is direct."
+    )
+
+
+class ChildCreate(ChildDetails):
+    local_authority_code: LocalAuthorityCode = Field(
+        description="DfE number of the child's authority"
     )
 
 
@@ -120,6 +126,11 @@ class CarerPublic(BaseModel):
 
 class ChildPublic(RecordPublic):
     mother_id: uuid.UUID
+    external_id: str | None = Field(
+        default=None,
+        description="The child's id in the local authority's own system: shown to that "
+        "authority only.",
+    )
     first_name: str
     last_name: str
     date_of_birth: date | None

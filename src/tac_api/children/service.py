@@ -86,6 +86,9 @@ def sees_placement(caller: Caller, child: Mapping[str, Any]) -> bool:
 def to_public(caller: Caller, child: Mapping[str, Any], today: date | None = None) -> ChildPublic:
     """A child's record (a row or a model's dump) as this caller may see it."""
     shown = sees_placement(caller, child)
+    own_authority = (
+        caller.is_local_authority and caller.local_authority_code == child["local_authority_code"]
+    )
     carer = None
     if shown and child["carer_name"]:
         carer = CarerPublic(
@@ -107,6 +110,8 @@ def to_public(caller: Caller, child: Mapping[str, Any], today: date | None = Non
             "placement_type": child["placement_type"] if shown else None,
             "carer": carer,
             "placement_withheld": not shown,
+            # Another authority's key into its own system is of no use to anyone else.
+            "external_id": child.get("external_id") if own_authority else None,
         }
     )
 
@@ -166,7 +171,8 @@ async def children_page(
     return children[: page.limit], (last.last_name, last.first_name, last.id)
 
 
-def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[str, str]]:
+def child_rules(values: Mapping[str, Any], mother_born: date, today: date) -> list[tuple[str, str]]:
+    """What a child's record must satisfy, whoever writes it."""
     problems = []
     born, expected = values.get("date_of_birth"), values.get("expected_date")
     if (born is None) == (expected is None):
@@ -176,7 +182,7 @@ def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[st
     if born is not None:
         if born > today:
             problems.append(("date_of_birth", "cannot be in the future"))
-        elif born <= mother.date_of_birth:
+        elif born <= mother_born:
             problems.append(("date_of_birth", "must be after his or her mother's date of birth"))
     if expected is not None and not (
         today - OVERDUE_GRACE <= expected <= today + LONGEST_PREGNANCY
@@ -189,7 +195,7 @@ def _rules(values: dict[str, Any], mother: Mother, today: date) -> list[tuple[st
     return problems
 
 
-def _columns(data: dict[str, Any]) -> dict[str, Any]:
+def child_columns(data: dict[str, Any]) -> dict[str, Any]:
     """Flatten the nested social worker and carer into the child's columns."""
     for nested, fields in (("social_worker", ("name", "email", "phone")), ("carer", CARER)):
         if nested in data:
@@ -251,9 +257,9 @@ async def create_child(
 ) -> Child:
     mother = await get_mother(session, caller, mother_id)
     values = data.model_dump()
-    InvalidInput.raise_any(_rules(values, mother, date.today()))
+    InvalidInput.raise_any(child_rules(values, mother.date_of_birth, date.today()))
     await _check_codes(session, values)
-    child = Child(mother_id=mother.id, **_columns(values))
+    child = Child(mother_id=mother.id, **child_columns(values))
     session.add(child)
     await session.flush()
     return child
@@ -272,14 +278,20 @@ async def update_child(
     InvalidInput.raise_any(_privileged(caller, child, changes))
     mother = await session.get(Mother, child.mother_id)
     assert mother is not None  # the foreign key guarantees her
-    InvalidInput.raise_any(_rules({**child.model_dump(), **changes}, mother, date.today()))
+    InvalidInput.raise_any(
+        child_rules({**child.model_dump(), **changes}, mother.date_of_birth, date.today())
+    )
     await _check_codes(session, {k: v for k, v in changes.items() if v is not None})
     moved = changes.get("local_authority_code", child.local_authority_code)
     if moved != child.local_authority_code and "carer" not in changes:
         # The carer is the old authority's placement, and may be confidential: the new authority
         # records its own, and a mistyped authority code discloses no one's address.
         changes["carer"] = None
-    for field, value in _columns(changes).items():
+    if moved != child.local_authority_code:
+        # The old authority's id means nothing in the new one's system, and left in place it
+        # would let the old authority's sync overwrite a child that is no longer its own.
+        child.external_id = None
+    for field, value in child_columns(changes).items():
         setattr(child, field, value)
     touch(child)
     await session.flush()

@@ -294,11 +294,15 @@ async def _only_own_children(
         )
 
 
-def _refuse_prison_side_fields(caller: Caller, sent: Iterable[str]) -> None:
+def _refuse_prison_side_fields(
+    caller: Caller, sent: Iterable[str], *, notified_at_from_authority: bool = False
+) -> None:
     """What a local authority may not set: how she attends, and when her side learnt of the
     hearing. The latter decides `late_notice`, the barrier the evaluation measures the local
     authorities by: her side learnt of it when the authority recorded it, and that is the time
-    kept (the prison side records an earlier one it knows of)."""
+    kept (the prison side records an earlier one it knows of). An authority's system that
+    syncs a hearing may say when it told her side (`notified_at_from_authority`): its own
+    record of the notice it gave, kept in the amendments like any other change."""
     if not caller.is_local_authority:
         return
     sent = set(sent)
@@ -307,7 +311,7 @@ def _refuse_prison_side_fields(caller: Caller, sent: Iterable[str]) -> None:
         for field in ATTENDANCE_FIELDS
         if field in sent
     ]
-    if "notified_at" in sent:
+    if "notified_at" in sent and not notified_at_from_authority:
         problems.append(
             (
                 "notified_at",
@@ -356,9 +360,15 @@ async def _link_children(
 
 
 async def create_hearing(
-    session: AsyncSession, caller: Caller, data: CourtHearingCreate
+    session: AsyncSession,
+    caller: Caller,
+    data: CourtHearingCreate,
+    *,
+    notified_at_from_authority: bool = False,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
-    _refuse_prison_side_fields(caller, data.model_fields_set)
+    _refuse_prison_side_fields(
+        caller, data.model_fields_set, notified_at_from_authority=notified_at_from_authority
+    )
     now = utcnow()
     values = data.model_dump(exclude={"child_ids"})
     if values["notified_at"] is None:
@@ -422,11 +432,15 @@ async def update_hearing(
     hearing_id: uuid.UUID,
     data: CourtHearingUpdate,
     if_match: str | None,
+    *,
+    notified_at_from_authority: bool = False,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
     hearing = await get_hearing(session, caller, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
     changes = data.changes()
-    _refuse_prison_side_fields(caller, changes)
+    _refuse_prison_side_fields(
+        caller, changes, notified_at_from_authority=notified_at_from_authority
+    )
     await _only_own_children(
         session, caller, CourtHearingChild, CourtHearingChild.court_hearing_id, hearing.id
     )

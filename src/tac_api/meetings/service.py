@@ -139,11 +139,14 @@ def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
     return problems
 
 
-def _privileged(caller: Caller, sent: dict[str, Any]) -> list[tuple[str, str]]:
+def _privileged(
+    caller: Caller, sent: dict[str, Any], *, notified_at_from_authority: bool = False
+) -> list[tuple[str, str]]:
     """A local authority records invitations; how she attends is the prison side's to arrange
     and record. Nor does it say when her side learnt of the meeting: that decides the notice
     she had (late notice is a barrier the evaluation measures the authorities by), so it is
-    when the authority recorded it."""
+    when the authority recorded it, unless its system syncs its own record of when it told
+    her side (`notified_at_from_authority`)."""
     if not caller.is_local_authority:
         return []
     problems = [
@@ -151,7 +154,7 @@ def _privileged(caller: Caller, sent: dict[str, Any]) -> list[tuple[str, str]]:
         for field in ATTENDANCE_FIELDS
         if field in sent
     ]
-    if "notified_at" in sent:
+    if "notified_at" in sent and not notified_at_from_authority:
         problems.append(
             (
                 "notified_at",
@@ -208,14 +211,22 @@ async def _set_children(
     )
 
 
-async def create_meeting(session: AsyncSession, caller: Caller, data: MeetingCreate) -> Meeting:
+async def create_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    data: MeetingCreate,
+    *,
+    notified_at_from_authority: bool = False,
+) -> Meeting:
     mother = await session.scalar(
         select(Mother.id).where(Mother.id == data.mother_id, mother_visible(caller))
     )
     if mother is None:
         raise InvalidInput("mother_id", "no mother with this id is visible to you")
     sent = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
-    InvalidInput.raise_any(_privileged(caller, sent))
+    InvalidInput.raise_any(
+        _privileged(caller, sent, notified_at_from_authority=notified_at_from_authority)
+    )
     now = utcnow()
     values = data.model_dump(exclude={"child_ids"})
     if values["notified_at"] is None:
@@ -237,11 +248,15 @@ async def update_meeting(
     meeting_id: uuid.UUID,
     data: MeetingUpdate,
     if_match: str | None,
+    *,
+    notified_at_from_authority: bool = False,
 ) -> Meeting:
     meeting = await get_meeting(session, caller, meeting_id, for_update=True)
     check_if_match(if_match, meeting.version)
     changes = data.changes()
-    InvalidInput.raise_any(_privileged(caller, changes))
+    InvalidInput.raise_any(
+        _privileged(caller, changes, notified_at_from_authority=notified_at_from_authority)
+    )
     if caller.is_local_authority:
         # Changing a meeting that also concerns another authority's child would change that
         # authority's record unseen: the prison side keeps those.

@@ -40,6 +40,9 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         "api_client",
         "revoked_subject",
         "rate_limit_state",
+        # Answers to POSTs kept for a client's retries: copies of records exported from their
+        # own tables, and purged TAC_IDEMPOTENCY_KEY_HOURS after their first use.
+        "idempotency_key",
         # Ids only; exported as her audit trail and never erased (erasure itself is recorded).
         "audit_event",
         # Where a local authority's system is sent its changes, and what was sent when: an

@@ -1,0 +1,224 @@
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Path, Request, Response, status
+
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import AuthoritySystem
+from tac_api.children import service as children
+from tac_api.children.schemas import ChildPublic
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput, problem_body
+from tac_api.hearings import service as hearings
+from tac_api.hearings.schemas import CourtHearingPublic
+from tac_api.http import set_etag
+from tac_api.meetings import service as meetings
+from tac_api.meetings.schemas import MeetingPublic
+from tac_api.session import SessionDep
+from tac_api.sync import service
+from tac_api.sync.schemas import (
+    BATCH_LIMIT,
+    BATCH_PATH,
+    EXTERNAL_ID_PATTERN,
+    SyncBatchResult,
+    SyncChild,
+    SyncChildBatchItem,
+    SyncCourtHearing,
+    SyncMeeting,
+)
+
+router = APIRouter(tags=["sync"], responses=COMMON_PROBLEMS)
+
+ExternalIdPath = Annotated[
+    str,
+    Path(
+        pattern=EXTERNAL_ID_PATTERN,
+        description="Your own id for the record: letters, digits and . _ : - (at most 64).",
+    ),
+]
+IfMatchSync = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=256,
+        description="Optional: change the record only if it is still at this ETag (412 if not, "
+        "or if there is no such record yet).",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=8,
+        description="`*`: create only; 412 if the record already exists.",
+    ),
+]
+CREATED_OR_UPDATED = {
+    status.HTTP_201_CREATED: {"description": "Created", "model": ChildPublic},
+    status.HTTP_200_OK: {"description": "Updated, or unchanged (the same body again)"},
+}
+
+
+ACTION_FOR = {"created": Action.collect, "updated": Action.alter, "unchanged": Action.consult}
+
+
+def _answer(response: Response, result: str, location: str, version: int) -> None:
+    response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK
+    response.headers["Location"] = location
+    response.headers["Sync-Result"] = result
+    set_etag(response, version)
+
+
+@router.put(
+    "/v1/sync/children/{external_id}",
+    summary="Create or update one of your authority's children, by your own id",
+    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+)
+async def put_child(
+    external_id: ExternalIdPath,
+    body: SyncChild,
+    caller: AuthoritySystem,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchSync = None,
+    if_none_match: IfNoneMatch = None,
+) -> ChildPublic:
+    """Idempotent: the same body twice leaves one record, answers the same, and the second
+    time changes nothing (`Sync-Result: unchanged`). Her prison number links the child to her;
+    a mother the service does not know is refused (422), never parked."""
+    item = service.ChildItem(0, SyncChildBatchItem(external_id=external_id, **body.model_dump()))
+    (outcome,) = await service.upsert_children(
+        session, caller, [item], if_match=if_match, if_none_match=if_none_match
+    )
+    if outcome.problem is not None:
+        raise outcome.problem
+    row = service.outcome_row(outcome)
+    # Unchanged, the answer still shows the record: a consultation of it.
+    audit.record(session, ACTION_FOR[outcome.result], "child", row["id"], row["mother_id"])
+    _answer(response, outcome.result, f"/v1/children/{row['id']}", row["version"])
+    return children.to_public(caller, row)
+
+
+BATCH_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncChildBatch"}}},
+}
+
+
+def _batch_items(raw: bytes) -> list[Any]:
+    """The batch's envelope: read here rather than by FastAPI, so that one bad item fails
+    alone instead of failing the whole request."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("body", "is not valid JSON") from exc
+    if not isinstance(body, dict) or set(body) != {"items"}:
+        raise InvalidInput("body", "send an object with one field, items")
+    items = body["items"]
+    if not isinstance(items, list) or not 1 <= len(items) <= BATCH_LIMIT:
+        raise InvalidInput("items", f"send a list of 1 to {BATCH_LIMIT} children")
+    return items
+
+
+@router.post(
+    BATCH_PATH,
+    summary=f"Create or update up to {BATCH_LIMIT} of your authority's children at once",
+    response_model=SyncBatchResult,
+    responses=WRITE_PROBLEMS,
+    openapi_extra={"requestBody": BATCH_BODY},
+)
+async def batch_children(
+    request: Request, caller: AuthoritySystem, session: SessionDep
+) -> Response:
+    """Each item is a PUT of one child (`external_id` inside it) and gets its own result:
+    created, updated, unchanged, or failed with a problem naming its index. One bad item does
+    not spoil the others; sending the same batch again changes nothing. Send an
+    `Idempotency-Key` so that a retry after a lost answer replays it."""
+    items, failed = service.parse_items(_batch_items(await request.body()))
+    outcomes = sorted(
+        [*failed, *await service.upsert_children(session, caller, items)],
+        key=lambda outcome: outcome.index,
+    )
+    # The answer names ids and versions only: what was written is what is recorded.
+    for result, action in (("created", Action.collect), ("updated", Action.alter)):
+        audit.record_many(
+            session,
+            action,
+            "child",
+            ((o.row["id"], o.row["mother_id"]) for o in outcomes if o.result == result and o.row),
+        )
+    counts = dict.fromkeys(("created", "updated", "unchanged", "failed"), 0)
+    results = []
+    for outcome in outcomes:
+        counts[outcome.result] += 1
+        results.append(
+            {
+                "index": outcome.index,
+                "external_id": outcome.external_id,
+                "result": outcome.result,
+                "id": str(outcome.row["id"]) if outcome.row else None,
+                "version": outcome.row["version"] if outcome.row else None,
+                "problem": _problem(outcome, request) if outcome.problem else None,
+            }
+        )
+    # Built here and sent as it is: a thousand results validated again on the way out would
+    # cost more than writing them did. tests/test_sync.py holds it to SyncBatchResult.
+    return Response(orjson.dumps({**counts, "results": results}), media_type="application/json")
+
+
+def _problem(outcome: service.ChildOutcome, request: Request) -> dict[str, Any]:
+    problem = outcome.problem
+    assert problem is not None
+    return problem_body(
+        problem.status,
+        f"item {outcome.index}: {problem.detail}",
+        slug=problem.slug,
+        title=problem.title,
+        errors=problem.errors,
+        instance=request.url.path,
+    )
+
+
+@router.put(
+    "/v1/sync/court-hearings/{external_id}",
+    summary="Create or update a court hearing about your children, by your own id",
+    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+)
+async def put_court_hearing(
+    external_id: ExternalIdPath,
+    body: SyncCourtHearing,
+    caller: AuthoritySystem,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchSync = None,
+) -> CourtHearingPublic:
+    """Idempotent, like the children's PUT. A moved date is kept in the hearing's amendments;
+    how she attends and the outcome stay the prison side's."""
+    result, hearing, child_ids = await service.put_court_hearing(
+        session, caller, external_id, body, if_match
+    )
+    audit.record(session, ACTION_FOR[result], "court_hearing", hearing.id, hearing.mother_id)
+    _answer(response, result, f"/v1/court-hearings/{hearing.id}", hearing.version)
+    late_notice_days = request.app.state.settings.late_notice_days
+    return hearings.hearing_public(hearing, child_ids, late_notice_days)
+
+
+@router.put(
+    "/v1/sync/meetings/{external_id}",
+    summary="Create or update a meeting invitation about your children, by your own id",
+    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+)
+async def put_meeting(
+    external_id: ExternalIdPath,
+    body: SyncMeeting,
+    caller: AuthoritySystem,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchSync = None,
+) -> MeetingPublic:
+    """Idempotent, like the children's PUT. Whether she attended stays the prison side's."""
+    result, meeting = await service.put_meeting(session, caller, external_id, body, if_match)
+    audit.record(session, ACTION_FOR[result], "meeting", meeting.id, meeting.mother_id)
+    _answer(response, result, f"/v1/meetings/{meeting.id}", meeting.version)
+    return await meetings.public(session, caller, meeting)

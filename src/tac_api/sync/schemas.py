@@ -1,0 +1,100 @@
+"""What a local authority's case-management system pushes, keyed by its own ids."""
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from tac_api.children.schemas import ChildDetails
+from tac_api.errors import ProblemDetails
+from tac_api.hearings.schemas import CourtCode, HearingType
+from tac_api.meetings.schemas import MeetingType, Platform
+from tac_api.schemas import Input, IsoDatetime, LongName, PrisonNumber
+
+BATCH_LIMIT = 1000
+BATCH_PATH = "/v1/sync/children:batch"
+# Safe in a URL path segment as it is: a case-management system's keys are letters, digits and
+# a little punctuation.
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
+ExternalIds = Annotated[list[ExternalId], Field(min_length=1, max_length=20)]
+
+MOTHER_PRISON_NUMBER = (
+    "Her prison number (NOMIS), e.g. A1234BC: she must already be known to the service."
+)
+
+
+class SyncChild(ChildDetails):
+    """The child as the authority's system holds it. A PUT replaces what the authority keeps:
+    a field left out is cleared (or takes its default)."""
+
+    mother_prison_number: PrisonNumber = Field(description=MOTHER_PRISON_NUMBER)
+
+
+class SyncChildBatchItem(SyncChild):
+    external_id: ExternalId = Field(description="The child's id in your system.")
+
+
+class SyncChildBatch(Input):
+    items: list[SyncChildBatchItem] = Field(min_length=1, max_length=BATCH_LIMIT)
+
+
+ItemResultKind = Literal["created", "updated", "unchanged", "failed"]
+
+
+class SyncItemResult(BaseModel):
+    index: int = Field(description="The item's position in the batch, from 0.")
+    external_id: str | None = Field(description="As sent (null when it was not a valid id).")
+    result: ItemResultKind
+    id: uuid.UUID | None = Field(description="The child's id in tac-api; null when it failed.")
+    version: int | None = Field(description="The record's version (its ETag) after the sync.")
+    problem: ProblemDetails | None = Field(description="Why the item failed; null otherwise.")
+
+
+class SyncBatchResult(BaseModel):
+    """One result per item, in the order sent; one failed item does not stop the others."""
+
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    results: list[SyncItemResult]
+
+
+class SyncCourtHearing(Input):
+    """A court date as the authority's system holds it. The prison side's fields (how she
+    attends, the outcome) are not the authority's to send, and are kept as they are."""
+
+    mother_prison_number: PrisonNumber = Field(description=MOTHER_PRISON_NUMBER)
+    child_external_ids: ExternalIds = Field(
+        description="Your ids of the children the hearing concerns: your children of hers."
+    )
+    court_name: LongName
+    court_code: CourtCode | None = None
+    hearing_type: HearingType
+    starts_at: IsoDatetime
+    notified_at: IsoDatetime | None = Field(
+        default=None,
+        description="When your authority told her side of the date, if your system records "
+        "it; otherwise set by the service to when the hearing is first pushed (and kept "
+        "after). It decides late_notice.",
+    )
+
+
+class SyncMeeting(Input):
+    """A meeting invitation as the authority's system holds it. Whether she attended, and how
+    the prison joins, are the prison side's to record, and are kept as they are."""
+
+    mother_prison_number: PrisonNumber = Field(description=MOTHER_PRISON_NUMBER)
+    child_external_ids: ExternalIds = Field(
+        description="Your ids of the children the meeting concerns: your children of hers."
+    )
+    meeting_type: MeetingType
+    starts_at: IsoDatetime
+    platform: Platform
+    invited: bool = Field(default=True, description="Whether she is invited.")
+    notified_at: IsoDatetime | None = Field(
+        default=None,
+        description="When your authority told her side of the meeting, if your system records "
+        "it; otherwise set by the service to when the meeting is first pushed (and kept after).",
+    )

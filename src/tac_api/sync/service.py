@@ -1,0 +1,498 @@
+"""Local authority sync: an authority's system writes its own records, keyed by its own ids.
+
+A batch of a thousand children is a handful of statements, whatever its size: the mothers, the
+children already known, the codes, one INSERT and one UPDATE. An item that breaks a rule fails
+alone, with its own problem; the others are written.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import asyncpg
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller
+from tac_api.children import service as children
+from tac_api.children.models import Child
+from tac_api.db import among, bulk_insert, bulk_update, utcnow
+from tac_api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Problem
+from tac_api.hearings import service as hearings
+from tac_api.hearings.models import CourtHearing
+from tac_api.hearings.schemas import CourtHearingCreate, CourtHearingUpdate
+from tac_api.http import etag_for
+from tac_api.meetings import service as meetings
+from tac_api.meetings.models import Meeting
+from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
+from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_visible
+from tac_api.reference.models import LegalStatus, PlacementType
+from tac_api.sync.schemas import SyncChildBatchItem, SyncCourtHearing, SyncMeeting
+
+CHILD_TABLE = Child.__table__
+# The columns an authority's system keeps: everything in the child's record but whose she is,
+# which authority, and the record's own bookkeeping.
+KEPT_BY_AUTHORITY = tuple(
+    column.key
+    for column in CHILD_TABLE.columns
+    if column.key
+    not in {
+        "id",
+        "created_at",
+        "updated_at",
+        "version",
+        "mother_id",
+        "local_authority_code",
+        "external_id",
+    }
+)
+_item_adapter: TypeAdapter[SyncChildBatchItem] = TypeAdapter(SyncChildBatchItem)
+_batch_adapter: TypeAdapter[list[SyncChildBatchItem]] = TypeAdapter(list[SyncChildBatchItem])
+
+
+def authority_of(caller: Caller) -> str:
+    """Sync is an authority's system writing its own records: the authority is the caller's."""
+    if not caller.is_local_authority or caller.local_authority_code is None:
+        raise Forbidden(
+            "Sync writes a local authority's own records: use that authority's la_system client."
+        )
+    return caller.local_authority_code
+
+
+@dataclass
+class ChildOutcome:
+    """What became of one item: created, updated, unchanged, or failed with a problem."""
+
+    index: int
+    external_id: str | None
+    result: str = "failed"
+    row: dict[str, Any] | None = None
+    problem: Problem | None = None
+
+
+@dataclass
+class ChildItem:
+    index: int
+    data: SyncChildBatchItem
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _invalid(errors: list[dict[str, Any]]) -> InvalidInput:
+    problem = InvalidInput(errors[0]["field"], errors[0]["message"])
+    problem.errors = errors
+    problem.detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem
+
+
+def parse_items(raw_items: Sequence[Any]) -> tuple[list[ChildItem], list[ChildOutcome]]:
+    """Each item validated on its own: a bad one becomes that item's problem, not the batch's."""
+    try:  # the common case, all valid, in one call into the validator
+        return [
+            ChildItem(n, item) for n, item in enumerate(_batch_adapter.validate_python(raw_items))
+        ], []
+    except ValidationError:
+        pass
+    parsed, failed = [], []
+    for index, raw in enumerate(raw_items):
+        try:
+            parsed.append(ChildItem(index, _item_adapter.validate_python(raw)))
+        except ValidationError as exc:
+            # Echo no input back: it may be personal data, and problem bodies end up in logs.
+            errors = [
+                {
+                    "location": "body",
+                    "field": ".".join(str(part) for part in error["loc"]) or "item",
+                    "message": error["msg"],
+                }
+                for error in exc.errors()
+            ]
+            external_id = raw.get("external_id") if isinstance(raw, dict) else None
+            failed.append(
+                ChildOutcome(
+                    index,
+                    external_id if isinstance(external_id, str) else None,
+                    problem=_invalid(errors),
+                )
+            )
+    return parsed, failed
+
+
+async def _known_codes(session: AsyncSession, model: Any, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    found = await session.scalars(select(model.code).where(among(session, model.code, list(codes))))
+    return set(found.all())
+
+
+def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    return all(existing[name] == values[name] for name in KEPT_BY_AUTHORITY)
+
+
+def _adoption_key(mother_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    born = values["date_of_birth"] or values["expected_date"]
+    return (mother_id, values["first_name"].casefold(), born)
+
+
+async def upsert_children(
+    session: AsyncSession,
+    caller: Caller,
+    items: list[ChildItem],
+    *,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+) -> list[ChildOutcome]:
+    """Create or update each item's child by the authority's own id, set-based.
+
+    A child the prison side recorded before the authority synced it (same mother, same
+    authority, same first name and date of birth, no id of the authority's yet) is taken as
+    that child, not made twice.
+    """
+    authority = authority_of(caller)
+    outcomes: dict[int, ChildOutcome] = {}
+    seen: dict[str, int] = {}
+    live: list[ChildItem] = []
+    for item in items:
+        outcome = outcomes[item.index] = ChildOutcome(item.index, item.data.external_id)
+        earlier = seen.setdefault(item.data.external_id, item.index)
+        if earlier != item.index:
+            outcome.problem = InvalidInput(
+                "external_id", f"is also item {earlier} of this batch: send each child once"
+            )
+        else:
+            live.append(item)
+
+    numbers = {item.data.mother_prison_number for item in live}
+    mothers = {
+        row.prison_number: row
+        for row in (
+            await session.execute(
+                select(Mother.id, Mother.prison_number, Mother.date_of_birth).where(
+                    among(session, Mother.prison_number, list(numbers))
+                )
+            )
+        ).all()
+    }
+    external_ids = [item.data.external_id for item in live]
+    known_query = select(CHILD_TABLE).where(
+        CHILD_TABLE.c.local_authority_code == authority,
+        among(session, CHILD_TABLE.c.external_id, external_ids),
+    )
+    # Two syncs of one child at once must not both read the old version and both write.
+    result = await session.execute(known_query.with_for_update())
+    names = list(result.keys())
+    known = {row.external_id: dict(zip(names, row, strict=True)) for row in result}
+    legal_statuses = await _known_codes(
+        session, LegalStatus, {i.data.legal_status for i in live if i.data.legal_status}
+    )
+    placement_types = await _known_codes(
+        session, PlacementType, {i.data.placement_type for i in live if i.data.placement_type}
+    )
+
+    today = date.today()
+    checked: list[tuple[ChildItem, Any]] = []
+    for item in live:
+        outcome = outcomes[item.index]
+        data = item.data
+        mother = mothers.get(data.mother_prison_number)
+        values = children.child_columns(
+            data.model_dump(exclude={"external_id", "mother_prison_number"})
+        )
+        problems = []
+        if mother is None:
+            problems.append(
+                (
+                    "mother_prison_number",
+                    "no mother with this prison number is known to the service: the prison "
+                    "social worker records her first",
+                )
+            )
+        else:
+            problems += children.child_rules(values, mother.date_of_birth, today)
+        if values["legal_status"] and values["legal_status"] not in legal_statuses:
+            problems.append(("legal_status", f"unknown code {values['legal_status']!r}"))
+        if values["placement_type"] and values["placement_type"] not in placement_types:
+            problems.append(("placement_type", f"unknown code {values['placement_type']!r}"))
+        existing = known.get(data.external_id)
+        if existing is not None and mother is not None and existing["mother_id"] != mother.id:
+            problems.append(
+                (
+                    "mother_prison_number",
+                    "this child is recorded with another mother; the prison social worker "
+                    "can correct it",
+                )
+            )
+        try:
+            InvalidInput.raise_any(problems)
+            _check_conditions(existing, if_match, if_none_match)
+        except Problem as problem:
+            outcome.problem = problem
+            continue
+        item.values = values
+        checked.append((item, mother))
+
+    await _adopt_recorded_children(session, authority, checked, known)
+
+    now = utcnow()
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for item, mother in checked:
+        outcome = outcomes[item.index]
+        existing = known.get(item.data.external_id)
+        if existing is None:
+            row = {
+                "id": uuid.uuid4(),
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "mother_id": mother.id,
+                "local_authority_code": authority,
+                "external_id": item.data.external_id,
+                **item.values,
+            }
+            created.append(row)
+            outcome.result, outcome.row = "created", row
+        elif _same(existing, item.values) and not existing.get("_adopted"):
+            outcome.result, outcome.row = "unchanged", existing
+        else:
+            row = {
+                **existing,
+                **item.values,
+                "external_id": item.data.external_id,
+                "updated_at": now,
+                "version": existing["version"] + 1,
+            }
+            row.pop("_adopted", None)
+            changed.append(row)
+            outcome.result, outcome.row = "updated", row
+
+    await _write(session, created, changed)
+    return sorted(outcomes.values(), key=lambda outcome: outcome.index)
+
+
+def _check_conditions(
+    existing: Mapping[str, Any] | None, if_match: str | None, if_none_match: str | None
+) -> None:
+    """If-Match: change only the version you read. If-None-Match: *: create only."""
+    if if_none_match is not None and if_none_match.strip() == "*" and existing is not None:
+        raise PreconditionFailed("This child is already recorded: leave out If-None-Match.")
+    if if_match is None:
+        return
+    tags = {tag.strip() for tag in if_match.split(",")}
+    if existing is None:
+        raise PreconditionFailed("No child with this id is recorded yet: leave out If-Match.")
+    if "*" not in tags and etag_for(existing["version"]) not in tags:
+        raise PreconditionFailed(
+            f"This child is now at version {existing['version']}; read it again, then reapply."
+        )
+
+
+async def _adopt_recorded_children(
+    session: AsyncSession,
+    authority: str,
+    checked: list[tuple[ChildItem, Any]],
+    known: dict[str, dict[str, Any]],
+) -> None:
+    """Match new external ids to children the prison side already recorded (see above)."""
+    unmatched = [(item, mother) for item, mother in checked if item.data.external_id not in known]
+    if not unmatched:
+        return
+    candidates = (
+        (
+            await session.execute(
+                select(CHILD_TABLE)
+                .where(
+                    CHILD_TABLE.c.local_authority_code == authority,
+                    CHILD_TABLE.c.external_id.is_(None),
+                    among(session, CHILD_TABLE.c.mother_id, [m.id for _, m in unmatched]),
+                )
+                .with_for_update()
+            )
+        )
+        .mappings()
+        .all()
+    )
+    by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for candidate in candidates:
+        by_key.setdefault(_adoption_key(candidate["mother_id"], candidate), []).append(
+            dict(candidate)
+        )
+    for item, mother in unmatched:
+        matches = by_key.get(_adoption_key(mother.id, item.values), [])
+        if len(matches) == 1:  # two alike: twins the authority must tell apart; make a new one
+            known[item.data.external_id] = {**matches.pop(), "_adopted": True}
+
+
+async def _write(
+    session: AsyncSession, created: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> None:
+    try:
+        await bulk_insert(session, CHILD_TABLE, created)
+        await bulk_update(
+            session,
+            CHILD_TABLE,
+            changed,
+            ("external_id", "updated_at", "version", *KEPT_BY_AUTHORITY),
+        )
+    except (IntegrityError, asyncpg.UniqueViolationError) as exc:
+        raise Conflict(
+            "Another request synced some of these children at the same moment; send the "
+            "batch again (items already written will read as unchanged)."
+        ) from exc
+
+
+def outcome_row(outcome: ChildOutcome) -> dict[str, Any]:
+    assert outcome.row is not None
+    return outcome.row
+
+
+# Court hearings and meetings, one at a time -----------------------------------------------
+
+
+async def _mother_and_children(
+    session: AsyncSession, caller: Caller, prison_number: str, external_ids: Iterable[str]
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """Her id and the authority's children of hers named by the authority's own ids."""
+    authority = authority_of(caller)
+    mother_id = await session.scalar(
+        select(Mother.id).where(Mother.prison_number == prison_number, mother_visible(caller))
+    )
+    if mother_id is None:
+        raise InvalidInput(
+            "mother_prison_number",
+            "no mother with this prison number has children of your authority's in the "
+            "service: sync her children first",
+        )
+    wanted = list(dict.fromkeys(external_ids))
+    found = dict(
+        (
+            await session.execute(
+                select(Child.external_id, Child.id).where(
+                    Child.local_authority_code == authority,
+                    Child.mother_id == mother_id,
+                    Child.external_id.in_(wanted),
+                )
+            )
+        ).all()
+    )
+    InvalidInput.raise_any(
+        [
+            ("child_external_ids", f"{external_id!r} is not one of your children of hers")
+            for external_id in wanted
+            if external_id not in found
+        ]
+    )
+    return mother_id, [found[external_id] for external_id in wanted]
+
+
+async def _pushed(session: AsyncSession, model: Any, authority: str, external_id: str) -> Any:
+    return await session.scalar(
+        select(model)
+        .where(model.external_authority_code == authority, model.external_id == external_id)
+        .with_for_update()
+    )
+
+
+def _changed_fields(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in wanted.items() if current.get(name) != value}
+
+
+async def put_court_hearing(
+    session: AsyncSession,
+    caller: Caller,
+    external_id: str,
+    data: SyncCourtHearing,
+    if_match: str | None,
+) -> tuple[str, CourtHearing, list[uuid.UUID]]:
+    """("created" | "updated" | "unchanged", the hearing, its children visible to the caller)."""
+    authority = authority_of(caller)
+    mother_id, child_ids = await _mother_and_children(
+        session, caller, data.mother_prison_number, data.child_external_ids
+    )
+    hearing = await _pushed(session, CourtHearing, authority, external_id)
+    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
+    if data.notified_at is not None:
+        fields["notified_at"] = data.notified_at
+    if hearing is None:
+        _check_conditions(None, if_match, None)
+        hearing, shown = await hearings.create_hearing(
+            session,
+            caller,
+            CourtHearingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
+            notified_at_from_authority=True,
+        )
+        hearing.external_authority_code, hearing.external_id = authority, external_id
+        await session.flush()
+        return "created", hearing, shown
+    if hearing.mother_id != mother_id:
+        raise InvalidInput(
+            "mother_prison_number", "this hearing is recorded for another mother of yours"
+        )
+    current_children = (await hearings.hearing_children(session, caller, [hearing.id]))[hearing.id]
+    current = {**hearing.model_dump(), "child_ids": sorted(current_children)}
+    changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
+    if not changes:
+        _check_conditions({"version": hearing.version}, if_match, None)
+        return "unchanged", hearing, current_children
+    hearing, shown = await hearings.update_hearing(
+        session,
+        caller,
+        hearing.id,
+        CourtHearingUpdate(**changes),
+        if_match if if_match is not None else etag_for(hearing.version),
+        notified_at_from_authority=True,
+    )
+    return "updated", hearing, shown
+
+
+async def put_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    external_id: str,
+    data: SyncMeeting,
+    if_match: str | None,
+) -> tuple[str, Meeting]:
+    authority = authority_of(caller)
+    mother_id, child_ids = await _mother_and_children(
+        session, caller, data.mother_prison_number, data.child_external_ids
+    )
+    meeting = await _pushed(session, Meeting, authority, external_id)
+    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
+    if data.notified_at is not None:
+        fields["notified_at"] = data.notified_at
+    if meeting is None:
+        _check_conditions(None, if_match, None)
+        meeting = await meetings.create_meeting(
+            session,
+            caller,
+            MeetingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
+            notified_at_from_authority=True,
+        )
+        meeting.external_authority_code, meeting.external_id = authority, external_id
+        await session.flush()
+        return "created", meeting
+    if meeting.mother_id != mother_id:
+        raise InvalidInput(
+            "mother_prison_number", "this meeting is recorded for another mother of yours"
+        )
+    current_children = await meetings.children_of(session, caller, [meeting.id])
+    current = {**meeting.model_dump(), "child_ids": sorted(current_children[meeting.id])}
+    changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
+    if not changes:
+        _check_conditions({"version": meeting.version}, if_match, None)
+        return "unchanged", meeting
+    if "child_ids" in changes:
+        changes["child_ids"] = child_ids
+    meeting = await meetings.update_meeting(
+        session,
+        caller,
+        meeting.id,
+        MeetingUpdate(**changes),
+        if_match if if_match is not None else etag_for(meeting.version),
+        notified_at_from_authority=True,
+    )
+    return "updated", meeting
