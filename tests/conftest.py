@@ -25,6 +25,9 @@ from tac_api.migrations import upgrade
 from tac_api.reference.service import load_reference_data
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
+# No app in the tests delivers webhooks in the background: the webhook tests call the dispatcher
+# themselves (or turn it on for the one test of the background task).
+os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
     "change_event",
@@ -55,6 +58,8 @@ CASE_TABLES = [
     "prison_stay",
     "mother",
 ]
+# Not case data, but written by the tests: cleared after each test too.
+WEBHOOK_TABLES = ["webhook_delivery", "webhook"]
 
 
 def run(coroutine: Any) -> Any:
@@ -226,9 +231,9 @@ def api_session(database_url: str) -> Iterator[Api]:
 def api(api_session: Api) -> Iterator[Api]:
     yield api_session
     if api_session.database_url.startswith("postgresql"):
-        api_session.sql(f"TRUNCATE {', '.join(CASE_TABLES)} CASCADE")
+        api_session.sql(f"TRUNCATE {', '.join(CASE_TABLES + WEBHOOK_TABLES)} CASCADE")
     else:
-        for table in CASE_TABLES:
+        for table in CASE_TABLES + WEBHOOK_TABLES:
             api_session.sql(f"DELETE FROM {table}")
 
 

@@ -14,6 +14,7 @@ PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
 PUBLIC = {"GET /health", "GET /health/ready"}
+WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.
 EXPECTED = {
@@ -92,6 +93,14 @@ EXPECTED = {
     "PUT /v1/sync/meetings/{external_id}": {"bristol_system"},
     # A local authority's own feed; an admin names the authority (422 without it).
     "GET /v1/sync/changes": {"admin", "bristol", "bristol_system", "surrey"},
+    # A local authority's system keeps its webhooks; an admin, any authority's.
+    "POST /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "PATCH /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "DELETE /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "POST /v1/sync/webhooks/{webhook_id}/secret": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}/deliveries": WEBHOOK_KEEPERS,
 }
 
 
@@ -195,7 +204,14 @@ def sdi_family(api: Api) -> dict[str, str]:
             "issued_on": str(TODAY - timedelta(days=60)),
         },
     ).json()
+    # Surrey's: Bristol's system is out of its scope.
+    webhook = api.post(
+        "admin",
+        "/v1/sync/webhooks",
+        {"url": "https://surrey.example.gov.uk/tac", "local_authority_code": "936"},
+    ).json()
     return {
+        "webhook_id": webhook["id"],
         "mother_id": mother["id"],
         "child_id": child["id"],
         "practitioner_id": guardian["id"],
@@ -260,6 +276,7 @@ OUT_OF_SCOPE = {
     "court_hearing_id": {"ewi_worker", "surrey"},
     "proceedings_id": {"ewi_worker", "surrey"},
     "external_id": set(),  # each authority's own key space: nothing in it is another's
+    "webhook_id": {"bristol_system"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -274,6 +291,7 @@ IN_SCOPE = {
     "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "external_id": {"bristol_system"},
+    "webhook_id": {"admin"},
 }
 
 

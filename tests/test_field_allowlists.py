@@ -2,11 +2,14 @@
 here fails, as does a field a role was given and no longer gets. Reads as each role what a
 fully filled-in family returns, and compares field paths (`items[].first_name`)."""
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tac_api.db import utcnow
+from tac_api.webhooks.models import WebhookDelivery
 from tests.conftest import TODAY, Api, child_body, mother_body
 from tests.test_access_matrix import OPERATIONS
 
@@ -283,6 +286,23 @@ AUDIT_EVENT = {
     "outcome",
 }
 
+# Never the secret after it was given out.
+WEBHOOK = RECORD | {"local_authority_code", "url", "description", "event_types", "active", "cursor"}
+WEBHOOK_DELIVERY = {
+    "id",
+    "webhook_id",
+    "event_id",
+    "event_type",
+    "status",
+    "attempts",
+    "created_at",
+    "last_attempt_at",
+    "next_attempt_at",
+    "finished_at",
+    "response_status",
+    "error",
+}
+
 
 CHRONOLOGY = {"mother_id"} | {
     f"events[].{f}"
@@ -373,6 +393,7 @@ FAMILY_FRAME = {
 
 PRISON = ("admin", "sdi_worker")
 AUTHORITY = ("bristol", "bristol_system")
+WEBHOOK_KEEPERS = ("admin", "bristol_system")
 
 # Operation -> the callers who read it -> the fields they get.
 ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
@@ -415,6 +436,9 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
     "GET /v1/sync/changes": {("admin", *AUTHORITY): CHANGE_FEED},
+    "GET /v1/sync/webhooks": {WEBHOOK_KEEPERS: items(WEBHOOK)},
+    "GET /v1/sync/webhooks/{webhook_id}": {WEBHOOK_KEEPERS: WEBHOOK},
+    "GET /v1/sync/webhooks/{webhook_id}/deliveries": {WEBHOOK_KEEPERS: items(WEBHOOK_DELIVERY)},
 }
 
 
@@ -592,7 +616,14 @@ def family(api: Api) -> dict[str, str]:
     }
     headers = api.headers("admin", **{"If-Match": f'"{hearing["version"]}"'})
     assert api.client.put(f"{hearing_url}/outcome", json=outcome, headers=headers).is_success
+    webhook = api.post(
+        "bristol_system",
+        "/v1/sync/webhooks",
+        {"url": "https://sync.example.gov.uk/tac", "description": "Mosaic", "event_types": ["x"]},
+    ).json()
+    add_delivery(api, webhook["id"])
     return {
+        "webhook_id": webhook["id"],
         "mother_id": mother["id"],
         "child_id": child["id"],
         "surrey_child_id": surrey_child["id"],
@@ -605,6 +636,30 @@ def family(api: Api) -> dict[str, str]:
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
     }
+
+
+def add_delivery(api: Api, webhook_id: str) -> None:
+    """A delivery that was tried and is waiting to be tried again: every field filled in."""
+
+    async def add() -> None:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            now = utcnow()
+            session.add(
+                WebhookDelivery(
+                    webhook_id=uuid.UUID(webhook_id),
+                    event_position=1,
+                    event_id=uuid.uuid4(),
+                    event_type="court-hearing.updated",
+                    attempts=1,
+                    last_attempt_at=now,
+                    next_attempt_at=now,
+                    finished_at=now,
+                    response_status=500,
+                    error="HTTP 500",
+                )
+            )
+
+    api.client.portal.call(add)  # type: ignore[union-attr]
 
 
 def assessment_body(mother_id: str, child_ids: list[str]) -> dict[str, Any]:

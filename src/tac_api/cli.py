@@ -1,4 +1,4 @@
-"""The tac-api command: serve, migrate, demo data, the OpenAPI contract, API clients."""
+"""The tac-api command: serve, migrate, demo data, the OpenAPI contract, API clients, webhooks."""
 
 import asyncio
 import json
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Role
 from tac_api.config import get_settings
-from tac_api.db import make_engine, sessionmaker_for
+from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.errors import Problem
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -295,3 +295,43 @@ def oidc_list_revoked() -> None:
     typer.echo("issuer\tsubject\trevoked_at")
     for row in in_transaction(rows):
         typer.echo(row)
+
+
+webhooks_app = typer.Typer(
+    help="Deliver the change events to local authorities' webhooks.", no_args_is_help=True
+)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("run")
+def webhooks_run(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass, then stop (for a scheduler)")
+    ] = False,
+) -> None:
+    """Deliver until stopped (Ctrl-C or SIGTERM), beside or instead of the API processes' own
+    delivery (TAC_WEBHOOK_DISPATCH); any number may run at once against one PostgreSQL."""
+    import signal
+
+    from tac_api.webhooks import dispatcher
+
+    settings = get_settings()
+
+    async def deliver() -> int:
+        engine = make_engine(settings)
+        sessionmaker = sessionmaker_for(transactional(engine))
+        try:
+            if once:
+                return await dispatcher.dispatch_once(sessionmaker, settings)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, stop.set)
+            await dispatcher.run(sessionmaker, settings, stop)
+            return 0
+        finally:
+            await engine.dispose()
+
+    attempts = asyncio.run(deliver())
+    if once:
+        typer.echo(f"{attempts} delivery attempts made")

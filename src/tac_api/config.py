@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # taken over by a retry. Safe however short: an attempt completes only if it still holds it.
     idempotency_lock_seconds: int = Field(default=60, ge=1, le=3600)
     sql_echo: bool = False
+    # Webhooks: each API process delivers in the background unless this is off (then run
+    # `tac-api webhooks run` instead, or both: processes never deliver the same event twice).
+    webhook_dispatch: bool = True
+    webhook_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Development and tests only: plain http, and addresses on this machine or a private network.
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Attempts at one event before it is given up (the change feed still has it).
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    # The wait after the n-th failed attempt: base x 2^(n-1), capped, then jittered.
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # Identity: besides API keys, OIDC bearer tokens (JWTs) from an identity provider. Off while

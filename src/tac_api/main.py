@@ -1,5 +1,7 @@
 """The application: routers, error handlers, middleware and the database engine's lifetime."""
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +41,8 @@ from tac_api.subject_access.routes import router as subject_access_router
 from tac_api.sync.routes import router as sync_router
 from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
 from tac_api.visits.routes import router as visits_router
+from tac_api.webhooks import dispatcher
+from tac_api.webhooks.routes import router as webhooks_router
 
 DESCRIPTION = """\
 Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and HMP Send, their
@@ -95,9 +99,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Everything loaded at start-up (routes, models, compiled schemas) lives as long as the
         # process: move it out of the collector's way, so collections scan only request garbage.
         gc.freeze()
+        stop = asyncio.Event()
+        delivering = (
+            asyncio.create_task(dispatcher.run(app.state.sessionmaker, settings, stop))
+            if settings.webhook_dispatch
+            else None
+        )
         try:
             yield
         finally:
+            if delivering is not None:
+                stop.set()
+                # An attempt cut short is counted and retried later: waiting is a courtesy.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(delivering, settings.webhook_timeout_seconds + 5)
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -133,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         subject_access_router,
         sync_router,
+        webhooks_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]

@@ -39,6 +39,7 @@ from tac_api.release.models import (
     ReleasePlanPathway,
 )
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
+from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 ALL_MODELS = (
     ApiClient,
@@ -79,4 +80,6 @@ ALL_MODELS = (
     ReleasePlanContact,
     ReleasePlanPathway,
     RevokedSubject,
+    Webhook,
+    WebhookDelivery,
 )

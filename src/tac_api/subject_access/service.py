@@ -45,6 +45,11 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         "idempotency_key",
         # Ids only; exported as her audit trail and never erased (erasure itself is recorded).
         "audit_event",
+        # Where a local authority's system is sent its changes, and what was sent when: an
+        # address and event ids, no one's personal data (the events stay in change_event, and
+        # what each delivery disclosed is in her audit trail).
+        "webhook",
+        "webhook_delivery",
     }
 )
 

@@ -1,0 +1,232 @@
+"""Webhooks: the one scoped statement, the rules of an address, and the deliveries' history."""
+
+import ipaddress
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import Request, Response
+from sqlalchemy import ColumnElement, Select, delete, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller
+from tac_api.changes.models import ChangeEvent
+from tac_api.changes.schemas import cursor_of
+from tac_api.db import touch
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.http import check_if_match
+from tac_api.pagination import PageParams, decode_cursor, page_of
+from tac_api.reference.models import LocalAuthority
+from tac_api.webhooks.models import Webhook, WebhookDelivery
+from tac_api.webhooks.schemas import (
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookPublic,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
+
+SECRET_PREFIX = "tac_whsec_"
+
+
+def webhook_visible(caller: Caller) -> ColumnElement[bool]:
+    """Which webhooks this caller may know exist: the one place webhooks are scoped.
+
+    A local authority's system: its own authority's. An admin: all. Everything else is 404.
+    """
+    if caller.is_admin:
+        return true()
+    return Webhook.local_authority_code == caller.local_authority_code
+
+
+def not_found(webhook_id: uuid.UUID) -> NotFound:
+    return NotFound(f"No webhook with id {webhook_id} is visible to you.")
+
+
+async def get_webhook(
+    session: AsyncSession, caller: Caller, webhook_id: uuid.UUID, *, for_update: bool = False
+) -> Webhook:
+    statement = select(Webhook).where(Webhook.id == webhook_id, webhook_visible(caller))
+    found = await session.scalar(statement.with_for_update() if for_update else statement)
+    if found is None:
+        raise not_found(webhook_id)
+    return found
+
+
+def to_public(webhook: Webhook) -> WebhookPublic:
+    return WebhookPublic.model_validate(
+        {**webhook.model_dump(exclude={"secret"}), "cursor": cursor_of(webhook.cursor_position)}
+    )
+
+
+def with_secret(webhook: Webhook) -> WebhookWithSecret:
+    return WebhookWithSecret.model_validate(
+        {**to_public(webhook).model_dump(), "secret": webhook.secret}
+    )
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)  # 256 random bits
+
+
+def _refusal(url: str, allow_http: bool) -> str | None:
+    """What is wrong with this address for a webhook, if anything."""
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return "is not a URL"
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes:
+        return "must be https"
+    if parts.username is not None or parts.password is not None:
+        # It would be shown on every read of the webhook; the shared secret signs instead.
+        return "must not carry a user name or password: every delivery is signed instead"
+    if not host:
+        return "needs a host name"
+    if parts.fragment:
+        return "must not have a fragment (#...): it is never sent"
+    if allow_http:
+        return None
+    # Deliveries leave from inside the service's network: an address on this machine or a
+    # private network would let a caller make the service post to what the internet cannot
+    # reach. (Development and tests allow them, with TAC_WEBHOOK_ALLOW_HTTP.)
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return "must be an address on the internet, not this machine or a private network"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return "must be an address on the internet, not this machine or a private network"
+    return None
+
+
+def check_url(url: str, allow_http: bool) -> None:
+    refusal = _refusal(url, allow_http)
+    if refusal:
+        raise InvalidInput("url", refusal)
+
+
+def _unique(event_types: list[str] | None) -> list[str] | None:
+    return list(dict.fromkeys(event_types)) if event_types is not None else None
+
+
+async def _authority_of(session: AsyncSession, caller: Caller, named: str | None) -> str:
+    if caller.is_admin:
+        if named is None:
+            raise InvalidInput("local_authority_code", "name the authority it is for")
+        found = await session.scalar(
+            select(LocalAuthority.dfe_number).where(LocalAuthority.dfe_number == named)
+        )
+        if found is None:
+            raise InvalidInput("local_authority_code", "is not a local authority's DfE number")
+        return named
+    assert caller.local_authority_code is not None
+    if named is not None and named != caller.local_authority_code:
+        raise InvalidInput("local_authority_code", "a local authority registers its own only")
+    return caller.local_authority_code
+
+
+async def create_webhook(
+    session: AsyncSession, caller: Caller, data: WebhookCreate, *, allow_http: bool
+) -> Webhook:
+    authority = await _authority_of(session, caller, data.local_authority_code)
+    check_url(data.url, allow_http)
+    # From the latest event on: history is the change feed's to serve, not a flood of deliveries.
+    latest = await session.scalar(
+        select(func.max(ChangeEvent.position)).where(ChangeEvent.local_authority_code == authority)
+    )
+    webhook = Webhook(
+        local_authority_code=authority,
+        url=data.url,
+        description=data.description,
+        event_types=_unique(data.event_types),
+        secret=new_secret(),
+        cursor_position=latest or 0,
+        created_by_client_id=caller.client_id,
+    )
+    session.add(webhook)
+    await session.flush()
+    return webhook
+
+
+async def update_webhook(
+    session: AsyncSession,
+    caller: Caller,
+    webhook_id: uuid.UUID,
+    data: WebhookUpdate,
+    if_match: str | None,
+    *,
+    allow_http: bool,
+) -> Webhook:
+    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    check_if_match(if_match, webhook.version)
+    changes = data.changes()
+    if "url" in changes:
+        check_url(changes["url"], allow_http)
+    if "event_types" in changes:
+        changes["event_types"] = _unique(changes["event_types"])
+    for field, value in changes.items():
+        setattr(webhook, field, value)
+    touch(webhook)
+    await session.flush()
+    return webhook
+
+
+async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
+    """A new secret, used from the next attempt on; the old one stops signing at once."""
+    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    webhook.secret = new_secret()
+    touch(webhook)
+    await session.flush()
+    return webhook
+
+
+async def delete_webhook(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
+    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    # Its deliveries go with it (they say nothing without it); the audit trail keeps what was sent.
+    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
+    await session.execute(delete(Webhook).where(Webhook.id == webhook.id))
+    return webhook
+
+
+def search(caller: Caller, local_authority_code: str | None) -> Select[Any]:
+    statement = select(Webhook).where(webhook_visible(caller))
+    if local_authority_code is not None:
+        statement = statement.where(Webhook.local_authority_code == local_authority_code)
+    return statement
+
+
+ORDER = [Webhook.created_at, Webhook.id]
+
+
+def deliveries(webhook_id: uuid.UUID, status: DeliveryStatus | None) -> Select[Any]:
+    statement = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+    if status is not None:
+        statement = statement.where(WebhookDelivery.status == status)
+    return statement
+
+
+async def delivery_page(
+    session: AsyncSession,
+    webhook_id: uuid.UUID,
+    status: DeliveryStatus | None,
+    page: PageParams,
+    request: Request,
+    response: Response,
+) -> tuple[list[WebhookDelivery], str | None]:
+    """Newest first (the events' order, from the latest): what went wrong lately is on page 1."""
+    statement = deliveries(webhook_id, status)
+    if page.cursor:
+        (before,) = decode_cursor(page.cursor, [WebhookDelivery.event_position])
+        statement = statement.where(WebhookDelivery.event_position < before)
+    statement = statement.order_by(WebhookDelivery.event_position.desc()).limit(page.limit + 1)
+    rows = list(await session.scalars(statement))
+    return page_of(rows, page, lambda delivery: (delivery.event_position,), request, response)
