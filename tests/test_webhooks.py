@@ -27,13 +27,14 @@ from typer.testing import CliRunner
 from tac_api.changes.models import ChangeEvent
 from tac_api.changes.schemas import cursor_of
 from tac_api.cli import app as cli
+from tac_api.client import verify_signature
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.main import create_app
 from tac_api.webhooks import dispatcher
 from tac_api.webhooks.dispatcher import dispatch_once, retry_delay
 from tac_api.webhooks.models import WebhookDelivery
-from tests.conftest import Api
+from tests.conftest import Api, child_body
 
 HOOKS = "/v1/sync/webhooks"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -821,3 +822,33 @@ def test_tac_api_webhooks_run_once(
     assert result.exit_code == 0, result.output
     assert "1 delivery attempts made" in result.output
     assert [r.headers["tac-event-id"] for r in receiver.at()] == [str(event.event_id)]
+
+
+def test_a_pushed_court_date_reaches_the_webhook_as_the_feed_lists_it(
+    local: Api, receiver: Receiver
+) -> None:
+    """End to end: an authority's push, the outbox written with it, one signed delivery that
+    the client's verify_signature accepts, carrying the event exactly as the feed shows it."""
+    mother = local.mother()
+    child = {k: v for k, v in child_body().items() if k != "local_authority_code"}
+    child["mother_prison_number"] = mother["prison_number"]
+    assert local.put("bristol_system", "/v1/sync/children/BR-A", child).status_code == 201
+    webhook = register(local, url=receiver.url())
+    hearing = {
+        "mother_prison_number": mother["prison_number"],
+        "child_external_ids": ["BR-A"],
+        "court_name": "Bristol Civil and Family Justice Centre",
+        "hearing_type": "case_management",
+        "starts_at": "2027-01-12T10:00:00Z",
+    }
+    pushed = local.put("bristol_system", "/v1/sync/court-hearings/H-1", hearing)
+    assert pushed.status_code == 201
+
+    assert dispatch(local, now=datetime.now(UTC)) == 1
+
+    (request,) = receiver.at()
+    assert verify_signature(webhook["secret"], request.headers["tac-signature"], request.body)
+    feed = local.get("bristol_system", "/v1/sync/changes").json()["items"]
+    assert request.event == feed[-1]
+    assert request.event["type"] == "court-hearing.created"
+    assert request.event["resource_id"] == pushed.json()["id"]
