@@ -6,7 +6,7 @@ alone, with its own problem; the others are written.
 """
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -401,6 +401,133 @@ def _changed_fields(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> di
     return {name: value for name, value in wanted.items() if current.get(name) != value}
 
 
+@dataclass(frozen=True)
+class PushedKind:
+    """How a kind of record an authority pushes (a hearing, a meeting) is read and written:
+    through its own service, so every rule of that service holds for a push too."""
+
+    model: Any
+    noun: str
+    children_of: Callable[[AsyncSession, Caller, uuid.UUID], Awaitable[list[uuid.UUID]]]
+    create: Callable[..., Awaitable[tuple[Any, list[uuid.UUID]]]]
+    update: Callable[..., Awaitable[tuple[Any, list[uuid.UUID]]]]
+
+
+async def _put_pushed(
+    kind: PushedKind,
+    session: AsyncSession,
+    caller: Caller,
+    external_id: str,
+    data: SyncCourtHearing | SyncMeeting,
+    if_match: str | None,
+) -> tuple[str, Any, list[uuid.UUID]]:
+    """("created" | "updated" | "unchanged", the record, its children visible to the caller)."""
+    authority = authority_of(caller)
+    mother_id, child_ids = await _mother_and_children(
+        session, caller, data.mother_prison_number, data.child_external_ids
+    )
+    record = await _pushed(session, kind.model, authority, external_id)
+    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
+    if data.notified_at is not None:  # left out: the service's time at the first push, kept
+        fields["notified_at"] = data.notified_at
+    if record is None:
+        _check_conditions(None, if_match, None)
+        record, shown = await kind.create(session, caller, mother_id, child_ids, fields)
+        record.external_authority_code, record.external_id = authority, external_id
+        await session.flush()
+        return "created", record, shown
+    if record.mother_id != mother_id:
+        raise InvalidInput(
+            "mother_prison_number", f"this {kind.noun} is recorded for another mother of yours"
+        )
+    current_children = await kind.children_of(session, caller, record.id)
+    current = {**record.model_dump(), "child_ids": sorted(current_children)}
+    changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
+    if not changes:
+        _check_conditions({"version": record.version}, if_match, None)
+        return "unchanged", record, current_children
+    if "child_ids" in changes:
+        changes["child_ids"] = child_ids
+    # Without If-Match, the version just read under lock: a push replaces what it finds.
+    condition = if_match if if_match is not None else etag_for(record.version)
+    record, shown = await kind.update(session, caller, record.id, changes, condition)
+    return "updated", record, shown
+
+
+async def _hearing_children(
+    session: AsyncSession, caller: Caller, hearing_id: uuid.UUID
+) -> list[uuid.UUID]:
+    return (await hearings.hearing_children(session, caller, [hearing_id]))[hearing_id]
+
+
+async def _meeting_children(
+    session: AsyncSession, caller: Caller, meeting_id: uuid.UUID
+) -> list[uuid.UUID]:
+    return (await meetings.children_of(session, caller, [meeting_id]))[meeting_id]
+
+
+async def _create_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    mother_id: uuid.UUID,
+    child_ids: list[uuid.UUID],
+    fields: dict[str, Any],
+) -> tuple[Meeting, list[uuid.UUID]]:
+    meeting = await meetings.create_meeting(
+        session,
+        caller,
+        MeetingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
+        notified_at_from_authority=True,
+    )
+    return meeting, child_ids
+
+
+async def _update_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    meeting_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str,
+) -> tuple[Meeting, list[uuid.UUID]]:
+    meeting = await meetings.update_meeting(
+        session,
+        caller,
+        meeting_id,
+        MeetingUpdate(**changes),
+        if_match,
+        notified_at_from_authority=True,
+    )
+    return meeting, await _meeting_children(session, caller, meeting_id)
+
+
+HEARING = PushedKind(
+    model=CourtHearing,
+    noun="hearing",
+    children_of=_hearing_children,
+    create=lambda session, caller, mother_id, child_ids, fields: hearings.create_hearing(
+        session,
+        caller,
+        CourtHearingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
+        notified_at_from_authority=True,
+    ),
+    update=lambda session, caller, hearing_id, changes, if_match: hearings.update_hearing(
+        session,
+        caller,
+        hearing_id,
+        CourtHearingUpdate(**changes),
+        if_match,
+        notified_at_from_authority=True,
+    ),
+)
+MEETING = PushedKind(
+    model=Meeting,
+    noun="meeting",
+    children_of=_meeting_children,
+    create=_create_meeting,
+    update=_update_meeting,
+)
+
+
 async def put_court_hearing(
     session: AsyncSession,
     caller: Caller,
@@ -408,45 +535,7 @@ async def put_court_hearing(
     data: SyncCourtHearing,
     if_match: str | None,
 ) -> tuple[str, CourtHearing, list[uuid.UUID]]:
-    """("created" | "updated" | "unchanged", the hearing, its children visible to the caller)."""
-    authority = authority_of(caller)
-    mother_id, child_ids = await _mother_and_children(
-        session, caller, data.mother_prison_number, data.child_external_ids
-    )
-    hearing = await _pushed(session, CourtHearing, authority, external_id)
-    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
-    if data.notified_at is not None:
-        fields["notified_at"] = data.notified_at
-    if hearing is None:
-        _check_conditions(None, if_match, None)
-        hearing, shown = await hearings.create_hearing(
-            session,
-            caller,
-            CourtHearingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
-            notified_at_from_authority=True,
-        )
-        hearing.external_authority_code, hearing.external_id = authority, external_id
-        await session.flush()
-        return "created", hearing, shown
-    if hearing.mother_id != mother_id:
-        raise InvalidInput(
-            "mother_prison_number", "this hearing is recorded for another mother of yours"
-        )
-    current_children = (await hearings.hearing_children(session, caller, [hearing.id]))[hearing.id]
-    current = {**hearing.model_dump(), "child_ids": sorted(current_children)}
-    changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
-    if not changes:
-        _check_conditions({"version": hearing.version}, if_match, None)
-        return "unchanged", hearing, current_children
-    hearing, shown = await hearings.update_hearing(
-        session,
-        caller,
-        hearing.id,
-        CourtHearingUpdate(**changes),
-        if_match if if_match is not None else etag_for(hearing.version),
-        notified_at_from_authority=True,
-    )
-    return "updated", hearing, shown
+    return await _put_pushed(HEARING, session, caller, external_id, data, if_match)
 
 
 async def put_meeting(
@@ -456,43 +545,5 @@ async def put_meeting(
     data: SyncMeeting,
     if_match: str | None,
 ) -> tuple[str, Meeting]:
-    authority = authority_of(caller)
-    mother_id, child_ids = await _mother_and_children(
-        session, caller, data.mother_prison_number, data.child_external_ids
-    )
-    meeting = await _pushed(session, Meeting, authority, external_id)
-    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
-    if data.notified_at is not None:
-        fields["notified_at"] = data.notified_at
-    if meeting is None:
-        _check_conditions(None, if_match, None)
-        meeting = await meetings.create_meeting(
-            session,
-            caller,
-            MeetingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
-            notified_at_from_authority=True,
-        )
-        meeting.external_authority_code, meeting.external_id = authority, external_id
-        await session.flush()
-        return "created", meeting
-    if meeting.mother_id != mother_id:
-        raise InvalidInput(
-            "mother_prison_number", "this meeting is recorded for another mother of yours"
-        )
-    current_children = await meetings.children_of(session, caller, [meeting.id])
-    current = {**meeting.model_dump(), "child_ids": sorted(current_children[meeting.id])}
-    changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
-    if not changes:
-        _check_conditions({"version": meeting.version}, if_match, None)
-        return "unchanged", meeting
-    if "child_ids" in changes:
-        changes["child_ids"] = child_ids
-    meeting = await meetings.update_meeting(
-        session,
-        caller,
-        meeting.id,
-        MeetingUpdate(**changes),
-        if_match if if_match is not None else etag_for(meeting.version),
-        notified_at_from_authority=True,
-    )
-    return "updated", meeting
+    result, meeting, _ = await _put_pushed(MEETING, session, caller, external_id, data, if_match)
+    return result, meeting
