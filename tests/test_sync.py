@@ -1,5 +1,6 @@
 """Local authority sync: children, court hearings and meetings pushed by the authority's own ids."""
 
+import json
 import uuid
 from typing import Any
 
@@ -531,3 +532,25 @@ def test_hearing_and_meeting_ids_are_each_kind_and_authoritys_own(api: Api) -> N
         "bristol_system", "/v1/sync/meetings/X-1", meeting_body(mother["prison_number"])
     )
     assert hearing.status_code == meeting.status_code == 201
+
+
+def test_a_batch_may_be_larger_than_other_bodies_but_not_without_limit(api: Api) -> None:
+    mother = api.mother()
+    limits = api.client.app.state.settings  # type: ignore[attr-defined]
+    reason = "x" * 2000
+    item = batch_item(
+        mother["prison_number"],
+        "L-0",
+        contact_arrangement="supervised",
+        contact_arrangement_reason=reason,
+    )
+    # Over the ordinary limit: refused anywhere else, taken as a batch.
+    big = {"items": [{**item, "external_id": f"L-{n}"} for n in range(200)]}
+    assert len(json.dumps(big)) > limits.max_body_bytes
+    assert api.post("bristol_system", BATCH, big).status_code == 200
+    too_big = {"items": [big["items"][0]] * (limits.max_batch_body_bytes // len(reason) + 1)}
+    refused = api.post("bristol_system", BATCH, too_big)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"] == "application/problem+json"
+    ordinary = api.post("ewi_worker", "/v1/mothers", {"first_name": reason * 200})
+    assert ordinary.status_code == 413

@@ -466,6 +466,38 @@ async def _meeting_children(
     return (await meetings.children_of(session, caller, [meeting_id]))[meeting_id]
 
 
+async def _create_hearing(
+    session: AsyncSession,
+    caller: Caller,
+    mother_id: uuid.UUID,
+    child_ids: list[uuid.UUID],
+    fields: dict[str, Any],
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    return await hearings.create_hearing(
+        session,
+        caller,
+        CourtHearingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
+        notified_at_from_authority=True,
+    )
+
+
+async def _update_hearing(
+    session: AsyncSession,
+    caller: Caller,
+    hearing_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: str,
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    return await hearings.update_hearing(
+        session,
+        caller,
+        hearing_id,
+        CourtHearingUpdate(**changes),
+        if_match,
+        notified_at_from_authority=True,
+    )
+
+
 async def _create_meeting(
     session: AsyncSession,
     caller: Caller,
@@ -504,20 +536,8 @@ HEARING = PushedKind(
     model=CourtHearing,
     noun="hearing",
     children_of=_hearing_children,
-    create=lambda session, caller, mother_id, child_ids, fields: hearings.create_hearing(
-        session,
-        caller,
-        CourtHearingCreate(mother_id=mother_id, child_ids=child_ids, **fields),
-        notified_at_from_authority=True,
-    ),
-    update=lambda session, caller, hearing_id, changes, if_match: hearings.update_hearing(
-        session,
-        caller,
-        hearing_id,
-        CourtHearingUpdate(**changes),
-        if_match,
-        notified_at_from_authority=True,
-    ),
+    create=_create_hearing,
+    update=_update_hearing,
 )
 MEETING = PushedKind(
     model=Meeting,
