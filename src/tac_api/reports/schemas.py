@@ -1,0 +1,102 @@
+"""Reports: figures about the work, never about a person.
+
+Every figure is a row with a stable `key`, a label a governor reads, its unit, and a cell for the
+period asked and one for the period before it. A breakdown names the figure it breaks down
+(`part_of`): the parts add up to it, which is what secondary suppression protects. Nothing here
+carries a name, a date of birth, a prison number, a record id or free text.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tac_api.schemas import UtcDatetime
+
+SUPPRESSED_MARK = "c"  # how official statistics in England mark a suppressed count
+Unit = Literal["count", "hours", "days"]
+ReportKind = Literal["governor", "programme"]
+
+
+class Cell(BaseModel):
+    """One figure for one period: `value` is null when it is suppressed (or, for a median, when
+    there is nothing to take it of)."""
+
+    value: float | int | None
+    suppressed: bool = False
+
+
+class Figure(BaseModel):
+    key: str = Field(description="Stable key, e.g. `hearings.missed_by_barrier.late_notice`.")
+    label: str
+    unit: Unit = "count"
+    part_of: str | None = Field(
+        default=None,
+        description="The key of the figure this one is a part of: its parts add up to it.",
+    )
+    current: Cell
+    previous: Cell
+
+
+class Section(BaseModel):
+    key: str
+    title: str
+    figures: list[Figure]
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+
+
+class Suppression(BaseModel):
+    threshold: int = Field(description="Counts from 1 to this are suppressed.")
+    marker: Literal["c"] = SUPPRESSED_MARK
+    legend: str
+
+
+class GovernorReport(BaseModel):
+    """One prison's work over a period, beside the period of the same length before it."""
+
+    report_id: uuid.UUID = Field(
+        description="The same for the same report (kind, prison, period): the audit trail "
+        "names it as what was disclosed."
+    )
+    kind: Literal["governor"] = "governor"
+    prison_code: str
+    prison_name: str
+    period: Period
+    previous_period: Period
+    generated_at: UtcDatetime
+    suppression: Suppression
+    notes: list[str] = Field(description="How the figures are counted.")
+    sections: list[Section]
+
+
+class Quarter(BaseModel):
+    key: str = Field(description="The quarter's first month, e.g. `2026-04`.")
+    label: str = Field(description="e.g. `Apr–Jun 2026`.")
+    period: Period
+
+
+class ProgrammeFigure(BaseModel):
+    key: str
+    label: str
+    unit: Unit = "count"
+    values: list[Cell] = Field(description="One per quarter, in the order of `quarters`.")
+
+
+class ProgrammeReport(BaseModel):
+    """The evaluators' snapshot: both prisons together, quarter by quarter."""
+
+    report_id: uuid.UUID
+    kind: Literal["programme"] = "programme"
+    prison_codes: list[str]
+    quarters: list[Quarter]
+    generated_at: datetime
+    suppression: Suppression
+    notes: list[str]
+    figures: list[ProgrammeFigure]
