@@ -45,7 +45,7 @@ JSON_OPTIONS = orjson.OPT_UTC_Z  # aware UTC datetimes end in "Z", as pydantic w
 MOTHER_COLUMNS = (
     "m.id, m.created_at, m.updated_at, m.version, m.prison_number, m.first_name, m.last_name, "
     "m.date_of_birth, m.prison_code, m.reception_date, m.earliest_release_date, m.status, "
-    "m.domestic_abuse_history, m.ethnicity, m.closed_on"
+    "m.domestic_abuse_history, m.ethnicity, m.closed_on, m.supported_from"
 )
 CHILD_SUMMARY_COLUMNS = (
     "c.id AS child_id, c.first_name AS child_first_name, c.date_of_birth AS child_date_of_birth, "
@@ -389,6 +389,7 @@ def create_app() -> FastAPI:
             "domestic_abuse_history": flag(first["domestic_abuse_history"]),
             "ethnicity": first["ethnicity"],
             "closed_on": day(first["closed_on"]),
+            "supported_from": day(first["supported_from"]),
             "children": [
                 {
                     "id": ident(row["child_id"]),

@@ -26,6 +26,7 @@ MOTHER = RECORD | {
     "domestic_abuse_history",
     "ethnicity",
     "closed_on",
+    "supported_from",
 }
 # A local authority sees who and where she is, not her record.
 MOTHER_FOR_AUTHORITY = {
@@ -196,6 +197,7 @@ CONTACT_VISIT = (
         "scheduled_at",
         "status",
         "status_reason",
+        "status_reason_code",
         "next_statuses",
         "outcome",
         "outcome_notes",
@@ -207,6 +209,7 @@ CONTACT_VISIT = (
             "from_status",
             "to_status",
             "reason",
+            "reason_code",
             "changed_by.client_id",
             "changed_by.name",
             "changed_by.role",

@@ -64,6 +64,8 @@ class TestCreate:
             ),
             ({"prison_code": "XYZ"}, "prison_code"),
             ({"ethnicity": "martian"}, "ethnicity"),
+            ({"supported_from": str(TODAY + timedelta(days=1))}, "supported_from"),
+            ({"supported_from": "1850-01-01"}, "supported_from"),
         ],
     )
     def test_dates_and_codes_are_checked(self, api: Api, fields: dict, field: str) -> None:
@@ -237,6 +239,8 @@ class TestUpdate:
             {"prison_number": "B1234CD"},
             {"version": 9},
             {"date_of_birth": str(TODAY + timedelta(days=1))},
+            {"supported_from": None},
+            {"supported_from": str(TODAY + timedelta(days=1))},
         ],
     )
     def test_bad_changes_write_nothing(self, api: Api, change: dict) -> None:
@@ -246,6 +250,27 @@ class TestUpdate:
         after = api.get("admin", f"/v1/mothers/{mother['id']}").json()
         assert after["version"] == 1
         assert {k: after[k] for k in mother} == mother
+
+    def test_support_began_today_unless_told(self, api: Api) -> None:
+        assert api.mother()["supported_from"] == str(TODAY)
+        told = api.mother(supported_from="2026-01-05")
+        assert told["supported_from"] == "2026-01-05"
+
+    def test_support_cannot_begin_after_her_case_closed(self, api: Api) -> None:
+        mother = api.mother(supported_from=str(TODAY - timedelta(days=30)))
+        url = f"/v1/mothers/{mother['id']}"
+        closed = api.patch("admin", url, {"status": "closed"}, if_match='"1"').json()
+        assert closed["closed_on"] == str(TODAY)
+        api.sql("UPDATE mother SET closed_on = :day", day=TODAY - timedelta(days=10))
+        later = api.patch(
+            "admin", url, {"supported_from": str(TODAY - timedelta(days=5))}, if_match='"2"'
+        )
+        assert later.status_code == 422
+        assert later.json()["errors"][0]["field"] == "supported_from"
+        earlier = api.patch(
+            "admin", url, {"supported_from": str(TODAY - timedelta(days=40))}, if_match='"2"'
+        )
+        assert earlier.status_code == 200, earlier.text
 
     def test_cannot_change_another_prisons_mother(self, api: Api) -> None:
         mother = api.mother(prison_code="SDI")

@@ -268,6 +268,33 @@ class TestLifecycle:
         assert done.json()["status_history"][-1]["reason"] == "The carer's car broke down."
         assert done.json()["next_statuses"] == []
 
+    def test_a_reason_code_is_kept_for_calling_it_off_only(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        visit = create(api, family)
+        url = f"/v1/contact-visits/{visit['id']}"
+        wrong = api.post(
+            "ewi_worker", f"{url}/status", {"status": "approved", "reason_code": "transport"}
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["errors"][0]["field"] == "reason_code"
+        unknown = api.post(
+            "ewi_worker",
+            f"{url}/status",
+            {"status": "cancelled", "reason": "Snow.", "reason_code": "weather_on_mars"},
+        )
+        assert unknown.status_code == 422
+        assert api.get("admin", url).json() == visit
+        done = api.post(
+            "ewi_worker",
+            f"{url}/status",
+            {"status": "cancelled", "reason": "No escort free.", "reason_code": "transport"},
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status_reason_code"] == "transport"
+        assert done.json()["status_history"][-1]["reason_code"] == "transport"
+        assert done.json()["status_history"][0]["reason_code"] is None
+
     def test_scheduling_needs_a_time_and_an_escort(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family)
         assert move(api, visit, "approved").status_code == 200

@@ -14,6 +14,8 @@ class ParentingAssessment(RecordFields, table=True):
     __table_args__ = (
         # Lists are in the order assessments were asked for: every page an index seek.
         Index("ix_parenting_assessment_order", "requested_on", "id"),
+        # Reports count the assessments completed in a period.
+        Index("ix_parenting_assessment_completed_on", "completed_on"),
     )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", ondelete="CASCADE", index=True)

@@ -27,12 +27,16 @@ class Mother(RecordFields, table=True):
     ethnicity: str | None = Field(default=None, foreign_key="ethnicity.code", max_length=48)
     # When her case was closed: what the retention period counts from.
     closed_on: date | None = Field(default=None, index=True)
+    # When the service began supporting her: reports count women new to the service by it.
+    supported_from: date = Field(index=True)
 
 
 class PrisonStay(RecordFields, table=True):
     """Where she has been held: a transfer closes one stay and opens the next."""
 
     __tablename__ = "prison_stay"
+    # Reports find the women held in a prison over a period: an index seek by prison and date.
+    __table_args__ = (Index("ix_prison_stay_prison_order", "prison_code", "arrived_on"),)
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
     prison_code: str = Field(foreign_key="prison.code", max_length=8)

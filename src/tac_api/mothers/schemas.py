@@ -21,6 +21,9 @@ EthnicityCode = Field(
     default=None, max_length=48, description="Code from /v1/reference/ethnicities"
 )
 DOMESTIC_ABUSE = "true or false when known; null when not known."
+SUPPORTED_FROM = (
+    "When the service began supporting her (reports count new women by it); today when left out."
+)
 
 
 def check_mother_dates(
@@ -28,6 +31,8 @@ def check_mother_dates(
     reception_date: date | None,
     earliest_release_date: date | None,
     today: date,
+    supported_from: date | None = None,
+    closed_on: date | None = None,
 ) -> list[tuple[str, str]]:
     """The date rules a mother's record must keep, as (field, message) pairs."""
     problems = []
@@ -47,6 +52,13 @@ def check_mother_dates(
         and earliest_release_date < reception_date
     ):
         problems.append(("earliest_release_date", "cannot be before the reception date"))
+    if supported_from is not None:
+        if supported_from > today:
+            problems.append(("supported_from", "cannot be in the future"))
+        elif supported_from < EARLIEST_PLAUSIBLE_DATE:
+            problems.append(("supported_from", "is not a plausible date"))
+        elif closed_on is not None and supported_from > closed_on:
+            problems.append(("supported_from", "cannot be after her case was closed"))
     return problems
 
 
@@ -61,13 +73,22 @@ class MotherCreate(Input):
     status: MotherStatus = "active"
     domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
     ethnicity: str | None = EthnicityCode
+    supported_from: IsoDate | None = Field(default=None, description=SUPPORTED_FROM)
 
 
 class MotherUpdate(Changes):
     """Only the fields sent change. `prison_code` to another prison records a transfer."""
 
     not_nullable = frozenset(
-        {"date_of_birth", "first_name", "last_name", "prison_code", "reception_date", "status"}
+        {
+            "date_of_birth",
+            "first_name",
+            "last_name",
+            "prison_code",
+            "reception_date",
+            "status",
+            "supported_from",
+        }
     )
 
     first_name: Name | SkipJsonSchema[None] = None
@@ -79,6 +100,9 @@ class MotherUpdate(Changes):
     status: MotherStatus | SkipJsonSchema[None] = None
     domestic_abuse_history: bool | None = Field(default=None, description=DOMESTIC_ABUSE)
     ethnicity: str | None = EthnicityCode
+    supported_from: IsoDate | SkipJsonSchema[None] = Field(
+        default=None, description="When the service began supporting her."
+    )
 
 
 class ChildSummary(BaseModel):
@@ -108,6 +132,7 @@ class MotherPublic(RecordPublic):
     closed_on: date | None = Field(
         description="When her case was closed (set by the service); retention counts from it."
     )
+    supported_from: date = Field(description="When the service began supporting her.")
 
 
 class MotherWithChildren(MotherPublic):

@@ -156,7 +156,11 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
         )
     InvalidInput.raise_any(
         check_mother_dates(
-            data.date_of_birth, data.reception_date, data.earliest_release_date, date.today()
+            data.date_of_birth,
+            data.reception_date,
+            data.earliest_release_date,
+            date.today(),
+            data.supported_from,
         )
     )
     await _check_codes(session, data.prison_code, data.ethnicity)
@@ -165,7 +169,7 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
     )
     if taken is not None:
         raise Conflict(DUPLICATE)
-    mother = Mother(**data.model_dump())
+    mother = Mother(**{**data.model_dump(), "supported_from": data.supported_from or date.today()})
     if mother.status == "closed":
         mother.closed_on = date.today()
     session.add(mother)
@@ -198,6 +202,8 @@ async def update_mother(
             merged["reception_date"],
             merged["earliest_release_date"],
             date.today(),
+            merged["supported_from"],
+            merged["closed_on"],
         )
     )
     await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))

@@ -78,7 +78,7 @@ class GovernorReport(BaseModel):
 
 class Quarter(BaseModel):
     key: str = Field(description="The quarter's first month, e.g. `2026-04`.")
-    label: str = Field(description="e.g. `Apr–Jun 2026`.")
+    label: str = Field(description="e.g. `Apr to Jun 2026`.")
     period: Period
 
 

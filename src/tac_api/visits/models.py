@@ -11,7 +11,11 @@ class ContactVisit(RecordFields, table=True):
     """Contact between her and her children: a visit, a call, a letter, a final contact."""
 
     __tablename__ = "contact_visit"
-    __table_args__ = (Index("ix_contact_visit_created_order", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_contact_visit_created_order", "created_at", "id"),
+        # Reports count the visits held in a period.
+        Index("ix_contact_visit_scheduled_at", "scheduled_at"),
+    )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
     visit_type: str = Field(max_length=32)
@@ -23,6 +27,8 @@ class ContactVisit(RecordFields, table=True):
     status: str = Field(max_length=16)
     # Why it reached its current status: required for cancelled and refused.
     status_reason: str | None = Field(default=None, max_length=2000)
+    # The same reason as a code, so that reports can count visits cancelled by reason.
+    status_reason_code: str | None = Field(default=None, max_length=32)
     outcome: str | None = Field(default=None, max_length=32)
     outcome_notes: str | None = Field(default=None, max_length=2000)
 
@@ -57,6 +63,8 @@ class ContactVisitStatusChange(RecordFields, table=True):
     """A visit's status history: who moved it, when, from what to what, and why."""
 
     __tablename__ = "contact_visit_status_change"
+    # Reports count the visits cancelled or refused in a period.
+    __table_args__ = (Index("ix_contact_visit_status_change_order", "to_status", "changed_at"),)
 
     contact_visit_id: uuid.UUID = Field(
         foreign_key="contact_visit.id", index=True, ondelete="CASCADE"
@@ -66,6 +74,7 @@ class ContactVisitStatusChange(RecordFields, table=True):
     from_status: str | None = Field(default=None, max_length=16)  # None: when it was requested
     to_status: str = Field(max_length=16)
     reason: str | None = Field(default=None, max_length=2000)
+    reason_code: str | None = Field(default=None, max_length=32)
     changed_by_client_id: uuid.UUID | None = None
     changed_by_name: str = Field(max_length=200)
     changed_by_role: str = Field(max_length=32)

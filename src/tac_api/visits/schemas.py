@@ -40,6 +40,21 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "refused": (),
 }
 NEEDS_REASON = frozenset({"cancelled", "refused"})
+# Why a visit was called off, as a code reports can count (the reason itself stays free text).
+ReasonCode = Literal[
+    "child_unwell",
+    "mother_unwell",
+    "carer_unavailable",
+    "escort_unavailable",
+    "transport",
+    "prison_regime",
+    "security",
+    "local_authority_decision",
+    "court_direction",
+    "mother_declined",
+    "child_declined",
+    "other",
+]
 # No longer going ahead: it does not count as the child's final contact.
 CALLED_OFF = NEEDS_REASON
 
@@ -100,6 +115,11 @@ class ContactVisitUpdate(Changes):
 class StatusChange(Input):
     status: Literal["approved", "scheduled", "held", "cancelled", "refused"]
     reason: Text | None = Field(default=None, description="Required for cancelled and refused.")
+    reason_code: ReasonCode | None = Field(
+        default=None,
+        description="For cancelled and refused only: the reason as a code, which the governors' "
+        "reports count (`not_recorded` there when left out).",
+    )
 
 
 class EscortPublic(BaseModel):
@@ -126,6 +146,7 @@ class StatusChangePublic(BaseModel):
     from_status: VisitStatus | None = Field(description="Null for the request itself.")
     to_status: VisitStatus
     reason: str | None
+    reason_code: ReasonCode | None
     changed_by: ChangedBy
 
 
@@ -140,6 +161,9 @@ class ContactVisitPublic(RecordPublic):
     scheduled_at: UtcDatetime | None
     status: VisitStatus
     status_reason: str | None = Field(description="Why it reached its current status.")
+    status_reason_code: ReasonCode | None = Field(
+        description="Why it was cancelled or refused, as a code (when given)."
+    )
     next_statuses: list[VisitStatus] = Field(description="Where its status can move from here.")
     outcome: VisitOutcome | None
     outcome_notes: str | None

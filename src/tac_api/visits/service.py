@@ -126,6 +126,7 @@ async def history_of(
                 from_status=change.from_status,  # type: ignore[arg-type]
                 to_status=change.to_status,  # type: ignore[arg-type]
                 reason=change.reason,
+                reason_code=change.reason_code,  # type: ignore[arg-type]
                 changed_by=ChangedBy(
                     client_id=change.changed_by_client_id,
                     name=change.changed_by_name,
@@ -353,6 +354,7 @@ def _record_change(
     to_status: str,
     reason: str | None,
     from_status: str | None,
+    reason_code: str | None = None,
 ) -> None:
     session.add(
         ContactVisitStatusChange(
@@ -362,6 +364,7 @@ def _record_change(
             from_status=from_status,
             to_status=to_status,
             reason=reason,
+            reason_code=reason_code,
             changed_by_client_id=caller.client_id,
             changed_by_name=caller.name,
             changed_by_role=caller.role.value,
@@ -512,6 +515,8 @@ async def change_status(
     problems = []
     if data.status in NEEDS_REASON and not data.reason:
         problems.append(("reason", f"say why the visit is {data.status}"))
+    if data.reason_code is not None and data.status not in NEEDS_REASON:
+        problems.append(("reason_code", "only a visit cancelled or refused has a reason code"))
     if data.status in ("approved", "scheduled", "held"):
         # The children's arrangements may have changed since the request: check them again.
         current = list(
@@ -527,7 +532,7 @@ async def change_status(
     if data.status == "held" and visit.scheduled_at is not None and visit.scheduled_at > utcnow():
         problems.append(("status", "a visit is held only once its time has come"))
     InvalidInput.raise_any(problems)
-    _record_change(session, caller, visit, data.status, data.reason, visit.status)
+    _record_change(session, caller, visit, data.status, data.reason, visit.status, data.reason_code)
     if data.status in CALLED_OFF:
         # No longer going ahead: it does not count as the child's final contact.
         await session.execute(
@@ -538,6 +543,7 @@ async def change_status(
     from_status = visit.status
     visit.status = data.status
     visit.status_reason = data.reason
+    visit.status_reason_code = data.reason_code
     touch(visit)
     await session.flush()
     current = list(
