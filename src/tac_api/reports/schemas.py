@@ -35,6 +35,11 @@ class Figure(BaseModel):
         default=None,
         description="The key of the figure this one is a part of: its parts add up to it.",
     )
+    breakdown: str | None = Field(
+        default=None,
+        description="Which breakdown of `part_of` this is a part of (the key up to the part's "
+        "own code): a total may be broken down several ways, each adding up to it.",
+    )
     current: Cell
     previous: Cell
 

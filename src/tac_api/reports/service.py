@@ -153,8 +153,15 @@ class Spec:
     part_of: str | None = None
     follows: str | None = None
 
+    @property
+    def breakdown(self) -> str | None:
+        """Parts of one breakdown share the key up to their own code."""
+        return self.key.rsplit(".", 1)[0] if self.part_of else None
+
     def rule(self) -> Rule:
-        return Rule(self.key, self.unit == "count", self.part_of, self.follows)
+        return Rule(
+            self.key, self.unit == "count", self.part_of, self.breakdown or "", self.follows
+        )
 
 
 @dataclass
@@ -747,6 +754,7 @@ async def governor_report(
                         label=spec.label,
                         unit=spec.unit,
                         part_of=spec.part_of,
+                        breakdown=spec.breakdown,
                         current=current[spec.key],
                         previous=previous[spec.key],
                     )

@@ -21,6 +21,9 @@ class Rule:
     key: str
     counted: bool = True  # a count of people or events: hidden from 1 to the threshold
     part_of: str | None = None  # the total it adds up to, with its sibling parts
+    # Which breakdown of that total it belongs to: a total may be broken down more than one
+    # way (children by legal status, and by who they live with), each its own sum.
+    breakdown: str = ""
     follows: str | None = None  # a figure derived from this count: hidden whenever it is
 
 
@@ -33,10 +36,10 @@ def suppressed_keys(
         for rule in rules
         if rule.counted and (value := values[rule.key]) is not None and 1 <= value <= threshold
     }
-    parts: dict[str, list[str]] = {}
+    parts: dict[tuple[str, str], list[str]] = {}
     for rule in rules:
         if rule.part_of is not None:
-            parts.setdefault(rule.part_of, []).append(rule.key)
+            parts.setdefault((rule.part_of, rule.breakdown), []).append(rule.key)
     followers = [(rule.key, rule.follows) for rule in rules if rule.follows is not None]
 
     # Hiding one cell can expose another total, so repeat until nothing changes; each pass hides
@@ -48,7 +51,7 @@ def suppressed_keys(
             if source in hidden and key not in hidden:
                 hidden.add(key)
                 changed = True
-        for total, members in parts.items():
+        for (total, _), members in parts.items():
             equation = [total, *members]
             unknown = [key for key in equation if key in hidden]
             if len(unknown) != 1:
