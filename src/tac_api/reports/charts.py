@@ -58,7 +58,7 @@ def breakdown_svg(
     """Grouped horizontal bars, a group per part of the whole and a bar per period."""
     count = len(categories)
     with matplotlib.rc_context(_style()):
-        drawing = Drawing(figsize=(7.0, 1.1 + 0.3 * count * len(series)), layout="constrained")
+        drawing = Drawing(figsize=(7.0, 1.5 + 0.3 * count * len(series)), layout="constrained")
         axes = drawing.add_subplot()
         height = 0.8 / len(series)
         for index, one in enumerate(series):
@@ -79,7 +79,8 @@ def breakdown_svg(
         else:
             axes.set_xlabel(unit)
         axes.spines[["top", "right"]].set_visible(False)
-        axes.legend(loc="lower right", frameon=False)
+        # Above the bars: inside, it would cover the longest of them.
+        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, ncols=1)
         return _svg(drawing, salt)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 import httpx
 import typer
@@ -177,6 +177,7 @@ class Steps:
         self.quiet = quiet
         console = Console(stderr=True)
         self.live: Progress | None = None
+        self.current: Any = None  # the live step under way, done when the next one starts
         if not quiet and console.is_terminal:
             self.live = Progress(
                 TextColumn("{task.description}"),
@@ -198,18 +199,31 @@ class Steps:
         tb: TracebackType | None,
     ) -> None:
         if self.live:
+            if kind is None:
+                self._finish()
             self.live.stop()
+
+    def _finish(self) -> None:
+        if self.live is not None and self.current is not None:
+            total = self.live.tasks[self.current].total or 1
+            self.live.update(self.current, total=total, completed=total)
+
+    def _start(self, description: str) -> Any:
+        assert self.live is not None
+        self._finish()
+        self.current = self.live.add_task(description, total=None)
+        return self.current
 
     def step(self, description: str) -> None:
         if self.live:
-            self.live.add_task(description, total=None)
+            self._start(description)
         elif not self.quiet:
             typer.echo(f"tac-report: {description}", err=True)
 
     def counter(self, description: str) -> ChartProgress:
         """A step with a count of things done, e.g. charts drawn."""
         if self.live:
-            task = self.live.add_task(description, total=None)
+            task = self._start(description)
             live = self.live
             return lambda done, total: live.update(task, completed=done, total=total)
         announced = False
