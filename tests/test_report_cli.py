@@ -676,3 +676,14 @@ def test_still_too_many_requests_gives_up(
     api.answer("/v1/reports/governor", busy)
     failed(governor("-o", str(tmp_path / "r.csv")), 1, "too many requests (429)")
     assert len(api.requests) == cli.RETRIES + 1
+
+
+def test_a_file_that_cannot_be_written(api: FakeApi, tmp_path: Path) -> None:
+    target = tmp_path / "no such folder" / "r.md"
+    failed(governor("-o", str(target)), 1, f"cannot write {target}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_api_url_without_a_scheme(api: FakeApi, tmp_path: Path) -> None:
+    result = governor("--api-url", "tac.example.org", "-o", str(tmp_path / "r.md"))
+    failed(result, 2, "must start http:// or https://")
