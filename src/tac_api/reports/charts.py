@@ -1,0 +1,108 @@
+"""The HTML report's charts: SVG text drawn by matplotlib, inlined in the page.
+
+`matplotlib.figure.Figure` is drawn without pyplot, so no GUI backend or global figure list is
+involved (the same as the Agg backend, headless). The SVG is made deterministic (a fixed hash salt
+for its ids, no creation date) and its `<metadata>` block is dropped: it names matplotlib's web
+site, and the page must point nowhere outside itself.
+"""
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+from matplotlib.figure import Figure as Drawing
+from matplotlib.ticker import MaxNLocator
+
+from tac_api.reports.schemas import Unit
+
+CURRENT_COLOUR = "#1d70b8"  # GOV.UK blue: readable beside the grey, and in greyscale print
+PREVIOUS_COLOUR = "#b1b4b6"
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+
+
+def _svg(drawing: Drawing, salt: str) -> str:
+    buffer = io.StringIO()
+    # The salt is per chart: ids stay unique when several SVGs share one HTML page.
+    with matplotlib.rc_context({"svg.hashsalt": salt}):
+        drawing.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
+    return _METADATA.sub("", text)
+
+
+def _style() -> dict[str, object]:
+    # Text stays text (not glyph paths): searchable, selectable and smaller.
+    return {"svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One period's bars: a value per category (None: no bar, the cell is a mark) and the text
+    written at each bar's end (the value as the tables show it, or its mark)."""
+
+    name: str
+    values: Sequence[float | int | None]
+    texts: Sequence[str]
+    colour: str = CURRENT_COLOUR
+
+
+def _lengths(series: Series) -> list[float]:
+    return [0.0 if value is None else float(value) for value in series.values]
+
+
+def breakdown_svg(
+    categories: Sequence[str], series: Sequence[Series], unit: Unit, salt: str
+) -> str:
+    """Grouped horizontal bars, a group per part of the whole and a bar per period."""
+    count = len(categories)
+    with matplotlib.rc_context(_style()):
+        drawing = Drawing(figsize=(7.0, 1.5 + 0.3 * count * len(series)), layout="constrained")
+        axes = drawing.add_subplot()
+        height = 0.8 / len(series)
+        for index, one in enumerate(series):
+            offset = (index - (len(series) - 1) / 2) * height
+            bars = axes.barh(
+                [row + offset for row in range(count)],
+                _lengths(one),
+                height,
+                label=one.name,
+                color=one.colour,
+            )
+            axes.bar_label(bars, labels=list(one.texts), padding=3)
+        axes.set_yticks(list(range(count)), list(categories))
+        axes.invert_yaxis()  # the first part on top, as in the table
+        axes.margins(x=0.12)
+        if unit == "count":
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        else:
+            axes.set_xlabel(unit)
+        axes.spines[["top", "right"]].set_visible(False)
+        # Above the bars: inside, it would cover the longest of them.
+        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, ncols=1)
+        return _svg(drawing, salt)
+
+
+def quarters_svg(categories: Sequence[str], series: Series, unit: Unit, salt: str) -> str:
+    """One bar per quarter."""
+    with matplotlib.rc_context(_style()):
+        drawing = Drawing(figsize=(7.0, 2.6), layout="constrained")
+        axes = drawing.add_subplot()
+        columns = list(range(len(categories)))
+        bars = axes.bar(columns, _lengths(series), 0.6, color=series.colour)
+        axes.bar_label(bars, labels=list(series.texts), padding=2)
+        crowded = len(columns) > 6
+        axes.set_xticks(
+            columns,
+            list(categories),
+            rotation=40 if crowded else 0,
+            ha="right" if crowded else "center",
+        )
+        axes.margins(y=0.15)
+        if unit == "count":
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        else:
+            axes.set_ylabel(unit)
+        axes.spines[["top", "right"]].set_visible(False)
+        return _svg(drawing, salt)

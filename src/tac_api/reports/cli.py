@@ -1,0 +1,359 @@
+"""The tac-report command: a report from tac-api over HTTP, written as Markdown, CSV, XLSX or HTML.
+
+It needs only the API's address and a token, so it runs from a governor's office or a scheduler.
+"""
+
+import os
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any, Self
+
+import httpx
+import typer
+from pydantic import Field, TypeAdapter, ValidationError
+
+from tac_api.client.core import Call, Core, Retry
+from tac_api.client.errors import (
+    ApiProblem,
+    AuthenticationFailed,
+    ConnectionFailed,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+    RateLimited,
+    ServerError,
+    TacApiError,
+)
+from tac_api.reports.render import ChartProgress, Report, ReportFormat, render
+from tac_api.reports.schemas import GovernorReport, ProgrammeReport, ReportKind
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 120.0  # a report over 100,000 mothers takes about a second; leave room
+RETRIES = 2  # after a 429 (waiting as Retry-After says), a lost connection or a gateway's 50x
+PATHS: dict[ReportKind, str] = {
+    "governor": "/v1/reports/governor",
+    "programme": "/v1/reports/programme",
+}
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+
+HELP = "\n\n".join(
+    [
+        (__doc__ or "").strip(),
+        f"Environment: TAC_API_URL (default {DEFAULT_API_URL}; --api-url overrides it) and "
+        "TAC_API_TOKEN (required; never an option, so that it stays out of shell history and "
+        "process lists).",
+        "In every format c marks a suppressed cell (a small count, or a cell that would let one "
+        "be worked out) and z a cell that does not apply (a median of nothing). CSV is one tidy "
+        "table for programs: its cells carry the marks; the key and notes are in the other "
+        "formats.",
+        "Exit codes:\n"
+        "0  written\n"
+        "1  the API failed, refused or could not be reached; the file could not be written\n"
+        "2  usage: options, TAC_API_TOKEN unset, dates the API refused (422)\n"
+        "3  the token was refused (401) or may not read this report (403)",
+    ]
+)
+
+app = typer.Typer(
+    help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
+
+_REPORT: TypeAdapter[GovernorReport | ProgrammeReport] = TypeAdapter(
+    Annotated[GovernorReport | ProgrammeReport, Field(discriminator="kind")]
+)
+_sleep = time.sleep  # a test replaces it to see the waits without waiting
+
+
+class InvalidReport(TacApiError):
+    """A successful answer whose body is not a report."""
+
+
+def fetch_report(
+    api_url: str,
+    token: str,
+    path: str,
+    params: Mapping[str, str],
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+    retries: int = RETRIES,
+    transport: httpx.BaseTransport | None = None,
+) -> GovernorReport | ProgrammeReport:
+    """GET a report and validate it against the report models. Raises the client's typed errors
+    (`AuthenticationFailed`, `NotFound`, `ConnectionFailed`, ...) or `InvalidReport`."""
+    # The sync client's rules for trying again and for reading a problem, not a copy of them.
+    core = Core(
+        api_url, token, retries=retries, backoff=0.5, max_backoff=5.0, max_retry_after=120.0
+    )
+    call: Call[bytes] = Call("GET", path, lambda response: response.content, params=params)
+    with httpx.Client(
+        base_url=core.base_url, headers=core.headers, timeout=timeout, transport=transport
+    ) as http:
+        attempt = 0
+        while True:
+            answer: httpx.Response | httpx.TransportError
+            try:
+                answer = http.request(**core.request_args(call))
+            except httpx.TransportError as error:
+                answer = error
+            outcome = core.settle(call, attempt, answer)
+            if not isinstance(outcome, Retry):
+                break
+            _sleep(outcome.seconds)
+            attempt += 1
+    try:
+        return _REPORT.validate_json(outcome)
+    except ValidationError as error:
+        # Where it is wrong, never the input: a wrong answer might hold anything.
+        first = error.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise InvalidReport(
+            f"the answer to GET {path} is not a valid report ({where}: {first['msg']}; "
+            f"{error.error_count()} problem(s))"
+        ) from None
+
+
+class Failed(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def explain(error: TacApiError, api_url: str) -> Failed:
+    """One line a governor's office can act on, and the exit code."""
+    given = getattr(error, "request_id", None)
+    request_id = f" (request id {given})" if given else ""
+    match error:
+        case ConnectionFailed():
+            cause = type(error.__cause__).__name__ if error.__cause__ else "no answer"
+            return Failed(
+                f"cannot reach the API at {api_url} ({cause}): is TAC_API_URL right "
+                "and the service running?"
+            )
+        case AuthenticationFailed():
+            return Failed(f"the token was refused (401): {error.detail}{request_id}", EXIT_AUTH)
+        case NotAllowed():
+            return Failed(
+                f"this token may not read this report (403): {error.detail}{request_id}",
+                EXIT_AUTH,
+            )
+        case NotFound():
+            return Failed(f"not found (404): {error.detail}{request_id}")
+        case InvalidRequest():
+            fields = "; ".join(f"{item.field}: {item.message}" for item in error.errors)
+            return Failed(
+                f"the API refused the request (422): {fields or error.detail}{request_id}",
+                EXIT_USAGE,
+            )
+        case RateLimited():
+            return Failed(
+                f"too many requests (429), still after {RETRIES} retries: {error.detail}; "
+                f"try again later{request_id}"
+            )
+        case ServerError():
+            return Failed(
+                f"the API failed ({error.status} {error.title}): {error.detail}{request_id}"
+            )
+        case ApiProblem():
+            return Failed(
+                f"the API answered {error.status} {error.title}: {error.detail}{request_id}"
+            )
+    return Failed(str(error))
+
+
+class Steps:
+    """Progress on stderr, never stdout (which may be the report): a live bar on a terminal, a
+    line per step otherwise, which is what a scheduler's log keeps."""
+
+    def __init__(self, quiet: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.quiet = quiet
+        console = Console(stderr=True)
+        self.live: Progress | None = None
+        self.current: Any = None  # the live step under way, done when the next one starts
+        if not quiet and console.is_terminal:
+            self.live = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            )
+
+    def __enter__(self) -> Self:
+        if self.live:
+            self.live.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.live:
+            if kind is None:
+                self._finish()
+            self.live.stop()
+
+    def _finish(self) -> None:
+        if self.live is not None and self.current is not None:
+            total = self.live.tasks[self.current].total or 1
+            self.live.update(self.current, total=total, completed=total)
+
+    def _start(self, description: str) -> Any:
+        assert self.live is not None
+        self._finish()
+        self.current = self.live.add_task(description, total=None)
+        return self.current
+
+    def step(self, description: str) -> None:
+        if self.live:
+            self._start(description)
+        elif not self.quiet:
+            typer.echo(f"tac-report: {description}", err=True)
+
+    def counter(self, description: str) -> ChartProgress:
+        """A step with a count of things done, e.g. charts drawn."""
+        if self.live:
+            task = self._start(description)
+            live = self.live
+            return lambda done, total: live.update(task, completed=done, total=total)
+        announced = False
+
+        def announce(done: int, total: int) -> None:
+            nonlocal announced
+            if not announced and total and not self.quiet:
+                typer.echo(f"tac-report: {description}: {total}", err=True)
+            announced = True
+
+        return announce
+
+
+def _format(fmt: ReportFormat | None, out: str) -> ReportFormat:
+    if fmt is None:
+        try:
+            fmt = ReportFormat(Path(out).suffix.removeprefix(".").lower())
+        except ValueError:
+            raise Failed(
+                f"say --format (md, csv, xlsx or html): {out!r} does not end in one", EXIT_USAGE
+            ) from None
+    if out == "-" and fmt is ReportFormat.xlsx:
+        raise Failed("XLSX is not text: give --out a file name, not -", EXIT_USAGE)
+    return fmt
+
+
+def _write(out: str, data: bytes) -> None:
+    if out == "-":
+        stream = typer.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return
+    target = Path(out)
+    # Written beside the target, then renamed: a scheduler never picks up half a file.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise Failed(f"cannot write {out}: {error.strerror or error}") from None
+
+
+def run(
+    kind: ReportKind,
+    params: dict[str, str],
+    fmt: ReportFormat | None,
+    out: str,
+    api_url: str,
+    quiet: bool,
+) -> None:
+    """Fetch, render, write; any failure is one line on stderr and an exit code."""
+    try:
+        chosen = _format(fmt, out)
+        token = os.environ.get("TAC_API_TOKEN", "").strip()
+        if not token:
+            raise Failed(
+                "TAC_API_TOKEN is not set: export the token the service's admin gave you",
+                EXIT_USAGE,
+            )
+        if not api_url.startswith(("http://", "https://")):
+            raise Failed(f"the API URL must start http:// or https://, not {api_url!r}", EXIT_USAGE)
+        with Steps(quiet) as steps:
+            steps.step(f"fetching the {kind} report from {api_url}")
+            try:
+                report: Report = fetch_report(api_url, token, PATHS[kind], params)
+            except TacApiError as error:
+                raise explain(error, api_url) from None
+            if report.kind != kind:
+                raise Failed(f"the API answered a {report.kind} report, not a {kind} report")
+            on_chart = steps.counter("drawing charts") if chosen is ReportFormat.html else None
+            data = render(report, chosen, on_chart=on_chart)
+            steps.step(f"writing {out}")
+            _write(out, data)
+    except Failed as failure:
+        typer.echo(f"tac-report: error: {failure}", err=True)
+        raise typer.Exit(failure.code) from None
+    except Exception as error:  # a bug, still one line and not a traceback
+        typer.echo(f"tac-report: error: unexpected {type(error).__name__}: {error}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    if not quiet and out != "-":
+        typer.echo(f"tac-report: wrote {out} ({len(data):,} bytes)", err=True)
+
+
+def _params(**given: str | datetime | None) -> dict[str, str]:
+    """Query parameters, dates as ISO days, the ones not given left out."""
+    return {
+        name: value.date().isoformat() if isinstance(value, datetime) else value
+        for name, value in given.items()
+        if value is not None
+    }
+
+
+DATE_FORMATS = ["%Y-%m-%d"]
+Format = Annotated[
+    ReportFormat | None,
+    typer.Option("--format", "-f", help="Default: from --out's extension.", show_default=False),
+]
+Out = Annotated[
+    str, typer.Option("--out", "-o", help="The file to write; - for stdout (not xlsx).")
+]
+ApiUrl = Annotated[str, typer.Option("--api-url", envvar="TAC_API_URL", help="The API's address.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+
+
+@app.command()
+def governor(
+    prison: Annotated[str, typer.Option(help="The prison's code, e.g. EWI.")],
+    from_: Annotated[datetime, typer.Option("--from", formats=DATE_FORMATS, help="First day.")],
+    to: Annotated[datetime, typer.Option(formats=DATE_FORMATS, help="Last day.")],
+    out: Out,
+    fmt: Format = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    quiet: Quiet = False,
+) -> None:
+    """One prison's figures for a period, beside the period of the same length before it."""
+    params = _params(prison_code=prison.strip().upper(), to=to, **{"from": from_})
+    run("governor", params, fmt, out, api_url, quiet)
+
+
+@app.command()
+def programme(
+    out: Out,
+    from_: Annotated[
+        datetime | None, typer.Option("--from", formats=DATE_FORMATS, help="First day.")
+    ] = None,
+    to: Annotated[datetime | None, typer.Option(formats=DATE_FORMATS, help="Last day.")] = None,
+    fmt: Format = None,
+    api_url: ApiUrl = DEFAULT_API_URL,
+    quiet: Quiet = False,
+) -> None:
+    """Both prisons, quarter by quarter (the admin's and the evaluators' report)."""
+    run("programme", _params(to=to, **{"from": from_}), fmt, out, api_url, quiet)
