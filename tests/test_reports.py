@@ -2,15 +2,29 @@
 checked against counts made here from that population, small numbers suppressed (the second
 cell too), and nothing about a person in the answer."""
 
+import csv
+import io
 import re
+import socket
 import statistics
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from tac_api.config import Settings
+from tac_api.main import create_app
+from tac_api.reports.cli import app as report_command
 from tac_api.reports.service import Span, previous_span, quarters_between
 from tac_api.reports.suppression import Rule, suppressed_keys
 from tests.conftest import TODAY, Api
@@ -854,3 +868,143 @@ class TestProgrammeReport:
 
     def test_admins_only(self, api: Api) -> None:
         assert api.get("ewi_governor", "/v1/reports/programme").status_code == 403
+
+
+# The scripted reports, against the real service -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(api_session: Api) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, on the tests' database: the
+    command calls it over HTTP, as it would from a governor's office."""
+    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+def shown_texts(fmt: str, data: bytes, figures: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(this period, previous period) as each format shows them, figure by figure in order."""
+    if fmt == "csv":
+        rows = {row["key"]: row for row in csv.DictReader(io.StringIO(data.decode()))}
+        return [(rows[f["key"]]["current"], rows[f["key"]]["previous"]) for f in figures]
+    if fmt == "md":
+        rows = [
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in data.decode().splitlines()
+            if line.startswith("| ") and not line.startswith("| Figure")
+        ]
+        assert len(rows) == len(figures)
+        for row, figure in zip(rows, figures, strict=True):
+            assert row[0].replace("&emsp;", "").startswith(figure["label"])
+        return [(row[1].replace(",", ""), row[2].replace(",", "")) for row in rows]
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(data))["Report"]
+        wanted = iter(figures)
+        found = []
+        following = next(wanted)
+        for label, current, previous, *_ in sheet.iter_rows(values_only=True):
+            if isinstance(label, str) and label.strip().startswith(following["label"]):
+                found.append((str(current), str(previous)))
+                following = next(wanted, {"label": "\0"})
+        assert len(found) == len(figures)
+        return found
+    parsed = HtmlRows()
+    parsed.feed(data.decode())
+    return [
+        tuple(text.replace(",", "") for text in parsed.rows[f["key"]][1:3])  # type: ignore[misc]
+        for f in figures
+    ]
+
+
+class HtmlRows(HTMLParser):
+    """Table rows with a data-key: their cells' text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[str]] = {}
+        self.key: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.key = dict(attrs).get("data-key")
+            if self.key:
+                self.rows[self.key] = []
+        elif tag in ("th", "td") and self.key:
+            self.rows[self.key].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self.key = None
+
+    def handle_data(self, data: str) -> None:
+        if self.key and self.rows[self.key]:
+            self.rows[self.key][-1] += data
+
+
+def as_number(text: str) -> float:
+    return float(text)
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "xlsx", "html"])
+def test_the_command_writes_every_figure_in_each_format(
+    api: Api,
+    known: list[Woman],
+    served: str,
+    fmt: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TAC_API_URL", served)
+    monkeypatch.setenv("TAC_API_TOKEN", api.tokens["ewi_governor"])
+    out = tmp_path / f"report.{fmt}"
+    args = ["governor", "--prison", EWI, "--from", str(PERIOD.start), "--to", str(PERIOD.end)]
+    result = CliRunner().invoke(report_command, [*args, "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    figures = [f for s in report(api).json()["sections"] for f in s["figures"]]
+    texts = shown_texts(fmt, data, figures)
+    now, before = expected(known, PERIOD, EWI), expected(known, BEFORE, EWI)
+    secondary = 0
+    for figure, shown in zip(figures, texts, strict=True):
+        for period, text, wanted in zip(("current", "previous"), shown, (now, before), strict=True):
+            value = wanted.get(figure["key"], 0)
+            if figure[period]["suppressed"]:
+                assert text == "c", (figure["key"], period)
+                secondary += figure["unit"] == "count" and value > 4
+            elif figure["key"] == "hearings.median_notice_days":
+                assert text in ("z", str(figure[period]["value"]).removesuffix(".0"))
+            else:
+                assert as_number(text) == pytest.approx(value), (figure["key"], period)
+                assert not (figure["unit"] == "count" and 1 <= value <= 4)
+    assert secondary >= 3  # the second cells, hidden though not small, show as c too
+    if fmt == "csv":
+        columns = next(csv.reader(io.StringIO(data.decode())))
+        assert not set(columns) & set(PERSON_FIELDS)
+    if fmt == "xlsx":
+        book = load_workbook(io.BytesIO(data))
+        text = "\n".join(
+            str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row
+        )
+    else:
+        text = data.decode()
+    # No name, prison number, date of birth, free text or record id, in any format.
+    assert not re.search(r"\b[A-Z][0-9]{4}[A-Z]{2}\b", text)
+    ids = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text)
+    assert set(ids) <= {report(api).json()["report_id"]}
+    for value in ("Siân", "O'Connor", "Ñia", "Gwen", "Bristol Civil", "was free", "objected"):
+        assert value not in text
+    for woman in known:
+        assert woman.born not in text

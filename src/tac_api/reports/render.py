@@ -154,7 +154,7 @@ def breakdowns(figures: Sequence[Figure], labels: dict[str, str]) -> list[Breakd
     groups: dict[tuple[str, str], list[Figure]] = {}
     for figure in figures:
         if figure.part_of is not None:
-            dimension = figure.key.rpartition(".")[0]
+            dimension = figure.breakdown or figure.key.rpartition(".")[0]
             groups.setdefault((figure.part_of, dimension), []).append(figure)
     found = []
     for (whole, dimension), parts in groups.items():
