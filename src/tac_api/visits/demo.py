@@ -24,9 +24,16 @@ PATHS = [
     ["requested", "approved", "cancelled"],
     ["requested", "refused"],
 ]
+# Why a visit was called off: the words, and the code reports count.
 REASONS = {
-    "cancelled": ["The carer could not get the child to the prison.", "Lockdown on the wing."],
-    "refused": ["The child's social worker advised against it for now."],
+    "cancelled": [
+        ("The carer could not get the child to the prison.", "transport"),
+        ("Lockdown on the wing.", "prison_regime"),
+        ("Rhys had chickenpox.", "child_unwell"),
+    ],
+    "refused": [
+        ("The child's social worker advised against it for now.", "local_authority_decision")
+    ],
 }
 OUTCOMES = ["went_ahead_as_planned"] * 5 + [
     "child_did_not_arrive",
@@ -84,7 +91,7 @@ def demo_rows(
             escort = carer or rng.choice(WORKERS)
             escort_role = "carer" if carer else "social_worker"
             supervised = arrangement == "supervised" and visit_type != INDIRECT
-            reason = rng.choice(REASONS[status]) if status in REASONS else None
+            reason, reason_code = rng.choice(REASONS[status]) if status in REASONS else (None, None)
             visit_id = uuid.uuid4()
             visits.append(
                 {
@@ -98,6 +105,7 @@ def demo_rows(
                     "scheduled_at": scheduled_at,
                     "status": status,
                     "status_reason": reason,
+                    "status_reason_code": reason_code,
                     "outcome": rng.choice(OUTCOMES) if status == "held" else None,
                     "outcome_notes": None,
                     **stamp,
@@ -126,6 +134,7 @@ def demo_rows(
                         "from_status": before,
                         "to_status": after,
                         "reason": reason if after == status else None,
+                        "reason_code": reason_code if after == status else None,
                         **CHANGED_BY,
                         **stamp,
                     }
