@@ -806,6 +806,7 @@ class TestWhoMayReadIt:
             ({"from": "2026-06-30", "to": "2026-04-01"}, "to"),
             ({"from": "2025-01-01", "to": "2026-06-30"}, "to"),
             ({"from": "1999-12-31", "to": "2000-01-31"}, "from"),
+            ({"from": "9999-12-01", "to": "9999-12-31"}, "to"),
             ({"from": "2026-13-01", "to": "2026-12-31"}, "from"),
             ({"from": "0", "to": "2026-12-31"}, "from"),
             ({"to": "2026-12-31"}, "from"),
@@ -859,12 +860,20 @@ class TestProgrammeReport:
         assert len(body["quarters"]) == 4
         assert date.fromisoformat(body["quarters"][-1]["period"]["to"]) < TODAY
 
-    def test_at_most_twenty_quarters(self, api: Api) -> None:
-        response = api.get(
-            "admin", "/v1/reports/programme", params={"from": "2020-01-01", "to": "2026-01-01"}
-        )
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
+            ({"from": "2026-01-01", "to": "2025-01-01"}, "to"),
+            ({"from": "1999-01-01", "to": "2000-01-01"}, "from"),
+            ({"from": "2026-01-01", "to": "9999-12-31"}, "to"),
+        ],
+    )
+    def test_bad_ranges_are_problems(self, api: Api, query: dict[str, str], field: str) -> None:
+        response = api.get("admin", "/v1/reports/programme", params=query)
         assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "to"
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in [e["field"] for e in response.json()["errors"]]
 
     def test_admins_only(self, api: Api) -> None:
         assert api.get("ewi_governor", "/v1/reports/programme").status_code == 403

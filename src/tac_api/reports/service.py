@@ -57,6 +57,7 @@ from tac_api.visits.schemas import FINAL_CONTACT, ReasonCode
 LONGEST_PERIOD_DAYS = 366
 MOST_QUARTERS = 20
 EARLIEST_REPORT_DATE = date(2000, 1, 1)
+LATEST_REPORT_DATE = date(2099, 12, 31)
 NOT_RECORDED = "not_recorded"
 # Age at the end of the period, in bands wide enough for a prison of 35 to 100 women:
 # (key, label, youngest age in the band).
@@ -88,19 +89,30 @@ class Span:
         return Period(from_=self.start, to=self.end)
 
 
-def check_span(start: date, end: date) -> Span:
+def _date_problems(start: date, end: date) -> list[tuple[str, str]]:
     problems = []
     if start < EARLIEST_REPORT_DATE:
         problems.append(("from", f"reports start from {EARLIEST_REPORT_DATE} at the earliest"))
-    if end < start:
-        problems.append(("to", "must be on or after from"))
-    elif (end - start).days + 1 > LONGEST_PERIOD_DAYS:
-        problems.append(("to", f"a report covers at most {LONGEST_PERIOD_DAYS} days"))
+    if end > LATEST_REPORT_DATE:
+        problems.append(("to", f"reports end by {LATEST_REPORT_DATE} at the latest"))
+    return problems
+
+
+def _refuse(problems: list[tuple[str, str]]) -> None:
     if problems:
         error = InvalidInput(*problems[0], location="query")
         error.errors = [{"location": "query", "field": f, "message": m} for f, m in problems]
         error.detail = "; ".join(f"{f}: {m}" for f, m in problems)
         raise error
+
+
+def check_span(start: date, end: date) -> Span:
+    problems = _date_problems(start, end)
+    if end < start:
+        problems.append(("to", "must be on or after from"))
+    elif (end - start).days + 1 > LONGEST_PERIOD_DAYS:
+        problems.append(("to", f"a report covers at most {LONGEST_PERIOD_DAYS} days"))
+    _refuse(problems)
     return Span(start, end)
 
 
@@ -805,17 +817,12 @@ def default_quarters(today: date) -> tuple[date, date]:
 
 
 def check_quarters(start: date, end: date) -> list[Span]:
-    problems = []
-    if start < EARLIEST_REPORT_DATE:
-        problems.append(("from", f"reports start from {EARLIEST_REPORT_DATE} at the earliest"))
+    problems = _date_problems(start, end)
     if end < start:
         problems.append(("to", "must be on or after from"))
-    elif len(quarters_between(start, end)) > MOST_QUARTERS:
+    elif not problems and len(quarters_between(start, end)) > MOST_QUARTERS:
         problems.append(("to", f"a programme report covers at most {MOST_QUARTERS} quarters"))
-    if problems:
-        error = InvalidInput(*problems[0], location="query")
-        error.errors = [{"location": "query", "field": f, "message": m} for f, m in problems]
-        raise error
+    _refuse(problems)
     return quarters_between(start, end)
 
 
