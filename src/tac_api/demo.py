@@ -187,9 +187,10 @@ async def load_demo_data(
                 "earliest_release_date": received + timedelta(days=rng.randrange(90, 6 * 365)),
                 "status": "closed" if closed_on else "active",
                 "closed_on": closed_on,
-                # Support began some weeks after she arrived, and before any closing.
+                # Support began some weeks after she arrived, and before any closing (not drawn
+                # from rng: the demo's people stay who they were, which examples/ relies on).
                 "supported_from": min(
-                    received + timedelta(days=rng.randrange(0, 120)), closed_on or today, today
+                    received + timedelta(days=born.toordinal() % 120), closed_on or today, today
                 ),
                 "domestic_abuse_history": rng.choice([True, True, True, False, None]),
                 "ethnicity": rng.choice(

@@ -29,7 +29,6 @@ REASONS = {
     "cancelled": [
         ("The carer could not get the child to the prison.", "transport"),
         ("Lockdown on the wing.", "prison_regime"),
-        ("Rhys had chickenpox.", "child_unwell"),
     ],
     "refused": [
         ("The child's social worker advised against it for now.", "local_authority_decision")
