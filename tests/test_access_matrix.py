@@ -84,6 +84,10 @@ EXPECTED = {
     "PATCH /v1/proceedings/{proceedings_id}": CASE_READERS,
     "POST /v1/proceedings/{proceedings_id}/extensions": CASE_READERS,
     "GET /v1/audit": {"admin", "auditor"},
+    # Figures, never a person: a governor (her own prison's) and admins; the evaluators'
+    # snapshot across both prisons is an admin's.
+    "GET /v1/reports/governor": {"admin", "ewi_governor"},
+    "GET /v1/reports/programme": {"admin"},
     "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
     # A local authority's system, writing its own authority's records (an admin is no authority).

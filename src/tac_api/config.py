@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=2190, ge=1)
     # A hearing the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
+    # Reports suppress counts from 1 to this (small numbers can point at a person).
+    report_suppression_threshold: int = Field(default=4, ge=1, le=50)
     # Hours a POST's Idempotency-Key lasts, from its first use; its stored answer (personal data)
     # is purged after that.
     idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 7)

@@ -449,15 +449,14 @@ async def update_plan(
 
 
 # Plans due: mothers still held whose release falls within the window, without a complete plan.
-_RELEASE_DATE = func.coalesce(ReleasePlan.expected_release_date, Mother.earliest_release_date)
-DUE_ORDER: list[ColumnElement[Any]] = [_RELEASE_DATE, Mother.id]
+RELEASE_DATE = func.coalesce(ReleasePlan.expected_release_date, Mother.earliest_release_date)
+DUE_ORDER: list[ColumnElement[Any]] = [RELEASE_DATE, Mother.id]
 
 
-def due_statement(
-    caller: Caller, prison_code: str | None, today: date, within_days: int
-) -> Select[Any]:
-    """One statement for the whole list: her plan outer-joined, its gaps counted in SQL (the
-    same rule as `missing`), never a query per mother."""
+def plan_gaps() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[bool]]:
+    """Her plan's outstanding pathways, its open actions, and whether it falls short of complete
+    (no plan at all included): the rule of `missing`, in SQL, for a query outer-joining
+    `ReleasePlan` to her."""
     outstanding = (
         select(func.count())
         .where(
@@ -482,6 +481,15 @@ def due_statement(
         outstanding > 0,
         open_actions > 0,
     )
+    return outstanding, open_actions, incomplete
+
+
+def due_statement(
+    caller: Caller, prison_code: str | None, today: date, within_days: int
+) -> Select[Any]:
+    """One statement for the whole list: her plan outer-joined, its gaps counted in SQL (the
+    same rule as `missing`), never a query per mother."""
+    outstanding, open_actions, incomplete = plan_gaps()
     statement = (
         select(
             Mother.id.label("mother_id"),
@@ -489,7 +497,7 @@ def due_statement(
             Mother.first_name,
             Mother.last_name,
             Mother.prison_code,
-            _RELEASE_DATE.label("release_date"),
+            RELEASE_DATE.label("release_date"),
             ReleasePlan.expected_release_date,
             ReleasePlan.id.label("release_plan_id"),
             ReleasePlan.accommodation_status,
@@ -502,7 +510,7 @@ def due_statement(
             mother_visible(caller),
             # Still held here: a mother released, transferred out or closed is not due.
             Mother.status == "active",
-            _RELEASE_DATE.between(today, today + timedelta(days=within_days)),
+            RELEASE_DATE.between(today, today + timedelta(days=within_days)),
             incomplete,
         )
     )

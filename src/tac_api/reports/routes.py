@@ -1,0 +1,81 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
+from tac_api.auth.dependencies import requires
+from tac_api.auth.schemas import Caller, Role
+from tac_api.errors import COMMON_PROBLEMS
+from tac_api.reports import service
+from tac_api.reports.schemas import GovernorReport, ProgrammeReport
+from tac_api.schemas import IsoDate, PrisonCode
+from tac_api.session import SessionDep
+
+router = APIRouter(tags=["reports"], responses=COMMON_PROBLEMS)
+
+# Figures about people, never a person: a governor for her own prison, and admins.
+GovernorReader = Annotated[Caller, Depends(requires(Role.governor))]
+Admin = Annotated[Caller, Depends(requires())]
+
+
+@router.get(
+    "/v1/reports/governor",
+    summary="A prison's work over a period, beside the period before it",
+    description="Counts from 1 to `TAC_REPORT_SUPPRESSION_THRESHOLD` (4) are suppressed (null, "
+    "marked `suppressed`), and so is a second cell wherever a total would reveal the first. "
+    "No person-level field appears. A governor reads her own prison's (another reads as 404). "
+    "Reading it is audited as a disclosure of the report.",
+)
+async def governor_report(
+    caller: GovernorReader,
+    session: SessionDep,
+    request: Request,
+    from_: Annotated[IsoDate, Query(alias="from", description="First day of the period.")],
+    to: Annotated[IsoDate, Query(description="Last day of the period (included).")],
+    prison_code: Annotated[
+        PrisonCode | None, Query(description="Required of an admin; a governor's own by default.")
+    ] = None,
+) -> GovernorReport:
+    prison = service.report_prison(caller, prison_code)
+    span = service.check_span(from_, to)
+    settings = request.app.state.settings
+    report = await service.governor_report(
+        session,
+        prison,
+        span,
+        threshold=settings.report_suppression_threshold,
+        late_notice_days=settings.late_notice_days,
+    )
+    audit.record(session, Action.disclose, "governor_report", report.report_id)
+    return report
+
+
+@router.get(
+    "/v1/reports/programme",
+    summary="The evaluators' snapshot: both prisons together, quarter by quarter",
+    description="Calendar quarters from the one holding `from` to the one holding `to` (by "
+    "default the last four complete quarters), at most 20. Suppressed as the governors' report "
+    "is. Reading it is audited as a disclosure of the report.",
+)
+async def programme_report(
+    caller: Admin,
+    session: SessionDep,
+    request: Request,
+    from_: Annotated[
+        IsoDate | None, Query(alias="from", description="A day in the first quarter.")
+    ] = None,
+    to: Annotated[IsoDate | None, Query(description="A day in the last quarter.")] = None,
+) -> ProgrammeReport:
+    first, last = service.default_quarters(date.today())
+    quarters = service.check_quarters(from_ or first, to or last)
+    settings = request.app.state.settings
+    report = await service.programme_report(
+        session,
+        quarters,
+        threshold=settings.report_suppression_threshold,
+        late_notice_days=settings.late_notice_days,
+    )
+    audit.record(session, Action.disclose, "programme_report", report.report_id)
+    return report
