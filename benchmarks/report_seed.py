@@ -17,6 +17,10 @@ The shape, per mother (the figures are means):
   cancelled / refused; cancellations and refusals with a reason code), 0.5 parenting assessments,
   4 evidence items with hours, and for 40% a release plan with its 7 pathways and 0 to 4 actions.
 
+Rows go in in the order a live system would have written them (by when support began, when a
+hearing or meeting starts, when a visit was scheduled or its status changed...), so a period's
+rows sit together on disk as they would after years of use, not scattered over the table.
+
 Every event of hers is dated within her time with the service (`supported_from` to `closed_on`, or
 to two months ahead while she is supported), so over six years one quarter holds about 1/24 of
 them, a little more for recent quarters.
@@ -168,7 +172,7 @@ SELECT m.id, {_STAMP},
        'Mother', 'Seeded ' || m.n, m.date_of_birth, m.prison, m.arrived_on,
        m.earliest_release_date, CASE WHEN m.closed_on IS NULL THEN 'active' ELSE 'closed' END,
        m.domestic_abuse_history, m.ethnicity, m.closed_on{supported[1]}
-FROM seed_mother m
+FROM seed_mother m ORDER BY m.supported_from
 """,
         ),
         (
@@ -182,6 +186,7 @@ UNION ALL
 SELECT gen_random_uuid(), {_STAMP}, m.id, m.prison,
        CASE WHEN m.transferred THEN m.moved_on ELSE m.arrived_on END, m.closed_on
 FROM seed_mother m
+ORDER BY 7
 """,
         ),
         (
@@ -202,7 +207,7 @@ SELECT c.id, {_STAMP}, c.mother_id, 'Child', 'Seeded',
        'social.worker@la' || c.authority || '.example.gov.uk',
        {_pick(["direct", "direct", "supervised", "indirect_only", "none"], "c.r_contact")}
 FROM (
-    SELECT child.id, m.id AS mother_id, random() AS r_age, random() AS r_sex,
+    SELECT child.id, m.id AS mother_id, m.supported_from, random() AS r_age, random() AS r_sex,
            CASE WHEN random() < 0.7
                 THEN (CASE m.prison WHEN 'EWI' THEN {home["EWI"]} ELSE {home["SDI"]} END)
                      [1 + floor(random() * {len(AUTHORITIES["EWI"])})::int]
@@ -216,6 +221,7 @@ FROM (
 ) AS c,
 (SELECT array_agg(code ORDER BY code) AS legal FROM legal_status) AS l,
 (SELECT array_agg(code ORDER BY code) AS placements FROM placement_type) AS p
+ORDER BY c.supported_from
 """,
         ),
         (
@@ -254,6 +260,7 @@ WITH hearing AS (
                random() AS r_order, random() < 0.85 AS has_outcome
         FROM seed_mother m, generate_series(1, m.hearings) AS g
     ) AS h
+    ORDER BY h.starts_at
     RETURNING id, mother_id
 )
 INSERT INTO court_hearing_child (court_hearing_id, child_id)
@@ -286,6 +293,7 @@ WITH meeting AS (
                random() AS r_outcome, random() AS r_attended
         FROM seed_mother m, generate_series(1, m.meetings) AS g
     ) AS d
+    ORDER BY d.starts_at
     RETURNING id, mother_id
 )
 INSERT INTO meeting_child (meeting_id, child_id)
@@ -332,14 +340,14 @@ SELECT v.id, {_STAMP}, v.mother_id,
        CASE WHEN v.status = 'held'
             THEN {_pick(["went_ahead_as_planned"] * 5 + ["child_did_not_arrive", "mother_refused", "visit_cut_short"], "v.r_outcome")}
        END{visit_code[1]}
-FROM seed_visit v
+FROM seed_visit v ORDER BY v.scheduled_at
 """,
         ),
         (
             "contact_visit_child",
             """
 INSERT INTO contact_visit_child (contact_visit_id, child_id, final_contact)
-SELECT v.id, v.child_id, false FROM seed_visit v
+SELECT v.id, v.child_id, false FROM seed_visit v ORDER BY v.scheduled_at
 """,
         ),
         (
@@ -360,6 +368,7 @@ SELECT gen_random_uuid(), {_STAMP}, v.id, v.mother_id,
        END,
        'Seeded', 'prison_social_worker'{change_code[1]}
 FROM seed_visit v, unnest(v.steps) WITH ORDINALITY AS s(status, step)
+ORDER BY 7
 """,
         ),
         (
@@ -395,6 +404,7 @@ WITH assessment AS (
             FROM seed_mother m, generate_series(1, m.assessments) AS g
         ) AS d
     ) AS a
+    ORDER BY a.requested_on
     RETURNING id, mother_id
 )
 INSERT INTO parenting_assessment_child (parenting_assessment_id, child_id)
@@ -419,6 +429,7 @@ FROM (
            1 + floor(random() * 120)::int AS takes, random() AS r_done, random() AS r_hours
     FROM seed_mother m, generate_series(1, m.evidence) AS g
 ) AS e
+ORDER BY e.started_on
 """,
         ),
         (
