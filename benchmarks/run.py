@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.load import LoadResult, run_load
+from benchmarks.report_bench import ReportTiming, run_report_bench
 from benchmarks.sync_batch import SyncResult, run_sync_batches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,8 @@ EXTRA_ENDPOINTS = {
         "/v1/release-plans/due?prison_code=EWI&within_days=84"
     ),
 }
+# The governor report, timed over a growing database (benchmarks/report_bench.py).
+REPORT_PATH = "/v1/reports/governor?prison_code={prison}&from={start}&to={end}"
 SAME_ANSWER_SAMPLE = 20
 NONE = "\N{EN DASH}"  # in the table, for a figure there is none of (no floor)
 DISTURBED = 0.15  # of a core used by other processes during a run: its figures are suspect
@@ -104,6 +107,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     disturbed: list[str] = field(default_factory=list)  # runs other processes competed with
     sync: SyncResult | None = None
+    reports: list[ReportTiming] = field(default_factory=list)
 
 
 # Databases ------------------------------------------------------------------------------------
@@ -139,25 +143,23 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def create_postgres(admin_url: str) -> str:
-    """A fresh `tac_bench` database on the admin URL's server; returns its URL."""
+def create_postgres(admin_url: str, database: str = BENCH_DATABASE) -> str:
+    """A fresh database (`tac_bench`) on the admin URL's server; returns its URL."""
     from sqlalchemy.engine import make_url
 
     asyncio.run(
         _postgres_execute(
             admin_url,
-            f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)',
-            f'CREATE DATABASE "{BENCH_DATABASE}"',
+            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
+            f'CREATE DATABASE "{database}"',
         )
     )
-    return make_url(admin_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    return make_url(admin_url).set(database=database).render_as_string(hide_password=False)
 
 
-def drop_postgres(admin_url: str) -> None:
-    asyncio.run(
-        _postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-    )
-    print(f"  dropped database {BENCH_DATABASE}")
+def drop_postgres(admin_url: str, database: str = BENCH_DATABASE) -> None:
+    asyncio.run(_postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    print(f"  dropped database {database}")
 
 
 def create_sqlite() -> str:
@@ -297,13 +299,33 @@ class Server:
 RATE_LIMIT_PER_MINUTE = 100_000_000
 
 
-def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
+def server_env(url: str) -> dict[str, str]:
     env = {**os.environ, "TAC_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     # Limits on, as in production (both servers pay for them), but far above the load's rate.
     env["TAC_RATE_LIMIT_PER_MINUTE"] = str(RATE_LIMIT_PER_MINUTE)
     env.pop("TAC_SQL_ECHO", None)
+    return env
+
+
+def tac_api_command() -> str:
+    return shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
+
+
+def start_api(stack: contextlib.ExitStack, label: str, url: str) -> Server:
+    """tac-api alone, one uvicorn worker, ready to answer; stopped on the way out of `stack`."""
+    (port,) = free_ports(1)
+    argv = [tac_api_command(), "serve", "--port", str(port)]
+    server = Server("tac-api", argv, server_env(url), port, VAR / f"bench-{label}.log")
+    stack.callback(server.stop)
+    server.start()
+    server.wait_ready()
+    return server
+
+
+def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
+    env = server_env(url)
     api_port, floor_port = free_ports(2)
-    tac_api = shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
+    tac_api = tac_api_command()
     commands = {
         "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port),
         "floor": (
@@ -548,6 +570,48 @@ def measure_sync(seeded: Seeded, api: Server, args: argparse.Namespace, report: 
         print(f"    tac-api {name}: {result.total(name):.2f} s", flush=True)
 
 
+def bench_reports(args: argparse.Namespace, report: Report) -> None:
+    print("\nGovernor report (PostgreSQL)", flush=True)
+    admin_url = os.environ.get("TAC_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        report.reports = run_report_bench(
+            admin_url=admin_url,
+            sizes=args.report_sizes,
+            path_template=args.report_path,
+            warmup=args.report_warmup,
+            requests=args.report_requests,
+            explain=args.report_explain,
+            seed=args.seed,
+            role=args.report_role,
+        )
+    except Exception as exc:  # a failed request, seed or server: the figures mean nothing
+        report.problems.append(f"governor report: {exc}")
+        print(f"  FAILED: {exc}", flush=True)
+
+
+def report_markdown(results: list[ReportTiming], args: argparse.Namespace) -> str:
+    from benchmarks.report_bench import markdown as report_table
+    from benchmarks.report_bench import report_path
+
+    path = report_path(args.report_path, date.today())
+    return report_table(results, path, args.report_warmup, args.report_requests, args.report_role)
+
+
+def report_target_line(results: list[ReportTiming]) -> str:
+    from benchmarks.report_bench import TARGET_MS
+
+    largest = max(results, key=lambda result: result.mothers)
+    if largest.mothers < 100_000:
+        return (
+            f"Target (governor report under {TARGET_MS:,.0f} ms at 100,000 mothers): not measured."
+        )
+    verdict = "met" if largest.median < TARGET_MS else "NOT met"
+    return (
+        f"Target (governor report under {TARGET_MS:,.0f} ms at 100,000 mothers on PostgreSQL): "
+        f"{verdict} (median {largest.median:.0f} ms at {largest.mothers:,})."
+    )
+
+
 def markdown(report: Report, args: argparse.Namespace) -> str:
     lines = [
         f"`make bench`: {args.mothers:,} mothers with 3 children each; {args.connections} "
@@ -632,14 +696,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--mothers", type=int, default=10_000, help="mothers seeded (3 children each)"
     )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic data")
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser.add_argument(
+        "--only",
+        choices=["sqlite", "postgres", "reports"],
+        help="one database only, or only the governor report (PostgreSQL)",
+    )
     parser.add_argument(
         "--sync-children",
         type=int,
         default=10_000,
         help="children pushed through the sync batch endpoint (PostgreSQL); 0 skips it",
     )
+    parser.add_argument(
+        "--report-mothers",
+        default="10000,100000",
+        help="governor report: the sizes the database is grown to, in mothers; empty skips it",
+    )
+    parser.add_argument(
+        "--report-requests", type=int, default=20, help="governor report: timed requests per size"
+    )
+    parser.add_argument(
+        "--report-warmup", type=int, default=3, help="governor report: untimed requests first"
+    )
+    parser.add_argument(
+        "--report-path",
+        default=REPORT_PATH,
+        help="governor report: the URL timed ({prison}, {start}, {end}: the last whole quarter)",
+    )
+    parser.add_argument(
+        "--report-role",
+        default="governor",
+        choices=["governor", "prison_social_worker"],
+        help="governor report: the client's role (scoped to EWI), for timing another prison read",
+    )
+    parser.add_argument(
+        "--report-explain",
+        action="store_true",
+        help="governor report: then print auto_explain's plans (ANALYZE, BUFFERS) of slow ones",
+    )
     args = parser.parse_args(argv)
+    try:
+        args.report_sizes = [int(n) for n in args.report_mothers.replace("_", "").split(",") if n]
+    except ValueError:
+        parser.error("--report-mothers: sizes separated by commas, e.g. 10000,100000")
+    if any(not 1 <= n <= 1_000_000 for n in args.report_sizes):
+        parser.error("--report-mothers: each size in [1, 1000000]")
+    if not 1 <= args.report_requests <= 1000 or not 0 <= args.report_warmup <= 100:
+        parser.error("--report-requests must be in [1, 1000] and --report-warmup in [0, 100]")
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
     if not 0 <= args.extra_duration <= 600:
@@ -661,14 +764,18 @@ def main(argv: list[str] | None = None) -> int:
     VAR.mkdir(exist_ok=True)
     started = time.perf_counter()
     report = Report()
-    for database in [args.only] if args.only else ["sqlite", "postgres"]:
+    databases = [args.only] if args.only in ("sqlite", "postgres") else ["sqlite", "postgres"]
+    for database in [] if args.only == "reports" else databases:
         try:
             bench_database(database, args, report)
         except BenchError as exc:
             report.problems.append(f"{database}: {exc}")
             print(f"  FAILED: {exc}", flush=True)
-    print("\n" + markdown(report, args) + "\n")
-    print(target_line(report))
+    if args.only in (None, "reports") and args.report_sizes:
+        bench_reports(args, report)
+    if report.rows:
+        print("\n" + markdown(report, args) + "\n")
+        print(target_line(report))
     if report.sync is not None:
         print("\n" + sync_markdown(report) + "\n")
         created = report.sync.total("create")
@@ -677,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
             f"Target ({report.sync.children:,} children in under {SYNC_TARGET_SECONDS:g} s on "
             f"PostgreSQL): {verdict} ({created:.2f} s to create)."
         )
+    if report.reports:
+        print("\n" + report_markdown(report.reports, args) + "\n")
+        print(report_target_line(report.reports))
     if report.disturbed:
         runs = ", ".join(report.disturbed)
         print(
