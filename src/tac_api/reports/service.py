@@ -1,43 +1,25 @@
-"""Governors' and evaluators' reports: figures about the work, counted in the database.
+"""Governors' and evaluators' reports: the periods asked for, what each report shows, and
+small-number protection applied before anything leaves. The counting is `counting.py`'s."""
 
-Every figure is about the women supported in a prison over a period: held there at some time in
-it (a `prison_stay` overlapping it) while the service supported her (from `supported_from` to
-`closed_on`). A woman transferred during the period counts in both prisons. Her hearings,
-meetings, visits, assessments and evidence count in the period they are dated in. Each section
-is one or two aggregate statements per period, whatever the number of women: rows leave the
-database already counted, except the notice days of the period's hearings (for the median).
-"""
-
-import re
-import statistics
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any, get_args
+from datetime import date, timedelta
+from typing import get_args
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import distinct, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.assessments.models import ParentingAssessment
 from tac_api.assessments.schemas import Outcome as AssessmentOutcome
 from tac_api.auth.schemas import Caller, Role
-from tac_api.children.models import Child
 from tac_api.children.schemas import LivesWith
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.evidence.models import Evidence
 from tac_api.evidence.schemas import CATEGORY_LABELS
-from tac_api.hearings.models import CourtHearing
 from tac_api.hearings.schemas import AttendedHow, Barrier
-from tac_api.hearings.service import notice_days
-from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import Barrier as MeetingBarrier
-from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.reference.models import Ethnicity, LegalStatus, Prison
-from tac_api.release.models import ReleasePlan
-from tac_api.release.service import RELEASE_DATE, plan_gaps
+from tac_api.reports.counting import AGE_BANDS, NOT_RECORDED, Span, count_periods, group_key
 from tac_api.reports.schemas import (
     Cell,
     Figure,
@@ -51,42 +33,17 @@ from tac_api.reports.schemas import (
     Unit,
 )
 from tac_api.reports.suppression import Number, Rule, suppressed_keys
-from tac_api.visits.models import ContactVisit, ContactVisitStatusChange
-from tac_api.visits.schemas import FINAL_CONTACT, ReasonCode
+from tac_api.visits.schemas import ReasonCode
 
 LONGEST_PERIOD_DAYS = 366
 MOST_QUARTERS = 20
 EARLIEST_REPORT_DATE = date(2000, 1, 1)
 LATEST_REPORT_DATE = date(2099, 12, 31)
-NOT_RECORDED = "not_recorded"
-# Age at the end of the period, in bands wide enough for a prison of 35 to 100 women:
-# (key, label, youngest age in the band).
-AGE_BANDS = (
-    ("under_25", "Under 25", 0),
-    ("25_34", "25 to 34", 25),
-    ("35_44", "35 to 44", 35),
-    ("45_and_over", "45 and over", 45),
-)
 REPORT_NAMESPACE = uuid.UUID("4f0c8a55-7d2e-4a8e-9a61-3b8d2f6c1e90")
 
 
-@dataclass(frozen=True)
-class Span:
-    """A period of whole days, both ends included."""
-
-    start: date
-    end: date
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.start, time.min, UTC)
-
-    @property
-    def ends_before(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
-
-    def period(self) -> Period:
-        return Period(from_=self.start, to=self.end)
+def period_of(span: Span) -> Period:
+    return Period(from_=span.start, to=span.end)
 
 
 def _date_problems(start: date, end: date) -> list[tuple[str, str]]:
@@ -200,12 +157,6 @@ def _parts(total: str, prefix: str, codes: Iterable[tuple[str, str]]) -> list[Sp
 
 def _coded(values: Iterable[str]) -> list[tuple[str, str]]:
     return [(value, _words(value)) for value in values]
-
-
-def group_key(group: str) -> str:
-    """An ethnic group's key: its name up to the first comma (`Asian, Asian British...` ->
-    `asian`, `Not stated` -> `not_stated`)."""
-    return "_".join(re.findall(r"[a-z]+", group.split(",")[0].lower()))
 
 
 async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
@@ -375,304 +326,6 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
     return c
 
 
-# Counting one period ----------------------------------------------------------------------------
-
-
-def _supported(prison_code: str | None, span: Span) -> list[ColumnElement[bool]]:
-    """Conditions on `Mother`: supported in the period, and held in the prison at some time in
-    it (any prison when none is named)."""
-    conditions = [
-        Mother.supported_from <= span.end,
-        or_(Mother.closed_on.is_(None), Mother.closed_on >= span.start),
-    ]
-    if prison_code is not None:
-        conditions.append(
-            exists().where(
-                PrisonStay.mother_id == Mother.id,
-                PrisonStay.prison_code == prison_code,
-                PrisonStay.arrived_on <= span.end,
-                or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= span.start),
-            )
-        )
-    return conditions
-
-
-def _women_ids(prison_code: str | None, span: Span) -> Select[Any]:
-    return select(Mother.id).where(*_supported(prison_code, span))
-
-
-def _during(column: Any, span: Span) -> ColumnElement[bool]:
-    return and_(column >= span.starts_at, column < span.ends_before)
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
-async def _count_by(session: AsyncSession, statement: Select[Any]) -> Sequence[Row[Any]]:
-    """Its rows counted by every column it selects. Grouped outside, by the subquery's columns:
-    PostgreSQL would not match a CASE in GROUP BY with the same CASE in the select list, as
-    each carries bind parameters of its own."""
-    grouped = statement.subquery()
-    return (await session.execute(select(*grouped.c, func.count()).group_by(*grouped.c))).all()
-
-
-class Counts(dict[str, Number | None]):
-    """One period's figures by key; a figure never counted is 0."""
-
-    def add(self, key: str, amount: Number) -> None:
-        self[key] = (self.get(key) or 0) + amount
-
-
-async def _women(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    age_band = case(
-        *(
-            (Mother.date_of_birth <= _birthday_cut(span.end, youngest), key)
-            for key, _, youngest in reversed(AGE_BANDS[1:])
-        ),
-        else_=AGE_BANDS[0][0],
-    )
-    rows = await _count_by(
-        session,
-        select(
-            _flag(Mother.supported_from >= span.start),
-            _flag(Mother.closed_on <= span.end),
-            age_band,
-            Ethnicity.group,
-            Mother.domestic_abuse_history,
-        )
-        .select_from(Mother)
-        .outerjoin(Ethnicity, Ethnicity.code == Mother.ethnicity)
-        .where(*_supported(prison, span)),
-    )
-    for new, closed, band, group, abuse, number in rows:
-        counts.add("women.active", number)
-        counts.add("women.new", new * number)
-        counts.add("women.closed", closed * number)
-        counts.add(f"demographics.age_band.{band}", number)
-        counts.add(
-            f"demographics.ethnic_group.{group_key(group) if group else NOT_RECORDED}", number
-        )
-        abuse_key = "not_known" if abuse is None else ("yes" if abuse else "no")
-        counts.add(f"demographics.domestic_abuse.{abuse_key}", number)
-
-
-def _birthday_cut(on: date, age: int) -> date:
-    """Born after this day: younger than `age` on `on` (29 February born counts from 1 March)."""
-    try:
-        return on.replace(year=on.year - age)
-    except ValueError:
-        return on.replace(year=on.year - age, day=28)
-
-
-async def _children(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    women = _women_ids(prison, span)
-    theirs = Child.mother_id.in_(women)
-    rows = await _count_by(
-        session,
-        select(Child.legal_status, Child.lives_with, Child.date_of_birth.is_(None)).where(theirs),
-    )
-    for legal_status, lives_with, unborn, number in rows:
-        counts.add("children.linked", number)
-        counts.add("children.expected", number if unborn else 0)
-        counts.add(f"children.by_legal_status.{legal_status or 'not_looked_after'}", number)
-        counts.add(f"children.by_lives_with.{lives_with}", number)
-    # A household is a carer type in an authority, as in the family view: siblings born and
-    # living in more than one are separated.
-    separated = (
-        select(Child.mother_id)
-        .where(theirs, Child.date_of_birth.is_not(None))
-        .group_by(Child.mother_id)
-        .having(func.count(distinct(Child.lives_with + "|" + Child.local_authority_code)) > 1)
-        .subquery()
-    )
-    # The same worker is often typed slightly differently on each sibling's record.
-    worker = (
-        func.lower(func.trim(Child.social_worker_name))
-        + "|"
-        + func.lower(
-            func.trim(func.coalesce(Child.social_worker_email, Child.social_worker_phone, ""))
-        )
-    )
-    families, authorities, workers = (
-        await session.execute(
-            select(
-                select(func.count()).select_from(separated).scalar_subquery(),
-                func.count(distinct(Child.local_authority_code)),
-                func.count(distinct(worker)),
-            ).where(theirs)
-        )
-    ).one()
-    counts.add("children.families_with_separated_siblings", families)
-    counts.add("children.local_authorities", authorities)
-    counts.add("children.social_workers", workers)
-
-
-async def _hearings(
-    session: AsyncSession, counts: Counts, prison: str | None, span: Span, late_days: int
-) -> None:
-    in_period = [
-        CourtHearing.mother_id.in_(_women_ids(prison, span)),
-        _during(CourtHearing.starts_at, span),
-    ]
-    held = CourtHearing.outcome_recorded_at.is_not(None)
-    rows = await _count_by(
-        session,
-        select(held, CourtHearing.attended, CourtHearing.attended_how, CourtHearing.barrier).where(
-            *in_period
-        ),
-    )
-    for was_held, attended, how, barrier, number in rows:
-        counts.add("hearings.listed", number)
-        if not was_held:
-            counts.add("hearings.awaiting_outcome", number)
-            continue
-        counts.add("hearings.held", number)
-        if attended:
-            counts.add("hearings.attended", number)
-            counts.add(f"hearings.attended_by_mode.{how}", number)
-        else:
-            counts.add("hearings.missed", number)
-            counts.add(f"hearings.missed_by_barrier.{barrier}", number)
-    # Notice is whole days, counted as the hearing's own record counts it: the median needs
-    # each hearing's, so these (two times a hearing) are the one thing read row by row.
-    notices = [
-        notice_days(notified_at, starts_at)
-        for starts_at, notified_at in await session.execute(
-            select(CourtHearing.starts_at, CourtHearing.notified_at).where(*in_period)
-        )
-    ]
-    counts.add("hearings.late_notice", sum(1 for days in notices if days < late_days))
-    counts["hearings.median_notice_days"] = float(statistics.median(notices)) if notices else None
-
-
-async def _meetings(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    rows = await _count_by(
-        session,
-        select(Meeting.attended, Meeting.barrier, Meeting.prison_can_join).where(
-            Meeting.mother_id.in_(_women_ids(prison, span)), _during(Meeting.starts_at, span)
-        ),
-    )
-    for attended, barrier, prison_can_join, number in rows:
-        counts.add("meetings.listed", number)
-        if attended is None:
-            counts.add("meetings.attendance_not_recorded", number)
-        elif attended:
-            counts.add("meetings.attended", number)
-        else:
-            counts.add("meetings.missed", number)
-            counts.add(f"meetings.missed_by_barrier.{barrier}", number)
-        if not prison_can_join:
-            counts.add("meetings.on_platform_prison_cannot_join", number)
-
-
-async def _visits(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    women = _women_ids(prison, span)
-    final = ContactVisit.visit_type == FINAL_CONTACT
-    held = await _count_by(
-        session,
-        select(final).where(
-            ContactVisit.mother_id.in_(women),
-            ContactVisit.status == "held",
-            _during(ContactVisit.scheduled_at, span),
-        ),
-    )
-    for is_final, number in held:
-        counts.add("visits.held", number)
-        counts.add("visits.final_contacts_held", number if is_final else 0)
-    # Called off in the period: when it was called off, whenever it was to take place.
-    called_off = await _count_by(
-        session,
-        select(ContactVisitStatusChange.to_status, ContactVisitStatusChange.reason_code).where(
-            ContactVisitStatusChange.mother_id.in_(women),
-            ContactVisitStatusChange.to_status.in_(("cancelled", "refused")),
-            _during(ContactVisitStatusChange.changed_at, span),
-        ),
-    )
-    for status, reason_code, number in called_off:
-        counts.add(f"visits.{status}", number)
-        if status == "cancelled":
-            counts.add(f"visits.cancelled_by_reason.{reason_code or NOT_RECORDED}", number)
-
-
-async def _assessments(
-    session: AsyncSession, counts: Counts, prison: str | None, span: Span
-) -> None:
-    women = ParentingAssessment.mother_id.in_(_women_ids(prison, span))
-    requested = await session.scalar(
-        select(func.count()).where(
-            women, ParentingAssessment.requested_on.between(span.start, span.end)
-        )
-    )
-    counts.add("assessments.requested", requested or 0)
-    completed = await _count_by(
-        session,
-        select(ParentingAssessment.outcome).where(
-            women, ParentingAssessment.completed_on.between(span.start, span.end)
-        ),
-    )
-    for outcome, number in completed:
-        counts.add("assessments.completed", number)
-        counts.add(f"assessments.completed_by_outcome.{outcome}", number)
-
-
-async def _evidence(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    # Dated by when it was completed, or begun if it is still going on.
-    dated = func.coalesce(Evidence.completed_on, Evidence.started_on)
-    rows = await session.execute(
-        select(Evidence.category, func.count(), func.sum(Evidence.hours))
-        .where(
-            Evidence.mother_id.in_(_women_ids(prison, span)), dated.between(span.start, span.end)
-        )
-        .group_by(Evidence.category)
-    )
-    counts.add("evidence.hours", 0)
-    for category, number, hours in rows:
-        counted = _hours(hours)
-        counts.add("evidence.items", number)
-        counts.add(f"evidence.items_by_category.{category}", number)
-        counts.add("evidence.hours", counted)
-        counts.add(f"evidence.hours_by_category.{category}", counted)
-
-
-def _hours(hours: Decimal | float | None) -> float:
-    return round(float(hours or 0), 2)
-
-
-async def _releases(session: AsyncSession, counts: Counts, prison: str | None, span: Span) -> None:
-    _, _, incomplete = plan_gaps()
-    rows = await _count_by(
-        session,
-        select(_flag(incomplete))
-        .select_from(Mother)
-        .outerjoin(ReleasePlan, ReleasePlan.mother_id == Mother.id)
-        .where(*_supported(prison, span), RELEASE_DATE.between(span.start, span.end)),
-    )
-    for short_of_complete, number in rows:
-        counts.add("releases.due", number)
-        counts.add(
-            "releases.without_complete_plan"
-            if short_of_complete
-            else "releases.with_complete_plan",
-            number,
-        )
-
-
-async def count_period(
-    session: AsyncSession, prison: str | None, span: Span, late_days: int
-) -> Counts:
-    counts = Counts()
-    await _women(session, counts, prison, span)
-    await _children(session, counts, prison, span)
-    await _hearings(session, counts, prison, span, late_days)
-    await _meetings(session, counts, prison, span)
-    await _visits(session, counts, prison, span)
-    await _assessments(session, counts, prison, span)
-    await _evidence(session, counts, prison, span)
-    await _releases(session, counts, prison, span)
-    return counts
-
-
 # Shaping and protecting -----------------------------------------------------------------------
 
 
@@ -741,18 +394,15 @@ async def governor_report(
     before = previous_span(span)
     found = await catalogue(session, late_notice_days)
     specs = found.specs()
-    current = protect(
-        await count_period(session, prison_code, span, late_notice_days), specs, threshold
-    )
-    previous = protect(
-        await count_period(session, prison_code, before, late_notice_days), specs, threshold
-    )
+    counted = await count_periods(session, prison_code, [span, before], late_notice_days)
+    current = protect(counted[0], specs, threshold)
+    previous = protect(counted[1], specs, threshold)
     return GovernorReport(
         report_id=report_id("governor", prison_code, span.start, span.end),
         prison_code=prison_code,
         prison_name=prison_name,
-        period=span.period(),
-        previous_period=before.period(),
+        period=period_of(span),
+        previous_period=period_of(before),
         generated_at=utcnow(),
         suppression=suppression(threshold),
         notes=list(GOVERNOR_NOTES),
@@ -830,18 +480,17 @@ async def programme_report(
     session: AsyncSession, quarters: list[Span], *, threshold: int, late_notice_days: int
 ) -> ProgrammeReport:
     prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
-    columns = []
-    for quarter in quarters:
-        counts = Counts()
-        await _women(session, counts, None, quarter)
-        await _hearings(session, counts, None, quarter, late_notice_days)
-        await _meetings(session, counts, None, quarter)
-        await _visits(session, counts, None, quarter)
-        await _assessments(session, counts, None, quarter)
-        await _evidence(session, counts, None, quarter)
-        await _releases(session, counts, None, quarter)
-        wanted = {spec.key: counts.get(spec.key, 0) for spec in PROGRAMME_FIGURES}
-        columns.append(protect(wanted, PROGRAMME_FIGURES, threshold))
+    counted = await count_periods(
+        session, None, quarters, late_notice_days, children_and_demographics=False
+    )
+    columns = [
+        protect(
+            {spec.key: counts.get(spec.key, 0) for spec in PROGRAMME_FIGURES},
+            PROGRAMME_FIGURES,
+            threshold,
+        )
+        for counts in counted
+    ]
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
@@ -849,7 +498,7 @@ async def programme_report(
             Quarter(
                 key=f"{q.start:%Y-%m}",
                 label=f"{q.start:%b} to {q.end:%b %Y}",
-                period=q.period(),
+                period=period_of(q),
             )
             for q in quarters
         ],

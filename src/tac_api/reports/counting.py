@@ -1,0 +1,599 @@
+"""The statements that count a report's figures, for several periods at once.
+
+Every figure is about the women supported in a prison over a period: held there at some time in
+it (a `prison_stay` overlapping it) while the service supported her (from `supported_from` to
+`closed_on`). A woman transferred during the period counts in both prisons. Her hearings,
+meetings, visits, assessments and evidence count in the period they are dated in.
+
+The women are found once, with a flag per period; every section is then one statement over all
+the periods together, counted in the database (a sum of flags per period), whatever the number
+of women. On PostgreSQL the women travel as arrays (`unnest`), so that no statement finds them
+again; SQLite, the development database, finds them in a subquery each time.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Row,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    extract,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.assessments.models import ParentingAssessment
+from tac_api.children.models import Child
+from tac_api.evidence.models import Evidence
+from tac_api.hearings.models import CourtHearing
+from tac_api.meetings.models import Meeting
+from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.reference.models import Ethnicity
+from tac_api.release.models import ReleasePlan
+from tac_api.release.service import RELEASE_DATE, plan_gaps
+from tac_api.reports.suppression import Number
+from tac_api.visits.models import ContactVisit, ContactVisitStatusChange
+from tac_api.visits.schemas import FINAL_CONTACT
+
+NOT_RECORDED = "not_recorded"
+# Age on the last day of the period, in bands wide enough for a prison of 35 to 100 women:
+# (key, label, youngest age in the band).
+AGE_BANDS = (
+    ("under_25", "Under 25", 0),
+    ("25_34", "25 to 34", 25),
+    ("35_44", "35 to 44", 35),
+    ("45_and_over", "45 and over", 45),
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A period of whole days, both ends included."""
+
+    start: date
+    end: date
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, UTC)
+
+    @property
+    def ends_before(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
+
+
+class Counts(dict[str, Number | None]):
+    """One period's figures by key; a figure never counted is 0."""
+
+    def add(self, key: str, amount: Number) -> None:
+        self[key] = (self.get(key) or 0) + amount
+
+
+@dataclass(frozen=True)
+class Women:
+    """The women supported in any of the periods: `source` has a row each, with `id` and a 0/1
+    column `in_<n>` per period."""
+
+    source: FromClause
+    spans: Sequence[Span]
+
+    @property
+    def id(self) -> ColumnElement[Any]:
+        return self.source.c.id
+
+    def during(self, n: int, when: Any, dated: str = "datetime") -> ColumnElement[bool]:
+        """In period n: she counts in it, and the record is dated in it."""
+        span = self.spans[n]
+        within = (
+            and_(when >= span.starts_at, when < span.ends_before)
+            if dated == "datetime"
+            else when.between(span.start, span.end)
+        )
+        return and_(self.source.c[f"in_{n}"] == 1, within)
+
+    def counted(self, n: int) -> ColumnElement[bool]:
+        return self.source.c[f"in_{n}"] == 1
+
+    @property
+    def window(self) -> "Span":
+        return Span(min(s.start for s in self.spans), max(s.end for s in self.spans))
+
+
+def _supported(span: Span) -> ColumnElement[bool]:
+    """Her support overlaps the period."""
+    return and_(
+        Mother.supported_from <= span.end,
+        or_(Mother.closed_on.is_(None), Mother.closed_on >= span.start),
+    )
+
+
+def _stay_overlaps(span: Span) -> ColumnElement[bool]:
+    return and_(
+        PrisonStay.arrived_on <= span.end,
+        or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= span.start),
+    )
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+async def women_in(session: AsyncSession, prison: str | None, spans: Sequence[Span]) -> Women:
+    """Who counts in each period: in `prison` (every prison when None)."""
+    window = Span(min(s.start for s in spans), max(s.end for s in spans))
+    if prison is None:
+        found = select(
+            Mother.id.label("id"),
+            *(_flag(_supported(span)).label(f"in_{n}") for n, span in enumerate(spans)),
+        ).where(_supported(window))
+    else:
+        # One row per stay in the prison; a woman held there twice is one woman.
+        found = (
+            select(
+                Mother.id.label("id"),
+                *(
+                    func.max(_flag(and_(_supported(span), _stay_overlaps(span)))).label(f"in_{n}")
+                    for n, span in enumerate(spans)
+                ),
+            )
+            .join(PrisonStay, PrisonStay.mother_id == Mother.id)
+            .where(PrisonStay.prison_code == prison, _stay_overlaps(window), _supported(window))
+            .group_by(Mother.id)
+        )
+    if session.get_bind().dialect.name != "postgresql":
+        return Women(found.subquery("women"), spans)
+    rows = (await session.execute(found)).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (len(spans) + 1)
+    arrays = [bindparam("women_id", list(columns[0]), type_=ARRAY(Uuid()))] + [
+        bindparam(f"women_in_{n}", list(columns[n + 1]), type_=ARRAY(Integer()))
+        for n in range(len(spans))
+    ]
+    source = (
+        func.unnest(*arrays)
+        .table_valued(
+            column("id", Uuid()), *(column(f"in_{n}", Integer()) for n in range(len(spans)))
+        )
+        .render_derived(name="women")
+    )
+    return Women(source, spans)
+
+
+async def _tally(
+    session: AsyncSession,
+    source: FromClause,
+    where: Sequence[ColumnElement[bool]],
+    dimensions: Sequence[ColumnElement[Any]],
+    measures: Sequence[tuple[ColumnElement[bool], ColumnElement[Any] | None]],
+) -> Sequence[Row[Any]]:
+    """Rows of (dimensions..., one figure per measure): a measure (condition, None) counts the
+    rows meeting it, (condition, value) sums the value over them.
+
+    Counted outside a subquery that labels everything: PostgreSQL would not match a CASE in
+    GROUP BY with the same CASE in the select list, as each carries bind parameters of its own.
+    """
+    inner = (
+        select(
+            *(d.label(f"d{n}") for n, d in enumerate(dimensions)),
+            *(_flag(condition).label(f"m{n}") for n, (condition, _) in enumerate(measures)),
+            *(value.label(f"v{n}") for n, (_, value) in enumerate(measures) if value is not None),
+        )
+        .select_from(source)
+        .where(*where)
+        .subquery()
+    )
+    grouped = [inner.c[f"d{n}"] for n in range(len(dimensions))]
+    figures = [
+        func.coalesce(func.sum(inner.c[f"m{n}"]), 0)
+        if value is None
+        else func.sum(case((inner.c[f"m{n}"] == 1, inner.c[f"v{n}"])))
+        for n, (_, value) in enumerate(measures)
+    ]
+    statement = select(*grouped, *figures)
+    if grouped:
+        statement = statement.group_by(*grouped)
+    return (await session.execute(statement)).all()
+
+
+def _birthday_cut(on: date, age: int) -> date:
+    """Born on or before this day: `age` or older on `on` (29 February counts as 28)."""
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:
+        return on.replace(year=on.year - age, day=28)
+
+
+def _age_band(on: date) -> ColumnElement[str]:
+    return case(
+        *(
+            (Mother.date_of_birth <= _birthday_cut(on, youngest), key)
+            for key, _, youngest in reversed(AGE_BANDS[1:])
+        ),
+        else_=AGE_BANDS[0][0],
+    )
+
+
+def group_key(group: str) -> str:
+    """An ethnic group's key: its name up to the first comma (`Asian, Asian British...` ->
+    `asian`, `Not stated` -> `not_stated`)."""
+    words = "".join(c if c.isalpha() else " " for c in group.split(",")[0].lower()).split()
+    return "_".join(words)
+
+
+async def count_women(
+    session: AsyncSession, women: Women, counts: Sequence[Counts], demographics: bool
+) -> None:
+    periods = range(len(women.spans))
+    source = women.source.join(Mother, Mother.id == women.id)
+    dimensions: list[ColumnElement[Any]] = []
+    if demographics:
+        source = source.outerjoin(Ethnicity, Ethnicity.code == Mother.ethnicity)
+        dimensions = [
+            Ethnicity.group,
+            Mother.domestic_abuse_history,
+            *(_age_band(span.end) for span in women.spans),
+        ]
+    measures: list[tuple[ColumnElement[bool], None]] = []
+    for n in periods:
+        span = women.spans[n]
+        measures += [
+            (women.counted(n), None),
+            (and_(women.counted(n), Mother.supported_from >= span.start), None),
+            (and_(women.counted(n), Mother.closed_on <= span.end), None),
+        ]
+    for row in await _tally(session, source, [], dimensions, measures):
+        figures = row[len(dimensions) :]
+        for n in periods:
+            supported, new, closed = figures[3 * n : 3 * n + 3]
+            counts[n].add("women.active", supported)
+            counts[n].add("women.new", new)
+            counts[n].add("women.closed", closed)
+            if demographics:
+                group, abuse, *bands = row[: len(dimensions)]
+                group_code = group_key(group) if group else NOT_RECORDED
+                counts[n].add(f"demographics.ethnic_group.{group_code}", supported)
+                abuse_key = "not_known" if abuse is None else ("yes" if abuse else "no")
+                counts[n].add(f"demographics.domestic_abuse.{abuse_key}", supported)
+                counts[n].add(f"demographics.age_band.{bands[n]}", supported)
+
+
+async def count_children(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    theirs = women.source.join(Child, Child.mother_id == women.id)
+    rows = await _tally(
+        session,
+        theirs,
+        [],
+        [Child.legal_status, Child.lives_with, Child.date_of_birth.is_(None)],
+        [(women.counted(n), None) for n in periods],
+    )
+    for legal_status, lives_with, unborn, *figures in rows:
+        for n in periods:
+            counts[n].add("children.linked", figures[n])
+            counts[n].add("children.expected", figures[n] if unborn else 0)
+            status = legal_status or "not_looked_after"
+            counts[n].add(f"children.by_legal_status.{status}", figures[n])
+            counts[n].add(f"children.by_lives_with.{lives_with}", figures[n])
+    # The same worker is often typed slightly differently on each sibling's record.
+    worker = (
+        func.lower(func.trim(Child.social_worker_name))
+        + "|"
+        + func.lower(
+            func.trim(func.coalesce(Child.social_worker_email, Child.social_worker_phone, ""))
+        )
+    )
+    for key, involved in (
+        ("children.local_authorities", Child.local_authority_code),
+        ("children.social_workers", worker),
+    ):
+        # Each authority (or worker) once, in each period a child of theirs counts in.
+        each = (
+            select(*(func.max(women.source.c[f"in_{n}"]).label(f"in_{n}") for n in periods))
+            .select_from(theirs)
+            .where(involved.is_not(None))
+            .group_by(involved)
+            .subquery()
+        )
+        totals = (
+            await session.execute(
+                select(*(func.coalesce(func.sum(each.c[f"in_{n}"]), 0) for n in periods))
+            )
+        ).one()
+        for n in periods:
+            counts[n].add(key, totals[n])
+    # A household is a carer type in an authority, as in the family view: siblings born and
+    # living in more than one are separated.
+    flags = [women.source.c[f"in_{n}"] for n in periods]
+    households = (
+        select(Child.mother_id, *flags, Child.lives_with, Child.local_authority_code)
+        .select_from(theirs)
+        .where(Child.date_of_birth.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    mothers_flags = [households.c[f"in_{n}"] for n in periods]
+    apart = (
+        select(*mothers_flags)
+        .group_by(households.c.mother_id, *mothers_flags)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    separated = (
+        await session.execute(
+            select(*(func.coalesce(func.sum(apart.c[f"in_{n}"]), 0) for n in periods))
+        )
+    ).one()
+    for n in periods:
+        counts[n].add("children.families_with_separated_siblings", separated[n])
+
+
+def _notice_days(session: AsyncSession) -> ColumnElement[int]:
+    """Whole days from notified_at to starts_at, never below 0: `hearings.service.notice_days`
+    in SQL. Counted in seconds first, so that a week is never 6.9999 days."""
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = extract("epoch", CourtHearing.starts_at - CourtHearing.notified_at)
+        return func.greatest(0, cast(func.floor(seconds / 86400), Integer))
+    seconds = cast(
+        func.round(
+            (func.julianday(CourtHearing.starts_at) - func.julianday(CourtHearing.notified_at))
+            * 86400
+        ),
+        Integer,
+    )
+    return func.max(0, case((seconds < 0, -1), else_=seconds // 86400))
+
+
+def median_of(histogram: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    ordered = sorted(histogram.items())
+
+    def nth(index: int) -> int:
+        seen = 0
+        for value, number in ordered:
+            seen += number
+            if index < seen:
+                return value
+        raise IndexError(index)
+
+    middle = total // 2
+    if total % 2:
+        return float(nth(middle))
+    return (nth(middle - 1) + nth(middle)) / 2
+
+
+async def count_hearings(
+    session: AsyncSession, women: Women, counts: Sequence[Counts], late_days: int
+) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    held = CourtHearing.outcome_recorded_at.is_not(None)
+    rows = await _tally(
+        session,
+        women.source.join(CourtHearing, CourtHearing.mother_id == women.id),
+        [
+            CourtHearing.starts_at >= window.starts_at,
+            CourtHearing.starts_at < window.ends_before,
+        ],
+        [
+            held,
+            CourtHearing.attended,
+            CourtHearing.attended_how,
+            CourtHearing.barrier,
+            _notice_days(session),
+        ],
+        [(women.during(n, CourtHearing.starts_at), None) for n in periods],
+    )
+    notices: list[dict[int, int]] = [{} for _ in periods]
+    for was_held, attended, how, barrier, days, *figures in rows:
+        for n in periods:
+            number = figures[n]
+            if not number:
+                continue
+            counts[n].add("hearings.listed", number)
+            notices[n][days] = notices[n].get(days, 0) + number
+            if days < late_days:
+                counts[n].add("hearings.late_notice", number)
+            if not was_held:
+                counts[n].add("hearings.awaiting_outcome", number)
+                continue
+            counts[n].add("hearings.held", number)
+            if attended:
+                counts[n].add("hearings.attended", number)
+                counts[n].add(f"hearings.attended_by_mode.{how}", number)
+            else:
+                counts[n].add("hearings.missed", number)
+                counts[n].add(f"hearings.missed_by_barrier.{barrier}", number)
+    for n in periods:
+        counts[n]["hearings.median_notice_days"] = median_of(notices[n])
+
+
+async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    rows = await _tally(
+        session,
+        women.source.join(Meeting, Meeting.mother_id == women.id),
+        [Meeting.starts_at >= window.starts_at, Meeting.starts_at < window.ends_before],
+        [Meeting.attended, Meeting.barrier, Meeting.prison_can_join],
+        [(women.during(n, Meeting.starts_at), None) for n in periods],
+    )
+    for attended, barrier, prison_can_join, *figures in rows:
+        for n in periods:
+            number = figures[n]
+            counts[n].add("meetings.listed", number)
+            if attended is None:
+                counts[n].add("meetings.attendance_not_recorded", number)
+            elif attended:
+                counts[n].add("meetings.attended", number)
+            else:
+                counts[n].add("meetings.missed", number)
+                counts[n].add(f"meetings.missed_by_barrier.{barrier}", number)
+            if not prison_can_join:
+                counts[n].add("meetings.on_platform_prison_cannot_join", number)
+
+
+async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    held = await _tally(
+        session,
+        women.source.join(ContactVisit, ContactVisit.mother_id == women.id),
+        [
+            ContactVisit.status == "held",
+            ContactVisit.scheduled_at >= window.starts_at,
+            ContactVisit.scheduled_at < window.ends_before,
+        ],
+        [ContactVisit.visit_type == FINAL_CONTACT],
+        [(women.during(n, ContactVisit.scheduled_at), None) for n in periods],
+    )
+    for is_final, *figures in held:
+        for n in periods:
+            counts[n].add("visits.held", figures[n])
+            counts[n].add("visits.final_contacts_held", figures[n] if is_final else 0)
+    # Called off in the period: when it was called off, whenever it was to take place.
+    change = ContactVisitStatusChange
+    called_off = await _tally(
+        session,
+        women.source.join(change, change.mother_id == women.id),
+        [
+            change.to_status.in_(("cancelled", "refused")),
+            change.changed_at >= window.starts_at,
+            change.changed_at < window.ends_before,
+        ],
+        [change.to_status, change.reason_code],
+        [(women.during(n, change.changed_at), None) for n in periods],
+    )
+    for status, reason_code, *figures in called_off:
+        for n in periods:
+            counts[n].add(f"visits.{status}", figures[n])
+            if status == "cancelled":
+                reason = reason_code or NOT_RECORDED
+                counts[n].add(f"visits.cancelled_by_reason.{reason}", figures[n])
+
+
+async def count_assessments(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    assessment = ParentingAssessment
+    rows = await _tally(
+        session,
+        women.source.join(assessment, assessment.mother_id == women.id),
+        [
+            or_(
+                assessment.requested_on.between(window.start, window.end),
+                assessment.completed_on.between(window.start, window.end),
+            )
+        ],
+        [assessment.outcome],
+        [
+            measure
+            for n in periods
+            for measure in (
+                (women.during(n, assessment.requested_on, "date"), None),
+                (women.during(n, assessment.completed_on, "date"), None),
+            )
+        ],
+    )
+    for outcome, *figures in rows:
+        for n in periods:
+            requested, completed = figures[2 * n : 2 * n + 2]
+            counts[n].add("assessments.requested", requested)
+            if completed:
+                counts[n].add("assessments.completed", completed)
+                counts[n].add(f"assessments.completed_by_outcome.{outcome}", completed)
+
+
+# Evidence is dated by when it was completed, or begun if it is still going on; an index on
+# the same expression finds a period's.
+EVIDENCE_DATED = func.coalesce(Evidence.completed_on, Evidence.started_on)
+
+
+async def count_evidence(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    rows = await _tally(
+        session,
+        women.source.join(Evidence, Evidence.mother_id == women.id),
+        [EVIDENCE_DATED.between(window.start, window.end)],
+        [Evidence.category],
+        [
+            measure
+            for n in periods
+            for measure in (
+                (women.during(n, EVIDENCE_DATED, "date"), None),
+                (women.during(n, EVIDENCE_DATED, "date"), Evidence.hours),
+            )
+        ],
+    )
+    for n in periods:
+        counts[n].add("evidence.hours", 0)
+    for category, *figures in rows:
+        for n in periods:
+            items, hours = figures[2 * n], _hours(figures[2 * n + 1])
+            counts[n].add("evidence.items", items)
+            counts[n].add(f"evidence.items_by_category.{category}", items)
+            counts[n].add("evidence.hours", hours)
+            counts[n].add(f"evidence.hours_by_category.{category}", hours)
+
+
+def _hours(hours: Decimal | float | None) -> float:
+    return round(float(hours or 0), 2)
+
+
+async def count_releases(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = range(len(women.spans))
+    window = women.window
+    _, _, incomplete = plan_gaps()
+    rows = await _tally(
+        session,
+        women.source.join(Mother, Mother.id == women.id).outerjoin(
+            ReleasePlan, ReleasePlan.mother_id == Mother.id
+        ),
+        [RELEASE_DATE.between(window.start, window.end)],
+        [_flag(incomplete)],
+        [(women.during(n, RELEASE_DATE, "date"), None) for n in periods],
+    )
+    for short_of_complete, *figures in rows:
+        for n in periods:
+            counts[n].add("releases.due", figures[n])
+            plan = "without" if short_of_complete else "with"
+            counts[n].add(f"releases.{plan}_complete_plan", figures[n])
+
+
+async def count_periods(
+    session: AsyncSession,
+    prison: str | None,
+    spans: Sequence[Span],
+    late_days: int,
+    *,
+    children_and_demographics: bool = True,
+) -> list[Counts]:
+    """Every figure of each period, in the order of `spans`."""
+    counts = [Counts() for _ in spans]
+    women = await women_in(session, prison, spans)
+    await count_women(session, women, counts, children_and_demographics)
+    if children_and_demographics:
+        await count_children(session, women, counts)
+    await count_hearings(session, women, counts, late_days)
+    await count_meetings(session, women, counts)
+    await count_visits(session, women, counts)
+    await count_assessments(session, women, counts)
+    await count_evidence(session, women, counts)
+    await count_releases(session, women, counts)
+    return counts
