@@ -57,8 +57,13 @@ def upgrade() -> None:
             "ix_prison_stay_prison_order", ["prison_code", "arrived_on"], unique=False
         )
 
+    op.create_index(
+        "ix_evidence_dated", "evidence", [sa.text("coalesce(completed_on, started_on)")]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_evidence_dated", table_name="evidence")
     with op.batch_alter_table("prison_stay", schema=None) as batch_op:
         batch_op.drop_index("ix_prison_stay_prison_order")
 

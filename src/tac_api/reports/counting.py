@@ -7,37 +7,44 @@ meetings, visits, assessments and evidence count in the period they are dated in
 
 The women are found once, with a flag per period; every section is then one statement over all
 the periods together, counted in the database (a sum of flags per period), whatever the number
-of women. On PostgreSQL the women travel as arrays (`unnest`), so that no statement finds them
-again; SQLite, the development database, finds them in a subquery each time.
+of women. On PostgreSQL they are kept, for the report's one snapshot, in a temporary table with
+statistics; SQLite, the development database, finds them in a subquery each time.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
+    Column,
     ColumnElement,
     FromClause,
     Integer,
+    MetaData,
     Row,
+    Table,
     Uuid,
     and_,
-    bindparam,
     case,
     cast,
-    column,
     extract,
     func,
+    insert,
+    literal,
     or_,
     select,
+    text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateTable
 
 from tac_api.assessments.models import ParentingAssessment
 from tac_api.children.models import Child
+from tac_api.db import driver_connection
 from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
@@ -154,22 +161,24 @@ async def women_in(session: AsyncSession, prison: str | None, spans: Sequence[Sp
             .where(PrisonStay.prison_code == prison, _stay_overlaps(window), _supported(window))
             .group_by(Mother.id)
         )
-    if session.get_bind().dialect.name != "postgresql":
+    if await driver_connection(session) is None:
+        # SQLite (development): found again by each statement, as a subquery.
         return Women(found.subquery("women"), spans)
-    rows = (await session.execute(found)).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (len(spans) + 1)
-    arrays = [bindparam("women_id", list(columns[0]), type_=ARRAY(Uuid()))] + [
-        bindparam(f"women_in_{n}", list(columns[n + 1]), type_=ARRAY(Integer()))
-        for n in range(len(spans))
-    ]
-    source = (
-        func.unnest(*arrays)
-        .table_valued(
-            column("id", Uuid()), *(column(f"in_{n}", Integer()) for n in range(len(spans)))
-        )
-        .render_derived(name="women")
+    # PostgreSQL: kept for the rest of the snapshot's transaction in a table of its own, with
+    # statistics, so that the planner joins a period's records to them the cheap way round.
+    table = Table(
+        "report_women",
+        MetaData(),
+        # No key: the joins hash it, and an index would only slow the insert.
+        Column("id", Uuid(), nullable=False),
+        *(Column(f"in_{n}", Integer(), nullable=False) for n in range(len(spans))),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
     )
-    return Women(source, spans)
+    await session.execute(CreateTable(table))
+    await session.execute(insert(table).from_select(list(table.c.keys()), found))
+    await session.execute(text("ANALYZE report_women"))
+    return Women(table, spans)
 
 
 async def _tally(
@@ -271,73 +280,92 @@ async def count_women(
 
 
 async def count_children(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    """The children's figures in one statement: their rows are joined to the women once (the
+    costly part), then counted four ways."""
     periods = range(len(women.spans))
-    theirs = women.source.join(Child, Child.mother_id == women.id)
-    rows = await _tally(
-        session,
-        theirs,
-        [],
-        [Child.legal_status, Child.lives_with, Child.date_of_birth.is_(None)],
-        [(women.counted(n), None) for n in periods],
+    kids = (
+        select(
+            *(women.source.c[f"in_{n}"] for n in periods),
+            Child.mother_id,
+            Child.legal_status,
+            Child.lives_with,
+            Child.date_of_birth.is_(None).label("unborn"),
+            Child.local_authority_code,
+            Child.social_worker_name,
+            func.coalesce(Child.social_worker_email, Child.social_worker_phone, "").label(
+                "worker_contact"
+            ),
+        )
+        .select_from(women.source.join(Child, Child.mother_id == women.id))
+        .cte("kids")
+        .prefix_with("MATERIALIZED")
     )
-    for legal_status, lives_with, unborn, *figures in rows:
+    flags = [kids.c[f"in_{n}"] for n in periods]
+
+    def each_once(subquery: Any) -> list[ColumnElement[Any]]:
+        return [func.coalesce(func.sum(subquery.c[f"in_{n}"]), 0) for n in periods]
+
+    def in_any(*by: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+        return [func.max(kids.c[f"in_{n}"]).label(f"in_{n}") for n in periods]
+
+    breakdown = select(
+        literal("breakdown").label("kind"),
+        kids.c.legal_status,
+        kids.c.lives_with,
+        cast(kids.c.unborn, Integer).label("unborn"),
+        *(func.sum(flag) for flag in flags),
+    ).group_by(kids.c.legal_status, kids.c.lives_with, kids.c.unborn)
+    authorities = select(*in_any()).group_by(kids.c.local_authority_code).subquery()
+    # The same worker is often typed slightly differently on each sibling's record: each way it
+    # was typed first (cheap), then the few of those folded to one case.
+    typed = (
+        select(kids.c.social_worker_name, kids.c.worker_contact, *in_any())
+        .where(kids.c.social_worker_name.is_not(None))
+        .group_by(kids.c.social_worker_name, kids.c.worker_contact)
+        .subquery()
+    )
+    worker = (
+        func.lower(func.trim(typed.c.social_worker_name))
+        + "|"
+        + func.lower(func.trim(typed.c.worker_contact))
+    )
+    workers = (
+        select(*(func.max(typed.c[f"in_{n}"]).label(f"in_{n}") for n in periods))
+        .group_by(worker)
+        .subquery()
+    )
+    # A household is a carer type in an authority, as in the family view: siblings born and
+    # living in more than one are separated.
+    # More than one household: two of her children differ in carer type or authority.
+    apart = (
+        select(*flags)
+        .where(kids.c.unborn.is_(False))
+        .group_by(kids.c.mother_id, *flags)
+        .having(
+            or_(
+                func.min(kids.c.lives_with) != func.max(kids.c.lives_with),
+                func.min(kids.c.local_authority_code) != func.max(kids.c.local_authority_code),
+            )
+        )
+        .subquery()
+    )
+    nothing = [literal(None).label("legal_status"), literal(None), literal(None)]
+    statement = union_all(
+        breakdown,
+        select(literal("children.local_authorities"), *nothing, *each_once(authorities)),
+        select(literal("children.social_workers"), *nothing, *each_once(workers)),
+        select(literal("children.families_with_separated_siblings"), *nothing, *each_once(apart)),
+    )
+    for kind, legal_status, lives_with, unborn, *figures in await session.execute(statement):
         for n in periods:
+            if kind != "breakdown":
+                counts[n].add(kind, figures[n])
+                continue
             counts[n].add("children.linked", figures[n])
             counts[n].add("children.expected", figures[n] if unborn else 0)
             status = legal_status or "not_looked_after"
             counts[n].add(f"children.by_legal_status.{status}", figures[n])
             counts[n].add(f"children.by_lives_with.{lives_with}", figures[n])
-    # The same worker is often typed slightly differently on each sibling's record.
-    worker = (
-        func.lower(func.trim(Child.social_worker_name))
-        + "|"
-        + func.lower(
-            func.trim(func.coalesce(Child.social_worker_email, Child.social_worker_phone, ""))
-        )
-    )
-    for key, involved in (
-        ("children.local_authorities", Child.local_authority_code),
-        ("children.social_workers", worker),
-    ):
-        # Each authority (or worker) once, in each period a child of theirs counts in.
-        each = (
-            select(*(func.max(women.source.c[f"in_{n}"]).label(f"in_{n}") for n in periods))
-            .select_from(theirs)
-            .where(involved.is_not(None))
-            .group_by(involved)
-            .subquery()
-        )
-        totals = (
-            await session.execute(
-                select(*(func.coalesce(func.sum(each.c[f"in_{n}"]), 0) for n in periods))
-            )
-        ).one()
-        for n in periods:
-            counts[n].add(key, totals[n])
-    # A household is a carer type in an authority, as in the family view: siblings born and
-    # living in more than one are separated.
-    flags = [women.source.c[f"in_{n}"] for n in periods]
-    households = (
-        select(Child.mother_id, *flags, Child.lives_with, Child.local_authority_code)
-        .select_from(theirs)
-        .where(Child.date_of_birth.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    mothers_flags = [households.c[f"in_{n}"] for n in periods]
-    apart = (
-        select(*mothers_flags)
-        .group_by(households.c.mother_id, *mothers_flags)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    separated = (
-        await session.execute(
-            select(*(func.coalesce(func.sum(apart.c[f"in_{n}"]), 0) for n in periods))
-        )
-    ).one()
-    for n in periods:
-        counts[n].add("children.families_with_separated_siblings", separated[n])
 
 
 def _notice_days(session: AsyncSession) -> ColumnElement[int]:
@@ -576,6 +604,26 @@ async def count_releases(session: AsyncSession, women: Women, counts: Sequence[C
             counts[n].add(f"releases.{plan}_complete_plan", figures[n])
 
 
+@asynccontextmanager
+async def snapshot(session: AsyncSession) -> AsyncIterator[None]:
+    """Every figure from one consistent snapshot of the database (PostgreSQL: one
+    repeatable-read transaction, which writes only a temporary table), without JIT compilation
+    or parallel workers, which cost more to start than these statements take."""
+    driver = await driver_connection(session)
+    if driver is None:
+        yield
+        return
+    transaction = driver.transaction(isolation="repeatable_read")
+    await transaction.start()
+    try:
+        await driver.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+    finally:
+        # Nothing was written but the women's table of its own, which goes with the
+        # transaction: rolled back, which frees the connection for the request's audit row.
+        await transaction.rollback()
+
+
 async def count_periods(
     session: AsyncSession,
     prison: str | None,
@@ -586,14 +634,15 @@ async def count_periods(
 ) -> list[Counts]:
     """Every figure of each period, in the order of `spans`."""
     counts = [Counts() for _ in spans]
-    women = await women_in(session, prison, spans)
-    await count_women(session, women, counts, children_and_demographics)
-    if children_and_demographics:
-        await count_children(session, women, counts)
-    await count_hearings(session, women, counts, late_days)
-    await count_meetings(session, women, counts)
-    await count_visits(session, women, counts)
-    await count_assessments(session, women, counts)
-    await count_evidence(session, women, counts)
-    await count_releases(session, women, counts)
+    async with snapshot(session):
+        women = await women_in(session, prison, spans)
+        await count_women(session, women, counts, children_and_demographics)
+        if children_and_demographics:
+            await count_children(session, women, counts)
+        await count_hearings(session, women, counts, late_days)
+        await count_meetings(session, women, counts)
+        await count_visits(session, women, counts)
+        await count_assessments(session, women, counts)
+        await count_evidence(session, women, counts)
+        await count_releases(session, women, counts)
     return counts
