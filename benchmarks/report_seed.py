@@ -35,9 +35,11 @@ it wrote or a reference table. Columns from migrations that may not be there yet
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 import asyncpg
+
+from tac_api.visits.schemas import ReasonCode
 
 # The authorities a mother in Eastwood Park or Send is likely to come from (as in tac_api.demo).
 AUTHORITIES = {
@@ -52,21 +54,8 @@ HEARINGS_A_YEAR = 2.5
 MEETINGS_A_YEAR = 1.9
 VISITS_A_YEAR = 2.5
 EVIDENCE_A_YEAR = 2.5
-# Codes a visit is called off with (tac_api.visits.schemas.ReasonCode); one in eight left out.
-REASON_CODES = [
-    "child_unwell",
-    "mother_unwell",
-    "carer_unavailable",
-    "escort_unavailable",
-    "transport",
-    "prison_regime",
-    "security",
-    "local_authority_decision",
-    "court_direction",
-    "mother_declined",
-    "child_declined",
-    "other",
-]
+# Codes a visit is called off with; one in eight left out.
+REASON_CODES = list(get_args(ReasonCode))
 
 
 @dataclass

@@ -3,6 +3,9 @@ migrations; one app per database; every test starts from empty case tables."""
 
 import asyncio
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -235,6 +239,30 @@ def api(api_session: Api) -> Iterator[Api]:
     else:
         for table in CASE_TABLES + WEBHOOK_TABLES:
             api_session.sql(f"DELETE FROM {table}")
+
+
+@pytest.fixture(scope="module")
+def live_server(api_session: Api) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, on the tests' database: for
+    clients that must be tested over real HTTP."""
+    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
+    config = uvicorn.Config(app, log_config=None, access_log=False, loop="asyncio")
+    server = uvicorn.Server(config)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
 
 
 _numbers = iter(range(10_000))

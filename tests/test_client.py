@@ -7,19 +7,15 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from tac_api.children.schemas import ChildPublic
 from tac_api.client import (
@@ -39,10 +35,8 @@ from tac_api.client import (
     signature_header,
     verify_signature,
 )
-from tac_api.config import Settings
 from tac_api.demo import load_demo_data
 from tac_api.hearings.schemas import CourtHearingPublic
-from tac_api.main import create_app
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem
 from tests.conftest import Api, child_body
@@ -58,26 +52,8 @@ BATCH = "/v1/sync/children:batch"
 
 
 @pytest.fixture(scope="module")
-def server(api_session: Api) -> Iterator[str]:
-    """The app served by uvicorn on a free port of 127.0.0.1, on the tests' database."""
-    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
-    config = uvicorn.Config(app, log_config=None, access_log=False, loop="asyncio")
-    uvicorn_server = uvicorn.Server(config)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not uvicorn_server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
+def server(live_server: str) -> str:
+    return live_server
 
 
 def sync_child(prison_number: str, **fields: Any) -> dict[str, Any]:

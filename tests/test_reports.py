@@ -5,29 +5,23 @@ cell too), and nothing about a person in the answer."""
 import csv
 import io
 import re
-import socket
 import statistics
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from tac_api.config import Settings
-from tac_api.main import create_app
+from tac_api.release.schemas import PATHWAYS
 from tac_api.reports.cli import app as report_command
 from tac_api.reports.service import Span, previous_span, quarters_between
 from tac_api.reports.suppression import Rule, suppressed_keys
 from tests.conftest import TODAY, Api
+from tests.test_report_cli import Rows
 
 EWI, SDI = "EWI", "SDI"
 # The period asked for: today falls in it (cases are closed today), and so do past and future
@@ -584,18 +578,9 @@ def record_visit(api: Api, mother_id: str, child_id: str, visit: dict[str, Any])
 
 
 def record_plan(api: Api, mother_id: str, complete: bool) -> None:
-    pathways = [
-        "accommodation",
-        "attitudes_thinking_behaviour",
-        "children_families_community",
-        "drugs_alcohol",
-        "education_skills_work",
-        "finance_id",
-        "health",
-    ]
     body = {
         "accommodation_status": "settled" if complete else "temporary",
-        "pathways": {p: {"status": "complete" if complete else "in_progress"} for p in pathways},
+        "pathways": {p: {"status": "complete" if complete else "in_progress"} for p in PATHWAYS},
     }
     response = api.put("admin", f"/v1/mothers/{mother_id}/release-plan", body)
     assert response.status_code == 201, response.text
@@ -882,28 +867,6 @@ class TestProgrammeReport:
 # The scripted reports, against the real service -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(api_session: Api) -> Iterator[str]:
-    """The app served by uvicorn on a free port of 127.0.0.1, on the tests' database: the
-    command calls it over HTTP, as it would from a governor's office."""
-    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
-
-
 def shown_texts(fmt: str, data: bytes, figures: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(this period, previous period) as each format shows them, figure by figure in order."""
     if fmt == "csv":
@@ -930,37 +893,12 @@ def shown_texts(fmt: str, data: bytes, figures: list[dict[str, Any]]) -> list[tu
                 following = next(wanted, {"label": "\0"})
         assert len(found) == len(figures)
         return found
-    parsed = HtmlRows()
+    parsed = Rows()
     parsed.feed(data.decode())
     return [
         tuple(text.replace(",", "") for text in parsed.rows[f["key"]][1:3])  # type: ignore[misc]
         for f in figures
     ]
-
-
-class HtmlRows(HTMLParser):
-    """Table rows with a data-key: their cells' text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, list[str]] = {}
-        self.key: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self.key = dict(attrs).get("data-key")
-            if self.key:
-                self.rows[self.key] = []
-        elif tag in ("th", "td") and self.key:
-            self.rows[self.key].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tr":
-            self.key = None
-
-    def handle_data(self, data: str) -> None:
-        if self.key and self.rows[self.key]:
-            self.rows[self.key][-1] += data
 
 
 def as_number(text: str) -> float:
@@ -971,12 +909,12 @@ def as_number(text: str) -> float:
 def test_the_command_writes_every_figure_in_each_format(
     api: Api,
     known: list[Woman],
-    served: str,
+    live_server: str,
     fmt: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TAC_API_URL", served)
+    monkeypatch.setenv("TAC_API_URL", live_server)
     monkeypatch.setenv("TAC_API_TOKEN", api.tokens["ewi_governor"])
     out = tmp_path / f"report.{fmt}"
     args = ["governor", "--prison", EWI, "--from", str(PERIOD.start), "--to", str(PERIOD.end)]
