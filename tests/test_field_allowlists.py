@@ -399,6 +399,39 @@ AUTHORITY = ("bristol", "bristol_system")
 WEBHOOK_KEEPERS = ("admin", "bristol_system")
 
 # Operation -> the callers who read it -> the fields they get.
+REPORT = {
+    "report_id",
+    "kind",
+    "generated_at",
+    "suppression.threshold",
+    "suppression.marker",
+    "suppression.legend",
+    "notes",
+}
+CELLS = {f"{cell}.{f}" for cell in ("current", "previous") for f in ("value", "suppressed")}
+GOVERNOR_REPORT = (
+    REPORT
+    | {"prison_code", "prison_name", "sections[].key", "sections[].title"}
+    | {f"{period}.{end}" for period in ("period", "previous_period") for end in ("from", "to")}
+    | {
+        f"sections[].figures[].{f}"
+        for f in ("key", "label", "unit", "part_of", "breakdown", *CELLS)
+    }
+)
+PROGRAMME_REPORT = REPORT | {
+    "prison_codes",
+    "quarters[].key",
+    "quarters[].label",
+    "quarters[].period.from",
+    "quarters[].period.to",
+    "figures[].key",
+    "figures[].label",
+    "figures[].unit",
+    "figures[].values[].value",
+    "figures[].values[].suppressed",
+}
+
+
 ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers": {PRISON: items(MOTHER), AUTHORITY: items(MOTHER_FOR_AUTHORITY)},
     "GET /v1/mothers/{mother_id}": {
@@ -438,6 +471,9 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
     "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
+    # Figures only: the report's own fields, never a person's.
+    "GET /v1/reports/governor": {("admin", "ewi_governor"): GOVERNOR_REPORT},
+    "GET /v1/reports/programme": {("admin",): PROGRAMME_REPORT},
     "GET /v1/sync/changes": {("admin", *AUTHORITY): CHANGE_FEED},
     "GET /v1/sync/webhooks": {WEBHOOK_KEEPERS: items(WEBHOOK)},
     "GET /v1/sync/webhooks/{webhook_id}": {WEBHOOK_KEEPERS: WEBHOOK},
@@ -708,6 +744,8 @@ def test_each_role_gets_exactly_its_fields(
     params = {"subject_id": family["mother_id"]} if operation == "GET /v1/audit" else None
     if operation == "GET /v1/sync/changes":
         params = {"local_authority": "801", "limit": 1000}  # an admin names the authority
+    if operation == "GET /v1/reports/governor":
+        params = {"prison_code": "EWI", "from": str(TODAY - timedelta(days=90)), "to": str(TODAY)}
     for callers, allowed in ALLOWED[operation].items():
         for who in callers:
             response = api.get(who, url, params=params)
