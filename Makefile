@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO ?=
+# Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once.
+# `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
 .PHONY: install run test lint format openapi bench lock clean
