@@ -13,14 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from tac_api.config import Settings
+from tac_api.main import create_app
 from tac_api.release.schemas import PATHWAYS
+from tac_api.reports import counting
 from tac_api.reports.cli import app as report_command
 from tac_api.reports.service import Span, previous_span, quarters_between
 from tac_api.reports.suppression import Rule, suppressed_keys
-from tests.conftest import TODAY, Api
+from tests.conftest import TODAY, Api, mother_body
 from tests.test_report_cli import Rows
 
 EWI, SDI = "EWI", "SDI"
@@ -961,3 +965,34 @@ def check_format(
         assert value not in text
     for woman in known:
         assert woman.born not in text
+
+
+def test_a_report_that_fails_leaves_its_connection_clean(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a report runs in a transaction of its own, with a temporary table: after a
+    failure half-way, the one connection there is serves the next report and a write as usual."""
+    app = create_app(
+        Settings(
+            database_url=api.database_url,
+            rate_limit_per_minute=0,
+            database_pool_size=1,
+            database_max_overflow=0,
+        )
+    )
+
+    async def fails(*_: Any) -> None:
+        raise RuntimeError("counting failed half-way")
+
+    query = {"from": str(PERIOD.start), "to": str(PERIOD.end)}
+    headers = api.headers("ewi_governor")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        with monkeypatch.context() as patched:
+            patched.setattr(counting, "count_meetings", fails)
+            failed = client.get("/v1/reports/governor", params=query, headers=headers)
+        assert failed.status_code == 500
+        again = client.get("/v1/reports/governor", params=query, headers=headers)
+        assert again.status_code == 200, again.text
+        written = client.post("/v1/mothers", headers=api.headers("admin"), json=mother_body())
+        assert written.status_code == 201, written.text
+    assert api.sql("SELECT count(*) FROM mother") == [(1,)]

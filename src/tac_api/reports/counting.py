@@ -621,7 +621,13 @@ async def snapshot(session: AsyncSession) -> AsyncIterator[None]:
     finally:
         # Nothing was written but the women's table of its own, which goes with the
         # transaction: rolled back, which frees the connection for the request's audit row.
-        await transaction.rollback()
+        try:
+            await transaction.rollback()
+        except BaseException:
+            # A connection left inside the report's transaction (a stale snapshot, the table
+            # still there) must never serve another request.
+            await (await session.connection()).invalidate()
+            raise
 
 
 async def count_periods(
