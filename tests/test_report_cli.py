@@ -378,6 +378,14 @@ def test_the_request_carries_the_token_prison_and_period(api: FakeApi, tmp_path:
     assert authorization == f"Bearer {TOKEN}"
 
 
+def test_a_governor_need_not_name_her_prison(api: FakeApi, tmp_path: Path) -> None:
+    arguments = ["governor", "--from", "2026-04-01", "--to", "2026-06-30", "-o", "-", "-f", "md"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    [(_, query, _)] = api.requests
+    assert query == {"from": ["2026-04-01"], "to": ["2026-06-30"]}  # the API takes hers
+
+
 def md_rows(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in text.splitlines():

@@ -331,16 +331,23 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stder
 
 @app.command()
 def governor(
-    prison: Annotated[str, typer.Option(help="The prison's code, e.g. EWI.")],
     from_: Annotated[datetime, typer.Option("--from", formats=DATE_FORMATS, help="First day.")],
     to: Annotated[datetime, typer.Option(formats=DATE_FORMATS, help="Last day.")],
     out: Out,
+    prison: Annotated[
+        str | None,
+        typer.Option(
+            help="The prison's code, e.g. EWI: a governor's own unless given; an admin's "
+            "token needs it."
+        ),
+    ] = None,
     fmt: Format = None,
     api_url: ApiUrl = DEFAULT_API_URL,
     quiet: Quiet = False,
 ) -> None:
     """One prison's figures for a period, beside the period of the same length before it."""
-    params = _params(prison_code=prison.strip().upper(), to=to, **{"from": from_})
+    prison_code = prison.strip().upper() if prison else None
+    params = _params(prison_code=prison_code, to=to, **{"from": from_})
     run("governor", params, fmt, out, api_url, quiet)
 
 
