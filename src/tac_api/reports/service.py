@@ -147,6 +147,14 @@ class Catalogue:
         return [spec for _, _, specs in self.sections for spec in specs]
 
 
+def _short(description: str, most: int = 64) -> str:
+    """A code's description as a row or chart label: the 903 guide's run to a paragraph (J3).
+    Up to its first aside or clause, and no longer than `most`."""
+    for stop in (" (", ", ", ". "):
+        description = description.split(stop)[0]
+    return description if len(description) <= most else description[: most - 1].rstrip() + "…"
+
+
 def _words(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
@@ -186,7 +194,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
                 "children.linked",
                 "children.by_legal_status",
                 [
-                    *((code, f"{code}: {text}") for code, text in legal_statuses),
+                    *((code, f"{code}: {_short(text)}") for code, text in legal_statuses),
                     ("not_looked_after", "No legal status (not looked after)"),
                 ],
             ),
