@@ -745,7 +745,9 @@ def test_each_role_gets_exactly_its_fields(
     if operation == "GET /v1/sync/changes":
         params = {"local_authority": "801", "limit": 1000}  # an admin names the authority
     if operation == "GET /v1/reports/governor":
-        params = {"prison_code": "EWI", "from": str(TODAY - timedelta(days=90)), "to": str(TODAY)}
+        month = TODAY.replace(day=1)  # reports cover whole months: this one
+        end = (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        params = {"prison_code": "EWI", "from": str(month), "to": str(end)}
     for callers, allowed in ALLOWED[operation].items():
         for who in callers:
             response = api.get(who, url, params=params)

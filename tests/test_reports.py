@@ -28,10 +28,20 @@ from tests.conftest import TODAY, Api, mother_body
 from tests.test_report_cli import Rows
 
 EWI, SDI = "EWI", "SDI"
-# The period asked for: today falls in it (cases are closed today), and so do past and future
-# hearings. Not whole months, so the period before is the same number of days.
-PERIOD = Span(TODAY - timedelta(days=59), TODAY + timedelta(days=30))
-BEFORE = Span(TODAY - timedelta(days=149), TODAY - timedelta(days=60))
+
+
+# The period asked for: this month and the two before it, so that today falls in it (cases are
+# closed today) with at least 59 days before; the period before is the three months before.
+def month_start(day: date, months: int) -> date:
+    """The first day of the month `months` after `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+PERIOD = Span(month_start(TODAY, -2), month_start(TODAY, 1) - timedelta(days=1))
+BEFORE = previous_span(PERIOD)
+# Days from today to ten days before the period: when the period before's records are dated.
+EARLIER = (PERIOD.start - TODAY).days - 10
 NOW = datetime.now(UTC)
 PERSON_FIELDS = (
     "first_name",
@@ -89,6 +99,22 @@ class TestSuppression:
         assert suppressed_keys(values, self.RULES, 8) == {"a", "c"}
         assert suppressed_keys(values, self.RULES, 9) == {"a", "b", "c"}
         assert suppressed_keys(values, self.RULES, 2) == set()
+
+    @pytest.mark.parametrize(
+        ("values", "hidden"),
+        [
+            # Two hidden 1s of a shown sum: 40 - 38 = 2 pins both; the 38 goes too.
+            ({"total": 40, "a": 1, "b": 1, "c": 38, "zero": 0}, {"a", "b", "c"}),
+            # Two hidden 4s: 8 is the most two small counts make.
+            ({"total": 46, "a": 4, "b": 4, "c": 38, "zero": 0}, {"a", "b", "c"}),
+            # 1 and 4 make 5, as 2 and 3 do: nothing is pinned.
+            ({"total": 43, "a": 1, "b": 4, "c": 38, "zero": 0}, {"a", "b"}),
+        ],
+    )
+    def test_small_parts_pinned_by_their_sum_are_covered_by_a_larger_one(
+        self, values: dict[str, int], hidden: set[str]
+    ) -> None:
+        assert suppressed_keys(values, self.RULES, 4) == hidden
 
     def test_hiding_a_subtotal_hides_one_of_its_own_parts(self) -> None:
         rules = [
@@ -165,11 +191,10 @@ class TestPeriods:
         year = previous_span(Span(date(2026, 1, 1), date(2026, 12, 31)))
         assert year == Span(date(2025, 1, 1), date(2025, 12, 31))
 
-    def test_other_periods_with_the_same_number_of_days_before(self) -> None:
-        assert previous_span(PERIOD) == BEFORE
-        assert previous_span(Span(date(2026, 3, 10), date(2026, 3, 10))) == Span(
-            date(2026, 3, 9), date(2026, 3, 9)
-        )
+    def test_the_tests_period(self) -> None:
+        assert PERIOD.start.day == 1 and (PERIOD.end + timedelta(days=1)).day == 1
+        assert PERIOD.start <= TODAY - timedelta(days=59) and PERIOD.end >= TODAY
+        assert BEFORE.end == PERIOD.start - timedelta(days=1) and BEFORE.start.day == 1
 
     def test_quarters(self) -> None:
         quarters = quarters_between(date(2025, 12, 15), date(2026, 4, 1))
@@ -193,7 +218,7 @@ class Woman:
     ethnicity: str | None = "white_british"
     domestic_abuse: bool | None = True
     prison: str = EWI
-    closed_today: bool = False
+    closed: int | None = None  # days from today; the API closes a case today
     transferred_to: str | None = None
     children: list[dict[str, Any]] = field(default_factory=list)
     hearings: list[dict[str, Any]] = field(default_factory=list)
@@ -206,11 +231,12 @@ class Woman:
 
     def supported_in(self, span: Span, prison: str | None) -> bool:
         """`prison` None: in any prison (the programme report)."""
-        closed_on = TODAY if self.closed_today else None
+        closed_on = None if self.closed is None else TODAY + timedelta(days=self.closed)
         held = prison is None or self.prison == prison or self.transferred_to == prison
-        # A woman transferred today arrived in her new prison today.
-        if prison is not None and self.transferred_to == prison and span.end < TODAY:
-            held = False
+        # A woman transferred today arrived in her new prison today: hers only if the service
+        # still supported her then.
+        if prison is not None and self.transferred_to == prison:
+            held = span.end >= TODAY and (closed_on is None or closed_on >= TODAY)
         return (
             held
             and TODAY + timedelta(days=self.supported_from) <= span.end
@@ -234,15 +260,19 @@ def population() -> list[Woman]:
     for i in range(14):
         women.append(
             Woman(
-                supported_from=-100 if i < 7 else -10,
+                supported_from=EARLIER - 30 if i < 7 else -10,
                 born=f"{1980 + i * 2}-0{1 + i % 9}-15",
                 ethnicity=ETHNICITIES[i % 5],
                 domestic_abuse=[True, False, None][i % 3],
-                closed_today=i < 5,
+                closed=0 if i < 5 else None,
             )
         )
     women.append(Woman(supported_from=0, born="1999-12-31", transferred_to=SDI))
     women.append(Woman(supported_from=-10, born="1991-05-05", prison=SDI))
+    # Closed five days ago, then moved to Send: Eastwood Park's case, never Send's.
+    women.append(
+        Woman(supported_from=EARLIER - 30, born="1988-08-08", closed=-5, transferred_to=SDI)
+    )
     # Children: a varied family each, siblings apart in some.
     for i, woman in enumerate(women):
         for n in range(1 + i % 3):
@@ -279,7 +309,7 @@ def population() -> list[Woman]:
         notice = [1, 3, 10, 14, 21][n % 5]
         women[n % 14].hearings.append({"starts": -5 - n, "notice": notice, "outcome": outcome})
     for n in range(6):
-        women[n].hearings.append({"starts": -70 - n, "notice": 2, "outcome": None})
+        women[n].hearings.append({"starts": EARLIER - n, "notice": 2, "outcome": None})
         # Learnt of yesterday.
         women[7 + n].hearings.append({"starts": 10 + n, "notice": 11 + n, "outcome": None})
     women[15].hearings.append({"starts": -3, "notice": 1, "outcome": outcomes[0]})  # Send's
@@ -310,7 +340,7 @@ def population() -> list[Woman]:
         completed = n < 7
         women[n].assessments.append(
             {
-                "requested": -30 - n if n < 6 else -120,
+                "requested": -30 - n if n < 6 else EARLIER - 20,
                 "completed": -2 - n if completed else None,
                 "outcome": "positive" if n < 5 else "negative" if completed else None,
             }
@@ -330,11 +360,11 @@ def population() -> list[Woman]:
             {"category": "training", "started": -20, "completed": -15, "hours": 3}
         )
     women[1].evidence.append(
-        {"category": "qualification", "started": -100, "completed": -90, "hours": None}
+        {"category": "qualification", "started": EARLIER - 10, "completed": EARLIER, "hours": None}
     )
     # Releases due this period: six with a complete plan, three without.
     for n in range(9):
-        women[n + 5].release_in = 3 + n
+        women[n + 5].release_in = -3 - n
         women[n + 5].complete_plan = n < 6
     return women
 
@@ -353,7 +383,7 @@ def expected(women: list[Woman], span: Span, prison: str | None) -> Counter[str]
             continue
         figures["women.active"] += 1
         figures["women.new"] += span.start <= TODAY + timedelta(woman.supported_from)
-        figures["women.closed"] += woman.closed_today and span.start <= TODAY <= span.end
+        figures["women.closed"] += woman.closed is not None and in_span(woman.closed, span)
         born = date.fromisoformat(woman.born)
         age = span.end.year - born.year - ((span.end.month, span.end.day) < (born.month, born.day))
         band = next(
@@ -545,12 +575,23 @@ def build(api: Api, women: list[Woman]) -> None:
             assert response.status_code == 201, response.text
         if woman.release_in is not None:
             record_plan(api, mid, woman.complete_plan)
-        if woman.closed_today:
+        version = 1
+        if woman.closed is not None:
             closed = api.patch("admin", f"/v1/mothers/{mid}", {"status": "closed"}, '"1"')
             assert closed.status_code == 200, closed.text
+            version = closed.json()["version"]
+            if woman.closed:  # a case closed before today: history the API cannot make now
+                api.sql(
+                    "UPDATE mother SET closed_on = :day WHERE prison_number = :number",
+                    day=TODAY + timedelta(days=woman.closed),
+                    number=mother["prison_number"],
+                )
         if woman.transferred_to:
             moved = api.patch(
-                "admin", f"/v1/mothers/{mid}", {"prison_code": woman.transferred_to}, '"1"'
+                "admin",
+                f"/v1/mothers/{mid}",
+                {"prison_code": woman.transferred_to},
+                f'"{version}"',
             )
             assert moved.status_code == 200, moved.text
 
@@ -657,10 +698,10 @@ class TestGovernorReport:
         assert check_figures(body, "previous", before) >= 10
         current = cells(body, "current")
         # A few by hand, so that the counting above cannot agree with itself by accident.
-        assert current["women.active"] == {"value": 15, "suppressed": False}
+        assert current["women.active"] == {"value": 16, "suppressed": False}
         assert current["women.new"] == {"value": 8, "suppressed": False}
-        assert current["women.closed"] == {"value": 5, "suppressed": False}
-        assert cells(body, "previous")["women.active"]["value"] == 7
+        assert current["women.closed"] == {"value": 6, "suppressed": False}
+        assert cells(body, "previous")["women.active"]["value"] == 8
         assert current["hearings.held"]["value"] == 26
         assert current["hearings.attended_by_mode.prison_video_link"]["value"] == 6
         # Late notice (3) is suppressed, and the smallest other part of "missed" with it.
@@ -751,7 +792,7 @@ class TestGovernorReport:
 
     def test_reading_a_report_is_audited_as_a_disclosure(self, api: Api) -> None:
         # A period of its own: the trail outlives every other test's reports.
-        span = Span(date(2025, 5, 5), date(2025, 5, 6))
+        span = Span(date(2025, 5, 1), date(2025, 5, 31))
         body = report(api, span=span).json()
         trail = api.get("admin", "/v1/audit", params={"subject_id": body["report_id"]}).json()
         assert [
@@ -796,6 +837,9 @@ class TestWhoMayReadIt:
             ({"from": "2025-01-01", "to": "2026-06-30"}, "to"),
             ({"from": "1999-12-31", "to": "2000-01-31"}, "from"),
             ({"from": "9999-12-01", "to": "9999-12-31"}, "to"),
+            # Whole months only: reports a day apart would single out that day.
+            ({"from": "2026-04-02", "to": "2026-06-30"}, "from"),
+            ({"from": "2026-04-01", "to": "2026-06-29"}, "to"),
             ({"from": "2026-13-01", "to": "2026-12-31"}, "from"),
             ({"from": "0", "to": "2026-12-31"}, "from"),
             ({"to": "2026-12-31"}, "from"),

@@ -38,9 +38,12 @@ def upgrade() -> None:
 
     with op.batch_alter_table("mother", schema=None) as batch_op:
         batch_op.add_column(sa.Column("supported_from", sa.Date(), nullable=True))
-    # Until now the day her record was made is the best record of when support began;
-    # date() is a function in SQLite and a cast in PostgreSQL.
-    op.execute("UPDATE mother SET supported_from = date(created_at)")
+    # Until now the day her record was made is the best record of when support began: its
+    # UTC day, whatever the server's time zone (SQLite keeps the UTC time as text).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("UPDATE mother SET supported_from = (created_at AT TIME ZONE 'UTC')::date")
+    else:
+        op.execute("UPDATE mother SET supported_from = date(created_at)")
     with op.batch_alter_table("mother", schema=None) as batch_op:
         batch_op.alter_column("supported_from", existing_type=sa.Date(), nullable=False)
         batch_op.create_index(

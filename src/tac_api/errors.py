@@ -82,11 +82,11 @@ class InvalidInput(Problem):
         )
 
     @classmethod
-    def raise_any(cls, problems: list[tuple[str, str]]) -> None:
+    def raise_any(cls, problems: list[tuple[str, str]], location: str = "body") -> None:
         """Raise one answer listing every (field, message) broken, if there are any."""
         if problems:
-            error = cls(*problems[0])
-            error.errors = [{"location": "body", "field": f, "message": m} for f, m in problems]
+            error = cls(*problems[0], location=location)
+            error.errors = [{"location": location, "field": f, "message": m} for f, m in problems]
             error.detail = "; ".join(f"{f}: {m}" for f, m in problems)
             raise error
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import anyio
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -135,6 +136,14 @@ def _stay_overlaps(span: Span) -> ColumnElement[bool]:
     )
 
 
+# The stay and her support overlap each other too (not only the period): a case closed before
+# a transfer is not the receiving prison's.
+_held_while_supported = and_(
+    PrisonStay.arrived_on <= func.coalesce(Mother.closed_on, PrisonStay.arrived_on),
+    or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= Mother.supported_from),
+)
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -153,7 +162,9 @@ async def women_in(session: AsyncSession, prison: str | None, spans: Sequence[Sp
             select(
                 Mother.id.label("id"),
                 *(
-                    func.max(_flag(and_(_supported(span), _stay_overlaps(span)))).label(f"in_{n}")
+                    func.max(
+                        _flag(and_(_supported(span), _stay_overlaps(span), _held_while_supported))
+                    ).label(f"in_{n}")
                     for n, span in enumerate(spans)
                 ),
             )
@@ -443,10 +454,10 @@ async def count_hearings(
             counts[n].add("hearings.held", number)
             if attended:
                 counts[n].add("hearings.attended", number)
-                counts[n].add(f"hearings.attended_by_mode.{how}", number)
+                counts[n].add(f"hearings.attended_by_mode.{how or NOT_RECORDED}", number)
             else:
                 counts[n].add("hearings.missed", number)
-                counts[n].add(f"hearings.missed_by_barrier.{barrier}", number)
+                counts[n].add(f"hearings.missed_by_barrier.{barrier or NOT_RECORDED}", number)
     for n in periods:
         counts[n]["hearings.median_notice_days"] = median_of(notices[n])
 
@@ -471,7 +482,7 @@ async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[C
                 counts[n].add("meetings.attended", number)
             else:
                 counts[n].add("meetings.missed", number)
-                counts[n].add(f"meetings.missed_by_barrier.{barrier}", number)
+                counts[n].add(f"meetings.missed_by_barrier.{barrier or NOT_RECORDED}", number)
             if not prison_can_join:
                 counts[n].add("meetings.on_platform_prison_cannot_join", number)
 
@@ -544,7 +555,9 @@ async def count_assessments(session: AsyncSession, women: Women, counts: Sequenc
             counts[n].add("assessments.requested", requested)
             if completed:
                 counts[n].add("assessments.completed", completed)
-                counts[n].add(f"assessments.completed_by_outcome.{outcome}", completed)
+                counts[n].add(
+                    f"assessments.completed_by_outcome.{outcome or NOT_RECORDED}", completed
+                )
 
 
 # Evidence is dated by when it was completed, or begun if it is still going on; an index on
@@ -622,12 +635,14 @@ async def snapshot(session: AsyncSession) -> AsyncIterator[None]:
         # Nothing was written but the women's table of its own, which goes with the
         # transaction: rolled back, which frees the connection for the request's audit row.
         try:
-            await transaction.rollback()
-        except BaseException:
-            # A connection left inside the report's transaction (a stale snapshot, the table
-            # still there) must never serve another request.
-            await (await session.connection()).invalidate()
-            raise
+            # Shielded: a request cancelled now must still end its transaction.
+            with anyio.CancelScope(shield=True):
+                await transaction.rollback()
+        finally:
+            if driver.is_in_transaction():
+                # Left inside the report's transaction (a stale snapshot, the table still
+                # there), the connection must never serve another request.
+                await (await session.connection()).invalidate()
 
 
 async def count_periods(

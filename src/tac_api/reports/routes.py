@@ -25,15 +25,19 @@ Admin = Annotated[Caller, Depends(requires())]
     summary="A prison's work over a period, beside the period before it",
     description="Counts from 1 to `TAC_REPORT_SUPPRESSION_THRESHOLD` (4) are suppressed (null, "
     "marked `suppressed`), and so is a second cell wherever a total would reveal the first. "
-    "No person-level field appears. A governor reads her own prison's (another reads as 404). "
+    "No person-level field appears. Periods are whole calendar months (at most 12), so that "
+    "two reports cannot be subtracted to single out a day. A governor reads her own prison's "
+    "(another reads as 404). "
     "Reading it is audited as a disclosure of the report.",
 )
 async def governor_report(
     caller: GovernorReader,
     session: SessionDep,
     request: Request,
-    from_: Annotated[IsoDate, Query(alias="from", description="First day of the period.")],
-    to: Annotated[IsoDate, Query(description="Last day of the period (included).")],
+    from_: Annotated[
+        IsoDate, Query(alias="from", description="First day of the period: a month's first.")
+    ],
+    to: Annotated[IsoDate, Query(description="Last day of the period (included): a month's last.")],
     prison_code: Annotated[
         PrisonCode | None, Query(description="Required of an admin; a governor's own by default.")
     ] = None,

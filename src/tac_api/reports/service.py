@@ -35,7 +35,7 @@ from tac_api.reports.schemas import (
 from tac_api.reports.suppression import Number, Rule, suppressed_keys
 from tac_api.visits.schemas import ReasonCode
 
-LONGEST_PERIOD_DAYS = 366
+LONGEST_PERIOD_MONTHS = 12
 MOST_QUARTERS = 20
 EARLIEST_REPORT_DATE = date(2000, 1, 1)
 LATEST_REPORT_DATE = date(2099, 12, 31)
@@ -55,21 +55,21 @@ def _date_problems(start: date, end: date) -> list[tuple[str, str]]:
     return problems
 
 
-def _refuse(problems: list[tuple[str, str]]) -> None:
-    if problems:
-        error = InvalidInput(*problems[0], location="query")
-        error.errors = [{"location": "query", "field": f, "message": m} for f, m in problems]
-        error.detail = "; ".join(f"{f}: {m}" for f, m in problems)
-        raise error
-
-
 def check_span(start: date, end: date) -> Span:
+    """A period of whole calendar months, at most a year. Whole months because periods of any
+    length would let two reports a day apart be subtracted: what happened on that one day, to
+    a handful of women the prison can name, with no cell small enough to be suppressed."""
     problems = _date_problems(start, end)
-    if end < start:
-        problems.append(("to", "must be on or after from"))
-    elif (end - start).days + 1 > LONGEST_PERIOD_DAYS:
-        problems.append(("to", f"a report covers at most {LONGEST_PERIOD_DAYS} days"))
-    _refuse(problems)
+    if start.day != 1:
+        problems.append(("from", "reports cover whole months: the first day of a month"))
+    if end <= LATEST_REPORT_DATE and (end + timedelta(days=1)).day != 1:
+        problems.append(("to", "reports cover whole months: the last day of a month"))
+    if not problems:
+        if end < start:
+            problems.append(("to", "must be on or after from"))
+        elif _whole_months(Span(start, end)) > LONGEST_PERIOD_MONTHS:
+            problems.append(("to", f"a report covers at most {LONGEST_PERIOD_MONTHS} months"))
+    InvalidInput.raise_any(problems, location="query")
     return Span(start, end)
 
 
@@ -78,23 +78,16 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month // 12, month % 12 + 1, 1)
 
 
-def _whole_months(span: Span) -> int | None:
-    """How many calendar months the period is, if it is whole months (a quarter, a year)."""
-    if span.start.day != 1 or (span.end + timedelta(days=1)).day != 1:
-        return None
+def _whole_months(span: Span) -> int:
+    """How many calendar months a period of whole months is."""
     after = span.end + timedelta(days=1)
     return (after.year - span.start.year) * 12 + after.month - span.start.month
 
 
 def previous_span(span: Span) -> Span:
-    """The period before, of the same length: the same number of months for a period of whole
-    months (April to June is compared with January to March), else of days."""
-    months = _whole_months(span)
-    if months is not None:
-        return Span(_add_months(span.start, -months), span.start - timedelta(days=1))
-    length = span.end - span.start
-    end = span.start - timedelta(days=1)
-    return Span(end - length, end)
+    """The period before, as many months long: April to June is compared with January to
+    March."""
+    return Span(_add_months(span.start, -_whole_months(span)), span.start - timedelta(days=1))
 
 
 def report_prison(caller: Caller, prison_code: str | None) -> str:
@@ -163,8 +156,11 @@ def _parts(total: str, prefix: str, codes: Iterable[tuple[str, str]]) -> list[Sp
     return [Spec(f"{prefix}.{code}", label, part_of=total) for code, label in codes]
 
 
-def _coded(values: Iterable[str]) -> list[tuple[str, str]]:
-    return [(value, _words(value)) for value in values]
+def _coded(values: Iterable[str], *, recorded: bool = True) -> list[tuple[str, str]]:
+    """A code list's parts; `recorded=False` adds one for a record without the code (older
+    rows, or ones written before the rule that asks for it), so the parts still add up."""
+    parts = [(value, _words(value)) for value in values]
+    return parts if recorded else [*parts, (NOT_RECORDED, "Not recorded")]
 
 
 async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
@@ -215,10 +211,16 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
             Spec("hearings.attended", "Attended", part_of="hearings.held"),
             *_parts(
-                "hearings.attended", "hearings.attended_by_mode", _coded(get_args(AttendedHow))
+                "hearings.attended",
+                "hearings.attended_by_mode",
+                _coded(get_args(AttendedHow), recorded=False),
             ),
             Spec("hearings.missed", "Missed", part_of="hearings.held"),
-            *_parts("hearings.missed", "hearings.missed_by_barrier", _coded(get_args(Barrier))),
+            *_parts(
+                "hearings.missed",
+                "hearings.missed_by_barrier",
+                _coded(get_args(Barrier), recorded=False),
+            ),
             Spec("hearings.late_notice", f"Notified fewer than {late_notice_days} days ahead"),
             Spec(
                 "hearings.median_notice_days",
@@ -237,7 +239,9 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("meetings.missed", "Missed", part_of="meetings.listed"),
             Spec("meetings.attendance_not_recorded", "Not yet recorded", part_of="meetings.listed"),
             *_parts(
-                "meetings.missed", "meetings.missed_by_barrier", _coded(get_args(MeetingBarrier))
+                "meetings.missed",
+                "meetings.missed_by_barrier",
+                _coded(get_args(MeetingBarrier), recorded=False),
             ),
             Spec(
                 "meetings.on_platform_prison_cannot_join",
@@ -255,7 +259,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             *_parts(
                 "visits.cancelled",
                 "visits.cancelled_by_reason",
-                [*_coded(get_args(ReasonCode)), (NOT_RECORDED, "Reason not recorded")],
+                _coded(get_args(ReasonCode), recorded=False),
             ),
             Spec("visits.refused", "Refused"),
         ],
@@ -269,7 +273,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             *_parts(
                 "assessments.completed",
                 "assessments.completed_by_outcome",
-                _coded(get_args(AssessmentOutcome)),
+                _coded(get_args(AssessmentOutcome), recorded=False),
             ),
         ],
     )
@@ -480,7 +484,7 @@ def check_quarters(start: date, end: date) -> list[Span]:
         problems.append(("to", "must be on or after from"))
     elif not problems and len(quarters_between(start, end)) > MOST_QUARTERS:
         problems.append(("to", f"a programme report covers at most {MOST_QUARTERS} quarters"))
-    _refuse(problems)
+    InvalidInput.raise_any(problems, location="query")
     return quarters_between(start, end)
 
 

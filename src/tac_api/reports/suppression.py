@@ -3,9 +3,12 @@
 With 35 to 100 women a prison, a count of 1 to 4 can point at a person: such a count is
 suppressed (primary suppression). Where figures add up to a total that is shown, one hidden
 part could be worked out from the total and the other parts, so a second part is hidden too
-(secondary suppression): the smallest other non-zero part, which gives away least. A figure
-derived from a suppressed count (the hours of one woman's courses, a median of three hearings)
-is hidden with it. Each period is protected on its own.
+(secondary suppression): the smallest other non-zero part, which gives away least. Zeros are
+shown, so every hidden small count is known to lie between 1 and the threshold: where all a
+sum's hidden parts are small and they add up to their least (two 1s) or their most (two 4s),
+each is pinned down, and another part is hidden too. A figure derived from a suppressed count
+(the hours of one woman's courses, a median of three hearings) is hidden with it. Each period
+is protected on its own.
 """
 
 from collections.abc import Mapping, Sequence
@@ -41,6 +44,7 @@ def suppressed_keys(
         if rule.part_of is not None:
             parts.setdefault((rule.part_of, rule.breakdown), []).append(rule.key)
     followers = [(rule.key, rule.follows) for rule in rules if rule.follows is not None]
+    counted = {rule.key for rule in rules if rule.counted}
 
     # Hiding one cell can expose another total, so repeat until nothing changes; each pass hides
     # at least one more cell or stops, so this ends.
@@ -54,13 +58,32 @@ def suppressed_keys(
         for (total, _), members in parts.items():
             equation = [total, *members]
             unknown = [key for key in equation if key in hidden]
-            if len(unknown) != 1:
-                continue  # nothing hidden, or two unknowns in one sum: neither can be solved
+            if not unknown:
+                continue
+            if len(unknown) > 1 and not _pinned(values, total, unknown, counted, threshold):
+                continue  # several unknowns in one sum, none of them to be worked out
             chosen = _second_cell(values, members, hidden) or _second_cell(values, [total], hidden)
             if chosen is not None:
                 hidden.add(chosen)
                 changed = True
     return hidden
+
+
+def _pinned(
+    values: Mapping[str, Number | None],
+    total: str,
+    unknown: Sequence[str],
+    counted: set[str],
+    threshold: int,
+) -> bool:
+    """Whether hidden small counts of a shown total can each be worked out: each lies between
+    1 and the threshold, so only a sum at the least or the most they can add up to pins them."""
+    if total in unknown or not all(key in counted for key in unknown):
+        return False
+    if any((values[key] or 0) > threshold for key in unknown):
+        return False  # a large hidden part: the sum tells nothing of the small ones
+    together = sum(values[key] or 0 for key in unknown)
+    return together in (len(unknown), len(unknown) * threshold)
 
 
 def _second_cell(
