@@ -294,7 +294,7 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
     """The children's figures in one statement: their rows are joined to the women once (the
     costly part), then counted four ways."""
     periods = range(len(women.spans))
-    kids = (
+    their_children = (
         select(
             *(women.source.c[f"in_{n}"] for n in periods),
             Child.mother_id,
@@ -308,31 +308,31 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
             ),
         )
         .select_from(women.source.join(Child, Child.mother_id == women.id))
-        .cte("kids")
+        .cte("their_children")
         .prefix_with("MATERIALIZED")
     )
-    flags = [kids.c[f"in_{n}"] for n in periods]
+    flags = [their_children.c[f"in_{n}"] for n in periods]
 
     def each_once(subquery: Any) -> list[ColumnElement[Any]]:
         return [func.coalesce(func.sum(subquery.c[f"in_{n}"]), 0) for n in periods]
 
-    def in_any(*by: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-        return [func.max(kids.c[f"in_{n}"]).label(f"in_{n}") for n in periods]
+    def in_any() -> list[ColumnElement[Any]]:
+        return [func.max(their_children.c[f"in_{n}"]).label(f"in_{n}") for n in periods]
 
     breakdown = select(
         literal("breakdown").label("kind"),
-        kids.c.legal_status,
-        kids.c.lives_with,
-        cast(kids.c.unborn, Integer).label("unborn"),
+        their_children.c.legal_status,
+        their_children.c.lives_with,
+        cast(their_children.c.unborn, Integer).label("unborn"),
         *(func.sum(flag) for flag in flags),
-    ).group_by(kids.c.legal_status, kids.c.lives_with, kids.c.unborn)
-    authorities = select(*in_any()).group_by(kids.c.local_authority_code).subquery()
+    ).group_by(their_children.c.legal_status, their_children.c.lives_with, their_children.c.unborn)
+    authorities = select(*in_any()).group_by(their_children.c.local_authority_code).subquery()
     # The same worker is often typed slightly differently on each sibling's record: each way it
     # was typed first (cheap), then the few of those folded to one case.
     typed = (
-        select(kids.c.social_worker_name, kids.c.worker_contact, *in_any())
-        .where(kids.c.social_worker_name.is_not(None))
-        .group_by(kids.c.social_worker_name, kids.c.worker_contact)
+        select(their_children.c.social_worker_name, their_children.c.worker_contact, *in_any())
+        .where(their_children.c.social_worker_name.is_not(None))
+        .group_by(their_children.c.social_worker_name, their_children.c.worker_contact)
         .subquery()
     )
     worker = (
@@ -350,12 +350,13 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
     # More than one household: two of her children differ in carer type or authority.
     apart = (
         select(*flags)
-        .where(kids.c.unborn.is_(False))
-        .group_by(kids.c.mother_id, *flags)
+        .where(their_children.c.unborn.is_(False))
+        .group_by(their_children.c.mother_id, *flags)
         .having(
             or_(
-                func.min(kids.c.lives_with) != func.max(kids.c.lives_with),
-                func.min(kids.c.local_authority_code) != func.max(kids.c.local_authority_code),
+                func.min(their_children.c.lives_with) != func.max(their_children.c.lives_with),
+                func.min(their_children.c.local_authority_code)
+                != func.max(their_children.c.local_authority_code),
             )
         )
         .subquery()

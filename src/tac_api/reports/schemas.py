@@ -7,7 +7,7 @@ carries a name, a date of birth, a prison number, a record id or free text.
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,7 +101,7 @@ class ProgrammeReport(BaseModel):
     kind: Literal["programme"] = "programme"
     prison_codes: list[str]
     quarters: list[Quarter]
-    generated_at: datetime
+    generated_at: UtcDatetime
     suppression: Suppression
     notes: list[str]
     figures: list[ProgrammeFigure]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import get_args
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.schemas import Outcome as AssessmentOutcome
@@ -122,7 +122,11 @@ class Spec:
 
     def rule(self) -> Rule:
         return Rule(
-            self.key, self.unit == "count", self.part_of, self.breakdown or "", self.follows
+            self.key,
+            counted=self.unit == "count",
+            part_of=self.part_of,
+            breakdown=self.breakdown or "",
+            follows=self.follows,
         )
 
 
@@ -168,10 +172,10 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
         await session.execute(select(LegalStatus.code, LegalStatus.description).order_by("code"))
     ).all()
     groups = list(
-        await session.scalars(select(distinct(Ethnicity.group)).order_by(Ethnicity.group))
+        await session.scalars(select(Ethnicity.group).distinct().order_by(Ethnicity.group))
     )
-    c = Catalogue()
-    c.add(
+    shown = Catalogue()
+    shown.add(
         "women",
         "Women supported",
         [
@@ -180,7 +184,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("women.closed", "Cases closed"),
         ],
     )
-    c.add(
+    shown.add(
         "children",
         "Children",
         [
@@ -200,7 +204,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("children.social_workers", "Children's social workers involved"),
         ],
     )
-    c.add(
+    shown.add(
         "hearings",
         "Family court hearings",
         [
@@ -230,7 +234,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
-    c.add(
+    shown.add(
         "meetings",
         "Meetings about her children",
         [
@@ -249,7 +253,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
-    c.add(
+    shown.add(
         "visits",
         "Contact visits",
         [
@@ -264,7 +268,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("visits.refused", "Refused"),
         ],
     )
-    c.add(
+    shown.add(
         "assessments",
         "Parenting assessments",
         [
@@ -278,7 +282,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
         ],
     )
     categories = list(CATEGORY_LABELS.items())
-    c.add(
+    shown.add(
         "evidence",
         "Evidence of rehabilitation",
         [
@@ -297,7 +301,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
-    c.add(
+    shown.add(
         "releases",
         "Releases",
         [
@@ -310,7 +314,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
-    c.add(
+    shown.add(
         "demographics",
         "The women supported",
         [
@@ -335,7 +339,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
-    return c
+    return shown
 
 
 # Shaping and protecting -----------------------------------------------------------------------
