@@ -79,18 +79,7 @@ class TacSyncClient:
     _sleep = staticmethod(time.sleep)
 
     def _run(self, call: Call[T]) -> T:
-        attempt = 0
-        while True:
-            answer: httpx.Response | httpx.TransportError
-            try:
-                answer = self._http.request(**self._core.request_args(call))
-            except httpx.TransportError as error:
-                answer = error
-            outcome = self._core.settle(call, attempt, answer)
-            if not isinstance(outcome, Retry):
-                return outcome
-            self._sleep(outcome.seconds)
-            attempt += 1
+        return self._core.run(self._http, call, self._sleep)
 
     def close(self) -> None:
         self._http.close()

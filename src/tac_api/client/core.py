@@ -236,6 +236,21 @@ class Core:
         )
         return Retry(delay)
 
+    def run(self, http: httpx.Client, call: Call[T], sleep: Callable[[float], None]) -> T:
+        """Make the call on a blocking client, trying again as `settle` says."""
+        attempt = 0
+        while True:
+            answer: httpx.Response | httpx.TransportError
+            try:
+                answer = http.request(**self.request_args(call))
+            except httpx.TransportError as error:
+                answer = error
+            outcome = self.settle(call, attempt, answer)
+            if not isinstance(outcome, Retry):
+                return outcome
+            sleep(outcome.seconds)
+            attempt += 1
+
 
 # The operations -----------------------------------------------------------------------------
 

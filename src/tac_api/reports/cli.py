@@ -15,7 +15,7 @@ import httpx
 import typer
 from pydantic import Field, TypeAdapter, ValidationError
 
-from tac_api.client.core import Call, Core, Retry
+from tac_api.client.core import Call, Core
 from tac_api.client.errors import (
     ApiProblem,
     AuthenticationFailed,
@@ -94,20 +94,10 @@ def fetch_report(
     with httpx.Client(
         base_url=core.base_url, headers=core.headers, timeout=timeout, transport=transport
     ) as http:
-        attempt = 0
-        while True:
-            answer: httpx.Response | httpx.TransportError
-            try:
-                answer = http.request(**core.request_args(call))
-            except httpx.TransportError as error:
-                answer = error
-            outcome = core.settle(call, attempt, answer)
-            if not isinstance(outcome, Retry):
-                break
-            _sleep(outcome.seconds)
-            attempt += 1
+        # `_sleep` looked up at each wait: a test replaces it.
+        answer = core.run(http, call, lambda seconds: _sleep(seconds))
     try:
-        return _REPORT.validate_json(outcome)
+        return _REPORT.validate_json(answer)
     except ValidationError as error:
         # Where it is wrong, never the input: a wrong answer might hold anything.
         first = error.errors(include_input=False, include_url=False)[0]
