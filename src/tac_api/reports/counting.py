@@ -22,6 +22,7 @@ import anyio
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Date,
     FromClause,
     Integer,
     MetaData,
@@ -103,22 +104,28 @@ class Women:
     def id(self) -> ColumnElement[Any]:
         return self.source.c.id
 
-    def during(self, n: int, when: Any, dated: str = "datetime") -> ColumnElement[bool]:
-        """In period n: she counts in it, and the record is dated in it."""
-        span = self.spans[n]
-        within = (
-            and_(when >= span.starts_at, when < span.ends_before)
-            if dated == "datetime"
-            else when.between(span.start, span.end)
-        )
-        return and_(self.source.c[f"in_{n}"] == 1, within)
+    def during(self, n: int, when: ColumnElement[Any]) -> ColumnElement[bool]:
+        """In period n: she counts in it, and the record is dated in it (by a day, or by a
+        time in UTC)."""
+        return and_(self.counted(n), _within(when, self.spans[n]))
 
     def counted(self, n: int) -> ColumnElement[bool]:
         return self.source.c[f"in_{n}"] == 1
 
     @property
-    def window(self) -> "Span":
-        return Span(min(s.start for s in self.spans), max(s.end for s in self.spans))
+    def window(self) -> Span:
+        return _window(self.spans)
+
+
+def _window(spans: Sequence[Span]) -> Span:
+    """From the first period's start to the last one's end."""
+    return Span(min(s.start for s in spans), max(s.end for s in spans))
+
+
+def _within(when: ColumnElement[Any], span: Span) -> ColumnElement[bool]:
+    if isinstance(when.type, Date):
+        return when.between(span.start, span.end)
+    return and_(when >= span.starts_at, when < span.ends_before)
 
 
 def _supported(span: Span) -> ColumnElement[bool]:
@@ -150,7 +157,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 async def women_in(session: AsyncSession, prison: str | None, spans: Sequence[Span]) -> Women:
     """Who counts in each period: in `prison` (every prison when None)."""
-    window = Span(min(s.start for s in spans), max(s.end for s in spans))
+    window = _window(spans)
     if prison is None:
         found = select(
             Mother.id.label("id"),
@@ -346,8 +353,7 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
         .subquery()
     )
     # A household is a carer type in an authority, as in the family view: siblings born and
-    # living in more than one are separated.
-    # More than one household: two of her children differ in carer type or authority.
+    # living in more than one (two differ in carer type or in authority) are separated.
     apart = (
         select(*flags)
         .where(their_children.c.unborn.is_(False))
@@ -426,10 +432,7 @@ async def count_hearings(
     rows = await _tally(
         session,
         women.source.join(CourtHearing, CourtHearing.mother_id == women.id),
-        [
-            CourtHearing.starts_at >= window.starts_at,
-            CourtHearing.starts_at < window.ends_before,
-        ],
+        [_within(CourtHearing.starts_at, window)],
         [
             held,
             CourtHearing.attended,
@@ -469,7 +472,7 @@ async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[C
     rows = await _tally(
         session,
         women.source.join(Meeting, Meeting.mother_id == women.id),
-        [Meeting.starts_at >= window.starts_at, Meeting.starts_at < window.ends_before],
+        [_within(Meeting.starts_at, window)],
         [Meeting.attended, Meeting.barrier, Meeting.prison_can_join],
         [(women.during(n, Meeting.starts_at), None) for n in periods],
     )
@@ -496,8 +499,7 @@ async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Cou
         women.source.join(ContactVisit, ContactVisit.mother_id == women.id),
         [
             ContactVisit.status == "held",
-            ContactVisit.scheduled_at >= window.starts_at,
-            ContactVisit.scheduled_at < window.ends_before,
+            _within(ContactVisit.scheduled_at, window),
         ],
         [ContactVisit.visit_type == FINAL_CONTACT],
         [(women.during(n, ContactVisit.scheduled_at), None) for n in periods],
@@ -513,8 +515,7 @@ async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Cou
         women.source.join(change, change.mother_id == women.id),
         [
             change.to_status.in_(("cancelled", "refused")),
-            change.changed_at >= window.starts_at,
-            change.changed_at < window.ends_before,
+            _within(change.changed_at, window),
         ],
         [change.to_status, change.reason_code],
         [(women.during(n, change.changed_at), None) for n in periods],
@@ -536,8 +537,8 @@ async def count_assessments(session: AsyncSession, women: Women, counts: Sequenc
         women.source.join(assessment, assessment.mother_id == women.id),
         [
             or_(
-                assessment.requested_on.between(window.start, window.end),
-                assessment.completed_on.between(window.start, window.end),
+                _within(assessment.requested_on, window),
+                _within(assessment.completed_on, window),
             )
         ],
         [assessment.outcome],
@@ -545,8 +546,8 @@ async def count_assessments(session: AsyncSession, women: Women, counts: Sequenc
             measure
             for n in periods
             for measure in (
-                (women.during(n, assessment.requested_on, "date"), None),
-                (women.during(n, assessment.completed_on, "date"), None),
+                (women.during(n, assessment.requested_on), None),
+                (women.during(n, assessment.completed_on), None),
             )
         ],
     )
@@ -572,14 +573,14 @@ async def count_evidence(session: AsyncSession, women: Women, counts: Sequence[C
     rows = await _tally(
         session,
         women.source.join(Evidence, Evidence.mother_id == women.id),
-        [EVIDENCE_DATED.between(window.start, window.end)],
+        [_within(EVIDENCE_DATED, window)],
         [Evidence.category],
         [
             measure
             for n in periods
             for measure in (
-                (women.during(n, EVIDENCE_DATED, "date"), None),
-                (women.during(n, EVIDENCE_DATED, "date"), Evidence.hours),
+                (women.during(n, EVIDENCE_DATED), None),
+                (women.during(n, EVIDENCE_DATED), Evidence.hours),
             )
         ],
     )
@@ -607,9 +608,9 @@ async def count_releases(session: AsyncSession, women: Women, counts: Sequence[C
         women.source.join(Mother, Mother.id == women.id).outerjoin(
             ReleasePlan, ReleasePlan.mother_id == Mother.id
         ),
-        [RELEASE_DATE.between(window.start, window.end)],
+        [_within(RELEASE_DATE, window)],
         [_flag(incomplete)],
-        [(women.during(n, RELEASE_DATE, "date"), None) for n in periods],
+        [(women.during(n, RELEASE_DATE), None) for n in periods],
     )
     for short_of_complete, *figures in rows:
         for n in periods:
