@@ -1,13 +1,19 @@
 """Migrations make the schema on both databases, agree with the models, and reverse cleanly."""
 
+import uuid
+from datetime import UTC, date, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
+from sqlalchemy.engine import make_url
 
 from tac_api.config import Settings
 from tac_api.db import make_engine, metadata
 from tac_api.migrations import downgrade, upgrade
+from tac_api.mothers.models import Mother
+from tac_api.reference.models import Prison
 from tests.conftest import backends, run
 
 
@@ -60,3 +66,49 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path) -> None: 
         "journal_mode": "wal",
         "busy_timeout": 5000,
     }
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_support_began_the_utc_day_her_record_was_made(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    """The reports' migration fills `supported_from` of the mothers already recorded: the day,
+    in UTC, her record was made, whatever the database server's own time zone."""
+    url = make_database(backend)
+    upgrade(url, "919ce09b21a4")  # the revision before supported_from
+    made = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Auckland
+
+    async def record_a_mother() -> None:
+        engine = make_engine(Settings(database_url=url), pool=False)
+        try:
+            async with engine.begin() as connection:
+                if backend == "postgres":
+                    name = make_url(url).database
+                    await connection.execute(
+                        text(f"ALTER DATABASE \"{name}\" SET timezone = 'Pacific/Auckland'")
+                    )
+                await connection.execute(insert(Prison.__table__).values(code="EWI", name="HMP"))
+                await connection.execute(
+                    insert(Mother.__table__).values(
+                        id=uuid.uuid4(),
+                        created_at=made,
+                        updated_at=made,
+                        version=1,
+                        prison_number="A1234BC",
+                        first_name="Siân",
+                        last_name="O'Connor",
+                        date_of_birth=date(1990, 4, 12),
+                        prison_code="EWI",
+                        reception_date=date(2025, 9, 1),
+                        status="active",
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    run(record_a_mother())
+    upgrade(url)
+
+    def supported_from(connection):  # type: ignore[no-untyped-def]
+        return connection.execute(text("SELECT supported_from FROM mother")).scalar()
+
+    found = run(_inspect(url, supported_from))
+    assert str(found) == "2026-03-01"

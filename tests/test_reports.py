@@ -643,6 +643,19 @@ def report(api: Api, who: str = "ewi_governor", span: Span = PERIOD, **params: s
     return api.get(who, "/v1/reports/governor", params=query)
 
 
+def report_suppressing_up_to(api: Api, threshold: int) -> dict[str, Any]:
+    """This period's EWI report, read as TAC_REPORT_SUPPRESSION_THRESHOLD=threshold would."""
+    settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    original = settings.report_suppression_threshold
+    try:
+        settings.report_suppression_threshold = threshold
+        response = report(api)
+    finally:
+        settings.report_suppression_threshold = original
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def cells(body: dict[str, Any], period: str) -> dict[str, dict[str, Any]]:
     return {f["key"]: f[period] for s in body["sections"] for f in s["figures"]}
 
@@ -789,13 +802,7 @@ class TestGovernorReport:
         }
 
     def test_the_threshold_is_configurable(self, api: Api, known: list[Woman]) -> None:
-        settings = api.client.app.state.settings  # type: ignore[attr-defined]
-        original = settings.report_suppression_threshold
-        try:
-            settings.report_suppression_threshold = 6
-            body = report(api).json()
-        finally:
-            settings.report_suppression_threshold = original
+        body = report_suppressing_up_to(api, 6)
         current = cells(body, "current")
         assert body["suppression"]["threshold"] == 6
         # Six attended by video link: now a small number, and the five remote with it.
@@ -815,6 +822,68 @@ class TestGovernorReport:
         # The same report has the same id: the trail can be searched for it.
         assert report(api, span=span).json()["report_id"] == body["report_id"]
         assert report(api).json()["report_id"] != body["report_id"]
+
+    def test_notice_is_counted_as_each_hearing_counts_it(self, api: Api) -> None:
+        """The report counts notice in SQL: it must agree with the hearing's own record, at a
+        day's edge too (a minute short of seven days is six; learnt afterwards is none)."""
+        mother = api.mother(supported_from=str(PERIOD.start))
+        child = api.child(mother["id"])
+        starts = NOW.replace(microsecond=0) - timedelta(days=20)
+        for notified in (
+            starts - timedelta(days=7, minutes=-1),
+            starts - timedelta(days=7, minutes=-1),
+            starts - timedelta(days=7),
+            starts - timedelta(days=7),
+            starts - timedelta(days=7),
+            starts + timedelta(hours=2),
+        ):
+            body = {
+                "mother_id": mother["id"],
+                "child_ids": [child["id"]],
+                "court_name": "Bristol Civil and Family Justice Centre",
+                "hearing_type": "case_management",
+                "starts_at": starts.isoformat().replace("+00:00", "Z"),
+                "notified_at": notified.isoformat().replace("+00:00", "Z"),
+            }
+            assert api.post("admin", "/v1/court-hearings", body).status_code == 201
+        hearings = api.get("admin", "/v1/court-hearings", params={"mother_id": mother["id"]})
+        own = hearings.json()["items"]
+        assert sorted(h["notice_days"] for h in own) == [0, 6, 6, 7, 7, 7]
+        current = cells(report_suppressing_up_to(api, 1), "current")
+        assert current["hearings.listed"]["value"] == 6
+        late = sum(h["late_notice"] for h in own)
+        assert current["hearings.late_notice"] == {"value": late, "suppressed": False}
+        assert current["hearings.median_notice_days"]["value"] == statistics.median(
+            h["notice_days"] for h in own
+        )
+
+    def test_records_without_a_code_count_as_not_recorded(self, api: Api) -> None:
+        """Rows older than the rules that ask for a mode or a barrier still add up."""
+        mother = api.mother(supported_from=str(PERIOD.start))
+        child = api.child(mother["id"])
+        starts = f"{day(-10)}T10:00:00Z"
+        for outcome in ({"attended": True, "attended_how": "prison_video_link"},) * 2 + (
+            {"attended": False, "barrier": "unwell"},
+        ) * 2:
+            hearing = api.post(
+                "admin",
+                "/v1/court-hearings",
+                {
+                    "mother_id": mother["id"],
+                    "child_ids": [child["id"]],
+                    "court_name": "Bristol Civil and Family Justice Centre",
+                    "hearing_type": "final",
+                    "starts_at": starts,
+                    "notified_at": f"{day(-30)}T10:00:00Z",
+                },
+            ).json()
+            url = f"/v1/court-hearings/{hearing['id']}/outcome"
+            assert api.put("admin", url, outcome, if_match='"1"').status_code == 200
+        api.sql("UPDATE court_hearing SET attended_how = NULL, barrier = NULL")
+        current = cells(report_suppressing_up_to(api, 1), "current")
+        assert current["hearings.attended_by_mode.not_recorded"]["value"] == 2
+        assert current["hearings.missed_by_barrier.not_recorded"]["value"] == 2
+        assert current["hearings.held"]["value"] == 4
 
     def test_an_empty_prison_shows_zeros_not_blanks(self, api: Api) -> None:
         body = report(api).json()
@@ -893,6 +962,11 @@ class TestProgrammeReport:
                     assert cell == {"value": value, "suppressed": False}, figure["key"]
                     shown += value > 0
         assert shown >= 5
+        trail = api.get("admin", "/v1/audit", params={"subject_id": body["report_id"]}).json()
+        assert [(e["action"], e["resource_type"]) for e in trail["items"]][-1] == (
+            "disclose",
+            "programme_report",
+        )
         # Every woman is supported in the quarter holding today, the transferred one once.
         today = next(i for i, q in enumerate(quarters) if q.start <= TODAY <= q.end)
         women = next(f for f in body["figures"] if f["key"] == "women.active")
