@@ -22,10 +22,11 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from benchmarks.report_seed import seed_report_data
+from tac_api.reports.service import default_quarters, quarter_of
 
 REPORT_DATABASE = "tac_bench_reports"
 CLIENT_NAME = "bench-ewi-governor"
@@ -57,10 +58,8 @@ class ReportTiming:
 
 
 def last_complete_quarter(today: date) -> tuple[date, date]:
-    first_month = (today.month - 1) // 3 * 3 + 1
-    this_quarter = date(today.year, first_month, 1)
-    end = this_quarter - timedelta(days=1)
-    return date(end.year, (end.month - 1) // 3 * 3 + 1, 1), end
+    _, end = default_quarters(today)  # the last four complete quarters: the last of them
+    return quarter_of(end), end
 
 
 def report_path(template: str, today: date) -> str:
