@@ -179,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Link",
                 "Location",
                 "Retry-After",
+                "X-Correlation-ID",
                 "X-Request-ID",
             ],
         )
