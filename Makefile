@@ -11,7 +11,7 @@ DEMO ?=
 PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
-.PHONY: install run test lint format openapi bench lock clean
+.PHONY: install browser run test lint format openapi bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,14 @@ ifneq ($(DEMO),)
 endif
 	$(BIN)/tac-api serve --host $(HOST) --port $(PORT)
 
-test: install
+# The browser test (tests/test_docs.py) opens /docs in Debian's chromium. Installed here when
+# missing (as root, as CI runs), since Playwright's own browser download cannot be used.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  [ "$$(id -u)" = 0 ] || { echo "tests/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/ruff check src tests benchmarks alembic examples
 	$(BIN)/ruff format --check src tests benchmarks alembic examples
 	$(BIN)/pytest $(PYTEST_ARGS)
