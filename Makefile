@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where Debian puts chromium; tests/test_docs.py drives it there.
+CHROMIUM ?= /usr/bin/chromium
 DEMO ?=
 # Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once.
 # `make test PYTEST_ARGS=` runs in one process.
@@ -35,7 +37,7 @@ endif
 # The browser test (tests/test_docs.py) opens /docs in Debian's chromium. Installed here when
 # missing (as root, as CI runs), since Playwright's own browser download cannot be used.
 browser:
-	@test -x /usr/bin/chromium || { \
+	@test -x $(CHROMIUM) || { \
 	  [ "$$(id -u)" = 0 ] || { echo "tests/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
