@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/docs/assets"
-# Where fastapi-offline keeps Swagger UI's and ReDoc's built files inside its package.
+# Where fastapi-offline keeps Swagger UI's built files inside its package.
 PACKAGE_ASSETS = ("fastapi_offline", "static")
 
 
