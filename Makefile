@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where Debian puts chromium; tests/test_docs.py drives it there.
+CHROMIUM ?= /usr/bin/chromium
 DEMO ?=
 # Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once.
 # `make test PYTEST_ARGS=` runs in one process.
 PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
-.PHONY: install run test lint format openapi bench lock clean
+.PHONY: install browser run test lint format openapi bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +34,14 @@ ifneq ($(DEMO),)
 endif
 	$(BIN)/tac-api serve --host $(HOST) --port $(PORT)
 
-test: install
+# The browser test (tests/test_docs.py) opens /docs in Debian's chromium. Installed here when
+# missing (as root, as CI runs), since Playwright's own browser download cannot be used.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  [ "$$(id -u)" = 0 ] || { echo "tests/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/ruff check src tests benchmarks alembic examples
 	$(BIN)/ruff format --check src tests benchmarks alembic examples
 	$(BIN)/pytest $(PYTEST_ARGS)

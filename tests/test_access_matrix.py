@@ -13,7 +13,7 @@ from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
-PUBLIC = {"GET /health", "GET /health/ready"}
+PUBLIC = {"GET /health", "GET /health/ready", "GET /docs"}  # /docs: the page, not the API
 WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.

@@ -5,6 +5,8 @@ import io
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -255,35 +257,96 @@ def test_every_answer_has_a_request_id_of_ours(api: Api) -> None:
     assert uuid.UUID(second)
 
 
-def test_an_unexpected_error_still_answers_with_a_request_id_and_safe_headers(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(audit_service, "write_pending", audit_fails)
-    with failing_app(api) as client:
-        response = client.get("/v1/mothers", headers=api.headers("admin"))
-    assert response.status_code == 500
-    assert response.headers["content-type"] == "application/problem+json"
-    assert len(response.headers["X-Request-ID"]) == 32
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["x-content-type-options"] == "nosniff"
-
-
-def test_access_logs_are_json_with_ids_and_no_query_string(api: Api) -> None:
+@contextmanager
+def access_lines() -> Iterator[list[dict[str, Any]]]:
+    """The access log's lines, as JSON, written while the block runs."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLogFormatter("{message}{levelname}", style="{"))
     logger = logging.getLogger("tac_api.access")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    lines: list[dict[str, Any]] = []
     try:
-        response = api.get("ewi_worker", "/v1/mothers", params={"q": "Siân O'Connor"})
+        yield lines
     finally:
         logger.removeHandler(handler)
-    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    lines += [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_callers_id_is_answered_and_logged_as_its_correlation_id(api: Api) -> None:
+    mother = api.mother()
+    sync_run = "bristol-sync.2026-12-04_0001"
+    with access_lines() as lines:
+        response = api.client.get(
+            f"/v1/mothers/{mother['id']}",
+            headers=api.headers("admin", **{"X-Request-ID": sync_run}),
+        )
+    assert response.status_code == 200
+    assert response.headers["X-Correlation-ID"] == sync_run
+    ours = response.headers["X-Request-ID"]
+    assert ours != sync_run and uuid.UUID(ours)
+    [line] = lines
+    assert line["correlation_id"] == sync_run and line["request_id"] == ours
+    # The trail keeps our id, never the caller's.
+    assert api.sql("SELECT request_id FROM audit_event WHERE request_id = :r", r=ours) == [(ours,)]
+    assert api.sql("SELECT count(*) FROM audit_event WHERE request_id = :r", r=sync_run) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"x" * 65,
+        b"",
+        b"sync run 7",
+        "Siân-OConnor".encode(),
+        b"run\x01seven",
+        b"run;drop",
+        b"run/7",
+    ],
+)
+def test_an_id_that_does_not_fit_is_ignored_not_refused(api: Api, sent: bytes) -> None:
+    with access_lines() as lines:
+        response = api.client.get(
+            "/v1/mothers", headers=[*api.headers("admin").items(), ("X-Request-ID", sent)]
+        )
+    assert response.status_code == 200
+    assert "X-Correlation-ID" not in response.headers
+    assert uuid.UUID(response.headers["X-Request-ID"])
+    [line] = lines
+    assert line["correlation_id"] is None
+
+
+def test_an_id_sent_twice_is_ignored(api: Api) -> None:
+    twice = [*api.headers("admin").items(), ("X-Request-ID", "run-1"), ("X-Request-ID", "run-2")]
+    response = api.client.get("/v1/mothers", headers=twice)
+    assert response.status_code == 200 and "X-Correlation-ID" not in response.headers
+
+
+def test_an_unexpected_error_still_answers_with_a_request_id_and_safe_headers(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_service, "write_pending", audit_fails)
+    with failing_app(api) as client:
+        response = client.get(
+            "/v1/mothers", headers=api.headers("admin", **{"X-Request-ID": "run-7"})
+        )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.headers["X-Request-ID"]) == 32
+    assert response.headers["X-Correlation-ID"] == "run-7"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_access_logs_are_json_with_ids_and_no_query_string(api: Api) -> None:
+    with access_lines() as lines:
+        response = api.get("ewi_worker", "/v1/mothers", params={"q": "Siân O'Connor"})
+    [line] = lines
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert line["path"] == "/v1/mothers" and line["status"] == 200
     assert line["role"] == "prison_social_worker" and uuid.UUID(line["client_id"])
-    assert "Siân" not in stream.getvalue() and "q=" not in stream.getvalue()
+    assert "Siân" not in json.dumps(line) and "q=" not in json.dumps(line)
 
 
 def test_logged_errors_keep_their_stack_but_not_their_message() -> None:

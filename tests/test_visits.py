@@ -9,7 +9,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import Conflict
 from tac_api.visits.schemas import ContactVisitCreate
 from tac_api.visits.service import create_visit
-from tests.conftest import Api
+from tests.conftest import TODAY, Api
 from tests.test_audit import trail
 from tests.test_queries import counting
 
@@ -189,6 +189,32 @@ class TestCreate:
             assert response.status_code == 422
             assert response.json()["errors"][0]["field"] == "child_ids"
         assert count(api, "contact_visit") == 0
+
+    @pytest.mark.parametrize("visit_type", ["in_person_social_visit", "letter_or_card"])
+    def test_no_visit_with_a_child_not_yet_born(
+        self, api: Api, family: dict[str, Any], visit_type: str
+    ) -> None:
+        unborn = api.child(
+            family["mother"]["id"],
+            first_name="Baby",
+            date_of_birth=None,
+            expected_date=str(TODAY + timedelta(days=60)),
+            lives_with="mother",
+        )
+        ids = [family["direct"]["id"], unborn["id"]]
+        body = visit_body(family["mother"]["id"], ids, visit_type=visit_type)
+        response = api.post("ewi_worker", "/v1/contact-visits", body)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "child_ids" and "item 2 is not born yet" in error["message"]
+        assert count(api, "contact_visit") == count(api, "contact_visit_child") == 0
+        # Nor added to a visit already requested.
+        visit = create(api, family)
+        url = f"/v1/contact-visits/{visit['id']}"
+        response = api.patch("ewi_worker", url, {"child_ids": ids}, if_match='"1"')
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "child_ids"
+        assert count(api, "contact_visit_child") == 1
 
     def test_the_prison_side_writes(self, api: Api, family: dict[str, Any]) -> None:
         body = visit_body(family["mother"]["id"], [family["direct"]["id"]])

@@ -204,13 +204,20 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    # Starlette answers unhandled errors outside every middleware: add what they would have.
     request_id = getattr(request.state, "request_id", None)
+    correlation_id = getattr(request.state, "correlation_id", None)
+    log.exception(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        extra={"request_id": request_id, "correlation_id": correlation_id},
+    )
+    # Starlette answers unhandled errors outside every middleware: add what they would have.
+    ids = {"x-request-id": request_id, "x-correlation-id": correlation_id}
     return problem_response(
         500,
         "Something went wrong on our side; it has been logged.",
-        headers={**SECURITY_HEADERS, **({"x-request-id": request_id} if request_id else {})},
+        headers={**SECURITY_HEADERS, **{name: value for name, value in ids.items() if value}},
     )
 
 

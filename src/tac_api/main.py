@@ -25,6 +25,7 @@ from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
+from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's pages load from a CDN: /docs is served whole by docs.py, and ReDoc not at all.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     # Creating the engine connects to nothing; the pool fills on first use.
@@ -153,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
     ):
         app.include_router(router)
+    install_docs(app)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     app.add_middleware(IdempotentAnswers)  # innermost: it keeps the route's own answer
     app.add_middleware(
@@ -179,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Link",
                 "Location",
                 "Retry-After",
+                "X-Correlation-ID",
                 "X-Request-ID",
             ],
         )

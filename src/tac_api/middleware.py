@@ -1,6 +1,7 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task and a copy per request)."""
 
 import logging
+import re
 import time
 import uuid
 
@@ -94,15 +95,29 @@ class SecurityHeaders:
 
 
 REQUEST_ID_HEADER = b"x-request-id"
+CORRELATION_ID_HEADER = b"x-correlation-id"
+# What a caller's own id may be: short, and nothing that could break a log line or a header.
+CALLERS_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 access_log = logging.getLogger("tac_api.access")
 
 
-class RequestContext:
-    """Give every request an id (returned as `X-Request-ID`, written on its audit rows), and log
-    one structured line per request when it ends.
+def callers_id(scope: Scope) -> str | None:
+    """The caller's `X-Request-ID`, if sent once and made only of the allowed characters;
+    anything else is ignored, never refused."""
+    sent = [value for name, value in scope["headers"] if name == REQUEST_ID_HEADER]
+    if len(sent) == 1 and CALLERS_ID.fullmatch(sent[0]):
+        return sent[0].decode("ascii")
+    return None
 
-    The id is always ours: one sent by the caller could carry a name into the audit trail, or
-    pose as another request's.
+
+class RequestContext:
+    """Give every request an id of ours (returned as `X-Request-ID`, written on its audit rows),
+    and log one structured line per request when it ends.
+
+    The audit trail holds our id only: one sent by the caller could carry a name into it, or
+    pose as another request's. A caller's own id that fits `CALLERS_ID` is kept beside ours as
+    the correlation id (answered as `X-Correlation-ID`, logged as `correlation_id`), so that an
+    authority's sync run can be traced through our logs.
 
     The line holds ids only: the path (whose ids are UUIDs), never the query string, which can
     carry a name being searched for.
@@ -117,18 +132,20 @@ class RequestContext:
             return
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
+        correlation_id = callers_id(scope)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        state["correlation_id"] = correlation_id
+        ids = [(REQUEST_ID_HEADER, request_id.encode())]
+        if correlation_id is not None:
+            ids.append((CORRELATION_ID_HEADER, correlation_id.encode()))
         status = 500
 
         async def with_request_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER, request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", []), *ids]
             await send(message)
 
         try:
@@ -139,6 +156,7 @@ class RequestContext:
                 "request",
                 extra={
                     "request_id": request_id,
+                    "correlation_id": correlation_id,
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,

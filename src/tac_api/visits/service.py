@@ -227,7 +227,7 @@ async def _children(
         problems.append(("child_ids", "names a child more than once"))
     rows = (
         await session.execute(
-            select(Child.id, Child.mother_id, Child.contact_arrangement).where(
+            select(Child.id, Child.mother_id, Child.contact_arrangement, Child.date_of_birth).where(
                 Child.id.in_(child_ids)
             )
         )
@@ -248,11 +248,19 @@ def _contact_rules(
     children: list[Any], visit_type: str, supervisor_name: str | None
 ) -> list[tuple[str, str]]:
     """What each child's contact arrangement allows: `none` no contact at all, `indirect_only`
-    letters and cards only, `supervised` a named supervisor (a letter is read, not supervised)."""
+    letters and cards only, `supervised` a named supervisor (a letter is read, not supervised).
+    A child not yet born has no contact of any kind."""
     problems = []
     for position, child in children:
         arrangement = child.contact_arrangement
-        if arrangement == "none":
+        if child.date_of_birth is None:  # recorded with an expected date: not yet born
+            problems.append(
+                (
+                    "child_ids",
+                    f"item {position} is not born yet: a visit is with a child already born",
+                )
+            )
+        elif arrangement == "none":
             problems.append(
                 (
                     "child_ids",
