@@ -463,3 +463,24 @@ def test_a_batch_replay_after_a_child_moved_authority_is_404(api: Api) -> None:
     assert child_id in replayed.json()["detail"]
     assert api.sql("SELECT count(*) FROM child")[0][0] == 1
     assert disclosures(api, replayed) == []
+
+
+def test_a_replay_showing_a_kind_of_record_with_no_visibility_rule_is_404(api: Api) -> None:
+    """What cannot be checked is not shown again: a new kind of record must be given its rule."""
+    key, body = new_key(), mother_body()
+    assert post(api, key, body).status_code == 201
+    change_key(api, key, disclosed=[["something_new", str(uuid.uuid4()), None]])
+    replayed = post(api, key, body)
+    assert replayed.status_code == 404
+    assert disclosures(api, replayed) == []
+
+
+def test_a_webhooks_replay_is_its_authoritys_while_it_exists(api: Api) -> None:
+    key = new_key()
+    body = {"url": "https://receiver.example.org/tac", "description": "case system"}
+    url = "/v1/sync/webhooks"
+    first = post(api, key, body, who="bristol_system", url=url)
+    assert first.status_code == 201, first.text
+    assert post(api, key, body, who="bristol_system", url=url).headers["Idempotent-Replayed"]
+    assert api.delete("bristol_system", first.headers["Location"]).status_code == 204
+    assert post(api, key, body, who="bristol_system", url=url).status_code == 404

@@ -6,6 +6,7 @@ them (her mother transferred to another prison, a child now another authority's)
 rule is its own package's scope function, the one place it is scoped; this only names them.
 """
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +38,7 @@ from tac_api.visits.service import visit_visible
 from tac_api.webhooks.models import Webhook
 from tac_api.webhooks.service import webhook_visible
 
+log = logging.getLogger("tac_api")
 Scope = Callable[[Caller], ColumnElement[bool]]
 
 
@@ -78,6 +80,9 @@ async def first_unseen(
         by_kind.setdefault(kind, []).append(record_id)
     unknown = [kind for kind in by_kind if kind not in KINDS]
     if unknown:
+        log.error(
+            "no visibility rule for records of kind %r: add one to tac_api.visibility", unknown
+        )
         return next(record for record in wanted if record[0] == unknown[0])
     if not wanted:
         return None
