@@ -480,7 +480,7 @@ def create_app() -> FastAPI:
         if len(items) > limit:
             items = items[:limit]
             last = items[-1]
-            next_cursor = encode_cursor([last["last_name"], last["first_name"], last["id"]])
+            next_cursor = encode_cursor((last["id"],))  # the row, by id only, as tac-api
             next_url = request.url.include_query_params(cursor=next_cursor, limit=limit)
             headers["link"] = f'<{next_url}>; rel="next"'
         return json_response({"items": items, "next_cursor": next_cursor}, headers)

@@ -1,7 +1,11 @@
+import base64
+import json
+import uuid
 from datetime import timedelta
 
 import pytest
 
+from tac_api.pagination import encode_cursor
 from tests.conftest import TODAY, Api, child_body
 
 
@@ -302,6 +306,42 @@ class TestList:
             )
             assert ("Link" in response.headers) == bool(body["next_cursor"])
         assert seen == sorted(names)
+
+    def test_a_cursor_is_the_childs_id_and_pages_through_twins_of_one_name(self, api: Api) -> None:
+        mother = api.mother()
+        made = [api.child(mother["id"], first_name="Nia") for _ in range(3)]
+        made.append(api.child(mother["id"], first_name="Aled", last_name="Zeller"))
+        url = f"/v1/mothers/{mother['id']}/children"
+        seen, cursor = [], None
+        while True:
+            body = api.get(
+                "admin", url, params={"limit": 1, "cursor": cursor} if cursor else {"limit": 1}
+            ).json()
+            seen += [c["id"] for c in body["items"]]
+            if not (cursor := body["next_cursor"]):
+                break
+            padded = cursor + "=" * (-len(cursor) % 4)
+            assert json.loads(base64.urlsafe_b64decode(padded)) == [body["items"][-1]["id"]]
+        by_name = sorted(made, key=lambda c: (c["last_name"], c["first_name"], c["id"]))
+        assert seen == [c["id"] for c in by_name]
+
+    def test_a_cursor_naming_another_authoritys_child_is_422(self, api: Api) -> None:
+        """Bristol sees its children of hers only: a cursor naming Surrey's child, or one of
+        another mother's, places no page (it would tell where that child's name sorts)."""
+        mother, other = api.mother(), api.mother()
+        api.child(mother["id"], local_authority_code="801", first_name="Cai")
+        surreys = api.child(mother["id"], local_authority_code="936", first_name="Bea")
+        elsewhere = api.child(other["id"], local_authority_code="801", first_name="Ann")
+        url = f"/v1/mothers/{mother['id']}/children"
+        for child in (surreys, elsewhere, {"id": str(uuid.uuid4())}):
+            cursor = encode_cursor((child["id"],))
+            response = api.get("bristol", url, params={"cursor": cursor})
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"] == "cursor"
+        # Her own child, the last of the list: an empty last page, not a refusal.
+        own = api.get("bristol", url).json()["items"][-1]
+        after_last = api.get("bristol", url, params={"cursor": encode_cursor((own["id"],))})
+        assert after_last.json() == {"items": [], "next_cursor": None}
 
     def test_a_visible_mother_without_visible_children_is_an_empty_list(self, api: Api) -> None:
         mother = api.mother()

@@ -21,7 +21,7 @@ from tac_api.idempotency.models import IdempotencyKey
 from tac_api.main import create_app
 from tac_api.mothers import service as mothers
 from tac_api.practitioners import service as practitioners
-from tests.conftest import Api, mother_body
+from tests.conftest import Api, child_body, mother_body
 from tests.test_queries import counting
 
 PROBLEM = "urn:tac-api:problem:"
@@ -411,3 +411,76 @@ def test_every_post_documents_the_header() -> None:
                 posts += 1
                 assert {"400", "409", "422"} <= set(operation["responses"])
     assert posts >= 10
+
+
+def disclosures(api: Api, response: Any) -> list[Any]:
+    return api.sql(
+        "SELECT action FROM audit_event WHERE request_id = :r AND action = 'disclose'",
+        r=response.headers["X-Request-ID"],
+    )
+
+
+def test_a_replay_after_her_transfer_is_404_as_a_fresh_read(api: Api) -> None:
+    """EWI's worker recorded her; she has since been transferred to Send. The stored answer
+    shows her: replaying it would show EWI a mother it may no longer see."""
+    key, body = new_key(), mother_body(prison_code="EWI")
+    first = post(api, key, body, who="ewi_worker")
+    assert first.status_code == 201
+    url = first.headers["Location"]
+    moved = api.patch("admin", url, {"prison_code": "SDI"}, if_match=first.headers["ETag"])
+    assert moved.status_code == 200, moved.text
+    fresh = api.get("ewi_worker", url)
+    replayed = post(api, key, body, who="ewi_worker")
+    assert fresh.status_code == replayed.status_code == 404
+    assert replayed.headers["content-type"] == "application/problem+json"
+    assert "Idempotent-Replayed" not in replayed.headers
+    assert first.json()["last_name"] not in replayed.text
+    assert mothers_numbered(api, body["prison_number"]) == 1
+    assert disclosures(api, replayed) == []
+    # The key is still the completed one: the request is not run again, now or later.
+    assert key_rows(api, key)[0][2] == 201
+    # Whoever may still see her still gets the answer.
+    back = api.patch("admin", url, {"prison_code": "EWI"}, if_match=moved.headers["ETag"])
+    assert back.status_code == 200, back.text
+    assert post(api, key, body, who="ewi_worker").headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_batch_replay_after_a_child_moved_authority_is_404(api: Api) -> None:
+    mother = api.mother()
+    item = {"external_id": "B-77", **child_body(mother_prison_number=mother["prison_number"])}
+    del item["local_authority_code"]  # the caller's own
+    key, body = new_key(), {"items": [item]}
+    first = post(api, key, body, who="bristol_system", url="/v1/sync/children:batch")
+    assert first.status_code == 200, first.text
+    child_id = first.json()["results"][0]["id"]
+    read = api.get("admin", f"/v1/children/{child_id}")
+    moved = api.patch(
+        "admin", f"/v1/children/{child_id}", {"local_authority_code": "936"}, read.headers["ETag"]
+    )
+    assert moved.status_code == 200, moved.text
+    replayed = post(api, key, body, who="bristol_system", url="/v1/sync/children:batch")
+    assert replayed.status_code == 404
+    assert child_id in replayed.json()["detail"]
+    assert api.sql("SELECT count(*) FROM child")[0][0] == 1
+    assert disclosures(api, replayed) == []
+
+
+def test_a_replay_showing_a_kind_of_record_with_no_visibility_rule_is_404(api: Api) -> None:
+    """What cannot be checked is not shown again: a new kind of record must be given its rule."""
+    key, body = new_key(), mother_body()
+    assert post(api, key, body).status_code == 201
+    change_key(api, key, disclosed=[["something_new", str(uuid.uuid4()), None]])
+    replayed = post(api, key, body)
+    assert replayed.status_code == 404
+    assert disclosures(api, replayed) == []
+
+
+def test_a_webhooks_replay_is_its_authoritys_while_it_exists(api: Api) -> None:
+    key = new_key()
+    body = {"url": "https://receiver.example.org/tac", "description": "case system"}
+    url = "/v1/sync/webhooks"
+    first = post(api, key, body, who="bristol_system", url=url)
+    assert first.status_code == 201, first.text
+    assert post(api, key, body, who="bristol_system", url=url).headers["Idempotent-Replayed"]
+    assert api.delete("bristol_system", first.headers["Location"]).status_code == 204
+    assert post(api, key, body, who="bristol_system", url=url).status_code == 404

@@ -196,12 +196,76 @@ class TestIdentityProviderTokens:
                 id="bad-authority-code",
             ),
             pytest.param({"tac_role": "auditor"}, "no prison or local", id="scoped-auditor"),
+            pytest.param(
+                {"tac_prison_code": "ZZZ"},
+                "prison code this service does not know",
+                id="unknown-prison",
+            ),
+            pytest.param(
+                {
+                    "tac_role": "la_system",
+                    "tac_prison_code": None,
+                    "tac_local_authority_code": "999",
+                },
+                "local authority code this service does not know",
+                id="unknown-authority",
+            ),
+            pytest.param({"expires_in": 5401}, "lives longer", id="lifetime-over-the-maximum"),
+            pytest.param(
+                {"issued_ago": 3000, "expires_in": 2401},
+                "lives longer",
+                id="lifetime-issued-earlier",
+            ),
         ],
     )
     def test_refused(self, api: Api, idp: TestClient, how: dict[str, Any], reason: str) -> None:
         api.mother(prison_code="EWI")
         token = sign(**how)
         assert_refused(idp.get("/v1/mothers", headers=bearer(token)), reason, token)
+
+    def test_a_token_living_the_longest_allowed_is_accepted(self, idp: TestClient) -> None:
+        """90 minutes, the longest Entra ID issues, is the default maximum."""
+        assert idp.get("/v1/mothers", headers=bearer(sign(expires_in=5400))).status_code == 200
+
+    def test_the_maximum_lifetime_is_a_setting(self, api: Api, tmp_path: Path) -> None:
+        jwks_file = tmp_path / "jwks.json"
+        jwks_file.write_text(json.dumps(jwks((RSA_KEY, "rsa-1"))))
+        settings = oidc_settings(
+            api.database_url, oidc_jwks_file=jwks_file, oidc_max_lifetime_seconds=600
+        )
+        with TestClient(create_app(settings)) as client:
+            assert (
+                client.get("/v1/mothers", headers=bearer(sign(expires_in=600))).status_code == 200
+            )
+            token = sign(expires_in=601)
+            assert_refused(client.get("/v1/mothers", headers=bearer(token)), "600 seconds", token)
+
+    def test_an_unknown_authority_is_refused_on_writes_too_never_a_500(
+        self, api: Api, idp: TestClient
+    ) -> None:
+        mother = api.mother(prison_code="EWI")
+        token = sign(
+            tac_role="la_practitioner", tac_prison_code=None, tac_local_authority_code="998"
+        )
+        for response in (
+            idp.get("/v1/mothers", headers=bearer(token)),
+            idp.get(f"/v1/mothers/{mother['id']}/family", headers=bearer(token)),
+            idp.patch(f"/v1/mothers/{mother['id']}", json={}, headers=bearer(token)),
+        ):
+            assert_refused(response, "does not know", token)
+
+    def test_a_prison_added_to_the_reference_data_is_accepted_at_once(
+        self, api: Api, idp: TestClient
+    ) -> None:
+        """Known codes are kept, unknown ones asked again: a prison added since (by a migration,
+        seen by every process) needs no restart."""
+        token = sign(tac_prison_code="NEW1")
+        assert_refused(idp.get("/v1/mothers", headers=bearer(token)), "does not know", token)
+        api.sql("INSERT INTO prison (code, name) VALUES ('NEW1', 'HMP New')")
+        try:
+            assert idp.get("/v1/mothers", headers=bearer(token)).status_code == 200
+        finally:
+            api.sql("DELETE FROM prison WHERE code = 'NEW1'")
 
     def test_refused_while_oidc_is_not_configured(self, api: Api) -> None:
         token = sign()

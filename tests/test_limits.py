@@ -1,5 +1,7 @@
 """Rate limits shared through the database, CORS off unless configured, security headers."""
 
+import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +13,7 @@ from tac_api.auth.schemas import Role
 from tac_api.auth.service import create_client
 from tac_api.config import Settings
 from tac_api.main import create_app
-from tests.conftest import Api, mother_body
+from tests.conftest import HERE, Api, mother_body
 
 
 @contextmanager
@@ -150,3 +152,29 @@ def test_no_request_holds_two_connections(api: Api) -> None:
         b=invalid.headers["X-Request-ID"],
     )
     assert sorted(row[0] for row in outcomes) == ["invalid", "not_found"]
+
+
+def test_every_operation_that_can_answer_429_documents_it(api: Api) -> None:
+    """Each operation of the committed contract, called with an allowance already used up:
+    the ones that answer 429 are exactly the ones that document it (with Retry-After), so a
+    generated client or a fuzzer reads it as the contract, not as an error."""
+    contract = json.loads((HERE.parent / "openapi" / "openapi.json").read_text())
+    with api_process(api.database_url, rate_limit_per_minute=1) as process:
+        token = new_token(process, Role.admin)
+        assert process.get("/v1/reference/prisons", headers=bearer(token)).status_code == 200
+        answered, documented, every = set(), set(), set()
+        for path, item in contract["paths"].items():
+            url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+            for method, operation in item.items():
+                every.add(f"{method.upper()} {path}")
+                response = process.request(method.upper(), url, headers=bearer(token))
+                if response.status_code == 429:
+                    answered.add(f"{method.upper()} {path}")
+                limited = operation["responses"].get("429")
+                if limited is not None:
+                    documented.add(f"{method.upper()} {path}")
+                    assert "Retry-After" in limited["headers"]
+                    assert "application/problem+json" in limited["content"]
+    assert answered == documented
+    # Every operation but the health checks, which a load balancer calls without a token.
+    assert every - answered == {"GET /health", "GET /health/ready"}

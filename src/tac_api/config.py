@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     oidc_local_authority_claim: str = "tac_local_authority_code"
     oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)  # clock skew with the provider
     oidc_jwks_cache_seconds: int = Field(default=600, ge=0, le=86_400)
+    # The longest a token may live (exp - iat). A stolen token works until it expires, so a token
+    # minted to last a day is refused even though it verifies. Entra ID, which councils use,
+    # issues tokens of 60 to 90 minutes.
+    oidc_max_lifetime_seconds: int = Field(default=5400, ge=60, le=86_400)
 
     @field_validator("oidc_algorithms", mode="before")
     @classmethod

@@ -26,7 +26,7 @@ from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
-from tac_api.errors import ProblemDetails, install_handlers
+from tac_api.errors import ProblemDetails, install_handlers, problems
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
@@ -82,9 +82,25 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             for method in route.methods:
                 operation = schema["paths"][context.path][method.lower()]
                 operation["security"] = [{"HTTPBearer": []}]
+                # The caller dependency that reads the token also counts the client's rate
+                # limit (auth.dependencies): every such operation can answer 429.
+                operation["responses"].setdefault("429", RATE_LIMITED)
     document_key_header(schema)
     app.openapi_schema = schema
     return schema
+
+
+RATE_LIMITED: dict[str, Any] = {
+    **problems(429)[429],
+    "description": "This client has used its requests for now (TAC_RATE_LIMIT_PER_MINUTE); "
+    "retry after the seconds in Retry-After. Nothing was done.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request is accepted.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 def _needs_token(dependant: Dependant) -> bool:

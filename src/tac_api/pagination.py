@@ -1,5 +1,14 @@
-"""Keyset pagination: a cursor is the sort key of the last row seen, so page 1,000 costs what
-page 1 costs (an index seek, never an OFFSET scan)."""
+"""Keyset pagination: each page seeks past the sort key of the last row seen, so page 1,000
+costs what page 1 costs (an index seek, never an OFFSET scan).
+
+A cursor names that row by its id (the order's last, unique column) and nothing else: cursors
+travel in URLs, logs and browser histories, and a sort key can be a surname, a date of birth or
+a release date. The server reads the row's sort key back inside the page's own statement (the
+list's own query, scope and filters included, narrowed to that id), so a cursor cannot place a
+page after a record the list does not show. A cursor naming a record that has left the list
+since (erased, transferred, changed out of its filters), or never was in it, is refused (422):
+the client starts again from the first page, rather than silently missing the rest.
+"""
 
 import base64
 import binascii
@@ -83,37 +92,78 @@ def decode_cursor(cursor: str, columns: list[ColumnElement[Any]]) -> tuple[Any, 
         ) from exc
 
 
+def _position(
+    statement: Select[Any], order_by: list[ColumnElement[Any]], row_id: Any
+) -> Select[Any]:
+    """The list's own row with this id, and its sort key."""
+    return (
+        statement.with_only_columns(*order_by, maintain_column_froms=True)
+        .where(order_by[-1] == row_id)
+        .order_by(None)
+        .limit(None)
+    )
+
+
+def _cursor_row_id(cursor: str, order_by: list[ColumnElement[Any]]) -> Any:
+    (row_id,) = decode_cursor(cursor, order_by[-1:])
+    return row_id
+
+
 def keyset(
     statement: Select[Any], order_by: list[ColumnElement[Any]], params: PageParams
 ) -> Select[Any]:
     """Order by a unique key (its last column must be unique) and seek past the cursor."""
     if params.cursor:
-        after = decode_cursor(params.cursor, order_by)
-        statement = statement.where(tuple_(*order_by) > tuple_(*after))
+        row_id = _cursor_row_id(params.cursor, order_by)
+        if len(order_by) == 1:  # the order is the id itself
+            statement = statement.where(order_by[0] > row_id)
+        else:
+            # A row value compared with the row the subquery finds, on SQLite as on PostgreSQL;
+            # none found: NULL, no row passes (see `require_cursor_row`). Not correlated: its
+            # tables are its own, whatever the outer statement names alike.
+            at = _position(statement, order_by, row_id).correlate(None).scalar_subquery()
+            statement = statement.where(tuple_(*order_by) > at)
     # One extra row tells whether there is a next page without a count(*).
     return statement.order_by(*order_by).limit(params.limit + 1)
 
 
+async def require_cursor_row(session: Any, position: Select[Any]) -> None:
+    """422 unless the list still holds the row a cursor names. Asked only when a page after a
+    cursor comes back empty: a page with rows proves it (without it, none would pass the seek)."""
+    if (await session.execute(position.limit(1))).first() is None:
+        raise cursor_row_missing()
+
+
+def cursor_row_missing() -> InvalidInput:
+    return InvalidInput(
+        "cursor",
+        "names a record no longer in this list (or never in it): start again from the first page",
+        location="query",
+    )
+
+
 def link_next(
-    last: tuple[Any, ...] | None, params: PageParams, request: Request, response: Response
+    last_id: Any | None, params: PageParams, request: Request, response: Response
 ) -> str | None:
-    """The cursor after `last` (None: this was the last page), also as an RFC 8288 Link header."""
-    if last is None:
+    """The cursor after the row `last_id` (None: this was the last page), also as an RFC 8288
+    Link header."""
+    if last_id is None:
         return None
-    next_cursor = encode_cursor(last)
+    next_cursor = encode_cursor((last_id,))
     next_url = request.url.include_query_params(cursor=next_cursor, limit=params.limit)
     response.headers["Link"] = f'<{next_url}>; rel="next"'
     return next_cursor
 
 
 def page_of(
-    rows: list[Any], params: PageParams, sort_key: Any, request: Request, response: Response
+    rows: list[Any], params: PageParams, id_of: Any, request: Request, response: Response
 ) -> tuple[list[Any], str | None]:
-    """Trim the look-ahead row, and set the RFC 8288 Link header when there is more."""
+    """Trim the look-ahead row, and set the RFC 8288 Link header when there is more. `id_of`
+    reads a row's id (the order's last column)."""
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    return rows, link_next(sort_key(rows[-1]), params, request, response)
+    return rows, link_next(id_of(rows[-1]), params, request, response)
 
 
 async def fetch_page(
@@ -124,19 +174,21 @@ async def fetch_page(
     request: Request,
     response: Response,
     *,
-    sort_key: Callable[[Any], tuple[Any, ...]] | None = None,
+    id_of: Callable[[Any], Any] | None = None,
 ) -> tuple[list[Any], str | None]:
-    """Run a keyset-paginated query: one page of ORM objects (or of rows, given a sort_key that
-    reads the order_by values off a row) and the next cursor."""
-    paged = keyset(statement, order_by, params)
-    result = await session.execute(paged)
-    if sort_key is None:
-        keys = [col.key for col in order_by]
+    """Run a keyset-paginated query: one page of ORM objects (or of rows, given an `id_of`
+    that reads the order's last column off a row) and the next cursor."""
+    result = await session.execute(keyset(statement, order_by, params))
+    if id_of is None:
+        key = order_by[-1].key
         rows = list(result.scalars())
-        return page_of(
-            rows, params, lambda row: tuple(getattr(row, k) for k in keys), request, response
-        )
-    return page_of(list(result.all()), params, sort_key, request, response)
+        id_of = lambda row: getattr(row, key)  # noqa: E731
+    else:
+        rows = list(result.all())
+    if not rows and params.cursor and len(order_by) > 1:
+        row_id = _cursor_row_id(params.cursor, order_by)
+        await require_cursor_row(session, _position(statement, order_by, row_id))
+    return page_of(rows, params, id_of, request, response)
 
 
 PageQuery = Annotated[PageParams, Depends(page_params)]

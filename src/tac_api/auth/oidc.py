@@ -127,6 +127,10 @@ class OidcVerifier:
         else:
             assert settings.oidc_jwks_url
             self.source = JwksUrl(settings.oidc_jwks_url, settings.oidc_jwks_cache_seconds)
+        # (kind, code) of the prisons and local authorities tokens named that the reference data
+        # holds: a few hundred at most, and a code is never removed, so a hit needs no query.
+        # A miss asks the database, so a code added since (by another process) is accepted.
+        self.known_scopes: set[tuple[str, str]] = set()
 
     async def verify(self, token: str) -> VerifiedToken:
         """The caller a valid token speaks for, and when the token was issued; else 401."""
@@ -157,6 +161,12 @@ class OidcVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(_why_invalid(exc)) from None
+        # PyJWT has checked both are numbers.
+        if claims["exp"] - claims["iat"] > self.settings.oidc_max_lifetime_seconds:
+            raise Unauthenticated(
+                "This token lives longer (exp - iat) than the "
+                f"{self.settings.oidc_max_lifetime_seconds} seconds this service accepts."
+            )
         issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
         return VerifiedToken(self.caller_from(claims), claims["sub"], issued_at)
 

@@ -67,7 +67,32 @@ async def authenticate(session: AsyncSession, token: str, app_state: State) -> C
     }
     if await fetch_rows(session, _REVOKED, params):
         raise Unauthenticated("This person's access has been revoked; sign in again.")
+    await _require_known_scope(session, verifier, verified.caller)
     return verified.caller
+
+
+_KNOWN_CODE = {
+    "prison": select(Prison.code).where(Prison.code == bindparam("code")),
+    "local authority": select(LocalAuthority.dfe_number).where(
+        LocalAuthority.dfe_number == bindparam("code")
+    ),
+}
+
+
+async def _require_known_scope(
+    session: AsyncSession, verifier: oidc.OidcVerifier, caller: Caller
+) -> None:
+    """A token's prison or local authority must be one the reference data holds, as an API
+    client's must when it is created: a scope nothing can match would fail later, deeper in."""
+    for kind, code in (
+        ("prison", caller.prison_code),
+        ("local authority", caller.local_authority_code),
+    ):
+        if code is None or (kind, code) in verifier.known_scopes:
+            continue
+        if not await fetch_rows(session, _KNOWN_CODE[kind], {"code": code}):
+            raise Unauthenticated(f"The token names a {kind} code this service does not know.")
+        verifier.known_scopes.add((kind, code))
 
 
 async def caller_for_token(session: AsyncSession, token: str) -> Caller | None:

@@ -37,7 +37,7 @@ from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import get_mother, mother_visible, not_found
-from tac_api.pagination import PageParams, decode_cursor
+from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
 from tac_api.schemas import age_on
@@ -131,6 +131,19 @@ CHILD_ORDER = [Child.last_name, Child.first_name, Child.id]
 
 
 @cache
+def _cursor_child(role: Role) -> Select[Any]:
+    """The child a cursor names, if among her children this caller sees, and its sort key: a
+    cursor carries the child's id only (see tac_api.pagination)."""
+    return (
+        select(*CHILD_ORDER)
+        .select_from(Mother)
+        .join(Child, and_(Child.mother_id == Mother.id, shown_with_their_mother(role)))
+        .where(Mother.id == bindparam("mother_id"), mother_visible(role))
+        .where(Child.id == bindparam("after_id"))
+    )
+
+
+@cache
 def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
     """Her visible children, one page, and whether she is visible at all, in one statement.
 
@@ -139,8 +152,8 @@ def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
     """
     joined = [Child.mother_id == Mother.id, shown_with_their_mother(role)]
     if after_cursor:
-        after = [bindparam(f"after_{column.key}", type_=column.type) for column in CHILD_ORDER]
-        joined.append(tuple_(*CHILD_ORDER) > tuple_(*after))
+        after = _cursor_child(role).correlate(None).scalar_subquery()
+        joined.append(tuple_(*CHILD_ORDER) > after)
     return (
         select(Mother.id.label("visible_mother_id"), *Child.__table__.c)
         .select_from(Mother)
@@ -153,22 +166,29 @@ def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
 
 async def children_page(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, page: PageParams
-) -> tuple[list[ChildPublic], tuple[Any, ...] | None]:
-    """One page of her children visible to the caller, and the sort key to continue after."""
+) -> tuple[list[ChildPublic], uuid.UUID | None]:
+    """One page of her children visible to the caller, and the id of the child to continue
+    after."""
     params: dict[str, Any] = {"mother_id": mother_id, "limit": page.limit + 1}
     if page.cursor:
-        after = decode_cursor(page.cursor, CHILD_ORDER)
-        params |= {f"after_{c.key}": v for c, v in zip(CHILD_ORDER, after, strict=True)}
+        (params["after_id"],) = decode_cursor(page.cursor, [Child.id])
+    params |= scope_params(caller)
     statement = _children_page(caller.role, page.cursor is not None)
-    rows = await fetch_rows(session, statement, params | scope_params(caller))
+    rows = await fetch_rows(session, statement, params)
     if not rows:
         raise not_found(mother_id)
     today = date.today()
     children = [to_public(caller, row, today) for row in rows if row["id"] is not None]
+    # A page with children proves the cursor's child is in the list; an empty one may not.
+    if (
+        not children
+        and page.cursor
+        and not await fetch_rows(session, _cursor_child(caller.role), params)
+    ):
+        raise cursor_row_missing()
     if len(children) <= page.limit:
         return children, None
-    last = children[page.limit - 1]
-    return children[: page.limit], (last.last_name, last.first_name, last.id)
+    return children[: page.limit], children[page.limit - 1].id
 
 
 def child_rules(values: Mapping[str, Any], mother_born: date, today: date) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from tac_api.communications.schemas import CommunicationCreate, CommunicationPub
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import get_mother
-from tac_api.pagination import Page, PageQuery, page_of
+from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["communications"], responses=COMMON_PROBLEMS)
@@ -51,9 +51,14 @@ async def list_communications(
     child_id: uuid.UUID | None = None,
 ) -> Page[CommunicationPublic]:
     await get_mother(session, caller, mother_id)
-    statement = service.keyset(service.search(caller, mother_id, kind, child_id), page)
-    rows = list(await session.scalars(statement))
-    found, cursor = page_of(rows, page, service.sort_key, request, response)
+    found, cursor = await fetch_page(
+        session,
+        service.search(caller, mother_id, kind, child_id),
+        service.ORDER,
+        page,
+        request,
+        response,
+    )
     items = await service.public_page(session, caller, found)
     audit.record_many(session, Action.consult, "communication", ((c.id, mother_id) for c in found))
     return Page[CommunicationPublic](items=items, next_cursor=cursor)

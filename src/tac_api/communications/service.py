@@ -15,7 +15,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tac_api import pagination
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
@@ -25,7 +24,6 @@ from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.mothers.service import get_mother
-from tac_api.pagination import PageParams
 
 # A clock a little ahead of ours is not a record of the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -136,14 +134,6 @@ def search(
 
 
 ORDER = [Communication.occurred_at, Communication.id]
-
-
-def keyset(statement: Select[Any], page: PageParams) -> Select[Any]:
-    return pagination.keyset(statement, ORDER, page)
-
-
-def sort_key(communication: Communication) -> tuple[Any, ...]:
-    return (communication.occurred_at, communication.id)
 
 
 def _rules(data: CommunicationCreate, now: datetime) -> list[tuple[str, str]]:

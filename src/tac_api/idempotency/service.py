@@ -11,7 +11,8 @@ by one attempt at a time, in the database so that every API process agrees. Then
 - the route fails (4xx, 5xx: its transaction is rolled back): the claim is deleted, so the client
   may try again with the same key, with the same request or a corrected one;
 - the same request again: the stored answer, with `Idempotent-Replayed: true`; nothing runs, and
-  the audit trail records the records it shows as disclosed again;
+  the audit trail records the records it shows as disclosed again. Unless the caller can no
+  longer see one of them (`visibility`): then 404, as a fresh read would answer;
 - the same key with another request: 422; while the first attempt is still running: 409 with
   Retry-After.
 
@@ -41,11 +42,12 @@ from sqlalchemy import ColumnElement, Row, Table, delete, func, or_, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tac_api import visibility
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
 from tac_api.db import utcnow
-from tac_api.errors import Conflict, Problem, problems
+from tac_api.errors import Conflict, NotFound, Problem, problems
 from tac_api.idempotency.models import IdempotencyKey
 
 log = logging.getLogger("tac_api.idempotency")
@@ -226,7 +228,7 @@ async def claim(request: Request, gate: AsyncSession, caller: Caller) -> None:
             )
         if found.completed_at is not None:
             if found.response_status is not None:
-                await _replay(gate, request, found)
+                await _replay(gate, request, caller, found)
             if found.completed_at >= stale_before:  # its answer is being stored now
                 raise IdempotencyKeyInUse("The request with this key is finishing; retry shortly.")
             raise IdempotentRequestCompleted(
@@ -269,9 +271,26 @@ async def _take_over(
     return (await gate.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
 
 
-async def _replay(gate: AsyncSession, request: Request, found: Row[Any]) -> NoReturn:
-    """Record the disclosure, then answer as the first time. Written now, on the gate: nothing
-    leaves unrecorded, and a failed write sends nothing."""
+async def _replay(
+    gate: AsyncSession, request: Request, caller: Caller, found: Row[Any]
+) -> NoReturn:
+    """Check the caller may still see what the answer shows, record the disclosure, then answer
+    as the first time. Written now, on the gate: nothing leaves unrecorded, and a failed write
+    sends nothing.
+
+    The answer was right when it was made; since then her mother may have been transferred to
+    another prison, or a child become another authority's. A fresh read would be 404 then, and so
+    is the replay: the key stays completed, and nothing is disclosed.
+    """
+    disclosed = [
+        (resource_type, uuid.UUID(resource_id))
+        for resource_type, resource_id, _ in found.disclosed or ()
+        if resource_id
+    ]
+    unseen = await visibility.first_unseen(gate, caller, disclosed)
+    if unseen is not None:
+        kind, record_id = unseen
+        raise NotFound(f"No {kind.replace('_', ' ')} with id {record_id} is visible to you.")
     for resource_type, resource_id, subject_id in found.disclosed or ():
         audit.record(
             gate,

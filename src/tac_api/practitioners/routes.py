@@ -120,7 +120,7 @@ async def list_links(
         page,
         request,
         response,
-        sort_key=lambda row: (row.PractitionerLink.id,),
+        id_of=lambda row: row.PractitionerLink.id,
     )
     audit.record_many(
         session, Action.consult, "practitioner_link", ((row[0].id, mother_id) for row in rows)

@@ -117,7 +117,7 @@ async def list_due(
         page,
         request,
         response,
-        sort_key=service.due_sort_key,
+        id_of=service.due_row_id,
     )
     due = [service.due_public(row, today) for row in rows]
     audit.record_many(session, Action.consult, "mother", ((d.mother_id, d.mother_id) for d in due))

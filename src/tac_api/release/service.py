@@ -519,8 +519,8 @@ def due_statement(
     return statement
 
 
-def due_sort_key(row: Any) -> tuple[Any, ...]:
-    return (row.release_date, row.mother_id)
+def due_row_id(row: Any) -> uuid.UUID:
+    return row.mother_id  # DUE_ORDER's last column
 
 
 def due_public(row: Any, today: date) -> ReleaseDue:

@@ -229,4 +229,4 @@ async def delivery_page(
         statement = statement.where(WebhookDelivery.event_position < before)
     statement = statement.order_by(WebhookDelivery.event_position.desc()).limit(page.limit + 1)
     rows = list(await session.scalars(statement))
-    return page_of(rows, page, lambda delivery: (delivery.event_position,), request, response)
+    return page_of(rows, page, lambda delivery: delivery.event_position, request, response)
