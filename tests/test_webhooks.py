@@ -190,7 +190,8 @@ def dispatch(api: Api, now: datetime = T0, jitter: float = 1.0, **settings: Any)
         app.state.sessionmaker,
         chosen,
         now=now,
-        rng=lambda: jitter,  # type: ignore[attr-defined]
+        rng=lambda: jitter,
+        resolver=app.state.resolver,  # type: ignore[attr-defined]
     )
     return api.client.portal.call(run)  # type: ignore[union-attr]
 
@@ -495,9 +496,9 @@ class TestDelivery:
         async def stopped(*args: Any) -> bool:
             raise ConnectionError("the database went away")
 
-        monkeypatch.setattr(dispatcher, "_record", stopped)
-        dispatch(local, T0, webhook_max_attempts=max_attempts)
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:  # (undoing only this, not `local`'s setting)
+            patched.setattr(dispatcher, "_record", stopped)
+            dispatch(local, T0, webhook_max_attempts=max_attempts)
         assert dispatch(local, T0 + timedelta(seconds=29), webhook_max_attempts=max_attempts) == 0
         dispatch(local, T0 + timedelta(seconds=30), webhook_max_attempts=max_attempts)
         sent = [
@@ -814,6 +815,7 @@ def test_tac_api_webhooks_run_once(
     register(local, url=receiver.url())
     event = emit(local, mother["id"])
     monkeypatch.setenv("TAC_DATABASE_URL", local.database_url)
+    monkeypatch.setenv("TAC_WEBHOOK_ALLOW_HTTP", "true")  # as `local` registered it
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli, ["webhooks", "run", "--once"])
