@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -1117,3 +1118,28 @@ def test_a_pushed_court_date_reaches_the_webhook_as_the_feed_lists_it(
     assert request.event == feed[-1]
     assert request.event["type"] == "court-hearing.created"
     assert request.event["resource_id"] == pushed.json()["id"]
+
+
+def test_the_readme_lists_every_webhook_and_retention_setting_with_its_default() -> None:
+    """README's configuration table, against Settings: a new or changed TAC_WEBHOOK_* setting,
+    or TAC_RETENTION_DAYS, cannot go unlisted or keep an old default there."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, str] = {}
+    for row in section.splitlines():
+        cells = [cell.strip().replace("`", "") for cell in row.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("TAC_"):
+            listed |= zip(cells[0].split(", "), cells[1].split(", "), strict=True)
+
+    def shown(default: object) -> str:
+        if isinstance(default, bool):
+            return str(default).lower()
+        return f"{default:g}" if isinstance(default, float) else str(default)
+
+    expected = {
+        f"TAC_{name.upper()}": shown(field.default)
+        for name, field in Settings.model_fields.items()
+        if name.startswith("webhook_") or name == "retention_days"
+    }
+    assert len(expected) == 8
+    assert {name: listed.get(name) for name in expected} == expected
