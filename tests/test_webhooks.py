@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -20,6 +21,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -933,6 +938,66 @@ class TestDeliveryAddress:
             "not sent: the url must be https (plain http only with TAC_WEBHOOK_ALLOW_HTTP, "
             "for development)"
         )
+
+
+def certificate_for(name: str) -> tuple[bytes, bytes]:
+    """A self-signed certificate (PEM) for `name` only, no IP, and its key (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@pytest.mark.parametrize("certified", ["receiver.test", "someone-else.test"])
+def test_tls_is_checked_against_the_host_name_not_the_address(
+    local: Api, names: Names, mother: dict[str, Any], tmp_path: Path, certified: str
+) -> None:
+    """The POST goes to the checked IP, yet TLS still names the host and accepts only its
+    certificate (this one names no IP: checked against 127.0.0.1 it would always fail)."""
+    certificate, key = certificate_for(certified)
+    (tmp_path / "cert.pem").write_bytes(certificate)
+    (tmp_path / "key.pem").write_bytes(key)
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = ReceiverServer(("127.0.0.1", 0), Handler)
+    server.socket = serving.wrap_socket(server.socket, server_side=True)
+    server.receiver = Receiver(port=server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        names.answer("receiver.test", "127.0.0.1")
+        webhook = register(local, url=f"https://receiver.test:{server.receiver.port}/hook")
+        emit(local, mother["id"])
+        trusting = httpx.AsyncClient(verify=ssl.create_default_context(cadata=certificate.decode()))
+        dispatch(local, client=trusting)
+    finally:
+        server.shutdown()
+        server.server_close()
+    (delivery,) = deliveries(local, webhook["id"])
+    if certified == "receiver.test":
+        assert (delivery["status"], delivery["error"]) == ("delivered", None)
+        (request,) = server.receiver.at()
+        assert request.headers["host"] == f"receiver.test:{server.receiver.port}"
+    else:
+        assert (delivery["status"], delivery["error"]) == ("pending", "could not connect")
+        assert server.receiver.at() == []
 
 
 def test_a_claimed_webhook_is_left_to_the_dispatcher_that_claimed_it(
