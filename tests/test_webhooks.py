@@ -1082,7 +1082,7 @@ def test_two_dispatchers_deliver_each_event_once(
         receiver.delays[path] = 0.02
     monkeypatch.setattr(dispatcher, "CLAIMS_PER_PASS", 1)  # so that the two share the work
     expected = len(paths) * len(events)
-    settings = Settings(database_url=local.database_url)
+    settings = Settings(database_url=local.database_url, webhook_allow_http=True)  # as `local`
 
     async def race() -> list[int]:
         engines = [make_engine(settings, pool=False) for _ in range(2)]
