@@ -310,14 +310,13 @@ async def _send(
     body is never kept."""
     try:
         destination = await rules.check(attempt.url)
-    except Refused as refused:
-        return Answer(None, f"not sent: the url {refused.reason}")
-    request = destination.request(client, attempt.body, attempt.headers)
-    try:
+        request = destination.request(client, attempt.body, attempt.headers)
         async with asyncio.timeout(seconds):
             answer = await client.send(request, stream=True)
             await answer.aclose()
         status = answer.status_code
+    except Refused as refused:
+        return Answer(None, f"not sent: the url {refused.reason}")
     except (TimeoutError, httpx.TimeoutException):
         return Answer(None, f"no answer within {seconds:g} s")
     except Exception as exc:
