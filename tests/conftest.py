@@ -2,6 +2,7 @@
 migrations; one app per database; every test starts from empty case tables."""
 
 import asyncio
+import ipaddress
 import os
 import socket
 import threading
@@ -28,6 +29,7 @@ from tac_api.db import make_engine, sessionmaker_for
 from tac_api.main import create_app
 from tac_api.migrations import upgrade
 from tac_api.reference.service import load_reference_data
+from tac_api.webhooks.addresses import Address
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 # No app in the tests delivers webhooks in the background: the webhook tests call the dispatcher
@@ -65,6 +67,32 @@ CASE_TABLES = [
 ]
 # Not case data, but written by the tests: cleared after each test too.
 WEBHOOK_TABLES = ["webhook_delivery", "webhook"]
+
+
+class Names:
+    """The name server of the suite's apps: no test looks a webhook's host name up on the
+    network. Names under example.gov.uk are on the internet unless a test says otherwise."""
+
+    PUBLIC = "8.8.8.8"
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[str]] = {}
+        self.lookups: list[str] = []
+
+    def answer(self, name: str, *addresses: str) -> None:
+        self.answers[name] = list(addresses)
+
+    async def __call__(self, host: str, port: int) -> list[Address]:
+        self.lookups.append(host)
+        default = [self.PUBLIC] if host.endswith(".example.gov.uk") else []
+        return [ipaddress.ip_address(a) for a in self.answers.get(host, default)]
+
+    def reset(self) -> None:
+        self.answers.clear()
+        self.lookups.clear()
+
+
+NAMES = Names()
 
 
 def run(coroutine: Any) -> Any:
@@ -213,7 +241,9 @@ CLIENTS = {
 @pytest.fixture(scope="session")
 def api_session(database_url: str) -> Iterator[Api]:
     # Limits on (so every test runs through them), high enough that no test meets them.
-    app = create_app(Settings(database_url=database_url, rate_limit_per_minute=1_000_000))
+    app = create_app(
+        Settings(database_url=database_url, rate_limit_per_minute=1_000_000), resolver=NAMES
+    )
     with TestClient(app) as client:
 
         async def make_clients() -> dict[str, str]:
@@ -235,6 +265,7 @@ def api_session(database_url: str) -> Iterator[Api]:
 @pytest.fixture
 def api(api_session: Api) -> Iterator[Api]:
     yield api_session
+    NAMES.reset()
     if api_session.database_url.startswith("postgresql"):
         api_session.sql(f"TRUNCATE {', '.join(CASE_TABLES + WEBHOOK_TABLES)} CASCADE")
     else:
@@ -268,7 +299,10 @@ def serving(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live_server(api_session: Api) -> Iterator[str]:
     """The app served over real HTTP, on the tests' database."""
-    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
+    app = create_app(
+        Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6),
+        resolver=NAMES,
+    )
     with serving(app) as url:
         yield url
 

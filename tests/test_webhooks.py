@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -14,11 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -34,7 +40,7 @@ from tac_api.main import create_app
 from tac_api.webhooks import dispatcher
 from tac_api.webhooks.dispatcher import dispatch_once, retry_delay
 from tac_api.webhooks.models import WebhookDelivery
-from tests.conftest import Api, child_body
+from tests.conftest import NAMES, Api, Names, child_body
 
 HOOKS = "/v1/sync/webhooks"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -181,7 +187,13 @@ def emit(
     return api.client.portal.call(insert)  # type: ignore[union-attr]
 
 
-def dispatch(api: Api, now: datetime = T0, jitter: float = 1.0, **settings: Any) -> int:
+def dispatch(
+    api: Api,
+    now: datetime = T0,
+    jitter: float = 1.0,
+    client: httpx.AsyncClient | None = None,
+    **settings: Any,
+) -> int:
     """One dispatcher pass at `now`; `jitter` 1.0 waits the whole backoff, 0.0 half of it."""
     app = api.client.app
     chosen = app.state.settings.model_copy(update=settings)  # type: ignore[attr-defined]
@@ -189,8 +201,10 @@ def dispatch(api: Api, now: datetime = T0, jitter: float = 1.0, **settings: Any)
         dispatch_once,
         app.state.sessionmaker,
         chosen,
+        client,
         now=now,
-        rng=lambda: jitter,  # type: ignore[attr-defined]
+        rng=lambda: jitter,
+        resolver=app.state.resolver,  # type: ignore[attr-defined]
     )
     return api.client.portal.call(run)  # type: ignore[union-attr]
 
@@ -204,6 +218,26 @@ def deliveries(api: Api, webhook_id: str, **params: Any) -> list[dict[str, Any]]
 @pytest.fixture
 def mother(api: Api) -> dict[str, Any]:
     return api.mother()
+
+
+@pytest.fixture
+def names(api: Api) -> Names:
+    """The name server the app and these dispatches ask (reset after each test)."""
+    return NAMES
+
+
+@dataclass
+class Wire:
+    """An HTTP client whose requests go nowhere: each is kept, and answered 204."""
+
+    sent: list[httpx.Request] = field(default_factory=list)
+
+    def client(self) -> httpx.AsyncClient:
+        def answer(request: httpx.Request) -> httpx.Response:
+            self.sent.append(request)
+            return httpx.Response(204)
+
+        return httpx.AsyncClient(transport=httpx.MockTransport(answer))
 
 
 class TestRegistration:
@@ -273,6 +307,141 @@ class TestRegistration:
     def test_https_to_the_internet_is_accepted(self, api: Api) -> None:
         register(api, url="https://sync.example.gov.uk/tac?system=mosaic")
         register(api, url="https://8.8.8.8:8443/tac")
+        register(api, url="https://sync.example.gov.uk:443/tac")
+        register(api, url="https://[2a00:1450:4009:81f::200e]/tac")
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            # 127.0.0.1, in the spellings the system's resolver reads as that address
+            "https://127.1/tac",
+            "https://0x7f000001/tac",
+            "https://2130706433/tac",
+            "https://017700000001/tac",
+            "https://0x7f.1/tac",
+            "https://127.0.0.1./tac",
+            "https://LOCALHOST./tac",
+            "https://api.LocalHost/tac",
+            # IPv6 spellings of an IPv4 address that is not on the internet
+            "https://[::ffff:127.0.0.1]/tac",
+            "https://[::ffff:7f00:1]/tac",
+            "https://[::ffff:10.0.0.1]/tac",
+            "https://[64:ff9b::a9fe:a9fe]/tac",  # NAT64 to 169.254.169.254
+            "https://[2002:7f00:1::]/tac",  # 6to4 from 127.0.0.1
+            "https://[::7f00:1]/tac",  # IPv4-compatible
+            "https://[fe80::1]/tac",
+            "https://[fd00::1]/tac",
+            # multicast, broadcast, nowhere, shared (carrier-grade NAT) and documentation
+            "https://224.0.0.1/tac",
+            "https://239.255.255.250/tac",
+            "https://[ff02::1]/tac",
+            "https://255.255.255.255/tac",
+            "https://0.0.0.0/tac",
+            "https://0/tac",
+            "https://100.64.0.1/tac",
+            "https://192.0.2.1/tac",
+        ],
+    )
+    def test_no_spelling_of_an_inside_address_passes(self, api: Api, url: str) -> None:
+        response = api.post("bristol_system", HOOKS, {"url": url})
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["errors"] == [
+            {
+                "location": "body",
+                "field": "url",
+                "message": "must be an address on the internet, not this machine or a private "
+                "network (those only with TAC_WEBHOOK_ALLOW_HTTP, for development)",
+            }
+        ]
+        assert NAMES.lookups == []  # an address, not a name: nothing to ask a name server
+        assert api.sql("SELECT count(*) FROM webhook")[0][0] == 0
+
+    @pytest.mark.parametrize(
+        "addresses",
+        [
+            ["127.0.0.1"],  # localtest.me's public answer
+            ["10.20.30.40"],
+            ["::1"],
+            ["::ffff:192.168.1.1"],
+            ["8.8.8.8", "127.0.0.1"],  # one of its addresses is enough to refuse it
+            ["2a00:1450:4009:81f::200e", "fd12::1"],
+        ],
+    )
+    def test_a_public_name_for_an_inside_address_is_refused(
+        self, api: Api, names: Names, addresses: list[str]
+    ) -> None:
+        names.answer("localtest.me", *addresses)
+        response = api.post("bristol_system", HOOKS, {"url": "https://localtest.me/tac"})
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "url"
+        assert response.json()["detail"] == (
+            "url: must be an address on the internet: its host name leads to this machine or a "
+            "private network (those only with TAC_WEBHOOK_ALLOW_HTTP, for development)"
+        )
+        assert names.lookups == ["localtest.me"]
+        assert api.sql("SELECT count(*) FROM webhook")[0][0] == 0
+
+    def test_a_changed_address_is_looked_up_too(self, api: Api, names: Names) -> None:
+        webhook = register(api, url="https://sync.example.gov.uk/tac")
+        names.answer("moved.example.gov.uk", "192.168.0.10")
+        url = f"{HOOKS}/{webhook['id']}"
+        moved = api.patch("bristol_system", url, {"url": "https://moved.example.gov.uk/"}, '"1"')
+        assert moved.status_code == 422, moved.text
+        assert "leads to this machine or a private network" in moved.json()["detail"]
+        assert api.get("bristol_system", url).json()["url"] == "https://sync.example.gov.uk/tac"
+
+    def test_the_name_looked_up_is_the_one_the_client_would_send(
+        self, api: Api, names: Names
+    ) -> None:
+        register(api, url="https://Sync.Example.GOV.uk./tac")
+        register(api, url="https://bücher.example.gov.uk/tac")
+        assert names.lookups == ["sync.example.gov.uk", "xn--bcher-kva.example.gov.uk"]
+
+    def test_a_name_that_cannot_be_found_is_refused(self, api: Api) -> None:
+        response = api.post("bristol_system", HOOKS, {"url": "https://nowhere.invalid/tac"})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == (
+            "url: names a host that could not be found (nowhere.invalid)"
+        )
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://sync.example.gov.uk:8080/tac",
+            "https://sync.example.gov.uk:80/tac",
+            "https://8.8.8.8:22/tac",
+            "https://sync.example.gov.uk:0/tac",
+        ],
+    )
+    def test_ports_443_and_8443_only(self, api: Api, url: str) -> None:
+        response = api.post("bristol_system", HOOKS, {"url": url})
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        if url.endswith(":0/tac"):
+            assert detail == "url: is not a URL"
+        else:
+            assert detail == (
+                "url: must use port 443 or 8443 "
+                "(others only with TAC_WEBHOOK_ALLOW_HTTP, for development)"
+            )
+
+    def test_every_rule_the_switch_lifts_names_it(self, api: Api) -> None:
+        response = api.post("bristol_system", HOOKS, {"url": "http://sync.example.gov.uk/tac"})
+        assert response.json()["detail"] == (
+            "url: must be https (plain http only with TAC_WEBHOOK_ALLOW_HTTP, for development)"
+        )
+
+    def test_the_switch_lifts_scheme_port_and_address_rules(self, local: Api, names: Names) -> None:
+        names.answer("receiver.test", "127.0.0.1")
+        for url in (
+            "http://127.1:8080/tac",
+            "https://[::ffff:127.0.0.1]:9000/tac",
+            "http://receiver.test/tac",
+        ):
+            register(local, url=url)
+        unknown = local.post("bristol_system", HOOKS, {"url": "http://nowhere.invalid/tac"})
+        assert unknown.status_code == 422  # a name must still lead somewhere
 
     def test_plain_http_only_when_allowed(self, local: Api, receiver: Receiver) -> None:
         register(local, url=receiver.url())
@@ -495,9 +664,9 @@ class TestDelivery:
         async def stopped(*args: Any) -> bool:
             raise ConnectionError("the database went away")
 
-        monkeypatch.setattr(dispatcher, "_record", stopped)
-        dispatch(local, T0, webhook_max_attempts=max_attempts)
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:  # (undoing only this, not `local`'s setting)
+            patched.setattr(dispatcher, "_record", stopped)
+            dispatch(local, T0, webhook_max_attempts=max_attempts)
         assert dispatch(local, T0 + timedelta(seconds=29), webhook_max_attempts=max_attempts) == 0
         dispatch(local, T0 + timedelta(seconds=30), webhook_max_attempts=max_attempts)
         sent = [
@@ -670,6 +839,167 @@ class TestDelivery:
         assert local.get("bristol_system", url, params={"state": "failed"}).status_code == 422
 
 
+class TestDeliveryAddress:
+    """Each delivery looks the name up again, checks every address, and connects to the one
+    it checked: a name server cannot answer one thing to the check and another to the call."""
+
+    def test_a_name_repointed_inside_after_registration_is_not_sent_to(
+        self, api: Api, names: Names, mother: dict[str, Any]
+    ) -> None:
+        names.answer("rebind.example.gov.uk", "8.8.8.8")
+        webhook = register(api, url="https://rebind.example.gov.uk/tac")
+        names.answer("rebind.example.gov.uk", "127.0.0.1")
+        emit(api, mother["id"])
+        wire = Wire()
+        assert dispatch(api, client=wire.client()) == 1
+        assert wire.sent == []  # no connection made
+        (delivery,) = deliveries(api, webhook["id"])
+        assert (delivery["status"], delivery["attempts"], delivery["response_status"]) == (
+            "pending",
+            1,
+            None,
+        )
+        assert delivery["error"] == (
+            "not sent: the url must be an address on the internet: its host name leads to this "
+            "machine or a private network (those only with TAC_WEBHOOK_ALLOW_HTTP, for development)"
+        )
+        assert delivery["next_attempt_at"] == "2026-11-23T09:00:30Z"  # retried like any failure
+        names.answer("rebind.example.gov.uk", "8.8.4.4")
+        assert dispatch(api, T0 + timedelta(minutes=1), client=wire.client()) == 1
+        assert [request.url.host for request in wire.sent] == ["8.8.4.4"]
+
+    def test_a_name_gone_by_delivery_is_not_sent_to(
+        self, api: Api, names: Names, mother: dict[str, Any]
+    ) -> None:
+        webhook = register(api, url="https://gone.example.gov.uk/tac")
+        names.answer("gone.example.gov.uk")
+        emit(api, mother["id"])
+        wire = Wire()
+        dispatch(api, client=wire.client())
+        assert wire.sent == []
+        (delivery,) = deliveries(api, webhook["id"])
+        assert delivery["error"] == (
+            "not sent: the url names a host that could not be found (gone.example.gov.uk)"
+        )
+
+    def test_the_post_goes_to_the_address_checked_naming_the_host(
+        self, api: Api, names: Names, mother: dict[str, Any]
+    ) -> None:
+        names.answer("sync.example.gov.uk", "8.8.4.4", "8.8.8.8")
+        webhook = register(api, url="https://sync.example.gov.uk:8443/tac?system=mosaic")
+        emit(api, mother["id"])
+        wire = Wire()
+        assert dispatch(api, client=wire.client()) == 1
+        (request,) = wire.sent
+        assert str(request.url) == "https://8.8.4.4:8443/tac?system=mosaic"
+        assert request.headers["Host"] == "sync.example.gov.uk:8443"
+        # TLS names the host (SNI) and checks its certificate against the name, not the IP.
+        assert request.extensions["sni_hostname"] == "sync.example.gov.uk"
+        assert names.lookups == ["sync.example.gov.uk"] * 2  # at registration, and now
+        assert deliveries(api, webhook["id"])[0]["status"] == "delivered"
+
+    def test_an_ip_in_the_url_is_connected_to_as_written(
+        self, api: Api, names: Names, mother: dict[str, Any]
+    ) -> None:
+        register(api, url="https://[2a00:1450:4009:81f::200e]/tac")
+        emit(api, mother["id"])
+        wire = Wire()
+        dispatch(api, client=wire.client())
+        (request,) = wire.sent
+        assert str(request.url) == "https://[2a00:1450:4009:81f::200e]/tac"
+        assert "sni_hostname" not in request.extensions  # the certificate is checked for the IP
+        assert names.lookups == []
+
+    def test_the_connection_is_made_to_the_address_the_check_was_given(
+        self, local: Api, names: Names, receiver: Receiver, mother: dict[str, Any]
+    ) -> None:
+        """`.test` names are never in the DNS: the receiver on 127.0.0.1 is reached only if the
+        connection goes to the address the dispatcher's own lookup returned."""
+        names.answer("receiver.test", "127.0.0.1")
+        webhook = register(local, url=f"http://receiver.test:{receiver.port}/hook")
+        event = emit(local, mother["id"])
+        assert dispatch(local) == 1
+        (request,) = receiver.at()
+        assert request.headers["host"] == f"receiver.test:{receiver.port}"
+        assert request.headers["tac-event-id"] == str(event.event_id)
+        assert signed_by(webhook["secret"], request.headers["tac-signature"], request.body)
+        assert names.lookups == ["receiver.test"] * 2
+
+    def test_the_rules_of_the_day_apply_at_delivery(
+        self, local: Api, receiver: Receiver, mother: dict[str, Any]
+    ) -> None:
+        """Registered while TAC_WEBHOOK_ALLOW_HTTP was on, delivered after it was turned off."""
+        webhook = register(local, url=receiver.url())
+        emit(local, mother["id"])
+        dispatch(local, webhook_allow_http=False)
+        assert receiver.at() == []
+        (delivery,) = deliveries(local, webhook["id"])
+        assert delivery["error"] == (
+            "not sent: the url must be https (plain http only with TAC_WEBHOOK_ALLOW_HTTP, "
+            "for development)"
+        )
+
+
+def certificate_for(name: str) -> tuple[bytes, bytes]:
+    """A self-signed certificate (PEM) for `name` only, no IP, and its key (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@pytest.mark.parametrize("certified", ["receiver.test", "someone-else.test"])
+def test_tls_is_checked_against_the_host_name_not_the_address(
+    local: Api, names: Names, mother: dict[str, Any], tmp_path: Path, certified: str
+) -> None:
+    """The POST goes to the checked IP, yet TLS still names the host and accepts only its
+    certificate (this one names no IP: checked against 127.0.0.1 it would always fail)."""
+    certificate, key = certificate_for(certified)
+    (tmp_path / "cert.pem").write_bytes(certificate)
+    (tmp_path / "key.pem").write_bytes(key)
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = ReceiverServer(("127.0.0.1", 0), Handler)
+    server.socket = serving.wrap_socket(server.socket, server_side=True)
+    server.receiver = Receiver(port=server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        names.answer("receiver.test", "127.0.0.1")
+        webhook = register(local, url=f"https://receiver.test:{server.receiver.port}/hook")
+        emit(local, mother["id"])
+        trusting = httpx.AsyncClient(verify=ssl.create_default_context(cadata=certificate.decode()))
+        dispatch(local, client=trusting)
+    finally:
+        server.shutdown()
+        server.server_close()
+    (delivery,) = deliveries(local, webhook["id"])
+    if certified == "receiver.test":
+        assert (delivery["status"], delivery["error"]) == ("delivered", None)
+        (request,) = server.receiver.at()
+        assert request.headers["host"] == f"receiver.test:{server.receiver.port}"
+    else:
+        assert (delivery["status"], delivery["error"]) == ("pending", "could not connect")
+        assert server.receiver.at() == []
+
+
 def test_a_claimed_webhook_is_left_to_the_dispatcher_that_claimed_it(
     local: Api, receiver: Receiver, mother: dict[str, Any]
 ) -> None:
@@ -752,7 +1082,7 @@ def test_two_dispatchers_deliver_each_event_once(
         receiver.delays[path] = 0.02
     monkeypatch.setattr(dispatcher, "CLAIMS_PER_PASS", 1)  # so that the two share the work
     expected = len(paths) * len(events)
-    settings = Settings(database_url=local.database_url)
+    settings = Settings(database_url=local.database_url, webhook_allow_http=True)  # as `local`
 
     async def race() -> list[int]:
         engines = [make_engine(settings, pool=False) for _ in range(2)]
@@ -814,6 +1144,7 @@ def test_tac_api_webhooks_run_once(
     register(local, url=receiver.url())
     event = emit(local, mother["id"])
     monkeypatch.setenv("TAC_DATABASE_URL", local.database_url)
+    monkeypatch.setenv("TAC_WEBHOOK_ALLOW_HTTP", "true")  # as `local` registered it
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli, ["webhooks", "run", "--once"])
@@ -852,3 +1183,28 @@ def test_a_pushed_court_date_reaches_the_webhook_as_the_feed_lists_it(
     assert request.event == feed[-1]
     assert request.event["type"] == "court-hearing.created"
     assert request.event["resource_id"] == pushed.json()["id"]
+
+
+def test_the_readme_lists_every_webhook_and_retention_setting_with_its_default() -> None:
+    """README's configuration table, against Settings: a new or changed TAC_WEBHOOK_* setting,
+    or TAC_RETENTION_DAYS, cannot go unlisted or keep an old default there."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, str] = {}
+    for row in section.splitlines():
+        cells = [cell.strip().replace("`", "") for cell in row.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("TAC_"):
+            listed |= zip(cells[0].split(", "), cells[1].split(", "), strict=True)
+
+    def shown(default: object) -> str:
+        if isinstance(default, bool):
+            return str(default).lower()
+        return f"{default:g}" if isinstance(default, float) else str(default)
+
+    expected = {
+        f"TAC_{name.upper()}": shown(field.default)
+        for name, field in Settings.model_fields.items()
+        if name.startswith("webhook_") or name == "retention_days"
+    }
+    assert len(expected) == 8
+    assert {name: listed.get(name) for name in expected} == expected

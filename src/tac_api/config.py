@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     # `tac-api webhooks run` instead, or both: processes never deliver the same event twice).
     webhook_dispatch: bool = True
     webhook_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
-    # Development and tests only: plain http, and addresses on this machine or a private network.
+    # Development and tests only: webhooks over plain http, to any port, and to addresses on this
+    # machine or a private network.
     webhook_allow_http: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Attempts at one event before it is given up (the change feed still has it).

@@ -44,6 +44,7 @@ from tac_api.sync.routes import router as sync_router
 from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
 from tac_api.visits.routes import router as visits_router
 from tac_api.webhooks import dispatcher
+from tac_api.webhooks.addresses import Resolver, system_resolver
 from tac_api.webhooks.routes import router as webhooks_router
 
 DESCRIPTION = """\
@@ -109,8 +110,10 @@ def _needs_token(dependant: Dependant) -> bool:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, resolver: Resolver | None = None) -> FastAPI:
+    """`resolver`: how webhooks' host names are looked up (the system's, unless a test says)."""
     settings = settings or get_settings()
+    resolver = resolver or system_resolver
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -119,7 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         stop = asyncio.Event()
         delivering = (
-            asyncio.create_task(dispatcher.run(app.state.sessionmaker, settings, stop))
+            asyncio.create_task(
+                dispatcher.run(app.state.sessionmaker, settings, stop, app.state.resolver)
+            )
             if settings.webhook_dispatch
             else None
         )
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.resolver = resolver
     # Creating the engine connects to nothing; the pool fills on first use.
     app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)
     app.state.sessionmaker = sessionmaker_for(transactional(app.state.engine))

@@ -9,7 +9,8 @@ because no transaction may stay open across an HTTP call. Each attempt is three 
    cursor), the attempt counted, its retry time set and the disclosure written to the audit
    trail, all before anything is sent (a process that dies mid-call leaves a delivery that
    is simply tried again later);
-2. the POST, with no transaction and no connection held;
+2. the address looked up and checked again (its name may have been repointed since), and the POST
+   to the address checked, with no transaction and no connection held;
 3. a short transaction recording the answer.
 
 A webhook's events go out one at a time in position order: a later event waits while an earlier
@@ -40,6 +41,7 @@ from tac_api.changes.models import ChangeEvent
 from tac_api.changes.schemas import to_public
 from tac_api.config import Settings
 from tac_api.db import utcnow
+from tac_api.webhooks.addresses import Refused, Resolver, Rules, system_resolver
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 log = logging.getLogger("tac_api.webhooks")
@@ -98,12 +100,15 @@ def lease_for(settings: Settings) -> timedelta:
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
-    # Redirects are not followed: the address was checked when it was given, its target was not.
+    # Redirects are not followed: the address was checked, its target was not.
     # Proxy variables are honoured: an egress proxy is how production should reach receivers.
+    # No connection is kept for the next attempt: each connects to the address just checked, and
+    # a connection (pooled by IP) verified for one host name is never reused for another.
     return httpx.AsyncClient(
         timeout=settings.webhook_timeout_seconds,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -297,14 +302,21 @@ def _describe(exc: Exception) -> str:
     return f"could not send ({type(exc).__name__})"
 
 
-async def _send(client: httpx.AsyncClient, attempt: Attempt, seconds: float) -> Answer:
-    """Step 2: the POST. Only the status is read; the answer's body is never kept."""
+async def _send(
+    client: httpx.AsyncClient, attempt: Attempt, rules: Rules, seconds: float
+) -> Answer:
+    """Step 2: the address checked again, then the POST to the address checked (never a second
+    lookup, that a name server could answer differently). Only the status is read; the answer's
+    body is never kept."""
     try:
-        async with (
-            asyncio.timeout(seconds),
-            client.stream("POST", attempt.url, content=attempt.body, headers=attempt.headers) as r,
-        ):
-            status = r.status_code
+        destination = await rules.check(attempt.url)
+        request = destination.request(client, attempt.body, attempt.headers)
+        async with asyncio.timeout(seconds):
+            answer = await client.send(request, stream=True)
+            await answer.aclose()
+        status = answer.status_code
+    except Refused as refused:
+        return Answer(None, f"not sent: the url {refused.reason}")
     except (TimeoutError, httpx.TimeoutException):
         return Answer(None, f"no answer within {seconds:g} s")
     except Exception as exc:
@@ -354,8 +366,11 @@ async def deliver_to(
     token: uuid.UUID,
     now: datetime,
     rng: Random,
+    *,
+    resolver: Resolver = system_resolver,
 ) -> int:
     """This webhook's events in order, until one must wait for a retry: the attempts made."""
+    rules = Rules.of(settings, resolver)
     sent = 0
     for _ in range(EVENTS_PER_CLAIM):
         attempt = await _prepare(sessionmaker, settings, webhook_id, token, now, rng)
@@ -363,7 +378,7 @@ async def deliver_to(
             break
         if not isinstance(attempt, Attempt):
             continue
-        answer = await _send(client, attempt, settings.webhook_timeout_seconds)
+        answer = await _send(client, attempt, rules, settings.webhook_timeout_seconds)
         sent += 1
         if not await _record(sessionmaker, settings, attempt, answer, now):
             break
@@ -377,10 +392,11 @@ async def dispatch_once(
     *,
     now: datetime | None = None,
     rng: Random = random.random,
+    resolver: Resolver = system_resolver,
 ) -> int:
     """One pass: claim the webhooks with something due, deliver to each in order, give them
-    back. `now` decides what is due (tests move time on instead of sleeping). Returns the
-    number of attempts made."""
+    back. `now` decides what is due (tests move time on instead of sleeping), `resolver` how
+    host names are looked up (tests answer themselves). Returns the number of attempts made."""
     now = now or utcnow()
     own_client = client is None
     http = client or new_client(settings)
@@ -397,7 +413,7 @@ async def dispatch_once(
             async with limit:
                 try:
                     return await deliver_to(
-                        sessionmaker, settings, http, webhook_id, token, now, rng
+                        sessionmaker, settings, http, webhook_id, token, now, rng, resolver=resolver
                     )
                 except Exception:
                     log.exception("delivering to webhook %s failed; it is tried again", webhook_id)
@@ -413,7 +429,10 @@ async def dispatch_once(
 
 
 async def run(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    stop: asyncio.Event,
+    resolver: Resolver = system_resolver,
 ) -> None:
     """Deliver until `stop` is set: again at once after a pass that sent something, otherwise
     after TAC_WEBHOOK_POLL_SECONDS."""
@@ -421,7 +440,7 @@ async def run(
         while not stop.is_set():
             sent = 0
             try:
-                sent = await dispatch_once(sessionmaker, settings, client)
+                sent = await dispatch_once(sessionmaker, settings, client, resolver=resolver)
             except Exception:
                 log.exception("webhook delivery pass failed; trying again after the poll interval")
             if not sent:

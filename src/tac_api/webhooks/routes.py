@@ -13,6 +13,7 @@ from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 from tac_api.webhooks import service
+from tac_api.webhooks.addresses import Rules
 from tac_api.webhooks.schemas import (
     DeliveryStatus,
     WebhookCreate,
@@ -32,8 +33,8 @@ WebhookKeeper = Annotated[Caller, Depends(requires(Role.la_system, personal_data
 RESOURCE = "webhook"
 
 
-def _allow_http(request: Request) -> bool:
-    return request.app.state.settings.webhook_allow_http
+def _address_rules(request: Request) -> Rules:
+    return Rules.of(request.app.state.settings, request.app.state.resolver)
 
 
 @router.post(
@@ -52,7 +53,7 @@ async def create_webhook(
     request: Request,
     response: Response,
 ) -> WebhookWithSecret:
-    webhook = await service.create_webhook(session, caller, body, allow_http=_allow_http(request))
+    webhook = await service.create_webhook(session, caller, body, _address_rules(request))
     audit.record(session, Action.collect, RESOURCE, webhook.id)
     response.headers["Location"] = f"/v1/sync/webhooks/{webhook.id}"
     set_etag(response, webhook.version)
@@ -99,7 +100,7 @@ async def update_webhook(
     if_match: IfMatchHeader = None,
 ) -> WebhookPublic:
     webhook = await service.update_webhook(
-        session, caller, webhook_id, body, if_match, allow_http=_allow_http(request)
+        session, caller, webhook_id, body, if_match, _address_rules(request)
     )
     audit.record(session, Action.alter, RESOURCE, webhook.id)
     set_etag(response, webhook.version)

@@ -14,8 +14,9 @@ EventType = Annotated[
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 URL = (
-    "Where to POST each event: https, with no user name or password in it (the shared secret "
-    "signs every delivery instead)."
+    "Where to POST each event: https on port 443 or 8443, to a host whose every address is on "
+    "the internet (looked up again before each delivery), with no user name or password in it "
+    "(the shared secret signs every delivery instead)."
 )
 EVENT_TYPES = (
     "Only these types of event (e.g. `court-hearing.updated`); null or left out: every type."

@@ -1,12 +1,9 @@
 """Webhooks: the one scoped statement, the rules of an address, and the deliveries' history."""
 
-import ipaddress
 import secrets
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from fastapi import Request, Response
 from sqlalchemy import ColumnElement, Select, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +16,8 @@ from tac_api.errors import InvalidInput, NotFound
 from tac_api.http import check_if_match
 from tac_api.pagination import PageParams, decode_cursor, page_of
 from tac_api.reference.models import LocalAuthority
+from tac_api.webhooks import addresses
+from tac_api.webhooks.addresses import Rules
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 from tac_api.webhooks.schemas import (
     DeliveryStatus,
@@ -71,47 +70,12 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)  # 256 random bits
 
 
-def _refusal(url: str, allow_http: bool) -> str | None:
-    """What is wrong with this address for a webhook, if anything."""
-    if any(character.isspace() or ord(character) < 32 for character in url):
-        return "must not contain spaces or control characters"
+async def check_url(url: str, rules: Rules) -> None:
+    """The address's rules, its host name looked up now (see addresses): 422 naming `url`."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018  (a port that is not a number raises here)
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL):
-        return "is not a URL"
-    schemes = ("https", "http") if allow_http else ("https",)
-    if parts.scheme not in schemes:
-        return "must be https"
-    if parts.username is not None or parts.password is not None:
-        # It would be shown on every read of the webhook; the shared secret signs instead.
-        return "must not carry a user name or password: every delivery is signed instead"
-    if not host:
-        return "needs a host name"
-    if parts.fragment:
-        return "must not have a fragment (#...): it is never sent"
-    if allow_http:
-        return None
-    # Deliveries leave from inside the service's network: an address on this machine or a
-    # private network would let a caller make the service post to what the internet cannot
-    # reach. (Development and tests allow them, with TAC_WEBHOOK_ALLOW_HTTP.)
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return "must be an address on the internet, not this machine or a private network"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not address.is_global:
-        return "must be an address on the internet, not this machine or a private network"
-    return None
-
-
-def check_url(url: str, allow_http: bool) -> None:
-    refusal = _refusal(url, allow_http)
-    if refusal:
-        raise InvalidInput("url", refusal)
+        await rules.check(url)
+    except addresses.Refused as refused:
+        raise InvalidInput("url", refused.reason) from None
 
 
 def _unique(event_types: list[str] | None) -> list[str] | None:
@@ -135,10 +99,11 @@ async def _authority_of(session: AsyncSession, caller: Caller, named: str | None
 
 
 async def create_webhook(
-    session: AsyncSession, caller: Caller, data: WebhookCreate, *, allow_http: bool
+    session: AsyncSession, caller: Caller, data: WebhookCreate, rules: Rules
 ) -> Webhook:
+    # Looked up before anything is read: no transaction waits on a name server.
+    await check_url(data.url, rules)
     authority = await _authority_of(session, caller, data.local_authority_code)
-    check_url(data.url, allow_http)
     # From the latest event on: history is the change feed's to serve, not a flood of deliveries.
     latest = await session.scalar(
         select(func.max(ChangeEvent.position)).where(ChangeEvent.local_authority_code == authority)
@@ -163,14 +128,14 @@ async def update_webhook(
     webhook_id: uuid.UUID,
     data: WebhookUpdate,
     if_match: str | None,
-    *,
-    allow_http: bool,
+    rules: Rules,
 ) -> Webhook:
-    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
-    check_if_match(if_match, webhook.version)
     changes = data.changes()
     if "url" in changes:
-        check_url(changes["url"], allow_http)
+        # Looked up before the webhook is locked: no row waits on a name server.
+        await check_url(changes["url"], rules)
+    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    check_if_match(if_match, webhook.version)
     if "event_types" in changes:
         changes["event_types"] = _unique(changes["event_types"])
     for field, value in changes.items():
