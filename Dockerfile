@@ -15,5 +15,7 @@ USER tac
 
 ENV TAC_HOST=0.0.0.0 TAC_PORT=8000
 EXPOSE 8000
-# Migrate (guarded by an advisory lock, so replicas can start together), then serve.
-CMD ["sh", "-c", "tac-api db upgrade && exec tac-api serve"]
+# Serve only: migrating needs the schema's owner, which the API's own role is not. Run
+# `tac-api db upgrade && tac-api db grant --role <the API's role>` as the owner first
+# (docker-compose.yml's `migrate` service); until then /health/ready answers 503.
+CMD ["tac-api", "serve"]

@@ -8,8 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from tac_api.config import get_settings
-from tac_api.db import MIGRATION_LOCK, make_engine, metadata
-from tac_api.models import ALL_MODELS  # noqa: F401  every table must be imported for autogenerate
+from tac_api.db import MIGRATION_LOCK, load_models, make_engine
+
+metadata = load_models()  # every table, or autogenerate sees none
 
 config = context.config
 

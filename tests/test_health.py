@@ -1,4 +1,12 @@
-from tests.conftest import Api
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+from tac_api.config import Settings
+from tac_api.db import make_engine
+from tac_api.main import create_app
+from tac_api.migrations import upgrade
+from tests.conftest import Api, backends, run
 
 
 def test_health_answers_without_a_token(api: Api) -> None:
@@ -9,3 +17,59 @@ def test_ready_when_the_database_answers(api: Api) -> None:
     response = api.client.get("/health/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ready"}
+
+
+def _readiness(url: str) -> tuple[int, dict, list[str]]:  # type: ignore[type-arg]
+    """/health/ready twice from one app on `url`: the second answer, and the SQL it sent."""
+    app = create_app(Settings(database_url=url))
+    sent: list[str] = []
+    with TestClient(app) as client:
+        client.get("/health/ready")
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: sent.append(args[2]),
+        )
+        response = client.get("/health/ready")
+    return response.status_code, response.json(), sent
+
+
+def _set_revision(url: str, revision: str) -> None:
+    async def stamp() -> None:
+        engine = make_engine(Settings(database_url=url), pool=False)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE alembic_version SET version_num = :r"), {"r": revision}
+                )
+        finally:
+            await engine.dispose()
+
+    run(stamp())
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_not_ready_until_the_schema_reaches_this_versions_head(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    url = make_database(backend)
+    status, body, _ = _readiness(url)  # never migrated
+    assert status == 503
+    assert body["type"] == "urn:tac-api:problem:schema-behind"
+    assert "run `tac-api db upgrade`" in body["detail"]
+
+    upgrade(url, "919ce09b21a4")  # an older release's schema
+    assert _readiness(url)[0] == 503
+
+    upgrade(url)
+    status, body, sent = _readiness(url)
+    assert (status, body) == (200, {"status": "ready"})
+    # Once seen current, readiness asks the database only whether it answers.
+    assert sent == ["SELECT 1"]
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_ready_on_a_schema_a_newer_release_migrated(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    """During a rolling upgrade the new release migrates first: the old one still serves."""
+    url = make_database(backend)
+    upgrade(url)
+    _set_revision(url, "fffffffff001")  # a revision this code has never heard of
+    assert _readiness(url)[:2] == (200, {"status": "ready"})

@@ -10,7 +10,7 @@ from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import make_url
 
 from tac_api.config import Settings
-from tac_api.db import make_engine, metadata
+from tac_api.db import load_models, make_engine
 from tac_api.migrations import downgrade, upgrade
 from tac_api.mothers.models import Mother
 from tac_api.reference.models import Prison
@@ -31,7 +31,7 @@ def differences(url: str) -> list:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": True}
         )
-        return compare_metadata(context, metadata)
+        return compare_metadata(context, load_models())
 
     return run(_inspect(url, diff))
 

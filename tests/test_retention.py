@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tac_api.cli import app as cli
 from tac_api.config import get_settings
-from tac_api.db import metadata
+from tac_api.db import load_models
 from tac_api.retention.service import CLIENT_ID, count_rows
 from tac_api.subject_access.service import case_tables
 from tests.conftest import TODAY, Api
@@ -81,7 +81,7 @@ def totals(api: Api) -> dict[str, int]:
 def orphans(api: Api) -> list[str]:
     """Rows pointing at a row that is not there, across every foreign key in the metadata."""
     found = []
-    for table in metadata.sorted_tables:
+    for table in load_models().sorted_tables:
         for fk in table.foreign_keys:
             parent = fk.column.table.name
             count = api.sql(

@@ -2,17 +2,20 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tac_api.auth.schemas import Role
-from tac_api.config import get_settings
-from tac_api.db import make_engine, sessionmaker_for, transactional
+from tac_api.config import Settings, get_settings
+from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.errors import Problem
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -22,24 +25,79 @@ app.add_typer(db_app, name="db")
 app.add_typer(clients_app, name="clients")
 
 T = TypeVar("T")
+# Exit codes: 1 the work failed (or the database is not ready for it), 2 refused input.
+FAILED, REFUSED = 1, 2
 
 
-def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one committed transaction against TAC_DATABASE_URL."""
+def fail(message: str, code: int = FAILED) -> typer.Exit:
+    """One line on stderr, and the exit to raise: a command's failures are sentences, not
+    tracebacks."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
 
-    async def run() -> T:
-        engine = make_engine(get_settings(), pool=False)
-        try:
-            async with sessionmaker_for(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's database work, its known failures said in one line."""
+    from tac_api.migrations import RoleRefused, SchemaBehind
+    from tac_api.webhooks.dispatcher import PassFailed
 
     try:
-        return asyncio.run(run())
-    except Problem as problem:
-        typer.echo(f"error: {problem.detail}", err=True)
-        raise typer.Exit(2) from problem
+        return asyncio.run(work)
+    except (SchemaBehind, PassFailed) as exc:
+        raise fail(str(exc)) from exc
+    except (Problem, RoleRefused) as exc:
+        raise fail(getattr(exc, "detail", str(exc)), REFUSED) from exc
+    except OSError as exc:  # refused, unknown host, timed out: the server, not the work
+        reason = exc.strerror or type(exc).__name__
+        raise fail(f"cannot reach the database in TAC_DATABASE_URL ({reason})") from exc
+
+
+@asynccontextmanager
+async def database(
+    settings: Settings, *, pool: bool = False, schema_check: bool = True
+) -> AsyncIterator[AsyncEngine]:
+    """An engine for a command, on a schema this code can use (unless told not to check)."""
+    from tac_api.migrations import require_current_schema
+
+    load_models()  # a command may touch any table, and a flush orders them all
+    engine = make_engine(settings, pool=pool)
+    try:
+        if schema_check:
+            await require_current_schema(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def in_transaction(work: Callable[[AsyncSession], Awaitable[T]], *, schema_check: bool = True) -> T:
+    """Run `work` in one committed transaction against TAC_DATABASE_URL."""
+
+    async def transaction() -> T:
+        async with (
+            database(get_settings(), schema_check=schema_check) as engine,
+            sessionmaker_for(engine)() as session,
+            session.begin(),
+        ):
+            return await work(session)
+
+    return run(transaction())
+
+
+def _warn_if_behind(settings: Settings) -> None:
+    """Say so at start: the API serves (its readiness answers 503 until `db upgrade` has run,
+    as in a rolling upgrade), but whoever started it should know why it is not ready."""
+    from tac_api.migrations import SchemaBehind
+
+    async def check() -> None:
+        async with database(settings):
+            pass
+
+    try:
+        asyncio.run(check())
+    except SchemaBehind as exc:
+        typer.echo(f"warning: {exc}; /health/ready answers 503 until then", err=True)
+    except (OSError, SQLAlchemyError):  # unreachable now: /health/ready reports it, start anyway
+        pass
 
 
 @app.command()
@@ -54,6 +112,7 @@ def serve(
     from tac_api.logs import configure_logging
 
     settings = get_settings()
+    _warn_if_behind(settings)
     uvicorn.run(
         "tac_api.main:create_app",
         log_config=configure_logging(settings.log_level),
@@ -73,17 +132,50 @@ def db_upgrade(revision: str = "head") -> None:
     from tac_api.reference.service import load_reference_data
 
     upgrade(get_settings().database_url, revision)
-    count = in_transaction(load_reference_data)
+    # An older REVISION on purpose is not behind for this command.
+    count = in_transaction(load_reference_data, schema_check=False)
     typer.echo(f"schema at {revision}; {count} reference rows up to date")
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str) -> None:
-    """Undo migrations down to REVISION ('base' for an empty database)."""
+def db_downgrade(
+    revision: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Undo migrations down to REVISION ('base' for an empty database): what they added is
+    dropped, with its data."""
     from tac_api.migrations import downgrade
 
+    if not yes:
+        if not sys.stdin.isatty():  # nobody to answer: refuse rather than wait or guess
+            raise fail(
+                f"downgrading to {revision} drops what later migrations added, with its data: "
+                "confirm at a terminal, or pass --yes",
+                REFUSED,
+            )
+        typer.confirm(
+            f"Downgrade to {revision}? What later migrations added is dropped, with its data.",
+            abort=True,
+        )
     downgrade(get_settings().database_url, revision)
     typer.echo(f"schema at {revision}")
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Option(help="The role the API connects as (PostgreSQL)")],
+) -> None:
+    """Give the API's database role what it needs, and no more: reads and writes on every
+    table, but only SELECT and INSERT on the audit trail. Run as the schema's owner after
+    every `db upgrade` (new tables grant nothing by themselves)."""
+    from tac_api.migrations import grant_api_role
+
+    async def grant() -> int:
+        async with database(get_settings()) as engine:
+            return await grant_api_role(engine, role)
+
+    tables = run(grant())
+    typer.echo(f"granted {role} its privileges on {tables} tables (audit_event: SELECT, INSERT)")
 
 
 @app.command("demo-data")
@@ -195,8 +287,9 @@ def clients_list() -> None:
             for c in await list_clients(session)
         ]
 
+    found = in_transaction(rows)
     typer.echo("name\trole\tscope\tstate\tcreated_at\texpires_at")
-    for row in in_transaction(rows):
+    for row in found:
         typer.echo(row)
 
 
@@ -228,15 +321,15 @@ def retention_run(
     """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them.
     Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise."""
     from tac_api.idempotency import service as idempotency
-    from tac_api.retention.service import report_lines, run
+    from tac_api.retention.service import report_lines
+    from tac_api.retention.service import run as erase_due
 
     settings = get_settings()
     hours = settings.idempotency_key_hours
 
     async def retention() -> list[str]:
-        engine = make_engine(settings, pool=False)
-        try:
-            report = await run(
+        async with database(settings) as engine:
+            report = await erase_due(
                 engine,
                 as_of=as_of.date() if as_of else date.today(),
                 retention_days=settings.retention_days,
@@ -247,11 +340,9 @@ def retention_run(
                     keys = f"purged {await idempotency.purge_expired(session, hours)}"
                 else:
                     keys = f"dry run: {await idempotency.count_expired(session, hours)} would go"
-        finally:
-            await engine.dispose()
         return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}."]
 
-    for line in asyncio.run(retention()):
+    for line in run(retention()):
         typer.echo(line)
 
 
@@ -292,8 +383,9 @@ def oidc_list_revoked() -> None:
             for r in await list_revoked_subjects(session)
         ]
 
+    found = in_transaction(rows)
     typer.echo("issuer\tsubject\trevoked_at")
-    for row in in_transaction(rows):
+    for row in found:
         typer.echo(row)
 
 
@@ -313,25 +405,25 @@ def webhooks_run(
     delivery (TAC_WEBHOOK_DISPATCH); any number may run at once against one PostgreSQL."""
     import signal
 
+    from tac_api.logs import configure_logging
     from tac_api.webhooks import dispatcher
 
     settings = get_settings()
+    # Failures are logged as the API's are: JSON, with no exception's message (personal values).
+    configure_logging(settings.log_level)
 
     async def deliver() -> int:
-        engine = make_engine(settings)
-        sessionmaker = sessionmaker_for(transactional(engine))
-        try:
+        async with database(settings, pool=True) as engine:
+            sessionmaker = sessionmaker_for(transactional(engine))
             if once:
-                return await dispatcher.dispatch_once(sessionmaker, settings)
+                return await dispatcher.dispatch_once(sessionmaker, settings, strict=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for stop_signal in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(stop_signal, stop.set)
             await dispatcher.run(sessionmaker, settings, stop)
             return 0
-        finally:
-            await engine.dispose()
 
-    attempts = asyncio.run(deliver())
+    attempts = run(deliver())
     if once:
         typer.echo(f"{attempts} delivery attempts made")

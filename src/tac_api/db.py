@@ -33,6 +33,18 @@ metadata: MetaData = SQLModel.metadata
 MIGRATION_LOCK = 0x7AC0
 
 
+def load_models() -> MetaData:
+    """The metadata with every table model in it.
+
+    A foreign key names its table by a string, resolved only when something (a flush's ordering,
+    Alembic's comparison) needs the table: a process that imported only some models fails there,
+    far from the cause. Every entry point (the app, each command, Alembic) calls this first.
+    """
+    import tac_api.models  # noqa: F401  (every table model, imported for its side effect)
+
+    return metadata
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

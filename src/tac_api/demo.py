@@ -163,6 +163,15 @@ async def load_demo_data(
             }
         )
 
+    # The seed's first draws make its first practitioner, whatever the number of mothers: found,
+    # this seed's people are already here, and loading them again would make a second of each.
+    first = practitioners[0]
+    already = select(Practitioner.id).where(
+        Practitioner.email == first["email"], Practitioner.phone == first["phone"]
+    )
+    if await session.scalar(already.limit(1)) is not None:
+        return f"demo data of seed {seed} is already loaded: nothing added (another seed adds more)"
+
     mother_rows, stay_rows, child_rows, link_rows = [], [], [], []
     for _ in range(mothers):
         number = _prison_number(rng)

@@ -3,6 +3,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from tac_api.errors import Problem, problems
+from tac_api.migrations import SCHEMA_BEHIND, schema_behind
 
 router = APIRouter(tags=["health"])
 
@@ -15,6 +16,12 @@ class DatabaseUnavailable(Problem):
     status = 503
 
 
+class SchemaNotReady(Problem):
+    status = 503
+    slug = "schema-behind"
+    title = "The database schema is behind this version"
+
+
 @router.get("/health", summary="The process is up")
 async def health() -> Health:
     return Health(status="ok")
@@ -22,13 +29,22 @@ async def health() -> Health:
 
 @router.get(
     "/health/ready",
-    summary="The database answers",
+    summary="The database answers, with the schema this version needs",
     responses=problems(503),
 )
 async def ready(request: Request) -> Health:
+    state = request.app.state
+    behind = False
     try:
-        async with request.app.state.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with state.engine.connect() as connection:
+            if state.schema_current:
+                await connection.execute(text("SELECT 1"))
+            else:
+                behind = await connection.run_sync(schema_behind)
     except Exception as exc:  # any failure to reach the database means not ready
         raise DatabaseUnavailable("The database cannot be reached.") from exc
+    if behind:
+        raise SchemaNotReady(SCHEMA_BEHIND[0].upper() + SCHEMA_BEHIND[1:] + ".")
+    # Schemas only move forward under a running API: once current, only reachability is asked.
+    state.schema_current = True
     return Health(status="ready")

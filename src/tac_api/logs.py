@@ -52,6 +52,9 @@ def configure_logging(level: str = "INFO") -> dict[str, Any]:
             # Uvicorn's access line carries the query string (a name being searched for):
             # ours, from RequestContext, does not.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Readiness reads the schema's revision with Alembic's help: its set-up chatter
+            # ("setup plugin ...") is not the service's news.
+            "alembic": {"level": "WARNING"},
         },
     }
     logging.config.dictConfig(config)

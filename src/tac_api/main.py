@@ -24,7 +24,7 @@ from tac_api.children.routes import router as children_router
 from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
-from tac_api.db import make_engine, sessionmaker_for, transactional
+from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
 from tac_api.evidence.routes import router as evidence_router
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     """`resolver`: how webhooks' host names are looked up (the system's, unless a test says)."""
     settings = settings or get_settings()
     resolver = resolver or system_resolver
+    load_models()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)
     app.state.sessionmaker = sessionmaker_for(transactional(app.state.engine))
     app.state.read_sessionmaker = sessionmaker_for(app.state.engine, read_only=True)
+    app.state.schema_current = False  # until /health/ready has seen it (then kept: see there)
     # Made now, so that a missing or broken JWKS file stops the start rather than every request.
     app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_handlers(app)

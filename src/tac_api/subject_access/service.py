@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import tac_api.models  # noqa: F401  (every table model, so metadata knows them all)
 from tac_api.audit import service as audit
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import AuditEventPublic
-from tac_api.db import metadata, utcnow
+from tac_api.db import load_models, utcnow
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
 MOTHER = "mother"
@@ -84,7 +83,7 @@ def _distance_from_mother() -> dict[str, int]:
     distance = {MOTHER: 0}
     while True:
         found = {}
-        for table in metadata.sorted_tables:
+        for table in load_models().sorted_tables:
             if table.name in distance:
                 continue
             parents = [
@@ -104,7 +103,7 @@ def _distance_from_mother() -> dict[str, int]:
 def case_tables() -> list[Table]:
     """The tables of a mother's case, parents before the tables that refer to them."""
     distance = _distance_from_mother()
-    return [table for table in metadata.sorted_tables if table.name in distance]
+    return [table for table in load_models().sorted_tables if table.name in distance]
 
 
 def belongs_to(table: Table, mother_id: uuid.UUID) -> ColumnElement[bool]:
@@ -207,8 +206,9 @@ async def export(session: AsyncSession, mother_id: uuid.UUID) -> SubjectAccessEx
     records = {
         table.name: await _rows(session, rows_of(table, mother_id)) for table in case_tables()
     }
+    tables = load_models().tables
     for name in sorted(DIRECTORY):
-        records[name] = await _rows(session, directory_entries(metadata.tables[name], mother_id))
+        records[name] = await _rows(session, directory_entries(tables[name], mother_id))
     withheld = list(withhold_for_others(records))
     trail = await session.scalars(audit.search(mother_id, None, None, None).order_by(AuditEvent.id))
     return SubjectAccessExport(

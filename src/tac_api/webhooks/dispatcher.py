@@ -211,6 +211,13 @@ def _finish(delivery: WebhookDelivery, status: str, now: datetime, error: str | 
     delivery.error = error
 
 
+class PassFailed(Exception):
+    """Delivering to some webhooks failed in a pass (each logged); the others went ahead."""
+
+    def __init__(self, webhooks: int) -> None:
+        super().__init__(f"delivering to {webhooks} webhook(s) failed: see the log above")
+
+
 GIVEN_UP = object()  # no attempt made, but the webhook's next event may go
 
 
@@ -393,10 +400,13 @@ async def dispatch_once(
     now: datetime | None = None,
     rng: Random = random.random,
     resolver: Resolver = system_resolver,
+    strict: bool = False,
 ) -> int:
     """One pass: claim the webhooks with something due, deliver to each in order, give them
     back. `now` decides what is due (tests move time on instead of sleeping), `resolver` how
-    host names are looked up (tests answer themselves). Returns the number of attempts made."""
+    host names are looked up (tests answer themselves). Returns the number of attempts made;
+    with `strict` (a one-off pass, whose caller must learn of it), raises PassFailed when
+    delivering to any webhook failed."""
     now = now or utcnow()
     own_client = client is None
     http = client or new_client(settings)
@@ -408,6 +418,7 @@ async def dispatch_once(
         bind = sessionmaker.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         limit = asyncio.Semaphore(1 if sqlite else CONCURRENT_WEBHOOKS)
+        failed: list[uuid.UUID] = []
 
         async def deliver(webhook_id: uuid.UUID) -> int:
             async with limit:
@@ -417,12 +428,16 @@ async def dispatch_once(
                     )
                 except Exception:
                     log.exception("delivering to webhook %s failed; it is tried again", webhook_id)
+                    failed.append(webhook_id)
                     return 0
 
         try:
-            return sum(await asyncio.gather(*(deliver(webhook_id) for webhook_id in claimed)))
+            sent = sum(await asyncio.gather(*(deliver(webhook_id) for webhook_id in claimed)))
         finally:
             await release(sessionmaker, claimed, token, now)
+        if strict and failed:
+            raise PassFailed(len(failed))
+        return sent
     finally:
         if own_client:
             await http.aclose()
