@@ -3,7 +3,7 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -226,9 +226,10 @@ def retention_run(
     ] = None,
 ) -> None:
     """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them.
-    Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise."""
+    Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise,
+    and local authorities' link requests older than TAC_LINK_REQUEST_EXPIRY_DAYS."""
     from tac_api.idempotency import service as idempotency
-    from tac_api.retention.service import report_lines, run
+    from tac_api.retention.service import expire_link_requests, report_lines, run
 
     settings = get_settings()
     hours = settings.idempotency_key_hours
@@ -247,9 +248,16 @@ def retention_run(
                     keys = f"purged {await idempotency.purge_expired(session, hours)}"
                 else:
                     keys = f"dry run: {await idempotency.count_expired(session, hours)} would go"
+            requests = await expire_link_requests(
+                engine,
+                as_of=as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC),
+                expiry_days=settings.link_request_expiry_days,
+                apply=apply,
+                request_id=report.request_id,
+            )
         finally:
             await engine.dispose()
-        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}."]
+        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}.", requests]
 
     for line in asyncio.run(retention()):
         typer.echo(line)
