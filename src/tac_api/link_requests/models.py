@@ -36,7 +36,7 @@ class LinkRequest(RecordFields, table=True):
     status: str = Field(default="pending", max_length=16)  # pending, confirmed, declined
     # The child as the authority pushed it (the sync body, less the ids); cleared once decided:
     # confirmed, it is the child's record; declined, it was never the service's to keep.
-    child: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    child: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))  # type: ignore[call-overload]
     decided_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)

@@ -254,6 +254,9 @@ async def confirm(
             "(or decline the request)."
         )
     _decide(request, caller, "confirmed", reason)
+    # Written before sync's path reads the authority's requests: confirmed, it is no open
+    # request for that path to clear away.
+    await session.flush()
     assert mother_id is not None and request.child is not None
     mother = await session.get(Mother, mother_id)
     assert mother is not None
