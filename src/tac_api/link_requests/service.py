@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -167,7 +168,13 @@ async def hold(
             changed.append(row)
         item.request = row
     if created:
-        await session.execute(insert(REQUEST_TABLE), created)
+        try:
+            await session.execute(insert(REQUEST_TABLE), created)
+        except IntegrityError as exc:
+            raise Conflict(
+                "Another request pushed some of these children at the same moment; send them "
+                "again (a request already made is updated, not made twice)."
+            ) from exc
     if changed:
         columns = [name for name in changed[0] if name != "id"]
         statement = (
