@@ -328,3 +328,22 @@ def test_hearings_and_meetings_are_no_way_to_attach_either(api: Api) -> None:
         known, unknown = (a.json() for a in answers)
         assert known == unknown
     assert count(api, "court_hearing") == count(api, "meeting") == 0
+
+
+def test_a_batch_counts_pending_items_apart_from_failed_ones(api: Api) -> None:
+    mother = api.mother()
+    declined = push(api, "BR-9", mother["prison_number"]).json()
+    api.post("ewi_worker", f"{REQUESTS}/{declined['id']}/decline", {"reason": "Not hers"})
+    items = [
+        {"external_id": "BR-1", **pushed(mother["prison_number"])},
+        {"external_id": "BR-2", **pushed("Z9999ZZ")},
+        {"external_id": "BR-9", **pushed(mother["prison_number"])},  # declined: refused
+    ]
+
+    body = api.post("bristol_system", "/v1/sync/children:batch", {"items": items}).json()
+
+    assert [r["result"] for r in body["results"]] == ["pending", "pending", "failed"]
+    assert (body["pending"], body["failed"], body["created"]) == (2, 1, 0)
+    assert body["results"][2]["problem"]["status"] == 409
+    assert body["results"][0]["id"] is None and body["results"][0]["link_request_id"]
+    assert count(api, "child") == 0 and count(api, "link_request") == 3
