@@ -73,10 +73,11 @@ def synthetic_items(prison_numbers: list[str], count: int, seed: int) -> list[di
 
 
 async def _mothers_and_token(url: str) -> tuple[dict[str, tuple[str, date]], str]:
-    from sqlalchemy import select
+    from sqlalchemy import exists, select
 
     from tac_api.auth.schemas import Role
     from tac_api.auth.service import create_client
+    from tac_api.children.models import Child
     from tac_api.config import Settings
     from tac_api.db import make_engine, sessionmaker_for
     from tac_api.mothers.models import Mother
@@ -84,8 +85,15 @@ async def _mothers_and_token(url: str) -> tuple[dict[str, tuple[str, date]], str
     engine = make_engine(Settings(database_url=url), pool=False)
     try:
         async with sessionmaker_for(engine)() as session, session.begin():
+            # The mothers Bristol is linked to (a child of hers in Bristol): a push for any
+            # other would be held as a link request, not written as a child.
+            linked = exists().where(
+                Child.mother_id == Mother.id, Child.local_authority_code == AUTHORITY
+            )
             rows = (
-                await session.execute(select(Mother.id, Mother.prison_number, Mother.date_of_birth))
+                await session.execute(
+                    select(Mother.id, Mother.prison_number, Mother.date_of_birth).where(linked)
+                )
             ).all()
             _, token = await create_client(
                 session, name=CLIENT_NAME, role=Role.la_system, local_authority_code=AUTHORITY

@@ -19,8 +19,15 @@ same key, so if it had landed the service replays its first answer instead of ap
 A changed CSV (another hash), server or batch size starts afresh; so does --restart (to send
 again, say, rows that failed because their mother was not yet recorded).
 
-Prints each batch's counts and every failed row (its line, its external id, the service's reason:
-never the row's personal data) and exits 1 if any row failed, 2 if the run could not finish.
+A child whose mother your authority has no confirmed child of yet (or whose prison number no
+mother has) is not failed but pending: held as your authority's link request until her prison's
+social worker confirms it. Nothing of it shows on her case until then; the change feed says when
+it is decided (`link-request.confirmed`, `.declined`, `.expired`), and once confirmed, sending the
+file again (--restart) updates the child as usual.
+
+Prints each batch's counts, every pending row and every failed row (its line, its external id,
+the service's reason: never the row's personal data) and exits 1 if any row failed, 2 if the run
+could not finish; pending rows alone exit 0.
 """
 
 import argparse
@@ -176,8 +183,11 @@ class State:
             raise
 
 
+PENDING = "pending: held as your link request until her prison confirms it"
+
+
 def _counts(record: dict[str, Any]) -> str:
-    kinds = ("created", "updated", "unchanged", "failed")
+    kinds = ("created", "updated", "unchanged", "pending", "failed")
     return ", ".join(f"{record.get(kind, 0)} {kind}" for kind in kinds)
 
 
@@ -185,10 +195,11 @@ def _reason(detail: str, index: int) -> str:
     return detail.removeprefix(f"item {index}: ")
 
 
-def push(client: TacSyncClient, rows: Sequence[Row], size: int, state: State) -> int:
-    """Send every batch not yet answered; the number of rows that failed, this run or before."""
+def push(client: TacSyncClient, rows: Sequence[Row], size: int, state: State) -> tuple[int, int]:
+    """Send every batch not yet answered; the numbers of rows that failed and that are pending,
+    this run or before."""
     planned = list(batches(rows, size))
-    failed = 0
+    failed = pending = 0
     for number, batch in enumerate(planned, start=1):
         record = state.batch(number)
         where = f"batch {number}/{len(planned)} (lines {batch[0].line}-{batch[-1].line})"
@@ -206,7 +217,13 @@ def push(client: TacSyncClient, rows: Sequence[Row], size: int, state: State) ->
                 created=answer.created,
                 updated=answer.updated,
                 unchanged=answer.unchanged,
+                pending=answer.pending,
                 failed=answer.failed,
+                pending_rows=[
+                    {"line": batch[result.index].line, "external_id": result.external_id}
+                    for result in answer.results
+                    if result.result == "pending"
+                ],
                 failures=[
                     {
                         "line": batch[result.index].line,
@@ -222,10 +239,13 @@ def push(client: TacSyncClient, rows: Sequence[Row], size: int, state: State) ->
             state.save()
             replayed = " (the service's first answer to this batch, replayed)"
             print(f"{where}: {_counts(record)}{replayed if answer.replayed else ''}")
+        for held in record.get("pending_rows", []):
+            print(f"  line {held['line']} ({held['external_id']}): {PENDING}")
         for failure in record.get("failures", []):
             print(f"  line {failure['line']} ({failure['external_id']}): {failure['reason']}")
         failed += record.get("failed", 0)
-    return failed
+        pending += record.get("pending", 0)
+    return failed, pending
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -267,12 +287,14 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
     state = State.load(state_path, identity, args.restart)
     try:
         with TacSyncClient(args.url, args.token, transport=transport) as client:
-            failed = push(client, rows, args.batch_size, state)
+            failed, pending = push(client, rows, args.batch_size, state)
     except TacApiError as error:
         print(f"error: {error}", file=sys.stderr)
         print(f"run again to resume (state: {state_path})", file=sys.stderr)
         return 2
-    print(f"{len(rows)} rows, {failed} failed (state: {state_path})")
+    waiting = f", {pending} pending (waiting for the prison side)" if pending else ""
+    print(f"{len(rows)} rows, {failed} failed{waiting} (state: {state_path})")
+    # Pending is not a failure: nothing to correct, only a decision to wait for.
     return 1 if failed else 0
 
 

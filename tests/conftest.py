@@ -37,6 +37,7 @@ POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
 os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
+    "link_request",
     "change_event",
     "communication_child",
     "communication",

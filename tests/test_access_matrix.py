@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from tac_api.auth.schemas import Role
+from tac_api.auth.service import create_client
 from tac_api.main import create_app
 from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
 
@@ -95,6 +97,14 @@ EXPECTED = {
     "POST /v1/sync/children:batch": {"bristol_system"},
     "PUT /v1/sync/court-hearings/{external_id}": {"bristol_system"},
     "PUT /v1/sync/meetings/{external_id}": {"bristol_system"},
+    # An authority's own link requests, read by its people and systems (never anything of her).
+    "GET /v1/sync/link-requests": {"bristol", "bristol_system", "surrey"},
+    "GET /v1/sync/link-requests/{link_request_id}": {"bristol", "bristol_system", "surrey"},
+    # Decided by the prison side: her prison's social worker, or an admin.
+    "GET /v1/link-requests": PRISON_SIDE,
+    "GET /v1/link-requests/{link_request_id}": PRISON_SIDE,
+    "POST /v1/link-requests/{link_request_id}/confirm": PRISON_SIDE,
+    "POST /v1/link-requests/{link_request_id}/decline": PRISON_SIDE,
     # A local authority's own feed; an admin names the authority (422 without it).
     "GET /v1/sync/changes": {"admin", "bristol", "bristol_system", "surrey"},
     # A local authority's system keeps its webhooks; an admin, any authority's.
@@ -208,6 +218,24 @@ def sdi_family(api: Api) -> dict[str, str]:
             "issued_on": str(TODAY - timedelta(days=60)),
         },
     ).json()
+
+    # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
+    async def surrey_system() -> str:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            _, token = await create_client(
+                session,
+                name=f"surrey-system-{uuid.uuid4().hex[:8]}",
+                role=Role.la_system,
+                local_authority_code="936",
+            )
+        return token
+
+    token = api.client.portal.call(surrey_system)  # type: ignore[union-attr]
+    pushed = child_body(mother_prison_number=mother["prison_number"])
+    del pushed["local_authority_code"]
+    link_request = api.client.put(
+        "/v1/sync/children/SU-1", json=pushed, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     # Surrey's: Bristol's system is out of its scope.
     webhook = api.post(
         "admin",
@@ -227,6 +255,7 @@ def sdi_family(api: Api) -> dict[str, str]:
         "contact_visit_id": visit["id"],
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
+        "link_request_id": link_request["id"],
     }
 
 
@@ -259,6 +288,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "attended": False,
             "barrier": "late_notice",
         },
+        "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
         "POST /v1/proceedings/{proceedings_id}/extensions": {
             "weeks": 2,
             "reason": "Parenting assessment in custody not yet complete.",
@@ -281,6 +311,8 @@ OUT_OF_SCOPE = {
     "proceedings_id": {"ewi_worker", "surrey"},
     "external_id": set(),  # each authority's own key space: nothing in it is another's
     "webhook_id": {"bristol_system"},
+    # The prison side's routes: another prison's worker; the authority's: another authority.
+    "link_request_id": {"ewi_worker", "bristol", "bristol_system"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -296,6 +328,7 @@ IN_SCOPE = {
     "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "external_id": {"bristol_system"},
     "webhook_id": {"admin"},
+    "link_request_id": {"admin", "sdi_worker", "surrey"},
 }
 
 

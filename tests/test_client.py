@@ -37,6 +37,7 @@ from tac_api.client import (
 )
 from tac_api.demo import load_demo_data
 from tac_api.hearings.schemas import CourtHearingPublic
+from tac_api.link_requests.schemas import LinkRequestForAuthority
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem
 from tests.conftest import Api, child_body
@@ -70,6 +71,14 @@ def count(api: Api, table: str) -> int:
     return api.sql(f"SELECT count(*) FROM {table}")[0][0]
 
 
+def linked_mother(api: Api) -> dict[str, Any]:
+    """A mother Bristol is linked to: the prison side recorded an older child of hers in it
+    (one child more, for the tests that count)."""
+    mother = api.mother()
+    api.child(mother["id"], first_name="Eldest", date_of_birth="2009-01-02")
+    return mother
+
+
 class Forwarding(httpx.BaseTransport):
     """Sends to the real server, recording each request's Idempotency-Key; `lose` decides, per
     request, whether its answer is lost on the way back (the server has acted on it)."""
@@ -99,7 +108,7 @@ class Forwarding(httpx.BaseTransport):
 def test_put_child_creates_then_answers_unchanged_with_the_services_model(
     api: Api, server: str
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     body = SyncChild.model_validate(sync_child(mother["prison_number"]))
 
     with TacSyncClient(server, api.tokens["bristol_system"]) as tac:
@@ -111,17 +120,17 @@ def test_put_child_creates_then_answers_unchanged_with_the_services_model(
     assert (child.external_id, str(child.mother_id)) == ("BR-1001", mother["id"])
     assert again.result == "unchanged"
     assert again.record == child
-    assert count(api, "child") == 1
+    assert count(api, "child") == 2
 
 
 def test_a_batch_gives_a_result_per_item_and_sends_an_idempotency_key(
     api: Api, server: str
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     transport = Forwarding()
     items = [
         batch_item(mother["prison_number"], "BR-1", first_name="Siân"),
-        batch_item("Z9999ZZ", "BR-2", first_name="Zoë"),  # no such mother
+        batch_item("Z9999ZZ", "BR-2", first_name="Zoë"),  # no such mother: held, pending
         batch_item(mother["prison_number"], "BR-3", first_name="Rhys", date_of_birth="2018-01-01"),
     ]
 
@@ -129,20 +138,19 @@ def test_a_batch_gives_a_result_per_item_and_sends_an_idempotency_key(
         answer = tac.batch_children(items)
 
     assert isinstance(answer, SyncBatchAnswer)
-    assert (answer.created, answer.failed) == (2, 1)
-    assert [r.result for r in answer.results] == ["created", "failed", "created"]
-    problem = answer.results[1].problem
-    assert problem is not None and "mother_prison_number" in problem.detail
+    assert (answer.created, answer.pending, answer.failed) == (2, 1, 0)
+    assert [r.result for r in answer.results] == ["created", "pending", "created"]
+    assert answer.results[1].problem is None and answer.results[1].link_request_id is not None
     assert transport.keys == [answer.idempotency_key]
     assert uuid.UUID(answer.idempotency_key).version == 4
     assert answer.replayed is False
-    assert count(api, "child") == 2
+    assert count(api, "child") == 3
 
 
 def test_a_batch_whose_answer_was_lost_is_sent_again_under_the_same_key(
     api: Api, server: str
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     items = [batch_item(mother["prison_number"], f"BR-{n}", first_name=f"Nia{n}") for n in range(5)]
 
     def lose_first(request: httpx.Request, attempt: int) -> BaseException | None:
@@ -156,11 +164,11 @@ def test_a_batch_whose_answer_was_lost_is_sent_again_under_the_same_key(
     # The first attempt landed: the second is its answer replayed, nothing applied twice.
     assert answer.replayed is True
     assert (answer.created, answer.unchanged) == (5, 0)
-    assert count(api, "child") == 5
+    assert count(api, "child") == 6
 
 
 def test_a_key_sent_again_with_another_batch_is_refused_not_retried(api: Api, server: str) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     transport = Forwarding()
     with TacSyncClient(server, api.tokens["bristol_system"], transport=transport) as tac:
         tac.batch_children([batch_item(mother["prison_number"], "BR-1")], idempotency_key="k-1")
@@ -169,13 +177,13 @@ def test_a_key_sent_again_with_another_batch_is_refused_not_retried(api: Api, se
 
     assert refused.value.type == "urn:tac-api:problem:idempotency-key-reused"
     assert transport.keys == ["k-1", "k-1"]
-    assert count(api, "child") == 1
+    assert count(api, "child") == 2
 
 
 def test_court_hearings_and_meetings_are_pushed_by_the_authoritys_ids(
     api: Api, server: str
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     with TacSyncClient(server, api.tokens["bristol_system"]) as tac:
         tac.put_child("BR-A", sync_child(mother["prison_number"]))
         hearing = tac.put_court_hearing(
@@ -206,7 +214,7 @@ def test_court_hearings_and_meetings_are_pushed_by_the_authoritys_ids(
 
 
 def test_iter_changes_reads_the_live_feed_to_the_end_and_resumes(api: Api, server: str) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     hearing = {
         "mother_prison_number": mother["prison_number"],
         "child_external_ids": ["BR-A"],
@@ -231,10 +239,12 @@ def test_iter_changes_reads_the_live_feed_to_the_end_and_resumes(api: Api, serve
 def test_refusals_raise_typed_errors_carrying_the_problem_and_no_personal_data(
     api: Api, server: str
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     with TacSyncClient(server, api.tokens["bristol_system"]) as tac:
         with pytest.raises(InvalidRequest) as invalid:
-            tac.put_child("BR-1", sync_child("Z9999ZZ", first_name="Eluned"))
+            tac.put_child(
+                "BR-1", sync_child("Z9999ZZ", first_name="Eluned", date_of_birth="2999-01-01")
+            )
         tac.put_child("BR-2", sync_child(mother["prison_number"]))
         with pytest.raises(PreconditionFailed) as stale:
             tac.put_child("BR-2", sync_child(mother["prison_number"]), if_match='"7"')
@@ -248,15 +258,15 @@ def test_refusals_raise_typed_errors_carrying_the_problem_and_no_personal_data(
     error = invalid.value
     assert error.status == 422
     assert error.type == "urn:tac-api:problem:validation"
-    assert [e.field for e in error.errors] == ["mother_prison_number"]
+    assert [e.field for e in error.errors] == ["date_of_birth"]
     assert "Eluned" not in str(error) and "Z9999ZZ" not in str(error)
     assert error.request_id and error.request_id in str(error)
     assert stale.value.status == 412
-    assert count(api, "child") == 1
+    assert count(api, "child") == 2
 
 
 def test_the_async_client_puts_and_batches_over_real_http(api: Api, server: str) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
 
     async def work() -> tuple[Any, Any]:
         async with AsyncTacSyncClient(server, api.tokens["bristol_system"]) as tac:
@@ -267,20 +277,21 @@ def test_the_async_client_puts_and_batches_over_real_http(api: Api, server: str)
                     batch_item("Z9999ZZ", "BR-2"),
                 ]
             )
-            with pytest.raises(InvalidRequest):
-                await tac.put_child("BR-3", sync_child("Z9999ZZ"))
+            held = await tac.put_child("BR-3", sync_child("Z9999ZZ"))
+            assert held.pending and isinstance(held.record, LinkRequestForAuthority)
+            assert (await tac.link_requests()).items[0].external_id == "BR-2"
             return put, batch
 
     put, batch = asyncio.run(work())
 
     assert put.result == "created" and isinstance(put.record, ChildPublic)
-    assert [r.result for r in batch.results] == ["unchanged", "failed"]
-    assert count(api, "child") == 1
+    assert [r.result for r in batch.results] == ["unchanged", "pending"]
+    assert count(api, "child") == 2
 
 
 # Retries, against scripted answers ---------------------------------------------------------
 
-OK_BATCH = {"created": 1, "updated": 0, "unchanged": 0, "failed": 0, "results": []}
+OK_BATCH = {"created": 1, "updated": 0, "unchanged": 0, "pending": 0, "failed": 0, "results": []}
 ITEM = {"external_id": "BR-1", "mother_prison_number": "A0001BC"}
 
 
@@ -653,7 +664,7 @@ def state_of(path: Path) -> dict[str, Any]:
 def test_the_example_pushes_a_csv_in_batches_and_names_the_failed_lines(
     api: Api, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     number = mother["prison_number"]
     path = write_csv(
         tmp_path / "children.csv",
@@ -661,7 +672,7 @@ def test_the_example_pushes_a_csv_in_batches_and_names_the_failed_lines(
             csv_row("BR-1", number, "Siân"),
             csv_row("BR-2", number, "Rhys", date_of_birth="2018-04-05", sex="male"),
             "",  # a blank line is skipped, and still counted
-            csv_row("BR-3", "Z9999ZZ", "Eluned"),  # line 5: no such mother
+            csv_row("BR-3", "Z9999ZZ", "Eluned"),  # line 5: no such mother: held, pending
             csv_row(
                 "BR-4", number, "Nia", date_of_birth="2019-01-02", placement_confidential="yes"
             ),
@@ -681,13 +692,13 @@ def test_the_example_pushes_a_csv_in_batches_and_names_the_failed_lines(
     assert la_sync.main(argv) == 1
 
     out = capsys.readouterr().out
-    assert "batch 1/3 (lines 2-3): 2 created, 0 updated, 0 unchanged, 0 failed" in out
-    assert "batch 2/3 (lines 5-6): 1 created, 0 updated, 0 unchanged, 1 failed" in out
-    assert "  line 5 (BR-3): mother_prison_number: no mother with this prison number" in out
+    assert "batch 1/3 (lines 2-3): 2 created, 0 updated, 0 unchanged, 0 pending, 0 failed" in out
+    assert "batch 2/3 (lines 5-6): 1 created, 0 updated, 0 unchanged, 1 pending, 0 failed" in out
+    assert "  line 5 (BR-3): pending: held as your link request until her prison confirms" in out
     assert "  line 7 (BR-5): date_of_birth: " in out
-    assert "5 rows, 2 failed" in out
+    assert "5 rows, 1 failed, 1 pending (waiting for the prison side)" in out
     assert "Eluned" not in out and "Mared" not in out
-    assert count(api, "child") == 3
+    assert count(api, "child") == 4
     confidential = api.sql("SELECT placement_confidential FROM child WHERE external_id = 'BR-4'")
     assert confidential[0][0] in (True, 1)
     state = state_of(path)
@@ -696,13 +707,13 @@ def test_the_example_pushes_a_csv_in_batches_and_names_the_failed_lines(
     # Run again: nothing is sent; the failures are still reported.
     assert la_sync.main(argv, transport=httpx.MockTransport(Script())) == 1
     out = capsys.readouterr().out
-    assert out.count("answered in an earlier run") == 3 and "line 5 (BR-3)" in out
+    assert out.count("answered in an earlier run") == 3 and "line 5 (BR-3): pending" in out
 
 
 def test_the_example_resumes_after_a_crash_resending_the_batch_in_flight_under_its_key(
     api: Api, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     rows = [
         csv_row(f"BR-{n}", mother["prison_number"], f"Child{n}", date_of_birth=f"201{n}-01-01")
         for n in range(6)
@@ -727,17 +738,19 @@ def test_the_example_resumes_after_a_crash_resending_the_batch_in_flight_under_i
         la_sync.main(argv, transport=first)
     state = state_of(path)["batches"]
     assert state["1"]["done"] is True and "done" not in state["2"]
-    assert count(api, "child") == 4  # batch 2 landed
+    assert count(api, "child") == 5  # batch 2 landed
 
     second = Forwarding()
     assert la_sync.main(argv, transport=second) == 0
 
     # Batch 1 is not sent again; batch 2 is, under the key it was first sent with.
     assert second.keys == [first.keys[1], state_of(path)["batches"]["3"]["idempotency_key"]]
-    assert count(api, "child") == 6
+    assert count(api, "child") == 7
     out = capsys.readouterr().out
     assert "batch 1/3 (lines 2-3): answered in an earlier run" in out
-    assert "batch 2/3 (lines 4-5): 2 created, 0 updated, 0 unchanged, 0 failed (the " in out
+    assert (
+        "batch 2/3 (lines 4-5): 2 created, 0 updated, 0 unchanged, 0 pending, 0 failed (the " in out
+    )
     batches = state_of(path)["batches"]
     assert all(batch["done"] for batch in batches.values())
 
@@ -767,6 +780,7 @@ def test_a_changed_csv_starts_afresh(tmp_path: Path, capsys: pytest.CaptureFixtu
                 "result": "created",
                 "id": str(uuid.uuid4()),
                 "version": 1,
+                "link_request_id": None,
                 "problem": None,
             }
         ],
@@ -830,7 +844,11 @@ def test_the_sample_csv_syncs_against_the_demo_data_as_the_readme_says(
         check=False,
     )
 
+    # Pending is no failure: the run succeeds.
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "6 created, 0 updated, 0 unchanged, 0 failed" in done.stdout
+    # Bristol has children of the first two mothers already; the third's wait for her prison.
+    assert "4 created, 0 updated, 0 unchanged, 2 pending, 0 failed" in done.stdout
+    assert "line 6 (BR-1005): pending" in done.stdout
     synced = api.sql("SELECT count(*) FROM child WHERE external_id IS NOT NULL")[0][0]
-    assert synced == 6
+    assert synced == 4
+    assert count(api, "link_request") == 2

@@ -307,6 +307,57 @@ WEBHOOK_DELIVERY = {
 }
 
 
+# The child as the authority pushed it: held for the prison side to decide on.
+PUSHED_CHILD = {
+    f"child.{f}"
+    for f in (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "expected_date",
+        "sex",
+        "legal_status",
+        "placement_type",
+        "lives_with",
+        "placement_confidential",
+        "carer.name",
+        "carer.phone",
+        "carer.address",
+        "social_worker.name",
+        "social_worker.email",
+        "social_worker.phone",
+        "contact_arrangement",
+        "contact_arrangement_reason",
+    )
+}
+LINK_REQUEST = PUSHED_CHILD | {
+    "id",
+    "local_authority_code",
+    "requested_by",
+    "external_id",
+    "mother_prison_number",
+    "mother_id",
+    "status",
+    "requested_at",
+    "updated_at",
+    "decided_at",
+    "decided_by",
+    "reason",
+    "child_id",
+}
+# The asking authority's own request: nothing of the mother, nor of the prison side's decision
+# but its outcome.
+LINK_REQUEST_FOR_AUTHORITY = {
+    "id",
+    "external_id",
+    "mother_prison_number",
+    "status",
+    "requested_at",
+    "updated_at",
+    "decided_at",
+    "child_id",
+}
+
 CHRONOLOGY = {"mother_id"} | {
     f"events[].{f}"
     for f in ("on", "at", "kind", "summary", "resource_type", "resource_id", "child_ids")
@@ -475,6 +526,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/reports/governor": {("admin", "ewi_governor"): GOVERNOR_REPORT},
     "GET /v1/reports/programme": {("admin",): PROGRAMME_REPORT},
     "GET /v1/sync/changes": {("admin", *AUTHORITY): CHANGE_FEED},
+    "GET /v1/link-requests": {PRISON: items(LINK_REQUEST)},
+    "GET /v1/link-requests/{link_request_id}": {PRISON: LINK_REQUEST},
+    "GET /v1/sync/link-requests": {AUTHORITY: items(LINK_REQUEST_FOR_AUTHORITY)},
+    "GET /v1/sync/link-requests/{link_request_id}": {AUTHORITY: LINK_REQUEST_FOR_AUTHORITY},
     "GET /v1/sync/webhooks": {WEBHOOK_KEEPERS: items(WEBHOOK)},
     "GET /v1/sync/webhooks/{webhook_id}": {WEBHOOK_KEEPERS: WEBHOOK},
     "GET /v1/sync/webhooks/{webhook_id}/deliveries": {WEBHOOK_KEEPERS: items(WEBHOOK_DELIVERY)},
@@ -661,7 +716,14 @@ def family(api: Api) -> dict[str, str]:
         {"url": "https://sync.example.gov.uk/tac", "description": "Mosaic", "event_types": ["x"]},
     ).json()
     add_delivery(api, webhook["id"])
+    # Bristol asking to be linked to another mother in Send, every field of the child filled in.
+    stranger = api.mother(prison_code="SDI")
+    pushed = child_body(mother_prison_number=stranger["prison_number"], **filled)
+    del pushed["local_authority_code"]
+    link_request = api.put("bristol_system", "/v1/sync/children/BR-ASK", pushed)
+    assert link_request.status_code == 202, link_request.text
     return {
+        "link_request_id": link_request.json()["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],
         "child_id": child["id"],

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import asyncpg
 from sqlalchemy import event
 
-from tests.conftest import Api
+from tests.conftest import Api, child_body
 
 
 @contextmanager
@@ -90,3 +90,52 @@ def test_her_children_cost_four_statements(api: Api) -> None:
         response = api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children")
     assert len(response.json()["items"]) == 3
     assert len(statements) == 4, statements  # token, rate limit, children in scope, audit
+
+
+def _pushed(prison_number: str) -> dict[str, object]:
+    body = child_body(mother_prison_number=prison_number)
+    del body["local_authority_code"]
+    return body
+
+
+def test_an_unknown_prison_number_and_an_unlinked_mother_cost_the_same(api: Api) -> None:
+    """Same status, same body shape, same statements: the answer tells an authority nothing
+    of which prison numbers exist."""
+    mother = api.mother()
+    answers, sent = [], []
+    for external_id, number in (("BR-1", mother["prison_number"]), ("BR-2", "Z9999ZZ")):
+        with counting(api) as statements:
+            answers.append(
+                api.put("bristol_system", f"/v1/sync/children/{external_id}", _pushed(number))
+            )
+        sent.append(statements)
+    known, unknown = answers
+    assert known.status_code == unknown.status_code == 202
+    assert known.headers["Sync-Result"] == unknown.headers["Sync-Result"] == "pending"
+    assert known.json().keys() == unknown.json().keys()
+    assert len(sent[0]) == len(sent[1]), sent
+    assert sent[0] == sent[1]  # the very same statements, too
+
+
+def test_a_hearing_for_an_unlinked_mother_costs_what_an_unknown_one_does(api: Api) -> None:
+    mother = api.mother()
+    body = {
+        "child_external_ids": ["BR-A"],
+        "court_name": "Bristol Civil and Family Justice Centre",
+        "hearing_type": "case_management",
+        "starts_at": "2027-01-12T10:00:00Z",
+    }
+    answers, sent = [], []
+    for number in (mother["prison_number"], "Z9999ZZ"):
+        with counting(api) as statements:
+            answers.append(
+                api.put(
+                    "bristol_system",
+                    "/v1/sync/court-hearings/H-1",
+                    {**body, "mother_prison_number": number},
+                )
+            )
+        sent.append(statements)
+    assert answers[0].status_code == answers[1].status_code == 422
+    assert answers[0].json() == answers[1].json()
+    assert len(sent[0]) == len(sent[1]), sent

@@ -1161,6 +1161,8 @@ def test_a_pushed_court_date_reaches_the_webhook_as_the_feed_lists_it(
     """End to end: an authority's push, the outbox written with it, one signed delivery that
     the client's verify_signature accepts, carrying the event exactly as the feed shows it."""
     mother = local.mother()
+    # Bristol is linked to her: the prison side recorded a child of hers in Bristol.
+    local.child(mother["id"], first_name="Eldest", date_of_birth="2009-01-02")
     child = {k: v for k, v in child_body().items() if k != "local_authority_code"}
     child["mother_prison_number"] = mother["prison_number"]
     assert local.put("bristol_system", "/v1/sync/children/BR-A", child).status_code == 201

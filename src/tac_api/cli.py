@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -319,9 +319,10 @@ def retention_run(
     ] = None,
 ) -> None:
     """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them.
-    Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise."""
+    Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise,
+    and local authorities' link requests older than TAC_LINK_REQUEST_EXPIRY_DAYS."""
     from tac_api.idempotency import service as idempotency
-    from tac_api.retention.service import report_lines
+    from tac_api.retention.service import expire_link_requests, report_lines
     from tac_api.retention.service import run as erase_due
 
     settings = get_settings()
@@ -340,7 +341,14 @@ def retention_run(
                     keys = f"purged {await idempotency.purge_expired(session, hours)}"
                 else:
                     keys = f"dry run: {await idempotency.count_expired(session, hours)} would go"
-        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}."]
+            requests = await expire_link_requests(
+                engine,
+                as_of=as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC),
+                expiry_days=settings.link_request_expiry_days,
+                apply=apply,
+                request_id=report.request_id,
+            )
+        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}.", requests]
 
     for line in run(retention()):
         typer.echo(line)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(default=200, ge=1, le=200)
     # Days a closed case is kept before `tac-api retention run` erases it (six years by default).
     retention_days: int = Field(default=2190, ge=1)
+    # Days a local authority's link request waits for the prison side before `tac-api retention
+    # run` erases it (and a decided one is kept, for the record, before it goes too).
+    link_request_expiry_days: int = Field(default=30, ge=1, le=365)
     # A hearing the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
     # Reports suppress counts from 1 to this (small numbers can point at a person).

@@ -32,6 +32,7 @@ from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
 from tac_api.idempotency.middleware import IdempotentAnswers
 from tac_api.idempotency.service import AnswerReplayed, document_key_header, replay
+from tac_api.link_requests.routes import router as link_requests_router
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         audit_router,
         subject_access_router,
         sync_router,
+        link_requests_router,
         webhooks_router,
     ):
         app.include_router(router)

@@ -21,6 +21,7 @@ from tac_api.hearings.models import (
 )
 from tac_api.idempotency.models import IdempotencyKey
 from tac_api.limits.models import RateLimitState
+from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
@@ -59,6 +60,7 @@ ALL_MODELS = (
     Evidence,
     IdempotencyKey,
     LegalStatus,
+    LinkRequest,
     LocalAuthority,
     Meeting,
     MeetingChild,

@@ -38,7 +38,11 @@ class ChangeEvent(SQLModel, table=True):
     local_authority_code: str = Field(foreign_key="local_authority.dfe_number", max_length=3)
     event_type: str = Field(max_length=48)  # court-hearing.updated, mother.transferred...
     occurred_at: datetime = Field(default_factory=utcnow)
-    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    # None for an event about no mother the authority may know: its link request declined or
+    # expired (what it named stays unsaid, whoever it was).
+    mother_id: uuid.UUID | None = Field(
+        default=None, foreign_key="mother.id", index=True, ondelete="CASCADE"
+    )
     resource_type: str = Field(max_length=40)
     resource_id: uuid.UUID
     # Only this authority's own children among those the change concerns.

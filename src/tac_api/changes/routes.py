@@ -55,7 +55,9 @@ async def _authority_of(session: AsyncSession, caller: Caller, local_authority: 
     "`.updated`, `.outcome-recorded`; `meeting.created`, `.updated`; `contact-visit.created`, "
     "`.updated`, `.status-changed`, `.outcome-recorded`; `parenting-assessment.created`, "
     "`.updated`, `.deleted`; `evidence.added`, `.updated`, `.deleted`; `release-plan.created`, "
-    "`.updated`; `mother.transferred`, `.released`, `.release-date-changed`. An admin names "
+    "`.updated`; `mother.transferred`, `.released`, `.release-date-changed`; and the decision "
+    "on each of your link requests: `link-request.confirmed` (with her `mother_id` and your new "
+    "child in `child_ids`), `.declined` and `.expired` (`mother_id` null). An admin names "
     "the authority (`local_authority`). Reading the feed is recorded in the audit trail as a "
     "disclosure of each record shown.",
 )

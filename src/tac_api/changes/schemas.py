@@ -14,7 +14,9 @@ class ChangeEventPublic(BaseModel):
     id: uuid.UUID = Field(description="The event's id: the same in every authority's feed.")
     type: str = Field(examples=["court-hearing.updated"])
     occurred_at: UtcDatetime
-    mother_id: uuid.UUID
+    mother_id: uuid.UUID | None = Field(
+        description="Null only for your link request declined or expired: it names no mother."
+    )
     child_ids: list[uuid.UUID] = Field(
         description="Your authority's children among those the change concerns."
     )

@@ -38,10 +38,12 @@ class PendingEvent:
     event_type: str
     resource_type: str
     resource_id: uuid.UUID
-    mother_id: uuid.UUID
+    mother_id: uuid.UUID | None
     # None: an event about her (a transfer, her release): every child of hers concerns it.
     child_ids: frozenset[uuid.UUID] | None
     data: dict[str, Any]
+    # Set: told to this authority alone, whoever's children she has (see `emit`).
+    local_authority_code: str | None = None
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
     occurred_at: datetime = field(default_factory=utcnow)
 
@@ -51,9 +53,11 @@ def emit(
     event_type: str,
     resource_type: str,
     resource_id: uuid.UUID,
-    mother_id: uuid.UUID,
+    mother_id: uuid.UUID | None,
     child_ids: Iterable[uuid.UUID] | None = None,
     data: Mapping[str, Any] | None = None,
+    *,
+    to_authority: str | None = None,
 ) -> None:
     """Note a change, to be told to the local authorities it concerns when the request commits.
 
@@ -62,6 +66,8 @@ def emit(
     release date, her evidence and release plan): every authority with a child of hers is told.
     `data`: what an authority needs to act on it (dates, codes, status, which fields changed),
     never more than it can read itself through GET, and never another authority's children.
+    `to_authority`: an answer to that authority alone (its link request decided), listing
+    `child_ids` as given (its own), with `mother_id` None when it may not know her.
     """
     pending: list[PendingEvent] = session.info.setdefault(PENDING, [])
     pending.append(
@@ -72,6 +78,7 @@ def emit(
             mother_id=mother_id,
             child_ids=None if child_ids is None else frozenset(child_ids),
             data={key: plain(value) for key, value in (data or {}).items()},
+            local_authority_code=to_authority,
         )
     )
 
@@ -126,7 +133,8 @@ def _written_before_commit(session: Session) -> None:
 
 def _write_pending(session: Session) -> None:
     pending: list[PendingEvent] = session.info.pop(PENDING, [])
-    rows = _rows(pending, _children_of_mothers(session, {e.mother_id for e in pending}))
+    mother_ids = {e.mother_id for e in pending if e.mother_id is not None}
+    rows = _rows(pending, _children_of_mothers(session, mother_ids))
     if not rows:
         return  # it concerns no authority: nobody to tell
     _in_order(session)
@@ -165,9 +173,12 @@ def _rows(
     rows = []
     for change in pending:
         by_authority: dict[str, list[str]] = {}
-        for child_id, authority in children[change.mother_id]:
-            if change.child_ids is None or child_id in change.child_ids:
-                by_authority.setdefault(authority, []).append(str(child_id))
+        if change.local_authority_code is not None:
+            by_authority[change.local_authority_code] = sorted(map(str, change.child_ids or ()))
+        else:
+            for child_id, authority in children[change.mother_id]:  # type: ignore[index]
+                if change.child_ids is None or child_id in change.child_ids:
+                    by_authority.setdefault(authority, []).append(str(child_id))
         for authority in sorted(by_authority):
             rows.append(
                 {

@@ -22,6 +22,7 @@ from tac_api.client.models import (
     WebhookWithSecret,
 )
 from tac_api.hearings.schemas import CourtHearingPublic
+from tac_api.link_requests.schemas import LinkRequestForAuthority, LinkRequestStatus
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.pagination import Page
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem, SyncCourtHearing, SyncMeeting
@@ -104,10 +105,23 @@ class TacSyncClient:
         *,
         if_match: str | int | None = None,
         create_only: bool = False,
-    ) -> Synced[ChildPublic]:
+    ) -> Synced[ChildPublic | LinkRequestForAuthority]:
         """Create or replace one child (`PUT /v1/sync/children/{external_id}`): (result, child).
-        `if_match`: only if still at that ETag or version; `create_only`: only if new."""
+        `if_match`: only if still at that ETag or version; `create_only`: only if new.
+        Result `pending` (not an error): the mother is not yet linked to your authority, and the
+        record is your link request holding the child until her prison confirms it."""
         return self._run(core.put_child(external_id, child, if_match, create_only))
+
+    def link_requests(
+        self,
+        *,
+        status: LinkRequestStatus | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[LinkRequestForAuthority]:
+        """Your authority's link requests (children held until the prison side confirms), a
+        page at a time."""
+        return self._run(core.link_requests(status, cursor, limit))
 
     def batch_children(
         self, items: Sequence[BatchItem], *, idempotency_key: str | None = None
@@ -277,8 +291,17 @@ class AsyncTacSyncClient:
         *,
         if_match: str | int | None = None,
         create_only: bool = False,
-    ) -> Synced[ChildPublic]:
+    ) -> Synced[ChildPublic | LinkRequestForAuthority]:
         return await self._run(core.put_child(external_id, child, if_match, create_only))
+
+    async def link_requests(
+        self,
+        *,
+        status: LinkRequestStatus | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[LinkRequestForAuthority]:
+        return await self._run(core.link_requests(status, cursor, limit))
 
     async def batch_children(
         self, items: Sequence[BatchItem], *, idempotency_key: str | None = None

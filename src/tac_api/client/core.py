@@ -26,6 +26,7 @@ from tac_api.client.models import (
     WebhookWithSecret,
 )
 from tac_api.hearings.schemas import CourtHearingPublic
+from tac_api.link_requests.schemas import LinkRequestForAuthority, LinkRequestStatus
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.pagination import Page
 from tac_api.sync.schemas import (
@@ -43,7 +44,9 @@ log = logging.getLogger("tac_api.client")
 T = TypeVar("T")
 R = TypeVar("R")
 
-SyncResult = Literal["created", "updated", "unchanged"]
+# pending: a child held as the authority's link request until the prison side confirms it (not
+# a failure: the change feed says when it is decided).
+SyncResult = Literal["created", "updated", "unchanged", "pending"]
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # Methods that may be sent again after the server might have acted on them: GET reads, PUT and
@@ -56,10 +59,15 @@ GATEWAY_FAILURES = frozenset({502, 503, 504})
 
 
 class Synced(NamedTuple, Generic[R]):
-    """A PUT by the authority's own id: what it did (`Sync-Result`) and the record as it is now."""
+    """A PUT by the authority's own id: what it did (`Sync-Result`) and the record as it is now
+    (for a pending child, the authority's link request holding it)."""
 
     result: SyncResult
     record: R
+
+    @property
+    def pending(self) -> bool:
+        return self.result == "pending"
 
 
 class SyncBatchAnswer(SyncBatchResult):
@@ -270,10 +278,16 @@ def _model(kind: type[BaseModel]) -> Callable[[httpx.Response], Any]:
     return lambda response: kind.model_validate_json(response.content)
 
 
-def _synced(kind: type[BaseModel]) -> Callable[[httpx.Response], Synced[Any]]:
+def _synced(
+    kind: type[BaseModel], pending: type[BaseModel] | None = None
+) -> Callable[[httpx.Response], Synced[Any]]:
+    """`pending`: what a 202 with `Sync-Result: pending` holds, where a push may be held."""
+
     def read(response: httpx.Response) -> Synced[Any]:
         result = response.headers["Sync-Result"]
-        if result not in ("created", "updated", "unchanged"):
+        if pending is not None and result == "pending" and response.status_code == 202:
+            return Synced("pending", pending.model_validate_json(response.content))
+        if result not in ("created", "updated", "unchanged") or response.status_code == 202:
             raise ValueError("Sync-Result")
         return Synced(cast(SyncResult, result), kind.model_validate_json(response.content))
 
@@ -300,12 +314,12 @@ def put_child(
     child: SyncChild | Mapping[str, Any],
     if_match: str | int | None,
     create_only: bool,
-) -> Call[Synced[ChildPublic]]:
+) -> Call[Synced[ChildPublic | LinkRequestForAuthority]]:
     return Call(
         "PUT",
         f"/v1/sync/children/{_segment(external_id)}",
-        _synced(ChildPublic),
-        ok=frozenset({200, 201}),
+        _synced(ChildPublic, pending=LinkRequestForAuthority),
+        ok=frozenset({200, 201, 202}),
         content=_json(child),
         headers=_conditions(if_match, create_only),
     )
@@ -363,6 +377,17 @@ def changes(after: str | None, limit: int) -> Call[ChangeFeed]:
     if after is not None:
         params["after"] = after
     return Call("GET", "/v1/sync/changes", _model(ChangeFeed), params=params)
+
+
+def link_requests(
+    status: LinkRequestStatus | None, cursor: str | None, limit: int | None
+) -> Call[Page[LinkRequestForAuthority]]:
+    return Call(
+        "GET",
+        "/v1/sync/link-requests",
+        _model(Page[LinkRequestForAuthority]),
+        params=_page_params(cursor, limit, status=status),
+    )
 
 
 def caught_up(page: ChangeFeed, limit: int) -> bool:

@@ -8,7 +8,7 @@ Practitioner directory entries stay too: they are professionals, and other cases
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, select
@@ -122,7 +122,7 @@ async def erase_case(
     return {**counts, "practitioner": len(unlinked_carers)} if unlinked_carers else counts
 
 
-def events_base(occurred_at: Any, request_id: str, mother_id: uuid.UUID) -> dict[str, Any]:
+def events_base(occurred_at: Any, request_id: str, mother_id: uuid.UUID | None) -> dict[str, Any]:
     return {
         "occurred_at": occurred_at,
         "request_id": request_id,
@@ -206,3 +206,34 @@ def report_lines(report: Report) -> list[str]:
             f"{report.undated} closed case(s) kept: no closed_on date to count the period from."
         )
     return lines
+
+
+async def expire_link_requests(
+    engine: AsyncEngine, *, as_of: datetime, expiry_days: int, apply: bool, request_id: str
+) -> str:
+    """Local authorities' link requests nobody decided within TAC_LINK_REQUEST_EXPIRY_DAYS (and
+    decided ones that long after their decision): with `apply`, erased in one transaction with
+    an `erase` audit row each, each pending one's authority told through its change feed.
+    What the command prints about them."""
+    from tac_api.link_requests import service as link_requests
+
+    window = f"link requests older than {expiry_days} days (TAC_LINK_REQUEST_EXPIRY_DAYS)"
+    async with sessionmaker_for(engine)() as session, session.begin():
+        if not apply:
+            due = await link_requests.count_expired(session, as_of, expiry_days)
+            return f"{window}: dry run: {due} would go."
+        erased = await link_requests.erase_expired(session, as_of, expiry_days)
+        if erased:
+            occurred_at = utcnow()
+            await session.execute(
+                insert(AuditEvent.__table__),
+                [
+                    {
+                        **events_base(occurred_at, request_id, mother_id),
+                        "resource_type": "link_request",
+                        "resource_id": link_request_id,
+                    }
+                    for link_request_id, mother_id in erased
+                ],
+            )
+    return f"{window}: erased {len(erased)}."

@@ -49,6 +49,10 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         # what each delivery disclosed is in her audit trail).
         "webhook",
         "webhook_delivery",
+        # A local authority's unconfirmed claim to a child of a mother's (by her prison number,
+        # not her id): not her case until confirmed, when the child's record is; erased after
+        # TAC_LINK_REQUEST_EXPIRY_DAYS, confirmed or not.
+        "link_request",
     }
 )
 

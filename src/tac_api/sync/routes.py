@@ -12,6 +12,7 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput, proble
 from tac_api.hearings import service as hearings
 from tac_api.hearings.schemas import CourtHearingPublic
 from tac_api.http import set_etag
+from tac_api.link_requests.schemas import LinkRequestForAuthority, for_authority
 from tac_api.meetings import service as meetings
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.session import SessionDep
@@ -57,6 +58,15 @@ CREATED_OR_UPDATED = {
     status.HTTP_201_CREATED: {"description": "Created", "model": ChildPublic},
     status.HTTP_200_OK: {"description": "Updated, or unchanged (the same body again)"},
 }
+PENDING = {
+    status.HTTP_202_ACCEPTED: {
+        "description": "Pending (`Sync-Result: pending`): your authority has no confirmed child "
+        "of the mother named, so the child is held as your link request until her prison's "
+        "social worker confirms it; the body is your request (the same whether or not the "
+        "service knows the prison number). The change feed tells you the decision.",
+        "model": LinkRequestForAuthority,
+    }
+}
 
 
 ACTION_FOR = {"created": Action.collect, "updated": Action.alter, "unchanged": Action.consult}
@@ -72,7 +82,7 @@ def _answer(response: Response, result: str, location: str, version: int) -> Non
 @router.put(
     "/v1/sync/children/{external_id}",
     summary="Create or update one of your authority's children, by your own id",
-    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED, **PENDING},
 )
 async def put_child(
     external_id: ExternalIdPath,
@@ -82,16 +92,26 @@ async def put_child(
     response: Response,
     if_match: IfMatchSync = None,
     if_none_match: IfNoneMatch = None,
-) -> ChildPublic:
+) -> ChildPublic | LinkRequestForAuthority:
     """Idempotent: the same body twice leaves one record, answers the same, and the second
-    time changes nothing (`Sync-Result: unchanged`). Her prison number links the child to her;
-    a mother the service does not know is refused (422), never parked."""
+    time changes nothing (`Sync-Result: unchanged`). Her prison number links the child to her
+    once your authority is linked to her (a child of hers confirmed by the prison side, or
+    recorded by it in your authority); until then the child is held as a link request (202,
+    `Sync-Result: pending`), as it is for a prison number no mother has: you see your request,
+    and nothing of her. A declined request answers 409 while you name the same prison number."""
     item = service.ChildItem(0, SyncChildBatchItem(external_id=external_id, **body.model_dump()))
     (outcome,) = await service.upsert_children(
         session, caller, [item], if_match=if_match, if_none_match=if_none_match
     )
     if outcome.problem is not None:
         raise outcome.problem
+    if outcome.request is not None:
+        request = outcome.request
+        audit.record(session, Action.collect, "link_request", request["id"], outcome.mother_id)
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/v1/sync/link-requests/{request['id']}"
+        response.headers["Sync-Result"] = "pending"
+        return for_authority(request)
     row = service.outcome_row(outcome)
     # Unchanged, the answer still shows the record: a consultation of it.
     audit.record(session, ACTION_FOR[outcome.result], "child", row["id"], row["mother_id"])
@@ -131,8 +151,9 @@ async def batch_children(
     request: Request, caller: AuthoritySystem, session: SessionDep
 ) -> Response:
     """Each item is a PUT of one child (`external_id` inside it) and gets its own result:
-    created, updated, unchanged, or failed with a problem naming its index. One bad item does
-    not spoil the others; sending the same batch again changes nothing. Send an
+    created, updated, unchanged, pending (held as your link request, with its
+    `link_request_id`, as the PUT's 202), or failed with a problem naming its index. One bad
+    item does not spoil the others; sending the same batch again changes nothing. Send an
     `Idempotency-Key` so that a retry after a lost answer replays it."""
     items, failed = service.parse_items(_batch_items(await request.body()))
     outcomes = sorted(
@@ -147,7 +168,13 @@ async def batch_children(
             "child",
             ((o.row["id"], o.row["mother_id"]) for o in outcomes if o.result == result and o.row),
         )
-    counts = dict.fromkeys(("created", "updated", "unchanged", "failed"), 0)
+    audit.record_many(
+        session,
+        Action.collect,
+        "link_request",
+        ((o.request["id"], o.mother_id) for o in outcomes if o.request and o.result == "pending"),
+    )
+    counts = dict.fromkeys(("created", "updated", "unchanged", "pending", "failed"), 0)
     results = []
     for outcome in outcomes:
         counts[outcome.result] += 1
@@ -158,6 +185,9 @@ async def batch_children(
                 "result": outcome.result,
                 "id": str(outcome.row["id"]) if outcome.row else None,
                 "version": outcome.row["version"] if outcome.row else None,
+                "link_request_id": str(outcome.request["id"])
+                if outcome.request and outcome.result == "pending"
+                else None,
                 "problem": _problem(outcome, request) if outcome.problem else None,
             }
         )

@@ -20,7 +20,10 @@ ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
 ExternalIds = Annotated[list[ExternalId], Field(min_length=1, max_length=20)]
 
 MOTHER_PRISON_NUMBER = (
-    "Her prison number (NOMIS), e.g. A1234BC: she must already be known to the service."
+    "Her prison number (NOMIS), e.g. A1234BC. For a child: until your authority is linked to "
+    "her (a child of hers confirmed by her prison's social worker), the child is held as your "
+    "link request, as it is for a number no mother has. For a hearing or meeting: she must "
+    "have children of your authority's already."
 )
 
 
@@ -39,15 +42,21 @@ class SyncChildBatch(Input):
     items: list[SyncChildBatchItem] = Field(min_length=1, max_length=BATCH_LIMIT)
 
 
-ItemResultKind = Literal["created", "updated", "unchanged", "failed"]
+ItemResultKind = Literal["created", "updated", "unchanged", "pending", "failed"]
 
 
 class SyncItemResult(BaseModel):
     index: int = Field(description="The item's position in the batch, from 0.")
     external_id: str | None = Field(description="As sent (null when it was not a valid id).")
     result: ItemResultKind
-    id: uuid.UUID | None = Field(description="The child's id in tac-api; null when it failed.")
+    id: uuid.UUID | None = Field(
+        description="The child's id in tac-api; null when it failed or is pending."
+    )
     version: int | None = Field(description="The record's version (its ETag) after the sync.")
+    link_request_id: uuid.UUID | None = Field(
+        description="Pending: your link request holding the child until the prison side "
+        "confirms it (`GET /v1/sync/link-requests/{id}`); null otherwise."
+    )
     problem: ProblemDetails | None = Field(description="Why the item failed; null otherwise.")
 
 
@@ -57,6 +66,7 @@ class SyncBatchResult(BaseModel):
     created: int
     updated: int
     unchanged: int
+    pending: int = Field(description="Held as your link requests, not failed.")
     failed: int
     results: list[SyncItemResult]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from tac_api.hearings import service as hearings
 from tac_api.hearings.models import CourtHearing
 from tac_api.hearings.schemas import CourtHearingCreate, CourtHearingUpdate
 from tac_api.http import etag_for
+from tac_api.link_requests import service as link_requests
 from tac_api.meetings import service as meetings
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
@@ -66,13 +67,17 @@ def authority_of(caller: Caller) -> str:
 
 @dataclass
 class ChildOutcome:
-    """What became of one item: created, updated, unchanged, or failed with a problem."""
+    """What became of one item: created, updated, unchanged, pending (held as a link request
+    until the prison side confirms), or failed with a problem."""
 
     index: int
     external_id: str | None
     result: str = "failed"
     row: dict[str, Any] | None = None
     problem: Problem | None = None
+    request: dict[str, Any] | None = None  # pending: the authority's link request
+    # pending: the mother the request names, if any (for the audit trail, never the answer)
+    mother_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -151,8 +156,41 @@ async def upsert_children(
     A child the prison side recorded before the authority synced it (same mother, same
     authority, same first name and date of birth, no id of the authority's yet) is taken as
     that child, not made twice.
+
+    A child of a mother the authority is not linked to (no child of hers in that authority), or
+    named by a prison number no mother has, is held as a link request instead (`pending`).
     """
-    authority = authority_of(caller)
+    return await _upsert(
+        session,
+        authority_of(caller),
+        caller.name,
+        items,
+        if_match=if_match,
+        if_none_match=if_none_match,
+    )
+
+
+async def confirmed_child(
+    session: AsyncSession, authority: str, item: SyncChildBatchItem
+) -> ChildOutcome:
+    """The child of a link request the prison side confirmed, made as a push by the authority
+    that is linked to her would make it (a take-up included)."""
+    (outcome,) = await _upsert(session, authority, None, [ChildItem(0, item)], confirmed=True)
+    return outcome
+
+
+async def _upsert(
+    session: AsyncSession,
+    authority: str,
+    requested_by: str | None,
+    items: list[ChildItem],
+    *,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+    confirmed: bool = False,
+) -> list[ChildOutcome]:
+    """`confirmed`: the prison side linked the authority to her; otherwise the authority's own
+    push, whose children of mothers it is not linked to are held (by `requested_by`)."""
     outcomes: dict[int, ChildOutcome] = {}
     seen: dict[str, int] = {}
     live: list[ChildItem] = []
@@ -167,13 +205,17 @@ async def upsert_children(
             live.append(item)
 
     numbers = {item.data.mother_prison_number for item in live}
+    # Linked: the authority has a child of hers (confirmed, or recorded by the prison side).
+    linked = exists().where(
+        CHILD_TABLE.c.mother_id == Mother.id, CHILD_TABLE.c.local_authority_code == authority
+    )
     mothers = {
         row.prison_number: row
         for row in (
             await session.execute(
-                select(Mother.id, Mother.prison_number, Mother.date_of_birth).where(
-                    among(session, Mother.prison_number, list(numbers))
-                )
+                select(
+                    Mother.id, Mother.prison_number, Mother.date_of_birth, linked.label("linked")
+                ).where(among(session, Mother.prison_number, list(numbers)))
             )
         ).all()
     }
@@ -192,33 +234,25 @@ async def upsert_children(
     placement_types = await _known_codes(
         session, PlacementType, {i.data.placement_type for i in live if i.data.placement_type}
     )
+    # Always asked, whatever the items: an unknown prison number and a known one the authority
+    # is not linked to must cost the same statements.
+    requests = await link_requests.held(session, authority, external_ids)
 
     today = date.today()
     checked: list[tuple[ChildItem, Any]] = []
+    asked: list[tuple[ChildItem, link_requests.Asked]] = []
     for item in live:
         outcome = outcomes[item.index]
         data = item.data
         mother = mothers.get(data.mother_prison_number)
+        existing = known.get(data.external_id)
+        to_child = mother is not None and (confirmed or mother.linked or existing is not None)
         values = children.child_columns(
             data.model_dump(exclude={"external_id", "mother_prison_number"})
         )
         problems = []
-        if mother is None:
-            problems.append(
-                (
-                    "mother_prison_number",
-                    "no mother with this prison number is known to the service: the prison "
-                    "social worker records her first",
-                )
-            )
-        else:
-            problems += children.child_rules(values, mother.date_of_birth, today)
-        if values["legal_status"] and values["legal_status"] not in legal_statuses:
-            problems.append(("legal_status", f"unknown code {values['legal_status']!r}"))
-        if values["placement_type"] and values["placement_type"] not in placement_types:
-            problems.append(("placement_type", f"unknown code {values['placement_type']!r}"))
-        existing = known.get(data.external_id)
-        if existing is not None and mother is not None and existing["mother_id"] != mother.id:
+        if existing is not None and (mother is None or existing["mother_id"] != mother.id):
+            # Said alike whether or not a mother has the number it names now.
             problems.append(
                 (
                     "mother_prison_number",
@@ -226,15 +260,42 @@ async def upsert_children(
                     "can correct it",
                 )
             )
+        elif to_child:
+            problems += children.child_rules(values, mother.date_of_birth, today)
+        else:
+            # Held: only the rules that do not depend on her, or the answer would tell
+            # something of her (her date of birth). Confirming checks them all.
+            problems += children.child_rules(values, date.min, today)
+        if values["legal_status"] and values["legal_status"] not in legal_statuses:
+            problems.append(("legal_status", f"unknown code {values['legal_status']!r}"))
+        if values["placement_type"] and values["placement_type"] not in placement_types:
+            problems.append(("placement_type", f"unknown code {values['placement_type']!r}"))
         try:
             InvalidInput.raise_any(problems)
             _check_conditions(existing, if_match, if_none_match)
         except Problem as problem:
             outcome.problem = problem
             continue
+        if not to_child:
+            held = data.model_dump(mode="json", exclude={"external_id", "mother_prison_number"})
+            asked.append(
+                (item, link_requests.Asked(data.external_id, data.mother_prison_number, held))
+            )
+            outcome.mother_id = mother.id if mother is not None else None
+            continue
         item.values = values
         checked.append((item, mother))
 
+    await link_requests.hold(
+        session, authority, requested_by or "", [request for _, request in asked], requests
+    )
+    for item, request in asked:
+        outcome = outcomes[item.index]
+        if request.problem is not None:
+            outcome.problem = request.problem
+        else:
+            outcome.result, outcome.request = "pending", request.request
+    await link_requests.fulfilled(session, requests, [item.data.external_id for item, _ in checked])
     await _adopt_recorded_children(session, authority, checked, known)
 
     now = utcnow()
