@@ -331,7 +331,7 @@ def test_webhooks_run_delivers_until_stopped(
     add_webhook_with_an_event(url, address)
     worker = subprocess.Popen(
         [TAC_API, "webhooks", "run"],
-        env={**os.environ, "TAC_DATABASE_URL": url},
+        env={**os.environ, "TAC_DATABASE_URL": url, "TAC_WEBHOOK_ALLOW_HTTP": "true"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -55,7 +55,7 @@ async def list_link_requests(
         page,
         request,
         response,
-        sort_key=service.sort_key,
+        id_of=service.id_of,
     )
     audit.record_many(session, Action.consult, "link_request", ((r[0].id, r[1]) for r in rows))
     return Page[LinkRequestPublic](
@@ -136,7 +136,7 @@ async def list_own_link_requests(
         page,
         request,
         response,
-        sort_key=service.sort_key,
+        id_of=service.id_of,
     )
     # The subject stays unsaid: what the authority reads names no one it may know.
     audit.record_many(session, Action.consult, "link_request", ((r[0].id, None) for r in rows))

@@ -217,9 +217,9 @@ def search(caller: Caller, status: str | None) -> Select[Any]:
     return statement
 
 
-def sort_key(row: Any) -> tuple[Any, ...]:
-    request = row[0]
-    return (request.created_at, request.id)
+def id_of(row: Any) -> uuid.UUID:
+    """The request a listed row holds: a cursor names it by id alone."""
+    return row[0].id
 
 
 async def get_link_request(
