@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -241,11 +242,10 @@ def api(api_session: Api) -> Iterator[Api]:
             api_session.sql(f"DELETE FROM {table}")
 
 
-@pytest.fixture(scope="module")
-def live_server(api_session: Api) -> Iterator[str]:
-    """The app served by uvicorn on a free port of 127.0.0.1, on the tests' database: for
-    clients that must be tested over real HTTP."""
-    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free port of 127.0.0.1, in a thread: for clients that must
+    be tested over real HTTP."""
     config = uvicorn.Config(app, log_config=None, access_log=False, loop="asyncio")
     server = uvicorn.Server(config)
     listener = socket.socket()
@@ -263,6 +263,14 @@ def live_server(api_session: Api) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         listener.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(api_session: Api) -> Iterator[str]:
+    """The app served by uvicorn, on the tests' database."""
+    app = create_app(Settings(database_url=api_session.database_url, rate_limit_per_minute=10**6))
+    with served(app) as url:
+        yield url
 
 
 _numbers = iter(range(10_000))

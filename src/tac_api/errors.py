@@ -210,7 +210,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         500,
         "Something went wrong on our side; it has been logged.",
-        headers={**SECURITY_HEADERS, **({"x-request-id": request_id} if request_id else {})},
+        headers={
+            **SECURITY_HEADERS,
+            **({"x-request-id": request_id} if request_id else {}),
+            # Starlette raises the error on to the server after this answer, and the server
+            # then drops the connection: said here, a keep-alive client opens a new one for
+            # its next request instead of sending it into a closed socket.
+            "connection": "close",
+        },
     )
 
 

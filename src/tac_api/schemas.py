@@ -1,9 +1,10 @@
 """Types and base models every domain's schemas share."""
 
 import re
+import types
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -50,8 +51,20 @@ def _iso_datetime_only(value: object) -> object:
 
 # A time given to the API: ISO 8601 only (not Unix seconds), read as UTC when no offset is given.
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime_only), AfterValidator(_as_utc)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-LongName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+# No one types a control character: one in a request is a client's bug or an attack, and
+# PostgreSQL cannot store NUL at all. Free text keeps its tabs and line breaks (\t \n \r).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTER_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+HAS_CONTROL_CHARACTER = "must not contain a control character"
+# A name is one line: no tab or line break inside it either (around it, they are stripped).
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=ONE_LINE)
+]
+LongName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=ONE_LINE)
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Email = Annotated[
     str,
@@ -68,10 +81,51 @@ PrisonNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{4}[A-Z]{2}
 EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
 
 
+def _takes_booleans(annotation: Any) -> bool:
+    """`bool`, `bool | None`, `Annotated[bool, ...]`: a field whose value is true or false."""
+    if annotation is bool:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType, Annotated):
+        return any(_takes_booleans(argument) for argument in get_args(annotation))
+    return False
+
+
+def _has_control_character(value: object) -> bool:
+    if isinstance(value, str):
+        return CONTROL_CHARACTER_IN_TEXT.search(value) is not None
+    # A list of strings (ids, codes); a list of objects is checked by their own models.
+    return isinstance(value, list) and any(_has_control_character(item) for item in value)
+
+
 class Input(BaseModel):
-    """Request bodies: unknown fields are refused, never silently dropped."""
+    """Request bodies: unknown fields are refused, never silently dropped; no string holds a
+    control character (tabs and line breaks apart); a boolean is JSON's true or false.
+
+    Pydantic would take 0, 1, "yes", "on" or "false" for a boolean: a client's bug recorded as
+    a fact. Refused here for every body model's boolean fields, found once per model, rather
+    than left to each field's declaration.
+    """
 
     model_config = ConfigDict(extra="forbid")
+    _booleans: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._booleans = frozenset(
+            name for name, field in cls.model_fields.items() if _takes_booleans(field.annotation)
+        )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_values(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, bool) or value is None:
+            return value
+        if info.field_name in cls._booleans:
+            raise ValueError("must be true or false")
+        if _has_control_character(value):
+            raise ValueError(HAS_CONTROL_CHARACTER)
+        return value
 
 
 class Changes(Input):
