@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tac_api.main import create_app
 from tests.conftest import HERE, TODAY, Api, child_body, communication_body, mother_body, served
@@ -385,3 +384,133 @@ def test_every_operation_refuses_bad_input_with_422(api: Api, records: dict[str,
         if response.status_code >= 400:
             wrong.append(f"{operation} sent right: {response.status_code} {response.text[:300]}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_free_text_keeps_tabs_and_line_breaks_and_refuses_every_other_control_character(
+    api: Api,
+) -> None:
+    mother = api.mother()
+    url = f"/v1/mothers/{mother['id']}/communications"
+    kept = api.post("admin", url, communication_body(summary="Rhys:\tsettled.\r\nEnjoys football."))
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["summary"] == "Rhys:\tsettled.\r\nEnjoys football."
+    for character in REFUSED_CHARACTERS:
+        response = api.post("admin", url, communication_body(summary=f"Rhys{character}"))
+        assert response.status_code == 422, repr(character)
+        assert response.json()["errors"] == [
+            {
+                "location": "body",
+                "field": "summary",
+                "message": "Value error, must not contain a control character",
+            }
+        ]
+    assert api.sql("SELECT count(*) FROM communication")[0][0] == 1
+
+
+def test_a_name_is_one_line(api: Api) -> None:
+    for name in ("Siân\nO'Connor", "Siân\tO'Connor", "Siân\rO'Connor"):
+        response = api.post("admin", "/v1/mothers", mother_body(first_name=name))
+        assert response.status_code == 422, repr(name)
+        assert [e["field"] for e in response.json()["errors"]] == ["first_name"]
+    # Around a name, white space of any kind is only trimmed.
+    assert api.mother(first_name="\tSiân\r\n")["first_name"] == "Siân"
+    assert api.sql("SELECT count(*) FROM mother")[0][0] == 1
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "on", "false", "true", "", None])
+def test_a_boolean_is_true_or_false(api: Api, value: Any) -> None:
+    mother = api.mother()
+    response = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/children",
+        child_body(placement_confidential=value),
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["placement_confidential"]
+    changed = api.patch(
+        "admin", f"/v1/mothers/{mother['id']}", {"domestic_abuse_history": value}, if_match="*"
+    )
+    if value is None:  # not recorded: null is hers to send
+        assert changed.status_code == 200, changed.text
+    else:
+        assert changed.status_code == 422, changed.text
+        assert changed.json()["errors"][0]["field"] == "domestic_abuse_history"
+    assert api.sql("SELECT count(*) FROM child")[0][0] == 0
+    for right in (True, False):
+        assert (
+            api.child(mother["id"], placement_confidential=right)["placement_confidential"] is right
+        )
+
+
+def test_searches_and_filters_refuse_control_characters(api: Api) -> None:
+    for url, name in (
+        ("/v1/mothers?q=Si%00n", "q"),
+        ("/v1/practitioners?q=Ffion%0A", "q"),
+        ("/v1/audit?client=admin%00", "client"),
+        ("/v1/mothers?prison_code=EWI&q=%7F", "q"),
+    ):
+        response = api.get("admin", url)
+        assert response.status_code == 422, url
+        assert response.json()["errors"] == [
+            {"location": "query", "field": name, "message": "must not contain a control character"}
+        ]
+    response = api.get("admin", "/v1/reference/local-authorities/80%001")
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "location": "path",
+        "field": "dfe_number",
+        "message": "must not contain a control character",
+    }
+
+
+def test_a_bad_item_in_a_batch_fails_alone(api: Api) -> None:
+    mother = api.mother()
+    good = {**sync_child(mother), "external_id": "BR-1"}
+    items = [
+        good,
+        {**good, "external_id": "BR-2", "first_name": "Rhys\x00"},
+        {**good, "external_id": "BR-3", "first_name": "Cerys", "placement_confidential": "yes"},
+        {**good, "external_id": "BR-4", "first_name": "Dylan"},
+    ]
+    response = api.post("bristol_system", "/v1/sync/children:batch", {"items": items})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["created"], answer["failed"]) == (2, 2)
+    failed = {r["index"]: r["problem"] for r in answer["results"] if r["result"] == "failed"}
+    assert (
+        failed[1]["detail"]
+        == "item 1: first_name: Value error, must not contain a control character"
+    )
+    assert (
+        failed[2]["detail"] == "item 2: placement_confidential: Value error, must be true or false"
+    )
+    assert sorted(row[0] for row in api.sql("SELECT external_id FROM child")) == ["BR-1", "BR-4"]
+
+
+def test_a_server_error_closes_the_connection_and_the_next_request_gets_a_new_one(
+    api: Api,
+) -> None:
+    """After an unhandled error the server drops the connection: told so with `Connection:
+    close`, a keep-alive client opens a new one for its next request instead of losing it."""
+    app = create_app(api.client.app.state.settings)  # type: ignore[attr-defined]
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with served(app) as url:
+        address = urlsplit(url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        try:
+            connection.request("GET", "/boom")
+            failed = connection.getresponse()
+            failed.read()
+            assert failed.status == 500
+            assert failed.getheader("Connection") == "close"
+            assert failed.getheader("Content-Type") == "application/problem+json"
+            connection.request("GET", "/health")  # the same client, as a pool would reuse it
+            after = connection.getresponse()
+            after.read()
+            assert after.status == 200
+        finally:
+            connection.close()

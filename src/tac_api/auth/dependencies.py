@@ -37,8 +37,8 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
 
     It is the one dependency every authenticated operation has, so it also refuses unknown
     query parameters and control characters in any parameter (fewer dependencies to solve on
-    every request, and both checks run before a parameter reaches a service). The roles are kept on it
-    for the route x role test matrix and for the OpenAPI security requirements.
+    every request, and both checks run before a parameter reaches a service). The roles are
+    kept on it for the route x role test matrix and for the OpenAPI security requirements.
     `personal_data`: the operation touches personal data, so a success must leave an audit
     event (the session dependency refuses to commit one that does not).
     """
