@@ -245,14 +245,6 @@ def with_value(body: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
-def without_union_members(field: str) -> str:
-    """`child_ids.list[uuid].0` as `child_ids.0`: Pydantic names the member of a union (a
-    PATCH's `X | SkipJsonSchema[None]`) a value failed as."""
-    return ".".join(
-        part for part in field.split(".") if re.fullmatch(r"[a-z_][a-z0-9_]*|[0-9]+", part)
-    )
-
-
 def names(path: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in path)
 
@@ -311,8 +303,7 @@ def test_every_operation_refuses_bad_input_with_422(api: Api, records: dict[str,
         return api.client.request(method, url, json=body, headers=headers)
 
     def expect(operation: str, sent: str, response: Any, location: str, fields: set[str]) -> None:
-        """422 naming each of `fields`, as it is or as its list (a list of strings is checked
-        whole)."""
+        """422 naming each of `fields`."""
         if operation == BATCH and location == "body" and response.status_code == 200:
             (result,) = response.json()["results"]
             problem = result["problem"] or {"detail": ""}
@@ -326,15 +317,7 @@ def test_every_operation_refuses_bad_input_with_422(api: Api, records: dict[str,
             return
         else:
             errors = response.json()["errors"]
-        named = [without_union_members(e["field"]) for e in errors if e["location"] == location]
-        unnamed = {
-            field
-            for field in fields
-            if not any(
-                name == field or name.startswith(f"{field}.") or field.startswith(f"{name}.")
-                for name in named
-            )
-        }
+        unnamed = fields - {e["field"] for e in errors if e["location"] == location}
         if unnamed:
             wrong.append(f"{operation} {sent}: {sorted(unnamed)} not named in {errors}")
 
@@ -395,13 +378,13 @@ def test_free_text_keeps_tabs_and_line_breaks_and_refuses_every_other_control_ch
     assert kept.status_code == 201, kept.text
     assert kept.json()["summary"] == "Rhys:\tsettled.\r\nEnjoys football."
     for character in REFUSED_CHARACTERS:
-        response = api.post("admin", url, communication_body(summary=f"Rhys{character}"))
+        response = api.post("admin", url, communication_body(summary=f"Rhys{character}Cerys"))
         assert response.status_code == 422, repr(character)
         assert response.json()["errors"] == [
             {
                 "location": "body",
                 "field": "summary",
-                "message": "Value error, must not contain a control character",
+                "message": "must not contain a control character",
             }
         ]
     assert api.sql("SELECT count(*) FROM communication")[0][0] == 1
@@ -468,7 +451,12 @@ def test_a_bad_item_in_a_batch_fails_alone(api: Api) -> None:
     good = {**sync_child(mother), "external_id": "BR-1"}
     items = [
         good,
-        {**good, "external_id": "BR-2", "first_name": "Rhys\x00"},
+        {
+            **good,
+            "external_id": "BR-2",
+            "first_name": "Cai",
+            "contact_arrangement_reason": "Agreed\x00",
+        },
         {**good, "external_id": "BR-3", "first_name": "Cerys", "placement_confidential": "yes"},
         {**good, "external_id": "BR-4", "first_name": "Dylan"},
     ]
@@ -479,11 +467,9 @@ def test_a_bad_item_in_a_batch_fails_alone(api: Api) -> None:
     failed = {r["index"]: r["problem"] for r in answer["results"] if r["result"] == "failed"}
     assert (
         failed[1]["detail"]
-        == "item 1: first_name: Value error, must not contain a control character"
+        == "item 1: contact_arrangement_reason: must not contain a control character"
     )
-    assert (
-        failed[2]["detail"] == "item 2: placement_confidential: Value error, must be true or false"
-    )
+    assert failed[2]["detail"] == "item 2: placement_confidential: Input should be a valid boolean"
     assert sorted(row[0] for row in api.sql("SELECT external_id FROM child")) == ["BR-1", "BR-4"]
 
 

@@ -148,9 +148,15 @@ def problem_response(
     )
 
 
+def field_name(loc: tuple[Any, ...]) -> str:
+    """`carer.name`, `child_ids.0`: where in a body a value failed. Body models label the members
+    of a union "" (tac_api.schemas), so that the member a value failed as is not named."""
+    return ".".join(str(part) for part in loc if part != "")
+
+
 def _field_path(loc: tuple[Any, ...]) -> tuple[str, str]:
     location = str(loc[0]) if loc else "body"
-    field = ".".join(str(part) for part in loc[1:]) or location
+    field = field_name(loc[1:]) or location
     return location, field
 
 
