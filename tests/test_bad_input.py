@@ -500,3 +500,24 @@ def test_a_server_error_closes_the_connection_and_the_next_request_gets_a_new_on
             assert after.status == 200
         finally:
             connection.close()
+
+
+def test_a_changed_field_is_named_once_as_itself(api: Api) -> None:
+    """A PATCH field may be left out but not sent as null: a bad value is one error, named as
+    the field (not as the member of the union it failed as, nor again as "not null")."""
+    mother = api.mother()
+    response = api.patch(
+        "admin", f"/v1/mothers/{mother['id']}", {"last_name": 7, "ethnicity": "x\x00"}, "*"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"location": "body", "field": "last_name", "message": "Input should be a valid string"},
+        {
+            "location": "body",
+            "field": "ethnicity",
+            "message": "must not contain a control character",
+        },
+    ]
+    cleared = api.patch("admin", f"/v1/mothers/{mother['id']}", {"last_name": None}, "*")
+    assert cleared.status_code == 422
+    assert [e["field"] for e in cleared.json()["errors"]] == ["last_name"]

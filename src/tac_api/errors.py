@@ -1,6 +1,7 @@
 """Domain errors and the one place they become RFC 9457 problem+json answers."""
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -173,10 +174,26 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _without_null_alternatives(errors: Sequence[Any]) -> list[Any]:
+    """A PATCH's field is `X | SkipJsonSchema[None]`: a value that is not a valid X also fails
+    as null ("Input should be None"), which says nothing the X's own error does not."""
+    located = [tuple(error.get("loc", ())) for error in errors]
+
+    def explained_otherwise(index: int) -> bool:
+        loc = located[index]
+        return any(i != index and other[: len(loc)] == loc for i, other in enumerate(located))
+
+    return [
+        error
+        for index, error in enumerate(errors)
+        if error.get("type") != "none_required" or not explained_otherwise(index)
+    ]
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
-    for error in exc.errors():
+    for error in _without_null_alternatives(exc.errors()):
         location, field = _field_path(tuple(error.get("loc", ())))
         # Echo no input back: it may be personal data, and problem bodies end up in logs.
         errors.append({"location": location, "field": field, "message": error.get("msg", "")})
