@@ -1,6 +1,7 @@
 """Domain errors and the one place they become RFC 9457 problem+json answers."""
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -148,9 +149,15 @@ def problem_response(
     )
 
 
+def field_name(loc: tuple[Any, ...]) -> str:
+    """`carer.name`, `child_ids.0`: where in a body a value failed. Body models label the members
+    of a union "" (tac_api.schemas), so that the member a value failed as is not named."""
+    return ".".join(str(part) for part in loc if part != "")
+
+
 def _field_path(loc: tuple[Any, ...]) -> tuple[str, str]:
     location = str(loc[0]) if loc else "body"
-    field = ".".join(str(part) for part in loc[1:]) or location
+    field = field_name(loc[1:]) or location
     return location, field
 
 
@@ -167,10 +174,26 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _without_null_alternatives(errors: Sequence[Any]) -> list[Any]:
+    """A PATCH's field is `X | SkipJsonSchema[None]`: a value that is not a valid X also fails
+    as null ("Input should be None"), which says nothing the X's own error does not."""
+    located = [tuple(error.get("loc", ())) for error in errors]
+
+    def explained_otherwise(index: int) -> bool:
+        loc = located[index]
+        return any(i != index and other[: len(loc)] == loc for i, other in enumerate(located))
+
+    return [
+        error
+        for index, error in enumerate(errors)
+        if error.get("type") != "none_required" or not explained_otherwise(index)
+    ]
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
-    for error in exc.errors():
+    for error in _without_null_alternatives(exc.errors()):
         location, field = _field_path(tuple(error.get("loc", ())))
         # Echo no input back: it may be personal data, and problem bodies end up in logs.
         errors.append({"location": location, "field": field, "message": error.get("msg", "")})
@@ -217,7 +240,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         500,
         "Something went wrong on our side; it has been logged.",
-        headers={**SECURITY_HEADERS, **{name: value for name, value in ids.items() if value}},
+        headers={
+            **SECURITY_HEADERS,
+            **{name: value for name, value in ids.items() if value},
+            # Starlette raises the error on to the server after this answer, and the server
+            # then drops the connection: said here, a keep-alive client opens a new one for
+            # its next request instead of sending it into a closed socket.
+            "connection": "close",
+        },
     )
 
 

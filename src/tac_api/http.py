@@ -1,4 +1,5 @@
-"""HTTP conventions every operation shares: ETag out, If-Match in, no unknown parameters."""
+"""HTTP conventions every operation shares: ETag out, If-Match in, no unknown parameters, no
+control characters in parameters."""
 
 from typing import Annotated
 
@@ -7,6 +8,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from tac_api.errors import InvalidInput, PreconditionFailed, PreconditionRequired
+from tac_api.schemas import CONTROL_CHARACTER, HAS_CONTROL_CHARACTER
 
 
 def etag_for(version: int) -> str:
@@ -75,3 +77,23 @@ def reject_unknown_query_parameters(request: Request) -> None:
             for name in unknown
         ]
         raise problem
+
+
+def reject_control_characters(request: Request) -> None:
+    """An id, a code or a search term is one line of printable text: a NUL in one would reach
+    the database, which (PostgreSQL) cannot hold it."""
+    for location, parameters in (
+        ("path", request.path_params.items()),
+        ("query", request.query_params.multi_items()),
+    ):
+        InvalidInput.raise_any(
+            [
+                (name, HAS_CONTROL_CHARACTER)
+                for name in dict.fromkeys(
+                    name
+                    for name, value in parameters
+                    if isinstance(value, str) and CONTROL_CHARACTER.search(value)
+                )
+            ],
+            location=location,
+        )

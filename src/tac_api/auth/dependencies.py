@@ -10,7 +10,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.auth.service import authenticate
 from tac_api.db import READ_ONLY
 from tac_api.errors import Forbidden, Unauthenticated
-from tac_api.http import reject_unknown_query_parameters
+from tac_api.http import reject_control_characters, reject_unknown_query_parameters
 from tac_api.idempotency import service as idempotency
 from tac_api.limits import service as limits
 from tac_api.session import SessionDep
@@ -36,8 +36,9 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
     (`admin=False`: the roles named only, for operations done on behalf of one authority).
 
     It is the one dependency every authenticated operation has, so it also refuses unknown
-    query parameters (one dependency less to solve on every request). The roles are kept on it
-    for the route x role test matrix and for the OpenAPI security requirements.
+    query parameters and control characters in any parameter (fewer dependencies to solve on
+    every request, and both checks run before a parameter reaches a service). The roles are
+    kept on it for the route x role test matrix and for the OpenAPI security requirements.
     `personal_data`: the operation touches personal data, so a success must leave an audit
     event (the session dependency refuses to commit one that does not).
     """
@@ -67,6 +68,7 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
         if found.role not in allowed:
             raise Forbidden(f"The {found.role} role may not use this operation.")
         reject_unknown_query_parameters(request)
+        reject_control_characters(request)
 
     caller.allowed_roles = allowed  # type: ignore[attr-defined]
     return caller

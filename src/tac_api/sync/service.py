@@ -21,7 +21,14 @@ from tac_api.auth.schemas import Caller
 from tac_api.children import service as children
 from tac_api.children.models import Child
 from tac_api.db import among, bulk_insert, bulk_update, utcnow
-from tac_api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Problem
+from tac_api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PreconditionFailed,
+    Problem,
+    field_name,
+)
 from tac_api.hearings import service as hearings
 from tac_api.hearings.models import CourtHearing
 from tac_api.hearings.schemas import CourtHearingCreate, CourtHearingUpdate
@@ -111,7 +118,7 @@ def parse_items(raw_items: Sequence[Any]) -> tuple[list[ChildItem], list[ChildOu
             errors = [
                 {
                     "location": "body",
-                    "field": ".".join(str(part) for part in error["loc"]) or "item",
+                    "field": field_name(error["loc"]) or "item",
                     "message": error["msg"],
                 }
                 for error in exc.errors()
