@@ -60,6 +60,13 @@ def records(api: Api) -> dict[str, str]:
     )
     assert link.status_code == 201, link.text
     ids["link_id"] = link.json()["id"]
+    # Two pushes for a mother Bristol has no child of: link requests the prison side decides,
+    # one to confirm and one to decline.
+    other = api.mother(prison_code="EWI")
+    for key, external_id in (("link_request_id", "BR-8"), ("declined_link_request_id", "BR-9")):
+        held = api.put("bristol_system", f"/v1/sync/children/{external_id}", sync_child(other))
+        assert held.status_code == 202, held.text
+        ids[key] = held.json()["id"]
     return ids
 
 
@@ -184,6 +191,8 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "url": "https://bristol.example.gov.uk/tac",
             "local_authority_code": "801",
         },
+        "POST /v1/link-requests/{link_request_id}/confirm": {"reason": "Her son's authority."},
+        "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
     }
 
 
@@ -193,7 +202,9 @@ REQUIRED_QUERY = {
     "GET /v1/sync/changes": {"local_authority": "801"},
 }
 # Sync writes are an authority's system's alone; everything else, an admin may call.
-AUTHORITY_SYSTEM = re.compile(r"^(PUT|POST) /v1/sync/(children|court-hearings|meetings)")
+AUTHORITY_SYSTEM = re.compile(
+    r"^((PUT|POST) /v1/sync/(children|court-hearings|meetings)|GET /v1/sync/link-requests)"
+)
 
 
 def caller_of(operation: str) -> str:
@@ -360,9 +371,13 @@ def test_every_operation_refuses_bad_input_with_422(api: Api, records: dict[str,
                 expect(operation, f"{value!r} in every {kind}", response, "body", fields)
     # The same requests sent right are answered, so each refusal above was the bad value's.
     # Deletions last: they take away records the others name.
+    # A request once decided cannot be decided again: the decline is sent for the other one.
+    declined = {"link_request_id": records["declined_link_request_id"]}
     for operation in sorted(OPERATIONS, key=lambda operation: operation.startswith("DELETE")):
         response = send(
-            operation, body=valid.get(operation, {}) if body_schema(operation) else None
+            operation,
+            body=valid.get(operation, {}) if body_schema(operation) else None,
+            path=declined if operation.endswith("/decline") else None,
         )
         if response.status_code >= 400:
             wrong.append(f"{operation} sent right: {response.status_code} {response.text[:300]}")
@@ -448,6 +463,7 @@ def test_searches_and_filters_refuse_control_characters(api: Api) -> None:
 
 def test_a_bad_item_in_a_batch_fails_alone(api: Api) -> None:
     mother = api.mother()
+    api.child(mother["id"], first_name="Gwen")  # in Bristol: Bristol is linked to her
     good = {**sync_child(mother), "external_id": "BR-1"}
     items = [
         good,
@@ -470,7 +486,8 @@ def test_a_bad_item_in_a_batch_fails_alone(api: Api) -> None:
         == "item 1: contact_arrangement_reason: must not contain a control character"
     )
     assert failed[2]["detail"] == "item 2: placement_confidential: Input should be a valid boolean"
-    assert sorted(row[0] for row in api.sql("SELECT external_id FROM child")) == ["BR-1", "BR-4"]
+    pushed = api.sql("SELECT external_id FROM child WHERE external_id IS NOT NULL")
+    assert sorted(row[0] for row in pushed) == ["BR-1", "BR-4"]
 
 
 def test_a_server_error_closes_the_connection_and_the_next_request_gets_a_new_one(
