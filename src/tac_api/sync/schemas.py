@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from tac_api.children.schemas import ChildDetails
+from tac_api.children.schemas import ChildDetails, ChildPublic
 from tac_api.errors import ProblemDetails
 from tac_api.hearings.schemas import CourtCode, HearingType
 from tac_api.meetings.schemas import MeetingType, Platform
@@ -31,6 +31,19 @@ class SyncChild(ChildDetails):
     mother_prison_number: PrisonNumber = Field(description=MOTHER_PRISON_NUMBER)
 
 
+KEPT_FROM_PRISON_RECORD = (
+    "Fields your system has never sent for this child (left out of every push so far) that "
+    "keep the value the prison side recorded; once sent, a field is yours, and left out it is "
+    "cleared. Empty when nothing was kept."
+)
+
+
+class SyncedChild(ChildPublic):
+    """The child as recorded after the push."""
+
+    kept_from_prison_record: list[str] = Field(description=KEPT_FROM_PRISON_RECORD)
+
+
 class SyncChildBatchItem(SyncChild):
     external_id: ExternalId = Field(description="The child's id in your system.")
 
@@ -48,6 +61,7 @@ class SyncItemResult(BaseModel):
     result: ItemResultKind
     id: uuid.UUID | None = Field(description="The child's id in tac-api; null when it failed.")
     version: int | None = Field(description="The record's version (its ETag) after the sync.")
+    kept_from_prison_record: list[str] = Field(description=KEPT_FROM_PRISON_RECORD)
     problem: ProblemDetails | None = Field(description="Why the item failed; null otherwise.")
 
 

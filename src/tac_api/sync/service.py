@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
+from tac_api.children import history
 from tac_api.children import service as children
 from tac_api.children.models import Child
+from tac_api.children.schemas import ChildDetails
 from tac_api.db import among, bulk_insert, bulk_update, utcnow
 from tac_api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Problem
 from tac_api.hearings import service as hearings
@@ -32,11 +34,11 @@ from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
 from tac_api.reference.models import LegalStatus, PlacementType
-from tac_api.sync.schemas import SyncChildBatchItem, SyncCourtHearing, SyncMeeting
+from tac_api.sync.schemas import SyncChild, SyncChildBatchItem, SyncCourtHearing, SyncMeeting
 
 CHILD_TABLE = Child.__table__
 # The columns an authority's system keeps: everything in the child's record but whose she is,
-# which authority, and the record's own bookkeeping.
+# which authority, the record's own bookkeeping, and which fields the authority has sent.
 KEPT_BY_AUTHORITY = tuple(
     column.key
     for column in CHILD_TABLE.columns
@@ -49,8 +51,26 @@ KEPT_BY_AUTHORITY = tuple(
         "mother_id",
         "local_authority_code",
         "external_id",
+        "authority_fields",
     }
 )
+# The fields of a child's record an authority's system sends, as the API names them, and the
+# columns each is kept in.
+SENT_FIELDS = tuple(ChildDetails.model_fields)
+COLUMNS_OF = {
+    name: tuple(f"{name}_{part}" for part in children.NESTED[name])
+    if name in children.NESTED
+    else (name,)
+    for name in SENT_FIELDS
+}
+# Fields that go together: sending one is sending both. A date of birth replaces an expected
+# date (a record with both breaks the rules), and a reason belongs to its contact arrangement.
+SENT_TOGETHER = {
+    "date_of_birth": "expected_date",
+    "expected_date": "date_of_birth",
+    "contact_arrangement": "contact_arrangement_reason",
+    "contact_arrangement_reason": "contact_arrangement",
+}
 _item_adapter: TypeAdapter[SyncChildBatchItem] = TypeAdapter(SyncChildBatchItem)
 _batch_adapter: TypeAdapter[list[SyncChildBatchItem]] = TypeAdapter(list[SyncChildBatchItem])
 
@@ -73,6 +93,8 @@ class ChildOutcome:
     result: str = "failed"
     row: dict[str, Any] | None = None
     problem: Problem | None = None
+    # Fields the authority's system has never sent that keep the prison side's value.
+    kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -131,6 +153,37 @@ async def _known_codes(session: AsyncSession, model: Any, codes: set[str]) -> se
 
 def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     return all(existing[name] == values[name] for name in KEPT_BY_AUTHORITY)
+
+
+def sent_fields(data: SyncChild) -> set[str]:
+    """The fields of the child's record this push sent (a default it left to the service is
+    not sent), with the fields that go with them."""
+    sent = data.model_fields_set & set(SENT_FIELDS)
+    return sent | {SENT_TOGETHER[name] for name in sent if name in SENT_TOGETHER}
+
+
+def merge(
+    existing: Mapping[str, Any] | None, values: Mapping[str, Any], sent: set[str]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """What the record becomes: (its columns, the fields kept from the prison side's record,
+    the fields the authority's system has now sent).
+
+    A field the authority's system has sent, now or before, is the authority's: its PUT
+    replaces it, and left out it is cleared. A field it has never sent keeps what the record
+    holds, which the prison side recorded.
+    """
+    if existing is None:
+        return dict(values), [], sorted(sent)
+    owned = set(existing["authority_fields"]) | sent
+    merged, kept = dict(values), []
+    for name in SENT_FIELDS:
+        if name in owned:
+            continue
+        columns = COLUMNS_OF[name]
+        if any(existing[column] != values[column] for column in columns):
+            kept.append(name)
+        merged.update({column: existing[column] for column in columns})
+    return merged, kept, sorted(owned)
 
 
 def _adoption_key(mother_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -194,7 +247,8 @@ async def upsert_children(
     )
 
     today = date.today()
-    checked: list[tuple[ChildItem, Any]] = []
+    # Each item's problems so far, and whether it was recorded before (for its conditions).
+    pending: list[tuple[ChildItem, Any, list[tuple[str, str]], dict[str, Any] | None]] = []
     for item in live:
         outcome = outcomes[item.index]
         data = item.data
@@ -203,22 +257,23 @@ async def upsert_children(
             data.model_dump(exclude={"external_id", "mother_prison_number"})
         )
         problems = []
-        if mother is None:
-            problems.append(
-                (
-                    "mother_prison_number",
-                    "no mother with this prison number is known to the service: the prison "
-                    "social worker records her first",
-                )
-            )
-        else:
-            problems += children.child_rules(values, mother.date_of_birth, today)
         if values["legal_status"] and values["legal_status"] not in legal_statuses:
             problems.append(("legal_status", f"unknown code {values['legal_status']!r}"))
         if values["placement_type"] and values["placement_type"] not in placement_types:
             problems.append(("placement_type", f"unknown code {values['placement_type']!r}"))
+        if mother is None:
+            unknown = (
+                "mother_prison_number",
+                "no mother with this prison number is known to the service: the prison "
+                "social worker records her first",
+            )
+            try:
+                InvalidInput.raise_any([unknown, *problems])
+            except InvalidInput as problem:
+                outcome.problem = problem
+            continue
         existing = known.get(data.external_id)
-        if existing is not None and mother is not None and existing["mother_id"] != mother.id:
+        if existing is not None and existing["mother_id"] != mother.id:
             problems.append(
                 (
                     "mother_prison_number",
@@ -226,23 +281,30 @@ async def upsert_children(
                     "can correct it",
                 )
             )
-        try:
-            InvalidInput.raise_any(problems)
-            _check_conditions(existing, if_match, if_none_match)
-        except Problem as problem:
-            outcome.problem = problem
-            continue
         item.values = values
-        checked.append((item, mother))
+        pending.append((item, mother, problems, existing))
 
-    await _adopt_recorded_children(session, authority, checked, known)
+    await _adopt_recorded_children(
+        session, authority, [(item, mother) for item, mother, _, _ in pending], known
+    )
 
     now = utcnow()
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
-    for item, mother in checked:
+    entries: list[dict[str, Any] | None] = []
+    for item, mother, problems, recorded_before in pending:
         outcome = outcomes[item.index]
         existing = known.get(item.data.external_id)
+        values, kept, owned = merge(existing, item.values, sent_fields(item.data))
+        # On the record as it will be: what the authority sent with what the prison side keeps.
+        problems += children.child_rules(values, mother.date_of_birth, today)
+        try:
+            InvalidInput.raise_any(problems)
+            _check_conditions(recorded_before, if_match, if_none_match)
+        except Problem as problem:
+            outcome.problem = problem
+            continue
+        outcome.kept = kept
         if existing is None:
             row = {
                 "id": uuid.uuid4(),
@@ -252,25 +314,34 @@ async def upsert_children(
                 "mother_id": mother.id,
                 "local_authority_code": authority,
                 "external_id": item.data.external_id,
-                **item.values,
+                "authority_fields": owned,
+                **values,
             }
             created.append(row)
+            entries.append(history.entry(session, caller, row["id"], None, row, now))
             outcome.result, outcome.row = "created", row
-        elif _same(existing, item.values) and not existing.get("_adopted"):
+        elif _same(existing, values) and not existing.get("_adopted"):
             outcome.result, outcome.row = "unchanged", existing
+            if owned != sorted(existing["authority_fields"]):
+                # Nothing in the record changes (nor its version), but the fields are now the
+                # authority's: its next PUT that leaves one out clears it.
+                changed.append({**existing, "authority_fields": owned})
         else:
             row = {
                 **existing,
-                **item.values,
+                **values,
                 "external_id": item.data.external_id,
+                "authority_fields": owned,
                 "updated_at": now,
                 "version": existing["version"] + 1,
             }
             row.pop("_adopted", None)
             changed.append(row)
+            entries.append(history.entry(session, caller, row["id"], existing, row, now))
             outcome.result, outcome.row = "updated", row
 
     await _write(session, created, changed)
+    await history.write(session, entries)
     return sorted(outcomes.values(), key=lambda outcome: outcome.index)
 
 
@@ -336,7 +407,7 @@ async def _write(
             session,
             CHILD_TABLE,
             changed,
-            ("external_id", "updated_at", "version", *KEPT_BY_AUTHORITY),
+            ("external_id", "updated_at", "version", "authority_fields", *KEPT_BY_AUTHORITY),
         )
     except (IntegrityError, asyncpg.UniqueViolationError) as exc:
         raise Conflict(
