@@ -24,6 +24,7 @@ from tac_api.db import REQUEST_ID, bulk_insert, utcnow
 HISTORY_TABLE = ChildHistoryEntry.__table__
 # Each field of the history, as the API names it, and the column that holds it.
 HISTORY_FIELDS = {
+    "external_id": "external_id",
     "first_name": "first_name",
     "last_name": "last_name",
     "date_of_birth": "date_of_birth",
@@ -47,6 +48,8 @@ HISTORY_FIELDS = {
 PLACEMENT_HISTORY_FIELDS = frozenset(
     {"lives_with", "placement_type", "carer.name", "carer.phone", "carer.address"}
 )
+# Shown, as in the record, to the authority whose id it is only.
+AUTHORITYS_OWN_FIELDS = frozenset({"external_id"})
 HISTORY_ORDER = [ChildHistoryEntry.changed_at, ChildHistoryEntry.id]
 
 
@@ -121,13 +124,19 @@ def history_of(child_id: uuid.UUID) -> Select[Any]:
     return select(ChildHistoryEntry).where(ChildHistoryEntry.child_id == child_id)
 
 
-def _placement_withheld(caller: Caller, child: Child, row: ChildHistoryEntry) -> bool:
-    """Withheld now from this caller (as in the record), or recorded while confidential and the
-    caller is not the authority whose placement it was."""
-    if not children.sees_placement(caller, child.model_dump()):
-        return True
+def _withheld(caller: Caller, child: Child, row: ChildHistoryEntry) -> frozenset[str]:
+    """The fields of this entry whose values this caller may not read.
+
+    A placement's: while it is withheld from the caller in the record, and wherever they were
+    recorded while it was confidential, unless the caller is the authority whose placement it
+    was. An authority's own id: from all but that authority.
+    """
     whose = caller.is_local_authority and caller.local_authority_code == row.local_authority_code
-    return row.placement_confidential and not whose
+    withheld = frozenset() if whose else AUTHORITYS_OWN_FIELDS
+    placement_hidden = not children.sees_placement(caller, child.model_dump()) or (
+        row.placement_confidential and not whose
+    )
+    return withheld | PLACEMENT_HISTORY_FIELDS if placement_hidden else withheld
 
 
 def history_public(
@@ -135,10 +144,10 @@ def history_public(
 ) -> list[ChildHistoryEntryPublic]:
     shown = []
     for row in rows:
-        withheld = _placement_withheld(caller, child, row)
+        withheld = _withheld(caller, child, row)
         changes = [
             {"field": change["field"], "old": None, "new": None, "withheld": True}
-            if withheld and change["field"] in PLACEMENT_HISTORY_FIELDS
+            if change["field"] in withheld
             else {**change, "withheld": False}
             for change in row.changes
         ]

@@ -212,8 +212,10 @@ class ChildFieldChange(BaseModel):
     old: JsonValue
     new: JsonValue
     withheld: bool = Field(
-        description="True when old and new are withheld from you (null): a confidential "
-        "placement's lives_with, placement_type and carer, withheld as in the record."
+        description="True when old and new are withheld from you (null), as the record withholds "
+        "them: a confidential placement's lives_with, placement_type and carer (also where they "
+        "were recorded while it was confidential, unless they were your authority's), and an "
+        "authority's external_id from all but that authority."
     )
 
 

@@ -356,8 +356,9 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
     # a sibling, it would say "lives where that sibling lives".
     hidden = set()
     for child in born:
-        key: tuple[str, ...] = (child.lives_with, child.local_authority_code)
-        if not sees_placement(caller, child.model_dump()):
+        key: tuple[str, ...] = (child.lives_with or "", child.local_authority_code)
+        # Not recorded (a child moved while placed confidentially) says no more than hidden.
+        if child.lives_with is None or not sees_placement(caller, child.model_dump()):
             key = ("", child.local_authority_code, str(child.id))
             hidden.add(key)
         households.setdefault(key, []).append(child.id)
