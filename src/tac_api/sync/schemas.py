@@ -34,14 +34,16 @@ class SyncChild(ChildDetails):
 KEPT_FROM_PRISON_RECORD = (
     "Fields your system has never sent for this child (left out of every push so far) that "
     "keep the value the prison side recorded; once sent, a field is yours, and left out it is "
-    "cleared. Empty when nothing was kept."
+    "cleared. Empty when nothing was kept (and left out by servers older than the field)."
 )
 
 
 class SyncedChild(ChildPublic):
     """The child as recorded after the push."""
 
-    kept_from_prison_record: list[str] = Field(description=KEPT_FROM_PRISON_RECORD)
+    kept_from_prison_record: list[str] = Field(
+        default_factory=list, description=KEPT_FROM_PRISON_RECORD
+    )
 
 
 class SyncChildBatchItem(SyncChild):
@@ -61,7 +63,9 @@ class SyncItemResult(BaseModel):
     result: ItemResultKind
     id: uuid.UUID | None = Field(description="The child's id in tac-api; null when it failed.")
     version: int | None = Field(description="The record's version (its ETag) after the sync.")
-    kept_from_prison_record: list[str] = Field(description=KEPT_FROM_PRISON_RECORD)
+    kept_from_prison_record: list[str] = Field(
+        default_factory=list, description=KEPT_FROM_PRISON_RECORD
+    )
     problem: ProblemDetails | None = Field(description="Why the item failed; null otherwise.")
 
 
