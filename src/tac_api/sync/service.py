@@ -1,8 +1,9 @@
 """Local authority sync: an authority's system writes its own records, keyed by its own ids.
 
 A batch of a thousand children is a handful of statements, whatever its size: the mothers, the
-children already known, the codes, one INSERT and one UPDATE. An item that breaks a rule fails
-alone, with its own problem; the others are written.
+children already known, the codes, one INSERT and one UPDATE, and one INSERT of every child's
+history. An item that breaks a rule fails alone, with its own problem; the others are written.
+A field the authority's system has never sent for a child keeps what the prison side recorded.
 """
 
 import uuid
