@@ -6,8 +6,8 @@ authority's nightly sync would (examples/la_sync.py). Three passes: the first cr
 the second sends the same batches again (every item unchanged: the retry or nightly re-send), the
 third changes every child (a placement review). The floor inserts the same rows with asyncpg
 (`INSERT … SELECT FROM unnest(…)`, one statement and one transaction per 1,000 rows): no lookup of
-the mothers, no validation, no audit trail, no history, no idempotency key. Its rows are deleted again before
-tac-api runs, so both write into a table of the same size.
+the mothers, no validation, no audit trail, no history, no idempotency key. Its rows are deleted
+again before tac-api runs, so both write into a table of the same size.
 """
 
 import asyncio
