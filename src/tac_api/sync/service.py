@@ -248,8 +248,7 @@ async def upsert_children(
     )
 
     today = date.today()
-    # Each item's problems so far, and whether it was recorded before (for its conditions).
-    pending: list[tuple[ChildItem, Any, list[tuple[str, str]], dict[str, Any] | None]] = []
+    checked: list[tuple[ChildItem, Any]] = []
     for item in live:
         outcome = outcomes[item.index]
         data = item.data
@@ -258,23 +257,22 @@ async def upsert_children(
             data.model_dump(exclude={"external_id", "mother_prison_number"})
         )
         problems = []
+        if mother is None:
+            problems.append(
+                (
+                    "mother_prison_number",
+                    "no mother with this prison number is known to the service: the prison "
+                    "social worker records her first",
+                )
+            )
+        else:
+            problems += children.child_rules(values, mother.date_of_birth, today)
         if values["legal_status"] and values["legal_status"] not in legal_statuses:
             problems.append(("legal_status", f"unknown code {values['legal_status']!r}"))
         if values["placement_type"] and values["placement_type"] not in placement_types:
             problems.append(("placement_type", f"unknown code {values['placement_type']!r}"))
-        if mother is None:
-            unknown = (
-                "mother_prison_number",
-                "no mother with this prison number is known to the service: the prison "
-                "social worker records her first",
-            )
-            try:
-                InvalidInput.raise_any([unknown, *problems])
-            except InvalidInput as problem:
-                outcome.problem = problem
-            continue
         existing = known.get(data.external_id)
-        if existing is not None and existing["mother_id"] != mother.id:
+        if existing is not None and mother is not None and existing["mother_id"] != mother.id:
             problems.append(
                 (
                     "mother_prison_number",
@@ -282,26 +280,31 @@ async def upsert_children(
                     "can correct it",
                 )
             )
+        try:
+            InvalidInput.raise_any(problems)
+            _check_conditions(existing, if_match, if_none_match)
+        except Problem as problem:
+            outcome.problem = problem
+            continue
         item.values = values
-        pending.append((item, mother, problems, existing))
+        checked.append((item, mother))
 
-    await _adopt_recorded_children(
-        session, authority, [(item, mother) for item, mother, _, _ in pending], known
-    )
+    await _adopt_recorded_children(session, authority, checked, known)
 
     now = utcnow()
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     entries: list[dict[str, Any] | None] = []
-    for item, mother, problems, recorded_before in pending:
+    for item, mother in checked:
         outcome = outcomes[item.index]
         existing = known.get(item.data.external_id)
         values, kept, owned = merge(existing, item.values, sent_fields(item.data))
-        # On the record as it will be: what the authority sent with what the prison side keeps.
-        problems += children.child_rules(values, mother.date_of_birth, today)
         try:
-            InvalidInput.raise_any(problems)
-            _check_conditions(recorded_before, if_match, if_none_match)
+            # What the authority sent was checked above; with what the prison side keeps, the
+            # record as it will be must hold too.
+            InvalidInput.raise_any(
+                children.child_rules(values, mother.date_of_birth, today) if kept else []
+            )
         except Problem as problem:
             outcome.problem = problem
             continue
