@@ -53,6 +53,11 @@ AUTHORITYS_OWN_FIELDS = frozenset({"external_id"})
 HISTORY_ORDER = [ChildHistoryEntry.changed_at, ChildHistoryEntry.id]
 
 
+_COLUMNS = tuple(HISTORY_FIELDS.items())
+# The columns whose values the API shows otherwise than Python holds them.
+_DATES = frozenset({"date_of_birth", "expected_date"})
+
+
 def _shown(value: Any) -> Any:
     """A value as the API shows it, for the history's JSON."""
     return value.isoformat() if isinstance(value, date) else value
@@ -61,12 +66,22 @@ def _shown(value: Any) -> Any:
 def changes_between(
     before: Mapping[str, Any] | None, after: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Each field whose value differs (from nothing, for a new record), old and new."""
+    """Each field whose value differs (from nothing, for a new record), old and new.
+
+    Run for every child of a sync batch, so it compares the values as held and converts only
+    the dates, and only where they changed."""
+    if before is None:
+        return [
+            {"field": field, "old": None, "new": _shown(new) if column in _DATES else new}
+            for field, column in _COLUMNS
+            if (new := after[column]) is not None
+        ]
     changes = []
-    for field, column in HISTORY_FIELDS.items():
-        old = None if before is None else _shown(before[column])
-        new = _shown(after[column])
+    for field, column in _COLUMNS:
+        old, new = before[column], after[column]
         if old != new:
+            if column in _DATES:
+                old, new = _shown(old), _shown(new)
             changes.append({"field": field, "old": old, "new": new})
     return changes
 
