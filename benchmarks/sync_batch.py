@@ -6,8 +6,8 @@ authority's nightly sync would (examples/la_sync.py). Three passes: the first cr
 the second sends the same batches again (every item unchanged: the retry or nightly re-send), the
 third changes every child (a placement review). The floor inserts the same rows with asyncpg
 (`INSERT … SELECT FROM unnest(…)`, one statement and one transaction per 1,000 rows): no lookup of
-the mothers, no validation, no audit trail, no idempotency key. Its rows are deleted again before
-tac-api runs, so both write into a table of the same size.
+the mothers, no validation, no audit trail, no history, no idempotency key. Its rows are deleted
+again before tac-api runs, so both write into a table of the same size.
 """
 
 import asyncio
@@ -107,11 +107,15 @@ _FLOOR_INSERT = """
 INSERT INTO child (id, created_at, updated_at, version, mother_id, external_id, first_name,
                    last_name, date_of_birth, sex, local_authority_code, legal_status,
                    placement_type, lives_with, placement_confidential, social_worker_name,
-                   social_worker_email, contact_arrangement, contact_arrangement_reason)
+                   social_worker_email, contact_arrangement, contact_arrangement_reason,
+                   authority_fields)
 SELECT r.id, $1, $1, 1, r.mother_id, r.external_id, r.first_name, r.last_name, r.date_of_birth,
        r.sex, $2, 'C2', 'U3', r.lives_with, false, 'Gwen Llewellyn',
        'gwen.llewellyn@bristol.example.gov.uk', 'supervised',
-       'Supervised at the family centre, fortnightly.'
+       'Supervised at the family centre, fortnightly.',
+       '["contact_arrangement", "contact_arrangement_reason", "date_of_birth", "expected_date",
+         "first_name", "last_name", "legal_status", "lives_with", "placement_type", "sex",
+         "social_worker"]'
 FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[],
             $10::text[])
      AS r(id, mother_id, external_id, first_name, last_name, date_of_birth, sex, lives_with)

@@ -54,6 +54,7 @@ CASE_TABLES = [
     "contact_visit_status_change",
     "contact_visit_child",
     "contact_visit",
+    "child_history",
     "court_hearing_amendment",
     "court_hearing_child",
     "court_hearing",

@@ -36,6 +36,7 @@ EXPECTED = {
     "GET /v1/mothers/{mother_id}/children": CASE_READERS,
     "GET /v1/children/{child_id}": CASE_READERS,
     "PATCH /v1/children/{child_id}": CASE_READERS,  # the prison side and the child's own LA
+    "GET /v1/children/{child_id}/history": CASE_READERS,
     "GET /v1/mothers/{mother_id}/family": CASE_READERS,
     "POST /v1/practitioners": PRISON_SIDE,
     "GET /v1/practitioners": CASE_READERS,

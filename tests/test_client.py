@@ -123,6 +123,26 @@ def test_put_child_creates_then_answers_unchanged_with_the_services_model(
     assert count(api, "child") == 2
 
 
+def test_a_model_sends_only_its_fields_set_so_the_prison_sides_are_kept(
+    api: Api, server: str
+) -> None:
+    """A field left unset on a SyncChild is not sent: the carer the prison side recorded stays."""
+    mother = api.mother()
+    carer = {"name": "Morwenna Trevithick", "phone": None, "address": None}
+    api.child(mother["id"], carer=carer)
+    body = SyncChild.model_validate(sync_child(mother["prison_number"]))
+
+    with TacSyncClient(server, api.tokens["bristol_system"]) as tac:
+        result, child = tac.put_child("BR-55", body)
+        item = {"external_id": "BR-55", **sync_child(mother["prison_number"])}
+        answer = tac.batch_children([SyncChildBatchItem.model_validate(item)])
+
+    assert result == "updated"
+    assert child.carer is not None and child.carer.model_dump() == carer
+    assert child.kept_from_prison_record == ["carer"]
+    assert answer.results[0].kept_from_prison_record == ["carer"]
+
+
 def test_a_batch_gives_a_result_per_item_and_sends_an_idempotency_key(
     api: Api, server: str
 ) -> None:

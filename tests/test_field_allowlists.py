@@ -262,6 +262,16 @@ HEARING = (
 AMENDMENT = {"id", "court_hearing_id", "amended_at", "client_id", "client_name", "role"} | {
     f"changes[].{f}" for f in ("field", "old", "new")
 }
+CHILD_HISTORY = {
+    "id",
+    "child_id",
+    "changed_at",
+    "client_id",
+    "client_name",
+    "role",
+    "source",
+    "request_id",
+} | {f"changes[].{f}" for f in ("field", "old", "new", "withheld")}
 PROCEEDINGS = (
     RECORD
     | {
@@ -492,6 +502,7 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/prison-stays": {PRISON: items(STAY)},
     "GET /v1/mothers/{mother_id}/children": {PRISON + AUTHORITY: items(CHILD)},
     "GET /v1/children/{child_id}": {PRISON + AUTHORITY: CHILD},
+    "GET /v1/children/{child_id}/history": {PRISON + AUTHORITY: items(CHILD_HISTORY)},
     "GET /v1/mothers/{mother_id}/family": {
         PRISON: FAMILY_FRAME | {f"{kind}[].{f}" for f in CHILD for kind in ("children", "unborn")},
         # Bristol's own child in full, Surrey's as a sibling: checked child by child below.

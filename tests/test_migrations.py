@@ -1,5 +1,6 @@
 """Migrations make the schema on both databases, agree with the models, and reverse cleanly."""
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -9,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import make_url
 
+from tac_api.children.schemas import ChildDetails
 from tac_api.config import Settings
 from tac_api.db import load_models, make_engine
 from tac_api.migrations import downgrade, upgrade
@@ -112,3 +114,84 @@ def test_support_began_the_utc_day_her_record_was_made(backend: str, make_databa
 
     found = run(_inspect(url, supported_from))
     assert str(found) == "2026-03-01"
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_children_already_synced_stay_the_authoritys_whole(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    """A child an authority's system synced before the history migration was synced under the
+    old rule (its PUT owned every field): it keeps owning them all; one never synced, none."""
+    url = make_database(backend)
+    upgrade(url, "30b16e2a4410")  # the revision before authority_fields
+    run(_load_reference_for(url))
+    made = datetime(2026, 3, 1, tzinfo=UTC)
+
+    async def record_children() -> None:
+        engine = make_engine(Settings(database_url=url), pool=False)
+        try:
+            async with engine.begin() as connection:
+                mother_id = uuid.uuid4()
+                await connection.execute(
+                    insert(Mother.__table__).values(
+                        id=mother_id,
+                        created_at=made,
+                        updated_at=made,
+                        version=1,
+                        prison_number="A1234BC",
+                        first_name="Siân",
+                        last_name="O'Connor",
+                        date_of_birth=date(1990, 4, 12),
+                        prison_code="EWI",
+                        reception_date=date(2025, 9, 1),
+                        status="active",
+                        supported_from=date(2025, 9, 1),
+                    )
+                )
+                for external_id in ("BR-1", None):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO child (id, created_at, updated_at, version, mother_id, "
+                            "external_id, first_name, last_name, date_of_birth, sex, "
+                            "local_authority_code, lives_with, placement_confidential, "
+                            "contact_arrangement) VALUES (:id, :made, :made, 1, :mother_id, "
+                            ":external_id, 'Rhys', 'O''Connor', :born, 'male', '801', "
+                            "'foster_carer', false, 'direct')"
+                        ),
+                        {
+                            "id": uuid.uuid4() if backend == "postgres" else uuid.uuid4().hex,
+                            "made": made,
+                            "mother_id": mother_id if backend == "postgres" else mother_id.hex,
+                            "external_id": external_id,
+                            "born": date(2016, 2, 3),
+                        },
+                    )
+        finally:
+            await engine.dispose()
+
+    run(record_children())
+    upgrade(url)
+
+    def sent(connection):  # type: ignore[no-untyped-def]
+        rows = connection.execute(
+            text("SELECT external_id, authority_fields FROM child ORDER BY external_id")
+        ).all()
+        return {row[0]: row[1] if isinstance(row[1], list) else json.loads(row[1]) for row in rows}
+
+    found = run(_inspect(url, sent))
+    assert found["BR-1"] == sorted(ChildDetails.model_fields)
+    assert found[None] == []
+
+
+async def _load_reference_for(url: str) -> None:
+    engine = make_engine(Settings(database_url=url), pool=False)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Prison.__table__).values(code="EWI", name="HMP"))
+            await connection.execute(
+                text(
+                    "INSERT INTO local_authority (dfe_number, ons_code, name, country, valid_from) "
+                    "VALUES ('801', 'E06000023', 'Bristol', 'England', :day)"
+                ),
+                {"day": date(2009, 4, 1)},
+            )
+    finally:
+        await engine.dispose()

@@ -7,6 +7,7 @@ import asyncpg
 from sqlalchemy import event
 
 from tests.conftest import Api, child_body
+from tests.test_sync import BATCH, batch_item
 
 
 @contextmanager
@@ -139,3 +140,35 @@ def test_a_hearing_for_an_unlinked_mother_costs_what_an_unknown_one_does(api: Ap
     assert answers[0].status_code == answers[1].status_code == 422
     assert answers[0].json() == answers[1].json()
     assert len(sent[0]) == len(sent[1]), sent
+
+
+def test_a_sync_batch_and_its_history_cost_the_same_whatever_its_size(api: Api) -> None:
+    """Each child's history is written with the batch: one insert for all of them."""
+    mother = api.mother()
+    for name in ("Rhys", "Cerys"):  # recorded by the prison side: taken up by the batch
+        api.child(mother["id"], first_name=name, carer={"name": "Morwenna Trevithick"})
+
+    def batch(size: int, **fields: str) -> list[dict]:
+        return [
+            batch_item(
+                mother["prison_number"],
+                f"Q{size}-{n}",
+                first_name=["Rhys", "Cerys"][n] if n < 2 else f"Child{n}",
+                **fields,
+            )
+            for n in range(size)
+        ]
+
+    costs = {}
+    for size in (2, 40):
+        with counting(api) as created:
+            answer = api.post("bristol_system", BATCH, {"items": batch(size)}).json()
+        with counting(api) as updated:
+            again = api.post("bristol_system", BATCH, {"items": batch(size, sex="unknown")})
+        assert answer["failed"] == again.json()["failed"] == 0, answer
+        assert again.json()["updated"] == size
+        costs[size] = (len(created), len(updated))
+    assert costs[2] == costs[40], costs
+    # Two recorded by the prison side, taken up by the first batch (the second's Rhys and Cerys
+    # are new children: the prison side's are Q2's now), 40 created, and all 42 changed once.
+    assert api.sql("SELECT count(*) FROM child_history")[0][0] == 2 + 2 + 40 + 42

@@ -885,6 +885,19 @@ class TestGovernorReport:
         assert current["hearings.missed_by_barrier.not_recorded"]["value"] == 2
         assert current["hearings.held"]["value"] == 4
 
+    def test_a_child_whose_placement_is_not_recorded_counts_as_not_recorded(self, api: Api) -> None:
+        """A confidentially placed child moved to another authority has no lives_with until
+        the new authority records one: the placement's parts still add up."""
+        mother = api.mother(supported_from=str(PERIOD.start))
+        api.child(mother["id"], first_name="Nia")
+        child = api.child(mother["id"], placement_confidential=True)
+        moved = {"local_authority_code": "936"}
+        assert api.patch("admin", f"/v1/children/{child['id']}", moved, '"1"').status_code == 200
+        current = cells(report_suppressing_up_to(api, 0), "current")
+        assert current["children.by_lives_with.not_recorded"]["value"] == 1
+        assert current["children.by_lives_with.foster_carer"]["value"] == 1
+        assert current["children.linked"]["value"] == 2
+
     def test_an_empty_prison_shows_zeros_not_blanks(self, api: Api) -> None:
         body = report(api).json()
         current = cells(body, "current")

@@ -134,6 +134,7 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
     assert {t: n for t, n in hers.items() if n} == {
         "mother": 1,
         "child": 1,
+        "child_history": 1,  # the child's record as first made
         "prison_stay": 2,
         "practitioner_link": 1,
         "change_event": 1,  # her transfer, told to her child's authority
@@ -142,7 +143,7 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
     others = {c["mother"]["id"]: rows_of_case(api, c["mother"]["id"]) for c in (recent, active)}
 
     output = retention("--apply")
-    assert "erased 1 case (6 records)" in output and mother_id in output
+    assert "erased 1 case (7 records)" in output and mother_id in output
 
     # Gone from every case table, whatever its path to her; nobody else's rows touched.
     assert set(rows_of_case(api, mother_id).values()) == {0}

@@ -173,8 +173,13 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     other = next(c for c in records["communication"] if c["id"] != f["carer_relayed"]["id"])
     assert other["from_name"] == "Gwen Llewellyn"
     withheld = {(w["table"], w["record_id"]): w for w in export["withheld"]}
+    # The hidden child's history: the placement as first recorded, withheld like the record.
+    (recorded,) = [e for e in records["child_history"] if e["child_id"] == f["hidden"]["id"]]
+    assert "lives_with" not in {change["field"] for change in recorded["changes"]}
+    assert "changes.lives_with" in withheld[("child_history", recorded["id"])]["fields"]
     assert set(withheld) == {
         ("child", f["hidden"]["id"]),
+        ("child_history", recorded["id"]),
         ("practitioner", f["carer"]["id"]),
         ("contact_visit", f["escorted"]["id"]),
         ("communication", f["carer_relayed"]["id"]),

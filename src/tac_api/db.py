@@ -5,7 +5,19 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, MetaData, Table, any_, bindparam, event, insert, or_
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    MetaData,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+    or_,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -131,6 +143,9 @@ def transactional(engine: AsyncEngine) -> AsyncEngine:
 
 READ_ONLY = "read_only"  # session.info key: an autocommit session that never commits
 DRIVER_CONNECTION = "driver_connection"
+# session.info key: the id of the request the session serves (the X-Request-ID it answers with),
+# for records that say which request made them.
+REQUEST_ID = "request_id"
 
 
 def sessionmaker_for(
@@ -217,6 +232,13 @@ def _array_types(table: Table, names: Sequence[str], dialect: Any) -> list[str]:
     return [f"{table.c[name].type.compile(dialect=dialect)}[]" for name in names]
 
 
+def _column_values(table: Table, name: str, rows: list[dict[str, Any]]) -> list[Any]:
+    """One column's values, as the driver takes them: asyncpg takes JSON as its text."""
+    if isinstance(table.c[name].type, JSON):
+        return [None if row[name] is None else orjson.dumps(row[name]).decode() for row in rows]
+    return [row[name] for row in rows]
+
+
 async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) in one statement: arrays unnested on PostgreSQL."""
     if not rows:
@@ -232,7 +254,7 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, 
     arrays = ", ".join(f"${n}::{t}" for n, t in enumerate(types, start=1))
     await driver.execute(
         f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})",
-        *([row[name] for row in rows] for name in names),
+        *(_column_values(table, name, rows) for name in names),
     )
 
 
@@ -262,5 +284,5 @@ async def bulk_update(
         f"UPDATE {table.name} SET {assignments} "
         f"FROM unnest({arrays}) AS changed({', '.join(names)}) "
         f"WHERE {table.name}.id = changed.id",
-        *([row[name] for row in rows] for name in names),
+        *(_column_values(table, name, rows) for name in names),
     )

@@ -8,7 +8,7 @@ from tac_api.assessments.models import (
 from tac_api.audit.models import AuditEvent
 from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.changes.models import ChangeEvent
-from tac_api.children.models import Child
+from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import (
@@ -47,6 +47,7 @@ ALL_MODELS = (
     AuditEvent,
     ChangeEvent,
     Child,
+    ChildHistoryEntry,
     Communication,
     CommunicationChild,
     ContactVisit,

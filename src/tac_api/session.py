@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.changes import service as changes
+from tac_api.db import REQUEST_ID
 from tac_api.errors import Problem
 from tac_api.idempotency import service as idempotency
 
@@ -46,6 +47,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     failed_with: int | None = None
     try:
         async with maker() as session:
+            session.info[REQUEST_ID] = audit.request_id_of(request)
             try:
                 yield session
                 if getattr(request.state, "audit_required", False) and not session.info.get(

@@ -5,11 +5,17 @@ from fastapi import APIRouter, Request, Response, status
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, ChildRecordKeeper, PrisonSide
-from tac_api.children import service
-from tac_api.children.schemas import ChildCreate, ChildPublic, ChildUpdate, FamilyView
+from tac_api.children import history, service
+from tac_api.children.schemas import (
+    ChildCreate,
+    ChildHistoryEntryPublic,
+    ChildPublic,
+    ChildUpdate,
+    FamilyView,
+)
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
-from tac_api.pagination import Page, PageQuery, link_next
+from tac_api.pagination import Page, PageQuery, fetch_page, link_next
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
@@ -74,6 +80,35 @@ async def update_child(
     audit.record(session, Action.alter, "child", child.id, child.mother_id)
     set_etag(response, child.version)
     return service.to_public(caller, child.model_dump())
+
+
+@router.get(
+    "/v1/children/{child_id}/history",
+    summary="Every change to a child's record: who, when, from which side, each field before "
+    "and after",
+)
+async def list_history(
+    child_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    page: PageQuery,
+    request: Request,
+    response: Response,
+) -> Page[ChildHistoryEntryPublic]:
+    """Oldest first. A confidential placement's values (lives_with, placement_type, carer) are
+    withheld as in the record: from all but the child's own authority, and from that authority
+    too when they were another's (a child moved while placed confidentially)."""
+    child = await service.get_child(session, caller, child_id)
+    entries, cursor = await fetch_page(
+        session, history.history_of(child.id), history.HISTORY_ORDER, page, request, response
+    )
+    audit.record(session, Action.consult, "child", child.id, child.mother_id)
+    audit.record_many(
+        session, Action.consult, "child_history", ((e.id, child.mother_id) for e in entries)
+    )
+    return Page[ChildHistoryEntryPublic](
+        items=history.history_public(caller, child, entries), next_cursor=cursor
+    )
 
 
 @router.get(

@@ -2,7 +2,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from tac_api.schemas import (
@@ -16,6 +16,7 @@ from tac_api.schemas import (
     Phone,
     RecordPublic,
     Text,
+    UtcDatetime,
 )
 
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -140,7 +141,10 @@ class ChildPublic(RecordPublic):
     local_authority_code: str
     legal_status: str | None
     placement_type: str | None
-    lives_with: LivesWith | None = Field(description=f"Null when withheld. {WITHHELD}")
+    lives_with: LivesWith | None = Field(
+        description=f"Null when withheld, or not recorded since a confidentially placed child "
+        f"moved to another authority. {WITHHELD}"
+    )
     placement_confidential: bool
     placement_withheld: bool = Field(
         description="True when this placement's details are withheld from you."
@@ -195,3 +199,41 @@ class FamilyView(BaseModel):
     )
     local_authorities: list[AuthorityInvolved]
     social_workers: list[SocialWorkerInvolved]
+
+
+Source = Literal["prison_side", "local_authority"]
+
+
+class ChildFieldChange(BaseModel):
+    field: str = Field(
+        description="A field of the child's record; the carer's and social worker's as "
+        "`carer.name`, `social_worker.email`..."
+    )
+    old: JsonValue
+    new: JsonValue
+    withheld: bool = Field(
+        description="True when old and new are withheld from you (null), as the record withholds "
+        "them: a confidential placement's lives_with, placement_type and carer (also where they "
+        "were recorded while it was confidential, unless they were your authority's), and an "
+        "authority's external_id from all but that authority."
+    )
+
+
+class ChildHistoryEntryPublic(BaseModel):
+    """One change to a child's record: who made it, when, from which side, each field's value
+    before and after."""
+
+    id: uuid.UUID
+    child_id: uuid.UUID
+    changed_at: UtcDatetime
+    client_id: uuid.UUID
+    client_name: str
+    role: str
+    source: Source = Field(
+        description="prison_side (the prison social worker, or an admin) or local_authority "
+        "(the child's authority: its practitioners, or its system through sync)."
+    )
+    request_id: str | None = Field(
+        description="The request that made it (its X-Request-ID, as in the audit trail)."
+    )
+    changes: list[ChildFieldChange]

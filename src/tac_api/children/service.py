@@ -18,6 +18,7 @@ from tac_api.auth.schemas import (
     scope_params,
     scope_value,
 )
+from tac_api.children import history
 from tac_api.children.models import Child
 from tac_api.children.schemas import (
     PLACEMENT_FIELDS,
@@ -217,7 +218,7 @@ def child_rules(values: Mapping[str, Any], mother_born: date, today: date) -> li
 
 def child_columns(data: dict[str, Any]) -> dict[str, Any]:
     """Flatten the nested social worker and carer into the child's columns."""
-    for nested, fields in (("social_worker", ("name", "email", "phone")), ("carer", CARER)):
+    for nested, fields in NESTED.items():
         if nested in data:
             given = data.pop(nested) or {}
             data.update({f"{nested}_{field}": given.get(field) for field in fields})
@@ -225,6 +226,8 @@ def child_columns(data: dict[str, Any]) -> dict[str, Any]:
 
 
 CARER = ("name", "phone", "address")
+# The record's nested fields, each kept in a column per part (`carer_name`...).
+NESTED = {"social_worker": ("name", "email", "phone"), "carer": CARER}
 
 
 def _privileged(caller: Caller, child: Child, changes: dict[str, Any]) -> list[tuple[str, str]]:
@@ -282,6 +285,7 @@ async def create_child(
     child = Child(mother_id=mother.id, **child_columns(values))
     session.add(child)
     await session.flush()
+    await history.record(session, caller, child, None)
     return child
 
 
@@ -302,20 +306,34 @@ async def update_child(
         child_rules({**child.model_dump(), **changes}, mother.date_of_birth, date.today())
     )
     await _check_codes(session, {k: v for k, v in changes.items() if v is not None})
-    moved = changes.get("local_authority_code", child.local_authority_code)
-    if moved != child.local_authority_code and "carer" not in changes:
-        # The carer is the old authority's placement, and may be confidential: the new authority
-        # records its own, and a mistyped authority code discloses no one's address.
-        changes["carer"] = None
-    if moved != child.local_authority_code:
-        # The old authority's id means nothing in the new one's system, and left in place it
-        # would let the old authority's sync overwrite a child that is no longer its own.
-        child.external_id = None
+    before = child.model_dump()
+    if changes.get("local_authority_code", child.local_authority_code) != (
+        child.local_authority_code
+    ):
+        _leave_placement_behind(child, changes)
     for field, value in child_columns(changes).items():
         setattr(child, field, value)
     touch(child)
     await session.flush()
+    await history.record(session, caller, child, before)
     return child
+
+
+def _leave_placement_behind(child: Child, changes: dict[str, Any]) -> None:
+    """A child moving to another authority: what was the old authority's stays with it.
+
+    The carer is the old authority's placement: the new authority records its own, and a
+    mistyped authority code discloses no one's address. A confidential placement's type and
+    who the child lives with go too (the confidentiality stays until the new authority lifts
+    it): they would tell the new authority where the child was placed. The old authority's id
+    means nothing in the new one's system, and left in place it would let the old authority's
+    sync overwrite a child that is no longer its own.
+    """
+    if "carer" not in changes:
+        changes["carer"] = None
+    if child.placement_confidential or changes.get("placement_confidential"):
+        changes["lives_with"] = changes["placement_type"] = None
+    child.external_id = None
 
 
 def _social_worker_key(child: Child) -> tuple[str, str] | None:
@@ -358,8 +376,9 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
     # a sibling, it would say "lives where that sibling lives".
     hidden = set()
     for child in born:
-        key: tuple[str, ...] = (child.lives_with, child.local_authority_code)
-        if not sees_placement(caller, child.model_dump()):
+        key: tuple[str, ...] = (child.lives_with or "", child.local_authority_code)
+        # Not recorded (a child moved while placed confidentially) says no more than hidden.
+        if child.lives_with is None or not sees_placement(caller, child.model_dump()):
             key = ("", child.local_authority_code, str(child.id))
             hidden.add(key)
         households.setdefault(key, []).append(child.id)

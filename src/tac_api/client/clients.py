@@ -11,7 +11,6 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from tac_api.changes.schemas import ChangeEventPublic
-from tac_api.children.schemas import ChildPublic
 from tac_api.client import core
 from tac_api.client.core import UNSET, Call, Core, Retry, SyncBatchAnswer, Synced
 from tac_api.client.models import (
@@ -25,7 +24,13 @@ from tac_api.hearings.schemas import CourtHearingPublic
 from tac_api.link_requests.schemas import LinkRequestForAuthority, LinkRequestStatus
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.pagination import Page
-from tac_api.sync.schemas import SyncChild, SyncChildBatchItem, SyncCourtHearing, SyncMeeting
+from tac_api.sync.schemas import (
+    SyncChild,
+    SyncChildBatchItem,
+    SyncCourtHearing,
+    SyncedChild,
+    SyncMeeting,
+)
 
 T = TypeVar("T")
 ChildBody = SyncChild | Mapping[str, Any]
@@ -105,7 +110,7 @@ class TacSyncClient:
         *,
         if_match: str | int | None = None,
         create_only: bool = False,
-    ) -> Synced[ChildPublic | LinkRequestForAuthority]:
+    ) -> Synced[SyncedChild | LinkRequestForAuthority]:
         """Create or replace one child (`PUT /v1/sync/children/{external_id}`): (result, child).
         `if_match`: only if still at that ETag or version; `create_only`: only if new.
         Result `pending` (not an error): the mother is not yet linked to your authority, and the
@@ -291,7 +296,7 @@ class AsyncTacSyncClient:
         *,
         if_match: str | int | None = None,
         create_only: bool = False,
-    ) -> Synced[ChildPublic | LinkRequestForAuthority]:
+    ) -> Synced[SyncedChild | LinkRequestForAuthority]:
         return await self._run(core.put_child(external_id, child, if_match, create_only))
 
     async def link_requests(

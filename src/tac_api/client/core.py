@@ -16,7 +16,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from tac_api import __version__
-from tac_api.children.schemas import ChildPublic
 from tac_api.client.errors import ConnectionFailed, UnexpectedAnswer, problem_of
 from tac_api.client.models import (
     ChangeFeed,
@@ -36,6 +35,7 @@ from tac_api.sync.schemas import (
     SyncChild,
     SyncChildBatchItem,
     SyncCourtHearing,
+    SyncedChild,
     SyncMeeting,
 )
 
@@ -269,9 +269,17 @@ def _segment(value: str | uuid.UUID) -> str:
 
 
 def _json(value: Any) -> bytes:
+    # A model sends the fields set on it, not its defaults: a field an authority's system has
+    # never sent keeps what the prison side recorded, so a default must not count as sent.
     if isinstance(value, BaseModel):
-        return value.model_dump_json().encode()
+        return value.model_dump_json(exclude_unset=True).encode()
     return to_json(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    return value
 
 
 def _model(kind: type[BaseModel]) -> Callable[[httpx.Response], Any]:
@@ -314,11 +322,11 @@ def put_child(
     child: SyncChild | Mapping[str, Any],
     if_match: str | int | None,
     create_only: bool,
-) -> Call[Synced[ChildPublic | LinkRequestForAuthority]]:
+) -> Call[Synced[SyncedChild | LinkRequestForAuthority]]:
     return Call(
         "PUT",
         f"/v1/sync/children/{_segment(external_id)}",
-        _synced(ChildPublic, pending=LinkRequestForAuthority),
+        _synced(SyncedChild, pending=LinkRequestForAuthority),
         ok=frozenset({200, 201, 202}),
         content=_json(child),
         headers=_conditions(if_match, create_only),
@@ -341,7 +349,7 @@ def batch_children(
         "POST",
         BATCH_PATH,
         read,
-        content=_json({"items": list(items)}),
+        content=_json({"items": [_plain(item) for item in items]}),
         headers={IDEMPOTENCY_KEY: key},
     )
 

@@ -269,6 +269,7 @@ async def confirm(
     assert mother is not None
     outcome = await sync.confirmed_child(
         session,
+        caller,
         request.local_authority_code,
         sync.SyncChildBatchItem.model_validate(
             {

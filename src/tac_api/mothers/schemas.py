@@ -112,7 +112,10 @@ class ChildSummary(BaseModel):
     first_name: str
     age: int | None = Field(description="Whole years; null for a child not yet born.")
     local_authority_code: str
-    lives_with: str | None = Field(description="Null when the placement is confidential.")
+    lives_with: str | None = Field(
+        description="Null when the placement is confidential, or not recorded (a confidentially "
+        "placed child moved to another authority, until it records it)."
+    )
     placement_withheld: bool
 
 

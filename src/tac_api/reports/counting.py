@@ -383,7 +383,9 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
             counts[n].add("children.expected", figures[n] if unborn else 0)
             status = legal_status or "not_looked_after"
             counts[n].add(f"children.by_legal_status.{status}", figures[n])
-            counts[n].add(f"children.by_lives_with.{lives_with}", figures[n])
+            # Null once a confidentially placed child moved to another authority, until the
+            # new authority records it.
+            counts[n].add(f"children.by_lives_with.{lives_with or NOT_RECORDED}", figures[n])
 
 
 def _notice_days(session: AsyncSession) -> ColumnElement[int]:

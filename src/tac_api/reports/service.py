@@ -198,7 +198,11 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
                     ("not_looked_after", "No legal status (not looked after)"),
                 ],
             ),
-            *_parts("children.linked", "children.by_lives_with", _coded(get_args(LivesWith))),
+            *_parts(
+                "children.linked",
+                "children.by_lives_with",
+                _coded(get_args(LivesWith), recorded=False),
+            ),
             Spec("children.families_with_separated_siblings", "Families with separated siblings"),
             Spec("children.local_authorities", "Local authorities involved"),
             Spec("children.social_workers", "Children's social workers involved"),

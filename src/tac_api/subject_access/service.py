@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.audit import service as audit
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import AuditEventPublic
+from tac_api.children.history import PLACEMENT_HISTORY_FIELDS
 from tac_api.db import load_models, utcnow
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
@@ -187,6 +188,22 @@ def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Wi
             confidential.add(child["id"])
             yield _withhold(
                 child, CONFIDENTIAL_PLACEMENT_FIELDS, "child", CONFIDENTIAL_PLACEMENT_REASON
+            )
+    # A child's history holds the placement's earlier values too: withheld while the placement
+    # is confidential, and wherever they were recorded while it was.
+    for entry in records.get("child_history", []):
+        if not (entry["placement_confidential"] or entry["child_id"] in confidential):
+            continue
+        hidden = [c["field"] for c in entry["changes"] if c["field"] in PLACEMENT_HISTORY_FIELDS]
+        if hidden:
+            entry["changes"] = [
+                c for c in entry["changes"] if c["field"] not in PLACEMENT_HISTORY_FIELDS
+            ]
+            yield Withheld(
+                table="child_history",
+                record_id=entry["id"],
+                fields=[f"changes.{field}" for field in hidden],
+                reason=CONFIDENTIAL_PLACEMENT_REASON,
             )
     if not confidential:
         return

@@ -7,7 +7,6 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import AuthoritySystem
 from tac_api.children import service as children
-from tac_api.children.schemas import ChildPublic
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput, problem_body
 from tac_api.hearings import service as hearings
 from tac_api.hearings.schemas import CourtHearingPublic
@@ -25,6 +24,7 @@ from tac_api.sync.schemas import (
     SyncChild,
     SyncChildBatchItem,
     SyncCourtHearing,
+    SyncedChild,
     SyncMeeting,
 )
 
@@ -54,10 +54,16 @@ IfNoneMatch = Annotated[
         description="`*`: create only; 412 if the record already exists.",
     ),
 ]
-CREATED_OR_UPDATED = {
-    status.HTTP_201_CREATED: {"description": "Created", "model": ChildPublic},
-    status.HTTP_200_OK: {"description": "Updated, or unchanged (the same body again)"},
-}
+
+
+def created_or_updated(model: type[Any]) -> dict[int | str, dict[str, Any]]:
+    """A PUT by the authority's id answers 201 or 200, with the record either way."""
+    return {
+        status.HTTP_201_CREATED: {"description": "Created", "model": model},
+        status.HTTP_200_OK: {"description": "Updated, or unchanged (the same body again)"},
+    }
+
+
 PENDING = {
     status.HTTP_202_ACCEPTED: {
         "description": "Pending (`Sync-Result: pending`): your authority has no confirmed child "
@@ -82,7 +88,7 @@ def _answer(response: Response, result: str, location: str, version: int) -> Non
 @router.put(
     "/v1/sync/children/{external_id}",
     summary="Create or update one of your authority's children, by your own id",
-    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED, **PENDING},
+    responses={**WRITE_PROBLEMS, **created_or_updated(SyncedChild), **PENDING},
 )
 async def put_child(
     external_id: ExternalIdPath,
@@ -92,14 +98,18 @@ async def put_child(
     response: Response,
     if_match: IfMatchSync = None,
     if_none_match: IfNoneMatch = None,
-) -> ChildPublic | LinkRequestForAuthority:
+) -> SyncedChild | LinkRequestForAuthority:
     """Idempotent: the same body twice leaves one record, answers the same, and the second
     time changes nothing (`Sync-Result: unchanged`). Her prison number links the child to her
     once your authority is linked to her (a child of hers confirmed by the prison side, or
     recorded by it in your authority); until then the child is held as a link request (202,
     `Sync-Result: pending`), as it is for a prison number no mother has: you see your request,
-    and nothing of her. A declined request answers 409 while you name the same prison number."""
-    item = service.ChildItem(0, SyncChildBatchItem(external_id=external_id, **body.model_dump()))
+    and nothing of her. A declined request answers 409 while you name the same prison number.
+    A field your system has never sent for this child keeps what the prison side recorded
+    (`kept_from_prison_record`)."""
+    # Only what was sent counts as sent: a field left to its default is not the authority's.
+    sent = body.model_dump(exclude_unset=True)
+    item = service.ChildItem(0, SyncChildBatchItem(external_id=external_id, **sent))
     (outcome,) = await service.upsert_children(
         session, caller, [item], if_match=if_match, if_none_match=if_none_match
     )
@@ -116,7 +126,9 @@ async def put_child(
     # Unchanged, the answer still shows the record: a consultation of it.
     audit.record(session, ACTION_FOR[outcome.result], "child", row["id"], row["mother_id"])
     _answer(response, outcome.result, f"/v1/children/{row['id']}", row["version"])
-    return children.to_public(caller, row)
+    return SyncedChild(
+        **children.to_public(caller, row).model_dump(), kept_from_prison_record=outcome.kept
+    )
 
 
 BATCH_BODY = {
@@ -188,6 +200,7 @@ async def batch_children(
                 "link_request_id": str(outcome.request["id"])
                 if outcome.request and outcome.result == "pending"
                 else None,
+                "kept_from_prison_record": outcome.kept,
                 "problem": _problem(outcome, request) if outcome.problem else None,
             }
         )
@@ -212,7 +225,7 @@ def _problem(outcome: service.ChildOutcome, request: Request) -> dict[str, Any]:
 @router.put(
     "/v1/sync/court-hearings/{external_id}",
     summary="Create or update a court hearing about your children, by your own id",
-    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+    responses={**WRITE_PROBLEMS, **created_or_updated(CourtHearingPublic)},
 )
 async def put_court_hearing(
     external_id: ExternalIdPath,
@@ -237,7 +250,7 @@ async def put_court_hearing(
 @router.put(
     "/v1/sync/meetings/{external_id}",
     summary="Create or update a meeting invitation about your children, by your own id",
-    responses={**WRITE_PROBLEMS, **CREATED_OR_UPDATED},
+    responses={**WRITE_PROBLEMS, **created_or_updated(MeetingPublic)},
 )
 async def put_meeting(
     external_id: ExternalIdPath,

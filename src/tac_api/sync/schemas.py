@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from tac_api.children.schemas import ChildDetails
+from tac_api.children.schemas import ChildDetails, ChildPublic
 from tac_api.errors import ProblemDetails
 from tac_api.hearings.schemas import CourtCode, HearingType
 from tac_api.meetings.schemas import MeetingType, Platform
@@ -34,6 +34,21 @@ class SyncChild(ChildDetails):
     mother_prison_number: PrisonNumber = Field(description=MOTHER_PRISON_NUMBER)
 
 
+KEPT_FROM_PRISON_RECORD = (
+    "Fields your system has never sent for this child (left out of every push so far) that "
+    "keep the value the prison side recorded; once sent, a field is yours, and left out it is "
+    "cleared. Empty when nothing was kept (and left out by servers older than the field)."
+)
+
+
+class SyncedChild(ChildPublic):
+    """The child as recorded after the push."""
+
+    kept_from_prison_record: list[str] = Field(
+        default_factory=list, description=KEPT_FROM_PRISON_RECORD
+    )
+
+
 class SyncChildBatchItem(SyncChild):
     external_id: ExternalId = Field(description="The child's id in your system.")
 
@@ -56,6 +71,9 @@ class SyncItemResult(BaseModel):
     link_request_id: uuid.UUID | None = Field(
         description="Pending: your link request holding the child until the prison side "
         "confirms it (`GET /v1/sync/link-requests/{id}`); null otherwise."
+    )
+    kept_from_prison_record: list[str] = Field(
+        default_factory=list, description=KEPT_FROM_PRISON_RECORD
     )
     problem: ProblemDetails | None = Field(description="Why the item failed; null otherwise.")
 

@@ -1,8 +1,9 @@
 """Local authority sync: an authority's system writes its own records, keyed by its own ids.
 
 A batch of a thousand children is a handful of statements, whatever its size: the mothers, the
-children already known, the codes, one INSERT and one UPDATE. An item that breaks a rule fails
-alone, with its own problem; the others are written.
+children already known, the codes, one INSERT and one UPDATE, and one INSERT of every child's
+history. An item that breaks a rule fails alone, with its own problem; the others are written.
+A field the authority's system has never sent for a child keeps what the prison side recorded.
 """
 
 import uuid
@@ -18,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
+from tac_api.children import history
 from tac_api.children import service as children
 from tac_api.children.models import Child
+from tac_api.children.schemas import ChildDetails
 from tac_api.db import among, bulk_insert, bulk_update, utcnow
 from tac_api.errors import (
     Conflict,
@@ -40,11 +43,11 @@ from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
 from tac_api.reference.models import LegalStatus, PlacementType
-from tac_api.sync.schemas import SyncChildBatchItem, SyncCourtHearing, SyncMeeting
+from tac_api.sync.schemas import SyncChild, SyncChildBatchItem, SyncCourtHearing, SyncMeeting
 
 CHILD_TABLE = Child.__table__
 # The columns an authority's system keeps: everything in the child's record but whose she is,
-# which authority, and the record's own bookkeeping.
+# which authority, the record's own bookkeeping, and which fields the authority has sent.
 KEPT_BY_AUTHORITY = tuple(
     column.key
     for column in CHILD_TABLE.columns
@@ -57,8 +60,26 @@ KEPT_BY_AUTHORITY = tuple(
         "mother_id",
         "local_authority_code",
         "external_id",
+        "authority_fields",
     }
 )
+# The fields of a child's record an authority's system sends, as the API names them, and the
+# columns each is kept in.
+SENT_FIELDS = tuple(ChildDetails.model_fields)
+COLUMNS_OF = {
+    name: tuple(f"{name}_{part}" for part in children.NESTED[name])
+    if name in children.NESTED
+    else (name,)
+    for name in SENT_FIELDS
+}
+# Fields that go together: sending one is sending both. A date of birth replaces an expected
+# date (a record with both breaks the rules), and a reason belongs to its contact arrangement.
+SENT_TOGETHER = {
+    "date_of_birth": "expected_date",
+    "expected_date": "date_of_birth",
+    "contact_arrangement": "contact_arrangement_reason",
+    "contact_arrangement_reason": "contact_arrangement",
+}
 _item_adapter: TypeAdapter[SyncChildBatchItem] = TypeAdapter(SyncChildBatchItem)
 _batch_adapter: TypeAdapter[list[SyncChildBatchItem]] = TypeAdapter(list[SyncChildBatchItem])
 
@@ -85,6 +106,8 @@ class ChildOutcome:
     request: dict[str, Any] | None = None  # pending: the authority's link request
     # pending: the mother the request names, if any (for the audit trail, never the answer)
     mother_id: uuid.UUID | None = None
+    # Fields the authority's system has never sent that keep the prison side's value.
+    kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +168,37 @@ def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     return all(existing[name] == values[name] for name in KEPT_BY_AUTHORITY)
 
 
+def sent_fields(data: SyncChild) -> set[str]:
+    """The fields of the child's record this push sent (a default it left to the service is
+    not sent), with the fields that go with them."""
+    sent = data.model_fields_set & set(SENT_FIELDS)
+    return sent | {SENT_TOGETHER[name] for name in sent if name in SENT_TOGETHER}
+
+
+def merge(
+    existing: Mapping[str, Any] | None, values: Mapping[str, Any], sent: set[str]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """What the record becomes: (its columns, the fields kept from the prison side's record,
+    the fields the authority's system has now sent).
+
+    A field the authority's system has sent, now or before, is the authority's: its PUT
+    replaces it, and left out it is cleared. A field it has never sent keeps what the record
+    holds, which the prison side recorded.
+    """
+    if existing is None:
+        return dict(values), [], sorted(sent)
+    owned = set(existing["authority_fields"]) | sent
+    merged, kept = dict(values), []
+    for name in SENT_FIELDS:
+        if name in owned:
+            continue
+        columns = COLUMNS_OF[name]
+        if any(existing[column] != values[column] for column in columns):
+            kept.append(name)
+        merged.update({column: existing[column] for column in columns})
+    return merged, kept, sorted(owned)
+
+
 def _adoption_key(mother_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[Any, ...]:
     born = values["date_of_birth"] or values["expected_date"]
     return (mother_id, values["first_name"].casefold(), born)
@@ -169,8 +223,8 @@ async def upsert_children(
     """
     return await _upsert(
         session,
+        caller,
         authority_of(caller),
-        caller.name,
         items,
         if_match=if_match,
         if_none_match=if_none_match,
@@ -178,26 +232,30 @@ async def upsert_children(
 
 
 async def confirmed_child(
-    session: AsyncSession, authority: str, item: SyncChildBatchItem
+    session: AsyncSession, confirmed_by: Caller, authority: str, item: SyncChildBatchItem
 ) -> ChildOutcome:
     """The child of a link request the prison side confirmed, made as a push by the authority
-    that is linked to her would make it (a take-up included)."""
-    (outcome,) = await _upsert(session, authority, None, [ChildItem(0, item)], confirmed=True)
+    that is linked to her would make it (a take-up included). Its history names who confirmed
+    it: the values are the authority's, the record exists by her decision."""
+    (outcome,) = await _upsert(
+        session, confirmed_by, authority, [ChildItem(0, item)], confirmed=True
+    )
     return outcome
 
 
 async def _upsert(
     session: AsyncSession,
+    caller: Caller,
     authority: str,
-    requested_by: str | None,
     items: list[ChildItem],
     *,
     if_match: str | None = None,
     if_none_match: str | None = None,
     confirmed: bool = False,
 ) -> list[ChildOutcome]:
-    """`confirmed`: the prison side linked the authority to her; otherwise the authority's own
-    push, whose children of mothers it is not linked to are held (by `requested_by`)."""
+    """`confirmed`: the prison side (`caller`) linked `authority` to her; otherwise the
+    authority's own push (`caller` its system), whose children of mothers it is not linked to
+    are held as its requests."""
     outcomes: dict[int, ChildOutcome] = {}
     seen: dict[str, int] = {}
     live: list[ChildItem] = []
@@ -284,7 +342,10 @@ async def _upsert(
             outcome.problem = problem
             continue
         if not to_child:
-            held = data.model_dump(mode="json", exclude={"external_id", "mother_prison_number"})
+            # Only what was sent: confirmed, the fields it never sent keep the prison side's.
+            held = data.model_dump(
+                mode="json", exclude={"external_id", "mother_prison_number"}, exclude_unset=True
+            )
             asked.append(
                 (item, link_requests.Asked(data.external_id, data.mother_prison_number, held))
             )
@@ -294,7 +355,7 @@ async def _upsert(
         checked.append((item, mother))
 
     await link_requests.hold(
-        session, authority, requested_by or "", [request for _, request in asked], requests
+        session, authority, caller.name, [request for _, request in asked], requests
     )
     for item, request in asked:
         outcome = outcomes[item.index]
@@ -308,9 +369,21 @@ async def _upsert(
     now = utcnow()
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    entries: list[dict[str, Any] | None] = []
     for item, mother in checked:
         outcome = outcomes[item.index]
         existing = known.get(item.data.external_id)
+        values, kept, owned = merge(existing, item.values, sent_fields(item.data))
+        try:
+            # What the authority sent was checked above; with what the prison side keeps, the
+            # record as it will be must hold too.
+            InvalidInput.raise_any(
+                children.child_rules(values, mother.date_of_birth, today) if kept else []
+            )
+        except Problem as problem:
+            outcome.problem = problem
+            continue
+        outcome.kept = kept
         if existing is None:
             row = {
                 "id": uuid.uuid4(),
@@ -320,25 +393,34 @@ async def _upsert(
                 "mother_id": mother.id,
                 "local_authority_code": authority,
                 "external_id": item.data.external_id,
-                **item.values,
+                "authority_fields": owned,
+                **values,
             }
             created.append(row)
+            entries.append(history.entry(session, caller, row["id"], None, row, now))
             outcome.result, outcome.row = "created", row
-        elif _same(existing, item.values) and not existing.get("_adopted"):
+        elif _same(existing, values) and not existing.get("_adopted"):
             outcome.result, outcome.row = "unchanged", existing
+            if owned != sorted(existing["authority_fields"]):
+                # Nothing in the record changes (nor its version), but the fields are now the
+                # authority's: its next PUT that leaves one out clears it.
+                changed.append({**existing, "authority_fields": owned})
         else:
             row = {
                 **existing,
-                **item.values,
+                **values,
                 "external_id": item.data.external_id,
+                "authority_fields": owned,
                 "updated_at": now,
                 "version": existing["version"] + 1,
             }
             row.pop("_adopted", None)
             changed.append(row)
+            entries.append(history.entry(session, caller, row["id"], existing, row, now))
             outcome.result, outcome.row = "updated", row
 
     await _write(session, created, changed)
+    await history.write(session, entries)
     return sorted(outcomes.values(), key=lambda outcome: outcome.index)
 
 
@@ -404,7 +486,7 @@ async def _write(
             session,
             CHILD_TABLE,
             changed,
-            ("external_id", "updated_at", "version", *KEPT_BY_AUTHORITY),
+            ("external_id", "updated_at", "version", "authority_fields", *KEPT_BY_AUTHORITY),
         )
     except (IntegrityError, asyncpg.UniqueViolationError) as exc:
         raise Conflict(
