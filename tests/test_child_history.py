@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.conftest import TODAY, Api
-from tests.test_sync import BATCH, batch_item, sync_child
+from tests.test_sync import BATCH, batch_item, linked_mother, sync_child
 
 CARER = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
 SOCIAL_WORKER = {"name": "Gwen Llewellyn", "email": "gwen@bristol.example.gov.uk", "phone": None}
@@ -30,7 +30,7 @@ def bare(prison_number: str, **fields: Any) -> dict[str, Any]:
 def take_up(api: Api) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """The prison side records Rhys with his social worker and carer; Bristol's system then
     sends him for the first time without either."""
-    mother = api.mother()
+    mother = linked_mother(api)
     recorded = api.child(mother["id"], carer=CARER)
     response = api.put("bristol_system", "/v1/sync/children/BR-55", bare(mother["prison_number"]))
     return mother, recorded, response
@@ -112,7 +112,7 @@ class TestTakeUp:
     def test_a_child_the_authority_created_loses_nothing_it_never_sent(self, api: Api) -> None:
         """The prison side adds a carer to a child the authority's system created without one:
         the system's next push, still without a carer, keeps it."""
-        mother = api.mother()
+        mother = linked_mother(api)
         url = "/v1/sync/children/BR-9"
         child = api.put("bristol_system", url, bare(mother["prison_number"])).json()
         api.patch("ewi_worker", f"/v1/children/{child['id']}", {"carer": CARER}, '"1"')
@@ -127,7 +127,7 @@ class TestTakeUp:
         self, api: Api
     ) -> None:
         """Sending one of the two dates sends both: the record never holds both."""
-        mother = api.mother()
+        mother = linked_mother(api)
         due = str(TODAY - timedelta(days=10))
         recorded = api.child(mother["id"], date_of_birth=None, expected_date=due)
 
@@ -142,7 +142,7 @@ class TestTakeUp:
         assert (response.json()["date_of_birth"], response.json()["expected_date"]) == (due, None)
 
     def test_a_contact_arrangement_sent_takes_its_reason_with_it(self, api: Api) -> None:
-        mother = api.mother()
+        mother = linked_mother(api)
         api.child(
             mother["id"],
             contact_arrangement="supervised",
@@ -160,7 +160,7 @@ class TestTakeUp:
         assert response.json()["kept_from_prison_record"] == ["social_worker"]
 
     def test_a_batch_item_names_the_fields_kept(self, api: Api) -> None:
-        mother = api.mother()
+        mother = linked_mother(api)
         api.child(mother["id"], carer=CARER)
         item = batch_item(mother["prison_number"], "BR-55")
         new = batch_item(mother["prison_number"], "BR-56", first_name="Nia")
@@ -173,7 +173,7 @@ class TestTakeUp:
         assert child["carer"] == CARER
 
     def test_a_batch_writes_each_childs_history(self, api: Api) -> None:
-        mother = api.mother()
+        mother = linked_mother(api)
         items = [
             batch_item(mother["prison_number"], f"BR-{n}", first_name=f"Child{n}") for n in range(3)
         ]
@@ -182,14 +182,16 @@ class TestTakeUp:
 
         api.post("bristol_system", BATCH, {"items": items})
 
-        rows = api.sql("SELECT child_id, source, role FROM child_history")
+        rows = api.sql(
+            "SELECT child_id, source, role FROM child_history WHERE source = 'local_authority'"
+        )
         assert len(rows) == 4  # three created, one changed; the unchanged two write nothing
         assert {(row[1], row[2]) for row in rows} == {("local_authority", "la_system")}
 
 
 class TestHistory:
     def test_who_changed_which_field_from_what_to_what(self, api: Api) -> None:
-        mother = api.mother()
+        mother = linked_mother(api)
         child = api.child(mother["id"], who="ewi_worker")
         patched = api.patch(
             "bristol",

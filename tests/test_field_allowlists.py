@@ -729,7 +729,9 @@ def family(api: Api) -> dict[str, str]:
     add_delivery(api, webhook["id"])
     # Bristol asking to be linked to another mother in Send, every field of the child filled in.
     stranger = api.mother(prison_code="SDI")
-    pushed = child_body(mother_prison_number=stranger["prison_number"], **filled)
+    pushed = child_body(
+        mother_prison_number=stranger["prison_number"], placement_confidential=False, **filled
+    )
     del pushed["local_authority_code"]
     link_request = api.put("bristol_system", "/v1/sync/children/BR-ASK", pushed)
     assert link_request.status_code == 202, link_request.text
