@@ -2,6 +2,7 @@
 
 import logging
 import logging.config
+import sys
 import traceback
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,23 @@ class JsonLogFormatter(JsonFormatter):
         return f"{stack}{kind.__module__}.{kind.__qualname__} (message withheld)"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the process's stderr as it is when a line is logged, not as it was when logging
+    was set up: a command run in-process by a test runner (or anything that swaps stderr and
+    closes its stand-in) must not leave the next lines writing to a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO") -> dict[str, Any]:
     """Send every logger (ours and uvicorn's) through one JSON handler on stderr; returns the
     dictConfig, for uvicorn to apply in its own workers."""
@@ -39,13 +57,7 @@ def configure_logging(level: str = "INFO") -> dict[str, Any]:
                 "datefmt": "%Y-%m-%dT%H:%M:%S%z",
             }
         },
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stderr",
-            }
-        },
+        "handlers": {"stderr": {"()": StderrHandler, "formatter": "json"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
