@@ -23,6 +23,7 @@ from tac_api.mothers import service as mothers
 from tac_api.practitioners import service as practitioners
 from tests.conftest import Api, child_body, mother_body
 from tests.test_queries import counting
+from tests.test_sync import linked_mother
 
 PROBLEM = "urn:tac-api:problem:"
 
@@ -446,7 +447,7 @@ def test_a_replay_after_her_transfer_is_404_as_a_fresh_read(api: Api) -> None:
 
 
 def test_a_batch_replay_after_a_child_moved_authority_is_404(api: Api) -> None:
-    mother = api.mother()
+    mother = linked_mother(api)
     item = {"external_id": "B-77", **child_body(mother_prison_number=mother["prison_number"])}
     del item["local_authority_code"]  # the caller's own
     key, body = new_key(), {"items": [item]}
@@ -461,7 +462,7 @@ def test_a_batch_replay_after_a_child_moved_authority_is_404(api: Api) -> None:
     replayed = post(api, key, body, who="bristol_system", url="/v1/sync/children:batch")
     assert replayed.status_code == 404
     assert child_id in replayed.json()["detail"]
-    assert api.sql("SELECT count(*) FROM child")[0][0] == 1
+    assert api.sql("SELECT count(*) FROM child")[0][0] == 2  # hers that linked Bristol, and B-77
     assert disclosures(api, replayed) == []
 
 
@@ -477,7 +478,7 @@ def test_a_replay_showing_a_kind_of_record_with_no_visibility_rule_is_404(api: A
 
 def test_a_webhooks_replay_is_its_authoritys_while_it_exists(api: Api) -> None:
     key = new_key()
-    body = {"url": "https://receiver.example.org/tac", "description": "case system"}
+    body = {"url": "https://receiver.example.gov.uk/tac", "description": "case system"}
     url = "/v1/sync/webhooks"
     first = post(api, key, body, who="bristol_system", url=url)
     assert first.status_code == 201, first.text
