@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +101,14 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-async def _load_reference(url: str) -> None:
+async def load_reference_into(url: str) -> None:
     engine = make_engine(Settings(database_url=url), pool=False)
     async with sessionmaker_for(engine)() as session, session.begin():
         await load_reference_data(session)
     await engine.dispose()
 
 
-async def _admin(statement: str) -> None:
+async def run_as_server_admin(statement: str) -> None:
     assert POSTGRES_URL
     url = make_url(POSTGRES_URL)
     connection = await asyncpg.connect(
@@ -129,7 +129,7 @@ def new_postgres_database() -> str:
     assert POSTGRES_URL
     name = f"tac_test_{uuid.uuid4().hex[:12]}"
     try:
-        run(_admin(f'CREATE DATABASE "{name}"'))
+        run(run_as_server_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         message = f"cannot reach PostgreSQL at TAC_TEST_POSTGRES_URL: {exc}"
         if os.environ.get("CI"):
@@ -140,7 +140,7 @@ def new_postgres_database() -> str:
 
 def drop_postgres_database(url: str) -> None:
     name = make_url(url).database
-    run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run(run_as_server_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def backends() -> list[Any]:
@@ -172,7 +172,7 @@ def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def database_url(request: pytest.FixtureRequest, make_database: Any) -> str:
     url = make_database(request.param)
     upgrade(url)
-    run(_load_reference(url))
+    run(load_reference_into(url))
     return url
 
 
@@ -307,6 +307,25 @@ def live_server(api_session: Api) -> Iterator[str]:
     )
     with serving(app) as url:
         yield url
+
+
+def mother_row(made: datetime, **fields: Any) -> dict[str, Any]:
+    """Siân O'Connor's row as a raw insert writes it (for tests that work below the API: a
+    fresh process's command, a migration's backfill), with `fields` over the defaults."""
+    return {
+        "id": uuid.uuid4(),
+        "created_at": made,
+        "updated_at": made,
+        "version": 1,
+        "prison_number": "A1234BC",
+        "first_name": "Siân",
+        "last_name": "O'Connor",
+        "date_of_birth": date(1990, 4, 12),
+        "prison_code": "EWI",
+        "reception_date": date(2025, 9, 1),
+        "status": "active",
+        **fields,
+    }
 
 
 _numbers = iter(range(10_000))

@@ -28,7 +28,7 @@ from tac_api.db import make_engine
 from tac_api.migrations import SCHEMA_BEHIND, upgrade
 from tac_api.mothers.models import Mother
 from tac_api.webhooks.models import Webhook
-from tests.conftest import _load_reference, backends, run
+from tests.conftest import backends, load_reference_into, mother_row, run
 
 TAC_API = str(Path(sys.executable).with_name("tac-api"))
 
@@ -66,7 +66,7 @@ def sql(url: str, statement: str, **params: Any) -> list[Any]:
 def migrated(url: str) -> str:
     """A database at head with its reference data, made in this process (quicker)."""
     upgrade(url)
-    run(_load_reference(url))
+    run(load_reference_into(url))
     return url
 
 
@@ -83,18 +83,7 @@ def add_webhook_with_an_event(url: str, address: str) -> None:
                     mother_id = uuid.uuid4()
                     await connection.execute(
                         insert(Mother.__table__).values(
-                            id=mother_id,
-                            created_at=now,
-                            updated_at=now,
-                            version=1,
-                            prison_number="A1234BC",
-                            first_name="Siân",
-                            last_name="O'Connor",
-                            date_of_birth=date(1990, 4, 12),
-                            prison_code="EWI",
-                            reception_date=date(2025, 9, 1),
-                            supported_from=date(2025, 9, 1),
-                            status="active",
+                            mother_row(now, id=mother_id, supported_from=date(2025, 9, 1))
                         )
                     )
                 await connection.execute(

@@ -24,12 +24,12 @@ from tac_api.main import create_app
 from tac_api.migrations import RoleRefused, grant_api_role, upgrade
 from tests.conftest import (
     POSTGRES_URL,
-    _admin,
-    _load_reference,
     drop_postgres_database,
+    load_reference_into,
     mother_body,
     new_postgres_database,
     run,
+    run_as_server_admin,
 )
 
 pytestmark = [
@@ -56,17 +56,17 @@ def roles() -> Iterator[tuple[str, str]]:
     role granted by it: the URLs of the owner and of the API."""
     suffix = uuid.uuid4().hex[:8]
     owner, api = f"tac_owner_{suffix}", f"tac_api_{suffix}"
-    run(_admin(f"CREATE ROLE {owner} LOGIN"))
-    run(_admin(f"CREATE ROLE {api} LOGIN"))
+    run(run_as_server_admin(f"CREATE ROLE {owner} LOGIN"))
+    run(run_as_server_admin(f"CREATE ROLE {api} LOGIN"))
     url = new_postgres_database()
     name = make_url(url).database
-    run(_admin(f'ALTER DATABASE "{name}" OWNER TO {owner}'))
+    run(run_as_server_admin(f'ALTER DATABASE "{name}" OWNER TO {owner}'))
     try:
         as_owner = make_url(url).set(username=owner).render_as_string(hide_password=False)
         as_api = make_url(url).set(username=api).render_as_string(hide_password=False)
         # The public schema belongs to the database's owner (PostgreSQL 15 and later).
         upgrade(as_owner)
-        run(_load_reference(as_owner))
+        run(load_reference_into(as_owner))
         done = subprocess.run(
             [TAC_API, "db", "grant", "--role", api],
             env={**os.environ, "TAC_DATABASE_URL": as_owner},
@@ -80,8 +80,8 @@ def roles() -> Iterator[tuple[str, str]]:
         yield as_owner, as_api
     finally:
         drop_postgres_database(url)
-        run(_admin(f"DROP ROLE IF EXISTS {api}"))
-        run(_admin(f"DROP ROLE IF EXISTS {owner}"))
+        run(run_as_server_admin(f"DROP ROLE IF EXISTS {api}"))
+        run(run_as_server_admin(f"DROP ROLE IF EXISTS {owner}"))
 
 
 async def _attempt(url: str, statement: str) -> None:

@@ -16,7 +16,7 @@ from tac_api.db import load_models, make_engine
 from tac_api.migrations import downgrade, upgrade
 from tac_api.mothers.models import Mother
 from tac_api.reference.models import Prison
-from tests.conftest import backends, run
+from tests.conftest import backends, mother_row, run
 
 
 async def _inspect(url: str, work):  # type: ignore[no-untyped-def]
@@ -88,21 +88,7 @@ def test_support_began_the_utc_day_her_record_was_made(backend: str, make_databa
                         text(f"ALTER DATABASE \"{name}\" SET timezone = 'Pacific/Auckland'")
                     )
                 await connection.execute(insert(Prison.__table__).values(code="EWI", name="HMP"))
-                await connection.execute(
-                    insert(Mother.__table__).values(
-                        id=uuid.uuid4(),
-                        created_at=made,
-                        updated_at=made,
-                        version=1,
-                        prison_number="A1234BC",
-                        first_name="Siân",
-                        last_name="O'Connor",
-                        date_of_birth=date(1990, 4, 12),
-                        prison_code="EWI",
-                        reception_date=date(2025, 9, 1),
-                        status="active",
-                    )
-                )
+                await connection.execute(insert(Mother.__table__).values(mother_row(made)))
         finally:
             await engine.dispose()
 
@@ -132,18 +118,7 @@ def test_children_already_synced_stay_the_authoritys_whole(backend: str, make_da
                 mother_id = uuid.uuid4()
                 await connection.execute(
                     insert(Mother.__table__).values(
-                        id=mother_id,
-                        created_at=made,
-                        updated_at=made,
-                        version=1,
-                        prison_number="A1234BC",
-                        first_name="Siân",
-                        last_name="O'Connor",
-                        date_of_birth=date(1990, 4, 12),
-                        prison_code="EWI",
-                        reception_date=date(2025, 9, 1),
-                        status="active",
-                        supported_from=date(2025, 9, 1),
+                        mother_row(made, id=mother_id, supported_from=date(2025, 9, 1))
                     )
                 )
                 for external_id in ("BR-1", None):
