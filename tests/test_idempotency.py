@@ -485,3 +485,31 @@ def test_a_webhooks_replay_is_its_authoritys_while_it_exists(api: Api) -> None:
     assert post(api, key, body, who="bristol_system", url=url).headers["Idempotent-Replayed"]
     assert api.delete("bristol_system", first.headers["Location"]).status_code == 204
     assert post(api, key, body, who="bristol_system", url=url).status_code == 404
+
+
+def test_replays_of_a_link_requests_decisions_and_a_pending_batch_answer_the_same(
+    api: Api,
+) -> None:
+    """A link request is a record its asking authority and her prison's side may see: a retry
+    with the same key is answered as the first time, not 404."""
+    mother = api.mother()
+    item = {"external_id": "B-80", **child_body(mother_prison_number=mother["prison_number"])}
+    del item["local_authority_code"]  # the caller's own
+    key, body = new_key(), {"items": [item, {**item, "external_id": "B-81", "first_name": "Nia"}]}
+    first = post(api, key, body, who="bristol_system", url="/v1/sync/children:batch")
+    assert first.json()["pending"] == 2, first.text
+    replayed = post(api, key, body, who="bristol_system", url="/v1/sync/children:batch")
+    assert (replayed.status_code, replayed.json()) == (200, first.json())
+
+    for result, decision, sent in zip(
+        first.json()["results"],
+        ("confirm", "decline"),
+        ({}, {"reason": "Not her child."}),
+        strict=True,
+    ):
+        url = f"/v1/link-requests/{result['link_request_id']}/{decision}"
+        key = new_key()
+        decided = post(api, key, sent, who="ewi_worker", url=url)
+        assert decided.status_code == 200, decided.text
+        again = post(api, key, sent, who="ewi_worker", url=url)
+        assert (again.status_code, again.json()) == (200, decided.json()), decision

@@ -25,6 +25,8 @@ from tac_api.evidence.models import Evidence
 from tac_api.evidence.service import evidence_visible
 from tac_api.hearings.models import CourtHearing, Proceedings, ProceedingsExtension
 from tac_api.hearings.service import hearing_visible, proceedings_visible
+from tac_api.link_requests.models import LinkRequest
+from tac_api.link_requests.service import link_request_visible
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.service import meeting_visible
 from tac_api.mothers.models import Mother
@@ -65,6 +67,7 @@ KINDS: dict[str, tuple[Any, Scope]] = {
     "proceedings": (Proceedings.id, proceedings_visible),
     "proceedings_extension": (ProceedingsExtension.id, _extension_visible),
     "webhook": (Webhook.id, webhook_visible),
+    "link_request": (LinkRequest.id, link_request_visible),
 }
 
 
