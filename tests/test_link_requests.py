@@ -347,3 +347,31 @@ def test_a_batch_counts_pending_items_apart_from_failed_ones(api: Api) -> None:
     assert body["results"][2]["problem"]["status"] == 409
     assert body["results"][0]["id"] is None and body["results"][0]["link_request_id"]
     assert count(api, "child") == 0 and count(api, "link_request") == 3
+
+
+def test_a_confidential_placement_pushed_is_withheld_from_the_prison_side(api: Api) -> None:
+    """As in the child's record: a mistyped prison number must not give an unrelated prison the
+    carer's address."""
+    mother = api.mother()
+    carer = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
+    held = push(
+        api,
+        "BR-5",
+        mother["prison_number"],
+        placement_confidential=True,
+        placement_type="U1",
+        carer=carer,
+    ).json()
+
+    for who in ("ewi_worker", "admin"):
+        request = api.get(who, f"{REQUESTS}/{held['id']}").json()
+        child = request["child"]
+        assert (child["lives_with"], child["placement_type"], child["carer"]) == (None, None, None)
+        assert child["placement_withheld"] is True
+        assert "Trevithick" not in str(api.get(who, REQUESTS).json())
+    # Confirmed, the record holds the placement the authority sent.
+    confirmed = api.post("ewi_worker", f"{REQUESTS}/{held['id']}/confirm", {})
+    assert confirmed.status_code == 200, confirmed.text
+    assert api.sql("SELECT carer_name, placement_type FROM child") == [
+        ("Morwenna Trevithick", "U1")
+    ]

@@ -214,7 +214,8 @@ class ChildFieldChange(BaseModel):
     withheld: bool = Field(
         description="True when old and new are withheld from you (null), as the record withholds "
         "them: a confidential placement's lives_with, placement_type and carer (also where they "
-        "were recorded while it was confidential, unless they were your authority's), and an "
+        "were recorded while it was confidential, unless they were your authority's), from an "
+        "authority the placement of another authority (before the child moved to it), and an "
         "authority's external_id from all but that authority."
     )
 

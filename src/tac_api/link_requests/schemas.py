@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tac_api.children.schemas import PLACEMENT_FIELDS
 from tac_api.schemas import Input, Text, UtcDatetime
 
 LinkRequestStatus = Literal["pending", "confirmed", "declined"]
@@ -27,8 +28,10 @@ class LinkRequestPublic(BaseModel):
     requested_at: UtcDatetime = Field(description="When the authority first asked.")
     updated_at: UtcDatetime = Field(description="When it last pushed this child.")
     child: dict[str, Any] | None = Field(
-        description="The child as the authority pushed it (its sync body, less the ids); "
-        "null once decided (confirmed, it is the child's record)."
+        description="The child as the authority pushed it (the fields its sync body sent, less "
+        "the ids); a confidential placement is withheld as in the child's record (`lives_with`, "
+        "`placement_type` and `carer` null, `placement_withheld` true). Null once decided "
+        "(confirmed, it is the child's record)."
     )
     decided_at: UtcDatetime | None
     decided_by: str | None
@@ -71,6 +74,14 @@ def for_authority(row: Any) -> LinkRequestForAuthority:
     )
 
 
+def _placement_withheld(child: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A confidential placement as the child's record shows it to the prison side: withheld
+    (a mistyped prison number must not give an unrelated prison a carer's address)."""
+    if not child or not child.get("placement_confidential"):
+        return child
+    return {**child, **dict.fromkeys(PLACEMENT_FIELDS), "placement_withheld": True}
+
+
 def for_prison_side(row: Any, mother_id: uuid.UUID | None) -> LinkRequestPublic:
     return LinkRequestPublic(
         id=row["id"],
@@ -82,7 +93,7 @@ def for_prison_side(row: Any, mother_id: uuid.UUID | None) -> LinkRequestPublic:
         status=row["status"],
         requested_at=row["created_at"],
         updated_at=row["updated_at"],
-        child=row["child"],
+        child=_placement_withheld(row["child"]),
         decided_at=row["decided_at"],
         decided_by=row["decided_by"],
         reason=row["reason"],
