@@ -359,3 +359,51 @@ class TestMovingAConfidentialPlacement:
 
         assert len(family["households"]) == 2
         assert all(h["lives_with"] is None for h in family["households"])
+
+
+class TestAfterAMove:
+    """What the old authority had stays with it: the fields its system owned, and the carer
+    the move cleared."""
+
+    def test_the_new_authoritys_first_push_keeps_what_the_prison_side_recorded(
+        self, api: Api
+    ) -> None:
+        mother = api.mother()
+        child = api.child(mother["id"], local_authority_code="936")
+        # As Surrey's system would have left it: the carer and social worker were its own.
+        owned = '["carer", "social_worker"]'
+        if api.database_url.startswith("postgresql"):
+            api.sql("UPDATE child SET authority_fields = CAST(:f AS json)", f=owned)
+        else:
+            api.sql("UPDATE child SET authority_fields = :f", f=owned)
+        url = f"/v1/children/{child['id']}"
+        moved = {"local_authority_code": "801", "carer": CARER, "social_worker": SOCIAL_WORKER}
+        assert api.patch("ewi_worker", url, moved, '"1"').status_code == 200
+
+        taken_up = api.put(
+            "bristol_system", "/v1/sync/children/BR-70", bare(mother["prison_number"])
+        )
+
+        assert taken_up.status_code == 200, taken_up.text
+        assert taken_up.json()["id"] == child["id"]
+        assert taken_up.json()["kept_from_prison_record"] == ["carer", "social_worker"]
+        assert (taken_up.json()["carer"], taken_up.json()["social_worker"]) == (
+            CARER,
+            SOCIAL_WORKER,
+        )
+
+    def test_the_new_authority_reads_no_carer_of_the_old_one_in_the_history(self, api: Api) -> None:
+        child = api.child(api.mother()["id"], local_authority_code="801", carer=CARER)
+        url = f"/v1/children/{child['id']}"
+        assert (
+            api.patch("ewi_worker", url, {"local_authority_code": "936"}, '"1"').status_code == 200
+        )
+        assert api.get("surrey", url).json()["carer"] is None
+
+        entries = history(api, "surrey", child["id"])
+
+        assert "Trevithick" not in str(entries) and "Quay" not in str(entries)
+        carers = [c for e in entries for c in e["changes"] if c["field"].startswith("carer.")]
+        assert carers and all(c["withheld"] for c in carers)
+        # The prison side still reads it.
+        assert "Trevithick" in str(history(api, "ewi_worker", child["id"]))

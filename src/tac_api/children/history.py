@@ -142,14 +142,19 @@ def history_of(child_id: uuid.UUID) -> Select[Any]:
 def _withheld(caller: Caller, child: Child, row: ChildHistoryEntry) -> frozenset[str]:
     """The fields of this entry whose values this caller may not read.
 
-    A placement's: while it is withheld from the caller in the record, and wherever they were
+    A placement's: while it is withheld from the caller in the record; wherever they were
     recorded while it was confidential, unless the caller is the authority whose placement it
-    was. An authority's own id: from all but that authority.
+    was; and from an authority, wherever they were another authority's placement (a child moved
+    to it leaves its carer behind: the history must not give back what the move cleared). An
+    authority's own id: from all but that authority.
     """
     whose = caller.is_local_authority and caller.local_authority_code == row.local_authority_code
     withheld = frozenset() if whose else AUTHORITYS_OWN_FIELDS
-    placement_hidden = not children.sees_placement(caller, child.model_dump()) or (
-        row.placement_confidential and not whose
+    another_authoritys = caller.is_local_authority and not whose
+    placement_hidden = (
+        not children.sees_placement(caller, child.model_dump())
+        or (row.placement_confidential and not whose)
+        or another_authoritys
     )
     return withheld | PLACEMENT_HISTORY_FIELDS if placement_hidden else withheld
 

@@ -327,13 +327,16 @@ def _leave_placement_behind(child: Child, changes: dict[str, Any]) -> None:
     who the child lives with go too (the confidentiality stays until the new authority lifts
     it): they would tell the new authority where the child was placed. The old authority's id
     means nothing in the new one's system, and left in place it would let the old authority's
-    sync overwrite a child that is no longer its own.
+    sync overwrite a child that is no longer its own; nor do the fields its system owned.
     """
     if "carer" not in changes:
         changes["carer"] = None
     if child.placement_confidential or changes.get("placement_confidential"):
         changes["lives_with"] = changes["placement_type"] = None
     child.external_id = None
+    # The fields the old authority's system sent are not the new one's: its first push takes
+    # the child up keeping what the prison side recorded, as for any child it never synced.
+    child.authority_fields = []
 
 
 def _social_worker_key(child: Child) -> tuple[str, str] | None:
