@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tac_api.auth.schemas import Role
-from tac_api.auth.service import create_client
 from tac_api.main import create_app
 from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
+from tests.test_sync import surrey_system
 
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
@@ -221,21 +220,10 @@ def sdi_family(api: Api) -> dict[str, str]:
     ).json()
 
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
-    async def surrey_system() -> str:
-        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
-            _, token = await create_client(
-                session,
-                name=f"surrey-system-{uuid.uuid4().hex[:8]}",
-                role=Role.la_system,
-                local_authority_code="936",
-            )
-        return token
-
-    token = api.client.portal.call(surrey_system)  # type: ignore[union-attr]
     pushed = child_body(mother_prison_number=mother["prison_number"])
     del pushed["local_authority_code"]
     link_request = api.client.put(
-        "/v1/sync/children/SU-1", json=pushed, headers={"Authorization": f"Bearer {token}"}
+        "/v1/sync/children/SU-1", json=pushed, headers=surrey_system(api)
     ).json()
     # Surrey's: Bristol's system is out of its scope.
     webhook = api.post(
