@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,7 @@ COLUMNS_OF = {
     else (name,)
     for name in SENT_FIELDS
 }
+_SENT_FIELD_NAMES = frozenset(SENT_FIELDS)
 # Fields that go together: sending one is sending both. A date of birth replaces an expected
 # date (a record with both breaks the rules), and a reason belongs to its contact arrangement.
 SENT_TOGETHER = {
@@ -171,7 +172,7 @@ def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
 def sent_fields(data: SyncChild) -> set[str]:
     """The fields of the child's record this push sent (a default it left to the service is
     not sent), with the fields that go with them."""
-    sent = data.model_fields_set & set(SENT_FIELDS)
+    sent = data.model_fields_set & _SENT_FIELD_NAMES
     return sent | {SENT_TOGETHER[name] for name in sent if name in SENT_TOGETHER}
 
 
@@ -197,6 +198,10 @@ def merge(
             kept.append(name)
         merged.update({column: existing[column] for column in columns})
     return merged, kept, sorted(owned)
+
+
+# A child's day: her date of birth, or before she is born the expected date (one is required).
+_BORN = func.coalesce(CHILD_TABLE.c.date_of_birth, CHILD_TABLE.c.expected_date)
 
 
 def _adoption_key(mother_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -459,6 +464,13 @@ async def _adopt_recorded_children(
                     CHILD_TABLE.c.local_authority_code == authority,
                     CHILD_TABLE.c.external_id.is_(None),
                     among(session, CHILD_TABLE.c.mother_id, [m.id for _, m in unmatched]),
+                    # Only those born (or due) on a day one of the items is: a mother's other
+                    # children, read, locked and decoded for nothing, cost more than the rest.
+                    among(
+                        session,
+                        _BORN,
+                        list({_adoption_key(m.id, i.values)[2] for i, m in unmatched}),
+                    ),
                 )
                 .with_for_update()
             )
