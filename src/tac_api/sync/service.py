@@ -372,6 +372,8 @@ async def _upsert(
     await _adopt_recorded_children(session, authority, checked, known)
 
     now = utcnow()
+    # What every child this batch creates has alike: sent once, not a thousand times.
+    new = {"created_at": now, "updated_at": now, "version": 1, "local_authority_code": authority}
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     entries: list[dict[str, Any] | None] = []
@@ -392,17 +394,14 @@ async def _upsert(
         if existing is None:
             row = {
                 "id": uuid.uuid4(),
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
+                **new,
                 "mother_id": mother.id,
-                "local_authority_code": authority,
                 "external_id": item.data.external_id,
                 "authority_fields": owned,
                 **values,
             }
             created.append(row)
-            entries.append(history.entry(session, caller, row["id"], None, row, now))
+            entries.append(history.entry(row["id"], None, row))
             outcome.result, outcome.row = "created", row
         elif _same(existing, values) and not existing.get("_adopted"):
             outcome.result, outcome.row = "unchanged", existing
@@ -421,11 +420,11 @@ async def _upsert(
             }
             row.pop("_adopted", None)
             changed.append(row)
-            entries.append(history.entry(session, caller, row["id"], existing, row, now))
+            entries.append(history.entry(row["id"], existing, row))
             outcome.result, outcome.row = "updated", row
 
-    await _write(session, created, changed)
-    await history.write(session, entries)
+    await _write(session, created, changed, new)
+    await history.write(session, caller, entries, now)
     return sorted(outcomes.values(), key=lambda outcome: outcome.index)
 
 
@@ -490,10 +489,13 @@ async def _adopt_recorded_children(
 
 
 async def _write(
-    session: AsyncSession, created: list[dict[str, Any]], changed: list[dict[str, Any]]
+    session: AsyncSession,
+    created: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new: Mapping[str, Any],
 ) -> None:
     try:
-        await bulk_insert(session, CHILD_TABLE, created)
+        await bulk_insert(session, CHILD_TABLE, created, same=new)
         await bulk_update(
             session,
             CHILD_TABLE,
