@@ -239,22 +239,38 @@ def _column_values(table: Table, name: str, rows: list[dict[str, Any]]) -> list[
     return [row[name] for row in rows]
 
 
-async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in one statement: arrays unnested on PostgreSQL."""
+async def bulk_insert(
+    session: AsyncSession,
+    table: Table,
+    rows: list[dict[str, Any]],
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert rows (dicts with the same keys) in one statement: arrays unnested on PostgreSQL.
+
+    `same`: the columns every row has alike (who wrote them, when), sent once rather than as
+    arrays of a thousand copies, whose encoding and unnesting cost as much as the rest; a row's
+    own value for such a column is not used."""
     if not rows:
         return
+    same = same or {}
     driver = await transaction_driver(session)
     if driver is None:
-        await session.execute(insert(table), rows)
+        await session.execute(insert(table), [{**row, **same} for row in rows])
         return
     # Table and column names come from our own metadata, never from input.
-    names = list(rows[0])
-    types = _array_types(table, names, session.get_bind().dialect)
-    columns = ", ".join(names)
+    names = [name for name in rows[0] if name not in same]
+    dialect = session.get_bind().dialect
+    types = _array_types(table, names, dialect)
     arrays = ", ".join(f"${n}::{t}" for n, t in enumerate(types, start=1))
+    once = [
+        f"${n}::{table.c[name].type.compile(dialect=dialect)}"
+        for n, name in enumerate(same, start=len(names) + 1)
+    ]
     await driver.execute(
-        f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})",
+        f"INSERT INTO {table.name} ({', '.join([*names, *same])}) "
+        f"SELECT {', '.join(['*', *once])} FROM unnest({arrays})",
         *(_column_values(table, name, rows) for name in names),
+        *(_column_values(table, name, [same])[0] for name in same),
     )
 
 

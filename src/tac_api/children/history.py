@@ -91,15 +91,10 @@ def source_of(caller: Caller) -> str:
 
 
 def entry(
-    session: AsyncSession,
-    caller: Caller,
-    child_id: uuid.UUID,
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any],
-    changed_at: datetime | None = None,
+    child_id: uuid.UUID, before: Mapping[str, Any] | None, after: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """The history row for one change to one child (a row or a model's dump, before and after),
-    or None when no field changed."""
+    but for who made it and when, which `write` adds; None when no field changed."""
     changes = changes_between(before, after)
     if not changes:
         return None
@@ -107,12 +102,6 @@ def entry(
     return {
         "id": uuid.uuid4(),
         "child_id": child_id,
-        "changed_at": changed_at or utcnow(),
-        "client_id": caller.client_id,
-        "client_name": caller.name,
-        "role": caller.role.value,
-        "source": source_of(caller),
-        "request_id": session.info.get(REQUEST_ID),
         "local_authority_code": held["local_authority_code"],
         "placement_confidential": bool(held["placement_confidential"])
         or bool(after["placement_confidential"]),
@@ -120,9 +109,25 @@ def entry(
     }
 
 
-async def write(session: AsyncSession, entries: Iterable[dict[str, Any] | None]) -> None:
-    """Every entry in one statement, however many (a sync batch's as one child's)."""
-    await bulk_insert(session, HISTORY_TABLE, [row for row in entries if row is not None])
+async def write(
+    session: AsyncSession,
+    caller: Caller,
+    entries: Iterable[dict[str, Any] | None],
+    changed_at: datetime | None = None,
+) -> None:
+    """Every entry in one statement, however many (a sync batch's as one child's), made by
+    this caller in this request at one moment."""
+    made = {
+        "changed_at": changed_at or utcnow(),
+        "client_id": caller.client_id,
+        "client_name": caller.name,
+        "role": caller.role.value,
+        "source": source_of(caller),
+        "request_id": session.info.get(REQUEST_ID),
+    }
+    await bulk_insert(
+        session, HISTORY_TABLE, [row for row in entries if row is not None], same=made
+    )
 
 
 async def record(
@@ -132,7 +137,7 @@ async def record(
     before: Mapping[str, Any] | None,
 ) -> None:
     """Write the history of one change to this child (flushed), from `before` (None: created)."""
-    await write(session, [entry(session, caller, child.id, before, child.model_dump())])
+    await write(session, caller, [entry(child.id, before, child.model_dump())])
 
 
 def history_of(child_id: uuid.UUID) -> Select[Any]:

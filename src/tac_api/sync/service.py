@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,7 @@ COLUMNS_OF = {
     else (name,)
     for name in SENT_FIELDS
 }
+_SENT_FIELD_NAMES = frozenset(SENT_FIELDS)
 # Fields that go together: sending one is sending both. A date of birth replaces an expected
 # date (a record with both breaks the rules), and a reason belongs to its contact arrangement.
 SENT_TOGETHER = {
@@ -171,7 +172,7 @@ def _same(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
 def sent_fields(data: SyncChild) -> set[str]:
     """The fields of the child's record this push sent (a default it left to the service is
     not sent), with the fields that go with them."""
-    sent = data.model_fields_set & set(SENT_FIELDS)
+    sent = data.model_fields_set & _SENT_FIELD_NAMES
     return sent | {SENT_TOGETHER[name] for name in sent if name in SENT_TOGETHER}
 
 
@@ -197,6 +198,10 @@ def merge(
             kept.append(name)
         merged.update({column: existing[column] for column in columns})
     return merged, kept, sorted(owned)
+
+
+# A child's day: her date of birth, or before she is born the expected date (one is required).
+_BORN = func.coalesce(CHILD_TABLE.c.date_of_birth, CHILD_TABLE.c.expected_date)
 
 
 def _adoption_key(mother_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -367,6 +372,8 @@ async def _upsert(
     await _adopt_recorded_children(session, authority, checked, known)
 
     now = utcnow()
+    # What every child this batch creates has alike: sent once, not a thousand times.
+    new = {"created_at": now, "updated_at": now, "version": 1, "local_authority_code": authority}
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     entries: list[dict[str, Any] | None] = []
@@ -387,17 +394,14 @@ async def _upsert(
         if existing is None:
             row = {
                 "id": uuid.uuid4(),
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
+                **new,
                 "mother_id": mother.id,
-                "local_authority_code": authority,
                 "external_id": item.data.external_id,
                 "authority_fields": owned,
                 **values,
             }
             created.append(row)
-            entries.append(history.entry(session, caller, row["id"], None, row, now))
+            entries.append(history.entry(row["id"], None, row))
             outcome.result, outcome.row = "created", row
         elif _same(existing, values) and not existing.get("_adopted"):
             outcome.result, outcome.row = "unchanged", existing
@@ -416,11 +420,11 @@ async def _upsert(
             }
             row.pop("_adopted", None)
             changed.append(row)
-            entries.append(history.entry(session, caller, row["id"], existing, row, now))
+            entries.append(history.entry(row["id"], existing, row))
             outcome.result, outcome.row = "updated", row
 
-    await _write(session, created, changed)
-    await history.write(session, entries)
+    await _write(session, created, changed, new)
+    await history.write(session, caller, entries, now)
     return sorted(outcomes.values(), key=lambda outcome: outcome.index)
 
 
@@ -459,6 +463,13 @@ async def _adopt_recorded_children(
                     CHILD_TABLE.c.local_authority_code == authority,
                     CHILD_TABLE.c.external_id.is_(None),
                     among(session, CHILD_TABLE.c.mother_id, [m.id for _, m in unmatched]),
+                    # Only those born (or due) on a day one of the items is: a mother's other
+                    # children, read, locked and decoded for nothing, cost more than the rest.
+                    among(
+                        session,
+                        _BORN,
+                        list({_adoption_key(m.id, i.values)[2] for i, m in unmatched}),
+                    ),
                 )
                 .with_for_update()
             )
@@ -478,10 +489,13 @@ async def _adopt_recorded_children(
 
 
 async def _write(
-    session: AsyncSession, created: list[dict[str, Any]], changed: list[dict[str, Any]]
+    session: AsyncSession,
+    created: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    new: Mapping[str, Any],
 ) -> None:
     try:
-        await bulk_insert(session, CHILD_TABLE, created)
+        await bulk_insert(session, CHILD_TABLE, created, same=new)
         await bulk_update(
             session,
             CHILD_TABLE,
