@@ -1,7 +1,8 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
@@ -20,7 +21,7 @@ from tac_api.link_requests.schemas import (
     for_authority,
     for_prison_side,
 )
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageParams, PageQuery, fetch_page
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["link requests"], responses=COMMON_PROBLEMS)
@@ -29,6 +30,27 @@ router = APIRouter(tags=["link requests"], responses=COMMON_PROBLEMS)
 AuthorityReader = Annotated[
     Caller, Depends(requires(Role.la_practitioner, Role.la_system, admin=False))
 ]
+
+
+async def _page_of(
+    session: AsyncSession,
+    caller: Caller,
+    status: str | None,
+    page: PageParams,
+    request: Request,
+    response: Response,
+) -> tuple[list[Any], str | None]:
+    """One page of the requests the caller sees (the prison side's or the authority's own):
+    each row the request and the mother its prison number names, if any."""
+    return await fetch_page(
+        session,
+        service.search(caller, status),
+        service.ORDER,
+        page,
+        request,
+        response,
+        id_of=service.id_of,
+    )
 
 
 @router.get(
@@ -48,15 +70,7 @@ async def list_link_requests(
     response: Response,
     status: LinkRequestStatus = "pending",
 ) -> Page[LinkRequestPublic]:
-    rows, cursor = await fetch_page(
-        session,
-        service.search(caller, status),
-        service.ORDER,
-        page,
-        request,
-        response,
-        id_of=service.id_of,
-    )
+    rows, cursor = await _page_of(session, caller, status, page, request, response)
     audit.record_many(session, Action.consult, "link_request", ((r[0].id, r[1]) for r in rows))
     return Page[LinkRequestPublic](
         items=[for_prison_side(r[0].model_dump(), r[1]) for r in rows], next_cursor=cursor
@@ -129,15 +143,7 @@ async def list_own_link_requests(
     response: Response,
     status: LinkRequestStatus | None = None,
 ) -> Page[LinkRequestForAuthority]:
-    rows, cursor = await fetch_page(
-        session,
-        service.search(caller, status),
-        service.ORDER,
-        page,
-        request,
-        response,
-        id_of=service.id_of,
-    )
+    rows, cursor = await _page_of(session, caller, status, page, request, response)
     # The subject stays unsaid: what the authority reads names no one it may know.
     audit.record_many(session, Action.consult, "link_request", ((r[0].id, None) for r in rows))
     return Page[LinkRequestForAuthority](

@@ -126,22 +126,26 @@ async def hold(
         same_mother = current is not None and (
             current["mother_prison_number"] == item.mother_prison_number
         )
+        # What the push asks, as a pending request holds it (a new one, or one asked again).
+        asking = {
+            "updated_at": now,
+            "mother_prison_number": item.mother_prison_number,
+            "requested_by": requested_by,
+            "status": "pending",
+            "child": item.child,
+            "decided_at": None,
+            "decided_by": None,
+            "reason": None,
+            "child_id": None,
+        }
         if current is None:
             row = {
                 "id": uuid.uuid4(),
                 "created_at": now,
-                "updated_at": now,
                 "version": 1,
                 "local_authority_code": authority,
                 "external_id": item.external_id,
-                "mother_prison_number": item.mother_prison_number,
-                "requested_by": requested_by,
-                "status": "pending",
-                "child": item.child,
-                "decided_at": None,
-                "decided_by": None,
-                "reason": None,
-                "child_id": None,
+                **asking,
             }
             created.append(row)
         elif current["status"] == "declined" and same_mother:
@@ -154,16 +158,8 @@ async def hold(
             row = {
                 **current,
                 "created_at": now if asked_again else current["created_at"],
-                "updated_at": now,
                 "version": current["version"] + 1,
-                "mother_prison_number": item.mother_prison_number,
-                "requested_by": requested_by,
-                "status": "pending",
-                "child": item.child,
-                "decided_at": None,
-                "decided_by": None,
-                "reason": None,
-                "child_id": None,
+                **asking,
             }
             changed.append(row)
         item.request = row
