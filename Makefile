@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Where Debian puts chromium; tests/test_docs.py drives it there.
+# Where Debian puts chromium; tests/contracts/test_docs.py drives it there.
 CHROMIUM ?= /usr/bin/chromium
 DEMO ?=
 # Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once.
@@ -34,11 +34,11 @@ ifneq ($(DEMO),)
 endif
 	$(BIN)/tac-api serve --host $(HOST) --port $(PORT)
 
-# The browser test (tests/test_docs.py) opens /docs in Debian's chromium. Installed here when
+# The browser test (tests/contracts/test_docs.py) opens /docs in Debian's chromium. Installed here when
 # missing (as root, as CI runs), since Playwright's own browser download cannot be used.
 browser:
 	@test -x $(CHROMIUM) || { \
-	  [ "$$(id -u)" = 0 ] || { echo "tests/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
+	  [ "$$(id -u)" = 0 ] || { echo "tests/contracts/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser

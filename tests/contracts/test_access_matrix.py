@@ -1,0 +1,341 @@
+"""Role x scope x route, built from app.routes: a route added without an entry here fails."""
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from tac_api.main import create_app
+from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
+from tests.sync.test_sync import surrey_system
+
+PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
+CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
+EVERYONE = set(CLIENTS)
+PUBLIC = {"GET /health", "GET /health/ready", "GET /docs"}  # /docs: the page, not the API
+WEBHOOK_KEEPERS = {"admin", "bristol_system"}
+
+# Who may use each operation at all (before scope): the contract of section 7.
+EXPECTED = {
+    "GET /v1/reference/prisons": EVERYONE,
+    "GET /v1/reference/local-authorities": EVERYONE,
+    "GET /v1/reference/local-authorities/{dfe_number}": EVERYONE,
+    "GET /v1/reference/legal-statuses": EVERYONE,
+    "GET /v1/reference/placement-types": EVERYONE,
+    "GET /v1/reference/cp-plan-categories": EVERYONE,
+    "GET /v1/reference/ethnicities": EVERYONE,
+    "POST /v1/mothers": PRISON_SIDE,
+    "GET /v1/mothers": CASE_READERS,
+    "GET /v1/mothers/{mother_id}": CASE_READERS,
+    "PATCH /v1/mothers/{mother_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/prison-stays": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/children": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/children": CASE_READERS,
+    "GET /v1/children/{child_id}": CASE_READERS,
+    "PATCH /v1/children/{child_id}": CASE_READERS,  # the prison side and the child's own LA
+    "GET /v1/children/{child_id}/history": CASE_READERS,
+    "GET /v1/mothers/{mother_id}/family": CASE_READERS,
+    "POST /v1/practitioners": PRISON_SIDE,
+    "GET /v1/practitioners": CASE_READERS,
+    "GET /v1/practitioners/{practitioner_id}": CASE_READERS,
+    "PATCH /v1/practitioners/{practitioner_id}": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/practitioners": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/practitioners": CASE_READERS,
+    "DELETE /v1/practitioner-links/{link_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/release-plan": CASE_READERS,
+    "PUT /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
+    "PATCH /v1/mothers/{mother_id}/release-plan": PRISON_SIDE,
+    "GET /v1/release-plans/due": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/communications": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/communications": CASE_READERS,
+    "GET /v1/communications/{communication_id}": CASE_READERS,
+    "POST /v1/parenting-assessments": PRISON_SIDE,
+    "GET /v1/parenting-assessments": CASE_READERS,
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": CASE_READERS,
+    "PATCH /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "DELETE /v1/parenting-assessments/{parenting_assessment_id}": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/evidence": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence": CASE_READERS,
+    "GET /v1/evidence/{evidence_id}": CASE_READERS,
+    "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
+    # A local authority records meeting invitations for its own children.
+    "POST /v1/meetings": CASE_READERS,
+    "GET /v1/meetings": CASE_READERS,
+    "GET /v1/meetings/{meeting_id}": CASE_READERS,
+    "PATCH /v1/meetings/{meeting_id}": CASE_READERS,
+    "POST /v1/contact-visits": PRISON_SIDE,
+    "GET /v1/contact-visits": CASE_READERS,
+    "GET /v1/contact-visits/{contact_visit_id}": CASE_READERS,
+    "PATCH /v1/contact-visits/{contact_visit_id}": PRISON_SIDE,
+    "POST /v1/contact-visits/{contact_visit_id}/status": PRISON_SIDE,
+    # Hearings: the prison side, and a local authority for its own children (the service checks).
+    "POST /v1/court-hearings": CASE_READERS,
+    "GET /v1/court-hearings": CASE_READERS,
+    "GET /v1/court-hearings/{court_hearing_id}": CASE_READERS,
+    "PATCH /v1/court-hearings/{court_hearing_id}": CASE_READERS,
+    # The prison side arranges how she attends, and records whether she did.
+    "PUT /v1/court-hearings/{court_hearing_id}/outcome": PRISON_SIDE,
+    "GET /v1/court-hearings/{court_hearing_id}/amendments": CASE_READERS,
+    "POST /v1/proceedings": CASE_READERS,
+    "GET /v1/proceedings": CASE_READERS,
+    "GET /v1/proceedings/{proceedings_id}": CASE_READERS,
+    "PATCH /v1/proceedings/{proceedings_id}": CASE_READERS,
+    "POST /v1/proceedings/{proceedings_id}/extensions": CASE_READERS,
+    "GET /v1/audit": {"admin", "auditor"},
+    # Figures, never a person: a governor (her own prison's) and admins; the evaluators'
+    # snapshot across both prisons is an admin's.
+    "GET /v1/reports/governor": {"admin", "ewi_governor"},
+    "GET /v1/reports/programme": {"admin"},
+    "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
+    "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
+    # A local authority's system, writing its own authority's records (an admin is no authority).
+    "PUT /v1/sync/children/{external_id}": {"bristol_system"},
+    "POST /v1/sync/children:batch": {"bristol_system"},
+    "PUT /v1/sync/court-hearings/{external_id}": {"bristol_system"},
+    "PUT /v1/sync/meetings/{external_id}": {"bristol_system"},
+    # An authority's own link requests, read by its people and systems (never anything of her).
+    "GET /v1/sync/link-requests": {"bristol", "bristol_system", "surrey"},
+    "GET /v1/sync/link-requests/{link_request_id}": {"bristol", "bristol_system", "surrey"},
+    # Decided by the prison side: her prison's social worker, or an admin.
+    "GET /v1/link-requests": PRISON_SIDE,
+    "GET /v1/link-requests/{link_request_id}": PRISON_SIDE,
+    "POST /v1/link-requests/{link_request_id}/confirm": PRISON_SIDE,
+    "POST /v1/link-requests/{link_request_id}/decline": PRISON_SIDE,
+    # A local authority's own feed; an admin names the authority (422 without it).
+    "GET /v1/sync/changes": {"admin", "bristol", "bristol_system", "surrey"},
+    # A local authority's system keeps its webhooks; an admin, any authority's.
+    "POST /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "PATCH /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "DELETE /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
+    "POST /v1/sync/webhooks/{webhook_id}/secret": WEBHOOK_KEEPERS,
+    "GET /v1/sync/webhooks/{webhook_id}/deliveries": WEBHOOK_KEEPERS,
+}
+
+
+def operations() -> list[str]:
+    found = []
+    # FastAPI nests included routers; iter_route_contexts walks app.routes through them.
+    for context in iter_route_contexts(create_app().routes):
+        if isinstance(context.original_route, APIRoute):
+            found += [f"{method} {context.path}" for method in sorted(context.methods or [])]
+    return found
+
+
+OPERATIONS = operations()
+
+
+def test_every_route_has_an_entry() -> None:
+    assert set(OPERATIONS) - PUBLIC == set(EXPECTED), "add new routes to EXPECTED"
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"{(\w+)}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), path)
+
+
+@pytest.mark.parametrize("operation", sorted(EXPECTED))
+def test_roles(api: Api, operation: str) -> None:
+    method, path = operation.split(" ")
+    url = fill(path, {"dfe_number": "801"})
+    anonymous = api.client.request(method, url, json={})
+    assert anonymous.status_code == 401, operation
+    for who in CLIENTS:
+        response = api.client.request(method, url, json={}, headers=api.headers(who))
+        if who in EXPECTED[operation]:
+            assert response.status_code not in (401, 403), (operation, who, response.text)
+        else:
+            assert response.status_code == 403, (operation, who, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.fixture
+def sdi_family(api: Api) -> dict[str, str]:
+    """A Send mother whose child belongs to Bristol, with a guardian linked to that child, a
+    release plan, a communication about that child, a parenting assessment concerning that
+    child and an item of evidence."""
+    mother = api.mother(prison_code="SDI")
+    child = api.child(mother["id"], local_authority_code="801")
+    guardian = api.post(
+        "admin",
+        "/v1/practitioners",
+        {"role": "childrens_guardian", "name": "Ffion Evans", "organisation": "Cafcass"},
+    ).json()
+    link = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/practitioners",
+        {"practitioner_id": guardian["id"], "child_id": child["id"]},
+    ).json()
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", {}).status_code == 201
+    communication = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/communications",
+        communication_body(child_ids=[child["id"]]),
+    ).json()
+    assessment = api.post(
+        "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
+    ).json()
+    evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "core_group",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "platform": "zoom",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {"mother_id": mother["id"], "child_ids": [child["id"]], "visit_type": "video_call"},
+    ).json()
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "hearing_type": "case_management",
+            "starts_at": f"{TODAY - timedelta(days=20)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=30)}T09:00:00Z",
+        },
+    ).json()
+    proceedings = api.post(
+        "admin",
+        "/v1/proceedings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "court_name": "Guildford Family Court",
+            "issued_on": str(TODAY - timedelta(days=60)),
+        },
+    ).json()
+
+    # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
+    pushed = child_body(mother_prison_number=mother["prison_number"])
+    del pushed["local_authority_code"]
+    link_request = api.client.put(
+        "/v1/sync/children/SU-1", json=pushed, headers=surrey_system(api)
+    ).json()
+    # Surrey's: Bristol's system is out of its scope.
+    webhook = api.post(
+        "admin",
+        "/v1/sync/webhooks",
+        {"url": "https://surrey.example.gov.uk/tac", "local_authority_code": "936"},
+    ).json()
+    return {
+        "webhook_id": webhook["id"],
+        "mother_id": mother["id"],
+        "child_id": child["id"],
+        "practitioner_id": guardian["id"],
+        "link_id": link["id"],
+        "communication_id": communication["id"],
+        "parenting_assessment_id": assessment["id"],
+        "evidence_id": evidence["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
+        "court_hearing_id": hearing["id"],
+        "proceedings_id": proceedings["id"],
+        "link_request_id": link_request["id"],
+    }
+
+
+EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+
+
+def assessment_body(mother_id: str, child_id: str) -> dict:
+    return {
+        "mother_id": mother_id,
+        "child_ids": [child_id],
+        "requested_by": "court",
+        "requested_on": "2025-10-01",
+        "assessor_name": "Bethan Ap Rhys",
+        "model": "parent_assess",
+    }
+
+
+def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
+    """Bodies that pass validation, so that scope (not the body) decides the answer."""
+    return {
+        "POST /v1/mothers/{mother_id}/children": child_body(),
+        "POST /v1/mothers/{mother_id}/practitioners": {
+            "practitioner_id": family["practitioner_id"]
+        },
+        "POST /v1/mothers/{mother_id}/communications": communication_body(),
+        "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
+        "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
+        "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
+            "attended": False,
+            "barrier": "late_notice",
+        },
+        "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+        "POST /v1/proceedings/{proceedings_id}/extensions": {
+            "weeks": 2,
+            "reason": "Parenting assessment in custody not yet complete.",
+        },
+    }
+
+
+# Which callers must not see the SDI family's records: out of scope reads as 404.
+OUT_OF_SCOPE = {
+    "mother_id": {"ewi_worker", "surrey"},
+    "child_id": {"ewi_worker", "surrey"},
+    "link_id": {"ewi_worker", "surrey"},
+    "practitioner_id": {"surrey"},  # the prison side shares one directory
+    "communication_id": {"ewi_worker", "surrey"},
+    "parenting_assessment_id": {"ewi_worker", "surrey"},
+    "evidence_id": {"ewi_worker", "surrey"},
+    "meeting_id": {"ewi_worker", "surrey"},
+    "contact_visit_id": {"ewi_worker", "surrey"},
+    "court_hearing_id": {"ewi_worker", "surrey"},
+    "proceedings_id": {"ewi_worker", "surrey"},
+    "external_id": set(),  # each authority's own key space: nothing in it is another's
+    "webhook_id": {"bristol_system"},
+    # The prison side's routes: another prison's worker; the authority's: another authority.
+    "link_request_id": {"ewi_worker", "bristol", "bristol_system"},
+}
+IN_SCOPE = {
+    "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "child_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "link_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "practitioner_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system"},
+    "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "proceedings_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "external_id": {"bristol_system"},
+    "webhook_id": {"admin"},
+    "link_request_id": {"admin", "sdi_worker", "surrey"},
+}
+
+
+@pytest.mark.parametrize(
+    "operation",
+    sorted(op for op in EXPECTED if re.search(r"{\w+_id}", op)),
+)
+def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
+    method, path = operation.split(" ")
+    key = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    url = fill(path, sdi_family)
+    callers = EXPECTED[operation] & (OUT_OF_SCOPE[key] | IN_SCOPE[key])
+    if method == "DELETE":  # deleting as an in-scope caller would change the next caller's answer
+        callers &= OUT_OF_SCOPE[key]
+    for who in sorted(callers):
+        body = valid_bodies(sdi_family).get(operation, {})
+        response = api.client.request(method, url, json=body, headers=api.headers(who))
+        if who in OUT_OF_SCOPE[key]:
+            assert response.status_code == 404, (operation, who, response.text)
+        else:
+            assert response.status_code != 404, (operation, who, response.text)

@@ -1,0 +1,931 @@
+"""Every role's response fields are an allowlist: a field reaching a role that was not given it
+here fails, as does a field a role was given and no longer gets. Reads as each role what a
+fully filled-in family returns, and compares field paths (`items[].first_name`)."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tac_api.db import utcnow
+from tac_api.webhooks.models import WebhookDelivery
+from tests.conftest import TODAY, Api, child_body, mother_body
+from tests.contracts.test_access_matrix import OPERATIONS
+
+RECORD = {"id", "created_at", "updated_at", "version"}
+MOTHER = RECORD | {
+    "prison_number",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "prison_code",
+    "reception_date",
+    "earliest_release_date",
+    "status",
+    "domestic_abuse_history",
+    "ethnicity",
+    "closed_on",
+    "supported_from",
+}
+# A local authority sees who and where she is, not her record.
+MOTHER_FOR_AUTHORITY = {
+    "id",
+    "first_name",
+    "last_name",
+    "prison_code",
+    "status",
+    "earliest_release_date",
+}
+CHILD_SUMMARY = {
+    "id",
+    "first_name",
+    "age",
+    "local_authority_code",
+    "lives_with",
+    "placement_withheld",
+}
+SOCIAL_WORKER = {"social_worker.name", "social_worker.email", "social_worker.phone"}
+CHILD = (
+    RECORD
+    | {
+        "mother_id",
+        "external_id",  # the authority's own id: null for anyone else
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "expected_date",
+        "age",
+        "sex",
+        "local_authority_code",
+        "legal_status",
+        "placement_type",
+        "lives_with",
+        "placement_confidential",
+        "placement_withheld",
+        "carer.name",
+        "carer.phone",
+        "carer.address",
+        "contact_arrangement",
+        "contact_arrangement_reason",
+    }
+    | SOCIAL_WORKER
+)
+# Another authority's child, in a local authority's family view: enough to coordinate.
+SIBLING = {"id", "first_name", "age", "local_authority_code"} | SOCIAL_WORKER
+PRACTITIONER = RECORD | {"role", "name", "organisation", "email", "phone", "local_authority_code"}
+LINK = RECORD | {"mother_id", "child_id"} | {f"practitioner.{f}" for f in PRACTITIONER}
+STAY = RECORD | {"prison_code", "arrived_on", "left_on"}
+RELEASE_PATHWAYS = (
+    "accommodation",
+    "attitudes_thinking_behaviour",
+    "children_families_community",
+    "drugs_alcohol",
+    "education_skills_work",
+    "finance_id",
+    "health",
+)
+# The mother's own plan: whoever sees her sees it, a local authority with its own children's
+# contact after release only (checked below).
+RELEASE_PLAN = (
+    RECORD
+    | {
+        "mother_id",
+        "expected_release_date",
+        "release_local_authority_code",
+        "accommodation_status",
+        "probation_contact.name",
+        "probation_contact.email",
+        "probation_contact.phone",
+        "contact_after_release[].child_id",
+        "contact_after_release[].arrangement",
+        "complete",
+        "missing[].field",
+        "missing[].message",
+    }
+    | {f"pathways.{p}.{f}" for p in RELEASE_PATHWAYS for f in ("status", "note")}
+    | {f"actions[].{f}" for f in ("id", "description", "owner", "due_on", "done_on")}
+)
+RELEASE_DUE = {
+    "mother_id",
+    "prison_number",
+    "first_name",
+    "last_name",
+    "prison_code",
+    "release_date",
+    "release_date_from",
+    "days_to_release",
+    "release_plan_id",
+    "accommodation_status",
+    "pathways_outstanding",
+    "open_actions",
+}
+COMMUNICATION = RECORD | {
+    "mother_id",
+    "kind",
+    "from_party",
+    "from_name",
+    "to_party",
+    "to_name",
+    "channel",
+    "occurred_at",
+    "summary",
+    "item_description",
+    "child_ids",
+}
+ASSESSMENT = RECORD | {
+    "mother_id",
+    "child_ids",
+    "requested_by",
+    "requested_on",
+    "requesting_local_authority_code",
+    "assessor_name",
+    "assessor_organisation",
+    "model",
+    "model_other",
+    "started_on",
+    "completed_on",
+    "outcome",
+    "report_shared_with[].role",
+    "report_shared_with[].name",
+}
+EVIDENCE = RECORD | {
+    "mother_id",
+    "category",
+    "title",
+    "provider",
+    "started_on",
+    "completed_on",
+    "hours",
+    "verified_by.name",
+    "verified_by.role",
+    "verified_on",
+}
+# What a court or local authority is handed: her name and prison number are the point of it.
+EVIDENCE_BUNDLE = (
+    {f"mother.{f}" for f in ("id", "first_name", "last_name", "prison_number")}
+    | {"mother.prison_code", "mother.prison_name"}
+    | {f"items[].{f}" for f in EVIDENCE}
+    | {"totals[].category", "totals[].count", "totals[].hours", "total.count", "total.hours"}
+    | {"generated_at", "prepared_by"}
+)
+MEETING = RECORD | {
+    "mother_id",
+    "child_ids",
+    "meeting_type",
+    "starts_at",
+    "notified_at",
+    "notice_days",
+    "platform",
+    "prison_can_join",
+    "invited",
+    "attended",
+    "barrier",
+    "barrier_detail",
+    "supported_by",
+}
+CONTACT_VISIT = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "visit_type",
+        "escort.name",
+        "escort.role",
+        "supervisor.name",
+        "supervisor.role",
+        "scheduled_at",
+        "status",
+        "status_reason",
+        "status_reason_code",
+        "next_statuses",
+        "outcome",
+        "outcome_notes",
+    }
+    | {
+        f"status_history[].{f}"
+        for f in (
+            "changed_at",
+            "from_status",
+            "to_status",
+            "reason",
+            "reason_code",
+            "changed_by.client_id",
+            "changed_by.name",
+            "changed_by.role",
+        )
+    }
+)
+AUDIT_EVENT = {
+    "id",
+    "occurred_at",
+    "request_id",
+    "client_id",
+    "client_name",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "outcome",
+}
+
+HEARING = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "proceedings_id",
+        "court_name",
+        "court_code",
+        "hearing_type",
+        "starts_at",
+        "notified_at",
+        "notice_days",
+        "late_notice",
+        "attendance_mode",
+        "social_worker_attends",
+    }
+    | {
+        f"outcome.{f}"
+        for f in (
+            "attended",
+            "attended_how",
+            "barrier",
+            "barrier_detail",
+            "order_made",
+            "order_detail",
+            "recorded_at",
+        )
+    }
+)
+AMENDMENT = {"id", "court_hearing_id", "amended_at", "client_id", "client_name", "role"} | {
+    f"changes[].{f}" for f in ("field", "old", "new")
+}
+CHILD_HISTORY = {
+    "id",
+    "child_id",
+    "changed_at",
+    "client_id",
+    "client_name",
+    "role",
+    "source",
+    "request_id",
+} | {f"changes[].{f}" for f in ("field", "old", "new", "withheld")}
+PROCEEDINGS = (
+    RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "court_name",
+        "court_code",
+        "case_number",
+        "issued_on",
+        "twenty_six_week_date",
+    }
+    | {f"extensions[].{f}" for f in ("id", "created_at", "weeks", "reason", "granted_on")}
+)
+AUDIT_EVENT = {
+    "id",
+    "occurred_at",
+    "request_id",
+    "client_id",
+    "client_name",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "subject_id",
+    "outcome",
+}
+
+# Never the secret after it was given out.
+WEBHOOK = RECORD | {"local_authority_code", "url", "description", "event_types", "active", "cursor"}
+WEBHOOK_DELIVERY = {
+    "id",
+    "webhook_id",
+    "event_id",
+    "event_type",
+    "status",
+    "attempts",
+    "created_at",
+    "last_attempt_at",
+    "next_attempt_at",
+    "finished_at",
+    "response_status",
+    "error",
+}
+
+
+# The child as the authority pushed it: held for the prison side to decide on.
+PUSHED_CHILD = {
+    f"child.{f}"
+    for f in (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "expected_date",
+        "sex",
+        "legal_status",
+        "placement_type",
+        "lives_with",
+        "placement_confidential",
+        "carer.name",
+        "carer.phone",
+        "carer.address",
+        "social_worker.name",
+        "social_worker.email",
+        "social_worker.phone",
+        "contact_arrangement",
+        "contact_arrangement_reason",
+    )
+}
+LINK_REQUEST = PUSHED_CHILD | {
+    "id",
+    "local_authority_code",
+    "requested_by",
+    "external_id",
+    "mother_prison_number",
+    "mother_id",
+    "status",
+    "requested_at",
+    "updated_at",
+    "decided_at",
+    "decided_by",
+    "reason",
+    "child_id",
+}
+# The asking authority's own request: nothing of the mother, nor of the prison side's decision
+# but its outcome.
+LINK_REQUEST_FOR_AUTHORITY = {
+    "id",
+    "external_id",
+    "mother_prison_number",
+    "status",
+    "requested_at",
+    "updated_at",
+    "decided_at",
+    "child_id",
+}
+
+CHRONOLOGY = {"mother_id"} | {
+    f"events[].{f}"
+    for f in ("on", "at", "kind", "summary", "resource_type", "resource_id", "child_ids")
+}
+
+# The change feed's events carry codes, dates and statuses: never names, free text, or another
+# authority's children. What this family's records tell Bristol (the other event types' data,
+# a transfer's or a status change's, are checked field by field in tests/test_changes.py).
+CHANGE_DATA = {
+    "changed",
+    # court hearings, and their outcome's codes
+    "hearing_type",
+    "starts_at",
+    "notified_at",
+    "court_name",
+    "court_code",
+    "proceedings_id",
+    "attendance_mode",
+    "social_worker_attends",
+    "attended",
+    "attended_how",
+    "barrier",
+    "order_made",
+    "recorded_at",
+    # meetings
+    "meeting_type",
+    "platform",
+    "prison_can_join",
+    "invited",
+    # contact visits
+    "visit_type",
+    "scheduled_at",
+    "status",
+    # parenting assessments
+    "requested_by",
+    "requested_on",
+    "requesting_local_authority_code",
+    "model",
+    "started_on",
+    "completed_on",
+    "outcome",
+    # evidence
+    "category",
+    "hours",
+    "verified_on",
+    # release plan, and her release date
+    "expected_release_date",
+    "release_local_authority_code",
+    "accommodation_status",
+    "complete",
+}
+CHANGE_FEED = (
+    {"next_cursor"}
+    | {
+        f"items[].{f}"
+        for f in (
+            "id",
+            "type",
+            "occurred_at",
+            "mother_id",
+            "child_ids",
+            "resource_type",
+            "resource_id",
+            "cursor",
+        )
+    }
+    | {f"items[].data.{f}" for f in CHANGE_DATA}
+)
+
+
+def items(fields: set[str]) -> set[str]:
+    return {"next_cursor"} | {f"items[].{f}" for f in fields}
+
+
+FAMILY_FRAME = {
+    "mother_id",
+    "separated",
+    "households[].lives_with",
+    "households[].local_authority_code",
+    "households[].child_ids",
+    "local_authorities[].dfe_number",
+    "local_authorities[].name",
+    "local_authorities[].child_ids",
+} | {
+    f"social_workers[].{f}" for f in ("name", "email", "phone", "local_authority_code", "child_ids")
+}
+
+PRISON = ("admin", "sdi_worker")
+AUTHORITY = ("bristol", "bristol_system")
+WEBHOOK_KEEPERS = ("admin", "bristol_system")
+
+# Operation -> the callers who read it -> the fields they get.
+REPORT = {
+    "report_id",
+    "kind",
+    "generated_at",
+    "suppression.threshold",
+    "suppression.marker",
+    "suppression.legend",
+    "notes",
+}
+CELLS = {f"{cell}.{f}" for cell in ("current", "previous") for f in ("value", "suppressed")}
+GOVERNOR_REPORT = (
+    REPORT
+    | {"prison_code", "prison_name", "sections[].key", "sections[].title"}
+    | {f"{period}.{end}" for period in ("period", "previous_period") for end in ("from", "to")}
+    | {
+        f"sections[].figures[].{f}"
+        for f in ("key", "label", "unit", "part_of", "breakdown", *CELLS)
+    }
+)
+PROGRAMME_REPORT = REPORT | {
+    "prison_codes",
+    "quarters[].key",
+    "quarters[].label",
+    "quarters[].period.from",
+    "quarters[].period.to",
+    "figures[].key",
+    "figures[].label",
+    "figures[].unit",
+    "figures[].values[].value",
+    "figures[].values[].suppressed",
+}
+
+
+ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
+    "GET /v1/mothers": {PRISON: items(MOTHER), AUTHORITY: items(MOTHER_FOR_AUTHORITY)},
+    "GET /v1/mothers/{mother_id}": {
+        PRISON: MOTHER | {f"children[].{f}" for f in CHILD_SUMMARY},
+        AUTHORITY: MOTHER_FOR_AUTHORITY,
+    },
+    "GET /v1/mothers/{mother_id}/prison-stays": {PRISON: items(STAY)},
+    "GET /v1/mothers/{mother_id}/children": {PRISON + AUTHORITY: items(CHILD)},
+    "GET /v1/children/{child_id}": {PRISON + AUTHORITY: CHILD},
+    "GET /v1/children/{child_id}/history": {PRISON + AUTHORITY: items(CHILD_HISTORY)},
+    "GET /v1/mothers/{mother_id}/family": {
+        PRISON: FAMILY_FRAME | {f"{kind}[].{f}" for f in CHILD for kind in ("children", "unborn")},
+        # Bristol's own child in full, Surrey's as a sibling: checked child by child below.
+        AUTHORITY: FAMILY_FRAME
+        | {f"children[].{f}" for f in CHILD | SIBLING}
+        | {f"unborn[].{f}" for f in CHILD},
+    },
+    "GET /v1/practitioners": {PRISON + AUTHORITY: items(PRACTITIONER)},
+    "GET /v1/practitioners/{practitioner_id}": {PRISON + AUTHORITY: PRACTITIONER},
+    "GET /v1/mothers/{mother_id}/practitioners": {PRISON + AUTHORITY: items(LINK)},
+    "GET /v1/mothers/{mother_id}/release-plan": {PRISON + AUTHORITY: RELEASE_PLAN},
+    "GET /v1/release-plans/due": {PRISON: items(RELEASE_DUE)},
+    "GET /v1/mothers/{mother_id}/communications": {PRISON + AUTHORITY: items(COMMUNICATION)},
+    "GET /v1/communications/{communication_id}": {PRISON + AUTHORITY: COMMUNICATION},
+    "GET /v1/parenting-assessments": {PRISON + AUTHORITY: items(ASSESSMENT)},
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": {PRISON + AUTHORITY: ASSESSMENT},
+    "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
+    "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
+    "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
+    "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
+    "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
+    "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
+    "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
+    "GET /v1/court-hearings": {PRISON + AUTHORITY: items(HEARING)},
+    "GET /v1/court-hearings/{court_hearing_id}": {PRISON + AUTHORITY: HEARING},
+    "GET /v1/court-hearings/{court_hearing_id}/amendments": {PRISON + AUTHORITY: items(AMENDMENT)},
+    "GET /v1/proceedings": {PRISON + AUTHORITY: items(PROCEEDINGS)},
+    "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
+    "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
+    "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
+    # Figures only: the report's own fields, never a person's.
+    "GET /v1/reports/governor": {("admin", "ewi_governor"): GOVERNOR_REPORT},
+    "GET /v1/reports/programme": {("admin",): PROGRAMME_REPORT},
+    "GET /v1/sync/changes": {("admin", *AUTHORITY): CHANGE_FEED},
+    "GET /v1/link-requests": {PRISON: items(LINK_REQUEST)},
+    "GET /v1/link-requests/{link_request_id}": {PRISON: LINK_REQUEST},
+    "GET /v1/sync/link-requests": {AUTHORITY: items(LINK_REQUEST_FOR_AUTHORITY)},
+    "GET /v1/sync/link-requests/{link_request_id}": {AUTHORITY: LINK_REQUEST_FOR_AUTHORITY},
+    "GET /v1/sync/webhooks": {WEBHOOK_KEEPERS: items(WEBHOOK)},
+    "GET /v1/sync/webhooks/{webhook_id}": {WEBHOOK_KEEPERS: WEBHOOK},
+    "GET /v1/sync/webhooks/{webhook_id}/deliveries": {WEBHOOK_KEEPERS: items(WEBHOOK_DELIVERY)},
+}
+
+
+def field_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every field path in a JSON value; a list's items share one path (`children[].age`)."""
+    if isinstance(value, dict):
+        paths = set()
+        for key, inner in value.items():
+            path = f"{prefix}{key}"
+            below = field_paths(inner, f"{path}.")
+            paths |= below or {path}
+        return paths
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return set().union(*(field_paths(item, f"{prefix[:-1]}[].") for item in value))
+    return set()
+
+
+@pytest.fixture
+def family(api: Api) -> dict[str, str]:
+    """A Send mother with every field filled in: a Bristol child, a Surrey child, a link."""
+    mother = api.mother(prison_code="SDI")
+    filled = {
+        "social_worker": {
+            "name": "Gwen Llewellyn",
+            "email": "gwen@bristol.example.gov.uk",
+            "phone": "0117 496 0000",
+        },
+        "carer": {"name": "Aoife Ní Bhriain", "phone": "0117 496 0001", "address": "2 Quay St"},
+        "contact_arrangement": "supervised",
+        "contact_arrangement_reason": "Agreed at the looked-after child review.",
+        "expected_date": None,
+    }
+    child = api.child(mother["id"], **child_body(local_authority_code="801", **filled))
+    surrey_child = api.child(
+        mother["id"], first_name="Dafydd", local_authority_code="936", **filled
+    )
+    due = str(TODAY + timedelta(days=90))
+    api.child(
+        mother["id"],
+        **child_body(first_name="Baby", **filled) | {"date_of_birth": None, "expected_date": due},
+    )
+    solicitor = api.post(
+        "admin",
+        "/v1/practitioners",
+        {
+            "role": "la_social_worker",
+            "name": "Gwen Llewellyn",
+            "organisation": "Bristol City Council",
+            "email": "gwen@bristol.example.gov.uk",
+            "phone": "0117 496 0000",
+            "local_authority_code": "801",
+        },
+    ).json()
+    api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/practitioners",
+        {"practitioner_id": solicitor["id"], "child_id": child["id"]},
+    )
+    api.patch("admin", f"/v1/mothers/{mother['id']}", {"prison_code": "SDI"}, '"1"')
+    plan = {
+        "expected_release_date": str(TODAY + timedelta(days=30)),
+        "release_local_authority_code": "801",
+        "accommodation_status": "temporary",
+        "probation_contact": {
+            "name": "Rhiannon Pryce-Jones",
+            "email": "rhiannon.pryce-jones@probation.example.gov.uk",
+            "phone": "0117 496 0002",
+        },
+        "pathways": {
+            pathway: {"status": "in_progress", "note": "Referral made."}
+            for pathway in RELEASE_PATHWAYS
+        },
+        "contact_after_release": [
+            {"child_id": child["id"], "arrangement": "Supervised, fortnightly."},
+            {"child_id": surrey_child["id"], "arrangement": "Letters through the carer."},
+        ],
+        "actions": [
+            {
+                "description": "Book the housing options interview.",
+                "owner": "Prison social worker",
+                "due_on": str(TODAY + timedelta(days=7)),
+                "done_on": str(TODAY),
+            }
+        ],
+    }
+    put = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan)
+    assert put.status_code == 201, put.text
+    communication = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/communications",
+        {
+            "from_party": "mother",
+            "from_name": "Siân O'Connor",
+            "to_party": "la_social_worker",
+            "to_name": "Gwen Llewellyn",
+            "channel": "email",
+            "occurred_at": "2026-01-15T10:30:00Z",
+            "summary": "Asked for the date of the looked-after child review.",
+            "child_ids": [child["id"], surrey_child["id"]],
+        },
+    )
+    assert communication.status_code == 201, communication.text
+    assessment = api.post(
+        "admin",
+        "/v1/parenting-assessments",
+        assessment_body(mother["id"], [child["id"], surrey_child["id"]]),
+    ).json()
+    evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE_BODY).json()
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "child_protection_conference",
+            "starts_at": "2026-01-05T10:00:00Z",
+            "notified_at": "2026-01-02T09:00:00Z",
+            "platform": "microsoft_teams",
+            "attended": False,
+            "barrier": "other",
+            "barrier_detail": "The link sent did not open on the prison's laptop.",
+            "supported_by": "Eleri Bowen, prison social worker",
+        },
+    ).json()
+    visit = api.post(
+        "admin",
+        "/v1/contact-visits",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "visit_type": "family_day",
+            "escort": {"name": "Aoife Ní Bhriain", "role": "carer"},
+            "supervisor": {"name": "Gwen Llewellyn", "role": "social worker, Bristol"},
+            "scheduled_at": "2026-02-14T13:30:00Z",
+        },
+    ).json()
+    court = {"court_name": "Guildford Family Court", "court_code": "GFD"}
+    proceedings = api.post(
+        "admin",
+        "/v1/proceedings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "case_number": "GU26C00042",
+            "issued_on": str(TODAY - timedelta(days=200)),
+            **court,
+        },
+    ).json()
+    extension = {"weeks": 4, "reason": "Parenting assessment in custody not yet complete."}
+    api.post("admin", f"/v1/proceedings/{proceedings['id']}/extensions", extension)
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "proceedings_id": proceedings["id"],
+            "hearing_type": "issues_resolution",
+            "starts_at": f"{TODAY - timedelta(days=3)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=5)}T16:30:00Z",
+            "attendance_mode": "prison_video_link",
+            "social_worker_attends": True,
+            **court,
+        },
+    ).json()
+    hearing_url = f"/v1/court-hearings/{hearing['id']}"
+    moved = {"starts_at": f"{TODAY - timedelta(days=2)}T10:00:00Z"}
+    hearing = api.patch("admin", hearing_url, moved, f'"{hearing["version"]}"').json()
+    outcome = {
+        "attended": False,
+        "barrier": "other",
+        "barrier_detail": "The video link room was double-booked.",
+        "order_made": "other",
+        "order_detail": "Direction for a further parenting assessment in custody.",
+    }
+    headers = api.headers("admin", **{"If-Match": f'"{hearing["version"]}"'})
+    assert api.client.put(f"{hearing_url}/outcome", json=outcome, headers=headers).is_success
+    webhook = api.post(
+        "bristol_system",
+        "/v1/sync/webhooks",
+        {"url": "https://sync.example.gov.uk/tac", "description": "Mosaic", "event_types": ["x"]},
+    ).json()
+    add_delivery(api, webhook["id"])
+    # Bristol asking to be linked to another mother in Send, every field of the child filled in.
+    stranger = api.mother(prison_code="SDI")
+    pushed = child_body(
+        mother_prison_number=stranger["prison_number"], placement_confidential=False, **filled
+    )
+    del pushed["local_authority_code"]
+    link_request = api.put("bristol_system", "/v1/sync/children/BR-ASK", pushed)
+    assert link_request.status_code == 202, link_request.text
+    return {
+        "link_request_id": link_request.json()["id"],
+        "webhook_id": webhook["id"],
+        "mother_id": mother["id"],
+        "child_id": child["id"],
+        "surrey_child_id": surrey_child["id"],
+        "practitioner_id": solicitor["id"],
+        "communication_id": communication.json()["id"],
+        "parenting_assessment_id": assessment["id"],
+        "evidence_id": evidence["id"],
+        "meeting_id": meeting["id"],
+        "contact_visit_id": visit["id"],
+        "court_hearing_id": hearing["id"],
+        "proceedings_id": proceedings["id"],
+    }
+
+
+def add_delivery(api: Api, webhook_id: str) -> None:
+    """A delivery that was tried and is waiting to be tried again: every field filled in."""
+
+    async def add() -> None:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            now = utcnow()
+            session.add(
+                WebhookDelivery(
+                    webhook_id=uuid.UUID(webhook_id),
+                    event_position=1,
+                    event_id=uuid.uuid4(),
+                    event_type="court-hearing.updated",
+                    attempts=1,
+                    last_attempt_at=now,
+                    next_attempt_at=now,
+                    finished_at=now,
+                    response_status=500,
+                    error="HTTP 500",
+                )
+            )
+
+    api.client.portal.call(add)  # type: ignore[union-attr]
+
+
+def assessment_body(mother_id: str, child_ids: list[str]) -> dict[str, Any]:
+    return {
+        "mother_id": mother_id,
+        "child_ids": child_ids,
+        "requested_by": "local_authority",
+        "requested_on": "2025-08-20",
+        "requesting_local_authority_code": "801",
+        "assessor_name": "Bethan Ap Rhys",
+        "assessor_organisation": "Cymru Independent Social Work",
+        "model": "other",
+        "model_other": "Cognitive-behavioural parenting assessment",
+        "started_on": "2025-09-15",
+        "completed_on": "2025-11-03",
+        "outcome": "positive",
+        "report_shared_with": [{"role": "court", "name": "Bristol Family Court"}],
+    }
+
+
+EVIDENCE_BODY = {
+    "category": "parenting_programme",
+    "title": "Triple P Level 4",
+    "provider": "Barnardo's",
+    "started_on": "2025-09-01",
+    "completed_on": "2025-10-20",
+    "hours": 16.5,
+    "verified_by": {"name": "Hélène D'Arcy", "role": "Family services lead, HMP Send"},
+    "verified_on": "2025-10-21",
+}
+
+
+def url_for(operation: str, family: dict[str, str]) -> str:
+    path = operation.split(" ")[1]
+    return path.format(**family)
+
+
+@pytest.mark.parametrize("operation", sorted(ALLOWED))
+def test_each_role_gets_exactly_its_fields(
+    api: Api, family: dict[str, str], operation: str
+) -> None:
+    url = url_for(operation, family)
+    params = {"subject_id": family["mother_id"]} if operation == "GET /v1/audit" else None
+    if operation == "GET /v1/sync/changes":
+        params = {"local_authority": "801", "limit": 1000}  # an admin names the authority
+    if operation == "GET /v1/reports/governor":
+        month = TODAY.replace(day=1)  # reports cover whole months: this one
+        end = (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        params = {"prison_code": "EWI", "from": str(month), "to": str(end)}
+    for callers, allowed in ALLOWED[operation].items():
+        for who in callers:
+            response = api.get(who, url, params=params)
+            assert response.status_code == 200, (operation, who, response.text)
+            got = field_paths(response.json())
+            assert got - allowed == set(), f"{who} was given fields not on its allowlist"
+            assert allowed - got == set(), f"{who} no longer gets (or the data lacks) these"
+
+
+def test_another_authoritys_child_reaches_a_local_authority_as_a_sibling_only(
+    api: Api, family: dict[str, str]
+) -> None:
+    view = api.get("bristol", f"/v1/mothers/{family['mother_id']}/family").json()
+    for child in view["children"]:
+        expected = CHILD if child["id"] == family["child_id"] else SIBLING
+        assert field_paths(child) == expected
+
+
+def test_a_local_authority_is_told_of_its_own_children_only(
+    api: Api, family: dict[str, str]
+) -> None:
+    """In her release plan and in what was relayed: another authority's child is not named."""
+    plan = api.get("bristol", f"/v1/mothers/{family['mother_id']}/release-plan").json()
+    assert [c["child_id"] for c in plan["contact_after_release"]] == [family["child_id"]]
+    relayed = api.get("bristol", f"/v1/communications/{family['communication_id']}").json()
+    assert relayed["child_ids"] == [family["child_id"]]
+    for who in PRISON:
+        plan = api.get(who, f"/v1/mothers/{family['mother_id']}/release-plan").json()
+        assert len(plan["contact_after_release"]) == 2
+        relayed = api.get(who, f"/v1/communications/{family['communication_id']}").json()
+        assert len(relayed["child_ids"]) == 2
+
+
+def test_every_read_operation_has_an_allowlist() -> None:
+    """A new GET route needs its entry here (reference data and health hold no personal data;
+    the subject access export is everything about her, by definition, for admins only)."""
+    reads = {
+        operation
+        for operation in OPERATIONS
+        if operation.startswith("GET /v1/")
+        and not operation.startswith("GET /v1/reference/")
+        and not operation.endswith("/subject-access-export")
+    }
+    assert reads == set(ALLOWED)
+
+
+# Fields the service keeps: sending one is refused (422) and changes nothing.
+KEPT_BY_THE_SERVICE = [
+    {"id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"},
+    {"version": 9},
+    {"created_at": "2020-01-01T00:00:00Z"},
+    {"updated_at": "2020-01-01T00:00:00Z"},
+]
+WRITES = {
+    "mother": [*KEPT_BY_THE_SERVICE, {"closed_on": "2020-01-01"}, {"children": []}],
+    "child": [
+        *KEPT_BY_THE_SERVICE,
+        {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"},
+        {"age": 3},
+        {"prison_code": "SDI"},
+    ],
+    "practitioner": KEPT_BY_THE_SERVICE,
+    "parenting_assessment": KEPT_BY_THE_SERVICE,
+    "evidence": [*KEPT_BY_THE_SERVICE, {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"), [(kind, field) for kind, fields in WRITES.items() for field in fields]
+)
+def test_privileged_fields_are_refused_and_change_nothing(
+    api: Api, family: dict[str, str], kind: str, field: dict[str, Any]
+) -> None:
+    url = {
+        "mother": f"/v1/mothers/{family['mother_id']}",
+        "child": f"/v1/children/{family['child_id']}",
+        "practitioner": f"/v1/practitioners/{family['practitioner_id']}",
+        "parenting_assessment": f"/v1/parenting-assessments/{family['parenting_assessment_id']}",
+        "evidence": f"/v1/evidence/{family['evidence_id']}",
+    }[kind]
+    before = api.get("admin", url).json()
+    who = "bristol" if kind == "child" else "sdi_worker"
+    changed = api.patch(who, url, field, if_match=f'"{before["version"]}"')
+    assert changed.status_code == 422, changed.text
+    assert changed.headers["content-type"] == "application/problem+json"
+    assert api.get("admin", url).json() == before
+
+    collection = {
+        "mother": "/v1/mothers",
+        "child": f"/v1/mothers/{family['mother_id']}/children",
+        "practitioner": "/v1/practitioners",
+        "parenting_assessment": "/v1/parenting-assessments",
+        "evidence": f"/v1/mothers/{family['mother_id']}/evidence",
+    }[kind]
+    count = f"SELECT count(*) FROM {kind}"
+    rows = api.sql(count)
+    body = {
+        "mother": mother_body(prison_code="SDI"),
+        "child": child_body(),
+        "practitioner": {"role": "solicitor", "name": "Eleri Bowen"},
+        "parenting_assessment": assessment_body(family["mother_id"], [family["child_id"]]),
+        "evidence": EVIDENCE_BODY,
+    }[kind]
+    created = api.post("sdi_worker", collection, {**body, **field})
+    assert created.status_code == 422, created.text
+    assert api.sql(count) == rows
