@@ -41,8 +41,9 @@ from tac_api.meetings import service as meetings
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import mother_visible
 from tac_api.reference.models import LegalStatus, PlacementType
+from tac_api.resources import children_of
+from tac_api.scope import mother_visible
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem, SyncCourtHearing, SyncMeeting
 
 CHILD_TABLE = Child.__table__
@@ -621,13 +622,13 @@ async def _put_pushed(
 async def _hearing_children(
     session: AsyncSession, caller: Caller, hearing_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    return (await hearings.hearing_children(session, caller, [hearing_id]))[hearing_id]
+    return (await children_of(session, caller, hearings.HEARINGS, [hearing_id]))[hearing_id]
 
 
 async def _meeting_children(
     session: AsyncSession, caller: Caller, meeting_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    return (await meetings.children_of(session, caller, [meeting_id]))[meeting_id]
+    return (await children_of(session, caller, meetings.MEETINGS, [meeting_id]))[meeting_id]
 
 
 async def _create_hearing(
