@@ -231,7 +231,7 @@ async def confirm(
     sync service's own path, every rule of a child's record included). The request, its child,
     and the mother's id."""
     # Imported here: sync's push path holds requests through this module.
-    from tac_api.sync import service as sync
+    from tac_api.sync import children as sync
 
     request, mother_id = await get_link_request(session, caller, link_request_id, for_update=True)
     if request.status == "pending" and mother_id is None:
