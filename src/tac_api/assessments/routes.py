@@ -14,6 +14,7 @@ from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -54,7 +55,9 @@ async def list_assessments(
     prison_code: PrisonCode | None = None,
 ) -> Page[ParentingAssessmentPublic]:
     statement = service.search(caller, mother_id, child_id, prison_code)
-    found, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
+    found, cursor = await fetch_page(
+        session, statement, service.ASSESSMENTS.order, page, request, response
+    )
     audit.record_many(session, Action.consult, RESOURCE, ((a.id, a.mother_id) for a in found))
     return Page[ParentingAssessmentPublic](
         items=await service.to_public(session, caller, found), next_cursor=cursor
@@ -68,7 +71,7 @@ async def get_assessment(
     session: SessionDep,
     response: Response,
 ) -> ParentingAssessmentPublic:
-    assessment = await service.get_assessment(session, caller, parenting_assessment_id)
+    assessment = await get_visible(session, caller, service.ASSESSMENTS, parenting_assessment_id)
     audit.record(session, Action.consult, RESOURCE, assessment.id, assessment.mother_id)
     set_etag(response, assessment.version)
     return (await service.to_public(session, caller, [assessment]))[0]

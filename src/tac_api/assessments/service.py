@@ -5,9 +5,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from tac_api.assessments.models import (
     ParentingAssessment,
@@ -20,18 +19,22 @@ from tac_api.assessments.schemas import (
     ParentingAssessmentUpdate,
     RecipientPublic,
 )
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
-from tac_api.children.service import shown_with_their_mother
-from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import touch
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import mother_visible
 from tac_api.reference.service import require_current_authority
+from tac_api.resources import ChildLinks, Resource, get_visible
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+from tac_api.scope import (
+    assessment_visible,
+    concerning_child,
+    mother_visible,
+    shown_with_their_mother,
+)
 
 Assessment = ParentingAssessment
 Concerns = ParentingAssessmentChild
@@ -47,19 +50,6 @@ FEED_FIELDS = (
     "completed_on",
     "outcome",
 )
-
-
-def assessment_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which assessments this caller may know exist: the one place they are scoped.
-
-    A prison social worker: those of mothers held in her prison. A local authority: those that
-    concern at least one of its own children (an assessment about another authority's child is
-    that authority's business). Governors and auditors: none.
-    """
-    link = aliased(Concerns)
-    return concerning_visible(
-        who, Assessment.mother_id, Assessment.id, link.parenting_assessment_id, link.child_id
-    )
 
 
 def search(
@@ -84,24 +74,14 @@ def search(
     return statement
 
 
-ORDER = [Assessment.requested_on, Assessment.id]
-
-
-async def get_assessment(
-    session: AsyncSession,
-    caller: Caller,
-    assessment_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-) -> ParentingAssessment:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Assessment).where(Assessment.id == assessment_id, assessment_visible(caller))
-    found = await session.scalar(
-        statement.with_for_update(of=Assessment) if for_update else statement
-    )
-    if found is None:
-        raise NotFound(f"No parenting assessment with id {assessment_id} is visible to you.")
-    return found
+ASSESSMENTS = Resource(
+    kind="parenting_assessment",
+    model=Assessment,
+    label="parenting assessment",
+    order=(Assessment.requested_on, Assessment.id),
+    children=ChildLinks(Concerns.parenting_assessment_id, Concerns.child_id),
+    when=Assessment.requested_on,
+)
 
 
 async def to_public(
@@ -247,7 +227,7 @@ async def update_assessment(
     data: ParentingAssessmentUpdate,
     if_match: str | None,
 ) -> ParentingAssessment:
-    assessment = await get_assessment(session, caller, assessment_id, for_update=True)
+    assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
     check_if_match(if_match, assessment.version)
     fed_before = snapshot(assessment, FEED_FIELDS)
     changes = data.changes()
@@ -303,7 +283,7 @@ async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uu
 async def delete_assessment(
     session: AsyncSession, caller: Caller, assessment_id: uuid.UUID
 ) -> ParentingAssessment:
-    assessment = await get_assessment(session, caller, assessment_id, for_update=True)
+    assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
     # Who to tell is who it concerned: read before its links go.
     emit(
         session,

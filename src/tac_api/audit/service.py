@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from sqlalchemy import Select, insert, or_, select
@@ -20,6 +20,9 @@ from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import Action, Outcome, outcome_of
 from tac_api.auth.schemas import Caller
 from tac_api.db import driver_connection, transaction_driver, utcnow
+
+if TYPE_CHECKING:
+    from tac_api.resources import Resource
 
 log = logging.getLogger("tac_api.audit")
 
@@ -51,6 +54,35 @@ def record_many(
     pending: list[Pending] = session.info.setdefault(PENDING, [])
     pending.extend((action, resource_type, rid, sid) for rid, sid in records)
     session.info[AUDITED] = True
+
+
+def consulted(session: AsyncSession, resource: "Resource[Any]", records: Iterable[Any]) -> None:
+    """These records were shown (none is fine: an empty page disclosed nothing, but said so)."""
+    _noted(session, Action.consult, resource, records)
+
+
+def collected(session: AsyncSession, resource: "Resource[Any]", record: Any) -> None:
+    _noted(session, Action.collect, resource, [record])
+
+
+def altered(
+    session: AsyncSession, resource: "Resource[Any]", record: Any, changed: object = True
+) -> None:
+    """A change; one that changed nothing (`changed` empty) only showed the record as it was,
+    and is recorded as what it was: a consultation."""
+    _noted(session, Action.alter if changed else Action.consult, resource, [record])
+
+
+def erased(session: AsyncSession, resource: "Resource[Any]", record: Any) -> None:
+    _noted(session, Action.erase, resource, [record])
+
+
+def _noted(
+    session: AsyncSession, action: Action, resource: "Resource[Any]", records: Iterable[Any]
+) -> None:
+    """The audit trail's names for a record come from its description: its kind, and the
+    mother it is about."""
+    record_many(session, action, resource.kind, ((r.id, resource.subject_of(r)) for r in records))
 
 
 def request_id_of(request: Request) -> str:

@@ -16,6 +16,7 @@ from tac_api.children.schemas import (
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
+from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
@@ -59,7 +60,7 @@ async def list_children(
 async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
-    child = await service.get_child(session, caller, child_id)
+    child = await get_visible(session, caller, service.CHILDREN, child_id)
     audit.record(session, Action.consult, "child", child.id, child.mother_id)
     set_etag(response, child.version)
     return service.to_public(caller, child.model_dump())
@@ -98,7 +99,7 @@ async def list_history(
     """Oldest first. A confidential placement's values (lives_with, placement_type, carer) are
     withheld as in the record: from all but the child's own authority, and from that authority
     too when they were another's (a child moved while placed confidentially)."""
-    child = await service.get_child(session, caller, child_id)
+    child = await get_visible(session, caller, service.CHILDREN, child_id)
     entries, cursor = await fetch_page(
         session, history.history_of(child.id), history.HISTORY_ORDER, page, request, response
     )

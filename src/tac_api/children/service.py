@@ -6,17 +6,13 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, select, true, tuple_
+from sqlalchemy import Select, and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import (
-    LOCAL_AUTHORITY_ROLES,
     Caller,
     Role,
-    role_of,
     scope_params,
-    scope_value,
 )
 from tac_api.children import history
 from tac_api.children.models import Child
@@ -34,47 +30,20 @@ from tac_api.children.schemas import (
     SocialWorkerPublic,
 )
 from tac_api.db import fetch_rows, touch
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import get_mother, mother_visible, not_found
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
+from tac_api.resources import Resource, get_visible
 from tac_api.schemas import age_on
+from tac_api.scope import mother_visible, shown_with_their_mother
 
 # A due date further out than a pregnancy lasts, or long past, is a typing mistake.
 LONGEST_PREGNANCY = timedelta(days=300)
 OVERDUE_GRACE = timedelta(days=60)
-
-
-def child_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which children this caller may know exist: the one place children are scoped.
-
-    A prison social worker: children of mothers held in her prison. A local authority: its own
-    children (others' appear only in the family view, reduced to what coordination needs).
-    Given a Role, the condition takes the caller's scope as parameters (`scope_value`).
-    """
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker:
-        # Its own alias of mother, so that it never correlates with a mother the outer query joins.
-        holder = aliased(Mother)
-        return exists().where(
-            holder.id == Child.mother_id, holder.prison_code == scope_value(who, "prison_code")
-        )
-    if role in LOCAL_AUTHORITY_ROLES:
-        return Child.local_authority_code == scope_value(who, "local_authority_code")
-    return false()
-
-
-def shown_with_their_mother(who: Caller | Role) -> ColumnElement[bool]:
-    """Which of a visible mother's children this caller sees: with `mother_visible` on her,
-    the same children as `child_visible`, for queries that join her anyway."""
-    if role_of(who) in LOCAL_AUTHORITY_ROLES:
-        return Child.local_authority_code == scope_value(who, "local_authority_code")
-    return true()
 
 
 def sees_placement(caller: Caller, child: Mapping[str, Any]) -> bool:
@@ -117,18 +86,12 @@ def to_public(caller: Caller, child: Mapping[str, Any], today: date | None = Non
     )
 
 
-async def get_child(
-    session: AsyncSession, caller: Caller, child_id: uuid.UUID, *, for_update: bool = False
-) -> Child:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Child).where(Child.id == child_id, child_visible(caller))
-    child = await session.scalar(statement.with_for_update(of=Child) if for_update else statement)
-    if child is None:
-        raise NotFound(f"No child with id {child_id} is visible to you.")
-    return child
-
-
-CHILD_ORDER = [Child.last_name, Child.first_name, Child.id]
+CHILDREN = Resource(
+    kind="child",
+    model=Child,
+    label="child",
+    order=(Child.last_name, Child.first_name, Child.id),
+)
 
 
 @cache
@@ -136,7 +99,7 @@ def _cursor_child(role: Role) -> Select[Any]:
     """The child a cursor names, if among her children this caller sees, and its sort key: a
     cursor carries the child's id only (see tac_api.pagination)."""
     return (
-        select(*CHILD_ORDER)
+        select(*CHILDREN.order)
         .select_from(Mother)
         .join(Child, and_(Child.mother_id == Mother.id, shown_with_their_mother(role)))
         .where(Mother.id == bindparam("mother_id"), mother_visible(role))
@@ -154,13 +117,13 @@ def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
     joined = [Child.mother_id == Mother.id, shown_with_their_mother(role)]
     if after_cursor:
         after = _cursor_child(role).correlate(None).scalar_subquery()
-        joined.append(tuple_(*CHILD_ORDER) > after)
+        joined.append(tuple_(*CHILDREN.order) > after)
     return (
         select(Mother.id.label("visible_mother_id"), *Child.__table__.c)
         .select_from(Mother)
         .outerjoin(Child, and_(*joined))
         .where(Mother.id == bindparam("mother_id"), mother_visible(role))
-        .order_by(*CHILD_ORDER)
+        .order_by(*CHILDREN.order)
         .limit(bindparam("limit"))
     )
 
@@ -177,7 +140,7 @@ async def children_page(
     statement = _children_page(caller.role, page.cursor is not None)
     rows = await fetch_rows(session, statement, params)
     if not rows:
-        raise not_found(mother_id)
+        raise CHILDREN.not_found(mother_id)
     today = date.today()
     children = [to_public(caller, row, today) for row in rows if row["id"] is not None]
     # A page with children proves the cursor's child is in the list; an empty one may not.
@@ -278,7 +241,7 @@ async def _check_codes(session: AsyncSession, values: dict[str, Any]) -> None:
 async def create_child(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: ChildCreate
 ) -> Child:
-    mother = await get_mother(session, caller, mother_id)
+    mother = await get_visible(session, caller, MOTHERS, mother_id)
     values = data.model_dump()
     InvalidInput.raise_any(child_rules(values, mother.date_of_birth, date.today()))
     await _check_codes(session, values)
@@ -296,7 +259,7 @@ async def update_child(
     data: ChildUpdate,
     if_match: str | None,
 ) -> Child:
-    child = await get_child(session, caller, child_id, for_update=True)
+    child = await get_visible(session, caller, CHILDREN, child_id, for_update=True)
     check_if_match(if_match, child.version)
     changes = data.changes()
     InvalidInput.raise_any(_privileged(caller, child, changes))
@@ -353,7 +316,7 @@ async def family_view(session: AsyncSession, caller: Caller, mother_id: uuid.UUI
     This is the picture no single local authority's system has. A local authority sees its own
     children in full and the others reduced to what coordinating with them needs.
     """
-    await get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     rows = (
         await session.execute(
             select(Child, LocalAuthority.name)

@@ -15,25 +15,29 @@ from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import ParentingAssessment, ParentingAssessmentChild
-from tac_api.assessments.service import assessment_visible
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible
 from tac_api.chronology.schemas import Chronology, ChronologyEvent, ChronologyKind
 from tac_api.communications.models import Communication, CommunicationChild
-from tac_api.communications.service import communication_visible
 from tac_api.evidence.models import Evidence
-from tac_api.evidence.service import evidence_visible
 from tac_api.hearings.models import CourtHearing, CourtHearingChild, Proceedings, ProceedingsChild
-from tac_api.hearings.service import hearing_visible, proceedings_visible
 from tac_api.meetings.models import Meeting, MeetingChild
-from tac_api.meetings.service import meeting_visible
 from tac_api.mothers.models import PrisonStay
-from tac_api.mothers.service import get_mother
+from tac_api.mothers.service import MOTHERS
 from tac_api.release.models import ReleasePlan
-from tac_api.release.service import release_plan_visible
+from tac_api.resources import get_visible
+from tac_api.scope import (
+    assessment_visible,
+    child_visible,
+    communication_visible,
+    evidence_visible,
+    hearing_visible,
+    meeting_visible,
+    proceedings_visible,
+    release_plan_visible,
+    visit_visible,
+)
 from tac_api.visits.models import ContactVisit, ContactVisitChild
-from tac_api.visits.service import visit_visible
 
 When = date | datetime | None
 Event = tuple[When, ChronologyKind, str]
@@ -240,7 +244,7 @@ async def chronology(
     child_id: uuid.UUID | None,
     kinds: set[str] | None,
 ) -> Chronology:
-    await get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     if child_id is not None:
         # Only a child of hers the caller may see: the filter must not find another
         # authority's child's events for a local authority.

@@ -9,8 +9,9 @@ from tac_api.communications import service
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic, Kind
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
-from tac_api.mothers.service import get_mother
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["communications"], responses=COMMON_PROBLEMS)
@@ -50,11 +51,11 @@ async def list_communications(
     kind: Kind | None = None,
     child_id: uuid.UUID | None = None,
 ) -> Page[CommunicationPublic]:
-    await get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     found, cursor = await fetch_page(
         session,
         service.search(caller, mother_id, kind, child_id),
-        service.ORDER,
+        service.COMMUNICATIONS.order,
         page,
         request,
         response,

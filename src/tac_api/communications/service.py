@@ -7,41 +7,28 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     insert,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic
-from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.mothers.service import get_mother
+from tac_api.mothers.service import MOTHERS
+from tac_api.resources import ChildLinks, Resource, get_visible
+from tac_api.scope import communication_visible, concerning_child
 
 # A clock a little ahead of ours is not a record of the future.
 CLOCK_SKEW = timedelta(minutes=5)
 # Contact arrangements under which a child is not to hear from her directly.
 NO_CONTACT = "none"
 LIFE_STORY_ARRANGEMENTS = ("none", "indirect_only")
-
-
-def communication_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which communications this caller may know exist: the one place they are scoped.
-
-    A prison social worker: those of mothers held in her prison. A local authority: those that
-    concern at least one of its own children (one about the mother alone is not its business).
-    """
-    link = aliased(CommunicationChild)
-    return concerning_visible(
-        who, Communication.mother_id, Communication.id, link.communication_id, link.child_id
-    )
 
 
 # A carer named here is the carer of a child it concerns.
@@ -133,7 +120,14 @@ def search(
     return statement
 
 
-ORDER = [Communication.occurred_at, Communication.id]
+COMMUNICATIONS = Resource(
+    kind="communication",
+    model=Communication,
+    label="communication",
+    order=(Communication.occurred_at, Communication.id),
+    children=ChildLinks(CommunicationChild.communication_id, CommunicationChild.child_id),
+    when=Communication.occurred_at,
+)
 
 
 def _rules(data: CommunicationCreate, now: datetime) -> list[tuple[str, str]]:
@@ -194,7 +188,7 @@ def _child_rules(
 async def create_communication(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: CommunicationCreate
 ) -> CommunicationPublic:
-    mother = await get_mother(session, caller, mother_id)
+    mother = await get_visible(session, caller, MOTHERS, mother_id)
     InvalidInput.raise_any(_rules(data, utcnow()))
     arrangements: dict[uuid.UUID, str] = {}
     placement_hidden = False

@@ -16,7 +16,9 @@ from tac_api.evidence.schemas import (
     EvidenceUpdate,
 )
 from tac_api.http import IfMatchHeader, set_etag
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["evidence"], responses=COMMON_PROBLEMS)
@@ -51,9 +53,9 @@ async def list_evidence(
     request: Request,
     response: Response,
 ) -> Page[EvidencePublic]:
-    await service.get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     items, cursor = await fetch_page(
-        session, service.evidence_of(mother_id), service.ORDER, page, request, response
+        session, service.evidence_of(mother_id), service.EVIDENCE.order, page, request, response
     )
     audit.record_many(session, Action.consult, "evidence", ((e.id, mother_id) for e in items))
     return Page[EvidencePublic](
@@ -65,7 +67,7 @@ async def list_evidence(
 async def get_evidence(
     evidence_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> EvidencePublic:
-    item = await service.get_evidence(session, caller, evidence_id)
+    item = await get_visible(session, caller, service.EVIDENCE, evidence_id)
     audit.record(session, Action.consult, "evidence", item.id, item.mother_id)
     set_etag(response, item.version)
     return service.to_public(item)

@@ -5,13 +5,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, select, true
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch, utcnow
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.evidence.models import Evidence
 from tac_api.evidence.schemas import (
     CATEGORY_LABELS,
@@ -26,24 +26,15 @@ from tac_api.evidence.schemas import (
 )
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import get_mother, mother_visible, not_found
+from tac_api.mothers.service import MOTHERS
 from tac_api.reference.models import Prison
+from tac_api.resources import Resource, get_visible
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+from tac_api.scope import mother_visible
 
 # What a local authority's change feed is told of an item of her evidence: its category, dates,
 # hours and when it was verified. Evidence is hers: every authority with a child of hers is told.
 FEED_FIELDS = ("category", "started_on", "completed_on", "hours", "verified_on")
-
-
-def evidence_visible(caller: Caller) -> ColumnElement[bool]:
-    """Which evidence this caller may know exists: the one place evidence is scoped.
-
-    Evidence is hers, not a child's: whoever may see her (her prison's social worker, an
-    authority with one of her children) may read it. Writes are the prison side's.
-    """
-    if caller.role is Role.admin:
-        return true()
-    return exists().where(Mother.id == Evidence.mother_id, mother_visible(caller))
 
 
 def to_public(item: Evidence) -> EvidencePublic:
@@ -59,25 +50,18 @@ def to_public(item: Evidence) -> EvidencePublic:
     )
 
 
-async def get_evidence(
-    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID, *, for_update: bool = False
-) -> Evidence:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Evidence).where(Evidence.id == evidence_id, evidence_visible(caller))
-    found = await session.scalar(
-        statement.with_for_update(of=Evidence) if for_update else statement
-    )
-    if found is None:
-        raise NotFound(f"No evidence with id {evidence_id} is visible to you.")
-    return found
-
-
 def evidence_of(mother_id: uuid.UUID) -> Select[Any]:
     """Her evidence; the caller's scope is checked on her (`get_mother`) first."""
     return select(Evidence).where(Evidence.mother_id == mother_id)
 
 
-ORDER = [Evidence.started_on, Evidence.id]
+EVIDENCE = Resource(
+    kind="evidence",
+    model=Evidence,
+    label="evidence",
+    order=(Evidence.started_on, Evidence.id),
+    when=Evidence.started_on,
+)
 
 
 def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
@@ -118,7 +102,7 @@ def _columns(data: dict[str, Any]) -> dict[str, Any]:
 async def create_evidence(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: EvidenceCreate
 ) -> Evidence:
-    mother = await get_mother(session, caller, mother_id)
+    mother = await get_visible(session, caller, MOTHERS, mother_id)
     values = data.model_dump()
     InvalidInput.raise_any(_rules(values, date.today()))
     item = Evidence(mother_id=mother.id, **_columns(values))
@@ -142,7 +126,7 @@ async def update_evidence(
     data: EvidenceUpdate,
     if_match: str | None,
 ) -> Evidence:
-    item = await get_evidence(session, caller, evidence_id, for_update=True)
+    item = await get_visible(session, caller, EVIDENCE, evidence_id, for_update=True)
     check_if_match(if_match, item.version)
     fed_before = snapshot(item, FEED_FIELDS)
     changes = _columns(data.changes())
@@ -165,7 +149,7 @@ async def update_evidence(
 async def delete_evidence(
     session: AsyncSession, caller: Caller, evidence_id: uuid.UUID
 ) -> Evidence:
-    item = await get_evidence(session, caller, evidence_id, for_update=True)
+    item = await get_visible(session, caller, EVIDENCE, evidence_id, for_update=True)
     await session.execute(delete(Evidence).where(Evidence.id == item.id))
     emit(session, "evidence.deleted", "evidence", item.id, item.mother_id)
     return item
@@ -186,9 +170,9 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
         )
     ).first()
     if found is None:
-        raise not_found(mother_id)
+        raise EVIDENCE.not_found(mother_id)
     mother, prison_name = found
-    items = list(await session.scalars(evidence_of(mother_id).order_by(*ORDER)))
+    items = list(await session.scalars(evidence_of(mother_id).order_by(*EVIDENCE.order)))
     counts: dict[str, int] = {}
     hours: dict[str, Decimal] = {}
     for item in items:

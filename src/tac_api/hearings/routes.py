@@ -23,6 +23,7 @@ from tac_api.hearings.schemas import (
 )
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
@@ -99,9 +100,9 @@ async def list_hearings(
         child_id=child_id,
     )
     hearings, cursor = await fetch_page(
-        session, statement, service.HEARING_ORDER, page, request, response
+        session, statement, service.HEARINGS.order, page, request, response
     )
-    children = await service.hearing_children(session, caller, (h.id for h in hearings))
+    children = await children_of(session, caller, service.HEARINGS, (h.id for h in hearings))
     audit.record_many(
         session, Action.consult, "court_hearing", ((h.id, h.mother_id) for h in hearings)
     )
@@ -120,8 +121,8 @@ async def get_hearing(
     request: Request,
     response: Response,
 ) -> CourtHearingPublic:
-    hearing = await service.get_hearing(session, caller, court_hearing_id)
-    children = await service.hearing_children(session, caller, [hearing.id])
+    hearing = await get_visible(session, caller, service.HEARINGS, court_hearing_id)
+    children = await children_of(session, caller, service.HEARINGS, [hearing.id])
     audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
     return _hearing_answer(request, response, hearing, children[hearing.id])
 
@@ -185,7 +186,7 @@ async def list_amendments(
     request: Request,
     response: Response,
 ) -> Page[CourtHearingAmendmentPublic]:
-    hearing = await service.get_hearing(session, caller, court_hearing_id)
+    hearing = await get_visible(session, caller, service.HEARINGS, court_hearing_id)
     amendments, cursor = await fetch_page(
         session, service.amendments_of(hearing.id), service.AMENDMENT_ORDER, page, request, response
     )
@@ -238,7 +239,7 @@ async def list_proceedings(
     found, cursor = await fetch_page(
         session,
         service.search_proceedings(caller, mother_id, child_id),
-        service.PROCEEDINGS_ORDER,
+        service.PROCEEDINGS.order,
         page,
         request,
         response,
@@ -256,7 +257,7 @@ async def list_proceedings(
 async def get_proceedings(
     proceedings_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ProceedingsPublic:
-    proceedings = await service.get_proceedings(session, caller, proceedings_id)
+    proceedings = await get_visible(session, caller, service.PROCEEDINGS, proceedings_id)
     audit.record(session, Action.consult, "proceedings", proceedings.id, proceedings.mother_id)
     [shown] = await service.proceedings_public(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)

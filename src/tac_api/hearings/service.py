@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     delete,
     insert,
@@ -21,17 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
-from tac_api.concerning import (
-    children_by_item,
-    concerning_child,
-    concerning_visible,
-    held_in,
-)
 from tac_api.db import touch, utcnow
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.hearings.models import (
     CourtHearing,
     CourtHearingAmendment,
@@ -55,7 +48,14 @@ from tac_api.hearings.schemas import (
 )
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import mother_visible
+from tac_api.resources import ChildLinks, Resource, children_of, get_visible
+from tac_api.scope import (
+    concerning_child,
+    hearing_visible,
+    held_in,
+    mother_visible,
+    proceedings_visible,
+)
 
 TWENTY_SIX_WEEKS = timedelta(weeks=26)
 # Dates outside these are typing mistakes (a year of 2062 for 2026), not court dates.
@@ -87,22 +87,6 @@ FEED_FIELDS = (
 FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
 
 
-def hearing_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which hearings this caller may know exist: the one place hearings are scoped."""
-    link = aliased(CourtHearingChild)
-    return concerning_visible(
-        who, CourtHearing.mother_id, CourtHearing.id, link.court_hearing_id, link.child_id
-    )
-
-
-def proceedings_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which proceedings this caller may know exist: the one place proceedings are scoped."""
-    link = aliased(ProceedingsChild)
-    return concerning_visible(
-        who, Proceedings.mother_id, Proceedings.id, link.proceedings_id, link.child_id
-    )
-
-
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -113,18 +97,6 @@ def notice_days(notified_at: datetime, starts_at: datetime) -> int:
 
 
 # Reading ------------------------------------------------------------------------------------
-
-
-async def hearing_children(
-    session: AsyncSession, shown_to: Caller | None, hearing_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return await children_by_item(
-        session,
-        shown_to,
-        CourtHearingChild.court_hearing_id,
-        CourtHearingChild.child_id,
-        hearing_ids,
-    )
 
 
 def hearing_public(
@@ -148,19 +120,6 @@ def hearing_public(
             "outcome": outcome,
         }
     )
-
-
-async def get_hearing(
-    session: AsyncSession, caller: Caller, hearing_id: uuid.UUID, *, for_update: bool = False
-) -> CourtHearing:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(CourtHearing).where(CourtHearing.id == hearing_id, hearing_visible(caller))
-    if for_update:
-        statement = statement.with_for_update(of=CourtHearing)
-    hearing = await session.scalar(statement)
-    if hearing is None:
-        raise NotFound(f"No court hearing with id {hearing_id} is visible to you.")
-    return hearing
 
 
 def search_hearings(
@@ -191,7 +150,14 @@ def search_hearings(
     return statement
 
 
-HEARING_ORDER = [CourtHearing.starts_at, CourtHearing.id]
+HEARINGS = Resource(
+    kind="court_hearing",
+    model=CourtHearing,
+    label="court hearing",
+    order=(CourtHearing.starts_at, CourtHearing.id),
+    children=ChildLinks(CourtHearingChild.court_hearing_id, CourtHearingChild.child_id),
+    when=CourtHearing.starts_at,
+)
 AMENDMENT_ORDER = [CourtHearingAmendment.amended_at, CourtHearingAmendment.id]
 
 
@@ -458,7 +424,7 @@ async def update_hearing(
     *,
     notified_at_from_authority: bool = False,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
-    hearing = await get_hearing(session, caller, hearing_id, for_update=True)
+    hearing = await get_visible(session, caller, HEARINGS, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
     fed_before = snapshot(hearing, FEED_FIELDS)
     changes = data.changes()
@@ -484,7 +450,7 @@ async def update_hearing(
             )
         )
     InvalidInput.raise_any(problems)
-    child_ids = (await hearing_children(session, None, [hearing.id]))[hearing.id]
+    child_ids = (await children_of(session, None, HEARINGS, [hearing.id]))[hearing.id]
     if "child_ids" in changes:
         await _check_children(session, caller, hearing.mother_id, changes["child_ids"])
     if changes.get("proceedings_id") is not None:
@@ -548,7 +514,7 @@ async def record_outcome(
     if_match: str | None,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
     """The prison side's record (the route admits no local authority)."""
-    hearing = await get_hearing(session, caller, hearing_id, for_update=True)
+    hearing = await get_visible(session, caller, HEARINGS, hearing_id, for_update=True)
     check_if_match(if_match, hearing.version)
     now = utcnow()
     if now < _utc(hearing.starts_at):
@@ -556,7 +522,7 @@ async def record_outcome(
             "outcome", "the hearing has not taken place yet: record its outcome after it starts"
         )
     InvalidInput.raise_any(_outcome_rules(outcome))
-    child_ids = (await hearing_children(session, caller, [hearing.id]))[hearing.id]
+    child_ids = (await children_of(session, caller, HEARINGS, [hearing.id]))[hearing.id]
     given = outcome.model_dump()
     before = {field: getattr(hearing, field) for field in OUTCOME_FIELDS}
     if hearing.outcome_recorded_at is None:
@@ -589,25 +555,6 @@ async def record_outcome(
 # Proceedings --------------------------------------------------------------------------------
 
 
-async def get_proceedings(
-    session: AsyncSession,
-    caller: Caller,
-    proceedings_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-) -> Proceedings:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Proceedings).where(
-        Proceedings.id == proceedings_id, proceedings_visible(caller)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=Proceedings)
-    found = await session.scalar(statement)
-    if found is None:
-        raise NotFound(f"No proceedings with id {proceedings_id} are visible to you.")
-    return found
-
-
 def search_proceedings(
     caller: Caller, mother_id: uuid.UUID | None, child_id: uuid.UUID | None
 ) -> Select[Any]:
@@ -624,7 +571,15 @@ def search_proceedings(
     return statement
 
 
-PROCEEDINGS_ORDER = [Proceedings.issued_on, Proceedings.id]
+PROCEEDINGS = Resource(
+    kind="proceedings",
+    model=Proceedings,
+    label="proceedings",
+    plural=True,
+    order=(Proceedings.issued_on, Proceedings.id),
+    children=ChildLinks(ProceedingsChild.proceedings_id, ProceedingsChild.child_id),
+    when=Proceedings.issued_on,
+)
 
 
 async def proceedings_public(
@@ -633,9 +588,7 @@ async def proceedings_public(
     """With their children (a local authority: its own) and extensions: two statements,
     however many proceedings."""
     ids = [item.id for item in items]
-    children = await children_by_item(
-        session, caller, ProceedingsChild.proceedings_id, ProceedingsChild.child_id, ids
-    )
+    children = await children_of(session, caller, PROCEEDINGS, ids)
     extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
     if ids:
         found = await session.scalars(
@@ -692,7 +645,7 @@ async def update_proceedings(
     data: ProceedingsUpdate,
     if_match: str | None,
 ) -> Proceedings:
-    proceedings = await get_proceedings(session, caller, proceedings_id, for_update=True)
+    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
     check_if_match(if_match, proceedings.version)
     changes = data.changes()
     await _only_own_children(
@@ -726,7 +679,7 @@ async def update_proceedings(
 async def add_extension(
     session: AsyncSession, caller: Caller, proceedings_id: uuid.UUID, data: ExtensionCreate
 ) -> tuple[Proceedings, ProceedingsExtension]:
-    proceedings = await get_proceedings(session, caller, proceedings_id, for_update=True)
+    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
     await _only_own_children(
         session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, proceedings.id
     )

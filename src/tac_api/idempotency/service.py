@@ -42,7 +42,7 @@ from sqlalchemy import ColumnElement, Row, Table, delete, func, or_, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tac_api import visibility
+from tac_api import scope
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
@@ -287,7 +287,7 @@ async def _replay(
         for resource_type, resource_id, _ in found.disclosed or ()
         if resource_id
     ]
-    unseen = await visibility.first_unseen(gate, caller, disclosed)
+    unseen = await scope.first_unseen(gate, caller, disclosed)
     if unseen is not None:
         kind, record_id = unseen
         raise NotFound(f"No {kind.replace('_', ' ')} with id {record_id} is visible to you.")

@@ -45,7 +45,7 @@ async def _page_of(
     return await fetch_page(
         session,
         service.search(caller, status),
-        service.ORDER,
+        service.LINK_REQUESTS.order,
         page,
         request,
         response,

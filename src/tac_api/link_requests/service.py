@@ -20,27 +20,31 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    exists,
-    false,
     insert,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import emit
 from tac_api.db import among, utcnow
 from tac_api.errors import Conflict, NotFound
 from tac_api.link_requests.models import LinkRequest
 from tac_api.mothers.models import Mother
+from tac_api.resources import Resource
+from tac_api.scope import link_request_visible
 
 REQUEST_TABLE = LinkRequest.__table__
-ORDER = [LinkRequest.created_at, LinkRequest.id]
+LINK_REQUESTS = Resource(
+    kind="link_request",
+    model=LinkRequest,
+    label="link request",
+    order=(LinkRequest.created_at, LinkRequest.id),
+    subject=None,
+)
 
 
 class LinkDeclined(Conflict):
@@ -52,27 +56,6 @@ DECLINED = (
     "the prison side declined to link this child to the mother you named: check her prison "
     "number (naming another asks again), or ask her prison's social worker"
 )
-
-
-def link_request_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which link requests this caller may see: the one place they are scoped.
-
-    Her prison's social worker: requests naming a mother held in her prison. An admin: all,
-    including those naming a prison number no mother has. The asking authority: its own.
-    """
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker:
-        # Its own alias, so that it never correlates with a mother the outer query joins.
-        held = aliased(Mother)
-        return exists().where(
-            held.prison_number == LinkRequest.mother_prison_number,
-            held.prison_code == scope_value(who, "prison_code"),
-        )
-    if role in LOCAL_AUTHORITY_ROLES:
-        return LinkRequest.local_authority_code == scope_value(who, "local_authority_code")
-    return false()
 
 
 # Held by the sync push ------------------------------------------------------------------------
@@ -248,7 +231,7 @@ async def confirm(
     sync service's own path, every rule of a child's record included). The request, its child,
     and the mother's id."""
     # Imported here: sync's push path holds requests through this module.
-    from tac_api.sync import service as sync
+    from tac_api.sync import children as sync
 
     request, mother_id = await get_link_request(session, caller, link_request_id, for_update=True)
     if request.status == "pending" and mother_id is None:

@@ -12,6 +12,7 @@ from tac_api.http import IfMatchHeader, set_etag
 from tac_api.meetings import service
 from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
@@ -64,8 +65,10 @@ async def list_meetings(
     if starts_from and starts_to and starts_to <= starts_from:
         raise InvalidInput("to", "must be after from", location="query")
     statement = service.search(caller, prison_code, starts_from, starts_to, mother_id, child_id)
-    meetings, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
-    children = await service.children_of(session, caller, (m.id for m in meetings))
+    meetings, cursor = await fetch_page(
+        session, statement, service.MEETINGS.order, page, request, response
+    )
+    children = await children_of(session, caller, service.MEETINGS, (m.id for m in meetings))
     audit.record_many(session, Action.consult, "meeting", ((m.id, m.mother_id) for m in meetings))
     return Page[MeetingPublic](
         items=[service.to_public(m, children[m.id]) for m in meetings], next_cursor=cursor
@@ -76,7 +79,7 @@ async def list_meetings(
 async def get_meeting(
     meeting_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> MeetingPublic:
-    meeting = await service.get_meeting(session, caller, meeting_id)
+    meeting = await get_visible(session, caller, service.MEETINGS, meeting_id)
     audit.record(session, Action.consult, "meeting", meeting.id, meeting.mother_id)
     set_etag(response, meeting.version)
     return await service.public(session, caller, meeting)

@@ -1,26 +1,20 @@
 """Meetings about her children: the one scoped statement, and the rules of a meeting's record."""
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
-    delete,
-    insert,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
-from tac_api.concerning import children_by_item, concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.http import check_if_match
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
@@ -31,7 +25,15 @@ from tac_api.meetings.schemas import (
     MeetingUpdate,
 )
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import mother_visible
+from tac_api.resources import (
+    ChildLinks,
+    Resource,
+    check_children,
+    children_of,
+    get_visible,
+    set_children,
+)
+from tac_api.scope import concerning_child, held_in, meeting_visible, mother_visible
 
 # Clocks differ by a little: "now" from a caller's machine may be just ahead of ours.
 CLOCK_LEEWAY = timedelta(minutes=5)
@@ -47,41 +49,6 @@ FEED_FIELDS = (
     "attended",
     "barrier",
 )
-
-
-def meeting_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which meetings this caller may know exist: the one place meetings are scoped.
-
-    A prison social worker: meetings of the mothers held in her prison. A local authority:
-    meetings that concern at least one of its own children. Everything else reads as 404.
-    """
-    link = aliased(MeetingChild)
-    return concerning_visible(who, Meeting.mother_id, Meeting.id, link.meeting_id, link.child_id)
-
-
-def not_found(meeting_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No meeting with id {meeting_id} is visible to you.")
-
-
-async def get_meeting(
-    session: AsyncSession, caller: Caller, meeting_id: uuid.UUID, *, for_update: bool = False
-) -> Meeting:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Meeting).where(Meeting.id == meeting_id, meeting_visible(caller))
-    found = await session.scalar(statement.with_for_update(of=Meeting) if for_update else statement)
-    if found is None:
-        raise not_found(meeting_id)
-    return found
-
-
-async def children_of(
-    session: AsyncSession, caller: Caller, meeting_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The children each meeting concerns, for a whole page in one query (a local authority:
-    its own children only)."""
-    return await children_by_item(
-        session, caller, MeetingChild.meeting_id, MeetingChild.child_id, meeting_ids
-    )
 
 
 def notice_days(starts_at: datetime, notified_at: datetime) -> int:
@@ -101,7 +68,7 @@ def to_public(meeting: Meeting, child_ids: list[uuid.UUID]) -> MeetingPublic:
 
 
 async def public(session: AsyncSession, caller: Caller, meeting: Meeting) -> MeetingPublic:
-    children = await children_of(session, caller, [meeting.id])
+    children = await children_of(session, caller, MEETINGS, [meeting.id])
     return to_public(meeting, children[meeting.id])
 
 
@@ -131,7 +98,14 @@ def search(
     return statement
 
 
-ORDER = [Meeting.starts_at, Meeting.id]
+MEETINGS = Resource(
+    kind="meeting",
+    model=Meeting,
+    label="meeting",
+    order=(Meeting.starts_at, Meeting.id),
+    children=ChildLinks(MeetingChild.meeting_id, MeetingChild.child_id),
+    when=Meeting.starts_at,
+)
 
 
 def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
@@ -178,52 +152,6 @@ def _privileged(
     return problems
 
 
-async def _check_children(
-    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
-) -> None:
-    """Her children, each once; for a local authority, its own children only. A local
-    authority hears the same about another authority's child of hers as about a child that is
-    not hers at all: which children she has elsewhere is not its to learn."""
-    problems = []
-    if len(set(child_ids)) != len(child_ids):
-        problems.append(("child_ids", "names a child more than once"))
-    rows = (
-        await session.execute(
-            select(Child.id, Child.mother_id, Child.local_authority_code).where(
-                Child.id.in_(child_ids)
-            )
-        )
-    ).all()
-    known = {row.id: row for row in rows}
-    for position, child_id in enumerate(child_ids):
-        child = known.get(child_id)
-        if caller.is_local_authority:
-            if (
-                child is None
-                or child.mother_id != mother_id
-                or child.local_authority_code != caller.local_authority_code
-            ):
-                problems.append(
-                    (
-                        "child_ids",
-                        f"item {position + 1} is not one of your authority's children of hers",
-                    )
-                )
-        elif child is None or child.mother_id != mother_id:
-            problems.append(("child_ids", f"item {position + 1} is not one of her children"))
-    InvalidInput.raise_any(problems)
-
-
-async def _set_children(
-    session: AsyncSession, meeting_id: uuid.UUID, child_ids: list[uuid.UUID]
-) -> None:
-    await session.execute(delete(MeetingChild).where(MeetingChild.meeting_id == meeting_id))
-    await session.execute(
-        insert(MeetingChild.__table__),
-        [{"meeting_id": meeting_id, "child_id": child_id} for child_id in child_ids],
-    )
-
-
 async def create_meeting(
     session: AsyncSession,
     caller: Caller,
@@ -247,11 +175,11 @@ async def create_meeting(
     if values["prison_can_join"] is None:
         values["prison_can_join"] = values["platform"] in PRISON_JOINS
     InvalidInput.raise_any(_rules(values, now))
-    await _check_children(session, caller, data.mother_id, data.child_ids)
+    await check_children(session, caller, data.mother_id, data.child_ids)
     meeting = Meeting(**values)
     session.add(meeting)
     await session.flush()
-    await _set_children(session, meeting.id, data.child_ids)
+    await set_children(session, MEETINGS, meeting.id, data.child_ids)
     emit(
         session,
         "meeting.created",
@@ -273,7 +201,7 @@ async def update_meeting(
     *,
     notified_at_from_authority: bool = False,
 ) -> Meeting:
-    meeting = await get_meeting(session, caller, meeting_id, for_update=True)
+    meeting = await get_visible(session, caller, MEETINGS, meeting_id, for_update=True)
     check_if_match(if_match, meeting.version)
     fed_before = snapshot(meeting, FEED_FIELDS)
     changes = data.changes()
@@ -303,8 +231,8 @@ async def update_meeting(
     InvalidInput.raise_any(_rules({**meeting.model_dump(), **changes}, utcnow()))
     child_ids = changes.pop("child_ids", None)
     if child_ids is not None:
-        await _check_children(session, caller, meeting.mother_id, child_ids)
-        await _set_children(session, meeting.id, child_ids)
+        await check_children(session, caller, meeting.mother_id, child_ids)
+        await set_children(session, MEETINGS, meeting.id, child_ids)
     for field, value in changes.items():
         setattr(meeting, field, value)
     touch(meeting)

@@ -19,6 +19,7 @@ from tac_api.mothers.schemas import (
     PrisonStayPublic,
 )
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -56,7 +57,7 @@ async def list_mothers(
 ) -> Page[MotherPublic] | Page[MotherMinimal]:
     statement = service.search_mothers(caller, prison_code, status, q)
     mothers, cursor = await fetch_page(
-        session, statement, service.MOTHER_ORDER, page, request, response
+        session, statement, service.MOTHERS.order, page, request, response
     )
     audit.record_many(session, Action.consult, "mother", ((m.id, m.id) for m in mothers))
     if caller.is_local_authority:
@@ -73,7 +74,7 @@ async def get_mother(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> MotherWithChildren | MotherMinimal:
     if caller.is_local_authority:
-        mother = await service.get_mother(session, caller, mother_id)
+        mother = await get_visible(session, caller, service.MOTHERS, mother_id)
         audit.record(session, Action.consult, "mother", mother.id, mother.id)
         set_etag(response, mother.version)
         return MotherMinimal.model_validate(mother)
@@ -114,7 +115,7 @@ async def list_prison_stays(
     request: Request,
     response: Response,
 ) -> Page[PrisonStayPublic]:
-    await service.get_mother(session, caller, mother_id)
+    await get_visible(session, caller, service.MOTHERS, mother_id)
     stays, cursor = await fetch_page(
         session, service.prison_stays(mother_id), service.STAY_ORDER, page, request, response
     )

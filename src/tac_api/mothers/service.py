@@ -5,23 +5,19 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, true
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from tac_api.auth.schemas import (
-    LOCAL_AUTHORITY_ROLES,
     Caller,
     Role,
-    role_of,
     scope_params,
-    scope_value,
 )
 from tac_api.changes.service import emit
 from tac_api.children.models import Child
 from tac_api.db import contains_text, fetch_rows, touch
-from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
@@ -33,45 +29,9 @@ from tac_api.mothers.schemas import (
 )
 from tac_api.reference.models import Ethnicity, Prison
 from tac_api.reference.service import require_code
+from tac_api.resources import Resource, get_visible
 from tac_api.schemas import age_on
-
-
-def mother_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which mothers this caller may know exist: the one place mothers are scoped.
-
-    A prison social worker: the mothers held in her prison. A local authority: mothers of at
-    least one of its children. Governors see no one (figures only). Everything outside reads as
-    404. Given a Role, the condition takes the caller's scope as parameters (`scope_value`).
-    """
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker:
-        return Mother.prison_code == scope_value(who, "prison_code")
-    if role in LOCAL_AUTHORITY_ROLES:
-        # Its own alias of child, so that it never correlates with children the outer query joins.
-        theirs = aliased(Child)
-        return exists().where(
-            theirs.mother_id == Mother.id,
-            theirs.local_authority_code == scope_value(who, "local_authority_code"),
-        )
-    return false()
-
-
-def not_found(mother_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No mother with id {mother_id} is visible to you.")
-
-
-async def get_mother(
-    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, *, for_update: bool = False
-) -> Mother:
-    """`for_update` locks her row until the request commits, so that two changes sent with the
-    same ETag cannot both pass the If-Match check (the second waits, then gets 412)."""
-    statement = select(Mother).where(Mother.id == mother_id, mother_visible(caller))
-    mother = await session.scalar(statement.with_for_update(of=Mother) if for_update else statement)
-    if mother is None:
-        raise not_found(mother_id)
-    return mother
+from tac_api.scope import mother_visible
 
 
 @cache
@@ -103,7 +63,7 @@ async def get_mother_with_children(
         {"mother_id": mother_id, **scope_params(caller)},
     )
     if not rows:
-        raise not_found(mother_id)
+        raise MOTHERS.not_found(mother_id)
     today = date.today()
     children = [
         ChildSummary(
@@ -134,7 +94,13 @@ def search_mothers(
     return statement
 
 
-MOTHER_ORDER = [Mother.last_name, Mother.first_name, Mother.id]
+MOTHERS = Resource(
+    kind="mother",
+    model=Mother,
+    label="mother",
+    order=(Mother.last_name, Mother.first_name, Mother.id),
+    subject="id",
+)
 
 
 async def _check_codes(
@@ -192,7 +158,7 @@ async def update_mother(
     data: MotherUpdate,
     if_match: str | None,
 ) -> Mother:
-    mother = await get_mother(session, caller, mother_id, for_update=True)
+    mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
     check_if_match(if_match, mother.version)
     changes = data.changes()
     merged = {**mother.model_dump(), **changes}

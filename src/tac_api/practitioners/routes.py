@@ -8,6 +8,7 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
@@ -18,6 +19,7 @@ from tac_api.practitioners.schemas import (
     PractitionerRole,
     PractitionerUpdate,
 )
+from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
@@ -50,7 +52,12 @@ async def list_practitioners(
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[PractitionerPublic]:
     found, cursor = await fetch_page(
-        session, service.search(caller, role, q), service.ORDER, page, request, response
+        session,
+        service.search(caller, role, q),
+        service.PRACTITIONERS.order,
+        page,
+        request,
+        response,
     )
     audit.record_many(session, Action.consult, "practitioner", ((p.id, None) for p in found))
     return Page[PractitionerPublic](
@@ -62,7 +69,7 @@ async def list_practitioners(
 async def get_practitioner(
     practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> PractitionerPublic:
-    practitioner = await service.get_practitioner(session, caller, practitioner_id)
+    practitioner = await get_visible(session, caller, service.PRACTITIONERS, practitioner_id)
     audit.record(session, Action.consult, "practitioner", practitioner.id)
     set_etag(response, practitioner.version)
     return PractitionerPublic.model_validate(practitioner)
@@ -112,7 +119,7 @@ async def list_links(
     request: Request,
     response: Response,
 ) -> Page[PractitionerLinkPublic]:
-    await service.get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     rows, cursor = await fetch_page(
         session,
         service.links_of(caller, mother_id),

@@ -3,17 +3,15 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, or_, select, true
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
-from tac_api.children.service import child_visible
 from tac_api.db import contains_text, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.http import check_if_match
-from tac_api.mothers.models import Mother
-from tac_api.mothers.service import get_mother, mother_visible
+from tac_api.mothers.service import MOTHERS
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.practitioners.schemas import (
     PractitionerCreate,
@@ -23,42 +21,8 @@ from tac_api.practitioners.schemas import (
     PractitionerUpdate,
 )
 from tac_api.reference.service import require_current_authority
-
-
-def practitioner_visible(caller: Caller) -> ColumnElement[bool]:
-    """The one place practitioners are scoped.
-
-    The prison side shares one directory (a solicitor acts for mothers in both prisons, and a
-    duplicate entry is worse than a shared one). A local authority sees its own staff and the
-    practitioners linked to its children.
-    """
-    if caller.role in (Role.admin, Role.prison_social_worker):
-        return true()
-    if caller.is_local_authority:
-        linked_to_our_children = exists().where(
-            PractitionerLink.practitioner_id == Practitioner.id,
-            PractitionerLink.child_id == Child.id,
-            Child.local_authority_code == caller.local_authority_code,
-        )
-        return or_(
-            Practitioner.local_authority_code == caller.local_authority_code,
-            linked_to_our_children,
-        )
-    return false()
-
-
-def link_visible(caller: Caller) -> ColumnElement[bool]:
-    """Links follow the mother's scope; a local authority sees links to its own children and to
-    the mother herself, not to other authorities' children."""
-    mother_in_scope = exists().where(
-        Mother.id == PractitionerLink.mother_id, mother_visible(caller)
-    )
-    if caller.is_local_authority:
-        child_in_scope = exists().where(
-            Child.id == PractitionerLink.child_id, child_visible(caller)
-        )
-        return mother_in_scope & or_(PractitionerLink.child_id.is_(None), child_in_scope)
-    return mother_in_scope
+from tac_api.resources import Resource, get_visible
+from tac_api.scope import practitioner_link_visible, practitioner_visible
 
 
 def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
@@ -70,22 +34,13 @@ def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
     return statement
 
 
-ORDER = [Practitioner.name, Practitioner.id]
-
-
-async def get_practitioner(
-    session: AsyncSession, caller: Caller, practitioner_id: uuid.UUID, *, for_update: bool = False
-) -> Practitioner:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(Practitioner).where(
-        Practitioner.id == practitioner_id, practitioner_visible(caller)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=Practitioner)
-    found = await session.scalar(statement)
-    if found is None:
-        raise NotFound(f"No practitioner with id {practitioner_id} is visible to you.")
-    return found
+PRACTITIONERS = Resource(
+    kind="practitioner",
+    model=Practitioner,
+    label="practitioner",
+    order=(Practitioner.name, Practitioner.id),
+    subject=None,
+)
 
 
 async def create_practitioner(session: AsyncSession, data: PractitionerCreate) -> Practitioner:
@@ -104,7 +59,9 @@ async def update_practitioner(
     data: PractitionerUpdate,
     if_match: str | None,
 ) -> Practitioner:
-    practitioner = await get_practitioner(session, caller, practitioner_id, for_update=True)
+    practitioner = await get_visible(
+        session, caller, PRACTITIONERS, practitioner_id, for_update=True
+    )
     check_if_match(if_match, practitioner.version)
     changes = data.changes()
     if changes.get("local_authority_code"):
@@ -121,7 +78,7 @@ async def update_practitioner(
 async def link(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: PractitionerLinkCreate
 ) -> PractitionerLinkPublic:
-    await get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     practitioner = await session.scalar(
         select(Practitioner).where(
             Practitioner.id == data.practitioner_id, practitioner_visible(caller)
@@ -162,7 +119,7 @@ def links_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
     return (
         select(PractitionerLink, Practitioner)
         .join(Practitioner, Practitioner.id == PractitionerLink.practitioner_id)
-        .where(PractitionerLink.mother_id == mother_id, link_visible(caller))
+        .where(PractitionerLink.mother_id == mother_id, practitioner_link_visible(caller))
     )
 
 
@@ -173,7 +130,7 @@ async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> u
     """Remove the link; returns the id of the mother whose circle it was in."""
     found = await session.scalar(
         select(PractitionerLink.mother_id).where(
-            PractitionerLink.id == link_id, link_visible(caller)
+            PractitionerLink.id == link_id, practitioner_link_visible(caller)
         )
     )
     if found is None:

@@ -10,8 +10,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     delete,
-    exists,
-    false,
     func,
     insert,
     or_,
@@ -28,7 +26,7 @@ from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound, PreconditionFailed
 from tac_api.http import check_if_match, etag_for
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import get_mother, mother_visible
+from tac_api.mothers.service import MOTHERS
 from tac_api.reference.service import require_current_authority
 from tac_api.release.models import (
     ReleasePlan,
@@ -48,27 +46,14 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
+from tac_api.resources import get_visible
+from tac_api.scope import mother_visible, release_plan_visible
 
 PROBATION = ("name", "email", "phone")
 # What a local authority's change feed is told of her release plan (and `complete`): the date,
 # where she goes and her accommodation. Not the pathways' notes, the actions, the probation
 # contact, nor any child's contact after release (another authority's child's least of all).
 FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
-
-
-def release_plan_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which plans this caller may know exist: the one place release plans are scoped.
-
-    A plan is the mother's own, not a child's: whoever may see her sees it (a prison social worker
-    in her prison; a local authority with one of her children). Given a Role, the condition takes
-    the caller's scope as parameters, as `mother_visible` does.
-    """
-    role = role_of(who)
-    if role is Role.admin:
-        return true()
-    if role is Role.prison_social_worker or role in LOCAL_AUTHORITY_ROLES:
-        return exists().where(Mother.id == ReleasePlan.mother_id, mother_visible(who))
-    return false()
 
 
 def contact_shown(who: Caller | Role) -> ColumnElement[bool]:
@@ -318,7 +303,7 @@ async def put_plan(
     """
     # Her row locked: two first plans sent at once are made one after the other (the second
     # then finds the first, and needs If-Match).
-    mother = await get_mother(session, caller, mother_id, for_update=True)
+    mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
     plan = await session.scalar(
         select(ReleasePlan).where(ReleasePlan.mother_id == mother.id).with_for_update()
     )

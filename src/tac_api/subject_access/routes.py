@@ -8,7 +8,8 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller
 from tac_api.errors import COMMON_PROBLEMS
-from tac_api.mothers.service import get_mother
+from tac_api.mothers.service import MOTHERS
+from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 from tac_api.subject_access import service
 from tac_api.subject_access.schemas import SubjectAccessExport
@@ -24,7 +25,7 @@ AdminOnly = Annotated[Caller, Depends(requires())]
 async def subject_access_export(
     mother_id: uuid.UUID, caller: AdminOnly, session: SessionDep, response: Response
 ) -> SubjectAccessExport:
-    await get_mother(session, caller, mother_id)
+    await get_visible(session, caller, MOTHERS, mother_id)
     export = await service.export(session, mother_id)
     audit.record(session, Action.disclose, "mother", mother_id, mother_id)
     # Each child is a person in their own right: their records' trails show the disclosure too.

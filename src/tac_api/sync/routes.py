@@ -15,6 +15,7 @@ from tac_api.link_requests.schemas import LinkRequestForAuthority, for_authority
 from tac_api.meetings import service as meetings
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.session import SessionDep
+from tac_api.sync import children as pushed_children
 from tac_api.sync import service
 from tac_api.sync.schemas import (
     BATCH_LIMIT,
@@ -109,8 +110,8 @@ async def put_child(
     (`kept_from_prison_record`)."""
     # Only what was sent counts as sent: a field left to its default is not the authority's.
     sent = body.model_dump(exclude_unset=True)
-    item = service.ChildItem(0, SyncChildBatchItem(external_id=external_id, **sent))
-    (outcome,) = await service.upsert_children(
+    item = pushed_children.ChildItem(0, SyncChildBatchItem(external_id=external_id, **sent))
+    (outcome,) = await pushed_children.upsert_children(
         session, caller, [item], if_match=if_match, if_none_match=if_none_match
     )
     if outcome.problem is not None:
@@ -122,7 +123,7 @@ async def put_child(
         response.headers["Location"] = f"/v1/sync/link-requests/{request['id']}"
         response.headers["Sync-Result"] = "pending"
         return for_authority(request)
-    row = service.outcome_row(outcome)
+    row = pushed_children.outcome_row(outcome)
     # Unchanged, the answer still shows the record: a consultation of it.
     audit.record(session, ACTION_FOR[outcome.result], "child", row["id"], row["mother_id"])
     _answer(response, outcome.result, f"/v1/children/{row['id']}", row["version"])
@@ -167,9 +168,9 @@ async def batch_children(
     `link_request_id`, as the PUT's 202), or failed with a problem naming its index. One bad
     item does not spoil the others; sending the same batch again changes nothing. Send an
     `Idempotency-Key` so that a retry after a lost answer replays it."""
-    items, failed = service.parse_items(_batch_items(await request.body()))
+    items, failed = pushed_children.parse_items(_batch_items(await request.body()))
     outcomes = sorted(
-        [*failed, *await service.upsert_children(session, caller, items)],
+        [*failed, *await pushed_children.upsert_children(session, caller, items)],
         key=lambda outcome: outcome.index,
     )
     # The answer names ids and versions only: what was written is what is recorded.
@@ -209,7 +210,7 @@ async def batch_children(
     return Response(orjson.dumps({**counts, "results": results}), media_type="application/json")
 
 
-def _problem(outcome: service.ChildOutcome, request: Request) -> dict[str, Any]:
+def _problem(outcome: pushed_children.ChildOutcome, request: Request) -> dict[str, Any]:
     problem = outcome.problem
     assert problem is not None
     return problem_body(

@@ -9,6 +9,7 @@ from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 from tac_api.visits import service
@@ -66,7 +67,9 @@ async def list_visits(
     statement = service.search(
         caller, prison_code, scheduled_from, scheduled_to, mother_id, child_id, status
     )
-    visits, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
+    visits, cursor = await fetch_page(
+        session, statement, service.VISITS.order, page, request, response
+    )
     items = await service.public_page(session, caller, visits)
     audit.record_many(
         session, Action.consult, "contact_visit", ((v.id, v.mother_id) for v in visits)
@@ -78,7 +81,7 @@ async def list_visits(
 async def get_visit(
     contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ContactVisitPublic:
-    visit = await service.get_visit(session, caller, contact_visit_id)
+    visit = await get_visible(session, caller, service.VISITS, contact_visit_id)
     audit.record(session, Action.consult, "contact_visit", visit.id, visit.mother_id)
     set_etag(response, visit.version)
     return await service.public(session, caller, visit)

@@ -5,21 +5,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
-from tac_api.concerning import concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
-from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
-from tac_api.mothers.service import mother_visible
+from tac_api.resources import ChildLinks, Resource, get_visible
+from tac_api.scope import concerning_child, held_in, mother_visible, visit_visible
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.schemas import (
     CALLED_OFF,
@@ -42,35 +41,6 @@ from tac_api.visits.schemas import (
 # outcome. Never the escort (a carer of a confidential placement is named to nobody else),
 # nor the reasons and notes, which are the record's to show.
 FEED_FIELDS = ("visit_type", "scheduled_at", "status", "outcome")
-
-
-def visit_visible(who: Caller | Role) -> ColumnElement[bool]:
-    """Which contact visits this caller may know exist: the one place visits are scoped.
-
-    A prison social worker: visits of the mothers held in her prison. A local authority: visits
-    with at least one of its own children. Everything else reads as 404.
-    """
-    link = aliased(ContactVisitChild)
-    return concerning_visible(
-        who, ContactVisit.mother_id, ContactVisit.id, link.contact_visit_id, link.child_id
-    )
-
-
-def not_found(visit_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No contact visit with id {visit_id} is visible to you.")
-
-
-async def get_visit(
-    session: AsyncSession, caller: Caller, visit_id: uuid.UUID, *, for_update: bool = False
-) -> ContactVisit:
-    """`for_update`: see `mothers.service.get_mother`."""
-    statement = select(ContactVisit).where(ContactVisit.id == visit_id, visit_visible(caller))
-    found = await session.scalar(
-        statement.with_for_update(of=ContactVisit) if for_update else statement
-    )
-    if found is None:
-        raise not_found(visit_id)
-    return found
 
 
 async def children_of(
@@ -214,7 +184,14 @@ def search(
     return statement
 
 
-ORDER = [ContactVisit.created_at, ContactVisit.id]
+VISITS = Resource(
+    kind="contact_visit",
+    model=ContactVisit,
+    label="contact visit",
+    order=(ContactVisit.created_at, ContactVisit.id),
+    children=ChildLinks(ContactVisitChild.contact_visit_id, ContactVisitChild.child_id),
+    when=ContactVisit.scheduled_at,
+)
 
 
 async def _children(
@@ -439,7 +416,7 @@ async def update_visit(
     data: ContactVisitUpdate,
     if_match: str | None,
 ) -> ContactVisit:
-    visit = await get_visit(session, caller, visit_id, for_update=True)
+    visit = await get_visible(session, caller, VISITS, visit_id, for_update=True)
     check_if_match(if_match, visit.version)
     fed_before = snapshot(visit, FEED_FIELDS)
     changes = _columns(data.changes())
@@ -515,7 +492,7 @@ async def change_status(
     data: StatusChange,
     if_match: str | None,
 ) -> ContactVisit:
-    visit = await get_visit(session, caller, visit_id, for_update=True)
+    visit = await get_visible(session, caller, VISITS, visit_id, for_update=True)
     if if_match is not None:
         check_if_match(if_match, visit.version)
     if data.status not in NEXT_STATUSES[visit.status]:

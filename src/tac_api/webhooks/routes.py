@@ -10,6 +10,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.resources import get_visible
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 from tac_api.webhooks import service
@@ -72,7 +73,9 @@ async def list_webhooks(
     ] = None,
 ) -> Page[WebhookPublic]:
     statement = service.search(caller, local_authority_code)
-    webhooks, cursor = await fetch_page(session, statement, service.ORDER, page, request, response)
+    webhooks, cursor = await fetch_page(
+        session, statement, service.WEBHOOKS.order, page, request, response
+    )
     return Page[WebhookPublic](items=[service.to_public(w) for w in webhooks], next_cursor=cursor)
 
 
@@ -80,7 +83,7 @@ async def list_webhooks(
 async def get_webhook(
     webhook_id: uuid.UUID, caller: WebhookKeeper, session: SessionDep, response: Response
 ) -> WebhookPublic:
-    webhook = await service.get_webhook(session, caller, webhook_id)
+    webhook = await get_visible(session, caller, service.WEBHOOKS, webhook_id)
     set_etag(response, webhook.version)
     return service.to_public(webhook)
 
@@ -148,7 +151,7 @@ async def list_deliveries(
         DeliveryStatus | None, Query(alias="status", description="Only these.")
     ] = None,
 ) -> Page[WebhookDeliveryPublic]:
-    webhook = await service.get_webhook(session, caller, webhook_id)
+    webhook = await get_visible(session, caller, service.WEBHOOKS, webhook_id)
     deliveries, cursor = await service.delivery_page(
         session, webhook.id, delivery_status, page, request, response
     )

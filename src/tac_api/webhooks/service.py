@@ -5,17 +5,19 @@ import uuid
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import ColumnElement, Select, delete, func, select, true
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.changes.models import ChangeEvent
 from tac_api.changes.schemas import cursor_of
 from tac_api.db import touch
-from tac_api.errors import InvalidInput, NotFound
+from tac_api.errors import InvalidInput
 from tac_api.http import check_if_match
 from tac_api.pagination import PageParams, decode_cursor, page_of
 from tac_api.reference.models import LocalAuthority
+from tac_api.resources import Resource, get_visible
+from tac_api.scope import webhook_visible
 from tac_api.webhooks import addresses
 from tac_api.webhooks.addresses import Rules
 from tac_api.webhooks.models import Webhook, WebhookDelivery
@@ -28,30 +30,6 @@ from tac_api.webhooks.schemas import (
 )
 
 SECRET_PREFIX = "tac_whsec_"
-
-
-def webhook_visible(caller: Caller) -> ColumnElement[bool]:
-    """Which webhooks this caller may know exist: the one place webhooks are scoped.
-
-    A local authority's system: its own authority's. An admin: all. Everything else is 404.
-    """
-    if caller.is_admin:
-        return true()
-    return Webhook.local_authority_code == caller.local_authority_code
-
-
-def not_found(webhook_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No webhook with id {webhook_id} is visible to you.")
-
-
-async def get_webhook(
-    session: AsyncSession, caller: Caller, webhook_id: uuid.UUID, *, for_update: bool = False
-) -> Webhook:
-    statement = select(Webhook).where(Webhook.id == webhook_id, webhook_visible(caller))
-    found = await session.scalar(statement.with_for_update() if for_update else statement)
-    if found is None:
-        raise not_found(webhook_id)
-    return found
 
 
 def to_public(webhook: Webhook) -> WebhookPublic:
@@ -134,7 +112,7 @@ async def update_webhook(
     if "url" in changes:
         # Looked up before the webhook is locked: no row waits on a name server.
         await check_url(changes["url"], rules)
-    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    webhook = await get_visible(session, caller, WEBHOOKS, webhook_id, for_update=True)
     check_if_match(if_match, webhook.version)
     if "event_types" in changes:
         changes["event_types"] = _unique(changes["event_types"])
@@ -147,7 +125,7 @@ async def update_webhook(
 
 async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
     """A new secret, used from the next attempt on; the old one stops signing at once."""
-    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    webhook = await get_visible(session, caller, WEBHOOKS, webhook_id, for_update=True)
     webhook.secret = new_secret()
     touch(webhook)
     await session.flush()
@@ -155,7 +133,7 @@ async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.
 
 
 async def delete_webhook(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
-    webhook = await get_webhook(session, caller, webhook_id, for_update=True)
+    webhook = await get_visible(session, caller, WEBHOOKS, webhook_id, for_update=True)
     # Its deliveries go with it (they say nothing without it); the audit trail keeps what was sent.
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
     await session.execute(delete(Webhook).where(Webhook.id == webhook.id))
@@ -169,7 +147,13 @@ def search(caller: Caller, local_authority_code: str | None) -> Select[Any]:
     return statement
 
 
-ORDER = [Webhook.created_at, Webhook.id]
+WEBHOOKS = Resource(
+    kind="webhook",
+    model=Webhook,
+    label="webhook",
+    order=(Webhook.created_at, Webhook.id),
+    subject=None,
+)
 
 
 def deliveries(webhook_id: uuid.UUID, status: DeliveryStatus | None) -> Select[Any]:

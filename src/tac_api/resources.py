@@ -1,0 +1,268 @@
+"""The shared floor: a description of each kind of record, and the functions that take it.
+
+A kind of record is described once (`Resource`): its table, its name in the audit trail (which
+also names its visibility rule in `tac_api.scope`), how its lists are ordered, whose record it is,
+its children, and the column its `from`/`to` window filters. Fetching one visible record or 404,
+listing visible records with the common filters, loading the children of a page of records, the
+one rule for which children a record may name, and applying a change are written here, once;
+a domain's `service.py` keeps only its own rules.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Select, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller
+from tac_api.children.models import Child
+from tac_api.db import touch
+from tac_api.errors import InvalidInput, NotFound
+from tac_api.pagination import PageParams, fetch_page
+from tac_api.scope import KINDS, Rule, concerning_child, held_in
+
+Record = TypeVar("Record")
+Moment = TypeVar("Moment", date, datetime)
+
+
+@dataclass(frozen=True)
+class ChildLinks:
+    """The table linking a record to the children it concerns: its two columns."""
+
+    record_id: Any
+    child_id: Any
+
+    @property
+    def table(self) -> Any:
+        return self.record_id.class_
+
+
+@dataclass(frozen=True, eq=False)
+class Resource(Generic[Record]):
+    """One kind of record, described once.
+
+    `kind`: its name in the audit trail and in `tac_api.scope.KINDS` (its visibility rule).
+    `label`: how a problem names it to a person ("court hearing").
+    `order`: its lists' keyset order, ending with its id.
+    `subject`: the attribute holding the id of the mother the record is about (the audit
+    trail's subject); None for records about no one in particular (the directory, webhooks).
+    `children`: the table naming the children it concerns, if any.
+    `when`: the column a list's `from`/`to` window filters, if any.
+    `public`: its public shape, where the record shows as it is stored.
+    """
+
+    kind: str
+    model: type[Record]
+    label: str
+    order: tuple[Any, ...]
+    subject: str | None = "mother_id"
+    children: ChildLinks | None = None
+    when: Any = None
+    public: type[BaseModel] | None = None
+    plural: bool = False  # "No proceedings ... are visible"
+
+    @property
+    def visible(self) -> Rule:
+        return KINDS[self.kind].visible
+
+    @property
+    def id_column(self) -> Any:
+        return KINDS[self.kind].id_column
+
+    def subject_of(self, record: Any) -> uuid.UUID | None:
+        return None if self.subject is None else getattr(record, self.subject)
+
+    def not_found(self, record_id: Any) -> NotFound:
+        verb = "are" if self.plural else "is"
+        return NotFound(f"No {self.label} with id {record_id} {verb} visible to you.")
+
+    def to_public(self, record: Any) -> Any:
+        assert self.public is not None, f"{self.kind} has no plain public shape"
+        return self.public.model_validate(record)
+
+
+async def get_visible(
+    session: AsyncSession,
+    caller: Caller,
+    resource: Resource[Record],
+    record_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Record:
+    """The record, if this caller may see it; 404 otherwise, the same whether it does not exist
+    or is outside the caller's scope. `for_update` locks its row until the request commits, so
+    that two changes sent with the same ETag cannot both pass the If-Match check (the second
+    waits, then gets 412)."""
+    statement = select(resource.model).where(
+        resource.id_column == record_id, resource.visible(caller)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=resource.model)
+    found = await session.scalar(statement)
+    if found is None:
+        raise resource.not_found(record_id)
+    return found
+
+
+def check_window(start: Moment | None, end: Moment | None) -> None:
+    """A `from`/`to` window must run forwards."""
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("to", "must be after from", location="query")
+
+
+def list_visible(
+    caller: Caller,
+    resource: Resource[Any],
+    *,
+    prison_code: str | None = None,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    mother_id: uuid.UUID | None = None,
+    child_id: uuid.UUID | None = None,
+) -> Select[Any]:
+    """The records this caller may see, with the filters lists share: the prison she is held in,
+    a `from` (inclusive) `to` (exclusive) window on `resource.when`, her, and one of her
+    children (only one the caller may see). A domain adds its own filters to what this returns."""
+    statement = select(resource.model).where(resource.visible(caller))
+    if prison_code:
+        statement = statement.where(held_in(_mother_column(resource), prison_code))
+    check_window(start, end)
+    if start is not None:
+        statement = statement.where(resource.when >= start)
+    if end is not None:
+        statement = statement.where(resource.when < end)
+    if mother_id is not None:
+        statement = statement.where(_mother_column(resource) == mother_id)
+    if child_id is not None:
+        links = _links(resource)
+        statement = statement.where(
+            concerning_child(caller, resource.id_column, links.record_id, links.child_id, child_id)
+        )
+    return statement
+
+
+async def page_of(
+    session: AsyncSession,
+    resource: Resource[Record],
+    statement: Select[Any],
+    page: PageParams,
+    request: Request,
+    response: Response,
+) -> tuple[list[Record], str | None]:
+    """One page of a list in the resource's order, and the cursor to the next."""
+    return await fetch_page(session, statement, list(resource.order), page, request, response)
+
+
+def _mother_column(resource: Resource[Any]) -> Any:
+    assert resource.subject is not None, f"{resource.kind} is no one's record"
+    return getattr(resource.model, resource.subject)
+
+
+def _links(resource: Resource[Any]) -> ChildLinks:
+    assert resource.children is not None, f"{resource.kind} concerns no children"
+    return resource.children
+
+
+# -- The children a record concerns ------------------------------------------------------------
+
+
+async def children_of(
+    session: AsyncSession,
+    shown_to: Caller | None,
+    resource: Resource[Any],
+    record_ids: Iterable[uuid.UUID],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The children of every record on a page, in one statement (never one per record). Shown
+    to a local authority, its own children only: another authority's child is not its to know
+    about here. `shown_to` None: every child, for the record's own rules and history."""
+    links = _links(resource)
+    ids = list(record_ids)
+    found: dict[uuid.UUID, list[uuid.UUID]] = {record_id: [] for record_id in ids}
+    if not ids:
+        return found
+    statement = (
+        select(links.record_id, links.child_id)
+        .where(links.record_id.in_(ids))
+        .order_by(links.record_id, links.child_id)
+    )
+    if shown_to is not None and shown_to.is_local_authority:
+        statement = statement.join(Child, Child.id == links.child_id).where(
+            Child.local_authority_code == shown_to.local_authority_code
+        )
+    for record_id, child_id in await session.execute(statement):
+        found[record_id].append(child_id)
+    return found
+
+
+async def check_children(
+    session: AsyncSession,
+    caller: Caller,
+    mother_id: uuid.UUID,
+    child_ids: list[uuid.UUID],
+    *,
+    field: str = "child_ids",
+) -> None:
+    """Which children a record may name: her children, each once; for a local authority, its
+    own children of hers only. A local authority hears the same about another authority's
+    child of hers as about a child that is not hers at all: which children she has elsewhere
+    is not its to learn. One statement, whatever the number of children."""
+    problems = []
+    if len(set(child_ids)) != len(child_ids):
+        problems.append((field, "names a child more than once"))
+    rows = (
+        await session.execute(
+            select(Child.id, Child.mother_id, Child.local_authority_code).where(
+                Child.id.in_(child_ids)
+            )
+        )
+        if child_ids
+        else []
+    )
+    known = {row.id: row for row in rows}
+    for position, child_id in enumerate(child_ids):
+        child = known.get(child_id)
+        hers = child is not None and child.mother_id == mother_id
+        if caller.is_local_authority:
+            if not hers or child.local_authority_code != caller.local_authority_code:
+                problems.append(
+                    (field, f"item {position + 1} is not one of your authority's children of hers")
+                )
+        elif not hers:
+            problems.append((field, f"item {position + 1} is not one of her children"))
+    InvalidInput.raise_any(problems)
+
+
+async def set_children(
+    session: AsyncSession,
+    resource: Resource[Any],
+    record_id: uuid.UUID,
+    child_ids: Iterable[uuid.UUID],
+) -> None:
+    """Make these the children the record concerns (replacing any it named before)."""
+    links = _links(resource)
+    await session.execute(delete(links.table).where(links.record_id == record_id))
+    rows = [
+        {links.record_id.key: record_id, links.child_id.key: child_id} for child_id in child_ids
+    ]
+    if rows:
+        await session.execute(insert(links.table.__table__), rows)
+
+
+# -- Changing a record -------------------------------------------------------------------------
+
+
+def apply_changes(record: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Set what differs from the record as it stands, and say what that was. A change that
+    changes nothing keeps the record's version (its ETag): nothing was altered, and a client
+    holding the ETag has not been overtaken."""
+    changed = {field: value for field, value in changes.items() if getattr(record, field) != value}
+    for field, value in changed.items():
+        setattr(record, field, value)
+    if changed:
+        touch(record)
+    return changed
