@@ -27,9 +27,9 @@ from tac_api.children.service import shown_with_their_mother
 from tac_api.concerning import concerning_child, concerning_visible
 from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
+from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
 
@@ -301,9 +301,10 @@ async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uu
 
 
 async def delete_assessment(
-    session: AsyncSession, caller: Caller, assessment_id: uuid.UUID
+    session: AsyncSession, caller: Caller, assessment_id: uuid.UUID, if_match: str | None
 ) -> ParentingAssessment:
     assessment = await get_assessment(session, caller, assessment_id, for_update=True)
+    check_if_match(if_match, assessment.version)
     # Who to tell is who it concerned: read before its links go.
     emit(
         session,

@@ -14,8 +14,9 @@ from tac_api.children.schemas import (
     FamilyView,
 )
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
+from tac_api.preconditions import IfMatchHeader
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)

@@ -15,8 +15,9 @@ from tac_api.evidence.schemas import (
     EvidencePublic,
     EvidenceUpdate,
 )
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["evidence"], responses=COMMON_PROBLEMS)
@@ -92,9 +93,12 @@ async def update_evidence(
     "/v1/evidence/{evidence_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an item of evidence recorded in error",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def delete_evidence(evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
-    item = await service.delete_evidence(session, caller, evidence_id)
+async def delete_evidence(
+    evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
+) -> None:
+    item = await service.delete_evidence(session, caller, evidence_id, if_match)
     audit.record(session, Action.erase, "evidence", item.id, item.mother_id)
 
 

@@ -24,9 +24,9 @@ from tac_api.evidence.schemas import (
     EvidenceUpdate,
     VerifierPublic,
 )
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import get_mother, mother_visible, not_found
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
 
@@ -163,9 +163,10 @@ async def update_evidence(
 
 
 async def delete_evidence(
-    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID
+    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID, if_match: str | None
 ) -> Evidence:
     item = await get_evidence(session, caller, evidence_id, for_update=True)
+    check_if_match(if_match, item.version)
     await session.execute(delete(Evidence).where(Evidence.id == item.id))
     emit(session, "evidence.deleted", "evidence", item.id, item.mother_id)
     return item

@@ -21,8 +21,9 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.preconditions import IfMatchHeader
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
@@ -294,8 +295,11 @@ async def add_extension(
     caller: CourtRecordKeeper,
     session: SessionDep,
     response: Response,
+    if_match: IfMatchHeader = None,
 ) -> ProceedingsPublic:
-    proceedings, extension = await service.add_extension(session, caller, proceedings_id, body)
+    proceedings, extension = await service.add_extension(
+        session, caller, proceedings_id, body, if_match
+    )
     audit.record(
         session, Action.collect, "proceedings_extension", extension.id, proceedings.mother_id
     )

@@ -53,9 +53,9 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
+from tac_api.preconditions import check_if_match
 
 TWENTY_SIX_WEEKS = timedelta(weeks=26)
 # Dates outside these are typing mistakes (a year of 2062 for 2026), not court dates.
@@ -724,9 +724,15 @@ async def update_proceedings(
 
 
 async def add_extension(
-    session: AsyncSession, caller: Caller, proceedings_id: uuid.UUID, data: ExtensionCreate
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    data: ExtensionCreate,
+    if_match: str | None,
 ) -> tuple[Proceedings, ProceedingsExtension]:
     proceedings = await get_proceedings(session, caller, proceedings_id, for_update=True)
+    # An extension moves the proceedings' 26-week date: a change to them like a PATCH.
+    check_if_match(if_match, proceedings.version)
     await _only_own_children(
         session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, proceedings.id
     )

@@ -8,10 +8,11 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.meetings import service
 from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.preconditions import IfMatchHeader
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 

@@ -21,7 +21,6 @@ from tac_api.children.models import Child
 from tac_api.concerning import children_by_item, concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.http import check_if_match
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
     ATTENDANCE_FIELDS,
@@ -32,6 +31,7 @@ from tac_api.meetings.schemas import (
 )
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
+from tac_api.preconditions import check_if_match
 
 # Clocks differ by a little: "now" from a caller's machine may be just ahead of ours.
 CLOCK_LEEWAY = timedelta(minutes=5)

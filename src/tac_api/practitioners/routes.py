@@ -7,7 +7,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
@@ -18,6 +18,7 @@ from tac_api.practitioners.schemas import (
     PractitionerRole,
     PractitionerUpdate,
 )
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
@@ -96,10 +97,15 @@ async def update_practitioner(
     responses=WRITE_PROBLEMS,
 )
 async def link_practitioner(
-    mother_id: uuid.UUID, body: PractitionerLinkCreate, caller: PrisonSide, session: SessionDep
+    mother_id: uuid.UUID,
+    body: PractitionerLinkCreate,
+    caller: PrisonSide,
+    session: SessionDep,
+    response: Response,
 ) -> PractitionerLinkPublic:
     link = await service.link(session, caller, mother_id, body)
     audit.record(session, Action.collect, "practitioner_link", link.id, mother_id)
+    set_etag(response, service.LINK_VERSION)
     return link
 
 
@@ -135,7 +141,12 @@ async def list_links(
     "/v1/practitioner-links/{link_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a practitioner from her circle",
+    description='A link never changes: its ETag is the one its creation answered (`"1"`), '
+    "and `If-Match: *` will do.",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def unlink_practitioner(link_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
-    mother_id = await service.unlink(session, caller, link_id)
+async def unlink_practitioner(
+    link_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
+) -> None:
+    mother_id = await service.unlink(session, caller, link_id, if_match)
     audit.record(session, Action.erase, "practitioner_link", link_id, mother_id)

@@ -7,8 +7,9 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.preconditions import IfMatchHeader
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 from tac_api.visits import service
@@ -108,7 +109,7 @@ async def update_visit(
     summary="Move a visit on: approved, scheduled, held, cancelled or refused",
     description="Only the lifecycle's transitions are allowed (409 otherwise, naming where it "
     "can go): requested -> approved -> scheduled -> held, or cancelled or refused (with a "
-    "reason) before it is held. If-Match is optional here: the current status is checked.",
+    "reason) before it is held. It needs If-Match, as every change does.",
     responses=WRITE_PROBLEMS,
 )
 async def change_status(

@@ -17,9 +17,9 @@ from tac_api.children.service import sees_placement
 from tac_api.concerning import concerning_child, concerning_visible, held_in
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput, NotFound
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import mother_visible
+from tac_api.preconditions import check_if_match
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.schemas import (
     CALLED_OFF,
@@ -516,8 +516,7 @@ async def change_status(
     if_match: str | None,
 ) -> ContactVisit:
     visit = await get_visit(session, caller, visit_id, for_update=True)
-    if if_match is not None:
-        check_if_match(if_match, visit.version)
+    check_if_match(if_match, visit.version)
     if data.status not in NEXT_STATUSES[visit.status]:
         raise _not_allowed(visit, data.status)
     problems = []

@@ -8,8 +8,9 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 from tac_api.webhooks import service
@@ -127,9 +128,15 @@ async def rotate_secret(
     "/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook and its delivery history",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def delete_webhook(webhook_id: uuid.UUID, caller: WebhookKeeper, session: SessionDep) -> None:
-    webhook = await service.delete_webhook(session, caller, webhook_id)
+async def delete_webhook(
+    webhook_id: uuid.UUID,
+    caller: WebhookKeeper,
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> None:
+    webhook = await service.delete_webhook(session, caller, webhook_id, if_match)
     audit.record(session, Action.erase, RESOURCE, webhook.id)
 
 
