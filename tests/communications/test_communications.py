@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tac_api.pagination import encode_cursor
-from tests.conftest import Api, communication_body
 from tests.audit.test_audit import trail
+from tests.conftest import Api, communication_body
 from tests.contracts.test_queries import counting
 
 

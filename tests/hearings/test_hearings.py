@@ -12,8 +12,8 @@ from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.demo import load_demo_data
 from tac_api.main import create_app
-from tests.conftest import TODAY, Api
 from tests.audit.test_audit import audit_fails, failing_app, trail
+from tests.conftest import TODAY, Api
 from tests.contracts.test_queries import counting
 from tests.subject_access.test_subject_access import db_id
 

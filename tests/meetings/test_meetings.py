@@ -3,8 +3,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.audit.test_audit import trail
+from tests.conftest import Api
 from tests.contracts.test_queries import counting
 
 NOW = datetime.now(UTC).replace(microsecond=0)

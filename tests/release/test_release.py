@@ -12,8 +12,8 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import PreconditionFailed
 from tac_api.release.schemas import ReleasePlanInput
 from tac_api.release.service import put_plan
-from tests.conftest import TODAY, Api
 from tests.audit.test_audit import trail
+from tests.conftest import TODAY, Api
 from tests.contracts.test_queries import counting
 
 PATHWAYS = (

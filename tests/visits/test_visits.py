@@ -9,8 +9,8 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import Conflict
 from tac_api.visits.schemas import ContactVisitCreate
 from tac_api.visits.service import create_visit
-from tests.conftest import TODAY, Api
 from tests.audit.test_audit import trail
+from tests.conftest import TODAY, Api
 from tests.contracts.test_queries import counting
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -6,7 +6,6 @@ from fastapi.responses import HTMLResponse
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
 from tac_api.evidence.schemas import (
@@ -17,6 +16,7 @@ from tac_api.evidence.schemas import (
 )
 from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.session import SessionDep
 
@@ -33,6 +33,7 @@ async def create_evidence(
     mother_id: uuid.UUID,
     body: EvidenceCreate,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> EvidencePublic:

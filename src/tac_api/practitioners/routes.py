@@ -5,10 +5,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
     PractitionerCreate,
@@ -31,7 +31,11 @@ router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
     responses=WRITE_PROBLEMS,
 )
 async def create_practitioner(
-    body: PractitionerCreate, _: PrisonSide, session: SessionDep, response: Response
+    body: PractitionerCreate,
+    _: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> PractitionerPublic:
     practitioner = await service.create_practitioner(session, body)
     audit.record(session, Action.collect, "practitioner", practitioner.id)
@@ -100,6 +104,7 @@ async def link_practitioner(
     mother_id: uuid.UUID,
     body: PractitionerLinkCreate,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> PractitionerLinkPublic:
