@@ -50,8 +50,9 @@ IfNoneMatch = Annotated[
     str | None,
     Header(
         alias="If-None-Match",
-        max_length=8,
-        description="`*`: create only; 412 if the record already exists.",
+        max_length=256,
+        description="`*`: create only; 412 if the record already exists (or, given ETags, if it "
+        "is at one of them).",
     ),
 ]
 
