@@ -53,8 +53,9 @@ Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and 
 children, and the people and decisions around them.
 
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
-`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`. Every `POST` takes an
-optional `Idempotency-Key`, which makes retrying it safe.
+`Link: rel="next"`). Every record has an `ETag`; every change to one (`PATCH`, `DELETE`, a status
+change) needs `If-Match`. Every `POST` takes an optional `Idempotency-Key`, which makes retrying it
+safe.
 """
 
 
