@@ -190,8 +190,11 @@ class Api:
     def get(self, who: str, url: str, **kwargs: Any) -> Any:
         return self.client.get(url, headers=self.headers(who), **kwargs)
 
-    def post(self, who: str, url: str, json: Any, **kwargs: Any) -> Any:
-        return self.client.post(url, headers=self.headers(who), json=json, **kwargs)
+    def post(
+        self, who: str, url: str, json: Any, if_match: str | None = None, **kwargs: Any
+    ) -> Any:
+        extra = {"If-Match": if_match} if if_match is not None else {}
+        return self.client.post(url, headers=self.headers(who, **extra), json=json, **kwargs)
 
     def patch(self, who: str, url: str, json: Any, if_match: str | None = None) -> Any:
         extra = {"If-Match": if_match} if if_match is not None else {}
@@ -202,8 +205,9 @@ class Api:
         extra = {name.replace("_", "-").title(): value for name, value in conditions.items()}
         return self.client.put(url, headers=self.headers(who, **extra), json=json)
 
-    def delete(self, who: str, url: str) -> Any:
-        return self.client.delete(url, headers=self.headers(who))
+    def delete(self, who: str, url: str, if_match: str | None = None) -> Any:
+        extra = {"If-Match": if_match} if if_match is not None else {}
+        return self.client.delete(url, headers=self.headers(who, **extra))
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
         """Look at the database directly, to prove what was (or was not) written."""

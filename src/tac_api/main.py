@@ -30,8 +30,8 @@ from tac_api.errors import ProblemDetails, install_handlers, problems
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
-from tac_api.idempotency.middleware import IdempotentAnswers
-from tac_api.idempotency.service import AnswerReplayed, document_key_header, replay
+from tac_api.idempotency import steps as idempotency
+from tac_api.idempotency.service import document_key_header
 from tac_api.link_requests.routes import router as link_requests_router
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
@@ -53,8 +53,9 @@ Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and 
 children, and the people and decisions around them.
 
 Errors are RFC 9457 `application/problem+json`. Lists are keyset-paginated (`limit`, `cursor`,
-`Link: rel="next"`). Every record has an `ETag`; `PATCH` needs `If-Match`. Every `POST` takes an
-optional `Idempotency-Key`, which makes retrying it safe.
+`Link: rel="next"`). Every record has an `ETag`; every change to one (`PATCH`, `DELETE`, a status
+change) needs `If-Match`. Every `POST` takes an optional `Idempotency-Key`, which makes retrying it
+safe.
 """
 
 
@@ -85,7 +86,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
                 operation = schema["paths"][context.path][method.lower()]
                 operation["security"] = [{"HTTPBearer": []}]
                 # The caller dependency that reads the token also counts the client's rate
-                # limit (auth.dependencies): every such operation can answer 429.
+                # limit (pipeline): every such operation can answer 429.
                 operation["responses"].setdefault("429", RATE_LIMITED)
     document_key_header(schema)
     app.openapi_schema = schema
@@ -159,7 +160,6 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     # Made now, so that a missing or broken JWKS file stops the start rather than every request.
     app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_handlers(app)
-    app.add_exception_handler(AnswerReplayed, replay)
     for router in (
         health_router,
         reference_router,
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         app.include_router(router)
     install_docs(app)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
-    app.add_middleware(IdempotentAnswers)  # innermost: it keeps the route's own answer
+    idempotency.install(app)  # first: its middleware is the innermost
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

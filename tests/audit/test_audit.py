@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
 from tac_api.audit import service as audit_service
-from tac_api.auth.dependencies import CaseReader
 from tac_api.config import Settings
 from tac_api.logs import JsonLogFormatter
 from tac_api.main import create_app
+from tac_api.pipeline import CaseReader
 from tac_api.session import SessionDep
 from tests.conftest import Api, mother_body
 

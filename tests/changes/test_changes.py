@@ -260,8 +260,9 @@ def test_contact_visits(api: Api, family: dict[str, Any]) -> None:
     }
     visit = api.post("admin", "/v1/contact-visits", body).json()
     url = f"/v1/contact-visits/{visit['id']}"
+    response = api.get("admin", url)
     for status in ("approved", "scheduled", "held"):
-        response = api.post("admin", f"{url}/status", {"status": status})
+        response = api.post("admin", f"{url}/status", {"status": status}, response.headers["ETag"])
         assert response.status_code == 200, response.text
     visit = response.json()
     notes = {"outcome": "went_ahead_as_planned", "outcome_notes": "Nia read her a story."}
@@ -323,8 +324,8 @@ def test_parenting_assessments(api: Api, family: dict[str, Any]) -> None:
     assessment = api.post("admin", "/v1/parenting-assessments", body).json()
     url = f"/v1/parenting-assessments/{assessment['id']}"
     started = str(TODAY - timedelta(days=3))
-    api.patch("admin", url, {"started_on": started}, etag(assessment))
-    assert api.delete("admin", url).status_code == 204
+    changed = api.patch("admin", url, {"started_on": started}, etag(assessment))
+    assert api.delete("admin", url, if_match=changed.headers["ETag"]).status_code == 204
 
     for who, child in (("bristol", "rhys"), ("surrey", "dafydd")):
         created, updated, deleted = events(api, who)
@@ -367,8 +368,8 @@ def test_evidence_is_hers_so_every_authority_of_hers_is_told(
     }
     item = api.post("admin", f"/v1/mothers/{family['mother']['id']}/evidence", body).json()
     url = f"/v1/evidence/{item['id']}"
-    api.patch("admin", url, {"completed_on": "2025-10-20"}, etag(item))
-    assert api.delete("admin", url).status_code == 204
+    changed = api.patch("admin", url, {"completed_on": "2025-10-20"}, etag(item))
+    assert api.delete("admin", url, if_match=changed.headers["ETag"]).status_code == 204
 
     for who, children in (("bristol", ("rhys", "cerys")), ("surrey", ("dafydd",))):
         added, updated, deleted = events(api, who)

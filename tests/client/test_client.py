@@ -595,7 +595,7 @@ def test_webhook_calls_send_what_the_contract_says() -> None:
         listed = tac.webhooks(limit=10)
         changed = tac.update_webhook(hook["id"], if_match=1, description=None, url=UNSET)
         sent = tac.deliveries(hook["id"], status="failed")
-        tac.delete_webhook(hook["id"])
+        tac.delete_webhook(hook["id"], if_match=2)
 
     create, listing, update, deliveries, delete = script.requests
     assert created.secret == "s3cret"
@@ -607,6 +607,7 @@ def test_webhook_calls_send_what_the_contract_says() -> None:
     assert changed.version == 2
     assert sent.items[0].status == "failed" and deliveries.url.params["status"] == "failed"
     assert (delete.method, delete.url.path) == ("DELETE", f"/v1/sync/webhooks/{hook['id']}")
+    assert delete.headers["If-Match"] == '"2"'
     assert all(r.headers["Authorization"] == "Bearer t" for r in script.requests)
 
 

@@ -693,7 +693,7 @@ def family(api: Api) -> dict[str, str]:
         },
     ).json()
     extension = {"weeks": 4, "reason": "Parenting assessment in custody not yet complete."}
-    api.post("admin", f"/v1/proceedings/{proceedings['id']}/extensions", extension)
+    api.post("admin", f"/v1/proceedings/{proceedings['id']}/extensions", extension, '"1"')
     hearing = api.post(
         "admin",
         "/v1/court-hearings",

@@ -264,7 +264,12 @@ class TestDelete:
         assert api.delete("bristol", url).status_code == 403
         assert api.delete("ewi_worker", url).status_code == 404
         assert count_evidence(api) == 1
-        assert api.delete("sdi_worker", url).status_code == 204
+        etag = api.get("sdi_worker", url).headers["ETag"]
+        # Removing is a change like any other: the ETag last read, current.
+        assert api.delete("sdi_worker", url).status_code == 428
+        assert api.delete("sdi_worker", url, if_match='"9"').status_code == 412
+        assert count_evidence(api) == 1
+        assert api.delete("sdi_worker", url, if_match=etag).status_code == 204
         assert api.get("admin", url).status_code == 404
         assert count_evidence(api) == 0
         assert ("erase", "evidence", "succeeded") in audit_of(api, item["id"])

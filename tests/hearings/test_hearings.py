@@ -793,7 +793,13 @@ class TestProceedings:
         assert proceedings["extensions"] == [] and proceedings["child_ids"] == [family["bristol"]]
 
         reason = "Parenting assessment in custody not yet complete."
-        extended = api.post("ewi_worker", f"{url}/extensions", {"weeks": 8, "reason": reason})
+        extension = {"weeks": 8, "reason": reason}
+        # An extension moves the 26-week date: a change to the proceedings, on their ETag.
+        assert api.post("ewi_worker", f"{url}/extensions", extension).status_code == 428
+        stale = api.post("ewi_worker", f"{url}/extensions", extension, if_match='"9"')
+        assert stale.status_code == 412
+        assert count(api, "proceedings_extension") == 0
+        extended = api.post("ewi_worker", f"{url}/extensions", extension, if_match='"1"')
         assert extended.status_code == 201, extended.text
         assert extended.headers["ETag"] == '"2"'
         granted = str(issued + timedelta(weeks=25))
@@ -801,6 +807,7 @@ class TestProceedings:
             "bristol",
             f"{url}/extensions",
             {"weeks": 4, "reason": "Expert report delayed.", "granted_on": granted},
+            if_match=extended.headers["ETag"],
         ).json()
         assert again["twenty_six_week_date"] == str(issued + timedelta(weeks=38))
         assert [(e["weeks"], e["reason"]) for e in again["extensions"]] == [
@@ -833,7 +840,7 @@ class TestProceedings:
         if "granted_on" in body:
             body = {**body, "granted_on": str(dates[body["granted_on"]])}
         url = f"{PROCEEDINGS}/{proceedings['id']}"
-        response = api.post("admin", f"{url}/extensions", body)
+        response = api.post("admin", f"{url}/extensions", body, if_match='"1"')
         assert response.status_code == 422, response.text
         assert count(api, "proceedings_extension") == 0
         assert api.get("admin", url).json() == proceedings
@@ -876,7 +883,7 @@ class TestProceedings:
             proceedings_body(family["mother"], [family["bristol"]], issued_on=str(issued)),
         ).json()
         url = f"{PROCEEDINGS}/{proceedings['id']}"
-        api.post("admin", f"{url}/extensions", {"weeks": 2, "reason": "Expert report."})
+        api.post("admin", f"{url}/extensions", {"weeks": 2, "reason": "Expert report."}, '"1"')
         assert api.patch("admin", url, {"case_number": "BS26C00999"}).status_code == 428
         # Issued later than first recorded (the day the extension was granted: still allowed).
         response = api.patch("admin", url, {"issued_on": str(TODAY)}, '"2"')
@@ -901,7 +908,8 @@ class TestProceedings:
         ).json()
         url = f"{PROCEEDINGS}/{proceedings['id']}"
         granted = str(issued + timedelta(days=10))
-        api.post("admin", f"{url}/extensions", {"weeks": 2, "reason": "x", "granted_on": granted})
+        extension = {"weeks": 2, "reason": "x", "granted_on": granted}
+        api.post("admin", f"{url}/extensions", extension, if_match='"1"')
         moved = {"issued_on": str(issued + timedelta(days=11))}
         assert api.patch("admin", url, moved, '"2"').status_code == 422
         assert api.get("admin", url).json()["issued_on"] == str(issued)
@@ -917,7 +925,8 @@ class TestProceedings:
                     issued_on=str(TODAY - timedelta(days=50 + n)),
                 ),
             ).json()
-            api.post("admin", f"{PROCEEDINGS}/{made['id']}/extensions", {"weeks": 1, "reason": "x"})
+            extensions = f"{PROCEEDINGS}/{made['id']}/extensions"
+            api.post("admin", extensions, {"weeks": 1, "reason": "x"}, if_match='"1"')
         api.post(
             "admin", PROCEEDINGS, proceedings_body(family["sdi_mother"], [family["sdi_child"]])
         )
@@ -992,7 +1001,7 @@ class TestAudit:
             ("collect", "proceedings", pid, mother)
         ]
         extension = api.post(
-            "admin", f"{PROCEEDINGS}/{pid}/extensions", {"weeks": 2, "reason": "x"}
+            "admin", f"{PROCEEDINGS}/{pid}/extensions", {"weeks": 2, "reason": "x"}, '"1"'
         )
         eid = extension.json()["extensions"][0]["id"]
         assert [r[2:6] for r in trail(api, extension)] == [
@@ -1045,7 +1054,8 @@ def test_retention_erases_her_court_work_with_her_case(
     proceedings = api.post(
         "admin", PROCEEDINGS, proceedings_body(family["mother"], [family["bristol"]])
     ).json()
-    api.post("admin", f"{PROCEEDINGS}/{proceedings['id']}/extensions", {"weeks": 2, "reason": "x"})
+    extensions = f"{PROCEEDINGS}/{proceedings['id']}/extensions"
+    api.post("admin", extensions, {"weeks": 2, "reason": "x"}, if_match='"1"')
     kept = record(api, "admin", hearing_body(family["sdi_mother"], [family["sdi_child"]]))
     mother_url = f"/v1/mothers/{family['mother']}"
     assert api.patch("admin", mother_url, {"status": "closed"}, '"1"').status_code == 200

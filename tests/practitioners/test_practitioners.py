@@ -73,7 +73,13 @@ def test_link_to_mother_and_child_and_scope(api: Api) -> None:
     link_id = next(link["id"] for link in everyone if link["child_id"] == theirs["id"])
     assert api.delete("bristol", f"/v1/practitioner-links/{link_id}").status_code == 403
     assert api.delete("sdi_worker", f"/v1/practitioner-links/{link_id}").status_code == 404
-    assert api.delete("ewi_worker", f"/v1/practitioner-links/{link_id}").status_code == 204
+    # A link never changes: removing it takes its one ETag, or *.
+    assert api.delete("ewi_worker", f"/v1/practitioner-links/{link_id}").status_code == 428
+    stale = api.delete("ewi_worker", f"/v1/practitioner-links/{link_id}", if_match='"2"')
+    assert stale.status_code == 412
+    assert len(api.get("ewi_worker", url).json()["items"]) == 3
+    gone = api.delete("ewi_worker", f"/v1/practitioner-links/{link_id}", if_match='"1"')
+    assert gone.status_code == 204
     assert len(api.get("ewi_worker", url).json()["items"]) == 2
 
 

@@ -610,16 +610,16 @@ def record_visit(api: Api, mother_id: str, child_id: str, visit: dict[str, Any])
     assert created.status_code == 201, created.text
     url = f"/v1/contact-visits/{created.json()['id']}/status"
     if visit.get("held"):
-        for status in ("approved", "scheduled", "held"):
-            assert api.post("admin", url, {"status": status}).status_code == 200
+        for version, status in enumerate(("approved", "scheduled", "held"), start=1):
+            assert api.post("admin", url, {"status": status}, f'"{version}"').status_code == 200
     elif "cancelled" in visit:
         change = {"status": "cancelled", "reason": "No escort was free."}
         if visit["cancelled"]:
             change["reason_code"] = visit["cancelled"]
-        assert api.post("admin", url, change).status_code == 200
+        assert api.post("admin", url, change, '"1"').status_code == 200
     else:
         refused = {"status": "refused", "reason": "The child's guardian objected."}
-        assert api.post("admin", url, refused).status_code == 200
+        assert api.post("admin", url, refused, '"1"').status_code == 200
 
 
 def record_plan(api: Api, mother_id: str, complete: bool) -> None:

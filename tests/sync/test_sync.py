@@ -111,6 +111,9 @@ def test_put_honours_if_match_and_if_none_match(api: Api) -> None:
     assert api.put("bristol_system", url, body, if_match='"1"').status_code == 412  # none yet
     assert api.put("bristol_system", url, body, if_none_match="*").status_code == 201
     assert api.put("bristol_system", url, body, if_none_match="*").status_code == 412
+    # Read as everywhere (RFC 9110): a list of ETags, compared weakly, that names the current one.
+    assert api.put("bristol_system", url, body, if_none_match='"7", W/"1"').status_code == 412
+    assert api.put("bristol_system", url, body, if_none_match='"7"').status_code == 200
     changed = sync_child(mother["prison_number"], first_name="Dafydd")
     stale = api.put("bristol_system", url, changed, if_match='"7"')
     assert stale.status_code == 412

@@ -68,9 +68,15 @@ def create(
     return response.json()
 
 
+def etag(record: dict[str, Any]) -> str:
+    return f'"{record["version"]}"'
+
+
 def move(api: Api, visit: dict[str, Any], status: str, reason: str | None = None) -> Any:
     body = {"status": status} | ({"reason": reason} if reason else {})
-    return api.post("ewi_worker", f"/v1/contact-visits/{visit['id']}/status", body)
+    url = f"/v1/contact-visits/{visit['id']}"
+    etag = api.get("ewi_worker", url).headers["ETag"]
+    return api.post("ewi_worker", f"{url}/status", body, if_match=etag)
 
 
 def held_visit(api: Api, family: dict[str, Any], *children: str, **fields: Any) -> dict[str, Any]:
@@ -300,7 +306,10 @@ class TestLifecycle:
         visit = create(api, family)
         url = f"/v1/contact-visits/{visit['id']}"
         wrong = api.post(
-            "ewi_worker", f"{url}/status", {"status": "approved", "reason_code": "transport"}
+            "ewi_worker",
+            f"{url}/status",
+            {"status": "approved", "reason_code": "transport"},
+            if_match=etag(visit),
         )
         assert wrong.status_code == 422
         assert wrong.json()["errors"][0]["field"] == "reason_code"
@@ -308,6 +317,7 @@ class TestLifecycle:
             "ewi_worker",
             f"{url}/status",
             {"status": "cancelled", "reason": "Snow.", "reason_code": "weather_on_mars"},
+            if_match=etag(visit),
         )
         assert unknown.status_code == 422
         assert api.get("admin", url).json() == visit
@@ -315,6 +325,7 @@ class TestLifecycle:
             "ewi_worker",
             f"{url}/status",
             {"status": "cancelled", "reason": "No escort free.", "reason_code": "transport"},
+            if_match=etag(visit),
         )
         assert done.status_code == 200, done.text
         assert done.json()["status_reason_code"] == "transport"
@@ -374,24 +385,28 @@ class TestLifecycle:
     def test_bad_bodies(self, api: Api, family: dict[str, Any], body: dict) -> None:
         visit = create(api, family)
         url = f"/v1/contact-visits/{visit['id']}/status"
-        assert api.post("ewi_worker", url, body).status_code == 422
+        assert api.post("ewi_worker", url, body, if_match=etag(visit)).status_code == 422
         assert count(api, "contact_visit_status_change") == 1
 
-    def test_if_match_is_checked_when_sent(self, api: Api, family: dict[str, Any]) -> None:
+    def test_if_match_is_required(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family)
         url = f"/v1/contact-visits/{visit['id']}/status"
-        headers = api.headers("ewi_worker", **{"If-Match": '"7"'})
-        stale = api.client.post(url, json={"status": "approved"}, headers=headers)
+        # A status change is a change like any other: the ETag last read, current.
+        assert api.post("ewi_worker", url, {"status": "approved"}).status_code == 428
+        first = etag(visit)
+        approved = api.post("ewi_worker", url, {"status": "approved"}, if_match=first)
+        assert approved.status_code == 200
+        stale = api.post("ewi_worker", url, {"status": "scheduled"}, if_match=first)
         assert stale.status_code == 412
-        headers = api.headers("ewi_worker", **{"If-Match": '"1"'})
-        assert api.client.post(url, json={"status": "approved"}, headers=headers).status_code == 200
+        assert count(api, "contact_visit_status_change") == 2
 
     def test_the_prison_side_moves_it(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family)
         url = f"/v1/contact-visits/{visit['id']}/status"
         assert api.post("bristol", url, {"status": "approved"}).status_code == 403
         assert api.post("sdi_worker", url, {"status": "approved"}).status_code == 404
-        assert api.post("admin", url, {"status": "approved"}).status_code == 200
+        approved = api.post("admin", url, {"status": "approved"}, if_match=etag(visit))
+        assert approved.status_code == 200
 
 
 class TestOutcome:
@@ -767,13 +782,13 @@ class TestAudit:
             (api.get("bristol", url), "consult"),
             (api.get("bristol", "/v1/contact-visits"), "consult"),
             (api.patch("ewi_worker", url, {"escort": ESCORT}, if_match='"1"'), "alter"),
-            (api.post("ewi_worker", f"{url}/status", {"status": "approved"}), "alter"),
+            (api.post("ewi_worker", f"{url}/status", {"status": "approved"}, '"2"'), "alter"),
         ):
             assert response.status_code == 200, response.text
             assert [(r[2], r[3], r[4], r[5]) for r in trail(api, response)] == [
                 (action, "contact_visit", visit_id, mother_id)
             ]
-        refused = api.post("ewi_worker", f"{url}/status", {"status": "held"})
+        refused = api.post("ewi_worker", f"{url}/status", {"status": "held"}, if_match='"3"')
         assert refused.status_code == 409
         assert [(r[2], r[3], r[4], r[6]) for r in trail(api, refused)] == [
             ("alter", "contact_visit", visit_id, "conflict")

@@ -509,7 +509,12 @@ class TestRegistration:
         webhook = register(local, url=receiver.url())
         emit(local, mother["id"])
         dispatch(local)
-        assert local.delete("bristol_system", f"{HOOKS}/{webhook['id']}").status_code == 204
+        url = f"{HOOKS}/{webhook['id']}"
+        etag = local.get("bristol_system", url).headers["ETag"]
+        # Removing is a change like any other: the ETag last read, current.
+        assert local.delete("bristol_system", url).status_code == 428
+        assert local.delete("bristol_system", url, if_match='"9"').status_code == 412
+        assert local.delete("bristol_system", url, if_match=etag).status_code == 204
         assert local.get("bristol_system", f"{HOOKS}/{webhook['id']}").status_code == 404
         assert local.sql("SELECT count(*) FROM webhook_delivery")[0][0] == 0
 
@@ -517,8 +522,8 @@ class TestRegistration:
         webhook = register(api, url="https://sync.example.gov.uk/tac")
         url = f"{HOOKS}/{webhook['id']}"
         api.patch("bristol_system", url, {"active": False}, '"1"')
-        api.post("bristol_system", f"{url}/secret", {})
-        api.delete("bristol_system", url)
+        rotated = api.post("bristol_system", f"{url}/secret", {})
+        api.delete("bristol_system", url, if_match=rotated.headers["ETag"])
         trail = api.get("admin", "/v1/audit", params={"subject_id": webhook["id"]}).json()
         assert [(e["action"], e["resource_type"], e["client_name"]) for e in trail["items"]] == [
             ("collect", "webhook", "bristol_system"),

@@ -10,10 +10,11 @@ from tac_api.assessments.schemas import (
 )
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
@@ -31,7 +32,11 @@ RESOURCE = "parenting_assessment"
     responses=WRITE_PROBLEMS,
 )
 async def create_assessment(
-    body: ParentingAssessmentCreate, caller: PrisonSide, session: SessionDep, response: Response
+    body: ParentingAssessmentCreate,
+    caller: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> ParentingAssessmentPublic:
     assessment = await service.create_assessment(session, caller, body)
     audit.record(session, Action.collect, RESOURCE, assessment.id, assessment.mother_id)
@@ -102,9 +107,13 @@ async def update_assessment(
     "/{parenting_assessment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a parenting assessment recorded in error",
+    responses=IF_MATCH_PROBLEMS,
 )
 async def delete_assessment(
-    parenting_assessment_id: uuid.UUID, caller: PrisonSide, session: SessionDep
+    parenting_assessment_id: uuid.UUID,
+    caller: PrisonSide,
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
 ) -> None:
-    assessment = await service.delete_assessment(session, caller, parenting_assessment_id)
+    assessment = await service.delete_assessment(session, caller, parenting_assessment_id, if_match)
     audit.record(session, Action.erase, RESOURCE, assessment.id, assessment.mother_id)

@@ -24,8 +24,8 @@ from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
+from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
 from tac_api.resources import ChildLinks, Resource, get_visible
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
@@ -281,9 +281,10 @@ async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uu
 
 
 async def delete_assessment(
-    session: AsyncSession, caller: Caller, assessment_id: uuid.UUID
+    session: AsyncSession, caller: Caller, assessment_id: uuid.UUID, if_match: str | None
 ) -> ParentingAssessment:
     assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
+    check_if_match(if_match, assessment.version)
     # Who to tell is who it concerned: read before its links go.
     emit(
         session,

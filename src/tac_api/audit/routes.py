@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request, Response
 from tac_api.audit import service
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import Action, AuditEventPublic
-from tac_api.auth.dependencies import AuditReader
 from tac_api.errors import COMMON_PROBLEMS, InvalidInput
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import AuditReader
 from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
 

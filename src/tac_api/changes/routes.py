@@ -5,11 +5,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.changes import service
 from tac_api.changes.schemas import ChangeFeed, cursor_of, to_public
 from tac_api.errors import COMMON_PROBLEMS, InvalidInput, NotFound
+from tac_api.pipeline import requires
 from tac_api.reference.models import LocalAuthority
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep

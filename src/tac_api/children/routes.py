@@ -4,7 +4,6 @@ from fastapi import APIRouter, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, ChildRecordKeeper, PrisonSide
 from tac_api.children import history, service
 from tac_api.children.schemas import (
     ChildCreate,
@@ -14,8 +13,10 @@ from tac_api.children.schemas import (
     FamilyView,
 )
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
+from tac_api.pipeline import CaseReader, ChildRecordKeeper, IdempotencyClaim, PrisonSide
+from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
@@ -32,6 +33,7 @@ async def create_child(
     mother_id: uuid.UUID,
     body: ChildCreate,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> ChildPublic:

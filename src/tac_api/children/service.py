@@ -31,10 +31,10 @@ from tac_api.children.schemas import (
 )
 from tac_api.db import fetch_rows, touch
 from tac_api.errors import InvalidInput
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
 from tac_api.resources import Resource, get_visible

@@ -5,10 +5,10 @@ from fastapi import APIRouter, Query
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader
 from tac_api.chronology import service
 from tac_api.chronology.schemas import Chronology, ChronologyKind
 from tac_api.errors import COMMON_PROBLEMS
+from tac_api.pipeline import CaseReader
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["chronology"], responses=COMMON_PROBLEMS)

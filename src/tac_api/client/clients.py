@@ -213,9 +213,10 @@ class TacSyncClient:
         """A new secret, shown this once; the old one stops signing at once."""
         return self._run(core.rotate_webhook_secret(webhook_id, idempotency_key))
 
-    def delete_webhook(self, webhook_id: WebhookId) -> None:
-        """Remove it and its delivery history. A retry after a lost answer may meet NotFound."""
-        self._run(core.delete_webhook(webhook_id))
+    def delete_webhook(self, webhook_id: WebhookId, *, if_match: str | int) -> None:
+        """Remove it and its delivery history. `if_match`: its ETag or version. A retry after a
+        lost answer may meet NotFound."""
+        self._run(core.delete_webhook(webhook_id, if_match))
 
     def deliveries(
         self,
@@ -380,8 +381,8 @@ class AsyncTacSyncClient:
     ) -> WebhookWithSecret:
         return await self._run(core.rotate_webhook_secret(webhook_id, idempotency_key))
 
-    async def delete_webhook(self, webhook_id: WebhookId) -> None:
-        await self._run(core.delete_webhook(webhook_id))
+    async def delete_webhook(self, webhook_id: WebhookId, *, if_match: str | int) -> None:
+        await self._run(core.delete_webhook(webhook_id, if_match))
 
     async def deliveries(
         self,

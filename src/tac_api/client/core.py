@@ -463,12 +463,13 @@ def rotate_webhook_secret(
     )
 
 
-def delete_webhook(webhook_id: uuid.UUID | str) -> Call[None]:
+def delete_webhook(webhook_id: uuid.UUID | str, if_match: str | int) -> Call[None]:
     return Call(
         "DELETE",
         f"/v1/sync/webhooks/{_segment(webhook_id)}",
         lambda response: None,
         ok=frozenset({204}),
+        headers={"If-Match": _etag(if_match)},
     )
 
 

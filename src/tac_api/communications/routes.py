@@ -4,13 +4,13 @@ from fastapi import APIRouter, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.communications import service
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic, Kind
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
@@ -27,6 +27,7 @@ async def create_communication(
     mother_id: uuid.UUID,
     body: CommunicationCreate,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> CommunicationPublic:

@@ -6,7 +6,6 @@ from fastapi.responses import HTMLResponse
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
 from tac_api.evidence.schemas import (
@@ -15,9 +14,11 @@ from tac_api.evidence.schemas import (
     EvidencePublic,
     EvidenceUpdate,
 )
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
@@ -34,6 +35,7 @@ async def create_evidence(
     mother_id: uuid.UUID,
     body: EvidenceCreate,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> EvidencePublic:
@@ -94,9 +96,12 @@ async def update_evidence(
     "/v1/evidence/{evidence_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an item of evidence recorded in error",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def delete_evidence(evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
-    item = await service.delete_evidence(session, caller, evidence_id)
+async def delete_evidence(
+    evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
+) -> None:
+    item = await service.delete_evidence(session, caller, evidence_id, if_match)
     audit.record(session, Action.erase, "evidence", item.id, item.mother_id)
 
 

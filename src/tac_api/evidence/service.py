@@ -24,9 +24,9 @@ from tac_api.evidence.schemas import (
     EvidenceUpdate,
     VerifierPublic,
 )
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
 from tac_api.resources import Resource, get_visible
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
@@ -147,9 +147,10 @@ async def update_evidence(
 
 
 async def delete_evidence(
-    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID
+    session: AsyncSession, caller: Caller, evidence_id: uuid.UUID, if_match: str | None
 ) -> Evidence:
     item = await get_visible(session, caller, EVIDENCE, evidence_id, for_update=True)
+    check_if_match(if_match, item.version)
     await session.execute(delete(Evidence).where(Evidence.id == item.id))
     emit(session, "evidence.deleted", "evidence", item.id, item.mother_id)
     return item

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide, requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
 from tac_api.hearings import service
@@ -21,8 +20,10 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide, requires
+from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
@@ -60,6 +61,7 @@ def _hearing_answer(
 async def create_hearing(
     body: CourtHearingCreate,
     caller: CourtRecordKeeper,
+    claim: IdempotencyClaim,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -217,7 +219,11 @@ def _proceedings_answer(
     responses=WRITE_PROBLEMS,
 )
 async def create_proceedings(
-    body: ProceedingsCreate, caller: CourtRecordKeeper, session: SessionDep, response: Response
+    body: ProceedingsCreate,
+    caller: CourtRecordKeeper,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> ProceedingsPublic:
     proceedings = await service.create_proceedings(session, caller, body)
     audit.record(session, Action.collect, "proceedings", proceedings.id, proceedings.mother_id)
@@ -293,10 +299,14 @@ async def add_extension(
     proceedings_id: uuid.UUID,
     body: ExtensionCreate,
     caller: CourtRecordKeeper,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
+    if_match: IfMatchHeader = None,
 ) -> ProceedingsPublic:
-    proceedings, extension = await service.add_extension(session, caller, proceedings_id, body)
+    proceedings, extension = await service.add_extension(
+        session, caller, proceedings_id, body, if_match
+    )
     audit.record(
         session, Action.collect, "proceedings_extension", extension.id, proceedings.mother_id
     )

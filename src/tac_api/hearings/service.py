@@ -46,8 +46,8 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
+from tac_api.preconditions import check_if_match
 from tac_api.resources import ChildLinks, Resource, children_of, get_visible
 from tac_api.scope import (
     concerning_child,
@@ -677,9 +677,15 @@ async def update_proceedings(
 
 
 async def add_extension(
-    session: AsyncSession, caller: Caller, proceedings_id: uuid.UUID, data: ExtensionCreate
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    data: ExtensionCreate,
+    if_match: str | None,
 ) -> tuple[Proceedings, ProceedingsExtension]:
     proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
+    # An extension moves the proceedings' 26-week date: a change to them like a PATCH.
+    check_if_match(if_match, proceedings.version)
     await _only_own_children(
         session, caller, ProceedingsChild, ProceedingsChild.proceedings_id, proceedings.id
     )

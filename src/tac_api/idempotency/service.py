@@ -1,7 +1,8 @@
 """Idempotency keys for every POST (draft-ietf-httpapi-idempotency-key-header).
 
 A POST sent with `Idempotency-Key` is claimed for its client before the route runs, on the short
-gate connection the caller was admitted on (auth.dependencies): one row per client and key, held
+gate connection the caller was admitted on (tac_api.pipeline), for a route that declares
+`IdempotencyClaim` (idempotency.steps): one row per client and key, held
 by one attempt at a time, in the database so that every API process agrees. Then:
 
 - the route succeeds: the key is marked completed in the request's own transaction, just before

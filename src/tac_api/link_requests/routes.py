@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import PrisonSide, requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children import service as children
 from tac_api.children.schemas import ChildPublic
@@ -22,6 +21,7 @@ from tac_api.link_requests.schemas import (
     for_prison_side,
 )
 from tac_api.pagination import Page, PageParams, PageQuery, fetch_page
+from tac_api.pipeline import IdempotencyClaim, PrisonSide, requires
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["link requests"], responses=COMMON_PROBLEMS)
@@ -100,6 +100,7 @@ async def confirm_link_request(
     link_request_id: uuid.UUID,
     body: LinkConfirmation,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
 ) -> ChildPublic:
@@ -120,7 +121,11 @@ async def confirm_link_request(
     responses=WRITE_PROBLEMS,
 )
 async def decline_link_request(
-    link_request_id: uuid.UUID, body: LinkRefusal, caller: PrisonSide, session: SessionDep
+    link_request_id: uuid.UUID,
+    body: LinkRefusal,
+    caller: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
 ) -> LinkRequestPublic:
     found, mother_id = await service.decline(session, caller, link_request_id, body.reason)
     audit.record(session, Action.alter, "link_request", found.id, mother_id)

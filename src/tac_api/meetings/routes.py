@@ -5,13 +5,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.meetings import service
 from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, requires
+from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
@@ -32,7 +33,11 @@ MeetingRecorder = Annotated[
     responses=WRITE_PROBLEMS,
 )
 async def create_meeting(
-    body: MeetingCreate, caller: MeetingRecorder, session: SessionDep, response: Response
+    body: MeetingCreate,
+    caller: MeetingRecorder,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> MeetingPublic:
     meeting = await service.create_meeting(session, caller, body)
     audit.record(session, Action.collect, "meeting", meeting.id, meeting.mother_id)

@@ -15,7 +15,6 @@ from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput
-from tac_api.http import check_if_match
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
     ATTENDANCE_FIELDS,
@@ -25,6 +24,7 @@ from tac_api.meetings.schemas import (
     MeetingUpdate,
 )
 from tac_api.mothers.models import Mother
+from tac_api.preconditions import check_if_match
 from tac_api.resources import (
     ChildLinks,
     Resource,

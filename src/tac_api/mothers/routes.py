@@ -5,9 +5,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.mothers import service
 from tac_api.mothers.schemas import (
     MotherCreate,
@@ -19,6 +18,8 @@ from tac_api.mothers.schemas import (
     PrisonStayPublic,
 )
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
+from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
@@ -33,7 +34,11 @@ router = APIRouter(prefix="/v1/mothers", tags=["mothers"], responses=COMMON_PROB
     responses=WRITE_PROBLEMS,
 )
 async def create_mother(
-    body: MotherCreate, caller: PrisonSide, session: SessionDep, response: Response
+    body: MotherCreate,
+    caller: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> MotherPublic:
     mother = await service.create_mother(session, caller, body)
     audit.record(session, Action.collect, "mother", mother.id, mother.id)

@@ -18,7 +18,6 @@ from tac_api.changes.service import emit
 from tac_api.children.models import Child
 from tac_api.db import contains_text, fetch_rows, touch
 from tac_api.errors import Conflict, InvalidInput
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
     ChildSummary,
@@ -27,6 +26,7 @@ from tac_api.mothers.schemas import (
     MotherWithChildren,
     check_mother_dates,
 )
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Ethnicity, Prison
 from tac_api.reference.service import require_code
 from tac_api.resources import Resource, get_visible

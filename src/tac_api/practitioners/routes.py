@@ -5,11 +5,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
     PractitionerCreate,
@@ -19,6 +19,7 @@ from tac_api.practitioners.schemas import (
     PractitionerRole,
     PractitionerUpdate,
 )
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
@@ -32,7 +33,11 @@ router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
     responses=WRITE_PROBLEMS,
 )
 async def create_practitioner(
-    body: PractitionerCreate, _: PrisonSide, session: SessionDep, response: Response
+    body: PractitionerCreate,
+    _: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> PractitionerPublic:
     practitioner = await service.create_practitioner(session, body)
     audit.record(session, Action.collect, "practitioner", practitioner.id)
@@ -103,10 +108,16 @@ async def update_practitioner(
     responses=WRITE_PROBLEMS,
 )
 async def link_practitioner(
-    mother_id: uuid.UUID, body: PractitionerLinkCreate, caller: PrisonSide, session: SessionDep
+    mother_id: uuid.UUID,
+    body: PractitionerLinkCreate,
+    caller: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> PractitionerLinkPublic:
     link = await service.link(session, caller, mother_id, body)
     audit.record(session, Action.collect, "practitioner_link", link.id, mother_id)
+    set_etag(response, service.LINK_VERSION)
     return link
 
 
@@ -142,7 +153,12 @@ async def list_links(
     "/v1/practitioner-links/{link_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a practitioner from her circle",
+    description='A link never changes: its ETag is the one its creation answered (`"1"`), '
+    "and `If-Match: *` will do.",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def unlink_practitioner(link_id: uuid.UUID, caller: PrisonSide, session: SessionDep) -> None:
-    mother_id = await service.unlink(session, caller, link_id)
+async def unlink_practitioner(
+    link_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
+) -> None:
+    mother_id = await service.unlink(session, caller, link_id, if_match)
     audit.record(session, Action.erase, "practitioner_link", link_id, mother_id)

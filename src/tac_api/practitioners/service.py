@@ -10,7 +10,6 @@ from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.db import contains_text, touch
 from tac_api.errors import Conflict, InvalidInput, NotFound
-from tac_api.http import check_if_match
 from tac_api.mothers.service import MOTHERS
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.practitioners.schemas import (
@@ -20,6 +19,7 @@ from tac_api.practitioners.schemas import (
     PractitionerPublic,
     PractitionerUpdate,
 )
+from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
 from tac_api.resources import Resource, get_visible
 from tac_api.scope import practitioner_link_visible, practitioner_visible
@@ -124,9 +124,14 @@ def links_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
 
 
 LINK_ORDER = [PractitionerLink.id]
+# A link is made and removed, never changed: it stays at its first version, the ETag its POST
+# answers with, so that removing it takes If-Match as every other change does.
+LINK_VERSION = 1
 
 
-async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> uuid.UUID:
+async def unlink(
+    session: AsyncSession, caller: Caller, link_id: uuid.UUID, if_match: str | None
+) -> uuid.UUID:
     """Remove the link; returns the id of the mother whose circle it was in."""
     found = await session.scalar(
         select(PractitionerLink.mother_id).where(
@@ -135,5 +140,6 @@ async def unlink(session: AsyncSession, caller: Caller, link_id: uuid.UUID) -> u
     )
     if found is None:
         raise NotFound(f"No practitioner link with id {link_id} is visible to you.")
+    check_if_match(if_match, LINK_VERSION)
     await session.execute(delete(PractitionerLink).where(PractitionerLink.id == link_id))
     return found

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from tac_api.auth.dependencies import AnyCaller
 from tac_api.errors import COMMON_PROBLEMS, NotFound
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import AnyCaller
 from tac_api.reference import service
 from tac_api.reference.models import (
     CpPlanCategory,

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, PrisonSide
+from tac_api.preconditions import IfMatchHeader
 from tac_api.release import service
 from tac_api.release.schemas import (
     ReleaseDue,

@@ -24,9 +24,9 @@ from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound, PreconditionFailed
-from tac_api.http import check_if_match, etag_for
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
+from tac_api.preconditions import check_if_match, if_none_match_holds, sent
 from tac_api.reference.service import require_current_authority
 from tac_api.release.models import (
     ReleasePlan,
@@ -167,15 +167,6 @@ async def read_plan(
     return to_public(plan, *await _parts(session, caller, plan.id))
 
 
-def _none_match_fails(if_none_match: str | None, version: int) -> bool:
-    """RFC 9110: `If-None-Match: *` fails when the plan exists, a list of ETags when it names
-    the current one."""
-    if if_none_match is None or not if_none_match.strip():
-        return False
-    tags = {tag.strip() for tag in if_none_match.split(",")}
-    return "*" in tags or etag_for(version) in tags
-
-
 def _rules(
     values: dict[str, Any], mother: Mother, kept_action_ids: set[uuid.UUID], today: date
 ) -> list[tuple[str, str]]:
@@ -310,12 +301,12 @@ async def put_plan(
     kept_action_ids: set[uuid.UUID] = set()
     fed_before = snapshot({}, FEED_FIELDS) if plan is None else snapshot(plan, FEED_FIELDS)
     if plan is None:
-        if if_match is not None and if_match.strip():
+        if sent(if_match):
             raise PreconditionFailed(
                 "She has no release plan yet: send no If-Match (or If-None-Match: *) to create it."
             )
     else:
-        if _none_match_fails(if_none_match, plan.version):
+        if sent(if_none_match) and not if_none_match_holds(if_none_match, plan.version):
             raise PreconditionFailed("She already has a release plan: read it, then send If-Match.")
         check_if_match(if_match, plan.version)
         kept_action_ids = set(

@@ -5,9 +5,9 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS
+from tac_api.pipeline import requires
 from tac_api.reports import service
 from tac_api.reports.schemas import GovernorReport, ProgrammeReport
 from tac_api.schemas import IsoDate, PrisonCode

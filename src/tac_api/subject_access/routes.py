@@ -5,10 +5,10 @@ from fastapi import APIRouter, Depends, Response
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller
 from tac_api.errors import COMMON_PROBLEMS
 from tac_api.mothers.service import MOTHERS
+from tac_api.pipeline import requires
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 from tac_api.subject_access import service

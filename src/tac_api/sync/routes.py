@@ -5,7 +5,6 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import AuthoritySystem
 from tac_api.children import service as children
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput, problem_body
 from tac_api.hearings import service as hearings
@@ -14,6 +13,7 @@ from tac_api.http import set_etag
 from tac_api.link_requests.schemas import LinkRequestForAuthority, for_authority
 from tac_api.meetings import service as meetings
 from tac_api.meetings.schemas import MeetingPublic
+from tac_api.pipeline import AuthoritySystem, IdempotencyClaim
 from tac_api.session import SessionDep
 from tac_api.sync import children as pushed_children
 from tac_api.sync import service
@@ -51,8 +51,9 @@ IfNoneMatch = Annotated[
     str | None,
     Header(
         alias="If-None-Match",
-        max_length=8,
-        description="`*`: create only; 412 if the record already exists.",
+        max_length=256,
+        description="`*`: create only; 412 if the record already exists (or, given ETags, if it "
+        "is at one of them).",
     ),
 ]
 
@@ -161,7 +162,7 @@ def _batch_items(raw: bytes) -> list[Any]:
     openapi_extra={"requestBody": BATCH_BODY},
 )
 async def batch_children(
-    request: Request, caller: AuthoritySystem, session: SessionDep
+    request: Request, caller: AuthoritySystem, claim: IdempotencyClaim, session: SessionDep
 ) -> Response:
     """Each item is a PUT of one child (`external_id` inside it) and gets its own result:
     created, updated, unchanged, pending (held as your link request, with its

@@ -27,6 +27,7 @@ from tac_api.meetings import service as meetings
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
 from tac_api.mothers.models import Mother
+from tac_api.preconditions import check_if_match, if_none_match_holds, sent
 from tac_api.resources import children_of
 from tac_api.scope import mother_visible
 from tac_api.sync.schemas import SyncCourtHearing, SyncMeeting
@@ -44,18 +45,16 @@ def authority_of(caller: Caller) -> str:
 def check_conditions(
     existing: Mapping[str, Any] | None, if_match: str | None, if_none_match: str | None
 ) -> None:
-    """If-Match: change only the version you read. If-None-Match: *: create only."""
-    if if_none_match is not None and if_none_match.strip() == "*" and existing is not None:
+    """If-Match: change only the version you read. If-None-Match: *: create only. Both optional:
+    a push is an upsert."""
+    version = existing["version"] if existing is not None else None
+    if sent(if_none_match) and not if_none_match_holds(if_none_match, version):
         raise PreconditionFailed("This child is already recorded: leave out If-None-Match.")
-    if if_match is None:
+    if not sent(if_match):
         return
-    tags = {tag.strip() for tag in if_match.split(",")}
     if existing is None:
         raise PreconditionFailed("No child with this id is recorded yet: leave out If-Match.")
-    if "*" not in tags and etag_for(existing["version"]) not in tags:
-        raise PreconditionFailed(
-            f"This child is now at version {existing['version']}; read it again, then reapply."
-        )
+    check_if_match(if_match, existing["version"])
 
 
 async def mother_and_children(
@@ -154,7 +153,7 @@ async def _put_pushed(
     if "child_ids" in changes:
         changes["child_ids"] = child_ids
     # Without If-Match, the version just read under lock: a push replaces what it finds.
-    condition = if_match if if_match is not None else etag_for(record.version)
+    condition = if_match if sent(if_match) else etag_for(record.version)
     record, shown = await kind.update(session, caller, record.id, changes, condition)
     return "updated", record, shown
 

@@ -5,10 +5,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import CaseReader, PrisonSide
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
+from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
@@ -31,7 +32,11 @@ router = APIRouter(prefix="/v1/contact-visits", tags=["contact visits"], respons
     responses=WRITE_PROBLEMS,
 )
 async def create_visit(
-    body: ContactVisitCreate, caller: PrisonSide, session: SessionDep, response: Response
+    body: ContactVisitCreate,
+    caller: PrisonSide,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> ContactVisitPublic:
     visit = await service.create_visit(session, caller, body)
     audit.record(session, Action.collect, "contact_visit", visit.id, visit.mother_id)
@@ -111,13 +116,14 @@ async def update_visit(
     summary="Move a visit on: approved, scheduled, held, cancelled or refused",
     description="Only the lifecycle's transitions are allowed (409 otherwise, naming where it "
     "can go): requested -> approved -> scheduled -> held, or cancelled or refused (with a "
-    "reason) before it is held. If-Match is optional here: the current status is checked.",
+    "reason) before it is held. It needs If-Match, as every change does.",
     responses=WRITE_PROBLEMS,
 )
 async def change_status(
     contact_visit_id: uuid.UUID,
     body: StatusChange,
     caller: PrisonSide,
+    claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
     if_match: IfMatchHeader = None,

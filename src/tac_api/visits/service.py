@@ -15,8 +15,8 @@ from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
-from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
+from tac_api.preconditions import check_if_match
 from tac_api.resources import ChildLinks, Resource, get_visible
 from tac_api.scope import concerning_child, held_in, mother_visible, visit_visible
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
@@ -493,8 +493,7 @@ async def change_status(
     if_match: str | None,
 ) -> ContactVisit:
     visit = await get_visible(session, caller, VISITS, visit_id, for_update=True)
-    if if_match is not None:
-        check_if_match(if_match, visit.version)
+    check_if_match(if_match, visit.version)
     if data.status not in NEXT_STATUSES[visit.status]:
         raise _not_allowed(visit, data.status)
     problems = []

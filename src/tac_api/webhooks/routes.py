@@ -5,11 +5,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.dependencies import requires
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import IfMatchHeader, set_etag
+from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pipeline import IdempotencyClaim, requires
+from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
@@ -50,6 +51,7 @@ def _address_rules(request: Request) -> Rules:
 async def create_webhook(
     body: WebhookCreate,
     caller: WebhookKeeper,
+    claim: IdempotencyClaim,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -118,7 +120,11 @@ async def update_webhook(
     responses=WRITE_PROBLEMS,
 )
 async def rotate_secret(
-    webhook_id: uuid.UUID, caller: WebhookKeeper, session: SessionDep, response: Response
+    webhook_id: uuid.UUID,
+    caller: WebhookKeeper,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    response: Response,
 ) -> WebhookWithSecret:
     webhook = await service.rotate_secret(session, caller, webhook_id)
     audit.record(session, Action.alter, RESOURCE, webhook.id)
@@ -130,9 +136,15 @@ async def rotate_secret(
     "/{webhook_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a webhook and its delivery history",
+    responses=IF_MATCH_PROBLEMS,
 )
-async def delete_webhook(webhook_id: uuid.UUID, caller: WebhookKeeper, session: SessionDep) -> None:
-    webhook = await service.delete_webhook(session, caller, webhook_id)
+async def delete_webhook(
+    webhook_id: uuid.UUID,
+    caller: WebhookKeeper,
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> None:
+    webhook = await service.delete_webhook(session, caller, webhook_id, if_match)
     audit.record(session, Action.erase, RESOURCE, webhook.id)
 
 

@@ -13,8 +13,8 @@ from tac_api.changes.models import ChangeEvent
 from tac_api.changes.schemas import cursor_of
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
-from tac_api.http import check_if_match
 from tac_api.pagination import PageParams, decode_cursor, page_of
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LocalAuthority
 from tac_api.resources import Resource, get_visible
 from tac_api.scope import webhook_visible
@@ -132,8 +132,11 @@ async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.
     return webhook
 
 
-async def delete_webhook(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
+async def delete_webhook(
+    session: AsyncSession, caller: Caller, webhook_id: uuid.UUID, if_match: str | None
+) -> Webhook:
     webhook = await get_visible(session, caller, WEBHOOKS, webhook_id, for_update=True)
+    check_if_match(if_match, webhook.version)
     # Its deliveries go with it (they say nothing without it); the audit trail keeps what was sent.
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
     await session.execute(delete(Webhook).where(Webhook.id == webhook.id))
