@@ -18,7 +18,7 @@ from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
 router = APIRouter(
-    prefix="/v1/parenting-assessments", tags=["parenting assessments"], responses=COMMON_PROBLEMS
+    prefix="/v1/parenting-assessments", tags=["Parenting assessments"], responses=COMMON_PROBLEMS
 )
 RESOURCE = "parenting_assessment"
 
@@ -29,7 +29,7 @@ RESOURCE = "parenting_assessment"
     summary="Record a parenting assessment of a mother",
     responses=WRITE_PROBLEMS,
 )
-async def create_assessment(
+async def create_parenting_assessment(
     body: ParentingAssessmentCreate, caller: PrisonSide, session: SessionDep, response: Response
 ) -> ParentingAssessmentPublic:
     assessment = await service.create_assessment(session, caller, body)
@@ -43,7 +43,7 @@ async def create_assessment(
     "",
     summary="Parenting assessments visible to you, in the order they were requested",
 )
-async def list_assessments(
+async def list_parenting_assessments(
     caller: CaseReader,
     session: SessionDep,
     page: PageQuery,
@@ -62,7 +62,7 @@ async def list_assessments(
 
 
 @router.get("/{parenting_assessment_id}", summary="One parenting assessment")
-async def get_assessment(
+async def get_parenting_assessment(
     parenting_assessment_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
@@ -79,7 +79,7 @@ async def get_assessment(
     summary="Change a parenting assessment: dates, outcome, who the report went to",
     responses=WRITE_PROBLEMS,
 )
-async def update_assessment(
+async def update_parenting_assessment(
     parenting_assessment_id: uuid.UUID,
     body: ParentingAssessmentUpdate,
     caller: PrisonSide,
@@ -100,7 +100,7 @@ async def update_assessment(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a parenting assessment recorded in error",
 )
-async def delete_assessment(
+async def delete_parenting_assessment(
     parenting_assessment_id: uuid.UUID, caller: PrisonSide, session: SessionDep
 ) -> None:
     assessment = await service.delete_assessment(session, caller, parenting_assessment_id)

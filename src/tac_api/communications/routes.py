@@ -13,7 +13,7 @@ from tac_api.mothers.service import get_mother
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["communications"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Communications"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

@@ -19,7 +19,7 @@ from tac_api.http import IfMatchHeader, set_etag
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["evidence"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Evidence"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

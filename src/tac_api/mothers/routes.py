@@ -22,7 +22,7 @@ from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/mothers", tags=["mothers"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/mothers", tags=["Mothers"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

@@ -28,7 +28,7 @@ from tac_api.sync.schemas import (
     SyncMeeting,
 )
 
-router = APIRouter(tags=["sync"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Sync"], responses=COMMON_PROBLEMS)
 
 ExternalIdPath = Annotated[
     str,
@@ -159,9 +159,7 @@ def _batch_items(raw: bytes) -> list[Any]:
     responses=WRITE_PROBLEMS,
     openapi_extra={"requestBody": BATCH_BODY},
 )
-async def batch_children(
-    request: Request, caller: AuthoritySystem, session: SessionDep
-) -> Response:
+async def sync_children(request: Request, caller: AuthoritySystem, session: SessionDep) -> Response:
     """Each item is a PUT of one child (`external_id` inside it) and gets its own result:
     created, updated, unchanged, pending (held as your link request, with its
     `link_request_id`, as the PUT's 202), or failed with a problem naming its index. One bad
