@@ -5,7 +5,7 @@ from sqlalchemy import text
 from tac_api.errors import Problem, problems
 from tac_api.migrations import SCHEMA_BEHIND, schema_behind
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["Health"])
 
 
 class Health(BaseModel):
@@ -23,7 +23,7 @@ class SchemaNotReady(Problem):
 
 
 @router.get("/health", summary="The process is up")
-async def health() -> Health:
+async def get_health() -> Health:
     return Health(status="ok")
 
 
@@ -32,7 +32,7 @@ async def health() -> Health:
     summary="The database answers, with the schema this version needs",
     responses=problems(503),
 )
-async def ready(request: Request) -> Health:
+async def get_readiness(request: Request) -> Health:
     state = request.app.state
     behind = False
     try:

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
 from tac_api import __version__
+from tac_api.api_names import TAGS, operation_id
 from tac_api.assessments.routes import router as assessments_router
 from tac_api.audit.routes import router as audit_router
 from tac_api.auth.dependencies import BEARER_SCHEME
@@ -65,7 +66,11 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
     )
     _, definitions = models_json_schema(
         # The sync batch's body is read by its route (one bad item fails alone), so FastAPI
@@ -146,6 +151,8 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         # FastAPI's pages load from a CDN: /docs is served whole by docs.py, and ReDoc not at all.
         docs_url=None,
         redoc_url=None,

@@ -90,7 +90,7 @@ def test_swagger_ui_renders_from_this_host_alone(visit: Visit, docs_server: str)
     page.goto(f"{docs_server}/docs")  # returns once the page's scripts have loaded
     assert visit.elsewhere == []
     # The browser is slow on a busy 2-core machine: a bound on waiting, not a speed test.
-    listing = page.locator("#operations-mothers-list_mothers_v1_mothers_get")
+    listing = page.locator("#operations-Mothers-listMothers")
     listing.wait_for(state="visible", timeout=60_000)
     assert page.locator(".opblock").count() > 50  # every operation, not a fragment
     # Opened, as a reader would: its parameters and answers render too.

@@ -20,7 +20,7 @@ from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
 router = APIRouter(
-    prefix="/v1/parenting-assessments", tags=["parenting assessments"], responses=COMMON_PROBLEMS
+    prefix="/v1/parenting-assessments", tags=["Parenting assessments"], responses=COMMON_PROBLEMS
 )
 RESOURCE = "parenting_assessment"
 
@@ -31,7 +31,7 @@ RESOURCE = "parenting_assessment"
     summary="Record a parenting assessment of a mother",
     responses=WRITE_PROBLEMS,
 )
-async def create_assessment(
+async def create_parenting_assessment(
     body: ParentingAssessmentCreate,
     caller: PrisonSide,
     claim: IdempotencyClaim,
@@ -49,7 +49,7 @@ async def create_assessment(
     "",
     summary="Parenting assessments visible to you, in the order they were requested",
 )
-async def list_assessments(
+async def list_parenting_assessments(
     caller: CaseReader,
     session: SessionDep,
     page: PageQuery,
@@ -70,7 +70,7 @@ async def list_assessments(
 
 
 @router.get("/{parenting_assessment_id}", summary="One parenting assessment")
-async def get_assessment(
+async def get_parenting_assessment(
     parenting_assessment_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
@@ -87,7 +87,7 @@ async def get_assessment(
     summary="Change a parenting assessment: dates, outcome, who the report went to",
     responses=WRITE_PROBLEMS,
 )
-async def update_assessment(
+async def update_parenting_assessment(
     parenting_assessment_id: uuid.UUID,
     body: ParentingAssessmentUpdate,
     caller: PrisonSide,
@@ -109,7 +109,7 @@ async def update_assessment(
     summary="Remove a parenting assessment recorded in error",
     responses=IF_MATCH_PROBLEMS,
 )
-async def delete_assessment(
+async def delete_parenting_assessment(
     parenting_assessment_id: uuid.UUID,
     caller: PrisonSide,
     session: SessionDep,

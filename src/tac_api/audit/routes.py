@@ -12,7 +12,7 @@ from tac_api.pipeline import AuditReader
 from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/audit", tags=["Audit"], responses=COMMON_PROBLEMS)
 ORDER = [AuditEvent.id]
 
 

@@ -14,7 +14,7 @@ from tac_api.reference.models import LocalAuthority
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/sync", tags=["sync"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/sync", tags=["Sync"], responses=COMMON_PROBLEMS)
 
 # A local authority's people and systems read their own authority's feed; an admin names one.
 FeedReader = Annotated[Caller, Depends(requires(Role.la_practitioner, Role.la_system))]
@@ -61,7 +61,7 @@ async def _authority_of(session: AsyncSession, caller: Caller, local_authority: 
     "the authority (`local_authority`). Reading the feed is recorded in the audit trail as a "
     "disclosure of each record shown.",
 )
-async def read_changes(
+async def list_changes(
     caller: FeedReader,
     session: SessionDep,
     request: Request,

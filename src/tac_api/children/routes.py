@@ -20,7 +20,7 @@ from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["children"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Children"], responses=COMMON_PROBLEMS)
 
 
 @router.post(
@@ -90,7 +90,7 @@ async def update_child(
     summary="Every change to a child's record: who, when, from which side, each field before "
     "and after",
 )
-async def list_history(
+async def list_child_history(
     child_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,

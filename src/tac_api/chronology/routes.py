@@ -11,7 +11,7 @@ from tac_api.errors import COMMON_PROBLEMS
 from tac_api.pipeline import CaseReader
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["chronology"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Chronology"], responses=COMMON_PROBLEMS)
 
 
 @router.get(

@@ -14,7 +14,7 @@ from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["communications"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Communications"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

@@ -22,7 +22,7 @@ from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["evidence"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Evidence"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

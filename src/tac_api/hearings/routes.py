@@ -28,7 +28,7 @@ from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["court"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Court"], responses=COMMON_PROBLEMS)
 
 # The prison side, and a local authority for its own children: the service holds it to those.
 CourtRecordKeeper = Annotated[
@@ -58,7 +58,7 @@ def _hearing_answer(
     "authority's hearing is notified when it records it: sending `notified_at` gets 422.",
     responses=WRITE_PROBLEMS,
 )
-async def create_hearing(
+async def create_court_hearing(
     body: CourtHearingCreate,
     caller: CourtRecordKeeper,
     claim: IdempotencyClaim,
@@ -73,7 +73,7 @@ async def create_hearing(
 
 
 @router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
-async def list_hearings(
+async def list_court_hearings(
     caller: CaseReader,
     session: SessionDep,
     page: PageQuery,
@@ -116,7 +116,7 @@ async def list_hearings(
 
 
 @router.get("/v1/court-hearings/{court_hearing_id}", summary="One court hearing")
-async def get_hearing(
+async def get_court_hearing(
     court_hearing_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
@@ -136,7 +136,7 @@ async def get_hearing(
     "and never how she attends nor when her side learnt of it (`notified_at`).",
     responses=WRITE_PROBLEMS,
 )
-async def update_hearing(
+async def update_court_hearing(
     court_hearing_id: uuid.UUID,
     body: CourtHearingUpdate,
     caller: CourtRecordKeeper,
@@ -160,7 +160,7 @@ async def update_hearing(
     "outcome; the change is kept in the amendments.",
     responses=WRITE_PROBLEMS,
 )
-async def record_outcome(
+async def record_hearing_outcome(
     court_hearing_id: uuid.UUID,
     body: HearingOutcome,
     caller: PrisonSide,
@@ -180,7 +180,7 @@ async def record_outcome(
     "/v1/court-hearings/{court_hearing_id}/amendments",
     summary="Every change to the hearing: who, when, each field before and after",
 )
-async def list_amendments(
+async def list_hearing_amendments(
     court_hearing_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
@@ -295,7 +295,7 @@ async def update_proceedings(
     description="Answers the proceedings, with the 26-week date moved on.",
     responses=WRITE_PROBLEMS,
 )
-async def add_extension(
+async def extend_proceedings(
     proceedings_id: uuid.UUID,
     body: ExtensionCreate,
     caller: CourtRecordKeeper,

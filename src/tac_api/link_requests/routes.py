@@ -24,7 +24,8 @@ from tac_api.pagination import Page, PageParams, PageQuery, fetch_page
 from tac_api.pipeline import IdempotencyClaim, PrisonSide, requires
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["link requests"], responses=COMMON_PROBLEMS)
+# The prison side's routes and the authority's (under /v1/sync) are grouped apart: each its tag.
+router = APIRouter(responses=COMMON_PROBLEMS)
 # The asking authority's people and systems read its own requests; an admin reads them all
 # through the prison side's list instead.
 AuthorityReader = Annotated[
@@ -55,6 +56,7 @@ async def _page_of(
 
 @router.get(
     "/v1/link-requests",
+    tags=["Link requests"],
     summary="Local authorities asking to be linked to a mother: the requests to decide",
     description="Children a local authority pushed for a mother it has no confirmed child of, "
     "held until her prison's social worker (or an admin) confirms or declines. A social worker "
@@ -77,7 +79,9 @@ async def list_link_requests(
     )
 
 
-@router.get("/v1/link-requests/{link_request_id}", summary="One link request")
+@router.get(
+    "/v1/link-requests/{link_request_id}", tags=["Link requests"], summary="One link request"
+)
 async def get_link_request(
     link_request_id: uuid.UUID, caller: PrisonSide, session: SessionDep
 ) -> LinkRequestPublic:
@@ -88,6 +92,7 @@ async def get_link_request(
 
 @router.post(
     "/v1/link-requests/{link_request_id}/confirm",
+    tags=["Link requests"],
     summary="Confirm: link the authority to her, making its child's record",
     description="The child is recorded as the authority pushed it, exactly as a take-up by "
     "sync records it (every rule of a child's record applies: 422 if one is broken; decline "
@@ -113,6 +118,7 @@ async def confirm_link_request(
 
 @router.post(
     "/v1/link-requests/{link_request_id}/decline",
+    tags=["Link requests"],
     summary="Decline: the authority is not linked to her",
     description="What the authority pushed is erased; the reason is kept for the prison side. "
     "The authority is told through its change feed (`link-request.declined`), and nothing of "
@@ -134,7 +140,7 @@ async def decline_link_request(
 
 @router.get(
     "/v1/sync/link-requests",
-    tags=["sync"],
+    tags=["Sync"],
     summary="Your authority's link requests: children held until the prison side confirms",
     description="Each child you pushed for a mother your authority has no confirmed child of "
     "(or naming a prison number no mother has), with its status. Nothing of the mother: "
@@ -158,7 +164,7 @@ async def list_own_link_requests(
 
 @router.get(
     "/v1/sync/link-requests/{link_request_id}",
-    tags=["sync"],
+    tags=["Sync"],
     summary="One of your authority's link requests",
 )
 async def get_own_link_request(

@@ -17,7 +17,7 @@ from tac_api.resources import children_of, get_visible
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/meetings", tags=["meetings"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/meetings", tags=["Meetings"], responses=COMMON_PROBLEMS)
 
 # A local authority records invitations to meetings about its own children: that is how the
 # prison side hears of them early. How she attends stays the prison side's to record.

@@ -24,7 +24,7 @@ from tac_api.resources import get_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/mothers", tags=["mothers"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/mothers", tags=["Mothers"], responses=COMMON_PROBLEMS)
 
 
 @router.post(

@@ -23,7 +23,7 @@ from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["practitioners"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Practitioners"], responses=COMMON_PROBLEMS)
 
 
 @router.post(
@@ -122,7 +122,7 @@ async def link_practitioner(
 
 
 @router.get("/v1/mothers/{mother_id}/practitioners", summary="Who works with her and her children")
-async def list_links(
+async def list_practitioner_links(
     mother_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,

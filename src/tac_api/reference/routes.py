@@ -25,7 +25,7 @@ from tac_api.reference.schemas import (
 from tac_api.schemas import IsoDate
 from tac_api.session import SessionDep
 
-router = APIRouter(prefix="/v1/reference", tags=["reference"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/reference", tags=["Reference data"], responses=COMMON_PROBLEMS)
 
 
 @router.get("/local-authorities", summary="English and Welsh local authorities, by DfE number")

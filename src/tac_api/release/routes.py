@@ -21,7 +21,7 @@ from tac_api.release.schemas import (
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["release plans"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Release plans"], responses=COMMON_PROBLEMS)
 PLAN = "/v1/mothers/{mother_id}/release-plan"
 
 IfNoneMatchHeader = Annotated[
@@ -99,7 +99,7 @@ async def update_release_plan(
     "date, or else her earliest release date) falls between today and `within_days` from now, "
     "and who have no release plan or one that is not complete.",
 )
-async def list_due(
+async def list_due_release_plans(
     caller: PrisonSide,
     session: SessionDep,
     page: PageQuery,

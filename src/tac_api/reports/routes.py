@@ -13,7 +13,7 @@ from tac_api.reports.schemas import GovernorReport, ProgrammeReport
 from tac_api.schemas import IsoDate, PrisonCode
 from tac_api.session import SessionDep
 
-router = APIRouter(tags=["reports"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Reports"], responses=COMMON_PROBLEMS)
 
 # Figures about people, never a person: a governor for her own prison, and admins.
 GovernorReader = Annotated[Caller, Depends(requires(Role.governor))]
@@ -30,7 +30,7 @@ Admin = Annotated[Caller, Depends(requires())]
     "(another reads as 404). "
     "Reading it is audited as a disclosure of the report.",
 )
-async def governor_report(
+async def get_governor_report(
     caller: GovernorReader,
     session: SessionDep,
     request: Request,
@@ -63,7 +63,7 @@ async def governor_report(
     "default the last four complete quarters), at most 20. Suppressed as the governors' report "
     "is. Reading it is audited as a disclosure of the report.",
 )
-async def programme_report(
+async def get_programme_report(
     caller: Admin,
     session: SessionDep,
     request: Request,

@@ -14,7 +14,7 @@ from tac_api.session import SessionDep
 from tac_api.subject_access import service
 from tac_api.subject_access.schemas import SubjectAccessExport
 
-router = APIRouter(tags=["subject access"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Subject access"], responses=COMMON_PROBLEMS)
 AdminOnly = Annotated[Caller, Depends(requires())]
 
 
@@ -22,7 +22,7 @@ AdminOnly = Annotated[Caller, Depends(requires())]
     "/v1/mothers/{mother_id}/subject-access-export",
     summary="Everything held about her, as one document, for her subject access request",
 )
-async def subject_access_export(
+async def get_subject_access_export(
     mother_id: uuid.UUID, caller: AdminOnly, session: SessionDep, response: Response
 ) -> SubjectAccessExport:
     await get_visible(session, caller, MOTHERS, mother_id)

@@ -29,7 +29,7 @@ from tac_api.sync.schemas import (
     SyncMeeting,
 )
 
-router = APIRouter(tags=["sync"], responses=COMMON_PROBLEMS)
+router = APIRouter(tags=["Sync"], responses=COMMON_PROBLEMS)
 
 ExternalIdPath = Annotated[
     str,
@@ -161,7 +161,7 @@ def _batch_items(raw: bytes) -> list[Any]:
     responses=WRITE_PROBLEMS,
     openapi_extra={"requestBody": BATCH_BODY},
 )
-async def batch_children(
+async def sync_children(
     request: Request, caller: AuthoritySystem, claim: IdempotencyClaim, session: SessionDep
 ) -> Response:
     """Each item is a PUT of one child (`external_id` inside it) and gets its own result:

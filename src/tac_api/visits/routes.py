@@ -22,7 +22,7 @@ from tac_api.visits.schemas import (
     VisitStatus,
 )
 
-router = APIRouter(prefix="/v1/contact-visits", tags=["contact visits"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/contact-visits", tags=["Contact visits"], responses=COMMON_PROBLEMS)
 
 
 @router.post(
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/contact-visits", tags=["contact visits"], respons
     summary="Request contact between her and her children",
     responses=WRITE_PROBLEMS,
 )
-async def create_visit(
+async def create_contact_visit(
     body: ContactVisitCreate,
     caller: PrisonSide,
     claim: IdempotencyClaim,
@@ -46,7 +46,7 @@ async def create_visit(
 
 
 @router.get("", summary="Contact visits visible to you, oldest request first")
-async def list_visits(
+async def list_contact_visits(
     caller: CaseReader,
     session: SessionDep,
     page: PageQuery,
@@ -83,7 +83,7 @@ async def list_visits(
 
 
 @router.get("/{contact_visit_id}", summary="One contact visit, with its status history")
-async def get_visit(
+async def get_contact_visit(
     contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ContactVisitPublic:
     visit = await get_visible(session, caller, service.VISITS, contact_visit_id)
@@ -97,7 +97,7 @@ async def get_visit(
     summary="Change a visit's arrangements, or record how a held visit went",
     responses=WRITE_PROBLEMS,
 )
-async def update_visit(
+async def update_contact_visit(
     contact_visit_id: uuid.UUID,
     body: ContactVisitUpdate,
     caller: PrisonSide,
@@ -119,7 +119,7 @@ async def update_visit(
     "reason) before it is held. It needs If-Match, as every change does.",
     responses=WRITE_PROBLEMS,
 )
-async def change_status(
+async def change_contact_visit_status(
     contact_visit_id: uuid.UUID,
     body: StatusChange,
     caller: PrisonSide,

@@ -25,7 +25,7 @@ from tac_api.webhooks.schemas import (
     WebhookWithSecret,
 )
 
-router = APIRouter(prefix="/v1/sync/webhooks", tags=["sync"], responses=COMMON_PROBLEMS)
+router = APIRouter(prefix="/v1/sync/webhooks", tags=["Sync"], responses=COMMON_PROBLEMS)
 
 # A local authority's system (and an admin, for any authority). A webhook names no one, so its
 # reads leave no audit rows; setting one up, changing or removing it does, since it decides
@@ -119,7 +119,7 @@ async def update_webhook(
     "Deliveries the receiver refuses meanwhile are retried.",
     responses=WRITE_PROBLEMS,
 )
-async def rotate_secret(
+async def rotate_webhook_secret(
     webhook_id: uuid.UUID,
     caller: WebhookKeeper,
     claim: IdempotencyClaim,
@@ -152,7 +152,7 @@ async def delete_webhook(
     "/{webhook_id}/deliveries",
     summary="What was sent to a webhook, newest first: attempts, answers and retries",
 )
-async def list_deliveries(
+async def list_webhook_deliveries(
     webhook_id: uuid.UUID,
     caller: WebhookKeeper,
     session: SessionDep,

@@ -1,0 +1,74 @@
+"""How the contract names its operations and groups them, so that a client generated from
+`openapi/openapi.json` reads like the API: `tac.getMother(...)` in a `MothersApi`, not
+`get_mother_v1_mothers__mother_id__get`.
+
+An operation's id is its route function's name in lowerCamelCase: name the function as a verb and
+what it acts on (`list_court_hearings`, `record_hearing_outcome`). Each router carries one of the
+tags below; their order is the order of `/docs`. tests/contracts/test_openapi_names.py holds both to
+these rules."""
+
+from fastapi.routing import APIRoute
+
+TAGS: list[dict[str, str]] = [
+    {"name": "Health", "description": "Whether the process is up and its database ready."},
+    {
+        "name": "Reference data",
+        "description": "Prisons, local authorities and the code lists records use.",
+    },
+    {
+        "name": "Mothers",
+        "description": "Mothers in custody: her record and where she has been held.",
+    },
+    {
+        "name": "Children",
+        "description": "Her children and expected babies, their history and family.",
+    },
+    {
+        "name": "Practitioners",
+        "description": "Solicitors, social workers and others, and who works with which family.",
+    },
+    {"name": "Release plans", "description": "Her plan for release, and the plans falling due."},
+    {
+        "name": "Communications",
+        "description": "What was relayed between whom, and life story contributions.",
+    },
+    {
+        "name": "Parenting assessments",
+        "description": "Assessments of her parenting, who asked for them and their outcome.",
+    },
+    {
+        "name": "Evidence",
+        "description": "Evidence of rehabilitation, and the bundle for a court or authority.",
+    },
+    {"name": "Meetings", "description": "Meetings about her children, and whether she took part."},
+    {"name": "Contact visits", "description": "Visits with her children, through their lifecycle."},
+    {
+        "name": "Court",
+        "description": "Court hearings (notice, outcome, amendments) and care proceedings with "
+        "their 26-week date.",
+    },
+    {"name": "Reports", "description": "The governor's report and the programme's report."},
+    {"name": "Chronology", "description": "Every dated event of her case, oldest first."},
+    {"name": "Audit", "description": "Who did what with whose records, and when."},
+    {
+        "name": "Subject access",
+        "description": "Everything the service holds about a mother, for her subject access "
+        "request.",
+    },
+    {
+        "name": "Link requests",
+        "description": "Children a local authority pushed for a mother the prison side has yet to "
+        "confirm: confirmed or declined here.",
+    },
+    {
+        "name": "Sync",
+        "description": "For a local authority's system: pushing its records, the change feed, its "
+        "link requests and its webhooks.",
+    },
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """`list_court_hearings` -> `listCourtHearings`."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
