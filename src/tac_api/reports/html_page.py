@@ -3,25 +3,17 @@
 import html
 from collections.abc import Iterable, Sequence
 
-from tac_api.reports.schemas import (
-    Cell,
-    GovernorReport,
-    ProgrammeFigure,
-    ProgrammeReport,
-    Suppression,
-)
+from tac_api.reports.schemas import Cell, GovernorReport, ProgrammeFigure, ProgrammeReport
 from tac_api.reports.wording import (
     ChartProgress,
+    Report,
     breakdowns,
     cell_text,
     depths,
-    governor_facts,
-    governor_title,
+    heading,
     key_lines,
     label_with_unit,
     period_text,
-    programme_facts,
-    programme_title,
     shown_value,
 )
 
@@ -53,7 +45,9 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _page(page_title: str, facts: list[tuple[str, str]], body: list[str], key: list[str]) -> str:
+def _page(report: Report, body: list[str]) -> str:
+    """The whole page: the report's heading, `body`, then its key and notes."""
+    page_title, facts = heading(report)
     facts_html = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in facts)
     return "\n".join(
         [
@@ -71,7 +65,7 @@ def _page(page_title: str, facts: list[tuple[str, str]], body: list[str], key: l
             f"<h1>{_e(page_title)}</h1>",
             f'<dl class="facts">{facts_html}</dl>',
             *body,
-            *key,
+            *_html_key(report),
             "</main>",
             "</body>",
             "</html>",
@@ -80,10 +74,11 @@ def _page(page_title: str, facts: list[tuple[str, str]], body: list[str], key: l
     )
 
 
-def _html_key(suppression: Suppression, notes: list[str]) -> list[str]:
+def _html_key(report: Report) -> list[str]:
+    suppression = report.suppression
     marks = key_lines(suppression)
     items = "".join(f"<dt>{_e(mark)}</dt><dd>{_e(meaning)}</dd>" for mark, meaning in marks[:2])
-    notes_html = "".join(f"<li>{_e(note)}</li>" for note in notes)
+    notes_html = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
     return [
         '<section id="key">',
         "<h2>Key</h2>",
@@ -152,8 +147,7 @@ def governor_html(report: GovernorReport, on_chart: ChartProgress | None = None)
             if on_chart:
                 on_chart(drawn, total)
         body.append("</section>")
-    title = governor_title(report)
-    return _page(title, governor_facts(report), body, _html_key(report.suppression, report.notes))
+    return _page(report, body)
 
 
 def programme_html(report: ProgrammeReport, on_chart: ChartProgress | None = None) -> str:
@@ -175,8 +169,7 @@ def programme_html(report: ProgrammeReport, on_chart: ChartProgress | None = Non
         if on_chart:
             on_chart(drawn, total)
     body.append("</section>")
-    title = programme_title(report)
-    return _page(title, programme_facts(report), body, _html_key(report.suppression, report.notes))
+    return _page(report, body)
 
 
 def _figure_svg(figure: ProgrammeFigure, report: ProgrammeReport) -> str:

@@ -2,17 +2,8 @@
 
 from collections.abc import Iterable
 
-from tac_api.reports.schemas import GovernorReport, ProgrammeReport, Suppression
-from tac_api.reports.wording import (
-    cell_text,
-    depths,
-    governor_facts,
-    governor_title,
-    key_lines,
-    label_with_unit,
-    programme_facts,
-    programme_title,
-)
+from tac_api.reports.schemas import GovernorReport, ProgrammeReport
+from tac_api.reports.wording import Report, cell_text, depths, heading, key_lines, label_with_unit
 
 
 def _md(text: str) -> str:
@@ -24,23 +15,25 @@ def _md_row(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _md_head(report_title: str, facts: list[tuple[str, str]]) -> list[str]:
+def _md_head(report: Report) -> list[str]:
+    report_title, facts = heading(report)
     lines = [f"# {_md(report_title)}", ""]
     lines += [f"- {name}: {_md(value)}" for name, value in facts]
     return [*lines, ""]
 
 
-def _md_key(suppression: Suppression, notes: list[str]) -> list[str]:
+def _md_key(report: Report) -> list[str]:
+    suppression = report.suppression
     lines = ["## Key", ""]
     lines += [f"- `{mark}`: {_md(meaning)}" for mark, meaning in key_lines(suppression)[:2]]
     lines += ["", _md(suppression.legend), "", "## Notes", ""]
-    lines += [f"- {_md(note)}" for note in notes]
+    lines += [f"- {_md(note)}" for note in report.notes]
     return [*lines, ""]
 
 
 def governor_markdown(report: GovernorReport) -> str:
     levels = depths(figure for section in report.sections for figure in section.figures)
-    lines = _md_head(governor_title(report), governor_facts(report))
+    lines = _md_head(report)
     for section in report.sections:
         lines += [f"## {_md(section.title)}", ""]
         lines += [_md_row(["Figure", "This period", "Previous period"]), "|---|--:|--:|"]
@@ -50,17 +43,17 @@ def governor_markdown(report: GovernorReport) -> str:
             label = indent + _md(label_with_unit(figure.label, figure.unit))
             lines.append(_md_row([label, cell_text(figure.current), cell_text(figure.previous)]))
         lines.append("")
-    lines += _md_key(report.suppression, report.notes)
+    lines += _md_key(report)
     return "\n".join(lines)
 
 
 def programme_markdown(report: ProgrammeReport) -> str:
-    lines = _md_head(programme_title(report), programme_facts(report))
+    lines = _md_head(report)
     lines += [_md_row(["Figure", *(_md(q.label) for q in report.quarters)])]
     lines += ["|---|" + "--:|" * len(report.quarters)]
     for figure in report.figures:
         label = _md(label_with_unit(figure.label, figure.unit))
         lines.append(_md_row([label, *(cell_text(cell) for cell in figure.values)]))
     lines.append("")
-    lines += _md_key(report.suppression, report.notes)
+    lines += _md_key(report)
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def group_key(group: str) -> str:
 async def count_women(
     session: AsyncSession, women: Women, counts: Sequence[Counts], demographics: bool
 ) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     source = women.source.join(Mother, Mother.id == women.id)
     dimensions: list[ColumnElement[Any]] = []
     if demographics:
@@ -99,7 +99,7 @@ async def count_women(
 async def count_children(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
     """The children's figures in one statement: their rows are joined to the women once (the
     costly part), then counted four ways."""
-    periods = range(len(women.spans))
+    periods = women.periods
     their_children = (
         select(
             *(women.source.c[f"in_{n}"] for n in periods),

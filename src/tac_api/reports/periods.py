@@ -85,6 +85,11 @@ class Women:
         time in UTC)."""
         return and_(self.counted(n), within(when, self.spans[n]))
 
+    @property
+    def periods(self) -> range:
+        """The periods' numbers, in the order of `spans`."""
+        return range(len(self.spans))
+
     def counted(self, n: int) -> ColumnElement[bool]:
         return self.source.c[f"in_{n}"] == 1
 
@@ -92,7 +97,7 @@ class Women:
     def window(self) -> Span:
         return _window(self.spans)
 
-    def joined(self, record: Any) -> FromClause:
+    def joined(self, record: type[Any]) -> FromClause:
         """The women's rows joined to a kind of record of theirs (by its `mother_id`)."""
         return self.source.join(record, record.mother_id == self.id)
 
@@ -218,19 +223,20 @@ async def tally(
 async def tally_by_period(
     session: AsyncSession,
     women: Women,
-    source: FromClause,
+    records: Any,
     dated: ColumnElement[Any],
     dimensions: Sequence[ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Sequence[Row[Any]]:
-    """Rows of (dimensions..., how many in each period): the records of `source` dated by
-    `dated`, each counted in the period it is dated in."""
+    """Rows of (dimensions..., how many in each period): the women's `records` (a kind of record
+    of theirs, or a FROM clause already joining them to the women) dated by `dated`, each
+    counted in the period it is dated in."""
     return await tally(
         session,
-        source,
+        records if isinstance(records, FromClause) else women.joined(records),
         [*where, within(dated, women.window)],
         dimensions,
-        [(women.during(n, dated), None) for n in range(len(women.spans))],
+        [(women.during(n, dated), None) for n in women.periods],
     )
 
 

@@ -67,12 +67,12 @@ def median_of(histogram: dict[int, int]) -> float | None:
 async def count_hearings(
     session: AsyncSession, women: Women, counts: Sequence[Counts], late_days: int
 ) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     held = CourtHearing.outcome_recorded_at.is_not(None)
     rows = await tally_by_period(
         session,
         women,
-        women.joined(CourtHearing),
+        CourtHearing,
         CourtHearing.starts_at,
         [
             held,
@@ -107,11 +107,11 @@ async def count_hearings(
 
 
 async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     rows = await tally_by_period(
         session,
         women,
-        women.joined(Meeting),
+        Meeting,
         Meeting.starts_at,
         [Meeting.attended, Meeting.barrier, Meeting.prison_can_join],
     )
@@ -131,11 +131,11 @@ async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[C
 
 
 async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     held = await tally_by_period(
         session,
         women,
-        women.joined(ContactVisit),
+        ContactVisit,
         ContactVisit.scheduled_at,
         [ContactVisit.visit_type == FINAL_CONTACT],
         where=[ContactVisit.status == "held"],
@@ -149,7 +149,7 @@ async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Cou
     called_off = await tally_by_period(
         session,
         women,
-        women.joined(change),
+        change,
         change.changed_at,
         [change.to_status, change.reason_code],
         where=[change.to_status.in_(("cancelled", "refused"))],
@@ -163,7 +163,7 @@ async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Cou
 
 
 async def count_assessments(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     window = women.window
     assessment = ParentingAssessment
     rows = await tally(
@@ -202,7 +202,7 @@ EVIDENCE_DATED = func.coalesce(Evidence.completed_on, Evidence.started_on)
 
 
 async def count_evidence(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     window = women.window
     rows = await tally(
         session,
@@ -234,7 +234,7 @@ def _hours(hours: Decimal | float | None) -> float:
 
 
 async def count_releases(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    periods = range(len(women.spans))
+    periods = women.periods
     _, _, incomplete = plan_gaps()
     rows = await tally_by_period(
         session,

@@ -121,21 +121,21 @@ def breakdowns(figures: Sequence[Figure], labels: dict[str, str]) -> list[Breakd
     return found
 
 
-def governor_title(report: GovernorReport) -> str:
+def _governor_title(report: GovernorReport) -> str:
     return f"Governor's report: {report.prison_name} ({report.prison_code})"
 
 
-def programme_title(report: ProgrammeReport) -> str:
+def _programme_title(report: ProgrammeReport) -> str:
     return f"Programme report: {', '.join(report.prison_codes)}"
 
 
-def programme_span(report: ProgrammeReport) -> str:
+def _programme_span(report: ProgrammeReport) -> str:
     if not report.quarters:
         return "no quarters"
     return f"{day(report.quarters[0].period.from_)} to {day(report.quarters[-1].period.to)}"
 
 
-def governor_facts(report: GovernorReport) -> list[tuple[str, str]]:
+def _governor_facts(report: GovernorReport) -> list[tuple[str, str]]:
     return [
         ("This period", period_text(report.period)),
         ("Previous period", period_text(report.previous_period)),
@@ -144,9 +144,16 @@ def governor_facts(report: GovernorReport) -> list[tuple[str, str]]:
     ]
 
 
-def programme_facts(report: ProgrammeReport) -> list[tuple[str, str]]:
+def _programme_facts(report: ProgrammeReport) -> list[tuple[str, str]]:
     return [
-        ("Quarters", programme_span(report)),
+        ("Quarters", _programme_span(report)),
         ("Generated", moment(report.generated_at)),
         ("Report id", str(report.report_id)),
     ]
+
+
+def heading(report: Report) -> tuple[str, list[tuple[str, str]]]:
+    """The report's title, and the facts shown under it: its periods, when it was made, its id."""
+    if isinstance(report, GovernorReport):
+        return _governor_title(report), _governor_facts(report)
+    return _programme_title(report), _programme_facts(report)

@@ -2,18 +2,16 @@
 the notes on another."""
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC
 
-from tac_api.reports.schemas import Cell, GovernorReport, ProgrammeReport, Suppression, Unit
+from tac_api.reports.schemas import Cell, GovernorReport, ProgrammeReport, Unit
 from tac_api.reports.wording import (
+    Report,
     cell_text,
     depths,
-    governor_facts,
-    governor_title,
+    heading,
     key_lines,
     label_with_unit,
-    programme_facts,
-    programme_title,
     shown_value,
 )
 
@@ -25,19 +23,18 @@ def _xlsx_value(cell: Cell) -> float | int | str:
 
 
 def _workbook_bytes(
-    report_title: str,
-    generated_at: datetime,
+    report: Report,
     header: list[str],
     blocks: list[tuple[str | None, list[tuple[str, int, list[Cell], Unit]]]],
-    facts: list[tuple[str, str]],
     periods: int,
-    suppression: Suppression,
-    notes: list[str],
 ) -> bytes:
     """One "Report" sheet (the title, the first `periods` facts, then a heading per block and its
     rows: label, indent, cells, unit) and a "Notes" sheet with the facts, the key and the notes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+
+    report_title, facts = heading(report)
+    generated_at = report.generated_at
 
     bold = Font(bold=True)
     right = Alignment(horizontal="right")
@@ -50,10 +47,10 @@ def _workbook_bytes(
     for name, value in facts[:periods]:
         sheet.append([f"{name}: {value}"])
     widest = len(header[0])
-    for heading, rows in blocks:
+    for block_title, rows in blocks:
         sheet.append([])
-        if heading is not None:
-            sheet.append([heading])
+        if block_title is not None:
+            sheet.append([block_title])
             sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
         sheet.append(header)
         for column in range(1, len(header) + 1):
@@ -84,12 +81,12 @@ def _workbook_bytes(
     notes_sheet.append([])
     notes_sheet.append(["Key"])
     notes_sheet.cell(notes_sheet.max_row, 1).font = bold
-    for mark, meaning in key_lines(suppression):
+    for mark, meaning in key_lines(report.suppression):
         notes_sheet.append([mark, meaning])
     notes_sheet.append([])
     notes_sheet.append(["Notes"])
     notes_sheet.cell(notes_sheet.max_row, 1).font = bold
-    for note in notes:
+    for note in report.notes:
         notes_sheet.append(["", note])
     notes_sheet.column_dimensions["A"].width = 18
     notes_sheet.column_dimensions["B"].width = 110
@@ -128,16 +125,7 @@ def governor_xlsx(report: GovernorReport) -> bytes:
         )
         for section in report.sections
     ]
-    return _workbook_bytes(
-        governor_title(report),
-        report.generated_at,
-        ["Figure", "This period", "Previous period"],
-        blocks,
-        governor_facts(report),
-        2,
-        report.suppression,
-        report.notes,
-    )
+    return _workbook_bytes(report, ["Figure", "This period", "Previous period"], blocks, 2)
 
 
 def programme_xlsx(report: ProgrammeReport) -> bytes:
@@ -145,13 +133,5 @@ def programme_xlsx(report: ProgrammeReport) -> bytes:
         (label_with_unit(figure.label, figure.unit), 0, figure.values, figure.unit)
         for figure in report.figures
     ]
-    return _workbook_bytes(
-        programme_title(report),
-        report.generated_at,
-        ["Figure", *(q.label for q in report.quarters)],
-        [(None, rows)],
-        programme_facts(report),
-        1,
-        report.suppression,
-        report.notes,
-    )
+    header = ["Figure", *(q.label for q in report.quarters)]
+    return _workbook_bytes(report, header, [(None, rows)], 1)
