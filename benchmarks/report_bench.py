@@ -212,11 +212,11 @@ def run_report_bench(
     seed: int,
     role: str = "governor",
 ) -> list[ReportTiming]:
-    from benchmarks.run import (
-        _postgres_execute,
-        _postgres_parts,
+    from benchmarks.stack import (
         create_postgres,
         drop_postgres,
+        postgres_execute,
+        postgres_parts,
         start_api,
     )
     from tac_api.migrations import upgrade
@@ -224,7 +224,7 @@ def run_report_bench(
     results = []
     url = create_postgres(admin_url, REPORT_DATABASE)
     try:
-        connect = _postgres_parts(url)
+        connect = postgres_parts(url)
         upgrade(url)
         token = asyncio.run(_client(url, role))
         path = report_path(path_template, date.today())
@@ -232,7 +232,7 @@ def run_report_bench(
         for mothers in sorted(sizes):
             started = time.perf_counter()
             seeded = asyncio.run(seed_report_data(connect, mothers, seed=seed))
-            asyncio.run(_postgres_execute(url, "VACUUM ANALYZE", "CHECKPOINT"))
+            asyncio.run(postgres_execute(url, "VACUUM ANALYZE", "CHECKPOINT"))
             seconds = time.perf_counter() - started
             print(
                 f"  grew to {seeded.mothers:,} mothers (+{seeded.added:,}) in {seconds:.1f} s: "
@@ -261,7 +261,7 @@ def run_report_bench(
 def explain_plans(
     url: str, connect: dict[str, Any], path: str, token: str, label: str
 ) -> list[tuple[float, str]]:
-    from benchmarks.run import start_api
+    from benchmarks.stack import start_api
 
     position = asyncio.run(set_explain(connect, REPORT_DATABASE, True))
     try:

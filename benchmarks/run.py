@@ -21,36 +21,47 @@ counterpart, so their rows show a dash for the floor and the ratio; the target i
 import argparse
 import asyncio
 import contextlib
-import http.client
 import json
 import os
 import random
-import shutil
 import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from benchmarks.load import LoadResult, run_load
-from benchmarks.report_bench import ReportTiming, run_report_bench
-from benchmarks.sync_batch import SyncResult, run_sync_batches
+from benchmarks.report_bench import run_report_bench
+from benchmarks.results import (
+    SYNC_TARGET_SECONDS,
+    Report,
+    Row,
+    markdown,
+    report_markdown,
+    report_target_line,
+    sync_markdown,
+    target_line,
+)
+from benchmarks.stack import (
+    BENCH_DATABASE,
+    DEFAULT_POSTGRES_URL,
+    PRISON,
+    VAR,
+    BenchError,
+    Seeded,
+    Server,
+    create_postgres,
+    create_sqlite,
+    drop_postgres,
+    get,
+    postgres_parts,
+    seed_database,
+    shown_url,
+    start_servers,
+)
+from benchmarks.sync_batch import run_sync_batches
 
-ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
-BIN = Path(sys.executable).parent
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "tac_bench"
-CLIENT_NAME = "bench-ewi-social-worker"
-PRISON = "EWI"
-TARGET = 0.5  # tac-api/floor requests/s on PostgreSQL, from the issue
-SYNC_TARGET_SECONDS = 2.0  # 10,000 children in batches of 1,000 on PostgreSQL, from issue 5
 ENDPOINTS = {
     "GET /v1/mothers/{id}": "/v1/mothers/{}",
     "GET /v1/mothers/{id}/children": "/v1/mothers/{}/children",
@@ -70,278 +81,7 @@ EXTRA_ENDPOINTS = {
 # The governor report, timed over a growing database (benchmarks/report_bench.py).
 REPORT_PATH = "/v1/reports/governor?prison_code={prison}&from={start}&to={end}"
 SAME_ANSWER_SAMPLE = 20
-NONE = "\N{EN DASH}"  # in the table, for a figure there is none of (no floor)
 DISTURBED = 0.15  # of a core used by other processes during a run: its figures are suspect
-
-
-class BenchError(Exception):
-    """Something that makes the figures meaningless: reported, and the exit code is 1."""
-
-
-@dataclass
-class Seeded:
-    url: str
-    token: str
-    ewi_ids: list[str]
-    other_ids: list[str]  # mothers in another prison: must read as 404 to this client
-    seconds: float
-
-
-@dataclass
-class Row:
-    database: str
-    endpoint: str
-    api: LoadResult
-    floor: LoadResult | None  # None: tac-api only, no floor counterpart
-
-    @property
-    def ratio(self) -> float:
-        if self.floor is None or not self.floor.rate:
-            return float("nan")
-        return self.api.rate / self.floor.rate
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    disturbed: list[str] = field(default_factory=list)  # runs other processes competed with
-    sync: SyncResult | None = None
-    reports: list[ReportTiming] = field(default_factory=list)
-
-
-# Databases ------------------------------------------------------------------------------------
-
-
-def _postgres_parts(url: str) -> dict[str, Any]:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return {
-        "host": parsed.host or "127.0.0.1",
-        "port": parsed.port or 5432,
-        "user": parsed.username,
-        "password": parsed.password,
-        "database": parsed.database or "postgres",
-    }
-
-
-async def _postgres_execute(url: str, *statements: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(**_postgres_parts(url), timeout=10)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def create_postgres(admin_url: str, database: str = BENCH_DATABASE) -> str:
-    """A fresh database (`tac_bench`) on the admin URL's server; returns its URL."""
-    from sqlalchemy.engine import make_url
-
-    asyncio.run(
-        _postgres_execute(
-            admin_url,
-            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
-            f'CREATE DATABASE "{database}"',
-        )
-    )
-    return make_url(admin_url).set(database=database).render_as_string(hide_password=False)
-
-
-def drop_postgres(admin_url: str, database: str = BENCH_DATABASE) -> None:
-    asyncio.run(_postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    print(f"  dropped database {database}")
-
-
-def create_sqlite() -> str:
-    path = VAR / "bench.db"
-    for stale in (path, path.with_name("bench.db-wal"), path.with_name("bench.db-shm")):
-        stale.unlink(missing_ok=True)
-    return f"sqlite:///{path}"
-
-
-async def _seed(url: str, mothers: int, seed: int) -> tuple[str, list[str], list[str]]:
-    from sqlalchemy import select
-
-    from tac_api.auth.schemas import Role
-    from tac_api.auth.service import create_client
-    from tac_api.config import Settings
-    from tac_api.db import make_engine, sessionmaker_for
-    from tac_api.demo import load_demo_data
-    from tac_api.mothers.models import Mother
-    from tac_api.reference.service import load_reference_data
-
-    engine = make_engine(Settings(database_url=url), pool=False)
-    try:
-        sessions = sessionmaker_for(engine)
-        async with sessions() as session, session.begin():
-            await load_reference_data(session)
-            await load_demo_data(session, mothers=mothers, seed=seed, children_per_mother=3)
-            _, token = await create_client(
-                session, name=CLIENT_NAME, role=Role.prison_social_worker, prison_code=PRISON
-            )
-        async with sessions() as session:
-            rows = (await session.execute(select(Mother.id, Mother.prison_code))).all()
-    finally:
-        await engine.dispose()
-    ewi = sorted(str(row.id) for row in rows if row.prison_code == PRISON)
-    other = sorted(str(row.id) for row in rows if row.prison_code != PRISON)
-    return token, ewi, other
-
-
-def seed_database(url: str, mothers: int, seed: int) -> Seeded:
-    from tac_api.migrations import upgrade
-
-    started = time.perf_counter()
-    upgrade(url)
-    token, ewi, other = asyncio.run(_seed(url, mothers, seed))
-    # Steady state before measuring: planner statistics, and no checkpoint or autovacuum of the
-    # bulk load landing inside a measured window.
-    if url.startswith("sqlite"):
-        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
-            connection.execute("ANALYZE")
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    else:
-        asyncio.run(_postgres_execute(url, "VACUUM ANALYZE", "CHECKPOINT"))
-    os.sync()  # the kernel's writeback of the load, too, must not land inside a measured window
-    if not ewi:
-        raise BenchError(f"no mother was seeded in {PRISON}")
-    return Seeded(url, token, ewi, other, time.perf_counter() - started)
-
-
-# Servers --------------------------------------------------------------------------------------
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free on the loopback interface now (all held open at once, so all different)."""
-    with contextlib.ExitStack() as stack:
-        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-
-
-def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
-
-
-class Server:
-    """A server in its own process group, always stopped (SIGTERM, then SIGKILL) on the way out."""
-
-    def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], port: int, log_path: Path
-    ) -> None:
-        self.name, self.argv, self.env, self.port, self.log_path = name, argv, env, port, log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(
-                    f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}"
-                )
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if get(self.port, "/health/ready")[0] == 200:
-                    return
-            time.sleep(0.1)
-        raise BenchError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-RATE_LIMIT_PER_MINUTE = 100_000_000
-
-
-def server_env(url: str) -> dict[str, str]:
-    env = {**os.environ, "TAC_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    # Limits on, as in production (both servers pay for them), but far above the load's rate.
-    env["TAC_RATE_LIMIT_PER_MINUTE"] = str(RATE_LIMIT_PER_MINUTE)
-    env.pop("TAC_SQL_ECHO", None)
-    return env
-
-
-def tac_api_command() -> str:
-    return shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
-
-
-def start_api(stack: contextlib.ExitStack, label: str, url: str) -> Server:
-    """tac-api alone, one uvicorn worker, ready to answer; stopped on the way out of `stack`."""
-    (port,) = free_ports(1)
-    argv = [tac_api_command(), "serve", "--port", str(port)]
-    server = Server("tac-api", argv, server_env(url), port, VAR / f"bench-{label}.log")
-    stack.callback(server.stop)
-    server.start()
-    server.wait_ready()
-    return server
-
-
-def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
-    env = server_env(url)
-    api_port, floor_port = free_ports(2)
-    tac_api = tac_api_command()
-    commands = {
-        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port),
-        "floor": (
-            [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
-            floor_port,
-        ),
-    }
-    servers = []
-    for name, (argv, port) in commands.items():
-        server = Server(name, argv, env, port, VAR / f"bench-{database}-{name}.log")
-        stack.callback(server.stop)
-        server.start()
-        servers.append(server)
-    for server in servers:
-        server.wait_ready()
-    return servers[0], servers[1]
 
 
 def check_same_answers(api: Server, floor: Server, seeded: Seeded) -> None:
@@ -391,7 +131,7 @@ def sessions_probe(url: str) -> Callable[[], Awaitable[float]] | None:
 
         nonlocal calls
         await asyncio.sleep(1.1)
-        connection = await asyncpg.connect(**_postgres_parts(url), timeout=10)
+        connection = await asyncpg.connect(**postgres_parts(url), timeout=10)
         try:
             opened = await connection.fetchval(
                 "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
@@ -534,7 +274,7 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
                 url = create_postgres(admin_url)
             except Exception as exc:  # unreachable, refused, no right to create: nothing to measure
                 raise BenchError(
-                    f"cannot create {BENCH_DATABASE} on {_shown(admin_url)}: {exc}"
+                    f"cannot create {BENCH_DATABASE} on {shown_url(admin_url)}: {exc}"
                 ) from exc
             stack.callback(drop_postgres, admin_url)
         else:
@@ -560,7 +300,7 @@ def measure_sync(seeded: Seeded, api: Server, args: argparse.Namespace, report: 
     print(f"  POST /v1/sync/children:batch ({args.sync_children:,} children, batches of 1,000)")
     try:
         result = run_sync_batches(
-            seeded.url, _postgres_parts(seeded.url), api.port, args.sync_children, 1000, args.seed
+            seeded.url, postgres_parts(seeded.url), api.port, args.sync_children, 1000, args.seed
         )
     except Exception as exc:  # a failed batch makes the figures meaningless
         raise BenchError(f"sync batches: {exc}\n{api.log_tail()}") from exc
@@ -587,92 +327,6 @@ def bench_reports(args: argparse.Namespace, report: Report) -> None:
     except Exception as exc:  # a failed request, seed or server: the figures mean nothing
         report.problems.append(f"governor report: {exc}")
         print(f"  FAILED: {exc}", flush=True)
-
-
-def report_markdown(results: list[ReportTiming], args: argparse.Namespace) -> str:
-    from benchmarks.report_bench import markdown as report_table
-    from benchmarks.report_bench import report_path
-
-    path = report_path(args.report_path, date.today())
-    return report_table(results, path, args.report_warmup, args.report_requests, args.report_role)
-
-
-def report_target_line(results: list[ReportTiming]) -> str:
-    from benchmarks.report_bench import TARGET_MS
-
-    largest = max(results, key=lambda result: result.mothers)
-    if largest.mothers < 100_000:
-        return (
-            f"Target (governor report under {TARGET_MS:,.0f} ms at 100,000 mothers): not measured."
-        )
-    verdict = "met" if largest.median < TARGET_MS else "NOT met"
-    return (
-        f"Target (governor report under {TARGET_MS:,.0f} ms at 100,000 mothers on PostgreSQL): "
-        f"{verdict} (median {largest.median:.0f} ms at {largest.mothers:,})."
-    )
-
-
-def markdown(report: Report, args: argparse.Namespace) -> str:
-    lines = [
-        f"`make bench`: {args.mothers:,} mothers with 3 children each; {args.connections} "
-        f"keep-alive connections; {args.duration:g} s measured per server and endpoint (in two "
-        f"halves, A-B-B-A) after a {args.warmup:g} s warm-up; one uvicorn worker; "
-        f"{os.cpu_count()} cores shared with the load generator. Floor: the same endpoints and "
-        "JSON from FastAPI over the bare driver (asyncpg / aiosqlite), no ORM. The newer reads "
-        f"(floor {NONE}) are tac-api only, {args.extra_duration:g} s measured each after a "
-        f"{min(args.warmup, 1.0):g} s warm-up: the floor does not implement them.",
-        "",
-        "| Database | Endpoint | tac-api req/s | p50 ms | p99 ms | errors "
-        "| floor req/s | p50 ms | p99 ms | tac-api/floor |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for row in report.rows:
-        if row.floor is None:
-            floor = f"| {NONE} | {NONE} | {NONE} | {NONE} |"
-        else:
-            floor = (
-                f"| {row.floor.rate:,.0f} | {row.floor.percentile(50):.1f} "
-                f"| {row.floor.percentile(99):.1f} | {row.ratio:.2f} |"
-            )
-        lines.append(
-            f"| {'PostgreSQL' if row.database == 'postgres' else 'SQLite'} | `{row.endpoint}` "
-            f"| {row.api.rate:,.0f} | {row.api.percentile(50):.1f} | {row.api.percentile(99):.1f} "
-            f"| {row.api.errors:,} {floor}"
-        )
-    return "\n".join(lines)
-
-
-def sync_markdown(report: Report) -> str:
-    result = report.sync
-    if result is None:
-        return ""
-    lines = [
-        f"Batch upserts on PostgreSQL: {result.children:,} children in batches of "
-        f"{result.batch_size:,}, sent one after another over HTTP with an Idempotency-Key. "
-        "Floor: the same rows inserted with asyncpg (`INSERT ... SELECT FROM unnest`, a "
-        "transaction per batch).",
-        "",
-        "| Pass | total s | slowest batch ms | floor total s | tac-api/floor time |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for name, seconds in result.passes.items():
-        lines.append(
-            f"| {name} | {sum(seconds):.2f} | {max(seconds) * 1000:.0f} "
-            f"| {result.floor_total:.2f} | {sum(seconds) / result.floor_total:.1f}x |"
-        )
-    return "\n".join(lines)
-
-
-def target_line(report: Report) -> str:
-    ratios = [
-        row.ratio for row in report.rows if row.database == "postgres" and row.floor is not None
-    ]
-    if not ratios:
-        return f"Target (tac-api/floor >= {TARGET} on PostgreSQL): not measured."
-    met = all(ratio >= TARGET for ratio in ratios)
-    figures = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-    verdict = "met" if met else "NOT met"
-    return f"Target (tac-api/floor >= {TARGET} on PostgreSQL): {verdict} ({figures})."
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -19,10 +19,17 @@ from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.errors import Problem
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help="The database schema and reference data.", no_args_is_help=True)
-clients_app = typer.Typer(help="API clients and their tokens.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(clients_app, name="clients")
+
+
+def command_group(name: str, description: str) -> typer.Typer:
+    """`tac-api <name> ...`: a group of commands, which lists them when given none."""
+    group = typer.Typer(help=description, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+db_app = command_group("db", "The database schema and reference data.")
+clients_app = command_group("clients", "API clients and their tokens.")
 
 T = TypeVar("T")
 # Exit codes: 1 the work failed (or the database is not ready for it), 2 refused input.
@@ -34,6 +41,13 @@ def fail(message: str, code: int = FAILED) -> typer.Exit:
     tracebacks."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def print_table(header: str, rows: list[str]) -> None:
+    """A listing as tab-separated lines under its header, for a person or `cut`."""
+    typer.echo(header)
+    for row in rows:
+        typer.echo(row)
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:
@@ -287,10 +301,7 @@ def clients_list() -> None:
             for c in await list_clients(session)
         ]
 
-    found = in_transaction(rows)
-    typer.echo("name\trole\tscope\tstate\tcreated_at\texpires_at")
-    for row in found:
-        typer.echo(row)
+    print_table("name\trole\tscope\tstate\tcreated_at\texpires_at", in_transaction(rows))
 
 
 @clients_app.command("revoke")
@@ -302,10 +313,7 @@ def clients_revoke(name: str) -> None:
     typer.echo(f"revoked {name}")
 
 
-retention_app = typer.Typer(
-    help="Erase cases closed longer than the retention period.", no_args_is_help=True
-)
-app.add_typer(retention_app, name="retention")
+retention_app = command_group("retention", "Erase cases closed longer than the retention period.")
 
 
 @retention_app.command("run")
@@ -354,10 +362,7 @@ def retention_run(
         typer.echo(line)
 
 
-oidc_app = typer.Typer(
-    help="People signed in through the identity provider (OIDC tokens).", no_args_is_help=True
-)
-app.add_typer(oidc_app, name="oidc")
+oidc_app = command_group("oidc", "People signed in through the identity provider (OIDC tokens).")
 
 
 @oidc_app.command("revoke")
@@ -391,16 +396,12 @@ def oidc_list_revoked() -> None:
             for r in await list_revoked_subjects(session)
         ]
 
-    found = in_transaction(rows)
-    typer.echo("issuer\tsubject\trevoked_at")
-    for row in found:
-        typer.echo(row)
+    print_table("issuer\tsubject\trevoked_at", in_transaction(rows))
 
 
-webhooks_app = typer.Typer(
-    help="Deliver the change events to local authorities' webhooks.", no_args_is_help=True
+webhooks_app = command_group(
+    "webhooks", "Deliver the change events to local authorities' webhooks."
 )
-app.add_typer(webhooks_app, name="webhooks")
 
 
 @webhooks_app.command("run")

@@ -12,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments import demo as assessments_demo
 from tac_api.children.models import Child
-from tac_api.communications.demo import demo_rows as communications_demo
+from tac_api.communications import demo as communications_demo
 from tac_api.db import utcnow
+from tac_api.demo_world import DemoWorld
 from tac_api.evidence import demo as evidence_demo
 from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
-from tac_api.release.demo import demo_rows as release_demo
+from tac_api.release import demo as release_demo
 from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
@@ -284,13 +285,17 @@ async def load_demo_data(
 
     # Each liaison package's own records, made from the mothers and children above.
     case_rows: list[tuple[Any, list[dict[str, Any]]]] = []
-    case_rows += assessments_demo.demo_rows(rng, mother_rows, child_rows, today)
-    case_rows += evidence_demo.demo_rows(rng, mother_rows, child_rows, today)
-    case_rows += release_demo(rng, mother_rows, child_rows, today)
-    case_rows += communications_demo(rng, mother_rows, child_rows, today)
-    case_rows += meetings_demo.demo_rows(rng, mother_rows, child_rows, today)
-    case_rows += visits_demo.demo_rows(rng, mother_rows, child_rows, today)
-    case_rows += hearings_demo.demo_rows(rng, mother_rows, child_rows, today)
+    world = DemoWorld(rng, mother_rows, child_rows, today, now)
+    for package in (
+        assessments_demo,
+        evidence_demo,
+        release_demo,
+        communications_demo,
+        meetings_demo,
+        visits_demo,
+        hearings_demo,
+    ):
+        case_rows += package.demo_rows(world)
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),

@@ -1,16 +1,14 @@
 """Demo parenting assessments: for some mothers, one about one or two of her children."""
 
-import random
 import uuid
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from tac_api.assessments.models import (
     ParentingAssessment,
     ParentingAssessmentChild,
     ParentingAssessmentRecipient,
 )
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 
 ASSESSORS = [
     ("Bethan Ap Rhys", "Cymru Independent Social Work"),
@@ -26,21 +24,12 @@ COURTS = [
 SOLICITORS = ["Máire O'Donnell", "Eleri Bowen"]
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
+def demo_rows(world: DemoWorld) -> DemoRows:
     """About a quarter of mothers have an assessment, requested since her reception."""
-    now = utcnow()
-    stamp = {"created_at": now, "updated_at": now, "version": 1}
-    children: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for child in child_rows:
-        children.setdefault(child["mother_id"], []).append(child)
+    rng, today, stamp = world.rng, world.today, world.stamp
     assessments, concerns, recipients = [], [], []
-    for mother in mother_rows:
-        hers = children.get(mother["id"])
+    for mother in world.mothers:
+        hers = world.children_of(mother)
         days_in = (today - mother["reception_date"]).days
         if not hers or days_in < 30 or rng.random() > 0.25:
             continue

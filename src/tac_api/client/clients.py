@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -41,7 +41,45 @@ WebhookId = uuid.UUID | str
 DEFAULT_FEED_PAGE = 100
 
 
-class TacSyncClient:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class _Connection(Generic[HttpT, TransportT]):
+    """What both clients hold: the service's address, token and retry policy (`Core`), and the
+    httpx client that sends for them."""
+
+    _http_class: type[HttpT]
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        transport: TransportT | None = None,
+    ) -> None:
+        self._core = Core(
+            base_url,
+            token,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_retry_after=max_retry_after,
+        )
+        self._http: HttpT = self._http_class(
+            base_url=self._core.base_url,
+            headers=self._core.headers,
+            timeout=timeout,
+            transport=transport,
+        )
+
+
+class TacSyncClient(_Connection[httpx.Client, httpx.BaseTransport]):
     """A local authority's system talking to tac-api's sync endpoints (role `la_system`).
 
     Bodies may be the service's own models (`SyncChild`, ...) or plain dicts; a dict is sent as it
@@ -55,33 +93,7 @@ class TacSyncClient:
     not applied twice.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 30.0,
-        retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._core = Core(
-            base_url,
-            token,
-            retries=retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_retry_after=max_retry_after,
-        )
-        self._http = httpx.Client(
-            base_url=self._core.base_url,
-            headers=self._core.headers,
-            timeout=timeout,
-            transport=transport,
-        )
-
+    _http_class = httpx.Client
     _sleep = staticmethod(time.sleep)
 
     def _run(self, call: Call[T]) -> T:
@@ -230,35 +242,10 @@ class TacSyncClient:
         return self._run(core.deliveries(webhook_id, status, cursor, limit))
 
 
-class AsyncTacSyncClient:
+class AsyncTacSyncClient(_Connection[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """`TacSyncClient`'s methods, awaited (`iter_changes` is an async iterator)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 30.0,
-        retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._core = Core(
-            base_url,
-            token,
-            retries=retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_retry_after=max_retry_after,
-        )
-        self._http = httpx.AsyncClient(
-            base_url=self._core.base_url,
-            headers=self._core.headers,
-            timeout=timeout,
-            transport=transport,
-        )
+    _http_class = httpx.AsyncClient
 
     _sleep = staticmethod(asyncio.sleep)
 

@@ -43,6 +43,7 @@ log = logging.getLogger("tac_api.client")
 
 T = TypeVar("T")
 R = TypeVar("R")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # pending: a child held as the authority's link request until the prison side confirms it (not
 # a failure: the change feed says when it is decided).
@@ -354,30 +355,34 @@ def batch_children(
     )
 
 
+def _put_synced(
+    collection: str,
+    external_id: str,
+    body: BaseModel | Mapping[str, Any],
+    if_match: str | int | None,
+    public: type[ModelT],
+) -> Call[Synced[ModelT]]:
+    """Create or replace one of the authority's records by its own id (200 or 201)."""
+    return Call(
+        "PUT",
+        f"/v1/sync/{collection}/{_segment(external_id)}",
+        _synced(public),
+        ok=frozenset({200, 201}),
+        content=_json(body),
+        headers=_conditions(if_match),
+    )
+
+
 def put_court_hearing(
     external_id: str, hearing: SyncCourtHearing | Mapping[str, Any], if_match: str | int | None
 ) -> Call[Synced[CourtHearingPublic]]:
-    return Call(
-        "PUT",
-        f"/v1/sync/court-hearings/{_segment(external_id)}",
-        _synced(CourtHearingPublic),
-        ok=frozenset({200, 201}),
-        content=_json(hearing),
-        headers=_conditions(if_match),
-    )
+    return _put_synced("court-hearings", external_id, hearing, if_match, CourtHearingPublic)
 
 
 def put_meeting(
     external_id: str, meeting: SyncMeeting | Mapping[str, Any], if_match: str | int | None
 ) -> Call[Synced[MeetingPublic]]:
-    return Call(
-        "PUT",
-        f"/v1/sync/meetings/{_segment(external_id)}",
-        _synced(MeetingPublic),
-        ok=frozenset({200, 201}),
-        content=_json(meeting),
-        headers=_conditions(if_match),
-    )
+    return _put_synced("meetings", external_id, meeting, if_match, MeetingPublic)
 
 
 def changes(after: str | None, limit: int) -> Call[ChangeFeed]:

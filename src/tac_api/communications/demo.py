@@ -3,12 +3,11 @@ her children with whom contact is not appropriate."""
 
 import random
 import uuid
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tac_api.communications.models import Communication, CommunicationChild
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 
 # (from, to, channel, summary): about her children unless the child is a party.
 RELAYS = [
@@ -35,17 +34,8 @@ def _when(rng: random.Random, reception: date, today: date) -> datetime:
     return datetime.combine(day, time(rng.randrange(9, 17), rng.choice([0, 15, 30, 45])), UTC)
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
-    now = utcnow()
-    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
-    children: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for child in child_rows:
-        children[child["mother_id"]].append(child)
+def demo_rows(world: DemoWorld) -> DemoRows:
+    rng, today, stamp = world.rng, world.today, world.stamp
 
     communications, concerned = [], []
 
@@ -63,8 +53,8 @@ def demo_rows(
         )
         concerned.extend({"communication_id": communication_id, "child_id": c} for c in child_ids)
 
-    for mother in mother_rows:
-        hers = children[mother["id"]]
+    for mother in world.mothers:
+        hers = world.children_of(mother)
         reachable = [c for c in hers if c["contact_arrangement"] != "none"]
         for _ in range(rng.randrange(0, 4)):
             from_party, to_party, channel, summary = rng.choice(RELAYS)

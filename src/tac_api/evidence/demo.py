@@ -1,12 +1,10 @@
 """Demo evidence of rehabilitation: a few invented items per mother, in her time in custody."""
 
-import random
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.evidence.models import Evidence
 
 # Category -> (title, provider, typical hours or None when hours say nothing).
@@ -55,16 +53,11 @@ VERIFIERS = [
 ]
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
+def demo_rows(world: DemoWorld) -> DemoRows:
     """Up to five items per mother, each begun after her reception and none in the future."""
-    now = utcnow()
+    rng, today, now = world.rng, world.today, world.now
     rows = []
-    for mother in mother_rows:
+    for mother in world.mothers:
         received: date = mother["reception_date"]
         days_in = (today - received).days
         if days_in < 14:

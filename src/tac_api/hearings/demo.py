@@ -1,15 +1,10 @@
 """Demo court work: proceedings for most mothers with children in care, hearings past (with
 outcomes, some missed for the barriers the evaluation found) and to come, a few moved dates."""
 
-import random
 import uuid
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from sqlmodel import SQLModel
-
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.hearings.models import (
     CourtHearing,
     CourtHearingAmendment,
@@ -47,22 +42,12 @@ def _weekday(day: date) -> date:
     return day + timedelta(days=7 - day.weekday()) if day.weekday() >= 5 else day
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
-    now = utcnow()
-    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
-    in_care: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for child in child_rows:
-        if child["lives_with"] != "mother":
-            in_care[child["mother_id"]].append(child)
+def demo_rows(world: DemoWorld) -> DemoRows:
+    rng, today, now, stamp = world.rng, world.today, world.now, world.stamp
     proceedings, proceedings_children, extensions = [], [], []
     hearings, hearing_children, amendments = [], [], []
-    for mother in mother_rows:
-        children = in_care.get(mother["id"])
+    for mother in world.mothers:
+        children = [c for c in world.children_of(mother) if c["lives_with"] != "mother"]
         if not children or mother["status"] == "closed" or rng.random() < 0.3:
             continue
         # One authority's proceedings concern its own children: those of the first child's.

@@ -2,12 +2,10 @@
 and, when she did not, what stopped her (mostly the platform and late notice, as the evaluation
 found)."""
 
-import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
 
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import PRISON_JOINS
 
@@ -37,25 +35,11 @@ PLATFORMS = [
 SUPPORTERS = ["Ceri Jones, prison social worker", "Mared ap Huw, prison social worker"]
 
 
-def children_by_mother(child_rows: list[dict[str, Any]]) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    grouped: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for child in child_rows:
-        grouped.setdefault(child["mother_id"], []).append(child)
-    return grouped
-
-
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
-    now = utcnow()
-    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
-    children = children_by_mother(child_rows)
+def demo_rows(world: DemoWorld) -> DemoRows:
+    rng, today, now, stamp = world.rng, world.today, world.now, world.stamp
     meetings, concerned = [], []
-    for mother in mother_rows:
-        hers = children.get(mother["id"], [])
+    for mother in world.mothers:
+        hers = world.children_of(mother)
         for _ in range(rng.choice([0, 1, 1, 2, 3]) if hers else 0):
             day = today + timedelta(days=rng.randrange(-120, 30))
             starts_at = datetime.combine(day, time(rng.randrange(9, 16), rng.choice([0, 30])), UTC)

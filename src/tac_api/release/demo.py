@@ -1,12 +1,9 @@
 """Synthetic release plans: most mothers have one, some complete, most still in progress."""
 
-import random
 import uuid
-from collections import defaultdict
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.release.models import (
     ReleasePlan,
     ReleasePlanAction,
@@ -43,24 +40,15 @@ ARRANGEMENTS = [
 PROBATION = ["Rhiannon Pryce-Jones", "Oluwaseun Adébáyọ̀", "Máire Ó Dónaill", "Joanne D'Arcy"]
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
-    now = utcnow()
-    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
-    children: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for child in child_rows:
-        children[child["mother_id"]].append(child)
+def demo_rows(world: DemoWorld) -> DemoRows:
+    rng, today, stamp = world.rng, world.today, world.stamp
 
     plans, pathways, actions, contacts = [], [], [], []
-    for mother in mother_rows:
+    for mother in world.mothers:
         # Most mothers still held have a plan; many of those due soon are not complete.
         if mother["status"] != "active" or rng.random() < 0.3:
             continue
-        hers = children[mother["id"]]
+        hers = world.children_of(mother)
         complete = rng.random() < 0.25
         plan_id = uuid.uuid4()
         probation = rng.choice(PROBATION)

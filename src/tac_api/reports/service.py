@@ -1,27 +1,21 @@
 """Governors' and evaluators' reports: the periods asked for, what each report shows, and
-small-number protection applied before anything leaves. The counting is `counting.py`'s."""
+small-number protection applied before anything leaves. What is counted is `catalogue`'s,
+the counting `counting`'s."""
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.assessments.schemas import Outcome as AssessmentOutcome
 from tac_api.auth.schemas import Caller, Role
-from tac_api.children.schemas import LivesWith
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
-from tac_api.evidence.schemas import CATEGORY_LABELS
-from tac_api.hearings.schemas import AttendedHow, Barrier
-from tac_api.meetings.schemas import Barrier as MeetingBarrier
-from tac_api.reference.models import Ethnicity, LegalStatus, Prison
-from tac_api.reports.counting import AGE_BANDS, NOT_RECORDED, Span, count_periods, group_key
+from tac_api.reference.models import Prison
+from tac_api.reports.catalogue import Spec, catalogue, protect, suppression
+from tac_api.reports.counting import count_periods
+from tac_api.reports.periods import Span
 from tac_api.reports.schemas import (
-    Cell,
     Figure,
     GovernorReport,
     Period,
@@ -29,11 +23,7 @@ from tac_api.reports.schemas import (
     ProgrammeReport,
     Quarter,
     Section,
-    Suppression,
-    Unit,
 )
-from tac_api.reports.suppression import Number, Rule, suppressed_keys
-from tac_api.visits.schemas import ReasonCode
 
 LONGEST_PERIOD_MONTHS = 12
 MOST_QUARTERS = 20
@@ -102,280 +92,6 @@ def report_prison(caller: Caller, prison_code: str | None) -> str:
         raise NotFound(f"No prison {prison_code} is visible to you.")
     assert caller.prison_code is not None  # a governor always has her prison
     return caller.prison_code
-
-
-# What is counted ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Spec:
-    key: str
-    label: str
-    unit: Unit = "count"
-    part_of: str | None = None
-    follows: str | None = None
-
-    @property
-    def breakdown(self) -> str | None:
-        """Parts of one breakdown share the key up to their own code."""
-        return self.key.rsplit(".", 1)[0] if self.part_of else None
-
-    def rule(self) -> Rule:
-        return Rule(
-            self.key,
-            counted=self.unit == "count",
-            part_of=self.part_of,
-            breakdown=self.breakdown or "",
-            follows=self.follows,
-        )
-
-
-@dataclass
-class Catalogue:
-    """The report's sections and figures, in the order they are shown; code lists come from the
-    reference data, so a new legal status or ethnic group appears without a release."""
-
-    sections: list[tuple[str, str, list[Spec]]] = field(default_factory=list)
-
-    def add(self, key: str, title: str, specs: Iterable[Spec]) -> None:
-        self.sections.append((key, title, list(specs)))
-
-    def specs(self) -> list[Spec]:
-        return [spec for _, _, specs in self.sections for spec in specs]
-
-
-def _short(description: str, most: int = 64) -> str:
-    """A code's description as a row or chart label: the 903 guide's run to a paragraph (J3).
-    Up to its first aside or clause, and no longer than `most`."""
-    for stop in (" (", ", ", ". "):
-        description = description.split(stop)[0]
-    return description if len(description) <= most else description[: most - 1].rstrip() + "…"
-
-
-def _words(code: str) -> str:
-    return code.replace("_", " ").capitalize()
-
-
-def _parts(total: str, prefix: str, codes: Iterable[tuple[str, str]]) -> list[Spec]:
-    return [Spec(f"{prefix}.{code}", label, part_of=total) for code, label in codes]
-
-
-def _coded(values: Iterable[str], *, recorded: bool = True) -> list[tuple[str, str]]:
-    """A code list's parts; `recorded=False` adds one for a record without the code (older
-    rows, or ones written before the rule that asks for it), so the parts still add up."""
-    parts = [(value, _words(value)) for value in values]
-    return parts if recorded else [*parts, (NOT_RECORDED, "Not recorded")]
-
-
-async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
-    legal_statuses = (
-        await session.execute(select(LegalStatus.code, LegalStatus.description).order_by("code"))
-    ).all()
-    groups = list(
-        await session.scalars(select(Ethnicity.group).distinct().order_by(Ethnicity.group))
-    )
-    shown = Catalogue()
-    shown.add(
-        "women",
-        "Women supported",
-        [
-            Spec("women.active", "Women supported in the period"),
-            Spec("women.new", "New to the service"),
-            Spec("women.closed", "Cases closed"),
-        ],
-    )
-    shown.add(
-        "children",
-        "Children",
-        [
-            Spec("children.linked", "Children linked"),
-            Spec("children.expected", "Of whom not yet born"),
-            *_parts(
-                "children.linked",
-                "children.by_legal_status",
-                [
-                    *((code, f"{code}: {_short(text)}") for code, text in legal_statuses),
-                    ("not_looked_after", "No legal status (not looked after)"),
-                ],
-            ),
-            *_parts(
-                "children.linked",
-                "children.by_lives_with",
-                _coded(get_args(LivesWith), recorded=False),
-            ),
-            Spec("children.families_with_separated_siblings", "Families with separated siblings"),
-            Spec("children.local_authorities", "Local authorities involved"),
-            Spec("children.social_workers", "Children's social workers involved"),
-        ],
-    )
-    shown.add(
-        "hearings",
-        "Family court hearings",
-        [
-            Spec("hearings.listed", "Hearings in the period"),
-            Spec("hearings.held", "Held (outcome recorded)", part_of="hearings.listed"),
-            Spec(
-                "hearings.awaiting_outcome", "Outcome not yet recorded", part_of="hearings.listed"
-            ),
-            Spec("hearings.attended", "Attended", part_of="hearings.held"),
-            *_parts(
-                "hearings.attended",
-                "hearings.attended_by_mode",
-                _coded(get_args(AttendedHow), recorded=False),
-            ),
-            Spec("hearings.missed", "Missed", part_of="hearings.held"),
-            *_parts(
-                "hearings.missed",
-                "hearings.missed_by_barrier",
-                _coded(get_args(Barrier), recorded=False),
-            ),
-            Spec("hearings.late_notice", f"Notified fewer than {late_notice_days} days ahead"),
-            Spec(
-                "hearings.median_notice_days",
-                "Median days of notice",
-                unit="days",
-                follows="hearings.listed",
-            ),
-        ],
-    )
-    shown.add(
-        "meetings",
-        "Meetings about her children",
-        [
-            Spec("meetings.listed", "Meetings in the period"),
-            Spec("meetings.attended", "Attended", part_of="meetings.listed"),
-            Spec("meetings.missed", "Missed", part_of="meetings.listed"),
-            Spec("meetings.attendance_not_recorded", "Not yet recorded", part_of="meetings.listed"),
-            *_parts(
-                "meetings.missed",
-                "meetings.missed_by_barrier",
-                _coded(get_args(MeetingBarrier), recorded=False),
-            ),
-            Spec(
-                "meetings.on_platform_prison_cannot_join",
-                "Held on a platform the prison cannot join",
-            ),
-        ],
-    )
-    shown.add(
-        "visits",
-        "Contact visits",
-        [
-            Spec("visits.held", "Held"),
-            Spec("visits.final_contacts_held", "Final contacts before adoption held"),
-            Spec("visits.cancelled", "Cancelled"),
-            *_parts(
-                "visits.cancelled",
-                "visits.cancelled_by_reason",
-                _coded(get_args(ReasonCode), recorded=False),
-            ),
-            Spec("visits.refused", "Refused"),
-        ],
-    )
-    shown.add(
-        "assessments",
-        "Parenting assessments",
-        [
-            Spec("assessments.requested", "Requested"),
-            Spec("assessments.completed", "Completed"),
-            *_parts(
-                "assessments.completed",
-                "assessments.completed_by_outcome",
-                _coded(get_args(AssessmentOutcome), recorded=False),
-            ),
-        ],
-    )
-    categories = list(CATEGORY_LABELS.items())
-    shown.add(
-        "evidence",
-        "Evidence of rehabilitation",
-        [
-            Spec("evidence.items", "Items"),
-            *_parts("evidence.items", "evidence.items_by_category", categories),
-            Spec("evidence.hours", "Hours", unit="hours", follows="evidence.items"),
-            *(
-                Spec(
-                    f"evidence.hours_by_category.{code}",
-                    f"{label}: hours",
-                    unit="hours",
-                    part_of="evidence.hours",
-                    follows=f"evidence.items_by_category.{code}",
-                )
-                for code, label in categories
-            ),
-        ],
-    )
-    shown.add(
-        "releases",
-        "Releases",
-        [
-            Spec("releases.due", "Releases due in the period"),
-            Spec("releases.with_complete_plan", "With a complete plan", part_of="releases.due"),
-            Spec(
-                "releases.without_complete_plan",
-                "Without a complete plan",
-                part_of="releases.due",
-            ),
-        ],
-    )
-    shown.add(
-        "demographics",
-        "The women supported",
-        [
-            *_parts(
-                "women.active",
-                "demographics.age_band",
-                [(key, label) for key, label, _ in AGE_BANDS],
-            ),
-            *_parts(
-                "women.active",
-                "demographics.ethnic_group",
-                [*((group_key(group), group) for group in groups), (NOT_RECORDED, "Not recorded")],
-            ),
-            *_parts(
-                "women.active",
-                "demographics.domestic_abuse",
-                [
-                    ("yes", "Domestic abuse in her history"),
-                    ("no", "None"),
-                    ("not_known", "Not known"),
-                ],
-            ),
-        ],
-    )
-    return shown
-
-
-# Shaping and protecting -----------------------------------------------------------------------
-
-
-def _values(counts: Mapping[str, Number | None], specs: Sequence[Spec]) -> dict[str, Number | None]:
-    unknown = counts.keys() - {spec.key for spec in specs}
-    # A code the catalogue does not list would leave its parts short of their total, and the
-    # secondary suppression unsound: fail loudly rather than publish it.
-    if unknown:
-        raise LookupError(f"figures counted but not in the report: {sorted(unknown)}")
-    return {spec.key: counts.get(spec.key, 0) for spec in specs}
-
-
-def protect(
-    counts: Mapping[str, Number | None], specs: Sequence[Spec], threshold: int
-) -> dict[str, Cell]:
-    values = _values(counts, specs)
-    hidden = suppressed_keys(values, [spec.rule() for spec in specs], threshold)
-    return {
-        key: Cell(value=None, suppressed=True) if key in hidden else Cell(value=value)
-        for key, value in values.items()
-    }
-
-
-def suppression(threshold: int) -> Suppression:
-    return Suppression(
-        threshold=threshold,
-        legend=f"c: suppressed, a count from 1 to {threshold}, or a figure that would reveal "
-        "one (a second part of a total, hours or a median derived from a small count). "
-        "z: not applicable (nothing to take a median of).",
-    )
 
 
 def report_id(*parts: object) -> uuid.UUID:

@@ -2,12 +2,10 @@
 child with no contact, letters only where contact is indirect, a supervisor where it is
 supervised, one final contact per child, and a status history that follows the lifecycle."""
 
-import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
 
-from tac_api.db import utcnow
+from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.schemas import CALLED_OFF, FINAL_CONTACT, IN_PERSON, INDIRECT
 
@@ -48,21 +46,11 @@ CHANGED_BY = {
 }
 
 
-def demo_rows(
-    rng: random.Random,
-    mother_rows: list[dict[str, Any]],
-    child_rows: list[dict[str, Any]],
-    today: date,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
-    now = utcnow()
-    stamp: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1}
-    children: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for child in child_rows:
-        if child["contact_arrangement"] != "none":
-            children.setdefault(child["mother_id"], []).append(child)
+def demo_rows(world: DemoWorld) -> DemoRows:
+    rng, today, now, stamp = world.rng, world.today, world.now, world.stamp
     visits, with_children, changes = [], [], []
-    for mother in mother_rows:
-        hers = children.get(mother["id"], [])
+    for mother in world.mothers:
+        hers = [c for c in world.children_of(mother) if c["contact_arrangement"] != "none"]
         had_final: set[uuid.UUID] = set()
         for _ in range(rng.choice([0, 1, 1, 2]) if hers else 0):
             child = rng.choice(hers)

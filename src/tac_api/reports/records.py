@@ -1,0 +1,252 @@
+"""The figures of the women's records in a report: hearings, meetings, visits, assessments,
+evidence and releases, each counted in the period it is dated in."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Integer, case, cast, extract, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.assessments.models import ParentingAssessment
+from tac_api.evidence.models import Evidence
+from tac_api.hearings.models import CourtHearing
+from tac_api.meetings.models import Meeting
+from tac_api.mothers.models import Mother
+from tac_api.release.models import ReleasePlan
+from tac_api.release.service import RELEASE_DATE, plan_gaps
+from tac_api.reports.periods import (
+    NOT_RECORDED,
+    Counts,
+    Women,
+    flag,
+    tally,
+    tally_by_period,
+    within,
+)
+from tac_api.visits.models import ContactVisit, ContactVisitStatusChange
+from tac_api.visits.schemas import FINAL_CONTACT
+
+
+def _notice_days(session: AsyncSession) -> ColumnElement[int]:
+    """Whole days from notified_at to starts_at, never below 0: `hearings.service.notice_days`
+    in SQL. Counted in seconds first, so that a week is never 6.9999 days."""
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = extract("epoch", CourtHearing.starts_at - CourtHearing.notified_at)
+        return func.greatest(0, cast(func.floor(seconds / 86400), Integer))
+    seconds = cast(
+        func.round(
+            (func.julianday(CourtHearing.starts_at) - func.julianday(CourtHearing.notified_at))
+            * 86400
+        ),
+        Integer,
+    )
+    return func.max(0, case((seconds < 0, -1), else_=seconds // 86400))
+
+
+def median_of(histogram: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    ordered = sorted(histogram.items())
+
+    def nth(index: int) -> int:
+        seen = 0
+        for value, number in ordered:
+            seen += number
+            if index < seen:
+                return value
+        raise IndexError(index)
+
+    middle = total // 2
+    if total % 2:
+        return float(nth(middle))
+    return (nth(middle - 1) + nth(middle)) / 2
+
+
+async def count_hearings(
+    session: AsyncSession, women: Women, counts: Sequence[Counts], late_days: int
+) -> None:
+    periods = women.periods
+    held = CourtHearing.outcome_recorded_at.is_not(None)
+    rows = await tally_by_period(
+        session,
+        women,
+        CourtHearing,
+        CourtHearing.starts_at,
+        [
+            held,
+            CourtHearing.attended,
+            CourtHearing.attended_how,
+            CourtHearing.barrier,
+            _notice_days(session),
+        ],
+    )
+    notices: list[dict[int, int]] = [{} for _ in periods]
+    for was_held, attended, how, barrier, days, *figures in rows:
+        for n in periods:
+            number = figures[n]
+            if not number:
+                continue
+            counts[n].add("hearings.listed", number)
+            notices[n][days] = notices[n].get(days, 0) + number
+            if days < late_days:
+                counts[n].add("hearings.late_notice", number)
+            if not was_held:
+                counts[n].add("hearings.awaiting_outcome", number)
+                continue
+            counts[n].add("hearings.held", number)
+            if attended:
+                counts[n].add("hearings.attended", number)
+                counts[n].add(f"hearings.attended_by_mode.{how or NOT_RECORDED}", number)
+            else:
+                counts[n].add("hearings.missed", number)
+                counts[n].add(f"hearings.missed_by_barrier.{barrier or NOT_RECORDED}", number)
+    for n in periods:
+        counts[n]["hearings.median_notice_days"] = median_of(notices[n])
+
+
+async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = women.periods
+    rows = await tally_by_period(
+        session,
+        women,
+        Meeting,
+        Meeting.starts_at,
+        [Meeting.attended, Meeting.barrier, Meeting.prison_can_join],
+    )
+    for attended, barrier, prison_can_join, *figures in rows:
+        for n in periods:
+            number = figures[n]
+            counts[n].add("meetings.listed", number)
+            if attended is None:
+                counts[n].add("meetings.attendance_not_recorded", number)
+            elif attended:
+                counts[n].add("meetings.attended", number)
+            else:
+                counts[n].add("meetings.missed", number)
+                counts[n].add(f"meetings.missed_by_barrier.{barrier or NOT_RECORDED}", number)
+            if not prison_can_join:
+                counts[n].add("meetings.on_platform_prison_cannot_join", number)
+
+
+async def count_visits(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = women.periods
+    held = await tally_by_period(
+        session,
+        women,
+        ContactVisit,
+        ContactVisit.scheduled_at,
+        [ContactVisit.visit_type == FINAL_CONTACT],
+        where=[ContactVisit.status == "held"],
+    )
+    for is_final, *figures in held:
+        for n in periods:
+            counts[n].add("visits.held", figures[n])
+            counts[n].add("visits.final_contacts_held", figures[n] if is_final else 0)
+    # Called off in the period: when it was called off, whenever it was to take place.
+    change = ContactVisitStatusChange
+    called_off = await tally_by_period(
+        session,
+        women,
+        change,
+        change.changed_at,
+        [change.to_status, change.reason_code],
+        where=[change.to_status.in_(("cancelled", "refused"))],
+    )
+    for status, reason_code, *figures in called_off:
+        for n in periods:
+            counts[n].add(f"visits.{status}", figures[n])
+            if status == "cancelled":
+                reason = reason_code or NOT_RECORDED
+                counts[n].add(f"visits.cancelled_by_reason.{reason}", figures[n])
+
+
+async def count_assessments(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = women.periods
+    window = women.window
+    assessment = ParentingAssessment
+    rows = await tally(
+        session,
+        women.joined(assessment),
+        [
+            or_(
+                within(assessment.requested_on, window),
+                within(assessment.completed_on, window),
+            )
+        ],
+        [assessment.outcome],
+        [
+            measure
+            for n in periods
+            for measure in (
+                (women.during(n, assessment.requested_on), None),
+                (women.during(n, assessment.completed_on), None),
+            )
+        ],
+    )
+    for outcome, *figures in rows:
+        for n in periods:
+            requested, completed = figures[2 * n : 2 * n + 2]
+            counts[n].add("assessments.requested", requested)
+            if completed:
+                counts[n].add("assessments.completed", completed)
+                counts[n].add(
+                    f"assessments.completed_by_outcome.{outcome or NOT_RECORDED}", completed
+                )
+
+
+# Evidence is dated by when it was completed, or begun if it is still going on; an index on
+# the same expression finds a period's.
+EVIDENCE_DATED = func.coalesce(Evidence.completed_on, Evidence.started_on)
+
+
+async def count_evidence(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = women.periods
+    window = women.window
+    rows = await tally(
+        session,
+        women.joined(Evidence),
+        [within(EVIDENCE_DATED, window)],
+        [Evidence.category],
+        [
+            measure
+            for n in periods
+            for measure in (
+                (women.during(n, EVIDENCE_DATED), None),
+                (women.during(n, EVIDENCE_DATED), Evidence.hours),
+            )
+        ],
+    )
+    for n in periods:
+        counts[n].add("evidence.hours", 0)
+    for category, *figures in rows:
+        for n in periods:
+            items, hours = figures[2 * n], _hours(figures[2 * n + 1])
+            counts[n].add("evidence.items", items)
+            counts[n].add(f"evidence.items_by_category.{category}", items)
+            counts[n].add("evidence.hours", hours)
+            counts[n].add(f"evidence.hours_by_category.{category}", hours)
+
+
+def _hours(hours: Decimal | float | None) -> float:
+    return round(float(hours or 0), 2)
+
+
+async def count_releases(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    periods = women.periods
+    _, _, incomplete = plan_gaps()
+    rows = await tally_by_period(
+        session,
+        women,
+        women.source.join(Mother, Mother.id == women.id).outerjoin(
+            ReleasePlan, ReleasePlan.mother_id == Mother.id
+        ),
+        RELEASE_DATE,
+        [flag(incomplete)],
+    )
+    for short_of_complete, *figures in rows:
+        for n in periods:
+            counts[n].add("releases.due", figures[n])
+            plan = "without" if short_of_complete else "with"
+            counts[n].add(f"releases.{plan}_complete_plan", figures[n])
