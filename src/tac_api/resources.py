@@ -9,7 +9,7 @@ a domain's `service.py` keeps only its own rules.
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -51,6 +51,9 @@ class Resource(Generic[Record]):
     `order`: its lists' keyset order, ending with its id.
     `subject`: the attribute holding the id of the mother the record is about (the audit
     trail's subject); None for records about no one in particular (the directory, webhooks).
+    `subject_shown`: the subject is no column of the record but what its answer shows of her
+    (a link request names her by prison number): the audit trail is given what was shown, and
+    a record shown without her (to the asking authority) is about no one the caller may know.
     `children`: the table naming the children it concerns, if any.
     `when`: the column a list's `from`/`to` window filters, if any.
     `public`: its public shape, where the record shows as it is stored.
@@ -61,6 +64,7 @@ class Resource(Generic[Record]):
     label: str
     order: tuple[Any, ...]
     subject: str | None = "mother_id"
+    subject_shown: bool = False
     children: ChildLinks | None = None
     when: Any = None
     public: type[BaseModel] | None = None
@@ -74,8 +78,16 @@ class Resource(Generic[Record]):
     def id_column(self) -> Any:
         return KINDS[self.kind].id_column
 
+    def id_of(self, record: Any) -> uuid.UUID:
+        """A record's id: a model, a row's mapping, or the shape it was shown in."""
+        return _field(record, "id")
+
     def subject_of(self, record: Any) -> uuid.UUID | None:
-        return None if self.subject is None else getattr(record, self.subject)
+        if self.subject is None:
+            return None
+        if self.subject_shown:
+            return _field(record, self.subject, missing=None)
+        return _field(record, self.subject)
 
     def not_found(self, record_id: Any) -> NotFound:
         verb = "are" if self.plural else "is"
@@ -84,6 +96,16 @@ class Resource(Generic[Record]):
     def to_public(self, record: Any) -> Any:
         assert self.public is not None, f"{self.kind} has no plain public shape"
         return self.public.model_validate(record)
+
+
+_REQUIRED = object()
+
+
+def _field(record: Any, name: str, missing: Any = _REQUIRED) -> Any:
+    """A field of a record, whether it is a model or a row's mapping (sync's upserts)."""
+    if isinstance(record, Mapping):
+        return record[name] if missing is _REQUIRED else record.get(name, missing)
+    return getattr(record, name) if missing is _REQUIRED else getattr(record, name, missing)
 
 
 async def get_visible(
@@ -153,13 +175,20 @@ async def page_of(
     page: PageParams,
     request: Request,
     response: Response,
+    *,
+    id_of: Callable[[Any], Any] | None = None,
 ) -> tuple[list[Record], str | None]:
-    """One page of a list in the resource's order, and the cursor to the next."""
-    return await fetch_page(session, statement, list(resource.order), page, request, response)
+    """One page of a list in the resource's order, and the cursor to the next. A statement
+    selecting more than the record (a row: the record and what is shown with it) says how to
+    read the record's id off a row (`id_of`)."""
+    return await fetch_page(
+        session, statement, list(resource.order), page, request, response, id_of=id_of
+    )
 
 
 def _mother_column(resource: Resource[Any]) -> Any:
     assert resource.subject is not None, f"{resource.kind} is no one's record"
+    assert not resource.subject_shown, f"{resource.kind} holds no mother's id"
     return getattr(resource.model, resource.subject)
 
 

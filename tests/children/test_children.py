@@ -116,6 +116,24 @@ class TestUpdate:
         assert response.json()["lives_with"] == "kinship_carer"
         assert response.json()["version"] == 2
 
+    def test_a_change_that_changes_nothing_keeps_its_version_and_history(self, api: Api) -> None:
+        """Nothing altered: the ETag still holds, the history has nothing new, and the audit
+        trail says the record was consulted."""
+        child = api.child(api.mother()["id"])
+        url = f"/v1/children/{child['id']}"
+        same = {key: child[key] for key in ("first_name", "lives_with", "placement_type")}
+        response = api.patch("bristol", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"'
+        assert response.json()["updated_at"] == child["updated_at"]
+        assert len(api.get("bristol", f"{url}/history").json()["items"]) == 1  # its creation
+        audited = "SELECT action FROM audit_event WHERE request_id = :r AND resource_type = :t"
+        assert api.sql(audited, r=response.headers["X-Request-ID"], t="child") == [("consult",)]
+        changed = api.patch("bristol", url, {**same, "lives_with": "kinship_carer"}, '"1"')
+        assert changed.headers["ETag"] == '"2"'
+        assert len(api.get("bristol", f"{url}/history").json()["items"]) == 2
+        assert api.sql(audited, r=changed.headers["X-Request-ID"], t="child") == [("alter",)]
+
     def test_born_at_last(self, api: Api) -> None:
         child = api.child(
             api.mother()["id"], date_of_birth=None, expected_date=str(TODAY + timedelta(days=10))

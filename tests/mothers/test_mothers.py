@@ -285,6 +285,29 @@ class TestUpdate:
         assert response.status_code == 404
         assert api.patch("bristol", url, {"status": "closed"}, if_match='"1"').status_code == 403
 
+    def test_a_change_that_changes_nothing_keeps_her_version(self, api: Api) -> None:
+        """Nothing altered: her ETag still holds, no authority is told, no transfer is made, and
+        the audit trail says her record was consulted."""
+        mother = api.mother(earliest_release_date="2027-03-01")
+        api.child(mother["id"])  # an authority that would be told of a change
+        url = f"/v1/mothers/{mother['id']}"
+        events = api.sql("SELECT count(*) FROM change_event")[0][0]
+        same = {key: mother[key] for key in ("status", "prison_code", "earliest_release_date")}
+        response = api.patch("admin", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"'
+        assert response.json() == mother
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events
+        assert api.sql("SELECT count(*) FROM prison_stay")[0][0] == 1
+        audited = "SELECT action FROM audit_event WHERE request_id = :r AND resource_type = :t"
+        request_id = response.headers["X-Request-ID"]
+        assert api.sql(audited, r=request_id, t="mother") == [("consult",)]
+        moved = api.patch("admin", url, {**same, "earliest_release_date": "2027-04-01"}, '"1"')
+        assert moved.headers["ETag"] == '"2"'
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events + 1
+        request_id = moved.headers["X-Request-ID"]
+        assert api.sql(audited, r=request_id, t="mother") == [("alter",)]
+
     def test_transfer_keeps_history(self, api: Api) -> None:
         mother = api.mother(prison_code="EWI", reception_date="2025-09-01")
         url = f"/v1/mothers/{mother['id']}"

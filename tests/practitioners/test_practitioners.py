@@ -27,6 +27,20 @@ def test_add_find_and_change(api: Api) -> None:
     assert changed.status_code == 200 and changed.json()["phone"] == "0117 496 0101"
 
 
+def test_a_change_that_changes_nothing_keeps_the_version(api: Api) -> None:
+    solicitor = add(api, phone="0117 496 0101")
+    url = f"/v1/practitioners/{solicitor['id']}"
+    same = {"name": solicitor["name"], "phone": solicitor["phone"]}
+    response = api.patch("ewi_worker", url, same, if_match='"1"')
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == '"1"' and response.json() == solicitor
+    audited = "SELECT action FROM audit_event WHERE request_id = :r"
+    assert api.sql(audited, r=response.headers["X-Request-ID"]) == [("consult",)]
+    changed = api.patch("ewi_worker", url, {**same, "phone": "0117 496 0102"}, if_match='"1"')
+    assert changed.headers["ETag"] == '"2"'
+    assert api.sql(audited, r=changed.headers["X-Request-ID"]) == [("alter",)]
+
+
 def test_bad_input(api: Api) -> None:
     for body in (
         {**SOLICITOR, "role": "astrologer"},

@@ -518,6 +518,23 @@ class TestRegistration:
         assert local.get("bristol_system", f"{HOOKS}/{webhook['id']}").status_code == 404
         assert local.sql("SELECT count(*) FROM webhook_delivery")[0][0] == 0
 
+    def test_a_change_that_changes_nothing_keeps_the_version(self, api: Api) -> None:
+        webhook = register(
+            api, url="https://sync.example.gov.uk/tac", event_types=["child.updated"]
+        )
+        url = f"{HOOKS}/{webhook['id']}"
+        same = {"active": True, "event_types": ["child.updated", "child.updated"]}
+        response = api.patch("bristol_system", url, same, '"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"' and response.json() == {
+            k: v for k, v in webhook.items() if k != "secret"
+        }
+        audited = "SELECT action FROM audit_event WHERE request_id = :r"
+        assert api.sql(audited, r=response.headers["X-Request-ID"]) == [("consult",)]
+        paused = api.patch("bristol_system", url, {"active": False}, '"1"')
+        assert paused.headers["ETag"] == '"2"'
+        assert api.sql(audited, r=paused.headers["X-Request-ID"]) == [("alter",)]
+
     def test_changes_to_webhooks_are_audited(self, api: Api) -> None:
         webhook = register(api, url="https://sync.example.gov.uk/tac")
         url = f"{HOOKS}/{webhook['id']}"

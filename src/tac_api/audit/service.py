@@ -77,12 +77,27 @@ def erased(session: AsyncSession, resource: "Resource[Any]", record: Any) -> Non
     _noted(session, Action.erase, resource, [record])
 
 
+def combined(session: AsyncSession, resource: "Resource[Any]", records: Iterable[Any]) -> None:
+    """These records were put together into one picture (her family, her chronology)."""
+    _noted(session, Action.combine, resource, records)
+
+
+def disclosed(session: AsyncSession, resource: "Resource[Any]", records: Iterable[Any]) -> None:
+    """These records were handed over whole (her subject access export, a bundle)."""
+    _noted(session, Action.disclose, resource, records)
+
+
 def _noted(
     session: AsyncSession, action: Action, resource: "Resource[Any]", records: Iterable[Any]
 ) -> None:
     """The audit trail's names for a record come from its description: its kind, and the
     mother it is about."""
-    record_many(session, action, resource.kind, ((r.id, resource.subject_of(r)) for r in records))
+    record_many(
+        session,
+        action,
+        resource.kind,
+        ((resource.id_of(r), resource.subject_of(r)) for r in records),
+    )
 
 
 def request_id_of(request: Request) -> str:

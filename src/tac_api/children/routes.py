@@ -14,6 +14,7 @@ from tac_api.children.schemas import (
 )
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
 from tac_api.pipeline import CaseReader, ChildRecordKeeper, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
@@ -38,7 +39,7 @@ async def create_child(
     response: Response,
 ) -> ChildPublic:
     child = await service.create_child(session, caller, mother_id, body)
-    audit.record(session, Action.collect, "child", child.id, mother_id)
+    audit.collected(session, service.CHILDREN, child)
     response.headers["Location"] = f"/v1/children/{child.id}"
     set_etag(response, child.version)
     return service.to_public(caller, child.model_dump())
@@ -54,7 +55,7 @@ async def list_children(
     response: Response,
 ) -> Page[ChildPublic]:
     children, last = await service.children_page(session, caller, mother_id, page)
-    audit.record_many(session, Action.consult, "child", ((c.id, mother_id) for c in children))
+    audit.consulted(session, service.CHILDREN, children)
     return Page[ChildPublic](items=children, next_cursor=link_next(last, page, request, response))
 
 
@@ -63,7 +64,7 @@ async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
     child = await get_visible(session, caller, service.CHILDREN, child_id)
-    audit.record(session, Action.consult, "child", child.id, child.mother_id)
+    audit.consulted(session, service.CHILDREN, [child])
     set_etag(response, child.version)
     return service.to_public(caller, child.model_dump())
 
@@ -79,8 +80,8 @@ async def update_child(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ChildPublic:
-    child = await service.update_child(session, caller, child_id, body, if_match)
-    audit.record(session, Action.alter, "child", child.id, child.mother_id)
+    child, changed = await service.update_child(session, caller, child_id, body, if_match)
+    audit.altered(session, service.CHILDREN, child, changed)
     set_etag(response, child.version)
     return service.to_public(caller, child.model_dump())
 
@@ -105,7 +106,7 @@ async def list_child_history(
     entries, cursor = await fetch_page(
         session, history.history_of(child.id), history.HISTORY_ORDER, page, request, response
     )
-    audit.record(session, Action.consult, "child", child.id, child.mother_id)
+    audit.consulted(session, service.CHILDREN, [child])
     audit.record_many(
         session, Action.consult, "child_history", ((e.id, child.mother_id) for e in entries)
     )
@@ -122,6 +123,6 @@ async def get_family(mother_id: uuid.UUID, caller: CaseReader, session: SessionD
     family = await service.family_view(session, caller, mother_id)
     # Her children's records from every authority, put together: a combination of records.
     shown = [*family.children, *family.unborn]
-    audit.record(session, Action.combine, "mother", mother_id, mother_id)
-    audit.record_many(session, Action.combine, "child", ((c.id, mother_id) for c in shown))
+    audit.combined(session, MOTHERS, [{"id": mother_id}])
+    audit.combined(session, service.CHILDREN, ({"id": c.id, "mother_id": mother_id} for c in shown))
     return family

@@ -29,7 +29,7 @@ from tac_api.children.schemas import (
     SocialWorkerInvolved,
     SocialWorkerPublic,
 )
-from tac_api.db import fetch_rows, touch
+from tac_api.db import fetch_rows
 from tac_api.errors import InvalidInput
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
@@ -37,7 +37,7 @@ from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
-from tac_api.resources import Resource, get_visible
+from tac_api.resources import Resource, apply_changes, get_visible
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible, shown_with_their_mother
 
@@ -258,7 +258,9 @@ async def update_child(
     child_id: uuid.UUID,
     data: ChildUpdate,
     if_match: str | None,
-) -> Child:
+) -> tuple[Child, dict[str, Any]]:
+    """The child's record changed, and which of its columns changed. Nothing changed: the
+    record as it was, its version kept, and nothing in its history."""
     child = await get_visible(session, caller, CHILDREN, child_id, for_update=True)
     check_if_match(if_match, child.version)
     changes = data.changes()
@@ -274,12 +276,11 @@ async def update_child(
         child.local_authority_code
     ):
         _leave_placement_behind(child, changes)
-    for field, value in child_columns(changes).items():
-        setattr(child, field, value)
-    touch(child)
-    await session.flush()
-    await history.record(session, caller, child, before)
-    return child
+    changed = apply_changes(child, child_columns(changes))
+    if changed:
+        await session.flush()
+        await history.record(session, caller, child, before)
+    return child, changed
 
 
 def _leave_placement_behind(child: Child, changes: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
 from tac_api.children import service as children
 from tac_api.children.schemas import ChildPublic
@@ -20,8 +19,9 @@ from tac_api.link_requests.schemas import (
     for_authority,
     for_prison_side,
 )
-from tac_api.pagination import Page, PageParams, PageQuery, fetch_page
+from tac_api.pagination import Page, PageParams, PageQuery
 from tac_api.pipeline import IdempotencyClaim, PrisonSide, requires
+from tac_api.resources import page_of
 from tac_api.session import SessionDep
 
 # The prison side's routes and the authority's (under /v1/sync) are grouped apart: each its tag.
@@ -43,14 +43,9 @@ async def _page_of(
 ) -> tuple[list[Any], str | None]:
     """One page of the requests the caller sees (the prison side's or the authority's own):
     each row the request and the mother its prison number names, if any."""
-    return await fetch_page(
-        session,
-        service.search(caller, status),
-        service.LINK_REQUESTS.order,
-        page,
-        request,
-        response,
-        id_of=service.id_of,
+    statement = service.search(caller, status)
+    return await page_of(
+        session, service.LINK_REQUESTS, statement, page, request, response, id_of=service.id_of
     )
 
 
@@ -73,10 +68,9 @@ async def list_link_requests(
     status: LinkRequestStatus = "pending",
 ) -> Page[LinkRequestPublic]:
     rows, cursor = await _page_of(session, caller, status, page, request, response)
-    audit.record_many(session, Action.consult, "link_request", ((r[0].id, r[1]) for r in rows))
-    return Page[LinkRequestPublic](
-        items=[for_prison_side(r[0].model_dump(), r[1]) for r in rows], next_cursor=cursor
-    )
+    shown = [for_prison_side(r[0].model_dump(), r[1]) for r in rows]
+    audit.consulted(session, service.LINK_REQUESTS, shown)
+    return Page[LinkRequestPublic](items=shown, next_cursor=cursor)
 
 
 @router.get(
@@ -86,8 +80,9 @@ async def get_link_request(
     link_request_id: uuid.UUID, caller: PrisonSide, session: SessionDep
 ) -> LinkRequestPublic:
     found, mother_id = await service.get_link_request(session, caller, link_request_id)
-    audit.record(session, Action.consult, "link_request", found.id, mother_id)
-    return for_prison_side(found.model_dump(), mother_id)
+    shown = for_prison_side(found.model_dump(), mother_id)
+    audit.consulted(session, service.LINK_REQUESTS, [shown])
+    return shown
 
 
 @router.post(
@@ -110,8 +105,8 @@ async def confirm_link_request(
     response: Response,
 ) -> ChildPublic:
     found, mother_id, child = await service.confirm(session, caller, link_request_id, body.reason)
-    audit.record(session, Action.alter, "link_request", found.id, mother_id)
-    audit.record(session, Action.collect, "child", child["id"], mother_id)
+    audit.altered(session, service.LINK_REQUESTS, {"id": found.id, "mother_id": mother_id})
+    audit.collected(session, children.CHILDREN, child)
     response.headers["Location"] = f"/v1/children/{child['id']}"
     return children.to_public(caller, child)
 
@@ -134,8 +129,9 @@ async def decline_link_request(
     session: SessionDep,
 ) -> LinkRequestPublic:
     found, mother_id = await service.decline(session, caller, link_request_id, body.reason)
-    audit.record(session, Action.alter, "link_request", found.id, mother_id)
-    return for_prison_side(found.model_dump(), mother_id)
+    shown = for_prison_side(found.model_dump(), mother_id)
+    audit.altered(session, service.LINK_REQUESTS, shown)
+    return shown
 
 
 @router.get(
@@ -155,11 +151,10 @@ async def list_own_link_requests(
     status: LinkRequestStatus | None = None,
 ) -> Page[LinkRequestForAuthority]:
     rows, cursor = await _page_of(session, caller, status, page, request, response)
-    # The subject stays unsaid: what the authority reads names no one it may know.
-    audit.record_many(session, Action.consult, "link_request", ((r[0].id, None) for r in rows))
-    return Page[LinkRequestForAuthority](
-        items=[for_authority(r[0].model_dump()) for r in rows], next_cursor=cursor
-    )
+    # What the authority reads names no one it may know: no subject in the trail either.
+    shown = [for_authority(r[0].model_dump()) for r in rows]
+    audit.consulted(session, service.LINK_REQUESTS, shown)
+    return Page[LinkRequestForAuthority](items=shown, next_cursor=cursor)
 
 
 @router.get(
@@ -171,5 +166,6 @@ async def get_own_link_request(
     link_request_id: uuid.UUID, caller: AuthorityReader, session: SessionDep
 ) -> LinkRequestForAuthority:
     found, _ = await service.get_link_request(session, caller, link_request_id)
-    audit.record(session, Action.consult, "link_request", found.id)
-    return for_authority(found.model_dump())
+    shown = for_authority(found.model_dump())
+    audit.consulted(session, service.LINK_REQUESTS, [shown])
+    return shown

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import emit
 from tac_api.db import among, utcnow
-from tac_api.errors import Conflict, NotFound
+from tac_api.errors import Conflict
 from tac_api.link_requests.models import LinkRequest
 from tac_api.mothers.models import Mother
 from tac_api.resources import Resource
@@ -43,7 +43,10 @@ LINK_REQUESTS = Resource(
     model=LinkRequest,
     label="link request",
     order=(LinkRequest.created_at, LinkRequest.id),
-    subject=None,
+    # The mother its prison number names, as the prison side is shown her: the asking
+    # authority is shown no one, and its reads are about no one it may know.
+    subject="mother_id",
+    subject_shown=True,
 )
 
 
@@ -211,7 +214,7 @@ async def get_link_request(
         statement = statement.with_for_update(of=LinkRequest)
     row = (await session.execute(statement)).first()
     if row is None:
-        raise NotFound(f"No link request with id {link_request_id} is visible to you.")
+        raise LINK_REQUESTS.not_found(link_request_id)
     return row[0], row[1]
 
 

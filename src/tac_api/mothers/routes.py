@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
+from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers import service
@@ -20,7 +21,7 @@ from tac_api.mothers.schemas import (
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -41,7 +42,7 @@ async def create_mother(
     response: Response,
 ) -> MotherPublic:
     mother = await service.create_mother(session, caller, body)
-    audit.record(session, Action.collect, "mother", mother.id, mother.id)
+    audit.collected(session, service.MOTHERS, mother)
     response.headers["Location"] = f"/v1/mothers/{mother.id}"
     set_etag(response, mother.version)
     return MotherPublic.model_validate(mother)
@@ -60,18 +61,11 @@ async def list_mothers(
         str | None, Query(min_length=1, max_length=100, description="Part of a name")
     ] = None,
 ) -> Page[MotherPublic] | Page[MotherMinimal]:
-    statement = service.search_mothers(caller, prison_code, status, q)
-    mothers, cursor = await fetch_page(
-        session, statement, service.MOTHERS.order, page, request, response
-    )
-    audit.record_many(session, Action.consult, "mother", ((m.id, m.id) for m in mothers))
-    if caller.is_local_authority:
-        return Page[MotherMinimal](
-            items=[MotherMinimal.model_validate(m) for m in mothers], next_cursor=cursor
-        )
-    return Page[MotherPublic](
-        items=[MotherPublic.model_validate(m) for m in mothers], next_cursor=cursor
-    )
+    statement = service.search(caller, prison_code, status, q)
+    mothers, cursor = await page_of(session, service.MOTHERS, statement, page, request, response)
+    audit.consulted(session, service.MOTHERS, mothers)
+    shape = Page[MotherMinimal] if caller.is_local_authority else Page[MotherPublic]
+    return shape(items=[service.to_public(caller, m) for m in mothers], next_cursor=cursor)
 
 
 @router.get("/{mother_id}", summary="Her record, with a summary of her children")
@@ -80,13 +74,13 @@ async def get_mother(
 ) -> MotherWithChildren | MotherMinimal:
     if caller.is_local_authority:
         mother = await get_visible(session, caller, service.MOTHERS, mother_id)
-        audit.record(session, Action.consult, "mother", mother.id, mother.id)
+        audit.consulted(session, service.MOTHERS, [mother])
         set_etag(response, mother.version)
-        return MotherMinimal.model_validate(mother)
+        return service.to_public(caller, mother)
     record = await service.get_mother_with_children(session, caller, mother_id)
-    audit.record(session, Action.consult, "mother", record.id, record.id)
-    audit.record_many(
-        session, Action.consult, "child", ((c.id, record.id) for c in record.children)
+    audit.consulted(session, service.MOTHERS, [record])
+    audit.consulted(
+        session, CHILDREN, ({"id": c.id, "mother_id": record.id} for c in record.children)
     )
     set_etag(response, record.version)
     return record
@@ -105,8 +99,8 @@ async def update_mother(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> MotherPublic:
-    mother = await service.update_mother(session, caller, mother_id, body, if_match)
-    audit.record(session, Action.alter, "mother", mother.id, mother.id)
+    mother, changed = await service.update_mother(session, caller, mother_id, body, if_match)
+    audit.altered(session, service.MOTHERS, mother, changed)
     set_etag(response, mother.version)
     return MotherPublic.model_validate(mother)
 

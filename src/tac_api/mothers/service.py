@@ -22,6 +22,8 @@ from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
     ChildSummary,
     MotherCreate,
+    MotherMinimal,
+    MotherPublic,
     MotherUpdate,
     MotherWithChildren,
     check_mother_dates,
@@ -29,7 +31,7 @@ from tac_api.mothers.schemas import (
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Ethnicity, Prison
 from tac_api.reference.service import require_code
-from tac_api.resources import Resource, get_visible
+from tac_api.resources import Resource, apply_changes, get_visible, list_visible
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible
 
@@ -81,10 +83,21 @@ async def get_mother_with_children(
     return MotherWithChildren.model_validate({**dict(rows[0]), "children": children})
 
 
-def search_mothers(
+MOTHERS = Resource(
+    kind="mother",
+    model=Mother,
+    label="mother",
+    order=(Mother.last_name, Mother.first_name, Mother.id),
+    subject="id",
+)
+
+
+def search(
     caller: Caller, prison_code: str | None, status: str | None, q: str | None
 ) -> Select[Any]:
-    statement = select(Mother).where(mother_visible(caller))
+    # Her own prison_code, not list_visible's "held in" (a lookup for records about her): an
+    # index seek on (prison_code, name) for a prison's list.
+    statement = list_visible(caller, MOTHERS)
     if prison_code:
         statement = statement.where(Mother.prison_code == prison_code)
     if status:
@@ -94,13 +107,11 @@ def search_mothers(
     return statement
 
 
-MOTHERS = Resource(
-    kind="mother",
-    model=Mother,
-    label="mother",
-    order=(Mother.last_name, Mother.first_name, Mother.id),
-    subject="id",
-)
+def to_public(caller: Caller, mother: Mother) -> MotherPublic | MotherMinimal:
+    """Her full record for the prison side; who and where she is for a local authority."""
+    if caller.is_local_authority:
+        return MotherMinimal.model_validate(mother)
+    return MotherPublic.model_validate(mother)
 
 
 async def _check_codes(
@@ -157,7 +168,8 @@ async def update_mother(
     mother_id: uuid.UUID,
     data: MotherUpdate,
     if_match: str | None,
-) -> Mother:
+) -> tuple[Mother, dict[str, Any]]:
+    """Her record changed, and what changed (nothing: her record as it was, its version kept)."""
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
     check_if_match(if_match, mother.version)
     changes = data.changes()
@@ -173,56 +185,30 @@ async def update_mother(
         )
     )
     await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))
-    if "prison_code" in changes and changes["prison_code"] != mother.prison_code:
-        await _record_transfer(session, mother, changes["prison_code"])
-    if "status" in changes and changes["status"] != mother.status:
+    changed = apply_changes(mother, changes)
+    if "prison_code" in changed:
+        await _record_transfer(session, mother, changed["prison_code"])
+    if "status" in changed:
         # What the retention period counts from: set on closing, cleared when reopened.
-        mother.closed_on = date.today() if changes["status"] == "closed" else None
-    _emit_changes(session, mother, changes)
-    for field, value in changes.items():
-        setattr(mother, field, value)
-    touch(mother)
+        mother.closed_on = date.today() if changed["status"] == "closed" else None
+    _emit_changes(session, mother, changed)
     await session.flush()
-    return mother
+    return mother, changed
 
 
-def _emit_changes(session: AsyncSession, mother: Mother, changes: dict[str, Any]) -> None:
+def _emit_changes(session: AsyncSession, mother: Mother, changed: dict[str, Any]) -> None:
     """What every authority with a child of hers is told: where she is held, her release, and
     her release date; only fields a local authority reads of her (`MotherMinimal`)."""
-
-    def changed(field: str) -> bool:
-        return field in changes and changes[field] != getattr(mother, field)
-
-    if changed("prison_code"):
-        emit(
-            session,
-            "mother.transferred",
-            "mother",
-            mother.id,
-            mother.id,
-            data={"prison_code": changes["prison_code"], "changed": ["prison_code"]},
-        )
-    if changed("status") and changes["status"] == "released":
-        emit(
-            session,
-            "mother.released",
-            "mother",
-            mother.id,
-            mother.id,
-            data={"status": "released", "changed": ["status"]},
-        )
-    if changed("earliest_release_date"):
-        emit(
-            session,
-            "mother.release-date-changed",
-            "mother",
-            mother.id,
-            mother.id,
-            data={
-                "earliest_release_date": changes["earliest_release_date"],
-                "changed": ["earliest_release_date"],
-            },
-        )
+    released = changed.get("status") == "released"
+    release_date = "earliest_release_date" in changed
+    for event_type, field, told in (
+        ("mother.transferred", "prison_code", "prison_code" in changed),
+        ("mother.released", "status", released),
+        ("mother.release-date-changed", "earliest_release_date", release_date),
+    ):
+        if told:
+            data = {field: changed[field], "changed": [field]}
+            emit(session, event_type, "mother", mother.id, mother.id, data=data)
 
 
 async def _record_transfer(session: AsyncSession, mother: Mother, to_prison: str) -> None:

@@ -4,11 +4,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
@@ -20,7 +19,7 @@ from tac_api.practitioners.schemas import (
     PractitionerUpdate,
 )
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Practitioners"], responses=COMMON_PROBLEMS)
@@ -40,10 +39,10 @@ async def create_practitioner(
     response: Response,
 ) -> PractitionerPublic:
     practitioner = await service.create_practitioner(session, body)
-    audit.record(session, Action.collect, "practitioner", practitioner.id)
+    audit.collected(session, service.PRACTITIONERS, practitioner)
     response.headers["Location"] = f"/v1/practitioners/{practitioner.id}"
     set_etag(response, practitioner.version)
-    return PractitionerPublic.model_validate(practitioner)
+    return service.PRACTITIONERS.to_public(practitioner)
 
 
 @router.get("/v1/practitioners", summary="Find practitioners by name or organisation")
@@ -56,17 +55,13 @@ async def list_practitioners(
     role: PractitionerRole | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[PractitionerPublic]:
-    found, cursor = await fetch_page(
-        session,
-        service.search(caller, role, q),
-        service.PRACTITIONERS.order,
-        page,
-        request,
-        response,
+    statement = service.search(caller, role, q)
+    found, cursor = await page_of(
+        session, service.PRACTITIONERS, statement, page, request, response
     )
-    audit.record_many(session, Action.consult, "practitioner", ((p.id, None) for p in found))
+    audit.consulted(session, service.PRACTITIONERS, found)
     return Page[PractitionerPublic](
-        items=[PractitionerPublic.model_validate(p) for p in found], next_cursor=cursor
+        items=[service.PRACTITIONERS.to_public(p) for p in found], next_cursor=cursor
     )
 
 
@@ -75,9 +70,9 @@ async def get_practitioner(
     practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> PractitionerPublic:
     practitioner = await get_visible(session, caller, service.PRACTITIONERS, practitioner_id)
-    audit.record(session, Action.consult, "practitioner", practitioner.id)
+    audit.consulted(session, service.PRACTITIONERS, [practitioner])
     set_etag(response, practitioner.version)
-    return PractitionerPublic.model_validate(practitioner)
+    return service.PRACTITIONERS.to_public(practitioner)
 
 
 @router.patch(
@@ -93,12 +88,12 @@ async def update_practitioner(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> PractitionerPublic:
-    practitioner = await service.update_practitioner(
+    practitioner, changed = await service.update_practitioner(
         session, caller, practitioner_id, body, if_match
     )
-    audit.record(session, Action.alter, "practitioner", practitioner.id)
+    audit.altered(session, service.PRACTITIONERS, practitioner, changed)
     set_etag(response, practitioner.version)
-    return PractitionerPublic.model_validate(practitioner)
+    return service.PRACTITIONERS.to_public(practitioner)
 
 
 @router.post(
@@ -115,10 +110,10 @@ async def link_practitioner(
     session: SessionDep,
     response: Response,
 ) -> PractitionerLinkPublic:
-    link = await service.link(session, caller, mother_id, body)
-    audit.record(session, Action.collect, "practitioner_link", link.id, mother_id)
-    set_etag(response, service.LINK_VERSION)
-    return link
+    link, practitioner = await service.link(session, caller, mother_id, body)
+    audit.collected(session, service.PRACTITIONER_LINKS, link)
+    set_etag(response, link.version)
+    return service.to_public(link, practitioner)
 
 
 @router.get("/v1/mothers/{mother_id}/practitioners", summary="Who works with her and her children")
@@ -131,20 +126,14 @@ async def list_practitioner_links(
     response: Response,
 ) -> Page[PractitionerLinkPublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
-    rows, cursor = await fetch_page(
-        session,
-        service.links_of(caller, mother_id),
-        service.LINK_ORDER,
-        page,
-        request,
-        response,
-        id_of=lambda row: row.PractitionerLink.id,
+    links = service.PRACTITIONER_LINKS
+    statement = service.links_of(caller, mother_id)
+    rows, cursor = await page_of(
+        session, links, statement, page, request, response, id_of=service.link_of
     )
-    audit.record_many(
-        session, Action.consult, "practitioner_link", ((row[0].id, mother_id) for row in rows)
-    )
+    audit.consulted(session, links, (link for link, _ in rows))
     return Page[PractitionerLinkPublic](
-        items=[service.link_public(link, practitioner) for link, practitioner in rows],
+        items=[service.to_public(link, practitioner) for link, practitioner in rows],
         next_cursor=cursor,
     )
 
@@ -160,5 +149,5 @@ async def list_practitioner_links(
 async def unlink_practitioner(
     link_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
-    mother_id = await service.unlink(session, caller, link_id, if_match)
-    audit.record(session, Action.erase, "practitioner_link", link_id, mother_id)
+    link = await service.unlink(session, caller, link_id, if_match)
+    audit.erased(session, service.PRACTITIONER_LINKS, link)

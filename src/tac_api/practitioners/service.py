@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
-from tac_api.db import contains_text, touch
-from tac_api.errors import Conflict, InvalidInput, NotFound
+from tac_api.db import contains_text
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.mothers.service import MOTHERS
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.practitioners.schemas import (
@@ -21,18 +21,7 @@ from tac_api.practitioners.schemas import (
 )
 from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
-from tac_api.resources import Resource, get_visible
-from tac_api.scope import practitioner_link_visible, practitioner_visible
-
-
-def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
-    statement = select(Practitioner).where(practitioner_visible(caller))
-    if role:
-        statement = statement.where(Practitioner.role == role)
-    if q:
-        statement = statement.where(contains_text(q, Practitioner.name, Practitioner.organisation))
-    return statement
-
+from tac_api.resources import Resource, apply_changes, get_visible, list_visible
 
 PRACTITIONERS = Resource(
     kind="practitioner",
@@ -40,7 +29,23 @@ PRACTITIONERS = Resource(
     label="practitioner",
     order=(Practitioner.name, Practitioner.id),
     subject=None,
+    public=PractitionerPublic,
 )
+PRACTITIONER_LINKS = Resource(
+    kind="practitioner_link",
+    model=PractitionerLink,
+    label="practitioner link",
+    order=(PractitionerLink.id,),
+)
+
+
+def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
+    statement = list_visible(caller, PRACTITIONERS)
+    if role:
+        statement = statement.where(Practitioner.role == role)
+    if q:
+        statement = statement.where(contains_text(q, Practitioner.name, Practitioner.organisation))
+    return statement
 
 
 async def create_practitioner(session: AsyncSession, data: PractitionerCreate) -> Practitioner:
@@ -58,7 +63,8 @@ async def update_practitioner(
     practitioner_id: uuid.UUID,
     data: PractitionerUpdate,
     if_match: str | None,
-) -> Practitioner:
+) -> tuple[Practitioner, dict[str, Any]]:
+    """The entry changed, and what changed (nothing: the entry as it was, its version kept)."""
     practitioner = await get_visible(
         session, caller, PRACTITIONERS, practitioner_id, for_update=True
     )
@@ -68,21 +74,18 @@ async def update_practitioner(
         await require_current_authority(
             session, "local_authority_code", changes["local_authority_code"]
         )
-    for field, value in changes.items():
-        setattr(practitioner, field, value)
-    touch(practitioner)
+    changed = apply_changes(practitioner, changes)
     await session.flush()
-    return practitioner
+    return practitioner, changed
 
 
 async def link(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: PractitionerLinkCreate
-) -> PractitionerLinkPublic:
+) -> tuple[PractitionerLink, Practitioner]:
+    """The new link, and the practitioner it names (shown with it)."""
     await get_visible(session, caller, MOTHERS, mother_id)
     practitioner = await session.scalar(
-        select(Practitioner).where(
-            Practitioner.id == data.practitioner_id, practitioner_visible(caller)
-        )
+        list_visible(caller, PRACTITIONERS).where(Practitioner.id == data.practitioner_id)
     )
     if practitioner is None:
         raise InvalidInput("practitioner_id", "no such practitioner is visible to you")
@@ -106,40 +109,36 @@ async def link(
     new_link = PractitionerLink(mother_id=mother_id, **data.model_dump())
     session.add(new_link)
     await session.flush()
-    return link_public(new_link, practitioner)
+    return new_link, practitioner
 
 
-def link_public(link: PractitionerLink, practitioner: Practitioner) -> PractitionerLinkPublic:
+def to_public(link: PractitionerLink, practitioner: Practitioner) -> PractitionerLinkPublic:
+    """A link as shown: with the practitioner it names."""
     return PractitionerLinkPublic.model_validate(
-        {**link.model_dump(), "practitioner": PractitionerPublic.model_validate(practitioner)}
+        {**link.model_dump(), "practitioner": PRACTITIONERS.to_public(practitioner)}
     )
 
 
 def links_of(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
+    """Her links the caller may see, each row the link and its practitioner."""
     return (
-        select(PractitionerLink, Practitioner)
+        list_visible(caller, PRACTITIONER_LINKS, mother_id=mother_id)
+        .add_columns(Practitioner)
         .join(Practitioner, Practitioner.id == PractitionerLink.practitioner_id)
-        .where(PractitionerLink.mother_id == mother_id, practitioner_link_visible(caller))
     )
 
 
-LINK_ORDER = [PractitionerLink.id]
-# A link is made and removed, never changed: it stays at its first version, the ETag its POST
-# answers with, so that removing it takes If-Match as every other change does.
-LINK_VERSION = 1
+def link_of(row: Any) -> uuid.UUID:
+    """The link a listed row holds: a cursor names it by id alone."""
+    return row.PractitionerLink.id
 
 
 async def unlink(
     session: AsyncSession, caller: Caller, link_id: uuid.UUID, if_match: str | None
-) -> uuid.UUID:
-    """Remove the link; returns the id of the mother whose circle it was in."""
-    found = await session.scalar(
-        select(PractitionerLink.mother_id).where(
-            PractitionerLink.id == link_id, practitioner_link_visible(caller)
-        )
-    )
-    if found is None:
-        raise NotFound(f"No practitioner link with id {link_id} is visible to you.")
-    check_if_match(if_match, LINK_VERSION)
+) -> PractitionerLink:
+    """Remove the link from her circle; the link as it was. A link is made and removed, never
+    changed: removing it takes If-Match, as every other change does."""
+    found = await get_visible(session, caller, PRACTITIONER_LINKS, link_id, for_update=True)
+    check_if_match(if_match, found.version)
     await session.execute(delete(PractitionerLink).where(PractitionerLink.id == link_id))
     return found

@@ -4,8 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
+from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS
 from tac_api.mothers.service import MOTHERS
 from tac_api.pipeline import requires
@@ -25,13 +25,15 @@ AdminOnly = Annotated[Caller, Depends(requires())]
 async def get_subject_access_export(
     mother_id: uuid.UUID, caller: AdminOnly, session: SessionDep, response: Response
 ) -> SubjectAccessExport:
-    await get_visible(session, caller, MOTHERS, mother_id)
+    mother = await get_visible(session, caller, MOTHERS, mother_id)
     export = await service.export(session, mother_id)
-    audit.record(session, Action.disclose, "mother", mother_id, mother_id)
+    audit.disclosed(session, MOTHERS, [mother])
     # Each child is a person in their own right: their records' trails show the disclosure too.
     children = export.records.get("child", [])
-    audit.record_many(
-        session, Action.disclose, "child", ((uuid.UUID(str(c["id"])), mother_id) for c in children)
+    audit.disclosed(
+        session,
+        CHILDREN,
+        ({"id": uuid.UUID(str(c["id"])), "mother_id": mother_id} for c in children),
     )
     response.headers["Content-Disposition"] = (
         f'attachment; filename="subject-access-{mother_id}.json"'

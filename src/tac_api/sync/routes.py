@@ -10,6 +10,7 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput, proble
 from tac_api.hearings import service as hearings
 from tac_api.hearings.schemas import CourtHearingPublic
 from tac_api.http import set_etag
+from tac_api.link_requests import service as link_requests
 from tac_api.link_requests.schemas import LinkRequestForAuthority, for_authority
 from tac_api.meetings import service as meetings
 from tac_api.meetings.schemas import MeetingPublic
@@ -119,14 +120,17 @@ async def put_child(
         raise outcome.problem
     if outcome.request is not None:
         request = outcome.request
-        audit.record(session, Action.collect, "link_request", request["id"], outcome.mother_id)
+        asked = {**request, "mother_id": outcome.mother_id}
+        audit.collected(session, link_requests.LINK_REQUESTS, asked)
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/v1/sync/link-requests/{request['id']}"
         response.headers["Sync-Result"] = "pending"
         return for_authority(request)
     row = pushed_children.outcome_row(outcome)
-    # Unchanged, the answer still shows the record: a consultation of it.
-    audit.record(session, ACTION_FOR[outcome.result], "child", row["id"], row["mother_id"])
+    if outcome.result == "created":
+        audit.collected(session, children.CHILDREN, row)
+    else:  # unchanged, the answer still shows the record: a consultation of it
+        audit.altered(session, children.CHILDREN, row, outcome.result == "updated")
     _answer(response, outcome.result, f"/v1/children/{row['id']}", row["version"])
     return SyncedChild(
         **children.to_public(caller, row).model_dump(), kept_from_prison_record=outcome.kept
@@ -174,18 +178,19 @@ async def sync_children(
         [*failed, *await pushed_children.upsert_children(session, caller, items)],
         key=lambda outcome: outcome.index,
     )
-    # The answer names ids and versions only: what was written is what is recorded.
+    # The answer names ids and versions only: what was written is what is recorded. One act
+    # for many records (and none for a batch that wrote nothing): by kind, in bulk.
     for result, action in (("created", Action.collect), ("updated", Action.alter)):
         audit.record_many(
             session,
             action,
-            "child",
+            children.CHILDREN.kind,
             ((o.row["id"], o.row["mother_id"]) for o in outcomes if o.result == result and o.row),
         )
     audit.record_many(
         session,
         Action.collect,
-        "link_request",
+        link_requests.LINK_REQUESTS.kind,
         ((o.request["id"], o.mother_id) for o in outcomes if o.request and o.result == "pending"),
     )
     counts = dict.fromkeys(("created", "updated", "unchanged", "pending", "failed"), 0)

@@ -4,14 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import IdempotencyClaim, requires
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 from tac_api.webhooks import service
@@ -31,8 +30,6 @@ router = APIRouter(prefix="/v1/sync/webhooks", tags=["Sync"], responses=COMMON_P
 # reads leave no audit rows; setting one up, changing or removing it does, since it decides
 # where personal data goes. What each delivery disclosed is audited by the dispatcher.
 WebhookKeeper = Annotated[Caller, Depends(requires(Role.la_system, personal_data=False))]
-
-RESOURCE = "webhook"
 
 
 def _address_rules(request: Request) -> Rules:
@@ -57,7 +54,7 @@ async def create_webhook(
     response: Response,
 ) -> WebhookWithSecret:
     webhook = await service.create_webhook(session, caller, body, _address_rules(request))
-    audit.record(session, Action.collect, RESOURCE, webhook.id)
+    audit.collected(session, service.WEBHOOKS, webhook)
     response.headers["Location"] = f"/v1/sync/webhooks/{webhook.id}"
     set_etag(response, webhook.version)
     return service.with_secret(webhook)
@@ -75,9 +72,7 @@ async def list_webhooks(
     ] = None,
 ) -> Page[WebhookPublic]:
     statement = service.search(caller, local_authority_code)
-    webhooks, cursor = await fetch_page(
-        session, statement, service.WEBHOOKS.order, page, request, response
-    )
+    webhooks, cursor = await page_of(session, service.WEBHOOKS, statement, page, request, response)
     return Page[WebhookPublic](items=[service.to_public(w) for w in webhooks], next_cursor=cursor)
 
 
@@ -104,10 +99,10 @@ async def update_webhook(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> WebhookPublic:
-    webhook = await service.update_webhook(
+    webhook, changed = await service.update_webhook(
         session, caller, webhook_id, body, if_match, _address_rules(request)
     )
-    audit.record(session, Action.alter, RESOURCE, webhook.id)
+    audit.altered(session, service.WEBHOOKS, webhook, changed)
     set_etag(response, webhook.version)
     return service.to_public(webhook)
 
@@ -127,7 +122,7 @@ async def rotate_webhook_secret(
     response: Response,
 ) -> WebhookWithSecret:
     webhook = await service.rotate_secret(session, caller, webhook_id)
-    audit.record(session, Action.alter, RESOURCE, webhook.id)
+    audit.altered(session, service.WEBHOOKS, webhook)
     set_etag(response, webhook.version)
     return service.with_secret(webhook)
 
@@ -145,7 +140,7 @@ async def delete_webhook(
     if_match: IfMatchHeader = None,
 ) -> None:
     webhook = await service.delete_webhook(session, caller, webhook_id, if_match)
-    audit.record(session, Action.erase, RESOURCE, webhook.id)
+    audit.erased(session, service.WEBHOOKS, webhook)
 
 
 @router.get(

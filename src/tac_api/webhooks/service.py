@@ -16,8 +16,7 @@ from tac_api.errors import InvalidInput
 from tac_api.pagination import PageParams, decode_cursor, page_of
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LocalAuthority
-from tac_api.resources import Resource, get_visible
-from tac_api.scope import webhook_visible
+from tac_api.resources import Resource, apply_changes, get_visible, list_visible
 from tac_api.webhooks import addresses
 from tac_api.webhooks.addresses import Rules
 from tac_api.webhooks.models import Webhook, WebhookDelivery
@@ -30,6 +29,14 @@ from tac_api.webhooks.schemas import (
 )
 
 SECRET_PREFIX = "tac_whsec_"
+
+WEBHOOKS = Resource(
+    kind="webhook",
+    model=Webhook,
+    label="webhook",
+    order=(Webhook.created_at, Webhook.id),
+    subject=None,
+)
 
 
 def to_public(webhook: Webhook) -> WebhookPublic:
@@ -107,7 +114,8 @@ async def update_webhook(
     data: WebhookUpdate,
     if_match: str | None,
     rules: Rules,
-) -> Webhook:
+) -> tuple[Webhook, dict[str, Any]]:
+    """The webhook changed, and what changed (nothing: as it was, its version kept)."""
     changes = data.changes()
     if "url" in changes:
         # Looked up before the webhook is locked: no row waits on a name server.
@@ -116,11 +124,9 @@ async def update_webhook(
     check_if_match(if_match, webhook.version)
     if "event_types" in changes:
         changes["event_types"] = _unique(changes["event_types"])
-    for field, value in changes.items():
-        setattr(webhook, field, value)
-    touch(webhook)
+    changed = apply_changes(webhook, changes)
     await session.flush()
-    return webhook
+    return webhook, changed
 
 
 async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
@@ -144,19 +150,10 @@ async def delete_webhook(
 
 
 def search(caller: Caller, local_authority_code: str | None) -> Select[Any]:
-    statement = select(Webhook).where(webhook_visible(caller))
+    statement = list_visible(caller, WEBHOOKS)
     if local_authority_code is not None:
         statement = statement.where(Webhook.local_authority_code == local_authority_code)
     return statement
-
-
-WEBHOOKS = Resource(
-    kind="webhook",
-    model=Webhook,
-    label="webhook",
-    order=(Webhook.created_at, Webhook.id),
-    subject=None,
-)
 
 
 def deliveries(webhook_id: uuid.UUID, status: DeliveryStatus | None) -> Select[Any]:
