@@ -430,6 +430,9 @@ class TestUpdate:
         assert api.patch("ewi_worker", url, both, if_match='"2"').json()["prison_can_join"] is True
         other = api.patch("ewi_worker", url, {"invited": False}, if_match='"3"').json()
         assert other["prison_can_join"] is True  # an override stays until the platform changes
+        again = api.patch("ewi_worker", url, {"platform": "zoom"}, if_match='"4"')
+        assert again.json()["prison_can_join"] is True  # the same platform is no new one
+        assert again.headers["ETag"] == '"4"'
 
     def test_change_the_children(self, api: Api, family: dict[str, Any]) -> None:
         meeting = create(api, "ewi_worker", family)

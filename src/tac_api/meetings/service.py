@@ -203,7 +203,9 @@ async def update_meeting(
         _privileged(caller, changes, notified_at_from_authority=notified_at_from_authority)
     )
     await check_only_own_children(session, caller, MEETINGS, meeting.id)
-    if "platform" in changes and "prison_can_join" not in changes:
+    # Only a new platform: the same one sent again keeps the prison side's override.
+    new_platform = changes.get("platform", meeting.platform) != meeting.platform
+    if new_platform and "prison_can_join" not in changes:
         changes["prison_can_join"] = changes["platform"] in PRISON_JOINS
     InvalidInput.raise_any(_rules({**meeting.model_dump(), **changes}, utcnow()))
     new_children = changes.pop("child_ids", None)
