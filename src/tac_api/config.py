@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # Days a local authority's link request waits for the prison side before `tac-api retention
     # run` erases it (and a decided one is kept, for the record, before it goes too).
     link_request_expiry_days: int = Field(default=30, ge=1, le=365)
-    # A hearing the mother's side learnt of fewer days ahead than this is late notice.
+    # A hearing or meeting the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
     # Reports suppress counts from 1 to this (small numbers can point at a person).
     report_suppression_threshold: int = Field(default=4, ge=1, le=50)

@@ -266,6 +266,32 @@ async def check_children(
     InvalidInput.raise_any(problems)
 
 
+async def check_only_own_children(
+    session: AsyncSession, caller: Caller, resource: Resource[Any], record_id: uuid.UUID
+) -> None:
+    """A local authority changes a record only while every child it concerns is its own: the
+    other authorities' children are theirs (and the prison side's) to speak for, and a change
+    would change their record unseen."""
+    if not caller.is_local_authority:
+        return
+    links = _links(resource)
+    others = await session.scalar(
+        select(links.child_id)
+        .join(Child, Child.id == links.child_id)
+        .where(
+            links.record_id == record_id,
+            Child.local_authority_code != caller.local_authority_code,
+        )
+        .limit(1)
+    )
+    if others is not None:
+        raise InvalidInput(
+            "child_ids",
+            f"this {resource.label} also concerns another authority's children: only the "
+            "prison side can change it",
+        )
+
+
 async def set_children(
     session: AsyncSession,
     resource: Resource[Any],

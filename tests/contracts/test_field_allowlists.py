@@ -176,6 +176,7 @@ MEETING = RECORD | {
     "starts_at",
     "notified_at",
     "notice_days",
+    "late_notice",
     "platform",
     "prison_can_join",
     "invited",

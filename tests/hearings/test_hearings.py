@@ -293,10 +293,11 @@ class TestLocalAuthorityRecords:
         self, api: Api, family: dict
     ) -> None:
         """Surrey's child of hers and a child of another mother get the same answer: Bristol
-        does not learn from it which children she has elsewhere."""
+        does not learn from it which children she has elsewhere. (The one children check
+        names a child by its place in the list: first here, in each request.)"""
         messages = []
         for child in (family["surrey"], family["sdi_child"]):
-            body = la_hearing_body(family["mother"], [family["bristol"], child])
+            body = la_hearing_body(family["mother"], [child, family["bristol"]])
             response = api.post("bristol", HEARINGS, body)
             assert response.status_code == 422
             [error] = response.json()["errors"]
@@ -588,6 +589,27 @@ class TestAmendments:
         assert response.status_code == 200 and response.json() == hearing
         assert count(api, "court_hearing_amendment") == 0
 
+    def test_a_change_to_nothing_keeps_the_version_and_is_a_consultation(
+        self, api: Api, family: dict
+    ) -> None:
+        """No new ETag (a client holding it has not been overtaken), nothing told to the
+        change feed, and audited as what it was: the hearing shown, not altered."""
+        hearing = record(api, "admin", hearing_body(family["mother"], [family["bristol"]]))
+        url = f"{HEARINGS}/{hearing['id']}"
+        events = count(api, "change_event")
+        same = {
+            "starts_at": hearing["starts_at"],
+            "child_ids": hearing["child_ids"],
+            "court_name": hearing["court_name"],
+        }
+        response = api.patch("ewi_worker", url, same, etag(hearing))
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == etag(hearing) and response.json() == hearing
+        assert count(api, "change_event") == events
+        assert [r[2:5] for r in trail(api, response)] == [
+            ("consult", "court_hearing", hearing["id"])
+        ]
+
     @pytest.mark.parametrize(
         "change",
         [
@@ -712,6 +734,19 @@ class TestOutcome:
             {"field": "outcome.order_made", "old": None, "new": "no_order"},
         ]
 
+    def test_the_same_outcome_again_changes_nothing(self, api: Api, family: dict) -> None:
+        hearing = past_hearing(api, family)
+        url = f"{HEARINGS}/{hearing['id']}/outcome"
+        body = {"attended": False, "barrier": "unwell"}
+        hearing = put(api, "ewi_worker", url, body, etag(hearing)).json()
+        events = count(api, "change_event")
+        again = put(api, "ewi_worker", url, body, etag(hearing))
+        assert again.status_code == 200, again.text
+        assert again.headers["ETag"] == etag(hearing) and again.json() == hearing
+        assert count(api, "court_hearing_amendment") == 1
+        assert count(api, "change_event") == events
+        assert [r[2:5] for r in trail(api, again)] == [("consult", "court_hearing", hearing["id"])]
+
     def test_not_before_the_hearing(self, api: Api, family: dict) -> None:
         hearing = record(api, "ewi_worker", hearing_body(family["mother"], [family["bristol"]]))
         url = f"{HEARINGS}/{hearing['id']}"
@@ -719,6 +754,13 @@ class TestOutcome:
         response = put(api, "ewi_worker", f"{url}/outcome", body, etag(hearing))
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"] == [
+            {
+                "location": "body",
+                "field": "outcome",
+                "message": "cannot be recorded before the hearing starts",
+            }
+        ]
         assert api.get("admin", url).json() == hearing
         assert count(api, "court_hearing_amendment") == 0
 
@@ -781,6 +823,30 @@ class TestOutcome:
 
 
 class TestProceedings:
+    def test_a_change_to_nothing_keeps_the_version(self, api: Api, family: dict) -> None:
+        proceedings = api.post(
+            "ewi_worker", PROCEEDINGS, proceedings_body(family["mother"], [family["bristol"]])
+        ).json()
+        url = f"{PROCEEDINGS}/{proceedings['id']}"
+        events = count(api, "change_event")
+        same = {
+            "court_name": proceedings["court_name"],
+            "issued_on": proceedings["issued_on"],
+            "child_ids": proceedings["child_ids"],
+        }
+        response = api.patch("ewi_worker", url, same, etag(proceedings))
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == etag(proceedings) and response.json() == proceedings
+        assert count(api, "change_event") == events
+        assert [r[2:5] for r in trail(api, response)] == [
+            ("consult", "proceedings", proceedings["id"])
+        ]
+        # Its children alone changing is a change: a new ETag.
+        both = {"child_ids": [family["bristol"], family["surrey"]]}
+        moved = api.patch("ewi_worker", url, both, etag(proceedings))
+        assert moved.status_code == 200 and moved.headers["ETag"] == '"2"'
+        assert [r[2:5] for r in trail(api, moved)] == [("alter", "proceedings", proceedings["id"])]
+
     def test_the_twenty_six_weeks_and_their_extensions(self, api: Api, family: dict) -> None:
         issued = TODAY - timedelta(days=200)
         body = proceedings_body(family["mother"], [family["bristol"]], issued_on=str(issued))

@@ -2,7 +2,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tac_api.config import Settings
+from tac_api.main import create_app
 from tests.audit.test_audit import trail
 from tests.conftest import Api
 from tests.contracts.test_queries import counting
@@ -132,7 +135,44 @@ class TestCreate:
             barrier="not_invited",
             invited=False,
         )
-        assert meeting["notice_days"] == -3
+        # No notice at all is 0 days, as for a court hearing: never "minus" notice.
+        assert meeting["notice_days"] == 0 and meeting["late_notice"] is True
+
+    @pytest.mark.parametrize(
+        ("notice", "days", "late"),
+        [
+            (timedelta(days=7), 7, False),
+            (timedelta(days=6, hours=23), 6, True),  # whole days, rounded down
+            (timedelta(hours=5), 0, True),
+            (timedelta(days=-1, hours=-12), 0, True),  # learnt a day and a half after it began
+        ],
+    )
+    def test_notice_is_counted_as_for_a_hearing(
+        self, api: Api, family: dict[str, Any], notice: timedelta, days: int, late: bool
+    ) -> None:
+        """One notice rule for hearings and meetings (`tac_api.notice`): whole days, rounded
+        down, never below 0, late under TAC_LATE_NOTICE_DAYS (7)."""
+        starts = NOW - timedelta(days=5)
+        meeting = create(
+            api,
+            "ewi_worker",
+            family,
+            starts_at=at(days=-5),
+            notified_at=(starts - notice).isoformat().replace("+00:00", "Z"),
+        )
+        assert (meeting["notice_days"], meeting["late_notice"]) == (days, late)
+
+    def test_the_late_notice_threshold_is_the_hearings_setting(
+        self, api: Api, family: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        meeting = create(api, "ewi_worker", family, starts_at=at(days=4), notified_at=at(days=-1))
+        assert meeting["notice_days"] == 5 and meeting["late_notice"] is True
+        monkeypatch.setenv("TAC_LATE_NOTICE_DAYS", "3")
+        settings = Settings(database_url=api.database_url, rate_limit_per_minute=0)
+        with TestClient(create_app(settings)) as client:
+            url = f"/v1/meetings/{meeting['id']}"
+            again = client.get(url, headers=api.headers("ewi_worker")).json()
+        assert again["notice_days"] == 5 and again["late_notice"] is False
 
     @pytest.mark.parametrize(
         ("fields", "field"),
@@ -155,6 +195,7 @@ class TestCreate:
             ({"id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}, "id"),
             ({"version": 3}, "version"),
             ({"notice_days": 30}, "notice_days"),
+            ({"late_notice": False}, "late_notice"),
             ({"created_at": "2020-01-01T00:00:00Z"}, "created_at"),
             ({"supported_by": ""}, "supported_by"),
         ],
@@ -330,6 +371,40 @@ class TestUpdate:
         assert response.json()["meeting_type"] == "core_group"
         assert response.json()["version"] == 2 and response.headers["ETag"] == '"2"'
 
+    def test_not_recorded_before_it_starts(self, api: Api, family: dict[str, Any]) -> None:
+        """ "Too early" is 422, said as for a hearing's outcome."""
+        meeting = create(api, "ewi_worker", family)
+        url = f"/v1/meetings/{meeting['id']}"
+        response = api.patch("ewi_worker", url, {"attended": True}, if_match='"1"')
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {
+                "location": "body",
+                "field": "attended",
+                "message": "cannot be recorded before the meeting starts",
+            }
+        ]
+
+    def test_a_change_that_changes_nothing(self, api: Api, family: dict[str, Any]) -> None:
+        """Keeps the version (the ETag), tells the change feed nothing, and is audited as what
+        it was: a consultation of the meeting it shows."""
+        meeting = create(api, "ewi_worker", family)
+        url = f"/v1/meetings/{meeting['id']}"
+        events = count(api, "change_event")
+        same = {
+            "meeting_type": meeting["meeting_type"],
+            "starts_at": meeting["starts_at"],
+            "child_ids": meeting["child_ids"],
+        }
+        response = api.patch("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] == 1 and response.headers["ETag"] == '"1"'
+        assert response.json()["updated_at"] == meeting["updated_at"]
+        assert count(api, "change_event") == events
+        assert [(r[2], r[3], r[4]) for r in trail(api, response)] == [
+            ("consult", "meeting", meeting["id"])
+        ]
+
     def test_record_that_she_missed_it(self, api: Api, family: dict[str, Any]) -> None:
         meeting = create(api, "ewi_worker", family, starts_at=at(hours=-3))
         url = f"/v1/meetings/{meeting['id']}"
@@ -355,6 +430,9 @@ class TestUpdate:
         assert api.patch("ewi_worker", url, both, if_match='"2"').json()["prison_can_join"] is True
         other = api.patch("ewi_worker", url, {"invited": False}, if_match='"3"').json()
         assert other["prison_can_join"] is True  # an override stays until the platform changes
+        again = api.patch("ewi_worker", url, {"platform": "zoom"}, if_match='"4"')
+        assert again.json()["prison_can_join"] is True  # the same platform is no new one
+        assert again.headers["ETag"] == '"4"'
 
     def test_change_the_children(self, api: Api, family: dict[str, Any]) -> None:
         meeting = create(api, "ewi_worker", family)

@@ -1,8 +1,8 @@
 """Her chronology: every dated event of her case, from every liaison record, in order.
 
-Each kind of record is a `Source`: its table, its own scope (the one place that record is
-scoped, reused here), how it links to children, and the events one row makes. A chronology costs
-two statements per source (the rows, then their children), however long it is.
+Each kind of record is a `Source`: its description (`Resource`: its table, its scope, the
+children it concerns) where it has one, and the events one row makes. A chronology costs two
+statements per source (the rows, then their children), however long it is.
 """
 
 import uuid
@@ -14,30 +14,27 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.assessments.models import ParentingAssessment, ParentingAssessmentChild
+from tac_api.assessments.models import ParentingAssessment
+from tac_api.assessments.service import ASSESSMENTS
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.chronology.schemas import Chronology, ChronologyEvent, ChronologyKind
-from tac_api.communications.models import Communication, CommunicationChild
+from tac_api.communications.models import Communication
+from tac_api.communications.service import COMMUNICATIONS
 from tac_api.evidence.models import Evidence
-from tac_api.hearings.models import CourtHearing, CourtHearingChild, Proceedings, ProceedingsChild
-from tac_api.meetings.models import Meeting, MeetingChild
+from tac_api.evidence.service import EVIDENCE
+from tac_api.hearings.models import CourtHearing, Proceedings
+from tac_api.hearings.proceedings import PROCEEDINGS
+from tac_api.hearings.service import HEARINGS
+from tac_api.meetings.models import Meeting
+from tac_api.meetings.service import MEETINGS
 from tac_api.mothers.models import PrisonStay
 from tac_api.mothers.service import MOTHERS
 from tac_api.release.models import ReleasePlan
-from tac_api.resources import get_visible
-from tac_api.scope import (
-    assessment_visible,
-    child_visible,
-    communication_visible,
-    evidence_visible,
-    hearing_visible,
-    meeting_visible,
-    proceedings_visible,
-    release_plan_visible,
-    visit_visible,
-)
-from tac_api.visits.models import ContactVisit, ContactVisitChild
+from tac_api.resources import Resource, children_of, get_visible
+from tac_api.scope import child_visible, release_plan_visible
+from tac_api.visits.models import ContactVisit
+from tac_api.visits.service import VISITS
 
 When = date | datetime | None
 Event = tuple[When, ChronologyKind, str]
@@ -54,8 +51,16 @@ class Source:
     model: Any
     visible: Callable[[Caller], ColumnElement[bool]]
     events: Callable[[Any], Iterable[Event]]
-    # The association table's (record id, child id) columns; None: the record is hers alone.
-    children: tuple[Any, Any] | None = None
+    # Its description, if it has one: the children it concerns come from it.
+    resource: Resource[Any] | None = None
+
+    @classmethod
+    def of(cls, resource: Resource[Any], events: Callable[[Any], Iterable[Event]]) -> "Source":
+        return cls(resource.kind, resource.model, resource.visible, events, resource)
+
+    @property
+    def concerns_children(self) -> bool:
+        return self.resource is not None and self.resource.children is not None
 
 
 def _stay(stay: PrisonStay) -> Iterable[Event]:
@@ -136,50 +141,14 @@ def _communication(communication: Communication) -> Iterable[Event]:
 SOURCES = (
     # Her stays: visible with her (checked first), so no scope of their own.
     Source("prison_stay", PrisonStay, lambda _: true(), _stay),
-    Source(
-        "proceedings",
-        Proceedings,
-        proceedings_visible,
-        _proceedings,
-        (ProceedingsChild.proceedings_id, ProceedingsChild.child_id),
-    ),
-    Source(
-        "court_hearing",
-        CourtHearing,
-        hearing_visible,
-        _hearing,
-        (CourtHearingChild.court_hearing_id, CourtHearingChild.child_id),
-    ),
-    Source(
-        "meeting",
-        Meeting,
-        meeting_visible,
-        _meeting,
-        (MeetingChild.meeting_id, MeetingChild.child_id),
-    ),
-    Source(
-        "contact_visit",
-        ContactVisit,
-        visit_visible,
-        _visit,
-        (ContactVisitChild.contact_visit_id, ContactVisitChild.child_id),
-    ),
-    Source(
-        "parenting_assessment",
-        ParentingAssessment,
-        assessment_visible,
-        _assessment,
-        (ParentingAssessmentChild.parenting_assessment_id, ParentingAssessmentChild.child_id),
-    ),
-    Source("evidence", Evidence, evidence_visible, _evidence),
+    Source.of(PROCEEDINGS, _proceedings),
+    Source.of(HEARINGS, _hearing),
+    Source.of(MEETINGS, _meeting),
+    Source.of(VISITS, _visit),
+    Source.of(ASSESSMENTS, _assessment),
+    Source.of(EVIDENCE, _evidence),
     Source("release_plan", ReleasePlan, release_plan_visible, _release),
-    Source(
-        "communication",
-        Communication,
-        communication_visible,
-        _communication,
-        (CommunicationChild.communication_id, CommunicationChild.child_id),
-    ),
+    Source.of(COMMUNICATIONS, _communication),
 )
 
 
@@ -200,23 +169,21 @@ async def _events_of(
         source.model.mother_id == mother_id, source.visible(caller)
     )
     if child_id is not None:
-        if source.children is None:
+        if not source.concerns_children:
             return []  # hers alone: it names no child
-        record, child = source.children
-        statement = statement.where(exists().where(record == source.model.id, child == child_id))
+        assert source.resource is not None and source.resource.children is not None
+        links = source.resource.children
+        statement = statement.where(
+            exists().where(links.record_id == source.model.id, links.child_id == child_id)
+        )
     rows = list(await session.scalars(statement))
     if not rows:
         return []
     children: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if source.children is not None:
-        record, child = source.children
-        links = select(record, child).where(record.in_([row.id for row in rows]))
-        if caller.is_local_authority:  # another authority's children are not named to it
-            links = links.join(Child, Child.id == child).where(
-                Child.local_authority_code == caller.local_authority_code
-            )
-        for record_id, linked in (await session.execute(links.order_by(child))).all():
-            children.setdefault(record_id, []).append(linked)
+    if source.concerns_children:
+        assert source.resource is not None
+        # Another authority's children are not named to a local authority.
+        children = await children_of(session, caller, source.resource, [row.id for row in rows])
     events = []
     for row in rows:
         for when, kind, summary in source.events(row):

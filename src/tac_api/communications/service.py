@@ -3,7 +3,7 @@ contributions."""
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,11 +21,10 @@ from tac_api.communications.schemas import CommunicationCreate, CommunicationPub
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.mothers.service import MOTHERS
+from tac_api.notice import CLOCK_SKEW
 from tac_api.resources import ChildLinks, Resource, get_visible
 from tac_api.scope import communication_visible, concerning_child
 
-# A clock a little ahead of ours is not a record of the future.
-CLOCK_SKEW = timedelta(minutes=5)
 # Contact arrangements under which a child is not to hear from her directly.
 NO_CONTACT = "none"
 LIFE_STORY_ARRANGEMENTS = ("none", "indirect_only")

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
-from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
-from tac_api.hearings import service
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.hearings import amendments, service
+from tac_api.hearings import proceedings as proceedings_service
 from tac_api.hearings.models import CourtHearing, Proceedings
+from tac_api.hearings.proceedings import PROCEEDINGS
 from tac_api.hearings.schemas import (
     CourtHearingAmendmentPublic,
     CourtHearingCreate,
@@ -20,11 +22,13 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
+from tac_api.hearings.service import HEARINGS
 from tac_api.http import set_etag
+from tac_api.notice import late_notice_days
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import children_of, get_visible
+from tac_api.resources import children_of, get_visible, page_of
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
@@ -36,16 +40,11 @@ CourtRecordKeeper = Annotated[
 ]
 
 
-def _late_notice_days(request: Request) -> int:
-    days: int = request.app.state.settings.late_notice_days
-    return days
-
-
 def _hearing_answer(
     request: Request, response: Response, hearing: CourtHearing, child_ids: list[uuid.UUID]
 ) -> CourtHearingPublic:
     set_etag(response, hearing.version)
-    return service.hearing_public(hearing, child_ids, _late_notice_days(request))
+    return service.to_public(hearing, child_ids, late_notice_days(request))
 
 
 @router.post(
@@ -67,7 +66,7 @@ async def create_court_hearing(
     response: Response,
 ) -> CourtHearingPublic:
     hearing, child_ids = await service.create_hearing(session, caller, body)
-    audit.record(session, Action.collect, "court_hearing", hearing.id, hearing.mother_id)
+    audit.collected(session, HEARINGS, hearing)
     response.headers["Location"] = f"/v1/court-hearings/{hearing.id}"
     return _hearing_answer(request, response, hearing, child_ids)
 
@@ -82,37 +81,29 @@ async def list_court_hearings(
     prison_code: Annotated[
         PrisonCode | None, Query(description="Of mothers held in this prison.")
     ] = None,
-    starts_from: Annotated[
+    start: Annotated[
         IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
     ] = None,
-    starts_before: Annotated[
+    end: Annotated[
         IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
     ] = None,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[CourtHearingPublic]:
-    if starts_from and starts_before and starts_before <= starts_from:
-        raise InvalidInput("to", "must be after from", location="query")
-    statement = service.search_hearings(
+    statement = service.search(
         caller,
         prison_code=prison_code,
-        starts_from=starts_from,
-        starts_before=starts_before,
+        start=start,
+        end=end,
         mother_id=mother_id,
         child_id=child_id,
     )
-    hearings, cursor = await fetch_page(
-        session, statement, service.HEARINGS.order, page, request, response
+    hearings, cursor = await page_of(session, HEARINGS, statement, page, request, response)
+    audit.consulted(session, HEARINGS, hearings)
+    items = await service.public_page(
+        session, caller, hearings, late_notice_days=late_notice_days(request)
     )
-    children = await children_of(session, caller, service.HEARINGS, (h.id for h in hearings))
-    audit.record_many(
-        session, Action.consult, "court_hearing", ((h.id, h.mother_id) for h in hearings)
-    )
-    threshold = _late_notice_days(request)
-    return Page[CourtHearingPublic](
-        items=[service.hearing_public(h, children[h.id], threshold) for h in hearings],
-        next_cursor=cursor,
-    )
+    return Page[CourtHearingPublic](items=items, next_cursor=cursor)
 
 
 @router.get("/v1/court-hearings/{court_hearing_id}", summary="One court hearing")
@@ -123,9 +114,9 @@ async def get_court_hearing(
     request: Request,
     response: Response,
 ) -> CourtHearingPublic:
-    hearing = await get_visible(session, caller, service.HEARINGS, court_hearing_id)
-    children = await children_of(session, caller, service.HEARINGS, [hearing.id])
-    audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
+    hearing = await get_visible(session, caller, HEARINGS, court_hearing_id)
+    children = await children_of(session, caller, HEARINGS, [hearing.id])
+    audit.consulted(session, HEARINGS, [hearing])
     return _hearing_answer(request, response, hearing, children[hearing.id])
 
 
@@ -145,10 +136,10 @@ async def update_court_hearing(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> CourtHearingPublic:
-    hearing, child_ids = await service.update_hearing(
+    hearing, child_ids, changed = await service.update_hearing(
         session, caller, court_hearing_id, body, if_match
     )
-    audit.record(session, Action.alter, "court_hearing", hearing.id, hearing.mother_id)
+    audit.altered(session, HEARINGS, hearing, changed)
     return _hearing_answer(request, response, hearing, child_ids)
 
 
@@ -169,10 +160,10 @@ async def record_hearing_outcome(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> CourtHearingPublic:
-    hearing, child_ids = await service.record_outcome(
+    hearing, child_ids, changed = await service.record_outcome(
         session, caller, court_hearing_id, body, if_match
     )
-    audit.record(session, Action.alter, "court_hearing", hearing.id, hearing.mother_id)
+    audit.altered(session, HEARINGS, hearing, changed)
     return _hearing_answer(request, response, hearing, child_ids)
 
 
@@ -188,19 +179,25 @@ async def list_hearing_amendments(
     request: Request,
     response: Response,
 ) -> Page[CourtHearingAmendmentPublic]:
-    hearing = await get_visible(session, caller, service.HEARINGS, court_hearing_id)
-    amendments, cursor = await fetch_page(
-        session, service.amendments_of(hearing.id), service.AMENDMENT_ORDER, page, request, response
+    hearing = await get_visible(session, caller, HEARINGS, court_hearing_id)
+    found, cursor = await fetch_page(
+        session,
+        amendments.amendments_of(hearing.id),
+        amendments.AMENDMENT_ORDER,
+        page,
+        request,
+        response,
     )
-    audit.record(session, Action.consult, "court_hearing", hearing.id, hearing.mother_id)
+    audit.consulted(session, HEARINGS, [hearing])
+    # Amendments have no resource of their own: named by hand, with her as their subject.
     audit.record_many(
         session,
         Action.consult,
         "court_hearing_amendment",
-        ((a.id, hearing.mother_id) for a in amendments),
+        ((a.id, hearing.mother_id) for a in found),
     )
     return Page[CourtHearingAmendmentPublic](
-        items=await service.amendments_public(session, caller, amendments), next_cursor=cursor
+        items=await amendments.public_page(session, caller, found), next_cursor=cursor
     )
 
 
@@ -225,10 +222,10 @@ async def create_proceedings(
     session: SessionDep,
     response: Response,
 ) -> ProceedingsPublic:
-    proceedings = await service.create_proceedings(session, caller, body)
-    audit.record(session, Action.collect, "proceedings", proceedings.id, proceedings.mother_id)
+    proceedings = await proceedings_service.create_proceedings(session, caller, body)
+    audit.collected(session, PROCEEDINGS, proceedings)
     response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await service.proceedings_public(session, caller, [proceedings])
+    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -242,17 +239,11 @@ async def list_proceedings(
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[ProceedingsPublic]:
-    found, cursor = await fetch_page(
-        session,
-        service.search_proceedings(caller, mother_id, child_id),
-        service.PROCEEDINGS.order,
-        page,
-        request,
-        response,
-    )
-    audit.record_many(session, Action.consult, "proceedings", ((p.id, p.mother_id) for p in found))
+    statement = proceedings_service.search(caller, mother_id=mother_id, child_id=child_id)
+    found, cursor = await page_of(session, PROCEEDINGS, statement, page, request, response)
+    audit.consulted(session, PROCEEDINGS, found)
     return Page[ProceedingsPublic](
-        items=await service.proceedings_public(session, caller, found), next_cursor=cursor
+        items=await proceedings_service.public_page(session, caller, found), next_cursor=cursor
     )
 
 
@@ -263,9 +254,9 @@ async def list_proceedings(
 async def get_proceedings(
     proceedings_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ProceedingsPublic:
-    proceedings = await get_visible(session, caller, service.PROCEEDINGS, proceedings_id)
-    audit.record(session, Action.consult, "proceedings", proceedings.id, proceedings.mother_id)
-    [shown] = await service.proceedings_public(session, caller, [proceedings])
+    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id)
+    audit.consulted(session, PROCEEDINGS, [proceedings])
+    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -282,9 +273,11 @@ async def update_proceedings(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProceedingsPublic:
-    proceedings = await service.update_proceedings(session, caller, proceedings_id, body, if_match)
-    audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
-    [shown] = await service.proceedings_public(session, caller, [proceedings])
+    proceedings, changed = await proceedings_service.update_proceedings(
+        session, caller, proceedings_id, body, if_match
+    )
+    audit.altered(session, PROCEEDINGS, proceedings, changed)
+    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)
 
 
@@ -304,13 +297,14 @@ async def extend_proceedings(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProceedingsPublic:
-    proceedings, extension = await service.add_extension(
+    proceedings, extension = await proceedings_service.add_extension(
         session, caller, proceedings_id, body, if_match
     )
+    # An extension has no resource of its own: named by hand, with her as its subject.
     audit.record(
         session, Action.collect, "proceedings_extension", extension.id, proceedings.mother_id
     )
-    audit.record(session, Action.alter, "proceedings", proceedings.id, proceedings.mother_id)
+    audit.altered(session, PROCEEDINGS, proceedings)
     response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await service.proceedings_public(session, caller, [proceedings])
+    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
     return _proceedings_answer(response, proceedings, shown)

@@ -4,16 +4,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
-from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.meetings import service
+from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.meetings.service import MEETINGS
+from tac_api.notice import late_notice_days
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import children_of, get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 
@@ -24,6 +26,16 @@ router = APIRouter(prefix="/v1/meetings", tags=["Meetings"], responses=COMMON_PR
 MeetingRecorder = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
+
+
+async def _meeting_answer(
+    session: SessionDep, caller: Caller, request: Request, response: Response, meeting: Meeting
+) -> MeetingPublic:
+    set_etag(response, meeting.version)
+    [shown] = await service.public_page(
+        session, caller, [meeting], late_notice_days=late_notice_days(request)
+    )
+    return shown
 
 
 @router.post(
@@ -37,13 +49,13 @@ async def create_meeting(
     caller: MeetingRecorder,
     claim: IdempotencyClaim,
     session: SessionDep,
+    request: Request,
     response: Response,
 ) -> MeetingPublic:
     meeting = await service.create_meeting(session, caller, body)
-    audit.record(session, Action.collect, "meeting", meeting.id, meeting.mother_id)
+    audit.collected(session, MEETINGS, meeting)
     response.headers["Location"] = f"/v1/meetings/{meeting.id}"
-    set_etag(response, meeting.version)
-    return await service.public(session, caller, meeting)
+    return await _meeting_answer(session, caller, request, response, meeting)
 
 
 @router.get("", summary="Meetings visible to you, in date order: the week ahead and after")
@@ -56,10 +68,10 @@ async def list_meetings(
     prison_code: Annotated[
         PrisonCode | None, Query(description="Mothers held in this prison.")
     ] = None,
-    starts_from: Annotated[
+    start: Annotated[
         IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
     ] = None,
-    starts_to: Annotated[
+    end: Annotated[
         IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
     ] = None,
     mother_id: uuid.UUID | None = None,
@@ -67,27 +79,33 @@ async def list_meetings(
         uuid.UUID | None, Query(description="Meetings concerning this child.")
     ] = None,
 ) -> Page[MeetingPublic]:
-    if starts_from and starts_to and starts_to <= starts_from:
-        raise InvalidInput("to", "must be after from", location="query")
-    statement = service.search(caller, prison_code, starts_from, starts_to, mother_id, child_id)
-    meetings, cursor = await fetch_page(
-        session, statement, service.MEETINGS.order, page, request, response
+    statement = service.search(
+        caller,
+        prison_code=prison_code,
+        start=start,
+        end=end,
+        mother_id=mother_id,
+        child_id=child_id,
     )
-    children = await children_of(session, caller, service.MEETINGS, (m.id for m in meetings))
-    audit.record_many(session, Action.consult, "meeting", ((m.id, m.mother_id) for m in meetings))
-    return Page[MeetingPublic](
-        items=[service.to_public(m, children[m.id]) for m in meetings], next_cursor=cursor
+    meetings, cursor = await page_of(session, MEETINGS, statement, page, request, response)
+    audit.consulted(session, MEETINGS, meetings)
+    items = await service.public_page(
+        session, caller, meetings, late_notice_days=late_notice_days(request)
     )
+    return Page[MeetingPublic](items=items, next_cursor=cursor)
 
 
 @router.get("/{meeting_id}", summary="One meeting")
 async def get_meeting(
-    meeting_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
+    meeting_id: uuid.UUID,
+    caller: CaseReader,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> MeetingPublic:
-    meeting = await get_visible(session, caller, service.MEETINGS, meeting_id)
-    audit.record(session, Action.consult, "meeting", meeting.id, meeting.mother_id)
-    set_etag(response, meeting.version)
-    return await service.public(session, caller, meeting)
+    meeting = await get_visible(session, caller, MEETINGS, meeting_id)
+    audit.consulted(session, MEETINGS, [meeting])
+    return await _meeting_answer(session, caller, request, response, meeting)
 
 
 @router.patch(
@@ -100,10 +118,10 @@ async def update_meeting(
     body: MeetingUpdate,
     caller: MeetingRecorder,
     session: SessionDep,
+    request: Request,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> MeetingPublic:
-    meeting = await service.update_meeting(session, caller, meeting_id, body, if_match)
-    audit.record(session, Action.alter, "meeting", meeting.id, meeting.mother_id)
-    set_etag(response, meeting.version)
-    return await service.public(session, caller, meeting)
+    meeting, changed = await service.update_meeting(session, caller, meeting_id, body, if_match)
+    audit.altered(session, MEETINGS, meeting, changed)
+    return await _meeting_answer(session, caller, request, response, meeting)

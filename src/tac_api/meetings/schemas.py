@@ -113,8 +113,12 @@ class MeetingPublic(RecordPublic):
     starts_at: UtcDatetime
     notified_at: UtcDatetime
     notice_days: int = Field(
-        description="Whole days between notified_at and starts_at; negative when her side "
-        "learnt of it only after it began."
+        description="Whole days between notified_at and starts_at (0 if learnt on the day or "
+        "only afterwards), counted as for a court hearing."
+    )
+    late_notice: bool = Field(
+        description="notice_days under the late notice threshold (TAC_LATE_NOTICE_DAYS, 7 "
+        "unless set), the same as for a court hearing."
     )
     platform: Platform
     prison_can_join: bool

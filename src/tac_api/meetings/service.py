@@ -1,18 +1,15 @@
-"""Meetings about her children: the one scoped statement, and the rules of a meeting's record."""
+"""Meetings about her children: their description, their public shape, and the rules of a
+meeting's record."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    select,
-)
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.children.models import Child
 from tac_api.db import touch, utcnow
 from tac_api.errors import InvalidInput
 from tac_api.meetings.models import Meeting, MeetingChild
@@ -24,19 +21,21 @@ from tac_api.meetings.schemas import (
     MeetingUpdate,
 )
 from tac_api.mothers.models import Mother
+from tac_api.notice import CLOCK_SKEW, late_notice, notice_days
 from tac_api.preconditions import check_if_match
 from tac_api.resources import (
     ChildLinks,
     Resource,
+    apply_changes,
     check_children,
+    check_only_own_children,
     children_of,
     get_visible,
+    list_visible,
     set_children,
 )
-from tac_api.scope import concerning_child, held_in, meeting_visible, mother_visible
+from tac_api.scope import mother_visible
 
-# Clocks differ by a little: "now" from a caller's machine may be just ahead of ours.
-CLOCK_LEEWAY = timedelta(minutes=5)
 # What a local authority's change feed is told of a meeting: when, on what, whether she could
 # join and did, and why not as a code (the barrier's detail and who supported her stay here).
 FEED_FIELDS = (
@@ -51,53 +50,6 @@ FEED_FIELDS = (
 )
 
 
-def notice_days(starts_at: datetime, notified_at: datetime) -> int:
-    """Whole days of notice, counted towards zero: a day and a half's notice is one day, and
-    hearing of it a day and a half after it began is minus one."""
-    return int((starts_at - notified_at) / timedelta(days=1))
-
-
-def to_public(meeting: Meeting, child_ids: list[uuid.UUID]) -> MeetingPublic:
-    return MeetingPublic.model_validate(
-        {
-            **meeting.model_dump(),
-            "child_ids": child_ids,
-            "notice_days": notice_days(meeting.starts_at, meeting.notified_at),
-        }
-    )
-
-
-async def public(session: AsyncSession, caller: Caller, meeting: Meeting) -> MeetingPublic:
-    children = await children_of(session, caller, MEETINGS, [meeting.id])
-    return to_public(meeting, children[meeting.id])
-
-
-def search(
-    caller: Caller,
-    prison_code: str | None,
-    starts_from: datetime | None,
-    starts_to: datetime | None,
-    mother_id: uuid.UUID | None,
-    child_id: uuid.UUID | None,
-) -> Select[Any]:
-    statement = select(Meeting).where(meeting_visible(caller))
-    if prison_code:
-        statement = statement.where(held_in(Meeting.mother_id, prison_code))
-    if starts_from is not None:
-        statement = statement.where(Meeting.starts_at >= starts_from)
-    if starts_to is not None:
-        statement = statement.where(Meeting.starts_at < starts_to)
-    if mother_id is not None:
-        statement = statement.where(Meeting.mother_id == mother_id)
-    if child_id is not None:
-        statement = statement.where(
-            concerning_child(
-                caller, Meeting.id, MeetingChild.meeting_id, MeetingChild.child_id, child_id
-            )
-        )
-    return statement
-
-
 MEETINGS = Resource(
     kind="meeting",
     model=Meeting,
@@ -108,13 +60,53 @@ MEETINGS = Resource(
 )
 
 
+def to_public(meeting: Meeting, child_ids: list[uuid.UUID], late_notice_days: int) -> MeetingPublic:
+    """`late_notice_days`: the threshold hearings use too (`TAC_LATE_NOTICE_DAYS`)."""
+    return MeetingPublic.model_validate(
+        {
+            **meeting.model_dump(),
+            "child_ids": child_ids,
+            "notice_days": notice_days(meeting.notified_at, meeting.starts_at),
+            "late_notice": late_notice(meeting.notified_at, meeting.starts_at, late_notice_days),
+        }
+    )
+
+
+async def public_page(
+    session: AsyncSession, caller: Caller, meetings: list[Meeting], *, late_notice_days: int
+) -> list[MeetingPublic]:
+    """With their children (a local authority: its own): one statement, however many."""
+    children = await children_of(session, caller, MEETINGS, [m.id for m in meetings])
+    return [to_public(m, children[m.id], late_notice_days) for m in meetings]
+
+
+def search(
+    caller: Caller,
+    *,
+    prison_code: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    mother_id: uuid.UUID | None = None,
+    child_id: uuid.UUID | None = None,
+) -> Select[Any]:
+    return list_visible(
+        caller,
+        MEETINGS,
+        prison_code=prison_code,
+        start=start,
+        end=end,
+        mother_id=mother_id,
+        child_id=child_id,
+    )
+
+
 def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
     problems = []
-    if values["notified_at"] > now + CLOCK_LEEWAY:
+    if values["notified_at"] > now + CLOCK_SKEW:
         problems.append(("notified_at", "cannot be in the future"))
     attended, barrier = values.get("attended"), values.get("barrier")
     if attended is not None and values["starts_at"] > now:
-        problems.append(("attended", "cannot be known before the meeting starts"))
+        problems.append(("attended", "cannot be recorded before the meeting starts"))
     if attended is False and barrier is None:
         problems.append(("barrier", "say what stopped her attending"))
     if attended is not False and barrier is not None:
@@ -200,7 +192,9 @@ async def update_meeting(
     if_match: str | None,
     *,
     notified_at_from_authority: bool = False,
-) -> Meeting:
+) -> tuple[Meeting, dict[str, Any]]:
+    """The meeting, and what changed: nothing keeps its version and tells the change feed
+    nothing."""
     meeting = await get_visible(session, caller, MEETINGS, meeting_id, for_update=True)
     check_if_match(if_match, meeting.version)
     fed_before = snapshot(meeting, FEED_FIELDS)
@@ -208,41 +202,26 @@ async def update_meeting(
     InvalidInput.raise_any(
         _privileged(caller, changes, notified_at_from_authority=notified_at_from_authority)
     )
-    if caller.is_local_authority:
-        # Changing a meeting that also concerns another authority's child would change that
-        # authority's record unseen: the prison side keeps those.
-        others = await session.scalar(
-            select(MeetingChild.child_id)
-            .join(Child, Child.id == MeetingChild.child_id)
-            .where(
-                MeetingChild.meeting_id == meeting.id,
-                Child.local_authority_code != caller.local_authority_code,
-            )
-            .limit(1)
-        )
-        if others is not None:
-            raise InvalidInput(
-                "child_ids",
-                "this meeting also concerns another authority's child: the prison social "
-                "worker keeps it",
-            )
-    if "platform" in changes and "prison_can_join" not in changes:
+    await check_only_own_children(session, caller, MEETINGS, meeting.id)
+    # Only a new platform: the same one sent again keeps the prison side's override.
+    new_platform = changes.get("platform", meeting.platform) != meeting.platform
+    if new_platform and "prison_can_join" not in changes:
         changes["prison_can_join"] = changes["platform"] in PRISON_JOINS
     InvalidInput.raise_any(_rules({**meeting.model_dump(), **changes}, utcnow()))
-    child_ids = changes.pop("child_ids", None)
-    if child_ids is not None:
-        await check_children(session, caller, meeting.mother_id, child_ids)
+    new_children = changes.pop("child_ids", None)
+    if new_children is not None:
+        await check_children(session, caller, meeting.mother_id, new_children)
+    child_ids = (await children_of(session, None, MEETINGS, [meeting.id]))[meeting.id]
+    changed = apply_changes(meeting, changes)
+    if new_children is not None and sorted(new_children) != sorted(child_ids):
+        child_ids = sorted(new_children)
         await set_children(session, MEETINGS, meeting.id, child_ids)
-    for field, value in changes.items():
-        setattr(meeting, field, value)
-    touch(meeting)
+        if not changed:  # only its children: its ETag changes all the same
+            touch(meeting)
+        changed["child_ids"] = child_ids
+    if not changed:
+        return meeting, changed
     await session.flush()
-    if child_ids is None:
-        child_ids = list(
-            await session.scalars(
-                select(MeetingChild.child_id).where(MeetingChild.meeting_id == meeting.id)
-            )
-        )
     # To the authorities of the children it concerns now; `changed` never names child_ids.
     emit(
         session,
@@ -253,4 +232,4 @@ async def update_meeting(
         child_ids,
         changes_between(fed_before, snapshot(meeting, FEED_FIELDS)),
     )
-    return meeting
+    return meeting, changed

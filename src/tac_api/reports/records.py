@@ -28,7 +28,7 @@ from tac_api.visits.schemas import FINAL_CONTACT
 
 
 def _notice_days(session: AsyncSession) -> ColumnElement[int]:
-    """Whole days from notified_at to starts_at, never below 0: `hearings.service.notice_days`
+    """Whole days from notified_at to starts_at, never below 0: `tac_api.notice.notice_days`
     in SQL. Counted in seconds first, so that a week is never 6.9999 days."""
     if session.get_bind().dialect.name == "postgresql":
         seconds = extract("epoch", CourtHearing.starts_at - CourtHearing.notified_at)

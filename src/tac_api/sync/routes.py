@@ -2,6 +2,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Path, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
@@ -14,7 +15,9 @@ from tac_api.link_requests import service as link_requests
 from tac_api.link_requests.schemas import LinkRequestForAuthority, for_authority
 from tac_api.meetings import service as meetings
 from tac_api.meetings.schemas import MeetingPublic
+from tac_api.notice import late_notice_days
 from tac_api.pipeline import AuthoritySystem, IdempotencyClaim
+from tac_api.resources import Resource
 from tac_api.session import SessionDep
 from tac_api.sync import children as pushed_children
 from tac_api.sync import service
@@ -248,10 +251,9 @@ async def put_court_hearing(
     result, hearing, child_ids = await service.put_court_hearing(
         session, caller, external_id, body, if_match
     )
-    audit.record(session, ACTION_FOR[result], "court_hearing", hearing.id, hearing.mother_id)
+    _audit_pushed(session, hearings.HEARINGS, result, hearing)
     _answer(response, result, f"/v1/court-hearings/{hearing.id}", hearing.version)
-    late_notice_days = request.app.state.settings.late_notice_days
-    return hearings.hearing_public(hearing, child_ids, late_notice_days)
+    return hearings.to_public(hearing, child_ids, late_notice_days(request))
 
 
 @router.put(
@@ -264,11 +266,23 @@ async def put_meeting(
     body: SyncMeeting,
     caller: AuthoritySystem,
     session: SessionDep,
+    request: Request,
     response: Response,
     if_match: IfMatchSync = None,
 ) -> MeetingPublic:
     """Idempotent, like the children's PUT. Whether she attended stays the prison side's."""
     result, meeting = await service.put_meeting(session, caller, external_id, body, if_match)
-    audit.record(session, ACTION_FOR[result], "meeting", meeting.id, meeting.mother_id)
+    _audit_pushed(session, meetings.MEETINGS, result, meeting)
     _answer(response, result, f"/v1/meetings/{meeting.id}", meeting.version)
-    return await meetings.public(session, caller, meeting)
+    [shown] = await meetings.public_page(
+        session, caller, [meeting], late_notice_days=late_notice_days(request)
+    )
+    return shown
+
+
+def _audit_pushed(session: AsyncSession, resource: Resource[Any], result: str, record: Any) -> None:
+    """A push that created the record collected it; one that changed nothing only showed it."""
+    if result == "created":
+        audit.collected(session, resource, record)
+    else:
+        audit.altered(session, resource, record, changed=result == "updated")

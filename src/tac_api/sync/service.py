@@ -192,7 +192,7 @@ async def _update_hearing(
     changes: dict[str, Any],
     if_match: str,
 ) -> tuple[CourtHearing, list[uuid.UUID]]:
-    return await hearings.update_hearing(
+    hearing, child_ids, _ = await hearings.update_hearing(
         session,
         caller,
         hearing_id,
@@ -200,6 +200,7 @@ async def _update_hearing(
         if_match,
         notified_at_from_authority=True,
     )
+    return hearing, child_ids
 
 
 async def _create_meeting(
@@ -225,7 +226,7 @@ async def _update_meeting(
     changes: dict[str, Any],
     if_match: str,
 ) -> tuple[Meeting, list[uuid.UUID]]:
-    meeting = await meetings.update_meeting(
+    meeting, _ = await meetings.update_meeting(
         session,
         caller,
         meeting_id,

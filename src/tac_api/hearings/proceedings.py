@@ -1,0 +1,162 @@
+"""Care proceedings: their children, their 26 weeks, and the extensions the court grants."""
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller
+from tac_api.db import touch
+from tac_api.errors import InvalidInput
+from tac_api.hearings.models import Proceedings, ProceedingsChild, ProceedingsExtension
+from tac_api.hearings.rules import issued_rules, mother_for_writing
+from tac_api.hearings.schemas import (
+    ExtensionCreate,
+    ExtensionPublic,
+    ProceedingsCreate,
+    ProceedingsPublic,
+    ProceedingsUpdate,
+)
+from tac_api.preconditions import check_if_match
+from tac_api.resources import (
+    ChildLinks,
+    Resource,
+    apply_changes,
+    check_children,
+    check_only_own_children,
+    children_of,
+    get_visible,
+    list_visible,
+    set_children,
+)
+
+TWENTY_SIX_WEEKS = timedelta(weeks=26)
+
+PROCEEDINGS = Resource(
+    kind="proceedings",
+    model=Proceedings,
+    label="proceedings",
+    plural=True,
+    order=(Proceedings.issued_on, Proceedings.id),
+    children=ChildLinks(ProceedingsChild.proceedings_id, ProceedingsChild.child_id),
+    when=Proceedings.issued_on,
+)
+
+
+def search(
+    caller: Caller, *, mother_id: uuid.UUID | None = None, child_id: uuid.UUID | None = None
+) -> Select[Any]:
+    return list_visible(caller, PROCEEDINGS, mother_id=mother_id, child_id=child_id)
+
+
+async def public_page(
+    session: AsyncSession, caller: Caller, items: list[Proceedings]
+) -> list[ProceedingsPublic]:
+    """With their children (a local authority: its own) and extensions: two statements,
+    however many proceedings."""
+    ids = [item.id for item in items]
+    children = await children_of(session, caller, PROCEEDINGS, ids)
+    extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
+    if ids:
+        found = await session.scalars(
+            select(ProceedingsExtension)
+            .where(ProceedingsExtension.proceedings_id.in_(ids))
+            .order_by(ProceedingsExtension.created_at, ProceedingsExtension.id)
+        )
+        for extension in found:
+            extensions[extension.proceedings_id].append(extension)
+    return [
+        ProceedingsPublic.model_validate(
+            {
+                **item.model_dump(),
+                "child_ids": children[item.id],
+                "twenty_six_week_date": item.issued_on
+                + TWENTY_SIX_WEEKS
+                + timedelta(weeks=sum(e.weeks for e in extensions[item.id])),
+                "extensions": [
+                    ExtensionPublic.model_validate(e.model_dump()) for e in extensions[item.id]
+                ],
+            }
+        )
+        for item in items
+    ]
+
+
+async def create_proceedings(
+    session: AsyncSession, caller: Caller, data: ProceedingsCreate
+) -> Proceedings:
+    InvalidInput.raise_any(issued_rules(data.issued_on, date.today()))
+    mother = await mother_for_writing(session, caller, data.mother_id)
+    await check_children(session, caller, mother.id, data.child_ids)
+    proceedings = Proceedings(**data.model_dump(exclude={"child_ids"}))
+    session.add(proceedings)
+    await session.flush()
+    await set_children(session, PROCEEDINGS, proceedings.id, data.child_ids)
+    return proceedings
+
+
+async def update_proceedings(
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    data: ProceedingsUpdate,
+    if_match: str | None,
+) -> tuple[Proceedings, dict[str, Any]]:
+    """The proceedings, and what changed (nothing: its version stays)."""
+    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
+    check_if_match(if_match, proceedings.version)
+    changes = data.changes()
+    await check_only_own_children(session, caller, PROCEEDINGS, proceedings.id)
+    if "issued_on" in changes:
+        problems = issued_rules(changes["issued_on"], date.today())
+        first_extension = await session.scalar(
+            select(ProceedingsExtension.granted_on)
+            .where(ProceedingsExtension.proceedings_id == proceedings.id)
+            .order_by(ProceedingsExtension.granted_on)
+            .limit(1)
+        )
+        if first_extension is not None and changes["issued_on"] > first_extension:
+            problems.append(("issued_on", "cannot be after an extension was granted"))
+        InvalidInput.raise_any(problems)
+    child_ids = changes.pop("child_ids", None)
+    if child_ids is not None:
+        await check_children(session, caller, proceedings.mother_id, child_ids)
+    changed = apply_changes(proceedings, changes)
+    if child_ids is not None:
+        current = (await children_of(session, None, PROCEEDINGS, [proceedings.id]))[proceedings.id]
+        if sorted(child_ids) != sorted(current):
+            await set_children(session, PROCEEDINGS, proceedings.id, child_ids)
+            changed["child_ids"] = child_ids
+            if len(changed) == 1:  # only its children: its ETag changes all the same
+                touch(proceedings)
+    await session.flush()
+    return proceedings, changed
+
+
+async def add_extension(
+    session: AsyncSession,
+    caller: Caller,
+    proceedings_id: uuid.UUID,
+    data: ExtensionCreate,
+    if_match: str | None,
+) -> tuple[Proceedings, ProceedingsExtension]:
+    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
+    # An extension moves the proceedings' 26-week date: a change to them like a PATCH.
+    check_if_match(if_match, proceedings.version)
+    await check_only_own_children(session, caller, PROCEEDINGS, proceedings.id)
+    today = date.today()
+    granted_on = data.granted_on or today
+    if granted_on > today:
+        raise InvalidInput("granted_on", "cannot be in the future")
+    if granted_on < proceedings.issued_on:
+        raise InvalidInput("granted_on", "cannot be before the proceedings were issued")
+    extension = ProceedingsExtension(
+        proceedings_id=proceedings.id, weeks=data.weeks, reason=data.reason, granted_on=granted_on
+    )
+    session.add(extension)
+    # The 26-week date moves: the proceedings' ETag changes with it.
+    touch(proceedings)
+    await session.flush()
+    return proceedings, extension
