@@ -20,10 +20,10 @@ from tac_api.hearings.schemas import CourtHearingUpdate
 from tac_api.hearings.service import update_hearing
 from tac_api.mothers.schemas import MotherUpdate
 from tac_api.mothers.service import update_mother
-from tests.conftest import TODAY, Api
-from tests.audit.test_audit import audit_fails, failing_app
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.audit import audit_fails, failing_app
+from tests.support.bodies import TODAY
+from tests.support.sql import counting, db_id
 
 FEED = "/v1/sync/changes"
 NOW = datetime.now(UTC).replace(microsecond=0)

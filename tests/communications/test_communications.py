@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tac_api.pagination import encode_cursor
-from tests.conftest import Api, communication_body
-from tests.audit.test_audit import trail
-from tests.contracts.test_queries import counting
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import communication_body
+from tests.support.sql import counting
 
 
 def url(mother_id: str) -> str:

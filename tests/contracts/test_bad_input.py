@@ -14,7 +14,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 
 from tac_api.main import create_app
-from tests.conftest import HERE, TODAY, Api, child_body, communication_body, mother_body, serving
+from tests.support.api import Api
+from tests.support.bodies import HERE, TODAY, child_body, communication_body, mother_body
+from tests.support.servers import serving
 
 CONTRACT = json.loads((HERE.parent / "openapi" / "openapi.json").read_text())
 SCHEMAS = CONTRACT["components"]["schemas"]

@@ -10,8 +10,9 @@ import pytest
 
 from tac_api.db import utcnow
 from tac_api.webhooks.models import WebhookDelivery
-from tests.conftest import TODAY, Api, child_body, mother_body
-from tests.contracts.test_access_matrix import OPERATIONS
+from tests.support.api import Api
+from tests.support.bodies import TODAY, child_body, mother_body
+from tests.support.operations import OPERATIONS
 
 RECORD = {"id", "created_at", "updated_at", "version"}
 MOTHER = RECORD | {

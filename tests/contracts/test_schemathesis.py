@@ -12,7 +12,8 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from tests.conftest import HERE, Api
+from tests.support.api import Api
+from tests.support.bodies import HERE
 
 schema = schemathesis.openapi.from_dict(
     json.loads((HERE.parent / "openapi" / "openapi.json").read_text())

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.bodies import TODAY
+from tests.support.sql import counting, db_id
 
 COURSE = {
     "category": "course",

@@ -12,10 +12,10 @@ from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.demo import load_demo_data
 from tac_api.main import create_app
-from tests.conftest import TODAY, Api
-from tests.audit.test_audit import audit_fails, failing_app, trail
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.audit import audit_fails, failing_app, trail
+from tests.support.bodies import TODAY
+from tests.support.sql import count, counting, db_id
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HEARINGS = "/v1/court-hearings"
@@ -61,10 +61,6 @@ def proceedings_body(mother_id: str, child_ids: list[str], **fields: Any) -> dic
 
 def etag(record: dict[str, Any]) -> str:
     return f'"{record["version"]}"'
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
 
 
 COURT_TABLES = (

@@ -3,9 +3,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.audit.test_audit import trail
-from tests.contracts.test_queries import counting
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.sql import count, counting
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -25,10 +25,6 @@ def meeting_body(mother_id: str, child_ids: list[str], /, **fields: Any) -> dict
     }
     body.update(fields)
     return body
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
 
 
 @pytest.fixture

@@ -7,12 +7,9 @@ from typing import Any
 
 from tac_api.db import load_models
 from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
-from tests.conftest import CLIENTS, TODAY, Api, communication_body
-
-
-def db_id(api: Api, value: str) -> Any:
-    """An id as the database stores it: SQLite keeps UUIDs as 32 hex characters."""
-    return uuid.UUID(value) if api.database_url.startswith("postgresql") else uuid.UUID(value).hex
+from tests.support.api import CLIENTS, Api
+from tests.support.bodies import TODAY, communication_body
+from tests.support.sql import db_id
 
 
 def export_url(mother_id: str) -> str:

@@ -9,9 +9,10 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import Conflict
 from tac_api.visits.schemas import ContactVisitCreate
 from tac_api.visits.service import create_visit
-from tests.conftest import TODAY, Api
-from tests.audit.test_audit import trail
-from tests.contracts.test_queries import counting
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import TODAY
+from tests.support.sql import count, counting
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SUPERVISOR = {"name": "Gwen Llewellyn", "role": "contact supervisor, Bristol"}
@@ -26,10 +27,6 @@ def visit_body(mother_id: str, child_ids: list[str], /, **fields: Any) -> dict[s
     body = {"mother_id": mother_id, "child_ids": child_ids, "visit_type": "in_person_social_visit"}
     body.update(fields)
     return body
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
 
 
 @pytest.fixture
