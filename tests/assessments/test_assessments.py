@@ -10,6 +10,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.sql import counting, db_id
+from tests.support.world import family
 
 URL = "/v1/parenting-assessments"
 TOMORROW = TODAY + timedelta(days=1)
@@ -39,14 +40,6 @@ COMPLETED = {
         {"role": "mother"},
     ],
 }
-
-
-def family(api: Api, prison_code: str = "EWI") -> dict[str, Any]:
-    """A mother with a Bristol child and a Surrey child."""
-    mother = api.mother(prison_code=prison_code)
-    bristol = api.child(mother["id"], first_name="Seán", local_authority_code="801")
-    surrey = api.child(mother["id"], first_name="Zoë", local_authority_code="936")
-    return {"mother": mother, "bristol": bristol, "surrey": surrey}
 
 
 def add(api: Api, who: str = "admin", **fields: Any) -> dict[str, Any]:

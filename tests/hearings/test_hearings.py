@@ -12,6 +12,7 @@ from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.demo import load_demo_data
 from tac_api.main import create_app
+from tests.support import world
 from tests.support.api import Api
 from tests.support.audit import audit_fails, failing_app, trail
 from tests.support.bodies import TODAY
@@ -82,17 +83,14 @@ def nothing_written(api: Api) -> bool:
 def family(api: Api) -> dict[str, Any]:
     """An Eastwood Park mother with a Bristol child and a Surrey child; a Send mother with a
     Bristol child."""
-    mother = api.mother(first_name="Siân", last_name="O'Connor")
-    bristol = api.child(mother["id"], first_name="Rhys", local_authority_code="801")
-    surrey = api.child(mother["id"], first_name="Nia", local_authority_code="936")
-    other = api.mother(prison_code="SDI", first_name="Zoë", last_name="D'Souza")
-    other_child = api.child(other["id"], first_name="Élodie", local_authority_code="801")
+    ours = world.family(api)
+    theirs = world.family(
+        api, {"child": world.child("Élodie")}, prison_code="SDI", first_name="Zoë"
+    )
     return {
-        "mother": mother["id"],
-        "bristol": bristol["id"],
-        "surrey": surrey["id"],
-        "sdi_mother": other["id"],
-        "sdi_child": other_child["id"],
+        **world.ids(ours),
+        "sdi_mother": theirs["mother"]["id"],
+        "sdi_child": theirs["child"]["id"],
     }
 
 

@@ -3,6 +3,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import world
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.sql import count, counting
@@ -30,10 +31,7 @@ def meeting_body(mother_id: str, child_ids: list[str], /, **fields: Any) -> dict
 @pytest.fixture
 def family(api: Api) -> dict[str, Any]:
     """An Eastwood Park mother with a Bristol child and a Surrey child."""
-    mother = api.mother(first_name="Siân", last_name="O'Connor")
-    bristol = api.child(mother["id"], first_name="Rhys", local_authority_code="801")
-    surrey = api.child(mother["id"], first_name="Élodie", local_authority_code="936")
-    return {"mother": mother, "bristol": bristol, "surrey": surrey}
+    return world.family(api)
 
 
 def create(api: Api, who: str, family: dict[str, Any], /, **fields: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import Conflict
 from tac_api.visits.schemas import ContactVisitCreate
 from tac_api.visits.service import create_visit
+from tests.support import world
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
@@ -33,25 +34,22 @@ def visit_body(mother_id: str, child_ids: list[str], /, **fields: Any) -> dict[s
 def family(api: Api) -> dict[str, Any]:
     """An Eastwood Park mother with a child for each contact arrangement: two in Bristol, two
     in Surrey."""
-    mother = api.mother(first_name="Siân", last_name="O'Connor")
 
     def child(name: str, authority: str, arrangement: str) -> dict[str, Any]:
         reason = None if arrangement == "direct" else "Agreed at the looked-after child review."
-        return api.child(
-            mother["id"],
-            first_name=name,
-            local_authority_code=authority,
-            contact_arrangement=arrangement,
-            contact_arrangement_reason=reason,
+        return world.child(
+            name, authority, contact_arrangement=arrangement, contact_arrangement_reason=reason
         )
 
-    return {
-        "mother": mother,
-        "direct": child("Rhys", "801", "direct"),
-        "supervised": child("Cerys", "801", "supervised"),
-        "indirect": child("Élodie", "936", "indirect_only"),
-        "none": child("Dafydd", "936", "none"),
-    }
+    return world.family(
+        api,
+        {
+            "direct": child("Rhys", "801", "direct"),
+            "supervised": child("Cerys", "801", "supervised"),
+            "indirect": child("Élodie", "936", "indirect_only"),
+            "none": child("Dafydd", "936", "none"),
+        },
+    )
 
 
 def create(
