@@ -945,7 +945,8 @@ class TestProceedings:
 
 
 class TestAudit:
-    def test_every_route_says_what_it_did(self, api: Api, family: dict) -> None:
+    def test_each_row_names_the_hearing_and_her(self, api: Api, family: dict) -> None:
+        # That each route leaves its rows, and a failure its row: tests/contracts.
         mother = family["mother"]
         created = api.post("bristol", HEARINGS, la_hearing_body(mother, [family["bristol"]]))
         hearing = created.json()
@@ -975,10 +976,6 @@ class TestAudit:
             ("consult", "court_hearing", hearing["id"], mother),
             ("consult", "court_hearing_amendment", amendment["id"], mother),
         ]
-        refused = api.get("surrey", url)
-        assert [r[2:] for r in trail(api, refused)] == [
-            ("consult", "court_hearing", hearing["id"], None, "not_found")
-        ]
 
         proceedings = api.post("admin", PROCEEDINGS, proceedings_body(mother, [family["bristol"]]))
         pid = proceedings.json()["id"]
@@ -992,10 +989,6 @@ class TestAudit:
         assert [r[2:6] for r in trail(api, extension)] == [
             ("collect", "proceedings_extension", eid, mother),
             ("alter", "proceedings", pid, mother),
-        ]
-        invalid = api.post("admin", HEARINGS, hearing_body(mother, []))
-        assert [r[2:] for r in trail(api, invalid)] == [
-            ("collect", "court_hearing", None, None, "invalid")
         ]
 
     def test_her_hearings_are_in_her_subject_access_export(self, api: Api, family: dict) -> None:

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from tac_api.config import Settings
 from tac_api.main import create_app
 from tests.support.api import Api
+from tests.support.sql import db_id
 
 COLUMNS = "client_name, role, action, resource_type, resource_id, subject_id, outcome"
 
@@ -26,6 +27,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID) or (isinstance(value, str) and len(value) == 32):
         return str(uuid.UUID(str(value)))
     return value
+
+
+def audit_of(api: Api, record_id: str) -> list[tuple[str, str, str]]:
+    """Every row naming this record, oldest first: (action, resource type, outcome)."""
+    rows = api.sql(
+        "SELECT action, resource_type, outcome FROM audit_event WHERE resource_id = :id "
+        "ORDER BY id",
+        id=db_id(api, record_id),
+    )
+    return [tuple(row) for row in rows]
 
 
 async def audit_fails(*_: Any) -> None:
