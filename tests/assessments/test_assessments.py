@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.audit import audit_of
+from tests.support.bodies import TODAY
+from tests.support.sql import counting
+from tests.support.world import family
 
 URL = "/v1/parenting-assessments"
 TOMORROW = TODAY + timedelta(days=1)
@@ -41,14 +43,6 @@ COMPLETED = {
 }
 
 
-def family(api: Api, prison_code: str = "EWI") -> dict[str, Any]:
-    """A mother with a Bristol child and a Surrey child."""
-    mother = api.mother(prison_code=prison_code)
-    bristol = api.child(mother["id"], first_name="Seán", local_authority_code="801")
-    surrey = api.child(mother["id"], first_name="Zoë", local_authority_code="936")
-    return {"mother": mother, "bristol": bristol, "surrey": surrey}
-
-
 def add(api: Api, who: str = "admin", **fields: Any) -> dict[str, Any]:
     response = api.post(who, URL, fields)
     assert response.status_code == 201, response.text
@@ -64,15 +58,6 @@ def count_rows(api: Api) -> tuple[int, int, int]:
             "parenting_assessment_recipient",
         )
     )  # type: ignore[return-value]
-
-
-def audit_of(api: Api, record_id: str) -> list[tuple[str, str, str]]:
-    rows = api.sql(
-        "SELECT action, resource_type, outcome FROM audit_event WHERE resource_id = :id "
-        "ORDER BY id",
-        id=db_id(api, record_id),
-    )
-    return [tuple(row) for row in rows]
 
 
 class TestCreate:
@@ -268,23 +253,6 @@ class TestScope:
             seen += [a["id"] for a in page["items"]]
             cursor = page["next_cursor"]
         assert seen == [made[requested] for requested in sorted(made)]
-
-    def test_reads_are_audited(self, api: Api) -> None:
-        f = family(api)
-        assessment = add(api, **body(f["mother"]["id"], [f["bristol"]["id"]]))
-        api.get("bristol", URL)
-        api.get("bristol", f"{URL}/{assessment['id']}")
-        assert audit_of(api, assessment["id"]) == [
-            ("collect", "parenting_assessment", "succeeded"),
-            ("consult", "parenting_assessment", "succeeded"),
-            ("consult", "parenting_assessment", "succeeded"),
-        ]
-        assert api.get("surrey", f"{URL}/{assessment['id']}").status_code == 404
-        assert audit_of(api, assessment["id"])[-1] == (
-            "consult",
-            "parenting_assessment",
-            "not_found",
-        )
 
     def test_a_page_costs_the_same_whatever_its_size(self, api: Api) -> None:
         f = family(api)

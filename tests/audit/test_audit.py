@@ -20,25 +20,9 @@ from tac_api.logs import JsonLogFormatter
 from tac_api.main import create_app
 from tac_api.pipeline import CaseReader
 from tac_api.session import SessionDep
-from tests.conftest import Api, mother_body
-
-COLUMNS = "client_name, role, action, resource_type, resource_id, subject_id, outcome"
-
-
-def trail(api: Api, response: Any) -> list[tuple[Any, ...]]:
-    """The audit rows a response's request wrote, ids as strings."""
-    rows = api.sql(
-        f"SELECT {COLUMNS} FROM audit_event WHERE request_id = :r ORDER BY id",
-        r=response.headers["X-Request-ID"],
-    )
-    return [tuple(_plain(v) for v in row) for row in rows]
-
-
-def _plain(value: Any) -> Any:
-    """UUIDs as their canonical text (SQLite hands raw SQL back 32 hex digits)."""
-    if isinstance(value, uuid.UUID) or (isinstance(value, str) and len(value) == 32):
-        return str(uuid.UUID(str(value)))
-    return value
+from tests.support.api import Api
+from tests.support.audit import audit_fails, failing_app, trail
+from tests.support.bodies import mother_body
 
 
 def test_a_new_record_is_audited_as_collected(api: Api) -> None:
@@ -124,16 +108,6 @@ def test_no_caller_no_audit_row(api: Api) -> None:
     response = api.client.get("/v1/mothers")
     assert response.status_code == 401
     assert trail(api, response) == []
-
-
-async def audit_fails(*_: Any) -> None:
-    raise RuntimeError("audit write failed")
-
-
-def failing_app(api: Api) -> TestClient:
-    """An app of its own, whose errors answer 500 rather than reach the test."""
-    app = create_app(Settings(database_url=api.database_url, rate_limit_per_minute=0))
-    return TestClient(app, raise_server_exceptions=False)
 
 
 def test_the_change_and_its_audit_row_commit_together(

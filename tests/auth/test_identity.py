@@ -29,7 +29,8 @@ from tac_api.auth.service import create_client, revoke_client
 from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.main import create_app
-from tests.conftest import Api, mother_body
+from tests.support.api import Api
+from tests.support.bodies import mother_body
 
 ISSUER = "https://login.example.test/realms/tac"
 AUDIENCE = "tac-api"

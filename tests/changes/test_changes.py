@@ -20,10 +20,11 @@ from tac_api.hearings.schemas import CourtHearingUpdate
 from tac_api.hearings.service import update_hearing
 from tac_api.mothers.schemas import MotherUpdate
 from tac_api.mothers.service import update_mother
-from tests.audit.test_audit import audit_fails, failing_app
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support import world
+from tests.support.api import Api
+from tests.support.audit import audit_fails, failing_app
+from tests.support.bodies import TODAY
+from tests.support.sql import counting, db_id
 
 FEED = "/v1/sync/changes"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -66,20 +67,12 @@ def etag(record: dict[str, Any]) -> str:
 def family(api: Api) -> dict[str, Any]:
     """A mother with two Bristol children and a Surrey one (siblings split across authorities),
     and another mother with a Bristol child (someone else's case)."""
-    mother = api.mother()
-    rhys = api.child(mother["id"], first_name="Rhys", local_authority_code="801")
-    cerys = api.child(mother["id"], first_name="Cerys", local_authority_code="801")
-    dafydd = api.child(mother["id"], first_name="Dafydd", local_authority_code="936")
-    other = api.mother()
-    osian = api.child(other["id"], first_name="Osian", local_authority_code="801")
-    return {
-        "mother": mother,
-        "rhys": rhys,
-        "cerys": cerys,
-        "dafydd": dafydd,
-        "other": other,
-        "osian": osian,
-    }
+    child = world.child
+    ours = world.family(
+        api, {"rhys": child("Rhys"), "cerys": child("Cerys"), "dafydd": child("Dafydd", "936")}
+    )
+    theirs = world.family(api, {"osian": child("Osian")})
+    return {**ours, "other": theirs["mother"], "osian": theirs["osian"]}
 
 
 def ids(family: dict[str, Any], *names: str) -> list[str]:

@@ -3,8 +3,9 @@
 from datetime import timedelta
 from typing import Any
 
-from tests.conftest import TODAY, Api
-from tests.sync.test_sync import BATCH, batch_item, linked_mother, sync_child
+from tests.support.api import Api
+from tests.support.bodies import BATCH, TODAY, batch_item, sync_child
+from tests.support.world import linked_mother
 
 CARER = {"name": "Morwenna Trevithick", "phone": "01179 496 000", "address": "1 Quay St"}
 SOCIAL_WORKER = {"name": "Gwen Llewellyn", "email": "gwen@bristol.example.gov.uk", "phone": None}

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 
 from tac_api.pagination import encode_cursor
-from tests.conftest import TODAY, Api, child_body
+from tests.support.api import Api
+from tests.support.bodies import TODAY, child_body
 
 
 def count_children(api: Api) -> int:

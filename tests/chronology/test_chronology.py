@@ -3,8 +3,9 @@
 from datetime import timedelta
 from typing import Any
 
-from tests.conftest import TODAY, Api, communication_body
-from tests.contracts.test_queries import counting
+from tests.support.api import Api
+from tests.support.bodies import TODAY, communication_body
+from tests.support.sql import counting
 
 
 def day(offset: int) -> str:

@@ -40,14 +40,14 @@ from tac_api.hearings.schemas import CourtHearingPublic
 from tac_api.link_requests.schemas import LinkRequestForAuthority
 from tac_api.meetings.schemas import MeetingPublic
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem
-from tests.conftest import Api, child_body
+from tests.support.api import Api
+from tests.support.bodies import batch_item, sync_child
+from tests.support.sql import count
+from tests.support.world import linked_mother
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 import la_sync  # noqa: E402  (an example script, not a package)
-
-BATCH = "/v1/sync/children:batch"
-
 
 # A real server -----------------------------------------------------------------------------
 
@@ -55,28 +55,6 @@ BATCH = "/v1/sync/children:batch"
 @pytest.fixture(scope="module")
 def server(live_server: str) -> str:
     return live_server
-
-
-def sync_child(prison_number: str, **fields: Any) -> dict[str, Any]:
-    body = child_body(mother_prison_number=prison_number, **fields)
-    del body["local_authority_code"]
-    return body
-
-
-def batch_item(prison_number: str, external_id: str, **fields: Any) -> dict[str, Any]:
-    return {"external_id": external_id, **sync_child(prison_number, **fields)}
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
-
-
-def linked_mother(api: Api) -> dict[str, Any]:
-    """A mother Bristol is linked to: the prison side recorded an older child of hers in it
-    (one child more, for the tests that count)."""
-    mother = api.mother()
-    api.child(mother["id"], first_name="Eldest", date_of_birth="2009-01-02")
-    return mother
 
 
 class Forwarding(httpx.BaseTransport):

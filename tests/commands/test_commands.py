@@ -28,7 +28,8 @@ from tac_api.db import make_engine
 from tac_api.migrations import SCHEMA_BEHIND, upgrade
 from tac_api.mothers.models import Mother
 from tac_api.webhooks.models import Webhook
-from tests.conftest import backends, load_reference_into, mother_row, run
+from tests.support.bodies import mother_row
+from tests.support.databases import backends, load_reference_into, run
 
 TAC_API = str(Path(sys.executable).with_name("tac-api"))
 

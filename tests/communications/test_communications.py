@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from tac_api.pagination import encode_cursor
-from tests.audit.test_audit import trail
-from tests.conftest import Api, communication_body
-from tests.contracts.test_queries import counting
+from tests.support import sql
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import communication_body
+from tests.support.sql import counting
 
 
 def url(mother_id: str) -> str:
@@ -18,10 +20,7 @@ def url(mother_id: str) -> str:
 
 
 def count(api: Api) -> list[int]:
-    return [
-        api.sql(f"SELECT count(*) FROM {table}")[0][0]
-        for table in ("communication", "communication_child")
-    ]
+    return [sql.count(api, table) for table in ("communication", "communication_child")]
 
 
 def life_story(child_id: str, **fields: Any) -> dict[str, Any]:

@@ -5,11 +5,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
 
-from tac_api.main import create_app
-from tests.conftest import CLIENTS, TODAY, Api, child_body, communication_body
-from tests.sync.test_sync import surrey_system
+from tests.support.api import CLIENTS, Api
+from tests.support.bodies import TODAY, child_body, communication_body
+from tests.support.operations import OPERATIONS
+from tests.support.world import surrey_system
 
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
@@ -116,18 +116,6 @@ EXPECTED = {
     "POST /v1/sync/webhooks/{webhook_id}/secret": WEBHOOK_KEEPERS,
     "GET /v1/sync/webhooks/{webhook_id}/deliveries": WEBHOOK_KEEPERS,
 }
-
-
-def operations() -> list[str]:
-    found = []
-    # FastAPI nests included routers; iter_route_contexts walks app.routes through them.
-    for context in iter_route_contexts(create_app().routes):
-        if isinstance(context.original_route, APIRoute):
-            found += [f"{method} {context.path}" for method in sorted(context.methods or [])]
-    return found
-
-
-OPERATIONS = operations()
 
 
 def test_every_route_has_an_entry() -> None:

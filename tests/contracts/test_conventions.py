@@ -3,7 +3,8 @@
 import json
 
 from tac_api.main import create_app
-from tests.conftest import HERE, Api, mother_body
+from tests.support.api import Api
+from tests.support.bodies import HERE, mother_body
 
 
 def test_committed_openapi_matches_the_app() -> None:

@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playw
 
 from tac_api.config import Settings
 from tac_api.main import create_app
-from tests.conftest import Api, serving
+from tests.support.api import Api
+from tests.support.servers import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Playwright makes a fresh profile (--user-data-dir) for each launch, and adds --no-sandbox.

@@ -10,8 +10,10 @@ import pytest
 
 from tac_api.db import utcnow
 from tac_api.webhooks.models import WebhookDelivery
-from tests.conftest import TODAY, Api, child_body, mother_body
-from tests.contracts.test_access_matrix import OPERATIONS
+from tests.support import world
+from tests.support.api import Api
+from tests.support.bodies import TODAY, child_body, mother_body
+from tests.support.operations import OPERATIONS
 
 RECORD = {"id", "created_at", "updated_at", "version"}
 MOTHER = RECORD | {
@@ -565,7 +567,6 @@ def field_paths(value: Any, prefix: str = "") -> set[str]:
 @pytest.fixture
 def family(api: Api) -> dict[str, str]:
     """A Send mother with every field filled in: a Bristol child, a Surrey child, a link."""
-    mother = api.mother(prison_code="SDI")
     filled = {
         "social_worker": {
             "name": "Gwen Llewellyn",
@@ -577,15 +578,18 @@ def family(api: Api) -> dict[str, str]:
         "contact_arrangement_reason": "Agreed at the looked-after child review.",
         "expected_date": None,
     }
-    child = api.child(mother["id"], **child_body(local_authority_code="801", **filled))
-    surrey_child = api.child(
-        mother["id"], first_name="Dafydd", local_authority_code="936", **filled
-    )
     due = str(TODAY + timedelta(days=90))
-    api.child(
-        mother["id"],
-        **child_body(first_name="Baby", **filled) | {"date_of_birth": None, "expected_date": due},
+    unborn = filled | {"date_of_birth": None, "expected_date": due}
+    made = world.family(
+        api,
+        {
+            "child": world.child("Rhys", **filled),
+            "surrey_child": world.child("Dafydd", "936", **filled),
+            "unborn": world.child("Baby", **unborn),
+        },
+        prison_code="SDI",
     )
+    mother, child, surrey_child = made["mother"], made["child"], made["surrey_child"]
     solicitor = api.post(
         "admin",
         "/v1/practitioners",

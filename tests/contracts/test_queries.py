@@ -1,50 +1,8 @@
 """Hot reads stay at a fixed number of statements, however many children or rows they return."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import asyncpg
-from sqlalchemy import event
-
-from tests.conftest import Api, child_body
-from tests.sync.test_sync import BATCH, batch_item
-
-
-@contextmanager
-def counting(api: Api) -> Iterator[list[str]]:
-    """Every statement sent: through SQLAlchemy, and straight to asyncpg (db.fetch_rows)."""
-    statements: list[str] = []
-    engine = api.client.app.state.engine.sync_engine  # type: ignore[attr-defined]
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    driver_fetch, driver_execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
-    driver_fetchval = asyncpg.Connection.fetchval
-
-    async def fetch(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
-        statements.append(query)
-        return await driver_fetch(self, query, *args, **kwargs)
-
-    async def execute(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
-        statements.append(query)
-        return await driver_execute(self, query, *args, **kwargs)
-
-    async def fetchval(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
-        statements.append(query)
-        return await driver_fetchval(self, query, *args, **kwargs)
-
-    event.listen(engine, "before_cursor_execute", record)
-    asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
-    asyncpg.Connection.execute = execute  # type: ignore[method-assign]
-    asyncpg.Connection.fetchval = fetchval  # type: ignore[method-assign]
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
-        asyncpg.Connection.execute = driver_execute  # type: ignore[method-assign]
-        asyncpg.Connection.fetchval = driver_fetchval  # type: ignore[method-assign]
+from tests.support.api import Api
+from tests.support.bodies import BATCH, batch_item, child_body
+from tests.support.sql import counting
 
 
 def test_her_record_and_children_cost_four_statements(api: Api) -> None:

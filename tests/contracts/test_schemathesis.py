@@ -12,7 +12,8 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from tests.conftest import HERE, Api
+from tests.support.api import Api
+from tests.support.bodies import BATCH, HERE
 
 schema = schemathesis.openapi.from_dict(
     json.loads((HERE.parent / "openapi" / "openapi.json").read_text())
@@ -27,7 +28,6 @@ def seeded(api: Api) -> Api:
     return api
 
 
-BATCH = "/v1/sync/children:batch"
 AUTHORITY_SYSTEM_PATHS = ("/v1/sync/children", "/v1/sync/court-hearings", "/v1/sync/meetings")
 
 

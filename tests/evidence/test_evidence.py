@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.audit import audit_of
+from tests.support.bodies import TODAY
+from tests.support.sql import counting, db_id
 
 COURSE = {
     "category": "course",
@@ -34,15 +35,6 @@ def add(api: Api, mother_id: str, who: str = "admin", **fields: Any) -> dict[str
 
 def count_evidence(api: Api) -> int:
     return api.sql("SELECT count(*) FROM evidence")[0][0]
-
-
-def audit_of(api: Api, record_id: str) -> list[tuple[str, str, str]]:
-    rows = api.sql(
-        "SELECT action, resource_type, outcome FROM audit_event WHERE resource_id = :id "
-        "ORDER BY id",
-        id=db_id(api, record_id),
-    )
-    return [tuple(row) for row in rows]
 
 
 class TestCreate:
@@ -166,17 +158,6 @@ class TestRead:
             assert api.get(who, f"/v1/evidence/{item['id']}").status_code == 404, who
         assert api.get("ewi_governor", url).status_code == 403
         assert api.get("auditor", f"/v1/evidence/{item['id']}").status_code == 403
-
-    def test_reads_are_audited(self, api: Api) -> None:
-        mother = api.mother()
-        item = add(api, mother["id"])
-        api.get("ewi_worker", evidence_url(mother["id"]))
-        api.get("ewi_worker", f"/v1/evidence/{item['id']}")
-        assert audit_of(api, item["id"]) == [
-            ("collect", "evidence", "succeeded"),
-            ("consult", "evidence", "succeeded"),
-            ("consult", "evidence", "succeeded"),
-        ]
 
     def test_unknown_query_parameters_are_refused(self, api: Api) -> None:
         mother = api.mother()

@@ -12,10 +12,11 @@ from tac_api.cli import app as cli
 from tac_api.config import Settings, get_settings
 from tac_api.demo import load_demo_data
 from tac_api.main import create_app
-from tests.audit.test_audit import audit_fails, failing_app, trail
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
-from tests.subject_access.test_subject_access import db_id
+from tests.support import world
+from tests.support.api import Api
+from tests.support.audit import audit_fails, failing_app, trail
+from tests.support.bodies import TODAY
+from tests.support.sql import count, counting, db_id
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HEARINGS = "/v1/court-hearings"
@@ -63,10 +64,6 @@ def etag(record: dict[str, Any]) -> str:
     return f'"{record["version"]}"'
 
 
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
-
-
 COURT_TABLES = (
     "court_hearing",
     "court_hearing_child",
@@ -86,17 +83,14 @@ def nothing_written(api: Api) -> bool:
 def family(api: Api) -> dict[str, Any]:
     """An Eastwood Park mother with a Bristol child and a Surrey child; a Send mother with a
     Bristol child."""
-    mother = api.mother(first_name="Siân", last_name="O'Connor")
-    bristol = api.child(mother["id"], first_name="Rhys", local_authority_code="801")
-    surrey = api.child(mother["id"], first_name="Nia", local_authority_code="936")
-    other = api.mother(prison_code="SDI", first_name="Zoë", last_name="D'Souza")
-    other_child = api.child(other["id"], first_name="Élodie", local_authority_code="801")
+    ours = world.family(api)
+    theirs = world.family(
+        api, {"child": world.child("Élodie")}, prison_code="SDI", first_name="Zoë"
+    )
     return {
-        "mother": mother["id"],
-        "bristol": bristol["id"],
-        "surrey": surrey["id"],
-        "sdi_mother": other["id"],
-        "sdi_child": other_child["id"],
+        **world.ids(ours),
+        "sdi_mother": theirs["mother"]["id"],
+        "sdi_child": theirs["child"]["id"],
     }
 
 
@@ -1026,7 +1020,8 @@ class TestProceedings:
 
 
 class TestAudit:
-    def test_every_route_says_what_it_did(self, api: Api, family: dict) -> None:
+    def test_each_row_names_the_hearing_and_her(self, api: Api, family: dict) -> None:
+        # That each route leaves its rows, and a failure its row: tests/contracts.
         mother = family["mother"]
         created = api.post("bristol", HEARINGS, la_hearing_body(mother, [family["bristol"]]))
         hearing = created.json()
@@ -1056,10 +1051,6 @@ class TestAudit:
             ("consult", "court_hearing", hearing["id"], mother),
             ("consult", "court_hearing_amendment", amendment["id"], mother),
         ]
-        refused = api.get("surrey", url)
-        assert [r[2:] for r in trail(api, refused)] == [
-            ("consult", "court_hearing", hearing["id"], None, "not_found")
-        ]
 
         proceedings = api.post("admin", PROCEEDINGS, proceedings_body(mother, [family["bristol"]]))
         pid = proceedings.json()["id"]
@@ -1073,10 +1064,6 @@ class TestAudit:
         assert [r[2:6] for r in trail(api, extension)] == [
             ("collect", "proceedings_extension", eid, mother),
             ("alter", "proceedings", pid, mother),
-        ]
-        invalid = api.post("admin", HEARINGS, hearing_body(mother, []))
-        assert [r[2:] for r in trail(api, invalid)] == [
-            ("collect", "court_hearing", None, None, "invalid")
         ]
 
     def test_her_hearings_are_in_her_subject_access_export(self, api: Api, family: dict) -> None:

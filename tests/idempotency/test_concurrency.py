@@ -10,7 +10,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import PreconditionFailed
 from tac_api.mothers.schemas import MotherUpdate
 from tac_api.mothers.service import update_mother
-from tests.conftest import Api
+from tests.support.api import Api
 
 
 def test_two_changes_with_the_same_etag_cannot_both_win(api: Api) -> None:

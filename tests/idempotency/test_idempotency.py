@@ -21,9 +21,10 @@ from tac_api.idempotency.models import IdempotencyKey
 from tac_api.main import create_app
 from tac_api.mothers import service as mothers
 from tac_api.practitioners import service as practitioners
-from tests.conftest import Api, child_body, mother_body
-from tests.contracts.test_queries import counting
-from tests.sync.test_sync import linked_mother
+from tests.support.api import Api
+from tests.support.bodies import child_body, mother_body
+from tests.support.sql import counting
+from tests.support.world import linked_mother
 
 PROBLEM = "urn:tac-api:problem:"
 

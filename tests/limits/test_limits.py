@@ -13,7 +13,8 @@ from tac_api.auth.schemas import Role
 from tac_api.auth.service import create_client
 from tac_api.config import Settings
 from tac_api.main import create_app
-from tests.conftest import HERE, Api, mother_body
+from tests.support.api import Api
+from tests.support.bodies import HERE, mother_body
 
 
 @contextmanager

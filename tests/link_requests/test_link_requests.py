@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tac_api.retention.service import expire_link_requests
-from tests.conftest import Api, child_body
+from tests.support.api import Api
+from tests.support.bodies import child_body
+from tests.support.sql import count
 
 CHILD = "/v1/sync/children"
 REQUESTS = "/v1/link-requests"
@@ -29,10 +31,6 @@ def feed(api: Api, who: str = "bristol_system") -> list[dict[str, Any]]:
     response = api.get(who, "/v1/sync/changes")
     assert response.status_code == 200, response.text
     return response.json()["items"]
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
 
 
 def test_a_push_for_a_mother_it_has_no_child_of_is_held_and_shows_nothing_of_her(

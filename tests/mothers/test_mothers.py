@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tac_api.pagination import encode_cursor
-from tests.conftest import TODAY, Api, mother_body
+from tests.support.api import Api
+from tests.support.bodies import TODAY, mother_body
 
 
 def count_mothers(api: Api) -> int:

@@ -22,11 +22,11 @@ from tac_api.config import Settings
 from tac_api.db import make_engine
 from tac_api.main import create_app
 from tac_api.migrations import RoleRefused, grant_api_role, upgrade
-from tests.conftest import (
+from tests.support.bodies import mother_body
+from tests.support.databases import (
     POSTGRES_URL,
     drop_postgres_database,
     load_reference_into,
-    mother_body,
     new_postgres_database,
     run,
     run_as_server_admin,

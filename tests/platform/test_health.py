@@ -6,7 +6,8 @@ from tac_api.config import Settings
 from tac_api.db import make_engine
 from tac_api.main import create_app
 from tac_api.migrations import upgrade
-from tests.conftest import Api, backends, run
+from tests.support.api import Api
+from tests.support.databases import backends, run
 
 
 def test_health_answers_without_a_token(api: Api) -> None:

@@ -16,7 +16,8 @@ from tac_api.db import load_models, make_engine
 from tac_api.migrations import downgrade, upgrade
 from tac_api.mothers.models import Mother
 from tac_api.reference.models import Prison
-from tests.conftest import backends, mother_row, run
+from tests.support.bodies import mother_row
+from tests.support.databases import backends, run
 
 
 async def _inspect(url: str, work):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-from tests.conftest import Api
+from tests.support.api import Api
 
 SOLICITOR = {
     "role": "solicitor",

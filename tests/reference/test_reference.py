@@ -3,7 +3,7 @@ from fastapi.testclient import TestClient
 
 from tac_api.config import Settings
 from tac_api.main import create_app
-from tests.conftest import Api
+from tests.support.api import Api
 
 
 def all_items(api: Api, url: str) -> list[dict]:

@@ -12,9 +12,10 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import PreconditionFailed
 from tac_api.release.schemas import ReleasePlanInput
 from tac_api.release.service import put_plan
-from tests.audit.test_audit import trail
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import TODAY
+from tests.support.sql import counting
 
 PATHWAYS = (
     "accommodation",

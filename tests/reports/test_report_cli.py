@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from tac_api.reports.schemas import (
     Section,
     Suppression,
 )
+from tests.support.html import Rows
 
 runner = CliRunner()
 TOKEN = "tac_test-token"
@@ -465,34 +465,6 @@ def test_xlsx(api: FakeApi, tmp_path: Path) -> None:
     everything = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row]
     props = [str(getattr(book.properties, name)) for name in ("creator", "title", "subject")]
     assert_nothing_about_a_person("\n".join(everything + props))
-
-
-class Rows(HTMLParser):
-    """Table rows with a data-key: their cells' text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, list[str]] = {}
-        self.key: str | None = None
-        self.svgs = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self.key = dict(attrs).get("data-key")
-            if self.key:
-                self.rows[self.key] = []
-        elif tag in ("th", "td") and self.key:
-            self.rows[self.key].append("")
-        elif tag == "svg":
-            self.svgs += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tr":
-            self.key = None
-
-    def handle_data(self, data: str) -> None:
-        if self.key and self.rows[self.key]:
-            self.rows[self.key][-1] += data
 
 
 def test_html(api: FakeApi, tmp_path: Path) -> None:

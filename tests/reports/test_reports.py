@@ -24,8 +24,9 @@ from tac_api.reports import counting
 from tac_api.reports.cli import app as report_command
 from tac_api.reports.service import Span, previous_span, quarters_between
 from tac_api.reports.suppression import Rule, suppressed_keys
-from tests.conftest import TODAY, Api, mother_body
-from tests.reports.test_report_cli import Rows
+from tests.support.api import Api
+from tests.support.bodies import TODAY, mother_body
+from tests.support.html import Rows
 
 EWI, SDI = "EWI", "SDI"
 

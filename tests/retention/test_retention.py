@@ -14,8 +14,9 @@ from tac_api.config import get_settings
 from tac_api.db import load_models
 from tac_api.retention.service import CLIENT_ID, count_rows
 from tac_api.subject_access.service import case_tables
-from tests.conftest import TODAY, Api
-from tests.subject_access.test_subject_access import db_id
+from tests.support.api import Api
+from tests.support.bodies import TODAY
+from tests.support.sql import db_id
 
 runner = CliRunner()
 RETENTION_DAYS = 2190

@@ -7,12 +7,10 @@ from typing import Any
 
 from tac_api.db import load_models
 from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
-from tests.conftest import CLIENTS, TODAY, Api, communication_body
-
-
-def db_id(api: Api, value: str) -> Any:
-    """An id as the database stores it: SQLite keeps UUIDs as 32 hex characters."""
-    return uuid.UUID(value) if api.database_url.startswith("postgresql") else uuid.UUID(value).hex
+from tests.support import world
+from tests.support.api import CLIENTS, Api
+from tests.support.bodies import TODAY, communication_body
+from tests.support.sql import db_id
 
 
 def export_url(mother_id: str) -> str:
@@ -36,9 +34,14 @@ def family(api: Api) -> dict[str, Any]:
     carer linked to her case (not to the child: a link can name the wrong person, and the carer
     could still be that child's), a parenting assessment, evidence, proceedings and a hearing,
     and a transfer: two prison stays."""
-    mother = api.mother()
-    open_child = api.child(mother["id"], first_name="Rhys")
-    hidden = api.child(mother["id"], first_name="Nia", placement_confidential=True)
+    made = world.family(
+        api,
+        {
+            "open_child": world.child("Rhys"),
+            "hidden": world.child("Nia", placement_confidential=True),
+        },
+    )
+    mother, open_child, hidden = made["mother"], made["open_child"], made["hidden"]
     api.sql(
         "UPDATE child SET carer_name = :name, carer_phone = :phone, carer_address = :address "
         "WHERE id = :id",

@@ -1,59 +1,15 @@
 """Local authority sync: children, court hearings and meetings pushed by the authority's own ids."""
 
 import json
-import uuid
 from typing import Any
 
 import pytest
 
-from tac_api.auth.schemas import Role
-from tac_api.auth.service import create_client
 from tac_api.sync.schemas import SyncBatchResult
-from tests.conftest import Api, child_body
-
-BATCH = "/v1/sync/children:batch"
-
-
-def sync_child(prison_number: str, **fields: Any) -> dict[str, Any]:
-    body = child_body(mother_prison_number=prison_number, **fields)
-    del body["local_authority_code"]  # the authority is the caller's own
-    return body
-
-
-def surrey_system(api: Api) -> dict[str, str]:
-    """Headers for Surrey's case-management system (a second authority's la_system client)."""
-
-    async def make() -> str:
-        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
-            _, token = await create_client(
-                session,
-                name=f"surrey-system-{uuid.uuid4().hex[:8]}",
-                role=Role.la_system,
-                local_authority_code="936",
-            )
-        return token
-
-    token = api.client.portal.call(make)  # type: ignore[union-attr]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
-
-
-def linked_mother(api: Api, *authorities: str) -> dict[str, Any]:
-    """A mother each of these authorities (Bristol by default) is linked to: the prison side
-    recorded an older child of hers in it (one child each, counted by tests that count)."""
-    mother = api.mother()
-    for authority in authorities or ("801",):
-        api.child(
-            mother["id"],
-            local_authority_code=authority,
-            first_name="Eldest",
-            date_of_birth="2009-01-02",
-        )
-    return mother
-
+from tests.support.api import Api
+from tests.support.bodies import BATCH, batch_item, sync_child
+from tests.support.sql import count
+from tests.support.world import linked_mother, surrey_system
 
 # One child, PUT by the authority's id ------------------------------------------------------
 
@@ -258,10 +214,6 @@ def test_syncing_writes_audit_events(api: Api) -> None:
 
 
 # Batches --------------------------------------------------------------------------------------
-
-
-def batch_item(prison_number: str, external_id: str, **fields: Any) -> dict[str, Any]:
-    return {"external_id": external_id, **sync_child(prison_number, **fields)}
 
 
 def test_a_batch_gives_each_item_its_own_result(api: Api) -> None:

@@ -9,9 +9,11 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import Conflict
 from tac_api.visits.schemas import ContactVisitCreate
 from tac_api.visits.service import create_visit
-from tests.audit.test_audit import trail
-from tests.conftest import TODAY, Api
-from tests.contracts.test_queries import counting
+from tests.support import world
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import TODAY
+from tests.support.sql import count, counting
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SUPERVISOR = {"name": "Gwen Llewellyn", "role": "contact supervisor, Bristol"}
@@ -28,33 +30,26 @@ def visit_body(mother_id: str, child_ids: list[str], /, **fields: Any) -> dict[s
     return body
 
 
-def count(api: Api, table: str) -> int:
-    return api.sql(f"SELECT count(*) FROM {table}")[0][0]
-
-
 @pytest.fixture
 def family(api: Api) -> dict[str, Any]:
     """An Eastwood Park mother with a child for each contact arrangement: two in Bristol, two
     in Surrey."""
-    mother = api.mother(first_name="Siân", last_name="O'Connor")
 
     def child(name: str, authority: str, arrangement: str) -> dict[str, Any]:
         reason = None if arrangement == "direct" else "Agreed at the looked-after child review."
-        return api.child(
-            mother["id"],
-            first_name=name,
-            local_authority_code=authority,
-            contact_arrangement=arrangement,
-            contact_arrangement_reason=reason,
+        return world.child(
+            name, authority, contact_arrangement=arrangement, contact_arrangement_reason=reason
         )
 
-    return {
-        "mother": mother,
-        "direct": child("Rhys", "801", "direct"),
-        "supervised": child("Cerys", "801", "supervised"),
-        "indirect": child("Élodie", "936", "indirect_only"),
-        "none": child("Dafydd", "936", "none"),
-    }
+    return world.family(
+        api,
+        {
+            "direct": child("Rhys", "801", "direct"),
+            "supervised": child("Cerys", "801", "supervised"),
+            "indirect": child("Élodie", "936", "indirect_only"),
+            "none": child("Dafydd", "936", "none"),
+        },
+    )
 
 
 def create(
@@ -760,7 +755,8 @@ class TestList:
 
 
 class TestAudit:
-    def test_every_route_is_audited(self, api: Api, family: dict[str, Any]) -> None:
+    def test_each_row_names_the_visit_and_her(self, api: Api, family: dict[str, Any]) -> None:
+        # That each route leaves its rows, and a failure its row: tests/contracts.
         mother_id = family["mother"]["id"]
         created = api.post(
             "ewi_worker", "/v1/contact-visits", visit_body(mother_id, [family["direct"]["id"]])
@@ -792,10 +788,6 @@ class TestAudit:
         assert refused.status_code == 409
         assert [(r[2], r[3], r[4], r[6]) for r in trail(api, refused)] == [
             ("alter", "contact_visit", visit_id, "conflict")
-        ]
-        invalid = api.post("ewi_worker", "/v1/contact-visits", {})
-        assert [(r[2], r[3], r[6]) for r in trail(api, invalid)] == [
-            ("collect", "contact_visit", "invalid")
         ]
 
 

@@ -40,7 +40,9 @@ from tac_api.main import create_app
 from tac_api.webhooks import dispatcher
 from tac_api.webhooks.dispatcher import dispatch_once, retry_delay
 from tac_api.webhooks.models import WebhookDelivery
-from tests.conftest import NAMES, Api, Names, child_body
+from tests.support.api import Api
+from tests.support.bodies import child_body
+from tests.support.servers import NAMES, Names
 
 HOOKS = "/v1/sync/webhooks"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -1,0 +1,70 @@
+"""Test databases of either kind: made, filled with reference data, dropped."""
+
+import asyncio
+import os
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tac_api.config import Settings
+from tac_api.db import make_engine, sessionmaker_for
+from tac_api.reference.service import load_reference_data
+
+POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def load_reference_into(url: str) -> None:
+    engine = make_engine(Settings(database_url=url), pool=False)
+    async with sessionmaker_for(engine)() as session, session.begin():
+        await load_reference_data(session)
+    await engine.dispose()
+
+
+async def run_as_server_admin(statement: str) -> None:
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL)
+    connection = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def new_postgres_database() -> str:
+    """A database of our own on the test server, so tests never touch anything else."""
+    assert POSTGRES_URL
+    name = f"tac_test_{uuid.uuid4().hex[:12]}"
+    try:
+        run(run_as_server_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        message = f"cannot reach PostgreSQL at TAC_TEST_POSTGRES_URL: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a PostgreSQL run that cannot connect is a failure
+        pytest.skip(message)
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    run(run_as_server_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def backends() -> list[Any]:
+    skip = pytest.mark.skip(reason="PostgreSQL tests need TAC_TEST_POSTGRES_URL (set by .ci/run)")
+    return [
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=[pytest.mark.postgres, *([] if POSTGRES_URL else [skip])]),
+    ]

@@ -1,0 +1,192 @@
+"""Example calls of every operation, on a world holding one of every kind of record: the
+contract tests drive real requests with them (bad input, the audit of every route)."""
+
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from tests.support.api import Api
+from tests.support.bodies import BATCH as BATCH_URL
+from tests.support.bodies import TODAY, child_body, communication_body, mother_body, sync_child
+
+BATCH = f"POST {BATCH_URL}"
+
+
+def every_record(api: Api) -> dict[str, str]:
+    """One of every kind of record, so that every path names a record that exists and every
+    request goes as far as it can."""
+    mother = api.mother(prison_code="EWI")
+    child = api.child(mother["id"])
+    ids = {"mother_id": mother["id"], "child_id": child["id"]}
+    ids["prison_number"] = mother["prison_number"]
+    synced = api.put(
+        "bristol_system", "/v1/sync/children/BR-1", sync_child(mother["prison_number"])
+    )
+    assert synced.status_code == 200, synced.text  # her child, taken as the authority's BR-1
+    for key, (url, body) in creations(ids).items():
+        response = api.post("admin", url, body)
+        assert response.status_code == 201, (url, response.text)
+        ids[key] = response.json()["id"]
+    # Due for release within the default window: she is on the list of releases due.
+    due = {"expected_release_date": str(TODAY + timedelta(days=30))}
+    plan = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", due)
+    assert plan.status_code == 201, plan.text
+    link = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/practitioners",
+        {"practitioner_id": ids["practitioner_id"], "child_id": child["id"]},
+    )
+    assert link.status_code == 201, link.text
+    ids["link_id"] = link.json()["id"]
+    # Two pushes for a mother Bristol has no child of: link requests the prison side decides,
+    # one to confirm and one to decline.
+    other = api.mother(prison_code="EWI")
+    for key, external_id in (("link_request_id", "BR-8"), ("declined_link_request_id", "BR-9")):
+        held = api.put(
+            "bristol_system", f"/v1/sync/children/{external_id}", sync_child(other["prison_number"])
+        )
+        assert held.status_code == 202, held.text
+        ids[key] = held.json()["id"]
+    return ids
+
+
+def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The records every path can name, in the order they can be made."""
+    mother_id, child_id = ids["mother_id"], ids["child_id"]
+    return {
+        "practitioner_id": ("/v1/practitioners", bodies(ids)["POST /v1/practitioners"]),
+        "communication_id": (
+            f"/v1/mothers/{mother_id}/communications",
+            communication_body(child_ids=[child_id]),
+        ),
+        "parenting_assessment_id": (
+            "/v1/parenting-assessments",
+            bodies(ids)["POST /v1/parenting-assessments"],
+        ),
+        "evidence_id": (f"/v1/mothers/{mother_id}/evidence", EVIDENCE),
+        "meeting_id": ("/v1/meetings", bodies(ids)["POST /v1/meetings"]),
+        "contact_visit_id": ("/v1/contact-visits", bodies(ids)["POST /v1/contact-visits"]),
+        "court_hearing_id": ("/v1/court-hearings", bodies(ids)["POST /v1/court-hearings"]),
+        "proceedings_id": ("/v1/proceedings", bodies(ids)["POST /v1/proceedings"]),
+        "webhook_id": ("/v1/sync/webhooks", bodies(ids)["POST /v1/sync/webhooks"]),
+    }
+
+
+EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+
+
+def bodies(ids: dict[str, str]) -> dict[str, Any]:
+    """A valid body for every operation that needs one (a PATCH changes nothing with `{}`)."""
+    mother_id, child_id = ids["mother_id"], ids["child_id"]
+    hearing = {
+        "mother_id": mother_id,
+        "child_ids": [child_id],
+        "court_name": "Guildford Family Court",
+        "hearing_type": "case_management",
+        # Held already: its outcome can be recorded.
+        "starts_at": f"{TODAY - timedelta(days=20)}T10:00:00Z",
+        "notified_at": f"{TODAY - timedelta(days=30)}T09:00:00Z",
+    }
+    authority_sends = {
+        "mother_prison_number": ids["prison_number"],
+        "child_external_ids": ["BR-1"],
+        "starts_at": f"{TODAY + timedelta(days=30)}T10:00:00Z",
+    }
+    return {
+        "POST /v1/mothers": mother_body(),
+        "POST /v1/mothers/{mother_id}/children": child_body(),
+        "POST /v1/practitioners": {
+            "role": "childrens_guardian",
+            "name": "Ffion Evans",
+            "organisation": "Cafcass",
+        },
+        "POST /v1/mothers/{mother_id}/practitioners": {
+            "practitioner_id": ids.get("practitioner_id")
+        },
+        "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
+        "POST /v1/mothers/{mother_id}/communications": communication_body(),
+        "POST /v1/parenting-assessments": {
+            "mother_id": mother_id,
+            "child_ids": [child_id],
+            "requested_by": "court",
+            "requested_on": "2025-10-01",
+            "assessor_name": "Bethan Ap Rhys",
+            "model": "parent_assess",
+        },
+        "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/meetings": {
+            "mother_id": mother_id,
+            "child_ids": [child_id],
+            "meeting_type": "core_group",
+            "starts_at": f"{TODAY + timedelta(days=10)}T10:00:00Z",
+            "platform": "zoom",
+        },
+        "POST /v1/contact-visits": {
+            "mother_id": mother_id,
+            "child_ids": [child_id],
+            "visit_type": "video_call",
+        },
+        "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
+        "POST /v1/court-hearings": hearing,
+        "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
+            "attended": False,
+            "barrier": "late_notice",
+        },
+        "POST /v1/proceedings": {
+            "mother_id": mother_id,
+            "child_ids": [child_id],
+            "court_name": "Guildford Family Court",
+            "issued_on": str(TODAY - timedelta(days=60)),
+        },
+        "POST /v1/proceedings/{proceedings_id}/extensions": {
+            "weeks": 2,
+            "reason": "Parenting assessment in custody not yet complete.",
+        },
+        "PUT /v1/sync/children/{external_id}": sync_child(ids["prison_number"]),
+        BATCH: {
+            "items": [
+                {
+                    **sync_child(ids["prison_number"]),
+                    "external_id": "BR-2",
+                }
+            ]
+        },
+        "PUT /v1/sync/court-hearings/{external_id}": {
+            **authority_sends,
+            "court_name": "Bristol Civil and Family Justice Centre",
+            "hearing_type": "issues_resolution",
+        },
+        "PUT /v1/sync/meetings/{external_id}": {
+            **authority_sends,
+            "meeting_type": "looked_after_child_review",
+            "platform": "microsoft_teams",
+        },
+        "POST /v1/sync/webhooks": {
+            "url": "https://bristol.example.gov.uk/tac",
+            "local_authority_code": "801",
+        },
+        "POST /v1/link-requests/{link_request_id}/confirm": {"reason": "Her son's authority."},
+        "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+    }
+
+
+# Query parameters an operation cannot do without.
+REQUIRED_QUERY = {
+    "GET /v1/reports/governor": {"from": "2026-01-01", "to": "2026-03-31", "prison_code": "EWI"},
+    "GET /v1/sync/changes": {"local_authority": "801"},
+}
+
+# Sync writes are an authority's system's alone; everything else, an admin may call.
+AUTHORITY_SYSTEM = re.compile(
+    r"^((PUT|POST) /v1/sync/(children|court-hearings|meetings)|GET /v1/sync/link-requests)"
+)
+
+
+def caller_of(operation: str) -> str:
+    return "bristol_system" if AUTHORITY_SYSTEM.match(operation) else "admin"
+
+
+def fill(path: str, ids: dict[str, str], **values: str) -> str:
+    known = {"external_id": "BR-1", "dfe_number": "801", **ids, **values}
+    return re.sub(r"{(\w+)}", lambda m: quote(known[m.group(1)], safe=""), path)
