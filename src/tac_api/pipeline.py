@@ -94,6 +94,7 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
         return found
 
     caller.allowed_roles = allowed  # type: ignore[attr-defined]
+    caller.personal_data = personal_data  # type: ignore[attr-defined]
     return caller
 
 

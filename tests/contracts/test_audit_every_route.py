@@ -2,7 +2,6 @@
 successful call its rows, every one naming what was done to which kind of record; a refused,
 unknown or invalid call its one failure row. A route added tomorrow is covered as it is added."""
 
-import inspect
 import re
 import uuid
 from typing import Any
@@ -34,14 +33,8 @@ def caller_dependency(route: APIRoute) -> Any:
 
 
 def touches_personal_data(dependency: Any) -> bool:
-    """The `personal_data` flag given to `requires()`: kept on the dependency if it says so,
-    else read from the closure it was made with."""
-    if hasattr(dependency, "personal_data"):
-        return bool(dependency.personal_data)
-    scope = inspect.getclosurevars(dependency).nonlocals
-    if "personal_data" in scope:
-        return bool(scope["personal_data"])
-    return bool(inspect.getclosurevars(scope["allow"]).nonlocals["personal_data"])
+    """The `personal_data` flag given to `requires()`, kept on the dependency."""
+    return bool(dependency.personal_data)
 
 
 def guarded() -> dict[str, Any]:
