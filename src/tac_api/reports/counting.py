@@ -52,8 +52,8 @@ from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.reference.models import Ethnicity
+from tac_api.release.due import RELEASE_DATE, plan_gaps
 from tac_api.release.models import ReleasePlan
-from tac_api.release.service import RELEASE_DATE, plan_gaps
 from tac_api.reports.suppression import Number
 from tac_api.visits.models import ContactVisit, ContactVisitStatusChange
 from tac_api.visits.schemas import FINAL_CONTACT
