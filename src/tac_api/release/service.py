@@ -209,14 +209,6 @@ def _rules(
     return problems
 
 
-async def _check_children(
-    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, contacts: list[dict[str, Any]]
-) -> None:
-    """The children a plan's contact after release names: the one rule (hers, each once)."""
-    child_ids = [contact["child_id"] for contact in contacts]
-    await check_children(session, caller, mother_id, child_ids, field="contact_after_release")
-
-
 def _lists_changed(current: Parts, pathways: dict[str, Any], values: dict[str, Any]) -> list[str]:
     """Which of the plan's lists this write changes: none, and the plan keeps its version."""
     pathways_before, actions_before, contacts_before = current
@@ -346,7 +338,8 @@ async def put_plan(
         await require_current_authority(
             session, "release_local_authority_code", values["release_local_authority_code"]
         )
-    await _check_children(session, caller, mother.id, values["contact_after_release"])
+    named = [contact["child_id"] for contact in values["contact_after_release"]]
+    await check_children(session, caller, mother.id, named, field="contact_after_release")
 
     pathways = values["pathways"]
     changed: dict[str, Any] = {}
@@ -432,7 +425,8 @@ async def update_plan(
         await require_current_authority(
             session, "release_local_authority_code", changes["release_local_authority_code"]
         )
-    await _check_children(session, caller, mother.id, changes.get("contact_after_release") or [])
+    named = [contact["child_id"] for contact in changes.get("contact_after_release") or []]
+    await check_children(session, caller, mother.id, named, field="contact_after_release")
 
     pathways = {
         name: {**pathways[name], **(changes.get("pathways") or {}).get(name, {})}
