@@ -228,6 +228,44 @@ async def children_of(
     return found
 
 
+async def children_and_hidden_placements(
+    session: AsyncSession, caller: Caller, resource: Resource[Any], record_ids: Iterable[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], set[uuid.UUID]]:
+    """`children_of` as shown to this caller, and the records naming a child whose confidential
+    placement the caller may not see (every child counts there, shown or not): a carer named on
+    such a record (escorting, relaying) is that child's carer, and is named to nobody else.
+    One statement for the whole page, as `children_of`."""
+    # Imported here: the children's service stands on this module.
+    from tac_api.children.service import sees_placement
+
+    links = _links(resource)
+    ids = list(record_ids)
+    found: dict[uuid.UUID, list[uuid.UUID]] = {record_id: [] for record_id in ids}
+    hidden: set[uuid.UUID] = set()
+    if not ids:
+        return found, hidden
+    rows = await session.execute(
+        select(
+            links.record_id.label("record_id"),
+            links.child_id.label("child_id"),
+            Child.local_authority_code,
+            Child.placement_confidential,
+        )
+        .join(Child, Child.id == links.child_id)
+        .where(links.record_id.in_(ids))
+        .order_by(links.record_id, links.child_id)
+    )
+    for row in rows.mappings():
+        if not sees_placement(caller, row):
+            hidden.add(row["record_id"])
+        if (
+            not caller.is_local_authority
+            or row["local_authority_code"] == caller.local_authority_code
+        ):
+            found[row["record_id"]].append(row["child_id"])
+    return found, hidden
+
+
 async def check_children(
     session: AsyncSession,
     caller: Caller,

@@ -164,6 +164,15 @@ class TestCreate:
             response = api.post("admin", URL, body(f["mother"]["id"], child_ids))
             assert response.status_code == 422, response.text
             assert response.json()["errors"][0]["field"].startswith("child_ids")
+        # The one rule every record naming children keeps, with its messages.
+        stranger = body(f["mother"]["id"], [f["bristol"]["id"], someone_else["bristol"]["id"]])
+        assert api.post("admin", URL, stranger).json()["errors"] == [
+            {
+                "location": "body",
+                "field": "child_ids",
+                "message": "item 2 is not one of her children",
+            }
+        ]
         assert count_rows(api) == (0, 0, 0)
 
     def test_only_the_prison_side_writes_and_only_for_its_mothers(self, api: Api) -> None:
@@ -299,6 +308,34 @@ class TestUpdate:
         kept = api.patch("ewi_worker", url, {"assessor_name": "Eleri Bowen"}, if_match='"3"')
         assert kept.json()["report_shared_with"] == later["report_shared_with"]
         assert count_rows(api) == (1, 2, 1)
+
+    def test_a_patch_that_changes_nothing_keeps_the_version(self, api: Api) -> None:
+        f = family(api)
+        children = [f["bristol"]["id"], f["surrey"]["id"]]
+        assessment = add(api, **body(f["mother"]["id"], children, **COMPLETED))
+        url = f"{URL}/{assessment['id']}"
+        events = api.sql("SELECT count(*) FROM change_event")[0][0]
+        same = {
+            "child_ids": list(reversed(children)),  # the same children in another order
+            "report_shared_with": COMPLETED["report_shared_with"],
+            "assessor_name": assessment["assessor_name"],
+            "outcome": "positive",
+        }
+        response = api.patch("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"' and response.json() == assessment
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events
+        assert audit_of(api, assessment["id"])[-1] == (
+            "consult",
+            "parenting_assessment",
+            "succeeded",
+        )
+        # A list alone is a change.
+        fewer = {"report_shared_with": [{"role": "mother", "name": None}]}
+        response = api.patch("ewi_worker", url, fewer, if_match='"1"')
+        assert response.headers["ETag"] == '"2"'
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] > events
+        assert audit_of(api, assessment["id"])[-1] == ("alter", "parenting_assessment", "succeeded")
 
     def test_a_court_request_drops_the_authority(self, api: Api) -> None:
         f = family(api)

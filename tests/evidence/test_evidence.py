@@ -197,6 +197,17 @@ class TestUpdate:
         assert response.headers["ETag"] == '"2"'
         assert audit_of(api, item["id"])[-1] == ("alter", "evidence", "succeeded")
 
+    def test_a_patch_that_changes_nothing_keeps_the_version(self, api: Api) -> None:
+        item = add(api, api.mother()["id"])
+        url = f"/v1/evidence/{item['id']}"
+        events = api.sql("SELECT count(*) FROM change_event")[0][0]
+        same = {"hours": 24, "title": COURSE["title"], "verified_by": COURSE["verified_by"]}
+        response = api.patch("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"' and response.json() == item
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events
+        assert audit_of(api, item["id"])[-1] == ("consult", "evidence", "succeeded")
+
     def test_withdraw_a_verification(self, api: Api) -> None:
         item = add(api, api.mother()["id"])
         url = f"/v1/evidence/{item['id']}"
@@ -404,6 +415,8 @@ class TestBundle:
             response = api.get(who, url)
             assert response.status_code == 404, who
             assert response.headers["content-type"] == "application/problem+json"
+            mother_id = her_evidence["mother"]["id"]
+            assert f"No mother with id {mother_id} is visible" in response.json()["detail"]
             assert api.get(who, f"{url}?format=html").status_code == 404
         assert api.get("ewi_governor", url).status_code == 403
         assert api.get("sdi_worker", url).status_code == 200

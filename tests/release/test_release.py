@@ -172,7 +172,7 @@ class TestCreate:
                         {"child_id": str(uuid.uuid4()), "arrangement": "Calls."}
                     ]
                 },
-                "contact_after_release.0.child_id",
+                "contact_after_release",  # the one children rule names the list
             ),
             (
                 {"contact_after_release": [{"child_id": "x", "arrangement": "Calls."}]},
@@ -204,13 +204,20 @@ class TestCreate:
                 {"child_id": hers["id"], "arrangement": "Visits."},
             ]
         }
+        # The one rule every record naming children keeps, with its messages.
         response = api.put("admin", plan_url(mother["id"]), twice)
         assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "contact_after_release.1.child_id"
+        assert response.json()["errors"] == [
+            {
+                "location": "body",
+                "field": "contact_after_release",
+                "message": "names a child more than once",
+            }
+        ]
         stranger = {"contact_after_release": [{"child_id": not_hers["id"], "arrangement": "x"}]}
         response = api.put("admin", plan_url(mother["id"]), stranger)
         assert response.status_code == 422
-        assert response.json()["errors"][0]["message"] == "is not one of her children"
+        assert response.json()["errors"][0]["message"] == "item 1 is not one of her children"
         assert plan_rows(api) == [0, 0, 0, 0]
 
     def test_only_the_prison_side_in_scope(self, api: Api) -> None:
@@ -294,8 +301,29 @@ class TestReplace:
                 "succeeded",
             )
         ]
-        replaced = api.put("ewi_worker", url, {}, if_match='"1"')
+        replaced = api.put("ewi_worker", url, {"accommodation_status": "settled"}, if_match='"1"')
         assert [row[2] for row in trail(api, replaced)] == ["alter"]
+
+    def test_a_replacement_that_changes_nothing_keeps_the_version(self, api: Api) -> None:
+        mother = api.mother()
+        rhys = api.child(mother["id"], first_name="Rhys")
+        url = plan_url(mother["id"])
+        body = complete_plan(
+            contact_after_release=[{"child_id": rhys["id"], "arrangement": "Calls."}]
+        )
+        plan = api.put("ewi_worker", url, body).json()
+        events = api.sql("SELECT count(*) FROM change_event")[0][0]
+        same = body | {"actions": plan["actions"]}  # the actions by their ids
+        response = api.put("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"' and response.json() == plan
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events
+        assert [row[2] for row in trail(api, response)] == ["consult"]
+        # An action sent without its id is a new one: a change.
+        again = api.put("ewi_worker", url, body, if_match='"1"')
+        assert again.headers["ETag"] == '"2"'
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] > events
+        assert [row[2] for row in trail(api, again)] == ["alter"]
 
 
 class TestComplete:
@@ -426,6 +454,29 @@ class TestChange:
         assert response.status_code == 422, response.text
         assert field in [e["field"] for e in response.json()["errors"]]
         assert api.get("admin", url).json() == plan
+
+    def test_a_patch_that_changes_nothing_keeps_the_version(self, api: Api) -> None:
+        mother = api.mother()
+        api.child(mother["id"])  # an authority to tell of changes
+        url = plan_url(mother["id"])
+        plan = api.put("admin", url, complete_plan()).json()
+        events = api.sql("SELECT count(*) FROM change_event")[0][0]
+        same = {
+            "accommodation_status": "settled",
+            "pathways": {"health": {"status": "not_needed"}},
+            "actions": plan["actions"],
+            "contact_after_release": [],
+        }
+        response = api.patch("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"' and response.json() == plan
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events
+        assert [row[2] for row in trail(api, response)] == ["consult"]
+        note = {"pathways": {"health": {"note": "Registered with a GP in Bristol."}}}
+        response = api.patch("ewi_worker", url, note, if_match='"1"')
+        assert response.headers["ETag"] == '"2"'
+        assert api.sql("SELECT count(*) FROM change_event")[0][0] == events + 1
+        assert [row[2] for row in trail(api, response)] == ["alter"]
 
     def test_no_plan_no_patch(self, api: Api) -> None:
         mother = api.mother()

@@ -412,9 +412,10 @@ class TestOutcome:
             early = api.patch(
                 "ewi_worker", url, {"outcome": "went_ahead_as_planned"}, if_match=f'"{version}"'
             )
-            assert early.status_code == 409, early.text
+            # Too early is a problem with the input, as for a hearing's or a meeting's outcome.
+            assert early.status_code == 422, early.text
             assert (
-                f"This visit is {'requested' if version == 1 else 'approved'}"
+                f"this visit is {'requested' if version == 1 else 'approved'}"
                 in (early.json()["detail"])
             )
             move(api, visit, status)
@@ -472,6 +473,35 @@ class TestUpdate:
         # The same children in another order is no change.
         same = {"child_ids": list(reversed(both["child_ids"])), "scheduled_at": at(days=5)}
         assert api.patch("ewi_worker", url, same, if_match='"3"').status_code == 200
+
+    def test_a_patch_that_changes_nothing_keeps_the_version(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        visit = create(api, family, escort=ESCORT)
+        url = f"/v1/contact-visits/{visit['id']}"
+        events = count(api, "change_event")
+        same = {
+            "escort": ESCORT,
+            "child_ids": [family["direct"]["id"]],
+            "visit_type": "in_person_social_visit",
+        }
+        response = api.patch("ewi_worker", url, same, if_match='"1"')
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] == '"1"'
+        assert count(api, "change_event") == events  # nothing to tell anyone
+        assert [(r[2], r[3]) for r in trail(api, response)] == [("consult", "contact_visit")]
+        moved = api.patch("ewi_worker", url, {"scheduled_at": at(days=3)}, if_match='"1"')
+        assert moved.headers["ETag"] == '"2"'
+        assert count(api, "change_event") == events + 1
+        assert [(r[2], r[3]) for r in trail(api, moved)] == [("alter", "contact_visit")]
+        # Other children are a change, with no column of the visit's own changed.
+        children = {"child_ids": [family["direct"]["id"], family["supervised"]["id"]]}
+        both = api.patch("ewi_worker", url, children | {"supervisor": SUPERVISOR}, if_match='"2"')
+        assert both.headers["ETag"] == '"3"', both.text
+        fewer = api.patch(
+            "ewi_worker", url, {"child_ids": [family["direct"]["id"]]}, if_match='"3"'
+        )
+        assert fewer.headers["ETag"] == '"4"', fewer.text
 
     def test_nothing_changes_once_called_off(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family)

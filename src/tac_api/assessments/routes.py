@@ -9,20 +9,18 @@ from tac_api.assessments.schemas import (
     ParentingAssessmentUpdate,
 )
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
 router = APIRouter(
     prefix="/v1/parenting-assessments", tags=["Parenting assessments"], responses=COMMON_PROBLEMS
 )
-RESOURCE = "parenting_assessment"
 
 
 @router.post(
@@ -39,10 +37,10 @@ async def create_parenting_assessment(
     response: Response,
 ) -> ParentingAssessmentPublic:
     assessment = await service.create_assessment(session, caller, body)
-    audit.record(session, Action.collect, RESOURCE, assessment.id, assessment.mother_id)
+    audit.collected(session, service.ASSESSMENTS, assessment)
     response.headers["Location"] = f"/v1/parenting-assessments/{assessment.id}"
     set_etag(response, assessment.version)
-    return (await service.to_public(session, caller, [assessment]))[0]
+    return (await service.public_page(session, caller, [assessment]))[0]
 
 
 @router.get(
@@ -59,13 +57,13 @@ async def list_parenting_assessments(
     child_id: uuid.UUID | None = None,
     prison_code: PrisonCode | None = None,
 ) -> Page[ParentingAssessmentPublic]:
-    statement = service.search(caller, mother_id, child_id, prison_code)
-    found, cursor = await fetch_page(
-        session, statement, service.ASSESSMENTS.order, page, request, response
+    statement = service.search(
+        caller, mother_id=mother_id, child_id=child_id, prison_code=prison_code
     )
-    audit.record_many(session, Action.consult, RESOURCE, ((a.id, a.mother_id) for a in found))
+    found, cursor = await page_of(session, service.ASSESSMENTS, statement, page, request, response)
+    audit.consulted(session, service.ASSESSMENTS, found)
     return Page[ParentingAssessmentPublic](
-        items=await service.to_public(session, caller, found), next_cursor=cursor
+        items=await service.public_page(session, caller, found), next_cursor=cursor
     )
 
 
@@ -77,9 +75,9 @@ async def get_parenting_assessment(
     response: Response,
 ) -> ParentingAssessmentPublic:
     assessment = await get_visible(session, caller, service.ASSESSMENTS, parenting_assessment_id)
-    audit.record(session, Action.consult, RESOURCE, assessment.id, assessment.mother_id)
+    audit.consulted(session, service.ASSESSMENTS, [assessment])
     set_etag(response, assessment.version)
-    return (await service.to_public(session, caller, [assessment]))[0]
+    return (await service.public_page(session, caller, [assessment]))[0]
 
 
 @router.patch(
@@ -95,12 +93,12 @@ async def update_parenting_assessment(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ParentingAssessmentPublic:
-    assessment = await service.update_assessment(
+    assessment, changed = await service.update_assessment(
         session, caller, parenting_assessment_id, body, if_match
     )
-    audit.record(session, Action.alter, RESOURCE, assessment.id, assessment.mother_id)
+    audit.altered(session, service.ASSESSMENTS, assessment, changed)
     set_etag(response, assessment.version)
-    return (await service.to_public(session, caller, [assessment]))[0]
+    return (await service.public_page(session, caller, [assessment]))[0]
 
 
 @router.delete(
@@ -116,4 +114,4 @@ async def delete_parenting_assessment(
     if_match: IfMatchHeader = None,
 ) -> None:
     assessment = await service.delete_assessment(session, caller, parenting_assessment_id, if_match)
-    audit.record(session, Action.erase, RESOURCE, assessment.id, assessment.mother_id)
+    audit.erased(session, service.ASSESSMENTS, assessment)

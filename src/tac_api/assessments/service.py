@@ -5,7 +5,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import (
@@ -21,20 +21,23 @@ from tac_api.assessments.schemas import (
 )
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
 from tac_api.mothers.models import Mother
 from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
-from tac_api.resources import ChildLinks, Resource, get_visible
-from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
-from tac_api.scope import (
-    assessment_visible,
-    concerning_child,
-    mother_visible,
-    shown_with_their_mother,
+from tac_api.resources import (
+    ChildLinks,
+    Resource,
+    apply_changes,
+    check_children,
+    children_of,
+    get_visible,
+    list_visible,
+    set_children,
 )
+from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+from tac_api.scope import mother_visible
 
 Assessment = ParentingAssessment
 Concerns = ParentingAssessmentChild
@@ -52,28 +55,6 @@ FEED_FIELDS = (
 )
 
 
-def search(
-    caller: Caller,
-    mother_id: uuid.UUID | None,
-    child_id: uuid.UUID | None,
-    prison_code: str | None,
-) -> Select[Any]:
-    statement = select(Assessment).where(assessment_visible(caller))
-    if mother_id is not None:
-        statement = statement.where(Assessment.mother_id == mother_id)
-    if child_id is not None:
-        statement = statement.where(
-            concerning_child(
-                caller, Assessment.id, Concerns.parenting_assessment_id, Concerns.child_id, child_id
-            )
-        )
-    if prison_code is not None:
-        statement = statement.where(
-            exists().where(Mother.id == Assessment.mother_id, Mother.prison_code == prison_code)
-        )
-    return statement
-
-
 ASSESSMENTS = Resource(
     kind="parenting_assessment",
     model=Assessment,
@@ -84,44 +65,58 @@ ASSESSMENTS = Resource(
 )
 
 
-async def to_public(
-    session: AsyncSession, caller: Caller, assessments: list[ParentingAssessment]
-) -> list[ParentingAssessmentPublic]:
-    """The assessments with their children and recipients: one statement for the children of
-    the whole page and one for its recipients, however long the page."""
-    if not assessments:
-        return []
-    ids = [assessment.id for assessment in assessments]
-    children: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
-    concerned = await session.execute(
-        select(Concerns.parenting_assessment_id, Concerns.child_id)
-        .join(Child, Child.id == Concerns.child_id)
-        # A local authority is shown its own children only, as everywhere else.
-        .where(Concerns.parenting_assessment_id.in_(ids), shown_with_their_mother(caller))
-        .order_by(Concerns.parenting_assessment_id, Concerns.child_id)
+def search(
+    caller: Caller,
+    *,
+    mother_id: uuid.UUID | None = None,
+    child_id: uuid.UUID | None = None,
+    prison_code: str | None = None,
+) -> Select[Any]:
+    return list_visible(
+        caller, ASSESSMENTS, prison_code=prison_code, mother_id=mother_id, child_id=child_id
     )
-    for assessment_id, child_id in concerned:
-        children[assessment_id].append(child_id)
-    shared: dict[uuid.UUID, list[RecipientPublic]] = {i: [] for i in ids}
+
+
+def to_public(
+    assessment: ParentingAssessment,
+    child_ids: list[uuid.UUID],
+    recipients: list[RecipientPublic],
+) -> ParentingAssessmentPublic:
+    return ParentingAssessmentPublic.model_validate(
+        {**assessment.model_dump(), "child_ids": child_ids, "report_shared_with": recipients}
+    )
+
+
+async def recipients_of(
+    session: AsyncSession, assessment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[RecipientPublic]]:
+    """Who each report was shared with, in the order given: one statement for a whole page."""
+    shared: dict[uuid.UUID, list[RecipientPublic]] = {i: [] for i in assessment_ids}
+    if not assessment_ids:
+        return shared
     recipients = await session.scalars(
         select(Recipient)
-        .where(Recipient.parenting_assessment_id.in_(ids))
+        .where(Recipient.parenting_assessment_id.in_(assessment_ids))
         .order_by(Recipient.parenting_assessment_id, Recipient.position)
     )
     for recipient in recipients:
         shared[recipient.parenting_assessment_id].append(
             RecipientPublic(role=recipient.role, name=recipient.name)  # type: ignore[arg-type]
         )
-    return [
-        ParentingAssessmentPublic.model_validate(
-            {
-                **assessment.model_dump(),
-                "child_ids": children[assessment.id],
-                "report_shared_with": shared[assessment.id],
-            }
-        )
-        for assessment in assessments
-    ]
+    return shared
+
+
+async def public_page(
+    session: AsyncSession, caller: Caller, assessments: list[ParentingAssessment]
+) -> list[ParentingAssessmentPublic]:
+    """The assessments with their children (a local authority's own only, as everywhere) and
+    recipients: one statement for each, however long the page."""
+    if not assessments:
+        return []
+    ids = [assessment.id for assessment in assessments]
+    children = await children_of(session, caller, ASSESSMENTS, ids)
+    shared = await recipients_of(session, ids)
+    return [to_public(a, children[a.id], shared[a.id]) for a in assessments]
 
 
 def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
@@ -164,18 +159,6 @@ def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
     return problems
 
 
-async def _check_children(
-    session: AsyncSession, mother_id: uuid.UUID, child_ids: list[uuid.UUID]
-) -> None:
-    hers = set(
-        await session.scalars(
-            select(Child.id).where(Child.id.in_(child_ids), Child.mother_id == mother_id)
-        )
-    )
-    if hers != set(child_ids):
-        raise InvalidInput("child_ids", "each must be one of her children")
-
-
 def _recipient_rows(assessment_id: uuid.UUID, recipients: list[dict[str, Any]]) -> list[Recipient]:
     return [
         Recipient(parenting_assessment_id=assessment_id, position=n, **recipient)
@@ -193,7 +176,7 @@ async def create_assessment(
         raise InvalidInput("mother_id", "no mother with this id is visible to you")
     values = data.model_dump()
     InvalidInput.raise_any(_rules(values, date.today()))
-    await _check_children(session, data.mother_id, data.child_ids)
+    await check_children(session, caller, data.mother_id, data.child_ids)
     if data.requesting_local_authority_code:
         await require_current_authority(
             session, "requesting_local_authority_code", data.requesting_local_authority_code
@@ -203,15 +186,13 @@ async def create_assessment(
     session.add(assessment)
     # The parent row first: SQLAlchemy orders rows of unrelated models by class, not by key.
     await session.flush()
-    session.add_all(
-        Concerns(parenting_assessment_id=assessment.id, child_id=child_id) for child_id in child_ids
-    )
+    await set_children(session, ASSESSMENTS, assessment.id, child_ids)
     session.add_all(_recipient_rows(assessment.id, recipients))
     await session.flush()
     emit(
         session,
         "parenting-assessment.created",
-        "parenting_assessment",
+        ASSESSMENTS.kind,
         assessment.id,
         assessment.mother_id,
         child_ids,
@@ -226,7 +207,8 @@ async def update_assessment(
     assessment_id: uuid.UUID,
     data: ParentingAssessmentUpdate,
     if_match: str | None,
-) -> ParentingAssessment:
+) -> tuple[ParentingAssessment, dict[str, Any]]:
+    """The assessment and what changed (nothing: it keeps its version, and no event is sent)."""
     assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
     check_if_match(if_match, assessment.version)
     fed_before = snapshot(assessment, FEED_FIELDS)
@@ -235,49 +217,49 @@ async def update_assessment(
     child_ids = changes.pop("child_ids", None)
     recipients = changes.pop("report_shared_with", None)
     if child_ids is not None:
-        await _check_children(session, assessment.mother_id, child_ids)
+        await check_children(session, caller, assessment.mother_id, child_ids)
     authority = changes.get("requesting_local_authority_code")
     if authority and authority != assessment.requesting_local_authority_code:
         # An authority since merged away may stay on an old record, but not be newly given.
         await require_current_authority(session, "requesting_local_authority_code", authority)
-    if child_ids is not None:
-        await session.execute(
-            delete(Concerns).where(Concerns.parenting_assessment_id == assessment.id)
-        )
-        session.add_all(
-            Concerns(parenting_assessment_id=assessment.id, child_id=child_id)
-            for child_id in child_ids
-        )
+    current = await _concerned(session, assessment.id)
+    changed = apply_changes(assessment, changes)
+    lists = {}
+    if child_ids is not None and set(child_ids) != set(current):
+        await set_children(session, ASSESSMENTS, assessment.id, child_ids)
+        lists["child_ids"] = child_ids
     if recipients is not None:
-        await session.execute(
-            delete(Recipient).where(Recipient.parenting_assessment_id == assessment.id)
-        )
-        session.add_all(_recipient_rows(assessment.id, recipients))
-    for field, value in changes.items():
-        setattr(assessment, field, value)
-    touch(assessment)
+        shared = (await recipients_of(session, [assessment.id]))[assessment.id]
+        # A name left out of a PATCH is no name (exclude_unset reaches into the list).
+        given = [(recipient["role"], recipient.get("name")) for recipient in recipients]
+        if [(recipient.role, recipient.name) for recipient in shared] != given:
+            await session.execute(
+                delete(Recipient).where(Recipient.parenting_assessment_id == assessment.id)
+            )
+            session.add_all(_recipient_rows(assessment.id, recipients))
+            lists["report_shared_with"] = recipients
+    if lists and not changed:
+        touch(assessment)  # its lists are part of what its version (its ETag) covers
+    changed |= lists
+    if not changed:
+        return assessment, changed
     await session.flush()
-    if child_ids is None:
-        child_ids = await _concerned(session, assessment.id)
     # To the authorities of the children it concerns now; `changed` never names child_ids.
     emit(
         session,
         "parenting-assessment.updated",
-        "parenting_assessment",
+        ASSESSMENTS.kind,
         assessment.id,
         assessment.mother_id,
-        child_ids,
+        child_ids or current,
         changes_between(fed_before, snapshot(assessment, FEED_FIELDS)),
     )
-    return assessment
+    return assessment, changed
 
 
 async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        await session.scalars(
-            select(Concerns.child_id).where(Concerns.parenting_assessment_id == assessment_id)
-        )
-    )
+    """Every child it concerns (not only those a caller is shown): for its events."""
+    return (await children_of(session, None, ASSESSMENTS, [assessment_id]))[assessment_id]
 
 
 async def delete_assessment(
@@ -289,7 +271,7 @@ async def delete_assessment(
     emit(
         session,
         "parenting-assessment.deleted",
-        "parenting_assessment",
+        ASSESSMENTS.kind,
         assessment.id,
         assessment.mother_id,
         await _concerned(session, assessment.id),

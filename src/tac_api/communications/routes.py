@@ -3,15 +3,14 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.communications import service
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic, Kind
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Communications"], responses=COMMON_PROBLEMS)
@@ -32,7 +31,7 @@ async def create_communication(
     response: Response,
 ) -> CommunicationPublic:
     communication = await service.create_communication(session, caller, mother_id, body)
-    audit.record(session, Action.collect, "communication", communication.id, mother_id)
+    audit.collected(session, service.COMMUNICATIONS, communication)
     response.headers["Location"] = f"/v1/communications/{communication.id}"
     set_etag(response, communication.version)
     return communication
@@ -53,16 +52,12 @@ async def list_communications(
     child_id: uuid.UUID | None = None,
 ) -> Page[CommunicationPublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
-    found, cursor = await fetch_page(
-        session,
-        service.search(caller, mother_id, kind, child_id),
-        service.COMMUNICATIONS.order,
-        page,
-        request,
-        response,
+    statement = service.search(caller, mother_id, kind=kind, child_id=child_id)
+    found, cursor = await page_of(
+        session, service.COMMUNICATIONS, statement, page, request, response
     )
     items = await service.public_page(session, caller, found)
-    audit.record_many(session, Action.consult, "communication", ((c.id, mother_id) for c in found))
+    audit.consulted(session, service.COMMUNICATIONS, found)
     return Page[CommunicationPublic](items=items, next_cursor=cursor)
 
 
@@ -70,9 +65,7 @@ async def list_communications(
 async def get_communication(
     communication_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> CommunicationPublic:
-    communication = await service.get_communication(session, caller, communication_id)
-    audit.record(
-        session, Action.consult, "communication", communication.id, communication.mother_id
-    )
+    communication = await get_visible(session, caller, service.COMMUNICATIONS, communication_id)
+    audit.consulted(session, service.COMMUNICATIONS, [communication])
     set_etag(response, communication.version)
-    return communication
+    return (await service.public_page(session, caller, [communication]))[0]

@@ -16,10 +16,10 @@ from tac_api.evidence.schemas import (
 )
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Evidence"], responses=COMMON_PROBLEMS)
@@ -40,7 +40,7 @@ async def create_evidence(
     response: Response,
 ) -> EvidencePublic:
     item = await service.create_evidence(session, caller, mother_id, body)
-    audit.record(session, Action.collect, "evidence", item.id, mother_id)
+    audit.collected(session, service.EVIDENCE, item)
     response.headers["Location"] = f"/v1/evidence/{item.id}"
     set_etag(response, item.version)
     return service.to_public(item)
@@ -56,10 +56,9 @@ async def list_evidence(
     response: Response,
 ) -> Page[EvidencePublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
-    items, cursor = await fetch_page(
-        session, service.evidence_of(mother_id), service.EVIDENCE.order, page, request, response
-    )
-    audit.record_many(session, Action.consult, "evidence", ((e.id, mother_id) for e in items))
+    statement = service.search(caller, mother_id)
+    items, cursor = await page_of(session, service.EVIDENCE, statement, page, request, response)
+    audit.consulted(session, service.EVIDENCE, items)
     return Page[EvidencePublic](
         items=[service.to_public(item) for item in items], next_cursor=cursor
     )
@@ -70,7 +69,7 @@ async def get_evidence(
     evidence_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> EvidencePublic:
     item = await get_visible(session, caller, service.EVIDENCE, evidence_id)
-    audit.record(session, Action.consult, "evidence", item.id, item.mother_id)
+    audit.consulted(session, service.EVIDENCE, [item])
     set_etag(response, item.version)
     return service.to_public(item)
 
@@ -86,8 +85,8 @@ async def update_evidence(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> EvidencePublic:
-    item = await service.update_evidence(session, caller, evidence_id, body, if_match)
-    audit.record(session, Action.alter, "evidence", item.id, item.mother_id)
+    item, changed = await service.update_evidence(session, caller, evidence_id, body, if_match)
+    audit.altered(session, service.EVIDENCE, item, changed)
     set_etag(response, item.version)
     return service.to_public(item)
 
@@ -102,7 +101,7 @@ async def delete_evidence(
     evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
     item = await service.delete_evidence(session, caller, evidence_id, if_match)
-    audit.record(session, Action.erase, "evidence", item.id, item.mother_id)
+    audit.erased(session, service.EVIDENCE, item)
 
 
 def wants_html(request: Request, format: str | None) -> bool:
@@ -165,9 +164,10 @@ async def get_evidence_bundle(
 ) -> EvidenceBundle:
     found = await service.bundle(session, caller, mother_id)
     # Put together to be handed on: a disclosure of her and of each item, not a consultation.
-    audit.record(session, Action.disclose, "mother", mother_id, mother_id)
+    # The audit has no helper for a disclosure: its kinds still come from the descriptions.
+    audit.record(session, Action.disclose, MOTHERS.kind, mother_id, mother_id)
     audit.record_many(
-        session, Action.disclose, "evidence", ((i.id, mother_id) for i in found.items)
+        session, Action.disclose, service.EVIDENCE.kind, ((i.id, mother_id) for i in found.items)
     )
     response.headers["Vary"] = "Accept"
     if not wants_html(request, format):

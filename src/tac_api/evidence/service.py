@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.db import touch, utcnow
+from tac_api.db import utcnow
 from tac_api.errors import InvalidInput
 from tac_api.evidence.models import Evidence
 from tac_api.evidence.schemas import (
@@ -28,7 +28,7 @@ from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
-from tac_api.resources import Resource, get_visible
+from tac_api.resources import Resource, apply_changes, get_visible, list_visible
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
 from tac_api.scope import mother_visible
 
@@ -50,11 +50,6 @@ def to_public(item: Evidence) -> EvidencePublic:
     )
 
 
-def evidence_of(mother_id: uuid.UUID) -> Select[Any]:
-    """Her evidence; the caller's scope is checked on her (`get_mother`) first."""
-    return select(Evidence).where(Evidence.mother_id == mother_id)
-
-
 EVIDENCE = Resource(
     kind="evidence",
     model=Evidence,
@@ -62,6 +57,11 @@ EVIDENCE = Resource(
     order=(Evidence.started_on, Evidence.id),
     when=Evidence.started_on,
 )
+
+
+def search(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
+    """Her evidence (a route checks first that the caller may see her: 404 for her otherwise)."""
+    return list_visible(caller, EVIDENCE, mother_id=mother_id)
 
 
 def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
@@ -111,7 +111,7 @@ async def create_evidence(
     emit(
         session,
         "evidence.added",
-        "evidence",
+        EVIDENCE.kind,
         item.id,
         item.mother_id,
         data=snapshot(item, FEED_FIELDS),
@@ -125,25 +125,26 @@ async def update_evidence(
     evidence_id: uuid.UUID,
     data: EvidenceUpdate,
     if_match: str | None,
-) -> Evidence:
+) -> tuple[Evidence, dict[str, Any]]:
+    """The item and what changed (nothing: it keeps its version, and no event is sent)."""
     item = await get_visible(session, caller, EVIDENCE, evidence_id, for_update=True)
     check_if_match(if_match, item.version)
     fed_before = snapshot(item, FEED_FIELDS)
     changes = _columns(data.changes())
     InvalidInput.raise_any(_rules({**item.model_dump(), **changes}, date.today()))
-    for field, value in changes.items():
-        setattr(item, field, value)
-    touch(item)
+    changed = apply_changes(item, changes)
+    if not changed:
+        return item, changed
     await session.flush()
     emit(
         session,
         "evidence.updated",
-        "evidence",
+        EVIDENCE.kind,
         item.id,
         item.mother_id,
         data=changes_between(fed_before, snapshot(item, FEED_FIELDS)),
     )
-    return item
+    return item, changed
 
 
 async def delete_evidence(
@@ -152,7 +153,7 @@ async def delete_evidence(
     item = await get_visible(session, caller, EVIDENCE, evidence_id, for_update=True)
     check_if_match(if_match, item.version)
     await session.execute(delete(Evidence).where(Evidence.id == item.id))
-    emit(session, "evidence.deleted", "evidence", item.id, item.mother_id)
+    emit(session, "evidence.deleted", EVIDENCE.kind, item.id, item.mother_id)
     return item
 
 
@@ -171,9 +172,9 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
         )
     ).first()
     if found is None:
-        raise EVIDENCE.not_found(mother_id)
+        raise MOTHERS.not_found(mother_id)
     mother, prison_name = found
-    items = list(await session.scalars(evidence_of(mother_id).order_by(*EVIDENCE.order)))
+    items = list(await session.scalars(search(caller, mother_id).order_by(*EVIDENCE.order)))
     counts: dict[str, int] = {}
     hours: dict[str, Decimal] = {}
     for item in items:

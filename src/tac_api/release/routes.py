@@ -8,10 +8,11 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.pipeline import CaseReader, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.release import service
+from tac_api.release import due, service
 from tac_api.release.schemas import (
     ReleaseDue,
     ReleasePlanInput,
@@ -39,7 +40,7 @@ async def get_release_plan(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ReleasePlanPublic:
     plan = await service.read_plan(session, caller, mother_id)
-    audit.record(session, Action.consult, "release_plan", plan.id, mother_id)
+    audit.consulted(session, service.RELEASE_PLANS, [plan])
     set_etag(response, plan.version)
     return plan
 
@@ -64,12 +65,13 @@ async def put_release_plan(
     if_match: IfMatchHeader = None,
     if_none_match: IfNoneMatchHeader = None,
 ) -> ReleasePlanPublic:
-    plan, created = await service.put_plan(
+    plan, created, changed = await service.put_plan(
         session, caller, mother_id, body, if_match, if_none_match
     )
-    audit.record(
-        session, Action.collect if created else Action.alter, "release_plan", plan.id, mother_id
-    )
+    if created:
+        audit.collected(session, service.RELEASE_PLANS, plan)
+    else:
+        audit.altered(session, service.RELEASE_PLANS, plan, changed)
     if created:
         response.status_code = status.HTTP_201_CREATED
         response.headers["Location"] = f"/v1/mothers/{mother_id}/release-plan"
@@ -86,8 +88,8 @@ async def update_release_plan(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ReleasePlanPublic:
-    plan = await service.update_plan(session, caller, mother_id, body, if_match)
-    audit.record(session, Action.alter, "release_plan", plan.id, mother_id)
+    plan, changed = await service.update_plan(session, caller, mother_id, body, if_match)
+    audit.altered(session, service.RELEASE_PLANS, plan, changed)
     set_etag(response, plan.version)
     return plan
 
@@ -113,19 +115,22 @@ async def list_due_release_plans(
     today = date.today()
     rows, cursor = await fetch_page(
         session,
-        service.due_statement(caller, prison_code, today, within_days),
-        service.DUE_ORDER,
+        due.search(caller, prison_code, today, within_days),
+        due.DUE_ORDER,
         page,
         request,
         response,
-        id_of=service.due_row_id,
+        id_of=due.row_id,
     )
-    due = [service.due_public(row, today) for row in rows]
-    audit.record_many(session, Action.consult, "mother", ((d.mother_id, d.mother_id) for d in due))
+    items = [due.to_public(row, today) for row in rows]
+    # Rows of mothers and plans together, not records: the kinds come from the descriptions.
+    audit.record_many(
+        session, Action.consult, MOTHERS.kind, ((d.mother_id, d.mother_id) for d in items)
+    )
     audit.record_many(
         session,
         Action.consult,
-        "release_plan",
-        ((d.release_plan_id, d.mother_id) for d in due if d.release_plan_id is not None),
+        service.RELEASE_PLANS.kind,
+        ((d.release_plan_id, d.mother_id) for d in items if d.release_plan_id is not None),
     )
-    return Page[ReleaseDue](items=due, next_cursor=cursor)
+    return Page[ReleaseDue](items=items, next_cursor=cursor)

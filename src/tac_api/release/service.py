@@ -1,25 +1,16 @@
-"""Release plans: the one scoped statement, the plan's rules, what keeps it from complete, and the
-list of releases due without a complete plan."""
+"""Release plans: her plan, its rules, and what keeps it from complete (the list of releases due
+without a complete plan is in `due`)."""
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import delete, insert, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
@@ -41,13 +32,12 @@ from tac_api.release.schemas import (
     ActionPublic,
     ContactAfterReleasePublic,
     Missing,
-    ReleaseDue,
     ReleasePlanInput,
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
-from tac_api.resources import get_visible
-from tac_api.scope import mother_visible, release_plan_visible
+from tac_api.resources import Resource, apply_changes, check_children, get_visible
+from tac_api.scope import shown_with_their_mother
 
 PROBATION = ("name", "email", "phone")
 # What a local authority's change feed is told of her release plan (and `complete`): the date,
@@ -56,22 +46,41 @@ PROBATION = ("name", "email", "phone")
 FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
 
 
-def contact_shown(who: Caller | Role) -> ColumnElement[bool]:
-    """Which children's contact after release this caller sees (with `Child` joined): a local
-    authority its own children's, as everywhere else; the prison side all of them."""
-    if role_of(who) in LOCAL_AUTHORITY_ROLES:
-        return Child.local_authority_code == scope_value(who, "local_authority_code")
-    return true()
+class PlanOfHers(Resource[ReleasePlan]):
+    """Her release plan is one per mother, and reached through her: its 404 names her."""
+
+    def not_found(self, record_id: Any) -> NotFound:
+        return NotFound(f"No release plan for mother {record_id} is visible to you.")
 
 
-def not_found(mother_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No release plan for mother {mother_id} is visible to you.")
+RELEASE_PLANS = PlanOfHers(
+    kind="release_plan",
+    model=ReleasePlan,
+    label="release plan",
+    order=(ReleasePlan.created_at, ReleasePlan.id),
+)
+
+
+async def plan_of(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID, *, for_update: bool = False
+) -> ReleasePlan:
+    """Her plan, if this caller may see it; 404 otherwise. `get_visible` finds a record by its
+    own id: a plan is asked for by hers. `for_update`: as `get_visible`'s."""
+    statement = select(ReleasePlan).where(
+        ReleasePlan.mother_id == mother_id, RELEASE_PLANS.visible(caller)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=ReleasePlan)
+    plan = await session.scalar(statement)
+    if plan is None:
+        raise RELEASE_PLANS.not_found(mother_id)
+    return plan
 
 
 def missing(
     accommodation_status: str, pathways: Mapping[str, Mapping[str, Any]], actions: Iterable[Any]
 ) -> list[Missing]:
-    """What stands between the plan and complete. `due_statement` asks the same in SQL."""
+    """What stands between the plan and complete. `due.plan_gaps` asks the same in SQL."""
     found = []
     if accommodation_status not in ACCOMMODATION_READY:
         found.append(
@@ -125,11 +134,12 @@ def _sorted_actions(actions: Iterable[ActionPublic]) -> list[ActionPublic]:
     return sorted(actions, key=lambda action: (action.due_on, action.id))
 
 
-async def _parts(
-    session: AsyncSession, caller: Caller, plan_id: uuid.UUID
-) -> tuple[dict[str, dict[str, Any]], list[ActionPublic], list[ContactAfterReleasePublic]]:
+Parts = tuple[dict[str, dict[str, Any]], list[ActionPublic], list[ContactAfterReleasePublic]]
+
+
+async def _parts(session: AsyncSession, shown_to: Caller | None, plan_id: uuid.UUID) -> Parts:
     """The plan's pathways, actions and contact after release: three statements, whatever their
-    number."""
+    number. `shown_to` None: every child's contact, for the plan's own rules."""
     pathways = {
         row.pathway: {"status": row.status, "note": row.note}
         for row in await session.scalars(
@@ -149,7 +159,10 @@ async def _parts(
         for row in await session.execute(
             select(ReleasePlanContact.child_id, ReleasePlanContact.arrangement)
             .join(Child, Child.id == ReleasePlanContact.child_id)
-            .where(ReleasePlanContact.release_plan_id == plan_id, contact_shown(caller))
+            .where(
+                ReleasePlanContact.release_plan_id == plan_id,
+                true() if shown_to is None else shown_with_their_mother(shown_to),
+            )
             .order_by(ReleasePlanContact.child_id)
         )
     ]
@@ -159,11 +172,7 @@ async def _parts(
 async def read_plan(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID
 ) -> ReleasePlanPublic:
-    plan = await session.scalar(
-        select(ReleasePlan).where(ReleasePlan.mother_id == mother_id, release_plan_visible(caller))
-    )
-    if plan is None:
-        raise not_found(mother_id)
+    plan = await plan_of(session, caller, mother_id)
     return to_public(plan, *await _parts(session, caller, plan.id))
 
 
@@ -188,33 +197,35 @@ def _rules(
         done_on = action.get("done_on")
         if done_on is not None and done_on > today:
             problems.append((f"actions.{n}.done_on", "cannot be in the future"))
-    seen_children: set[uuid.UUID] = set()
-    for n, contact in enumerate(values.get("contact_after_release") or []):
-        if contact["child_id"] in seen_children:
-            problems.append((f"contact_after_release.{n}.child_id", "is given twice"))
-        seen_children.add(contact["child_id"])
     return problems
 
 
-async def _check_children(
-    session: AsyncSession, mother_id: uuid.UUID, contacts: list[dict[str, Any]]
-) -> None:
-    """Every child named must be one of hers: one statement for the whole list."""
-    named = {contact["child_id"] for contact in contacts}
-    if not named:
-        return
-    hers = set(
-        await session.scalars(
-            select(Child.id).where(Child.id.in_(named), Child.mother_id == mother_id)
+def _lists_changed(current: Parts, pathways: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """Which of the plan's lists this write changes: none, and the plan keeps its version."""
+    pathways_before, actions_before, contacts_before = current
+    changed = []
+    if {name: pathways[name] for name in PATHWAYS} != pathways_before:
+        changed.append("pathways")
+    if "actions" in values:
+        given = sorted(
+            (
+                (a.get("id"), a["description"], a["owner"], a["due_on"], a.get("done_on"))
+                for a in values["actions"]
+            ),
+            key=str,
         )
-    )
-    InvalidInput.raise_any(
-        [
-            (f"contact_after_release.{n}.child_id", "is not one of her children")
-            for n, contact in enumerate(contacts)
-            if contact["child_id"] not in hers
-        ]
-    )
+        held = sorted(
+            ((a.id, a.description, a.owner, a.due_on, a.done_on) for a in actions_before), key=str
+        )
+        if given != held:  # an action without an id is new: a change
+            changed.append("actions")
+    if "contact_after_release" in values:
+        given_contacts = sorted(
+            (c["child_id"], c["arrangement"]) for c in values["contact_after_release"]
+        )
+        if given_contacts != [(c.child_id, c.arrangement) for c in contacts_before]:
+            changed.append("contact_after_release")
+    return changed
 
 
 def _plan_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -286,8 +297,9 @@ async def put_plan(
     data: ReleasePlanInput,
     if_match: str | None,
     if_none_match: str | None,
-) -> tuple[ReleasePlanPublic, bool]:
-    """Create her plan, or replace it whole. Returns the plan and whether it was created.
+) -> tuple[ReleasePlanPublic, bool, dict[str, Any]]:
+    """Create her plan, or replace it whole. Returns the plan, whether it was created, and what
+    a replacement changed (nothing: the plan keeps its version, and no event is sent).
 
     Creating needs no condition (or `If-None-Match: *`); replacing needs `If-Match`, as a PATCH
     does, so that nobody overwrites a plan they have not seen.
@@ -298,7 +310,7 @@ async def put_plan(
     plan = await session.scalar(
         select(ReleasePlan).where(ReleasePlan.mother_id == mother.id).with_for_update()
     )
-    kept_action_ids: set[uuid.UUID] = set()
+    current: Parts | None = None
     fed_before = snapshot({}, FEED_FIELDS) if plan is None else snapshot(plan, FEED_FIELDS)
     if plan is None:
         if sent(if_match):
@@ -309,39 +321,42 @@ async def put_plan(
         if sent(if_none_match) and not if_none_match_holds(if_none_match, plan.version):
             raise PreconditionFailed("She already has a release plan: read it, then send If-Match.")
         check_if_match(if_match, plan.version)
-        kept_action_ids = set(
-            await session.scalars(
-                select(ReleasePlanAction.id).where(ReleasePlanAction.release_plan_id == plan.id)
-            )
-        )
+        current = await _parts(session, None, plan.id)
+    kept_action_ids = set() if current is None else {action.id for action in current[1]}
     values = data.model_dump()
     InvalidInput.raise_any(_rules(values, mother, kept_action_ids, date.today()))
     if values["release_local_authority_code"] is not None:
         await require_current_authority(
             session, "release_local_authority_code", values["release_local_authority_code"]
         )
-    await _check_children(session, mother.id, values["contact_after_release"])
+    named = [contact["child_id"] for contact in values["contact_after_release"]]
+    await check_children(session, caller, mother.id, named, field="contact_after_release")
 
-    created = plan is None
+    pathways = values["pathways"]
+    changed: dict[str, Any] = {}
     if plan is None:
         plan = ReleasePlan(mother_id=mother.id, **_plan_columns(values))
         session.add(plan)
     else:
-        for field, value in _plan_columns(values).items():
-            setattr(plan, field, value)
-        touch(plan)
+        assert current is not None
+        changed = apply_changes(plan, _plan_columns(values))
+        lists = _lists_changed(current, pathways, values)
+        if not changed and not lists:
+            return to_public(plan, *current), False, changed
+        if not changed:
+            touch(plan)  # its lists are part of what its version (its ETag) covers
+        changed |= dict.fromkeys(lists, True)
     try:
         await session.flush()
     except IntegrityError as exc:  # a plan made at the same moment, where rows are not locked
         raise PreconditionFailed(
             "She already has a release plan: read it, then send If-Match."
         ) from exc
-    pathways = values["pathways"]
     actions, contacts = await _write_parts(session, plan, pathways, values)
     assert actions is not None and contacts is not None  # both are always sent in a PUT
     public = to_public(plan, pathways, actions, contacts)
-    _emit_plan_changes(session, plan, fed_before, public.complete, created=created)
-    return public, created
+    _emit_plan_changes(session, plan, fed_before, public.complete, created=current is None)
+    return public, current is None, changed
 
 
 def _emit_plan_changes(
@@ -359,7 +374,7 @@ def _emit_plan_changes(
     emit(
         session,
         event_type,
-        "release_plan",
+        RELEASE_PLANS.kind,
         plan.id,
         plan.mother_id,
         data={**fed, "complete": complete},
@@ -368,7 +383,7 @@ def _emit_plan_changes(
         emit(
             session,
             "mother.release-date-changed",
-            "mother",
+            MOTHERS.kind,
             plan.mother_id,
             plan.mother_id,
             data={
@@ -384,34 +399,37 @@ async def update_plan(
     mother_id: uuid.UUID,
     data: ReleasePlanUpdate,
     if_match: str | None,
-) -> ReleasePlanPublic:
+) -> tuple[ReleasePlanPublic, dict[str, Any]]:
+    """The plan and what changed (nothing: it keeps its version, and no event is sent)."""
     # Locked first, so that two changes sent with the same ETag cannot both pass If-Match.
-    plan = await session.scalar(
-        select(ReleasePlan)
-        .where(ReleasePlan.mother_id == mother_id, release_plan_visible(caller))
-        .with_for_update(of=ReleasePlan)
-    )
-    if plan is None:
-        raise not_found(mother_id)
+    plan = await plan_of(session, caller, mother_id, for_update=True)
     check_if_match(if_match, plan.version)
     fed_before = snapshot(plan, FEED_FIELDS)
     changes = data.changes()
     mother = await session.get(Mother, plan.mother_id)
     assert mother is not None  # the foreign key guarantees her
-    pathways, actions, contacts = await _parts(session, caller, plan.id)
+    current = await _parts(session, caller, plan.id)
+    pathways, actions, contacts = current
     kept_action_ids = {action.id for action in actions}
     InvalidInput.raise_any(_rules(changes, mother, kept_action_ids, date.today()))
     if changes.get("release_local_authority_code") is not None:
         await require_current_authority(
             session, "release_local_authority_code", changes["release_local_authority_code"]
         )
-    await _check_children(session, mother.id, changes.get("contact_after_release") or [])
+    named = [contact["child_id"] for contact in changes.get("contact_after_release") or []]
+    await check_children(session, caller, mother.id, named, field="contact_after_release")
 
-    for name, change in (changes.get("pathways") or {}).items():
-        pathways[name] = {**pathways[name], **change}
-    for field, value in _plan_columns(changes).items():
-        setattr(plan, field, value)
-    touch(plan)
+    pathways = {
+        name: {**pathways[name], **(changes.get("pathways") or {}).get(name, {})}
+        for name in PATHWAYS
+    }
+    changed = apply_changes(plan, _plan_columns(changes))
+    lists = _lists_changed(current, pathways, changes)
+    if not changed and not lists:
+        return to_public(plan, *current), changed
+    if not changed:
+        touch(plan)  # its lists are part of what its version (its ETag) covers
+    changed |= dict.fromkeys(lists, True)
     await session.flush()
     new_actions, new_contacts = await _write_parts(session, plan, pathways, changes)
     public = to_public(
@@ -421,99 +439,4 @@ async def update_plan(
         contacts if new_contacts is None else new_contacts,
     )
     _emit_plan_changes(session, plan, fed_before, public.complete)
-    return public
-
-
-# Plans due: mothers still held whose release falls within the window, without a complete plan.
-RELEASE_DATE = func.coalesce(ReleasePlan.expected_release_date, Mother.earliest_release_date)
-DUE_ORDER: list[ColumnElement[Any]] = [RELEASE_DATE, Mother.id]
-
-
-def plan_gaps() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[bool]]:
-    """Her plan's outstanding pathways, its open actions, and whether it falls short of complete
-    (no plan at all included): the rule of `missing`, in SQL, for a query outer-joining
-    `ReleasePlan` to her."""
-    outstanding = (
-        select(func.count())
-        .where(
-            ReleasePlanPathway.release_plan_id == ReleasePlan.id,
-            ReleasePlanPathway.status.not_in(PATHWAY_DONE),
-        )
-        .correlate(ReleasePlan)
-        .scalar_subquery()
-    )
-    open_actions = (
-        select(func.count())
-        .where(
-            ReleasePlanAction.release_plan_id == ReleasePlan.id,
-            ReleasePlanAction.done_on.is_(None),
-        )
-        .correlate(ReleasePlan)
-        .scalar_subquery()
-    )
-    incomplete = or_(
-        ReleasePlan.id.is_(None),
-        ReleasePlan.accommodation_status.not_in(ACCOMMODATION_READY),
-        outstanding > 0,
-        open_actions > 0,
-    )
-    return outstanding, open_actions, incomplete
-
-
-def due_statement(
-    caller: Caller, prison_code: str | None, today: date, within_days: int
-) -> Select[Any]:
-    """One statement for the whole list: her plan outer-joined, its gaps counted in SQL (the
-    same rule as `missing`), never a query per mother."""
-    outstanding, open_actions, incomplete = plan_gaps()
-    statement = (
-        select(
-            Mother.id.label("mother_id"),
-            Mother.prison_number,
-            Mother.first_name,
-            Mother.last_name,
-            Mother.prison_code,
-            RELEASE_DATE.label("release_date"),
-            ReleasePlan.expected_release_date,
-            ReleasePlan.id.label("release_plan_id"),
-            ReleasePlan.accommodation_status,
-            outstanding.label("pathways_outstanding"),
-            open_actions.label("open_actions"),
-        )
-        .select_from(Mother)
-        .outerjoin(ReleasePlan, ReleasePlan.mother_id == Mother.id)
-        .where(
-            mother_visible(caller),
-            # Still held here: a mother released, transferred out or closed is not due.
-            Mother.status == "active",
-            RELEASE_DATE.between(today, today + timedelta(days=within_days)),
-            incomplete,
-        )
-    )
-    if prison_code:
-        statement = statement.where(Mother.prison_code == prison_code)
-    return statement
-
-
-def due_row_id(row: Any) -> uuid.UUID:
-    return row.mother_id  # DUE_ORDER's last column
-
-
-def due_public(row: Any, today: date) -> ReleaseDue:
-    planned = row.release_plan_id is not None
-    return ReleaseDue(
-        mother_id=row.mother_id,
-        prison_number=row.prison_number,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        prison_code=row.prison_code,
-        release_date=row.release_date,
-        release_date_from="release_plan"
-        if row.expected_release_date is not None
-        else "earliest_release_date",
-        days_to_release=(row.release_date - today).days,
-        release_plan_id=row.release_plan_id,
-        accommodation_status=row.accommodation_status,
-        pathways_outstanding=row.pathways_outstanding if planned else len(PATHWAYS),
-        open_actions=row.open_actions,
-    )
+    return public, changed

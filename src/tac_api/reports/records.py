@@ -12,8 +12,8 @@ from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother
+from tac_api.release.due import RELEASE_DATE, plan_gaps
 from tac_api.release.models import ReleasePlan
-from tac_api.release.service import RELEASE_DATE, plan_gaps
 from tac_api.reports.periods import (
     NOT_RECORDED,
     Counts,

@@ -4,13 +4,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
-from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, InvalidInput
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible
+from tac_api.resources import get_visible, page_of
 from tac_api.schemas import IsoDatetime, PrisonCode
 from tac_api.session import SessionDep
 from tac_api.visits import service
@@ -39,10 +38,10 @@ async def create_contact_visit(
     response: Response,
 ) -> ContactVisitPublic:
     visit = await service.create_visit(session, caller, body)
-    audit.record(session, Action.collect, "contact_visit", visit.id, visit.mother_id)
+    audit.collected(session, service.VISITS, visit)
     response.headers["Location"] = f"/v1/contact-visits/{visit.id}"
     set_etag(response, visit.version)
-    return await service.public(session, caller, visit)
+    return (await service.public_page(session, caller, [visit]))[0]
 
 
 @router.get("", summary="Contact visits visible to you, oldest request first")
@@ -55,11 +54,11 @@ async def list_contact_visits(
     prison_code: Annotated[
         PrisonCode | None, Query(description="Mothers held in this prison.")
     ] = None,
-    scheduled_from: Annotated[
+    start: Annotated[
         IsoDatetime | None,
         Query(alias="from", description="Scheduled from this time (inclusive)."),
     ] = None,
-    scheduled_to: Annotated[
+    end: Annotated[
         IsoDatetime | None,
         Query(alias="to", description="Scheduled before this time (exclusive)."),
     ] = None,
@@ -67,18 +66,18 @@ async def list_contact_visits(
     child_id: Annotated[uuid.UUID | None, Query(description="Visits with this child.")] = None,
     status: VisitStatus | None = None,
 ) -> Page[ContactVisitPublic]:
-    if scheduled_from and scheduled_to and scheduled_to <= scheduled_from:
-        raise InvalidInput("to", "must be after from", location="query")
     statement = service.search(
-        caller, prison_code, scheduled_from, scheduled_to, mother_id, child_id, status
+        caller,
+        prison_code=prison_code,
+        start=start,
+        end=end,
+        mother_id=mother_id,
+        child_id=child_id,
+        status=status,
     )
-    visits, cursor = await fetch_page(
-        session, statement, service.VISITS.order, page, request, response
-    )
+    visits, cursor = await page_of(session, service.VISITS, statement, page, request, response)
     items = await service.public_page(session, caller, visits)
-    audit.record_many(
-        session, Action.consult, "contact_visit", ((v.id, v.mother_id) for v in visits)
-    )
+    audit.consulted(session, service.VISITS, visits)
     return Page[ContactVisitPublic](items=items, next_cursor=cursor)
 
 
@@ -87,9 +86,9 @@ async def get_contact_visit(
     contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ContactVisitPublic:
     visit = await get_visible(session, caller, service.VISITS, contact_visit_id)
-    audit.record(session, Action.consult, "contact_visit", visit.id, visit.mother_id)
+    audit.consulted(session, service.VISITS, [visit])
     set_etag(response, visit.version)
-    return await service.public(session, caller, visit)
+    return (await service.public_page(session, caller, [visit]))[0]
 
 
 @router.patch(
@@ -105,10 +104,10 @@ async def update_contact_visit(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ContactVisitPublic:
-    visit = await service.update_visit(session, caller, contact_visit_id, body, if_match)
-    audit.record(session, Action.alter, "contact_visit", visit.id, visit.mother_id)
+    visit, changed = await service.update_visit(session, caller, contact_visit_id, body, if_match)
+    audit.altered(session, service.VISITS, visit, changed)
     set_etag(response, visit.version)
-    return await service.public(session, caller, visit)
+    return (await service.public_page(session, caller, [visit]))[0]
 
 
 @router.post(
@@ -129,6 +128,6 @@ async def change_contact_visit_status(
     if_match: IfMatchHeader = None,
 ) -> ContactVisitPublic:
     visit = await service.change_status(session, caller, contact_visit_id, body, if_match)
-    audit.record(session, Action.alter, "contact_visit", visit.id, visit.mother_id)
+    audit.altered(session, service.VISITS, visit)
     set_etag(response, visit.version)
-    return await service.public(session, caller, visit)
+    return (await service.public_page(session, caller, [visit]))[0]
