@@ -18,6 +18,7 @@ from tac_api.hearings.models import (
     ProceedingsChild,
     ProceedingsExtension,
 )
+from tac_api.history import BY_DEMO_DATA
 
 COURTS = [
     ("Bristol Civil and Family Justice Centre", "BRS"),
@@ -34,8 +35,6 @@ EXTENSION_REASONS = [
     "Further assessment of the paternal grandmother as a kinship carer.",
     "Expert psychological report delayed.",
 ]
-# Who the demo's amendments say moved a date: no real client, the same id on every run.
-DEMO_CLIENT = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tac-api:demo")
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -146,10 +145,8 @@ def demo_rows(
                     {
                         "id": uuid.uuid4(),
                         "court_hearing_id": hearing_id,
-                        "amended_at": min(now, notified_at + timedelta(days=1)),
-                        "client_id": DEMO_CLIENT,
-                        "client_name": "demo data",
-                        "role": "prison_social_worker",
+                        "changed_at": min(now, notified_at + timedelta(days=1)),
+                        **BY_DEMO_DATA,
                         "changes": [
                             {
                                 "field": "starts_at",

@@ -46,6 +46,7 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
+from tac_api.history import made_by, oldest_first
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.resources import ChildLinks, Resource, children_of, get_visible
@@ -158,7 +159,7 @@ HEARINGS = Resource(
     children=ChildLinks(CourtHearingChild.court_hearing_id, CourtHearingChild.child_id),
     when=CourtHearing.starts_at,
 )
-AMENDMENT_ORDER = [CourtHearingAmendment.amended_at, CourtHearingAmendment.id]
+AMENDMENT_ORDER = oldest_first(CourtHearingAmendment)
 
 
 def amendments_of(hearing_id: uuid.UUID) -> Select[Any]:
@@ -404,13 +405,7 @@ def _amend(
     if not changes:
         return False
     session.add(
-        CourtHearingAmendment(
-            court_hearing_id=hearing.id,
-            client_id=caller.client_id,
-            client_name=caller.name,
-            role=caller.role.value,
-            changes=changes,
-        )
+        CourtHearingAmendment(court_hearing_id=hearing.id, changes=changes, **made_by(caller))
     )
     return True
 

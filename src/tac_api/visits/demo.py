@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tac_api.db import utcnow
+from tac_api.history import BY_DEMO_DATA
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.schemas import CALLED_OFF, FINAL_CONTACT, IN_PERSON, INDIRECT
 
@@ -41,11 +42,6 @@ OUTCOMES = ["went_ahead_as_planned"] * 5 + [
 ]
 SUPERVISORS = ["Gwen Llewellyn", "Tomás Ó Briain", "Owain Pugh"]
 WORKERS = ["Margaret D'Arcy", "Hélène Adeyemi"]
-CHANGED_BY = {
-    "changed_by_client_id": None,
-    "changed_by_name": "demo data",
-    "changed_by_role": "system",
-}
 
 
 def demo_rows(
@@ -134,7 +130,7 @@ def demo_rows(
                         "to_status": after,
                         "reason": reason if after == status else None,
                         "reason_code": reason_code if after == status else None,
-                        **CHANGED_BY,
+                        **BY_DEMO_DATA,
                         **stamp,
                     }
                 )

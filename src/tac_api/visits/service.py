@@ -15,6 +15,7 @@ from tac_api.children.models import Child
 from tac_api.children.service import sees_placement
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
+from tac_api.history import made_by, oldest_first
 from tac_api.http import check_if_match
 from tac_api.mothers.models import Mother
 from tac_api.resources import ChildLinks, Resource, get_visible
@@ -27,7 +28,6 @@ from tac_api.visits.schemas import (
     INDIRECT,
     NEEDS_REASON,
     NEXT_STATUSES,
-    ChangedBy,
     ContactVisitCreate,
     ContactVisitPublic,
     ContactVisitUpdate,
@@ -87,23 +87,10 @@ async def history_of(
     changes = await session.scalars(
         select(ContactVisitStatusChange)
         .where(ContactVisitStatusChange.contact_visit_id.in_(visit_ids))
-        .order_by(ContactVisitStatusChange.changed_at, ContactVisitStatusChange.id)
+        .order_by(*oldest_first(ContactVisitStatusChange))
     )
     for change in changes:
-        found[change.contact_visit_id].append(
-            StatusChangePublic(
-                changed_at=change.changed_at,
-                from_status=change.from_status,  # type: ignore[arg-type]
-                to_status=change.to_status,  # type: ignore[arg-type]
-                reason=change.reason,
-                reason_code=change.reason_code,  # type: ignore[arg-type]
-                changed_by=ChangedBy(
-                    client_id=change.changed_by_client_id,
-                    name=change.changed_by_name,
-                    role=change.changed_by_role,
-                ),
-            )
-        )
+        found[change.contact_visit_id].append(StatusChangePublic.model_validate(change))
     return found
 
 
@@ -345,14 +332,11 @@ def _record_change(
         ContactVisitStatusChange(
             contact_visit_id=visit.id,
             mother_id=visit.mother_id,
-            changed_at=utcnow(),
             from_status=from_status,
             to_status=to_status,
             reason=reason,
             reason_code=reason_code,
-            changed_by_client_id=caller.client_id,
-            changed_by_name=caller.name,
-            changed_by_role=caller.role.value,
+            **made_by(caller),
         )
     )
 
