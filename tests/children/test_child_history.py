@@ -58,7 +58,7 @@ class TestTakeUp:
         entries = history(api, "ewi_worker", recorded["id"])
 
         assert [e["source"] for e in entries] == ["prison_side", "local_authority"]
-        assert [e["role"] for e in entries] == ["admin", "la_system"]
+        assert [e["changed_by"]["role"] for e in entries] == ["admin", "la_system"]
         created = changed(entries[0])
         assert created["social_worker.name"] == (None, "Gwen Llewellyn")
         assert created["carer.address"] == (None, "1 Quay St")
@@ -184,7 +184,8 @@ class TestTakeUp:
         api.post("bristol_system", BATCH, {"items": items})
 
         rows = api.sql(
-            "SELECT child_id, source, role FROM child_history WHERE source = 'local_authority'"
+            "SELECT child_id, source, changed_by_role FROM child_history "
+            "WHERE source = 'local_authority'"
         )
         assert len(rows) == 4  # three created, one changed; the unchanged two write nothing
         assert {(row[1], row[2]) for row in rows} == {("local_authority", "la_system")}
@@ -205,14 +206,20 @@ class TestHistory:
 
         assert len(entries) == 2
         latest = entries[1]
-        assert latest["source"] == "local_authority" and latest["role"] == "la_practitioner"
-        assert latest["client_name"] == "bristol"
+        assert (
+            latest["source"] == "local_authority"
+            and latest["changed_by"]["role"] == "la_practitioner"
+        )
+        assert latest["changed_by"]["name"] == "bristol"
         assert latest["request_id"] == patched.headers["X-Request-ID"]
         assert latest["changes"] == [
             {"field": "sex", "old": "male", "new": "unknown", "withheld": False},
             {"field": "legal_status", "old": "C2", "new": "C1", "withheld": False},
         ]
-        assert entries[0]["source"] == "prison_side" and entries[0]["client_name"] == "ewi_worker"
+        assert (
+            entries[0]["source"] == "prison_side"
+            and entries[0]["changed_by"]["name"] == "ewi_worker"
+        )
         trail = api.get("auditor", "/v1/audit", params={"subject_id": child["id"]}).json()
         assert patched.headers["X-Request-ID"] in {e["request_id"] for e in trail["items"]}
 

@@ -262,19 +262,16 @@ HEARING = (
         )
     }
 )
-AMENDMENT = {"id", "court_hearing_id", "amended_at", "client_id", "client_name", "role"} | {
-    f"changes[].{f}" for f in ("field", "old", "new")
-}
-CHILD_HISTORY = {
-    "id",
-    "child_id",
-    "changed_at",
-    "client_id",
-    "client_name",
-    "role",
-    "source",
-    "request_id",
-} | {f"changes[].{f}" for f in ("field", "old", "new", "withheld")}
+# Who made a change and when, alike in every history.
+CHANGED = {"changed_at", "changed_by.client_id", "changed_by.name", "changed_by.role"}
+AMENDMENT = (
+    {"id", "court_hearing_id"} | CHANGED | {f"changes[].{f}" for f in ("field", "old", "new")}
+)
+CHILD_HISTORY = (
+    {"id", "child_id", "source", "request_id"}
+    | CHANGED
+    | {f"changes[].{f}" for f in ("field", "old", "new", "withheld")}
+)
 PROCEEDINGS = (
     RECORD
     | {

@@ -533,12 +533,14 @@ class TestAmendments:
         assert amendment["changes"] == [
             {"field": "starts_at", "old": hearing["starts_at"], "new": new_start}
         ]
-        assert amendment["client_name"] == "ewi_worker"
-        assert amendment["role"] == "prison_social_worker"
+        assert amendment["changed_by"]["name"] == "ewi_worker"
+        assert amendment["changed_by"]["role"] == "prison_social_worker"
         assert amendment["court_hearing_id"] == hearing["id"]
         client_id = api.sql("SELECT id FROM api_client WHERE name = 'ewi_worker'")[0][0]
-        assert amendment["client_id"].replace("-", "") == str(client_id).replace("-", "")
-        amended_at = datetime.fromisoformat(amendment["amended_at"])
+        assert amendment["changed_by"]["client_id"].replace("-", "") == str(client_id).replace(
+            "-", ""
+        )
+        amended_at = datetime.fromisoformat(amendment["changed_at"])
         assert abs(amended_at - datetime.now(UTC)) < timedelta(minutes=1)
 
     def test_children_changed_are_listed_before_and_after(self, api: Api, family: dict) -> None:

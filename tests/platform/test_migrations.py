@@ -3,6 +3,7 @@
 import json
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -171,3 +172,137 @@ async def _load_reference_for(url: str) -> None:
             )
     finally:
         await engine.dispose()
+
+
+# Who made a change and when, as each history table named it before one history shape.
+WHO_AND_WHEN_BEFORE = {
+    "court_hearing_amendment": ("amended_at", "client_id", "client_name", "role"),
+    "child_history": ("changed_at", "client_id", "client_name", "role"),
+}
+WHO_AND_WHEN = ("changed_at", "changed_by_client_id", "changed_by_name", "changed_by_role")
+ORDER_INDEXES = {
+    "court_hearing_amendment": ("ix_court_hearing_amendment_order", "court_hearing_id"),
+    "child_history": ("ix_child_history_order", "child_id"),
+}
+
+
+def _who_and_when(url: str, columns: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+    def read(connection):  # type: ignore[no-untyped-def]
+        return {
+            name: tuple(connection.execute(text(f"SELECT {', '.join(columns)} FROM {name}")).one())
+            for name in WHO_AND_WHEN_BEFORE
+        }
+
+    return run(_inspect(url, read))
+
+
+def _order_indexes(url: str) -> dict[str, list[str]]:
+    def read(connection):  # type: ignore[no-untyped-def]
+        found = {}
+        for name, (index, _) in ORDER_INDEXES.items():
+            (columns,) = [
+                i["column_names"]
+                for i in inspect(connection).get_indexes(name)
+                if i["name"] == index
+            ]
+            found[name] = columns
+        return found
+
+    return run(_inspect(url, read))
+
+
+async def _execute(url: str, *statements: tuple[str, dict[str, Any]]) -> None:
+    engine = make_engine(Settings(database_url=url), pool=False)
+    try:
+        async with engine.begin() as connection:
+            for statement, values in statements:
+                await connection.execute(text(statement), values)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_every_history_says_who_and_when_alike_and_back(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    """A hearing's amendments and a child's history keep who made each change and when under
+    the names a visit's status changes use, ordered by the same index; going back restores the
+    old names, and refuses while a change made by no client (demo data) would lose its maker."""
+    url = make_database(backend)
+    upgrade(url, "683c7b25b05f")  # the revision before one history shape
+    run(_load_reference_for(url))
+
+    def as_stored(value: uuid.UUID) -> Any:
+        return value if backend == "postgres" else value.hex
+
+    made = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    client_id, mother_id, hearing_id, child_id = (uuid.uuid4() for _ in range(4))
+    ids = {
+        "mother": as_stored(mother_id),
+        "hearing": as_stored(hearing_id),
+        "child": as_stored(child_id),
+        "client": as_stored(client_id),
+        "made": made,
+    }
+    run(
+        _execute(
+            url,
+            (
+                "INSERT INTO mother (id, created_at, updated_at, version, prison_number, "
+                "first_name, last_name, date_of_birth, prison_code, reception_date, status, "
+                "supported_from) VALUES (:mother, :made, :made, 1, 'A1234BC', 'Siân', "
+                "'O''Connor', :born, 'EWI', :born, 'active', :born)",
+                {**ids, "born": date(1990, 4, 12)},
+            ),
+            (
+                "INSERT INTO court_hearing (id, created_at, updated_at, version, mother_id, "
+                "court_name, hearing_type, starts_at, notified_at, social_worker_attends) VALUES "
+                "(:hearing, :made, :made, 1, :mother, 'Bristol Family Court', 'case_management', "
+                ":made, :made, false)",
+                ids,
+            ),
+            (
+                "INSERT INTO child (id, created_at, updated_at, version, mother_id, first_name, "
+                "last_name, sex, local_authority_code, lives_with, placement_confidential, "
+                "contact_arrangement, authority_fields) VALUES (:child, :made, :made, 1, :mother, "
+                "'Rhys', 'O''Connor', 'male', '801', 'foster_carer', false, 'direct', '[]')",
+                ids,
+            ),
+            (
+                "INSERT INTO court_hearing_amendment (id, court_hearing_id, amended_at, client_id, "
+                "client_name, role, changes) VALUES (:id, :hearing, :made, :client, 'ewi_worker', "
+                "'prison_social_worker', '[]')",
+                {**ids, "id": as_stored(uuid.uuid4())},
+            ),
+            (
+                "INSERT INTO child_history (id, child_id, changed_at, client_id, client_name, "
+                "role, source, local_authority_code, placement_confidential, changes) VALUES "
+                "(:id, :child, :made, :client, 'ewi_worker', 'prison_social_worker', "
+                "'prison_side', '801', false, '[]')",
+                {**ids, "id": as_stored(uuid.uuid4())},
+            ),
+        )
+    )
+    before = _who_and_when(url, WHO_AND_WHEN_BEFORE["child_history"][1:])
+
+    upgrade(url)
+    assert differences(url) == []
+    after = _who_and_when(url, WHO_AND_WHEN[1:])
+    assert after == before
+    assert {name: row[1:] for name, row in after.items()} == {
+        name: ("ewi_worker", "prison_social_worker") for name in WHO_AND_WHEN_BEFORE
+    }
+    assert _order_indexes(url) == {
+        name: [whose, "changed_at", "id"] for name, (_, whose) in ORDER_INDEXES.items()
+    }
+
+    # Demo data names no client: the old tables could not hold it.
+    run(_execute(url, ("UPDATE child_history SET changed_by_client_id = NULL", {})))
+    with pytest.raises(RuntimeError, match="1 rows of child_history were made by no client"):
+        downgrade(url, "683c7b25b05f")
+    run(_execute(url, ("UPDATE child_history SET changed_by_client_id = :client", ids)))
+
+    downgrade(url, "683c7b25b05f")
+    assert _who_and_when(url, WHO_AND_WHEN_BEFORE["child_history"][1:]) == before
+    assert _order_indexes(url) == {
+        "court_hearing_amendment": ["court_hearing_id", "amended_at", "id"],
+        "child_history": ["child_id", "changed_at", "id"],
+    }

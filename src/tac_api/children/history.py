@@ -19,7 +19,8 @@ from tac_api.auth.schemas import Caller
 from tac_api.children import service as children
 from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.children.schemas import ChildHistoryEntryPublic
-from tac_api.db import REQUEST_ID, bulk_insert, utcnow
+from tac_api.db import REQUEST_ID, bulk_insert
+from tac_api.history import made_by, oldest_first
 
 HISTORY_TABLE = ChildHistoryEntry.__table__
 # Each field of the history, as the API names it, and the column that holds it.
@@ -50,7 +51,7 @@ PLACEMENT_HISTORY_FIELDS = frozenset(
 )
 # Shown, as in the record, to the authority whose id it is only.
 AUTHORITYS_OWN_FIELDS = frozenset({"external_id"})
-HISTORY_ORDER = [ChildHistoryEntry.changed_at, ChildHistoryEntry.id]
+HISTORY_ORDER = oldest_first(ChildHistoryEntry)
 
 
 _COLUMNS = tuple(HISTORY_FIELDS.items())
@@ -118,10 +119,7 @@ async def write(
     """Every entry in one statement, however many (a sync batch's as one child's), made by
     this caller in this request at one moment."""
     made = {
-        "changed_at": changed_at or utcnow(),
-        "client_id": caller.client_id,
-        "client_name": caller.name,
-        "role": caller.role.value,
+        **made_by(caller, changed_at),
         "source": source_of(caller),
         "request_id": session.info.get(REQUEST_ID),
     }

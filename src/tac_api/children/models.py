@@ -1,11 +1,12 @@
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from tac_api.db import RecordFields, utcnow
+from tac_api.db import RecordFields
+from tac_api.history import HistoryFields
 
 
 class Child(RecordFields, table=True):
@@ -49,7 +50,7 @@ class Child(RecordFields, table=True):
     authority_fields: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
-class ChildHistoryEntry(SQLModel, table=True):
+class ChildHistoryEntry(HistoryFields, table=True):
     """One change to a child's record: who made it, when, from which side, in which request,
     and each field's value before and after (as the API names and shows them).
 
@@ -63,10 +64,6 @@ class ChildHistoryEntry(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     child_id: uuid.UUID = Field(foreign_key="child.id", ondelete="CASCADE")
-    changed_at: datetime = Field(default_factory=utcnow)
-    client_id: uuid.UUID
-    client_name: str = Field(max_length=200)
-    role: str = Field(max_length=32)
     source: str = Field(max_length=16)  # prison_side | local_authority
     request_id: str | None = Field(default=None, max_length=64)  # None: made by a command
     # The child's authority before the change: whose placement the old values were.

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
     Email,
@@ -16,7 +17,6 @@ from tac_api.schemas import (
     Phone,
     RecordPublic,
     Text,
-    UtcDatetime,
 )
 
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -220,16 +220,12 @@ class ChildFieldChange(BaseModel):
     )
 
 
-class ChildHistoryEntryPublic(BaseModel):
+class ChildHistoryEntryPublic(HistoryEntryPublic):
     """One change to a child's record: who made it, when, from which side, each field's value
     before and after."""
 
     id: uuid.UUID
     child_id: uuid.UUID
-    changed_at: UtcDatetime
-    client_id: uuid.UUID
-    client_name: str
-    role: str
     source: Source = Field(
         description="prison_side (the prison social worker, or an admin) or local_authority "
         "(the child's authority: its practitioners, or its system through sync)."

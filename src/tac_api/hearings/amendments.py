@@ -12,10 +12,11 @@ from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.hearings.models import CourtHearing, CourtHearingAmendment
 from tac_api.hearings.schemas import CourtHearingAmendmentPublic
+from tac_api.history import made_by, oldest_first
 from tac_api.notice import utc
 
 # Amendments are read only through their hearing: no resource of their own, so their own order.
-AMENDMENT_ORDER = [CourtHearingAmendment.amended_at, CourtHearingAmendment.id]
+AMENDMENT_ORDER = oldest_first(CourtHearingAmendment)
 
 
 def amendments_of(hearing_id: uuid.UUID) -> Select[Any]:
@@ -94,12 +95,6 @@ def amend(
     if not changes:
         return False
     session.add(
-        CourtHearingAmendment(
-            court_hearing_id=hearing.id,
-            client_id=caller.client_id,
-            client_name=caller.name,
-            role=caller.role.value,
-            changes=changes,
-        )
+        CourtHearingAmendment(court_hearing_id=hearing.id, changes=changes, **made_by(caller))
     )
     return True

@@ -13,6 +13,7 @@ from tac_api.hearings.models import (
     ProceedingsChild,
     ProceedingsExtension,
 )
+from tac_api.history import BY_DEMO_DATA
 
 COURTS = [
     ("Bristol Civil and Family Justice Centre", "BRS"),
@@ -29,8 +30,6 @@ EXTENSION_REASONS = [
     "Further assessment of the paternal grandmother as a kinship carer.",
     "Expert psychological report delayed.",
 ]
-# Who the demo's amendments say moved a date: no real client, the same id on every run.
-DEMO_CLIENT = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tac-api:demo")
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -131,10 +130,8 @@ def demo_rows(world: DemoWorld) -> DemoRows:
                     {
                         "id": uuid.uuid4(),
                         "court_hearing_id": hearing_id,
-                        "amended_at": min(now, notified_at + timedelta(days=1)),
-                        "client_id": DEMO_CLIENT,
-                        "client_name": "demo data",
-                        "role": "prison_social_worker",
+                        "changed_at": min(now, notified_at + timedelta(days=1)),
+                        **BY_DEMO_DATA,
                         "changes": [
                             {
                                 "field": "starts_at",

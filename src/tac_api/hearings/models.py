@@ -5,7 +5,8 @@ from typing import Any
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from tac_api.db import RecordFields, utcnow
+from tac_api.db import RecordFields
+from tac_api.history import HistoryFields
 
 
 class Proceedings(RecordFields, table=True):
@@ -93,7 +94,7 @@ class CourtHearingChild(SQLModel, table=True):
     )
 
 
-class CourtHearingAmendment(SQLModel, table=True):
+class CourtHearingAmendment(HistoryFields, table=True):
     """One change to a hearing: who made it, when, and each field's value before and after.
 
     Written with the change itself and never altered: a moved date is a fact a report needs.
@@ -101,14 +102,10 @@ class CourtHearingAmendment(SQLModel, table=True):
 
     __tablename__ = "court_hearing_amendment"
     __table_args__ = (
-        Index("ix_court_hearing_amendment_order", "court_hearing_id", "amended_at", "id"),
+        Index("ix_court_hearing_amendment_order", "court_hearing_id", "changed_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     court_hearing_id: uuid.UUID = Field(foreign_key="court_hearing.id", ondelete="CASCADE")
-    amended_at: datetime = Field(default_factory=utcnow)
-    client_id: uuid.UUID
-    client_name: str = Field(max_length=200)
-    role: str = Field(max_length=32)
     # [{"field": ..., "old": ..., "new": ...}], values as the API shows them.
     changes: list[dict[str, Any]] = Field(sa_type=JSON)

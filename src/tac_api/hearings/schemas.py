@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
     Input,
@@ -185,13 +186,11 @@ class FieldChange(BaseModel):
     new: JsonValue
 
 
-class CourtHearingAmendmentPublic(BaseModel):
+class CourtHearingAmendmentPublic(HistoryEntryPublic):
+    """One change to a hearing: who made it, when, each field's value before and after."""
+
     id: uuid.UUID
     court_hearing_id: uuid.UUID
-    amended_at: UtcDatetime
-    client_id: uuid.UUID
-    client_name: str
-    role: str
     changes: list[FieldChange]
 
 

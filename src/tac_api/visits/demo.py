@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from tac_api.demo_world import DemoRows, DemoWorld
+from tac_api.history import BY_DEMO_DATA
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.schemas import CALLED_OFF, FINAL_CONTACT, IN_PERSON, INDIRECT
 
@@ -39,11 +40,6 @@ OUTCOMES = ["went_ahead_as_planned"] * 5 + [
 ]
 SUPERVISORS = ["Gwen Llewellyn", "Tomás Ó Briain", "Owain Pugh"]
 WORKERS = ["Margaret D'Arcy", "Hélène Adeyemi"]
-CHANGED_BY = {
-    "changed_by_client_id": None,
-    "changed_by_name": "demo data",
-    "changed_by_role": "system",
-}
 
 
 def demo_rows(world: DemoWorld) -> DemoRows:
@@ -122,7 +118,7 @@ def demo_rows(world: DemoWorld) -> DemoRows:
                         "to_status": after,
                         "reason": reason if after == status else None,
                         "reason_code": reason_code if after == status else None,
-                        **CHANGED_BY,
+                        **BY_DEMO_DATA,
                         **stamp,
                     }
                 )

@@ -5,6 +5,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from tac_api.db import RecordFields
+from tac_api.history import HistoryFields
 
 
 class ContactVisit(RecordFields, table=True):
@@ -59,7 +60,7 @@ class ContactVisitChild(SQLModel, table=True):
     final_contact: bool = False
 
 
-class ContactVisitStatusChange(RecordFields, table=True):
+class ContactVisitStatusChange(RecordFields, HistoryFields, table=True):
     """A visit's status history: who moved it, when, from what to what, and why."""
 
     __tablename__ = "contact_visit_status_change"
@@ -70,11 +71,7 @@ class ContactVisitStatusChange(RecordFields, table=True):
         foreign_key="contact_visit.id", index=True, ondelete="CASCADE"
     )
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
-    changed_at: datetime
     from_status: str | None = Field(default=None, max_length=16)  # None: when it was requested
     to_status: str = Field(max_length=16)
     reason: str | None = Field(default=None, max_length=2000)
     reason_code: str | None = Field(default=None, max_length=32)
-    changed_by_client_id: uuid.UUID | None = None
-    changed_by_name: str = Field(max_length=200)
-    changed_by_role: str = Field(max_length=32)

@@ -4,6 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
     Input,
@@ -135,19 +136,11 @@ class SupervisorPublic(BaseModel):
     role: str | None
 
 
-class ChangedBy(BaseModel):
-    client_id: uuid.UUID | None
-    name: str
-    role: str
-
-
-class StatusChangePublic(BaseModel):
-    changed_at: UtcDatetime
+class StatusChangePublic(HistoryEntryPublic):
     from_status: VisitStatus | None = Field(description="Null for the request itself.")
     to_status: VisitStatus
     reason: str | None
     reason_code: ReasonCode | None
-    changed_by: ChangedBy
 
 
 class ContactVisitPublic(RecordPublic):

@@ -13,6 +13,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
+from tac_api.history import made_by, oldest_first
 from tac_api.mothers.models import Mother
 from tac_api.preconditions import check_if_match
 from tac_api.resources import (
@@ -42,7 +43,6 @@ from tac_api.visits.schemas import (
     FINAL_CONTACT,
     NEEDS_REASON,
     NEXT_STATUSES,
-    ChangedBy,
     ContactVisitCreate,
     ContactVisitPublic,
     ContactVisitUpdate,
@@ -77,23 +77,10 @@ async def history_of(
     changes = await session.scalars(
         select(ContactVisitStatusChange)
         .where(ContactVisitStatusChange.contact_visit_id.in_(visit_ids))
-        .order_by(ContactVisitStatusChange.changed_at, ContactVisitStatusChange.id)
+        .order_by(*oldest_first(ContactVisitStatusChange))
     )
     for change in changes:
-        found[change.contact_visit_id].append(
-            StatusChangePublic(
-                changed_at=change.changed_at,
-                from_status=change.from_status,  # type: ignore[arg-type]
-                to_status=change.to_status,  # type: ignore[arg-type]
-                reason=change.reason,
-                reason_code=change.reason_code,  # type: ignore[arg-type]
-                changed_by=ChangedBy(
-                    client_id=change.changed_by_client_id,
-                    name=change.changed_by_name,
-                    role=change.changed_by_role,
-                ),
-            )
-        )
+        found[change.contact_visit_id].append(StatusChangePublic.model_validate(change))
     return found
 
 
@@ -210,14 +197,11 @@ def _record_change(
         ContactVisitStatusChange(
             contact_visit_id=visit.id,
             mother_id=visit.mother_id,
-            changed_at=utcnow(),
             from_status=from_status,
             to_status=to_status,
             reason=reason,
             reason_code=reason_code,
-            changed_by_client_id=caller.client_id,
-            changed_by_name=caller.name,
-            changed_by_role=caller.role.value,
+            **made_by(caller),
         )
     )
 
