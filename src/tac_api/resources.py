@@ -57,6 +57,7 @@ class Resource(Generic[Record]):
     `children`: the table naming the children it concerns, if any.
     `when`: the column a list's `from`/`to` window filters, if any.
     `public`: its public shape, where the record shows as it is stored.
+    `path`: the collection it is read from in the API (a new record's Location is under it).
     """
 
     kind: str
@@ -68,6 +69,7 @@ class Resource(Generic[Record]):
     children: ChildLinks | None = None
     when: Any = None
     public: type[BaseModel] | None = None
+    path: str | None = None  # where one lives in the API: /v1/<path>/{id}
     plural: bool = False  # "No proceedings ... are visible"
 
     @property
@@ -92,6 +94,10 @@ class Resource(Generic[Record]):
     def not_found(self, record_id: Any) -> NotFound:
         verb = "are" if self.plural else "is"
         return NotFound(f"No {self.label} with id {record_id} {verb} visible to you.")
+
+    def location_of(self, record: Any) -> str:
+        assert self.path is not None, f"{self.kind} has no path of its own"
+        return f"{self.path}/{self.id_of(record)}"
 
     def to_public(self, record: Any) -> Any:
         assert self.public is not None, f"{self.kind} has no plain public shape"

@@ -62,6 +62,7 @@ ASSESSMENTS = Resource(
     order=(Assessment.requested_on, Assessment.id),
     children=ChildLinks(Concerns.parenting_assessment_id, Concerns.child_id),
     when=Assessment.requested_on,
+    path="/v1/parenting-assessments",
 )
 
 

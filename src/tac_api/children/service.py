@@ -91,6 +91,7 @@ CHILDREN = Resource(
     model=Child,
     label="child",
     order=(Child.last_name, Child.first_name, Child.id),
+    path="/v1/children",
 )
 
 

@@ -66,6 +66,7 @@ COMMUNICATIONS = Resource(
     order=(Communication.occurred_at, Communication.id),
     children=ChildLinks(CommunicationChild.communication_id, CommunicationChild.child_id),
     when=Communication.occurred_at,
+    path="/v1/communications",
 )
 
 

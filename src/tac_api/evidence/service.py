@@ -56,6 +56,7 @@ EVIDENCE = Resource(
     label="evidence",
     order=(Evidence.started_on, Evidence.id),
     when=Evidence.started_on,
+    path="/v1/evidence",
 )
 
 

@@ -42,6 +42,7 @@ PROCEEDINGS = Resource(
     order=(Proceedings.issued_on, Proceedings.id),
     children=ChildLinks(ProceedingsChild.proceedings_id, ProceedingsChild.child_id),
     when=Proceedings.issued_on,
+    path="/v1/proceedings",
 )
 
 

@@ -75,6 +75,7 @@ HEARINGS = Resource(
     order=(CourtHearing.starts_at, CourtHearing.id),
     children=ChildLinks(CourtHearingChild.court_hearing_id, CourtHearingChild.child_id),
     when=CourtHearing.starts_at,
+    path="/v1/court-hearings",
 )
 
 

@@ -47,6 +47,7 @@ LINK_REQUESTS = Resource(
     # authority is shown no one, and its reads are about no one it may know.
     subject="mother_id",
     subject_shown=True,
+    path="/v1/sync/link-requests",
 )
 
 

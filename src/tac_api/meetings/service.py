@@ -57,6 +57,7 @@ MEETINGS = Resource(
     order=(Meeting.starts_at, Meeting.id),
     children=ChildLinks(MeetingChild.meeting_id, MeetingChild.child_id),
     when=Meeting.starts_at,
+    path="/v1/meetings",
 )
 
 

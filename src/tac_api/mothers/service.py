@@ -89,6 +89,7 @@ MOTHERS = Resource(
     label="mother",
     order=(Mother.last_name, Mother.first_name, Mother.id),
     subject="id",
+    path="/v1/mothers",
 )
 
 

@@ -30,6 +30,7 @@ PRACTITIONERS = Resource(
     order=(Practitioner.name, Practitioner.id),
     subject=None,
     public=PractitionerPublic,
+    path="/v1/practitioners",
 )
 PRACTITIONER_LINKS = Resource(
     kind="practitioner_link",

@@ -64,6 +64,7 @@ VISITS = Resource(
     order=(ContactVisit.created_at, ContactVisit.id),
     children=ChildLinks(ContactVisitChild.contact_visit_id, ContactVisitChild.child_id),
     when=ContactVisit.scheduled_at,
+    path="/v1/contact-visits",
 )
 
 

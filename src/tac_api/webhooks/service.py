@@ -36,6 +36,7 @@ WEBHOOKS = Resource(
     label="webhook",
     order=(Webhook.created_at, Webhook.id),
     subject=None,
+    path="/v1/sync/webhooks",
 )
 
 

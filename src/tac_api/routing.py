@@ -1,0 +1,42 @@
+"""What every route does the same way once it has its record: say what it did with it (the audit
+trail's names follow from the record's description) and answer with its ETag, and for a new
+record its Location. A route calls one of these instead of writing the three steps again."""
+
+from typing import Any
+
+from fastapi import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.audit import service as audit
+from tac_api.http import set_etag
+from tac_api.resources import Resource
+
+
+def answer_created(
+    session: AsyncSession, response: Response, resource: Resource[Any], record: Any
+) -> None:
+    """A record was collected: audited, and where it now lives and its version answered."""
+    audit.collected(session, resource, record)
+    response.headers["Location"] = resource.location_of(record)
+    set_etag(response, record.version)
+
+
+def answer_shown(
+    session: AsyncSession, response: Response, resource: Resource[Any], record: Any
+) -> None:
+    """One record was shown: audited as consulted, and its version answered."""
+    audit.consulted(session, resource, [record])
+    set_etag(response, record.version)
+
+
+def answer_changed(
+    session: AsyncSession, response: Response, resource: Resource[Any], record: Any, changed: object
+) -> None:
+    """A change was asked for: audited as an alteration, or, when it changed nothing, as the
+    consultation it was; the version answered (the same one, if nothing changed)."""
+    audit.altered(session, resource, record, changed)
+    set_etag(response, record.version)
+
+
+def answer_erased(session: AsyncSession, resource: Resource[Any], record: Any) -> None:
+    audit.erased(session, resource, record)
