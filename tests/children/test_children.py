@@ -104,6 +104,16 @@ class TestScope:
         assert api.get("sdi_worker", f"/v1/children/{child['id']}").status_code == 200
         assert api.get("ewi_worker", f"/v1/mothers/{mother['id']}/children").status_code == 404
 
+    def test_her_children_out_of_sight_name_her_as_the_mother_not_found(self, api: Api) -> None:
+        """The list is of her children: what is not visible is her, not a child with her id."""
+        mother = api.mother(prison_code="SDI")
+        for mother_id in (mother["id"], str(uuid.uuid4())):
+            response = api.get("ewi_worker", f"/v1/mothers/{mother_id}/children")
+            assert response.status_code == 404
+            assert response.json()["detail"] == (
+                f"No mother with id {mother_id} is visible to you."
+            )
+
 
 class TestUpdate:
     def test_patch_with_if_match(self, api: Api) -> None:

@@ -141,7 +141,7 @@ async def children_page(
     statement = _children_page(caller.role, page.cursor is not None)
     rows = await fetch_rows(session, statement, params)
     if not rows:
-        raise CHILDREN.not_found(mother_id)
+        raise MOTHERS.not_found(mother_id)  # the list is of her children: she is not visible
     today = date.today()
     children = [to_public(caller, row, today) for row in rows if row["id"] is not None]
     # A page with children proves the cursor's child is in the list; an empty one may not.

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
 from tac_api.evidence.schemas import (
@@ -164,11 +163,8 @@ async def get_evidence_bundle(
 ) -> EvidenceBundle:
     found = await service.bundle(session, caller, mother_id)
     # Put together to be handed on: a disclosure of her and of each item, not a consultation.
-    # The audit has no helper for a disclosure: its kinds still come from the descriptions.
-    audit.record(session, Action.disclose, MOTHERS.kind, mother_id, mother_id)
-    audit.record_many(
-        session, Action.disclose, service.EVIDENCE.kind, ((i.id, mother_id) for i in found.items)
-    )
+    audit.disclosed(session, MOTHERS, [{"id": mother_id}])
+    audit.disclosed(session, service.EVIDENCE, found.items)
     response.headers["Vary"] = "Accept"
     if not wants_html(request, format):
         return found

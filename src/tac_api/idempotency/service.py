@@ -13,7 +13,7 @@ by one attempt at a time, in the database so that every API process agrees. Then
   may try again with the same key, with the same request or a corrected one;
 - the same request again: the stored answer, with `Idempotent-Replayed: true`; nothing runs, and
   the audit trail records the records it shows as disclosed again. Unless the caller can no
-  longer see one of them (`visibility`): then 404, as a fresh read would answer;
+  longer see one of them (`scope.first_unseen`): then 404, as a fresh read would answer;
 - the same key with another request: 422; while the first attempt is still running: 409 with
   Retry-After.
 

@@ -81,9 +81,6 @@ PENDING = {
 }
 
 
-ACTION_FOR = {"created": Action.collect, "updated": Action.alter, "unchanged": Action.consult}
-
-
 def _answer(response: Response, result: str, location: str, version: int) -> None:
     response.status_code = status.HTTP_201_CREATED if result == "created" else status.HTTP_200_OK
     response.headers["Location"] = location
