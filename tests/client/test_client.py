@@ -566,6 +566,7 @@ def test_webhook_calls_send_what_the_contract_says() -> None:
         httpx.Response(200, json={"items": [hook], "next_cursor": None}),
         httpx.Response(200, json={**hook, "version": 2, "description": None}),
         httpx.Response(200, json={"items": [delivery], "next_cursor": "d1"}),
+        httpx.Response(200, json={**hook, "version": 3, "secret": "n3w"}),
         httpx.Response(204),
     )
     with TacSyncClient("http://tac.test", "t", transport=httpx.MockTransport(script)) as tac:
@@ -573,9 +574,10 @@ def test_webhook_calls_send_what_the_contract_says() -> None:
         listed = tac.webhooks(limit=10)
         changed = tac.update_webhook(hook["id"], if_match=1, description=None, url=UNSET)
         sent = tac.deliveries(hook["id"], status="failed")
-        tac.delete_webhook(hook["id"], if_match=2)
+        rotated = tac.rotate_webhook_secret(hook["id"], if_match=2)
+        tac.delete_webhook(hook["id"], if_match=3)
 
-    create, listing, update, deliveries, delete = script.requests
+    create, listing, update, deliveries, rotate, delete = script.requests
     assert created.secret == "s3cret"
     assert json.loads(create.content) == {"url": hook["url"], "event_types": ["meeting.created"]}
     assert uuid.UUID(create.headers["Idempotency-Key"])
@@ -585,7 +587,9 @@ def test_webhook_calls_send_what_the_contract_says() -> None:
     assert changed.version == 2
     assert sent.items[0].status == "failed" and deliveries.url.params["status"] == "failed"
     assert (delete.method, delete.url.path) == ("DELETE", f"/v1/sync/webhooks/{hook['id']}")
-    assert delete.headers["If-Match"] == '"2"'
+    assert rotated.secret == "n3w" and rotate.headers["If-Match"] == '"2"'
+    assert uuid.UUID(rotate.headers["Idempotency-Key"])
+    assert delete.headers["If-Match"] == '"3"'
     assert all(r.headers["Authorization"] == "Bearer t" for r in script.requests)
 
 

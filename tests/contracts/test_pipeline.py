@@ -18,6 +18,7 @@ ROUTES = [
 CHANGES_BY_POST = {
     "/v1/contact-visits/{contact_visit_id}/status",
     "/v1/proceedings/{proceedings_id}/extensions",
+    "/v1/sync/webhooks/{webhook_id}/secret",
 }
 
 

@@ -43,6 +43,7 @@ from tac_api.webhooks.models import WebhookDelivery
 from tests.support.api import Api
 from tests.support.bodies import child_body
 from tests.support.servers import NAMES, Names
+from tests.support.sql import db_id
 
 HOOKS = "/v1/sync/webhooks"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -270,7 +271,9 @@ class TestRegistration:
         self, local: Api, receiver: Receiver, mother: dict[str, Any]
     ) -> None:
         webhook = register(local, url=receiver.url())
-        rotated = local.post("bristol_system", f"{HOOKS}/{webhook['id']}/secret", {})
+        rotated = local.post(
+            "bristol_system", f"{HOOKS}/{webhook['id']}/secret", {}, if_match='"1"'
+        )
         assert rotated.status_code == 200, rotated.text
         secret = rotated.json()["secret"]
         assert secret != webhook["secret"]
@@ -491,7 +494,7 @@ class TestRegistration:
         assert api.get("bristol_system", one).status_code == 404
         assert api.get("bristol_system", f"{one}/deliveries").status_code == 404
         assert api.patch("bristol_system", one, {"active": False}, '"1"').status_code == 404
-        assert api.post("bristol_system", f"{one}/secret", {}).status_code == 404
+        assert api.post("bristol_system", f"{one}/secret", {}, if_match='"1"').status_code == 404
         assert api.delete("bristol_system", one).status_code == 404
         listed = api.get("bristol_system", HOOKS).json()["items"]
         assert [w["id"] for w in listed] == [bristol["id"]]
@@ -537,11 +540,24 @@ class TestRegistration:
         assert paused.headers["ETag"] == '"2"'
         assert api.sql(audited, r=paused.headers["X-Request-ID"]) == [("alter",)]
 
+    def test_a_secret_is_rotated_only_from_the_version_read(self, api: Api) -> None:
+        webhook = register(api, url="https://sync.example.gov.uk/tac")
+        url = f"{HOOKS}/{webhook['id']}/secret"
+        unasked = api.post("bristol_system", url, {})
+        assert unasked.status_code == 428, unasked.text
+        first = api.post("bristol_system", url, {}, if_match='"1"')
+        assert first.status_code == 200, first.text
+        # A second system that read version 1 is told, not left holding a dead secret.
+        stale = api.post("bristol_system", url, {}, if_match='"1"')
+        assert stale.status_code == 412, stale.text
+        kept = api.sql("SELECT secret FROM webhook WHERE id = :id", id=db_id(api, webhook["id"]))
+        assert kept == [(first.json()["secret"],)]
+
     def test_changes_to_webhooks_are_audited(self, api: Api) -> None:
         webhook = register(api, url="https://sync.example.gov.uk/tac")
         url = f"{HOOKS}/{webhook['id']}"
-        api.patch("bristol_system", url, {"active": False}, '"1"')
-        rotated = api.post("bristol_system", f"{url}/secret", {})
+        paused = api.patch("bristol_system", url, {"active": False}, '"1"')
+        rotated = api.post("bristol_system", f"{url}/secret", {}, if_match=paused.headers["ETag"])
         api.delete("bristol_system", url, if_match=rotated.headers["ETag"])
         trail = api.get("admin", "/v1/audit", params={"subject_id": webhook["id"]}).json()
         assert [(e["action"], e["resource_type"], e["client_name"]) for e in trail["items"]] == [

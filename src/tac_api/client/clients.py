@@ -220,10 +220,11 @@ class TacSyncClient(_Connection[httpx.Client, httpx.BaseTransport]):
         return self._run(core.update_webhook(webhook_id, if_match, changes))
 
     def rotate_webhook_secret(
-        self, webhook_id: WebhookId, *, idempotency_key: str | None = None
+        self, webhook_id: WebhookId, *, if_match: str | int, idempotency_key: str | None = None
     ) -> WebhookWithSecret:
-        """A new secret, shown this once; the old one stops signing at once."""
-        return self._run(core.rotate_webhook_secret(webhook_id, idempotency_key))
+        """A new secret, shown this once; the old one stops signing at once. `if_match`: its
+        ETag or version."""
+        return self._run(core.rotate_webhook_secret(webhook_id, if_match, idempotency_key))
 
     def delete_webhook(self, webhook_id: WebhookId, *, if_match: str | int) -> None:
         """Remove it and its delivery history. `if_match`: its ETag or version. A retry after a
@@ -364,9 +365,9 @@ class AsyncTacSyncClient(_Connection[httpx.AsyncClient, httpx.AsyncBaseTransport
         return await self._run(core.update_webhook(webhook_id, if_match, changes))
 
     async def rotate_webhook_secret(
-        self, webhook_id: WebhookId, *, idempotency_key: str | None = None
+        self, webhook_id: WebhookId, *, if_match: str | int, idempotency_key: str | None = None
     ) -> WebhookWithSecret:
-        return await self._run(core.rotate_webhook_secret(webhook_id, idempotency_key))
+        return await self._run(core.rotate_webhook_secret(webhook_id, if_match, idempotency_key))
 
     async def delete_webhook(self, webhook_id: WebhookId, *, if_match: str | int) -> None:
         await self._run(core.delete_webhook(webhook_id, if_match))

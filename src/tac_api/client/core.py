@@ -458,13 +458,16 @@ def update_webhook(
 
 
 def rotate_webhook_secret(
-    webhook_id: uuid.UUID | str, idempotency_key: str | None
+    webhook_id: uuid.UUID | str, if_match: str | int, idempotency_key: str | None
 ) -> Call[WebhookWithSecret]:
     return Call(
         "POST",
         f"/v1/sync/webhooks/{_segment(webhook_id)}/secret",
         _model(WebhookWithSecret),
-        headers={IDEMPOTENCY_KEY: idempotency_key or new_idempotency_key()},
+        headers={
+            "If-Match": _etag(if_match),
+            IDEMPOTENCY_KEY: idempotency_key or new_idempotency_key(),
+        },
     )
 
 

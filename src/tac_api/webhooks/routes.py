@@ -111,8 +111,10 @@ async def update_webhook(
     "/{webhook_id}/secret",
     summary="Replace the shared secret: the new one signs from the next attempt on",
     description="The answer shows the new secret, this once; the old one stops at once. "
-    "Deliveries the receiver refuses meanwhile are retried.",
-    responses=WRITE_PROBLEMS,
+    "Deliveries the receiver refuses meanwhile are retried. It needs If-Match, as every change "
+    "does: of two systems rotating at once, the second is told (412) rather than left holding a "
+    "secret that no longer signs.",
+    responses={**WRITE_PROBLEMS, **IF_MATCH_PROBLEMS},
 )
 async def rotate_webhook_secret(
     webhook_id: uuid.UUID,
@@ -120,8 +122,9 @@ async def rotate_webhook_secret(
     claim: IdempotencyClaim,
     session: SessionDep,
     response: Response,
+    if_match: IfMatchHeader = None,
 ) -> WebhookWithSecret:
-    webhook = await service.rotate_secret(session, caller, webhook_id)
+    webhook = await service.rotate_secret(session, caller, webhook_id, if_match)
     audit.altered(session, service.WEBHOOKS, webhook)
     set_etag(response, webhook.version)
     return service.with_secret(webhook)

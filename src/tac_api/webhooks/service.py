@@ -130,9 +130,12 @@ async def update_webhook(
     return webhook, changed
 
 
-async def rotate_secret(session: AsyncSession, caller: Caller, webhook_id: uuid.UUID) -> Webhook:
+async def rotate_secret(
+    session: AsyncSession, caller: Caller, webhook_id: uuid.UUID, if_match: str | None
+) -> Webhook:
     """A new secret, used from the next attempt on; the old one stops signing at once."""
     webhook = await get_visible(session, caller, WEBHOOKS, webhook_id, for_update=True)
+    check_if_match(if_match, webhook.version)
     webhook.secret = new_secret()
     touch(webhook)
     await session.flush()
