@@ -1,12 +1,12 @@
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from tac_api.communications import service
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic, Kind
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.resources import get_visible
 from tac_api.routing import answer_created, answer_shown, page_shown
@@ -42,17 +42,13 @@ async def list_communications(
     mother_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     kind: Kind | None = None,
     child_id: uuid.UUID | None = None,
 ) -> Page[CommunicationPublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
     statement = service.search(caller, mother_id, kind=kind, child_id=child_id)
-    found, cursor = await page_shown(
-        session, service.COMMUNICATIONS, statement, page, request, response
-    )
+    found, cursor = await page_shown(session, service.COMMUNICATIONS, statement, paging)
     items = await service.public_page(session, caller, found)
     return Page[CommunicationPublic](items=items, next_cursor=cursor)
 

@@ -15,7 +15,7 @@ from tac_api.evidence.schemas import (
     EvidenceUpdate,
 )
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible
@@ -55,13 +55,11 @@ async def list_evidence(
     mother_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
 ) -> Page[EvidencePublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
     statement = service.search(caller, mother_id)
-    items, cursor = await page_shown(session, service.EVIDENCE, statement, page, request, response)
+    items, cursor = await page_shown(session, service.EVIDENCE, statement, paging)
     return Page[EvidencePublic](
         items=[service.to_public(item) for item in items], next_cursor=cursor
     )

@@ -17,7 +17,7 @@ from tac_api.mothers.schemas import (
     MotherWithChildren,
     PrisonStayPublic,
 )
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery, PagingQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
@@ -50,9 +50,7 @@ async def create_mother(
 async def list_mothers(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     prison_code: PrisonCode | None = None,
     status: MotherStatus | None = None,
     q: Annotated[
@@ -60,7 +58,7 @@ async def list_mothers(
     ] = None,
 ) -> Page[MotherPublic] | Page[MotherMinimal]:
     statement = service.search(caller, prison_code, status, q)
-    mothers, cursor = await page_shown(session, service.MOTHERS, statement, page, request, response)
+    mothers, cursor = await page_shown(session, service.MOTHERS, statement, paging)
     shape = Page[MotherMinimal] if caller.is_local_authority else Page[MotherPublic]
     return shape(items=[service.to_public(caller, m) for m in mothers], next_cursor=cursor)
 

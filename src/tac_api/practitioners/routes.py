@@ -7,7 +7,7 @@ from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PageQuery, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
@@ -54,16 +54,12 @@ async def create_practitioner(
 async def list_practitioners(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     role: PractitionerRole | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[PractitionerPublic]:
     statement = service.search(caller, role, q)
-    found, cursor = await page_shown(
-        session, service.PRACTITIONERS, statement, page, request, response
-    )
+    found, cursor = await page_shown(session, service.PRACTITIONERS, statement, paging)
     return Page[PractitionerPublic](
         items=[service.PRACTITIONERS.to_public(p) for p in found], next_cursor=cursor
     )
