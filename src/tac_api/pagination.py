@@ -14,6 +14,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -192,3 +193,20 @@ async def fetch_page(
 
 
 PageQuery = Annotated[PageParams, Depends(page_params)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The page asked for, with the request its next link is read from and the response that
+    link is written to: what a paged list hands on together."""
+
+    params: PageParams
+    request: Request
+    response: Response
+
+
+async def paging(params: PageQuery, request: Request, response: Response) -> Paging:
+    return Paging(params, request, response)
+
+
+PagingQuery = Annotated[Paging, Depends(paging)]

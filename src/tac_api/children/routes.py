@@ -13,12 +13,12 @@ from tac_api.children.schemas import (
     FamilyView,
 )
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
 from tac_api.pipeline import CaseReader, ChildRecordKeeper, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
+from tac_api.routing import answer_changed, answer_created, answer_shown
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Children"], responses=COMMON_PROBLEMS)
@@ -39,9 +39,7 @@ async def create_child(
     response: Response,
 ) -> ChildPublic:
     child = await service.create_child(session, caller, mother_id, body)
-    audit.collected(session, service.CHILDREN, child)
-    response.headers["Location"] = f"/v1/children/{child.id}"
-    set_etag(response, child.version)
+    answer_created(session, response, service.CHILDREN, child)
     return service.to_public(caller, child.model_dump())
 
 
@@ -64,8 +62,7 @@ async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
     child = await get_visible(session, caller, service.CHILDREN, child_id)
-    audit.consulted(session, service.CHILDREN, [child])
-    set_etag(response, child.version)
+    answer_shown(session, response, service.CHILDREN, child)
     return service.to_public(caller, child.model_dump())
 
 
@@ -81,8 +78,7 @@ async def update_child(
     if_match: IfMatchHeader = None,
 ) -> ChildPublic:
     child, changed = await service.update_child(session, caller, child_id, body, if_match)
-    audit.altered(session, service.CHILDREN, child, changed)
-    set_etag(response, child.version)
+    answer_changed(session, response, service.CHILDREN, child, changed)
     return service.to_public(caller, child.model_dump())
 
 

@@ -8,6 +8,7 @@ from tac_api.audit.schemas import Action
 from tac_api.chronology import service
 from tac_api.chronology.schemas import Chronology, ChronologyKind
 from tac_api.errors import COMMON_PROBLEMS
+from tac_api.mothers.service import MOTHERS
 from tac_api.pipeline import CaseReader
 from tac_api.session import SessionDep
 
@@ -31,7 +32,7 @@ async def get_chronology(
 ) -> Chronology:
     found = await service.chronology(session, caller, mother_id, child_id, set(kind or ()))
     # Her records from every part of the service, put in one order: a combination of records.
-    audit.record(session, Action.combine, "mother", mother_id, mother_id)
+    audit.combined(session, MOTHERS, [{"id": mother_id}])
     shown = {(event.resource_type, event.resource_id) for event in found.events}
     for resource_type in sorted({kind for kind, _ in shown}):
         audit.record_many(

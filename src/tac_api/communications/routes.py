@@ -1,16 +1,15 @@
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.communications import service
 from tac_api.communications.schemas import CommunicationCreate, CommunicationPublic, Kind
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
-from tac_api.resources import get_visible, page_of
+from tac_api.resources import get_visible
+from tac_api.routing import answer_created, answer_shown, page_shown
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Communications"], responses=COMMON_PROBLEMS)
@@ -31,9 +30,7 @@ async def create_communication(
     response: Response,
 ) -> CommunicationPublic:
     communication = await service.create_communication(session, caller, mother_id, body)
-    audit.collected(session, service.COMMUNICATIONS, communication)
-    response.headers["Location"] = f"/v1/communications/{communication.id}"
-    set_etag(response, communication.version)
+    answer_created(session, response, service.COMMUNICATIONS, communication)
     return communication
 
 
@@ -45,19 +42,14 @@ async def list_communications(
     mother_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     kind: Kind | None = None,
     child_id: uuid.UUID | None = None,
 ) -> Page[CommunicationPublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
     statement = service.search(caller, mother_id, kind=kind, child_id=child_id)
-    found, cursor = await page_of(
-        session, service.COMMUNICATIONS, statement, page, request, response
-    )
+    found, cursor = await page_shown(session, service.COMMUNICATIONS, statement, paging)
     items = await service.public_page(session, caller, found)
-    audit.consulted(session, service.COMMUNICATIONS, found)
     return Page[CommunicationPublic](items=items, next_cursor=cursor)
 
 
@@ -66,6 +58,5 @@ async def get_communication(
     communication_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> CommunicationPublic:
     communication = await get_visible(session, caller, service.COMMUNICATIONS, communication_id)
-    audit.consulted(session, service.COMMUNICATIONS, [communication])
-    set_etag(response, communication.version)
+    answer_shown(session, response, service.COMMUNICATIONS, communication)
     return (await service.public_page(session, caller, [communication]))[0]

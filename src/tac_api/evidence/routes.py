@@ -13,12 +13,18 @@ from tac_api.evidence.schemas import (
     EvidencePublic,
     EvidenceUpdate,
 )
-from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible, page_of
+from tac_api.resources import get_visible
+from tac_api.routing import (
+    answer_changed,
+    answer_created,
+    answer_erased,
+    answer_shown,
+    page_shown,
+)
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Evidence"], responses=COMMON_PROBLEMS)
@@ -39,9 +45,7 @@ async def create_evidence(
     response: Response,
 ) -> EvidencePublic:
     item = await service.create_evidence(session, caller, mother_id, body)
-    audit.collected(session, service.EVIDENCE, item)
-    response.headers["Location"] = f"/v1/evidence/{item.id}"
-    set_etag(response, item.version)
+    answer_created(session, response, service.EVIDENCE, item)
     return service.to_public(item)
 
 
@@ -50,14 +54,11 @@ async def list_evidence(
     mother_id: uuid.UUID,
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
 ) -> Page[EvidencePublic]:
     await get_visible(session, caller, MOTHERS, mother_id)
     statement = service.search(caller, mother_id)
-    items, cursor = await page_of(session, service.EVIDENCE, statement, page, request, response)
-    audit.consulted(session, service.EVIDENCE, items)
+    items, cursor = await page_shown(session, service.EVIDENCE, statement, paging)
     return Page[EvidencePublic](
         items=[service.to_public(item) for item in items], next_cursor=cursor
     )
@@ -68,8 +69,7 @@ async def get_evidence(
     evidence_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> EvidencePublic:
     item = await get_visible(session, caller, service.EVIDENCE, evidence_id)
-    audit.consulted(session, service.EVIDENCE, [item])
-    set_etag(response, item.version)
+    answer_shown(session, response, service.EVIDENCE, item)
     return service.to_public(item)
 
 
@@ -85,8 +85,7 @@ async def update_evidence(
     if_match: IfMatchHeader = None,
 ) -> EvidencePublic:
     item, changed = await service.update_evidence(session, caller, evidence_id, body, if_match)
-    audit.altered(session, service.EVIDENCE, item, changed)
-    set_etag(response, item.version)
+    answer_changed(session, response, service.EVIDENCE, item, changed)
     return service.to_public(item)
 
 
@@ -100,7 +99,7 @@ async def delete_evidence(
     evidence_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
     item = await service.delete_evidence(session, caller, evidence_id, if_match)
-    audit.erased(session, service.EVIDENCE, item)
+    answer_erased(session, service.EVIDENCE, item)
 
 
 def wants_html(request: Request, format: str | None) -> bool:

@@ -107,7 +107,7 @@ async def confirm_link_request(
     found, mother_id, child = await service.confirm(session, caller, link_request_id, body.reason)
     audit.altered(session, service.LINK_REQUESTS, {"id": found.id, "mother_id": mother_id})
     audit.collected(session, children.CHILDREN, child)
-    response.headers["Location"] = f"/v1/children/{child['id']}"
+    response.headers["Location"] = children.CHILDREN.location_of(child)
     return children.to_public(caller, child)
 
 

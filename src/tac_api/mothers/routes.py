@@ -7,7 +7,6 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
 from tac_api.mothers import service
 from tac_api.mothers.schemas import (
     MotherCreate,
@@ -18,10 +17,11 @@ from tac_api.mothers.schemas import (
     MotherWithChildren,
     PrisonStayPublic,
 )
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery, PagingQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible, page_of
+from tac_api.resources import get_visible
+from tac_api.routing import answer_changed, answer_created, answer_shown, page_shown
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -42,9 +42,7 @@ async def create_mother(
     response: Response,
 ) -> MotherPublic:
     mother = await service.create_mother(session, caller, body)
-    audit.collected(session, service.MOTHERS, mother)
-    response.headers["Location"] = f"/v1/mothers/{mother.id}"
-    set_etag(response, mother.version)
+    answer_created(session, response, service.MOTHERS, mother)
     return MotherPublic.model_validate(mother)
 
 
@@ -52,9 +50,7 @@ async def create_mother(
 async def list_mothers(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     prison_code: PrisonCode | None = None,
     status: MotherStatus | None = None,
     q: Annotated[
@@ -62,8 +58,7 @@ async def list_mothers(
     ] = None,
 ) -> Page[MotherPublic] | Page[MotherMinimal]:
     statement = service.search(caller, prison_code, status, q)
-    mothers, cursor = await page_of(session, service.MOTHERS, statement, page, request, response)
-    audit.consulted(session, service.MOTHERS, mothers)
+    mothers, cursor = await page_shown(session, service.MOTHERS, statement, paging)
     shape = Page[MotherMinimal] if caller.is_local_authority else Page[MotherPublic]
     return shape(items=[service.to_public(caller, m) for m in mothers], next_cursor=cursor)
 
@@ -74,15 +69,13 @@ async def get_mother(
 ) -> MotherWithChildren | MotherMinimal:
     if caller.is_local_authority:
         mother = await get_visible(session, caller, service.MOTHERS, mother_id)
-        audit.consulted(session, service.MOTHERS, [mother])
-        set_etag(response, mother.version)
+        answer_shown(session, response, service.MOTHERS, mother)
         return service.to_public(caller, mother)
     record = await service.get_mother_with_children(session, caller, mother_id)
-    audit.consulted(session, service.MOTHERS, [record])
+    answer_shown(session, response, service.MOTHERS, record)
     audit.consulted(
         session, CHILDREN, ({"id": c.id, "mother_id": record.id} for c in record.children)
     )
-    set_etag(response, record.version)
     return record
 
 
@@ -100,8 +93,7 @@ async def update_mother(
     if_match: IfMatchHeader = None,
 ) -> MotherPublic:
     mother, changed = await service.update_mother(session, caller, mother_id, body, if_match)
-    audit.altered(session, service.MOTHERS, mother, changed)
-    set_etag(response, mother.version)
+    answer_changed(session, response, service.MOTHERS, mother, changed)
     return MotherPublic.model_validate(mother)
 
 

@@ -7,7 +7,7 @@ from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PageQuery, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.practitioners import service
 from tac_api.practitioners.schemas import (
@@ -20,6 +20,13 @@ from tac_api.practitioners.schemas import (
 )
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible, page_of
+from tac_api.routing import (
+    answer_changed,
+    answer_created,
+    answer_erased,
+    answer_shown,
+    page_shown,
+)
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Practitioners"], responses=COMMON_PROBLEMS)
@@ -39,9 +46,7 @@ async def create_practitioner(
     response: Response,
 ) -> PractitionerPublic:
     practitioner = await service.create_practitioner(session, body)
-    audit.collected(session, service.PRACTITIONERS, practitioner)
-    response.headers["Location"] = f"/v1/practitioners/{practitioner.id}"
-    set_etag(response, practitioner.version)
+    answer_created(session, response, service.PRACTITIONERS, practitioner)
     return service.PRACTITIONERS.to_public(practitioner)
 
 
@@ -49,17 +54,12 @@ async def create_practitioner(
 async def list_practitioners(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
-    request: Request,
-    response: Response,
+    paging: PagingQuery,
     role: PractitionerRole | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[PractitionerPublic]:
     statement = service.search(caller, role, q)
-    found, cursor = await page_of(
-        session, service.PRACTITIONERS, statement, page, request, response
-    )
-    audit.consulted(session, service.PRACTITIONERS, found)
+    found, cursor = await page_shown(session, service.PRACTITIONERS, statement, paging)
     return Page[PractitionerPublic](
         items=[service.PRACTITIONERS.to_public(p) for p in found], next_cursor=cursor
     )
@@ -70,8 +70,7 @@ async def get_practitioner(
     practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> PractitionerPublic:
     practitioner = await get_visible(session, caller, service.PRACTITIONERS, practitioner_id)
-    audit.consulted(session, service.PRACTITIONERS, [practitioner])
-    set_etag(response, practitioner.version)
+    answer_shown(session, response, service.PRACTITIONERS, practitioner)
     return service.PRACTITIONERS.to_public(practitioner)
 
 
@@ -91,8 +90,7 @@ async def update_practitioner(
     practitioner, changed = await service.update_practitioner(
         session, caller, practitioner_id, body, if_match
     )
-    audit.altered(session, service.PRACTITIONERS, practitioner, changed)
-    set_etag(response, practitioner.version)
+    answer_changed(session, response, service.PRACTITIONERS, practitioner, changed)
     return service.PRACTITIONERS.to_public(practitioner)
 
 
@@ -111,6 +109,7 @@ async def link_practitioner(
     response: Response,
 ) -> PractitionerLinkPublic:
     link, practitioner = await service.link(session, caller, mother_id, body)
+    # A link is read through her list, not at an address of its own: no Location.
     audit.collected(session, service.PRACTITIONER_LINKS, link)
     set_etag(response, link.version)
     return service.to_public(link, practitioner)
@@ -150,4 +149,4 @@ async def unlink_practitioner(
     link_id: uuid.UUID, caller: PrisonSide, session: SessionDep, if_match: IfMatchHeader = None
 ) -> None:
     link = await service.unlink(session, caller, link_id, if_match)
-    audit.erased(session, service.PRACTITIONER_LINKS, link)
+    answer_erased(session, service.PRACTITIONER_LINKS, link)

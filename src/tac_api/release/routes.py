@@ -19,6 +19,7 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
+from tac_api.routing import answer_changed, answer_shown
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -40,8 +41,7 @@ async def get_release_plan(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ReleasePlanPublic:
     plan = await service.read_plan(session, caller, mother_id)
-    audit.consulted(session, service.RELEASE_PLANS, [plan])
-    set_etag(response, plan.version)
+    answer_shown(session, response, service.RELEASE_PLANS, plan)
     return plan
 
 
@@ -68,13 +68,13 @@ async def put_release_plan(
     plan, created, changed = await service.put_plan(
         session, caller, mother_id, body, if_match, if_none_match
     )
-    if created:
-        audit.collected(session, service.RELEASE_PLANS, plan)
-    else:
-        audit.altered(session, service.RELEASE_PLANS, plan, changed)
-    if created:
-        response.status_code = status.HTTP_201_CREATED
-        response.headers["Location"] = f"/v1/mothers/{mother_id}/release-plan"
+    if not created:
+        answer_changed(session, response, service.RELEASE_PLANS, plan, changed)
+        return plan
+    # Her plan lives at her own address, not in a collection of plans: its Location by hand.
+    audit.collected(session, service.RELEASE_PLANS, plan)
+    response.status_code = status.HTTP_201_CREATED
+    response.headers["Location"] = f"/v1/mothers/{mother_id}/release-plan"
     set_etag(response, plan.version)
     return plan
 
@@ -89,8 +89,7 @@ async def update_release_plan(
     if_match: IfMatchHeader = None,
 ) -> ReleasePlanPublic:
     plan, changed = await service.update_plan(session, caller, mother_id, body, if_match)
-    audit.altered(session, service.RELEASE_PLANS, plan, changed)
-    set_etag(response, plan.version)
+    answer_changed(session, response, service.RELEASE_PLANS, plan, changed)
     return plan
 
 

@@ -3,7 +3,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
@@ -11,6 +10,7 @@ from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import IdempotencyClaim, requires
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
 from tac_api.resources import get_visible, page_of
+from tac_api.routing import answer_changed, answer_created, answer_erased
 from tac_api.schemas import LocalAuthorityCode
 from tac_api.session import SessionDep
 from tac_api.webhooks import service
@@ -54,9 +54,7 @@ async def create_webhook(
     response: Response,
 ) -> WebhookWithSecret:
     webhook = await service.create_webhook(session, caller, body, _address_rules(request))
-    audit.collected(session, service.WEBHOOKS, webhook)
-    response.headers["Location"] = f"/v1/sync/webhooks/{webhook.id}"
-    set_etag(response, webhook.version)
+    answer_created(session, response, service.WEBHOOKS, webhook)
     return service.with_secret(webhook)
 
 
@@ -102,8 +100,7 @@ async def update_webhook(
     webhook, changed = await service.update_webhook(
         session, caller, webhook_id, body, if_match, _address_rules(request)
     )
-    audit.altered(session, service.WEBHOOKS, webhook, changed)
-    set_etag(response, webhook.version)
+    answer_changed(session, response, service.WEBHOOKS, webhook, changed)
     return service.to_public(webhook)
 
 
@@ -125,8 +122,7 @@ async def rotate_webhook_secret(
     if_match: IfMatchHeader = None,
 ) -> WebhookWithSecret:
     webhook = await service.rotate_secret(session, caller, webhook_id, if_match)
-    audit.altered(session, service.WEBHOOKS, webhook)
-    set_etag(response, webhook.version)
+    answer_changed(session, response, service.WEBHOOKS, webhook, changed=True)
     return service.with_secret(webhook)
 
 
@@ -143,7 +139,7 @@ async def delete_webhook(
     if_match: IfMatchHeader = None,
 ) -> None:
     webhook = await service.delete_webhook(session, caller, webhook_id, if_match)
-    audit.erased(session, service.WEBHOOKS, webhook)
+    answer_erased(session, service.WEBHOOKS, webhook)
 
 
 @router.get(
