@@ -4,12 +4,14 @@ record its Location. A route calls one of these instead of writing the three ste
 
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.http import set_etag
-from tac_api.resources import Resource
+from tac_api.pagination import PageParams
+from tac_api.resources import Record, Resource, page_of
 
 
 def answer_created(
@@ -40,3 +42,19 @@ def answer_changed(
 
 def answer_erased(session: AsyncSession, resource: Resource[Any], record: Any) -> None:
     audit.erased(session, resource, record)
+
+
+async def page_shown(
+    session: AsyncSession,
+    resource: Resource[Record],
+    statement: Select[Any],
+    page: PageParams,
+    request: Request,
+    response: Response,
+) -> tuple[list[Record], str | None]:
+    """One page of a list in the resource's order, audited as consulted (every record on it is
+    shown), and the cursor to the next. A list whose rows are more than the record audits
+    what it shows itself."""
+    records, cursor = await page_of(session, resource, statement, page, request, response)
+    audit.consulted(session, resource, records)
+    return records, cursor
