@@ -28,8 +28,15 @@ from tac_api.pagination import Page, PageQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide, requires
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import children_of, get_visible
-from tac_api.routing import answer_changed, answer_created, answer_shown, page_shown
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.routing import (
+    StartsBeforeQuery,
+    StartsFromQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
+from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Court"], responses=COMMON_PROBLEMS)
@@ -79,12 +86,8 @@ async def list_court_hearings(
     prison_code: Annotated[
         PrisonCode | None, Query(description="Of mothers held in this prison.")
     ] = None,
-    start: Annotated[
-        IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
-    ] = None,
-    end: Annotated[
-        IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
-    ] = None,
+    start: StartsFromQuery = None,
+    end: StartsBeforeQuery = None,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[CourtHearingPublic]:

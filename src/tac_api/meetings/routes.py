@@ -14,8 +14,15 @@ from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, requires
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
-from tac_api.routing import answer_changed, answer_created, answer_shown, page_shown
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.routing import (
+    HeldInQuery,
+    StartsBeforeQuery,
+    StartsFromQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
 from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/meetings", tags=["Meetings"], responses=COMMON_PROBLEMS)
@@ -62,15 +69,9 @@ async def list_meetings(
     page: PageQuery,
     request: Request,
     response: Response,
-    prison_code: Annotated[
-        PrisonCode | None, Query(description="Mothers held in this prison.")
-    ] = None,
-    start: Annotated[
-        IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
-    ] = None,
-    end: Annotated[
-        IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
-    ] = None,
+    prison_code: HeldInQuery = None,
+    start: StartsFromQuery = None,
+    end: StartsBeforeQuery = None,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[
         uuid.UUID | None, Query(description="Meetings concerning this child.")

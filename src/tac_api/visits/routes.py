@@ -8,8 +8,14 @@ from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
-from tac_api.routing import answer_changed, answer_created, answer_shown, page_shown
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.routing import (
+    HeldInQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
+from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
 from tac_api.visits import service
 from tac_api.visits.schemas import (
@@ -48,9 +54,7 @@ async def list_contact_visits(
     page: PageQuery,
     request: Request,
     response: Response,
-    prison_code: Annotated[
-        PrisonCode | None, Query(description="Mothers held in this prison.")
-    ] = None,
+    prison_code: HeldInQuery = None,
     start: Annotated[
         IsoDatetime | None,
         Query(alias="from", description="Scheduled from this time (inclusive)."),
