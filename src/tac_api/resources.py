@@ -236,6 +236,14 @@ async def children_of(
     return found
 
 
+async def every_child_of(
+    session: AsyncSession, resource: Resource[Any], record_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Every child one record concerns, not only those a caller is shown: for the record's own
+    rules, its history and the authorities its events go to."""
+    return (await children_of(session, None, resource, [record_id]))[record_id]
+
+
 async def children_and_hidden_placements(
     session: AsyncSession, caller: Caller, resource: Resource[Any], record_ids: Iterable[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], set[uuid.UUID]]:

@@ -31,6 +31,7 @@ from tac_api.resources import (
     apply_changes,
     check_children,
     children_of,
+    every_child_of,
     get_for_change,
     list_visible,
     mother_for_writing,
@@ -208,7 +209,7 @@ async def update_assessment(
     if authority and authority != assessment.requesting_local_authority_code:
         # An authority since merged away may stay on an old record, but not be newly given.
         await require_current_authority(session, "requesting_local_authority_code", authority)
-    current = await _concerned(session, assessment.id)
+    current = await every_child_of(session, ASSESSMENTS, assessment.id)
     changed = apply_changes(assessment, changes)
     lists = {}
     if child_ids is not None and set(child_ids) != set(current):
@@ -243,11 +244,6 @@ async def update_assessment(
     return assessment, changed
 
 
-async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uuid.UUID]:
-    """Every child it concerns (not only those a caller is shown): for its events."""
-    return (await children_of(session, None, ASSESSMENTS, [assessment_id]))[assessment_id]
-
-
 async def delete_assessment(
     session: AsyncSession, caller: Caller, assessment_id: uuid.UUID, if_match: str | None
 ) -> ParentingAssessment:
@@ -259,7 +255,7 @@ async def delete_assessment(
         ASSESSMENTS.kind,
         assessment.id,
         assessment.mother_id,
-        await _concerned(session, assessment.id),
+        await every_child_of(session, ASSESSMENTS, assessment.id),
     )
     # Its rows first, rather than trusting every database to cascade.
     for table in (Concerns, Recipient):

@@ -27,6 +27,7 @@ from tac_api.resources import (
     check_children,
     check_only_own_children,
     children_of,
+    every_child_of,
     get_for_change,
     list_visible,
     mother_for_writing,
@@ -121,7 +122,7 @@ async def update_proceedings(
         await check_children(session, caller, proceedings.mother_id, child_ids)
     changed = apply_changes(proceedings, changes)
     if child_ids is not None:
-        current = (await children_of(session, None, PROCEEDINGS, [proceedings.id]))[proceedings.id]
+        current = await every_child_of(session, PROCEEDINGS, proceedings.id)
         await replace_children(session, PROCEEDINGS, proceedings, child_ids, current, changed)
     await session.flush()
     return proceedings, changed

@@ -39,6 +39,7 @@ from tac_api.resources import (
     check_children,
     check_only_own_children,
     children_of,
+    every_child_of,
     get_for_change,
     list_visible,
     mother_for_writing,
@@ -186,7 +187,7 @@ async def update_hearing(
             )
         )
     InvalidInput.raise_any(problems)
-    child_ids = (await children_of(session, None, HEARINGS, [hearing.id]))[hearing.id]
+    child_ids = await every_child_of(session, HEARINGS, hearing.id)
     new_children = changes.pop("child_ids", None)
     if new_children is not None:
         await check_children(session, caller, hearing.mother_id, new_children)

@@ -29,6 +29,7 @@ from tac_api.resources import (
     check_children,
     check_only_own_children,
     children_of,
+    every_child_of,
     get_for_change,
     list_visible,
     mother_for_writing,
@@ -183,7 +184,7 @@ async def update_meeting(
     new_children = changes.pop("child_ids", None)
     if new_children is not None:
         await check_children(session, caller, meeting.mother_id, new_children)
-    child_ids = (await children_of(session, None, MEETINGS, [meeting.id]))[meeting.id]
+    child_ids = await every_child_of(session, MEETINGS, meeting.id)
     changed = apply_changes(meeting, changes)
     child_ids = await replace_children(session, MEETINGS, meeting, new_children, child_ids, changed)
     if not changed:

@@ -19,7 +19,7 @@ from tac_api.resources import (
     apply_changes,
     check_children,
     children_and_hidden_placements,
-    children_of,
+    every_child_of,
     get_for_change,
     list_visible,
     mother_for_writing,
@@ -152,11 +152,6 @@ async def _set_children(
         raise Conflict(FINAL_CONTACT_RACE) from exc
 
 
-async def _current_children(session: AsyncSession, visit: ContactVisit) -> list[uuid.UUID]:
-    """Every child of the visit (not only those a caller is shown): for its rules and events."""
-    return (await children_of(session, None, VISITS, [visit.id]))[visit.id]
-
-
 def _columns(data: dict[str, Any]) -> dict[str, Any]:
     """Flatten the nested escort and supervisor into the visit's columns."""
     for nested in ("escort", "supervisor"):
@@ -226,7 +221,7 @@ async def update_visit(
     visit = await get_for_change(session, caller, VISITS, visit_id, if_match)
     fed_before = snapshot(visit, FEED_FIELDS)
     changes = _columns(data.changes())
-    current = await _current_children(session, visit)
+    current = await every_child_of(session, VISITS, visit.id)
     problems = frozen(visit, changes, current)
     merged = {**visit.model_dump(), **changes}
     # Only what bears on contact is checked against the children's arrangements: a held visit
@@ -300,7 +295,7 @@ async def change_status(
         problems.append(("reason", f"say why the visit is {data.status}"))
     if data.reason_code is not None and data.status not in NEEDS_REASON:
         problems.append(("reason_code", "only a visit cancelled or refused has a reason code"))
-    current = await _current_children(session, visit)
+    current = await every_child_of(session, VISITS, visit.id)
     if data.status in ("approved", "scheduled", "held"):
         # The children's arrangements may have changed since the request: check them again.
         children = await arrangements_of(session, current)
