@@ -5,6 +5,7 @@ meetings must count it alike, and the governor report counts it in SQL the same 
 (`tac_api.reports.counting`).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
@@ -36,3 +37,20 @@ def late_notice_days(request: Request) -> int:
     meetings alike."""
     days: int = request.app.state.settings.late_notice_days
     return days
+
+
+def notified_at_refused(
+    sent: Iterable[str], noun: str, *, from_authority: bool = False
+) -> list[tuple[str, str]]:
+    """What a local authority is told when it says when her side learnt of a hearing or a
+    meeting: that decides her notice, so it is when the authority recorded it, unless its
+    system syncs its own record of when it told her side (`from_authority`)."""
+    if "notified_at" not in sent or from_authority:
+        return []
+    return [
+        (
+            "notified_at",
+            f"set by the service to when you record the {noun}; the prison side records "
+            "when her side learnt of it otherwise",
+        )
+    ]

@@ -23,8 +23,10 @@ from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput, NotFound
+from tac_api.mothers.models import Mother
 from tac_api.pagination import PageParams, fetch_page
-from tac_api.scope import KINDS, Rule, concerning_child, held_in
+from tac_api.preconditions import check_if_match
+from tac_api.scope import KINDS, Rule, concerning_child, held_in, mother_visible
 
 Record = TypeVar("Record")
 Moment = TypeVar("Moment", date, datetime)
@@ -234,6 +236,14 @@ async def children_of(
     return found
 
 
+async def every_child_of(
+    session: AsyncSession, resource: Resource[Any], record_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Every child one record concerns, not only those a caller is shown: for the record's own
+    rules, its history and the authorities its events go to."""
+    return (await children_of(session, None, resource, [record_id]))[record_id]
+
+
 async def children_and_hidden_placements(
     session: AsyncSession, caller: Caller, resource: Resource[Any], record_ids: Iterable[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], set[uuid.UUID]]:
@@ -365,3 +375,79 @@ def apply_changes(record: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
     if changed:
         touch(record)
     return changed
+
+
+# -- Writing a record about her ----------------------------------------------------------------
+
+
+async def mother_for_writing(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> Mother:
+    """The mother a new record names in its body: one this caller may see, or 422 (the body is
+    wrong, not the address), the same whether she does not exist or is outside the caller's
+    scope."""
+    mother = await session.scalar(
+        select(Mother).where(Mother.id == mother_id, mother_visible(caller))
+    )
+    if mother is None:
+        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    return mother
+
+
+async def add_with_children(
+    session: AsyncSession, resource: Resource[Record], record: Record, child_ids: list[uuid.UUID]
+) -> None:
+    """A new record, and the children it concerns. The record's row first: SQLAlchemy orders
+    the rows of unrelated models by class, not by key."""
+    session.add(record)
+    await session.flush()
+    await set_children(session, resource, resource.id_of(record), child_ids)
+
+
+async def replace_children(
+    session: AsyncSession,
+    resource: Resource[Any],
+    record: Any,
+    new_ids: list[uuid.UUID] | None,
+    current_ids: list[uuid.UUID],
+    changed: dict[str, Any],
+) -> list[uuid.UUID]:
+    """A change naming its children (`new_ids`; None: not named): made only if they differ
+    from the current ones (the same children in another order are no change), noted in
+    `changed`, and the record's version moved with them even when nothing else changed, as
+    its children are part of what its ETag covers. Answers the children it concerns now."""
+    if new_ids is None or sorted(new_ids) == sorted(current_ids):
+        return current_ids
+    new_ids = sorted(new_ids)
+    await set_children(session, resource, resource.id_of(record), new_ids)
+    if not changed:
+        touch(record)
+    changed["child_ids"] = new_ids
+    return new_ids
+
+
+async def rows_by(
+    session: AsyncSession, key: Any, ids: list[uuid.UUID], order: Iterable[Any]
+) -> dict[uuid.UUID, list[Any]]:
+    """The rows of a table hanging off a page of records (a visit's history, a report's
+    recipients), grouped by the record they belong to (`key`, their column naming it), in
+    `order`: one statement for the whole page, none for an empty one."""
+    found: dict[uuid.UUID, list[Any]] = {record_id: [] for record_id in ids}
+    if not ids:
+        return found
+    for row in await session.scalars(select(key.class_).where(key.in_(ids)).order_by(*order)):
+        found[getattr(row, key.key)].append(row)
+    return found
+
+
+async def get_for_change(
+    session: AsyncSession,
+    caller: Caller,
+    resource: Resource[Record],
+    record_id: uuid.UUID,
+    if_match: str | None,
+) -> Record:
+    """The record a change is asked for: visible to the caller (404 otherwise), its row locked
+    until the request commits, and still at the version the caller last saw (If-Match; 412
+    otherwise), so that two changes sent with the same ETag cannot both pass."""
+    record = await get_visible(session, caller, resource, record_id, for_update=True)
+    check_if_match(if_match, _field(record, "version"))
+    return record

@@ -2,9 +2,9 @@
 trail's names follow from the record's description) and answer with its ETag, and for a new
 record its Location. A route calls one of these instead of writing the three steps again."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Response
+from fastapi import Query, Response
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from tac_api.audit import service as audit
 from tac_api.http import set_etag
 from tac_api.pagination import Paging
 from tac_api.resources import Record, Resource, page_of
+from tac_api.schemas import IsoDatetime, PrisonCode
 
 
 def answer_created(
@@ -58,3 +59,13 @@ async def page_shown(
     )
     audit.consulted(session, resource, records)
     return records, cursor
+
+
+# The list filters several routes describe alike (their own wording stays with the others).
+HeldInQuery = Annotated[PrisonCode | None, Query(description="Mothers held in this prison.")]
+StartsFromQuery = Annotated[
+    IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
+]
+StartsBeforeQuery = Annotated[
+    IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
+]

@@ -8,13 +8,18 @@ from tac_api.assessments.schemas import (
     ParentingAssessmentPublic,
     ParentingAssessmentUpdate,
 )
-from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible, page_of
+from tac_api.resources import get_visible
+from tac_api.routing import (
+    answer_changed,
+    answer_created,
+    answer_erased,
+    answer_shown,
+    page_shown,
+)
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -37,9 +42,7 @@ async def create_parenting_assessment(
     response: Response,
 ) -> ParentingAssessmentPublic:
     assessment = await service.create_assessment(session, caller, body)
-    audit.collected(session, service.ASSESSMENTS, assessment)
-    response.headers["Location"] = f"/v1/parenting-assessments/{assessment.id}"
-    set_etag(response, assessment.version)
+    answer_created(session, response, service.ASSESSMENTS, assessment)
     return (await service.public_page(session, caller, [assessment]))[0]
 
 
@@ -50,7 +53,7 @@ async def create_parenting_assessment(
 async def list_parenting_assessments(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
+    paging: PagingQuery,
     request: Request,
     response: Response,
     mother_id: uuid.UUID | None = None,
@@ -60,8 +63,7 @@ async def list_parenting_assessments(
     statement = service.search(
         caller, mother_id=mother_id, child_id=child_id, prison_code=prison_code
     )
-    found, cursor = await page_of(session, service.ASSESSMENTS, statement, page, request, response)
-    audit.consulted(session, service.ASSESSMENTS, found)
+    found, cursor = await page_shown(session, service.ASSESSMENTS, statement, paging)
     return Page[ParentingAssessmentPublic](
         items=await service.public_page(session, caller, found), next_cursor=cursor
     )
@@ -75,8 +77,7 @@ async def get_parenting_assessment(
     response: Response,
 ) -> ParentingAssessmentPublic:
     assessment = await get_visible(session, caller, service.ASSESSMENTS, parenting_assessment_id)
-    audit.consulted(session, service.ASSESSMENTS, [assessment])
-    set_etag(response, assessment.version)
+    answer_shown(session, response, service.ASSESSMENTS, assessment)
     return (await service.public_page(session, caller, [assessment]))[0]
 
 
@@ -96,8 +97,7 @@ async def update_parenting_assessment(
     assessment, changed = await service.update_assessment(
         session, caller, parenting_assessment_id, body, if_match
     )
-    audit.altered(session, service.ASSESSMENTS, assessment, changed)
-    set_etag(response, assessment.version)
+    answer_changed(session, response, service.ASSESSMENTS, assessment, changed)
     return (await service.public_page(session, caller, [assessment]))[0]
 
 
@@ -114,4 +114,4 @@ async def delete_parenting_assessment(
     if_match: IfMatchHeader = None,
 ) -> None:
     assessment = await service.delete_assessment(session, caller, parenting_assessment_id, if_match)
-    audit.erased(session, service.ASSESSMENTS, assessment)
+    answer_erased(session, service.ASSESSMENTS, assessment)

@@ -5,7 +5,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import (
@@ -23,21 +23,22 @@ from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
-from tac_api.mothers.models import Mother
-from tac_api.preconditions import check_if_match
 from tac_api.reference.service import require_current_authority
 from tac_api.resources import (
     ChildLinks,
     Resource,
+    add_with_children,
     apply_changes,
     check_children,
     children_of,
-    get_visible,
+    every_child_of,
+    get_for_change,
     list_visible,
+    mother_for_writing,
+    rows_by,
     set_children,
 )
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
-from tac_api.scope import mother_visible
 
 Assessment = ParentingAssessment
 Concerns = ParentingAssessmentChild
@@ -66,16 +67,9 @@ ASSESSMENTS = Resource(
 )
 
 
-def search(
-    caller: Caller,
-    *,
-    mother_id: uuid.UUID | None = None,
-    child_id: uuid.UUID | None = None,
-    prison_code: str | None = None,
-) -> Select[Any]:
-    return list_visible(
-        caller, ASSESSMENTS, prison_code=prison_code, mother_id=mother_id, child_id=child_id
-    )
+def search(caller: Caller, **filters: Any) -> Select[Any]:
+    """The assessments this caller may see, with the lists' common filters (`list_visible`)."""
+    return list_visible(caller, ASSESSMENTS, **filters)
 
 
 def to_public(
@@ -92,19 +86,19 @@ async def recipients_of(
     session: AsyncSession, assessment_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[RecipientPublic]]:
     """Who each report was shared with, in the order given: one statement for a whole page."""
-    shared: dict[uuid.UUID, list[RecipientPublic]] = {i: [] for i in assessment_ids}
-    if not assessment_ids:
-        return shared
-    recipients = await session.scalars(
-        select(Recipient)
-        .where(Recipient.parenting_assessment_id.in_(assessment_ids))
-        .order_by(Recipient.parenting_assessment_id, Recipient.position)
+    shared = await rows_by(
+        session,
+        Recipient.parenting_assessment_id,
+        assessment_ids,
+        (Recipient.parenting_assessment_id, Recipient.position),
     )
-    for recipient in recipients:
-        shared[recipient.parenting_assessment_id].append(
+    return {
+        assessment_id: [
             RecipientPublic(role=recipient.role, name=recipient.name)  # type: ignore[arg-type]
-        )
-    return shared
+            for recipient in recipients
+        ]
+        for assessment_id, recipients in shared.items()
+    }
 
 
 async def public_page(
@@ -170,11 +164,7 @@ def _recipient_rows(assessment_id: uuid.UUID, recipients: list[dict[str, Any]]) 
 async def create_assessment(
     session: AsyncSession, caller: Caller, data: ParentingAssessmentCreate
 ) -> ParentingAssessment:
-    mother = await session.scalar(
-        select(Mother.id).where(Mother.id == data.mother_id, mother_visible(caller))
-    )
-    if mother is None:
-        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    await mother_for_writing(session, caller, data.mother_id)
     values = data.model_dump()
     InvalidInput.raise_any(_rules(values, date.today()))
     await check_children(session, caller, data.mother_id, data.child_ids)
@@ -184,10 +174,7 @@ async def create_assessment(
         )
     child_ids, recipients = values.pop("child_ids"), values.pop("report_shared_with")
     assessment = Assessment(**values)
-    session.add(assessment)
-    # The parent row first: SQLAlchemy orders rows of unrelated models by class, not by key.
-    await session.flush()
-    await set_children(session, ASSESSMENTS, assessment.id, child_ids)
+    await add_with_children(session, ASSESSMENTS, assessment, child_ids)
     session.add_all(_recipient_rows(assessment.id, recipients))
     await session.flush()
     emit(
@@ -210,8 +197,7 @@ async def update_assessment(
     if_match: str | None,
 ) -> tuple[ParentingAssessment, dict[str, Any]]:
     """The assessment and what changed (nothing: it keeps its version, and no event is sent)."""
-    assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
-    check_if_match(if_match, assessment.version)
+    assessment = await get_for_change(session, caller, ASSESSMENTS, assessment_id, if_match)
     fed_before = snapshot(assessment, FEED_FIELDS)
     changes = data.changes()
     InvalidInput.raise_any(_rules({**assessment.model_dump(), **changes}, date.today()))
@@ -223,7 +209,7 @@ async def update_assessment(
     if authority and authority != assessment.requesting_local_authority_code:
         # An authority since merged away may stay on an old record, but not be newly given.
         await require_current_authority(session, "requesting_local_authority_code", authority)
-    current = await _concerned(session, assessment.id)
+    current = await every_child_of(session, ASSESSMENTS, assessment.id)
     changed = apply_changes(assessment, changes)
     lists = {}
     if child_ids is not None and set(child_ids) != set(current):
@@ -258,16 +244,10 @@ async def update_assessment(
     return assessment, changed
 
 
-async def _concerned(session: AsyncSession, assessment_id: uuid.UUID) -> list[uuid.UUID]:
-    """Every child it concerns (not only those a caller is shown): for its events."""
-    return (await children_of(session, None, ASSESSMENTS, [assessment_id]))[assessment_id]
-
-
 async def delete_assessment(
     session: AsyncSession, caller: Caller, assessment_id: uuid.UUID, if_match: str | None
 ) -> ParentingAssessment:
-    assessment = await get_visible(session, caller, ASSESSMENTS, assessment_id, for_update=True)
-    check_if_match(if_match, assessment.version)
+    assessment = await get_for_change(session, caller, ASSESSMENTS, assessment_id, if_match)
     # Who to tell is who it concerned: read before its links go.
     emit(
         session,
@@ -275,7 +255,7 @@ async def delete_assessment(
         ASSESSMENTS.kind,
         assessment.id,
         assessment.mother_id,
-        await _concerned(session, assessment.id),
+        await every_child_of(session, ASSESSMENTS, assessment.id),
     )
     # Its rows first, rather than trusting every database to cascade.
     for table in (Concerns, Recipient):

@@ -11,7 +11,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
 from tac_api.hearings.models import Proceedings, ProceedingsChild, ProceedingsExtension
-from tac_api.hearings.rules import issued_rules, mother_for_writing
+from tac_api.hearings.rules import issued_rules
 from tac_api.hearings.schemas import (
     ExtensionCreate,
     ExtensionPublic,
@@ -19,17 +19,20 @@ from tac_api.hearings.schemas import (
     ProceedingsPublic,
     ProceedingsUpdate,
 )
-from tac_api.preconditions import check_if_match
 from tac_api.resources import (
     ChildLinks,
     Resource,
+    add_with_children,
     apply_changes,
     check_children,
     check_only_own_children,
     children_of,
-    get_visible,
+    every_child_of,
+    get_for_change,
     list_visible,
-    set_children,
+    mother_for_writing,
+    replace_children,
+    rows_by,
 )
 
 TWENTY_SIX_WEEKS = timedelta(weeks=26)
@@ -46,10 +49,9 @@ PROCEEDINGS = Resource(
 )
 
 
-def search(
-    caller: Caller, *, mother_id: uuid.UUID | None = None, child_id: uuid.UUID | None = None
-) -> Select[Any]:
-    return list_visible(caller, PROCEEDINGS, mother_id=mother_id, child_id=child_id)
+def search(caller: Caller, **filters: Any) -> Select[Any]:
+    """The proceedings this caller may see, with the lists' common filters (`list_visible`)."""
+    return list_visible(caller, PROCEEDINGS, **filters)
 
 
 async def public_page(
@@ -59,15 +61,12 @@ async def public_page(
     however many proceedings."""
     ids = [item.id for item in items]
     children = await children_of(session, caller, PROCEEDINGS, ids)
-    extensions: dict[uuid.UUID, list[ProceedingsExtension]] = {item_id: [] for item_id in ids}
-    if ids:
-        found = await session.scalars(
-            select(ProceedingsExtension)
-            .where(ProceedingsExtension.proceedings_id.in_(ids))
-            .order_by(ProceedingsExtension.created_at, ProceedingsExtension.id)
-        )
-        for extension in found:
-            extensions[extension.proceedings_id].append(extension)
+    extensions = await rows_by(
+        session,
+        ProceedingsExtension.proceedings_id,
+        ids,
+        (ProceedingsExtension.created_at, ProceedingsExtension.id),
+    )
     return [
         ProceedingsPublic.model_validate(
             {
@@ -92,9 +91,7 @@ async def create_proceedings(
     mother = await mother_for_writing(session, caller, data.mother_id)
     await check_children(session, caller, mother.id, data.child_ids)
     proceedings = Proceedings(**data.model_dump(exclude={"child_ids"}))
-    session.add(proceedings)
-    await session.flush()
-    await set_children(session, PROCEEDINGS, proceedings.id, data.child_ids)
+    await add_with_children(session, PROCEEDINGS, proceedings, data.child_ids)
     return proceedings
 
 
@@ -106,8 +103,7 @@ async def update_proceedings(
     if_match: str | None,
 ) -> tuple[Proceedings, dict[str, Any]]:
     """The proceedings, and what changed (nothing: its version stays)."""
-    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
-    check_if_match(if_match, proceedings.version)
+    proceedings = await get_for_change(session, caller, PROCEEDINGS, proceedings_id, if_match)
     changes = data.changes()
     await check_only_own_children(session, caller, PROCEEDINGS, proceedings.id)
     if "issued_on" in changes:
@@ -126,12 +122,8 @@ async def update_proceedings(
         await check_children(session, caller, proceedings.mother_id, child_ids)
     changed = apply_changes(proceedings, changes)
     if child_ids is not None:
-        current = (await children_of(session, None, PROCEEDINGS, [proceedings.id]))[proceedings.id]
-        if sorted(child_ids) != sorted(current):
-            await set_children(session, PROCEEDINGS, proceedings.id, child_ids)
-            changed["child_ids"] = child_ids
-            if len(changed) == 1:  # only its children: its ETag changes all the same
-                touch(proceedings)
+        current = await every_child_of(session, PROCEEDINGS, proceedings.id)
+        await replace_children(session, PROCEEDINGS, proceedings, child_ids, current, changed)
     await session.flush()
     return proceedings, changed
 
@@ -143,9 +135,8 @@ async def add_extension(
     data: ExtensionCreate,
     if_match: str | None,
 ) -> tuple[Proceedings, ProceedingsExtension]:
-    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id, for_update=True)
+    proceedings = await get_for_change(session, caller, PROCEEDINGS, proceedings_id, if_match)
     # An extension moves the proceedings' 26-week date: a change to them like a PATCH.
-    check_if_match(if_match, proceedings.version)
     await check_only_own_children(session, caller, PROCEEDINGS, proceedings.id)
     today = date.today()
     granted_on = data.granted_on or today

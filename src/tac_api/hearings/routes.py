@@ -23,13 +23,20 @@ from tac_api.hearings.schemas import (
     ProceedingsUpdate,
 )
 from tac_api.hearings.service import HEARINGS
-from tac_api.http import set_etag
 from tac_api.notice import late_notice_days
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery, PagingQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import children_of, get_visible, page_of
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.resources import children_of, get_visible
+from tac_api.routing import (
+    StartsBeforeQuery,
+    StartsFromQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
+from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Court"], responses=COMMON_PROBLEMS)
@@ -41,9 +48,8 @@ CourtRecordKeeper = Annotated[
 
 
 def _hearing_answer(
-    request: Request, response: Response, hearing: CourtHearing, child_ids: list[uuid.UUID]
+    request: Request, hearing: CourtHearing, child_ids: list[uuid.UUID]
 ) -> CourtHearingPublic:
-    set_etag(response, hearing.version)
     return service.to_public(hearing, child_ids, late_notice_days(request))
 
 
@@ -66,27 +72,22 @@ async def create_court_hearing(
     response: Response,
 ) -> CourtHearingPublic:
     hearing, child_ids = await service.create_hearing(session, caller, body)
-    audit.collected(session, HEARINGS, hearing)
-    response.headers["Location"] = f"/v1/court-hearings/{hearing.id}"
-    return _hearing_answer(request, response, hearing, child_ids)
+    answer_created(session, response, HEARINGS, hearing)
+    return _hearing_answer(request, hearing, child_ids)
 
 
 @router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
 async def list_court_hearings(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
+    paging: PagingQuery,
     request: Request,
     response: Response,
     prison_code: Annotated[
         PrisonCode | None, Query(description="Of mothers held in this prison.")
     ] = None,
-    start: Annotated[
-        IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
-    ] = None,
-    end: Annotated[
-        IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
-    ] = None,
+    start: StartsFromQuery = None,
+    end: StartsBeforeQuery = None,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[CourtHearingPublic]:
@@ -98,8 +99,7 @@ async def list_court_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
-    hearings, cursor = await page_of(session, HEARINGS, statement, page, request, response)
-    audit.consulted(session, HEARINGS, hearings)
+    hearings, cursor = await page_shown(session, HEARINGS, statement, paging)
     items = await service.public_page(
         session, caller, hearings, late_notice_days=late_notice_days(request)
     )
@@ -116,8 +116,8 @@ async def get_court_hearing(
 ) -> CourtHearingPublic:
     hearing = await get_visible(session, caller, HEARINGS, court_hearing_id)
     children = await children_of(session, caller, HEARINGS, [hearing.id])
-    audit.consulted(session, HEARINGS, [hearing])
-    return _hearing_answer(request, response, hearing, children[hearing.id])
+    answer_shown(session, response, HEARINGS, hearing)
+    return _hearing_answer(request, hearing, children[hearing.id])
 
 
 @router.patch(
@@ -139,8 +139,8 @@ async def update_court_hearing(
     hearing, child_ids, changed = await service.update_hearing(
         session, caller, court_hearing_id, body, if_match
     )
-    audit.altered(session, HEARINGS, hearing, changed)
-    return _hearing_answer(request, response, hearing, child_ids)
+    answer_changed(session, response, HEARINGS, hearing, changed)
+    return _hearing_answer(request, hearing, child_ids)
 
 
 @router.put(
@@ -163,8 +163,8 @@ async def record_hearing_outcome(
     hearing, child_ids, changed = await service.record_outcome(
         session, caller, court_hearing_id, body, if_match
     )
-    audit.altered(session, HEARINGS, hearing, changed)
-    return _hearing_answer(request, response, hearing, child_ids)
+    answer_changed(session, response, HEARINGS, hearing, changed)
+    return _hearing_answer(request, hearing, child_ids)
 
 
 @router.get(
@@ -201,10 +201,10 @@ async def list_hearing_amendments(
     )
 
 
-def _proceedings_answer(
-    response: Response, proceedings: Proceedings, shown: ProceedingsPublic
+async def _proceedings_answer(
+    session: SessionDep, caller: Caller, proceedings: Proceedings
 ) -> ProceedingsPublic:
-    set_etag(response, proceedings.version)
+    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
     return shown
 
 
@@ -223,25 +223,22 @@ async def create_proceedings(
     response: Response,
 ) -> ProceedingsPublic:
     proceedings = await proceedings_service.create_proceedings(session, caller, body)
-    audit.collected(session, PROCEEDINGS, proceedings)
-    response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
-    return _proceedings_answer(response, proceedings, shown)
+    answer_created(session, response, PROCEEDINGS, proceedings)
+    return await _proceedings_answer(session, caller, proceedings)
 
 
 @router.get("/v1/proceedings", summary="Proceedings visible to you, by date of issue")
 async def list_proceedings(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
+    paging: PagingQuery,
     request: Request,
     response: Response,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[ProceedingsPublic]:
     statement = proceedings_service.search(caller, mother_id=mother_id, child_id=child_id)
-    found, cursor = await page_of(session, PROCEEDINGS, statement, page, request, response)
-    audit.consulted(session, PROCEEDINGS, found)
+    found, cursor = await page_shown(session, PROCEEDINGS, statement, paging)
     return Page[ProceedingsPublic](
         items=await proceedings_service.public_page(session, caller, found), next_cursor=cursor
     )
@@ -255,9 +252,8 @@ async def get_proceedings(
     proceedings_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ProceedingsPublic:
     proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id)
-    audit.consulted(session, PROCEEDINGS, [proceedings])
-    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
-    return _proceedings_answer(response, proceedings, shown)
+    answer_shown(session, response, PROCEEDINGS, proceedings)
+    return await _proceedings_answer(session, caller, proceedings)
 
 
 @router.patch(
@@ -276,9 +272,8 @@ async def update_proceedings(
     proceedings, changed = await proceedings_service.update_proceedings(
         session, caller, proceedings_id, body, if_match
     )
-    audit.altered(session, PROCEEDINGS, proceedings, changed)
-    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
-    return _proceedings_answer(response, proceedings, shown)
+    answer_changed(session, response, PROCEEDINGS, proceedings, changed)
+    return await _proceedings_answer(session, caller, proceedings)
 
 
 @router.post(
@@ -304,7 +299,7 @@ async def extend_proceedings(
     audit.record(
         session, Action.collect, "proceedings_extension", extension.id, proceedings.mother_id
     )
-    audit.altered(session, PROCEEDINGS, proceedings)
-    response.headers["Location"] = f"/v1/proceedings/{proceedings.id}"
-    [shown] = await proceedings_service.public_page(session, caller, [proceedings])
-    return _proceedings_answer(response, proceedings, shown)
+    answer_changed(session, response, PROCEEDINGS, proceedings, changed=True)
+    # Answered where the proceedings live: an extension is read only through them.
+    response.headers["Location"] = PROCEEDINGS.location_of(proceedings)
+    return await _proceedings_answer(session, caller, proceedings)

@@ -17,23 +17,13 @@ from tac_api.auth.schemas import Caller
 from tac_api.errors import InvalidInput
 from tac_api.hearings.models import Proceedings
 from tac_api.hearings.schemas import HearingOutcome
-from tac_api.mothers.models import Mother
-from tac_api.notice import CLOCK_SKEW, utc
-from tac_api.scope import mother_visible, proceedings_visible
+from tac_api.notice import CLOCK_SKEW, notified_at_refused, utc
+from tac_api.scope import proceedings_visible
 
 # Dates outside these are typing mistakes (a year of 2062 for 2026), not court dates.
 EARLIEST_HEARING = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_HEARING_AHEAD = timedelta(days=2 * 365)
 ATTENDANCE_FIELDS = ("attendance_mode", "social_worker_attends")
-
-
-async def mother_for_writing(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> Mother:
-    mother = await session.scalar(
-        select(Mother).where(Mother.id == mother_id, mother_visible(caller))
-    )
-    if mother is None:
-        raise InvalidInput("mother_id", "no mother with this id is visible to you")
-    return mother
 
 
 def refuse_prison_side_fields(
@@ -53,14 +43,7 @@ def refuse_prison_side_fields(
         for field in ATTENDANCE_FIELDS
         if field in sent
     ]
-    if "notified_at" in sent and not notified_at_from_authority:
-        problems.append(
-            (
-                "notified_at",
-                "set by the service to when you record the hearing; the prison side records "
-                "when her side learnt of it otherwise",
-            )
-        )
+    problems += notified_at_refused(sent, "hearing", from_authority=notified_at_from_authority)
     InvalidInput.raise_any(problems)
 
 

@@ -6,7 +6,6 @@ how the prison side hears of it early). The rules it shares with proceedings are
 """
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -21,7 +20,6 @@ from tac_api.hearings.models import CourtHearing, CourtHearingChild
 from tac_api.hearings.rules import (
     check_proceedings_link,
     hearing_time_rules,
-    mother_for_writing,
     outcome_rules,
     refuse_prison_side_fields,
 )
@@ -33,17 +31,19 @@ from tac_api.hearings.schemas import (
     HearingOutcomePublic,
 )
 from tac_api.notice import late_notice, notice_days, utc
-from tac_api.preconditions import check_if_match
 from tac_api.resources import (
     ChildLinks,
     Resource,
+    add_with_children,
     apply_changes,
     check_children,
     check_only_own_children,
     children_of,
-    get_visible,
+    every_child_of,
+    get_for_change,
     list_visible,
-    set_children,
+    mother_for_writing,
+    replace_children,
 )
 
 OUTCOME_FIELDS = (
@@ -112,24 +112,9 @@ async def public_page(
     return [to_public(h, children[h.id], late_notice_days) for h in hearings]
 
 
-def search(
-    caller: Caller,
-    *,
-    prison_code: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    mother_id: uuid.UUID | None = None,
-    child_id: uuid.UUID | None = None,
-) -> Select[Any]:
-    return list_visible(
-        caller,
-        HEARINGS,
-        prison_code=prison_code,
-        start=start,
-        end=end,
-        mother_id=mother_id,
-        child_id=child_id,
-    )
+def search(caller: Caller, **filters: Any) -> Select[Any]:
+    """The hearings this caller may see, with the lists' common filters (`list_visible`)."""
+    return list_visible(caller, HEARINGS, **filters)
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -155,9 +140,7 @@ async def create_hearing(
     if data.proceedings_id is not None:
         await check_proceedings_link(session, caller, mother.id, data.proceedings_id)
     hearing = CourtHearing(**values)
-    session.add(hearing)
-    await session.flush()
-    await set_children(session, HEARINGS, hearing.id, data.child_ids)
+    await add_with_children(session, HEARINGS, hearing, data.child_ids)
     emit(
         session,
         "court-hearing.created",
@@ -181,8 +164,7 @@ async def update_hearing(
 ) -> tuple[CourtHearing, list[uuid.UUID], dict[str, Any]]:
     """The hearing, its children, and what changed: nothing keeps its version, writes no
     amendment and tells the change feed nothing."""
-    hearing = await get_visible(session, caller, HEARINGS, hearing_id, for_update=True)
-    check_if_match(if_match, hearing.version)
+    hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
     fed_before = snapshot(hearing, FEED_FIELDS)
     changes = data.changes()
     refuse_prison_side_fields(
@@ -205,7 +187,7 @@ async def update_hearing(
             )
         )
     InvalidInput.raise_any(problems)
-    child_ids = (await children_of(session, None, HEARINGS, [hearing.id]))[hearing.id]
+    child_ids = await every_child_of(session, HEARINGS, hearing.id)
     new_children = changes.pop("child_ids", None)
     if new_children is not None:
         await check_children(session, caller, hearing.mother_id, new_children)
@@ -213,12 +195,7 @@ async def update_hearing(
         await check_proceedings_link(session, caller, hearing.mother_id, changes["proceedings_id"])
     before = {**hearing.model_dump(), "child_ids": child_ids}
     changed = apply_changes(hearing, changes)
-    if new_children is not None and sorted(new_children) != sorted(child_ids):
-        child_ids = sorted(new_children)
-        await set_children(session, HEARINGS, hearing.id, child_ids)
-        if not changed:  # only its children: its ETag changes all the same
-            touch(hearing)
-        changed["child_ids"] = child_ids
+    child_ids = await replace_children(session, HEARINGS, hearing, new_children, child_ids, changed)
     if not changed:
         return hearing, child_ids, changed
     amend(session, caller, hearing, before, changed)
@@ -247,8 +224,7 @@ async def record_outcome(
 ) -> tuple[CourtHearing, list[uuid.UUID], bool]:
     """The prison side's record (the route admits no local authority): the hearing, its
     children, and whether the outcome changed (the same outcome sent again changes nothing)."""
-    hearing = await get_visible(session, caller, HEARINGS, hearing_id, for_update=True)
-    check_if_match(if_match, hearing.version)
+    hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
     now = utcnow()
     if now < utc(hearing.starts_at):
         raise InvalidInput("outcome", "cannot be recorded before the hearing starts")

@@ -3,20 +3,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
 from tac_api.meetings import service
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
 from tac_api.meetings.service import MEETINGS
 from tac_api.notice import late_notice_days
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible, page_of
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.resources import get_visible
+from tac_api.routing import (
+    HeldInQuery,
+    StartsBeforeQuery,
+    StartsFromQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
 from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/meetings", tags=["Meetings"], responses=COMMON_PROBLEMS)
@@ -29,9 +35,8 @@ MeetingRecorder = Annotated[
 
 
 async def _meeting_answer(
-    session: SessionDep, caller: Caller, request: Request, response: Response, meeting: Meeting
+    session: SessionDep, caller: Caller, request: Request, meeting: Meeting
 ) -> MeetingPublic:
-    set_etag(response, meeting.version)
     [shown] = await service.public_page(
         session, caller, [meeting], late_notice_days=late_notice_days(request)
     )
@@ -53,27 +58,20 @@ async def create_meeting(
     response: Response,
 ) -> MeetingPublic:
     meeting = await service.create_meeting(session, caller, body)
-    audit.collected(session, MEETINGS, meeting)
-    response.headers["Location"] = f"/v1/meetings/{meeting.id}"
-    return await _meeting_answer(session, caller, request, response, meeting)
+    answer_created(session, response, MEETINGS, meeting)
+    return await _meeting_answer(session, caller, request, meeting)
 
 
 @router.get("", summary="Meetings visible to you, in date order: the week ahead and after")
 async def list_meetings(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
+    paging: PagingQuery,
     request: Request,
     response: Response,
-    prison_code: Annotated[
-        PrisonCode | None, Query(description="Mothers held in this prison.")
-    ] = None,
-    start: Annotated[
-        IsoDatetime | None, Query(alias="from", description="Starting from this time (inclusive).")
-    ] = None,
-    end: Annotated[
-        IsoDatetime | None, Query(alias="to", description="Starting before this time (exclusive).")
-    ] = None,
+    prison_code: HeldInQuery = None,
+    start: StartsFromQuery = None,
+    end: StartsBeforeQuery = None,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[
         uuid.UUID | None, Query(description="Meetings concerning this child.")
@@ -87,8 +85,7 @@ async def list_meetings(
         mother_id=mother_id,
         child_id=child_id,
     )
-    meetings, cursor = await page_of(session, MEETINGS, statement, page, request, response)
-    audit.consulted(session, MEETINGS, meetings)
+    meetings, cursor = await page_shown(session, MEETINGS, statement, paging)
     items = await service.public_page(
         session, caller, meetings, late_notice_days=late_notice_days(request)
     )
@@ -104,8 +101,8 @@ async def get_meeting(
     response: Response,
 ) -> MeetingPublic:
     meeting = await get_visible(session, caller, MEETINGS, meeting_id)
-    audit.consulted(session, MEETINGS, [meeting])
-    return await _meeting_answer(session, caller, request, response, meeting)
+    answer_shown(session, response, MEETINGS, meeting)
+    return await _meeting_answer(session, caller, request, meeting)
 
 
 @router.patch(
@@ -123,5 +120,5 @@ async def update_meeting(
     if_match: IfMatchHeader = None,
 ) -> MeetingPublic:
     meeting, changed = await service.update_meeting(session, caller, meeting_id, body, if_match)
-    audit.altered(session, MEETINGS, meeting, changed)
-    return await _meeting_answer(session, caller, request, response, meeting)
+    answer_changed(session, response, MEETINGS, meeting, changed)
+    return await _meeting_answer(session, caller, request, meeting)

@@ -5,12 +5,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.db import touch, utcnow
+from tac_api.db import utcnow
 from tac_api.errors import InvalidInput
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
@@ -20,21 +20,21 @@ from tac_api.meetings.schemas import (
     MeetingPublic,
     MeetingUpdate,
 )
-from tac_api.mothers.models import Mother
-from tac_api.notice import CLOCK_SKEW, late_notice, notice_days
-from tac_api.preconditions import check_if_match
+from tac_api.notice import CLOCK_SKEW, late_notice, notice_days, notified_at_refused
 from tac_api.resources import (
     ChildLinks,
     Resource,
+    add_with_children,
     apply_changes,
     check_children,
     check_only_own_children,
     children_of,
-    get_visible,
+    every_child_of,
+    get_for_change,
     list_visible,
-    set_children,
+    mother_for_writing,
+    replace_children,
 )
-from tac_api.scope import mother_visible
 
 # What a local authority's change feed is told of a meeting: when, on what, whether she could
 # join and did, and why not as a code (the barrier's detail and who supported her stay here).
@@ -81,24 +81,9 @@ async def public_page(
     return [to_public(m, children[m.id], late_notice_days) for m in meetings]
 
 
-def search(
-    caller: Caller,
-    *,
-    prison_code: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    mother_id: uuid.UUID | None = None,
-    child_id: uuid.UUID | None = None,
-) -> Select[Any]:
-    return list_visible(
-        caller,
-        MEETINGS,
-        prison_code=prison_code,
-        start=start,
-        end=end,
-        mother_id=mother_id,
-        child_id=child_id,
-    )
+def search(caller: Caller, **filters: Any) -> Select[Any]:
+    """The meetings this caller may see, with the lists' common filters (`list_visible`)."""
+    return list_visible(caller, MEETINGS, **filters)
 
 
 def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
@@ -134,15 +119,9 @@ def _privileged(
         for field in ATTENDANCE_FIELDS
         if field in sent
     ]
-    if "notified_at" in sent and not notified_at_from_authority:
-        problems.append(
-            (
-                "notified_at",
-                "set by the service to when you record the meeting; the prison side records "
-                "when her side learnt of it otherwise",
-            )
-        )
-    return problems
+    return problems + notified_at_refused(
+        sent, "meeting", from_authority=notified_at_from_authority
+    )
 
 
 async def create_meeting(
@@ -152,11 +131,7 @@ async def create_meeting(
     *,
     notified_at_from_authority: bool = False,
 ) -> Meeting:
-    mother = await session.scalar(
-        select(Mother.id).where(Mother.id == data.mother_id, mother_visible(caller))
-    )
-    if mother is None:
-        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    await mother_for_writing(session, caller, data.mother_id)
     sent = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     InvalidInput.raise_any(
         _privileged(caller, sent, notified_at_from_authority=notified_at_from_authority)
@@ -170,9 +145,7 @@ async def create_meeting(
     InvalidInput.raise_any(_rules(values, now))
     await check_children(session, caller, data.mother_id, data.child_ids)
     meeting = Meeting(**values)
-    session.add(meeting)
-    await session.flush()
-    await set_children(session, MEETINGS, meeting.id, data.child_ids)
+    await add_with_children(session, MEETINGS, meeting, data.child_ids)
     emit(
         session,
         "meeting.created",
@@ -196,8 +169,7 @@ async def update_meeting(
 ) -> tuple[Meeting, dict[str, Any]]:
     """The meeting, and what changed: nothing keeps its version and tells the change feed
     nothing."""
-    meeting = await get_visible(session, caller, MEETINGS, meeting_id, for_update=True)
-    check_if_match(if_match, meeting.version)
+    meeting = await get_for_change(session, caller, MEETINGS, meeting_id, if_match)
     fed_before = snapshot(meeting, FEED_FIELDS)
     changes = data.changes()
     InvalidInput.raise_any(
@@ -212,14 +184,9 @@ async def update_meeting(
     new_children = changes.pop("child_ids", None)
     if new_children is not None:
         await check_children(session, caller, meeting.mother_id, new_children)
-    child_ids = (await children_of(session, None, MEETINGS, [meeting.id]))[meeting.id]
+    child_ids = await every_child_of(session, MEETINGS, meeting.id)
     changed = apply_changes(meeting, changes)
-    if new_children is not None and sorted(new_children) != sorted(child_ids):
-        child_ids = sorted(new_children)
-        await set_children(session, MEETINGS, meeting.id, child_ids)
-        if not changed:  # only its children: its ETag changes all the same
-            touch(meeting)
-        changed["child_ids"] = child_ids
+    child_ids = await replace_children(session, MEETINGS, meeting, new_children, child_ids, changed)
     if not changed:
         return meeting, changed
     await session.flush()

@@ -127,11 +127,8 @@ async def put_child(
         response.headers["Sync-Result"] = "pending"
         return for_authority(request)
     row = pushed_children.outcome_row(outcome)
-    if outcome.result == "created":
-        audit.collected(session, children.CHILDREN, row)
-    else:  # unchanged, the answer still shows the record: a consultation of it
-        audit.altered(session, children.CHILDREN, row, outcome.result == "updated")
-    _answer(response, outcome.result, f"/v1/children/{row['id']}", row["version"])
+    _audit_pushed(session, children.CHILDREN, outcome.result, row)
+    _answer(response, outcome.result, children.CHILDREN.location_of(row), row["version"])
     return SyncedChild(
         **children.to_public(caller, row).model_dump(), kept_from_prison_record=outcome.kept
     )
@@ -249,7 +246,7 @@ async def put_court_hearing(
         session, caller, external_id, body, if_match
     )
     _audit_pushed(session, hearings.HEARINGS, result, hearing)
-    _answer(response, result, f"/v1/court-hearings/{hearing.id}", hearing.version)
+    _answer(response, result, hearings.HEARINGS.location_of(hearing), hearing.version)
     return hearings.to_public(hearing, child_ids, late_notice_days(request))
 
 
@@ -270,7 +267,7 @@ async def put_meeting(
     """Idempotent, like the children's PUT. Whether she attended stays the prison side's."""
     result, meeting = await service.put_meeting(session, caller, external_id, body, if_match)
     _audit_pushed(session, meetings.MEETINGS, result, meeting)
-    _answer(response, result, f"/v1/meetings/{meeting.id}", meeting.version)
+    _answer(response, result, meetings.MEETINGS.location_of(meeting), meeting.version)
     [shown] = await meetings.public_page(
         session, caller, [meeting], late_notice_days=late_notice_days(request)
     )
@@ -278,7 +275,8 @@ async def put_meeting(
 
 
 def _audit_pushed(session: AsyncSession, resource: Resource[Any], result: str, record: Any) -> None:
-    """A push that created the record collected it; one that changed nothing only showed it."""
+    """A push that created the record collected it; one that changed nothing only showed it
+    (the answer still shows the record: a consultation of it)."""
     if result == "created":
         audit.collected(session, resource, record)
     else:

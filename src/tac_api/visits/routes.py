@@ -3,14 +3,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
-from tac_api.http import set_etag
-from tac_api.pagination import Page, PageQuery
+from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible, page_of
-from tac_api.schemas import IsoDatetime, PrisonCode
+from tac_api.resources import get_visible
+from tac_api.routing import (
+    HeldInQuery,
+    answer_changed,
+    answer_created,
+    answer_shown,
+    page_shown,
+)
+from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
 from tac_api.visits import service
 from tac_api.visits.schemas import (
@@ -38,9 +43,7 @@ async def create_contact_visit(
     response: Response,
 ) -> ContactVisitPublic:
     visit = await service.create_visit(session, caller, body)
-    audit.collected(session, service.VISITS, visit)
-    response.headers["Location"] = f"/v1/contact-visits/{visit.id}"
-    set_etag(response, visit.version)
+    answer_created(session, response, service.VISITS, visit)
     return (await service.public_page(session, caller, [visit]))[0]
 
 
@@ -48,12 +51,10 @@ async def create_contact_visit(
 async def list_contact_visits(
     caller: CaseReader,
     session: SessionDep,
-    page: PageQuery,
+    paging: PagingQuery,
     request: Request,
     response: Response,
-    prison_code: Annotated[
-        PrisonCode | None, Query(description="Mothers held in this prison.")
-    ] = None,
+    prison_code: HeldInQuery = None,
     start: Annotated[
         IsoDatetime | None,
         Query(alias="from", description="Scheduled from this time (inclusive)."),
@@ -75,9 +76,8 @@ async def list_contact_visits(
         child_id=child_id,
         status=status,
     )
-    visits, cursor = await page_of(session, service.VISITS, statement, page, request, response)
+    visits, cursor = await page_shown(session, service.VISITS, statement, paging)
     items = await service.public_page(session, caller, visits)
-    audit.consulted(session, service.VISITS, visits)
     return Page[ContactVisitPublic](items=items, next_cursor=cursor)
 
 
@@ -86,8 +86,7 @@ async def get_contact_visit(
     contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ContactVisitPublic:
     visit = await get_visible(session, caller, service.VISITS, contact_visit_id)
-    audit.consulted(session, service.VISITS, [visit])
-    set_etag(response, visit.version)
+    answer_shown(session, response, service.VISITS, visit)
     return (await service.public_page(session, caller, [visit]))[0]
 
 
@@ -105,8 +104,7 @@ async def update_contact_visit(
     if_match: IfMatchHeader = None,
 ) -> ContactVisitPublic:
     visit, changed = await service.update_visit(session, caller, contact_visit_id, body, if_match)
-    audit.altered(session, service.VISITS, visit, changed)
-    set_etag(response, visit.version)
+    answer_changed(session, response, service.VISITS, visit, changed)
     return (await service.public_page(session, caller, [visit]))[0]
 
 
@@ -128,6 +126,5 @@ async def change_contact_visit_status(
     if_match: IfMatchHeader = None,
 ) -> ContactVisitPublic:
     visit = await service.change_status(session, caller, contact_visit_id, body, if_match)
-    audit.altered(session, service.VISITS, visit)
-    set_etag(response, visit.version)
+    answer_changed(session, response, service.VISITS, visit, changed=True)
     return (await service.public_page(session, caller, [visit]))[0]

@@ -2,10 +2,9 @@
 child's contact arrangement sets are in `rules`)."""
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,20 +13,19 @@ from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
 from tac_api.history import made_by, oldest_first
-from tac_api.mothers.models import Mother
-from tac_api.preconditions import check_if_match
 from tac_api.resources import (
     ChildLinks,
     Resource,
     apply_changes,
     check_children,
     children_and_hidden_placements,
-    children_of,
-    get_visible,
+    every_child_of,
+    get_for_change,
     list_visible,
+    mother_for_writing,
+    rows_by,
     set_children,
 )
-from tac_api.scope import mother_visible
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.visits.rules import (
     FINAL_CONTACT_RACE,
@@ -72,17 +70,16 @@ async def history_of(
     session: AsyncSession, visit_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[StatusChangePublic]]:
     """Each visit's status history, oldest first, for a whole page in one query."""
-    found: dict[uuid.UUID, list[StatusChangePublic]] = {visit_id: [] for visit_id in visit_ids}
-    if not visit_ids:
-        return found
-    changes = await session.scalars(
-        select(ContactVisitStatusChange)
-        .where(ContactVisitStatusChange.contact_visit_id.in_(visit_ids))
-        .order_by(*oldest_first(ContactVisitStatusChange))
+    found = await rows_by(
+        session,
+        ContactVisitStatusChange.contact_visit_id,
+        visit_ids,
+        oldest_first(ContactVisitStatusChange),
     )
-    for change in changes:
-        found[change.contact_visit_id].append(StatusChangePublic.model_validate(change))
-    return found
+    return {
+        visit_id: [StatusChangePublic.model_validate(change) for change in changes]
+        for visit_id, changes in found.items()
+    }
 
 
 def to_public(
@@ -128,26 +125,10 @@ async def public_page(
     ]
 
 
-def search(
-    caller: Caller,
-    *,
-    prison_code: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    mother_id: uuid.UUID | None = None,
-    child_id: uuid.UUID | None = None,
-    status: str | None = None,
-) -> Select[Any]:
-    """The visits this caller may see, scheduled in the `start`-`end` window."""
-    statement = list_visible(
-        caller,
-        VISITS,
-        prison_code=prison_code,
-        start=start,
-        end=end,
-        mother_id=mother_id,
-        child_id=child_id,
-    )
+def search(caller: Caller, *, status: str | None = None, **filters: Any) -> Select[Any]:
+    """The visits this caller may see, with the lists' common filters (`list_visible`: its
+    window is when they are scheduled), and those at this status."""
+    statement = list_visible(caller, VISITS, **filters)
     if status:
         statement = statement.where(ContactVisit.status == status)
     return statement
@@ -169,11 +150,6 @@ async def _set_children(
         )
     except IntegrityError as exc:  # a final contact for the same child, recorded concurrently
         raise Conflict(FINAL_CONTACT_RACE) from exc
-
-
-async def _current_children(session: AsyncSession, visit: ContactVisit) -> list[uuid.UUID]:
-    """Every child of the visit (not only those a caller is shown): for its rules and events."""
-    return (await children_of(session, None, VISITS, [visit.id]))[visit.id]
 
 
 def _columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -210,11 +186,7 @@ def _record_change(
 async def create_visit(
     session: AsyncSession, caller: Caller, data: ContactVisitCreate
 ) -> ContactVisit:
-    mother = await session.scalar(
-        select(Mother.id).where(Mother.id == data.mother_id, mother_visible(caller))
-    )
-    if mother is None:
-        raise InvalidInput("mother_id", "no mother with this id is visible to you")
+    await mother_for_writing(session, caller, data.mother_id)
     await check_children(session, caller, data.mother_id, data.child_ids)
     children = await arrangements_of(session, data.child_ids)
     values = _columns(data.model_dump(exclude={"child_ids"}))
@@ -246,11 +218,10 @@ async def update_visit(
     if_match: str | None,
 ) -> tuple[ContactVisit, dict[str, Any]]:
     """The visit and what changed (nothing: it keeps its version, and no event is sent)."""
-    visit = await get_visible(session, caller, VISITS, visit_id, for_update=True)
-    check_if_match(if_match, visit.version)
+    visit = await get_for_change(session, caller, VISITS, visit_id, if_match)
     fed_before = snapshot(visit, FEED_FIELDS)
     changes = _columns(data.changes())
-    current = await _current_children(session, visit)
+    current = await every_child_of(session, VISITS, visit.id)
     problems = frozen(visit, changes, current)
     merged = {**visit.model_dump(), **changes}
     # Only what bears on contact is checked against the children's arrangements: a held visit
@@ -316,8 +287,7 @@ async def change_status(
     data: StatusChange,
     if_match: str | None,
 ) -> ContactVisit:
-    visit = await get_visible(session, caller, VISITS, visit_id, for_update=True)
-    check_if_match(if_match, visit.version)
+    visit = await get_for_change(session, caller, VISITS, visit_id, if_match)
     if data.status not in NEXT_STATUSES[visit.status]:
         raise not_allowed(visit, data.status)
     problems = []
@@ -325,7 +295,7 @@ async def change_status(
         problems.append(("reason", f"say why the visit is {data.status}"))
     if data.reason_code is not None and data.status not in NEEDS_REASON:
         problems.append(("reason_code", "only a visit cancelled or refused has a reason code"))
-    current = await _current_children(session, visit)
+    current = await every_child_of(session, VISITS, visit.id)
     if data.status in ("approved", "scheduled", "held"):
         # The children's arrangements may have changed since the request: check them again.
         children = await arrangements_of(session, current)
