@@ -175,7 +175,12 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
     if found is None:
         raise MOTHERS.not_found(mother_id)
     mother, prison_name = found
-    items = list(await session.scalars(search(caller, mother_id).order_by(*EVIDENCE.order)))
+    # Her evidence, as she was just found visible: the hot read does not ask her scope twice.
+    items = list(
+        await session.scalars(
+            select(Evidence).where(Evidence.mother_id == mother_id).order_by(*EVIDENCE.order)
+        )
+    )
     counts: dict[str, int] = {}
     hours: dict[str, Decimal] = {}
     for item in items:
