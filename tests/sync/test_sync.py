@@ -453,7 +453,9 @@ def test_a_pushed_hearing_honours_if_match(api: Api) -> None:
     mother, _ = bristol_family(api)
     url = "/v1/sync/court-hearings/H-1"
     body = hearing_body(mother["prison_number"])
-    assert api.put("bristol_system", url, body, if_match='"1"').status_code == 412
+    none_yet = api.put("bristol_system", url, body, if_match='"1"')
+    assert none_yet.status_code == 412
+    assert none_yet.json()["detail"].startswith("No hearing with this id is recorded yet")
     api.put("bristol_system", url, body)
     moved = hearing_body(mother["prison_number"], starts_at="2027-02-01T10:00:00Z")
     assert api.put("bristol_system", url, moved, if_match='"5"').status_code == 412

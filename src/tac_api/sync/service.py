@@ -43,17 +43,20 @@ def authority_of(caller: Caller) -> str:
 
 
 def check_conditions(
-    existing: Mapping[str, Any] | None, if_match: str | None, if_none_match: str | None
+    existing: Mapping[str, Any] | None,
+    if_match: str | None,
+    if_none_match: str | None,
+    noun: str = "child",
 ) -> None:
     """If-Match: change only the version you read. If-None-Match: *: create only. Both optional:
-    a push is an upsert."""
+    a push is an upsert. `noun`: what was pushed, as the answer names it."""
     version = existing["version"] if existing is not None else None
     if sent(if_none_match) and not if_none_match_holds(if_none_match, version):
-        raise PreconditionFailed("This child is already recorded: leave out If-None-Match.")
+        raise PreconditionFailed(f"This {noun} is already recorded: leave out If-None-Match.")
     if not sent(if_match):
         return
     if existing is None:
-        raise PreconditionFailed("No child with this id is recorded yet: leave out If-Match.")
+        raise PreconditionFailed(f"No {noun} with this id is recorded yet: leave out If-Match.")
     check_if_match(if_match, existing["version"])
 
 
@@ -135,7 +138,7 @@ async def _put_pushed(
     if data.notified_at is not None:  # left out: the service's time at the first push, kept
         fields["notified_at"] = data.notified_at
     if record is None:
-        check_conditions(None, if_match, None)
+        check_conditions(None, if_match, None, kind.noun)
         record, shown = await kind.create(session, caller, mother_id, child_ids, fields)
         record.external_authority_code, record.external_id = authority, external_id
         await session.flush()
@@ -148,7 +151,7 @@ async def _put_pushed(
     current = {**record.model_dump(), "child_ids": sorted(current_children)}
     changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
     if not changes:
-        check_conditions({"version": record.version}, if_match, None)
+        check_conditions({"version": record.version}, if_match, None, kind.noun)
         return "unchanged", record, current_children
     if "child_ids" in changes:
         changes["child_ids"] = child_ids
