@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from tac_api.assessments import service
 from tac_api.assessments.schemas import (
@@ -54,8 +54,6 @@ async def list_parenting_assessments(
     caller: CaseReader,
     session: SessionDep,
     paging: PagingQuery,
-    request: Request,
-    response: Response,
     mother_id: uuid.UUID | None = None,
     child_id: uuid.UUID | None = None,
     prison_code: PrisonCode | None = None,

@@ -82,7 +82,6 @@ async def list_court_hearings(
     session: SessionDep,
     paging: PagingQuery,
     request: Request,
-    response: Response,
     prison_code: Annotated[
         PrisonCode | None, Query(description="Of mothers held in this prison.")
     ] = None,
@@ -232,8 +231,6 @@ async def list_proceedings(
     caller: CaseReader,
     session: SessionDep,
     paging: PagingQuery,
-    request: Request,
-    response: Response,
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[ProceedingsPublic]:

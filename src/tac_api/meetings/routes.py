@@ -68,7 +68,6 @@ async def list_meetings(
     session: SessionDep,
     paging: PagingQuery,
     request: Request,
-    response: Response,
     prison_code: HeldInQuery = None,
     start: StartsFromQuery = None,
     end: StartsBeforeQuery = None,

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.pagination import Page, PagingQuery
@@ -52,8 +52,6 @@ async def list_contact_visits(
     caller: CaseReader,
     session: SessionDep,
     paging: PagingQuery,
-    request: Request,
-    response: Response,
     prison_code: HeldInQuery = None,
     start: Annotated[
         IsoDatetime | None,
