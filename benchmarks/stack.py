@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "tac_bench"
+# Its own name lets two benches share one server (as parallel work on one machine does).
+BENCH_DATABASE = os.environ.get("TAC_BENCH_DATABASE", "tac_bench")
 CLIENT_NAME = "bench-ewi-social-worker"
 PRISON = "EWI"
 
