@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import orjson
@@ -59,6 +60,7 @@ AUDIT_SQL = (
     "FROM unnest($7::text[], $8::text[], $9::uuid[], $10::uuid[]) "
     "AS e(action, resource_type, resource_id, subject_id)"
 )
+CHALLENGE = {"www-authenticate": "Bearer"}
 PRISON_SIDE = CASE_READERS  # admin and the prison social worker: release plans due are theirs
 
 
@@ -74,21 +76,32 @@ class Answer:
 Read = Callable[[Any, Any, str], Awaitable[Answer]]  # (connection, caller, request id)
 
 
-def not_found(request: Request, detail: str, request_id: str) -> Response:
-    """tac-api's 404 problem, title and instance included."""
+def refusal(
+    request: Request,
+    status: int,
+    detail: str,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """tac-api's problem answer (tac_api.errors), title and instance included."""
     body = {
         "type": "about:blank",
-        "title": "Not Found",
-        "status": 404,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
         "detail": detail,
         "instance": request.url.path,
     }
     return Response(
         orjson.dumps(body),
-        status_code=404,
+        status_code=status,
         media_type="application/problem+json",
-        headers={**SECURITY_HEADERS, "x-request-id": request_id},
+        headers={**SECURITY_HEADERS, **(headers or {}), "x-request-id": request_id},
     )
+
+
+def not_found(request: Request, mother_id: uuid.UUID, request_id: str) -> Response:
+    detail = f"No mother with id {mother_id} is visible to you."
+    return refusal(request, 404, detail, request_id)
 
 
 async def write_audit(
@@ -122,21 +135,17 @@ class Reads:
         self, request: Request, allowed: frozenset[str], attempted: Event, read: Read
     ) -> Response:
         """`attempted`: the failure row tac-api writes when the caller may not read this."""
+        request_id = uuid.uuid4().hex
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
-            return problem(
-                401, "This token is not valid, or has been revoked.", {"WWW-Authenticate": "Bearer"}
-            )
+            detail = "Send an API token as 'Authorization: Bearer <token>'."
+            return refusal(request, 401, detail, request_id, CHALLENGE)
         token_hash = hashlib.sha256(token.encode()).hexdigest()
-        request_id = uuid.uuid4().hex
         async with self.store.pool.acquire() as connection:
             caller = await connection.fetchrow(CALLER_SQL_PG, token_hash, utcnow())
             if caller is None:
-                return problem(
-                    401,
-                    "This token is not valid, or has been revoked.",
-                    {"WWW-Authenticate": "Bearer"},
-                )
+                detail = "This token is not valid, has expired or has been revoked."
+                return refusal(request, 401, detail, request_id, CHALLENGE)
             limit = (str(caller["id"]), time.time(), self.interval, WINDOW)
             if await connection.fetchval(RATE_LIMIT_SQL_PG, *limit) is None:
                 return problem(
@@ -144,7 +153,8 @@ class Reads:
                 )
             if caller["role"] not in allowed:
                 await write_audit(connection, caller, request_id, "refused", [attempted])
-                return problem(403, f"The {caller['role']} role may not use this operation.")
+                detail = f"The {caller['role']} role may not use this operation."
+                return refusal(request, 403, detail, request_id)
             found = await read(connection, caller, request_id)
             if found.events:  # before the answer leaves
                 await write_audit(connection, caller, request_id, found.outcome, found.events)
@@ -322,9 +332,8 @@ async def chronology(reads: Reads, request: Request, mother_id: uuid.UUID) -> Re
     async def read(connection: Any, caller: Any, request_id: str) -> Answer:
         rows = await connection.fetch(CHRONOLOGY_SQL, mother_id, caller["prison_code"])
         if not rows:
-            detail = f"No mother with id {mother_id} is visible to you."
             return Answer(
-                not_found(request, detail, request_id),
+                not_found(request, mother_id, request_id),
                 [("combine", "mother", mother_id, mother_id)],
                 "not_found",
             )
@@ -373,9 +382,8 @@ async def evidence_bundle(reads: Reads, request: Request, mother_id: uuid.UUID) 
     async def read(connection: Any, caller: Any, request_id: str) -> Answer:
         rows = await connection.fetch(BUNDLE_SQL, mother_id, caller["prison_code"])
         if not rows:
-            detail = f"No mother with id {mother_id} is visible to you."
             return Answer(
-                not_found(request, detail, request_id),
+                not_found(request, mother_id, request_id),
                 [("disclose", "mother", mother_id, mother_id)],
                 "not_found",
             )
@@ -694,31 +702,36 @@ FROM audit_event WHERE request_id = ANY($1::varchar[])
 """
 
 
-def liaison_paths(seeded: Seeded, busiest: list[str], sample: int = 20) -> list[tuple[str, int]]:
-    """(path, expected status): the benchmarked URLs and a few neighbours of each."""
+def liaison_paths(
+    seeded: Seeded, busiest: list[str], sample: int, role: str
+) -> list[tuple[str, str, int]]:
+    """(read, path, expected status) for a caller of this role: the benchmarked URLs and a
+    few neighbours of each, for the busiest mothers and a random sample."""
     rng = random.Random(14)
     today = date.today()
     week = today + timedelta(days=7)
     mothers = busiest + rng.sample(seeded.ewi_ids, min(sample, len(seeded.ewi_ids)))
-    cases = [
-        (f"/v1/mothers/{mother}/{read}", 200)
-        for mother in mothers
-        for read in ("chronology", "evidence-bundle")
+    hers = ("chronology", "evidence-bundle")
+    cases = [(read, f"/v1/mothers/{mother}/{read}", 200) for mother in mothers for read in hers]
+    # Another prison's mothers: out of a prison social worker's scope, so 404; an admin's, 200.
+    elsewhere = 200 if role == "admin" else 404
+    cases += [
+        (read, f"/v1/mothers/{other}/{read}", elsewhere)
+        for other in seeded.other_ids[:3]
+        for read in hers
     ]
-    for other in seeded.other_ids[:3]:
-        cases += [
-            (f"/v1/mothers/{other}/{read}", 404) for read in ("chronology", "evidence-bundle")
-        ]
     for start, end, limit in (
         (today, week, None),  # the benchmarked week ahead
         (today, week, 200),
         (today - timedelta(days=30), today, 7),
     ):
         path = f"/v1/court-hearings?prison_code=EWI&from={start}&to={end}"
-        cases.append((path + (f"&limit={limit}" if limit else ""), 200))
+        cases.append(("court-hearings", path + (f"&limit={limit}" if limit else ""), 200))
     for days, limit in ((84, None), (84, 200), (365, 13), (0, None)):
         path = f"/v1/release-plans/due?prison_code=EWI&within_days={days}"
-        cases.append((path + (f"&limit={limit}" if limit else ""), 200))
+        cases.append(("releases-due", path + (f"&limit={limit}" if limit else ""), 200))
+    if role not in CASE_READERS:  # a governor: figures only, no person
+        cases = [(read, path, 403) for read, path, _ in cases]
     return cases
 
 
@@ -765,7 +778,14 @@ def _first_difference(api: Any, floor: Any, where: str = "") -> str:
     return f"  at {where or 'the top'}:\n  tac-api: {api!r:.800}\n  floor:   {floor!r:.800}"
 
 
-def check_liaison_answers(api: Server, floor: Server, seeded: Seeded) -> None:
+def check_liaison_answers(
+    api: Server,
+    floor: Server,
+    seeded: Seeded,
+    *,
+    sample: int = 20,
+    role: str = "prison_social_worker",
+) -> None:
     """The liaison floors must do tac-api's job: for each sampled URL the same status, the same
     JSON (a bundle's generated_at aside: it is the time of the answer), the same headers, and
     the same audit rows (action, kind, record, subject, outcome, caller). Raises BenchError on
@@ -775,10 +795,11 @@ def check_liaison_answers(api: Server, floor: Server, seeded: Seeded) -> None:
     if not seeded.url.startswith("postgres"):
         return  # the floor serves these paths on PostgreSQL only
     busiest = [row[0] for row in asyncio.run(_database_rows(seeded.url, BUSIEST_SQL, "EWI", 5))]
-    cases = liaison_paths(seeded, busiest)
+    cases = liaison_paths(seeded, busiest, sample, role)
     shown: dict[str, int] = {}
     pairs = []
-    for path, expected in cases:
+    reordered = 0  # chronologies alike once equal times of one source are put in id order
+    for read, path, expected in cases:
         answers = [get(server.port, path, seeded.token) for server in (api, floor)]
         (api_status, api_headers, api_body), (floor_status, floor_headers, floor_body) = answers
         if api_status != expected or floor_status != expected:
@@ -792,8 +813,10 @@ def check_liaison_answers(api: Server, floor: Server, seeded: Seeded) -> None:
             if abs(made[0] - made[1]) > timedelta(minutes=1):
                 raise BenchError(f"{path}: generated_at {made[0]} and {made[1]}")
         if "events" in api_json and "events" in floor_json:
+            as_they_came = api_json["events"] == floor_json["events"]
             for answer in (api_json, floor_json):
                 answer["events"].sort(key=_equal_times_apart)
+            reordered += not as_they_came and api_json["events"] == floor_json["events"]
         if api_json != floor_json:
             difference = _first_difference(api_json, floor_json)
             raise BenchError(f"{path}: the floor's JSON differs from tac-api's\n{difference}")
@@ -806,7 +829,6 @@ def check_liaison_answers(api: Server, floor: Server, seeded: Seeded) -> None:
                     f"{path}: header {header}: tac-api {api_headers.get(header)!r}, "
                     f"floor {floor_headers.get(header)!r}"
                 )
-        read = path.split("?")[0].rsplit("/", 1)[-1] if "/mothers/" in path else path[:22]
         listed = api_json.get("events", api_json.get("items", [])) if expected == 200 else []
         shown[read] = shown.get(read, 0) + len(listed)
         pairs.append((path, api_headers["x-request-id"], floor_headers["x-request-id"]))
@@ -819,15 +841,41 @@ def check_liaison_answers(api: Server, floor: Server, seeded: Seeded) -> None:
             )
     counts = ", ".join(f"{read} {count}" for read, count in shown.items())
     print(
-        f"  liaison floors: same status, JSON, headers and audit rows for {len(cases)} sampled "
-        f"requests (records shown: {counts})"
+        f"  liaison floors ({role}): same status, JSON, headers and audit rows for "
+        f"{len(cases)} sampled requests (records shown: {counts})"
     )
+    if reordered:
+        print(
+            f"  ({reordered} chronologies alike only once events at one time from one source "
+            "were put in id order: tac-api leaves those in the database's scan order)"
+        )
     for read, count in shown.items():
-        if not count:
+        if not count and role in CASE_READERS:
             print(f"  WARNING: {read} was empty in every sampled answer: the seed gives it nothing")
 
 
 # -- Standalone: seed, serve both, check, and (optionally) measure -----------------------------
+
+
+async def _other_clients(url: str) -> dict[str, str]:
+    """An admin's token and a governor's, for the checks of the other roles."""
+    from tac_api.auth.schemas import Role
+    from tac_api.auth.service import create_client
+    from tac_api.config import Settings
+    from tac_api.db import make_engine, sessionmaker_for
+
+    engine = make_engine(Settings(database_url=url), pool=False)
+    tokens = {}
+    try:
+        async with sessionmaker_for(engine)() as session, session.begin():
+            for role, prison in ((Role.admin, None), (Role.governor, "EWI")):
+                name = f"liaison-floor-{role.value}-{uuid.uuid4().hex[:8]}"
+                _, tokens[role.value] = await create_client(
+                    session, name=name, role=role, prison_code=prison
+                )
+    finally:
+        await engine.dispose()
+    return tokens
 
 
 def main() -> None:
@@ -835,7 +883,9 @@ def main() -> None:
     tac_bench_liaison_floors), start tac-api and the floor on it, check the liaison answers, and
     with --duration measure each read on both servers (A-B-B-A halves, as benchmarks.run)."""
     import argparse
+    import asyncio
     import contextlib
+    import dataclasses
     import os
     from pathlib import Path
 
@@ -853,6 +903,7 @@ def main() -> None:
     parser.add_argument("--mothers", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=0.0, help="seconds per read and server")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--sample", type=int, default=20, help="random mothers checked")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", help="a JSON file of a database seeded before (see --keep)")
     args = parser.parse_args()
@@ -871,7 +922,10 @@ def main() -> None:
     try:
         with contextlib.ExitStack() as stack:
             api, floor = start_servers(stack, "liaison", seeded.url)
-            check_liaison_answers(api, floor, seeded)
+            check_liaison_answers(api, floor, seeded, sample=args.sample)
+            for role, token in asyncio.run(_other_clients(seeded.url)).items():
+                as_role = dataclasses.replace(seeded, token=token)
+                check_liaison_answers(api, floor, as_role, sample=5, role=role)
             if args.duration:
                 today = date.today()
                 week = today + timedelta(days=7)
