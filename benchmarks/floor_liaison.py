@@ -647,6 +647,11 @@ async def releases_due(
     return await reads.answer(request, PRISON_SIDE, ("consult", "release_plan", None, None), read)
 
 
+def serves_liaison_reads(database_url: str) -> bool:
+    """Whether the floor answers the four liaison reads on this database (PostgreSQL only)."""
+    return database_url.startswith(("postgresql", "postgres:"))
+
+
 # -- The router --------------------------------------------------------------------------------
 
 
@@ -815,8 +820,8 @@ def check_liaison_answers(
     the first difference; warns when a read was empty everywhere (then it proves little)."""
     import asyncio
 
-    if not seeded.url.startswith("postgres"):
-        return  # the floor serves these paths on PostgreSQL only
+    if not serves_liaison_reads(seeded.url):
+        return
     busiest = [row[0] for row in asyncio.run(_database_rows(seeded.url, BUSIEST_SQL, "EWI", 5))]
     cases = liaison_paths(seeded, busiest, sample, role)
     shown: dict[str, int] = {}
