@@ -137,10 +137,10 @@ class Reads:
         """`attempted`: the failure row tac-api writes when the caller may not read this."""
         request_id = uuid.uuid4().hex
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer" or not token.strip():
             detail = "Send an API token as 'Authorization: Bearer <token>'."
             return refusal(request, 401, detail, request_id, CHALLENGE)
-        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        token_hash = hashlib.sha256(token.strip().encode()).hexdigest()
         async with self.store.pool.acquire() as connection:
             caller = await connection.fetchrow(CALLER_SQL_PG, token_hash, utcnow())
             if caller is None:
@@ -860,6 +860,20 @@ def check_liaison_answers(
         listed = api_json.get("events", api_json.get("items", [])) if expected == 200 else []
         shown[read] = shown.get(read, 0) + len(listed)
         pairs.append((path, api_headers["x-request-id"], floor_headers["x-request-id"]))
+    # Nobody, and a token that is no one's: 401 alike (and no audit row: no caller is known).
+    for _, path, _ in cases[:1] + cases[-1:]:
+        for token in (None, "not-a-token-of-anyone"):
+            answers = [get(server.port, path, token) for server in (api, floor)]
+            (api_status, api_headers, api_body), (floor_status, floor_headers, floor_body) = answers
+            alike = json.loads(api_body) == json.loads(floor_body) and all(
+                api_headers.get(header) == floor_headers.get(header)
+                for header in ("www-authenticate", *COMPARED_HEADERS)
+            )
+            if not (api_status == floor_status == 401 and alike):
+                raise BenchError(
+                    f"{path} with token {token!r}: tac-api said {api_status} {api_body[:300]!r}, "
+                    f"floor said {floor_status} {floor_body[:300]!r}"
+                )
     audited = _audited(seeded.url, [request_id for _, *ids in pairs for request_id in ids])
     for path, api_request, floor_request in pairs:
         if audited[api_request] != audited[floor_request]:
