@@ -326,6 +326,10 @@ def create_app() -> FastAPI:
             await store.close()
 
     app = FastAPI(title="tac-api raw-driver floor", lifespan=lifespan)
+    # The liaison reads' same-work floors (PostgreSQL), at tac-api's paths.
+    from benchmarks.floor_liaison import liaison_router
+
+    app.include_router(liaison_router(store, settings))
 
     interval = WINDOW / settings.rate_limit_per_minute if settings.rate_limit_per_minute else 0.0
 

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
+from benchmarks.floor_liaison import check_liaison_answers
 from benchmarks.load import LoadResult, run_load
 from benchmarks.report_bench import run_report_bench
 from benchmarks.results import (
@@ -287,6 +288,7 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
         )
         api, floor = start_servers(stack, database, url)
         check_same_answers(api, floor, seeded)
+        check_liaison_answers(api, floor, seeded)  # the liaison reads' floors (PostgreSQL)
         measure(database, seeded, api, floor, args, report)
         if args.extra_duration > 0:
             floor.stop()  # idle, but out of the way of the tac-api-only runs
