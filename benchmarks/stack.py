@@ -252,23 +252,38 @@ def start_api(stack: contextlib.ExitStack, label: str, url: str) -> Server:
     return server
 
 
-def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
+def start_servers(
+    stack: contextlib.ExitStack,
+    database: str,
+    url: str,
+    *,
+    statement_cache: bool = True,
+    no_cache_too: bool = False,
+) -> dict[str, Server]:
+    """tac-api and the floor (which serves the bare floor too), and with `no_cache_too` a second
+    tac-api with its statement cache off ("no-cache"); each ready to answer."""
     env = server_env(url)
-    api_port, floor_port = free_ports(2)
+    api_env = {**env, "TAC_DATABASE_STATEMENT_CACHE": "true" if statement_cache else "false"}
+    api_port, floor_port, no_cache_port = free_ports(3)
     tac_api = tac_api_command()
     commands = {
-        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port),
+        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port, api_env),
         "floor": (
             [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
             floor_port,
+            env,
         ),
     }
-    servers = []
-    for name, (argv, port) in commands.items():
-        server = Server(name, argv, env, port, VAR / f"bench-{database}-{name}.log")
+    if no_cache_too:
+        no_cache_env = {**env, "TAC_DATABASE_STATEMENT_CACHE": "false"}
+        argv = [tac_api, "serve", "--port", str(no_cache_port)]
+        commands["no-cache"] = (argv, no_cache_port, no_cache_env)
+    servers = {}
+    for name, (argv, port, server_env_) in commands.items():
+        server = Server(name, argv, server_env_, port, VAR / f"bench-{database}-{name}.log")
         stack.callback(server.stop)
         server.start()
-        servers.append(server)
-    for server in servers:
+        servers[name] = server
+    for server in servers.values():
         server.wait_ready()
-    return servers[0], servers[1]
+    return servers
