@@ -104,8 +104,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _unique_statement_name() -> str:
-    return f"__asyncpg_{uuid.uuid4().hex}__"
+def _unnamed_statement() -> str:
+    return ""  # asyncpg's name for PostgreSQL's unnamed statement
 
 
 def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = False) -> AsyncEngine:
@@ -126,10 +126,12 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             # asyncpg's own cache, used by the hot reads that call the driver directly: with
             # none, each query is parsed as the unnamed statement, which lives until the next.
             "statement_cache_size": 0,
-            # SQLAlchemy's: it still prepares each statement, named uniquely, so that two client
-            # connections sharing a server connection through the pooler never clash.
+            # SQLAlchemy's: it still prepares each statement (to learn its result's types), but
+            # as the unnamed one, which asyncpg then parses again in the same message as it is
+            # run: the pooler may hand the next transaction another server connection, where a
+            # named statement would not exist (or a type lookup in between would release it).
             "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": _unique_statement_name,
+            "prepared_statement_name_func": _unnamed_statement,
         }
     if pool and url.database not in (None, "", ":memory:"):  # one in-memory database, no pool
         kwargs.update(
