@@ -23,7 +23,15 @@ from urllib.parse import urlencode
 
 from benchmarks.load import LoadResult, run_load
 from benchmarks.results import PageRow, Report
-from benchmarks.stack import PRISON, BenchError, Seeded, Server, get, postgres_parts
+from benchmarks.stack import (
+    BENCH_DATABASE,
+    PRISON,
+    BenchError,
+    Seeded,
+    Server,
+    get,
+    postgres_parts,
+)
 
 LIMIT = 5
 PAGE = 1000
@@ -174,6 +182,7 @@ def _load(api: Server, path: str, token: str, args: argparse.Namespace) -> LoadR
         warmup=WARMUP,
         duration=args.page_duration / 2,
         server_pid=api.process.pid,
+        database=BENCH_DATABASE,
     )
 
 

@@ -109,6 +109,12 @@ def _figures(result: LoadResult | None, ratio: float | None = None) -> str:
     return cells + (f" {ratio:.2f} |" if ratio is not None else "")
 
 
+def _all_cpu_ms(result: LoadResult) -> float:
+    """The server's and the database's CPU per request, in ms (a deep page costs the latter)."""
+    used = result.server_cpu + result.database_cpu
+    return used / result.rate * 1000 if result.rate else float("nan")
+
+
 def markdown(report: Report, args: argparse.Namespace) -> str:
     lines = [
         f"`make bench`: {args.mothers:,} mothers with 3 children each; {args.connections} "
@@ -160,19 +166,23 @@ def pages_markdown(report: Report, args: argparse.Namespace) -> str:
     lines = [
         f"Page 1 and page 1,000 of each list, tac-api, {report.pages[0].limit} items a page "
         f"(page 1,000 starts after item {report.pages[0].limit * 999:,}), same load and turns "
-        f"(A-B-B-A, {args.page_duration:g} s each page), latency at the median:",
+        f"(A-B-B-A, {args.page_duration:g} s each page). CPU ms/req: tac-api's and "
+        "PostgreSQL's together.",
         "",
-        "| Database | List | page 1 req/s | p50 ms | page 1,000 req/s | p50 ms "
-        "| page 1,000 / page 1 | how the list was filled |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Database | List | page 1 req/s | p50 ms | CPU ms/req | page 1,000 req/s | p50 ms "
+        "| CPU ms/req | page 1,000 / page 1 (p50) | how the list was filled |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in report.pages:
         database = "PostgreSQL" if row.database == "postgres" else "SQLite"
-        ratio = NONE if row.first is None else f"{row.ratio:.2f}"
-        lines.append(
-            f"| {database} | `{row.endpoint}` {_figures(row.first)}{_figures(row.thousandth)[1:]}"
-            f" {ratio} | {row.note} |"
-        )
+        if row.first is None or row.thousandth is None:
+            figures = f"| {NONE} " * 7
+        else:
+            figures = (
+                f"{_figures(row.first)} {_all_cpu_ms(row.first):.2f} "
+                f"{_figures(row.thousandth)} {_all_cpu_ms(row.thousandth):.2f} | {row.ratio:.2f} "
+            )
+        lines.append(f"| {database} | `{row.endpoint}` {figures}| {row.note} |")
     return "\n".join(lines)
 
 
