@@ -367,7 +367,6 @@ def create_app() -> FastAPI:
             await store.close()
 
     app = FastAPI(title="tac-api raw-driver floor", lifespan=lifespan)
-    app.state.store = store  # for the floors of other reads (benchmarks/floor_*.py)
 
     interval = WINDOW / settings.rate_limit_per_minute if settings.rate_limit_per_minute else 0.0
 
@@ -389,6 +388,8 @@ def create_app() -> FastAPI:
         if rows is RATE_LIMITED:
             return problem(429, "This client has used its requests for now.", {"retry-after": "1"})
         return problem(403, f"The {caller['role']} role may not use this operation.")
+
+    app.state.store = store  # for the floors of other reads (benchmarks/floor_*.py)
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:
