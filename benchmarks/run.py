@@ -1,19 +1,27 @@
-"""`make bench`: requests/s and latency of tac-api's two hottest reads, against a raw-driver floor.
+"""`make bench`: requests/s and latency of tac-api's reads, beside floors measured in the same run.
 
-For each database (SQLite in var/bench.db, PostgreSQL in a fresh database `tac_bench` on the server
-named by TAC_BENCH_POSTGRES_URL): migrate, load reference data and N synthetic mothers with three
-children each, create a prison social worker client for EWI, then serve the data twice, each by one
-uvicorn worker in its own process: with `tac-api serve`, and with benchmarks/floor.py (the same two
-URLs, the same JSON, FastAPI over the bare driver with no ORM). Both answer the same sample of
-requests identically before any load is sent. Then each endpoint of each server gets the same
-closed-loop load (benchmarks/load.py): a fixed number of keep-alive connections, random EWI mothers,
-a warm-up, a measured duration. The ratio tac-api/floor is what the target is about; it is a
-measurement, so this exits 0 whether or not the target is met, and 1 only when something failed
-(a non-200 answer, a server that did not start, answers that differ, a database it could not use).
+For each database (SQLite in var/bench.db, PostgreSQL in a fresh database, `tac_bench` or
+TAC_BENCH_DATABASE, on the server named by TAC_BENCH_POSTGRES_URL): migrate, load reference data
+and N synthetic mothers with three children each, create a prison social worker client for EWI,
+then serve the data, each server one uvicorn worker in its own process: `tac-api serve`, and
+benchmarks/floor.py, which serves two floors: the same-work floor (the same URLs, JSON and rules,
+FastAPI over the bare driver with no ORM; for the liaison reads, their own floors in
+benchmarks/floor_*.py) and, under /bare, the bare floor (the same rows and JSON from one query and
+nothing else). The floors answer a sample of requests as tac-api does before any load is sent.
+Then each endpoint gets the same closed-loop load (benchmarks/load.py) on each server in turns,
+A-B-C-C-B-A: a fixed number of keep-alive connections, random EWI mothers, a warm-up, a
+measured duration.
 
-Then the newer reads (chronology, the week's court hearings, the evidence bundle, releases due) get
-the same load on tac-api alone, for a shorter time (--extra-duration): they have no floor
-counterpart, so their rows show a dash for the floor and the ratio; the target is not about them.
+- the record reads (GET /v1/mothers/{id}, /children): tac-api, the same-work floor, the bare floor;
+- the liaison reads (--extra-duration): tac-api and its floor, where the floor serves that path;
+- PostgreSQL, --statement-cache both: the mother read again, tac-api beside a second tac-api with
+  TAC_DATABASE_STATEMENT_CACHE=false;
+- PostgreSQL, --page-duration: page 1 and page 1,000 of every list (benchmarks/pages.py);
+- PostgreSQL: the sync batch endpoint, then the governor report over a growing database.
+
+The ratios are what the targets are about; they are measurements, so this exits 0 whether or not a
+target is met, and 1 only when something failed (a non-200 answer, a server that did not start,
+answers that differ, a database it could not use).
 
     make bench BENCH_ARGS="--duration 5 --only postgres"
 """
@@ -62,6 +70,7 @@ from benchmarks.stack import (
     postgres_parts,
     seed_database,
     shown_url,
+    start_api,
     start_servers,
 )
 from benchmarks.sync_batch import run_sync_batches
@@ -285,7 +294,6 @@ def add_row(report: Report, database: str, endpoint: str, results: dict[str, Loa
         results["tac-api"],
         results.get("floor"),
         bare=results.get("bare"),
-        no_cache=results.get(NO_CACHE),
     )
     report.rows.append(row)
     ratios = []
@@ -293,8 +301,6 @@ def add_row(report: Report, database: str, endpoint: str, results: dict[str, Loa
         ratios.append(f"tac-api/floor {row.ratio:.2f}")
     if row.bare is not None:
         ratios.append(f"tac-api/bare {row.bare_ratio:.2f}")
-    if row.no_cache is not None:
-        ratios.append(f"no-cache/tac-api {row.no_cache_ratio:.2f}")
     if ratios:
         print(f"    {', '.join(ratios)}", flush=True)
     return row
@@ -303,25 +309,62 @@ def add_row(report: Report, database: str, endpoint: str, results: dict[str, Loa
 def measure(
     database: str,
     seeded: Seeded,
-    servers: dict[str, Server],
+    api: Server,
+    floor: Server,
     args: argparse.Namespace,
     report: Report,
 ) -> None:
-    """The record reads: tac-api, its same-work floor and the bare floor (and tac-api without its
-    statement cache, for the mother read, with --statement-cache both)."""
-    api, floor = servers["tac-api"], servers["floor"]
+    """The record reads: tac-api, its same-work floor and the bare floor."""
     for endpoint, template in ENDPOINTS.items():
         paths = [template.format(mother_id) for mother_id in seeded.ewi_ids]
         contenders = [Contender("tac-api", api, paths), Contender("floor", floor, paths)]
         if endpoint in BARE:
             bare = [BARE[endpoint].format(mother_id) for mother_id in seeded.ewi_ids]
             contenders.append(Contender("bare", floor, bare, token=False))
-        if endpoint == STATEMENT_CACHE_ENDPOINT and NO_CACHE in servers:
-            contenders.insert(1, Contender(NO_CACHE, servers[NO_CACHE], paths))
         results = measure_endpoint(
             database, seeded, endpoint, contenders, args.duration, args, report
         )
         add_row(report, database, endpoint, results)
+
+
+def measure_statement_cache(
+    seeded: Seeded,
+    api: Server,
+    stack: contextlib.ExitStack,
+    args: argparse.Namespace,
+    report: Report,
+) -> None:
+    """The mother read again, beside a second tac-api with its statement cache off, A-B-B-A.
+
+    Once the floor has stopped: three servers' pools at once would hold about as many
+    connections as PostgreSQL allows by default (100)."""
+    endpoint = STATEMENT_CACHE_ENDPOINT
+    no_cache = start_api(
+        stack, "postgres-no-cache", seeded.url, {"TAC_DATABASE_STATEMENT_CACHE": "false"}
+    )
+    no_cache.name = NO_CACHE
+    try:
+        paths = [ENDPOINTS[endpoint].format(mother_id) for mother_id in seeded.ewi_ids]
+        for path in random.Random(7).sample(paths, min(len(paths), SAME_ANSWER_SAMPLE)):
+            answer = get(api.port, path, seeded.token)
+            compare(path, answer, get(no_cache.port, path, seeded.token), "no-cache tac-api")
+        contenders = [Contender("tac-api", api, paths), Contender(NO_CACHE, no_cache, paths)]
+        results = measure_endpoint(
+            "postgres",
+            seeded,
+            f"{endpoint}, statement cache on and off",
+            contenders,
+            args.duration,
+            args,
+            report,
+        )
+    finally:
+        no_cache.stop()
+    row = next(
+        row for row in report.rows if row.database == "postgres" and row.endpoint == endpoint
+    )
+    row.cache_on, row.no_cache = results["tac-api"], results[NO_CACHE]
+    print(f"    cache off/on {row.no_cache_ratio:.2f}", flush=True)
 
 
 def extra_paths(seeded: Seeded) -> dict[str, list[str]]:
@@ -381,23 +424,16 @@ def bench_database(database: str, args: argparse.Namespace, report: Report) -> N
             flush=True,
         )
         postgres = database == "postgres"
-        servers = start_servers(
-            stack,
-            database,
-            url,
-            statement_cache=not (postgres and args.statement_cache == "off"),
-            no_cache_too=postgres and args.statement_cache == "both",
+        api, floor = start_servers(
+            stack, database, url, statement_cache=not (postgres and args.statement_cache == "off")
         )
-        api, floor = servers["tac-api"], servers["floor"]
         check_same_answers(api, floor, seeded)
-        if NO_CACHE in servers:
-            check_same_answers(servers[NO_CACHE], floor, seeded)
-        measure(database, seeded, servers, args, report)
-        if NO_CACHE in servers:
-            servers[NO_CACHE].stop()  # its connections, out of the way of the rest
+        measure(database, seeded, api, floor, args, report)
         if args.extra_duration > 0:
             measure_extra(database, seeded, api, floor, args, report)
-        floor.stop()  # idle from here on, but out of the way
+        floor.stop()  # idle from here on, its connections out of the way
+        if postgres and args.statement_cache == "both":
+            measure_statement_cache(seeded, api, stack, args, report)
         if args.page_duration > 0:
             measure_pages(database, seeded, api, args, report)
         if postgres and args.sync_children > 0:
