@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import signal
@@ -196,7 +197,10 @@ def sessions_probe(url: str) -> Callable[[], Awaitable[float]] | None:
 
         nonlocal calls
         await asyncio.sleep(1.1)
-        connection = await asyncpg.connect(**postgres_parts(url), timeout=10)
+        try:
+            connection = await asyncpg.connect(**postgres_parts(url), timeout=10)
+        except (OSError, asyncpg.PostgresError):  # a full server, say: only this figure is lost
+            return float("nan")
         try:
             opened = await connection.fetchval(
                 "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
@@ -220,7 +224,8 @@ def describe(name: str, result: LoadResult) -> str:
         f"    {name:<8} {result.rate:>8,.0f} req/s   p50 {result.percentile(50):6.2f} ms   "
         f"p99 {result.percentile(99):6.2f} ms   {errors:<10}  (CPU, in % of one core: {cpu})"
     )
-    if result.probed:  # the pool was filled in the warm-up: these are connections churned
+    # The pool was filled in the warm-up: these are connections churned.
+    if result.probed and not math.isnan(result.probed):
         line += f"; about {result.probed:.0f} database connections opened meanwhile"
     if result.other_cpu > DISTURBED:
         line += "  DISTURBED: other processes were busy"
