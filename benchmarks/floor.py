@@ -9,6 +9,14 @@ PostgreSQL, aiosqlite on SQLite; served by the same uvicorn settings as `tac-api
 Local-authority callers (tac-api's reduced views) and `cursor` are not benchmarked, so they are
 not implemented here.
 
+The same process also serves the **bare floor** under /bare (/bare/v1/mothers/{id} and
+/bare/v1/mothers/{id}/children): the same rows and the same JSON from one query on a pooled
+connection, and nothing else (no token, no rate limit, no scope, no audit row). It is what the
+hardware and the driver allow; the same-work floor is what tac-api's rules cost done by hand.
+
+Other floors (benchmarks/floor_*.py) add their routes with `app.include_router(...)` in
+create_app; they find the database as `request.app.state.store` (its `pool` on PostgreSQL).
+
 Run by benchmarks.run as `python -m benchmarks.floor --port P` with TAC_DATABASE_URL set.
 """
 
@@ -103,6 +111,18 @@ CHILDREN_SQL = (
 )
 
 
+# The bare floor's: the rows by id alone, one statement.
+BARE_MOTHER_SQL = (
+    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
+    "LEFT JOIN child c ON c.mother_id = m.id WHERE m.id = {p1} ORDER BY c.date_of_birth, c.id"
+)
+BARE_CHILDREN_SQL = (
+    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS} FROM mother m "
+    "LEFT JOIN child c ON c.mother_id = m.id WHERE m.id = {p1} "
+    "ORDER BY c.last_name, c.first_name, c.id LIMIT {p2}"
+)
+
+
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     body = orjson.dumps({"type": "about:blank", "status": status, "detail": detail})
     return Response(
@@ -179,6 +199,10 @@ class PostgresStore:
                 )
             return caller, rows
 
+    async def fetch_bare(self, sql: str, *parameters: Any) -> Any:
+        """One statement on a pooled connection, nothing else (the bare floor)."""
+        return await self.pool.fetch(sql, *parameters)
+
     ident = staticmethod(lambda value: value)
     when = staticmethod(lambda value: value)
     day = staticmethod(lambda value: value)
@@ -194,6 +218,10 @@ def _sqlite_uuid(value: str | None) -> str | None:
 
 def _sqlite_id(value: uuid.UUID | str) -> str:
     return value.hex if isinstance(value, uuid.UUID) else value
+
+
+def _sqlite_parameters(parameters: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(value.hex if isinstance(value, uuid.UUID) else value for value in parameters)
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
@@ -267,6 +295,14 @@ class SqliteStore:
         finally:
             self.idle.put_nowait(connection)
 
+    async def fetch_bare(self, sql: str, *parameters: Any) -> Any:
+        """One statement on a pooled connection, nothing else (the bare floor)."""
+        connection = await self.idle.get()
+        try:
+            return await connection.execute_fetchall(sql, _sqlite_parameters(parameters))
+        finally:
+            self.idle.put_nowait(connection)
+
     ident = staticmethod(_sqlite_uuid)
     when = staticmethod(_sqlite_datetime)
     day = staticmethod(_sqlite_date)
@@ -287,10 +323,14 @@ SQL = {
     "postgresql": {
         "mother": MOTHER_SQL.format(p1="$1", p2="$2::varchar"),
         "children": CHILDREN_SQL.format(p1="$1", p2="$2::varchar", p3="$3"),
+        "bare mother": BARE_MOTHER_SQL.format(p1="$1"),
+        "bare children": BARE_CHILDREN_SQL.format(p1="$1", p2="$2"),
     },
     "sqlite": {
         "mother": MOTHER_SQL.format(p1="?1", p2="?2"),
         "children": CHILDREN_SQL.format(p1="?1", p2="?2", p3="?3"),
+        "bare mother": BARE_MOTHER_SQL.format(p1="?1"),
+        "bare children": BARE_CHILDREN_SQL.format(p1="?1", p2="?2"),
     },
 }
 
@@ -315,6 +355,7 @@ def create_app() -> FastAPI:
     pool_size = settings.database_pool_size + settings.database_max_overflow
     kind, store = make_store(database_url, pool_size)
     mother_sql, children_sql = SQL[kind]["mother"], SQL[kind]["children"]
+    bare_mother_sql, bare_children_sql = SQL[kind]["bare mother"], SQL[kind]["bare children"]
     ident, when, day, flag = store.ident, store.when, store.day, store.flag
 
     @asynccontextmanager
@@ -352,6 +393,8 @@ def create_app() -> FastAPI:
             return problem(429, "This client has used its requests for now.", {"retry-after": "1"})
         return problem(403, f"The {caller['role']} role may not use this operation.")
 
+    app.state.store = store  # for the floors of other reads (benchmarks/floor_*.py)
+
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:
         return {"status": "ready"}
@@ -365,16 +408,8 @@ def create_app() -> FastAPI:
 
         return shown
 
-    @app.get("/v1/mothers/{mother_id}")
-    async def get_mother(mother_id: uuid.UUID, request: Request) -> Response:
-        read = read_of(request, mother_id, her_and_her_children(mother_id))
-        if read is None:
-            return refused(None)
-        caller, rows = await store.fetch(read, mother_sql)
-        if rows is None or rows is RATE_LIMITED:
-            return refused(caller, rows)
-        if not rows:
-            return problem(404, f"No mother with id {mother_id} is visible to you.")
+    def her_record(rows: Any) -> tuple[dict[str, Any], str]:
+        """The mother's JSON, from her row joined to her children's, and its ETag."""
         today = date.today()
         first = rows[0]
         record = {
@@ -410,27 +445,31 @@ def create_app() -> FastAPI:
                 if row["child_id"] is not None
             ],
         }
-        return json_response(
-            record, {"etag": f'"{first["version"]}"', "x-request-id": read.request_id}
-        )
+        return record, f'"{first["version"]}"'
 
-    @app.get("/v1/mothers/{mother_id}/children")
-    async def list_children(
-        mother_id: uuid.UUID,
-        request: Request,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    ) -> Response:
-        def shown(rows: Any) -> list[Any]:
-            return [("child", row["id"]) for row in rows[:limit] if row["id"] is not None]
-
-        read = read_of(request, mother_id, shown)
+    @app.get("/v1/mothers/{mother_id}")
+    async def get_mother(mother_id: uuid.UUID, request: Request) -> Response:
+        read = read_of(request, mother_id, her_and_her_children(mother_id))
         if read is None:
             return refused(None)
-        caller, rows = await store.fetch(read, children_sql, limit + 1)
+        caller, rows = await store.fetch(read, mother_sql)
         if rows is None or rows is RATE_LIMITED:
             return refused(caller, rows)
         if not rows:
             return problem(404, f"No mother with id {mother_id} is visible to you.")
+        record, etag = her_record(rows)
+        return json_response(record, {"etag": etag, "x-request-id": read.request_id})
+
+    @app.get("/bare/v1/mothers/{mother_id}")
+    async def bare_mother(mother_id: uuid.UUID) -> Response:
+        rows = await store.fetch_bare(bare_mother_sql, mother_id)
+        if not rows:
+            return problem(404, f"No mother with id {mother_id} is visible to you.")
+        record, etag = her_record(rows)
+        return json_response(record, {"etag": etag})
+
+    def her_children(rows: Any, limit: int, request: Request, headers: dict[str, str]) -> Response:
+        """A page of her children (at most `limit` of the limit + 1 rows), with its Link."""
         today = date.today()
         items = []
         for row in rows:
@@ -479,7 +518,6 @@ def create_app() -> FastAPI:
                     "contact_arrangement_reason": row["contact_arrangement_reason"],
                 }
             )
-        headers = {"x-request-id": read.request_id}
         next_cursor = None
         if len(items) > limit:
             items = items[:limit]
@@ -488,6 +526,36 @@ def create_app() -> FastAPI:
             next_url = request.url.include_query_params(cursor=next_cursor, limit=limit)
             headers["link"] = f'<{next_url}>; rel="next"'
         return json_response({"items": items, "next_cursor": next_cursor}, headers)
+
+    @app.get("/v1/mothers/{mother_id}/children")
+    async def list_children(
+        mother_id: uuid.UUID,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Response:
+        def shown(rows: Any) -> list[Any]:
+            return [("child", row["id"]) for row in rows[:limit] if row["id"] is not None]
+
+        read = read_of(request, mother_id, shown)
+        if read is None:
+            return refused(None)
+        caller, rows = await store.fetch(read, children_sql, limit + 1)
+        if rows is None or rows is RATE_LIMITED:
+            return refused(caller, rows)
+        if not rows:
+            return problem(404, f"No mother with id {mother_id} is visible to you.")
+        return her_children(rows, limit, request, {"x-request-id": read.request_id})
+
+    @app.get("/bare/v1/mothers/{mother_id}/children")
+    async def bare_children(
+        mother_id: uuid.UUID,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> Response:
+        rows = await store.fetch_bare(bare_children_sql, mother_id, limit + 1)
+        if not rows:
+            return problem(404, f"No mother with id {mother_id} is visible to you.")
+        return her_children(rows, limit, request, {})
 
     return app
 

@@ -241,31 +241,41 @@ def tac_api_command() -> str:
     return shutil.which("tac-api", path=str(BIN)) or str(BIN / "tac-api")
 
 
-def start_api(stack: contextlib.ExitStack, label: str, url: str) -> Server:
-    """tac-api alone, one uvicorn worker, ready to answer; stopped on the way out of `stack`."""
+def start_api(
+    stack: contextlib.ExitStack, label: str, url: str, env: dict[str, str] | None = None
+) -> Server:
+    """tac-api alone, one uvicorn worker, ready to answer; stopped on the way out of `stack`.
+    `env`: settings of its own, over the bench's."""
     (port,) = free_ports(1)
     argv = [tac_api_command(), "serve", "--port", str(port)]
-    server = Server("tac-api", argv, server_env(url), port, VAR / f"bench-{label}.log")
+    server_env_ = {**server_env(url), **(env or {})}
+    server = Server("tac-api", argv, server_env_, port, VAR / f"bench-{label}.log")
     stack.callback(server.stop)
     server.start()
     server.wait_ready()
     return server
 
 
-def start_servers(stack: contextlib.ExitStack, database: str, url: str) -> tuple[Server, Server]:
+def start_servers(
+    stack: contextlib.ExitStack, database: str, url: str, *, statement_cache: bool = True
+) -> tuple[Server, Server]:
+    """tac-api (its statement cache on or off) and the floor (which serves the bare floor too),
+    each one uvicorn worker, ready to answer; stopped on the way out of `stack`."""
     env = server_env(url)
+    api_env = {**env, "TAC_DATABASE_STATEMENT_CACHE": "true" if statement_cache else "false"}
     api_port, floor_port = free_ports(2)
     tac_api = tac_api_command()
     commands = {
-        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port),
+        "tac-api": ([tac_api, "serve", "--port", str(api_port)], api_port, api_env),
         "floor": (
             [sys.executable, "-m", "benchmarks.floor", "--port", str(floor_port)],
             floor_port,
+            env,
         ),
     }
     servers = []
-    for name, (argv, port) in commands.items():
-        server = Server(name, argv, env, port, VAR / f"bench-{database}-{name}.log")
+    for name, (argv, port, server_env_) in commands.items():
+        server = Server(name, argv, server_env_, port, VAR / f"bench-{database}-{name}.log")
         stack.callback(server.stop)
         server.start()
         servers.append(server)

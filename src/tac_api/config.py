@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_pool_timeout: float = Field(default=30.0, gt=0)
     # Off: a new connection per request (for tests that run each request on its own event loop).
     database_pool: bool = True
+    # Off: no prepared statement outlives its query (asyncpg's statement cache and SQLAlchemy's
+    # both empty), for a transaction-pooling PgBouncer that cannot follow named statements from
+    # one server connection to another (Debian's 1.18). Costs a parse and plan per query.
+    database_statement_cache: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -104,6 +104,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _unnamed_statement() -> str:
+    return ""  # asyncpg's name for PostgreSQL's unnamed statement
+
+
 def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = False) -> AsyncEngine:
     """An engine; `autocommit` for the API's own, whose reads need no transaction."""
     url = async_url(settings.database_url)
@@ -117,6 +121,18 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "postgresql" and not settings.database_statement_cache:
+        kwargs["connect_args"] = {
+            # asyncpg's own cache, used by the hot reads that call the driver directly: with
+            # none, each query is parsed as the unnamed statement, which lives until the next.
+            "statement_cache_size": 0,
+            # SQLAlchemy's: it still prepares each statement (to learn its result's types), but
+            # as the unnamed one, which asyncpg then parses again in the same message as it is
+            # run: the pooler may hand the next transaction another server connection, where a
+            # named statement would not exist (or a type lookup in between would release it).
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed_statement,
+        }
     if pool and url.database not in (None, "", ":memory:"):  # one in-memory database, no pool
         kwargs.update(
             pool_size=settings.database_pool_size,
