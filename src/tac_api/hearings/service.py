@@ -33,7 +33,6 @@ from tac_api.hearings.schemas import (
     CourtHearingPublic,
     CourtHearingUpdate,
     HearingOutcome,
-    HearingOutcomePublic,
 )
 from tac_api.notice import late_notice, notice_days, utc
 from tac_api.pagination import Paging, cursor_row_missing, decode_cursor, page_of
@@ -74,6 +73,12 @@ FEED_FIELDS = (
     "social_worker_attends",
 )
 FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
+# What a hearing's answer shows of its own columns (the rest is worked out or joined).
+PUBLIC_FIELDS = tuple(
+    field
+    for field in CourtHearingPublic.model_fields
+    if field not in ("child_ids", "notice_days", "late_notice", "outcome")
+)
 
 HEARINGS = Resource(
     kind="court_hearing",
@@ -92,38 +97,24 @@ HEARINGS = Resource(
 def to_public(
     hearing: CourtHearing | Mapping[str, Any], child_ids: list[uuid.UUID], late_notice_days: int
 ) -> CourtHearingPublic:
-    """A hearing (its record, or its row as read by `week_page`) as the API shows it.
-
-    Built rather than validated: every value comes from the database or from input validated
-    on its way in, and the week's list builds fifty at a time. What validation would do to a
-    value is done here: a time is UTC (SQLite hands them back naive)."""
+    """A hearing (its record, or its row as `week_page` reads it) as the API shows it."""
     # A record's fields are attributes; a row's (asyncpg's, SQLAlchemy's) are keys.
     value = hearing.__getattribute__ if isinstance(hearing, CourtHearing) else hearing.__getitem__
-    starts_at, notified_at = utc(value("starts_at")), utc(value("notified_at"))
+    starts_at, notified_at = value("starts_at"), value("notified_at")
     outcome = None
     if value("outcome_recorded_at") is not None:
-        outcome = HearingOutcomePublic.model_construct(
-            **{field: value(field) for field in OUTCOME_FIELDS},
-            recorded_at=utc(value("outcome_recorded_at")),
-        )
-    return CourtHearingPublic.model_construct(
-        id=value("id"),
-        created_at=utc(value("created_at")),
-        updated_at=utc(value("updated_at")),
-        version=value("version"),
-        mother_id=value("mother_id"),
-        child_ids=child_ids,
-        proceedings_id=value("proceedings_id"),
-        court_name=value("court_name"),
-        court_code=value("court_code"),
-        hearing_type=value("hearing_type"),
-        starts_at=starts_at,
-        notified_at=notified_at,
-        notice_days=notice_days(notified_at, starts_at),
-        late_notice=late_notice(notified_at, starts_at, late_notice_days),
-        attendance_mode=value("attendance_mode"),
-        social_worker_attends=value("social_worker_attends"),
-        outcome=outcome,
+        outcome = {field: value(field) for field in OUTCOME_FIELDS}
+        outcome["recorded_at"] = value("outcome_recorded_at")
+    # Validated from a plain dict: pydantic's validator (in Rust) costs less than its
+    # model_construct (in Python), and the week's list shapes fifty at a time.
+    return CourtHearingPublic.model_validate(
+        {
+            **{field: value(field) for field in PUBLIC_FIELDS},
+            "child_ids": child_ids,
+            "notice_days": notice_days(notified_at, starts_at),
+            "late_notice": late_notice(notified_at, starts_at, late_notice_days),
+            "outcome": outcome,
+        }
     )
 
 
