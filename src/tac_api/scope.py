@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true, union_all
+from sqlalchemy import BindParameter, ColumnElement, exists, false, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -124,14 +124,19 @@ def concerning_visible(
     return false()
 
 
-def held_in(mother_id: Any, prison_code: str) -> ColumnElement[bool]:
-    """Records of the mothers held in this prison (a list filter)."""
+def held_in(mother_id: Any, prison_code: str | BindParameter[str]) -> ColumnElement[bool]:
+    """Records of the mothers held in this prison (a list filter; the prison may be a parameter,
+    for a statement built once)."""
     held = aliased(Mother)
     return exists().where(held.id == mother_id, held.prison_code == prison_code)
 
 
 def concerning_child(
-    caller: Caller, item_id: Any, link_item_id: Any, link_child_id: Any, child_id: uuid.UUID
+    caller: Caller | Role,
+    item_id: Any,
+    link_item_id: Any,
+    link_child_id: Any,
+    child_id: uuid.UUID | BindParameter[Any],
 ) -> ColumnElement[bool]:
     """Records that concern this child, if the caller may see the child: a local authority
     cannot learn which records concern another authority's child by asking for it."""

@@ -90,19 +90,19 @@ async def list_court_hearings(
     mother_id: uuid.UUID | None = None,
     child_id: Annotated[uuid.UUID | None, Query(description="Concerning this child.")] = None,
 ) -> Page[CourtHearingPublic]:
-    statement = service.search(
+    hearings, cursor = await service.week_page(
+        session,
         caller,
+        paging,
+        late_notice_days(request),
         prison_code=prison_code,
         start=start,
         end=end,
         mother_id=mother_id,
         child_id=child_id,
     )
-    hearings, cursor = await page_shown(session, HEARINGS, statement, paging)
-    items = await service.public_page(
-        session, caller, hearings, late_notice_days=late_notice_days(request)
-    )
-    return Page[CourtHearingPublic](items=items, next_cursor=cursor)
+    audit.consulted(session, HEARINGS, hearings)
+    return Page[CourtHearingPublic](items=hearings, next_cursor=cursor)
 
 
 @router.get("/v1/court-hearings/{court_hearing_id}", summary="One court hearing")

@@ -6,15 +6,20 @@ how the prison side hears of it early). The rules it shares with proceedings are
 """
 
 import uuid
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import True_
 
-from tac_api.auth.schemas import Caller
+from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.db import touch, utcnow
+from tac_api.children.models import Child
+from tac_api.db import fetch_rows, touch, utcnow
 from tac_api.errors import InvalidInput
+from tac_api.hearings import listing
 from tac_api.hearings.amendments import amend
 from tac_api.hearings.models import CourtHearing, CourtHearingChild
 from tac_api.hearings.rules import (
@@ -28,9 +33,9 @@ from tac_api.hearings.schemas import (
     CourtHearingPublic,
     CourtHearingUpdate,
     HearingOutcome,
-    HearingOutcomePublic,
 )
 from tac_api.notice import late_notice, notice_days, utc
+from tac_api.pagination import Paging, cursor_row_missing, decode_cursor, page_of
 from tac_api.resources import (
     ChildLinks,
     Resource,
@@ -38,13 +43,14 @@ from tac_api.resources import (
     apply_changes,
     check_children,
     check_only_own_children,
+    check_window,
     children_of,
     every_child_of,
     get_for_change,
-    list_visible,
     mother_for_writing,
     replace_children,
 )
+from tac_api.scope import shown_with_their_mother
 
 OUTCOME_FIELDS = (
     "attended",
@@ -67,6 +73,12 @@ FEED_FIELDS = (
     "social_worker_attends",
 )
 FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
+# What a hearing's answer shows of its own columns (the rest is worked out or joined).
+PUBLIC_FIELDS = tuple(
+    field
+    for field in CourtHearingPublic.model_fields
+    if field not in ("child_ids", "notice_days", "late_notice", "outcome")
+)
 
 HEARINGS = Resource(
     kind="court_hearing",
@@ -83,38 +95,79 @@ HEARINGS = Resource(
 
 
 def to_public(
-    hearing: CourtHearing, child_ids: list[uuid.UUID], late_notice_days: int
+    hearing: CourtHearing | Mapping[str, Any], child_ids: list[uuid.UUID], late_notice_days: int
 ) -> CourtHearingPublic:
+    """A hearing (its record, or its row as `week_page` reads it) as the API shows it."""
+    # A record's fields are attributes; a row's (asyncpg's, SQLAlchemy's) are keys.
+    value = hearing.__getattribute__ if isinstance(hearing, CourtHearing) else hearing.__getitem__
+    starts_at, notified_at = value("starts_at"), value("notified_at")
     outcome = None
-    if hearing.outcome_recorded_at is not None:
-        outcome = HearingOutcomePublic.model_validate(
-            {
-                **{field: getattr(hearing, field) for field in OUTCOME_FIELDS},
-                "recorded_at": hearing.outcome_recorded_at,
-            }
-        )
+    if value("outcome_recorded_at") is not None:
+        outcome = {field: value(field) for field in OUTCOME_FIELDS}
+        outcome["recorded_at"] = value("outcome_recorded_at")
+    # Validated from a plain dict: pydantic's validator (in Rust) costs less than its
+    # model_construct (in Python), and the week's list shapes fifty at a time.
     return CourtHearingPublic.model_validate(
         {
-            **hearing.model_dump(),
+            **{field: value(field) for field in PUBLIC_FIELDS},
             "child_ids": child_ids,
-            "notice_days": notice_days(hearing.notified_at, hearing.starts_at),
-            "late_notice": late_notice(hearing.notified_at, hearing.starts_at, late_notice_days),
+            "notice_days": notice_days(notified_at, starts_at),
+            "late_notice": late_notice(notified_at, starts_at, late_notice_days),
             "outcome": outcome,
         }
     )
 
 
-async def public_page(
-    session: AsyncSession, caller: Caller, hearings: list[CourtHearing], *, late_notice_days: int
-) -> list[CourtHearingPublic]:
-    """With their children (a local authority: its own): one statement, however many."""
-    children = await children_of(session, caller, HEARINGS, [h.id for h in hearings])
-    return [to_public(h, children[h.id], late_notice_days) for h in hearings]
+@cache
+def _week_page(role: Role, filters: frozenset[str], after: bool) -> Select[Any]:
+    """A page of the hearings a caller of this role sees, each joined to the children it is
+    shown of the hearing's (a local authority: its own; `scope.shown_with_their_mother`), one
+    row per child, or one row with none: the page and its children in one statement."""
+    hearings = listing.page(role, HEARINGS, filters, after).subquery("page")
+    link = CourtHearingChild.__table__.alias("shown_link")
+    which_children = shown_with_their_mother(role)
+    shown: Any = link
+    if not isinstance(which_children, True_):  # every child shown: no need to read theirs
+        shown = link.join(Child, and_(Child.id == link.c.child_id, which_children))
+    order = [hearings.c[column.key] for column in HEARINGS.order]
+    return (
+        select(*hearings.c, link.c.child_id.label("shown_child_id"))
+        .select_from(hearings.outerjoin(shown, link.c.court_hearing_id == hearings.c.id))
+        .order_by(*order, link.c.child_id)
+    )
 
 
-def search(caller: Caller, **filters: Any) -> Select[Any]:
-    """The hearings this caller may see, with the lists' common filters (`list_visible`)."""
-    return list_visible(caller, HEARINGS, **filters)
+async def week_page(
+    session: AsyncSession,
+    caller: Caller,
+    paging: Paging,
+    late_notice_days: int,
+    **filters: Any,
+) -> tuple[list[CourtHearingPublic], str | None]:
+    """One page of the hearings this caller may see, with the lists' common filters (those of
+    `list_visible`), soonest first, each with the children it is shown, and the cursor to the
+    next page (also as a Link header): one statement, however many hearings and children."""
+    check_window(filters.get("start"), filters.get("end"))
+    page = paging.params
+    params = {**filters, **scope_params(caller), "limit": page.limit + 1}
+    if page.cursor:
+        (params["after_id"],) = decode_cursor(page.cursor, [CourtHearing.id])
+    asked = listing.given(filters)
+    rows = await fetch_rows(session, _week_page(caller.role, asked, bool(page.cursor)), params)
+    found: dict[uuid.UUID, tuple[Mapping[str, Any], list[uuid.UUID]]] = {}
+    for row in rows:
+        _, children = found.setdefault(row["id"], (row, []))
+        if row["shown_child_id"] is not None:
+            children.append(row["shown_child_id"])
+    # A page with rows proves the cursor's row is in the list; an empty one may not.
+    if (
+        not found
+        and page.cursor
+        and not await fetch_rows(session, listing.cursor_row(caller.role, HEARINGS, asked), params)
+    ):
+        raise cursor_row_missing()
+    shown = [to_public(row, children, late_notice_days) for row, children in found.values()]
+    return page_of(shown, page, HEARINGS.id_of, paging.request, paging.response)
 
 
 # Writing ------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ class Mother(RecordFields, table=True):
     date_of_birth: date
     prison_code: str = Field(foreign_key="prison.code", max_length=8)
     reception_date: date
-    earliest_release_date: date | None = None
+    # Indexed: the releases due list reads a window of it (for mothers whose plan has no date).
+    earliest_release_date: date | None = Field(default=None, index=True)
     status: str = Field(max_length=16)
     domestic_abuse_history: bool | None = None  # None: not known
     ethnicity: str | None = Field(default=None, foreign_key="ethnicity.code", max_length=48)

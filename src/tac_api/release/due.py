@@ -1,107 +1,220 @@
 """Releases due without a complete plan: mothers still held whose release falls within the
 window, with no plan or an incomplete one. A list of mothers and their plans' gaps, one row per
-mother, rather than a list of one kind of record: it keeps an order of its own (`DUE_ORDER`)."""
+mother, rather than a list of one kind of record: it keeps an order of its own (release date,
+then her id)."""
 
 import uuid
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from fastapi import Request, Response
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.auth.schemas import Caller
+from tac_api.auth.schemas import Caller, Role, scope_params
+from tac_api.db import fetch_rows
 from tac_api.mothers.models import Mother
+from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor, page_of
 from tac_api.release.models import ReleasePlan, ReleasePlanAction, ReleasePlanPathway
 from tac_api.release.schemas import ACCOMMODATION_READY, PATHWAY_DONE, PATHWAYS, ReleaseDue
 from tac_api.scope import mother_visible
 
-# Plans due: mothers still held whose release falls within the window, without a complete plan.
+
+def constants(*values: str) -> list[ColumnElement[str]]:
+    """Codes of ours written into the SQL itself, not sent as parameters: a statement run on
+    the driver (`db.fetch_rows`) is sent only the parameters its caller names."""
+    assert all(value.isidentifier() for value in values), values  # nothing to quote or escape
+    return [literal_column(f"'{value}'", String) for value in values]
+
+
+DONE = constants(*PATHWAY_DONE)
+READY = constants(*ACCOMMODATION_READY)
+[ACTIVE] = constants("active")
+NONE = literal_column("0", Integer)
+# Her release date: her plan's expected date, or else her earliest release date.
 RELEASE_DATE = func.coalesce(ReleasePlan.expected_release_date, Mother.earliest_release_date)
-DUE_ORDER: list[ColumnElement[Any]] = [RELEASE_DATE, Mother.id]
+
+
+def pathways_outstanding(plan_id: Any) -> ColumnElement[int]:
+    """How many of the plan's pathways are neither complete nor not needed."""
+    return (
+        select(func.count())
+        .where(
+            ReleasePlanPathway.release_plan_id == plan_id,
+            ReleasePlanPathway.status.not_in(DONE),
+        )
+        .correlate_except(ReleasePlanPathway)
+        .scalar_subquery()
+    )
+
+
+def open_actions(plan_id: Any) -> ColumnElement[int]:
+    """How many of the plan's actions are not done yet."""
+    return (
+        select(func.count())
+        .where(ReleasePlanAction.release_plan_id == plan_id, ReleasePlanAction.done_on.is_(None))
+        .correlate_except(ReleasePlanAction)
+        .scalar_subquery()
+    )
 
 
 def plan_gaps() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[bool]]:
     """Her plan's outstanding pathways, its open actions, and whether it falls short of complete
     (no plan at all included): the rule of `service.missing`, in SQL, for a query outer-joining
     `ReleasePlan` to her."""
-    outstanding = (
-        select(func.count())
-        .where(
-            ReleasePlanPathway.release_plan_id == ReleasePlan.id,
-            ReleasePlanPathway.status.not_in(PATHWAY_DONE),
-        )
-        .correlate(ReleasePlan)
-        .scalar_subquery()
-    )
-    open_actions = (
-        select(func.count())
-        .where(
-            ReleasePlanAction.release_plan_id == ReleasePlan.id,
-            ReleasePlanAction.done_on.is_(None),
-        )
-        .correlate(ReleasePlan)
-        .scalar_subquery()
-    )
+    outstanding = pathways_outstanding(ReleasePlan.id)
+    unfinished = open_actions(ReleasePlan.id)
+    # Counts above 0, not EXISTS: PostgreSQL may answer an EXISTS under an OR by hashing every
+    # plan's pathways and actions, where a count looks at the few rows of each plan asked about.
     incomplete = or_(
         ReleasePlan.id.is_(None),
-        ReleasePlan.accommodation_status.not_in(ACCOMMODATION_READY),
-        outstanding > 0,
-        open_actions > 0,
+        ReleasePlan.accommodation_status.not_in(READY),
+        outstanding > NONE,
+        unfinished > NONE,
     )
-    return outstanding, open_actions, incomplete
+    return outstanding, unfinished, incomplete
 
 
-def search(caller: Caller, prison_code: str | None, today: date, within_days: int) -> Select[Any]:
-    """One statement for the whole list: her plan outer-joined, its gaps counted in SQL (the
-    same rule as `service.missing`), never a query per mother."""
-    outstanding, open_actions, incomplete = plan_gaps()
-    statement = (
-        select(
-            Mother.id.label("mother_id"),
-            Mother.prison_number,
-            Mother.first_name,
-            Mother.last_name,
-            Mother.prison_code,
-            RELEASE_DATE.label("release_date"),
-            ReleasePlan.expected_release_date,
-            ReleasePlan.id.label("release_plan_id"),
-            ReleasePlan.accommodation_status,
-            outstanding.label("pathways_outstanding"),
-            open_actions.label("open_actions"),
-        )
+@cache
+def _due(role: Role, in_prison: bool) -> Subquery:
+    """The mothers due, as a caller of this role sees them, between `first_day` and `last_day`
+    (in one prison: `prison_code`, if `in_prison`).
+
+    `RELEASE_DATE` taken in its two halves, each an index range rather than a look at every
+    mother held and every plan: her plan's expected date when it has one, or else her earliest
+    release date. A mother is in one half at most."""
+    _, _, incomplete = plan_gaps()
+    due_here = [mother_visible(role), Mother.status == ACTIVE, incomplete]
+    if in_prison:
+        due_here.append(Mother.prison_code == bindparam("prison_code"))
+    window = (bindparam("first_day"), bindparam("last_day"))
+    shown = (
+        Mother.id.label("mother_id"),
+        Mother.prison_number,
+        Mother.first_name,
+        Mother.last_name,
+        Mother.prison_code,
+    )
+    plan = (
+        ReleasePlan.expected_release_date,
+        ReleasePlan.id.label("release_plan_id"),
+        ReleasePlan.accommodation_status,
+    )
+    planned = (
+        select(*shown, ReleasePlan.expected_release_date.label("release_date"), *plan)
+        .select_from(ReleasePlan)
+        .join(Mother, Mother.id == ReleasePlan.mother_id)
+        .where(ReleasePlan.expected_release_date.between(*window), *due_here)
+    )
+    by_earliest_date = (
+        select(*shown, Mother.earliest_release_date.label("release_date"), *plan)
         .select_from(Mother)
         .outerjoin(ReleasePlan, ReleasePlan.mother_id == Mother.id)
         .where(
-            mother_visible(caller),
-            # Still held here: a mother released, transferred out or closed is not due.
-            Mother.status == "active",
-            RELEASE_DATE.between(today, today + timedelta(days=within_days)),
-            incomplete,
+            ReleasePlan.expected_release_date.is_(None),
+            Mother.earliest_release_date.between(*window),
+            *due_here,
         )
     )
-    if prison_code:
-        statement = statement.where(Mother.prison_code == prison_code)
-    return statement
+    return union_all(planned, by_earliest_date).subquery("due")
 
 
-def row_id(row: Any) -> uuid.UUID:
-    return row.mother_id  # DUE_ORDER's last column
+def _order(due: Subquery) -> list[ColumnElement[Any]]:
+    return [due.c.release_date, due.c.mother_id]  # unique: one row per mother
+
+
+@cache
+def _cursor_row(role: Role, in_prison: bool) -> Select[Any]:
+    """The list's own row a cursor names (`after_id`), and its sort key."""
+    due = _due(role, in_prison)
+    return select(*_order(due)).where(due.c.mother_id == bindparam("after_id"))
+
+
+@cache
+def _page(role: Role, in_prison: bool, after: bool) -> Select[Any]:
+    """One page, soonest first, `limit` rows, after the cursor's row if `after`; each plan's
+    gaps counted for the rows of the page only."""
+    due = _due(role, in_prison)
+    order = _order(due)
+    statement = select(
+        *due.c,
+        pathways_outstanding(due.c.release_plan_id).label("pathways_outstanding"),
+        open_actions(due.c.release_plan_id).label("open_actions"),
+    )
+    if after:
+        # Not correlated: its tables are its own, whatever the outer statement names alike.
+        position = _cursor_row(role, in_prison).correlate(None).scalar_subquery()
+        statement = statement.where(tuple_(*order) > position)
+    return statement.order_by(*order).limit(bindparam("limit"))
+
+
+async def due_page(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageParams,
+    request: Request,
+    response: Response,
+    prison_code: str | None,
+    today: date,
+    within_days: int,
+) -> tuple[list[ReleaseDue], str | None]:
+    """One page of the releases due, and the cursor to the next (also as a Link header): one
+    statement, built once per role, however many mothers and plans."""
+    params: dict[str, Any] = {
+        **scope_params(caller),
+        "prison_code": prison_code,
+        "first_day": today,
+        "last_day": today + timedelta(days=within_days),
+        "limit": page.limit + 1,
+    }
+    if page.cursor:
+        (params["after_id"],) = decode_cursor(page.cursor, [Mother.id])
+    in_prison = bool(prison_code)
+    rows = await fetch_rows(session, _page(caller.role, in_prison, bool(page.cursor)), params)
+    # A page with rows proves the cursor's row is in the list; an empty one may not.
+    if (
+        not rows
+        and page.cursor
+        and not await fetch_rows(session, _cursor_row(caller.role, in_prison), params)
+    ):
+        raise cursor_row_missing()
+    shown = [to_public(row, today) for row in rows]
+    return page_of(shown, page, _mother_id, request, response)
+
+
+def _mother_id(item: ReleaseDue) -> uuid.UUID:
+    return item.mother_id  # the order's last column
 
 
 def to_public(row: Any, today: date) -> ReleaseDue:
-    planned = row.release_plan_id is not None
+    planned = row["release_plan_id"] is not None
     return ReleaseDue(
-        mother_id=row.mother_id,
-        prison_number=row.prison_number,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        prison_code=row.prison_code,
-        release_date=row.release_date,
+        mother_id=row["mother_id"],
+        prison_number=row["prison_number"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        prison_code=row["prison_code"],
+        release_date=row["release_date"],
         release_date_from="release_plan"
-        if row.expected_release_date is not None
+        if row["expected_release_date"] is not None
         else "earliest_release_date",
-        days_to_release=(row.release_date - today).days,
-        release_plan_id=row.release_plan_id,
-        accommodation_status=row.accommodation_status,
-        pathways_outstanding=row.pathways_outstanding if planned else len(PATHWAYS),
-        open_actions=row.open_actions,
+        days_to_release=(row["release_date"] - today).days,
+        release_plan_id=row["release_plan_id"],
+        accommodation_status=row["accommodation_status"],
+        pathways_outstanding=row["pathways_outstanding"] if planned else len(PATHWAYS),
+        open_actions=row["open_actions"],
     )

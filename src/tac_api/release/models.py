@@ -14,7 +14,8 @@ class ReleasePlan(RecordFields, table=True):
     __tablename__ = "release_plan"
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", unique=True, ondelete="CASCADE")
-    expected_release_date: date | None = None
+    # Indexed: the releases due list reads a window of it.
+    expected_release_date: date | None = Field(default=None, index=True)
     # Where she will live: the authority whose services (housing, social care) take her on.
     release_local_authority_code: str | None = Field(
         default=None, foreign_key="local_authority.dfe_number", max_length=3

@@ -9,7 +9,7 @@ from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
-from tac_api.pagination import Page, PageQuery, fetch_page
+from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.release import due, service
@@ -111,17 +111,9 @@ async def list_due_release_plans(
         int, Query(ge=0, le=730, description="How far ahead to look, in days.")
     ] = 84,
 ) -> Page[ReleaseDue]:
-    today = date.today()
-    rows, cursor = await fetch_page(
-        session,
-        due.search(caller, prison_code, today, within_days),
-        due.DUE_ORDER,
-        page,
-        request,
-        response,
-        id_of=due.row_id,
+    items, cursor = await due.due_page(
+        session, caller, page, request, response, prison_code, date.today(), within_days
     )
-    items = [due.to_public(row, today) for row in rows]
     # Rows of mothers and plans together, not records: the kinds come from the descriptions.
     audit.record_many(
         session, Action.consult, MOTHERS.kind, ((d.mother_id, d.mother_id) for d in items)
