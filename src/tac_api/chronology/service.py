@@ -16,18 +16,27 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     ColumnElement,
     CompoundSelect,
+    Date,
+    DateTime,
     Integer,
     Select,
+    String,
+    True_,
+    Uuid,
     bindparam,
     cast,
+    func,
     literal_column,
     null,
     select,
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.service import ASSESSMENTS
@@ -43,7 +52,7 @@ from tac_api.meetings.service import MEETINGS
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.service import MOTHERS
 from tac_api.release.models import ReleasePlan
-from tac_api.resources import Resource
+from tac_api.resources import ChildLinks, Resource
 from tac_api.scope import (
     Rule,
     child_visible,
@@ -226,22 +235,50 @@ HER = -1
 THE_CHILD = -2
 
 
+def _kind_of(column: Any) -> str:
+    """Which slot of the union a column's values go in: by what they are, not their table."""
+    affinity = column.type._type_affinity
+    for kind, base in (("time", DateTime), ("date", Date), ("flag", Boolean), ("text", String)):
+        if issubclass(affinity, base):
+            return kind
+    raise TypeError(f"{column}: no slot for a {column.type!r}")
+
+
 @cache
-def _layout() -> dict[str, Any]:
-    """Every column any source's events read, by name, with its type: each branch of the UNION
-    has them all, in this order, NULL where its table has no such column. Two tables' columns of
-    one name must agree on their type, or the union could not hold both."""
-    layout: dict[str, Any] = {}
+def _slots() -> dict[str, Any]:
+    """The union's columns beside the source, id, created_at and children: as many slots of
+    each kind (text, date, time, flag) as the source with most of that kind needs, each with
+    the type its values are read as. Few and narrow: PostgreSQL plans a union of wide rows
+    much more slowly, and plans it for each execution until it settles on a generic plan
+    (and for every one with the driver's statement cache off)."""
+    needed: dict[str, int] = {}
+    types: dict[str, Any] = {"text": String()}
     for source in SOURCES:
+        counts: dict[str, int] = {}
         for name in source.columns:
-            column_type = getattr(source.model, name).type
-            known = layout.setdefault(name, column_type)
-            assert type(known) is type(column_type), f"{name}: {known!r} and {column_type!r}"
-    return layout
+            column = getattr(source.model, name)
+            kind = _kind_of(column)
+            counts[kind] = counts.get(kind, 0) + 1
+            types.setdefault(kind, column.type)  # UTCDateTime: SQLite's times read as UTC
+        for kind, count in counts.items():
+            needed[kind] = max(needed.get(kind, 0), count)
+    return {f"{kind}_{n}": types[kind] for kind in sorted(needed) for n in range(needed[kind])}
+
+
+@cache
+def _slots_of(source: Source) -> tuple[tuple[str, str], ...]:
+    """(column, slot) for each column its events read: its columns of a kind in order."""
+    taken: dict[str, int] = {}
+    placed = []
+    for name in source.columns:
+        kind = _kind_of(getattr(source.model, name))
+        placed.append((name, f"{kind}_{taken.get(kind, 0)}"))
+        taken[kind] = taken.get(kind, 0) + 1
+    return tuple(placed)
 
 
 def _nothing(name: str, column_type: Any) -> ColumnElement[Any]:
-    # Typed, as PostgreSQL resolves a union of untyped NULLs as text, and SQLAlchemy reads the
+    # Typed: PostgreSQL resolves a union of untyped NULLs as text, and SQLAlchemy reads the
     # union's values (dates and times on SQLite) by the types of its first branch.
     return cast(null(), column_type).label(name)
 
@@ -250,52 +287,58 @@ def _branch(
     number: int,
     table: Any,
     values: Mapping[str, ColumnElement[Any]],
-    child_id: ColumnElement[Any] | None = None,
+    child_ids: ColumnElement[Any],
 ) -> Select[Any]:
-    """One branch of the union: which source it is, the record's id and created_at, the
-    layout's columns (its own where it has them), and a child it concerns (or NULL)."""
+    """One branch of the union: which source it is, the record's id and created_at, the slots
+    (its own values in some, NULL in the rest), and the children it concerns (or NULL)."""
     columns: list[ColumnElement[Any]] = [
         literal_column(str(number), Integer).label("source"),
         table.id.label("id"),
         table.created_at.label("created_at"),
     ]
     columns += [
-        values[name].label(name) if name in values else _nothing(name, column_type)
-        for name, column_type in _layout().items()
+        values[slot].label(slot) if slot in values else _nothing(slot, slot_type)
+        for slot, slot_type in _slots().items()
     ]
-    columns.append(
-        child_id.label("child_id")
-        if child_id is not None
-        else _nothing("child_id", Child.__table__.c.id.type)
-    )
+    columns.append(child_ids.label("child_ids"))
     return select(*columns)
 
 
-def _source_branch(role: Role, number: int, source: Source, for_child: bool) -> Select[Any]:
-    """Her records of one source under their own scope; a record concerning children comes as
-    one row per child shown to the caller (a local authority: its own children only)."""
-    model = source.model
-    own = {name: getattr(model, name) for name in source.columns}
-    mother_id = bindparam("mother_id")
-    if not source.concerns_children:
-        return _branch(number, model, own).where(model.mother_id == mother_id, source.visible(role))
-    assert source.resource is not None and source.resource.children is not None
-    links = source.resource.children
-    # A derived table of its own: the scope conditions' own subqueries name the link table and
-    # child, and must not be correlated with the ones joined here.
-    shown = (
-        select(links.record_id.label("record_id"), links.child_id.label("child_id"))
-        .join(Child, Child.id == links.child_id)
-        .where(shown_with_their_mother(role))
-        .subquery()
+def _children_shown(
+    dialect: str, role: Role, links: ChildLinks, record_id: Any
+) -> ColumnElement[Any]:
+    """The children one record concerns that the caller is shown (a local authority: its own
+    children only), as one value: an array on PostgreSQL, a comma-separated list on SQLite."""
+    child_id = links.child_id
+    gathered = (
+        func.array_agg(aggregate_order_by(child_id, child_id))
+        if dialect == "postgresql"
+        else func.group_concat(child_id)
     )
-    statement = (
-        _branch(number, model, own, shown.c.child_id)
-        .select_from(model)
-        .outerjoin(shown, shown.c.record_id == model.id)
-        .where(model.mother_id == mother_id, source.visible(role))
+    statement = select(gathered).where(links.record_id == record_id)
+    shown = shown_with_their_mother(role)
+    if not isinstance(shown, True_):  # everyone's children: no need to look at the child
+        statement = statement.join(Child, Child.id == child_id).where(shown)
+    return statement.scalar_subquery()
+
+
+def _source_branch(
+    dialect: str, role: Role, number: int, source: Source, for_child: bool
+) -> Select[Any]:
+    """Her records of one source, under their own scope, with the children each concerns."""
+    model = source.model
+    own = {slot: getattr(model, name) for name, slot in _slots_of(source)}
+    links = source.resource.children if source.resource is not None else None
+    child_ids = (
+        _children_shown(dialect, role, links, model.id)
+        if links is not None
+        else _nothing("child_ids", _child_ids_type(dialect))
+    )
+    statement = _branch(number, model, own, child_ids).where(
+        model.mother_id == bindparam("mother_id"), source.visible(role)
     )
     if for_child:
+        assert links is not None
         statement = statement.where(
             concerning_child(
                 role,  # type: ignore[arg-type]  (a role: the child's scope is bound at execution)
@@ -308,30 +351,44 @@ def _source_branch(role: Role, number: int, source: Source, for_child: bool) -> 
     return statement
 
 
+def _child_ids_type(dialect: str) -> Any:
+    return ARRAY(Uuid()) if dialect == "postgresql" else String()
+
+
 @cache
-def _statement(role: Role, for_child: bool) -> CompoundSelect:
+def _statement(dialect: str, role: Role, for_child: bool) -> CompoundSelect:
     """Her chronology's one statement for a role: her row, the child's (with the filter), and
     every source's rows (with the filter: those of the sources that concern children)."""
     mother_id = bindparam("mother_id")
+    nobody = _nothing("child_ids", _child_ids_type(dialect))
     branches = [
-        _branch(HER, Mother, {}).where(Mother.id == mother_id, mother_visible(role)),
+        _branch(HER, Mother, {}, nobody).where(Mother.id == mother_id, mother_visible(role)),
     ]
     if for_child:
         # Only a child of hers the caller may see: the filter must not find another
         # authority's child's events for a local authority.
         branches.append(
-            _branch(THE_CHILD, Child, {}).where(
+            _branch(THE_CHILD, Child, {}, nobody).where(
                 Child.id == bindparam("child_id"),
                 Child.mother_id == mother_id,
                 child_visible(role),
             )
         )
     branches += [
-        _source_branch(role, number, source, for_child)
+        _source_branch(dialect, role, number, source, for_child)
         for number, source in enumerate(SOURCES)
         if source.concerns_children or not for_child  # hers alone: it names no child
     ]
     return union_all(*branches)
+
+
+def _children(value: Any) -> list[uuid.UUID]:
+    """The children of a row, in order: an array on PostgreSQL, a list of hex ids on SQLite."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return sorted(uuid.UUID(part) for part in value.split(","))
+    return sorted(value)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -354,10 +411,11 @@ async def chronology(
     params: dict[str, Any] = {"mother_id": mother_id, **scope_params(caller)}
     if child_id is not None:
         params["child_id"] = child_id
-    rows = await fetch_rows(session, _statement(caller.role, child_id is not None), params)
+    dialect = session.get_bind().dialect.name
+    statement = _statement(dialect, caller.role, child_id is not None)
+    rows = await fetch_rows(session, statement, params)
     seen_her = seen_the_child = False
-    # Each record once, with the children it concerns: (source, id) -> (its row, children).
-    records: dict[tuple[int, uuid.UUID], tuple[Row, list[uuid.UUID]]] = {}
+    records: list[Row] = []
     for row in rows:
         number = row["source"]
         if number == HER:
@@ -365,23 +423,21 @@ async def chronology(
         elif number == THE_CHILD:
             seen_the_child = True
         else:
-            found = records.setdefault((number, row["id"]), (row, []))
-            if row["child_id"] is not None:
-                found[1].append(row["child_id"])
+            records.append(row)
     if not seen_her:
         raise MOTHERS.not_found(mother_id)
     if child_id is not None and not seen_the_child:
-        records = {}
+        records = []
     # As the sources list them, each source's records in the order they were recorded: the
     # order of events on the same day at the same time.
-    ordered = sorted(
-        records.items(), key=lambda item: (item[0][0], item[1][0]["created_at"], item[0][1])
-    )
+    records.sort(key=lambda row: (row["source"], row["created_at"], row["id"]))
     events: list[ChronologyEvent] = []
-    for (number, record_id), (row, children) in ordered:
-        source = SOURCES[number]
-        children.sort()
-        for when, kind, summary in source.events(row):
+    for row in records:
+        source = SOURCES[row["source"]]
+        fields = {name: row[slot] for name, slot in _slots_of(source)}
+        fields["created_at"] = row["created_at"]
+        record_id, children = row["id"], _children(row["child_ids"])
+        for when, kind, summary in source.events(fields):
             if when is None or (kinds and kind not in kinds):
                 continue
             timed = isinstance(when, datetime)
