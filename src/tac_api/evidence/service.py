@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -17,10 +17,6 @@ from tac_api.errors import InvalidInput
 from tac_api.evidence.models import Evidence
 from tac_api.evidence.schemas import (
     CATEGORY_LABELS,
-    PREPARED_BY,
-    BundleMother,
-    BundleTotal,
-    CategoryTotal,
     EvidenceBundle,
     EvidenceCreate,
     EvidencePublic,
@@ -187,35 +183,30 @@ def _bundle(role: Role) -> Select[Any]:
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC (as the answer's type says).
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _item(row: Mapping[str, Any]) -> EvidencePublic:
-    """An item as `to_public` shows it, built from its row without validating it again: every
-    value is already of its field's type."""
+def _item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An item as `to_public` shows it, from its row."""
     verified_by = None
     if row["item_verified_by_name"]:
-        verified_by = VerifierPublic.model_construct(
-            name=row["item_verified_by_name"], role=row["item_verified_by_role"] or ""
-        )
+        verified_by = {
+            "name": row["item_verified_by_name"],
+            "role": row["item_verified_by_role"] or "",
+        }
     hours = row["item_hours"]
-    return EvidencePublic.model_construct(
-        id=row["item_id"],
-        created_at=_utc(row["item_created_at"]),
-        updated_at=_utc(row["item_updated_at"]),
-        version=row["item_version"],
-        mother_id=row["item_mother_id"],
-        category=row["item_category"],
-        title=row["item_title"],
-        provider=row["item_provider"],
-        started_on=row["item_started_on"],
-        completed_on=row["item_completed_on"],
-        hours=None if hours is None else float(hours),
-        verified_by=verified_by,
-        verified_on=row["item_verified_on"],
-    )
+    return {
+        "id": row["item_id"],
+        "created_at": row["item_created_at"],
+        "updated_at": row["item_updated_at"],
+        "version": row["item_version"],
+        "mother_id": row["item_mother_id"],
+        "category": row["item_category"],
+        "title": row["item_title"],
+        "provider": row["item_provider"],
+        "started_on": row["item_started_on"],
+        "completed_on": row["item_completed_on"],
+        "hours": None if hours is None else float(hours),
+        "verified_by": verified_by,
+        "verified_on": row["item_verified_on"],
+    }
 
 
 async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> EvidenceBundle:
@@ -237,27 +228,24 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
         counts[category] = counts.get(category, 0) + 1
         hours[category] = hours.get(category, Decimal(0)) + (row["item_hours"] or 0)
     totals = [
-        CategoryTotal.model_construct(
-            category=category, count=counts[category], hours=_hours(hours[category])
-        )
+        {"category": category, "count": counts[category], "hours": _hours(hours[category])}
         for category in CATEGORY_LABELS
         if category in counts
     ]
-    mother = BundleMother.model_construct(
-        id=her["id"],
-        first_name=her["first_name"],
-        last_name=her["last_name"],
-        prison_number=her["prison_number"],
-        prison_code=her["prison_code"],
-        prison_name=her["prison_name"],
-    )
-    return EvidenceBundle.model_construct(
-        mother=mother,
-        items=items,
-        totals=totals,
-        total=BundleTotal.model_construct(
-            count=len(items), hours=_hours(sum(hours.values(), Decimal(0)))
-        ),
-        generated_at=utcnow(),
-        prepared_by=PREPARED_BY,
+    # Validated once, whole: pydantic's core does it faster than building each item in Python.
+    return EvidenceBundle.model_validate(
+        {
+            "mother": {
+                "id": her["id"],
+                "first_name": her["first_name"],
+                "last_name": her["last_name"],
+                "prison_number": her["prison_number"],
+                "prison_code": her["prison_code"],
+                "prison_name": her["prison_name"],
+            },
+            "items": items,
+            "totals": totals,
+            "total": {"count": len(items), "hours": _hours(sum(hours.values(), Decimal(0)))},
+            "generated_at": utcnow(),
+        }
     )
