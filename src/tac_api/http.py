@@ -57,6 +57,12 @@ def reject_unknown_query_parameters(request: Request) -> None:
 def reject_control_characters(request: Request) -> None:
     """An id, a code or a search term is one line of printable text: a NUL in one would reach
     the database, which (PostgreSQL) cannot hold it."""
+    # Every request comes here: the common one, with no query string and a clean path (whose
+    # pieces the path parameters are), is done without building the parameters.
+    if not request.scope.get("query_string") and not CONTROL_CHARACTER.search(
+        request.scope["path"]
+    ):
+        return
     for location, parameters in (
         ("path", request.path_params.items()),
         ("query", request.query_params.multi_items()),
