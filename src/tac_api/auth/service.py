@@ -104,9 +104,14 @@ async def admit(
         row = rows[0]
         if row["revoked"]:
             raise Unauthenticated(REVOKED_SUBJECT)
-    if row["allowed"] is None:
-        return found, limits.refused(row["current"], now, interval, tolerance)
-    return found, None
+    if row["allowed"] is not None:
+        return found, None
+    current = row["current"]
+    if current is None:
+        # Refused by a row another request made after this statement's snapshot was taken
+        # (two first requests at once, over a tiny limit): read it as it is now.
+        current = await driver.fetchval(limits.CURRENT_POSTGRES, limits.client_key(found))
+    return found, limits.refused(current, now, interval, tolerance)
 
 
 def _compiled(statement: Any, dialect: Any) -> str:

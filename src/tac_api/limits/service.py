@@ -75,7 +75,7 @@ _TAKE = {
     ),
     "sqlite": text(_take("max", ":key", ":now", ":interval", ":tolerance")),
 }
-_CURRENT_POSTGRES = "SELECT theoretical_arrival FROM rate_limit_state WHERE client_key = $1"
+CURRENT_POSTGRES = "SELECT theoretical_arrival FROM rate_limit_state WHERE client_key = $1"
 _CURRENT = text("SELECT theoretical_arrival FROM rate_limit_state WHERE client_key = :key")
 
 
@@ -99,7 +99,7 @@ async def enforce(session: AsyncSession, caller: Caller, per_minute: int) -> Non
         allowed = await driver.fetchval(_TAKE_POSTGRES, key, now, interval, tolerance)
         if allowed is not None:
             return
-        current = await driver.fetchval(_CURRENT_POSTGRES, key)
+        current = await driver.fetchval(CURRENT_POSTGRES, key)
     else:
         params: dict[str, Any] = {
             "key": key,
