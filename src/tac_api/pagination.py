@@ -176,10 +176,17 @@ async def fetch_page(
     response: Response,
     *,
     id_of: Callable[[Any], Any] | None = None,
+    shown: Callable[[Select[Any]], Select[Any]] | None = None,
+    shown_params: dict[str, Any] | None = None,
 ) -> tuple[list[Any], str | None]:
     """Run a keyset-paginated query: one page of ORM objects (or of rows, given an `id_of`
-    that reads the order's last column off a row) and the next cursor."""
-    result = await session.execute(keyset(statement, order_by, params))
+    that reads the order's last column off a row) and the next cursor. `shown`: what the page's
+    statement becomes before it is sent (its audit rows written by it too, see
+    `tac_api.resources.page_consulted`), with its own parameters (`shown_params`)."""
+    paged = keyset(statement, order_by, params)
+    if shown is not None:
+        paged = shown(paged)
+    result = await session.execute(paged, shown_params)
     if id_of is None:
         key = order_by[-1].key
         rows = list(result.scalars())

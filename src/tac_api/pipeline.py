@@ -12,19 +12,20 @@ A route's signature says which steps it has:
 
 The caller aliases (`PrisonSide`, `CaseReader`, `AnyCaller`, ... and a domain's own made with
 `requires`) run, in order:
-1. `identify` (auth): who the token stands for; 401 if no one;
-2. `enforce_rate_limit`: counted before the role is checked, so forbidden attempts count too;
-3. `check_role`: 403 for a role the route does not admit;
-4. `expect_audit`: a route touching personal data must leave an audit event (the session
+1. `admit_caller` (auth): who the token stands for, 401 if no one; and the request counted
+   against their rate limit, 429 if over it (one statement on PostgreSQL), before the role is
+   checked, so forbidden attempts count too;
+2. `check_role`: 403 for a role the route does not admit;
+3. `expect_audit`: a route touching personal data must leave an audit event (the session
    refuses to commit one that does not); `personal_data=False` for reference data;
-5. `check_parameters`: unknown query parameters and control characters refused (422), before a
+4. `check_parameters`: unknown query parameters and control characters refused (422), before a
    parameter reaches a service;
-6. `claim_if_declared` (idempotency): for a route that declares `IdempotencyClaim`.
+5. `claim_if_declared` (idempotency): for a route that declares `IdempotencyClaim`.
 
 Why one dependency runs them rather than one dependency each: the steps that need the database
 share one connection. A read runs in autocommit on the request's own connection. A write's
 connection holds a transaction, which the rate limit must neither wait for nor count inside: so
-steps 1, 2 and 6 run on a short "gate" connection of their own, given back before the write takes
+steps 1 and 5 run on a short "gate" connection of their own, given back before the write takes
 its own, so that no request holds two (which, with the pool full, would wait for each other for
 good). The claim is declared in the signature and made on that gate: a POST without the header
 costs nothing more. tests/contracts checks that every POST declares it.
@@ -36,22 +37,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.auth.dependencies import identify
+from tac_api.auth.dependencies import admit_caller
 from tac_api.auth.schemas import Caller, Role
 from tac_api.db import READ_ONLY
 from tac_api.errors import Forbidden
 from tac_api.http import reject_control_characters, reject_unknown_query_parameters
 from tac_api.idempotency.steps import IdempotencyClaim, claim_if_declared
-from tac_api.limits import service as limits
 from tac_api.session import SessionDep
 
 __all__ = ["IdempotencyClaim", "requires"]
 
 CallerDependency = Callable[..., Awaitable[Caller]]
-
-
-async def enforce_rate_limit(request: Request, session: AsyncSession, caller: Caller) -> None:
-    await limits.enforce(session, caller, request.app.state.settings.rate_limit_per_minute)
 
 
 def check_role(caller: Caller, allowed: frozenset[Role]) -> None:
@@ -86,8 +82,7 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
         return found
 
     async def _admit(request: Request, session: AsyncSession) -> Caller:
-        found = await identify(request, session)
-        await enforce_rate_limit(request, session, found)
+        found = await admit_caller(request, session)
         expect_audit(request, personal_data)
         check_role(found, allowed)
         check_parameters(request)

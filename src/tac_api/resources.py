@@ -12,16 +12,19 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller
+from tac_api.audit import service as audit
+from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.children.models import Child
-from tac_api.db import touch
+from tac_api.db import READ_ONLY, touch
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.mothers.models import Mother
 from tac_api.pagination import PageParams, fetch_page
@@ -137,6 +140,74 @@ async def get_visible(
     if found is None:
         raise resource.not_found(record_id)
     return found
+
+
+# -- A read and its audit trail in one round trip --------------------------------------------
+
+
+def audited_in_one(session: AsyncSession, resource: Resource[Any] | None = None) -> bool:
+    """Whether this session reads a record and writes its audit rows in one statement: on
+    PostgreSQL, in autocommit (a read; a write's audit rows go with its commit), for a record
+    whose audit names come from its own columns (not a `subject_shown` one)."""
+    if resource is not None and resource.subject_shown:
+        return False
+    return bool(session.info.get(READ_ONLY)) and session.get_bind().dialect.name == "postgresql"
+
+
+def consulted_as(resource: Resource[Any]) -> audit.Consulted:
+    """The audit trail's names for the rows of a statement selecting the record itself."""
+    return audit.Consulted(resource.kind, resource.id_column.key, resource.subject)
+
+
+@cache
+def _visible_and_consulted(resource: Resource[Any], role: Role) -> Select[Any]:
+    """`get_visible`'s statement with its audit row written by the same statement, built once
+    per kind of record and role (the caller's prison or authority is a parameter)."""
+    shown = (
+        select(resource.model)
+        .where(resource.id_column == bindparam("record_id"), resource.visible(role))
+        .cte("shown")
+    )
+    written = audit.consulting(shown, [consulted_as(resource)])
+    return select(aliased(resource.model, shown)).add_cte(written)
+
+
+async def consult_visible(
+    session: AsyncSession, caller: Caller, resource: Resource[Record], record_id: uuid.UUID
+) -> Record:
+    """The record, if this caller may see it (404 otherwise, as `get_visible`), audited as
+    consulted. On PostgreSQL the read writes its own audit row, in the same statement (see
+    README, "Reads in two round trips"); elsewhere the row is noted for the session to write."""
+    if not audited_in_one(session, resource):
+        record = await get_visible(session, caller, resource, record_id)
+        audit.consulted(session, resource, [record])
+        return record
+    params = {
+        "record_id": record_id,
+        **scope_params(caller),
+        **audit.consulting_params(session, caller),
+    }
+    found = await session.scalar(_visible_and_consulted(resource, caller.role), params)
+    if found is None:
+        raise resource.not_found(record_id)
+    return found
+
+
+def page_consulted(resource: Resource[Any], limit: int) -> Callable[[Select[Any]], Select[Any]]:
+    """For `fetch_page`: a page's statement (its look-ahead row included) made to write the
+    audit rows of the records it shows as well, in its resource's order (`audit.consulting`)."""
+    names = [column.key for column in resource.order]
+
+    def consulted(page: Select[Any]) -> Select[Any]:
+        shown = page.cte("shown")
+        written = audit.consulting(shown, [consulted_as(resource)], order=names, limit=limit)
+        return (
+            select(aliased(resource.model, shown))
+            .add_cte(written)
+            .order_by(*(shown.c[name] for name in names))
+        )
+
+    return consulted
 
 
 def check_window(start: Moment | None, end: Moment | None) -> None:

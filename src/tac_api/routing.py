@@ -2,6 +2,7 @@
 trail's names follow from the record's description) and answer with its ETag, and for a new
 record its Location. A route calls one of these instead of writing the three steps again."""
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -9,9 +10,17 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
+from tac_api.auth.schemas import Caller
 from tac_api.http import set_etag
-from tac_api.pagination import Paging
-from tac_api.resources import Record, Resource, page_of
+from tac_api.pagination import Paging, fetch_page
+from tac_api.resources import (
+    Record,
+    Resource,
+    audited_in_one,
+    consult_visible,
+    page_consulted,
+    page_of,
+)
 from tac_api.schemas import IsoDatetime, PrisonCode
 
 
@@ -30,6 +39,21 @@ def answer_shown(
     """One record was shown: audited as consulted, and its version answered."""
     audit.consulted(session, resource, [record])
     set_etag(response, record.version)
+
+
+async def show_visible(
+    session: AsyncSession,
+    caller: Caller,
+    resource: Resource[Record],
+    record_id: uuid.UUID,
+    response: Response,
+) -> Record:
+    """One record, if this caller may see it (404 otherwise), audited as consulted and its
+    version answered: `get_visible` then `answer_shown`, with the read and its audit row in one
+    statement on PostgreSQL (`tac_api.resources.consult_visible`)."""
+    record = await consult_visible(session, caller, resource, record_id)
+    set_etag(response, record.version)  # type: ignore[attr-defined]
+    return record
 
 
 def answer_changed(
@@ -54,11 +78,24 @@ async def page_shown(
     """One page of a list in the resource's order, audited as consulted (every record on it is
     shown), and the cursor to the next. A list whose rows are more than the record audits
     what it shows itself."""
-    records, cursor = await page_of(
-        session, resource, statement, paging.params, paging.request, paging.response
+    caller = audit.caller_of(paging.request)
+    if caller is None or not audited_in_one(session, resource):
+        records, cursor = await page_of(
+            session, resource, statement, paging.params, paging.request, paging.response
+        )
+        audit.consulted(session, resource, records)
+        return records, cursor
+    # PostgreSQL: the page writes its own audit rows, in the same statement.
+    return await fetch_page(
+        session,
+        statement,
+        list(resource.order),
+        paging.params,
+        paging.request,
+        paging.response,
+        shown=page_consulted(resource, paging.params.limit),
+        shown_params=audit.consulting_params(session, caller),
     )
-    audit.consulted(session, resource, records)
-    return records, cursor
 
 
 # The list filters several routes describe alike (their own wording stays with the others).

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tac_api.auth.schemas import Role
-from tac_api.auth.service import create_client
+from tac_api.auth.service import create_client, revoke_client
 from tac_api.config import Settings
 from tac_api.main import create_app
 from tests.support.api import Api
@@ -179,3 +179,66 @@ def test_every_operation_that_can_answer_429_documents_it(api: Api) -> None:
     assert answered == documented
     # Every operation but the health checks, which a load balancer calls without a token.
     assert every - answered == {"GET /health", "GET /health/ready"}
+
+
+def revoke(client: TestClient, name: str) -> None:
+    async def run() -> None:
+        async with client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            await revoke_client(session, name)
+
+    client.portal.call(run)  # type: ignore[union-attr]
+
+
+def named_token(client: TestClient, name: str) -> str:
+    async def make() -> str:
+        async with client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            _, token = await create_client(
+                session, name=name, role=Role.prison_social_worker, prison_code="EWI"
+            )
+            return token
+
+    return client.portal.call(make)  # type: ignore[union-attr]
+
+
+def test_a_revoked_client_is_refused_on_its_very_next_request(api: Api) -> None:
+    """Admission (the token and the rate limit in one statement on PostgreSQL) caches no one."""
+    with api_process(api.database_url, rate_limit_per_minute=100) as process:
+        name = f"revoked-{uuid.uuid4().hex[:8]}"
+        token = named_token(process, name)
+        mother = process.post("/v1/mothers", headers=bearer(token), json=mother_body()).json()
+        assert process.get(f"/v1/mothers/{mother['id']}", headers=bearer(token)).status_code == 200
+        revoke(process, name)
+        after = process.get(f"/v1/mothers/{mother['id']}", headers=bearer(token))
+    assert after.status_code == 401
+    assert api.sql(
+        "SELECT count(*) FROM audit_event WHERE request_id = :r", r=after.headers["X-Request-ID"]
+    ) == [(0,)]
+
+
+def test_forbidden_attempts_count_and_unknown_tokens_count_nothing(api: Api) -> None:
+    with api_process(api.database_url, rate_limit_per_minute=2) as process:
+        auditor = new_token(process, Role.auditor)
+        states = api.sql("SELECT count(*) FROM rate_limit_state")[0][0]
+        for _ in range(3):
+            unknown = process.get("/v1/mothers", headers=bearer("tac_no-such-token"))
+            assert unknown.status_code == 401
+        assert api.sql("SELECT count(*) FROM rate_limit_state")[0][0] == states
+        statuses = [
+            process.get(f"/v1/mothers/{uuid.uuid4()}", headers=bearer(auditor)).status_code
+            for _ in range(3)
+        ]
+    assert statuses == [403, 403, 429]
+
+
+def test_a_read_over_the_limit_is_refused_unread_and_unaudited(api: Api) -> None:
+    with api_process(api.database_url, rate_limit_per_minute=1) as process:
+        token = new_token(process)
+        mother = api.mother(prison_code="EWI")
+        first = process.get(f"/v1/mothers/{mother['id']}", headers=bearer(token))
+        refused = process.get(f"/v1/mothers/{mother['id']}", headers=bearer(token))
+    assert first.status_code == 200 and refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert mother["last_name"] not in refused.text
+    assert api.sql(
+        "SELECT count(*) FROM audit_event WHERE request_id = :r", r=refused.headers["X-Request-ID"]
+    ) == [(0,)]

@@ -55,3 +55,11 @@ def counting(api: Api) -> Iterator[list[str]]:
         asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
         asyncpg.Connection.execute = driver_execute  # type: ignore[method-assign]
         asyncpg.Connection.fetchval = driver_fetchval  # type: ignore[method-assign]
+
+
+def statements(api: Api, sqlite: int, postgres: int) -> int:
+    """A request's statement count on this test's database. On PostgreSQL admission (the token
+    and the rate limit) is one statement, and a read built on `show_visible` / `page_shown`
+    writes its own audit rows (see README, "Reads in two round trips"); SQLite has no
+    data-modifying CTEs, so there each is a statement of its own."""
+    return postgres if api.database_url.startswith("postgresql") else sqlite

@@ -12,13 +12,12 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IF_MATCH_PROBLEMS, IfMatchHeader
-from tac_api.resources import get_visible
 from tac_api.routing import (
     answer_changed,
     answer_created,
     answer_erased,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
@@ -74,8 +73,9 @@ async def get_parenting_assessment(
     session: SessionDep,
     response: Response,
 ) -> ParentingAssessmentPublic:
-    assessment = await get_visible(session, caller, service.ASSESSMENTS, parenting_assessment_id)
-    answer_shown(session, response, service.ASSESSMENTS, assessment)
+    assessment = await show_visible(
+        session, caller, service.ASSESSMENTS, parenting_assessment_id, response
+    )
     return (await service.public_page(session, caller, [assessment]))[0]
 
 

@@ -8,18 +8,19 @@ own was rolled back.
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import CTE, Select, bindparam, insert, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import Action, Outcome, outcome_of
 from tac_api.auth.schemas import Caller
-from tac_api.db import driver_connection, transaction_driver, utcnow
+from tac_api.db import REQUEST_ID, driver_connection, transaction_driver, utcnow
 
 if TYPE_CHECKING:
     from tac_api.resources import Resource
@@ -271,3 +272,85 @@ def search(
     if occurred_to is not None:
         statement = statement.where(AuditEvent.occurred_at < occurred_to)
     return statement
+
+
+# -- A read and its audit trail in one statement (PostgreSQL) ----------------------------------
+
+
+@dataclass(frozen=True)
+class Consulted:
+    """Records that a read's rows show, for the audit trail: their kind (`Resource.kind`), and
+    the names of the row's columns holding a record's id and its subject's (None: no one's).
+    `once`: the record is on every row, and audited once (her record, on each child's row)."""
+
+    kind: str
+    id: str
+    subject: str | None
+    once: bool = False
+
+
+_CONSULTED_BY = (
+    "audit_occurred_at",
+    "audit_request_id",
+    "audit_client_id",
+    "audit_client_name",
+    "audit_role",
+)
+
+
+def consulting(
+    shown: CTE,
+    consulted: Sequence[Consulted],
+    order: Sequence[str] = (),
+    limit: Any = None,
+) -> CTE:
+    """The audit rows for what the rows of `shown` show (consulted, succeeded), as a
+    data-modifying CTE for the statement that reads `shown` (`Select.add_cte`): the read and its
+    audit trail in one statement, one round trip. PostgreSQL only (SQLite has no such CTE).
+
+    The rows written are the ones `consulted` would note after the read, in the same order:
+    `order` (names of `shown`'s columns) is the order the rows are shown in, and only the first
+    `limit` rows are shown (a bound parameter or a number; None: every row), so that a page's
+    look-ahead row is not audited. Its parameters come from `consulting_params`.
+    """
+    table = AuditEvent.__table__
+    by = [
+        bindparam(name, type_=table.c[name.removeprefix("audit_")].type) for name in _CONSULTED_BY
+    ]
+    parts = []
+    for part in consulted:
+        subject = shown.c[part.subject] if part.subject else null()
+        rows = (
+            select(
+                *by,
+                literal_column(f"'{Outcome.succeeded.value}'"),
+                literal_column(f"'{Action.consult.value}'"),
+                # Our own kind names, never input.
+                literal_column(f"'{part.kind}'"),
+                shown.c[part.id],
+                subject,
+            )
+            .where(shown.c[part.id].is_not(None))
+            .order_by(*(shown.c[name] for name in order))
+        )
+        # Written out, not bound: fetch_rows sends only the parameters it was given by name.
+        shown_limit = literal_column("1") if part.once else limit
+        parts.append(rows if shown_limit is None else rows.limit(shown_limit))
+    # Each part in its order, one after the other: the rows are numbered as noted.
+    rows_written = parts[0] if len(parts) == 1 else union_all(*parts)
+    names = [name.removeprefix("audit_") for name in _CONSULTED_BY]
+    names += ["outcome", "action", "resource_type", "resource_id", "subject_id"]
+    return insert(table).from_select(names, rows_written).cte("written")
+
+
+def consulting_params(session: AsyncSession, caller: Caller) -> dict[str, Any]:
+    """Who consulted, and when, for a statement with `consulting` in it; and the request's
+    audit noted as said (`AUDITED`, nothing pending): the session writes no more for it."""
+    session.info[AUDITED] = True
+    return {
+        "audit_occurred_at": utcnow(),
+        "audit_request_id": session.info[REQUEST_ID],
+        "audit_client_id": caller.client_id,
+        "audit_client_name": caller.name,
+        "audit_role": caller.role.value,
+    }

@@ -8,7 +8,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
-from tac_api.auth.service import authenticate
+from tac_api.auth.service import admit, authenticate
 from tac_api.errors import Unauthenticated
 
 BEARER_SCHEME = {
@@ -31,4 +31,16 @@ async def identify(request: Request, session: AsyncSession) -> Caller:
     records who was refused as well as who was not."""
     found = await authenticate(session, bearer_token(request), request.app.state)
     request.state.caller = found
+    return found
+
+
+async def admit_caller(request: Request, session: AsyncSession) -> Caller:
+    """Who the caller is (401 if no one), with the request counted against their rate limit
+    (429 if over it): `identify` and the rate limit, in one round trip where the database
+    allows (see `tac_api.auth.service.admit`)."""
+    per_minute = request.app.state.settings.rate_limit_per_minute
+    found, refusal = await admit(session, bearer_token(request), request.app.state, per_minute)
+    request.state.caller = found
+    if refusal is not None:
+        raise refusal
     return found

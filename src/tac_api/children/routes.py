@@ -18,7 +18,7 @@ from tac_api.pagination import Page, PageQuery, fetch_page, link_next
 from tac_api.pipeline import CaseReader, ChildRecordKeeper, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
-from tac_api.routing import answer_changed, answer_created, answer_shown
+from tac_api.routing import answer_changed, answer_created, show_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Children"], responses=COMMON_PROBLEMS)
@@ -53,7 +53,6 @@ async def list_children(
     response: Response,
 ) -> Page[ChildPublic]:
     children, last = await service.children_page(session, caller, mother_id, page)
-    audit.consulted(session, service.CHILDREN, children)
     return Page[ChildPublic](items=children, next_cursor=link_next(last, page, request, response))
 
 
@@ -61,8 +60,7 @@ async def list_children(
 async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
-    child = await get_visible(session, caller, service.CHILDREN, child_id)
-    answer_shown(session, response, service.CHILDREN, child)
+    child = await show_visible(session, caller, service.CHILDREN, child_id, response)
     return service.to_public(caller, child.model_dump())
 
 

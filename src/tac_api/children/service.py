@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.audit import service as audit
 from tac_api.auth.schemas import (
     Caller,
     Role,
@@ -37,7 +38,7 @@ from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
-from tac_api.resources import Resource, apply_changes, get_visible
+from tac_api.resources import Resource, apply_changes, audited_in_one, get_visible
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible, shown_with_their_mother
 
@@ -129,16 +130,35 @@ def _children_page(role: Role, after_cursor: bool) -> Select[Any]:
     )
 
 
+@cache
+def _children_page_consulted(role: Role, after_cursor: bool) -> Select[Any]:
+    """`_children_page` writing the audit rows of the children it shows (not of its look-ahead
+    row: `audit_limit` is the page's size), in the order they are shown."""
+    shown = _children_page(role, after_cursor).cte("shown")
+    names = [column.key for column in CHILDREN.order]
+    written = audit.consulting(
+        shown, [audit.Consulted("child", "id", "mother_id")], names, bindparam("audit_limit")
+    )
+    return select(shown).add_cte(written).order_by(*(shown.c[name] for name in names))
+
+
 async def children_page(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, page: PageParams
 ) -> tuple[list[ChildPublic], uuid.UUID | None]:
-    """One page of her children visible to the caller, and the id of the child to continue
-    after."""
+    """One page of her children visible to the caller, audited as consulted, and the id of the
+    child to continue after. On PostgreSQL the page's statement writes its audit rows itself
+    (see README, "Reads in two round trips")."""
     params: dict[str, Any] = {"mother_id": mother_id, "limit": page.limit + 1}
     if page.cursor:
         (params["after_id"],) = decode_cursor(page.cursor, [Child.id])
     params |= scope_params(caller)
-    statement = _children_page(caller.role, page.cursor is not None)
+    after_cursor = page.cursor is not None
+    in_one = audited_in_one(session)
+    if in_one:
+        statement = _children_page_consulted(caller.role, after_cursor)
+        params |= audit.consulting_params(session, caller) | {"audit_limit": page.limit}
+    else:
+        statement = _children_page(caller.role, after_cursor)
     rows = await fetch_rows(session, statement, params)
     if not rows:
         raise MOTHERS.not_found(mother_id)  # the list is of her children: she is not visible
@@ -151,9 +171,12 @@ async def children_page(
         and not await fetch_rows(session, _cursor_child(caller.role), params)
     ):
         raise cursor_row_missing()
-    if len(children) <= page.limit:
-        return children, None
-    return children[: page.limit], children[page.limit - 1].id
+    last = None
+    if len(children) > page.limit:
+        children, last = children[: page.limit], children[page.limit - 1].id
+    if not in_one:
+        audit.consulted(session, CHILDREN, children)
+    return children, last
 
 
 def child_rules(values: Mapping[str, Any], mother_born: date, today: date) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.resources import get_visible
-from tac_api.routing import answer_created, answer_shown, page_shown
+from tac_api.routing import answer_created, page_shown, show_visible
 from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Communications"], responses=COMMON_PROBLEMS)
@@ -57,6 +57,7 @@ async def list_communications(
 async def get_communication(
     communication_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> CommunicationPublic:
-    communication = await get_visible(session, caller, service.COMMUNICATIONS, communication_id)
-    answer_shown(session, response, service.COMMUNICATIONS, communication)
+    communication = await show_visible(
+        session, caller, service.COMMUNICATIONS, communication_id, response
+    )
     return (await service.public_page(session, caller, [communication]))[0]

@@ -13,15 +13,14 @@ from tac_api.notice import late_notice_days
 from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible
 from tac_api.routing import (
     HeldInQuery,
     StartsBeforeQuery,
     StartsFromQuery,
     answer_changed,
     answer_created,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.session import SessionDep
 
@@ -99,8 +98,7 @@ async def get_meeting(
     request: Request,
     response: Response,
 ) -> MeetingPublic:
-    meeting = await get_visible(session, caller, MEETINGS, meeting_id)
-    answer_shown(session, response, MEETINGS, meeting)
+    meeting = await show_visible(session, caller, MEETINGS, meeting_id, response)
     return await _meeting_answer(session, caller, request, meeting)
 
 

@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.http import set_etag
 from tac_api.mothers import service
 from tac_api.mothers.schemas import (
     MotherCreate,
@@ -21,7 +21,7 @@ from tac_api.pagination import Page, PageQuery, PagingQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
-from tac_api.routing import answer_changed, answer_created, answer_shown, page_shown
+from tac_api.routing import answer_changed, answer_created, page_shown, show_visible
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -68,14 +68,10 @@ async def get_mother(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> MotherWithChildren | MotherMinimal:
     if caller.is_local_authority:
-        mother = await get_visible(session, caller, service.MOTHERS, mother_id)
-        answer_shown(session, response, service.MOTHERS, mother)
+        mother = await show_visible(session, caller, service.MOTHERS, mother_id, response)
         return service.to_public(caller, mother)
-    record = await service.get_mother_with_children(session, caller, mother_id)
-    answer_shown(session, response, service.MOTHERS, record)
-    audit.consulted(
-        session, CHILDREN, ({"id": c.id, "mother_id": record.id} for c in record.children)
-    )
+    record = await service.show_mother_with_children(session, caller, mother_id)
+    set_etag(response, record.version)
     return record
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import (
     Caller,
     Role,
@@ -31,7 +33,7 @@ from tac_api.mothers.schemas import (
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Ethnicity, Prison
 from tac_api.reference.service import require_code
-from tac_api.resources import Resource, apply_changes, get_visible, list_visible
+from tac_api.resources import Resource, apply_changes, audited_in_one, get_visible, list_visible
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible
 
@@ -54,16 +56,36 @@ def _mother_with_children(role: Role) -> Select[Any]:
     )
 
 
-async def get_mother_with_children(
+# What her record with children shows: her, once, and each of her children (a row each).
+_HER_AND_HER_CHILDREN = (
+    audit.Consulted("mother", "id", "id", once=True),
+    audit.Consulted("child", "child_id", "id"),
+)
+_CHILDREN_ORDER = ("child_date_of_birth", "child_id")
+
+
+@cache
+def _mother_with_children_consulted(role: Role) -> Select[Any]:
+    """`_mother_with_children` writing its own audit rows (`audit.consulting`): her record and
+    each child's, in the order they are shown."""
+    shown = _mother_with_children(role).cte("shown")
+    written = audit.consulting(shown, _HER_AND_HER_CHILDREN, order=_CHILDREN_ORDER)
+    return select(shown).add_cte(written).order_by(*(shown.c[name] for name in _CHILDREN_ORDER))
+
+
+async def show_mother_with_children(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID
 ) -> MotherWithChildren:
-    """Her record and a summary of her children in one round trip (a join, no query per child):
-    the service's hottest read."""
-    rows = await fetch_rows(
-        session,
-        _mother_with_children(caller.role),
-        {"mother_id": mother_id, **scope_params(caller)},
-    )
+    """Her record and a summary of her children in one round trip (a join, no query per child),
+    audited as consulted, her and each child: the service's hottest read. On PostgreSQL the
+    statement writes its audit rows itself (see README, "Reads in two round trips")."""
+    params = {"mother_id": mother_id, **scope_params(caller)}
+    if audited_in_one(session):
+        statement = _mother_with_children_consulted(caller.role)
+        params |= audit.consulting_params(session, caller)
+    else:
+        statement = _mother_with_children(caller.role)
+    rows = await fetch_rows(session, statement, params)
     if not rows:
         raise MOTHERS.not_found(mother_id)
     today = date.today()
@@ -80,7 +102,12 @@ async def get_mother_with_children(
         for row in rows
         if row["child_id"] is not None
     ]
-    return MotherWithChildren.model_validate({**dict(rows[0]), "children": children})
+    record = MotherWithChildren.model_validate({**dict(rows[0]), "children": children})
+    if not audited_in_one(session):
+        audit.consulted(session, MOTHERS, [record])
+        shown = ((child.id, record.id) for child in children)
+        audit.record_many(session, Action.consult, "child", shown)
+    return record
 
 
 MOTHERS = Resource(

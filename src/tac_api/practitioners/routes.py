@@ -24,8 +24,8 @@ from tac_api.routing import (
     answer_changed,
     answer_created,
     answer_erased,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.session import SessionDep
 
@@ -69,8 +69,9 @@ async def list_practitioners(
 async def get_practitioner(
     practitioner_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> PractitionerPublic:
-    practitioner = await get_visible(session, caller, service.PRACTITIONERS, practitioner_id)
-    answer_shown(session, response, service.PRACTITIONERS, practitioner)
+    practitioner = await show_visible(
+        session, caller, service.PRACTITIONERS, practitioner_id, response
+    )
     return service.PRACTITIONERS.to_public(practitioner)
 
 

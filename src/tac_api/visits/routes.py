@@ -7,13 +7,12 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import get_visible
 from tac_api.routing import (
     HeldInQuery,
     answer_changed,
     answer_created,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.schemas import IsoDatetime
 from tac_api.session import SessionDep
@@ -83,8 +82,7 @@ async def list_contact_visits(
 async def get_contact_visit(
     contact_visit_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ContactVisitPublic:
-    visit = await get_visible(session, caller, service.VISITS, contact_visit_id)
-    answer_shown(session, response, service.VISITS, visit)
+    visit = await show_visible(session, caller, service.VISITS, contact_visit_id, response)
     return (await service.public_page(session, caller, [visit]))[0]
 
 
