@@ -101,7 +101,6 @@ async def list_court_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
-    audit.consulted(session, HEARINGS, hearings)
     return Page[CourtHearingPublic](items=hearings, next_cursor=cursor)
 
 

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import True_
 
+from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
@@ -41,6 +42,7 @@ from tac_api.resources import (
     Resource,
     add_with_children,
     apply_changes,
+    audited_in_one,
     check_children,
     check_only_own_children,
     check_window,
@@ -118,23 +120,42 @@ def to_public(
     )
 
 
+# What the week's page shows, for the audit trail: each hearing on it (not its children).
+_HEARINGS_SHOWN = (audit.Consulted(HEARINGS.kind, "id", "mother_id"),)
+
+
 @cache
-def _week_page(role: Role, filters: frozenset[str], after: bool) -> Select[Any]:
+def _week_page(
+    role: Role, filters: frozenset[str], after: bool, consulted: bool = False
+) -> Select[Any]:
     """A page of the hearings a caller of this role sees, each joined to the children it is
     shown of the hearing's (a local authority: its own; `scope.shown_with_their_mother`), one
-    row per child, or one row with none: the page and its children in one statement."""
-    hearings = listing.page(role, HEARINGS, filters, after).subquery("page")
+    row per child, or one row with none: the page and its children in one statement.
+
+    `consulted` (PostgreSQL): the statement writes the audit rows of the hearings it shows as
+    well (`audit.consulting`), the first `shown_limit` of them: not the look-ahead row."""
+    paged = listing.page(role, HEARINGS, filters, after)
+    hearings = paged.cte("page") if consulted else paged.subquery("page")
     link = CourtHearingChild.__table__.alias("shown_link")
     which_children = shown_with_their_mother(role)
     shown: Any = link
     if not isinstance(which_children, True_):  # every child shown: no need to read theirs
         shown = link.join(Child, and_(Child.id == link.c.child_id, which_children))
     order = [hearings.c[column.key] for column in HEARINGS.order]
-    return (
+    statement = (
         select(*hearings.c, link.c.child_id.label("shown_child_id"))
         .select_from(hearings.outerjoin(shown, link.c.court_hearing_id == hearings.c.id))
         .order_by(*order, link.c.child_id)
     )
+    if not consulted:
+        return statement
+    written = audit.consulting(
+        hearings,  # type: ignore[arg-type]  # a CTE when consulted
+        _HEARINGS_SHOWN,
+        order=[column.key for column in HEARINGS.order],
+        limit=bindparam("shown_limit"),
+    )
+    return statement.add_cte(written)
 
 
 async def week_page(
@@ -153,7 +174,12 @@ async def week_page(
     if page.cursor:
         (params["after_id"],) = decode_cursor(page.cursor, [CourtHearing.id])
     asked = listing.given(filters)
-    rows = await fetch_rows(session, _week_page(caller.role, asked, bool(page.cursor)), params)
+    # PostgreSQL: the page writes its own audit rows (README, "Reads in two round trips").
+    consulted = audited_in_one(session, HEARINGS)
+    if consulted:
+        params |= {"shown_limit": page.limit, **audit.consulting_params(session, caller)}
+    statement = _week_page(caller.role, asked, bool(page.cursor), consulted)
+    rows = await fetch_rows(session, statement, params)
     found: dict[uuid.UUID, tuple[Mapping[str, Any], list[uuid.UUID]]] = {}
     for row in rows:
         _, children = found.setdefault(row["id"], (row, []))
@@ -167,7 +193,10 @@ async def week_page(
     ):
         raise cursor_row_missing()
     shown = [to_public(row, children, late_notice_days) for row, children in found.values()]
-    return page_of(shown, page, HEARINGS.id_of, paging.request, paging.response)
+    hearings, cursor = page_of(shown, page, HEARINGS.id_of, paging.request, paging.response)
+    if not consulted:
+        audit.consulted(session, HEARINGS, hearings)
+    return hearings, cursor
 
 
 # Writing ------------------------------------------------------------------------------------
