@@ -529,8 +529,19 @@ class TestWeekAhead:
         with counting(api) as large:
             response = api.get("ewi_worker", f"{HEARINGS}?limit=12")
         assert len(response.json()["items"]) == 12
-        # The caller and her rate limit (two on SQLite), the page with its children, the audit.
-        assert len(small) == len(large) == statements(api, sqlite=4, postgres=3), large
+        # SQLite: the caller, her rate limit, the page with its children, the audit insert.
+        # PostgreSQL: admission, then the page writing its own audit rows.
+        assert len(small) == len(large) == statements(api, sqlite=4, postgres=2), large
+        hearings = response.json()["items"]
+        assert trail(api, response) == [
+            (*WORKER, "court_hearing", h["id"], family["mother"], "succeeded") for h in hearings
+        ]
+        # The look-ahead row is not audited.
+        response = api.get("ewi_worker", f"{HEARINGS}?limit=2")
+        assert [r[4] for r in trail(api, response)] == [h["id"] for h in hearings[:2]]
+
+
+WORKER = ("ewi_worker", "prison_social_worker", "consult")
 
 
 class TestAmendments:
