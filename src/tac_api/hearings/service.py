@@ -124,29 +124,35 @@ def to_public(
 _HEARINGS_SHOWN = (audit.Consulted(HEARINGS.kind, "id", "mother_id"),)
 
 
-@cache
-def _week_page(
-    role: Role, filters: frozenset[str], after: bool, consulted: bool = False
-) -> Select[Any]:
-    """A page of the hearings a caller of this role sees, each joined to the children it is
+def _with_children_shown(role: Role, hearings: Any) -> Select[Any]:
+    """Each of `hearings` (a subquery or CTE of their columns) joined to the children it is
     shown of the hearing's (a local authority: its own; `scope.shown_with_their_mother`), one
-    row per child, or one row with none: the page and its children in one statement.
-
-    `consulted` (PostgreSQL): the statement writes the audit rows of the hearings it shows as
-    well (`audit.consulting`), the first `shown_limit` of them: not the look-ahead row."""
-    paged = listing.page(role, HEARINGS, filters, after)
-    hearings = paged.cte("page") if consulted else paged.subquery("page")
+    row per child, or one row with none, in the hearings' order."""
     link = CourtHearingChild.__table__.alias("shown_link")
     which_children = shown_with_their_mother(role)
     shown: Any = link
     if not isinstance(which_children, True_):  # every child shown: no need to read theirs
         shown = link.join(Child, and_(Child.id == link.c.child_id, which_children))
     order = [hearings.c[column.key] for column in HEARINGS.order]
-    statement = (
+    return (
         select(*hearings.c, link.c.child_id.label("shown_child_id"))
         .select_from(hearings.outerjoin(shown, link.c.court_hearing_id == hearings.c.id))
         .order_by(*order, link.c.child_id)
     )
+
+
+@cache
+def _week_page(
+    role: Role, filters: frozenset[str], after: bool, consulted: bool = False
+) -> Select[Any]:
+    """A page of the hearings a caller of this role sees, each with the children it is shown
+    (`_with_children_shown`): the page and its children in one statement.
+
+    `consulted` (PostgreSQL): the statement writes the audit rows of the hearings it shows as
+    well (`audit.consulting`), the first `shown_limit` of them: not the look-ahead row."""
+    paged = listing.page(role, HEARINGS, filters, after)
+    hearings = paged.cte("page") if consulted else paged.subquery("page")
+    statement = _with_children_shown(role, hearings)
     if not consulted:
         return statement
     written = audit.consulting(
@@ -197,6 +203,43 @@ async def week_page(
     if not consulted:
         audit.consulted(session, HEARINGS, hearings)
     return hearings, cursor
+
+
+# Its audit row: the hearing, once, on each of its children's rows.
+_HEARING_SHOWN = (audit.Consulted(HEARINGS.kind, "id", "mother_id", once=True),)
+
+
+@cache
+def _one_hearing(role: Role, consulted: bool) -> Select[Any]:
+    """One hearing (`hearing_id`) if a caller of this role may see it, with the children it is
+    shown, in one statement; `consulted` (PostgreSQL): writing its audit row as well."""
+    visible = listing.visible(role, HEARINGS, frozenset()).where(
+        HEARINGS.id_column == bindparam("hearing_id")
+    )
+    if not consulted:
+        return _with_children_shown(role, visible.subquery("hearing"))
+    hearing = visible.cte("hearing")
+    return _with_children_shown(role, hearing).add_cte(audit.consulting(hearing, _HEARING_SHOWN))
+
+
+async def show_hearing(
+    session: AsyncSession, caller: Caller, hearing_id: uuid.UUID, late_notice_days: int
+) -> tuple[CourtHearingPublic, int]:
+    """One hearing, if this caller may see it (404 otherwise, as `get_visible`), with the
+    children it is shown, audited as consulted, and its version (for the ETag): one statement,
+    which on PostgreSQL writes its audit row too (README, "Reads in two round trips")."""
+    params: dict[str, Any] = {"hearing_id": hearing_id, **scope_params(caller)}
+    consulted = audited_in_one(session, HEARINGS)
+    if consulted:
+        params |= audit.consulting_params(session, caller)
+    rows = await fetch_rows(session, _one_hearing(caller.role, consulted), params)
+    if not rows:
+        raise HEARINGS.not_found(hearing_id)
+    hearing = rows[0]
+    children = [row["shown_child_id"] for row in rows if row["shown_child_id"] is not None]
+    if not consulted:
+        audit.consulted(session, HEARINGS, [dict(hearing)])  # a mapping, whatever the driver
+    return to_public(hearing, children, late_notice_days), hearing["version"]
 
 
 # Writing ------------------------------------------------------------------------------------
