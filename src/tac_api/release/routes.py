@@ -17,7 +17,7 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
-from tac_api.routing import answer_changed, answer_shown
+from tac_api.routing import answer_changed
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -38,8 +38,8 @@ IfNoneMatchHeader = Annotated[
 async def get_release_plan(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ReleasePlanPublic:
-    plan = await service.read_plan(session, caller, mother_id)
-    answer_shown(session, response, service.RELEASE_PLANS, plan)
+    plan = await service.show_plan(session, caller, mother_id)
+    set_etag(response, plan.version)
     return plan
 
 
