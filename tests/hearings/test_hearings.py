@@ -529,8 +529,19 @@ class TestWeekAhead:
         with counting(api) as large:
             response = api.get("ewi_worker", f"{HEARINGS}?limit=12")
         assert len(response.json()["items"]) == 12
-        # The caller and her rate limit (two on SQLite), the page with its children, the audit.
-        assert len(small) == len(large) == statements(api, sqlite=4, postgres=3), large
+        # SQLite: the caller, her rate limit, the page with its children, the audit insert.
+        # PostgreSQL: admission, then the page writing its own audit rows.
+        assert len(small) == len(large) == statements(api, sqlite=4, postgres=2), large
+        hearings = response.json()["items"]
+        assert trail(api, response) == [
+            (*WORKER, "court_hearing", h["id"], family["mother"], "succeeded") for h in hearings
+        ]
+        # The look-ahead row is not audited.
+        response = api.get("ewi_worker", f"{HEARINGS}?limit=2")
+        assert [r[4] for r in trail(api, response)] == [h["id"] for h in hearings[:2]]
+
+
+WORKER = ("ewi_worker", "prison_social_worker", "consult")
 
 
 class TestAmendments:
@@ -1083,6 +1094,34 @@ class TestAudit:
             ("collect", "proceedings_extension", eid, mother),
             ("alter", "proceedings", pid, mother),
         ]
+
+    def test_one_record_read_writes_its_row_with_its_data(self, api: Api, family: dict) -> None:
+        """A hearing with its children is one statement, proceedings three (the record, its
+        children, its extensions); on PostgreSQL admission is one and the record's statement
+        writes its audit row (README, "Reads in two round trips"), on SQLite each its own."""
+        mother, both = family["mother"], [family["bristol"], family["surrey"]]
+        hearing = record(api, "admin", hearing_body(mother, both))
+        proceedings = api.post("admin", PROCEEDINGS, proceedings_body(mother, both)).json()
+        reads = (
+            (f"{HEARINGS}/{hearing['id']}", "court_hearing", hearing["id"], 4, 2),
+            (f"{PROCEEDINGS}/{proceedings['id']}", "proceedings", proceedings["id"], 6, 4),
+        )
+        for url, kind, record_id, on_sqlite, on_postgres in reads:
+            with counting(api) as sent:
+                response = api.get("bristol", url)
+            assert response.status_code == 200, response.text
+            assert response.headers["ETag"] == '"1"'
+            assert response.json()["child_ids"] == [family["bristol"]]  # its own child only
+            assert len(sent) == statements(api, sqlite=on_sqlite, postgres=on_postgres), sent
+            assert trail(api, response) == [
+                ("bristol", "la_practitioner", "consult", kind, record_id, mother, "succeeded")
+            ]
+            # Out of its scope: 404, and audited as the refusal it is.
+            hidden = api.get("sdi_worker", url)
+            assert hidden.status_code == 404
+            assert [(r[2], r[3], r[4], r[6]) for r in trail(api, hidden)] == [
+                ("consult", kind, record_id, "not_found")
+            ]
 
     def test_her_hearings_are_in_her_subject_access_export(self, api: Api, family: dict) -> None:
         hearing = past_hearing(api, family)

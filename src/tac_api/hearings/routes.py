@@ -23,18 +23,19 @@ from tac_api.hearings.schemas import (
     ProceedingsUpdate,
 )
 from tac_api.hearings.service import HEARINGS
+from tac_api.http import set_etag
 from tac_api.notice import late_notice_days
 from tac_api.pagination import Page, PageQuery, PagingQuery, fetch_page
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide, requires
 from tac_api.preconditions import IfMatchHeader
-from tac_api.resources import children_of, get_visible
+from tac_api.resources import get_visible
 from tac_api.routing import (
     StartsBeforeQuery,
     StartsFromQuery,
     answer_changed,
     answer_created,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
@@ -101,7 +102,6 @@ async def list_court_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
-    audit.consulted(session, HEARINGS, hearings)
     return Page[CourtHearingPublic](items=hearings, next_cursor=cursor)
 
 
@@ -113,10 +113,11 @@ async def get_court_hearing(
     request: Request,
     response: Response,
 ) -> CourtHearingPublic:
-    hearing = await get_visible(session, caller, HEARINGS, court_hearing_id)
-    children = await children_of(session, caller, HEARINGS, [hearing.id])
-    answer_shown(session, response, HEARINGS, hearing)
-    return _hearing_answer(request, hearing, children[hearing.id])
+    hearing, version = await service.show_hearing(
+        session, caller, court_hearing_id, late_notice_days(request)
+    )
+    set_etag(response, version)
+    return hearing
 
 
 @router.patch(
@@ -248,8 +249,7 @@ async def list_proceedings(
 async def get_proceedings(
     proceedings_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ProceedingsPublic:
-    proceedings = await get_visible(session, caller, PROCEEDINGS, proceedings_id)
-    answer_shown(session, response, PROCEEDINGS, proceedings)
+    proceedings = await show_visible(session, caller, PROCEEDINGS, proceedings_id, response)
     return await _proceedings_answer(session, caller, proceedings)
 
 

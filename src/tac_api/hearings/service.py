@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import True_
 
+from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
@@ -41,6 +42,7 @@ from tac_api.resources import (
     Resource,
     add_with_children,
     apply_changes,
+    audited_in_one,
     check_children,
     check_only_own_children,
     check_window,
@@ -118,12 +120,14 @@ def to_public(
     )
 
 
-@cache
-def _week_page(role: Role, filters: frozenset[str], after: bool) -> Select[Any]:
-    """A page of the hearings a caller of this role sees, each joined to the children it is
+# What the week's page shows, for the audit trail: each hearing on it (not its children).
+_HEARINGS_SHOWN = (audit.Consulted(HEARINGS.kind, "id", "mother_id"),)
+
+
+def _with_children_shown(role: Role, hearings: Any) -> Select[Any]:
+    """Each of `hearings` (a subquery or CTE of their columns) joined to the children it is
     shown of the hearing's (a local authority: its own; `scope.shown_with_their_mother`), one
-    row per child, or one row with none: the page and its children in one statement."""
-    hearings = listing.page(role, HEARINGS, filters, after).subquery("page")
+    row per child, or one row with none, in the hearings' order."""
     link = CourtHearingChild.__table__.alias("shown_link")
     which_children = shown_with_their_mother(role)
     shown: Any = link
@@ -135,6 +139,29 @@ def _week_page(role: Role, filters: frozenset[str], after: bool) -> Select[Any]:
         .select_from(hearings.outerjoin(shown, link.c.court_hearing_id == hearings.c.id))
         .order_by(*order, link.c.child_id)
     )
+
+
+@cache
+def _week_page(
+    role: Role, filters: frozenset[str], after: bool, consulted: bool = False
+) -> Select[Any]:
+    """A page of the hearings a caller of this role sees, each with the children it is shown
+    (`_with_children_shown`): the page and its children in one statement.
+
+    `consulted` (PostgreSQL): the statement writes the audit rows of the hearings it shows as
+    well (`audit.consulting`), the first `shown_limit` of them: not the look-ahead row."""
+    paged = listing.page(role, HEARINGS, filters, after)
+    hearings = paged.cte("page") if consulted else paged.subquery("page")
+    statement = _with_children_shown(role, hearings)
+    if not consulted:
+        return statement
+    written = audit.consulting(
+        hearings,  # type: ignore[arg-type]  # a CTE when consulted
+        _HEARINGS_SHOWN,
+        order=[column.key for column in HEARINGS.order],
+        limit=bindparam("shown_limit"),
+    )
+    return statement.add_cte(written)
 
 
 async def week_page(
@@ -153,7 +180,12 @@ async def week_page(
     if page.cursor:
         (params["after_id"],) = decode_cursor(page.cursor, [CourtHearing.id])
     asked = listing.given(filters)
-    rows = await fetch_rows(session, _week_page(caller.role, asked, bool(page.cursor)), params)
+    # PostgreSQL: the page writes its own audit rows (README, "Reads in two round trips").
+    consulted = audited_in_one(session, HEARINGS)
+    if consulted:
+        params |= {"shown_limit": page.limit, **audit.consulting_params(session, caller)}
+    statement = _week_page(caller.role, asked, bool(page.cursor), consulted)
+    rows = await fetch_rows(session, statement, params)
     found: dict[uuid.UUID, tuple[Mapping[str, Any], list[uuid.UUID]]] = {}
     for row in rows:
         _, children = found.setdefault(row["id"], (row, []))
@@ -167,7 +199,47 @@ async def week_page(
     ):
         raise cursor_row_missing()
     shown = [to_public(row, children, late_notice_days) for row, children in found.values()]
-    return page_of(shown, page, HEARINGS.id_of, paging.request, paging.response)
+    hearings, cursor = page_of(shown, page, HEARINGS.id_of, paging.request, paging.response)
+    if not consulted:
+        audit.consulted(session, HEARINGS, hearings)
+    return hearings, cursor
+
+
+# Its audit row: the hearing, once, on each of its children's rows.
+_HEARING_SHOWN = (audit.Consulted(HEARINGS.kind, "id", "mother_id", once=True),)
+
+
+@cache
+def _one_hearing(role: Role, consulted: bool) -> Select[Any]:
+    """One hearing (`hearing_id`) if a caller of this role may see it, with the children it is
+    shown, in one statement; `consulted` (PostgreSQL): writing its audit row as well."""
+    visible = listing.visible(role, HEARINGS, frozenset()).where(
+        HEARINGS.id_column == bindparam("hearing_id")
+    )
+    if not consulted:
+        return _with_children_shown(role, visible.subquery("hearing"))
+    hearing = visible.cte("hearing")
+    return _with_children_shown(role, hearing).add_cte(audit.consulting(hearing, _HEARING_SHOWN))
+
+
+async def show_hearing(
+    session: AsyncSession, caller: Caller, hearing_id: uuid.UUID, late_notice_days: int
+) -> tuple[CourtHearingPublic, int]:
+    """One hearing, if this caller may see it (404 otherwise, as `get_visible`), with the
+    children it is shown, audited as consulted, and its version (for the ETag): one statement,
+    which on PostgreSQL writes its audit row too (README, "Reads in two round trips")."""
+    params: dict[str, Any] = {"hearing_id": hearing_id, **scope_params(caller)}
+    consulted = audited_in_one(session, HEARINGS)
+    if consulted:
+        params |= audit.consulting_params(session, caller)
+    rows = await fetch_rows(session, _one_hearing(caller.role, consulted), params)
+    if not rows:
+        raise HEARINGS.not_found(hearing_id)
+    hearing = rows[0]
+    children = [row["shown_child_id"] for row in rows if row["shown_child_id"] is not None]
+    if not consulted:
+        audit.consulted(session, HEARINGS, [dict(hearing)])  # a mapping, whatever the driver
+    return to_public(hearing, children, late_notice_days), hearing["version"]
 
 
 # Writing ------------------------------------------------------------------------------------

@@ -25,12 +25,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.db import fetch_rows
 from tac_api.mothers.models import Mother
+from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor, page_of
 from tac_api.release.models import ReleasePlan, ReleasePlanAction, ReleasePlanPathway
 from tac_api.release.schemas import ACCOMMODATION_READY, PATHWAY_DONE, PATHWAYS, ReleaseDue
+from tac_api.release.service import RELEASE_PLANS
+from tac_api.resources import audited_in_one
 from tac_api.scope import mother_visible
 
 
@@ -162,6 +167,31 @@ def _page(role: Role, in_prison: bool, after: bool) -> Select[Any]:
     return statement.order_by(*order).limit(bindparam("limit"))
 
 
+# What a row of the list shows, for the audit trail: her record, and her plan if she has one.
+_SHOWN = (
+    audit.Consulted(MOTHERS.kind, "mother_id", "mother_id"),
+    audit.Consulted(RELEASE_PLANS.kind, "release_plan_id", "mother_id"),
+)
+
+
+@cache
+def _page_consulted(role: Role, in_prison: bool, after: bool) -> Select[Any]:
+    """`_page` writing the audit rows of what it shows as well (`audit.consulting`; PostgreSQL):
+    every mother on the page, then every plan, in the page's order. The rows audited are the
+    first `shown_limit`, trimmed before the plans are picked out, so that the look-ahead row's
+    plan is never audited in place of a row with none."""
+    page = _page(role, in_prison, after).cte("page")
+    order = _order(page)  # type: ignore[arg-type]  # the same columns, on the page
+    shown = (
+        select(page.c.mother_id, page.c.release_plan_id, page.c.release_date)
+        .order_by(*order)
+        .limit(bindparam("shown_limit"))
+        .cte("shown")
+    )
+    written = audit.consulting(shown, _SHOWN, order=[column.key for column in order])
+    return select(*page.c).add_cte(written).order_by(*order)
+
+
 async def due_page(
     session: AsyncSession,
     caller: Caller,
@@ -184,7 +214,15 @@ async def due_page(
     if page.cursor:
         (params["after_id"],) = decode_cursor(page.cursor, [Mother.id])
     in_prison = bool(prison_code)
-    rows = await fetch_rows(session, _page(caller.role, in_prison, bool(page.cursor)), params)
+    after = bool(page.cursor)
+    # PostgreSQL: the page writes its own audit rows (README, "Reads in two round trips").
+    consulted = audited_in_one(session)
+    if consulted:
+        params |= {"shown_limit": page.limit, **audit.consulting_params(session, caller)}
+        statement = _page_consulted(caller.role, in_prison, after)
+    else:
+        statement = _page(caller.role, in_prison, after)
+    rows = await fetch_rows(session, statement, params)
     # A page with rows proves the cursor's row is in the list; an empty one may not.
     if (
         not rows
@@ -193,7 +231,24 @@ async def due_page(
     ):
         raise cursor_row_missing()
     shown = [to_public(row, today) for row in rows]
-    return page_of(shown, page, _mother_id, request, response)
+    items, cursor = page_of(shown, page, _mother_id, request, response)
+    if not consulted:
+        _audit(session, items)
+    return items, cursor
+
+
+def _audit(session: AsyncSession, items: list[ReleaseDue]) -> None:
+    """What the page shows, audited as consulted: rows of mothers and plans together, not
+    records, so the kinds come from their descriptions. Each mother, then each plan."""
+    audit.record_many(
+        session, Action.consult, MOTHERS.kind, ((d.mother_id, d.mother_id) for d in items)
+    )
+    audit.record_many(
+        session,
+        Action.consult,
+        RELEASE_PLANS.kind,
+        ((d.release_plan_id, d.mother_id) for d in items if d.release_plan_id is not None),
+    )
 
 
 def _mother_id(item: ReleaseDue) -> uuid.UUID:

@@ -5,10 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from tac_api.audit import service as audit
-from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
-from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, PrisonSide
 from tac_api.preconditions import IfMatchHeader
@@ -19,7 +17,7 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
-from tac_api.routing import answer_changed, answer_shown
+from tac_api.routing import answer_changed
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -40,8 +38,8 @@ IfNoneMatchHeader = Annotated[
 async def get_release_plan(
     mother_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ReleasePlanPublic:
-    plan = await service.read_plan(session, caller, mother_id)
-    answer_shown(session, response, service.RELEASE_PLANS, plan)
+    plan = await service.show_plan(session, caller, mother_id)
+    set_etag(response, plan.version)
     return plan
 
 
@@ -113,15 +111,5 @@ async def list_due_release_plans(
 ) -> Page[ReleaseDue]:
     items, cursor = await due.due_page(
         session, caller, page, request, response, prison_code, date.today(), within_days
-    )
-    # Rows of mothers and plans together, not records: the kinds come from the descriptions.
-    audit.record_many(
-        session, Action.consult, MOTHERS.kind, ((d.mother_id, d.mother_id) for d in items)
-    )
-    audit.record_many(
-        session,
-        Action.consult,
-        service.RELEASE_PLANS.kind,
-        ((d.release_plan_id, d.mother_id) for d in items if d.release_plan_id is not None),
     )
     return Page[ReleaseDue](items=items, next_cursor=cursor)

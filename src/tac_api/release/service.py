@@ -4,13 +4,16 @@ without a complete plan is in `due`)."""
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, true
+from sqlalchemy import Select, bindparam, delete, insert, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from tac_api.auth.schemas import Caller
+from tac_api.audit import service as audit
+from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
@@ -36,7 +39,14 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
-from tac_api.resources import Resource, apply_changes, check_children, get_visible
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    audited_in_one,
+    check_children,
+    consulted_as,
+    get_visible,
+)
 from tac_api.scope import shown_with_their_mother
 
 PROBATION = ("name", "email", "phone")
@@ -173,6 +183,40 @@ async def read_plan(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID
 ) -> ReleasePlanPublic:
     plan = await plan_of(session, caller, mother_id)
+    return to_public(plan, *await _parts(session, caller, plan.id))
+
+
+@cache
+def _plan_consulted(role: Role) -> Select[Any]:
+    """`plan_of`'s statement writing the plan's audit row as well (`audit.consulting`), built
+    once per role (the caller's prison or authority is a parameter)."""
+    shown = (
+        select(ReleasePlan)
+        .where(ReleasePlan.mother_id == bindparam("mother_id"), RELEASE_PLANS.visible(role))
+        .cte("shown")
+    )
+    written = audit.consulting(shown, [consulted_as(RELEASE_PLANS)])
+    return select(aliased(ReleasePlan, shown)).add_cte(written)
+
+
+async def show_plan(
+    session: AsyncSession, caller: Caller, mother_id: uuid.UUID
+) -> ReleasePlanPublic:
+    """Her plan, if this caller may see it (404 otherwise), audited as consulted. On PostgreSQL
+    the plan's read writes its audit row too (README, "Reads in two round trips"); its parts
+    are read after, as `read_plan` reads them."""
+    if not audited_in_one(session, RELEASE_PLANS):
+        shown = await read_plan(session, caller, mother_id)
+        audit.consulted(session, RELEASE_PLANS, [shown])
+        return shown
+    params = {
+        "mother_id": mother_id,
+        **scope_params(caller),
+        **audit.consulting_params(session, caller),
+    }
+    plan = await session.scalar(_plan_consulted(caller.role), params)
+    if plan is None:
+        raise RELEASE_PLANS.not_found(mother_id)
     return to_public(plan, *await _parts(session, caller, plan.id))
 
 
