@@ -1,11 +1,13 @@
 """Her chronology: every dated event in order, by child and kind, scoped like the records."""
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from tests.support.api import Api
+from tests.support.audit import trail
 from tests.support.bodies import TODAY, communication_body
-from tests.support.sql import counting
+from tests.support.sql import counting, statements
 
 
 def day(offset: int) -> str:
@@ -157,3 +159,78 @@ def test_a_fixed_number_of_statements_however_long(api: Api) -> None:
         events = chronology(api, "ewi_worker", case["mother"])
     assert len(events) == 12
     assert len(after) == len(before)
+
+
+def combined_rows(mother_id: str, events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The audit rows a chronology writes: her record, then each record it shows an event of,
+    by kind of record and id (what the route noted before its read wrote them itself)."""
+    shown = {(e["resource_type"], e["resource_id"]) for e in events}
+    rows = [("combine", "mother", mother_id, mother_id, "succeeded")]
+    rows += [
+        ("combine", kind, record_id, mother_id, "succeeded")
+        for kind, record_id in sorted(shown, key=lambda pair: (pair[0], uuid.UUID(pair[1])))
+    ]
+    return rows
+
+
+def test_its_audit_rows_are_the_records_it_shows_whatever_the_filters(api: Api) -> None:
+    """The same rows on SQLite (noted by the route) as on PostgreSQL (written by the read
+    itself): records of every kind, a record with no dated event (a release plan without its
+    date: not shown, not audited), a life story contribution, the kind and child filters."""
+    case = build(api)
+    her = case["mother"]
+    assert api.put("admin", f"/v1/mothers/{her}/release-plan", {}).status_code in (200, 201)
+    visit = {"mother_id": her, "child_ids": [case["rhys"]], "visit_type": "in_person_social_visit"}
+    assert api.post("admin", "/v1/contact-visits", visit).status_code == 201
+    arrangement = {
+        "contact_arrangement": "none",
+        "contact_arrangement_reason": "Nature of the offence.",
+    }
+    leo = api.child(her, first_name="Leo", local_authority_code="936", **arrangement)["id"]
+    story = communication_body(
+        kind="life_story_contribution",
+        from_party="mother",
+        from_name=None,
+        to_party="la_social_worker",
+        channel="letter",
+        item_description="Letter, two pages.",
+        child_ids=[leo],
+        occurred_at=at(-10),
+    )
+    made = api.post("admin", f"/v1/mothers/{her}/communications", story)
+    assert made.status_code == 201, made.text
+    for who, params in [
+        ("ewi_worker", {}),
+        ("bristol", {}),
+        ("admin", {"kind": ["life_story", "court_hearing"]}),
+        ("admin", {"kind": ["communication", "release"]}),
+        ("admin", {"child_id": case["nia"]}),
+        ("admin", {"child_id": case["rhys"], "kind": ["contact_visit"]}),
+        ("bristol", {"child_id": case["nia"]}),  # not hers to see: her record only
+    ]:
+        response = api.get(who, f"/v1/mothers/{her}/chronology", params=params)
+        assert response.status_code == 200, response.text
+        events = response.json()["events"]
+        assert [row[2:] for row in trail(api, response)] == combined_rows(her, events), params
+    kinds = {e["resource_type"] for e in chronology(api, "admin", her)}
+    assert kinds >= {"contact_visit", "communication", "evidence", "prison_stay"}
+    assert "release_plan" not in kinds
+    # Out of her scope: only the failure's row, nothing combined.
+    refused = api.get("sdi_worker", f"/v1/mothers/{her}/chronology")
+    assert refused.status_code == 404
+    assert [row[2:] for row in trail(api, refused)] == [
+        ("combine", "mother", her, her, "not_found")
+    ]
+
+
+def test_admission_then_the_read_writing_its_own_audit_rows(api: Api) -> None:
+    """On PostgreSQL: admission, then one statement reading her chronology and writing its
+    audit rows; SQLite: the token, the rate limit, the read and the audit insert."""
+    case = build(api)
+    for params in ({}, {"kind": ["evidence"]}, {"child_id": case["rhys"]}):
+        with counting(api) as sent:
+            response = api.get(
+                "ewi_worker", f"/v1/mothers/{case['mother']}/chronology", params=params
+            )
+        assert response.status_code == 200
+        assert len(sent) == statements(api, sqlite=4, postgres=2), sent

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
-from tests.support.audit import audit_of
+from tests.support.audit import audit_of, trail
 from tests.support.bodies import TODAY
 from tests.support.sql import counting, db_id, statements
 
@@ -158,6 +158,24 @@ class TestRead:
             assert api.get(who, f"/v1/evidence/{item['id']}").status_code == 404, who
         assert api.get("ewi_governor", url).status_code == 403
         assert api.get("auditor", f"/v1/evidence/{item['id']}").status_code == 403
+
+    def test_one_item_is_admission_then_its_read_writing_its_audit_row(self, api: Api) -> None:
+        mother = api.mother()
+        item = add(api, mother["id"])
+        with counting(api) as sent:
+            response = api.get("ewi_worker", f"/v1/evidence/{item['id']}")
+        assert response.status_code == 200 and response.headers["ETag"] == '"1"'
+        # PostgreSQL: admission, then the read with its audit row (routing.show_visible);
+        # SQLite: the token, the rate limit, the read, the audit insert.
+        assert len(sent) == statements(api, sqlite=4, postgres=2), sent
+        assert [row[2:] for row in trail(api, response)] == [
+            ("consult", "evidence", item["id"], mother["id"], "succeeded")
+        ]
+        refused = api.get("surrey", f"/v1/evidence/{item['id']}")
+        assert refused.status_code == 404
+        assert [row[2:] for row in trail(api, refused)] == [
+            ("consult", "evidence", item["id"], None, "not_found")
+        ]
 
     def test_unknown_query_parameters_are_refused(self, api: Api) -> None:
         mother = api.mother()
@@ -463,5 +481,30 @@ class TestBundle:
         assert response.status_code == 200
         # Her with her prison and her items in one statement; the caller's and the audit's
         # statements (tests/contracts/test_liaison_queries.py counts them all) besides.
-        assert len(one) == len(many), many
+        assert len(one) == len(many) == statements(api, sqlite=4, postgres=2), many
         assert len([sql for sql in many if "FROM evidence" in sql or "JOIN evidence" in sql]) == 1
+
+    def test_its_audit_rows_are_her_and_each_item_in_bundle_order(
+        self, api: Api, her_evidence: dict
+    ) -> None:
+        """The same rows on SQLite (noted by the route) as on PostgreSQL (written by the read
+        itself): her record, then each item in the bundle's order, disclosed."""
+        mother_id = her_evidence["mother"]["id"]
+        for who in ("bristol", "admin"):
+            response = api.get(who, bundle_url(mother_id))
+            assert response.status_code == 200
+            items = [item["id"] for item in response.json()["items"]]
+            assert len(items) == 4
+            assert [row[2:] for row in trail(api, response)] == [
+                ("disclose", "mother", mother_id, mother_id, "succeeded")
+            ] + [("disclose", "evidence", item, mother_id, "succeeded") for item in items]
+        empty = api.mother()["id"]
+        response = api.get("ewi_worker", bundle_url(empty))
+        assert [row[2:] for row in trail(api, response)] == [
+            ("disclose", "mother", empty, empty, "succeeded")
+        ]
+        refused = api.get("surrey", bundle_url(mother_id))
+        assert refused.status_code == 404
+        assert [row[2:] for row in trail(api, refused)] == [
+            ("disclose", "mother", mother_id, mother_id, "not_found")
+        ]

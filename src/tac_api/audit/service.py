@@ -303,6 +303,7 @@ def consulting(
     consulted: Sequence[Consulted],
     order: Sequence[str] = (),
     limit: Any = None,
+    action: Action = Action.consult,
 ) -> CTE:
     """The audit rows for what the rows of `shown` show (consulted, succeeded), as a
     data-modifying CTE for the statement that reads `shown` (`Select.add_cte`): the read and its
@@ -311,7 +312,9 @@ def consulting(
     The rows written are the ones `consulted` would note after the read, in the same order:
     `order` (names of `shown`'s columns) is the order the rows are shown in, and only the first
     `limit` rows are shown (a bound parameter or a number; None: every row), so that a page's
-    look-ahead row is not audited. Its parameters come from `consulting_params`.
+    look-ahead row is not audited. `action`: what the read did with them, if more than consult
+    them (her chronology combines her records, a bundle discloses them). Its parameters come
+    from `consulting_params`.
     """
     table = AuditEvent.__table__
     by = [
@@ -324,7 +327,7 @@ def consulting(
             select(
                 *by,
                 literal_column(f"'{Outcome.succeeded.value}'"),
-                literal_column(f"'{Action.consult.value}'"),
+                literal_column(f"'{action.value}'"),
                 # Our own kind names, never input.
                 literal_column(f"'{part.kind}'"),
                 shown.c[part.id],

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     ARRAY,
@@ -22,16 +22,21 @@ from sqlalchemy import (
     CompoundSelect,
     Date,
     DateTime,
+    Executable,
     Integer,
     Select,
     String,
     True_,
     Uuid,
+    and_,
+    any_,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -40,6 +45,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.service import ASSESSMENTS
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.children.models import Child
 from tac_api.chronology.schemas import Chronology, ChronologyKind
@@ -52,7 +59,7 @@ from tac_api.meetings.service import MEETINGS
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.service import MOTHERS
 from tac_api.release.models import ReleasePlan
-from tac_api.resources import ChildLinks, Resource
+from tac_api.resources import ChildLinks, Resource, audited_in_one
 from tac_api.scope import (
     Rule,
     child_visible,
@@ -81,6 +88,10 @@ class Source:
     # The columns its events are told from (a row holds these, its id and its created_at).
     columns: tuple[str, ...]
     events: Callable[[Row], Iterable[Event]]
+    # `events` said in SQL, for the audit trail written by the read itself: for each kind of
+    # event, when a record has one (a dated event of that kind). It must say what `events`
+    # says: a record is audited when it shows an event (tests compare the two paths' rows).
+    shows: Callable[[Any], Mapping[ChronologyKind, ColumnElement[bool]]]
     # Its description, if it has one: the children it concerns come from it.
     resource: Resource[Any] | None = None
 
@@ -90,8 +101,11 @@ class Source:
         resource: Resource[Any],
         columns: tuple[str, ...],
         events: Callable[[Row], Iterable[Event]],
+        shows: Callable[[Any], Mapping[ChronologyKind, ColumnElement[bool]]],
     ) -> "Source":
-        return cls(resource.kind, resource.model, resource.visible, columns, events, resource)
+        return cls(
+            resource.kind, resource.model, resource.visible, columns, events, shows, resource
+        )
 
     @property
     def concerns_children(self) -> bool:
@@ -175,7 +189,7 @@ def _release(plan: Row) -> Iterable[Event]:
 
 
 def _communication(communication: Row) -> Iterable[Event]:
-    if communication["kind"] == "life_story_contribution":
+    if communication["kind"] == LIFE_STORY:
         yield communication["occurred_at"], "life_story", "Life story work contribution"
         return
     yield (
@@ -186,6 +200,23 @@ def _communication(communication: Row) -> Iterable[Event]:
     )
 
 
+def _dated(*columns: Any) -> ColumnElement[bool]:
+    """Whether any of these dates is there: an event is told from the first that is."""
+    return or_(*(column.is_not(None) for column in columns))
+
+
+LIFE_STORY = "life_story_contribution"
+
+
+def _communication_shows(model: Any) -> Mapping[ChronologyKind, ColumnElement[bool]]:
+    told = model.occurred_at.is_not(None)
+    life_story = literal_column(f"'{LIFE_STORY}'", String)  # written out, as every constant
+    return {
+        "life_story": and_(model.kind == life_story, told),
+        "communication": and_(model.kind.is_distinct_from(life_story), told),
+    }
+
+
 SOURCES = (
     # Her stays: visible with her (checked in the same statement), so no scope of their own.
     Source(
@@ -194,8 +225,14 @@ SOURCES = (
         lambda _: true(),
         ("arrived_on", "left_on", "prison_code"),
         _stay,
+        lambda m: {"custody": _dated(m.arrived_on, m.left_on)},
     ),
-    Source.of(PROCEEDINGS, ("issued_on", "court_name"), _proceedings),
+    Source.of(
+        PROCEEDINGS,
+        ("issued_on", "court_name"),
+        _proceedings,
+        lambda m: {"proceedings": _dated(m.issued_on)},
+    ),
     Source.of(
         HEARINGS,
         (
@@ -208,24 +245,45 @@ SOURCES = (
             "starts_at",
         ),
         _hearing,
+        lambda m: {"court_hearing": _dated(m.starts_at)},
     ),
-    Source.of(MEETINGS, ("meeting_type", "platform", "attended", "barrier", "starts_at"), _meeting),
-    Source.of(VISITS, ("scheduled_at", "visit_type", "status"), _visit),
+    Source.of(
+        MEETINGS,
+        ("meeting_type", "platform", "attended", "barrier", "starts_at"),
+        _meeting,
+        lambda m: {"meeting": _dated(m.starts_at)},
+    ),
+    Source.of(
+        VISITS,
+        ("scheduled_at", "visit_type", "status"),
+        _visit,
+        lambda m: {"contact_visit": _dated(m.scheduled_at, m.created_at)},
+    ),
     Source.of(
         ASSESSMENTS,
         ("model", "requested_on", "requested_by", "started_on", "completed_on", "outcome"),
         _assessment,
+        lambda m: {"parenting_assessment": _dated(m.requested_on, m.started_on, m.completed_on)},
     ),
-    Source.of(EVIDENCE, ("completed_on", "started_on", "category", "title"), _evidence),
+    Source.of(
+        EVIDENCE,
+        ("completed_on", "started_on", "category", "title"),
+        _evidence,
+        lambda m: {"evidence": _dated(m.completed_on, m.started_on)},
+    ),
     Source(
         "release_plan",
         ReleasePlan,
         release_plan_visible,
         ("expected_release_date",),
         _release,
+        lambda m: {"release": _dated(m.expected_release_date)},
     ),
     Source.of(
-        COMMUNICATIONS, ("kind", "occurred_at", "from_party", "to_party", "channel"), _communication
+        COMMUNICATIONS,
+        ("kind", "occurred_at", "from_party", "to_party", "channel"),
+        _communication,
+        _communication_shows,
     ),
 )
 
@@ -288,9 +346,11 @@ def _branch(
     table: Any,
     values: Mapping[str, ColumnElement[Any]],
     child_ids: ColumnElement[Any],
+    shown: ColumnElement[bool] | None = None,
 ) -> Select[Any]:
     """One branch of the union: which source it is, the record's id and created_at, the slots
-    (its own values in some, NULL in the rest), and the children it concerns (or NULL)."""
+    (its own values in some, NULL in the rest), and the children it concerns (or NULL); for
+    a statement writing its own audit rows, whether the record shows an event (`shown`)."""
     columns: list[ColumnElement[Any]] = [
         literal_column(str(number), Integer).label("source"),
         table.id.label("id"),
@@ -301,6 +361,8 @@ def _branch(
         for slot, slot_type in _slots().items()
     ]
     columns.append(child_ids.label("child_ids"))
+    if shown is not None:
+        columns.append(shown.label("shown"))
     return select(*columns)
 
 
@@ -322,8 +384,20 @@ def _children_shown(
     return statement.scalar_subquery()
 
 
+def _shown(source: Source) -> ColumnElement[bool]:
+    """Whether a record of this source shows an event of a kind asked for (`kinds`, bound:
+    every kind when the caller asked for none)."""
+    asked = bindparam("kinds", type_=ARRAY(String()))
+    return or_(
+        *(
+            and_(literal_column(f"'{kind}'", String) == any_(asked), condition)
+            for kind, condition in source.shows(source.model).items()
+        )
+    )
+
+
 def _source_branch(
-    dialect: str, role: Role, number: int, source: Source, for_child: bool
+    dialect: str, role: Role, number: int, source: Source, for_child: bool, audited: bool
 ) -> Select[Any]:
     """Her records of one source, under their own scope, with the children each concerns."""
     model = source.model
@@ -334,7 +408,8 @@ def _source_branch(
         if links is not None
         else _nothing("child_ids", _child_ids_type(dialect))
     )
-    statement = _branch(number, model, own, child_ids).where(
+    shown = _shown(source) if audited else None
+    statement = _branch(number, model, own, child_ids, shown).where(
         model.mother_id == bindparam("mother_id"), source.visible(role)
     )
     if for_child:
@@ -356,30 +431,72 @@ def _child_ids_type(dialect: str) -> Any:
 
 
 @cache
-def _statement(dialect: str, role: Role, for_child: bool) -> CompoundSelect:
+def _statement(dialect: str, role: Role, for_child: bool, audited: bool = False) -> CompoundSelect:
     """Her chronology's one statement for a role: her row, the child's (with the filter), and
-    every source's rows (with the filter: those of the sources that concern children)."""
+    every source's rows (with the filter: those of the sources that concern children).
+    `audited`: each row also says whether it shows an event (`_shown`), for its audit rows."""
     mother_id = bindparam("mother_id")
     nobody = _nothing("child_ids", _child_ids_type(dialect))
+    no_record = cast(null(), Boolean) if audited else None
     branches = [
-        _branch(HER, Mother, {}, nobody).where(Mother.id == mother_id, mother_visible(role)),
+        _branch(HER, Mother, {}, nobody, no_record).where(
+            Mother.id == mother_id, mother_visible(role)
+        ),
     ]
     if for_child:
         # Only a child of hers the caller may see: the filter must not find another
         # authority's child's events for a local authority.
         branches.append(
-            _branch(THE_CHILD, Child, {}, nobody).where(
+            _branch(THE_CHILD, Child, {}, nobody, no_record).where(
                 Child.id == bindparam("child_id"),
                 Child.mother_id == mother_id,
                 child_visible(role),
             )
         )
     branches += [
-        _source_branch(dialect, role, number, source, for_child)
+        _source_branch(dialect, role, number, source, for_child, audited)
         for number, source in enumerate(SOURCES)
         if source.concerns_children or not for_child  # hers alone: it names no child
     ]
     return union_all(*branches)
+
+
+@cache
+def _statement_combined(role: Role, for_child: bool) -> Select[Any]:
+    """`_statement` writing its own audit rows (`audit.consulting`), PostgreSQL only: her
+    record, then the records that show an event, by kind of record and id, each as combined;
+    the rows the route noted before. None when she is not found (a 404 is the session's to
+    audit), and only her when the child asked for is not found (no event is shown)."""
+    rows = _statement("postgresql", role, for_child, audited=True).cte("shown")
+
+    def source_is(number: int) -> ColumnElement[bool]:
+        # Written out, not bound: fetch_rows sends only the parameters it was given by name.
+        return rows.c.source == literal_column(str(number), Integer)
+
+    found = func.bool_or(source_is(HER)).over()
+    if for_child:
+        found = and_(found, func.bool_or(source_is(THE_CHILD)).over())
+    # Per source, a column holding the id of each of its records shown (NULL on other rows):
+    # `audit.consulting` writes each such column's ids under that source's kind of record.
+    audited = select(
+        rows.c.id,
+        case((source_is(HER), rows.c.id)).label("her"),
+        bindparam("mother_id", type_=Uuid()).label("subject"),
+        *(
+            case((and_(source_is(number), rows.c.shown, found), rows.c.id)).label(
+                f"record_{number}"
+            )
+            for number in range(len(SOURCES))
+        ),
+    ).cte("audited")
+    by_kind = sorted(range(len(SOURCES)), key=lambda number: SOURCES[number].resource_type)
+    combined = [audit.Consulted(MOTHERS.kind, "her", "her", once=True)]
+    combined += [
+        audit.Consulted(SOURCES[number].resource_type, f"record_{number}", "subject")
+        for number in by_kind
+    ]
+    written = audit.consulting(audited, combined, order=("id",), action=Action.combine)
+    return select(rows).add_cte(written)
 
 
 def _children(value: Any) -> list[uuid.UUID]:
@@ -409,11 +526,19 @@ async def chronology(
     child_id: uuid.UUID | None,
     kinds: set[str] | None,
 ) -> Chronology:
+    """Her chronology, audited as a combination of her record and of each record it shows an
+    event of. On PostgreSQL the statement writes its audit rows itself (see README, "Reads in
+    two round trips"); elsewhere they are noted for the session to write."""
     params: dict[str, Any] = {"mother_id": mother_id, **scope_params(caller)}
     if child_id is not None:
         params["child_id"] = child_id
-    dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, caller.role, child_id is not None)
+    in_one = audited_in_one(session)
+    if in_one:
+        statement: Executable = _statement_combined(caller.role, child_id is not None)
+        params["kinds"] = sorted(kinds) if kinds else EVERY_KIND
+        params |= audit.consulting_params(session, caller)
+    else:
+        statement = _statement(session.get_bind().dialect.name, caller.role, child_id is not None)
     rows = await fetch_rows(session, statement, params)
     seen_her = seen_the_child = False
     records: list[Row] = []
@@ -454,5 +579,26 @@ async def chronology(
                 }
             )
     events.sort(key=_event_order)
+    if not in_one:
+        _note_combined(session, mother_id, events)
     # Validated once, whole: pydantic's core does it faster than building each event in Python.
     return Chronology.model_validate({"mother_id": mother_id, "events": events})
+
+
+EVERY_KIND = sorted(get_args(ChronologyKind))
+
+
+def _note_combined(
+    session: AsyncSession, mother_id: uuid.UUID, events: list[dict[str, Any]]
+) -> None:
+    """Her records from every part of the service, put in one order: a combination of her
+    record and of each record shown, by kind of record (as `_statement_combined` writes them)."""
+    audit.combined(session, MOTHERS, [{"id": mother_id}])
+    shown = {(event["resource_type"], event["resource_id"]) for event in events}
+    for resource_type in sorted({kind for kind, _ in shown}):
+        audit.record_many(
+            session,
+            Action.combine,
+            resource_type,
+            sorted((rid, mother_id) for kind, rid in shown if kind == resource_type),
+        )

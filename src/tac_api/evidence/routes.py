@@ -4,7 +4,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
 from tac_api.evidence.schemas import (
@@ -22,8 +21,8 @@ from tac_api.routing import (
     answer_changed,
     answer_created,
     answer_erased,
-    answer_shown,
     page_shown,
+    show_visible,
 )
 from tac_api.session import SessionDep
 
@@ -68,8 +67,7 @@ async def list_evidence(
 async def get_evidence(
     evidence_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> EvidencePublic:
-    item = await get_visible(session, caller, service.EVIDENCE, evidence_id)
-    answer_shown(session, response, service.EVIDENCE, item)
+    item = await show_visible(session, caller, service.EVIDENCE, evidence_id, response)
     return service.to_public(item)
 
 
@@ -160,10 +158,9 @@ async def get_evidence_bundle(
         Query(description="`html` for the printable document; JSON otherwise."),
     ] = None,
 ) -> EvidenceBundle:
+    # Put together to be handed on: a disclosure of her and of each item, not a consultation
+    # (the service notes it, or writes it with the read on PostgreSQL).
     found = await service.bundle(session, caller, mother_id)
-    # Put together to be handed on: a disclosure of her and of each item, not a consultation.
-    audit.disclosed(session, MOTHERS, [{"id": mother_id}])
-    audit.disclosed(session, service.EVIDENCE, found.items)
     response.headers["Vary"] = "Accept"
     if not wants_html(request, format):
         return found

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import fetch_rows, utcnow
@@ -27,7 +29,13 @@ from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
-from tac_api.resources import Resource, apply_changes, get_visible, list_visible
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    audited_in_one,
+    get_visible,
+    list_visible,
+)
 from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
 from tac_api.scope import mother_visible
 
@@ -183,6 +191,25 @@ def _bundle(role: Role) -> Select[Any]:
     )
 
 
+# What her bundle hands over: her, once, and each item (a row each), in the bundle's order.
+_HER_AND_HER_ITEMS = (
+    audit.Consulted(MOTHERS.kind, "id", "id", once=True),
+    audit.Consulted(EVIDENCE.kind, "item_id", "item_mother_id"),
+)
+_ITEMS_ORDER = tuple(f"item_{column.key}" for column in EVIDENCE.order)
+
+
+@cache
+def _bundle_disclosed(role: Role) -> Select[Any]:
+    """`_bundle` writing its own audit rows (`audit.consulting`): her record and each item, as
+    disclosed, in the order they are shown. No row for her (out of scope): no audit row."""
+    shown = _bundle(role).cte("shown")
+    written = audit.consulting(
+        shown, _HER_AND_HER_ITEMS, order=_ITEMS_ORDER, action=Action.disclose
+    )
+    return select(shown).add_cte(written).order_by(*(shown.c[name] for name in _ITEMS_ORDER))
+
+
 def _item(row: Mapping[str, Any]) -> dict[str, Any]:
     """An item as `to_public` shows it, from its row."""
     verified_by = None
@@ -211,14 +238,24 @@ def _item(row: Mapping[str, Any]) -> dict[str, Any]:
 
 async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> EvidenceBundle:
     """All her evidence in date order, with totals per category: one statement, however many
-    items there are, read as rows (no record is loaded as an object)."""
-    rows = await fetch_rows(
-        session, _bundle(caller.role), {"mother_id": mother_id, **scope_params(caller)}
-    )
+    items there are, read as rows (no record is loaded as an object). Audited as disclosed,
+    her and each item: put together to be handed on. On PostgreSQL the statement writes its
+    audit rows itself (see README, "Reads in two round trips")."""
+    params = {"mother_id": mother_id, **scope_params(caller)}
+    in_one = audited_in_one(session)
+    if in_one:
+        statement = _bundle_disclosed(caller.role)
+        params |= audit.consulting_params(session, caller)
+    else:
+        statement = _bundle(caller.role)
+    rows = await fetch_rows(session, statement, params)
     if not rows:
         raise MOTHERS.not_found(mother_id)
     her = rows[0]
     items = [_item(row) for row in rows if row["item_id"] is not None]
+    if not in_one:
+        audit.disclosed(session, MOTHERS, [{"id": mother_id}])
+        audit.disclosed(session, EVIDENCE, items)
     counts: dict[str, int] = {}
     hours: dict[str, Decimal] = {}
     for row in rows:
