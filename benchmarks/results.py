@@ -263,8 +263,11 @@ def page_target_line(report: Report) -> str:
     if not measured:
         return f"Target (page 1,000 within {PAGE_TARGET}x of page 1 on PostgreSQL): not measured."
     over = [row for row in measured if row.ratio > PAGE_TARGET]
-    verdict = "met" if not over else f"NOT met by {len(over)}"
-    verdict += f" of the {len(measured)} lists measured"
+    verdict = (
+        f"met by all {len(measured)} lists measured"
+        if not over
+        else f"NOT met by {len(over)} of the {len(measured)} lists measured"
+    )
     if len(measured) < len(rows):
         verdict += f" ({len(rows) - len(measured)} too short to measure)"
     worst = max(measured, key=lambda row: row.ratio)
