@@ -154,6 +154,21 @@ def audited_in_one(session: AsyncSession, resource: Resource[Any] | None = None)
     return bool(session.info.get(READ_ONLY)) and session.get_bind().dialect.name == "postgresql"
 
 
+def audits_in_one(
+    session: AsyncSession,
+    caller: Caller,
+    params: dict[str, Any],
+    resource: Resource[Any] | None = None,
+) -> bool:
+    """`audited_in_one`, for a read that picks its statement by it: when the statement is to
+    write its own audit rows, `params` gain the audit's per-request values (who, when, which
+    request) and the session is marked audited."""
+    if not audited_in_one(session, resource):
+        return False
+    params |= audit.consulting_params(session, caller)
+    return True
+
+
 def consulted_as(resource: Resource[Any]) -> audit.Consulted:
     """The audit trail's names for the rows of a statement selecting the record itself."""
     return audit.Consulted(resource.kind, resource.id_column.key, resource.subject)

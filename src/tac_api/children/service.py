@@ -38,7 +38,7 @@ from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import LegalStatus, LocalAuthority, PlacementType
 from tac_api.reference.service import require_code, require_current_authority
-from tac_api.resources import Resource, apply_changes, audited_in_one, get_visible
+from tac_api.resources import Resource, apply_changes, audits_in_one, get_visible
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible, shown_with_their_mother
 
@@ -153,10 +153,10 @@ async def children_page(
         (params["after_id"],) = decode_cursor(page.cursor, [Child.id])
     params |= scope_params(caller)
     after_cursor = page.cursor is not None
-    in_one = audited_in_one(session)
+    in_one = audits_in_one(session, caller, params)
     if in_one:
         statement = _children_page_consulted(caller.role, after_cursor)
-        params |= audit.consulting_params(session, caller) | {"audit_limit": page.limit}
+        params["audit_limit"] = page.limit
     else:
         statement = _children_page(caller.role, after_cursor)
     rows = await fetch_rows(session, statement, params)

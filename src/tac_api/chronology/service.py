@@ -59,7 +59,7 @@ from tac_api.meetings.service import MEETINGS
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.service import MOTHERS
 from tac_api.release.models import ReleasePlan
-from tac_api.resources import ChildLinks, Resource, audited_in_one
+from tac_api.resources import ChildLinks, Resource, audits_in_one
 from tac_api.scope import (
     Rule,
     child_visible,
@@ -532,11 +532,10 @@ async def chronology(
     params: dict[str, Any] = {"mother_id": mother_id, **scope_params(caller)}
     if child_id is not None:
         params["child_id"] = child_id
-    in_one = audited_in_one(session)
+    in_one = audits_in_one(session, caller, params)
     if in_one:
         statement: Executable = _statement_combined(caller.role, child_id is not None)
         params["kinds"] = sorted(kinds) if kinds else EVERY_KIND
-        params |= audit.consulting_params(session, caller)
     else:
         statement = _statement(session.get_bind().dialect.name, caller.role, child_id is not None)
     rows = await fetch_rows(session, statement, params)

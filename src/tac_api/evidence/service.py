@@ -32,7 +32,7 @@ from tac_api.reference.models import Prison
 from tac_api.resources import (
     Resource,
     apply_changes,
-    audited_in_one,
+    audits_in_one,
     get_visible,
     list_visible,
 )
@@ -242,12 +242,8 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
     her and each item: put together to be handed on. On PostgreSQL the statement writes its
     audit rows itself (see README, "Reads in two round trips")."""
     params = {"mother_id": mother_id, **scope_params(caller)}
-    in_one = audited_in_one(session)
-    if in_one:
-        statement = _bundle_disclosed(caller.role)
-        params |= audit.consulting_params(session, caller)
-    else:
-        statement = _bundle(caller.role)
+    in_one = audits_in_one(session, caller, params)
+    statement = _bundle_disclosed(caller.role) if in_one else _bundle(caller.role)
     rows = await fetch_rows(session, statement, params)
     if not rows:
         raise MOTHERS.not_found(mother_id)

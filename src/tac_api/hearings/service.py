@@ -42,7 +42,7 @@ from tac_api.resources import (
     Resource,
     add_with_children,
     apply_changes,
-    audited_in_one,
+    audits_in_one,
     check_children,
     check_only_own_children,
     check_window,
@@ -181,9 +181,9 @@ async def week_page(
         (params["after_id"],) = decode_cursor(page.cursor, [CourtHearing.id])
     asked = listing.given(filters)
     # PostgreSQL: the page writes its own audit rows (README, "Reads in two round trips").
-    consulted = audited_in_one(session, HEARINGS)
+    consulted = audits_in_one(session, caller, params, HEARINGS)
     if consulted:
-        params |= {"shown_limit": page.limit, **audit.consulting_params(session, caller)}
+        params["shown_limit"] = page.limit
     statement = _week_page(caller.role, asked, bool(page.cursor), consulted)
     rows = await fetch_rows(session, statement, params)
     found: dict[uuid.UUID, tuple[Mapping[str, Any], list[uuid.UUID]]] = {}
@@ -229,9 +229,7 @@ async def show_hearing(
     children it is shown, audited as consulted, and its version (for the ETag): one statement,
     which on PostgreSQL writes its audit row too (README, "Reads in two round trips")."""
     params: dict[str, Any] = {"hearing_id": hearing_id, **scope_params(caller)}
-    consulted = audited_in_one(session, HEARINGS)
-    if consulted:
-        params |= audit.consulting_params(session, caller)
+    consulted = audits_in_one(session, caller, params, HEARINGS)
     rows = await fetch_rows(session, _one_hearing(caller.role, consulted), params)
     if not rows:
         raise HEARINGS.not_found(hearing_id)

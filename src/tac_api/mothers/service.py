@@ -33,7 +33,14 @@ from tac_api.mothers.schemas import (
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Ethnicity, Prison
 from tac_api.reference.service import require_code
-from tac_api.resources import Resource, apply_changes, audited_in_one, get_visible, list_visible
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    audited_in_one,
+    audits_in_one,
+    get_visible,
+    list_visible,
+)
 from tac_api.schemas import age_on
 from tac_api.scope import mother_visible
 
@@ -80,9 +87,8 @@ async def show_mother_with_children(
     audited as consulted, her and each child: the service's hottest read. On PostgreSQL the
     statement writes its audit rows itself (see README, "Reads in two round trips")."""
     params = {"mother_id": mother_id, **scope_params(caller)}
-    if audited_in_one(session):
+    if audits_in_one(session, caller, params):
         statement = _mother_with_children_consulted(caller.role)
-        params |= audit.consulting_params(session, caller)
     else:
         statement = _mother_with_children(caller.role)
     rows = await fetch_rows(session, statement, params)

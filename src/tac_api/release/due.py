@@ -35,7 +35,7 @@ from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor, pa
 from tac_api.release.models import ReleasePlan, ReleasePlanAction, ReleasePlanPathway
 from tac_api.release.schemas import ACCOMMODATION_READY, PATHWAY_DONE, PATHWAYS, ReleaseDue
 from tac_api.release.service import RELEASE_PLANS
-from tac_api.resources import audited_in_one
+from tac_api.resources import audits_in_one
 from tac_api.scope import mother_visible
 
 
@@ -216,9 +216,9 @@ async def due_page(
     in_prison = bool(prison_code)
     after = bool(page.cursor)
     # PostgreSQL: the page writes its own audit rows (README, "Reads in two round trips").
-    consulted = audited_in_one(session)
+    consulted = audits_in_one(session, caller, params)
     if consulted:
-        params |= {"shown_limit": page.limit, **audit.consulting_params(session, caller)}
+        params["shown_limit"] = page.limit
         statement = _page_consulted(caller.role, in_prison, after)
     else:
         statement = _page(caller.role, in_prison, after)
