@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     # Days a local authority's link request waits for the prison side before `tac-api retention
     # run` erases it (and a decided one is kept, for the record, before it goes too).
     link_request_expiry_days: int = Field(default=30, ge=1, le=365)
+    # Days a referral declined or found not eligible, with no record of hers behind it, is kept
+    # after its decision before `tac-api retention run` erases it.
+    referral_retention_days: int = Field(default=365, ge=1, le=3650)
+    # The caseload guide per worker (Believe: 15 to 20 women per advocate): a worker with more
+    # active women than the upper figure is flagged as over it; fewer than the lower, under it.
+    caseload_guide_lower: int = Field(default=15, ge=0, le=500)
+    caseload_guide_upper: int = Field(default=20, ge=1, le=500)
     # A hearing or meeting the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
     # Reports suppress counts from 1 to this (small numbers can point at a person).

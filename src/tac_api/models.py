@@ -10,6 +10,7 @@ from tac_api.auth.models import ApiClient, RevokedSubject
 from tac_api.changes.models import ChangeEvent
 from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.communications.models import Communication, CommunicationChild
+from tac_api.consents.models import Consent
 from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import (
     CourtHearing,
@@ -33,16 +34,32 @@ from tac_api.reference.models import (
     PlacementType,
     Prison,
 )
+from tac_api.referrals.models import Referral
 from tac_api.release.models import (
     ReleasePlan,
     ReleasePlanAction,
     ReleasePlanContact,
     ReleasePlanPathway,
 )
+from tac_api.reviews.models import Birth, Pregnancy, Review, ReviewRating, ReviewRelationship
+from tac_api.staff.models import Allocation, StaffMember
+from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 ALL_MODELS = (
+    Allocation,
+    Birth,
+    Consent,
+    Pregnancy,
+    Referral,
+    Review,
+    ReviewRating,
+    ReviewRelationship,
+    StaffMember,
+    SupportPlan,
+    SupportPlanArea,
+    SupportPlanVersion,
     ApiClient,
     AuditEvent,
     ChangeEvent,

@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, exists, false, or_, select, true, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -24,6 +34,7 @@ from tac_api.assessments.models import ParentingAssessment, ParentingAssessmentC
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
+from tac_api.consents.models import Consent
 from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import (
     CourtHearing,
@@ -36,7 +47,11 @@ from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother
 from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.referrals.models import Referral
 from tac_api.release.models import ReleasePlan
+from tac_api.reviews.models import Pregnancy, Review
+from tac_api.staff.models import Allocation, StaffMember
+from tac_api.support_plans.models import SupportPlan
 from tac_api.visits.models import ContactVisit, ContactVisitChild
 from tac_api.webhooks.models import Webhook
 
@@ -214,6 +229,90 @@ def release_plan_visible(who: Caller | Role) -> ColumnElement[bool]:
     return hers_visible(who, ReleasePlan.mother_id)
 
 
+# -- The programme's own work: the prison side's record ---------------------------------------
+
+
+def prison_side_hers(who: Caller | Role, mother_id: Any) -> ColumnElement[bool]:
+    """The programme's record of her (her allocation, pregnancies, consents): seen by the prison
+    side as her case is; never by a local authority."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        return held_in(mother_id, scope_value(who, "prison_code"))
+    return false()
+
+
+def referral_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """The prison side's: before her record exists, the prison the referral was made to; once it
+    is linked to her record, as her case (it follows her if she moves). Never an authority's,
+    even one that made the referral."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        prison = scope_value(who, "prison_code")
+        return or_(
+            and_(Referral.mother_id.is_(None), Referral.prison_code == prison),
+            held_in(Referral.mother_id, prison),
+        )
+    return false()
+
+
+def staff_member_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """Each prison's directory of the service's staff: its own social workers see it."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        return StaffMember.prison_code == scope_value(who, "prison_code")
+    return false()
+
+
+def allocation_visible(who: Caller | Role) -> ColumnElement[bool]:
+    return prison_side_hers(who, Allocation.mother_id)
+
+
+def consent_in_force(
+    who: Caller | Role, mother_id: Any, covers: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """She has consented to share this with the caller's authority, and not withdrawn it: read
+    on every request, so a withdrawal holds on the next one."""
+    return exists().where(
+        Consent.mother_id == mother_id,
+        Consent.local_authority_code == scope_value(who, "local_authority_code"),
+        Consent.withdrawn_on.is_(None),
+        covers,
+    )
+
+
+def shared_with_consent(
+    who: Caller | Role, mother_id: Any, covers: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Her support plan and reviews are hers: the prison side sees them as her case; a local
+    authority, only while she consents to share them with it (and it may see her)."""
+    role = role_of(who)
+    if role in LOCAL_AUTHORITY_ROLES:
+        return and_(hers_visible(who, mother_id), consent_in_force(who, mother_id, covers))
+    return prison_side_hers(who, mother_id)
+
+
+def support_plan_visible(who: Caller | Role) -> ColumnElement[bool]:
+    return shared_with_consent(who, SupportPlan.mother_id, Consent.covers_plan.is_(True))
+
+
+def review_visible(who: Caller | Role) -> ColumnElement[bool]:
+    return shared_with_consent(who, Review.mother_id, Consent.covers_reviews.is_(True))
+
+
+def pregnancy_visible(who: Caller | Role) -> ColumnElement[bool]:
+    return prison_side_hers(who, Pregnancy.mother_id)
+
+
+def consent_visible(who: Caller | Role) -> ColumnElement[bool]:
+    return prison_side_hers(who, Consent.mother_id)
+
+
 # -- The directory, link requests and webhooks ------------------------------------------------
 
 
@@ -298,6 +397,13 @@ KINDS: dict[str, Kind] = {
     "proceedings_extension": Kind(ProceedingsExtension.id, extension_visible),
     "webhook": Kind(Webhook.id, webhook_visible),
     "link_request": Kind(LinkRequest.id, link_request_visible),
+    "referral": Kind(Referral.id, referral_visible),
+    "staff_member": Kind(StaffMember.id, staff_member_visible),
+    "allocation": Kind(Allocation.id, allocation_visible),
+    "support_plan": Kind(SupportPlan.id, support_plan_visible),
+    "review": Kind(Review.id, review_visible),
+    "pregnancy": Kind(Pregnancy.id, pregnancy_visible),
+    "consent": Kind(Consent.id, consent_visible),
 }
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tac_api.db import load_models
-from tac_api.subject_access.service import NOT_CASE_DATA, case_tables
+from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, case_tables
 from tests.support import world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
@@ -138,7 +138,7 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     export = response.json()
     assert export["subject"] == {"mother_id": mother_id}
     records = export["records"]
-    assert set(records) == {table.name for table in case_tables()} | {"practitioner"}
+    assert set(records) == {table.name for table in case_tables()} | DIRECTORY
     # Every row of her case, in every table, and nobody else's.
     for table in case_tables():
         column = "id" if table.name == "mother" else "mother_id"

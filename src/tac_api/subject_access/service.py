@@ -24,9 +24,10 @@ from tac_api.db import load_models, utcnow
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
 MOTHER = "mother"
-# The practitioner directory: professionals, not case data. Her export includes the entries
-# her case links to; erasing her case leaves them, as other cases may link to them too.
-DIRECTORY = frozenset({"practitioner"})
+# The practitioner directory and the service's own staff: professionals, not case data. Her
+# export includes the entries her case links to (her workers among them); erasing her case
+# leaves them, as other cases may link to them too.
+DIRECTORY = frozenset({"practitioner", "staff_member"})
 NOT_CASE_DATA = DIRECTORY | frozenset(
     {
         # Code lists: nobody's personal data.
