@@ -3,13 +3,14 @@
 import re
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetCoreSchemaHandler,
     StringConstraints,
     ValidationInfo,
@@ -80,6 +81,31 @@ PrisonCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3,8}$")]
 LocalAuthorityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
 PrisonNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{4}[A-Z]{2}$")]
 EARLIEST_PLAUSIBLE_DATE = date(1900, 1, 1)
+
+# The eight areas of a support plan (Believe's), as her plan and her reviews' ratings name them,
+# with the words she and her worker read.
+SupportArea = Literal[
+    "managing_mental_health",
+    "voluntary_work_and_employment",
+    "addictive_behaviours",
+    "healthy_relationships",
+    "healthy_lifestyle",
+    "daily_living_skills",
+    "social_networks",
+    "self_care",
+]
+SUPPORT_AREA_LABELS: dict[str, str] = {
+    "managing_mental_health": "Managing mental health",
+    "voluntary_work_and_employment": "Voluntary work and employment",
+    "addictive_behaviours": "Addictive behaviours",
+    "healthy_relationships": "Healthy relationships",
+    "healthy_lifestyle": "Healthy lifestyle",
+    "daily_living_skills": "Daily living skills",
+    "social_networks": "Social networks",
+    "self_care": "Self-care",
+}
+# A rating she gives an area of her plan, at the start and at each review.
+Rating = Annotated[int, Field(strict=True, ge=1, le=10)]
 
 
 # Checked after a string's own rules (its type, length and trimming), so those keep their
