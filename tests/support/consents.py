@@ -4,6 +4,9 @@ consent opens (her plan, her reviews) that are not about recording consent itsel
 import uuid
 from typing import Any
 
+from sqlalchemy import insert, update
+
+from tac_api.consents.models import Consent
 from tac_api.db import utcnow
 from tests.support.api import Api
 from tests.support.bodies import TODAY
@@ -29,20 +32,24 @@ def consent_in_force(
         "covers_reviews": reviews,
         "given_on": TODAY,
     }
-    api.sql(
-        "INSERT INTO consent (id, created_at, updated_at, version, changed_at, changed_by_name, "
-        "changed_by_role, mother_id, local_authority_code, covers_plan, covers_reviews, given_on) "
-        "VALUES (:id, :created_at, :updated_at, :version, :changed_at, :changed_by_name, "
-        ":changed_by_role, :mother_id, :local_authority_code, :covers_plan, :covers_reviews, "
-        ":given_on)",
-        **row,
-    )
+    _run(api, insert(Consent.__table__).values(**row))
     return str(consent_id)
 
 
 def withdraw(api: Api, consent_id: str) -> None:
-    api.sql(
-        "UPDATE consent SET withdrawn_on = :today WHERE id = :id",
-        today=TODAY,
-        id=uuid.UUID(consent_id),
+    _run(
+        api,
+        update(Consent.__table__)
+        .where(Consent.__table__.c.id == uuid.UUID(consent_id))
+        .values(withdrawn_on=TODAY),
     )
+
+
+def _run(api: Api, statement: Any) -> None:
+    """Typed statements (ids are stored differently on SQLite and PostgreSQL)."""
+
+    async def run() -> None:
+        async with api.client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
+            await connection.execute(statement)
+
+    api.client.portal.call(run)  # type: ignore[union-attr]
