@@ -68,7 +68,7 @@ async def get_consent(
     description="Once (409 after). What it opened is closed from the next request on.",
     responses=WRITE_PROBLEMS,
 )
-async def withdraw_consent(
+async def record_consent_withdrawal(
     consent_id: uuid.UUID,
     body: Withdrawal,
     caller: PrisonSide,

@@ -97,7 +97,7 @@ async def put_support_plan(
     "`agreed_on` is not in the future, nor before the version was made.",
     responses=WRITE_PROBLEMS,
 )
-async def agree_support_plan(
+async def record_support_plan_agreement(
     mother_id: uuid.UUID,
     body: Agreement,
     caller: PrisonSide,
