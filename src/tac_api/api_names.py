@@ -47,6 +47,16 @@ TAGS: list[dict[str, str]] = [
         "description": "Court hearings (notice, outcome, amendments) and care proceedings with "
         "their 26-week date.",
     },
+    {
+        "name": "Support plans",
+        "description": "Her support plan over the eight areas, co-produced: what she chose and "
+        "wrote, when she agreed it, and every version.",
+    },
+    {
+        "name": "Consent",
+        "description": "Her consent to share her support plan or reviews with one of her "
+        "children's local authorities, and its withdrawal.",
+    },
     {"name": "Reports", "description": "The governor's report and the programme's report."},
     {"name": "Chronology", "description": "Every dated event of her case, oldest first."},
     {"name": "Audit", "description": "Who did what with whose records, and when."},

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.assessments import demo as assessments_demo
 from tac_api.children.models import Child
 from tac_api.communications import demo as communications_demo
+from tac_api.consents import demo as consents_demo
 from tac_api.db import utcnow
 from tac_api.demo_world import DemoWorld
 from tac_api.evidence import demo as evidence_demo
@@ -21,6 +22,7 @@ from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release import demo as release_demo
+from tac_api.support_plans import demo as support_plans_demo
 from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
@@ -294,6 +296,8 @@ async def load_demo_data(
         meetings_demo,
         visits_demo,
         hearings_demo,
+        support_plans_demo,
+        consents_demo,
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

@@ -62,6 +62,16 @@ EXPECTED = {
     "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
     "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
+    # Her support plan: the prison side writes it; an authority reads it only with her consent.
+    "GET /v1/mothers/{mother_id}/support-plan": CASE_READERS,
+    "PUT /v1/mothers/{mother_id}/support-plan": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/support-plan/history": CASE_READERS,
+    "POST /v1/mothers/{mother_id}/support-plan/agreement": PRISON_SIDE,
+    # Her consents are the prison side's record: a local authority never sees one.
+    "POST /v1/mothers/{mother_id}/consents": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/consents": PRISON_SIDE,
+    "GET /v1/consents/{consent_id}": PRISON_SIDE,
+    "POST /v1/consents/{consent_id}/withdrawal": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -207,6 +217,22 @@ def sdi_family(api: Api) -> dict[str, str]:
         },
     ).json()
 
+    # Her support plan, and a consent to share with Bristol she has withdrawn: Bristol has a
+    # child of hers but no consent in force, so her plan is out of its scope.
+    plan = {
+        "areas": [
+            {"area": "self_care", "chosen_by_her": True, "goal": "Sleep.", "goal_written_by": "her"}
+        ]
+    }
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/support-plan", plan).status_code == 201
+    consent = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/consents",
+        {"local_authority_code": "801", "covers_plan": True, "given_on": str(TODAY)},
+    ).json()
+    withdrawal = {"withdrawn_on": str(TODAY)}
+    assert api.post("admin", f"/v1/consents/{consent['id']}/withdrawal", withdrawal).is_success
+
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
     pushed = child_body(mother_prison_number=mother["prison_number"])
     del pushed["local_authority_code"]
@@ -233,10 +259,16 @@ def sdi_family(api: Api) -> dict[str, str]:
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
         "link_request_id": link_request["id"],
+        "consent_id": consent["id"],
     }
 
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+SUPPORT_PLAN = {
+    "areas": [
+        {"area": "self_care", "chosen_by_her": True, "goal": "Eat.", "goal_written_by": "her"}
+    ]
+}
 
 
 def assessment_body(mother_id: str, child_id: str) -> dict:
@@ -266,6 +298,26 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "barrier": "late_notice",
         },
         "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+        "PUT /v1/mothers/{mother_id}/support-plan": {
+            "areas": [
+                {
+                    "area": "self_care",
+                    "chosen_by_her": True,
+                    "goal": "Eat.",
+                    "goal_written_by": "her",
+                }
+            ]
+        },
+        "POST /v1/mothers/{mother_id}/support-plan/agreement": {
+            "version": 1,
+            "agreed_on": str(TODAY),
+        },
+        "POST /v1/mothers/{mother_id}/consents": {
+            "local_authority_code": "801",
+            "covers_reviews": True,
+            "given_on": str(TODAY),
+        },
+        "POST /v1/consents/{consent_id}/withdrawal": {"withdrawn_on": str(TODAY)},
         "POST /v1/proceedings/{proceedings_id}/extensions": {
             "weeks": 2,
             "reason": "Parenting assessment in custody not yet complete.",
@@ -290,6 +342,10 @@ OUT_OF_SCOPE = {
     "webhook_id": {"bristol_system"},
     # The prison side's routes: another prison's worker; the authority's: another authority.
     "link_request_id": {"ewi_worker", "bristol", "bristol_system"},
+    # The programme's records: the prison side's; her plan an authority's only with her
+    # consent, and Bristol's was withdrawn.
+    "support_plan": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    "consent_id": {"ewi_worker"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -306,6 +362,13 @@ IN_SCOPE = {
     "external_id": {"bristol_system"},
     "webhook_id": {"admin"},
     "link_request_id": {"admin", "sdi_worker", "surrey"},
+    "support_plan": {"admin", "sdi_worker"},
+    "consent_id": {"admin", "sdi_worker"},
+}
+# Routes under her address whose scope is not hers: her plan is seen as her plan is.
+SCOPED_AS = {
+    "GET /v1/mothers/{mother_id}/support-plan": "support_plan",
+    "GET /v1/mothers/{mother_id}/support-plan/history": "support_plan",
 }
 
 
@@ -315,7 +378,8 @@ IN_SCOPE = {
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")
-    key = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    named = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    key = SCOPED_AS.get(operation, named)
     url = fill(path, sdi_family)
     callers = EXPECTED[operation] & (OUT_OF_SCOPE[key] | IN_SCOPE[key])
     if method == "DELETE":  # deleting as an in-scope caller would change the next caller's answer

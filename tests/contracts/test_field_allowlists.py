@@ -108,6 +108,47 @@ RELEASE_PLAN = (
     | {f"pathways.{p}.{f}" for p in RELEASE_PATHWAYS for f in ("status", "note")}
     | {f"actions[].{f}" for f in ("id", "description", "owner", "due_on", "done_on")}
 )
+# Her support plan: the same to the prison side and to an authority she consents to share it
+# with (without her consent, an authority gets 404: tests/contracts/test_access_matrix.py).
+PLAN_AREA = {
+    "area",
+    "label",
+    "chosen_by_her",
+    "goal",
+    "goal_written_by",
+    "steps",
+    "steps_written_by",
+    "who_helps",
+    "rating_at_start",
+}
+SUPPORT_PLAN = (
+    RECORD
+    | {"mother_id", "status", "content_version", "agreed_version", "agreed_on"}
+    | {f"areas[].{f}" for f in PLAN_AREA}
+)
+SUPPORT_PLAN_HISTORY = (
+    {"mother_id", "support_plan_id"}
+    | {f"versions[].{f}" for f in ("number", "agreed_on", "changed_at")}
+    | {f"versions[].changed_by.{f}" for f in ("client_id", "name", "role")}
+    | {f"versions[].areas[].{f}" for f in PLAN_AREA}
+    | {f"versions[].changes[].{f}" for f in ("area", "field", "before", "after")}
+)
+# Her consents: the prison side's only.
+CONSENT = RECORD | {
+    "mother_id",
+    "local_authority_code",
+    "covers_plan",
+    "covers_reviews",
+    "given_on",
+    "withdrawn_on",
+    "withdrawn_at",
+    "withdrawn_by_name",
+    "in_force",
+    "changed_at",
+    "changed_by.client_id",
+    "changed_by.name",
+    "changed_by.role",
+}
 RELEASE_DUE = {
     "mother_id",
     "prison_number",
@@ -522,6 +563,11 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
     "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
     "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
+    # Bristol has her consent to share her plan (the family below): what it then sees.
+    "GET /v1/mothers/{mother_id}/support-plan": {PRISON + AUTHORITY: SUPPORT_PLAN},
+    "GET /v1/mothers/{mother_id}/support-plan/history": {PRISON + AUTHORITY: SUPPORT_PLAN_HISTORY},
+    "GET /v1/mothers/{mother_id}/consents": {PRISON: items(CONSENT)},
+    "GET /v1/consents/{consent_id}": {PRISON: CONSENT},
     "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
     "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
     "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
@@ -654,6 +700,20 @@ def family(api: Api) -> dict[str, str]:
         assessment_body(mother["id"], [child["id"], surrey_child["id"]]),
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE_BODY).json()
+    # Her support plan, changed once and agreed; her consent to share her plan and reviews with
+    # Bristol, and one to Surrey she has withdrawn.
+    plan_url = f"/v1/mothers/{mother['id']}/support-plan"
+    first = api.put("admin", plan_url, {"areas": [SUPPORT_PLAN_AREA]}).json()
+    changed = {"areas": [SUPPORT_PLAN_AREA | {"rating_at_start": 5}]}
+    assert api.put("admin", plan_url, changed, if_match=f'"{first["version"]}"').is_success
+    agreement = {"version": 2, "agreed_on": str(TODAY)}
+    assert api.post("admin", f"{plan_url}/agreement", agreement).is_success
+    consents = f"/v1/mothers/{mother['id']}/consents"
+    both = {"covers_plan": True, "covers_reviews": True, "given_on": str(TODAY)}
+    consent = api.post("admin", consents, {"local_authority_code": "801", **both}).json()
+    withdrawn = api.post("admin", consents, {"local_authority_code": "936", **both}).json()
+    withdrawal = {"withdrawn_on": str(TODAY)}
+    assert api.post("admin", f"/v1/consents/{withdrawn['id']}/withdrawal", withdrawal).is_success
     meeting = api.post(
         "admin",
         "/v1/meetings",
@@ -751,6 +811,7 @@ def family(api: Api) -> dict[str, str]:
         "contact_visit_id": visit["id"],
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
+        "consent_id": consent["id"],
     }
 
 
@@ -805,6 +866,18 @@ EVIDENCE_BODY = {
     "hours": 16.5,
     "verified_by": {"name": "Hélène D'Arcy", "role": "Family services lead, HMP Send"},
     "verified_on": "2025-10-21",
+}
+
+
+SUPPORT_PLAN_AREA = {
+    "area": "healthy_relationships",
+    "chosen_by_her": True,
+    "goal": "Keep in touch with my sister, and say no to Darren.",
+    "goal_written_by": "her",
+    "steps": "Write to Ffion every fortnight; Freedom Programme sessions.",
+    "steps_written_by": "together",
+    "who_helps": "Eleri Bowen, prison social worker",
+    "rating_at_start": 4,
 }
 
 

@@ -109,6 +109,17 @@ def family(api: Api) -> dict[str, Any]:
     assert proceedings.status_code == 201
     hearing = {"hearing_type": "final", "starts_at": f"{TODAY + timedelta(days=20)}T10:00:00Z"}
     assert api.post("admin", "/v1/court-hearings", {**court, **hearing}).status_code == 201
+    # Her support plan (its areas and its first version), and her consent to share it.
+    self_care = {
+        "area": "self_care",
+        "chosen_by_her": True,
+        "goal": "Rest.",
+        "goal_written_by": "her",
+    }
+    support_plan = {"areas": [self_care]}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/support-plan", support_plan).is_success
+    consent = {"local_authority_code": "801", "covers_plan": True, "given_on": str(TODAY)}
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/consents", consent).status_code == 201
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200

@@ -32,6 +32,11 @@ def every_record(api: Api) -> dict[str, str]:
     due = {"expected_release_date": str(TODAY + timedelta(days=30))}
     plan = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", due)
     assert plan.status_code == 201, plan.text
+    # Her support plan (a PUT with If-Match replaces it), and her consent to share it.
+    support_plan = api.put(
+        "admin", f"/v1/mothers/{mother['id']}/support-plan", bodies(ids)[SUPPORT_PLAN_PUT]
+    )
+    assert support_plan.status_code == 201, support_plan.text
     link = api.post(
         "admin",
         f"/v1/mothers/{mother['id']}/practitioners",
@@ -70,10 +75,15 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
         "court_hearing_id": ("/v1/court-hearings", bodies(ids)["POST /v1/court-hearings"]),
         "proceedings_id": ("/v1/proceedings", bodies(ids)["POST /v1/proceedings"]),
         "webhook_id": ("/v1/sync/webhooks", bodies(ids)["POST /v1/sync/webhooks"]),
+        "consent_id": (
+            f"/v1/mothers/{mother_id}/consents",
+            bodies(ids)["POST /v1/mothers/{mother_id}/consents"],
+        ),
     }
 
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+SUPPORT_PLAN_PUT = "PUT /v1/mothers/{mother_id}/support-plan"
 
 
 def bodies(ids: dict[str, str]) -> dict[str, Any]:
@@ -168,6 +178,28 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
         },
         "POST /v1/link-requests/{link_request_id}/confirm": {"reason": "Her son's authority."},
         "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+        SUPPORT_PLAN_PUT: {
+            "areas": [
+                {
+                    "area": "social_networks",
+                    "chosen_by_her": True,
+                    "goal": "Join the Sunday knitting group.",
+                    "goal_written_by": "her",
+                    "rating_at_start": 2,
+                }
+            ]
+        },
+        "POST /v1/mothers/{mother_id}/support-plan/agreement": {
+            "version": 1,
+            "agreed_on": str(TODAY),
+        },
+        # Her child of every_record's is Bristol's.
+        "POST /v1/mothers/{mother_id}/consents": {
+            "local_authority_code": "801",
+            "covers_plan": True,
+            "given_on": str(TODAY),
+        },
+        "POST /v1/consents/{consent_id}/withdrawal": {"withdrawn_on": str(TODAY)},
     }
 
 
