@@ -85,6 +85,31 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/parenting-assessments", assessment).status_code == 201
     evidence = {"category": "therapy", "title": "Trauma therapy", "started_on": "2025-06-01"}
     assert api.post("admin", f"/v1/mothers/{mother['id']}/evidence", evidence).status_code == 201
+    # Her review (with a rating and her child's social worker's relationship with her) and a
+    # pregnancy with its birth.
+    social_worker = api.post(
+        "admin",
+        "/v1/practitioners",
+        {"role": "la_social_worker", "name": "Gwen Llewellyn", "local_authority_code": "801"},
+    ).json()
+    worker_link = {"practitioner_id": social_worker["id"], "child_id": open_child["id"]}
+    assert api.post("admin", links, worker_link).status_code == 201
+    review = {
+        "held_on": "2026-01-10",
+        "milestone": "other",
+        "ratings": [{"area": "self_care", "rating": 6}],
+        "relationships": [{"practitioner_id": social_worker["id"], "status": "improving"}],
+    }
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/reviews", review).status_code == 201
+    pregnancy = {
+        "known_on": "2025-07-14",
+        "at_referral": False,
+        "outcome": "born",
+        "ended_on": "2026-03-02",
+        "births": [{"born_on": "2026-03-02", "baby_went": "with_family"}],
+    }
+    made = api.post("admin", f"/v1/mothers/{mother['id']}/pregnancies", pregnancy)
+    assert made.status_code == 201, made.text
     meeting = {
         "mother_id": mother["id"],
         "child_ids": [open_child["id"]],

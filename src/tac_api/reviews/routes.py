@@ -95,7 +95,7 @@ async def update_review(
     "/v1/mothers/{mother_id}/review-schedule",
     summary="Her 3, 6 and 12-month reviews: when each is due, and which was held",
 )
-async def review_schedule(
+async def get_review_schedule(
     mother_id: uuid.UUID, caller: PrisonSide, session: SessionDep
 ) -> ReviewSchedule:
     return await service.schedule(session, caller, mother_id, date.today())
