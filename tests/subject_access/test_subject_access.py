@@ -143,6 +143,7 @@ def family(api: Api) -> dict[str, Any]:
         "hidden": hidden,
         "solicitor": solicitor,
         "carer": carer,
+        "social_worker": social_worker,
         "escorted": escorted.json(),
         "carer_relayed": carer_relayed.json(),
     }
@@ -178,8 +179,12 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     assert [s["prison_code"] for s in records["prison_stay"]].count("SDI") == 1
     assert len(records["prison_stay"]) == 2
     assert {c["id"] for c in records["child"]} == {f["open_child"]["id"], f["hidden"]["id"]}
-    assert len(records["practitioner_link"]) == 2
-    assert {p["id"] for p in records["practitioner"]} == {f["solicitor"]["id"], f["carer"]["id"]}
+    assert len(records["practitioner_link"]) == 3
+    assert {p["id"] for p in records["practitioner"]} == {
+        f["solicitor"]["id"],
+        f["carer"]["id"],
+        f["social_worker"]["id"],
+    }
 
     # The confidential placement, and the carer behind it, are withheld, and the export says so.
     hidden = next(c for c in records["child"] if c["id"] == f["hidden"]["id"])
