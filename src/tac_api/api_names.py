@@ -40,6 +40,11 @@ TAGS: list[dict[str, str]] = [
         "name": "Evidence",
         "description": "Evidence of rehabilitation, and the bundle for a court or authority.",
     },
+    {
+        "name": "Reviews and pregnancies",
+        "description": "Her reviews at 3, 6 and 12 months and between, when they fall due, and "
+        "her pregnancies and where each baby went.",
+    },
     {"name": "Meetings", "description": "Meetings about her children, and whether she took part."},
     {"name": "Contact visits", "description": "Visits with her children, through their lifecycle."},
     {

@@ -22,6 +22,7 @@ from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release import demo as release_demo
+from tac_api.reviews import demo as reviews_demo
 from tac_api.support_plans import demo as support_plans_demo
 from tac_api.visits import demo as visits_demo
 
@@ -298,6 +299,7 @@ async def load_demo_data(
         hearings_demo,
         support_plans_demo,
         consents_demo,
+        reviews_demo,  # last: the others' draws stay as they were
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

@@ -42,6 +42,7 @@ from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.reports.routes import router as reports_router
+from tac_api.reviews.routes import router as reviews_router
 from tac_api.subject_access.routes import router as subject_access_router
 from tac_api.support_plans.routes import router as support_plans_router
 from tac_api.sync.routes import router as sync_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         communications_router,
         assessments_router,
         evidence_router,
+        reviews_router,
         meetings_router,
         visits_router,
         hearings_router,

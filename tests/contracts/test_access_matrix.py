@@ -72,6 +72,17 @@ EXPECTED = {
     "GET /v1/mothers/{mother_id}/consents": PRISON_SIDE,
     "GET /v1/consents/{consent_id}": PRISON_SIDE,
     "POST /v1/consents/{consent_id}/withdrawal": PRISON_SIDE,
+    # Her reviews: the prison side's to write; read by a local authority under her consent only.
+    "POST /v1/mothers/{mother_id}/reviews": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/reviews": CASE_READERS,
+    "GET /v1/reviews/{review_id}": CASE_READERS,
+    "PATCH /v1/reviews/{review_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/review-schedule": PRISON_SIDE,
+    # Her pregnancies: the prison side's record, never an authority's.
+    "POST /v1/mothers/{mother_id}/pregnancies": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/pregnancies": PRISON_SIDE,
+    "GET /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
+    "PATCH /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -178,6 +189,9 @@ def sdi_family(api: Api) -> dict[str, str]:
         "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
+    # Her review and pregnancy: Bristol has a child of hers but no consent of hers.
+    review = api.post("admin", f"/v1/mothers/{mother['id']}/reviews", REVIEW).json()
+    pregnancy = api.post("admin", f"/v1/mothers/{mother['id']}/pregnancies", PREGNANCY).json()
     meeting = api.post(
         "admin",
         "/v1/meetings",
@@ -254,6 +268,8 @@ def sdi_family(api: Api) -> dict[str, str]:
         "communication_id": communication["id"],
         "parenting_assessment_id": assessment["id"],
         "evidence_id": evidence["id"],
+        "review_id": review["id"],
+        "pregnancy_id": pregnancy["id"],
         "meeting_id": meeting["id"],
         "contact_visit_id": visit["id"],
         "court_hearing_id": hearing["id"],
@@ -269,6 +285,8 @@ SUPPORT_PLAN = {
         {"area": "self_care", "chosen_by_her": True, "goal": "Eat.", "goal_written_by": "her"}
     ]
 }
+REVIEW = {"held_on": "2025-12-01", "milestone": "other"}
+PREGNANCY = {"known_on": "2025-11-01", "at_referral": True}
 
 
 def assessment_body(mother_id: str, child_id: str) -> dict:
@@ -292,6 +310,8 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/communications": communication_body(),
         "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/mothers/{mother_id}/reviews": REVIEW,
+        "POST /v1/mothers/{mother_id}/pregnancies": PREGNANCY,
         "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
         "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
             "attended": False,
@@ -334,6 +354,9 @@ OUT_OF_SCOPE = {
     "communication_id": {"ewi_worker", "surrey"},
     "parenting_assessment_id": {"ewi_worker", "surrey"},
     "evidence_id": {"ewi_worker", "surrey"},
+    # The programme's own work: Bristol has her child but not her consent.
+    "review_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    "pregnancy_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
     "meeting_id": {"ewi_worker", "surrey"},
     "contact_visit_id": {"ewi_worker", "surrey"},
     "court_hearing_id": {"ewi_worker", "surrey"},
@@ -355,6 +378,8 @@ IN_SCOPE = {
     "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "review_id": {"admin", "sdi_worker"},
+    "pregnancy_id": {"admin", "sdi_worker"},
     "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},

@@ -85,6 +85,31 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/parenting-assessments", assessment).status_code == 201
     evidence = {"category": "therapy", "title": "Trauma therapy", "started_on": "2025-06-01"}
     assert api.post("admin", f"/v1/mothers/{mother['id']}/evidence", evidence).status_code == 201
+    # Her review (with a rating and her child's social worker's relationship with her) and a
+    # pregnancy with its birth.
+    social_worker = api.post(
+        "admin",
+        "/v1/practitioners",
+        {"role": "la_social_worker", "name": "Gwen Llewellyn", "local_authority_code": "801"},
+    ).json()
+    worker_link = {"practitioner_id": social_worker["id"], "child_id": open_child["id"]}
+    assert api.post("admin", links, worker_link).status_code == 201
+    review = {
+        "held_on": "2026-01-10",
+        "milestone": "other",
+        "ratings": [{"area": "self_care", "rating": 6}],
+        "relationships": [{"practitioner_id": social_worker["id"], "status": "improving"}],
+    }
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/reviews", review).status_code == 201
+    pregnancy = {
+        "known_on": "2025-07-14",
+        "at_referral": False,
+        "outcome": "born",
+        "ended_on": "2026-03-02",
+        "births": [{"born_on": "2026-03-02", "baby_went": "with_family"}],
+    }
+    made = api.post("admin", f"/v1/mothers/{mother['id']}/pregnancies", pregnancy)
+    assert made.status_code == 201, made.text
     meeting = {
         "mother_id": mother["id"],
         "child_ids": [open_child["id"]],
@@ -129,6 +154,7 @@ def family(api: Api) -> dict[str, Any]:
         "hidden": hidden,
         "solicitor": solicitor,
         "carer": carer,
+        "social_worker": social_worker,
         "escorted": escorted.json(),
         "carer_relayed": carer_relayed.json(),
     }
@@ -164,8 +190,12 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     assert [s["prison_code"] for s in records["prison_stay"]].count("SDI") == 1
     assert len(records["prison_stay"]) == 2
     assert {c["id"] for c in records["child"]} == {f["open_child"]["id"], f["hidden"]["id"]}
-    assert len(records["practitioner_link"]) == 2
-    assert {p["id"] for p in records["practitioner"]} == {f["solicitor"]["id"], f["carer"]["id"]}
+    assert len(records["practitioner_link"]) == 3
+    assert {p["id"] for p in records["practitioner"]} == {
+        f["solicitor"]["id"],
+        f["carer"]["id"],
+        f["social_worker"]["id"],
+    }
 
     # The confidential placement, and the carer behind it, are withheld, and the export says so.
     hidden = next(c for c in records["child"] if c["id"] == f["hidden"]["id"])

@@ -70,6 +70,8 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
             bodies(ids)["POST /v1/parenting-assessments"],
         ),
         "evidence_id": (f"/v1/mothers/{mother_id}/evidence", EVIDENCE),
+        "review_id": (f"/v1/mothers/{mother_id}/reviews", REVIEW),
+        "pregnancy_id": (f"/v1/mothers/{mother_id}/pregnancies", PREGNANCY),
         "meeting_id": ("/v1/meetings", bodies(ids)["POST /v1/meetings"]),
         "contact_visit_id": ("/v1/contact-visits", bodies(ids)["POST /v1/contact-visits"]),
         "court_hearing_id": ("/v1/court-hearings", bodies(ids)["POST /v1/court-hearings"]),
@@ -84,6 +86,12 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
 SUPPORT_PLAN_PUT = "PUT /v1/mothers/{mother_id}/support-plan"
+REVIEW = {
+    "held_on": "2025-12-01",
+    "milestone": "other",
+    "ratings": [{"area": "self_care", "rating": 5}],
+}
+PREGNANCY = {"known_on": "2025-11-01", "at_referral": True, "due_on": "2026-06-20"}
 
 
 def bodies(ids: dict[str, str]) -> dict[str, Any]:
@@ -125,6 +133,8 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "model": "parent_assess",
         },
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/mothers/{mother_id}/reviews": REVIEW,
+        "POST /v1/mothers/{mother_id}/pregnancies": PREGNANCY,
         "POST /v1/meetings": {
             "mother_id": mother_id,
             "child_ids": [child_id],
