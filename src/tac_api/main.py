@@ -41,6 +41,7 @@ from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.reports.routes import router as reports_router
+from tac_api.staff.routes import router as staff_router
 from tac_api.subject_access.routes import router as subject_access_router
 from tac_api.sync.routes import router as sync_router
 from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         meetings_router,
         visits_router,
         hearings_router,
+        staff_router,
         reports_router,
         chronology_router,
         changes_router,
