@@ -21,6 +21,7 @@ from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release import demo as release_demo
+from tac_api.staff import demo as staff_demo
 from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
@@ -294,6 +295,7 @@ async def load_demo_data(
         meetings_demo,
         visits_demo,
         hearings_demo,
+        staff_demo,
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

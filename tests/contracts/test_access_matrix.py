@@ -62,6 +62,17 @@ EXPECTED = {
     "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
     "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
+    # The staff directory: linking a sign-in to an entry is an admin's act; a prison social
+    # worker reads her prison's. Allocations and caseloads: the prison side's, never an LA's.
+    "POST /v1/staff": {"admin"},
+    "GET /v1/staff": PRISON_SIDE,
+    "GET /v1/staff/me": PRISON_SIDE,
+    "GET /v1/staff/{staff_member_id}": PRISON_SIDE,
+    "PATCH /v1/staff/{staff_member_id}": {"admin"},
+    "PUT /v1/mothers/{mother_id}/allocation": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/allocation/end": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/allocations": PRISON_SIDE,
+    "GET /v1/caseloads": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -207,6 +218,12 @@ def sdi_family(api: Api) -> dict[str, str]:
         },
     ).json()
 
+    worker = api.post(
+        "admin", "/v1/staff", {"prison_code": "SDI", "name": "Aoife Ní Bhriain", "role": "advocate"}
+    ).json()
+    allocation = {"staff_member_id": worker["id"], "allocated_on": str(TODAY)}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/allocation", allocation).is_success
+
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
     pushed = child_body(mother_prison_number=mother["prison_number"])
     del pushed["local_authority_code"]
@@ -233,6 +250,7 @@ def sdi_family(api: Api) -> dict[str, str]:
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
         "link_request_id": link_request["id"],
+        "staff_member_id": worker["id"],
     }
 
 
@@ -270,6 +288,11 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "weeks": 2,
             "reason": "Parenting assessment in custody not yet complete.",
         },
+        "PUT /v1/mothers/{mother_id}/allocation": {
+            "staff_member_id": family["staff_member_id"],
+            "allocated_on": str(TODAY),
+        },
+        "POST /v1/mothers/{mother_id}/allocation/end": {"ended_on": str(TODAY)},
     }
 
 
@@ -290,6 +313,7 @@ OUT_OF_SCOPE = {
     "webhook_id": {"bristol_system"},
     # The prison side's routes: another prison's worker; the authority's: another authority.
     "link_request_id": {"ewi_worker", "bristol", "bristol_system"},
+    "staff_member_id": {"ewi_worker"},  # another prison's directory
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -306,6 +330,7 @@ IN_SCOPE = {
     "external_id": {"bristol_system"},
     "webhook_id": {"admin"},
     "link_request_id": {"admin", "sdi_worker", "surrey"},
+    "staff_member_id": {"admin", "sdi_worker"},
 }
 
 
