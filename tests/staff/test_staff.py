@@ -542,3 +542,13 @@ class TestSubjectAccess:
         assert withheld["record_id"] == worker["id"]
         assert withheld["fields"] == ["identity_subject", "api_client_id", "signs_in_as"]
         assert client_id(api, "sdi_worker") not in json.dumps(export["records"])
+
+
+def test_me_is_read_only(api: Api) -> None:
+    """ "me" is no entry's id: another method is 405, not a 422 about the id."""
+    response = api.patch("admin", f"{STAFF}/me", {"name": "X"}, '"1"')
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.headers["content-type"] == "application/problem+json"
+    options = api.client.options(f"{STAFF}/me", headers=api.headers("admin"))
+    assert options.status_code == 405 and options.headers["Allow"] == "GET"

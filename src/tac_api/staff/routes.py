@@ -2,10 +2,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.routing import Route
 
 from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller
-from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, problem_response
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PagingQuery
@@ -31,6 +32,7 @@ router = APIRouter(tags=["Staff and caseloads"], responses=COMMON_PROBLEMS)
 # Linking a sign-in to an entry makes that person's work hers: an admin's act alone.
 Admin = Annotated[Caller, Depends(requires())]
 ALLOCATION = "/v1/mothers/{mother_id}/allocation"
+ME = "/v1/staff/me"
 
 
 def public(entry: object) -> StaffMemberPublic:
@@ -75,7 +77,7 @@ async def list_staff(
 
 # Before `/v1/staff/{staff_member_id}`, which would take "me" for an id.
 @router.get(
-    "/v1/staff/me",
+    ME,
     summary="Your own entry in the staff directory",
     description="The entry linked to how you signed in (an API client or the identity "
     "provider), found by the caller id either gives you; 404 when none is.",
@@ -87,6 +89,24 @@ async def get_my_entry(
     audit.consulted(session, service.STAFF, [entry])
     set_etag(response, entry.version)
     return public(entry)
+
+
+async def _me_is_read_only(request: Request) -> Response:
+    """ "me" is no entry's id: without this, PATCH /v1/staff/me would reach the PATCH of
+    `/v1/staff/{staff_member_id}` and answer 422 for the id, where 405 is the truth. Not an
+    operation of the API (no schema, no caller step): only the answer a wrong method gets."""
+    return problem_response(
+        405,
+        "Method Not Allowed",
+        headers={"Allow": "GET"},
+        instance=request.url.path,
+    )
+
+
+# Every method but GET (and the HEAD Starlette answers with it), for one honest Allow header:
+# the shared 405 would list the methods of `/v1/staff/{staff_member_id}` too.
+OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+router.routes.append(Route(ME, _me_is_read_only, methods=OTHER_METHODS, include_in_schema=False))
 
 
 @router.get("/v1/staff/{staff_member_id}", summary="One entry of the staff directory")
@@ -126,7 +146,7 @@ async def update_staff_member(
     "worker again changes nothing. 409 if she was allocated by someone else at that moment.",
     responses=WRITE_PROBLEMS,
 )
-async def allocate(
+async def put_allocation(
     mother_id: uuid.UUID,
     body: AllocationPut,
     caller: PrisonSide,
