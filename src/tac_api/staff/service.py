@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, desc, select
+from sqlalchemy import Select, and_, desc, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,8 +82,8 @@ async def _signs_in_as(
     """The caller id she gets when she signs in, from the one link she has (None: neither).
 
     One link at most: `signs_in_as` is one caller id, and "me" and her work are found by it.
-    Two links would be two ways in to one entry, and nothing could check that both are the
-    same person; someone with two ways in has two entries' worth of doubt, not one."""
+    Two links would be two ways in to one entry, and nothing here could check that the subject
+    and the client are the same person."""
     if identity_subject is not None and api_client_id is not None:
         raise InvalidInput("api_client_id", ONE_WAY)
     if identity_subject is not None:
@@ -95,16 +95,16 @@ async def _signs_in_as(
         # As tac_api.auth.oidc derives the caller id of a token from this issuer and subject.
         return uuid.uuid5(OIDC_CLIENT_NAMESPACE, f"{settings.oidc_issuer}|{identity_subject}")
     if api_client_id is not None:
-        client = await session.get(ApiClient, api_client_id)
-        now = utcnow()
-        usable = (
-            client is not None
-            and client.revoked_at is None
-            and (client.expires_at is None or client.expires_at > now)
+        # In use: not revoked, not expired (compared in SQL, as admission compares them).
+        client = await session.scalar(
+            select(ApiClient).where(
+                ApiClient.id == api_client_id,
+                ApiClient.revoked_at.is_(None),
+                or_(ApiClient.expires_at.is_(None), ApiClient.expires_at > utcnow()),
+            )
         )
-        if not usable:
+        if client is None:
             raise InvalidInput("api_client_id", "no API client in use with this id")
-        assert client is not None
         # A governor's client sees no one: it could not use her caseload or "me".
         if client.role != Role.prison_social_worker or client.prison_code != prison_code:
             raise InvalidInput(
@@ -242,7 +242,11 @@ async def allocate(
     one begins, in the request's one transaction. The same worker again changes nothing."""
     # Her row locked: two allocations of her at once queue up rather than race.
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
-    worker = await session.get(StaffMember, data.staff_member_id)
+    # Hers locked too: she cannot leave (PATCH left_on, which looks for her open allocations)
+    # between this check and the allocation.
+    worker = await session.scalar(
+        select(StaffMember).where(StaffMember.id == data.staff_member_id).with_for_update()
+    )
     if worker is None or worker.prison_code != mother.prison_code or worker.left_on is not None:
         raise InvalidInput("staff_member_id", "no current member of her prison's staff has this id")
     _check_date("allocated_on", data.allocated_on)
