@@ -61,6 +61,8 @@ CASE_TABLES = [
     "proceedings",
     "practitioner_link",
     "practitioner",
+    "allocation",
+    "staff_member",
     "child",
     "prison_stay",
     "mother",

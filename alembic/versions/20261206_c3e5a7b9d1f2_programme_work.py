@@ -250,6 +250,7 @@ def upgrade() -> None:
         sa.Column("allocated_on", sa.Date(), nullable=False),
         sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("end_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["mother_id"],
             ["mother.id"],

@@ -62,6 +62,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Her consent to share her support plan or reviews with one of her "
         "children's local authorities, and its withdrawal.",
     },
+    {
+        "name": "Staff and caseloads",
+        "description": "The service's own staff per prison, each woman's allocated worker with "
+        "its history, and caseloads against the guide.",
+    },
     {"name": "Reports", "description": "The governor's report and the programme's report."},
     {"name": "Chronology", "description": "Every dated event of her case, oldest first."},
     {"name": "Audit", "description": "Who did what with whose records, and when."},

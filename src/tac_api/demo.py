@@ -23,6 +23,7 @@ from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.release import demo as release_demo
 from tac_api.reviews import demo as reviews_demo
+from tac_api.staff import demo as staff_demo
 from tac_api.support_plans import demo as support_plans_demo
 from tac_api.visits import demo as visits_demo
 
@@ -299,6 +300,7 @@ async def load_demo_data(
         hearings_demo,
         support_plans_demo,
         consents_demo,
+        staff_demo,
         reviews_demo,  # last: the others' draws stay as they were
     ):
         case_rows += package.demo_rows(world)

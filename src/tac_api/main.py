@@ -43,6 +43,7 @@ from tac_api.reference.routes import router as reference_router
 from tac_api.release.routes import router as release_router
 from tac_api.reports.routes import router as reports_router
 from tac_api.reviews.routes import router as reviews_router
+from tac_api.staff.routes import router as staff_router
 from tac_api.subject_access.routes import router as subject_access_router
 from tac_api.support_plans.routes import router as support_plans_router
 from tac_api.sync.routes import router as sync_router
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         hearings_router,
         support_plans_router,
         consents_router,
+        staff_router,
         reports_router,
         chronology_router,
         changes_router,

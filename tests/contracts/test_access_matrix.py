@@ -83,6 +83,17 @@ EXPECTED = {
     "GET /v1/mothers/{mother_id}/pregnancies": PRISON_SIDE,
     "GET /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
     "PATCH /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
+    # The staff directory: linking a sign-in to an entry is an admin's act; a prison social
+    # worker reads her prison's. Allocations and caseloads: the prison side's, never an LA's.
+    "POST /v1/staff": {"admin"},
+    "GET /v1/staff": PRISON_SIDE,
+    "GET /v1/staff/me": PRISON_SIDE,
+    "GET /v1/staff/{staff_member_id}": PRISON_SIDE,
+    "PATCH /v1/staff/{staff_member_id}": {"admin"},
+    "PUT /v1/mothers/{mother_id}/allocation": PRISON_SIDE,
+    "POST /v1/mothers/{mother_id}/allocation/end": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/allocations": PRISON_SIDE,
+    "GET /v1/caseloads": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -246,6 +257,11 @@ def sdi_family(api: Api) -> dict[str, str]:
     ).json()
     withdrawal = {"withdrawn_on": str(TODAY)}
     assert api.post("admin", f"/v1/consents/{consent['id']}/withdrawal", withdrawal).is_success
+    worker = api.post(
+        "admin", "/v1/staff", {"prison_code": "SDI", "name": "Aoife Ní Bhriain", "role": "advocate"}
+    ).json()
+    allocation = {"staff_member_id": worker["id"], "allocated_on": str(TODAY)}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/allocation", allocation).is_success
 
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
     pushed = child_body(mother_prison_number=mother["prison_number"])
@@ -276,6 +292,7 @@ def sdi_family(api: Api) -> dict[str, str]:
         "proceedings_id": proceedings["id"],
         "link_request_id": link_request["id"],
         "consent_id": consent["id"],
+        "staff_member_id": worker["id"],
     }
 
 
@@ -342,6 +359,11 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "weeks": 2,
             "reason": "Parenting assessment in custody not yet complete.",
         },
+        "PUT /v1/mothers/{mother_id}/allocation": {
+            "staff_member_id": family["staff_member_id"],
+            "allocated_on": str(TODAY),
+        },
+        "POST /v1/mothers/{mother_id}/allocation/end": {"ended_on": str(TODAY)},
     }
 
 
@@ -369,6 +391,7 @@ OUT_OF_SCOPE = {
     # consent, and Bristol's was withdrawn.
     "support_plan": {"ewi_worker", "surrey", "bristol", "bristol_system"},
     "consent_id": {"ewi_worker"},
+    "staff_member_id": {"ewi_worker"},  # another prison's directory
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -394,6 +417,7 @@ IN_SCOPE = {
 SCOPED_AS = {
     "GET /v1/mothers/{mother_id}/support-plan": "support_plan",
     "GET /v1/mothers/{mother_id}/support-plan/history": "support_plan",
+    "staff_member_id": {"admin", "sdi_worker"},
 }
 
 

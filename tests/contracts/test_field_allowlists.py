@@ -530,6 +530,33 @@ FAMILY_FRAME = {
 }
 
 PRISON = ("admin", "sdi_worker")
+STAFF_MEMBER = RECORD | {
+    "prison_code",
+    "name",
+    "role",
+    "email",
+    "phone",
+    "identity_subject",
+    "api_client_id",
+    "signs_in_as",
+    "left_on",
+}
+ALLOCATION = (
+    RECORD
+    | CHANGED
+    | {"mother_id", "allocated_on", "ended_on", "reason", "end_reason"}
+    | {f"staff_member.{f}" for f in ("id", "name", "role")}
+)
+HER_NAMES = {"mother_id", "first_name", "last_name", "prison_number"}
+CASELOADS = (
+    {"guide.lower", "guide.upper", "prisons[].prison_code", "prisons[].prison_name"}
+    | {
+        f"prisons[].workers[].{f}"
+        for f in ("staff_member_id", "name", "role", "count", "over_guide", "under_guide")
+    }
+    | {f"prisons[].workers[].women[].{f}" for f in HER_NAMES | {"allocated_on"}}
+    | {f"prisons[].unallocated[].{f}" for f in HER_NAMES}
+)
 AUTHORITY = ("bristol", "bristol_system")
 WEBHOOK_KEEPERS = ("admin", "bristol_system")
 
@@ -629,6 +656,16 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/sync/webhooks": {WEBHOOK_KEEPERS: items(WEBHOOK)},
     "GET /v1/sync/webhooks/{webhook_id}": {WEBHOOK_KEEPERS: WEBHOOK},
     "GET /v1/sync/webhooks/{webhook_id}/deliveries": {WEBHOOK_KEEPERS: items(WEBHOOK_DELIVERY)},
+    "GET /v1/staff": {PRISON: items(STAFF_MEMBER)},
+    "GET /v1/staff/{staff_member_id}": {PRISON: STAFF_MEMBER},
+    # Her own entry: the Send worker's client is linked to one (an admin signs in as none).
+    "GET /v1/staff/me": {("sdi_worker",): STAFF_MEMBER},
+    "GET /v1/mothers/{mother_id}/allocations": {PRISON: items(ALLOCATION)},
+    # An admin gets every prison's: those with no staff and no women show empty lists.
+    "GET /v1/caseloads": {
+        ("admin",): CASELOADS | {"prisons[].workers", "prisons[].unallocated"},
+        ("sdi_worker",): CASELOADS,
+    },
 }
 
 
@@ -850,7 +887,30 @@ def family(api: Api) -> dict[str, str]:
     del pushed["local_authority_code"]
     link_request = api.put("bristol_system", "/v1/sync/children/BR-ASK", pushed)
     assert link_request.status_code == 202, link_request.text
+    # Her worker, who signs in as the Send worker's client; the stranger is unallocated.
+    (sdi_worker,) = api.sql("SELECT id FROM api_client WHERE name = 'sdi_worker'")
+    worker = api.post(
+        "admin",
+        "/v1/staff",
+        {
+            "prison_code": "SDI",
+            "name": "Aoife Ní Bhriain",
+            "role": "prison_social_worker",
+            "email": "aoife@tac.example.org",
+            "phone": "01483 496 000",
+            "api_client_id": str(uuid.UUID(str(sdi_worker[0]))),
+        },
+    )
+    assert worker.status_code == 201, worker.text
+    allocations = f"/v1/mothers/{mother['id']}/allocation"
+    first = {"staff_member_id": worker.json()["id"], "allocated_on": str(TODAY - timedelta(days=9))}
+    assert api.put("admin", allocations, first | {"reason": "Referred."}).is_success
+    ended = {"ended_on": str(TODAY - timedelta(days=2)), "reason": "She asked for a break."}
+    assert api.post("admin", f"{allocations}/end", ended).is_success
+    again = {"staff_member_id": worker.json()["id"], "allocated_on": str(TODAY)}
+    assert api.put("sdi_worker", allocations, again).is_success
     return {
+        "staff_member_id": worker.json()["id"],
         "link_request_id": link_request.json()["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],

@@ -29,6 +29,7 @@ VERBS = {
     "confirm",  # a link request
     "decline",
     "rotate",  # a webhook's secret
+    "end",  # her allocation, with no one after it
 }
 CAMEL_CASE = re.compile(r"^[a-z]+[A-Za-z]*$")
 

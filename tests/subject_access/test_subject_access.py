@@ -148,7 +148,17 @@ def family(api: Api) -> dict[str, Any]:
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200
+    # Her worker in Send, who signs in as the Send worker's client: not hers to see.
+    (client,) = api.sql("SELECT id FROM api_client WHERE name = 'sdi_worker'")
+    body = {"prison_code": "SDI", "name": "Aoife Ní Bhriain", "role": "advocate"}
+    worker = api.post(
+        "admin", "/v1/staff", body | {"api_client_id": str(uuid.UUID(str(client[0])))}
+    )
+    assert worker.status_code == 201, worker.text
+    allocation = {"staff_member_id": worker.json()["id"], "allocated_on": str(TODAY)}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/allocation", allocation).is_success
     return {
+        "worker": worker.json(),
         "mother": mother,
         "open_child": open_child,
         "hidden": hidden,
@@ -196,6 +206,9 @@ def test_export_holds_everything_about_her(api: Api) -> None:
         f["carer"]["id"],
         f["social_worker"]["id"],
     }
+    # Her worker, through her allocation; how the worker signs in is the worker's, withheld.
+    assert [s["id"] for s in records["staff_member"]] == [f["worker"]["id"]]
+    assert "signs_in_as" not in records["staff_member"][0]
 
     # The confidential placement, and the carer behind it, are withheld, and the export says so.
     hidden = next(c for c in records["child"] if c["id"] == f["hidden"]["id"])
@@ -227,6 +240,7 @@ def test_export_holds_everything_about_her(api: Api) -> None:
         ("practitioner", f["carer"]["id"]),
         ("contact_visit", f["escorted"]["id"]),
         ("communication", f["carer_relayed"]["id"]),
+        ("staff_member", f["worker"]["id"]),
     }
     assert "carer_address" in withheld[("child", f["hidden"]["id"])]["fields"]
     assert withheld[("contact_visit", f["escorted"]["id"])]["fields"] == ["escort_name"]

@@ -2,6 +2,7 @@
 contract tests drive real requests with them (bad input, the audit of every route)."""
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from tests.support.bodies import BATCH as BATCH_URL
 from tests.support.bodies import TODAY, child_body, communication_body, mother_body, sync_child
 
 BATCH = f"POST {BATCH_URL}"
+ALLOCATE = "PUT /v1/mothers/{mother_id}/allocation"
 
 
 def every_record(api: Api) -> dict[str, str]:
@@ -28,6 +30,17 @@ def every_record(api: Api) -> dict[str, str]:
         response = api.post("admin", url, body)
         assert response.status_code == 201, (url, response.text)
         ids[key] = response.json()["id"]
+    # Her worker signs in as the EWI worker's client ("me"), and has her: an allocation to end.
+    (client_id,) = api.sql("SELECT id FROM api_client WHERE name = 'ewi_worker'")
+    linked = api.patch(
+        "admin",
+        f"/v1/staff/{ids['staff_member_id']}",
+        {"api_client_id": str(uuid.UUID(str(client_id[0])))},
+        if_match='"1"',
+    )
+    assert linked.status_code == 200, linked.text
+    allocated = api.put("admin", f"/v1/mothers/{mother['id']}/allocation", bodies(ids)[ALLOCATE])
+    assert allocated.status_code == 200, allocated.text
     # Due for release within the default window: she is on the list of releases due.
     due = {"expected_release_date": str(TODAY + timedelta(days=30))}
     plan = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", due)
@@ -60,6 +73,7 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
     """The records every path can name, in the order they can be made."""
     mother_id, child_id = ids["mother_id"], ids["child_id"]
     return {
+        "staff_member_id": ("/v1/staff", bodies(ids)["POST /v1/staff"]),
         "practitioner_id": ("/v1/practitioners", bodies(ids)["POST /v1/practitioners"]),
         "communication_id": (
             f"/v1/mothers/{mother_id}/communications",
@@ -210,6 +224,23 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "given_on": str(TODAY),
         },
         "POST /v1/consents/{consent_id}/withdrawal": {"withdrawn_on": str(TODAY)},
+        "POST /v1/staff": {
+            "prison_code": "EWI",
+            "name": "Siân O'Connor",
+            "role": "prison_social_worker",
+            "email": "sian@tac.example.org",
+            "phone": "0117 496 0100",
+        },
+        ALLOCATE: {
+            # Before her worker is entered (and for calls that fail first on her): anyone's id.
+            "staff_member_id": ids.get("staff_member_id", str(uuid.UUID(int=1))),
+            "allocated_on": str(TODAY),
+            "reason": "Her first worker.",
+        },
+        "POST /v1/mothers/{mother_id}/allocation/end": {
+            "ended_on": str(TODAY),
+            "reason": "She has moved on.",
+        },
     }
 
 
@@ -226,6 +257,8 @@ AUTHORITY_SYSTEM = re.compile(
 
 
 def caller_of(operation: str) -> str:
+    if operation == "GET /v1/staff/me":
+        return "ewi_worker"  # her own entry: an admin signs in as no one in the directory
     return "bristol_system" if AUTHORITY_SYSTEM.match(operation) else "admin"
 
 

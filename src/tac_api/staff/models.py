@@ -52,3 +52,5 @@ class Allocation(RecordFields, HistoryFields, table=True):
     allocated_on: date
     ended_on: date | None = None
     reason: str | None = Field(default=None, max_length=500)
+    # Why it ended: the reason given for the change that ended it (a reallocation, or an end).
+    end_reason: str | None = Field(default=None, max_length=500)

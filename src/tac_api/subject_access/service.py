@@ -81,6 +81,12 @@ NAMED_CARER_REASON = (
     "name is withheld to protect the safety of the child and the carer."
 )
 CARER = "carer"
+# How a worker of the service signs in: her accounts, not the mother's data.
+STAFF_SIGN_IN_FIELDS = ("identity_subject", "api_client_id", "signs_in_as")
+STAFF_SIGN_IN_REASON = (
+    "How a member of the service's staff signs in is about her, not about you: her name, role "
+    "and how to reach her are given; her sign-in accounts are withheld."
+)
 
 
 @cache
@@ -179,10 +185,13 @@ def _withhold(row: dict[str, Any], fields: tuple[str, ...], table: str, reason: 
 
 
 def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Withheld]:
-    """Leave out what would put someone else at risk: confidential placements, and, when any of
+    """Leave out what is someone else's: how each of her workers signs in. And what would put
+    someone else at risk: confidential placements, and, when any of
     her children is placed confidentially, every carer linked to her case (a carer linked to her
     alone may still be that child's), and every carer named in it: escorting to a contact visit,
     or on either side of a communication."""
+    for worker in records.get("staff_member", []):
+        yield _withhold(worker, STAFF_SIGN_IN_FIELDS, "staff_member", STAFF_SIGN_IN_REASON)
     confidential = set()
     for child in records.get("child", []):
         if child.get("placement_confidential"):
