@@ -412,12 +412,12 @@ IN_SCOPE = {
     "link_request_id": {"admin", "sdi_worker", "surrey"},
     "support_plan": {"admin", "sdi_worker"},
     "consent_id": {"admin", "sdi_worker"},
+    "staff_member_id": {"admin", "sdi_worker"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {
     "GET /v1/mothers/{mother_id}/support-plan": "support_plan",
     "GET /v1/mothers/{mother_id}/support-plan/history": "support_plan",
-    "staff_member_id": {"admin", "sdi_worker"},
 }
 
 
