@@ -40,6 +40,11 @@ TAGS: list[dict[str, str]] = [
         "name": "Evidence",
         "description": "Evidence of rehabilitation, and the bundle for a court or authority.",
     },
+    {
+        "name": "Referrals",
+        "description": "Referral to engagement: the decision, her first contact and engagement, "
+        "her support closed with a reason, and the funnel in figures.",
+    },
     {"name": "Meetings", "description": "Meetings about her children, and whether she took part."},
     {"name": "Contact visits", "description": "Visits with her children, through their lifecycle."},
     {

@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 
 from tac_api.cli import app as cli
 from tac_api.config import get_settings
-from tests.referrals.test_referrals import (
+from tests.support.api import Api
+from tests.support.audit import trail
+from tests.support.bodies import TODAY
+from tests.support.referrals import (
     HER_RECORD,
     accepted,
     change,
@@ -22,9 +25,6 @@ from tests.referrals.test_referrals import (
     refer,
     url,
 )
-from tests.support.api import Api
-from tests.support.audit import trail
-from tests.support.bodies import TODAY
 from tests.support.sql import db_id
 
 runner = CliRunner()

@@ -143,7 +143,7 @@ async def update_referral(
     "from the decision's day unless `mother.supported_from` says otherwise. Needs If-Match.",
     responses=WRITE_PROBLEMS,
 )
-async def decide_referral(
+async def record_referral_decision(
     referral_id: uuid.UUID,
     body: ReferralDecision,
     caller: PrisonSide,
@@ -168,7 +168,7 @@ async def decide_referral(
     "this does. Needs If-Match.",
     responses=WRITE_PROBLEMS,
 )
-async def close_support(
+async def record_support_closure(
     referral_id: uuid.UUID,
     body: SupportClosure,
     caller: PrisonSide,
