@@ -96,7 +96,7 @@ EXPECTED = {
     # Referral to engagement: the prison side's record, never an authority's.
     "POST /v1/referrals": PRISON_SIDE,
     "GET /v1/referrals": PRISON_SIDE,
-    "GET /v1/referrals/funnel": PRISON_SIDE,
+    "GET /v1/referral-funnel": PRISON_SIDE,
     "GET /v1/referrals/{referral_id}": PRISON_SIDE,
     "PATCH /v1/referrals/{referral_id}": PRISON_SIDE,
     "POST /v1/referrals/{referral_id}/decision": PRISON_SIDE,

@@ -569,7 +569,7 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
     "GET /v1/referrals": {PRISON: items(REFERRAL)},
     "GET /v1/referrals/{referral_id}": {PRISON: REFERRAL},
-    "GET /v1/referrals/funnel": {PRISON: REFERRAL_FUNNEL},
+    "GET /v1/referral-funnel": {PRISON: REFERRAL_FUNNEL},
     "GET /v1/mothers/{mother_id}/referrals": {PRISON: items(REFERRAL)},
     # Figures only: the report's own fields, never a person's.
     "GET /v1/reports/governor": {("admin", "ewi_governor"): GOVERNOR_REPORT},

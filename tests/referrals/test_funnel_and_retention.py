@@ -74,7 +74,7 @@ class TestFunnel:
 
     def test_figures_for_a_prison_and_a_window(self, api: Api, referrals: Any) -> None:
         window = {"prison_code": "EWI", "from": days_ago(500), "to": str(TODAY)}
-        response = api.get("ewi_worker", "/v1/referrals/funnel", params=window)
+        response = api.get("ewi_worker", "/v1/referral-funnel", params=window)
         assert response.status_code == 200, response.text
         figures = response.json()
         assert figures == {
@@ -110,24 +110,24 @@ class TestFunnel:
     def test_a_worker_sees_her_prisons_figures_and_an_admin_every_prisons(
         self, api: Api, referrals: Any
     ) -> None:
-        mine = api.get("ewi_worker", "/v1/referrals/funnel").json()
+        mine = api.get("ewi_worker", "/v1/referral-funnel").json()
         assert mine["prison_code"] == "EWI" and mine["referred"] == 8  # the old one too
-        other = api.get("ewi_worker", "/v1/referrals/funnel", params={"prison_code": "SDI"})
+        other = api.get("ewi_worker", "/v1/referral-funnel", params={"prison_code": "SDI"})
         assert fields_of(other) == ["prison_code"]
-        every = api.get("admin", "/v1/referrals/funnel").json()
+        every = api.get("admin", "/v1/referral-funnel").json()
         assert every["prison_code"] is None and every["referred"] == 9
-        send = api.get("admin", "/v1/referrals/funnel", params={"prison_code": "SDI"}).json()
+        send = api.get("admin", "/v1/referral-funnel", params={"prison_code": "SDI"}).json()
         assert send["referred"] == 1 and send["awaiting_decision"] == 1
         for who in ("bristol", "ewi_governor", "auditor"):
-            assert api.get(who, "/v1/referrals/funnel").status_code == 403
+            assert api.get(who, "/v1/referral-funnel").status_code == 403
 
     def test_still_engaged_counts_up_to_as_of(self, api: Api, referrals: Any) -> None:
         earlier = str(TODAY - timedelta(days=100))
-        figures = api.get("admin", "/v1/referrals/funnel", params={"as_of": earlier}).json()
+        figures = api.get("admin", "/v1/referral-funnel", params={"as_of": earlier}).json()
         # 100 days ago, the one engaged 200 days ago had been engaged 100 days: not 6 months.
         assert figures["milestones"][0] == {"months": 6, "reached": 1, "still_engaged": 1}
         ahead = {"as_of": str(TODAY + timedelta(days=1))}
-        assert fields_of(api.get("admin", "/v1/referrals/funnel", params=ahead)) == ["as_of"]
+        assert fields_of(api.get("admin", "/v1/referral-funnel", params=ahead)) == ["as_of"]
 
 
 class TestSubjectAccess:

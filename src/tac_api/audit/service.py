@@ -200,6 +200,7 @@ RESOURCE_FOR_SEGMENT = {
     "contact-visits": "contact_visit",
     "court-hearings": "court_hearing",
     "referrals": "referral",
+    "referral-funnel": "referral_funnel",
 }
 
 

@@ -74,9 +74,10 @@ async def list_referrals(
     return Page[ReferralPublic](items=[service.to_public(r) for r in referrals], next_cursor=cursor)
 
 
-# Before /{referral_id}: "funnel" is no referral's id.
+# Not under /v1/referrals/: a path beside /v1/referrals/{referral_id} would be taken for a
+# referral's id by that route's other methods (a PATCH of it answering 422, not 405).
 @router.get(
-    f"{REFERRALS}/funnel",
+    "/v1/referral-funnel",
     summary="Referral to engagement, in figures",
     description="For the referrals received in the window (`from` inclusive, `to` exclusive) "
     "to a prison (a prison social worker: hers; an admin: the one named, or every prison): "
