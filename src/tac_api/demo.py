@@ -20,6 +20,7 @@ from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.referrals import demo as referrals_demo
 from tac_api.release import demo as release_demo
 from tac_api.visits import demo as visits_demo
 
@@ -294,6 +295,7 @@ async def load_demo_data(
         meetings_demo,
         visits_demo,
         hearings_demo,
+        referrals_demo,
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

@@ -278,3 +278,40 @@ class TestRetention:
         output = retention("--apply")
         assert "referral 1" in output
         assert api.sql("SELECT count(*) FROM referral") == [(0,)]
+
+
+def test_demo_referrals_cover_every_state_in_both_prisons(api: Api) -> None:
+    from tac_api.demo import load_demo_data
+
+    async def load() -> None:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            await load_demo_data(session, mothers=40, seed=15)
+
+    api.client.portal.call(load)  # type: ignore[union-attr]
+    referrals = api.get("admin", "/v1/referrals", params={"limit": 200}).json()["items"]
+    assert len(referrals) == 12
+    assert {r["prison_code"] for r in referrals} == {"EWI", "SDI"}
+    assert {r["status"] for r in referrals} == {"received", "accepted", "declined", "not_eligible"}
+    assert {r["support_closed_reason"] for r in referrals} == {
+        None,
+        "disengaged",
+        "moved_out",
+        "completed",
+        "other",
+    }
+    assert any(r["engaged_on"] and not r["support_closed_on"] for r in referrals)
+    assert any(r["status"] == "accepted" and not r["engaged_on"] for r in referrals)
+    no_record = [r for r in referrals if r["mother_id"] is None]
+    assert {r["status"] for r in no_record} == {"received", "declined", "not_eligible"}
+    names = " ".join(r["first_name"] + " " + r["last_name"] for r in no_record)
+    assert "'" in names and any(ord(ch) > 127 for ch in names)
+    # The demo keeps the rules the API keeps: each record is one it would accept.
+    for r in referrals:
+        dates = [r["received_on"], r["first_contact_on"], r["engaged_on"], r["support_closed_on"]]
+        given = [d for d in dates if d is not None]
+        assert given == sorted(given) and max(given) <= str(TODAY), r
+        assert (r["decided_on"] is None) == (r["status"] == "received"), r
+        if r["status"] in ("declined", "not_eligible"):
+            assert r["decision_reason"], r
+    figures = api.get("admin", "/v1/referral-funnel").json()
+    assert figures["referred"] == 12 and figures["engaged"] == 6
