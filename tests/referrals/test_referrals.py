@@ -445,3 +445,16 @@ class TestSupportClosure:
             referral["mother_id"],
             "succeeded",
         ) in trail(api, response)
+
+
+def test_every_change_needs_the_version_last_read(api: Api) -> None:
+    referral = engaged(api)
+    body = {"closed_on": days_ago(1), "reason": "completed"}
+    assert api.patch("admin", url(referral), {"reason": "Another."}).status_code == 428
+    assert api.post("admin", url(referral, "/support-closure"), body).status_code == 428
+    stale = api.patch("admin", url(referral), {"reason": "Another."}, if_match='"1"')
+    assert stale.status_code == 412
+    assert fields_of(change(api, referral, first_name=None)) == ["first_name"]
+    renamed = change(api, referral, first_name="Seren", pregnant=None, source="court")
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["first_name"], renamed.json()["source"]) == ("Seren", "court")

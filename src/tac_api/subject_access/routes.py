@@ -41,17 +41,18 @@ async def get_subject_access_export(
 
 
 def _disclosed(session: AsyncSession, export: SubjectAccessExport) -> None:
-    """Her record, each child's and each referral's trail show the disclosure."""
+    """Her record's trail, each child's, and each unlinked referral's show the disclosure."""
     mother_id = export.subject.mother_id
     if mother_id is not None:
         audit.disclosed(session, MOTHERS, [{"id": mother_id}])
-    # A referral naming her: hers, whether or not her record stands behind it.
-    referrals = export.records.get("referral", [])
+    # A referral naming her prison number with no record of hers behind it is not reached
+    # through her record's trail: its own trail shows the disclosure (naming her, if known).
+    unlinked = (r for r in export.records.get("referral", []) if r["mother_id"] is None)
     audit.record_many(
         session,
         Action.disclose,
         REFERRALS.kind,
-        ((uuid.UUID(str(r["id"])), mother_id) for r in referrals),
+        ((uuid.UUID(str(r["id"])), mother_id) for r in unlinked),
     )
     # Each child is a person in their own right: their records' trails show the disclosure too.
     children = export.records.get("child", [])
