@@ -28,6 +28,13 @@ from tests.support.servers import NAMES, serving
 os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
+    "review_relationship",
+    "review_rating",
+    "review",
+    "birth",
+    "pregnancy",
+    "consent",
+    "referral",
     "link_request",
     "change_event",
     "communication_child",
@@ -53,7 +60,6 @@ CASE_TABLES = [
     "proceedings_child",
     "proceedings",
     "practitioner_link",
-    "referral",
     "allocation",
     "staff_member",
     "practitioner",

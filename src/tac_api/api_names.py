@@ -45,12 +45,27 @@ TAGS: list[dict[str, str]] = [
         "description": "Referral to engagement: the decision, her first contact and engagement, "
         "her support closed with a reason, and the funnel in figures.",
     },
+    {
+        "name": "Reviews and pregnancies",
+        "description": "Her reviews at 3, 6 and 12 months and between, when they fall due, and "
+        "her pregnancies and where each baby went.",
+    },
     {"name": "Meetings", "description": "Meetings about her children, and whether she took part."},
     {"name": "Contact visits", "description": "Visits with her children, through their lifecycle."},
     {
         "name": "Court",
         "description": "Court hearings (notice, outcome, amendments) and care proceedings with "
         "their 26-week date.",
+    },
+    {
+        "name": "Support plans",
+        "description": "Her support plan over the eight areas, co-produced: what she chose and "
+        "wrote, when she agreed it, and every version.",
+    },
+    {
+        "name": "Consent",
+        "description": "Her consent to share her support plan or reviews with one of her "
+        "children's local authorities, and its withdrawal.",
     },
     {"name": "Reports", "description": "The governor's report and the programme's report."},
     {"name": "Chronology", "description": "Every dated event of her case, oldest first."},

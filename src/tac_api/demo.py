@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.assessments import demo as assessments_demo
 from tac_api.children.models import Child
 from tac_api.communications import demo as communications_demo
+from tac_api.consents import demo as consents_demo
 from tac_api.db import utcnow
 from tac_api.demo_world import DemoWorld
 from tac_api.evidence import demo as evidence_demo
@@ -22,6 +23,8 @@ from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.referrals import demo as referrals_demo
 from tac_api.release import demo as release_demo
+from tac_api.reviews import demo as reviews_demo
+from tac_api.support_plans import demo as support_plans_demo
 from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
@@ -295,7 +298,10 @@ async def load_demo_data(
         meetings_demo,
         visits_demo,
         hearings_demo,
-        referrals_demo,
+        support_plans_demo,
+        consents_demo,
+        reviews_demo,  # last: the others' draws stay as they were
+        referrals_demo,  # draws nothing: the others' records stay as they were
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

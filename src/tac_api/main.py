@@ -25,6 +25,7 @@ from tac_api.children.routes import router as children_router
 from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
+from tac_api.consents.routes import router as consents_router
 from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
@@ -42,7 +43,9 @@ from tac_api.reference.routes import router as reference_router
 from tac_api.referrals.routes import router as referrals_router
 from tac_api.release.routes import router as release_router
 from tac_api.reports.routes import router as reports_router
+from tac_api.reviews.routes import router as reviews_router
 from tac_api.subject_access.routes import router as subject_access_router
+from tac_api.support_plans.routes import router as support_plans_router
 from tac_api.sync.routes import router as sync_router
 from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
 from tac_api.visits.routes import router as visits_router
@@ -179,9 +182,12 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         assessments_router,
         evidence_router,
         referrals_router,
+        reviews_router,
         meetings_router,
         visits_router,
         hearings_router,
+        support_plans_router,
+        consents_router,
         reports_router,
         chronology_router,
         changes_router,

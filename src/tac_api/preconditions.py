@@ -31,6 +31,17 @@ IfMatchHeader = Annotated[
     ),
 ]
 
+# A plan of hers written whole by PUT (her release plan, her support plan): `*` creates it only
+# if she has none yet.
+IfNoneMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=256,
+        description="`*` to create her plan only if she has none yet.",
+    ),
+]
+
 # What a route that needs If-Match can answer besides its own problems (a DELETE has no others).
 IF_MATCH_PROBLEMS = problems(412, 428)
 

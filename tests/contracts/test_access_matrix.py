@@ -62,6 +62,27 @@ EXPECTED = {
     "PATCH /v1/evidence/{evidence_id}": PRISON_SIDE,
     "DELETE /v1/evidence/{evidence_id}": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/evidence-bundle": CASE_READERS,
+    # Her support plan: the prison side writes it; an authority reads it only with her consent.
+    "GET /v1/mothers/{mother_id}/support-plan": CASE_READERS,
+    "PUT /v1/mothers/{mother_id}/support-plan": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/support-plan/history": CASE_READERS,
+    "POST /v1/mothers/{mother_id}/support-plan/agreement": PRISON_SIDE,
+    # Her consents are the prison side's record: a local authority never sees one.
+    "POST /v1/mothers/{mother_id}/consents": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/consents": PRISON_SIDE,
+    "GET /v1/consents/{consent_id}": PRISON_SIDE,
+    "POST /v1/consents/{consent_id}/withdrawal": PRISON_SIDE,
+    # Her reviews: the prison side's to write; read by a local authority under her consent only.
+    "POST /v1/mothers/{mother_id}/reviews": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/reviews": CASE_READERS,
+    "GET /v1/reviews/{review_id}": CASE_READERS,
+    "PATCH /v1/reviews/{review_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/review-schedule": PRISON_SIDE,
+    # Her pregnancies: the prison side's record, never an authority's.
+    "POST /v1/mothers/{mother_id}/pregnancies": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/pregnancies": PRISON_SIDE,
+    "GET /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
+    "PATCH /v1/pregnancies/{pregnancy_id}": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -178,6 +199,9 @@ def sdi_family(api: Api) -> dict[str, str]:
         "admin", "/v1/parenting-assessments", assessment_body(mother["id"], child["id"])
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE).json()
+    # Her review and pregnancy: Bristol has a child of hers but no consent of hers.
+    review = api.post("admin", f"/v1/mothers/{mother['id']}/reviews", REVIEW).json()
+    pregnancy = api.post("admin", f"/v1/mothers/{mother['id']}/pregnancies", PREGNANCY).json()
     meeting = api.post(
         "admin",
         "/v1/meetings",
@@ -216,6 +240,22 @@ def sdi_family(api: Api) -> dict[str, str]:
             "issued_on": str(TODAY - timedelta(days=60)),
         },
     ).json()
+
+    # Her support plan, and a consent to share with Bristol she has withdrawn: Bristol has a
+    # child of hers but no consent in force, so her plan is out of its scope.
+    plan = {
+        "areas": [
+            {"area": "self_care", "chosen_by_her": True, "goal": "Sleep.", "goal_written_by": "her"}
+        ]
+    }
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/support-plan", plan).status_code == 201
+    consent = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/consents",
+        {"local_authority_code": "801", "covers_plan": True, "given_on": str(TODAY)},
+    ).json()
+    withdrawal = {"withdrawn_on": str(TODAY)}
+    assert api.post("admin", f"/v1/consents/{consent['id']}/withdrawal", withdrawal).is_success
 
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
     pushed = child_body(mother_prison_number=mother["prison_number"])
@@ -260,15 +300,25 @@ def sdi_family(api: Api) -> dict[str, str]:
         "communication_id": communication["id"],
         "parenting_assessment_id": assessment["id"],
         "evidence_id": evidence["id"],
+        "review_id": review["id"],
+        "pregnancy_id": pregnancy["id"],
         "meeting_id": meeting["id"],
         "contact_visit_id": visit["id"],
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
         "link_request_id": link_request["id"],
+        "consent_id": consent["id"],
     }
 
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+SUPPORT_PLAN = {
+    "areas": [
+        {"area": "self_care", "chosen_by_her": True, "goal": "Eat.", "goal_written_by": "her"}
+    ]
+}
+REVIEW = {"held_on": "2025-12-01", "milestone": "other"}
+PREGNANCY = {"known_on": "2025-11-01", "at_referral": True}
 
 
 def assessment_body(mother_id: str, child_id: str) -> dict:
@@ -292,6 +342,8 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "POST /v1/mothers/{mother_id}/communications": communication_body(),
         "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/mothers/{mother_id}/reviews": REVIEW,
+        "POST /v1/mothers/{mother_id}/pregnancies": PREGNANCY,
         "POST /v1/contact-visits/{contact_visit_id}/status": {"status": "approved"},
         "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
             "attended": False,
@@ -307,6 +359,26 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "closed_on": str(TODAY),
             "reason": "completed",
         },
+        "PUT /v1/mothers/{mother_id}/support-plan": {
+            "areas": [
+                {
+                    "area": "self_care",
+                    "chosen_by_her": True,
+                    "goal": "Eat.",
+                    "goal_written_by": "her",
+                }
+            ]
+        },
+        "POST /v1/mothers/{mother_id}/support-plan/agreement": {
+            "version": 1,
+            "agreed_on": str(TODAY),
+        },
+        "POST /v1/mothers/{mother_id}/consents": {
+            "local_authority_code": "801",
+            "covers_reviews": True,
+            "given_on": str(TODAY),
+        },
+        "POST /v1/consents/{consent_id}/withdrawal": {"withdrawn_on": str(TODAY)},
         "POST /v1/proceedings/{proceedings_id}/extensions": {
             "weeks": 2,
             "reason": "Parenting assessment in custody not yet complete.",
@@ -323,6 +395,9 @@ OUT_OF_SCOPE = {
     "communication_id": {"ewi_worker", "surrey"},
     "parenting_assessment_id": {"ewi_worker", "surrey"},
     "evidence_id": {"ewi_worker", "surrey"},
+    # The programme's own work: Bristol has her child but not her consent.
+    "review_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    "pregnancy_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
     "meeting_id": {"ewi_worker", "surrey"},
     "contact_visit_id": {"ewi_worker", "surrey"},
     "court_hearing_id": {"ewi_worker", "surrey"},
@@ -334,6 +409,10 @@ OUT_OF_SCOPE = {
     # The programme's record: another prison's worker; an authority, even one with a child of
     # hers, gets 403 on every referral route (never its to see).
     "referral_id": {"ewi_worker", "bristol", "surrey"},
+    # The programme's records: the prison side's; her plan an authority's only with her
+    # consent, and Bristol's was withdrawn.
+    "support_plan": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    "consent_id": {"ewi_worker"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -343,6 +422,8 @@ IN_SCOPE = {
     "communication_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "parenting_assessment_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "evidence_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
+    "review_id": {"admin", "sdi_worker"},
+    "pregnancy_id": {"admin", "sdi_worker"},
     "meeting_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "contact_visit_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
     "court_hearing_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -351,6 +432,13 @@ IN_SCOPE = {
     "webhook_id": {"admin"},
     "link_request_id": {"admin", "sdi_worker", "surrey"},
     "referral_id": {"admin", "sdi_worker"},
+    "support_plan": {"admin", "sdi_worker"},
+    "consent_id": {"admin", "sdi_worker"},
+}
+# Routes under her address whose scope is not hers: her plan is seen as her plan is.
+SCOPED_AS = {
+    "GET /v1/mothers/{mother_id}/support-plan": "support_plan",
+    "GET /v1/mothers/{mother_id}/support-plan/history": "support_plan",
 }
 
 
@@ -360,7 +448,8 @@ IN_SCOPE = {
 )
 def test_scope(api: Api, sdi_family: dict[str, str], operation: str) -> None:
     method, path = operation.split(" ")
-    key = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    named = re.search(r"{(\w+)}", path).group(1)  # type: ignore[union-attr]
+    key = SCOPED_AS.get(operation, named)
     url = fill(path, sdi_family)
     callers = EXPECTED[operation] & (OUT_OF_SCOPE[key] | IN_SCOPE[key])
     if method == "DELETE":  # deleting as an in-scope caller would change the next caller's answer

@@ -14,6 +14,7 @@ from tests.support import world
 from tests.support.api import Api
 from tests.support.bodies import TODAY, child_body, mother_body
 from tests.support.operations import OPERATIONS
+from tests.support.reviews import engaged
 
 RECORD = {"id", "created_at", "updated_at", "version"}
 MOTHER = RECORD | {
@@ -108,6 +109,47 @@ RELEASE_PLAN = (
     | {f"pathways.{p}.{f}" for p in RELEASE_PATHWAYS for f in ("status", "note")}
     | {f"actions[].{f}" for f in ("id", "description", "owner", "due_on", "done_on")}
 )
+# Her support plan: the same to the prison side and to an authority she consents to share it
+# with (without her consent, an authority gets 404: tests/contracts/test_access_matrix.py).
+PLAN_AREA = {
+    "area",
+    "label",
+    "chosen_by_her",
+    "goal",
+    "goal_written_by",
+    "steps",
+    "steps_written_by",
+    "who_helps",
+    "rating_at_start",
+}
+SUPPORT_PLAN = (
+    RECORD
+    | {"mother_id", "status", "content_version", "agreed_version", "agreed_on"}
+    | {f"areas[].{f}" for f in PLAN_AREA}
+)
+SUPPORT_PLAN_HISTORY = (
+    {"mother_id", "support_plan_id"}
+    | {f"versions[].{f}" for f in ("number", "agreed_on", "changed_at")}
+    | {f"versions[].changed_by.{f}" for f in ("client_id", "name", "role")}
+    | {f"versions[].areas[].{f}" for f in PLAN_AREA}
+    | {f"versions[].changes[].{f}" for f in ("area", "field", "before", "after")}
+)
+# Her consents: the prison side's only.
+CONSENT = RECORD | {
+    "mother_id",
+    "local_authority_code",
+    "covers_plan",
+    "covers_reviews",
+    "given_on",
+    "withdrawn_on",
+    "withdrawn_at",
+    "withdrawn_by_name",
+    "in_force",
+    "changed_at",
+    "changed_by.client_id",
+    "changed_by.name",
+    "changed_by.role",
+}
 RELEASE_DUE = {
     "mother_id",
     "prison_number",
@@ -171,6 +213,38 @@ EVIDENCE_BUNDLE = (
     | {"totals[].category", "totals[].count", "totals[].hours", "total.count", "total.hours"}
     | {"generated_at", "prepared_by"}
 )
+# Her review as a local authority she consents to share her reviews with reads it: never the
+# social workers' relationships with her (the prison side's judgement).
+REVIEW_SHARED = RECORD | {
+    "mother_id",
+    "held_on",
+    "milestone",
+    "mental_health_support",
+    "employment_or_learning",
+    "children_with_her",
+    "positive_social_worker_feedback",
+    "stable_housing_or_finances",
+    "family_relationships_improved",
+    "contact_with_child",
+    "ratings[].area",
+    "ratings[].rating",
+    "summary",
+}
+REVIEW = REVIEW_SHARED | {"relationships[].practitioner_id", "relationships[].status"}
+REVIEW_SCHEDULE = {"mother_id", "engaged_on", "support_closed_on"} | {
+    f"milestones[].{f}" for f in ("milestone", "due_on", "state", "review_id", "held_on")
+}
+PREGNANCY = RECORD | {
+    "mother_id",
+    "known_on",
+    "at_referral",
+    "due_on",
+    "outcome",
+    "ended_on",
+    "births[].born_on",
+    "births[].baby_went",
+    "births[].child_id",
+}
 MEETING = RECORD | {
     "mother_id",
     "child_ids",
@@ -556,6 +630,17 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
     "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
     "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
+    # Bristol has her consent to share her plan (the family below): what it then sees.
+    "GET /v1/mothers/{mother_id}/support-plan": {PRISON + AUTHORITY: SUPPORT_PLAN},
+    "GET /v1/mothers/{mother_id}/support-plan/history": {PRISON + AUTHORITY: SUPPORT_PLAN_HISTORY},
+    "GET /v1/mothers/{mother_id}/consents": {PRISON: items(CONSENT)},
+    "GET /v1/consents/{consent_id}": {PRISON: CONSENT},
+    # Bristol reads her reviews under her consent (the family's), without the relationships.
+    "GET /v1/mothers/{mother_id}/reviews": {PRISON: items(REVIEW), AUTHORITY: items(REVIEW_SHARED)},
+    "GET /v1/reviews/{review_id}": {PRISON: REVIEW, AUTHORITY: REVIEW_SHARED},
+    "GET /v1/mothers/{mother_id}/review-schedule": {PRISON: REVIEW_SCHEDULE},
+    "GET /v1/mothers/{mother_id}/pregnancies": {PRISON: items(PREGNANCY)},
+    "GET /v1/pregnancies/{pregnancy_id}": {PRISON: PREGNANCY},
     "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
     "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
     "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
@@ -692,6 +777,34 @@ def family(api: Api) -> dict[str, str]:
         assessment_body(mother["id"], [child["id"], surrey_child["id"]]),
     ).json()
     evidence = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", EVIDENCE_BODY).json()
+    # Her support plan, changed once and agreed; her consent to share her plan and reviews with
+    # Bristol, and one to Surrey she has withdrawn.
+    plan_url = f"/v1/mothers/{mother['id']}/support-plan"
+    first = api.put("admin", plan_url, {"areas": [SUPPORT_PLAN_AREA]}).json()
+    changed = {"areas": [SUPPORT_PLAN_AREA | {"rating_at_start": 5}]}
+    assert api.put("admin", plan_url, changed, if_match=f'"{first["version"]}"').is_success
+    agreement = {"version": 2, "agreed_on": str(TODAY)}
+    assert api.post("admin", f"{plan_url}/agreement", agreement).is_success
+    consents = f"/v1/mothers/{mother['id']}/consents"
+    both = {"covers_plan": True, "covers_reviews": True, "given_on": str(TODAY)}
+    consent = api.post("admin", consents, {"local_authority_code": "801", **both}).json()
+    withdrawn = api.post("admin", consents, {"local_authority_code": "936", **both}).json()
+    withdrawal = {"withdrawn_on": str(TODAY)}
+    assert api.post("admin", f"/v1/consents/{withdrawn['id']}/withdrawal", withdrawal).is_success
+    # Her support began a year ago (her consent to Bristol, above, covers her reviews).
+    engaged(api, mother, TODAY - timedelta(days=365))
+    relationships = [{"practitioner_id": solicitor["id"], "status": "improving"}]
+    review = api.post(
+        "admin",
+        f"/v1/mothers/{mother['id']}/reviews",
+        {**REVIEW_BODY, "relationships": relationships},
+    )
+    assert review.status_code == 201, review.text
+    births = [{"born_on": "2026-03-02", "baby_went": "with_her_child_in_need", "child_id": None}]
+    pregnancy = api.post(
+        "admin", f"/v1/mothers/{mother['id']}/pregnancies", {**PREGNANCY_BODY, "births": births}
+    )
+    assert pregnancy.status_code == 201, pregnancy.text
     meeting = api.post(
         "admin",
         "/v1/meetings",
@@ -787,10 +900,13 @@ def family(api: Api) -> dict[str, str]:
         "communication_id": communication.json()["id"],
         "parenting_assessment_id": assessment["id"],
         "evidence_id": evidence["id"],
+        "review_id": review.json()["id"],
+        "pregnancy_id": pregnancy.json()["id"],
         "meeting_id": meeting["id"],
         "contact_visit_id": visit["id"],
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
+        "consent_id": consent["id"],
     }
 
 
@@ -906,6 +1022,33 @@ EVIDENCE_BODY = {
 }
 
 
+SUPPORT_PLAN_AREA = {
+    "area": "healthy_relationships",
+    "chosen_by_her": True,
+    "goal": "Keep in touch with my sister, and say no to Darren.",
+    "goal_written_by": "her",
+    "steps": "Write to Ffion every fortnight; Freedom Programme sessions.",
+    "steps_written_by": "together",
+    "who_helps": "Eleri Bowen, prison social worker",
+    "rating_at_start": 4,
+}
+REVIEW_BODY = {
+    "held_on": str(TODAY - timedelta(days=270)),
+    "milestone": "three_months",
+    "mental_health_support": "yes",
+    "employment_or_learning": "no",
+    "ratings": [{"area": "healthy_relationships", "rating": 7}],
+    "summary": "Siân has kept to supervised contact; Gwen's feedback was positive.",
+}
+PREGNANCY_BODY = {
+    "known_on": "2025-07-14",
+    "at_referral": True,
+    "due_on": "2026-03-09",
+    "outcome": "born",
+    "ended_on": "2026-03-02",
+}
+
+
 def url_for(operation: str, family: dict[str, str]) -> str:
     path = operation.split(" ")[1]
     return path.format(**family)
@@ -987,6 +1130,8 @@ WRITES = {
     "practitioner": KEPT_BY_THE_SERVICE,
     "parenting_assessment": KEPT_BY_THE_SERVICE,
     "evidence": [*KEPT_BY_THE_SERVICE, {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}],
+    "review": [*KEPT_BY_THE_SERVICE, {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}],
+    "pregnancy": [*KEPT_BY_THE_SERVICE, {"mother_id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}],
 }
 
 
@@ -1002,6 +1147,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "practitioner": f"/v1/practitioners/{family['practitioner_id']}",
         "parenting_assessment": f"/v1/parenting-assessments/{family['parenting_assessment_id']}",
         "evidence": f"/v1/evidence/{family['evidence_id']}",
+        "review": f"/v1/reviews/{family['review_id']}",
+        "pregnancy": f"/v1/pregnancies/{family['pregnancy_id']}",
     }[kind]
     before = api.get("admin", url).json()
     who = "bristol" if kind == "child" else "sdi_worker"
@@ -1016,6 +1163,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "practitioner": "/v1/practitioners",
         "parenting_assessment": "/v1/parenting-assessments",
         "evidence": f"/v1/mothers/{family['mother_id']}/evidence",
+        "review": f"/v1/mothers/{family['mother_id']}/reviews",
+        "pregnancy": f"/v1/mothers/{family['mother_id']}/pregnancies",
     }[kind]
     count = f"SELECT count(*) FROM {kind}"
     rows = api.sql(count)
@@ -1025,6 +1174,8 @@ def test_privileged_fields_are_refused_and_change_nothing(
         "practitioner": {"role": "solicitor", "name": "Eleri Bowen"},
         "parenting_assessment": assessment_body(family["mother_id"], [family["child_id"]]),
         "evidence": EVIDENCE_BODY,
+        "review": {"held_on": str(TODAY), "milestone": "other"},
+        "pregnancy": PREGNANCY_BODY | {"outcome": "ongoing", "ended_on": None},
     }[kind]
     created = api.post("sdi_worker", collection, {**body, **field})
     assert created.status_code == 422, created.text

@@ -85,6 +85,31 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/parenting-assessments", assessment).status_code == 201
     evidence = {"category": "therapy", "title": "Trauma therapy", "started_on": "2025-06-01"}
     assert api.post("admin", f"/v1/mothers/{mother['id']}/evidence", evidence).status_code == 201
+    # Her review (with a rating and her child's social worker's relationship with her) and a
+    # pregnancy with its birth.
+    social_worker = api.post(
+        "admin",
+        "/v1/practitioners",
+        {"role": "la_social_worker", "name": "Gwen Llewellyn", "local_authority_code": "801"},
+    ).json()
+    worker_link = {"practitioner_id": social_worker["id"], "child_id": open_child["id"]}
+    assert api.post("admin", links, worker_link).status_code == 201
+    review = {
+        "held_on": "2026-01-10",
+        "milestone": "other",
+        "ratings": [{"area": "self_care", "rating": 6}],
+        "relationships": [{"practitioner_id": social_worker["id"], "status": "improving"}],
+    }
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/reviews", review).status_code == 201
+    pregnancy = {
+        "known_on": "2025-07-14",
+        "at_referral": False,
+        "outcome": "born",
+        "ended_on": "2026-03-02",
+        "births": [{"born_on": "2026-03-02", "baby_went": "with_family"}],
+    }
+    made = api.post("admin", f"/v1/mothers/{mother['id']}/pregnancies", pregnancy)
+    assert made.status_code == 201, made.text
     meeting = {
         "mother_id": mother["id"],
         "child_ids": [open_child["id"]],
@@ -124,6 +149,17 @@ def family(api: Api) -> dict[str, Any]:
     accepted = {"decision": "accepted", "decided_on": str(TODAY - timedelta(days=90))}
     decision = f"/v1/referrals/{referred.json()['id']}/decision"
     assert api.post("admin", decision, accepted, if_match='"1"').status_code == 200
+    # Her support plan (its areas and its first version), and her consent to share it.
+    self_care = {
+        "area": "self_care",
+        "chosen_by_her": True,
+        "goal": "Rest.",
+        "goal_written_by": "her",
+    }
+    support_plan = {"areas": [self_care]}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/support-plan", support_plan).is_success
+    consent = {"local_authority_code": "801", "covers_plan": True, "given_on": str(TODAY)}
+    assert api.post("admin", f"/v1/mothers/{mother['id']}/consents", consent).status_code == 201
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200
@@ -133,6 +169,7 @@ def family(api: Api) -> dict[str, Any]:
         "hidden": hidden,
         "solicitor": solicitor,
         "carer": carer,
+        "social_worker": social_worker,
         "escorted": escorted.json(),
         "carer_relayed": carer_relayed.json(),
     }
@@ -171,8 +208,12 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     assert [s["prison_code"] for s in records["prison_stay"]].count("SDI") == 1
     assert len(records["prison_stay"]) == 2
     assert {c["id"] for c in records["child"]} == {f["open_child"]["id"], f["hidden"]["id"]}
-    assert len(records["practitioner_link"]) == 2
-    assert {p["id"] for p in records["practitioner"]} == {f["solicitor"]["id"], f["carer"]["id"]}
+    assert len(records["practitioner_link"]) == 3
+    assert {p["id"] for p in records["practitioner"]} == {
+        f["solicitor"]["id"],
+        f["carer"]["id"],
+        f["social_worker"]["id"],
+    }
 
     # The confidential placement, and the carer behind it, are withheld, and the export says so.
     hidden = next(c for c in records["child"] if c["id"] == f["hidden"]["id"])

@@ -32,6 +32,11 @@ def every_record(api: Api) -> dict[str, str]:
     due = {"expected_release_date": str(TODAY + timedelta(days=30))}
     plan = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", due)
     assert plan.status_code == 201, plan.text
+    # Her support plan (a PUT with If-Match replaces it), and her consent to share it.
+    support_plan = api.put(
+        "admin", f"/v1/mothers/{mother['id']}/support-plan", bodies(ids)[SUPPORT_PLAN_PUT]
+    )
+    assert support_plan.status_code == 201, support_plan.text
     link = api.post(
         "admin",
         f"/v1/mothers/{mother['id']}/practitioners",
@@ -112,15 +117,28 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
             bodies(ids)["POST /v1/parenting-assessments"],
         ),
         "evidence_id": (f"/v1/mothers/{mother_id}/evidence", EVIDENCE),
+        "review_id": (f"/v1/mothers/{mother_id}/reviews", REVIEW),
+        "pregnancy_id": (f"/v1/mothers/{mother_id}/pregnancies", PREGNANCY),
         "meeting_id": ("/v1/meetings", bodies(ids)["POST /v1/meetings"]),
         "contact_visit_id": ("/v1/contact-visits", bodies(ids)["POST /v1/contact-visits"]),
         "court_hearing_id": ("/v1/court-hearings", bodies(ids)["POST /v1/court-hearings"]),
         "proceedings_id": ("/v1/proceedings", bodies(ids)["POST /v1/proceedings"]),
         "webhook_id": ("/v1/sync/webhooks", bodies(ids)["POST /v1/sync/webhooks"]),
+        "consent_id": (
+            f"/v1/mothers/{mother_id}/consents",
+            bodies(ids)["POST /v1/mothers/{mother_id}/consents"],
+        ),
     }
 
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
+SUPPORT_PLAN_PUT = "PUT /v1/mothers/{mother_id}/support-plan"
+REVIEW = {
+    "held_on": "2025-12-01",
+    "milestone": "other",
+    "ratings": [{"area": "self_care", "rating": 5}],
+}
+PREGNANCY = {"known_on": "2025-11-01", "at_referral": True, "due_on": "2026-06-20"}
 
 
 def bodies(ids: dict[str, str]) -> dict[str, Any]:
@@ -162,6 +180,8 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "model": "parent_assess",
         },
         "POST /v1/mothers/{mother_id}/evidence": EVIDENCE,
+        "POST /v1/mothers/{mother_id}/reviews": REVIEW,
+        "POST /v1/mothers/{mother_id}/pregnancies": PREGNANCY,
         "POST /v1/meetings": {
             "mother_id": mother_id,
             "child_ids": [child_id],
@@ -225,6 +245,28 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "closed_on": str(TODAY),
             "reason": "completed",
         },
+        SUPPORT_PLAN_PUT: {
+            "areas": [
+                {
+                    "area": "social_networks",
+                    "chosen_by_her": True,
+                    "goal": "Join the Sunday knitting group.",
+                    "goal_written_by": "her",
+                    "rating_at_start": 2,
+                }
+            ]
+        },
+        "POST /v1/mothers/{mother_id}/support-plan/agreement": {
+            "version": 1,
+            "agreed_on": str(TODAY),
+        },
+        # Her child of every_record's is Bristol's.
+        "POST /v1/mothers/{mother_id}/consents": {
+            "local_authority_code": "801",
+            "covers_plan": True,
+            "given_on": str(TODAY),
+        },
+        "POST /v1/consents/{consent_id}/withdrawal": {"withdrawn_on": str(TODAY)},
     }
 
 

@@ -188,6 +188,8 @@ ACTION_FOR_ROUTE = {
     "/v1/referrals/{referral_id}/support-closure": Action.alter,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
     "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
+    "/v1/mothers/{mother_id}/support-plan/agreement": Action.alter,
+    "/v1/consents/{consent_id}/withdrawal": Action.alter,
     "/v1/sync/changes": Action.disclose,
 }
 RESOURCE_FOR_SEGMENT = {

@@ -63,7 +63,7 @@ def _referral(world: DemoWorld, n: int, **fields: Any) -> dict[str, Any]:
 def demo_rows(world: DemoWorld) -> DemoRows:
     today = world.today
     rows = []
-    # Her record stands behind these: accepted on the day her support began.
+    # Her record stands behind these: accepted a few days before her support began.
     supported = [
         mother
         for mother in world.mothers
@@ -74,11 +74,12 @@ def demo_rows(world: DemoWorld) -> DemoRows:
     kinds: list[tuple[str, str | None]] = [("open", None), ("open", None), *CLOSINGS]
     kinds.append(("accepted", None))
     for n, (mother, (kind, note)) in enumerate(zip(supported, kinds, strict=False)):
-        decided: date = mother["supported_from"]
-        engaged = decided + timedelta(days=6)
+        # Her support began on her `supported_from`, as the demo's reviews take it to have.
+        engaged: date = mother["supported_from"]
+        decided = engaged - timedelta(days=4)
         fields: dict[str, Any] = {
             "prison_code": mother["prison_code"],
-            "received_on": decided - timedelta(days=12),
+            "received_on": engaged - timedelta(days=12),
             "prison_number": mother["prison_number"],
             "first_name": mother["first_name"],
             "last_name": mother["last_name"],
@@ -87,7 +88,7 @@ def demo_rows(world: DemoWorld) -> DemoRows:
             "mother_id": mother["id"],
         }
         if kind != "accepted":
-            fields |= {"first_contact_on": decided + timedelta(days=2), "engaged_on": engaged}
+            fields |= {"first_contact_on": engaged - timedelta(days=2), "engaged_on": engaged}
         if kind not in ("open", "accepted"):
             fields |= {
                 "support_closed_on": min(today, engaged + timedelta(days=30 + 7 * n)),

@@ -2,7 +2,6 @@
 referral, its decision (which makes or links her record), engagement, the closing of support,
 the funnel's figures, and retention of referrals no record stands behind."""
 
-import calendar
 import uuid
 from datetime import date
 from typing import Any
@@ -33,6 +32,7 @@ from tac_api.referrals.schemas import (
     SupportClosure,
 )
 from tac_api.resources import Resource, apply_changes, check_window, get_for_change, list_visible
+from tac_api.reviews.service import add_months
 from tac_api.scope import mother_visible, practitioner_visible
 from tac_api.staff.models import Allocation
 
@@ -304,13 +304,6 @@ async def _end_allocation(
     )
 
 
-def _months_after(day: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it has no such day)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 async def funnel(
     session: AsyncSession,
     caller: Caller,
@@ -346,12 +339,12 @@ async def funnel(
     engaged = [row for row in rows if row.engaged_on is not None]
     milestones = []
     for months in MILESTONE_MONTHS:
-        reached = [row for row in engaged if _months_after(row.engaged_on, months) <= as_of]
+        reached = [row for row in engaged if add_months(row.engaged_on, months) <= as_of]
         still = [
             row
             for row in reached
             if row.support_closed_on is None
-            or row.support_closed_on >= _months_after(row.engaged_on, months)
+            or row.support_closed_on >= add_months(row.engaged_on, months)
         ]
         milestones.append(
             FunnelMilestone(months=months, reached=len(reached), still_engaged=len(still))

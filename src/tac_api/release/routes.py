@@ -2,14 +2,14 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, PrisonSide
-from tac_api.preconditions import IfMatchHeader
+from tac_api.preconditions import IfMatchHeader, IfNoneMatchHeader
 from tac_api.release import due, service
 from tac_api.release.schemas import (
     ReleaseDue,
@@ -23,15 +23,6 @@ from tac_api.session import SessionDep
 
 router = APIRouter(tags=["Release plans"], responses=COMMON_PROBLEMS)
 PLAN = "/v1/mothers/{mother_id}/release-plan"
-
-IfNoneMatchHeader = Annotated[
-    str | None,
-    Header(
-        alias="If-None-Match",
-        max_length=256,
-        description="`*` to create her plan only if she has none yet.",
-    ),
-]
 
 
 @router.get(PLAN, summary="Her release plan: pathways, actions, and whether it is complete")
