@@ -888,7 +888,8 @@ def family(api: Api) -> dict[str, str]:
     del pushed["local_authority_code"]
     link_request = api.put("bristol_system", "/v1/sync/children/BR-ASK", pushed)
     assert link_request.status_code == 202, link_request.text
-    referral = add_referral(api, mother["prison_number"], solicitor["id"])
+    # Another mother's (hers has her support open already, for her review schedule).
+    referral = add_referral(api, stranger["prison_number"], solicitor["id"])
     return {
         "referral_id": referral["id"],
         "link_request_id": link_request.json()["id"],
