@@ -60,6 +60,8 @@ CASE_TABLES = [
     "proceedings_child",
     "proceedings",
     "practitioner_link",
+    "allocation",
+    "staff_member",
     "practitioner",
     "allocation",
     "staff_member",

@@ -41,6 +41,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Evidence of rehabilitation, and the bundle for a court or authority.",
     },
     {
+        "name": "Referrals",
+        "description": "Referral to engagement: the decision, her first contact and engagement, "
+        "her support closed with a reason, and the funnel in figures.",
+    },
+    {
         "name": "Reviews and pregnancies",
         "description": "Her reviews at 3, 6 and 12 months and between, when they fall due, and "
         "her pregnancies and where each baby went.",

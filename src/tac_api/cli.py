@@ -328,9 +328,15 @@ def retention_run(
 ) -> None:
     """List the cases closed longer than TAC_RETENTION_DAYS ago; with --apply, erase them.
     Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise,
-    and local authorities' link requests older than TAC_LINK_REQUEST_EXPIRY_DAYS."""
+    local authorities' link requests older than TAC_LINK_REQUEST_EXPIRY_DAYS, and referrals
+    declined or not eligible, with no record behind them, TAC_REFERRAL_RETENTION_DAYS after
+    their decision."""
     from tac_api.idempotency import service as idempotency
-    from tac_api.retention.service import expire_link_requests, report_lines
+    from tac_api.retention.service import (
+        erase_refused_referrals,
+        expire_link_requests,
+        report_lines,
+    )
     from tac_api.retention.service import run as erase_due
 
     settings = get_settings()
@@ -356,7 +362,19 @@ def retention_run(
                 apply=apply,
                 request_id=report.request_id,
             )
-        return [*report_lines(report), f"idempotency keys older than {hours} h: {keys}.", requests]
+            referrals = await erase_refused_referrals(
+                engine,
+                as_of=as_of.date() if as_of else date.today(),
+                retention_days=settings.referral_retention_days,
+                apply=apply,
+                request_id=report.request_id,
+            )
+        return [
+            *report_lines(report),
+            f"idempotency keys older than {hours} h: {keys}.",
+            requests,
+            referrals,
+        ]
 
     for line in run(retention()):
         typer.echo(line)

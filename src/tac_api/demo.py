@@ -21,6 +21,7 @@ from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.practitioners.models import Practitioner, PractitionerLink
+from tac_api.referrals import demo as referrals_demo
 from tac_api.release import demo as release_demo
 from tac_api.reviews import demo as reviews_demo
 from tac_api.staff import demo as staff_demo
@@ -302,6 +303,7 @@ async def load_demo_data(
         consents_demo,
         staff_demo,
         reviews_demo,  # last: the others' draws stay as they were
+        referrals_demo,  # draws nothing: the others' records stay as they were
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

@@ -40,6 +40,7 @@ from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
+from tac_api.referrals.routes import router as referrals_router
 from tac_api.release.routes import router as release_router
 from tac_api.reports.routes import router as reports_router
 from tac_api.reviews.routes import router as reviews_router
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         communications_router,
         assessments_router,
         evidence_router,
+        referrals_router,
         reviews_router,
         meetings_router,
         visits_router,

@@ -124,6 +124,16 @@ EXPECTED = {
     "GET /v1/reports/programme": {"admin"},
     "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
     "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
+    "GET /v1/subject-access-export": {"admin"},
+    # Referral to engagement: the prison side's record, never an authority's.
+    "POST /v1/referrals": PRISON_SIDE,
+    "GET /v1/referrals": PRISON_SIDE,
+    "GET /v1/referral-funnel": PRISON_SIDE,
+    "GET /v1/referrals/{referral_id}": PRISON_SIDE,
+    "PATCH /v1/referrals/{referral_id}": PRISON_SIDE,
+    "POST /v1/referrals/{referral_id}/decision": PRISON_SIDE,
+    "POST /v1/referrals/{referral_id}/support-closure": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/referrals": PRISON_SIDE,
     # A local authority's system, writing its own authority's records (an admin is no authority).
     "PUT /v1/sync/children/{external_id}": {"bristol_system"},
     "POST /v1/sync/children:batch": {"bristol_system"},
@@ -275,7 +285,29 @@ def sdi_family(api: Api) -> dict[str, str]:
         "/v1/sync/webhooks",
         {"url": "https://surrey.example.gov.uk/tac", "local_authority_code": "936"},
     ).json()
+    # Her referral, accepted: her record stands behind it.
+    referral = api.post(
+        "admin",
+        "/v1/referrals",
+        {
+            "received_on": str(TODAY - timedelta(days=30)),
+            "prison_code": "SDI",
+            "source": "self",
+            "prison_number": mother["prison_number"],
+            "first_name": "Siân",
+            "last_name": "O'Connor",
+            "reason": "She asked for help to keep in touch with her son.",
+        },
+    ).json()
+    decided = api.post(
+        "admin",
+        f"/v1/referrals/{referral['id']}/decision",
+        {"decision": "accepted", "decided_on": str(TODAY - timedelta(days=20))},
+        if_match='"1"',
+    )
+    assert decided.status_code == 200, decided.text
     return {
+        "referral_id": referral["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],
         "child_id": child["id"],
@@ -335,6 +367,15 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "barrier": "late_notice",
         },
         "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+        "POST /v1/referrals/{referral_id}/decision": {
+            "decision": "declined",
+            "decided_on": str(TODAY),
+            "reason": "Already decided: refused for that, not for its scope.",
+        },
+        "POST /v1/referrals/{referral_id}/support-closure": {
+            "closed_on": str(TODAY),
+            "reason": "completed",
+        },
         "PUT /v1/mothers/{mother_id}/support-plan": {
             "areas": [
                 {
@@ -387,6 +428,9 @@ OUT_OF_SCOPE = {
     "webhook_id": {"bristol_system"},
     # The prison side's routes: another prison's worker; the authority's: another authority.
     "link_request_id": {"ewi_worker", "bristol", "bristol_system"},
+    # The programme's record: another prison's worker; an authority, even one with a child of
+    # hers, gets 403 on every referral route (never its to see).
+    "referral_id": {"ewi_worker", "bristol", "surrey"},
     # The programme's records: the prison side's; her plan an authority's only with her
     # consent, and Bristol's was withdrawn.
     "support_plan": {"ewi_worker", "surrey", "bristol", "bristol_system"},
@@ -410,6 +454,7 @@ IN_SCOPE = {
     "external_id": {"bristol_system"},
     "webhook_id": {"admin"},
     "link_request_id": {"admin", "sdi_worker", "surrey"},
+    "referral_id": {"admin", "sdi_worker"},
     "support_plan": {"admin", "sdi_worker"},
     "consent_id": {"admin", "sdi_worker"},
     "staff_member_id": {"admin", "sdi_worker"},

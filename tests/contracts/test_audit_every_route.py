@@ -11,7 +11,14 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from tac_api.main import create_app
 from tests.support.api import CLIENTS, Api
 from tests.support.audit import trail
-from tests.support.examples import REQUIRED_QUERY, bodies, caller_of, every_record, fill
+from tests.support.examples import (
+    REQUIRED_QUERY,
+    bodies,
+    caller_of,
+    every_record,
+    fill,
+    other_records,
+)
 from tests.support.operations import OPERATIONS
 
 APP = create_app()
@@ -79,8 +86,7 @@ def test_a_successful_call_leaves_its_rows(api: Api) -> None:
     for operation in sorted(PERSONAL, key=lambda op: (op.startswith("DELETE"), op)):
         method, template = operation.split(" ")
         who = caller_of(operation)
-        declined = {"link_request_id": ids["declined_link_request_id"]}
-        url = fill(template, ids, **(declined if operation.endswith("/decline") else {}))
+        url = fill(template, ids, **other_records(operation, ids))
         # The records exist: any version will do. A sync PUT needs none (it creates or updates).
         extra = {"If-Match": "*"} if conditional(operation) and who != "bristol_system" else {}
         response = api.client.request(

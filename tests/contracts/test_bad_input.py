@@ -21,6 +21,7 @@ from tests.support.examples import (
     caller_of,
     every_record,
     fill,
+    other_records,
     sync_child,
 )
 from tests.support.servers import serving
@@ -207,13 +208,12 @@ def test_every_operation_refuses_bad_input_with_422(api: Api, records: dict[str,
                 expect(operation, f"{value!r} in every {kind}", response, "body", fields)
     # The same requests sent right are answered, so each refusal above was the bad value's.
     # Deletions last: they take away records the others name.
-    # A request once decided cannot be decided again: the decline is sent for the other one.
-    declined = {"link_request_id": records["declined_link_request_id"]}
+    # A request once decided cannot be decided again: `other_records` names the other one.
     for operation in sorted(OPERATIONS, key=lambda operation: operation.startswith("DELETE")):
         response = send(
             operation,
             body=valid.get(operation, {}) if body_schema(operation) else None,
-            path=declined if operation.endswith("/decline") else None,
+            path=other_records(operation, records) or None,
         )
         if response.status_code >= 400:
             wrong.append(f"{operation} sent right: {response.status_code} {response.text[:300]}")
@@ -386,8 +386,7 @@ def test_every_post_replayed_with_its_key_answers_as_the_first_time(
     for operation in OPERATIONS:
         if not operation.startswith("POST "):
             continue
-        decided = {"link_request_id": records["declined_link_request_id"]}
-        url = fill(operation.split(" ")[1], records, **(decided if "decline" in operation else {}))
+        url = fill(operation.split(" ")[1], records, **other_records(operation, records))
         headers = {**api.headers(caller_of(operation)), "Idempotency-Key": str(uuid.uuid4())}
         if any(p["name"] == "If-Match" for p in operation_of(operation).get("parameters", [])):
             headers["If-Match"] = "*"  # a change to a record that exists: any version will do

@@ -529,6 +529,40 @@ FAMILY_FRAME = {
     f"social_workers[].{f}" for f in ("name", "email", "phone", "local_authority_code", "child_ids")
 }
 
+REFERRAL = RECORD | {
+    "prison_code",
+    "received_on",
+    "source",
+    "referred_by_id",
+    "prison_number",
+    "first_name",
+    "last_name",
+    "reason",
+    "pregnant",
+    "status",
+    "decided_on",
+    "decision_reason",
+    "mother_id",
+    "first_contact_on",
+    "engaged_on",
+    "support_closed_on",
+    "support_closed_reason",
+    "support_closed_note",
+}
+# Figures only: no person in them.
+REFERRAL_FUNNEL = {
+    "prison_code",
+    "received_from",
+    "received_before",
+    "as_of",
+    "referred",
+    "awaiting_decision",
+    "accepted",
+    "declined",
+    "not_eligible",
+    "engaged",
+} | {f"milestones[].{f}" for f in ("months", "reached", "still_engaged")}
+
 PRISON = ("admin", "sdi_worker")
 STAFF_MEMBER = RECORD | {
     "prison_code",
@@ -645,6 +679,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
     "GET /v1/mothers/{mother_id}/chronology": {PRISON + AUTHORITY: CHRONOLOGY},
     "GET /v1/audit": {("admin", "auditor"): items(AUDIT_EVENT)},
+    "GET /v1/referrals": {PRISON: items(REFERRAL)},
+    "GET /v1/referrals/{referral_id}": {PRISON: REFERRAL},
+    "GET /v1/referral-funnel": {PRISON: REFERRAL_FUNNEL},
+    "GET /v1/mothers/{mother_id}/referrals": {PRISON: items(REFERRAL)},
     # Figures only: the report's own fields, never a person's.
     "GET /v1/reports/governor": {("admin", "ewi_governor"): GOVERNOR_REPORT},
     "GET /v1/reports/programme": {("admin",): PROGRAMME_REPORT},
@@ -909,7 +947,10 @@ def family(api: Api) -> dict[str, str]:
     assert api.post("admin", f"{allocations}/end", ended).is_success
     again = {"staff_member_id": worker.json()["id"], "allocated_on": str(TODAY)}
     assert api.put("sdi_worker", allocations, again).is_success
+    # Another mother's (hers has her support open already, for her review schedule).
+    referral = add_referral(api, stranger["prison_number"], solicitor["id"])
     return {
+        "referral_id": referral["id"],
         "staff_member_id": worker.json()["id"],
         "link_request_id": link_request.json()["id"],
         "webhook_id": webhook["id"],
@@ -928,6 +969,64 @@ def family(api: Api) -> dict[str, str]:
         "proceedings_id": proceedings["id"],
         "consent_id": consent["id"],
     }
+
+
+def add_referral(api: Api, prison_number: str, referred_by_id: str) -> dict[str, Any]:
+    """Her referral, every field filled in: accepted (her record linked), engaged, and her
+    support closed with a note."""
+    referral = api.post(
+        "admin",
+        "/v1/referrals",
+        {
+            "received_on": str(TODAY - timedelta(days=60)),
+            "prison_code": "SDI",
+            "source": "local_authority",
+            "referred_by_id": referred_by_id,
+            "prison_number": prison_number,
+            "first_name": "Siân",
+            "last_name": "O'Connor",
+            "reason": "Her son's social worker asked for support with contact.",
+            "pregnant": True,
+        },
+    ).json()
+    steps = [
+        (
+            "post",
+            "/decision",
+            {
+                "decision": "accepted",
+                "decided_on": str(TODAY - timedelta(days=50)),
+                "reason": "She wants to work with us.",
+            },
+        ),
+        (
+            "patch",
+            "",
+            {
+                "first_contact_on": str(TODAY - timedelta(days=45)),
+                "engaged_on": str(TODAY - timedelta(days=40)),
+            },
+        ),
+        (
+            "post",
+            "/support-closure",
+            {
+                "closed_on": str(TODAY - timedelta(days=5)),
+                "reason": "other",
+                "note": "She asked to pause while her appeal is heard.",
+            },
+        ),
+    ]
+    for method, below, body in steps:
+        done = getattr(api, method)(
+            "admin",
+            f"/v1/referrals/{referral['id']}{below}",
+            body,
+            if_match=f'"{referral["version"]}"',
+        )
+        assert done.status_code == 200, done.text
+        referral = done.json()
+    return referral
 
 
 def add_delivery(api: Api, webhook_id: str) -> None:

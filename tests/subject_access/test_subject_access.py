@@ -134,6 +134,21 @@ def family(api: Api) -> dict[str, Any]:
     assert proceedings.status_code == 201
     hearing = {"hearing_type": "final", "starts_at": f"{TODAY + timedelta(days=20)}T10:00:00Z"}
     assert api.post("admin", "/v1/court-hearings", {**court, **hearing}).status_code == 201
+    referral = {
+        "received_on": str(TODAY - timedelta(days=100)),
+        "prison_code": "EWI",
+        "source": "probation",
+        "referred_by_id": solicitor["id"],
+        "prison_number": mother["prison_number"],
+        "first_name": "Siân",
+        "last_name": "O'Connor",
+        "reason": "Her probation officer asked us to help with contact.",
+    }
+    referred = api.post("admin", "/v1/referrals", referral)
+    assert referred.status_code == 201
+    accepted = {"decision": "accepted", "decided_on": str(TODAY - timedelta(days=90))}
+    decision = f"/v1/referrals/{referred.json()['id']}/decision"
+    assert api.post("admin", decision, accepted, if_match='"1"').status_code == 200
     # Her support plan (its areas and its first version), and her consent to share it.
     self_care = {
         "area": "self_care",
@@ -183,7 +198,10 @@ def test_export_holds_everything_about_her(api: Api) -> None:
         f'attachment; filename="subject-access-{mother_id}.json"'
     )
     export = response.json()
-    assert export["subject"] == {"mother_id": mother_id}
+    assert export["subject"] == {
+        "mother_id": mother_id,
+        "prison_number": f["mother"]["prison_number"],
+    }
     records = export["records"]
     assert set(records) == {table.name for table in case_tables()} | DIRECTORY
     # Every row of her case, in every table, and nobody else's.

@@ -66,7 +66,54 @@ def every_record(api: Api) -> dict[str, str]:
         )
         assert held.status_code == 202, held.text
         ids[key] = held.json()["id"]
+    add_referrals(api, ids)
     return ids
+
+
+# A prison number no mother has: a referral names it, and subject access finds it by it.
+UNRECORDED_PRISON_NUMBER = "Z0001SA"
+
+
+def add_referrals(api: Api, ids: dict[str, str]) -> None:
+    """Her referral awaiting a decision (`referral_id`), another of hers with her support open
+    (`engaged_referral_id`, for its closure), and one naming a prison number with no record."""
+    made = {}
+    for key, number in (
+        ("referral_id", ids["prison_number"]),
+        ("engaged_referral_id", ids["prison_number"]),
+        ("unrecorded_referral_id", UNRECORDED_PRISON_NUMBER),
+    ):
+        response = api.post("admin", "/v1/referrals", referral_body(number))
+        assert response.status_code == 201, response.text
+        made[key] = ids[key] = response.json()["id"]
+    url = f"/v1/referrals/{made['engaged_referral_id']}"
+    decided = {"decision": "accepted", "decided_on": str(TODAY)}
+    assert api.post("admin", f"{url}/decision", decided, if_match='"1"').status_code == 200
+    engaged = {"first_contact_on": str(TODAY), "engaged_on": str(TODAY)}
+    assert api.patch("admin", url, engaged, if_match='"2"').status_code == 200
+
+
+def referral_body(prison_number: str) -> dict[str, Any]:
+    return {
+        "received_on": str(TODAY - timedelta(days=10)),
+        "prison_code": "EWI",
+        "source": "health",
+        "prison_number": prison_number,
+        "first_name": "Siân",
+        "last_name": "O'Connor",
+        "reason": "The healthcare team asked us to help her keep contact with her son.",
+    }
+
+
+def other_records(operation: str, ids: dict[str, str]) -> dict[str, str]:
+    """A record in another state than the path's usual one, for an operation that needs it:
+    a request once decided cannot be decided again (the decline is sent for the other one);
+    support closes on a referral whose support is open."""
+    if operation.endswith("/decline"):
+        return {"link_request_id": ids["declined_link_request_id"]}
+    if operation.endswith("/support-closure"):
+        return {"referral_id": ids["engaged_referral_id"]}
+    return {}
 
 
 def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -202,6 +249,16 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
         },
         "POST /v1/link-requests/{link_request_id}/confirm": {"reason": "Her son's authority."},
         "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
+        "POST /v1/referrals": referral_body(UNRECORDED_PRISON_NUMBER),
+        # Her record exists (her prison number): linked, no `mother` needed.
+        "POST /v1/referrals/{referral_id}/decision": {
+            "decision": "accepted",
+            "decided_on": str(TODAY),
+        },
+        "POST /v1/referrals/{referral_id}/support-closure": {
+            "closed_on": str(TODAY),
+            "reason": "completed",
+        },
         SUPPORT_PLAN_PUT: {
             "areas": [
                 {
@@ -248,6 +305,7 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
 REQUIRED_QUERY = {
     "GET /v1/reports/governor": {"from": "2026-01-01", "to": "2026-03-31", "prison_code": "EWI"},
     "GET /v1/sync/changes": {"local_authority": "801"},
+    "GET /v1/subject-access-export": {"prison_number": UNRECORDED_PRISON_NUMBER},
 }
 
 # Sync writes are an authority's system's alone; everything else, an admin may call.

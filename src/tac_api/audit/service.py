@@ -183,6 +183,9 @@ ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/family": Action.combine,
     "/v1/mothers/{mother_id}/chronology": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
+    "/v1/subject-access-export": Action.disclose,
+    "/v1/referrals/{referral_id}/decision": Action.alter,
+    "/v1/referrals/{referral_id}/support-closure": Action.alter,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
     "/v1/contact-visits/{contact_visit_id}/status": Action.alter,
     "/v1/mothers/{mother_id}/support-plan/agreement": Action.alter,
@@ -198,6 +201,8 @@ RESOURCE_FOR_SEGMENT = {
     "meetings": "meeting",
     "contact-visits": "contact_visit",
     "court-hearings": "court_hearing",
+    "referrals": "referral",
+    "referral-funnel": "referral_funnel",
 }
 
 

@@ -237,3 +237,39 @@ async def expire_link_requests(
                 ],
             )
     return f"{window}: erased {len(erased)}."
+
+
+async def erase_refused_referrals(
+    engine: AsyncEngine, *, as_of: date, retention_days: int, apply: bool, request_id: str
+) -> str:
+    """Referrals declined or found not eligible with no record of hers behind them, decided
+    longer than TAC_REFERRAL_RETENTION_DAYS ago: with `apply`, erased in one transaction with
+    an `erase` audit row each (naming no subject: no record of hers stood behind them). A
+    referral linked to her record is part of her case, and goes with it. What the command
+    prints about them."""
+    from tac_api.referrals import service as referrals
+
+    decided_before = as_of - timedelta(days=retention_days)
+    window = (
+        f"referrals declined or not eligible, with no record, decided before {decided_before} "
+        f"(TAC_REFERRAL_RETENTION_DAYS={retention_days})"
+    )
+    async with sessionmaker_for(engine)() as session, session.begin():
+        if not apply:
+            due = await referrals.count_erasable(session, decided_before)
+            return f"{window}: dry run: {due} would go."
+        erased = await referrals.erase_erasable(session, decided_before)
+        if erased:
+            occurred_at = utcnow()
+            await session.execute(
+                insert(AuditEvent.__table__),
+                [
+                    {
+                        **events_base(occurred_at, request_id, None),
+                        "resource_type": "referral",
+                        "resource_id": referral_id,
+                    }
+                    for referral_id in erased
+                ],
+            )
+    return f"{window}: erased {len(erased)}."

@@ -7,7 +7,11 @@ from tac_api.schemas import UtcDatetime
 
 
 class Subject(BaseModel):
-    mother_id: uuid.UUID
+    """Whom the export is about: her record, and her prison number (a referral names her by it
+    before she has a record; an export for a number with no record has no mother_id)."""
+
+    mother_id: uuid.UUID | None
+    prison_number: str
 
 
 class Withheld(BaseModel):

@@ -24,6 +24,7 @@ from tac_api.db import load_models, utcnow
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
 MOTHER = "mother"
+REFERRAL = "referral"
 # The practitioner directory and the service's own staff: professionals, not case data. Her
 # export includes the entries her case links to (her workers among them); erasing her case
 # leaves them, as other cases may link to them too.
@@ -231,21 +232,89 @@ def withhold_for_others(records: dict[str, list[dict[str, Any]]]) -> Iterator[Wi
             yield _withhold(communication, named, "communication", NAMED_CARER_REASON)
 
 
+def unlinked_referrals(prison_number: str) -> Select[Any]:
+    """Referrals naming this prison number with no record behind them (declined, not eligible,
+    or awaiting a decision): about her, though not (yet) part of her case."""
+    referral = load_models().tables[REFERRAL]
+    return (
+        select(referral)
+        .where(referral.c.prison_number == prison_number, referral.c.mother_id.is_(None))
+        .order_by(referral.c.id)
+    )
+
+
+def _referrers(referral_ids: list[Any]) -> Select[Any]:
+    tables = load_models().tables
+    referral, practitioner = tables[REFERRAL], tables["practitioner"]
+    return (
+        select(practitioner)
+        .where(
+            practitioner.c.id.in_(
+                select(referral.c.referred_by_id).where(referral.c.id.in_(referral_ids))
+            )
+        )
+        .order_by(practitioner.c.id)
+    )
+
+
 async def export(session: AsyncSession, mother_id: uuid.UUID) -> SubjectAccessExport:
-    """Her rows in every case table, the directory entries they refer to, and the audit trail of
-    who did what with her records (its recipients are part of a subject access answer)."""
+    """Her rows in every case table, the directory entries they refer to, the referrals naming
+    her prison number that are not linked to her record, and the audit trail of who did what
+    with her records (its recipients are part of a subject access answer)."""
     records = {
         table.name: await _rows(session, rows_of(table, mother_id)) for table in case_tables()
     }
     tables = load_models().tables
+    prison_number = records[MOTHER][0]["prison_number"]
+    earlier = await _rows(session, unlinked_referrals(prison_number))
+    if earlier:
+        records[REFERRAL] = sorted([*records[REFERRAL], *earlier], key=lambda row: row["id"])
     for name in sorted(DIRECTORY):
         records[name] = await _rows(session, directory_entries(tables[name], mother_id))
+    if earlier:
+        known = {row["id"] for row in records["practitioner"]}
+        referrers = await _rows(session, _referrers([uuid.UUID(r["id"]) for r in earlier]))
+        records["practitioner"] = sorted(
+            [*records["practitioner"], *(p for p in referrers if p["id"] not in known)],
+            key=lambda row: row["id"],
+        )
     withheld = list(withhold_for_others(records))
-    trail = await session.scalars(audit.search(mother_id, None, None, None).order_by(AuditEvent.id))
+    about_her = audit.search(mother_id, None, None, None)
+    if earlier:
+        # The earlier referrals' rows name no subject (no record stood behind them then).
+        about_her = select(AuditEvent).where(
+            or_(
+                AuditEvent.subject_id == mother_id,
+                AuditEvent.resource_id == mother_id,
+                AuditEvent.resource_id.in_([uuid.UUID(r["id"]) for r in earlier]),
+            )
+        )
+    trail = await session.scalars(about_her.order_by(AuditEvent.id))
     return SubjectAccessExport(
         generated_at=utcnow(),
-        subject=Subject(mother_id=mother_id),
+        subject=Subject(mother_id=mother_id, prison_number=prison_number),
         records=records,
         audit_trail=[AuditEventPublic.model_validate(event) for event in trail],
         withheld=withheld,
+    )
+
+
+async def export_by_prison_number(
+    session: AsyncSession, prison_number: str
+) -> SubjectAccessExport | None:
+    """For a prison number with no record: the referrals naming it, the directory entries of
+    who referred her, and their audit trail. None when nothing is held about it."""
+    referrals = await _rows(session, unlinked_referrals(prison_number))
+    if not referrals:
+        return None
+    ids = [uuid.UUID(row["id"]) for row in referrals]
+    trail = await session.scalars(
+        select(AuditEvent).where(AuditEvent.resource_id.in_(ids)).order_by(AuditEvent.id)
+    )
+    return SubjectAccessExport(
+        generated_at=utcnow(),
+        subject=Subject(mother_id=None, prison_number=prison_number),
+        records={REFERRAL: referrals, "practitioner": await _rows(session, _referrers(ids))},
+        audit_trail=[AuditEventPublic.model_validate(event) for event in trail],
+        withheld=[],
     )
