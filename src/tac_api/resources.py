@@ -142,6 +142,35 @@ async def get_visible(
     return found
 
 
+class OneOfHers(Resource[Record]):
+    """A record she has at most one of (her release plan, her support plan), asked for by her
+    id rather than its own: its 404 names her."""
+
+    def not_found(self, record_id: Any) -> NotFound:
+        return NotFound(f"No {self.label} for mother {record_id} is visible to you.")
+
+
+async def get_hers(
+    session: AsyncSession,
+    caller: Caller,
+    resource: OneOfHers[Record],
+    mother_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Record:
+    """Her one record of this kind, if this caller may see it (its kind's rule, read on this
+    request); 404 otherwise, the same as none. `for_update`: as `get_visible`'s."""
+    statement = select(resource.model).where(
+        _mother_column(resource) == mother_id, resource.visible(caller)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=resource.model)
+    found = await session.scalar(statement)
+    if found is None:
+        raise resource.not_found(mother_id)
+    return found
+
+
 # -- A read and its audit trail in one round trip --------------------------------------------
 
 

@@ -17,7 +17,7 @@ from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
-from tac_api.errors import InvalidInput, NotFound, PreconditionFailed
+from tac_api.errors import InvalidInput, PreconditionFailed
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match, if_none_match_holds, sent
@@ -40,11 +40,12 @@ from tac_api.release.schemas import (
     ReleasePlanUpdate,
 )
 from tac_api.resources import (
-    Resource,
+    OneOfHers,
     apply_changes,
     audited_in_one,
     check_children,
     consulted_as,
+    get_hers,
     get_visible,
 )
 from tac_api.scope import shown_with_their_mother
@@ -56,14 +57,7 @@ PROBATION = ("name", "email", "phone")
 FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
 
 
-class PlanOfHers(Resource[ReleasePlan]):
-    """Her release plan is one per mother, and reached through her: its 404 names her."""
-
-    def not_found(self, record_id: Any) -> NotFound:
-        return NotFound(f"No release plan for mother {record_id} is visible to you.")
-
-
-RELEASE_PLANS = PlanOfHers(
+RELEASE_PLANS = OneOfHers(
     kind="release_plan",
     model=ReleasePlan,
     label="release plan",
@@ -74,17 +68,8 @@ RELEASE_PLANS = PlanOfHers(
 async def plan_of(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, *, for_update: bool = False
 ) -> ReleasePlan:
-    """Her plan, if this caller may see it; 404 otherwise. `get_visible` finds a record by its
-    own id: a plan is asked for by hers. `for_update`: as `get_visible`'s."""
-    statement = select(ReleasePlan).where(
-        ReleasePlan.mother_id == mother_id, RELEASE_PLANS.visible(caller)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=ReleasePlan)
-    plan = await session.scalar(statement)
-    if plan is None:
-        raise RELEASE_PLANS.not_found(mother_id)
-    return plan
+    """Her plan, if this caller may see it; 404 otherwise, the same as no plan."""
+    return await get_hers(session, caller, RELEASE_PLANS, mother_id, for_update=for_update)
 
 
 def missing(

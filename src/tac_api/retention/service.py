@@ -135,6 +135,30 @@ def events_base(occurred_at: Any, request_id: str, mother_id: uuid.UUID | None) 
     }
 
 
+async def record_erasures(
+    session: AsyncSession,
+    request_id: str,
+    resource_type: str,
+    erased: list[tuple[uuid.UUID, uuid.UUID | None]],
+) -> None:
+    """An `erase` audit row for each record erased outside a case (its id, and the mother it
+    was about, if any), written in the erasing transaction."""
+    if not erased:
+        return
+    occurred_at = utcnow()
+    await session.execute(
+        insert(AuditEvent.__table__),
+        [
+            {
+                **events_base(occurred_at, request_id, mother_id),
+                "resource_type": resource_type,
+                "resource_id": record_id,
+            }
+            for record_id, mother_id in erased
+        ],
+    )
+
+
 async def run(engine: AsyncEngine, *, as_of: date, retention_days: int, apply: bool) -> Report:
     """List the cases due for erasure (with their rows per table) and, with `apply`, erase
     each in a transaction of its own: one failure leaves the cases already erased erased."""
@@ -223,19 +247,7 @@ async def expire_link_requests(
             due = await link_requests.count_expired(session, as_of, expiry_days)
             return f"{window}: dry run: {due} would go."
         erased = await link_requests.erase_expired(session, as_of, expiry_days)
-        if erased:
-            occurred_at = utcnow()
-            await session.execute(
-                insert(AuditEvent.__table__),
-                [
-                    {
-                        **events_base(occurred_at, request_id, mother_id),
-                        "resource_type": "link_request",
-                        "resource_id": link_request_id,
-                    }
-                    for link_request_id, mother_id in erased
-                ],
-            )
+        await record_erasures(session, request_id, "link_request", erased)
     return f"{window}: erased {len(erased)}."
 
 
@@ -259,17 +271,8 @@ async def erase_refused_referrals(
             due = await referrals.count_erasable(session, decided_before)
             return f"{window}: dry run: {due} would go."
         erased = await referrals.erase_erasable(session, decided_before)
-        if erased:
-            occurred_at = utcnow()
-            await session.execute(
-                insert(AuditEvent.__table__),
-                [
-                    {
-                        **events_base(occurred_at, request_id, None),
-                        "resource_type": "referral",
-                        "resource_id": referral_id,
-                    }
-                    for referral_id in erased
-                ],
-            )
+        # No record of hers stood behind them: their erasure names no subject.
+        await record_erasures(
+            session, request_id, "referral", [(referral_id, None) for referral_id in erased]
+        )
     return f"{window}: erased {len(erased)}."

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.db import touch
-from tac_api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from tac_api.errors import Conflict, InvalidInput, PreconditionFailed
 from tac_api.history import made_by, oldest_first
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match, if_none_match_holds, sent
-from tac_api.resources import Resource, get_visible
+from tac_api.resources import OneOfHers, get_hers, get_visible
 from tac_api.schemas import SUPPORT_AREA_LABELS, SupportArea
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
 from tac_api.support_plans.schemas import (
@@ -34,14 +34,7 @@ from tac_api.support_plans.schemas import (
 AREA_ORDER = {area: n for n, area in enumerate(get_args(SupportArea))}
 
 
-class PlanOfHers(Resource[SupportPlan]):
-    """Her support plan is one per mother, and reached through her: its 404 names her."""
-
-    def not_found(self, record_id: Any) -> NotFound:
-        return NotFound(f"No support plan for mother {record_id} is visible to you.")
-
-
-SUPPORT_PLANS = PlanOfHers(
+SUPPORT_PLANS = OneOfHers(
     kind="support_plan",
     model=SupportPlan,
     label="support plan",
@@ -52,17 +45,8 @@ SUPPORT_PLANS = PlanOfHers(
 async def plan_of(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, *, for_update: bool = False
 ) -> SupportPlan:
-    """Her plan, if this caller may see it (its kind's rule: a local authority only under her
-    consent, read on this request); 404 otherwise, the same as no plan."""
-    statement = select(SupportPlan).where(
-        SupportPlan.mother_id == mother_id, SUPPORT_PLANS.visible(caller)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=SupportPlan)
-    plan = await session.scalar(statement)
-    if plan is None:
-        raise SUPPORT_PLANS.not_found(mother_id)
-    return plan
+    """Her plan, if this caller may see it; 404 otherwise, the same as no plan."""
+    return await get_hers(session, caller, SUPPORT_PLANS, mother_id, for_update=for_update)
 
 
 def _in_order(areas: list[dict[str, Any]]) -> list[dict[str, Any]]:
