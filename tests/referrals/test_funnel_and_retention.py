@@ -107,6 +107,26 @@ class TestFunnel:
             )
         ]
 
+    def test_a_woman_who_moved_leaves_her_old_prisons_figures(self, api: Api) -> None:
+        """The old prison cannot follow her engagement in figures once it cannot in records."""
+        referral = engaged_long_ago(api, 200)
+        window = {"prison_code": "EWI", "from": days_ago(300), "to": str(TODAY)}
+        before = api.get("ewi_worker", "/v1/referral-funnel", params=window).json()
+        assert (before["referred"], before["engaged"]) == (1, 1)
+
+        her = f"/v1/mothers/{referral['mother_id']}"
+        moved = api.patch(
+            "admin", her, {"prison_code": "SDI"}, if_match=api.get("admin", her).headers["ETag"]
+        )
+        assert moved.status_code == 200, moved.text
+        assert api.get("ewi_worker", url(referral)).status_code == 404
+        after = api.get("ewi_worker", "/v1/referral-funnel", params=window).json()
+        assert (after["referred"], after["engaged"]) == (0, 0)
+        assert after["milestones"][0]["reached"] == 0
+        # An admin still counts it, by the prison it was made to.
+        counted = api.get("admin", "/v1/referral-funnel", params=window).json()
+        assert (counted["referred"], counted["engaged"]) == (1, 1)
+
     def test_a_worker_sees_her_prisons_figures_and_an_admin_every_prisons(
         self, api: Api, referrals: Any
     ) -> None:

@@ -313,7 +313,8 @@ async def funnel(
     as_of: date | None,
 ) -> ReferralFunnel:
     """Referral to engagement, in figures, for the referrals received in the window (by the
-    prison each was made to): one statement reading statuses and dates only."""
+    prison each was made to) that the caller may see: one statement reading statuses and dates
+    only."""
     if caller.role is Role.prison_social_worker:
         if prison_code not in (None, caller.prison_code):
             raise InvalidInput(
@@ -325,7 +326,11 @@ async def funnel(
     as_of = as_of or today
     if as_of > today:
         raise InvalidInput("as_of", "cannot be in the future", location="query")
-    statement = select(Referral.status, Referral.engaged_on, Referral.support_closed_on)
+    # Only referrals the caller may read one by one: a woman who has moved to another prison
+    # is that prison's to follow, in figures as in records.
+    statement = select(Referral.status, Referral.engaged_on, Referral.support_closed_on).where(
+        REFERRALS.visible(caller)
+    )
     if prison_code:
         statement = statement.where(Referral.prison_code == prison_code)
     if start is not None:
