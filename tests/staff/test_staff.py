@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from jwt.algorithms import RSAAlgorithm
 
 from tac_api.auth.oidc import OIDC_CLIENT_NAMESPACE
+from tac_api.auth.schemas import Role
+from tac_api.auth.service import create_client
 from tac_api.config import Settings
 from tac_api.main import create_app
 from tac_api.staff import service
@@ -34,6 +36,22 @@ def client_id(api: Api, name: str) -> str:
     """The id of one of the tests' API clients (tests/support/api.py CLIENTS)."""
     (row,) = api.sql("SELECT id FROM api_client WHERE name = :name", name=name)
     return str(uuid.UUID(str(row[0])))
+
+
+def another_send_client(api: Api) -> str:
+    """A second Send social worker's API client: its id."""
+
+    async def make() -> str:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            client, _ = await create_client(
+                session,
+                name=f"send-colleague-{uuid.uuid4().hex[:8]}",
+                role=Role.prison_social_worker,
+                prison_code="SDI",
+            )
+        return str(client.id)
+
+    return api.client.portal.call(make)  # type: ignore[union-attr]
 
 
 def enter(api: Api, prison_code: str = "SDI", **fields: Any) -> dict[str, Any]:
@@ -161,6 +179,24 @@ class TestDirectory:
 
 
 class TestSignIn:
+    def test_how_she_signs_in_is_hers_and_the_admins_to_know(self, api: Api) -> None:
+        """Her colleagues see her entry, not the links that sign her in."""
+        links = ("identity_subject", "api_client_id", "signs_in_as")
+        mine = client_id(api, "sdi_worker")
+        hers = enter(api, api_client_id=mine)
+        colleague = enter(api, name="Gwenllian Price", api_client_id=another_send_client(api))
+        # An admin, and she herself, see her links; in her entry and in the list.
+        for who in ("admin", "sdi_worker"):
+            shown = api.get(who, f"{STAFF}/{hers['id']}").json()
+            assert [shown[link] for link in links] == [None, mine, mine], who
+        assert api.get("admin", f"{STAFF}/{colleague['id']}").json()["signs_in_as"] is not None
+        # A colleague's links are null to her, however she reads the entry.
+        shown = api.get("sdi_worker", f"{STAFF}/{colleague['id']}").json()
+        assert [shown[link] for link in links] == [None, None, None]
+        listed = {item["id"]: item for item in api.get("sdi_worker", STAFF).json()["items"]}
+        assert listed[hers["id"]]["api_client_id"] == mine
+        assert [listed[colleague["id"]][link] for link in links] == [None, None, None]
+
     def test_linked_to_an_api_client_she_signs_in_as_that_client(self, api: Api) -> None:
         worker = client_id(api, "sdi_worker")
         entry = enter(api, api_client_id=worker)

@@ -17,6 +17,7 @@ from tac_api.routing import answer_changed, answer_created, page_shown, show_vis
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 from tac_api.staff import service
+from tac_api.staff.models import StaffMember
 from tac_api.staff.schemas import (
     AllocationEnd,
     AllocationPublic,
@@ -35,8 +36,17 @@ ALLOCATION = "/v1/mothers/{mother_id}/allocation"
 ME = "/v1/staff/me"
 
 
-def public(entry: object) -> StaffMemberPublic:
-    return StaffMemberPublic.model_validate(entry)
+# How a member of staff signs in is hers and the admins' to know, not her colleagues'.
+SIGN_IN_LINKS = ("identity_subject", "api_client_id", "signs_in_as")
+
+
+def public(entry: StaffMember, caller: Caller) -> StaffMemberPublic:
+    """An entry as this caller is shown it: her sign-in links to an admin and to herself only
+    (null to anyone else)."""
+    shown = StaffMemberPublic.model_validate(entry)
+    if caller.is_admin or (entry.signs_in_as is not None and entry.signs_in_as == caller.client_id):
+        return shown
+    return shown.model_copy(update=dict.fromkeys(SIGN_IN_LINKS))
 
 
 @router.post(
@@ -55,7 +65,7 @@ async def create_staff_member(
 ) -> StaffMemberPublic:
     entry = await service.create_staff_member(session, request.app.state.settings, body)
     answer_created(session, response, service.STAFF, entry)
-    return public(entry)
+    return public(entry, caller)
 
 
 @router.get("/v1/staff", summary="The staff directory, by prison and name")
@@ -72,7 +82,7 @@ async def list_staff(
 ) -> Page[StaffMemberPublic]:
     statement = service.search(caller, prison_code, role, current)
     entries, cursor = await page_shown(session, service.STAFF, statement, paging)
-    return Page[StaffMemberPublic](items=[public(e) for e in entries], next_cursor=cursor)
+    return Page[StaffMemberPublic](items=[public(e, caller) for e in entries], next_cursor=cursor)
 
 
 # Before `/v1/staff/{staff_member_id}`, which would take "me" for an id.
@@ -88,7 +98,7 @@ async def get_my_entry(
     entry = await service.me(session, caller)
     audit.consulted(session, service.STAFF, [entry])
     set_etag(response, entry.version)
-    return public(entry)
+    return public(entry, caller)
 
 
 async def _me_is_read_only(request: Request) -> Response:
@@ -114,7 +124,7 @@ async def get_staff_member(
     staff_member_id: uuid.UUID, caller: PrisonSide, session: SessionDep, response: Response
 ) -> StaffMemberPublic:
     entry = await show_visible(session, caller, service.STAFF, staff_member_id, response)
-    return public(entry)
+    return public(entry, caller)
 
 
 @router.patch(
@@ -135,7 +145,7 @@ async def update_staff_member(
         session, request.app.state.settings, caller, staff_member_id, body, if_match
     )
     answer_changed(session, response, service.STAFF, entry, changed)
-    return public(entry)
+    return public(entry, caller)
 
 
 @router.put(

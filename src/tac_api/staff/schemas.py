@@ -75,11 +75,16 @@ class StaffMemberPublic(RecordPublic):
     role: StaffRole
     email: str | None
     phone: str | None
-    identity_subject: str | None
-    api_client_id: uuid.UUID | None
+    identity_subject: str | None = Field(
+        description="Her subject at the identity provider; shown to an admin and to herself "
+        "only (null to anyone else)."
+    )
+    api_client_id: uuid.UUID | None = Field(
+        description="Her API client; shown to an admin and to herself only."
+    )
     signs_in_as: uuid.UUID | None = Field(
         description="The caller id she has when she signs in either way (the audit trail's "
-        "client_id): how `GET /v1/staff/me` finds her."
+        "client_id): how `GET /v1/staff/me` finds her. Shown to an admin and to herself only."
     )
     left_on: date | None
 
