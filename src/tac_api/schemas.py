@@ -104,6 +104,24 @@ SUPPORT_AREA_LABELS: dict[str, str] = {
     "social_networks": "Social networks",
     "self_care": "Self-care",
 }
+# The order a plan lists its areas in, and a review its ratings (Believe's order).
+AREA_ORDER = {area: n for n, area in enumerate(SUPPORT_AREA_LABELS)}
+
+
+def past_date_problems(
+    field: str, value: date | None, today: date, earliest: date = EARLIEST_PLAUSIBLE_DATE
+) -> list[tuple[str, str]]:
+    """A day that has been: not in the future, and not before `earliest` (a plausible date).
+    None (not given) is no problem."""
+    if value is None:
+        return []
+    if value > today:
+        return [(field, "cannot be in the future")]
+    if value < earliest:
+        return [(field, "is not a plausible date")]
+    return []
+
+
 # A rating she gives an area of her plan, at the start and at each review.
 Rating = Annotated[int, Field(strict=True, ge=1, le=10)]
 

@@ -19,7 +19,7 @@ from tac_api.errors import Conflict, InvalidInput
 from tac_api.history import made_by
 from tac_api.mothers.service import MOTHERS
 from tac_api.resources import Resource, get_visible, list_visible
-from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+from tac_api.schemas import past_date_problems
 
 CONSENTS = Resource(
     kind="consent",
@@ -41,14 +41,6 @@ def search(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
     return list_visible(caller, CONSENTS, mother_id=mother_id)
 
 
-def _dated(field: str, value: date, today: date) -> list[tuple[str, str]]:
-    if value > today:
-        return [(field, "cannot be in the future")]
-    if value < EARLIEST_PLAUSIBLE_DATE:
-        return [(field, "is not a plausible date")]
-    return []
-
-
 async def give(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: ConsentCreate, today: date
 ) -> Consent:
@@ -58,7 +50,7 @@ async def give(
     new one)."""
     # Her row locked: two consents to one authority sent at once cannot both find none in force.
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
-    problems = _dated("given_on", data.given_on, today)
+    problems = past_date_problems("given_on", data.given_on, today)
     if not (data.covers_plan or data.covers_reviews):
         problems.append(("covers_plan", "say what she consents to share: her plan, her reviews"))
     theirs = await session.scalar(
@@ -99,7 +91,7 @@ async def withdraw(
     consent = await get_visible(session, caller, CONSENTS, consent_id, for_update=True)
     if consent.withdrawn_on is not None:
         raise Conflict(f"This consent was withdrawn on {consent.withdrawn_on} already.")
-    problems = _dated("withdrawn_on", data.withdrawn_on, today)
+    problems = past_date_problems("withdrawn_on", data.withdrawn_on, today)
     if not problems and data.withdrawn_on < consent.given_on:
         problems.append(("withdrawn_on", f"cannot be before it was given ({consent.given_on})"))
     InvalidInput.raise_any(problems)

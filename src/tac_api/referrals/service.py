@@ -33,6 +33,7 @@ from tac_api.referrals.schemas import (
 )
 from tac_api.resources import Resource, apply_changes, check_window, get_for_change, list_visible
 from tac_api.reviews.service import add_months
+from tac_api.schemas import past_date_problems
 from tac_api.scope import mother_visible, practitioner_visible
 from tac_api.staff.models import Allocation
 
@@ -80,16 +81,6 @@ def search(
     return statement
 
 
-def _on_or_before_today(field: str, value: date | None, today: date) -> list[tuple[str, str]]:
-    if value is None:
-        return []
-    if value > today:
-        return [(field, "cannot be in the future")]
-    if value < EARLIEST_REFERRAL:
-        return [(field, "is not a plausible date")]
-    return []
-
-
 async def _check_referrer(
     session: AsyncSession, caller: Caller, practitioner_id: uuid.UUID | None
 ) -> None:
@@ -107,7 +98,9 @@ async def _check_referrer(
 async def create_referral(session: AsyncSession, caller: Caller, data: ReferralCreate) -> Referral:
     if caller.role is Role.prison_social_worker and data.prison_code != caller.prison_code:
         raise InvalidInput("prison_code", f"you can record referrals to {caller.prison_code} only")
-    InvalidInput.raise_any(_on_or_before_today("received_on", data.received_on, date.today()))
+    InvalidInput.raise_any(
+        past_date_problems("received_on", data.received_on, date.today(), EARLIEST_REFERRAL)
+    )
     await require_code(session, Prison, "prison_code", data.prison_code)
     await _check_referrer(session, caller, data.referred_by_id)
     referral = Referral(**data.model_dump())
@@ -125,8 +118,8 @@ def _engagement_rules(values: dict[str, Any], today: date) -> list[tuple[str, st
     for field, value in (("first_contact_on", first_contact), ("engaged_on", engaged)):
         if value is not None and values["status"] != "accepted":
             problems.append((field, "only an accepted referral has this date"))
-    problems += _on_or_before_today("first_contact_on", first_contact, today)
-    problems += _on_or_before_today("engaged_on", engaged, today)
+    problems += past_date_problems("first_contact_on", first_contact, today, EARLIEST_REFERRAL)
+    problems += past_date_problems("engaged_on", engaged, today, EARLIEST_REFERRAL)
     if first_contact is not None and first_contact < values["received_on"]:
         problems.append(("first_contact_on", "cannot be before received_on"))
     if engaged is not None and first_contact is None:
@@ -232,7 +225,7 @@ async def decide(
             f"This referral was decided on {referral.decided_on} ({referral.status}): only a "
             "referral awaiting a decision can be decided."
         )
-    problems = _on_or_before_today("decided_on", data.decided_on, date.today())
+    problems = past_date_problems("decided_on", data.decided_on, date.today(), EARLIEST_REFERRAL)
     if data.decided_on < referral.received_on:
         problems.append(("decided_on", "cannot be before received_on"))
     if data.decision in REFUSED and data.reason is None:
@@ -265,7 +258,7 @@ async def close_support(
     if referral.engaged_on is None or referral.support_closed_on is not None:
         state = "was closed" if referral.support_closed_on else "never opened"
         raise Conflict(f"Her support on this referral is not open (it {state}).")
-    problems = _on_or_before_today("closed_on", data.closed_on, date.today())
+    problems = past_date_problems("closed_on", data.closed_on, date.today(), EARLIEST_REFERRAL)
     if data.closed_on < referral.engaged_on:
         problems.append(("closed_on", "cannot be before engaged_on"))
     if data.reason == "other" and data.note is None:

@@ -40,7 +40,7 @@ from tac_api.reviews.schemas import (
     ReviewShared,
     ReviewUpdate,
 )
-from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE, SUPPORT_AREA_LABELS
+from tac_api.schemas import AREA_ORDER, past_date_problems
 from tac_api.scope import referral_visible
 
 REVIEWS = Resource(
@@ -64,7 +64,6 @@ DUE_WITHIN_DAYS = 14
 # The longest a pregnancy runs after it is known (42 weeks, and a little more).
 LONGEST_PREGNANCY_DAYS = 300
 SOCIAL_WORKER = "la_social_worker"
-AREA_ORDER = {area: n for n, area in enumerate(SUPPORT_AREA_LABELS)}
 
 
 def add_months(day: date, months: int) -> date:
@@ -73,16 +72,6 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _a_past_date(field: str, value: date | None, today: date) -> list[tuple[str, str]]:
-    if value is None:
-        return []
-    if value > today:
-        return [(field, "cannot be in the future")]
-    if value < EARLIEST_PLAUSIBLE_DATE:
-        return [(field, "is not a plausible date")]
-    return []
 
 
 # -- Reviews ----------------------------------------------------------------------------------
@@ -139,7 +128,7 @@ async def one_shown(
 
 
 def _review_rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:
-    return _a_past_date("held_on", values.get("held_on"), today)
+    return past_date_problems("held_on", values.get("held_on"), today)
 
 
 def _rating_rules(ratings: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -446,7 +435,9 @@ def _pregnancy_rules(values: dict[str, Any], today: date) -> list[tuple[str, str
     one, and such a pregnancy has at least one."""
     known_on, due_on = values["known_on"], values.get("due_on")
     outcome, ended_on, births = values["outcome"], values.get("ended_on"), values["births"]
-    problems = _a_past_date("known_on", known_on, today) + _a_past_date("ended_on", ended_on, today)
+    problems = past_date_problems("known_on", known_on, today) + past_date_problems(
+        "ended_on", ended_on, today
+    )
     if due_on is not None:
         if due_on < known_on:
             problems.append(("due_on", "cannot be before known_on"))
@@ -465,7 +456,7 @@ def _pregnancy_rules(values: dict[str, Any], today: date) -> list[tuple[str, str
     for n, birth in enumerate(births):
         born_on = birth["born_on"]
         field = f"births.{n}.born_on"
-        problems += _a_past_date(field, born_on, today)
+        problems += past_date_problems(field, born_on, today)
         if born_on < known_on:
             problems.append((field, "cannot be before known_on"))
         elif ended_on is not None and born_on > ended_on:

@@ -22,7 +22,7 @@ from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.reference.models import Prison
 from tac_api.resources import Resource, apply_changes, get_for_change, get_visible, list_visible
-from tac_api.schemas import EARLIEST_PLAUSIBLE_DATE
+from tac_api.schemas import past_date_problems
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.staff.schemas import (
     AllocationEnd,
@@ -180,10 +180,7 @@ async def update_staff_member(
 async def _check_may_leave(session: AsyncSession, entry: StaffMember, left_on: date) -> None:
     """Leaving is dated, not in the future, and only once no woman is allocated to her: her
     women are reallocated first, so that none drops off every caseload unseen."""
-    if left_on > date.today():
-        raise InvalidInput("left_on", "cannot be in the future")
-    if left_on < EARLIEST_PLAUSIBLE_DATE:
-        raise InvalidInput("left_on", "is not a plausible date")
+    InvalidInput.raise_any(past_date_problems("left_on", left_on, date.today()))
     still = await session.scalar(
         select(Allocation.id)
         .where(Allocation.staff_member_id == entry.id, Allocation.ended_on.is_(None))
@@ -222,13 +219,6 @@ async def _latest(session: AsyncSession, mother_id: uuid.UUID) -> Allocation | N
     )
 
 
-def _check_date(field: str, value: date) -> None:
-    if value > date.today():
-        raise InvalidInput(field, "cannot be in the future")
-    if value < EARLIEST_PLAUSIBLE_DATE:
-        raise InvalidInput(field, "is not a plausible date")
-
-
 class Allocated(NamedTuple):
     allocation: Allocation  # her current allocation now
     ended: Allocation | None  # the one it ended, if any
@@ -249,7 +239,7 @@ async def allocate(
     )
     if worker is None or worker.prison_code != mother.prison_code or worker.left_on is not None:
         raise InvalidInput("staff_member_id", "no current member of her prison's staff has this id")
-    _check_date("allocated_on", data.allocated_on)
+    InvalidInput.raise_any(past_date_problems("allocated_on", data.allocated_on, date.today()))
     latest = await _latest(session, mother.id)
     current = latest if latest is not None and latest.ended_on is None else None
     if current is not None and current.staff_member_id == worker.id:
@@ -293,7 +283,7 @@ async def end_allocation(
     latest = await _latest(session, mother.id)
     if latest is None or latest.ended_on is not None:
         raise Conflict("She has no current allocation to end.")
-    _check_date("ended_on", data.ended_on)
+    InvalidInput.raise_any(past_date_problems("ended_on", data.ended_on, date.today()))
     if data.ended_on < latest.allocated_on:
         raise InvalidInput(
             "ended_on", f"cannot be before her current allocation began ({latest.allocated_on})"

@@ -7,8 +7,9 @@ from typing import Any
 
 from tac_api.demo_world import DemoRows, DemoWorld
 from tac_api.history import BY_DEMO_DATA
+from tac_api.schemas import AREA_ORDER
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
-from tac_api.support_plans.service import AREA_ORDER, changes_between
+from tac_api.support_plans.service import changes_between
 
 # Area -> goals she might set, in her own words.
 GOALS: dict[str, list[str]] = {

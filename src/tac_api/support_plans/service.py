@@ -5,7 +5,7 @@ case, a local authority only while she consents to share her plan with it."""
 
 import uuid
 from datetime import date
-from typing import Any, get_args
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from tac_api.history import made_by, oldest_first
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match, if_none_match_holds, sent
 from tac_api.resources import OneOfHers, get_hers, get_visible
-from tac_api.schemas import SUPPORT_AREA_LABELS, SupportArea
+from tac_api.schemas import AREA_ORDER, SUPPORT_AREA_LABELS
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
 from tac_api.support_plans.schemas import (
     AREA_FIELDS,
@@ -31,7 +31,6 @@ from tac_api.support_plans.schemas import (
 )
 
 # The eight areas in the order a plan lists them (Believe's order).
-AREA_ORDER = {area: n for n, area in enumerate(get_args(SupportArea))}
 
 
 SUPPORT_PLANS = OneOfHers(
