@@ -518,7 +518,7 @@ class TestCaseloads:
         enter(api, "SDI", name="Aoife")
         enter(api, "EWI", name="Hélène")
         assert (
-            api.get("sdi_worker", "/v1/caseloads", params={"prison_code": "EWI"}).status_code == 403
+            api.get("sdi_worker", "/v1/caseloads", params={"prison_code": "EWI"}).status_code == 404
         )
         own = caseloads(api, "sdi_worker", prison_code="SDI")["prisons"]
         assert [p["prison_code"] for p in own] == ["SDI"]

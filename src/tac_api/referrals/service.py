@@ -13,7 +13,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
 from tac_api.db import touch, utcnow
-from tac_api.errors import Conflict, InvalidInput
+from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.history import made_by
 from tac_api.mothers import service as mothers
 from tac_api.mothers.models import Mother
@@ -310,9 +310,8 @@ async def funnel(
     only."""
     if caller.role is Role.prison_social_worker:
         if prison_code not in (None, caller.prison_code):
-            raise InvalidInput(
-                "prison_code", f"you can see {caller.prison_code}'s figures only", location="query"
-            )
+            # Out of scope reads as not found, as for a record (and the governor's report).
+            raise NotFound(f"No prison {prison_code} is visible to you.")
         prison_code = caller.prison_code
     check_window(start, end)
     today = date.today()

@@ -16,7 +16,7 @@ from tac_api.auth.oidc import OIDC_CLIENT_NAMESPACE
 from tac_api.auth.schemas import Caller, Role
 from tac_api.config import Settings
 from tac_api.db import touch, utcnow
-from tac_api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tac_api.errors import Conflict, InvalidInput, NotFound
 from tac_api.history import made_by
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
@@ -325,11 +325,12 @@ def allocation_public(allocation: Allocation, worker: StaffMember) -> Allocation
 
 def _prisons_shown(caller: Caller, prison_code: str | None) -> str | None:
     """The prison whose caseloads are asked for (None: an admin's, every prison's). A prison
-    social worker sees her own prison's only."""
+    social worker sees her own prison's only: another prison reads as not found, as a record out
+    of scope does (and as the governor's report answers)."""
     if caller.role is Role.admin:
         return prison_code
     if prison_code is not None and prison_code != caller.prison_code:
-        raise Forbidden("A prison social worker sees her own prison's caseloads only.")
+        raise NotFound(f"No prison {prison_code} is visible to you.")
     return caller.prison_code
 
 
