@@ -97,3 +97,27 @@ def check_if_match(if_match: str | None, current_version: int, *, required: bool
         raise PreconditionFailed(
             f"This record is now at version {current_version}; read it again, then reapply."
         )
+
+
+def already_has(label: str) -> PreconditionFailed:
+    """The answer to creating her one record of a kind (her release plan, her support plan)
+    when she has it already."""
+    return PreconditionFailed(f"She already has a {label}: read it, then send If-Match.")
+
+
+def check_put_of_hers(
+    current_version: int | None, label: str, if_match: str | None, if_none_match: str | None
+) -> None:
+    """The conditions of a PUT of her one record of a kind (`current_version` None: she has
+    none yet). None yet: created with no condition or `If-None-Match: *`, and an If-Match
+    (naming a version that cannot exist) fails. One already: replaced only with If-Match at its
+    version (428 without), and an If-None-Match that it matches fails."""
+    if current_version is None:
+        if sent(if_match):
+            raise PreconditionFailed(
+                f"She has no {label} yet: send no If-Match (or If-None-Match: *) to create it."
+            )
+        return
+    if sent(if_none_match) and not if_none_match_holds(if_none_match, current_version):
+        raise already_has(label)
+    check_if_match(if_match, current_version)

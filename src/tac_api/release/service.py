@@ -17,10 +17,14 @@ from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch
-from tac_api.errors import InvalidInput, PreconditionFailed
+from tac_api.errors import InvalidInput
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
-from tac_api.preconditions import check_if_match, if_none_match_holds, sent
+from tac_api.preconditions import (
+    already_has,
+    check_if_match,
+    check_put_of_hers,
+)
 from tac_api.reference.service import require_current_authority
 from tac_api.release.models import (
     ReleasePlan,
@@ -341,15 +345,10 @@ async def put_plan(
     )
     current: Parts | None = None
     fed_before = snapshot({}, FEED_FIELDS) if plan is None else snapshot(plan, FEED_FIELDS)
-    if plan is None:
-        if sent(if_match):
-            raise PreconditionFailed(
-                "She has no release plan yet: send no If-Match (or If-None-Match: *) to create it."
-            )
-    else:
-        if sent(if_none_match) and not if_none_match_holds(if_none_match, plan.version):
-            raise PreconditionFailed("She already has a release plan: read it, then send If-Match.")
-        check_if_match(if_match, plan.version)
+    check_put_of_hers(
+        None if plan is None else plan.version, "release plan", if_match, if_none_match
+    )
+    if plan is not None:
         current = await _parts(session, None, plan.id)
     kept_action_ids = set() if current is None else {action.id for action in current[1]}
     values = data.model_dump()
@@ -378,9 +377,7 @@ async def put_plan(
     try:
         await session.flush()
     except IntegrityError as exc:  # a plan made at the same moment, where rows are not locked
-        raise PreconditionFailed(
-            "She already has a release plan: read it, then send If-Match."
-        ) from exc
+        raise already_has("release plan") from exc
     actions, contacts = await _write_parts(session, plan, pathways, values)
     assert actions is not None and contacts is not None  # both are always sent in a PUT
     public = to_public(plan, pathways, actions, contacts)

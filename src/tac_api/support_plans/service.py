@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.db import touch
-from tac_api.errors import Conflict, InvalidInput, PreconditionFailed
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.history import made_by, oldest_first
 from tac_api.mothers.service import MOTHERS
-from tac_api.preconditions import check_if_match, if_none_match_holds, sent
+from tac_api.preconditions import (
+    already_has,
+    check_put_of_hers,
+)
 from tac_api.resources import OneOfHers, get_hers, get_visible
 from tac_api.schemas import AREA_ORDER, SUPPORT_AREA_LABELS
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
@@ -180,15 +183,9 @@ async def put_plan(
     plan = await session.scalar(
         select(SupportPlan).where(SupportPlan.mother_id == mother.id).with_for_update()
     )
-    if plan is None:
-        if sent(if_match):
-            raise PreconditionFailed(
-                "She has no support plan yet: send no If-Match (or If-None-Match: *) to create it."
-            )
-    else:
-        if sent(if_none_match) and not if_none_match_holds(if_none_match, plan.version):
-            raise PreconditionFailed("She already has a support plan: read it, then send If-Match.")
-        check_if_match(if_match, plan.version)
+    check_put_of_hers(
+        None if plan is None else plan.version, "support plan", if_match, if_none_match
+    )
     given = [area.model_dump() for area in data.areas]
     InvalidInput.raise_any(_rules(given))
     areas = _in_order(given)
@@ -201,9 +198,7 @@ async def put_plan(
         try:
             await session.flush()
         except IntegrityError as exc:  # a plan made at the same moment, where rows are not locked
-            raise PreconditionFailed(
-                "She already has a support plan: read it, then send If-Match."
-            ) from exc
+            raise already_has("support plan") from exc
     else:
         before = await _areas(session, plan.id)
         if before == areas:
