@@ -23,17 +23,21 @@ from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.referrals.models import Referral
-from tac_api.resources import Resource, apply_changes, get_for_change, get_visible, list_visible
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    get_for_change,
+    get_visible,
+    list_visible,
+    rows_by,
+)
 from tac_api.reviews.models import Birth, Pregnancy, Review, ReviewRating, ReviewRelationship
 from tac_api.reviews.schemas import (
     MILESTONE_MONTHS,
-    AreaRatingPublic,
-    BirthPublic,
     MilestoneDue,
     PregnancyCreate,
     PregnancyPublic,
     PregnancyUpdate,
-    RelationshipPublic,
     ReviewCreate,
     ReviewPublic,
     ReviewSchedule,
@@ -89,34 +93,40 @@ async def shown(
     """Reviews as this caller reads them, their ratings and (for the prison side) relationships
     read for the whole page in one statement each."""
     ids = [review.id for review in reviews]
-    ratings: dict[uuid.UUID, list[AreaRatingPublic]] = {review_id: [] for review_id in ids}
-    relationships: dict[uuid.UUID, list[RelationshipPublic]] = {review_id: [] for review_id in ids}
-    if ids:
-        for row in await session.scalars(
-            select(ReviewRating).where(ReviewRating.review_id.in_(ids))
-        ):
-            ratings[row.review_id].append(AreaRatingPublic(area=row.area, rating=row.rating))  # type: ignore[arg-type]
-        if not caller.is_local_authority:
-            for link in await session.scalars(
-                select(ReviewRelationship)
-                .where(ReviewRelationship.review_id.in_(ids))
-                .order_by(ReviewRelationship.review_id, ReviewRelationship.practitioner_id)
-            ):
-                relationships[link.review_id].append(
-                    RelationshipPublic(practitioner_id=link.practitioner_id, status=link.status)  # type: ignore[arg-type]
-                )
+    ratings = await rows_by(session, ReviewRating.review_id, ids, [ReviewRating.id])
+    relationships = (
+        {review_id: [] for review_id in ids}
+        if caller.is_local_authority
+        else await rows_by(
+            session,
+            ReviewRelationship.review_id,
+            ids,
+            [ReviewRelationship.review_id, ReviewRelationship.practitioner_id],
+        )
+    )
     answers: list[ReviewPublic | ReviewShared] = []
     for review in reviews:
         values = {
             **review.model_dump(),
-            "ratings": sorted(ratings[review.id], key=lambda rated: AREA_ORDER[rated.area]),
+            "ratings": [
+                {"area": rated.area, "rating": rated.rating}
+                for rated in sorted(ratings[review.id], key=lambda rated: AREA_ORDER[rated.area])
+            ],
         }
         if caller.is_local_authority:
             # The relationships are the prison side's judgement: never an authority's to read.
             answers.append(ReviewShared.model_validate(values))
         else:
             answers.append(
-                ReviewPublic.model_validate(values | {"relationships": relationships[review.id]})
+                ReviewPublic.model_validate(
+                    values
+                    | {
+                        "relationships": [
+                            {"practitioner_id": link.practitioner_id, "status": link.status}
+                            for link in relationships[review.id]
+                        ]
+                    }
+                )
             )
     return answers
 
@@ -413,14 +423,14 @@ async def pregnancies_shown(
 ) -> list[PregnancyPublic]:
     """Pregnancies with their births, read for the whole page in one statement."""
     ids = [pregnancy.id for pregnancy in pregnancies]
-    births: dict[uuid.UUID, list[BirthPublic]] = {pregnancy_id: [] for pregnancy_id in ids}
-    if ids:
-        for birth in await session.scalars(
-            select(Birth).where(Birth.pregnancy_id.in_(ids)).order_by(Birth.born_on, Birth.id)
-        ):
-            births[birth.pregnancy_id].append(BirthPublic.model_validate(birth.model_dump()))
+    births = await rows_by(session, Birth.pregnancy_id, ids, [Birth.born_on, Birth.id])
     return [
-        PregnancyPublic.model_validate({**pregnancy.model_dump(), "births": births[pregnancy.id]})
+        PregnancyPublic.model_validate(
+            {
+                **pregnancy.model_dump(),
+                "births": [birth.model_dump() for birth in births[pregnancy.id]],
+            }
+        )
         for pregnancy in pregnancies
     ]
 
