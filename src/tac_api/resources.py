@@ -495,6 +495,13 @@ def apply_changes(record: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
 # -- Writing a record about her ----------------------------------------------------------------
 
 
+async def lock_her(session: AsyncSession, mother_id: uuid.UUID) -> None:
+    """Her row, locked until the request commits: for a rule over several of her records (one
+    open support, a milestone review once per period), two requests checking it at once run one
+    after the other, and the second sees what the first wrote."""
+    await session.execute(select(Mother.id).where(Mother.id == mother_id).with_for_update())
+
+
 async def mother_for_writing(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> Mother:
     """The mother a new record names in its body: one this caller may see, or 422 (the body is
     wrong, not the address), the same whether she does not exist or is outside the caller's

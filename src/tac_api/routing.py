@@ -33,6 +33,29 @@ def answer_created(
     set_etag(response, record.version)
 
 
+def answer_put(
+    session: AsyncSession,
+    response: Response,
+    resource: Resource[Any],
+    record: Any,
+    *,
+    created: bool,
+    changed: object,
+    location: str,
+) -> None:
+    """A PUT of her one record of a kind (her release plan, her support plan), which lives at her
+    own address rather than in a collection: created, it is collected, answered 201 with that
+    address as its Location; otherwise audited as a change (or the consultation it was, when
+    nothing changed). Its version answered either way."""
+    if not created:
+        answer_changed(session, response, resource, record, changed)
+        return
+    audit.collected(session, resource, record)
+    response.status_code = 201
+    response.headers["Location"] = location
+    set_etag(response, record.version)
+
+
 def answer_shown(
     session: AsyncSession, response: Response, resource: Resource[Any], record: Any
 ) -> None:

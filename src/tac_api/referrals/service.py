@@ -31,7 +31,14 @@ from tac_api.referrals.schemas import (
     ReferralUpdate,
     SupportClosure,
 )
-from tac_api.resources import Resource, apply_changes, check_window, get_for_change, list_visible
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    check_window,
+    get_for_change,
+    list_visible,
+    lock_her,
+)
 from tac_api.reviews.service import add_months
 from tac_api.schemas import past_date_problems
 from tac_api.scope import mother_visible, practitioner_visible
@@ -137,7 +144,7 @@ async def _check_one_open(session: AsyncSession, referral: Referral) -> None:
     """A mother has one open support at a time. Her record's row is locked first, so that two
     engagements recorded at once for her wait for each other and the second sees the first."""
     assert referral.mother_id is not None  # accepted: her record stands behind it
-    await session.scalar(select(Mother.id).where(Mother.id == referral.mother_id).with_for_update())
+    await lock_her(session, referral.mother_id)
     other = await session.scalar(
         select(Referral.id).where(
             Referral.mother_id == referral.mother_id,

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery
@@ -17,7 +16,7 @@ from tac_api.release.schemas import (
     ReleasePlanPublic,
     ReleasePlanUpdate,
 )
-from tac_api.routing import answer_changed
+from tac_api.routing import answer_changed, answer_put
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
 
@@ -57,14 +56,15 @@ async def put_release_plan(
     plan, created, changed = await service.put_plan(
         session, caller, mother_id, body, if_match, if_none_match
     )
-    if not created:
-        answer_changed(session, response, service.RELEASE_PLANS, plan, changed)
-        return plan
-    # Her plan lives at her own address, not in a collection of plans: its Location by hand.
-    audit.collected(session, service.RELEASE_PLANS, plan)
-    response.status_code = status.HTTP_201_CREATED
-    response.headers["Location"] = f"/v1/mothers/{mother_id}/release-plan"
-    set_etag(response, plan.version)
+    answer_put(
+        session,
+        response,
+        service.RELEASE_PLANS,
+        plan,
+        created=created,
+        changed=changed,
+        location=f"/v1/mothers/{mother_id}/release-plan",
+    )
     return plan
 
 

@@ -19,7 +19,6 @@ from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
-from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.referrals.models import Referral
@@ -29,6 +28,7 @@ from tac_api.resources import (
     get_for_change,
     get_visible,
     list_visible,
+    lock_her,
     rows_by,
 )
 from tac_api.reviews.models import Birth, Pregnancy, Review, ReviewRating, ReviewRelationship
@@ -240,12 +240,6 @@ async def _milestone_rules(
     ]
 
 
-async def _lock_her(session: AsyncSession, mother_id: uuid.UUID) -> None:
-    """Her row, locked until the request commits: two milestone reviews sent at once cannot
-    both find the milestone unmet."""
-    await session.execute(select(Mother.id).where(Mother.id == mother_id).with_for_update())
-
-
 async def _set_ratings(
     session: AsyncSession, review_id: uuid.UUID, ratings: list[dict[str, Any]]
 ) -> None:
@@ -266,7 +260,7 @@ async def create_review(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID, data: ReviewCreate
 ) -> Review:
     mother = await get_visible(session, caller, MOTHERS, mother_id)
-    await _lock_her(session, mother.id)
+    await lock_her(session, mother.id)
     values = data.model_dump()
     ratings, relationships = values.pop("ratings"), values.pop("relationships")
     problems = _review_rules(values, date.today())
@@ -303,7 +297,7 @@ async def update_review(
     """The review and what changed (nothing: it keeps its version). Its ratings and
     relationships are part of what its ETag covers."""
     review = await get_for_change(session, caller, REVIEWS, review_id, if_match)
-    await _lock_her(session, review.mother_id)
+    await lock_her(session, review.mother_id)
     changes = data.changes()
     ratings = changes.pop("ratings", None)
     relationships = changes.pop("relationships", None)

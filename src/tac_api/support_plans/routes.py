@@ -8,7 +8,7 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.http import set_etag
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader, IfNoneMatchHeader
-from tac_api.routing import answer_changed
+from tac_api.routing import answer_changed, answer_put
 from tac_api.session import SessionDep
 from tac_api.support_plans import service
 from tac_api.support_plans.schemas import (
@@ -78,14 +78,15 @@ async def put_support_plan(
     plan, created, changed = await service.put_plan(
         session, caller, mother_id, body, if_match, if_none_match
     )
-    if not created:
-        answer_changed(session, response, service.SUPPORT_PLANS, plan, changed)
-        return plan
-    # Her plan lives at her own address, not in a collection of plans: its Location by hand.
-    audit.collected(session, service.SUPPORT_PLANS, plan)
-    response.status_code = status.HTTP_201_CREATED
-    response.headers["Location"] = PLAN.format(mother_id=mother_id)
-    set_etag(response, plan.version)
+    answer_put(
+        session,
+        response,
+        service.SUPPORT_PLANS,
+        plan,
+        created=created,
+        changed=changed,
+        location=PLAN.format(mother_id=mother_id),
+    )
     return plan
 
 
