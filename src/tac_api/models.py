@@ -11,7 +11,9 @@ from tac_api.changes.models import ChangeEvent
 from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
+from tac_api.costs.models import UnitCost
 from tac_api.evidence.models import Evidence
+from tac_api.groups.models import GroupAttendance, GroupFacilitator, GroupSession
 from tac_api.hearings.models import (
     CourtHearing,
     CourtHearingAmendment,
@@ -25,6 +27,7 @@ from tac_api.limits.models import RateLimitState
 from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.organisations.models import Organisation
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.reference.models import (
     CpPlanCategory,
@@ -36,6 +39,7 @@ from tac_api.reference.models import (
 )
 from tac_api.referrals.models import Referral
 from tac_api.release.models import (
+    OnwardReferral,
     ReleasePlan,
     ReleasePlanAction,
     ReleasePlanContact,
@@ -48,6 +52,12 @@ from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitS
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 ALL_MODELS = (
+    GroupAttendance,
+    GroupFacilitator,
+    GroupSession,
+    OnwardReferral,
+    Organisation,
+    UnitCost,
     Allocation,
     Birth,
     Consent,

@@ -35,7 +35,9 @@ from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, s
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
+from tac_api.costs.models import UnitCost
 from tac_api.evidence.models import Evidence
+from tac_api.groups.models import GroupAttendance, GroupSession
 from tac_api.hearings.models import (
     CourtHearing,
     CourtHearingChild,
@@ -46,6 +48,7 @@ from tac_api.hearings.models import (
 from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother
+from tac_api.organisations.models import Organisation
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.referrals.models import Referral
 from tac_api.release.models import ReleasePlan
@@ -313,6 +316,39 @@ def consent_visible(who: Caller | Role) -> ColumnElement[bool]:
     return prison_side_hers(who, Consent.mother_id)
 
 
+def group_session_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """A session is its prison's: other women attend it too, so no local authority sees one."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        return GroupSession.prison_code == scope_value(who, "prison_code")
+    return false()
+
+
+def group_attendance_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """One woman's row of a register. The prison side: the sessions of its prison, and the rows of
+    the women whose case it holds now (her attendance follows her, as her case does). A local
+    authority: her own row only, while she consents to share her group attendance with it;
+    never another woman's row of the same register."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        prison = scope_value(who, "prison_code")
+        held_session = aliased(GroupSession)
+        return or_(
+            exists().where(
+                held_session.id == GroupAttendance.group_session_id,
+                held_session.prison_code == prison,
+            ),
+            held_in(GroupAttendance.mother_id, prison),
+        )
+    if role in LOCAL_AUTHORITY_ROLES:
+        return shared_with_consent(who, GroupAttendance.mother_id, Consent.covers_groups.is_(True))
+    return false()
+
+
 # -- The directory, link requests and webhooks ------------------------------------------------
 
 
@@ -362,6 +398,20 @@ def link_request_visible(who: Caller | Role) -> ColumnElement[bool]:
     return false()
 
 
+def organisation_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """Services in the community are organisations, not people: whoever works with her case may
+    look them up. Governors and auditors read figures and the trail, not the directory."""
+    role = role_of(who)
+    if role in (Role.admin, Role.prison_social_worker) or role in LOCAL_AUTHORITY_ROLES:
+        return true()
+    return false()
+
+
+def unit_cost_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """The costs the programme report estimates with: an administrator's to set and read."""
+    return true() if role_of(who) is Role.admin else false()
+
+
 def webhook_visible(who: Caller | Role) -> ColumnElement[bool]:
     """A local authority's system: its own authority's. An admin: all."""
     role = role_of(who)
@@ -404,6 +454,10 @@ KINDS: dict[str, Kind] = {
     "review": Kind(Review.id, review_visible),
     "pregnancy": Kind(Pregnancy.id, pregnancy_visible),
     "consent": Kind(Consent.id, consent_visible),
+    "group_session": Kind(GroupSession.id, group_session_visible),
+    "group_attendance": Kind(GroupAttendance.id, group_attendance_visible),
+    "organisation": Kind(Organisation.id, organisation_visible),
+    "unit_cost": Kind(UnitCost.id, unit_cost_visible),
 }
 
 

@@ -140,6 +140,7 @@ CONSENT = RECORD | {
     "local_authority_code",
     "covers_plan",
     "covers_reviews",
+    "covers_groups",
     "given_on",
     "withdrawn_on",
     "withdrawn_at",

@@ -33,6 +33,7 @@ from tac_api.reports.schemas import (
     Period,
     ProgrammeFigure,
     ProgrammeReport,
+    ProgrammeSection,
     Quarter,
     Section,
     Suppression,
@@ -238,16 +239,24 @@ PROGRAMME = ProgrammeReport(
     generated_at=datetime(2026, 4, 2, 8, 0, tzinfo=UTC),
     suppression=Suppression(threshold=5, legend=LEGEND),
     notes=[NOTE],
-    figures=[
-        ProgrammeFigure(
-            key="women.active", label="Women worked with", values=[c(140), c(1512), SUPPRESSED]
-        ),
-        ProgrammeFigure(
-            key="hearings.median_notice_days",
-            label="Median notice of a hearing",
-            unit="days",
-            values=[c(4.5), c(None), SECONDARY],
-        ),
+    sections=[
+        ProgrammeSection(
+            key="work",
+            title="The work with women",
+            figures=[
+                ProgrammeFigure(
+                    key="women.active",
+                    label="Women worked with",
+                    values=[c(140), c(1512), SUPPRESSED],
+                ),
+                ProgrammeFigure(
+                    key="hearings.median_notice_days",
+                    label="Median notice of a hearing",
+                    unit="days",
+                    values=[c(4.5), c(None), SECONDARY],
+                ),
+            ],
+        )
     ],
 )
 PROGRAMME_EXPECTED = {
@@ -535,7 +544,7 @@ def test_programme(api: FakeApi, tmp_path: Path, fmt: str) -> None:
         parsed.feed(text)
         for key, (label, shown, _) in PROGRAMME_EXPECTED.items():
             assert parsed.rows[key] == [label, *shown]
-        assert parsed.svgs == len(PROGRAMME.figures)
+        assert parsed.svgs == len(PROGRAMME.every_figure())
     if fmt != "csv":
         assert LEGEND in text and NOTE in text
     assert_nothing_about_a_person(text)

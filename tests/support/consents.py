@@ -13,9 +13,16 @@ from tests.support.bodies import TODAY
 
 
 def consent_in_force(
-    api: Api, mother_id: str, authority: str, *, plan: bool = False, reviews: bool = False
+    api: Api,
+    mother_id: str,
+    authority: str,
+    *,
+    plan: bool = False,
+    reviews: bool = False,
+    groups: bool = False,
 ) -> str:
-    """She consents to share her plan and/or her reviews with this authority: the consent's id."""
+    """She consents to share her plan, her reviews and/or her group attendance with this
+    authority: the consent's id."""
     consent_id = uuid.uuid4()
     now = utcnow()
     row: dict[str, Any] = {
@@ -30,6 +37,7 @@ def consent_in_force(
         "local_authority_code": authority,
         "covers_plan": plan,
         "covers_reviews": reviews,
+        "covers_groups": groups,
         "given_on": TODAY,
     }
     _run(api, insert(Consent.__table__).values(**row))

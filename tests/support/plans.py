@@ -44,6 +44,7 @@ def give_consent(
     *,
     plan: bool = False,
     reviews: bool = False,
+    groups: bool = False,
     who: str = "admin",
 ) -> Any:
     """Her consent recorded through the API (the response, to check or read)."""
@@ -51,6 +52,7 @@ def give_consent(
         "local_authority_code": authority,
         "covers_plan": plan,
         "covers_reviews": reviews,
+        "covers_groups": groups,
         "given_on": str(TODAY),
     }
     return api.post(who, f"/v1/mothers/{mother_id}/consents", body)

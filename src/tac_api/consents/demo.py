@@ -37,6 +37,7 @@ def demo_rows(world: DemoWorld) -> DemoRows:
                     "local_authority_code": authority,
                     "covers_plan": covers_plan,
                     "covers_reviews": not covers_plan or rng.random() < 0.6,
+                    "covers_groups": rng.random() < 0.5,
                     "given_on": given_on,
                     "withdrawn_on": withdrawn_on,
                     "withdrawn_at": None

@@ -9,10 +9,11 @@ from tac_api.history import HistoryFields
 
 
 class Consent(RecordFields, HistoryFields, table=True):
-    """Her consent to share her support plan and/or her reviews with one local authority: who
-    recorded it (the history fields), what it covers, given on, withdrawn on. A local authority
-    sees her plan or reviews only while a consent covering them is in force (given, not
-    withdrawn): checked in SQL on every request, so a withdrawal holds on the next one."""
+    """Her consent to share her support plan, her reviews and/or her group attendance with one
+    local authority: who recorded it (the history fields), what it covers, given on, withdrawn
+    on. A local authority sees her plan, reviews or attendance only while a consent covering
+    them is in force (given, not withdrawn): checked in SQL on every request, so a withdrawal
+    holds on the next one."""
 
     __tablename__ = "consent"
     __table_args__ = (Index("ix_consent_mother_authority", "mother_id", "local_authority_code"),)
@@ -21,6 +22,8 @@ class Consent(RecordFields, HistoryFields, table=True):
     local_authority_code: str = Field(foreign_key="local_authority.dfe_number", max_length=3)
     covers_plan: bool = False
     covers_reviews: bool = False
+    # Her own row of a group session's register (that she attended, her check-in and out).
+    covers_groups: bool = False
     given_on: date
     withdrawn_on: date | None = None
     # Who recorded the withdrawal, and when.

@@ -21,11 +21,11 @@ router = APIRouter(tags=["Consent"], responses=COMMON_PROBLEMS)
 @router.post(
     "/v1/mothers/{mother_id}/consents",
     status_code=status.HTTP_201_CREATED,
-    summary="Record her consent to share her plan or reviews with one of her children's "
-    "authorities",
-    description="At least one of `covers_plan` and `covers_reviews`. The authority has at least "
-    "one child of hers (422 otherwise). One consent in force per authority: 409 while one is "
-    "(record its withdrawal first).",
+    summary="Record her consent to share her plan, reviews or group attendance with one of her "
+    "children's authorities",
+    description="At least one of `covers_plan`, `covers_reviews` and `covers_groups`. The "
+    "authority has at least one child of hers (422 otherwise). One consent in force per "
+    "authority: 409 while one is (record its withdrawal first).",
     responses=WRITE_PROBLEMS,
 )
 async def create_consent(

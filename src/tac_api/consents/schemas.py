@@ -8,14 +8,18 @@ from tac_api.schemas import Input, IsoDate, LocalAuthorityCode, RecordPublic, Ut
 
 
 class ConsentCreate(Input):
-    """She consents to share her support plan, her reviews or both with one local authority:
-    one of her children's."""
+    """She consents to share her support plan, her reviews, her group attendance, or several,
+    with one local authority: one of her children's."""
 
     local_authority_code: LocalAuthorityCode = Field(
         description="The DfE number of an authority with at least one child of hers."
     )
     covers_plan: bool = Field(default=False, description="Her support plan.")
     covers_reviews: bool = Field(default=False, description="Her reviews.")
+    covers_groups: bool = Field(
+        default=False,
+        description="Her own rows of group sessions' registers (never another woman's).",
+    )
     given_on: IsoDate = Field(description="When she gave it; not in the future.")
 
 
@@ -33,6 +37,7 @@ class ConsentPublic(RecordPublic, HistoryEntryPublic):
     local_authority_code: str
     covers_plan: bool
     covers_reviews: bool
+    covers_groups: bool
     given_on: date
     withdrawn_on: date | None
     withdrawn_at: UtcDatetime | None = Field(description="When the withdrawal was recorded.")

@@ -51,8 +51,13 @@ async def give(
     # Her row locked: two consents to one authority sent at once cannot both find none in force.
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
     problems = past_date_problems("given_on", data.given_on, today)
-    if not (data.covers_plan or data.covers_reviews):
-        problems.append(("covers_plan", "say what she consents to share: her plan, her reviews"))
+    if not (data.covers_plan or data.covers_reviews or data.covers_groups):
+        problems.append(
+            (
+                "covers_plan",
+                "say what she consents to share: her plan, her reviews, her group attendance",
+            )
+        )
     theirs = await session.scalar(
         select(Child.id)
         .where(

@@ -67,3 +67,21 @@ class ReleasePlanContact(SQLModel, table=True):
         foreign_key="child.id", primary_key=True, index=True, ondelete="CASCADE"
     )
     arrangement: str = Field(max_length=2000)
+
+
+class OnwardReferral(SQLModel, table=True):
+    """An onward referral, in the plan's "children, families and community" pathway, to a
+    service in the community that will go on supporting her after release: made on, accepted
+    on, first contact after release. Changed only with the plan, like its actions."""
+
+    __tablename__ = "onward_referral"
+    __table_args__ = (Index("ix_onward_referral_plan_order", "release_plan_id", "made_on", "id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    release_plan_id: uuid.UUID = Field(foreign_key="release_plan.id", ondelete="CASCADE")
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    made_on: date
+    accepted_on: date | None = None
+    declined_on: date | None = None
+    first_contact_on: date | None = None
+    note: str | None = Field(default=None, max_length=2000)

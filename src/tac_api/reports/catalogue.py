@@ -28,6 +28,8 @@ class Spec:
     unit: Unit = "count"
     part_of: str | None = None
     follows: str | None = None
+    # How an estimated figure is worked out, shown beside it (the programme report's costs).
+    method: str | None = None
 
     @property
     def breakdown(self) -> str | None:

@@ -60,7 +60,7 @@ def governor_csv(report: GovernorReport) -> str:
 
 def programme_csv(report: ProgrammeReport) -> str:
     rows: list[Sequence[str]] = [["key", "label", "unit", *(q.key for q in report.quarters)]]
-    for figure in report.figures:
+    for figure in report.every_figure():
         rows.append(
             [figure.key, figure.label, figure.unit, *(cell_raw(cell) for cell in figure.values)]
         )

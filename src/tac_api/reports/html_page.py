@@ -157,14 +157,14 @@ def programme_html(report: ProgrammeReport, on_chart: ChartProgress | None = Non
         f'<th scope="row">{_e(label_with_unit(figure.label, figure.unit))}</th>'
         + "".join(_html_cell(cell) for cell in figure.values)
         + "</tr>"
-        for figure in report.figures
+        for figure in report.every_figure()
     ]
     body = ['<section id="figures">', _table(["Figure", *quarter_labels], rows), "</section>"]
     body += ['<section id="charts">', "<h2>Quarter by quarter</h2>"]
-    total = len(report.figures)
+    total = len(report.every_figure())
     if on_chart:
         on_chart(0, total)
-    for drawn, figure in enumerate(report.figures, start=1):
+    for drawn, figure in enumerate(report.every_figure(), start=1):
         body.append(_chart(label_with_unit(figure.label, figure.unit), _figure_svg(figure, report)))
         if on_chart:
             on_chart(drawn, total)

@@ -51,7 +51,7 @@ def programme_markdown(report: ProgrammeReport) -> str:
     lines = _md_head(report)
     lines += [_md_row(["Figure", *(_md(q.label) for q in report.quarters)])]
     lines += ["|---|" + "--:|" * len(report.quarters)]
-    for figure in report.figures:
+    for figure in report.every_figure():
         label = _md(label_with_unit(figure.label, figure.unit))
         lines.append(_md_row([label, *(cell_text(cell) for cell in figure.values)]))
     lines.append("")

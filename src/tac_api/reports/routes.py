@@ -74,12 +74,6 @@ async def get_programme_report(
 ) -> ProgrammeReport:
     first, last = service.default_quarters(date.today())
     quarters = service.check_quarters(from_ or first, to or last)
-    settings = request.app.state.settings
-    report = await service.programme_report(
-        session,
-        quarters,
-        threshold=settings.report_suppression_threshold,
-        late_notice_days=settings.late_notice_days,
-    )
+    report = await service.programme_report(session, quarters, request.app.state.settings)
     audit.record(session, Action.disclose, "programme_report", report.report_id)
     return report

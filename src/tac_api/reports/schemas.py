@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tac_api.schemas import UtcDatetime
 
 SUPPRESSED_MARK = "c"  # how official statistics in England mark a suppressed count
-Unit = Literal["count", "hours", "days"]
+Unit = Literal["count", "hours", "days", "pounds"]
 ReportKind = Literal["governor", "programme"]
 
 
@@ -91,7 +91,24 @@ class ProgrammeFigure(BaseModel):
     key: str
     label: str
     unit: Unit = "count"
+    part_of: str | None = Field(
+        default=None,
+        description="The key of the figure this one is a part of: its parts add up to it.",
+    )
+    breakdown: str | None = Field(
+        default=None, description="Which breakdown of `part_of` this is a part of."
+    )
+    method: str | None = Field(
+        default=None,
+        description="How an estimated figure (costs avoided) is worked out, to show beside it.",
+    )
     values: list[Cell] = Field(description="One per quarter, in the order of `quarters`.")
+
+
+class ProgrammeSection(BaseModel):
+    key: str
+    title: str
+    figures: list[ProgrammeFigure]
 
 
 class ProgrammeReport(BaseModel):
@@ -104,4 +121,8 @@ class ProgrammeReport(BaseModel):
     generated_at: UtcDatetime
     suppression: Suppression
     notes: list[str]
-    figures: list[ProgrammeFigure]
+    sections: list[ProgrammeSection]
+
+    def every_figure(self) -> list[ProgrammeFigure]:
+        """Its figures in the order shown, section after section."""
+        return [figure for section in self.sections for figure in section.figures]

@@ -9,18 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller, Role
+from tac_api.config import Settings
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.reference.models import Prison
-from tac_api.reports.catalogue import Spec, catalogue, protect, suppression
+from tac_api.reports.catalogue import catalogue, protect, suppression
 from tac_api.reports.counting import count_periods
-from tac_api.reports.periods import Span
+from tac_api.reports.periods import Counts, Span
+from tac_api.reports.programme import count_programme, programme_catalogue
 from tac_api.reports.schemas import (
     Figure,
     GovernorReport,
     Period,
     ProgrammeFigure,
     ProgrammeReport,
+    ProgrammeSection,
     Quarter,
     Section,
 )
@@ -166,15 +169,6 @@ async def governor_report(
 
 # The evaluators' snapshot ---------------------------------------------------------------------
 
-PROGRAMME_FIGURES = (
-    Spec("women.active", "Women supported"),
-    Spec("meetings.attended", "Meetings attended"),
-    Spec("hearings.attended", "Court hearings attended"),
-    Spec("visits.held", "Contact visits facilitated"),
-    Spec("assessments.completed", "Parenting assessments completed"),
-    Spec("evidence.items", "Evidence items gathered"),
-    Spec("releases.with_complete_plan", "Releases with a complete plan"),
-)
 PROGRAMME_NOTES = (
     "Both prisons together: a woman transferred between them counts once.",
     "Each figure is counted as in the governors' report, quarter by quarter (calendar "
@@ -213,20 +207,22 @@ def check_quarters(start: date, end: date) -> list[Span]:
 
 
 async def programme_report(
-    session: AsyncSession, quarters: list[Span], *, threshold: int, late_notice_days: int
+    session: AsyncSession, quarters: list[Span], settings: Settings
 ) -> ProgrammeReport:
+    threshold = settings.report_suppression_threshold
     prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
+    found = await programme_catalogue(session, settings)
+    specs = found.specs()
+    shown = {spec.key for spec in specs}
     counted = await count_periods(
-        session, None, quarters, late_notice_days, children_and_demographics=False
+        session, None, quarters, settings.late_notice_days, children_and_demographics=False
     )
-    columns = [
-        protect(
-            {spec.key: counts.get(spec.key, 0) for spec in PROGRAMME_FIGURES},
-            PROGRAMME_FIGURES,
-            threshold,
-        )
-        for counts in counted
+    # The governors' figures the programme report shows; the rest are not its.
+    counted = [
+        Counts({key: value for key, value in counts.items() if key in shown}) for counts in counted
     ]
+    await count_programme(session, quarters, counted, settings)
+    columns = [protect(counts, specs, threshold) for counts in counted]
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
@@ -241,12 +237,23 @@ async def programme_report(
         generated_at=utcnow(),
         suppression=suppression(threshold),
         notes=list(PROGRAMME_NOTES),
-        figures=[
-            ProgrammeFigure(
-                key=spec.key,
-                label=spec.label,
-                values=[column[spec.key] for column in columns],
+        sections=[
+            ProgrammeSection(
+                key=key,
+                title=title,
+                figures=[
+                    ProgrammeFigure(
+                        key=spec.key,
+                        label=spec.label,
+                        unit=spec.unit,
+                        part_of=spec.part_of,
+                        breakdown=spec.breakdown,
+                        method=spec.method,
+                        values=[column[spec.key] for column in columns],
+                    )
+                    for spec in section_specs
+                ],
             )
-            for spec in PROGRAMME_FIGURES
+            for key, title, section_specs in found.sections
         ],
     )

@@ -131,7 +131,7 @@ def governor_xlsx(report: GovernorReport) -> bytes:
 def programme_xlsx(report: ProgrammeReport) -> bytes:
     rows = [
         (label_with_unit(figure.label, figure.unit), 0, figure.values, figure.unit)
-        for figure in report.figures
+        for figure in report.every_figure()
     ]
     header = ["Figure", *(q.label for q in report.quarters)]
     return _workbook_bytes(report, header, [(None, rows)], 1)

@@ -1,0 +1,38 @@
+"""What the evaluators' programme report shows beyond the governors' figures: the programme's
+own work (referrals to engagement, reviews and their outcomes, pregnancies, relationships with
+local authority social workers, groups, caseloads, onward referrals at release), each section
+with its figures in the order they are shown and the statements that count them, quarter by
+quarter over both prisons."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.config import Settings
+from tac_api.reports.catalogue import Catalogue, Spec
+from tac_api.reports.periods import Counts, Span
+
+# Counted as in the governors' report (`counting.count_periods`).
+WORK = (
+    Spec("women.active", "Women supported"),
+    Spec("meetings.attended", "Meetings attended"),
+    Spec("hearings.attended", "Court hearings attended"),
+    Spec("visits.held", "Contact visits facilitated"),
+    Spec("assessments.completed", "Parenting assessments completed"),
+    Spec("evidence.items", "Evidence items gathered"),
+    Spec("releases.with_complete_plan", "Releases with a complete plan"),
+)
+
+
+async def programme_catalogue(session: AsyncSession, settings: Settings) -> Catalogue:
+    """The programme report's sections, in the order they are shown."""
+    shown = Catalogue()
+    shown.add("work", "The work with women", WORK)
+    return shown
+
+
+async def count_programme(
+    session: AsyncSession, quarters: Sequence[Span], counts: Sequence[Counts], settings: Settings
+) -> None:
+    """The programme's own figures of each quarter, added to `counts` (in the order of
+    `quarters`)."""
