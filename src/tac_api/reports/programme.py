@@ -9,8 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.config import Settings
+from tac_api.reports import costs_avoided, engagement, practice
 from tac_api.reports.catalogue import Catalogue, Spec
 from tac_api.reports.periods import Counts, Span
+
+# Each part's sections in the order shown, and its counting: one module each.
+PARTS = (engagement, practice, costs_avoided)
 
 # Counted as in the governors' report (`counting.count_periods`).
 WORK = (
@@ -28,6 +32,8 @@ async def programme_catalogue(session: AsyncSession, settings: Settings) -> Cata
     """The programme report's sections, in the order they are shown."""
     shown = Catalogue()
     shown.add("work", "The work with women", WORK)
+    for part in PARTS:
+        await part.add_sections(shown, session, settings)
     return shown
 
 
@@ -36,3 +42,5 @@ async def count_programme(
 ) -> None:
     """The programme's own figures of each quarter, added to `counts` (in the order of
     `quarters`)."""
+    for part in PARTS:
+        await part.count(session, quarters, counts, settings)
