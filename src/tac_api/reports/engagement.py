@@ -345,9 +345,9 @@ async def count_relationships(
     session: AsyncSession, quarters: Sequence[Span], counts: Sequence[Counts]
 ) -> None:
     """Each (woman, social worker) pair's status at her first review against her latest by each
-    quarter's end, in one statement: her reviews of the pair in order (by day, then as recorded), each
-    row knowing the pair's first status and when the pair was next reviewed; a quarter counts
-    the row that was the latest by its end, once it is at least the second."""
+    quarter's end, in one statement: her reviews of the pair in order (by day, then as
+    recorded), each row knowing the pair's first status and when the pair was next reviewed; a
+    quarter counts the row that was the latest by its end, once it is at least the second."""
     pair = (Review.mother_id, ReviewRelationship.practitioner_id)
     order = (Review.held_on, Review.created_at, Review.id)
     reviewed = (
