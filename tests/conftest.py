@@ -150,3 +150,12 @@ def live_server(api_session: Api) -> Iterator[str]:
     )
     with serving(app) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def module_api(api_session: Api) -> Iterator[Api]:
+    """The app for a module that builds one world for all its tests (which read, never write):
+    the case tables are emptied after the module, as `api` empties them after each test."""
+    yield api_session
+    NAMES.reset()
+    clear(api_session)
