@@ -26,6 +26,7 @@ from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.consents.routes import router as consents_router
+from tac_api.costs.routes import router as costs_router
 from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         sync_router,
         link_requests_router,
         webhooks_router,
+        costs_router,
     ):
         app.include_router(router)
     install_docs(app)
