@@ -39,6 +39,7 @@ from tac_api.link_requests.routes import router as link_requests_router
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
+from tac_api.organisations.routes import router as organisations_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.referrals.routes import router as referrals_router
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         link_requests_router,
         webhooks_router,
         costs_router,
+        organisations_router,
     ):
         app.include_router(router)
     install_docs(app)
