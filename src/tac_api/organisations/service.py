@@ -62,9 +62,7 @@ async def update_organisation(
     if_match: str | None,
 ) -> tuple[Organisation, dict[str, Any]]:
     """The entry changed, and what changed (nothing: the entry as it was, its version kept)."""
-    organisation = await get_for_change(
-        session, caller, ORGANISATIONS, organisation_id, if_match
-    )
+    organisation = await get_for_change(session, caller, ORGANISATIONS, organisation_id, if_match)
     changes = data.changes()
     InvalidInput.raise_any(past_date_problems("closed_on", changes.get("closed_on"), date.today()))
     code = changes.get("local_authority_code")
