@@ -6,10 +6,12 @@ authority reads them only with her consent to share her plan; the change feed ne
 them."""
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 
+from tac_api.demo import load_demo_data
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.organisations import ORGANISATIONS
@@ -340,3 +342,39 @@ def test_the_change_feed_does_not_carry_them(api: Api) -> None:
         text = data if isinstance(data, str) else json.dumps(data)
         assert "onward" not in text and held["organisation_id"] not in text
         assert "Pause" not in text and "New." not in text
+
+
+def test_the_demo_plans_refer_on_and_keep_the_rules(api: Api) -> None:
+    async def load(seed: int) -> None:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            await load_demo_data(session, mothers=40, seed=seed)
+
+    api.client.portal.call(load, 5)  # type: ignore[union-attr]
+    services = {row[0] for row in api.sql("SELECT name FROM organisation")}
+    assert {"Pause Bristol", "Step Together", "Believe (Motherwell Cheshire)"} <= services
+    assert "Mum's Supportive" in services
+    referrals = api.sql(
+        "SELECT r.made_on, r.accepted_on, r.declined_on, o.closed_on "
+        "FROM onward_referral r JOIN organisation o ON o.id = r.organisation_id"
+    )
+    assert any(row[1] is not None for row in referrals)
+    assert any(row[2] is not None for row in referrals)
+    assert any(row[1] is None and row[2] is None for row in referrals)
+    for made_on, accepted_on, declined_on, closed_on in referrals:
+        assert closed_on is None and (accepted_on is None or declined_on is None)
+        assert str(made_on) <= str(accepted_on or declined_on or made_on) <= str(TODAY)
+    # Every demo plan is as complete in SQL (the releases due) as in Python (`missing`).
+    due = api.get("admin", "/v1/release-plans/due", params={"within_days": 730, "limit": 200})
+    outstanding = {i["mother_id"]: i["pathways_outstanding"] for i in due.json()["items"]}
+    for (mother_id,) in api.sql("SELECT mother_id FROM release_plan"):
+        plan = api.get("admin", release_plan_url(str(uuid.UUID(str(mother_id))))).json()
+        gaps = [m for m in plan["missing"] if m["field"].startswith("pathways.")]
+        if plan["complete"]:
+            assert plan["mother_id"] not in outstanding
+        elif plan["mother_id"] in outstanding:
+            assert outstanding[plan["mother_id"]] == len(gaps), plan
+        if plan["pathways"][COMMUNITY]["status"] == "complete":
+            assert any(r["accepted_on"] for r in referrals_of(plan))
+    # Another seed's demo names the same directory, not a second one.
+    api.client.portal.call(load, 6)  # type: ignore[union-attr]
+    assert api.sql("SELECT count(*) FROM organisation")[0][0] == len(services)
