@@ -3,7 +3,7 @@ without a complete plan is in `due`)."""
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -141,7 +141,7 @@ class Onward:
     """Her onward referrals, every one (for the plan's rules and `missing`: a plan is complete
     or not whoever reads it), and whether the caller is shown them."""
 
-    referrals: list[OnwardReferralPublic] = field(default_factory=list)
+    referrals: list[OnwardReferralPublic]
     shown: bool = True
 
 
