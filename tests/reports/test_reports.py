@@ -967,15 +967,25 @@ class TestProgrammeReport:
         quarters = quarters_between(BEFORE.start, PERIOD.end)
         assert [q["period"]["from"] for q in body["quarters"]] == [str(q.start) for q in quarters]
         shown = 0
-        for figure in (f for s in body["sections"] for f in s["figures"]):
+        for figure in (f for s in body["sections"] if s["key"] == "work" for f in s["figures"]):
             for quarter, cell in zip(quarters, figure["values"], strict=True):
                 value = expected(known, quarter, None)[figure["key"]]
                 if 1 <= value <= 4:
-                    assert cell == {"value": None, "suppressed": True}, figure["key"]
+                    assert cell == {"value": None, "suppressed": True, "available": True}
                 else:
-                    assert cell == {"value": value, "suppressed": False}, figure["key"]
+                    assert cell == {"value": value, "suppressed": False, "available": True}
                     shown += value > 0
         assert shown >= 5
+        # No 12-month review or birth recorded, and no unit cost set: no outcome, and no
+        # estimate of what it saved (x), not zero.
+        [costs] = [s for s in body["sections"] if s["key"] == "costs_avoided"]
+        for figure in costs["figures"]:
+            wanted = (
+                {"value": None, "suppressed": False, "available": False}
+                if figure["unit"] == "pounds"
+                else {"value": 0, "suppressed": False, "available": True}
+            )
+            assert figure["values"] == [wanted] * len(quarters), figure["key"]
         trail = api.get("admin", "/v1/audit", params={"subject_id": body["report_id"]}).json()
         assert [(e["action"], e["resource_type"]) for e in trail["items"]][-1] == (
             "disclose",
