@@ -184,6 +184,29 @@ class TestSuppression:
         }
         assert suppressed_keys({"items": 9, "hours": 3.0, "median": 1}, rules, 4) == set()
 
+    def test_a_cell_without_a_value_leaves_a_sum_unsolved(self) -> None:
+        """A cost that cannot be worked out (x) is as unknown to a reader as a hidden one: a
+        cost hidden beside it needs no second cell hidden; beside a shown zero, the total goes."""
+        rules = [
+            Rule("kept"),
+            Rule("returned"),
+            Rule("total", counted=False),
+            Rule("kept_cost", counted=False, part_of="total", follows="kept"),
+            Rule("returned_cost", counted=False, part_of="total", follows="returned"),
+        ]
+        values: dict[str, float | None] = {
+            "kept": 2,
+            "returned": 6,
+            "total": None,
+            "kept_cost": None,
+            "returned_cost": 60_000,
+        }
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost"}
+        values |= {"kept_cost": 40_000, "total": 100_000}
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost", "returned_cost"}
+        values |= {"returned": 0, "returned_cost": 0, "total": 40_000}
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost", "total"}
+
 
 class TestPeriods:
     def test_a_quarter_is_compared_with_the_quarter_before(self) -> None:
