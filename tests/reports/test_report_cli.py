@@ -39,6 +39,7 @@ from tac_api.reports.schemas import (
     Section,
     Suppression,
 )
+from tests.support.browser import chromium
 from tests.support.html import Rows
 
 runner = CliRunner()
@@ -915,3 +916,38 @@ def test_a_file_that_cannot_be_written(api: FakeApi, tmp_path: Path) -> None:
 def test_an_api_url_without_a_scheme(api: FakeApi, tmp_path: Path) -> None:
     result = governor("--api-url", "tac.example.org", "-o", str(tmp_path / "r.md"))
     failed(result, 2, "must start http:// or https://")
+
+
+def test_the_programme_page_in_a_real_browser(tmp_path: Path) -> None:
+    """Opened in headless Chromium from a file, as an evaluator opens it: it asks for nothing
+    (its policy would refuse it, and a prison's network reaches nothing), raises no error, and
+    shows every section's table, its charts drawn and its notes."""
+    page_file = tmp_path / "programme.html"
+    page_file.write_bytes(render(PROGRAMME, ReportFormat.html))
+    requested: list[str] = []
+    errors: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_file.as_uri())
+        for section in PROGRAMME.sections:
+            table = page.locator(f"section#{section.key} table")
+            table.wait_for(state="visible", timeout=30_000)
+            assert table.locator("tbody tr").count() == len(section.figures)
+            chart = page.locator(f"section#{section.key} figure.chart svg")
+            assert chart.count() == 1 and (chart.bounding_box() or {"height": 0})["height"] > 100
+        shown = page.locator('tr[data-key="costs_avoided.by_outcome.pence"]').inner_text()
+        assert shown.split("\t") == ["Pence [note 2]", "£1,234.50", "£0", "x"]
+        # A part's indent is drawn, not only written in its class.
+        indent = page.locator('tr[data-key="referrals.by_source.court.family"] th')
+        total = page.locator('tr[data-key="referrals.received"] th')
+        assert indent.evaluate("e => parseFloat(getComputedStyle(e).paddingLeft)") > total.evaluate(
+            "e => parseFloat(getComputedStyle(e).paddingLeft)"
+        )
+        page.locator('a[href="#note-2"]').first.click()
+        assert page.locator("#note-2").is_visible()
+        page.close()
+    assert requested == [page_file.as_uri()]
+    assert errors == []
