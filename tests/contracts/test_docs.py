@@ -3,43 +3,22 @@ real browser (Debian's chromium, installed by `make browser`), it renders from t
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 
 from tac_api.config import Settings
 from tac_api.main import create_app
 from tests.support.api import Api
+from tests.support.browser import chromium
 from tests.support.servers import serving
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Playwright makes a fresh profile (--user-data-dir) for each launch, and adds --no-sandbox.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Function-scoped: while Playwright runs, its event loop holds this thread, where the
-    database fixtures of other tests run theirs."""
-    if not CHROMIUM.exists():  # never skipped: CI installs it through `make test`
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` (as root), or apt-get install chromium"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @dataclass

@@ -662,8 +662,7 @@ PROGRAMME_REPORT = REPORT | {
         f"sections[].figures[].{f}"
         for f in ("key", "label", "unit", "part_of", "breakdown", "method")
     ),
-    "sections[].figures[].values[].value",
-    "sections[].figures[].values[].suppressed",
+    *(f"sections[].figures[].values[].{f}" for f in ("value", "suppressed", "available")),
 }
 
 

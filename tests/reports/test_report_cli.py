@@ -31,6 +31,7 @@ from tac_api.reports.schemas import (
     Figure,
     GovernorReport,
     Period,
+    ProgrammeCell,
     ProgrammeFigure,
     ProgrammeReport,
     ProgrammeSection,
@@ -38,6 +39,7 @@ from tac_api.reports.schemas import (
     Section,
     Suppression,
 )
+from tests.support.browser import chromium
 from tests.support.html import Rows
 
 runner = CliRunner()
@@ -232,6 +234,25 @@ QUARTERS = [
         (10, "Oct-Dec 2025", date(2025, 12, 31)),
     )
 ]
+
+
+def q(value: float | None, suppressed: bool = False, available: bool = True) -> ProgrammeCell:
+    return ProgrammeCell(value=value, suppressed=suppressed, available=available)
+
+
+NOT_AVAILABLE = q(None, available=False)
+METHOD = (
+    "Each baby kept at the unit cost in force on her birthday: £12,500 from 1 Apr 2025 (PSSRU)."
+)
+TOTAL_METHOD = "The sum of the costs avoided by each outcome below."
+
+
+def programme_figure(
+    key: str, label: str, values: list[ProgrammeCell], unit: str = "count", **more: str
+) -> ProgrammeFigure:
+    return ProgrammeFigure(key=key, label=label, unit=unit, values=values, **more)  # type: ignore[arg-type]
+
+
 PROGRAMME = ProgrammeReport(
     report_id=REPORT_ID,
     prison_codes=["EWI", "SDI"],
@@ -244,29 +265,166 @@ PROGRAMME = ProgrammeReport(
             key="work",
             title="The work with women",
             figures=[
-                ProgrammeFigure(
-                    key="women.active",
-                    label="Women worked with",
-                    values=[c(140), c(1512), SUPPRESSED],
+                programme_figure(
+                    "women.active", "Women worked with", [q(140), q(1512), q(None, True)]
                 ),
-                ProgrammeFigure(
-                    key="hearings.median_notice_days",
-                    label="Median notice of a hearing",
+                programme_figure(
+                    "hearings.median_notice_days",
+                    "Median notice of a hearing",
+                    [q(4.5), q(None), q(SECRET, True)],
                     unit="days",
-                    values=[c(4.5), c(None), SECONDARY],
                 ),
             ],
-        )
+        ),
+        ProgrammeSection(
+            key="referrals",
+            title="Referrals",
+            figures=[
+                programme_figure("referrals.received", "Referrals received", [q(40), q(0), q(31)]),
+                programme_figure(
+                    "referrals.by_source.self",
+                    "Herself",
+                    [q(22), q(0), q(None, True)],
+                    part_of="referrals.received",
+                    breakdown="referrals.by_source",
+                ),
+                programme_figure(
+                    "referrals.by_source.court",
+                    "A court",
+                    [q(18), q(0), q(SECRET, True)],
+                    part_of="referrals.received",
+                    breakdown="referrals.by_source",
+                ),
+                programme_figure(
+                    "referrals.by_source.court.family",
+                    "The family court",
+                    [q(9), q(0), q(None, True)],
+                    part_of="referrals.by_source.court",
+                    breakdown="referrals.by_source.court",
+                ),
+            ],
+        ),
+        ProgrammeSection(
+            key="costs_avoided",
+            title="Costs avoided (estimated)",
+            figures=[
+                programme_figure(
+                    "costs_avoided.outcomes.baby_kept", "Babies kept", [q(6), q(None, True), q(0)]
+                ),
+                programme_figure(
+                    "costs_avoided.total",
+                    "Costs avoided",
+                    [q(75000), q(None, True), NOT_AVAILABLE],
+                    unit="pounds",
+                    method=TOTAL_METHOD,
+                ),
+                programme_figure(
+                    "costs_avoided.by_outcome.baby_kept",
+                    "Babies kept",
+                    [q(75000), q(None, True), NOT_AVAILABLE],
+                    unit="pounds",
+                    part_of="costs_avoided.total",
+                    breakdown="costs_avoided.by_outcome",
+                    method=METHOD,
+                ),
+                programme_figure(
+                    "costs_avoided.by_outcome.pence",
+                    "Pence",
+                    [q(1234.5), q(0), NOT_AVAILABLE],
+                    unit="pounds",
+                    part_of="costs_avoided.total",
+                    breakdown="costs_avoided.by_outcome",
+                    method=METHOD,
+                ),
+            ],
+        ),
     ],
 )
-PROGRAMME_EXPECTED = {
-    "women.active": ("Women worked with", ["140", "1,512", "c"], ["140", "1512", "c"]),
+# key: section, label as shown (unit, note), depth, cells as a reader sees them, as CSV has them,
+# and as a spreadsheet holds them.
+PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[Any]]] = {
+    "women.active": (
+        "work",
+        "Women worked with",
+        0,
+        ["140", "1,512", "c"],
+        ["140", "1512", "c"],
+        [140, 1512, "c"],
+    ),
     "hearings.median_notice_days": (
+        "work",
         "Median notice of a hearing (days)",
+        0,
         ["4.5", "z", "c"],
         ["4.5", "z", "c"],
+        [4.5, "z", "c"],
+    ),
+    "referrals.received": (
+        "referrals",
+        "Referrals received",
+        0,
+        ["40", "0", "31"],
+        ["40", "0", "31"],
+        [40, 0, 31],
+    ),
+    "referrals.by_source.self": (
+        "referrals",
+        "Herself",
+        1,
+        ["22", "0", "c"],
+        ["22", "0", "c"],
+        [22, 0, "c"],
+    ),
+    "referrals.by_source.court": (
+        "referrals",
+        "A court",
+        1,
+        ["18", "0", "c"],
+        ["18", "0", "c"],
+        [18, 0, "c"],
+    ),
+    "referrals.by_source.court.family": (
+        "referrals",
+        "The family court",
+        2,
+        ["9", "0", "c"],
+        ["9", "0", "c"],
+        [9, 0, "c"],
+    ),
+    "costs_avoided.outcomes.baby_kept": (
+        "costs_avoided",
+        "Babies kept",
+        0,
+        ["6", "c", "0"],
+        ["6", "c", "0"],
+        [6, "c", 0],
+    ),
+    "costs_avoided.total": (
+        "costs_avoided",
+        "Costs avoided [note 1]",
+        0,
+        ["£75,000", "c", "x"],
+        ["75000", "c", "x"],
+        [75000, "c", "x"],
+    ),
+    "costs_avoided.by_outcome.baby_kept": (
+        "costs_avoided",
+        "Babies kept [note 2]",
+        1,
+        ["£75,000", "c", "x"],
+        ["75000", "c", "x"],
+        [75000, "c", "x"],
+    ),
+    "costs_avoided.by_outcome.pence": (
+        "costs_avoided",
+        "Pence [note 2]",
+        1,
+        ["£1,234.50", "£0", "x"],
+        ["1234.50", "0", "x"],
+        [1234.5, 0, "x"],
     ),
 }
+TOP_LEVEL = {"work": 2, "referrals": 1, "costs_avoided": 2}  # a chart a section: its panels
 
 
 def with_person_fields(report: GovernorReport | ProgrammeReport) -> bytes:
@@ -508,46 +666,128 @@ def test_html_is_the_same_for_the_same_report() -> None:
     assert render(GOVERNOR, ReportFormat.html) == render(GOVERNOR, ReportFormat.html)
 
 
+def programme_md_rows(text: str) -> list[tuple[str, str, list[str]]]:
+    """(section heading, label with its indent, cells) of each table row, in order."""
+    found, heading = [], ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line[3:]
+        elif line.startswith("| ") and not line.startswith("| Figure"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            found.append((heading, cells[0], cells[1:]))
+    return found
+
+
+def md_label(label: str, depth: int) -> str:
+    return "&emsp;" * depth + label.replace("[", "\\[").replace("]", "\\]")
+
+
 @pytest.mark.parametrize("fmt", ["md", "csv", "xlsx", "html"])
 def test_programme(api: FakeApi, tmp_path: Path, fmt: str) -> None:
+    """Every section and figure, section by section: parts under their totals, pounds as money,
+    the method of an estimate noted beside it, and the marks c, z and x."""
     path = tmp_path / f"p.{fmt}"
     result = runner.invoke(app, ["programme", "--from", "2025-04-01", "--out", str(path)])
     data = written(result, path)
     assert api.requests[0][:2] == ("/v1/reports/programme", {"from": ["2025-04-01"]})
     labels = [quarter.label for quarter in QUARTERS]
+    titles = {section.key: section.title for section in PROGRAMME.sections}
     if fmt == "xlsx":
-        sheet = load_workbook(path)["Report"]
-        rows = {row[0]: list(row[1:]) for row in sheet.iter_rows(values_only=True) if row[0]}
-        assert rows["Figure"] == labels
-        assert rows["Women worked with"] == [140, 1512, "c"]
-        assert rows["Median notice of a hearing (days)"] == [4.5, "z", "c"]
+        book = load_workbook(path)
+        sheet = book["Report"]
+        lines = [row for row in sheet.iter_rows() if row[0].value]
         text = "\n".join(
-            str(v)
-            for ws in load_workbook(path)
-            for row in ws.iter_rows(values_only=True)
-            for v in row
+            str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row
         )
+        table = [[cell.value for cell in row] for row in lines]
+        wanted = iter(PROGRAMME_EXPECTED.items())
+        heading = ""
+        for row, cells in zip(table, lines, strict=True):
+            if row[0] in titles.values():
+                heading = row[0]
+            elif row[0] != "Figure" and not str(row[0]).startswith(
+                ("[note", "Programme", "Quarters")
+            ):
+                key, (section, label, depth, _, _, held) = next(wanted)
+                assert (heading, row[0], row[1:]) == (titles[section], label, held), key
+                assert cells[0].alignment.indent == 2 * depth, key
+                if key.startswith("costs_avoided.by_outcome.pence"):
+                    assert cells[1].number_format == '"£"#,##0.00'
+                if key == "costs_avoided.total":
+                    assert cells[1].number_format == '"£"#,##0'
+            elif row[0] == "Figure":
+                assert row[1:] == labels
+        assert next(wanted, None) is None
+        assert f"[note 1] {TOTAL_METHOD}" in text and f"[note 2] {METHOD}" in text
+        assert "not available: it cannot be worked out from what is recorded" in text
     else:
         text = data.decode()
     if fmt == "md":
-        rows = md_rows(text)
-        for label, shown, _ in PROGRAMME_EXPECTED.values():
-            assert rows[label] == shown
-        assert "| Figure | " + " | ".join(labels) + " |" in text
+        rows = programme_md_rows(text)
+        assert [(h, label, cells) for h, label, cells in rows] == [
+            (titles[section], md_label(label, depth), shown)
+            for section, label, depth, shown, _, _ in PROGRAMME_EXPECTED.values()
+        ]
+        assert text.count("| Figure | " + " | ".join(labels) + " |") == len(PROGRAMME.sections)
+        assert f"- \\[note 1\\] {TOTAL_METHOD}" in text and f"- \\[note 2\\] {METHOD}" in text
+        assert "- `x`: not available" in text
     if fmt == "csv":
-        table = list(csv.reader(io.StringIO(text)))
-        assert table[0] == ["key", "label", "unit", *(quarter.key for quarter in QUARTERS)]
-        for key, (_, _, raw) in PROGRAMME_EXPECTED.items():
-            assert next(row for row in table if row[0] == key)[3:] == raw
+        table = list(csv.DictReader(io.StringIO(text)))
+        assert next(csv.reader(io.StringIO(text))) == [
+            "section",
+            "key",
+            "label",
+            "unit",
+            "part_of",
+            "method",
+            *(q.key for q in QUARTERS),
+        ]
+        figures = {f.key: f for s in PROGRAMME.sections for f in s.figures}
+        assert [row["key"] for row in table] == list(PROGRAMME_EXPECTED)
+        for row in table:
+            section, _, _, _, raw, _ = PROGRAMME_EXPECTED[row["key"]]
+            figure = figures[row["key"]]
+            assert row["section"] == section and row["label"] == figure.label
+            assert row["unit"] == figure.unit and row["part_of"] == (figure.part_of or "")
+            assert row["method"] == (figure.method or "")
+            assert [row[q.key] for q in QUARTERS] == raw, row["key"]
     if fmt == "html":
         parsed = Rows()
         parsed.feed(text)
-        for key, (label, shown, _) in PROGRAMME_EXPECTED.items():
-            assert parsed.rows[key] == [label, *shown]
-        assert parsed.svgs == len(PROGRAMME.every_figure())
+        assert list(parsed.rows) == list(PROGRAMME_EXPECTED)
+        for key, (section, label, depth, shown, _, _) in PROGRAMME_EXPECTED.items():
+            assert parsed.rows[key] == [label, *shown], key
+            row = re.search(rf'<tr class="level-(\d)" data-key="{re.escape(key)}">', text)
+            assert row is not None and int(row[1]) == depth, key
+            assert text.index(f'<section id="{section}">') < text.index(f'data-key="{key}"')
+        assert parsed.svgs == len(TOP_LEVEL)  # a chart a section, not one a figure
+        assert '<li id="note-2"><strong>[note 2]</strong> ' in text and 'href="#note-1"' in text
+        # The panels of a section's chart: its top-level figures, their cells at the bars.
+        assert ">£75,000</text>" in text and ">x</text>" in text
+        assert "<dt>x</dt><dd>not available" in text
     if fmt != "csv":
         assert LEGEND in text and NOTE in text
+        for section in PROGRAMME.sections:
+            assert section.title in text
     assert_nothing_about_a_person(text)
+
+
+def test_programme_charts_stay_few_however_many_figures() -> None:
+    """Ten top-level figures in one section: two charts (of at most eight panels), not ten, and
+    the progress told of each."""
+    many = [
+        programme_figure(f"many.figure_{n}", f"Figure {n}", [q(n), q(n + 1), q(None)])
+        for n in range(10)
+    ]
+    report = PROGRAMME.model_copy(
+        update={"sections": [ProgrammeSection(key="many", title="Many", figures=many)]}
+    )
+    heard: list[tuple[int, int]] = []
+    text = render(report, ReportFormat.html, on_chart=lambda *seen: heard.append(seen)).decode()
+    parsed = Rows()
+    parsed.feed(text)
+    assert parsed.svgs == 2 and len(parsed.rows) == 10
+    assert heard == [(0, 2), (1, 2), (2, 2)]
 
 
 def test_format_from_the_file_name_or_said(api: FakeApi, tmp_path: Path) -> None:
@@ -676,3 +916,38 @@ def test_a_file_that_cannot_be_written(api: FakeApi, tmp_path: Path) -> None:
 def test_an_api_url_without_a_scheme(api: FakeApi, tmp_path: Path) -> None:
     result = governor("--api-url", "tac.example.org", "-o", str(tmp_path / "r.md"))
     failed(result, 2, "must start http:// or https://")
+
+
+def test_the_programme_page_in_a_real_browser(tmp_path: Path) -> None:
+    """Opened in headless Chromium from a file, as an evaluator opens it: it asks for nothing
+    (its policy would refuse it, and a prison's network reaches nothing), raises no error, and
+    shows every section's table, its charts drawn and its notes."""
+    page_file = tmp_path / "programme.html"
+    page_file.write_bytes(render(PROGRAMME, ReportFormat.html))
+    requested: list[str] = []
+    errors: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_file.as_uri())
+        for section in PROGRAMME.sections:
+            table = page.locator(f"section#{section.key} table")
+            table.wait_for(state="visible", timeout=30_000)
+            assert table.locator("tbody tr").count() == len(section.figures)
+            chart = page.locator(f"section#{section.key} figure.chart svg")
+            assert chart.count() == 1 and (chart.bounding_box() or {"height": 0})["height"] > 100
+        shown = page.locator('tr[data-key="costs_avoided.by_outcome.pence"]').inner_text()
+        assert shown.split("\t") == ["Pence [note 2]", "£1,234.50", "£0", "x"]
+        # A part's indent is drawn, not only written in its class.
+        indent = page.locator('tr[data-key="referrals.by_source.court.family"] th')
+        total = page.locator('tr[data-key="referrals.received"] th')
+        assert indent.evaluate("e => parseFloat(getComputedStyle(e).paddingLeft)") > total.evaluate(
+            "e => parseFloat(getComputedStyle(e).paddingLeft)"
+        )
+        page.locator('a[href="#note-2"]').first.click()
+        assert page.locator("#note-2").is_visible()
+        page.close()
+    assert requested == [page_file.as_uri()]
+    assert errors == []

@@ -185,6 +185,29 @@ class TestSuppression:
         }
         assert suppressed_keys({"items": 9, "hours": 3.0, "median": 1}, rules, 4) == set()
 
+    def test_a_cell_without_a_value_leaves_a_sum_unsolved(self) -> None:
+        """A cost that cannot be worked out (x) is as unknown to a reader as a hidden one: a
+        cost hidden beside it needs no second cell hidden; beside a shown zero, the total goes."""
+        rules = [
+            Rule("kept"),
+            Rule("returned"),
+            Rule("total", counted=False),
+            Rule("kept_cost", counted=False, part_of="total", follows="kept"),
+            Rule("returned_cost", counted=False, part_of="total", follows="returned"),
+        ]
+        values: dict[str, float | None] = {
+            "kept": 2,
+            "returned": 6,
+            "total": None,
+            "kept_cost": None,
+            "returned_cost": 60_000,
+        }
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost"}
+        values |= {"kept_cost": 40_000, "total": 100_000}
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost", "returned_cost"}
+        values |= {"returned": 0, "returned_cost": 0, "total": 40_000}
+        assert suppressed_keys(values, rules, 4) == {"kept", "kept_cost", "total"}
+
 
 class TestPeriods:
     def test_a_quarter_is_compared_with_the_quarter_before(self) -> None:
@@ -971,15 +994,25 @@ class TestProgrammeReport:
         quarters = quarters_between(BEFORE.start, PERIOD.end)
         assert [q["period"]["from"] for q in body["quarters"]] == [str(q.start) for q in quarters]
         shown = 0
-        for figure in (f for s in body["sections"] for f in s["figures"]):
+        for figure in (f for s in body["sections"] if s["key"] == "work" for f in s["figures"]):
             for quarter, cell in zip(quarters, figure["values"], strict=True):
                 value = expected(known, quarter, None)[figure["key"]]
                 if 1 <= value <= 4:
-                    assert cell == {"value": None, "suppressed": True}, figure["key"]
+                    assert cell == {"value": None, "suppressed": True, "available": True}
                 else:
-                    assert cell == {"value": value, "suppressed": False}, figure["key"]
+                    assert cell == {"value": value, "suppressed": False, "available": True}
                     shown += value > 0
         assert shown >= 5
+        # No 12-month review or birth recorded, and no unit cost set: no outcome, and no
+        # estimate of what it saved (x), not zero.
+        [costs] = [s for s in body["sections"] if s["key"] == "costs_avoided"]
+        for figure in costs["figures"]:
+            wanted = (
+                {"value": None, "suppressed": False, "available": False}
+                if figure["unit"] == "pounds"
+                else {"value": 0, "suppressed": False, "available": True}
+            )
+            assert figure["values"] == [wanted] * len(quarters), figure["key"]
         trail = api.get("admin", "/v1/audit", params={"subject_id": body["report_id"]}).json()
         assert [(e["action"], e["resource_type"]) for e in trail["items"]][-1] == (
             "disclose",

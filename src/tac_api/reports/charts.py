@@ -8,12 +8,13 @@ site, and the page must point nowhere outside itself.
 
 import io
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
 from matplotlib.figure import Figure as Drawing
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tac_api.reports.schemas import Unit
 
@@ -84,25 +85,53 @@ def breakdown_svg(
         return _svg(drawing, salt)
 
 
-def quarters_svg(categories: Sequence[str], series: Series, unit: Unit, salt: str) -> str:
-    """One bar per quarter."""
+@dataclass(frozen=True)
+class Panel:
+    """One figure's quarters: a bar each, its text at the bar's end (a value or its mark)."""
+
+    title: str
+    unit: Unit
+    series: Series
+
+
+PANEL_COLUMNS = 2
+
+
+def _money_ticks(value: float, _: int) -> str:
+    return f"£{value:,.0f}"
+
+
+def quarters_svg(categories: Sequence[str], panels: Sequence[Panel], salt: str) -> str:
+    """Small multiples: a panel per figure, a bar per quarter, on the same quarters. Each panel
+    has its own scale: figures of one section differ by orders of magnitude."""
+    rows = -(-len(panels) // PANEL_COLUMNS)
+    columns = min(PANEL_COLUMNS, len(panels))
     with matplotlib.rc_context(_style()):
-        drawing = Drawing(figsize=(7.0, 2.6), layout="constrained")
-        axes = drawing.add_subplot()
-        columns = list(range(len(categories)))
-        bars = axes.bar(columns, _lengths(series), 0.6, color=series.colour)
-        axes.bar_label(bars, labels=list(series.texts), padding=2)
-        crowded = len(columns) > 6
-        axes.set_xticks(
-            columns,
-            list(categories),
-            rotation=40 if crowded else 0,
-            ha="right" if crowded else "center",
-        )
-        axes.margins(y=0.15)
-        if unit == "count":
-            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        else:
-            axes.set_ylabel(unit)
-        axes.spines[["top", "right"]].set_visible(False)
+        drawing = Drawing(figsize=(7.0, 0.4 + 2.3 * rows), layout="constrained")
+        grid = drawing.subplots(rows, columns, squeeze=False)
+        crowded = len(categories) > 4
+        places = list(range(len(categories)))
+        for index, axes in enumerate(grid.flat):
+            if index >= len(panels):
+                axes.set_visible(False)
+                continue
+            panel = panels[index]
+            bars = axes.bar(places, _lengths(panel.series), 0.6, color=panel.series.colour)
+            axes.bar_label(bars, labels=list(panel.series.texts), padding=2, fontsize=8)
+            axes.set_title(textwrap.fill(panel.title, 40), fontsize=9, loc="left")
+            axes.set_xticks(
+                places,
+                list(categories),
+                rotation=40 if crowded else 0,
+                ha="right" if crowded else "center",
+                fontsize=8,
+            )
+            axes.margins(y=0.2)
+            if panel.unit == "count":
+                axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+            elif panel.unit == "pounds":
+                axes.yaxis.set_major_formatter(FuncFormatter(_money_ticks))
+            else:
+                axes.set_ylabel(panel.unit)
+            axes.spines[["top", "right"]].set_visible(False)
         return _svg(drawing, salt)

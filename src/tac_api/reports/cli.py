@@ -49,9 +49,11 @@ HELP = "\n\n".join(
         "TAC_API_TOKEN (required; never an option, so that it stays out of shell history and "
         "process lists).",
         "In every format c marks a suppressed cell (a small count, or a cell that would let one "
-        "be worked out) and z a cell that does not apply (a median of nothing). CSV is one tidy "
-        "table for programs: its cells carry the marks; the key and notes are in the other "
-        "formats.",
+        "be worked out), z a cell that does not apply (a median of nothing) and x one that is not "
+        "available (a cost where no unit cost is set). The programme report is a table a "
+        "section, a column a quarter; an estimate's method is a numbered note beside it, pounds "
+        "show as money. CSV is one tidy table for programs, a row a figure: its cells carry the "
+        "marks, the method is a column; the key and notes are in the other formats.",
         "Exit codes:\n"
         "0  written\n"
         "1  the API failed, refused or could not be reached; the file could not be written\n"

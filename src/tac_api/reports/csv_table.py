@@ -1,4 +1,5 @@
-"""A report as CSV: one tidy table, the marks in the cells, no comment or legend rows."""
+"""A report as CSV: one tidy table, the marks in the cells (`c`, `z`, `x`), no comment or legend
+rows."""
 
 import csv
 import io
@@ -58,10 +59,24 @@ def governor_csv(report: GovernorReport) -> str:
     return _csv(rows)
 
 
+PROGRAMME_CSV_COLUMNS = ("section", "key", "label", "unit", "part_of", "method")
+
+
 def programme_csv(report: ProgrammeReport) -> str:
-    rows: list[Sequence[str]] = [["key", "label", "unit", *(q.key for q in report.quarters)]]
-    for figure in report.every_figure():
-        rows.append(
-            [figure.key, figure.label, figure.unit, *(cell_raw(cell) for cell in figure.values)]
-        )
+    """One row a figure, a column a quarter (by its key, e.g. `2026-04`); an estimate's method in
+    its own column, pounds as plain numbers (the unit column says so)."""
+    rows: list[Sequence[str]] = [[*PROGRAMME_CSV_COLUMNS, *(q.key for q in report.quarters)]]
+    for section in report.sections:
+        for figure in section.figures:
+            rows.append(
+                [
+                    section.key,
+                    figure.key,
+                    figure.label,
+                    figure.unit,
+                    figure.part_of or "",
+                    figure.method or "",
+                    *(cell_raw(cell, figure.unit) for cell in figure.values),
+                ]
+            )
     return _csv(rows)

@@ -3,19 +3,26 @@
 import html
 from collections.abc import Iterable, Sequence
 
-from tac_api.reports.schemas import Cell, GovernorReport, ProgrammeFigure, ProgrammeReport
+from tac_api.reports.schemas import Cell, GovernorReport, ProgrammeReport, Unit
 from tac_api.reports.wording import (
     ChartProgress,
     Report,
+    Row,
+    Table,
     breakdowns,
     cell_text,
     depths,
     heading,
-    key_lines,
     label_with_unit,
+    marks,
     period_text,
+    programme_tables,
+    quarter_short,
     shown_value,
 )
+
+# A chart's panels at most: a section with more top-level figures has a second chart.
+PANELS_PER_CHART = 8
 
 # Nothing outside the page is loaded: no scripts, fonts, images or style sheets.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -36,6 +43,9 @@ tr.level-3 th{padding-left:4.25rem;font-weight:normal}
 tbody th{font-weight:normal}
 figure.chart{margin:1.2rem 0}figure.chart svg{max-width:100%;height:auto}
 figcaption{font-weight:bold;margin-bottom:.3rem}
+sup.note a,p.method a{color:#1d70b8}
+ol.methods{font-size:.9rem;color:#0b0c0c;padding-left:0;list-style:none}
+ol.methods li{margin:.2rem 0}
 dl.key dt{font-family:monospace;font-weight:bold;float:left;width:2rem}dl.key dd{margin-left:2.5rem}
 @media print{figure.chart,table{break-inside:avoid}}
 """
@@ -76,8 +86,7 @@ def _page(report: Report, body: list[str]) -> str:
 
 def _html_key(report: Report) -> list[str]:
     suppression = report.suppression
-    marks = key_lines(suppression)
-    items = "".join(f"<dt>{_e(mark)}</dt><dd>{_e(meaning)}</dd>" for mark, meaning in marks[:2])
+    items = "".join(f"<dt>{_e(mark)}</dt><dd>{_e(meaning)}</dd>" for mark, meaning in marks(report))
     notes_html = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
     return [
         '<section id="key">',
@@ -90,9 +99,9 @@ def _html_key(report: Report) -> list[str]:
     ]
 
 
-def _html_cell(cell: Cell) -> str:
+def _html_cell(cell: Cell, unit: Unit = "count") -> str:
     mark = " mark" if shown_value(cell) is None else ""
-    return f'<td class="num{mark}">{_e(cell_text(cell))}</td>'
+    return f'<td class="num{mark}">{_e(cell_text(cell, unit))}</td>'
 
 
 def _table(header: Sequence[str], rows: Iterable[str]) -> str:
@@ -150,35 +159,70 @@ def governor_html(report: GovernorReport, on_chart: ChartProgress | None = None)
     return _page(report, body)
 
 
-def programme_html(report: ProgrammeReport, on_chart: ChartProgress | None = None) -> str:
-    quarter_labels = [quarter.label for quarter in report.quarters]
-    rows = [
-        f'<tr class="level-0" data-key="{_e(figure.key)}">'
-        f'<th scope="row">{_e(label_with_unit(figure.label, figure.unit))}</th>'
-        + "".join(_html_cell(cell) for cell in figure.values)
+def _programme_row(row: Row) -> str:
+    figure = row.figure
+    label = _e(label_with_unit(figure.label, figure.unit))
+    if row.note is not None:
+        # The same words as the other formats (`[note 1]`), linked to the note under the table.
+        label += f' <sup class="note"><a href="#note-{row.note}">[note {row.note}]</a></sup>'
+    return (
+        f'<tr class="level-{min(row.depth, 3)}" data-key="{_e(figure.key)}">'
+        f'<th scope="row">{label}</th>'
+        + "".join(_html_cell(cell, figure.unit) for cell in figure.values)
         + "</tr>"
-        for figure in report.every_figure()
-    ]
-    body = ['<section id="figures">', _table(["Figure", *quarter_labels], rows), "</section>"]
-    body += ['<section id="charts">', "<h2>Quarter by quarter</h2>"]
-    total = len(report.every_figure())
+    )
+
+
+def _panel_groups(table: Table) -> list[list[Row]]:
+    """The section's top-level figures, in charts of at most PANELS_PER_CHART panels."""
+    top = [row for row in table.rows if row.depth == 0]
+    return [top[start : start + PANELS_PER_CHART] for start in range(0, len(top), PANELS_PER_CHART)]
+
+
+def programme_html(report: ProgrammeReport, on_chart: ChartProgress | None = None) -> str:
+    """A table a section (parts indented under their totals, a column a quarter, a note under
+    it for each estimate's method), then one chart of the section's top-level figures: a small
+    panel each, a bar a quarter. Breakdowns stay in the tables: their parts are mostly small
+    counts, suppressed, which a chart could only draw as marks; the totals are what moves
+    from quarter to quarter. So the charts number about one a section, however many figures."""
+    from tac_api.reports.charts import Panel, Series, quarters_svg
+
+    tables = programme_tables(report)
+    grouped = [_panel_groups(table) for table in tables]
+    total, drawn = sum(len(groups) for groups in grouped), 0
     if on_chart:
         on_chart(0, total)
-    for drawn, figure in enumerate(report.every_figure(), start=1):
-        body.append(_chart(label_with_unit(figure.label, figure.unit), _figure_svg(figure, report)))
-        if on_chart:
-            on_chart(drawn, total)
-    body.append("</section>")
+    quarter_labels = [quarter.label for quarter in report.quarters]
+    axis = [quarter_short(quarter) for quarter in report.quarters]
+    body: list[str] = []
+    for table, groups in zip(tables, grouped, strict=True):
+        section = table.section
+        body += [f'<section id="{_e(section.key)}">', f"<h2>{_e(section.title)}</h2>"]
+        body.append(_table(["Figure", *quarter_labels], map(_programme_row, table.rows)))
+        if table.notes:
+            notes = "".join(
+                f'<li id="note-{number}"><strong>[note {number}]</strong> {_e(method)}</li>'
+                for number, method in table.notes
+            )
+            body.append(f'<ol class="methods">{notes}</ol>')
+        for part, rows in enumerate(groups):
+            panels = [
+                Panel(
+                    label_with_unit(row.figure.label, row.figure.unit),
+                    row.figure.unit,
+                    Series(
+                        row.figure.label,
+                        [shown_value(cell) for cell in row.figure.values],
+                        [cell_text(cell, row.figure.unit) for cell in row.figure.values],
+                    ),
+                )
+                for row in rows
+            ]
+            svg = quarters_svg(axis, panels, f"tac-report-{section.key}-{part}")
+            caption = f"{section.title}: quarter by quarter"
+            body.append(_chart(caption if len(groups) == 1 else f"{caption} ({part + 1})", svg))
+            drawn += 1
+            if on_chart:
+                on_chart(drawn, total)
+        body.append("</section>")
     return _page(report, body)
-
-
-def _figure_svg(figure: ProgrammeFigure, report: ProgrammeReport) -> str:
-    from tac_api.reports.charts import Series, quarters_svg
-
-    series = Series(
-        figure.label,
-        [shown_value(cell) for cell in figure.values],
-        [cell_text(cell) for cell in figure.values],
-    )
-    labels = [quarter.label for quarter in report.quarters]
-    return quarters_svg(labels, series, figure.unit, f"tac-report-{figure.key}")

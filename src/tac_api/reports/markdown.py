@@ -1,9 +1,18 @@
-"""A report as Markdown: a table a section, then the key and the notes."""
+"""A report as Markdown: a table a section (the programme report's with a note under it for
+each estimate's method), then the key and the notes."""
 
 from collections.abc import Iterable
 
 from tac_api.reports.schemas import GovernorReport, ProgrammeReport
-from tac_api.reports.wording import Report, cell_text, depths, heading, key_lines, label_with_unit
+from tac_api.reports.wording import (
+    Report,
+    cell_text,
+    depths,
+    heading,
+    label_with_unit,
+    marks,
+    programme_tables,
+)
 
 
 def _md(text: str) -> str:
@@ -25,7 +34,7 @@ def _md_head(report: Report) -> list[str]:
 def _md_key(report: Report) -> list[str]:
     suppression = report.suppression
     lines = ["## Key", ""]
-    lines += [f"- `{mark}`: {_md(meaning)}" for mark, meaning in key_lines(suppression)[:2]]
+    lines += [f"- `{mark}`: {_md(meaning)}" for mark, meaning in marks(report)]
     lines += ["", _md(suppression.legend), "", "## Notes", ""]
     lines += [f"- {_md(note)}" for note in report.notes]
     return [*lines, ""]
@@ -49,11 +58,20 @@ def governor_markdown(report: GovernorReport) -> str:
 
 def programme_markdown(report: ProgrammeReport) -> str:
     lines = _md_head(report)
-    lines += [_md_row(["Figure", *(_md(q.label) for q in report.quarters)])]
-    lines += ["|---|" + "--:|" * len(report.quarters)]
-    for figure in report.every_figure():
-        label = _md(label_with_unit(figure.label, figure.unit))
-        lines.append(_md_row([label, *(cell_text(cell) for cell in figure.values)]))
-    lines.append("")
+    header = _md_row(["Figure", *(_md(q.label) for q in report.quarters)])
+    rule = "|---|" + "--:|" * len(report.quarters)
+    for table in programme_tables(report):
+        lines += [f"## {_md(table.section.title)}", "", header, rule]
+        for row in table.rows:
+            # Markdown tables drop leading spaces; an em space entity keeps the indent.
+            label = "&emsp;" * row.depth + _md(row.label)
+            cells = [cell_text(cell, row.figure.unit) for cell in row.figure.values]
+            lines.append(_md_row([label, *cells]))
+        lines.append("")
+        if table.notes:
+            lines += [
+                f"- {_md(f'[note {number}]')} {_md(method)}" for number, method in table.notes
+            ]
+            lines.append("")
     lines += _md_key(report)
     return "\n".join(lines)

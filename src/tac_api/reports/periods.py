@@ -62,10 +62,19 @@ class Span:
 
 
 class Counts(dict[str, Number | None]):
-    """One period's figures by key; a figure never counted is 0."""
+    """One period's figures by key; a figure never counted is 0. A figure that cannot be worked
+    out from what is recorded (a cost with no unit cost set) is None and `not_available`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_available: set[str] = set()
 
     def add(self, key: str, amount: Number) -> None:
         self[key] = (self.get(key) or 0) + amount
+
+    def cannot_work_out(self, key: str) -> None:
+        self[key] = None
+        self.not_available.add(key)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tac_api.schemas import UtcDatetime
 
 SUPPRESSED_MARK = "c"  # how official statistics in England mark a suppressed count
+NOT_APPLICABLE_MARK = "z"
+NOT_AVAILABLE_MARK = "x"
 Unit = Literal["count", "hours", "days", "pounds"]
 ReportKind = Literal["governor", "programme"]
 
@@ -25,6 +27,18 @@ class Cell(BaseModel):
 
     value: float | int | None
     suppressed: bool = False
+
+
+class ProgrammeCell(Cell):
+    """A programme report's figure for one quarter: also null, and not `available`, when it
+    cannot be worked out from what is recorded (`x`)."""
+
+    available: bool = Field(
+        default=True,
+        description="False: the figure cannot be worked out from what is recorded (official "
+        "statistics mark it `x`), e.g. costs avoided where no unit cost is set for the day of "
+        "an outcome. Not zero.",
+    )
 
 
 class Figure(BaseModel):
@@ -102,7 +116,7 @@ class ProgrammeFigure(BaseModel):
         default=None,
         description="How an estimated figure (costs avoided) is worked out, to show beside it.",
     )
-    values: list[Cell] = Field(description="One per quarter, in the order of `quarters`.")
+    values: list[ProgrammeCell] = Field(description="One per quarter, in the order of `quarters`.")
 
 
 class ProgrammeSection(BaseModel):
@@ -122,7 +136,3 @@ class ProgrammeReport(BaseModel):
     suppression: Suppression
     notes: list[str]
     sections: list[ProgrammeSection]
-
-    def every_figure(self) -> list[ProgrammeFigure]:
-        """Its figures in the order shown, section after section."""
-        return [figure for section in self.sections for figure in section.figures]

@@ -18,9 +18,11 @@ from tac_api.reports.counting import count_periods
 from tac_api.reports.periods import Counts, Span
 from tac_api.reports.programme import count_programme, programme_catalogue
 from tac_api.reports.schemas import (
+    Cell,
     Figure,
     GovernorReport,
     Period,
+    ProgrammeCell,
     ProgrammeFigure,
     ProgrammeReport,
     ProgrammeSection,
@@ -173,6 +175,10 @@ PROGRAMME_NOTES = (
     "Both prisons together: a woman transferred between them counts once.",
     "Each figure is counted as in the governors' report, quarter by quarter (calendar "
     "quarters, UTC).",
+    "Costs avoided are estimates, as Step Together's evaluation made them: recorded outcomes "
+    "(children still with her at her 12-month review, babies kept) at the unit costs an "
+    "administrator has set, each at the one in force on the outcome's own date; the method is "
+    "beside each cost. x: not available, where no unit cost is set.",
 )
 
 
@@ -206,6 +212,19 @@ def check_quarters(start: date, end: date) -> list[Span]:
     return quarters_between(start, end)
 
 
+def _marked(cells: dict[str, Cell], counts: Counts) -> dict[str, ProgrammeCell]:
+    """A figure that cannot be worked out is marked not available (`x`), unless it is
+    suppressed: a suppressed cell shows nothing else about itself."""
+    return {
+        key: ProgrammeCell(
+            value=cell.value,
+            suppressed=cell.suppressed,
+            available=cell.suppressed or key not in counts.not_available,
+        )
+        for key, cell in cells.items()
+    }
+
+
 async def programme_report(
     session: AsyncSession, quarters: list[Span], settings: Settings
 ) -> ProgrammeReport:
@@ -222,7 +241,7 @@ async def programme_report(
         Counts({key: value for key, value in counts.items() if key in shown}) for counts in counted
     ]
     await count_programme(session, quarters, counted, settings)
-    columns = [protect(counts, specs, threshold) for counts in counted]
+    columns = [_marked(protect(counts, specs, threshold), counts) for counts in counted]
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,

@@ -60,6 +60,9 @@ def suppressed_keys(
             unknown = [key for key in equation if key in hidden]
             if not unknown:
                 continue
+            # A cell without a value (a cost not available, `x`) is as unknown to a reader as a
+            # hidden one: the sum cannot be solved for the hidden cell through it.
+            unknown += [key for key in equation if key not in hidden and values[key] is None]
             if len(unknown) > 1 and not _pinned(values, total, unknown, counted, threshold):
                 continue  # several unknowns in one sum, none of them to be worked out
             chosen = _second_cell(values, members, hidden) or _second_cell(values, [total], hidden)

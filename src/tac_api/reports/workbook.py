@@ -1,5 +1,6 @@
-"""A report as an XLSX workbook: the figures on one sheet (numbers as numbers), the key and
-the notes on another."""
+"""A report as an XLSX workbook: the figures on one sheet (numbers as numbers, pounds formatted
+as money), a table a section with an estimate's method noted under it; the key and the notes on
+another sheet."""
 
 import io
 from datetime import UTC
@@ -12,8 +13,12 @@ from tac_api.reports.wording import (
     heading,
     key_lines,
     label_with_unit,
+    programme_tables,
     shown_value,
 )
+
+Line = tuple[str, int, list[Cell], Unit]  # label, indent, cells, unit
+Block = tuple[str | None, list[Line], list[str]]  # title, its lines, notes under them
 
 
 def _xlsx_value(cell: Cell) -> float | int | str:
@@ -22,14 +27,21 @@ def _xlsx_value(cell: Cell) -> float | int | str:
     return cell_text(cell) if value is None else value
 
 
+def _number_format(unit: Unit, value: float | int) -> str:
+    if unit == "pounds":
+        return '"£"#,##0' if float(value).is_integer() else '"£"#,##0.00'
+    return "#,##0" if unit == "count" else "#,##0.0#"
+
+
 def _workbook_bytes(
     report: Report,
     header: list[str],
-    blocks: list[tuple[str | None, list[tuple[str, int, list[Cell], Unit]]]],
+    blocks: list[Block],
     periods: int,
 ) -> bytes:
-    """One "Report" sheet (the title, the first `periods` facts, then a heading per block and its
-    rows: label, indent, cells, unit) and a "Notes" sheet with the facts, the key and the notes."""
+    """One "Report" sheet (the title, the first `periods` facts, then a heading per block, its
+    rows (label, indent, cells, unit) and the notes under them) and a "Notes" sheet with the
+    facts, the key and the notes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -47,7 +59,7 @@ def _workbook_bytes(
     for name, value in facts[:periods]:
         sheet.append([f"{name}: {value}"])
     widest = len(header[0])
-    for block_title, rows in blocks:
+    for block_title, rows, block_notes in blocks:
         sheet.append([])
         if block_title is not None:
             sheet.append([block_title])
@@ -64,10 +76,14 @@ def _workbook_bytes(
             widest = max(widest, len(label) + 2 * indent)
             for column, cell in enumerate(cells, start=2):
                 target = sheet.cell(row, column)
-                if shown_value(cell) is None:
+                value = shown_value(cell)
+                if value is None:
                     target.alignment = right  # a mark lines up with the numbers
                 else:
-                    target.number_format = "#,##0" if unit == "count" else "#,##0.0#"
+                    target.number_format = _number_format(unit, value)
+        for note in block_notes:
+            sheet.append([note])
+            sheet.cell(sheet.max_row, 1).font = Font(italic=True)
     sheet.column_dimensions["A"].width = min(widest + 4, 80)
     for column in range(2, len(header) + 1):
         letter = sheet.cell(1, column).column_letter
@@ -81,7 +97,7 @@ def _workbook_bytes(
     notes_sheet.append([])
     notes_sheet.append(["Key"])
     notes_sheet.cell(notes_sheet.max_row, 1).font = bold
-    for mark, meaning in key_lines(report.suppression):
+    for mark, meaning in key_lines(report):
         notes_sheet.append([mark, meaning])
     notes_sheet.append([])
     notes_sheet.append(["Notes"])
@@ -110,7 +126,7 @@ def _workbook_bytes(
 
 def governor_xlsx(report: GovernorReport) -> bytes:
     levels = depths(figure for section in report.sections for figure in section.figures)
-    blocks: list[tuple[str | None, list[tuple[str, int, list[Cell], Unit]]]] = [
+    blocks: list[Block] = [
         (
             section.title,
             [
@@ -122,6 +138,7 @@ def governor_xlsx(report: GovernorReport) -> bytes:
                 )
                 for figure in section.figures
             ],
+            [],
         )
         for section in report.sections
     ]
@@ -129,9 +146,13 @@ def governor_xlsx(report: GovernorReport) -> bytes:
 
 
 def programme_xlsx(report: ProgrammeReport) -> bytes:
-    rows = [
-        (label_with_unit(figure.label, figure.unit), 0, figure.values, figure.unit)
-        for figure in report.every_figure()
+    blocks: list[Block] = [
+        (
+            table.section.title,
+            [(row.label, row.depth, row.figure.values, row.figure.unit) for row in table.rows],
+            [f"[note {number}] {method}" for number, method in table.notes],
+        )
+        for table in programme_tables(report)
     ]
     header = ["Figure", *(q.label for q in report.quarters)]
-    return _workbook_bytes(report, header, [(None, rows)], 1)
+    return _workbook_bytes(report, header, blocks, 1)

@@ -1,0 +1,171 @@
+"""Costs avoided in the programme report: recorded outcomes at the unit cost in force on each
+one's own date, not available (x) where none is set, hidden with a small count."""
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import SQLModel
+
+from tac_api.costs.models import UnitCost
+from tac_api.reports.render import ReportFormat, render
+from tac_api.reports.schemas import ProgrammeReport
+from tac_api.reviews.models import Birth, Pregnancy, Review
+from tests.support.api import Api
+
+CHILD = "costs_avoided.by_outcome.child_with_her_at_twelve_months"
+BABY = "costs_avoided.by_outcome.baby_kept"
+TOTAL = "costs_avoided.total"
+CHILD_COUNT = "costs_avoided.outcomes.child_with_her_at_twelve_months"
+BABY_COUNT = "costs_avoided.outcomes.baby_kept"
+PRIVATE = "She told me about her brother's arrest"
+
+
+def add(api: Api, *records: SQLModel) -> None:
+    """Rows written below the API: reviews, births and unit costs are other packages' routes."""
+
+    async def run() -> None:
+        async with api.client.app.state.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
+            for record in records:  # in order: a birth after its pregnancy
+                session.add(record)
+                await session.flush()
+
+    api.client.portal.call(run)  # type: ignore[union-attr]
+
+
+def unit_cost(outcome: str, valid_from: date, pence: int, source: str) -> UnitCost:
+    return UnitCost(
+        outcome=outcome,
+        valid_from=valid_from,
+        amount_pence=pence,
+        source=source,
+        changed_by_name="Test admin",
+        changed_by_role="admin",
+    )
+
+
+def review(mother_id: uuid.UUID, held_on: date, **outcomes: str) -> Review:
+    fields = {"milestone": "twelve_months", "children_with_her": "yes"} | outcomes
+    return Review(mother_id=mother_id, held_on=held_on, summary=PRIVATE, **fields)
+
+
+def births(mother_id: uuid.UUID, *born: tuple[date, str]) -> list[SQLModel]:
+    pregnancy = Pregnancy(
+        mother_id=mother_id, known_on=date(2024, 6, 1), at_referral=True, outcome="born"
+    )
+    return [
+        pregnancy,
+        *(Birth(pregnancy_id=pregnancy.id, born_on=day, baby_went=went) for day, went in born),
+    ]
+
+
+@pytest.fixture
+def unit_costs(api: Api) -> Iterator[None]:
+    yield
+    api.sql("DELETE FROM unit_cost")  # not a case table: the unit-cost package's to clear
+
+
+def programme(api: Api) -> tuple[ProgrammeReport, dict[str, list[dict[str, Any]]], str]:
+    response = api.get(
+        "admin", "/v1/reports/programme", params={"from": "2025-01-01", "to": "2025-12-31"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [section] = [s for s in body["sections"] if s["key"] == "costs_avoided"]
+    figures = {f["key"]: f for f in section["figures"]}
+    return ProgrammeReport.model_validate(body), figures, response.text
+
+
+def shown(figure: dict[str, Any]) -> list[Any]:
+    """Each quarter's cell as a reader reads it: its value, or its mark."""
+    return [
+        "c" if cell["suppressed"] else "x" if not cell["available"] else cell["value"]
+        for cell in figure["values"]
+    ]
+
+
+def test_costs_avoided_from_recorded_outcomes(api: Api, unit_costs: None) -> None:
+    mothers = [uuid.UUID(api.mother()["id"]) for _ in range(3)]
+
+    def spread(*days: date, **outcomes: str) -> list[Review]:
+        return [review(mothers[n % 3], day, **outcomes) for n, day in enumerate(days)]
+
+    def month(year: int, month: int, count: int, first: int = 1) -> list[date]:
+        return [date(year, month, first) + timedelta(days=n) for n in range(count)]
+
+    add(
+        api,
+        # Children still with her at the 12-month review: 6, 6 (3 either side of 15 May), 2, 5.
+        *spread(*month(2025, 2, 6)),
+        *spread(*month(2025, 4, 3), *month(2025, 6, 3)),
+        *spread(*month(2025, 8, 2)),
+        *spread(*month(2025, 11, 5)),
+        # Not this outcome: another milestone, children not with her, not known, before the span.
+        *spread(date(2025, 11, 20), milestone="six_months"),
+        *spread(date(2025, 11, 21), children_with_her="no"),
+        *spread(date(2025, 11, 22), children_with_her="not_known"),
+        *spread(date(2024, 12, 30)),
+        # Babies kept: 2 in the first quarter (and two not kept), 5 in the second.
+        *births(
+            mothers[0],
+            (date(2025, 3, 1), "with_her_child_in_need"),
+            (date(2025, 3, 2), "with_her_child_protection"),
+            (date(2025, 3, 3), "with_family"),
+            (date(2025, 3, 4), "removed"),
+        ),
+        *births(
+            mothers[1],
+            *((day, "with_her_child_in_need") for day in month(2025, 5, 3)),
+            *((day, "with_her_child_protection") for day in month(2025, 6, 2)),
+            (date(2025, 6, 9), "not_decided"),
+        ),
+        # The unit cost of a child with her changes on 15 May; none is set for a baby kept.
+        unit_cost("child_with_her_at_twelve_months", date(2025, 1, 1), 10_000_00, "Evaluation A"),
+        unit_cost("child_with_her_at_twelve_months", date(2025, 5, 15), 12_000_50, "Evaluation B"),
+    )
+    report, figures, text = programme(api)
+    assert list(figures) == [CHILD_COUNT, BABY_COUNT, TOTAL, CHILD, BABY]
+    assert shown(figures[CHILD_COUNT]) == [6, 6, "c", 5]
+    assert shown(figures[BABY_COUNT]) == ["c", 5, 0, 0]
+    # Each review at the cost in force on its day; the small count's cost hidden with it.
+    assert shown(figures[CHILD]) == [60_000, 3 * 10_000 + 3 * 12_000.5, "c", 5 * 12_000.5]
+    # No unit cost set: not available, not zero, even in a quarter without a baby kept.
+    assert shown(figures[BABY]) == ["c", "x", "x", "x"]
+    assert shown(figures[TOTAL]) == ["x", "x", "x", "x"]
+    assert figures[CHILD]["unit"] == figures[TOTAL]["unit"] == "pounds"
+    assert figures[CHILD]["part_of"] == figures[BABY]["part_of"] == TOTAL
+    assert (
+        "£10,000 from 1 Jan 2025 (Evaluation A); £12,000.50 from 15 May 2025 (Evaluation B)"
+        in (figures[CHILD]["method"])
+    )
+    assert "No unit cost is set for this outcome" in figures[BABY]["method"]
+    assert figures[TOTAL]["method"] and figures[CHILD_COUNT]["method"] is None
+
+    # Set from April: the first quarter's births are before it, and the total is worked out
+    # where both costs are; the third quarter's total would reveal the hidden cost: hidden too.
+    add(api, unit_cost("baby_kept", date(2025, 4, 1), 20_000_00, "Evaluation C"))
+    report, figures, text = programme(api)
+    assert shown(figures[BABY]) == ["c", 100_000, 0, 0]
+    assert shown(figures[CHILD]) == [60_000, 66_001.5, "c", 60_002.5]
+    assert shown(figures[TOTAL]) == ["x", 166_001.5, "c", 60_002.5]
+    assert "£20,000 from 1 Apr 2025 (Evaluation C)" in figures[BABY]["method"]
+
+    # Nothing about a person in the answer or in any format of it.
+    formats = [text, *(render(report, fmt).decode() for fmt in (ReportFormat.md, ReportFormat.csv))]
+    formats.append(render(report, ReportFormat.html).decode())
+    for written in formats:
+        assert PRIVATE not in written and "prison_number" not in written
+        for mother in mothers:
+            assert str(mother) not in written
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(formats[2]))}
+    assert [rows[TOTAL][q] for q in ("2025-01", "2025-04", "2025-07", "2025-10")] == [
+        "x",
+        "166001.50",
+        "c",
+        "60002.50",
+    ]
+    assert "£166,001.50" in formats[1] and "£166,001.50" in formats[3]
