@@ -10,11 +10,19 @@ from tests.support.bodies import TODAY
 SESSIONS = "/v1/group-sessions"
 
 
-def facilitator(api: Api, prison_code: str = "EWI", **fields: Any) -> dict[str, Any]:
+def facilitator(
+    api: Api, prison_code: str = "EWI", left_on: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A member of staff in the prison's directory (`left_on`: who has since left)."""
     body = {"prison_code": prison_code, "name": "Eleri Bowen", "role": "facilitator", **fields}
     made = api.post("admin", "/v1/staff", body)
     assert made.status_code == 201, made.text
-    return made.json()
+    if left_on is None:
+        return made.json()
+    url = f"/v1/staff/{made.json()['id']}"
+    left = api.patch("admin", url, {"left_on": left_on}, if_match='"1"')
+    assert left.status_code == 200, left.text
+    return left.json()
 
 
 def a_monday(weeks_ago: int = 1) -> date:
