@@ -17,6 +17,7 @@ from tac_api.consents import demo as consents_demo
 from tac_api.db import utcnow
 from tac_api.demo_world import DemoWorld
 from tac_api.evidence import demo as evidence_demo
+from tac_api.groups import demo as groups_demo
 from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
@@ -289,8 +290,8 @@ async def load_demo_data(
         )
 
     # Each liaison package's own records, made from the mothers and children above.
-    case_rows: list[tuple[Any, list[dict[str, Any]]]] = []
     world = DemoWorld(rng, mother_rows, child_rows, today, now)
+    case_rows = world.made  # each package's rows, there for the packages after it to name
     for package in (
         assessments_demo,
         evidence_demo,
@@ -304,6 +305,7 @@ async def load_demo_data(
         staff_demo,
         reviews_demo,  # last: the others' draws stay as they were
         referrals_demo,  # draws nothing: the others' records stay as they were
+        groups_demo,  # its own generator: the others' draws stay as they were
     ):
         case_rows += package.demo_rows(world)
     for model, rows in (

@@ -21,6 +21,9 @@ class DemoWorld:
     children: list[Row]
     today: date
     now: datetime = field(default_factory=utcnow)
+    # The packages' rows made so far, by table: for a package whose records name another's (a
+    # group session's facilitators are the staff directory's).
+    made: DemoRows = field(default_factory=list)
     _by_mother: dict[uuid.UUID, list[Row]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -144,7 +144,7 @@ async def get_group_register(
     "one-to-one follow-up by the Sunday of the session's week (`follow_up_due_on`).",
     responses=WRITE_PROBLEMS,
 )
-async def add_group_attendance(
+async def record_group_attendance(
     group_session_id: uuid.UUID,
     body: AttendanceCreate,
     caller: PrisonSide,
