@@ -33,40 +33,38 @@ DIRECTORY = frozenset({"practitioner", "staff_member"})
 # its register is case data). Her export includes those her rows refer to (when and what the
 # group did); erasing her case leaves them, and who facilitated them is the directory's.
 SHARED = frozenset({"group_session"})
-NOT_CASE_DATA = (
-    DIRECTORY
-    | SHARED
-    | frozenset(
-        {
-            # Who facilitated a group session: staff, about no woman.
-            "group_facilitator",
-            # Code lists: nobody's personal data.
-            "cp_plan_category",
-            "ethnicity",
-            "legal_status",
-            "local_authority",
-            "placement_type",
-            "prison",
-            # Who may call the API, and how often.
-            "api_client",
-            "revoked_subject",
-            "rate_limit_state",
-            # Answers to POSTs kept for a client's retries: copies of records exported from their
-            # own tables, and purged TAC_IDEMPOTENCY_KEY_HOURS after their first use.
-            "idempotency_key",
-            # Ids only; exported as her audit trail and never erased (erasure itself is recorded).
-            "audit_event",
-            # Where a local authority's system is sent its changes, and what was sent when: an
-            # address and event ids, no one's personal data (the events stay in change_event, and
-            # what each delivery disclosed is in her audit trail).
-            "webhook",
-            "webhook_delivery",
-            # A local authority's unconfirmed claim to a child of a mother's (by her prison number,
-            # not her id): not her case until confirmed, when the child's record is; erased after
-            # TAC_LINK_REQUEST_EXPIRY_DAYS, confirmed or not.
-            "link_request",
-        }
-    )
+NOT_CASE_DATA = DIRECTORY | frozenset(
+    {
+        # A group session (her own row of its register is case data; see SHARED) and who
+        # facilitated it (staff, about no woman).
+        "group_session",
+        "group_facilitator",
+        # Code lists: nobody's personal data.
+        "cp_plan_category",
+        "ethnicity",
+        "legal_status",
+        "local_authority",
+        "placement_type",
+        "prison",
+        # Who may call the API, and how often.
+        "api_client",
+        "revoked_subject",
+        "rate_limit_state",
+        # Answers to POSTs kept for a client's retries: copies of records exported from their
+        # own tables, and purged TAC_IDEMPOTENCY_KEY_HOURS after their first use.
+        "idempotency_key",
+        # Ids only; exported as her audit trail and never erased (erasure itself is recorded).
+        "audit_event",
+        # Where a local authority's system is sent its changes, and what was sent when: an
+        # address and event ids, no one's personal data (the events stay in change_event, and
+        # what each delivery disclosed is in her audit trail).
+        "webhook",
+        "webhook_delivery",
+        # A local authority's unconfirmed claim to a child of a mother's (by her prison number,
+        # not her id): not her case until confirmed, when the child's record is; erased after
+        # TAC_LINK_REQUEST_EXPIRY_DAYS, confirmed or not.
+        "link_request",
+    }
 )
 
 # A confidential placement: who the child lives with and where could lead someone to the child
