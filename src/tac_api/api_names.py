@@ -72,6 +72,11 @@ TAGS: list[dict[str, str]] = [
         "description": "The service's own staff per prison, each woman's allocated worker with "
         "its history, and caseloads against the guide.",
     },
+    {
+        "name": "Groups",
+        "description": "Group sessions and their registers: her check-in and check-out, and "
+        "the one-to-one follow-up owed when she leaves feeling worse than she came.",
+    },
     {"name": "Reports", "description": "The governor's report and the programme's report."},
     {"name": "Chronology", "description": "Every dated event of her case, oldest first."},
     {"name": "Audit", "description": "Who did what with whose records, and when."},

@@ -17,6 +17,7 @@ from tac_api.consents import demo as consents_demo
 from tac_api.db import utcnow
 from tac_api.demo_world import DemoWorld
 from tac_api.evidence import demo as evidence_demo
+from tac_api.groups import demo as groups_demo
 from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
@@ -309,6 +310,7 @@ async def load_demo_data(
         referrals_demo,  # draws nothing: the others' records stay as they were
         organisations_demo,  # draws nothing
         onward_demo,  # its own random numbers: the others' records stay as they were
+        groups_demo,  # its own generator: the others' draws stay as they were
     ):
         made = package.demo_rows(world)
         for model, rows in made:

@@ -31,6 +31,7 @@ from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
 from tac_api.evidence.routes import router as evidence_router
+from tac_api.groups.routes import router as groups_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
 from tac_api.idempotency import steps as idempotency
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         support_plans_router,
         consents_router,
         staff_router,
+        groups_router,
         reports_router,
         chronology_router,
         changes_router,

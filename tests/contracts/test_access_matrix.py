@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support import groups
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, child_body, communication_body
 from tests.support.operations import OPERATIONS
@@ -94,6 +95,19 @@ EXPECTED = {
     "POST /v1/mothers/{mother_id}/allocation/end": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/allocations": PRISON_SIDE,
     "GET /v1/caseloads": PRISON_SIDE,
+    # Group sessions and their registers: the prison side's (other women attend a session); her
+    # own row of a register is read by an authority under her consent, never another woman's.
+    "POST /v1/group-sessions": PRISON_SIDE,
+    "GET /v1/group-sessions": PRISON_SIDE,
+    "GET /v1/group-sessions/{group_session_id}": PRISON_SIDE,
+    "PATCH /v1/group-sessions/{group_session_id}": PRISON_SIDE,
+    "GET /v1/group-sessions/{group_session_id}/register": PRISON_SIDE,
+    "POST /v1/group-sessions/{group_session_id}/attendance": PRISON_SIDE,
+    "GET /v1/group-attendances/{group_attendance_id}": CASE_READERS,
+    "PATCH /v1/group-attendances/{group_attendance_id}": PRISON_SIDE,
+    "DELETE /v1/group-attendances/{group_attendance_id}": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/group-attendance": CASE_READERS,
+    "GET /v1/group-follow-ups": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,
@@ -298,6 +312,9 @@ def sdi_family(api: Api) -> dict[str, str]:
     ).json()
     allocation = {"staff_member_id": worker["id"], "allocated_on": str(TODAY)}
     assert api.put("admin", f"/v1/mothers/{mother['id']}/allocation", allocation).is_success
+    # A group session in Send she attended: Bristol has a child of hers but not her consent.
+    group_session = groups.group_session(api, [worker["id"]], prison_code="SDI")
+    attendance = groups.attended(api, group_session, mother["id"], check_in=4, check_out=2)
 
     # Surrey asking to be linked to her: her prison and Surrey see it, no one else.
     pushed = child_body(mother_prison_number=mother["prison_number"])
@@ -353,6 +370,8 @@ def sdi_family(api: Api) -> dict[str, str]:
         "staff_member_id": worker["id"],
         "organisation_id": service["id"],
         "unit_cost_id": unit_cost["id"],
+        "group_session_id": group_session["id"],
+        "group_attendance_id": attendance["id"],
     }
 
 
@@ -446,6 +465,10 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "allocated_on": str(TODAY),
         },
         "POST /v1/mothers/{mother_id}/allocation/end": {"ended_on": str(TODAY)},
+        "POST /v1/group-sessions/{group_session_id}/attendance": {
+            "mother_id": family["mother_id"],
+            "check_in": 3,
+        },
     }
 
 
@@ -479,6 +502,9 @@ OUT_OF_SCOPE = {
     "staff_member_id": {"ewi_worker"},  # another prison's directory
     "organisation_id": set(),  # one directory: whoever may read it reads every entry
     "unit_cost_id": set(),
+    # Another prison's session; her row, an authority's only with her consent (Bristol has none).
+    "group_session_id": {"ewi_worker"},
+    "group_attendance_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -503,6 +529,8 @@ IN_SCOPE = {
     "staff_member_id": {"admin", "sdi_worker"},
     "organisation_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system", "surrey"},
     "unit_cost_id": {"admin"},
+    "group_session_id": {"admin", "sdi_worker"},
+    "group_attendance_id": {"admin", "sdi_worker"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {

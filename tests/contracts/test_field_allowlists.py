@@ -10,7 +10,7 @@ import pytest
 
 from tac_api.db import utcnow
 from tac_api.webhooks.models import WebhookDelivery
-from tests.support import world
+from tests.support import groups, world
 from tests.support.api import Api
 from tests.support.bodies import TODAY, child_body, mother_body
 from tests.support.operations import OPERATIONS
@@ -627,6 +627,30 @@ CASELOADS = (
     | {f"prisons[].workers[].women[].{f}" for f in HER_NAMES | {"allocated_on"}}
     | {f"prisons[].unallocated[].{f}" for f in HER_NAMES}
 )
+# Her row of a register: a local authority she consents to share her group attendance with
+# reads it without the session's id, who followed her up and the worker's note.
+ATTENDANCE_SHARED = RECORD | {
+    "mother_id",
+    "held_on",
+    "prison_code",
+    "activity",
+    "check_in",
+    "check_in_word",
+    "check_out",
+    "check_out_word",
+    "follow_up_due_on",
+    "follow_up_done_on",
+}
+ATTENDANCE = ATTENDANCE_SHARED | {"group_session_id", "follow_up_by_id", "follow_up_note"}
+GROUP_SESSION = RECORD | {
+    "prison_code",
+    "held_on",
+    "duration_minutes",
+    "activity",
+    "activity_chosen_by_members",
+    "facilitator_ids",
+}
+REGISTER = {f"session.{f}" for f in GROUP_SESSION} | {f"attendance[].{f}" for f in ATTENDANCE}
 AUTHORITY = ("bristol", "bristol_system")
 WEBHOOK_KEEPERS = ("admin", "bristol_system")
 
@@ -746,6 +770,19 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     },
     "GET /v1/unit-costs": {("admin",): items(UNIT_COST)},
     "GET /v1/unit-costs/{unit_cost_id}": {("admin",): UNIT_COST},
+    # Group sessions and registers: the prison side's; her own row, Bristol's under her consent.
+    "GET /v1/group-sessions": {PRISON: items(GROUP_SESSION)},
+    "GET /v1/group-sessions/{group_session_id}": {PRISON: GROUP_SESSION},
+    "GET /v1/group-sessions/{group_session_id}/register": {PRISON: REGISTER},
+    "GET /v1/group-attendances/{group_attendance_id}": {
+        PRISON: ATTENDANCE,
+        AUTHORITY: ATTENDANCE_SHARED,
+    },
+    "GET /v1/mothers/{mother_id}/group-attendance": {
+        PRISON: items(ATTENDANCE),
+        AUTHORITY: items(ATTENDANCE_SHARED),
+    },
+    "GET /v1/group-follow-ups": {PRISON: items(ATTENDANCE | {"overdue"})},
     # An admin gets every prison's: those with no staff and no women show empty lists.
     "GET /v1/caseloads": {
         ("admin",): CASELOADS | {"prisons[].workers", "prisons[].unallocated"},
@@ -903,7 +940,12 @@ def family(api: Api) -> dict[str, str]:
     agreement = {"version": 2, "agreed_on": str(TODAY)}
     assert api.post("admin", f"{plan_url}/agreement", agreement).is_success
     consents = f"/v1/mothers/{mother['id']}/consents"
-    both = {"covers_plan": True, "covers_reviews": True, "given_on": str(TODAY)}
+    both = {
+        "covers_plan": True,
+        "covers_reviews": True,
+        "covers_groups": True,
+        "given_on": str(TODAY),
+    }
     consent = api.post("admin", consents, {"local_authority_code": "801", **both}).json()
     withdrawn = api.post("admin", consents, {"local_authority_code": "936", **both}).json()
     withdrawal = {"withdrawn_on": str(TODAY)}
@@ -1029,7 +1071,10 @@ def family(api: Api) -> dict[str, str]:
     assert api.put("sdi_worker", allocations, again).is_success
     # Another mother's (hers has her support open already, for her review schedule).
     referral = add_referral(api, stranger["prison_number"], solicitor["id"])
+    group_session, attendance = add_group_session(api, worker.json()["id"], mother, stranger)
     return {
+        "group_session_id": group_session["id"],
+        "group_attendance_id": attendance["id"],
         "referral_id": referral["id"],
         "staff_member_id": worker.json()["id"],
         "link_request_id": link_request.json()["id"],
@@ -1109,6 +1154,35 @@ def add_referral(api: Api, prison_number: str, referred_by_id: str) -> dict[str,
         assert done.status_code == 200, done.text
         referral = done.json()
     return referral
+
+
+def add_group_session(
+    api: Api, facilitator_id: str, mother: dict[str, Any], stranger: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A session in Send she and the stranger attended, every field filled in: she checked out
+    lower and was followed up."""
+    held_on = str(TODAY - timedelta(days=7))
+    session = groups.group_session(
+        api, [facilitator_id], prison_code="SDI", held_on=held_on, duration_minutes=90
+    )
+    row = groups.attended(
+        api,
+        session,
+        mother["id"],
+        check_in=4,
+        check_in_word="hopeful",
+        check_out=2,
+        check_out_word="tired",
+    )
+    done = {
+        "follow_up_done_on": held_on,
+        "follow_up_by_id": facilitator_id,
+        "follow_up_note": "Talked it through on the wing.",
+    }
+    followed = api.patch("admin", groups.row_url(row), done, if_match=groups.etag(row))
+    assert followed.status_code == 200, followed.text
+    groups.attended(api, session, stranger["id"], check_in=3, check_in_word="calm", check_out=1)
+    return session, followed.json()
 
 
 def add_delivery(api: Api, webhook_id: str) -> None:

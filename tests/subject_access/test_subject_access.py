@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from tac_api.db import load_models
-from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, case_tables
-from tests.support import world
+from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, SHARED, case_tables
+from tests.support import groups, world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
 from tests.support.organisations import add_organisation
@@ -165,6 +165,14 @@ def family(api: Api) -> dict[str, Any]:
     assert api.put("admin", f"/v1/mothers/{mother['id']}/support-plan", support_plan).is_success
     consent = {"local_authority_code": "801", "covers_plan": True, "given_on": str(TODAY)}
     assert api.post("admin", f"/v1/mothers/{mother['id']}/consents", consent).status_code == 201
+    # A group session in Eastwood Park she attended with another woman, and one she did not.
+    facilitator_id = groups.facilitator(api)["id"]
+    attended = groups.group_session(api, [facilitator_id])
+    groups.attended(api, attended, mother["id"], check_in=4, check_out=2)
+    other_woman = api.mother()["id"]
+    groups.attended(api, attended, other_woman, check_in_word="tired")
+    not_hers = groups.group_session(api, [facilitator_id], activity="Yoga")
+    groups.attended(api, not_hers, other_woman)
     url = f"/v1/mothers/{mother['id']}"
     etag = api.get("admin", url).headers["ETag"]
     assert api.patch("admin", url, {"prison_code": "SDI"}, if_match=etag).status_code == 200
@@ -187,6 +195,7 @@ def family(api: Api) -> dict[str, Any]:
         "social_worker": social_worker,
         "escorted": escorted.json(),
         "carer_relayed": carer_relayed.json(),
+        "group_session": attended,
     }
 
 
@@ -208,7 +217,7 @@ def test_export_holds_everything_about_her(api: Api) -> None:
         "prison_number": f["mother"]["prison_number"],
     }
     records = export["records"]
-    assert set(records) == {table.name for table in case_tables()} | DIRECTORY
+    assert set(records) == {table.name for table in case_tables()} | DIRECTORY | SHARED
     # Every row of her case, in every table, and nobody else's.
     for table in case_tables():
         column = "id" if table.name == "mother" else "mother_id"
@@ -218,6 +227,12 @@ def test_export_holds_everything_about_her(api: Api) -> None:
             )[0][0]
             assert len(records[table.name]) == held > 0, table.name
     assert [m["id"] for m in records["mother"]] == [mother_id]
+    # Her row of a register, and the session it is of: not the other woman's row, nor a
+    # session she did not attend.
+    (her_row,) = records["group_attendance"]
+    assert (her_row["check_in"], her_row["check_out"]) == (4, 2)
+    assert [s["id"] for s in records["group_session"]] == [f["group_session"]["id"]]
+    assert "tired" not in response.text and "Yoga" not in response.text
     assert records["mother"][0]["first_name"] == "Siân"
     assert records["mother"][0]["date_of_birth"] == "1990-04-12"
     assert [s["prison_code"] for s in records["prison_stay"]].count("SDI") == 1

@@ -67,6 +67,16 @@ def every_record(api: Api) -> dict[str, str]:
         assert held.status_code == 202, held.text
         ids[key] = held.json()["id"]
     add_referrals(api, ids)
+    # A group session her worker facilitated, with her on its register (the other mother is
+    # the one a valid body adds to it).
+    ids["other_mother_id"] = other["id"]
+    session = api.post("admin", "/v1/group-sessions", bodies(ids)["POST /v1/group-sessions"])
+    assert session.status_code == 201, session.text
+    ids["group_session_id"] = session.json()["id"]
+    hers = {"mother_id": mother["id"], "check_in": 4, "check_out": 2}
+    row = api.post("admin", f"/v1/group-sessions/{ids['group_session_id']}/attendance", hers)
+    assert row.status_code == 201, row.text
+    ids["group_attendance_id"] = row.json()["id"]
     return ids
 
 
@@ -332,6 +342,21 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "website": "https://pause-bristol.example.org",
         },
         "POST /v1/unit-costs": UNIT_COST,
+        "POST /v1/group-sessions": {
+            "prison_code": "EWI",
+            "held_on": str(TODAY - timedelta(days=7)),
+            "duration_minutes": 120,
+            "activity": "Making memory boxes",
+            "activity_chosen_by_members": True,
+            "facilitator_ids": [ids.get("staff_member_id", str(uuid.UUID(int=1)))],
+        },
+        "POST /v1/group-sessions/{group_session_id}/attendance": {
+            "mother_id": ids.get("other_mother_id", mother_id),
+            "check_in": 3,
+            "check_in_word": "nervous",
+            "check_out": 4,
+            "check_out_word": "settled",
+        },
     }
 
 

@@ -17,6 +17,7 @@ ChronologyKind = Literal[
     "release",
     "communication",
     "life_story",
+    "group_session",
 ]
 
 

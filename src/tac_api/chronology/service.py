@@ -53,6 +53,8 @@ from tac_api.chronology.schemas import Chronology, ChronologyKind
 from tac_api.communications.service import COMMUNICATIONS
 from tac_api.db import fetch_rows
 from tac_api.evidence.service import EVIDENCE
+from tac_api.groups.models import GroupAttendance, GroupSession
+from tac_api.groups.service import ATTENDANCE as GROUP_ATTENDANCE
 from tac_api.hearings.proceedings import PROCEEDINGS
 from tac_api.hearings.service import HEARINGS
 from tac_api.meetings.service import MEETINGS
@@ -94,6 +96,11 @@ class Source:
     shows: Callable[[Any], Mapping[ChronologyKind, ColumnElement[bool]]]
     # Its description, if it has one: the children it concerns come from it.
     resource: Resource[Any] | None = None
+    # Another table its events are told from too (her row of a register: the session's day and
+    # activity), and how its row is found from the record's; a column named in `columns` is
+    # the record's own if it has one, else this table's.
+    joined: Any = None
+    joined_on: Callable[[], ColumnElement[bool]] | None = None
 
     @classmethod
     def of(
@@ -102,10 +109,23 @@ class Source:
         columns: tuple[str, ...],
         events: Callable[[Row], Iterable[Event]],
         shows: Callable[[Any], Mapping[ChronologyKind, ColumnElement[bool]]],
+        **joined: Any,
     ) -> "Source":
         return cls(
-            resource.kind, resource.model, resource.visible, columns, events, shows, resource
+            resource.kind,
+            resource.model,
+            resource.visible,
+            columns,
+            events,
+            shows,
+            resource,
+            **joined,
         )
+
+    def column(self, name: str) -> Any:
+        if self.joined is not None and not hasattr(self.model, name):
+            return getattr(self.joined, name)
+        return getattr(self.model, name)
 
     @property
     def concerns_children(self) -> bool:
@@ -200,6 +220,11 @@ def _communication(communication: Row) -> Iterable[Event]:
     )
 
 
+def _group_attendance(row: Row) -> Iterable[Event]:
+    # That she attended, never what she said: no check-in or check-out reaches her chronology.
+    yield row["held_on"], "group_session", f"Attended a group session: {row['activity']}"
+
+
 def _dated(*columns: Any) -> ColumnElement[bool]:
     """Whether any of these dates is there: an event is told from the first that is."""
     return or_(*(column.is_not(None) for column in columns))
@@ -285,6 +310,14 @@ SOURCES = (
         _communication,
         _communication_shows,
     ),
+    Source.of(
+        GROUP_ATTENDANCE,
+        ("held_on", "activity"),
+        _group_attendance,
+        lambda _: {"group_session": GroupSession.held_on.is_not(None)},
+        joined=GroupSession,
+        joined_on=lambda: GroupSession.id == GroupAttendance.group_session_id,
+    ),
 )
 
 # The rows that are not a source's: her own (found only if the caller may see her), and, with
@@ -314,7 +347,7 @@ def _slots() -> dict[str, Any]:
     for source in SOURCES:
         counts: dict[str, int] = {}
         for name in source.columns:
-            column = getattr(source.model, name)
+            column = source.column(name)
             kind = _kind_of(column)
             counts[kind] = counts.get(kind, 0) + 1
             types.setdefault(kind, column.type)  # UTCDateTime: SQLite's times read as UTC
@@ -329,7 +362,7 @@ def _slots_of(source: Source) -> tuple[tuple[str, str], ...]:
     taken: dict[str, int] = {}
     placed = []
     for name in source.columns:
-        kind = _kind_of(getattr(source.model, name))
+        kind = _kind_of(source.column(name))
         placed.append((name, f"{kind}_{taken.get(kind, 0)}"))
         taken[kind] = taken.get(kind, 0) + 1
     return tuple(placed)
@@ -401,7 +434,7 @@ def _source_branch(
 ) -> Select[Any]:
     """Her records of one source, under their own scope, with the children each concerns."""
     model = source.model
-    own = {slot: getattr(model, name) for name, slot in _slots_of(source)}
+    own = {slot: source.column(name) for name, slot in _slots_of(source)}
     links = source.resource.children if source.resource is not None else None
     child_ids = (
         _children_shown(dialect, role, links, model.id)
@@ -412,6 +445,8 @@ def _source_branch(
     statement = _branch(number, model, own, child_ids, shown).where(
         model.mother_id == bindparam("mother_id"), source.visible(role)
     )
+    if source.joined_on is not None:
+        statement = statement.where(source.joined_on())
     if for_child:
         assert links is not None
         statement = statement.where(

@@ -30,8 +30,16 @@ REFERRAL = "referral"
 # leaves them, as other cases may link to them too.
 # Entries her case's rows refer to (services in the community: her onward referrals').
 DIRECTORY = frozenset({"practitioner", "staff_member", "organisation"})
+# Records she has a part in, with other women: a group session she attended (her own row of
+# its register is case data). Her export includes those her rows refer to (when and what the
+# group did); erasing her case leaves them, and who facilitated them is the directory's.
+SHARED = frozenset({"group_session"})
 NOT_CASE_DATA = DIRECTORY | frozenset(
     {
+        # A group session (her own row of its register is case data; see SHARED) and who
+        # facilitated it (staff, about no woman).
+        "group_session",
+        "group_facilitator",
         # Code lists: nobody's personal data.
         "cp_plan_category",
         "ethnicity",
@@ -146,7 +154,8 @@ def rows_of(table: Table, mother_id: uuid.UUID) -> Select[Any]:
 
 
 def directory_entries(directory: Table, mother_id: uuid.UUID) -> Select[Any]:
-    """The directory entries her case's rows refer to."""
+    """The directory entries (or shared records, `SHARED`) her case's rows refer to: never
+    another woman's rows."""
     referred = [
         fk.column.in_(select(fk.parent).where(belongs_to(table, mother_id)))
         for table in case_tables()
@@ -272,7 +281,7 @@ async def export(session: AsyncSession, mother_id: uuid.UUID) -> SubjectAccessEx
     earlier = await _rows(session, unlinked_referrals(prison_number))
     if earlier:
         records[REFERRAL] = sorted([*records[REFERRAL], *earlier], key=lambda row: row["id"])
-    for name in sorted(DIRECTORY):
+    for name in sorted(DIRECTORY | SHARED):
         records[name] = await _rows(session, directory_entries(tables[name], mother_id))
     if earlier:
         known = {row["id"] for row in records["practitioner"]}

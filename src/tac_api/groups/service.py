@@ -1,0 +1,494 @@
+"""Group sessions (Mum's Supportive's fortnightly peer group): the session and who facilitated,
+its register of the women who attended with their check-in and check-out, and the one-to-one
+follow-up owed to a woman who left feeling worse than she came.
+
+A session is its prison's (other women attend it): no local authority sees one. Her row of a
+register is hers: an authority she consents to share her group attendance with reads her row,
+never another woman's (`scope.group_attendance_visible`). No change event is sent: the change
+feed goes to every authority with a child of hers, and her attendance reaches one only under
+her consent, read on every request.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tac_api.auth.schemas import Caller, Role
+from tac_api.db import touch
+from tac_api.errors import Conflict, InvalidInput
+from tac_api.groups.models import GroupAttendance, GroupFacilitator, GroupSession
+from tac_api.groups.schemas import (
+    AttendanceCreate,
+    AttendancePublic,
+    AttendanceShared,
+    AttendanceUpdate,
+    FollowUp,
+    GroupSessionCreate,
+    GroupSessionPublic,
+    GroupSessionUpdate,
+)
+from tac_api.mothers.models import PrisonStay
+from tac_api.reference.models import Prison
+from tac_api.reference.service import require_code
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    get_for_change,
+    get_visible,
+    list_visible,
+    mother_for_writing,
+    rows_by,
+)
+from tac_api.schemas import past_date_problems
+from tac_api.staff.models import StaffMember
+
+SESSIONS = Resource(
+    kind="group_session",
+    model=GroupSession,
+    label="group session",
+    order=(GroupSession.held_on, GroupSession.id),
+    subject=None,  # the prison's record: about no one woman
+    when=GroupSession.held_on,
+    path="/v1/group-sessions",
+)
+ATTENDANCE = Resource(
+    kind="group_attendance",
+    model=GroupAttendance,
+    label="group attendance",
+    # As they were added: a register is taken at its session, so in date order but for rows
+    # added later in correction.
+    order=(GroupAttendance.created_at, GroupAttendance.id),
+    path="/v1/group-attendances",
+)
+# The same rows, as the follow-ups they owe: the soonest due first.
+FOLLOW_UPS = Resource(
+    kind="group_attendance",
+    model=GroupAttendance,
+    label="group attendance",
+    order=(GroupAttendance.follow_up_due_on, GroupAttendance.id),
+    path="/v1/group-attendances",
+)
+ONE_ROW = "She is on this session's register already: change her row instead."
+
+
+def follow_up_due(held_on: date) -> date:
+    """A one-to-one follow-up the same week: by the Sunday of the session's ISO week."""
+    return held_on + timedelta(days=6 - held_on.weekday())
+
+
+def _due_now(row: Any, held_on: date) -> date | None:
+    """What a row owes, from its check-in and check-out: a follow-up while she checked out lower
+    than she checked in; none once a correction removes the drop, unless one was done already
+    (then it stays on record as done)."""
+    if row["check_out"] is not None and row["check_out"] < row["check_in"]:
+        return follow_up_due(held_on)
+    if row["follow_up_done_on"] is not None:
+        return row["follow_up_due_on"]
+    return None
+
+
+# -- Sessions ---------------------------------------------------------------------------------
+
+
+def search_sessions(
+    caller: Caller,
+    *,
+    prison_code: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Select[Any]:
+    """The sessions this caller may see, oldest first; by prison (an index seek on
+    (prison_code, held_on, id)) and when they were held."""
+    statement = list_visible(caller, SESSIONS, start=start, end=end)
+    if prison_code:
+        statement = statement.where(GroupSession.prison_code == prison_code)
+    return statement
+
+
+async def facilitators_of(
+    session: AsyncSession, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    rows = await rows_by(
+        session,
+        GroupFacilitator.group_session_id,
+        session_ids,
+        [GroupFacilitator.group_session_id, GroupFacilitator.staff_member_id],
+    )
+    return {key: [row.staff_member_id for row in found] for key, found in rows.items()}
+
+
+async def sessions_shown(
+    session: AsyncSession, sessions: list[GroupSession]
+) -> list[GroupSessionPublic]:
+    """Sessions with their facilitators, read for the whole page in one statement."""
+    facilitators = await facilitators_of(session, [group.id for group in sessions])
+    return [
+        GroupSessionPublic.model_validate(
+            {**group.model_dump(), "facilitator_ids": facilitators[group.id]}
+        )
+        for group in sessions
+    ]
+
+
+async def session_shown(session: AsyncSession, group: GroupSession) -> GroupSessionPublic:
+    return (await sessions_shown(session, [group]))[0]
+
+
+async def _facilitator_problems(
+    session: AsyncSession, prison_code: str, held_on: date, ids: list[uuid.UUID]
+) -> list[tuple[str, str]]:
+    """Each is in the directory of the session's prison and had not left by the day it was
+    held, named once. One statement, however many."""
+    found = {
+        entry.id: entry.left_on
+        for entry in (
+            await session.execute(
+                select(StaffMember.id, StaffMember.left_on).where(
+                    StaffMember.id.in_(ids), StaffMember.prison_code == prison_code
+                )
+            )
+        ).all()
+    }
+    problems, seen = [], set()
+    for n, staff_member_id in enumerate(ids):
+        field = f"facilitator_ids.{n}"
+        if staff_member_id in seen:
+            problems.append((field, "is named twice: name each facilitator once"))
+        elif staff_member_id not in found:
+            problems.append((field, f"is not a member of staff in the directory of {prison_code}"))
+        elif (left_on := found[staff_member_id]) is not None and left_on < held_on:
+            problems.append((field, f"had left the service on {left_on}, before the session"))
+        seen.add(staff_member_id)
+    return problems
+
+
+async def _set_facilitators(
+    session: AsyncSession, group_session_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> None:
+    await session.execute(
+        delete(GroupFacilitator).where(GroupFacilitator.group_session_id == group_session_id)
+    )
+    rows = [{"group_session_id": group_session_id, "staff_member_id": i} for i in ids]
+    if rows:
+        await session.execute(insert(GroupFacilitator.__table__), rows)
+
+
+async def create_session(
+    session: AsyncSession, caller: Caller, data: GroupSessionCreate, today: date
+) -> GroupSession:
+    if caller.role is Role.prison_social_worker and data.prison_code != caller.prison_code:
+        raise InvalidInput("prison_code", f"you can record sessions in {caller.prison_code} only")
+    await require_code(session, Prison, "prison_code", data.prison_code)
+    problems = past_date_problems("held_on", data.held_on, today)
+    problems += await _facilitator_problems(
+        session, data.prison_code, data.held_on, data.facilitator_ids
+    )
+    InvalidInput.raise_any(problems)
+    values = data.model_dump()
+    facilitator_ids = values.pop("facilitator_ids")
+    group = GroupSession(**values)
+    session.add(group)
+    await session.flush()
+    await _set_facilitators(session, group.id, facilitator_ids)
+    return group
+
+
+async def _register_problems(
+    session: AsyncSession, group: GroupSession, held_on: date
+) -> list[tuple[str, str]]:
+    """A session moved to another day keeps its register true: every woman on it was held in
+    its prison that day, and no follow-up of hers was done before it."""
+    rows = (
+        await session.execute(
+            select(
+                GroupAttendance.follow_up_done_on, _held_on_day(group.prison_code, held_on)
+            ).where(GroupAttendance.group_session_id == group.id)
+        )
+    ).all()
+    problems = []
+    if any(not held for _, held in rows):
+        problems.append(("held_on", f"a woman on its register was not held in {group.prison_code}"))
+    if any(done is not None and done < held_on for done, _ in rows):
+        problems.append(("held_on", "a follow-up on its register was done before this day"))
+    return problems
+
+
+def _held_on_day(prison_code: str, held_on: date) -> Any:
+    """Whether the register row's woman was held in this prison on this day (her stays)."""
+    return (
+        exists()
+        .where(
+            PrisonStay.mother_id == GroupAttendance.mother_id,
+            PrisonStay.prison_code == prison_code,
+            PrisonStay.arrived_on <= held_on,
+            or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= held_on),
+        )
+        .label("held")
+    )
+
+
+async def update_session(
+    session: AsyncSession,
+    caller: Caller,
+    group_session_id: uuid.UUID,
+    data: GroupSessionUpdate,
+    if_match: str | None,
+    today: date,
+) -> tuple[GroupSession, dict[str, Any]]:
+    """The session and what changed (nothing: it keeps its version). Its facilitators, when
+    sent, replace those recorded, and are part of what its ETag covers. Moved to another day:
+    the follow-ups its register owes move with it (to the new week's Sunday)."""
+    group = await get_for_change(session, caller, SESSIONS, group_session_id, if_match)
+    changes = data.changes()
+    new_ids = changes.pop("facilitator_ids", None)
+    current_ids = (await facilitators_of(session, [group.id]))[group.id]
+    held_on = changes.get("held_on", group.held_on)
+    moved = held_on != group.held_on
+    problems = past_date_problems("held_on", held_on, today)
+    if new_ids is not None or moved:
+        problems += await _facilitator_problems(
+            session, group.prison_code, held_on, current_ids if new_ids is None else new_ids
+        )
+    if moved:
+        problems += await _register_problems(session, group, held_on)
+    InvalidInput.raise_any(problems)
+    changed = apply_changes(group, changes)
+    if new_ids is not None and sorted(new_ids) != sorted(current_ids):
+        await _set_facilitators(session, group.id, new_ids)
+        if not changed:
+            touch(group)  # only the facilitators changed: the version moves with them
+        changed["facilitator_ids"] = sorted(new_ids)
+    if moved:
+        await _move_follow_ups(session, group)
+    if changed:
+        await session.flush()
+    return group, changed
+
+
+async def _move_follow_ups(session: AsyncSession, group: GroupSession) -> None:
+    """Each row's follow-up worked out again for the session's new day (a register is a few
+    women: each row's own version moves with it)."""
+    for row in await session.scalars(
+        select(GroupAttendance).where(GroupAttendance.group_session_id == group.id)
+    ):
+        due = _due_now(row.model_dump(), group.held_on)
+        if due != row.follow_up_due_on:
+            row.follow_up_due_on = due
+            touch(row)
+
+
+# -- Her row of a register --------------------------------------------------------------------
+
+
+def her_attendance(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
+    """Her rows this caller may see (a local authority: only under her consent; a route checks
+    first that the caller may see her)."""
+    return list_visible(caller, ATTENDANCE, mother_id=mother_id)
+
+
+def register_of(caller: Caller, group_session_id: uuid.UUID) -> Select[Any]:
+    return list_visible(caller, ATTENDANCE).where(
+        GroupAttendance.group_session_id == group_session_id
+    )
+
+
+def follow_ups(
+    caller: Caller,
+    *,
+    prison_code: str | None = None,
+    owed: bool | None = None,
+    overdue_on: date | None = None,
+) -> Select[Any]:
+    """The rows of registers that owe (`owed` True), or owed and had (False), a one-to-one
+    follow-up, soonest due first; by the prison the session was held in; `overdue_on`: only
+    those owed whose due date is before that day. One statement, whatever the registers hold
+    (an index on the due date): for the list here and for a worklist."""
+    statement = list_visible(caller, FOLLOW_UPS).where(
+        GroupAttendance.follow_up_due_on.is_not(None)
+    )
+    if prison_code:
+        statement = statement.where(
+            exists().where(
+                GroupSession.id == GroupAttendance.group_session_id,
+                GroupSession.prison_code == prison_code,
+            )
+        )
+    if owed is True or overdue_on is not None:
+        statement = statement.where(GroupAttendance.follow_up_done_on.is_(None))
+    elif owed is False:
+        statement = statement.where(GroupAttendance.follow_up_done_on.is_not(None))
+    if overdue_on is not None:
+        statement = statement.where(GroupAttendance.follow_up_due_on < overdue_on)
+    return statement
+
+
+async def _sessions_by_id(
+    session: AsyncSession, rows: list[GroupAttendance]
+) -> dict[uuid.UUID, GroupSession]:
+    ids = sorted({row.group_session_id for row in rows})
+    if not ids:
+        return {}
+    return {
+        group.id: group
+        for group in await session.scalars(select(GroupSession).where(GroupSession.id.in_(ids)))
+    }
+
+
+async def attendance_shown(
+    session: AsyncSession, caller: Caller, rows: list[GroupAttendance]
+) -> list[AttendancePublic | AttendanceShared]:
+    """Rows as this caller reads them, with their sessions' day and activity read for the whole
+    page in one statement. A local authority: her row without the session's id and without
+    who followed her up and the note (the prison side's)."""
+    sessions = await _sessions_by_id(session, rows)
+    shape = AttendanceShared if caller.is_local_authority else AttendancePublic
+    return [shape.model_validate(_values(row, sessions[row.group_session_id])) for row in rows]
+
+
+def _values(row: GroupAttendance, group: GroupSession) -> dict[str, Any]:
+    return {
+        **row.model_dump(),
+        "held_on": group.held_on,
+        "prison_code": group.prison_code,
+        "activity": group.activity,
+    }
+
+
+async def one_shown(
+    session: AsyncSession, caller: Caller, row: GroupAttendance
+) -> AttendancePublic | AttendanceShared:
+    return (await attendance_shown(session, caller, [row]))[0]
+
+
+async def follow_ups_shown(
+    session: AsyncSession, rows: list[GroupAttendance], today: date
+) -> list[FollowUp]:
+    sessions = await _sessions_by_id(session, rows)
+    return [
+        FollowUp.model_validate(
+            _values(row, sessions[row.group_session_id])
+            | {
+                "overdue": row.follow_up_done_on is None
+                and row.follow_up_due_on is not None
+                and row.follow_up_due_on < today
+            }
+        )
+        for row in rows
+    ]
+
+
+async def add_attendance(
+    session: AsyncSession,
+    caller: Caller,
+    group_session_id: uuid.UUID,
+    data: AttendanceCreate,
+) -> tuple[GroupSession, GroupAttendance]:
+    """Her row of the register: a woman whose case the caller may see, held in the session's
+    prison on its day, once per session (409)."""
+    group = await get_visible(session, caller, SESSIONS, group_session_id)
+    mother = await mother_for_writing(session, caller, data.mother_id)
+    held = await session.scalar(
+        select(PrisonStay.id)
+        .where(
+            PrisonStay.mother_id == mother.id,
+            PrisonStay.prison_code == group.prison_code,
+            PrisonStay.arrived_on <= group.held_on,
+            or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= group.held_on),
+        )
+        .limit(1)
+    )
+    if held is None:
+        raise InvalidInput(
+            "mother_id", f"she was not held in {group.prison_code} on {group.held_on}"
+        )
+    taken = await session.scalar(
+        select(GroupAttendance.id).where(
+            GroupAttendance.group_session_id == group.id, GroupAttendance.mother_id == mother.id
+        )
+    )
+    if taken is not None:
+        raise Conflict(ONE_ROW)
+    values = data.model_dump()
+    values["follow_up_due_on"] = _due_now(
+        values | {"follow_up_done_on": None, "follow_up_due_on": None}, group.held_on
+    )
+    row = GroupAttendance(group_session_id=group.id, **values)
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # her row added by a request sent at the same moment
+        raise Conflict(ONE_ROW) from exc
+    return group, row
+
+
+async def _follow_up_problems(
+    session: AsyncSession,
+    merged: dict[str, Any],
+    group: GroupSession,
+    today: date,
+) -> list[tuple[str, str]]:
+    """A follow-up is recorded only where one is owed (or was done), on a day between the
+    session and today, by a member of staff of the session's prison."""
+    done_on, by_id = merged["follow_up_done_on"], merged["follow_up_by_id"]
+    problems = past_date_problems("follow_up_done_on", done_on, today)
+    if done_on is not None and done_on < group.held_on:
+        problems.append(("follow_up_done_on", "cannot be before the session"))
+    owed = merged["follow_up_due_on"] is not None
+    for field in ("follow_up_done_on", "follow_up_by_id", "follow_up_note"):
+        if merged[field] is not None and not owed:
+            problems.append((field, "no follow-up is owed: she did not check out lower"))
+    if by_id is not None and done_on is None:
+        problems.append(("follow_up_by_id", "say when she was followed up (follow_up_done_on)"))
+    if by_id is not None:
+        found = await session.scalar(
+            select(StaffMember.id).where(
+                StaffMember.id == by_id, StaffMember.prison_code == group.prison_code
+            )
+        )
+        if found is None:
+            problems.append(
+                (
+                    "follow_up_by_id",
+                    f"is not a member of staff in the directory of {group.prison_code}",
+                )
+            )
+    return problems
+
+
+async def update_attendance(
+    session: AsyncSession,
+    caller: Caller,
+    attendance_id: uuid.UUID,
+    data: AttendanceUpdate,
+    if_match: str | None,
+    today: date,
+) -> tuple[GroupAttendance, dict[str, Any]]:
+    """Her row and what changed. The follow-up it owes is worked out again from the row as it
+    will stand (`_due_now`), so a correction that removes the drop clears one not yet done."""
+    row = await get_for_change(session, caller, ATTENDANCE, attendance_id, if_match)
+    group = await session.get(GroupSession, row.group_session_id)
+    assert group is not None
+    changes = data.changes()
+    merged = {**row.model_dump(), **changes}
+    merged["follow_up_due_on"] = _due_now(merged, group.held_on)
+    changes["follow_up_due_on"] = merged["follow_up_due_on"]
+    InvalidInput.raise_any(await _follow_up_problems(session, merged, group, today))
+    changed = apply_changes(row, changes)
+    if changed:
+        await session.flush()
+    return row, changed
+
+
+async def remove_attendance(
+    session: AsyncSession, caller: Caller, attendance_id: uuid.UUID, if_match: str | None
+) -> GroupAttendance:
+    """A row entered in error (the wrong woman, the wrong session) taken off the register."""
+    row = await get_for_change(session, caller, ATTENDANCE, attendance_id, if_match)
+    await session.delete(row)
+    await session.flush()
+    return row
