@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tac_api.schemas import UtcDatetime
 
 SUPPRESSED_MARK = "c"  # how official statistics in England mark a suppressed count
-Unit = Literal["count", "hours", "days", "pounds"]
+Unit = Literal["count", "hours", "days", "pounds", "women"]
 ReportKind = Literal["governor", "programme"]
 
 
