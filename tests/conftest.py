@@ -3,7 +3,7 @@ migrations; one app per database; every test starts from empty case tables. Fixt
 the tests import lives in tests/support."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -144,6 +144,13 @@ def clear(api: Api) -> None:
                 await connection.execute(text(f"DELETE FROM {table}"))
 
     api.client.portal.call(delete_all)  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session")
+def clear_cases() -> Callable[[Api], None]:
+    """Empty the case tables: for a module's own world, built once (with `api_session`) and
+    cleared before and after it."""
+    return clear
 
 
 @pytest.fixture(scope="module")

@@ -621,11 +621,14 @@ PROGRAMME_REPORT = REPORT | {
     "quarters[].label",
     "quarters[].period.from",
     "quarters[].period.to",
-    "figures[].key",
-    "figures[].label",
-    "figures[].unit",
-    "figures[].values[].value",
-    "figures[].values[].suppressed",
+    "sections[].key",
+    "sections[].title",
+    *(
+        f"sections[].figures[].{f}"
+        for f in ("key", "label", "unit", "part_of", "breakdown", "method")
+    ),
+    "sections[].figures[].values[].value",
+    "sections[].figures[].values[].suppressed",
 }
 
 
