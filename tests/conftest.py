@@ -3,7 +3,7 @@ migrations; one app per database; every test starts from empty case tables. Fixt
 the tests import lives in tests/support."""
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,7 +41,6 @@ CASE_TABLES = [
     "communication_child",
     "communication",
     "onward_referral",
-    "organisation",
     "release_plan_contact",
     "release_plan_action",
     "release_plan_pathway",
@@ -69,6 +68,8 @@ CASE_TABLES = [
     "allocation",
     "staff_member",
     "practitioner",
+    "organisation",
+    "unit_cost",
     "child",
     "prison_stay",
     "mother",
@@ -146,13 +147,6 @@ def clear(api: Api) -> None:
     api.client.portal.call(delete_all)  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="session")
-def clear_cases() -> Callable[[Api], None]:
-    """Empty the case tables: for a module's own world, built once (with `api_session`) and
-    cleared before and after it."""
-    return clear
-
-
 @pytest.fixture(scope="module")
 def live_server(api_session: Api) -> Iterator[str]:
     """The app served over real HTTP, on the tests' database."""
@@ -162,3 +156,12 @@ def live_server(api_session: Api) -> Iterator[str]:
     )
     with serving(app) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def module_api(api_session: Api) -> Iterator[Api]:
+    """The app for a module that builds one world for all its tests (which read, never write):
+    the case tables are emptied after the module, as `api` empties them after each test."""
+    yield api_session
+    NAMES.reset()
+    clear(api_session)

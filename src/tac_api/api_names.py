@@ -81,6 +81,16 @@ TAGS: list[dict[str, str]] = [
         "request.",
     },
     {
+        "name": "Organisations",
+        "description": "Services in the community a woman can be referred on to at release "
+        "(Pause, Step Together, Believe and the like).",
+    },
+    {
+        "name": "Unit costs",
+        "description": "What one recorded outcome is estimated to save, set by an administrator "
+        "from a date: the programme report's costs avoided.",
+    },
+    {
         "name": "Link requests",
         "description": "Children a local authority pushed for a mother the prison side has yet to "
         "confirm: confirmed or declined here.",

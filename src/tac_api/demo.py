@@ -20,9 +20,12 @@ from tac_api.evidence import demo as evidence_demo
 from tac_api.hearings import demo as hearings_demo
 from tac_api.meetings import demo as meetings_demo
 from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.organisations import demo as organisations_demo
+from tac_api.organisations.models import Organisation
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.referrals import demo as referrals_demo
 from tac_api.release import demo as release_demo
+from tac_api.release import onward_demo
 from tac_api.reviews import demo as reviews_demo
 from tac_api.staff import demo as staff_demo
 from tac_api.support_plans import demo as support_plans_demo
@@ -304,8 +307,22 @@ async def load_demo_data(
         staff_demo,
         reviews_demo,  # last: the others' draws stay as they were
         referrals_demo,  # draws nothing: the others' records stay as they were
+        organisations_demo,  # draws nothing
+        onward_demo,  # its own random numbers: the others' records stay as they were
     ):
-        case_rows += package.demo_rows(world)
+        made = package.demo_rows(world)
+        for model, rows in made:
+            world.made.setdefault(model, []).extend(rows)
+        case_rows += made
+    # The directory of services is one (its demo entries have fixed ids): a second seed's demo
+    # does not enter them again, and its onward referrals name those already there.
+    known = set(await session.scalars(select(Organisation.id)))
+    case_rows = [
+        (model, [row for row in rows if row["id"] not in known])
+        if model is Organisation
+        else (model, rows)
+        for model, rows in case_rows
+    ]
     for model, rows in (
         (Practitioner, practitioners),
         (Mother, mother_rows),

@@ -21,6 +21,8 @@ class DemoWorld:
     children: list[Row]
     today: date
     now: datetime = field(default_factory=utcnow)
+    # The rows the packages before made, by table: a later package's records may name them.
+    made: dict[Any, list[Row]] = field(default_factory=dict)
     _by_mother: dict[uuid.UUID, list[Row]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -32,6 +34,10 @@ class DemoWorld:
     def stamp(self) -> Row:
         """The columns every new record starts with."""
         return {"created_at": self.now, "updated_at": self.now, "version": 1}
+
+    def rows_of(self, model: Any) -> list[Row]:
+        """The rows of this table the packages loaded before made."""
+        return self.made.get(model, [])
 
     def children_of(self, mother: Row) -> list[Row]:
         """Her children, in the order they were made."""

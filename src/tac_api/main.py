@@ -26,6 +26,7 @@ from tac_api.chronology.routes import router as chronology_router
 from tac_api.communications.routes import router as communications_router
 from tac_api.config import Settings, get_settings
 from tac_api.consents.routes import router as consents_router
+from tac_api.costs.routes import router as costs_router
 from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
@@ -38,6 +39,7 @@ from tac_api.link_requests.routes import router as link_requests_router
 from tac_api.meetings.routes import router as meetings_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
+from tac_api.organisations.routes import router as organisations_router
 from tac_api.practitioners.routes import router as practitioners_router
 from tac_api.reference.routes import router as reference_router
 from tac_api.referrals.routes import router as referrals_router
@@ -198,6 +200,8 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         sync_router,
         link_requests_router,
         webhooks_router,
+        costs_router,
+        organisations_router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -101,6 +101,8 @@ CaseReader = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
 PrisonSide = Annotated[Caller, Depends(requires(Role.prison_social_worker))]
+# An administrator's alone (the staff directory's sign-ins, unit costs, subject access).
+AdminOnly = Annotated[Caller, Depends(requires())]
 # A child's record is kept by the prison side and by the child's own local authority.
 ChildRecordKeeper = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))

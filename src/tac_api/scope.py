@@ -300,6 +300,15 @@ def shared_with_consent(
     return prison_side_hers(who, mother_id)
 
 
+def onward_referrals_shown(who: Caller | Role, mother_id: Any) -> ColumnElement[bool]:
+    """Her onward referrals, within a release plan the caller sees: the prison side sees them
+    with the plan; a local authority, only while she consents to share her plan with it
+    (`covers_plan`), as her support plan. Which services she goes on to is hers to share."""
+    if role_of(who) in LOCAL_AUTHORITY_ROLES:
+        return consent_in_force(who, mother_id, Consent.covers_plan.is_(True))
+    return true()
+
+
 def support_plan_visible(who: Caller | Role) -> ColumnElement[bool]:
     return shared_with_consent(who, SupportPlan.mother_id, Consent.covers_plan.is_(True))
 

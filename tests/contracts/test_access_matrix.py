@@ -157,6 +157,16 @@ EXPECTED = {
     "DELETE /v1/sync/webhooks/{webhook_id}": WEBHOOK_KEEPERS,
     "POST /v1/sync/webhooks/{webhook_id}/secret": WEBHOOK_KEEPERS,
     "GET /v1/sync/webhooks/{webhook_id}/deliveries": WEBHOOK_KEEPERS,
+    # Services in the community: the prison side keeps the directory; whoever works with her
+    # case reads it (a governor or auditor does not).
+    "POST /v1/organisations": PRISON_SIDE,
+    "GET /v1/organisations": CASE_READERS,
+    "GET /v1/organisations/{organisation_id}": CASE_READERS,
+    "PATCH /v1/organisations/{organisation_id}": PRISON_SIDE,
+    # The costs the programme report estimates with: an administrator's alone.
+    "POST /v1/unit-costs": {"admin"},
+    "GET /v1/unit-costs": {"admin"},
+    "GET /v1/unit-costs/{unit_cost_id}": {"admin"},
 }
 
 
@@ -200,7 +210,23 @@ def sdi_family(api: Api) -> dict[str, str]:
         f"/v1/mothers/{mother['id']}/practitioners",
         {"practitioner_id": guardian["id"], "child_id": child["id"]},
     ).json()
-    assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", {}).status_code == 201
+    # Her release plan, with an onward referral to a service in the community.
+    service = api.post(
+        "admin", "/v1/organisations", {"name": "Pause Bristol", "service_type": "birth_mothers"}
+    ).json()
+    onward = {"organisation_id": service["id"], "made_on": str(TODAY - timedelta(days=3))}
+    plan = {"pathways": {"children_families_community": {"onward_referrals": [onward]}}}
+    assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan).status_code == 201
+    unit_cost = api.post(
+        "admin",
+        "/v1/unit-costs",
+        {
+            "outcome": "baby_kept",
+            "valid_from": "2025-04-01",
+            "amount_pence": 100,
+            "source": "A test figure.",
+        },
+    ).json()
     communication = api.post(
         "admin",
         f"/v1/mothers/{mother['id']}/communications",
@@ -325,7 +351,22 @@ def sdi_family(api: Api) -> dict[str, str]:
         "link_request_id": link_request["id"],
         "consent_id": consent["id"],
         "staff_member_id": worker["id"],
+        "organisation_id": service["id"],
+        "unit_cost_id": unit_cost["id"],
     }
+
+
+def test_onward_referrals_follow_her_consent(api: Api, sdi_family: dict[str, str]) -> None:
+    """Her release plan is seen by whoever sees her; its onward referrals, by a local authority
+    only while she consents to share her plan with it (Bristol's consent was withdrawn)."""
+    url = f"/v1/mothers/{sdi_family['mother_id']}/release-plan"
+    for who in ("admin", "sdi_worker", "bristol", "bristol_system"):
+        response = api.get(who, url)
+        assert response.status_code == 200, (who, response.text)
+        onward = response.json()["pathways"]["children_families_community"]["onward_referrals"]
+        shown = [r["organisation_id"] for r in onward]
+        expected = [] if who.startswith("bristol") else [sdi_family["organisation_id"]]
+        assert shown == expected, who
 
 
 EVIDENCE = {"category": "course", "title": "Healthy relationships", "started_on": "2025-10-01"}
@@ -436,6 +477,8 @@ OUT_OF_SCOPE = {
     "support_plan": {"ewi_worker", "surrey", "bristol", "bristol_system"},
     "consent_id": {"ewi_worker"},
     "staff_member_id": {"ewi_worker"},  # another prison's directory
+    "organisation_id": set(),  # one directory: whoever may read it reads every entry
+    "unit_cost_id": set(),
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -458,6 +501,8 @@ IN_SCOPE = {
     "support_plan": {"admin", "sdi_worker"},
     "consent_id": {"admin", "sdi_worker"},
     "staff_member_id": {"admin", "sdi_worker"},
+    "organisation_id": {"admin", "ewi_worker", "sdi_worker", "bristol", "bristol_system", "surrey"},
+    "unit_cost_id": {"admin"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {

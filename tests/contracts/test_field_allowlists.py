@@ -109,6 +109,41 @@ RELEASE_PLAN = (
     | {f"pathways.{p}.{f}" for p in RELEASE_PATHWAYS for f in ("status", "note")}
     | {f"actions[].{f}" for f in ("id", "description", "owner", "due_on", "done_on")}
 )
+ONWARD_REFERRALS = "pathways.children_families_community.onward_referrals"
+ONWARD_REFERRAL = {
+    "id",
+    "organisation_id",
+    "organisation_name",
+    "made_on",
+    "accepted_on",
+    "declined_on",
+    "first_contact_on",
+    "note",
+}
+# Her onward referrals: the prison side's, and an authority's she consents to share her plan
+# with (Bristol, below); another authority of hers (Surrey, consent withdrawn) sees an empty list.
+RELEASE_PLAN_SHARED = RELEASE_PLAN | {f"{ONWARD_REFERRALS}[].{f}" for f in ONWARD_REFERRAL}
+RELEASE_PLAN_UNSHARED = RELEASE_PLAN | {ONWARD_REFERRALS}
+ORGANISATION = RECORD | {
+    "name",
+    "service_type",
+    "area",
+    "local_authority_code",
+    "email",
+    "phone",
+    "website",
+    "closed_on",
+}
+UNIT_COST = RECORD | {
+    "outcome",
+    "valid_from",
+    "amount_pence",
+    "source",
+    "changed_at",
+    "changed_by.client_id",
+    "changed_by.name",
+    "changed_by.role",
+}
 # Her support plan: the same to the prison side and to an authority she consents to share it
 # with (without her consent, an authority gets 404: tests/contracts/test_access_matrix.py).
 PLAN_AREA = {
@@ -652,7 +687,10 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/practitioners": {PRISON + AUTHORITY: items(PRACTITIONER)},
     "GET /v1/practitioners/{practitioner_id}": {PRISON + AUTHORITY: PRACTITIONER},
     "GET /v1/mothers/{mother_id}/practitioners": {PRISON + AUTHORITY: items(LINK)},
-    "GET /v1/mothers/{mother_id}/release-plan": {PRISON + AUTHORITY: RELEASE_PLAN},
+    "GET /v1/mothers/{mother_id}/release-plan": {
+        PRISON + AUTHORITY: RELEASE_PLAN_SHARED,
+        ("surrey",): RELEASE_PLAN_UNSHARED,
+    },
     "GET /v1/release-plans/due": {PRISON: items(RELEASE_DUE)},
     "GET /v1/mothers/{mother_id}/communications": {PRISON + AUTHORITY: items(COMMUNICATION)},
     "GET /v1/communications/{communication_id}": {PRISON + AUTHORITY: COMMUNICATION},
@@ -703,6 +741,12 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     # Her own entry: the Send worker's client is linked to one (an admin signs in as none).
     "GET /v1/staff/me": {("sdi_worker",): STAFF_MEMBER},
     "GET /v1/mothers/{mother_id}/allocations": {PRISON: items(ALLOCATION)},
+    "GET /v1/organisations": {PRISON + AUTHORITY + ("ewi_worker", "surrey"): items(ORGANISATION)},
+    "GET /v1/organisations/{organisation_id}": {
+        PRISON + AUTHORITY + ("ewi_worker", "surrey"): ORGANISATION
+    },
+    "GET /v1/unit-costs": {("admin",): items(UNIT_COST)},
+    "GET /v1/unit-costs/{unit_cost_id}": {("admin",): UNIT_COST},
     # An admin gets every prison's: those with no staff and no women show empty lists.
     "GET /v1/caseloads": {
         ("admin",): CASELOADS | {"prisons[].workers", "prisons[].unallocated"},
@@ -795,8 +839,41 @@ def family(api: Api) -> dict[str, str]:
             }
         ],
     }
+    service = api.post(
+        "admin",
+        "/v1/organisations",
+        {
+            "name": "Step Together (Sefton)",
+            "service_type": "birth_mothers",
+            "area": "Sefton",
+            "local_authority_code": "343",
+            "email": "referrals@step-together.example.org",
+            "phone": "0151 496 0123",
+            "website": "https://step-together.example.org",
+        },
+    )
+    assert service.status_code == 201, service.text
+    plan["pathways"]["children_families_community"]["onward_referrals"] = [
+        {
+            "organisation_id": service.json()["id"],
+            "made_on": str(TODAY - timedelta(days=10)),
+            "accepted_on": str(TODAY - timedelta(days=2)),
+            "note": "Her advocate there will meet her at the gate.",
+        }
+    ]
     put = api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan)
     assert put.status_code == 201, put.text
+    unit_cost = api.post(
+        "admin",
+        "/v1/unit-costs",
+        {
+            "outcome": "child_with_her_at_twelve_months",
+            "valid_from": "2025-04-01",
+            "amount_pence": 5_200_000,
+            "source": "Step Together's evaluation, year 5.",
+        },
+    )
+    assert unit_cost.status_code == 201, unit_cost.text
     communication = api.post(
         "admin",
         f"/v1/mothers/{mother['id']}/communications",
@@ -972,6 +1049,8 @@ def family(api: Api) -> dict[str, str]:
         "court_hearing_id": hearing["id"],
         "proceedings_id": proceedings["id"],
         "consent_id": consent["id"],
+        "organisation_id": service.json()["id"],
+        "unit_cost_id": unit_cost.json()["id"],
     }
 
 

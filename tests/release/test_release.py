@@ -15,54 +15,32 @@ from tac_api.release.service import put_plan
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
-from tests.support.sql import counting, statements
-
-PATHWAYS = (
-    "accommodation",
-    "attitudes_thinking_behaviour",
-    "children_families_community",
-    "drugs_alcohol",
-    "education_skills_work",
-    "finance_id",
-    "health",
+from tests.support.release import (
+    PATHWAYS,
+    a_service,
+    as_sent,
+    complete_plan,
+    days,
+    onward_referral,
+    release_plan_url,
 )
+from tests.support.sql import counting, statements
 
 
 def plan_url(mother_id: str) -> str:
-    return f"/v1/mothers/{mother_id}/release-plan"
+    return release_plan_url(mother_id)
 
 
 def etag(body: dict[str, Any]) -> str:
     return f'"{body["version"]}"'
 
 
-def days(n: int) -> str:
-    return str(TODAY + timedelta(days=n))
-
-
 def all_pathways(status: str = "complete") -> dict[str, dict[str, str]]:
     return {pathway: {"status": status} for pathway in PATHWAYS}
 
 
-def complete_plan(**fields: Any) -> dict[str, Any]:
-    """A plan with nothing missing."""
-    body: dict[str, Any] = {
-        "expected_release_date": days(40),
-        "release_local_authority_code": "803",
-        "accommodation_status": "settled",
-        "probation_contact": {"name": "Rhiannon Pryce-Jones", "phone": "0117 496 0002"},
-        "pathways": all_pathways() | {"health": {"status": "not_needed", "note": "Registered."}},
-        "actions": [
-            {
-                "description": "Open a bank account.",
-                "owner": "Prison social worker",
-                "due_on": days(10),
-                "done_on": str(TODAY),
-            }
-        ],
-    }
-    body.update(fields)
-    return body
+# Every pathway done, none asking for an onward referral.
+NO_REFERRAL_NEEDED = all_pathways() | {"children_families_community": {"status": "not_needed"}}
 
 
 def plan_rows(api: Api) -> list[int]:
@@ -86,7 +64,11 @@ class TestCreate:
         assert response.headers["Location"] == plan_url(mother["id"])
         assert response.headers["ETag"] == '"1"'
         assert plan["mother_id"] == mother["id"] and plan["accommodation_status"] == "unknown"
-        assert plan["pathways"] == {p: {"status": "not_started", "note": None} for p in PATHWAYS}
+        assert plan["pathways"] == {
+            p: {"status": "not_started", "note": None}
+            | ({"onward_referrals": []} if p == "children_families_community" else {})
+            for p in PATHWAYS
+        }
         assert plan["actions"] == [] and plan["contact_after_release"] == []
         assert plan["complete"] is False
         assert [m["field"] for m in plan["missing"]] == [
@@ -101,6 +83,7 @@ class TestCreate:
         rhys = api.child(mother["id"], first_name="Rhys")
         nia = api.child(mother["id"], first_name="Nia", local_authority_code="936")
         body = complete_plan(
+            api,
             contact_after_release=[
                 {"child_id": nia["id"], "arrangement": "Letters via Surrey's letterbox scheme."},
                 {"child_id": rhys["id"], "arrangement": "Supervised at the family centre."},
@@ -234,7 +217,7 @@ class TestReplace:
     def test_replacing_needs_if_match(self, api: Api) -> None:
         mother = api.mother()
         url = plan_url(mother["id"])
-        first = api.put("admin", url, complete_plan()).json()
+        first = api.put("admin", url, complete_plan(api)).json()
         assert api.put("admin", url, {}).status_code == 428
         assert api.put("admin", url, {}, if_match='"7"').status_code == 412
         assert api.put("admin", url, {}, if_none_match="*").status_code == 412
@@ -261,9 +244,10 @@ class TestReplace:
     def test_an_action_keeps_its_id_when_given(self, api: Api) -> None:
         mother = api.mother()
         url = plan_url(mother["id"])
-        first = api.put("admin", url, complete_plan()).json()
+        first = api.put("admin", url, complete_plan(api)).json()
         kept = first["actions"][0]
         body = complete_plan(
+            api,
             actions=[
                 {**{k: kept[k] for k in ("id", "description", "owner", "due_on")}, "done_on": None},
                 {
@@ -271,7 +255,7 @@ class TestReplace:
                     "owner": "Siân",
                     "due_on": days(5),
                 },
-            ]
+            ],
         )
         replaced = api.put("admin", url, body, if_match='"1"').json()
         assert [a["id"] for a in replaced["actions"]][1] == kept["id"]  # by due date
@@ -279,7 +263,7 @@ class TestReplace:
         assert {m["field"] for m in replaced["missing"]} == {
             f"actions.{a['id']}" for a in replaced["actions"]
         }
-        twice = complete_plan(actions=[body["actions"][0], body["actions"][0]])
+        twice = complete_plan(api, actions=[body["actions"][0], body["actions"][0]])
         response = api.put("admin", url, twice, if_match='"2"')
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "actions.1.id"
@@ -309,11 +293,17 @@ class TestReplace:
         rhys = api.child(mother["id"], first_name="Rhys")
         url = plan_url(mother["id"])
         body = complete_plan(
-            contact_after_release=[{"child_id": rhys["id"], "arrangement": "Calls."}]
+            api, contact_after_release=[{"child_id": rhys["id"], "arrangement": "Calls."}]
         )
         plan = api.put("ewi_worker", url, body).json()
         events = api.sql("SELECT count(*) FROM change_event")[0][0]
-        same = body | {"actions": plan["actions"]}  # the actions by their ids
+        # The actions and onward referrals by their ids.
+        community = plan["pathways"]["children_families_community"]
+        kept = [as_sent(r) for r in community["onward_referrals"]]
+        pathways = body["pathways"] | {
+            "children_families_community": {"status": "complete", "onward_referrals": kept}
+        }
+        same = body | {"actions": plan["actions"], "pathways": pathways}
         response = api.put("ewi_worker", url, same, if_match='"1"')
         assert response.status_code == 200, response.text
         assert response.headers["ETag"] == '"1"' and response.json() == plan
@@ -334,11 +324,11 @@ class TestComplete:
             ({"accommodation_status": "no_fixed_abode"}, "accommodation_status"),
             ({"accommodation_status": "unknown"}, "accommodation_status"),
             (
-                {"pathways": all_pathways() | {"finance_id": {"status": "in_progress"}}},
+                {"pathways": NO_REFERRAL_NEEDED | {"finance_id": {"status": "in_progress"}}},
                 "pathways.finance_id",
             ),
             (
-                {"pathways": all_pathways() | {"health": {"status": "not_started"}}},
+                {"pathways": NO_REFERRAL_NEEDED | {"health": {"status": "not_started"}}},
                 "pathways.health",
             ),
         ],
@@ -347,14 +337,14 @@ class TestComplete:
         self, api: Api, change: dict[str, Any], field: str
     ) -> None:
         mother = api.mother()
-        plan = api.put("admin", plan_url(mother["id"]), complete_plan(**change)).json()
+        plan = api.put("admin", plan_url(mother["id"]), complete_plan(api, **change)).json()
         assert plan["complete"] is False
         assert [m["field"] for m in plan["missing"]] == [field]
 
     def test_an_open_action_keeps_it_incomplete(self, api: Api) -> None:
         mother = api.mother()
         action = {"description": "Register with a GP.", "owner": "Siân", "due_on": days(3)}
-        plan = api.put("admin", plan_url(mother["id"]), complete_plan(actions=[action])).json()
+        plan = api.put("admin", plan_url(mother["id"]), complete_plan(api, actions=[action])).json()
         open_action = plan["actions"][0]
         assert plan["complete"] is False
         assert plan["missing"] == [
@@ -367,7 +357,7 @@ class TestComplete:
 
     def test_approved_premises_will_do(self, api: Api) -> None:
         mother = api.mother()
-        body = complete_plan(accommodation_status="approved_premises")
+        body = complete_plan(api, accommodation_status="approved_premises")
         assert api.put("admin", plan_url(mother["id"]), body).json()["complete"] is True
 
 
@@ -375,7 +365,7 @@ class TestChange:
     def test_patch_needs_if_match(self, api: Api) -> None:
         mother = api.mother()
         url = plan_url(mother["id"])
-        plan = api.put("admin", url, complete_plan()).json()
+        plan = api.put("admin", url, complete_plan(api)).json()
         change = {"accommodation_status": "temporary"}
         assert api.patch("admin", url, change).status_code == 428
         assert api.patch("admin", url, change, if_match='"9"').status_code == 412
@@ -393,7 +383,7 @@ class TestChange:
     def test_only_the_pathways_sent_change(self, api: Api) -> None:
         mother = api.mother()
         url = plan_url(mother["id"])
-        api.put("admin", url, complete_plan())
+        api.put("admin", url, complete_plan(api))
         change = {"pathways": {"drugs_alcohol": {"status": "in_progress"}}}
         changed = api.patch("admin", url, change, if_match='"1"').json()
         assert changed["pathways"]["drugs_alcohol"] == {"status": "in_progress", "note": None}
@@ -449,7 +439,7 @@ class TestChange:
     def test_bad_changes_write_nothing(self, api: Api, change: dict[str, Any], field: str) -> None:
         mother = api.mother()
         url = plan_url(mother["id"])
-        plan = api.put("admin", url, complete_plan()).json()
+        plan = api.put("admin", url, complete_plan(api)).json()
         response = api.patch("admin", url, change, if_match='"1"')
         assert response.status_code == 422, response.text
         assert field in [e["field"] for e in response.json()["errors"]]
@@ -459,7 +449,7 @@ class TestChange:
         mother = api.mother()
         api.child(mother["id"])  # an authority to tell of changes
         url = plan_url(mother["id"])
-        plan = api.put("admin", url, complete_plan()).json()
+        plan = api.put("admin", url, complete_plan(api)).json()
         events = api.sql("SELECT count(*) FROM change_event")[0][0]
         same = {
             "accommodation_status": "settled",
@@ -552,17 +542,26 @@ class TestRead:
                     {"description": f"Step {i}.", "owner": "Siân", "due_on": days(i)}
                     for i in range(n * 3)
                 ],
+                "pathways": {
+                    "children_families_community": {
+                        "onward_referrals": [
+                            onward_referral(api, organisation_id=a_service(api, f"Service {i}"))
+                            for i in range(n * 2)
+                        ]
+                    }
+                },
             }
-            api.put("admin", plan_url(mother["id"]), body)
+            assert api.put("admin", plan_url(mother["id"]), body).status_code == 201
             with counting(api) as statements:
                 response = api.get("bristol", plan_url(mother["id"]))
             assert len(response.json()["actions"]) == n * 3
             return statements
 
         small, large = read(1), read(5)
-        # SQLite: token, rate limit, the plan in scope, pathways, actions, contact, one audit
-        # insert. PostgreSQL: admission, the plan writing its audit row, its three parts.
-        assert len(small) == len(large) == statements(api, sqlite=7, postgres=5), large
+        # SQLite: token, rate limit, the plan in scope, pathways, actions, contact, onward
+        # referrals, one audit insert. PostgreSQL: admission, the plan writing its audit row,
+        # its four parts.
+        assert len(small) == len(large) == statements(api, sqlite=8, postgres=6), large
 
 
 def due(api: Api, who: str = "admin", **params: Any) -> list[dict[str, Any]]:
@@ -578,10 +577,12 @@ class TestDue:
         api.put(
             "admin",
             plan_url(incomplete["id"]),
-            complete_plan(expected_release_date=days(20), accommodation_status="temporary"),
+            complete_plan(api, expected_release_date=days(20), accommodation_status="temporary"),
         )
         complete = api.mother(earliest_release_date=days(10))
-        api.put("admin", plan_url(complete["id"]), complete_plan(expected_release_date=days(15)))
+        api.put(
+            "admin", plan_url(complete["id"]), complete_plan(api, expected_release_date=days(15))
+        )
         later = api.mother(earliest_release_date=days(100))
         # Her plan's date is what counts, not her earliest release date.
         moved = api.mother(earliest_release_date=days(5))
@@ -617,7 +618,8 @@ class TestDue:
     def test_gaps_are_counted(self, api: Api) -> None:
         mother = api.mother(earliest_release_date=days(30))
         body = complete_plan(
-            pathways=all_pathways() | {"health": {"status": "in_progress"}},
+            api,
+            pathways=complete_plan(api)["pathways"] | {"health": {"status": "in_progress"}},
             actions=[
                 {"description": "Bank.", "owner": "Siân", "due_on": days(3)},
                 {"description": "ID.", "owner": "Siân", "due_on": days(4)},
@@ -672,7 +674,9 @@ class TestDue:
             mother = api.mother(earliest_release_date=days(n + 1))
             if n % 2:
                 api.put(
-                    "admin", plan_url(mother["id"]), complete_plan(accommodation_status="temporary")
+                    "admin",
+                    plan_url(mother["id"]),
+                    complete_plan(api, accommodation_status="temporary"),
                 )
         with counting(api) as small:
             api.get("ewi_worker", "/v1/release-plans/due?limit=2")

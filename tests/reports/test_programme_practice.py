@@ -8,7 +8,7 @@ suppressed, parts adding up, quarter boundaries on both sides, a fixed number of
 
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -325,17 +325,13 @@ def expected(everyone: list[Woman], quarter: Span) -> dict[str, float | int | No
 
 
 @pytest.fixture(scope="module")
-def world(
-    api_session: Api, clear_cases: Callable[[Api], None]
-) -> Iterator[tuple[Api, list[Woman]]]:
-    settings = api_session.client.app.state.settings  # type: ignore[attr-defined]
+def world(module_api: Api) -> Iterator[tuple[Api, list[Woman]]]:
+    settings = module_api.client.app.state.settings  # type: ignore[attr-defined]
     guide = settings.caseload_guide_lower, settings.caseload_guide_upper
     settings.caseload_guide_lower, settings.caseload_guide_upper = LOWER, UPPER
-    clear_cases(api_session)
     try:
-        yield api_session, build(api_session)
+        yield module_api, build(module_api)
     finally:
-        clear_cases(api_session)
         settings.caseload_guide_lower, settings.caseload_guide_upper = guide
 
 

@@ -30,6 +30,7 @@ from tac_api.reports.suppression import Rule, suppressed_keys
 from tests.support.api import Api
 from tests.support.bodies import TODAY, mother_body
 from tests.support.html import Rows
+from tests.support.release import onward_referral
 from tests.support.rows import row, write
 
 EWI, SDI = "EWI", "SDI"
@@ -628,10 +629,13 @@ def record_visit(api: Api, mother_id: str, child_id: str, visit: dict[str, Any])
 
 
 def record_plan(api: Api, mother_id: str, complete: bool) -> None:
-    body = {
+    body: dict[str, Any] = {
         "accommodation_status": "settled" if complete else "temporary",
         "pathways": {p: {"status": "complete" if complete else "in_progress"} for p in PATHWAYS},
     }
+    if complete:  # the children, families and community pathway refers her on
+        community = body["pathways"]["children_families_community"]
+        community["onward_referrals"] = [onward_referral(api)]
     response = api.put("admin", f"/v1/mothers/{mother_id}/release-plan", body)
     assert response.status_code == 201, response.text
 

@@ -10,6 +10,7 @@ from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, case_tables
 from tests.support import world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
+from tests.support.organisations import add_organisation
 from tests.support.sql import db_id
 
 
@@ -58,9 +59,13 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", links, {"practitioner_id": solicitor["id"]}).status_code == 201
     linked = api.post("admin", links, {"practitioner_id": carer["id"]})
     assert linked.status_code == 201
+    # Her onward referral to a service in the community: the service is in her export too.
+    service = add_organisation(api, name="Pause Bristol")
+    onward = {"organisation_id": service["id"], "made_on": "2026-01-05"}
     plan = {
         "contact_after_release": [{"child_id": open_child["id"], "arrangement": "Weekly visits."}],
         "actions": [{"description": "Bank account.", "owner": "Siân", "due_on": "2027-01-04"}],
+        "pathways": {"children_families_community": {"onward_referrals": [onward]}},
     }
     assert api.put("admin", f"/v1/mothers/{mother['id']}/release-plan", plan).status_code == 201
     relayed = communication_body(child_ids=[open_child["id"]])

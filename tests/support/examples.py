@@ -121,6 +121,9 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
     mother_id, child_id = ids["mother_id"], ids["child_id"]
     return {
         "staff_member_id": ("/v1/staff", bodies(ids)["POST /v1/staff"]),
+        "organisation_id": ("/v1/organisations", bodies(ids)["POST /v1/organisations"]),
+        # Another date than the body of its POST below: the same outcome and date is a 409.
+        "unit_cost_id": ("/v1/unit-costs", UNIT_COST | {"valid_from": "2024-04-01"}),
         "practitioner_id": ("/v1/practitioners", bodies(ids)["POST /v1/practitioners"]),
         "communication_id": (
             f"/v1/mothers/{mother_id}/communications",
@@ -153,6 +156,12 @@ REVIEW = {
     "ratings": [{"area": "self_care", "rating": 5}],
 }
 PREGNANCY = {"known_on": "2025-11-01", "at_referral": True, "due_on": "2026-06-20"}
+UNIT_COST = {
+    "outcome": "baby_kept",
+    "valid_from": "2025-04-01",
+    "amount_pence": 7_000_000,
+    "source": "Step Together's evaluation: a baby kept rather than taken into care.",
+}
 
 
 def bodies(ids: dict[str, str]) -> dict[str, Any]:
@@ -183,7 +192,22 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
         "POST /v1/mothers/{mother_id}/practitioners": {
             "practitioner_id": ids.get("practitioner_id")
         },
-        "PUT /v1/mothers/{mother_id}/release-plan": {"accommodation_status": "temporary"},
+        "PUT /v1/mothers/{mother_id}/release-plan": {
+            "accommodation_status": "temporary",
+            "pathways": {
+                "children_families_community": {
+                    "status": "in_progress",
+                    "onward_referrals": [
+                        {
+                            "organisation_id": ids.get("organisation_id", str(uuid.UUID(int=1))),
+                            "made_on": str(TODAY - timedelta(days=3)),
+                            "accepted_on": str(TODAY),
+                            "note": "Her advocate will meet her at the gate.",
+                        }
+                    ],
+                }
+            },
+        },
         "POST /v1/mothers/{mother_id}/communications": communication_body(),
         "POST /v1/parenting-assessments": {
             "mother_id": mother_id,
@@ -298,6 +322,16 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "ended_on": str(TODAY),
             "reason": "She has moved on.",
         },
+        "POST /v1/organisations": {
+            "name": "Pause Bristol",
+            "service_type": "birth_mothers",
+            "area": "Bristol",
+            "local_authority_code": "801",
+            "email": "hello@pause-bristol.example.org",
+            "phone": "0117 496 0200",
+            "website": "https://pause-bristol.example.org",
+        },
+        "POST /v1/unit-costs": UNIT_COST,
     }
 
 

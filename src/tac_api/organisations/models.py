@@ -12,8 +12,8 @@ class Organisation(RecordFields, table=True):
     __tablename__ = "organisation"
 
     name: str = Field(max_length=200, index=True)
-    # birth_mothers, domestic_abuse, housing, substance_misuse, mental_health, women_s_centre,
-    # employment, other
+    # birth_mothers, domestic_abuse, housing, substance_misuse, mental_health, womens_centre,
+    # employment, other (organisations.schemas.ServiceType)
     service_type: str = Field(max_length=32)
     # Where it works, in words ("Sefton", "South West England"), and the authority if one.
     area: str | None = Field(default=None, max_length=200)

@@ -21,6 +21,7 @@ from tac_api.mothers.schemas import MotherCreate
 from tac_api.practitioners.models import Practitioner
 from tac_api.reference.models import Prison
 from tac_api.reference.service import require_code
+from tac_api.referrals import stages
 from tac_api.referrals.models import Referral
 from tac_api.referrals.schemas import (
     FunnelMilestone,
@@ -39,7 +40,6 @@ from tac_api.resources import (
     list_visible,
     lock_her,
 )
-from tac_api.reviews.service import add_months
 from tac_api.schemas import past_date_problems
 from tac_api.scope import mother_visible, practitioner_visible
 from tac_api.staff.models import Allocation
@@ -59,7 +59,6 @@ REFERRALS = Resource(
 # The service began long after this: an earlier date is a typo.
 EARLIEST_REFERRAL = date(2000, 1, 1)
 REFUSED = ("declined", "not_eligible")
-MILESTONE_MONTHS = (6, 12)
 ANOTHER_PRISONS = (
     "a record with this prison number is held where you cannot see it; ask an admin to link it"
 )
@@ -304,6 +303,10 @@ async def _end_allocation(
     )
 
 
+def _how_many(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 async def funnel(
     session: AsyncSession,
     caller: Caller,
@@ -313,8 +316,8 @@ async def funnel(
     as_of: date | None,
 ) -> ReferralFunnel:
     """Referral to engagement, in figures, for the referrals received in the window (by the
-    prison each was made to) that the caller may see: one statement reading statuses and dates
-    only."""
+    prison each was made to) that the caller may see: one statement, counted in the database
+    from statuses and dates only."""
     if caller.role is Role.prison_social_worker:
         if prison_code not in (None, caller.prison_code):
             # Out of scope reads as not found, as for a record (and the governor's report).
@@ -326,44 +329,45 @@ async def funnel(
     if as_of > today:
         raise InvalidInput("as_of", "cannot be in the future", location="query")
     # Only referrals the caller may read one by one: a woman who has moved to another prison
-    # is that prison's to follow, in figures as in records.
-    statement = select(Referral.status, Referral.engaged_on, Referral.support_closed_on).where(
-        REFERRALS.visible(caller)
-    )
+    # is that prison's to follow, in figures as in records. Counted in the database, with the
+    # stages' one definition (`stages`), which the programme report counts with too.
+    statement = select(
+        func.count(),
+        *(_how_many(Referral.status == status) for status in stages.STATUSES),
+        _how_many(stages.ENGAGED),
+        *(
+            _how_many(condition)
+            for months in stages.MILESTONE_MONTHS
+            for condition in (
+                stages.reached(months, as_of),
+                and_(stages.reached(months, as_of), stages.still_supported(months)),
+            )
+        ),
+    ).where(REFERRALS.visible(caller))
     if prison_code:
         statement = statement.where(Referral.prison_code == prison_code)
     if start is not None:
         statement = statement.where(Referral.received_on >= start)
     if end is not None:
         statement = statement.where(Referral.received_on < end)
-    rows = (await session.execute(statement)).all()
-    counts = {status: 0 for status in ("received", "accepted", "declined", "not_eligible")}
-    for row in rows:
-        counts[row.status] += 1
-    engaged = [row for row in rows if row.engaged_on is not None]
-    milestones = []
-    for months in MILESTONE_MONTHS:
-        reached = [row for row in engaged if add_months(row.engaged_on, months) <= as_of]
-        still = [
-            row
-            for row in reached
-            if row.support_closed_on is None
-            or row.support_closed_on >= add_months(row.engaged_on, months)
-        ]
-        milestones.append(
-            FunnelMilestone(months=months, reached=len(reached), still_engaged=len(still))
-        )
+    referred, *figures = (await session.execute(statement)).one()
+    counts = dict(zip(stages.STATUSES, figures, strict=False))
+    engaged, *reached = figures[len(stages.STATUSES) :]
+    milestones = [
+        FunnelMilestone(months=months, reached=reached[2 * n], still_engaged=reached[2 * n + 1])
+        for n, months in enumerate(stages.MILESTONE_MONTHS)
+    ]
     return ReferralFunnel(
         prison_code=prison_code,
         received_from=start,
         received_before=end,
         as_of=as_of,
-        referred=len(rows),
+        referred=referred,
         awaiting_decision=counts["received"],
         accepted=counts["accepted"],
         declined=counts["declined"],
         not_eligible=counts["not_eligible"],
-        engaged=len(engaged),
+        engaged=engaged,
         milestones=milestones,
     )
 

@@ -15,7 +15,9 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    and_,
     bindparam,
+    exists,
     func,
     literal_column,
     or_,
@@ -32,8 +34,19 @@ from tac_api.db import fetch_rows
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import PageParams, cursor_row_missing, decode_cursor, page_of
-from tac_api.release.models import ReleasePlan, ReleasePlanAction, ReleasePlanPathway
-from tac_api.release.schemas import ACCOMMODATION_READY, PATHWAY_DONE, PATHWAYS, ReleaseDue
+from tac_api.release.models import (
+    OnwardReferral,
+    ReleasePlan,
+    ReleasePlanAction,
+    ReleasePlanPathway,
+)
+from tac_api.release.schemas import (
+    ACCOMMODATION_READY,
+    COMMUNITY,
+    PATHWAY_DONE,
+    PATHWAYS,
+    ReleaseDue,
+)
 from tac_api.release.service import RELEASE_PLANS
 from tac_api.resources import audits_in_one
 from tac_api.scope import mother_visible
@@ -49,18 +62,30 @@ def constants(*values: str) -> list[ColumnElement[str]]:
 DONE = constants(*PATHWAY_DONE)
 READY = constants(*ACCOMMODATION_READY)
 [ACTIVE] = constants("active")
+[COMMUNITY_PATHWAY, COMPLETE] = constants(COMMUNITY, "complete")
 NONE = literal_column("0", Integer)
 # Her release date: her plan's expected date, or else her earliest release date.
 RELEASE_DATE = func.coalesce(ReleasePlan.expected_release_date, Mother.earliest_release_date)
 
 
 def pathways_outstanding(plan_id: Any) -> ColumnElement[int]:
-    """How many of the plan's pathways are neither complete nor not needed."""
+    """How many of the plan's pathways are neither complete nor not needed, counting the
+    children, families and community pathway complete with no onward referral accepted
+    (`service.missing`: support should not stop at the gate)."""
+    accepted = exists().where(
+        OnwardReferral.release_plan_id == ReleasePlanPathway.release_plan_id,
+        OnwardReferral.accepted_on.is_not(None),
+    )
+    without_referral = and_(
+        ReleasePlanPathway.pathway == COMMUNITY_PATHWAY,
+        ReleasePlanPathway.status == COMPLETE,
+        ~accepted,
+    )
     return (
         select(func.count())
         .where(
             ReleasePlanPathway.release_plan_id == plan_id,
-            ReleasePlanPathway.status.not_in(DONE),
+            or_(ReleasePlanPathway.status.not_in(DONE), without_referral),
         )
         .correlate_except(ReleasePlanPathway)
         .scalar_subquery()

@@ -36,10 +36,14 @@ Pathway = Literal[
 PATHWAYS: tuple[str, ...] = get_args(Pathway)
 MOST_ACTIONS = 100
 MOST_CONTACTS = 30
+MOST_ONWARD_REFERRALS = 30
+# The pathway whose onward referrals carry her support on past the gate.
+COMMUNITY = "children_families_community"
 
 COMPLETE = (
-    "True when every pathway is complete or not needed, accommodation is settled or approved "
-    "premises, and no action is open; `missing` says what stands in the way."
+    "True when every pathway is complete or not needed (the children, families and community "
+    "pathway complete only with an onward referral accepted), accommodation is settled or "
+    "approved premises, and no action is open; `missing` says what stands in the way."
 )
 
 
@@ -58,12 +62,59 @@ class PathwayInput(Input):
     note: Text | None = None
 
 
+class OnwardReferralInput(Input):
+    """An onward referral to a service in the community that will go on supporting her after
+    release."""
+
+    id: uuid.UUID | None = Field(
+        default=None,
+        description="To keep a referral already in the plan, its id; none for a new referral.",
+    )
+    organisation_id: uuid.UUID = Field(
+        description="The service, from /v1/organisations: not closed on `made_on`."
+    )
+    made_on: IsoDate = Field(description="When the referral was made: not in the future.")
+    accepted_on: IsoDate | None = Field(
+        default=None,
+        description="When the service accepted her: not before `made_on`, not in the future.",
+    )
+    declined_on: IsoDate | None = Field(
+        default=None,
+        description="When the service declined her: not before `made_on`, not in the future, "
+        "and never with `accepted_on`.",
+    )
+    first_contact_on: IsoDate | None = Field(
+        default=None,
+        description="Her first contact with the service after release: only once it accepted "
+        "her, not before `accepted_on`, and on or after her release (her status `released` or "
+        "`closed`, on or after the plan's expected release date, or else her earliest release "
+        "date); not in the future.",
+    )
+    note: Text | None = None
+
+
+ONWARD_REFERRALS = (
+    "Onward referrals to services in the community. When sent, the list replaces the one "
+    "held: give a referral's id to keep it (and change it), leave one out to remove it."
+)
+
+
+class CommunityPathwayInput(PathwayInput):
+    """The children, families and community pathway, with her onward referrals."""
+
+    onward_referrals: list[OnwardReferralInput] = Field(
+        default_factory=list, max_length=MOST_ONWARD_REFERRALS, description=ONWARD_REFERRALS
+    )
+
+
 class PathwaysInput(Input):
     """Each pathway's status and note; a pathway left out is not started."""
 
     accommodation: PathwayInput = Field(default_factory=PathwayInput)
     attitudes_thinking_behaviour: PathwayInput = Field(default_factory=PathwayInput)
-    children_families_community: PathwayInput = Field(default_factory=PathwayInput)
+    children_families_community: CommunityPathwayInput = Field(
+        default_factory=CommunityPathwayInput
+    )
     drugs_alcohol: PathwayInput = Field(default_factory=PathwayInput)
     education_skills_work: PathwayInput = Field(default_factory=PathwayInput)
     finance_id: PathwayInput = Field(default_factory=PathwayInput)
@@ -93,6 +144,16 @@ class PathwayChange(Changes):
     note: Text | None = None
 
 
+class CommunityPathwayChange(PathwayChange):
+    """Only the fields sent change; `onward_referrals`, when sent, replaces the list held."""
+
+    not_nullable = frozenset({"status", "onward_referrals"})
+
+    onward_referrals: list[OnwardReferralInput] = keep(
+        max_length=MOST_ONWARD_REFERRALS, description=ONWARD_REFERRALS
+    )
+
+
 class PathwaysChange(Changes):
     """Only the pathways sent change; the others keep their status and note."""
 
@@ -100,7 +161,7 @@ class PathwaysChange(Changes):
 
     accommodation: PathwayChange = keep()
     attitudes_thinking_behaviour: PathwayChange = keep()
-    children_families_community: PathwayChange = keep()
+    children_families_community: CommunityPathwayChange = keep()
     drugs_alcohol: PathwayChange = keep()
     education_skills_work: PathwayChange = keep()
     finance_id: PathwayChange = keep()
@@ -183,10 +244,28 @@ class PathwayPublic(BaseModel):
     note: str | None
 
 
+class OnwardReferralPublic(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    organisation_name: str
+    made_on: date
+    accepted_on: date | None
+    declined_on: date | None
+    first_contact_on: date | None
+    note: str | None
+
+
+class CommunityPathwayPublic(PathwayPublic):
+    onward_referrals: list[OnwardReferralPublic] = Field(
+        description="By the day made. A local authority sees them only while she consents to "
+        "share her plan with it (`covers_plan`); otherwise none."
+    )
+
+
 class PathwaysPublic(BaseModel):
     accommodation: PathwayPublic
     attitudes_thinking_behaviour: PathwayPublic
-    children_families_community: PathwayPublic
+    children_families_community: CommunityPathwayPublic
     drugs_alcohol: PathwayPublic
     education_skills_work: PathwayPublic
     finance_id: PathwayPublic
@@ -246,5 +325,8 @@ class ReleaseDue(BaseModel):
     days_to_release: int
     release_plan_id: uuid.UUID | None = Field(description="Null: she has no plan yet.")
     accommodation_status: AccommodationStatus | None
-    pathways_outstanding: int = Field(description="Pathways neither complete nor not needed.")
+    pathways_outstanding: int = Field(
+        description="Pathways neither complete nor not needed, and the children, families and "
+        "community pathway complete without an onward referral accepted."
+    )
     open_actions: int

@@ -3,6 +3,7 @@ without a complete plan is in `due`)."""
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -20,6 +21,7 @@ from tac_api.db import touch
 from tac_api.errors import InvalidInput
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
+from tac_api.organisations.models import Organisation
 from tac_api.preconditions import (
     already_has,
     check_if_match,
@@ -27,6 +29,7 @@ from tac_api.preconditions import (
 )
 from tac_api.reference.service import require_current_authority
 from tac_api.release.models import (
+    OnwardReferral,
     ReleasePlan,
     ReleasePlanAction,
     ReleasePlanContact,
@@ -34,11 +37,13 @@ from tac_api.release.models import (
 )
 from tac_api.release.schemas import (
     ACCOMMODATION_READY,
+    COMMUNITY,
     PATHWAY_DONE,
     PATHWAYS,
     ActionPublic,
     ContactAfterReleasePublic,
     Missing,
+    OnwardReferralPublic,
     ReleasePlanInput,
     ReleasePlanPublic,
     ReleasePlanUpdate,
@@ -52,12 +57,17 @@ from tac_api.resources import (
     get_hers,
     get_visible,
 )
-from tac_api.scope import shown_with_their_mother
+from tac_api.schemas import past_date_problems
+from tac_api.scope import onward_referrals_shown, shown_with_their_mother
 
 PROBATION = ("name", "email", "phone")
+# Her status once she is out: a first contact after release needs one of these.
+OUT = ("released", "closed")
+ONWARD = f"pathways.{COMMUNITY}.onward_referrals"
 # What a local authority's change feed is told of her release plan (and `complete`): the date,
 # where she goes and her accommodation. Not the pathways' notes, the actions, the probation
-# contact, nor any child's contact after release (another authority's child's least of all).
+# contact, any child's contact after release (another authority's child's least of all), nor
+# her onward referrals (shown to an authority only with her consent).
 FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
 
 
@@ -77,9 +87,17 @@ async def plan_of(
 
 
 def missing(
-    accommodation_status: str, pathways: Mapping[str, Mapping[str, Any]], actions: Iterable[Any]
+    accommodation_status: str,
+    pathways: Mapping[str, Mapping[str, Any]],
+    actions: Iterable[Any],
+    onward_referrals: Iterable[Any] = (),
 ) -> list[Missing]:
-    """What stands between the plan and complete. `due.plan_gaps` asks the same in SQL."""
+    """What stands between the plan and complete. `due.plan_gaps` asks the same in SQL.
+
+    The children, families and community pathway is complete only with an onward referral
+    accepted: support that stops at the gate is lost (Mum's Supportive began because support
+    stopped when proceedings ended), so the plan is not complete until a service in the
+    community has taken her on. Marked not needed, it asks for none."""
     found = []
     if accommodation_status not in ACCOMMODATION_READY:
         found.append(
@@ -98,6 +116,14 @@ def missing(
                     message=f"{status.replace('_', ' ')}: complete it, or mark it not needed",
                 )
             )
+        elif name == COMMUNITY and status == "complete" and not _any_accepted(onward_referrals):
+            found.append(
+                Missing(
+                    field=f"pathways.{name}",
+                    message="complete, but no onward referral is accepted: her support should "
+                    "not stop at the gate",
+                )
+            )
     for action in actions:
         if action.done_on is None:
             found.append(
@@ -106,13 +132,32 @@ def missing(
     return found
 
 
+def _any_accepted(onward_referrals: Iterable[Any]) -> bool:
+    return any(referral.accepted_on is not None for referral in onward_referrals)
+
+
+@dataclass(frozen=True)
+class Onward:
+    """Her onward referrals, every one (for the plan's rules and `missing`: a plan is complete
+    or not whoever reads it), and whether the caller is shown them."""
+
+    referrals: list[OnwardReferralPublic]
+    shown: bool = True
+
+
 def to_public(
     plan: ReleasePlan,
     pathways: Mapping[str, Mapping[str, Any]],
     actions: list[ActionPublic],
     contacts: list[ContactAfterReleasePublic],
+    onward: Onward,
 ) -> ReleasePlanPublic:
-    gaps = missing(plan.accommodation_status, pathways, actions)
+    gaps = missing(plan.accommodation_status, pathways, actions, onward.referrals)
+    shown = {name: pathways[name] for name in PATHWAYS}
+    shown[COMMUNITY] = {
+        **pathways[COMMUNITY],
+        "onward_referrals": onward.referrals if onward.shown else [],
+    }
     probation = None
     if plan.probation_name:
         probation = {field: getattr(plan, f"probation_{field}") for field in PROBATION}
@@ -120,7 +165,7 @@ def to_public(
         {
             **plan.model_dump(),
             "probation_contact": probation,
-            "pathways": {name: pathways[name] for name in PATHWAYS},
+            "pathways": shown,
             "actions": actions,
             "contact_after_release": contacts,
             "complete": not gaps,
@@ -133,12 +178,16 @@ def _sorted_actions(actions: Iterable[ActionPublic]) -> list[ActionPublic]:
     return sorted(actions, key=lambda action: (action.due_on, action.id))
 
 
-Parts = tuple[dict[str, dict[str, Any]], list[ActionPublic], list[ContactAfterReleasePublic]]
+Parts = tuple[
+    dict[str, dict[str, Any]], list[ActionPublic], list[ContactAfterReleasePublic], Onward
+]
 
 
-async def _parts(session: AsyncSession, shown_to: Caller | None, plan_id: uuid.UUID) -> Parts:
-    """The plan's pathways, actions and contact after release: three statements, whatever their
-    number. `shown_to` None: every child's contact, for the plan's own rules."""
+async def _parts(session: AsyncSession, shown_to: Caller | None, plan: ReleasePlan) -> Parts:
+    """The plan's pathways, actions, contact after release and onward referrals: four
+    statements, whatever their number. `shown_to` None: every child's contact, for the plan's
+    own rules."""
+    plan_id = plan.id
     pathways = {
         row.pathway: {"status": row.status, "note": row.note}
         for row in await session.scalars(
@@ -165,14 +214,32 @@ async def _parts(session: AsyncSession, shown_to: Caller | None, plan_id: uuid.U
             .order_by(ReleasePlanContact.child_id)
         )
     ]
-    return pathways, actions, contacts
+    shown = true() if shown_to is None else onward_referrals_shown(shown_to, plan.mother_id)
+    rows = (
+        await session.execute(
+            select(OnwardReferral, Organisation.name, shown.label("shown"))
+            .join(Organisation, Organisation.id == OnwardReferral.organisation_id)
+            .where(OnwardReferral.release_plan_id == plan_id)
+            .order_by(OnwardReferral.made_on, OnwardReferral.id)
+        )
+    ).all()
+    onward = Onward(
+        [_onward_public(referral.model_dump(), name) for referral, name, _ in rows],
+        # The same for every row (one plan, one mother); with none, nothing to show either way.
+        shown=all(bool(row.shown) for row in rows),
+    )
+    return pathways, actions, contacts, onward
+
+
+def _onward_public(row: Mapping[str, Any], organisation_name: str) -> OnwardReferralPublic:
+    return OnwardReferralPublic.model_validate({**row, "organisation_name": organisation_name})
 
 
 async def read_plan(
     session: AsyncSession, caller: Caller, mother_id: uuid.UUID
 ) -> ReleasePlanPublic:
     plan = await plan_of(session, caller, mother_id)
-    return to_public(plan, *await _parts(session, caller, plan.id))
+    return to_public(plan, *await _parts(session, caller, plan))
 
 
 @cache
@@ -206,7 +273,7 @@ async def show_plan(
     plan = await session.scalar(_plan_consulted(caller.role), params)
     if plan is None:
         raise RELEASE_PLANS.not_found(mother_id)
-    return to_public(plan, *await _parts(session, caller, plan.id))
+    return to_public(plan, *await _parts(session, caller, plan))
 
 
 def _rules(
@@ -233,9 +300,106 @@ def _rules(
     return problems
 
 
+def _take_onward(values: dict[str, Any]) -> None:
+    """Her onward referrals, sent within the children, families and community pathway, taken
+    out to `values["onward_referrals"]` (only when sent: a PATCH may leave them out), so that
+    the pathway holds its status and note as the other pathways do."""
+    community = (values.get("pathways") or {}).get(COMMUNITY) or {}
+    if "onward_referrals" in community:
+        values["onward_referrals"] = community.pop("onward_referrals")
+
+
+async def _organisations(
+    session: AsyncSession, values: dict[str, Any]
+) -> dict[uuid.UUID, Organisation]:
+    """The organisations the onward referrals sent name, in one statement."""
+    ids = {referral["organisation_id"] for referral in values.get("onward_referrals") or []}
+    if not ids:
+        return {}
+    found = await session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+    return {organisation.id: organisation for organisation in found}
+
+
+def _onward_rules(
+    values: dict[str, Any],
+    held: list[OnwardReferralPublic],
+    organisations: Mapping[uuid.UUID, Organisation],
+    mother: Mother,
+    release_date: date | None,
+    today: date,
+) -> list[tuple[str, str]]:
+    """The rules an onward referral keeps. A referral new to the plan (or moved to another
+    service or day) goes to a service that exists and had not closed by the day it was made; a
+    first contact newly recorded is after her release: her status is released (or her case
+    closed), and the day is on or after her release date (the plan's expected date, or else
+    her earliest release date)."""
+    problems: list[tuple[str, str]] = []
+    kept = {referral.id: referral for referral in held}
+    seen: set[uuid.UUID] = set()
+    for n, referral in enumerate(values.get("onward_referrals") or []):
+        at = f"{ONWARD}.{n}"
+        referral_id = referral.get("id")
+        before = None
+        if referral_id is not None:
+            before = kept.get(referral_id)
+            if before is None:
+                problems.append((f"{at}.id", "is not an onward referral of this plan"))
+            elif referral_id in seen:
+                problems.append((f"{at}.id", "is given twice"))
+            seen.add(referral_id)
+        made_on, accepted_on = referral["made_on"], referral.get("accepted_on")
+        declined_on, first_contact_on = (
+            referral.get("declined_on"),
+            referral.get("first_contact_on"),
+        )
+        for name in ("made_on", "accepted_on", "declined_on", "first_contact_on"):
+            problems += past_date_problems(f"{at}.{name}", referral.get(name), today)
+        organisation = organisations.get(referral["organisation_id"])
+        moved = before is None or (before.organisation_id, before.made_on) != (
+            referral["organisation_id"],
+            made_on,
+        )
+        if organisation is None:
+            problems.append((f"{at}.organisation_id", "no organisation with this id"))
+        elif moved and organisation.closed_on is not None and organisation.closed_on <= made_on:
+            problems.append(
+                (
+                    f"{at}.organisation_id",
+                    f"{organisation.name} closed on {organisation.closed_on}: it takes no "
+                    "referral made on or after that day",
+                )
+            )
+        if accepted_on is not None and declined_on is not None:
+            problems.append((f"{at}.declined_on", "a referral is accepted or declined, not both"))
+        for name, day in (("accepted_on", accepted_on), ("declined_on", declined_on)):
+            if day is not None and day < made_on:
+                problems.append((f"{at}.{name}", "cannot be before made_on"))
+        if first_contact_on is None:
+            continue
+        if accepted_on is None:
+            problems.append((f"{at}.first_contact_on", "only once the referral is accepted"))
+        elif first_contact_on < accepted_on:
+            problems.append((f"{at}.first_contact_on", "cannot be before accepted_on"))
+        if before is not None and before.first_contact_on == first_contact_on:
+            continue  # recorded before: her release was checked then
+        if mother.status not in OUT:
+            problems.append(
+                (f"{at}.first_contact_on", "is after release: she is not recorded as released")
+            )
+        elif release_date is None:
+            problems.append(
+                (f"{at}.first_contact_on", "is after release: her release date is not known")
+            )
+        elif first_contact_on < release_date:
+            problems.append(
+                (f"{at}.first_contact_on", f"is after release: not before {release_date}")
+            )
+    return problems
+
+
 def _lists_changed(current: Parts, pathways: dict[str, Any], values: dict[str, Any]) -> list[str]:
     """Which of the plan's lists this write changes: none, and the plan keeps its version."""
-    pathways_before, actions_before, contacts_before = current
+    pathways_before, actions_before, contacts_before, onward_before = current
     changed = []
     if {name: pathways[name] for name in PATHWAYS} != pathways_before:
         changed.append("pathways")
@@ -258,7 +422,29 @@ def _lists_changed(current: Parts, pathways: dict[str, Any], values: dict[str, A
         )
         if given_contacts != [(c.child_id, c.arrangement) for c in contacts_before]:
             changed.append("contact_after_release")
+    if "onward_referrals" in values:
+        given_referrals = sorted(
+            (tuple(r.get(name) for name in ONWARD_FIELDS) for r in values["onward_referrals"]),
+            key=str,
+        )
+        held_referrals = sorted(
+            (tuple(getattr(r, name) for name in ONWARD_FIELDS) for r in onward_before.referrals),
+            key=str,
+        )
+        if given_referrals != held_referrals:  # a referral without an id is new: a change
+            changed.append("onward_referrals")
     return changed
+
+
+ONWARD_FIELDS = (
+    "id",
+    "organisation_id",
+    "made_on",
+    "accepted_on",
+    "declined_on",
+    "first_contact_on",
+    "note",
+)
 
 
 def _plan_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +452,14 @@ def _plan_columns(values: dict[str, Any]) -> dict[str, Any]:
     columns = {
         key: value
         for key, value in values.items()
-        if key not in ("pathways", "actions", "contact_after_release", "probation_contact")
+        if key
+        not in (
+            "pathways",
+            "actions",
+            "contact_after_release",
+            "onward_referrals",
+            "probation_contact",
+        )
     }
     if "probation_contact" in values:
         given = values["probation_contact"] or {}
@@ -288,8 +481,14 @@ async def _write_parts(
     plan: ReleasePlan,
     pathways: dict[str, dict[str, Any]],
     values: dict[str, Any],
-) -> tuple[list[ActionPublic] | None, list[ContactAfterReleasePublic] | None]:
-    """Write the pathways, and the actions and contacts if given; returns those written."""
+    organisations: Mapping[uuid.UUID, Organisation],
+) -> tuple[
+    list[ActionPublic] | None,
+    list[ContactAfterReleasePublic] | None,
+    list[OnwardReferralPublic] | None,
+]:
+    """Write the pathways, and the actions, contacts and onward referrals if given; returns
+    those written."""
     await _replace(
         session,
         ReleasePlanPathway,
@@ -320,7 +519,25 @@ async def _write_parts(
             (ContactAfterReleasePublic.model_validate(row) for row in contact_rows),
             key=lambda contact: contact.child_id,
         )
-    return actions, contacts
+    referrals = None
+    if "onward_referrals" in values:
+        referral_rows = [
+            {
+                **{name: referral.get(name) for name in ONWARD_FIELDS},
+                "id": referral.get("id") or uuid.uuid4(),
+                "release_plan_id": plan.id,
+            }
+            for referral in values["onward_referrals"]
+        ]
+        await _replace(session, OnwardReferral, plan.id, referral_rows)
+        referrals = sorted(
+            (
+                _onward_public(row, organisations[row["organisation_id"]].name)
+                for row in referral_rows
+            ),
+            key=lambda referral: (referral.made_on, referral.id),
+        )
+    return actions, contacts, referrals
 
 
 async def put_plan(
@@ -349,10 +566,18 @@ async def put_plan(
         None if plan is None else plan.version, "release plan", if_match, if_none_match
     )
     if plan is not None:
-        current = await _parts(session, None, plan.id)
+        current = await _parts(session, None, plan)
     kept_action_ids = set() if current is None else {action.id for action in current[1]}
     values = data.model_dump()
-    InvalidInput.raise_any(_rules(values, mother, kept_action_ids, date.today()))
+    _take_onward(values)
+    organisations = await _organisations(session, values)
+    today = date.today()
+    release_date = values["expected_release_date"] or mother.earliest_release_date
+    held = [] if current is None else current[3].referrals
+    InvalidInput.raise_any(
+        _rules(values, mother, kept_action_ids, today)
+        + _onward_rules(values, held, organisations, mother, release_date, today)
+    )
     if values["release_local_authority_code"] is not None:
         await require_current_authority(
             session, "release_local_authority_code", values["release_local_authority_code"]
@@ -378,9 +603,12 @@ async def put_plan(
         await session.flush()
     except IntegrityError as exc:  # a plan made at the same moment, where rows are not locked
         raise already_has("release plan") from exc
-    actions, contacts = await _write_parts(session, plan, pathways, values)
-    assert actions is not None and contacts is not None  # both are always sent in a PUT
-    public = to_public(plan, pathways, actions, contacts)
+    actions, contacts, referrals = await _write_parts(
+        session, plan, pathways, values, organisations
+    )
+    # All three are always sent in a PUT.
+    assert actions is not None and contacts is not None and referrals is not None
+    public = to_public(plan, pathways, actions, contacts, Onward(referrals))
     _emit_plan_changes(session, plan, fed_before, public.complete, created=current is None)
     return public, current is None, changed
 
@@ -434,10 +662,18 @@ async def update_plan(
     changes = data.changes()
     mother = await session.get(Mother, plan.mother_id)
     assert mother is not None  # the foreign key guarantees her
-    current = await _parts(session, caller, plan.id)
-    pathways, actions, contacts = current
+    current = await _parts(session, caller, plan)
+    pathways, actions, contacts, onward = current
     kept_action_ids = {action.id for action in actions}
-    InvalidInput.raise_any(_rules(changes, mother, kept_action_ids, date.today()))
+    _take_onward(changes)
+    organisations = await _organisations(session, changes)
+    today = date.today()
+    planned = changes.get("expected_release_date", plan.expected_release_date)
+    release_date = planned or mother.earliest_release_date
+    InvalidInput.raise_any(
+        _rules(changes, mother, kept_action_ids, today)
+        + _onward_rules(changes, onward.referrals, organisations, mother, release_date, today)
+    )
     if changes.get("release_local_authority_code") is not None:
         await require_current_authority(
             session, "release_local_authority_code", changes["release_local_authority_code"]
@@ -457,12 +693,15 @@ async def update_plan(
         touch(plan)  # its lists are part of what its version (its ETag) covers
     changed |= dict.fromkeys(lists, True)
     await session.flush()
-    new_actions, new_contacts = await _write_parts(session, plan, pathways, changes)
+    new_actions, new_contacts, new_referrals = await _write_parts(
+        session, plan, pathways, changes, organisations
+    )
     public = to_public(
         plan,
         pathways,
         actions if new_actions is None else new_actions,
         contacts if new_contacts is None else new_contacts,
+        onward if new_referrals is None else Onward(new_referrals),
     )
     _emit_plan_changes(session, plan, fed_before, public.complete)
     return public, changed

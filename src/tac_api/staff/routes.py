@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.routing import Route
 
 from tac_api.audit import service as audit
@@ -10,7 +10,7 @@ from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS, problem_response
 from tac_api.http import set_etag
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PagingQuery
-from tac_api.pipeline import IdempotencyClaim, PrisonSide, requires
+from tac_api.pipeline import AdminOnly, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.routing import answer_changed, answer_created, page_shown, show_visible
@@ -30,8 +30,6 @@ from tac_api.staff.schemas import (
 )
 
 router = APIRouter(tags=["Staff and caseloads"], responses=COMMON_PROBLEMS)
-# Linking a sign-in to an entry makes that person's work hers: an admin's act alone.
-Admin = Annotated[Caller, Depends(requires())]
 ALLOCATION = "/v1/mothers/{mother_id}/allocation"
 ME = "/v1/staff/me"
 
@@ -57,7 +55,7 @@ def public(entry: StaffMember, caller: Caller) -> StaffMemberPublic:
 )
 async def create_staff_member(
     body: StaffMemberCreate,
-    caller: Admin,
+    caller: AdminOnly,  # a sign-in linked to an entry makes that person's work hers
     claim: IdempotencyClaim,
     session: SessionDep,
     request: Request,
@@ -135,7 +133,7 @@ async def get_staff_member(
 async def update_staff_member(
     staff_member_id: uuid.UUID,
     body: StaffMemberUpdate,
-    caller: Admin,
+    caller: AdminOnly,
     session: SessionDep,
     request: Request,
     response: Response,

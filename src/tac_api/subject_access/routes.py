@@ -1,18 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
-from tac_api.auth.schemas import Caller
 from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS, NotFound
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
-from tac_api.pipeline import requires
+from tac_api.pipeline import AdminOnly
 from tac_api.referrals.service import REFERRALS
 from tac_api.resources import get_visible
 from tac_api.schemas import PrisonNumber
@@ -21,7 +20,6 @@ from tac_api.subject_access import service
 from tac_api.subject_access.schemas import SubjectAccessExport
 
 router = APIRouter(tags=["Subject access"], responses=COMMON_PROBLEMS)
-AdminOnly = Annotated[Caller, Depends(requires())]
 
 
 @router.get(

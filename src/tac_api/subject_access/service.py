@@ -28,7 +28,8 @@ REFERRAL = "referral"
 # The practitioner directory and the service's own staff: professionals, not case data. Her
 # export includes the entries her case links to (her workers among them); erasing her case
 # leaves them, as other cases may link to them too.
-DIRECTORY = frozenset({"practitioner", "staff_member"})
+# Entries her case's rows refer to (services in the community: her onward referrals').
+DIRECTORY = frozenset({"practitioner", "staff_member", "organisation"})
 NOT_CASE_DATA = DIRECTORY | frozenset(
     {
         # Code lists: nobody's personal data.
@@ -56,6 +57,8 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         # not her id): not her case until confirmed, when the child's record is; erased after
         # TAC_LINK_REQUEST_EXPIRY_DAYS, confirmed or not.
         "link_request",
+        # The programme's unit costs: an administrator's figures, no one's personal data.
+        "unit_cost",
     }
 )
 
