@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import statistics
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from tac_api.config import Settings
+from tac_api.groups.models import GroupAttendance, GroupSession
 from tac_api.main import create_app
+from tac_api.referrals.models import Referral
 from tac_api.release.schemas import PATHWAYS
 from tac_api.reports import counting
 from tac_api.reports.cli import app as report_command
@@ -28,6 +31,7 @@ from tests.support.api import Api
 from tests.support.bodies import TODAY, mother_body
 from tests.support.html import Rows
 from tests.support.release import onward_referral
+from tests.support.rows import row, write
 
 EWI, SDI = "EWI", "SDI"
 
@@ -666,6 +670,20 @@ def known(api: Api) -> list[Woman]:
     return women
 
 
+def referral_fields(prison: str, received_on: date, **fields: Any) -> dict[str, Any]:
+    """A referral's row, written below the API (engaged on a day the API would not take)."""
+    return {
+        "prison_code": prison,
+        "received_on": received_on,
+        "source": "self",
+        "prison_number": "A1234BC",
+        "first_name": "Siân",
+        "last_name": "O'Connor",
+        "reason": "Her children are in care.",
+        **fields,
+    }
+
+
 def report(api: Api, who: str = "ewi_governor", span: Span = PERIOD, **params: str) -> Any:
     query = {"from": str(span.start), "to": str(span.end), **params}
     return api.get(who, "/v1/reports/governor", params=query)
@@ -926,6 +944,87 @@ class TestGovernorReport:
         assert current["children.by_lives_with.foster_carer"]["value"] == 1
         assert current["children.linked"]["value"] == 2
 
+    def test_the_programme_in_the_prison(self, api: Api) -> None:
+        """Referrals to the prison and the women engaged from them, and its group sessions
+        with their registers, each in the month it happened in; another prison's are not
+        hers; small counts are hidden."""
+        mothers = [api.mother(supported_from=str(BEFORE.start)) for _ in range(3)]
+        first, second = PERIOD.start, PERIOD.start + timedelta(days=20)
+        last_before = BEFORE.end
+        referrals = [
+            # Seven received this period (the first on its first day), three the period before
+            # (the last on its last day), five by Send.
+            *(row(Referral, **referral_fields(EWI, first)) for _ in range(4)),
+            *(row(Referral, **referral_fields(EWI, second)) for _ in range(3)),
+            *(row(Referral, **referral_fields(EWI, last_before)) for _ in range(3)),
+            *(row(Referral, **referral_fields(SDI, second)) for _ in range(5)),
+            # Engaged this period: six referrals, two of them the same woman's; one the
+            # period before.
+            *(
+                row(
+                    Referral,
+                    **referral_fields(EWI, BEFORE.start, engaged_on=second),
+                    mother_id=uuid.UUID(mothers[n % 3]["id"]) if n < 3 else None,
+                )
+                for n in range(4)
+            ),
+            row(Referral, **referral_fields(EWI, BEFORE.start, engaged_on=first)),
+            row(
+                Referral,
+                **referral_fields(EWI, BEFORE.start, engaged_on=first),
+                mother_id=uuid.UUID(mothers[0]["id"]),
+            ),
+            row(Referral, **referral_fields(EWI, BEFORE.start, engaged_on=last_before)),
+        ]
+        write(api, Referral, referrals)
+        held = [
+            *(row(GroupSession, prison_code=EWI, held_on=first, activity="Baking") for _ in "ab"),
+            *(row(GroupSession, prison_code=EWI, held_on=second, activity="Art") for _ in "abc"),
+            row(GroupSession, prison_code=EWI, held_on=last_before, activity="Art"),
+            *(row(GroupSession, prison_code=SDI, held_on=second, activity="Art") for _ in "abc"),
+        ]
+        write(api, GroupSession, held)
+        registers = [3, 3, 2, 2, 2, 1, 3, 3, 3]
+        write(
+            api,
+            GroupAttendance,
+            [
+                row(
+                    GroupAttendance,
+                    group_session_id=session["id"],
+                    mother_id=uuid.UUID(mothers[n]["id"]),
+                    check_in=3,
+                    check_out=2,
+                )
+                for session, size in zip(held, registers, strict=True)
+                for n in range(size)
+            ],
+        )
+        programme = ["referrals.received", "referrals.women_engaged"]
+        programme += ["groups.sessions_held", "groups.attendances"]
+        body = report_suppressing_up_to(api, 0)
+        section = next(s for s in body["sections"] if s["key"] == "programme")
+        assert [f["key"] for f in section["figures"]] == programme
+        current, previous = cells(body, "current"), cells(body, "previous")
+        assert [current[k]["value"] for k in programme] == [7, 5, 5, 12]
+        # The woman engaged on two referrals is one woman. The period before: the three
+        # received on its last day and the seven engaged since, received on its first; one
+        # engaged on its last day; one session on its last day.
+        assert [previous[k]["value"] for k in programme] == [10, 1, 1, 1]
+        assert [
+            cells(report(api, "admin", prison_code=SDI).json(), "current")[k]["value"]
+            for k in programme
+        ] == [5, 0, None, 9]
+        # With the threshold: small counts hidden; nothing about a person.
+        body = report(api).json()
+        current, previous = cells(body, "current"), cells(body, "previous")
+        assert [current[k] for k in programme] == [
+            {"value": v, "suppressed": False} for v in (7, 5, 5, 12)
+        ]
+        assert previous["referrals.received"] == {"value": 10, "suppressed": False}
+        assert all(previous[k] == {"value": None, "suppressed": True} for k in programme[1:])
+        assert "Group sessions held in the prison" in " ".join(body["notes"])
+
     def test_an_empty_prison_shows_zeros_not_blanks(self, api: Api) -> None:
         body = report(api).json()
         current = cells(body, "current")
@@ -994,7 +1093,10 @@ class TestProgrammeReport:
         quarters = quarters_between(BEFORE.start, PERIOD.end)
         assert [q["period"]["from"] for q in body["quarters"]] == [str(q.start) for q in quarters]
         shown = 0
-        for figure in (f for s in body["sections"] if s["key"] == "work" for f in s["figures"]):
+        # The governors' figures; the programme's own sections have tests of their own
+        # (test_programme_practice.py and the like).
+        work = [f for s in body["sections"] if s["key"] == "work" for f in s["figures"]]
+        for figure in work:
             for quarter, cell in zip(quarters, figure["values"], strict=True):
                 value = expected(known, quarter, None)[figure["key"]]
                 if 1 <= value <= 4:

@@ -259,6 +259,16 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             ),
         ],
     )
+    shown.add(
+        "programme",
+        "The programme in the prison",
+        [
+            Spec("referrals.received", "Referrals received"),
+            Spec("referrals.women_engaged", "Women engaged (first working session)"),
+            Spec("groups.sessions_held", "Group sessions held"),
+            Spec("groups.attendances", "Group attendances (rows of the registers)"),
+        ],
+    )
     return shown
 
 

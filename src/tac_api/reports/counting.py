@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.reports.intake import count_referrals
 from tac_api.reports.people import count_children, count_women
 from tac_api.reports.periods import Counts, Span, snapshot, women_in
+from tac_api.reports.practice import count_groups
 from tac_api.reports.records import (
     count_assessments,
     count_evidence,
@@ -25,9 +27,11 @@ __all__ = [
     "count_assessments",
     "count_children",
     "count_evidence",
+    "count_groups",
     "count_hearings",
     "count_meetings",
     "count_periods",
+    "count_referrals",
     "count_releases",
     "count_visits",
     "count_women",
@@ -55,4 +59,9 @@ async def count_periods(
         await count_assessments(session, women, counts)
         await count_evidence(session, women, counts)
         await count_releases(session, women, counts)
+        if prison is not None:
+            # A prison's own referrals and groups; the programme report counts both prisons'
+            # in sections of its own (`reports.programme`).
+            await count_referrals(session, prison, spans, counts)
+            await count_groups(session, prison, spans, counts, detail=False)
     return counts

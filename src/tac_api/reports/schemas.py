@@ -17,7 +17,7 @@ from tac_api.schemas import UtcDatetime
 SUPPRESSED_MARK = "c"  # how official statistics in England mark a suppressed count
 NOT_APPLICABLE_MARK = "z"
 NOT_AVAILABLE_MARK = "x"
-Unit = Literal["count", "hours", "days", "pounds"]
+Unit = Literal["count", "hours", "days", "pounds", "women"]
 ReportKind = Literal["governor", "programme"]
 
 

@@ -118,6 +118,11 @@ GOVERNOR_NOTES = (
     "Releases due: the plan's expected release date, else her earliest release date, in the "
     "period; a complete plan as the plan stands now.",
     "Age is on the last day of the period.",
+    "Referrals received: referrals to the prison dated received in the period, whatever came "
+    "of them. Women engaged: her first working session with the service in the period, on a "
+    "referral to the prison; each woman once.",
+    "Group sessions held in the prison in the period, and their attendances (one a woman on a "
+    "session's register), by the day each session was held.",
 )
 
 

@@ -23,6 +23,7 @@ from tac_api.mothers.service import MOTHERS
 from tac_api.reference.models import Prison
 from tac_api.resources import Resource, apply_changes, get_for_change, get_visible, list_visible
 from tac_api.schemas import past_date_problems
+from tac_api.staff.caseload import against_guide, placing
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.staff.schemas import (
     AllocationEnd,
@@ -366,7 +367,7 @@ async def caseloads(
             StaffMember.prison_code,
         )
         .join(StaffMember, StaffMember.id == Allocation.staff_member_id)
-        .where(Allocation.ended_on.is_(None), StaffMember.left_on.is_(None))
+        .where(placing())
         .subquery("placed")
     )
     women_query = (
@@ -438,8 +439,8 @@ def _caseloads(
                 "name": worker["name"],
                 "role": worker["role"],
                 "count": len(hers),
-                "over_guide": len(hers) > upper,
-                "under_guide": len(hers) < lower,
+                "over_guide": against_guide(len(hers), settings) == "over",
+                "under_guide": against_guide(len(hers), settings) == "under",
                 "women": hers,
             }
         )
