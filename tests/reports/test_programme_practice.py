@@ -432,26 +432,49 @@ class TestPractice:
             for quarter, cell in zip(QUARTERS, figure["values"], strict=True):
                 value = expected(everyone, quarter).get(key, 0)
                 if figure["unit"] == "count" and value is not None and 1 <= value <= 4:
-                    assert cell == {"value": None, "suppressed": True}, (key, quarter)
+                    assert cell == {"value": None, "suppressed": True, "available": True}, (
+                        key,
+                        quarter,
+                    )
                 elif not cell["suppressed"]:
                     assert cell["value"] == value, (key, quarter)
         cells = {key: f["values"] for key, f in ours(body).items()}
         q4, q1 = 0, 1
         # One worker at the end of 2024: her median is her caseload, hidden with her.
         assert cells["caseloads.workers"][q4]["suppressed"]
-        assert cells["caseloads.median_women_per_worker"][q4] == {"value": None, "suppressed": True}
+        assert cells["caseloads.median_women_per_worker"][q4] == {
+            "value": None,
+            "suppressed": True,
+            "available": True,
+        }
         # Six workers at the end of March: shown, with their median.
-        assert cells["caseloads.median_women_per_worker"][q1] == {"value": 3.5, "suppressed": False}
+        assert cells["caseloads.median_women_per_worker"][q1] == {
+            "value": 3.5,
+            "suppressed": False,
+            "available": True,
+        }
         # Four unrecorded check-outs: hidden, and the next smallest part (six lower) with them.
         # One not followed up is hidden; with the lower check-outs hidden too, the five
         # followed up no longer give it away.
         assert cells["groups.check_out.not_recorded"][q1]["suppressed"]
         assert cells["groups.check_out.lower"][q1]["suppressed"]
-        assert cells["groups.check_out.same_or_higher"][q1] == {"value": 10, "suppressed": False}
+        assert cells["groups.check_out.same_or_higher"][q1] == {
+            "value": 10,
+            "suppressed": False,
+            "available": True,
+        }
         assert cells["groups.follow_up.not_done"][q1]["suppressed"]
-        assert cells["groups.follow_up.done"][q1] == {"value": 5, "suppressed": False}
+        assert cells["groups.follow_up.done"][q1] == {
+            "value": 5,
+            "suppressed": False,
+            "available": True,
+        }
         # A zero is shown.
-        assert cells["groups.check_out.not_recorded"][2] == {"value": 0, "suppressed": False}
+        assert cells["groups.check_out.not_recorded"][2] == {
+            "value": 0,
+            "suppressed": False,
+            "available": True,
+        }
 
     def test_a_fixed_number_of_statements(self, world: tuple[Api, list[Woman]]) -> None:
         api, _ = world
@@ -468,4 +491,6 @@ class TestPractice:
         body = programme(api, **{"from": "2024-01-01", "to": "2024-03-31"})
         for key, figure in ours(body).items():
             want = None if key == "caseloads.median_women_per_worker" else 0
-            assert figure["values"] == [{"value": want, "suppressed": False}], key
+            assert figure["values"] == [{"value": want, "suppressed": False, "available": True}], (
+                key
+            )
