@@ -6,7 +6,7 @@ hearings, meetings, visits, assessments and evidence count in the period they ar
 snapshot of the database.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +45,11 @@ async def count_periods(
     late_days: int,
     *,
     children_and_demographics: bool = True,
+    also: Callable[[Sequence[Counts]], Awaitable[None]] | None = None,
 ) -> list[Counts]:
-    """Every figure of each period, in the order of `spans`."""
+    """Every figure of each period, in the order of `spans`; `also` counts more of them (the
+    programme report's own sections) in the same snapshot, so that every figure of a report is
+    of one moment."""
     counts = [Counts() for _ in spans]
     async with snapshot(session):
         women = await women_in(session, prison, spans)
@@ -64,4 +67,6 @@ async def count_periods(
             # in sections of its own (`reports.programme`).
             await count_referrals(session, prison, spans, counts)
             await count_groups(session, prison, spans, counts, detail=False)
+        if also is not None:
+            await also(counts)
     return counts

@@ -3,6 +3,7 @@ small-number protection applied before anything leaves. What is counted is `cata
 the counting `counting`'s."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -238,14 +239,22 @@ async def programme_report(
     found = await programme_catalogue(session, settings)
     specs = found.specs()
     shown = {spec.key for spec in specs}
-    counted = await count_periods(
-        session, None, quarters, settings.late_notice_days, children_and_demographics=False
+    counted = [Counts() for _ in quarters]
+
+    async def programme_figures(_: Sequence[Counts]) -> None:
+        await count_programme(session, quarters, counted, settings)
+
+    governors = await count_periods(
+        session,
+        None,
+        quarters,
+        settings.late_notice_days,
+        children_and_demographics=False,
+        also=programme_figures,
     )
     # The governors' figures the programme report shows; the rest are not its.
-    counted = [
-        Counts({key: value for key, value in counts.items() if key in shown}) for counts in counted
-    ]
-    await count_programme(session, quarters, counted, settings)
+    for counts, theirs in zip(counted, governors, strict=True):
+        counts.update({key: value for key, value in theirs.items() if key in shown})
     columns = [_marked(protect(counts, specs, threshold), counts) for counts in counted]
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
