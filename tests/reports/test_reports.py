@@ -151,6 +151,33 @@ class TestSuppression:
         # attended's parts would give attended: the smaller of them is hidden as well.
         assert hidden == {"missed", "unwell", "attended", "in_person"}
 
+    def test_a_cell_worked_out_across_sums_is_covered(self) -> None:
+        """Each sum safe on its own can still give a cell away together with another: 8
+        referrals, accepted hidden beside two small hidden parts; below accepted, 5 had a first
+        contact and a hidden 1 had none. A reader knows accepted is at least 5 + 1 and at most
+        8 - 1 - 1: exactly 6, and then the others are 1 each. One more cell hides it."""
+        rules = [
+            Rule("received"),
+            Rule("accepted", part_of="received"),
+            Rule("declined", part_of="received"),
+            Rule("awaiting", part_of="received"),
+            Rule("contacted", part_of="accepted"),
+            Rule("not_contacted", part_of="accepted"),
+        ]
+        values = {
+            "received": 8,
+            "accepted": 6,
+            "declined": 1,
+            "awaiting": 1,
+            "contacted": 5,
+            "not_contacted": 1,
+        }
+        hidden = suppressed_keys(values, rules, 4)
+        assert {"accepted", "declined", "awaiting", "not_contacted"} < hidden
+        # The smallest shown cell of a sum holding accepted: now accepted lies anywhere from 2
+        # to 6.
+        assert hidden == {"accepted", "declined", "awaiting", "not_contacted", "contacted"}
+
     def test_each_breakdown_of_a_total_is_protected_on_its_own(self) -> None:
         rules = [
             Rule("children"),

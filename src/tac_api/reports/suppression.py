@@ -11,6 +11,7 @@ each is pinned down, and another part is hidden too. A figure derived from a sup
 is protected on its own.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -69,7 +70,93 @@ def suppressed_keys(
             if chosen is not None:
                 hidden.add(chosen)
                 changed = True
+        if not changed:
+            # Each sum is safe on its own; a reader with all of them may still be able to work
+            # a hidden cell out across them (a part that is itself a total).
+            chosen = _second_cell_across(values, hidden, parts, counted)
+            if chosen is not None:
+                hidden.add(chosen)
+                changed = True
     return hidden
+
+
+Interval = tuple[float, float]
+INFINITE = float("inf")
+# A reader's bounds narrow a little with each pass over the sums; a chain of breakdowns is a
+# few levels deep, so its bounds settle in a few passes. The cap only guards a malformed report.
+MOST_PASSES = 50
+
+
+def _second_cell_across(
+    values: Mapping[str, Number | None],
+    hidden: set[str],
+    parts: Mapping[tuple[str, str], Sequence[str]],
+    counted: set[str],
+) -> str | None:
+    """Another cell to hide where the sums together give one hidden cell away, or None.
+
+    What a reader knows, as bounds on each cell: a shown cell exactly; a hidden count is at
+    least 1 (zeros are shown); anything else hidden, or not available, at least 0. Every sum
+    narrows the bounds of its members (a part lies between its total less the most and less the
+    least the other parts can be; a total between the least and the most its parts can add up
+    to), pass after pass until nothing narrows. A hidden cell whose bounds close on one value is
+    worked out: the smallest shown non-zero cell of a sum it is in is hidden too.
+    """
+    equations = [[total, *members] for (total, _), members in parts.items()]
+    if not any(key in hidden for equation in equations for key in equation):
+        return None
+    bounds: dict[str, Interval] = {}
+    for equation in equations:
+        for key in equation:
+            value = values[key]
+            if key not in hidden and value is not None:
+                bounds[key] = (float(value), float(value))
+            else:
+                bounds[key] = (1.0 if key in counted and key in hidden else 0.0, INFINITE)
+    for _ in range(MOST_PASSES):
+        narrowed = False
+        for total, *members in equations:
+            least = sum(bounds[key][0] for key in members)
+            most = sum(bounds[key][1] for key in members)
+            narrowed |= _narrow(bounds, total, least, most, total in counted)
+            low, high = bounds[total]
+            for key in members:
+                others_least = sum(bounds[k][0] for k in members if k != key)
+                others_most = sum(bounds[k][1] for k in members if k != key)
+                narrowed |= _narrow(
+                    bounds, key, low - others_most, high - others_least, key in counted
+                )
+        if any(low > high for low, high in bounds.values()):
+            return None  # the figures do not add up as the rules say: nothing can be told
+        if not narrowed:
+            break
+    for key in sorted(hidden):
+        if key in bounds and values[key] is not None and _closed(bounds[key], key in counted):
+            sums = [equation for equation in equations if key in equation]
+            chosen = _second_cell(values, [cell for equation in sums for cell in equation], hidden)
+            if chosen is not None:
+                return chosen
+    return None
+
+
+def _narrow(bounds: dict[str, Interval], key: str, low: float, high: float, whole: bool) -> bool:
+    """Narrow a cell's bounds to [low, high] (whole numbers, for a count); whether they moved."""
+    if whole:
+        low = float(math.ceil(low - 1e-9)) if low > -INFINITE else low
+        high = float(math.floor(high + 1e-9)) if high < INFINITE else high
+    old_low, old_high = bounds[key]
+    new = (max(old_low, low), min(old_high, high))
+    if new == (old_low, old_high):
+        return False
+    bounds[key] = new
+    return True
+
+
+def _closed(interval: Interval, whole: bool) -> bool:
+    """Bounds that leave one value: one whole number for a count, within a penny or a
+    hundredth of an hour for anything else."""
+    low, high = interval
+    return high - low < (0.5 if whole else 0.011)
 
 
 def _pinned(
