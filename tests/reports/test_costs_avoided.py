@@ -1,5 +1,6 @@
-"""Costs avoided in the programme report: recorded outcomes at the unit cost in force on each
-one's own date, not available (x) where none is set, hidden with a small count."""
+"""Costs avoided in the programme report: recorded outcomes (the report's own figures of them)
+at the unit cost in force on each quarter's last day, not available (x) where none is set,
+hidden with any count they are worked out from."""
 
 import csv
 import io
@@ -20,8 +21,6 @@ from tests.support.api import Api
 CHILD = "costs_avoided.by_outcome.child_with_her_at_twelve_months"
 BABY = "costs_avoided.by_outcome.baby_kept"
 TOTAL = "costs_avoided.total"
-CHILD_COUNT = "costs_avoided.outcomes.child_with_her_at_twelve_months"
-BABY_COUNT = "costs_avoided.outcomes.baby_kept"
 PRIVATE = "She told me about her brother's arrest"
 
 
@@ -104,12 +103,14 @@ def test_costs_avoided_from_recorded_outcomes(api: Api, unit_costs: None) -> Non
         *spread(*month(2025, 4, 3), *month(2025, 6, 3)),
         *spread(*month(2025, 8, 2)),
         *spread(*month(2025, 11, 5)),
-        # Not this outcome: another milestone, children not with her, not known, before the span.
-        *spread(date(2025, 11, 20), milestone="six_months"),
-        *spread(date(2025, 11, 21), children_with_her="no"),
-        *spread(date(2025, 11, 22), children_with_her="not_known"),
+        # Not this outcome (five of each, so that no small cell hides the five above): another
+        # milestone, children not with her, not known; and one before the report's quarters.
+        *spread(*month(2025, 12, 5), milestone="six_months"),
+        *spread(*month(2025, 12, 5, first=10), children_with_her="no"),
+        *spread(*month(2025, 12, 5, first=20), children_with_her="not_known"),
         *spread(date(2024, 12, 30)),
-        # Babies kept: 2 in the first quarter (and two not kept), 5 in the second.
+        # Babies kept: 2 in the first quarter, each a small count (and two not kept); 10 in the
+        # second (and none not kept).
         *births(
             mothers[0],
             (date(2025, 3, 1), "with_her_child_in_need"),
@@ -119,23 +120,28 @@ def test_costs_avoided_from_recorded_outcomes(api: Api, unit_costs: None) -> Non
         ),
         *births(
             mothers[1],
-            *((day, "with_her_child_in_need") for day in month(2025, 5, 3)),
-            *((day, "with_her_child_protection") for day in month(2025, 6, 2)),
-            (date(2025, 6, 9), "not_decided"),
+            *((day, "with_her_child_in_need") for day in month(2025, 5, 5)),
+            *((day, "with_her_child_protection") for day in month(2025, 6, 5)),
         ),
         # The unit cost of a child with her changes on 15 May; none is set for a baby kept.
         unit_cost("child_with_her_at_twelve_months", date(2025, 1, 1), 10_000_00, "Evaluation A"),
         unit_cost("child_with_her_at_twelve_months", date(2025, 5, 15), 12_000_50, "Evaluation B"),
     )
     report, figures, text = programme(api)
-    assert list(figures) == [CHILD_COUNT, BABY_COUNT, TOTAL, CHILD, BABY]
-    assert shown(figures[CHILD_COUNT]) == [6, 6, "c", 5]
-    assert shown(figures[BABY_COUNT]) == ["c", 5, 0, 0]
-    # Each review at the cost in force on its day; the small count's cost hidden with it.
-    assert shown(figures[CHILD]) == [60_000, 3 * 10_000 + 3 * 12_000.5, "c", 5 * 12_000.5]
-    # No unit cost set: not available, not zero, even in a quarter without a baby kept.
+    # The counts are the report's own figures of these outcomes, not a second copy of them.
+    assert list(figures) == [TOTAL, CHILD, BABY]
+    every = {f.key: f for section in report.sections for f in section.figures}
+    yes = every["outcomes.twelve_months.children_with_her.yes"].values
+    assert [None if c.suppressed else c.value for c in yes] == [6, 6, None, 5]
+    # A quarter at the unit cost in force on its last day (the second quarter's six at the
+    # figure from 15 May): one figure a quarter, so the cost tells nothing of the days within.
+    # The small count's cost is hidden with it.
+    assert shown(figures[CHILD]) == [60_000, 6 * 12_000.5, "c", 5 * 12_000.5]
+    # No unit cost set: not available, not zero, even in a quarter without a baby kept; the
+    # first quarter's small counts hide their cost.
     assert shown(figures[BABY]) == ["c", "x", "x", "x"]
-    assert shown(figures[TOTAL]) == ["x", "x", "x", "x"]
+    # The total hidden wherever a cost is: the total less the shown cost would be the hidden.
+    assert shown(figures[TOTAL]) == ["c", "x", "c", "x"]
     assert figures[CHILD]["unit"] == figures[TOTAL]["unit"] == "pounds"
     assert figures[CHILD]["part_of"] == figures[BABY]["part_of"] == TOTAL
     assert (
@@ -143,15 +149,14 @@ def test_costs_avoided_from_recorded_outcomes(api: Api, unit_costs: None) -> Non
         in (figures[CHILD]["method"])
     )
     assert "No unit cost is set for this outcome" in figures[BABY]["method"]
-    assert figures[TOTAL]["method"] and figures[CHILD_COUNT]["method"] is None
+    assert figures[TOTAL]["method"]
 
-    # Set from April: the first quarter's births are before it, and the total is worked out
-    # where both costs are; the third quarter's total would reveal the hidden cost: hidden too.
+    # Set from April: the first quarter ends before it; the second's ten babies at £20,000.
     add(api, unit_cost("baby_kept", date(2025, 4, 1), 20_000_00, "Evaluation C"))
     report, figures, text = programme(api)
-    assert shown(figures[BABY]) == ["c", 100_000, 0, 0]
-    assert shown(figures[CHILD]) == [60_000, 66_001.5, "c", 60_002.5]
-    assert shown(figures[TOTAL]) == ["x", 166_001.5, "c", 60_002.5]
+    assert shown(figures[BABY]) == ["c", 200_000, 0, 0]
+    assert shown(figures[CHILD]) == [60_000, 72_003, "c", 60_002.5]
+    assert shown(figures[TOTAL]) == ["c", 272_003, "c", 60_002.5]
     assert "£20,000 from 1 Apr 2025 (Evaluation C)" in figures[BABY]["method"]
 
     # Nothing about a person in the answer or in any format of it.
@@ -162,10 +167,28 @@ def test_costs_avoided_from_recorded_outcomes(api: Api, unit_costs: None) -> Non
         for mother in mothers:
             assert str(mother) not in written
     rows = {row["key"]: row for row in csv.DictReader(io.StringIO(formats[2]))}
-    assert [rows[TOTAL][q] for q in ("2025-01", "2025-04", "2025-07", "2025-10")] == [
-        "x",
-        "166001.50",
-        "c",
-        "60002.50",
-    ]
-    assert "£166,001.50" in formats[1] and "£166,001.50" in formats[3]
+    assert [rows[TOTAL][q] for q in ("2025-01", "2025-07", "2025-10")] == ["c", "c", "60002.50"]
+    assert "£60,002.50" in formats[1] and "£60,002.50" in formats[3]
+
+
+def test_a_cost_is_hidden_with_any_count_it_is_worked_out_from(api: Api, unit_costs: None) -> None:
+    """A cost is its count times a unit cost the method prints: with 7 children kept shown and
+    2 babies kept hidden, a shown total of £110,000 less 7 x £10,000 would give the babies'
+    £40,000, and so their number. The total is hidden with the hidden cost."""
+    mothers = [uuid.UUID(api.mother()["id"]) for _ in range(2)]
+    add(
+        api,
+        *(review(mothers[n % 2], date(2025, 2, 1) + timedelta(days=n)) for n in range(7)),
+        *births(
+            mothers[0],
+            (date(2025, 3, 1), "with_her_child_in_need"),
+            *((date(2025, 3, 2), "with_her_child_protection") for _ in range(5)),
+        ),
+        unit_cost("child_with_her_at_twelve_months", date(2025, 1, 1), 10_000_00, "A"),
+        unit_cost("baby_kept", date(2025, 1, 1), 20_000_00, "B"),
+    )
+    _, figures, _ = programme(api)
+    # The children's cost stays shown: its own count is.
+    assert shown(figures[CHILD])[0] == 70_000
+    assert shown(figures[BABY])[0] == "c"  # one of its counts (1 in need) is hidden
+    assert shown(figures[TOTAL])[0] == "c"

@@ -27,7 +27,7 @@ class Spec:
     label: str
     unit: Unit = "count"
     part_of: str | None = None
-    follows: str | None = None
+    follows: str | tuple[str, ...] | None = None
     # How an estimated figure is worked out, shown beside it (the programme report's costs).
     method: str | None = None
 

@@ -4,17 +4,21 @@ figure.
 
 Two outcomes are costed: a woman whose children were still with her at her 12-month review
 (counted in the quarter the review was held), and a baby kept (born in the quarter, gone home
-with her under a child in need or child protection plan). Each is costed at the unit cost in
-force on its own date, so a past quarter keeps the cost it had. Where an outcome of a quarter
-has no unit cost in force on its date, the quarter's cost is not available (`x`), never 0 or a
-part of the sum: an estimate that leaves out some outcomes would read as a smaller saving.
-A cost follows its count (hidden whenever the count is) and the costs add up to a total, so a
-hidden cost cannot be worked out from the total either.
+with her under a child in need or child protection plan). Their counts are the report's own
+figures of those outcomes (the 12-month reviews' "children with her: yes", the births by where
+the baby went): counted once, protected once, so that no second copy of a figure shows what the
+first hides.
+
+A quarter's outcomes are costed at the unit cost in force on its last day, so a past quarter
+keeps the cost it had; one figure a quarter, because costing each outcome at its own day's
+figure would let the cost tell how many fell either side of a change of unit cost within the
+quarter. With no unit cost in force then, the cost is not available (`x`), never 0. A cost is
+its count times a unit cost the method prints, so it is the count in other words: it is hidden
+whenever one of its counts is, and the total whenever either cost is.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -35,14 +39,9 @@ KEPT = ("with_her_child_in_need", "with_her_child_protection")
 @dataclass(frozen=True)
 class Outcome:
     code: str  # as COSTED_OUTCOMES names it, and the unit cost's `outcome`
-    label: str  # the count's
+    counted_as: tuple[str, ...]  # the report's figures that count it (they add up to it)
     cost_label: str
     each: str  # one outcome, as the method says it
-    dated: str  # the date it is costed on, as the method says it
-
-    @property
-    def count_key(self) -> str:
-        return f"costs_avoided.outcomes.{self.code}"
 
     @property
     def cost_key(self) -> str:
@@ -52,19 +51,17 @@ class Outcome:
 OUTCOMES = (
     Outcome(
         "child_with_her_at_twelve_months",
-        "Women whose children were still with her at her 12-month review",
+        ("outcomes.twelve_months.children_with_her.yes",),
         "Children still with her at 12 months",
-        "each woman whose children were still with her at her 12-month review (as the review "
-        "recorded it)",
-        "the day of the review",
+        "each woman whose children were still with her at her 12-month review held in the "
+        "quarter (the 12-month outcomes above: children with her, yes)",
     ),
     Outcome(
         "baby_kept",
-        "Babies born who went home with her (under a child in need or child protection plan)",
+        tuple(f"births.baby_went.{went}" for went in KEPT),
         "Babies kept",
-        "each baby born who went home with her, under a child in need or child protection plan "
-        "(as recorded)",
-        "the day the baby was born",
+        "each baby born in the quarter who went home with her, under a child in need or child "
+        "protection plan (the births above)",
     ),
 )
 assert {outcome.code for outcome in OUTCOMES} == set(COSTED_OUTCOMES)
@@ -80,19 +77,20 @@ def method(outcome: Outcome, rows: Sequence[UnitCostRow]) -> str:
     """How the outcome's cost is worked out, with the unit costs used, their dates and sources."""
     if not rows:
         return (
-            f"Estimated as {outcome.each}, at the unit cost in force on {outcome.dated}. No unit "
-            "cost is set for this outcome: an administrator sets one, dated, with its source. "
-            "Until then the cost is not available (x), not zero."
+            f"Estimated as {outcome.each}, at the unit cost in force on the quarter's last day. "
+            "No unit cost is set for this outcome: an administrator sets one, dated, with its "
+            "source. Until then the cost is not available (x), not zero."
         )
     return (
-        f"Estimated as {outcome.each}, at the unit cost in force on {outcome.dated}: "
-        f"{_unit_costs(rows)}. Before {day(rows[0].valid_from)} no unit cost is set: a quarter "
-        "with an outcome before then is not available (x)."
+        f"Estimated as {outcome.each}, at the unit cost in force on the quarter's last day: "
+        f"{_unit_costs(rows)}. A quarter ending before {day(rows[0].valid_from)} has no unit "
+        "cost: not available (x)."
     )
 
 
 TOTAL_METHOD = (
-    "The sum of the costs avoided by each outcome below, each at its own unit cost; not "
+    "The sum of the costs avoided by each outcome below, each at its own unit cost; hidden "
+    "wherever one of them is, and not "
     "available (x) where one of them is. An estimate from recorded outcomes only, as Step "
     "Together's evaluation estimated costs avoided: not money anyone has saved on a budget."
 )
@@ -105,15 +103,20 @@ async def add_sections(shown: Catalogue, session: AsyncSession, settings: Settin
         "costs_avoided",
         "Costs avoided (estimated)",
         [
-            *(Spec(outcome.count_key, outcome.label) for outcome in OUTCOMES),
-            Spec(TOTAL, "Costs avoided", unit="pounds", method=TOTAL_METHOD),
+            Spec(
+                TOTAL,
+                "Costs avoided",
+                unit="pounds",
+                method=TOTAL_METHOD,
+                follows=tuple(outcome.cost_key for outcome in OUTCOMES),
+            ),
             *(
                 Spec(
                     outcome.cost_key,
                     outcome.cost_label,
                     unit="pounds",
                     part_of=TOTAL,
-                    follows=outcome.count_key,
+                    follows=outcome.counted_as,
                     method=method(outcome, costs.get(outcome.code, [])),
                 )
                 for outcome in OUTCOMES
@@ -123,26 +126,26 @@ async def add_sections(shown: Catalogue, session: AsyncSession, settings: Settin
 
 
 def _recorded(outcome: Outcome) -> tuple[ColumnElement[Any], list[ColumnElement[bool]], Any]:
-    """The date an outcome is counted on, the conditions of its records, and their table."""
+    """The date an outcome is counted on, the conditions of its records, and their table: as
+    the figures it is counted as (`Outcome.counted_as`) count it."""
     if outcome.code == "baby_kept":
         return Birth.born_on, [Birth.baby_went.in_(KEPT)], Birth
     conditions = [Review.milestone == "twelve_months", Review.children_with_her == "yes"]
     return Review.held_on, conditions, Review
 
 
-async def _by_day(
-    session: AsyncSession, outcome: Outcome, first: date, last: date
-) -> list[tuple[date, int]]:
-    """How many of the outcome were recorded on each day from `first` to `last`: counts by
-    day, no record leaves the database."""
+async def _by_quarter(
+    session: AsyncSession, outcome: Outcome, quarters: Sequence[Span]
+) -> list[int]:
+    """How many of the outcome were recorded in each quarter: counted in the database, no
+    record leaves it."""
     dated, conditions, records = _recorded(outcome)
-    rows = await session.execute(
-        select(dated, func.count())
+    statement = (
+        select(*(func.count().filter(dated.between(q.start, q.end)) for q in quarters))
         .select_from(records)
-        .where(*conditions, dated.between(first, last))
-        .group_by(dated)
+        .where(*conditions)
     )
-    return [(when, int(many)) for when, many in rows.all()]
+    return [int(many) for many in (await session.execute(statement)).one()]
 
 
 async def count(
@@ -150,22 +153,12 @@ async def count(
 ) -> None:
     """Its figures of each quarter, added to `counts` (in the order of `quarters`)."""
     costs = await costs_in_force(session)
-    first, last = min(q.start for q in quarters), max(q.end for q in quarters)
     totals: list[int | None] = [0 for _ in quarters]
     for outcome in OUTCOMES:
         rows = costs.get(outcome.code, [])
-        pence: list[int | None] = [0 for _ in quarters]
-        for n in range(len(quarters)):
-            counts[n][outcome.count_key] = 0
-            if not rows:
-                pence[n] = None  # no unit cost at all: no estimate, even of nothing
-        for when, many in await _by_day(session, outcome, first, last):
-            n = next(n for n, q in enumerate(quarters) if q.start <= when <= q.end)
-            counts[n].add(outcome.count_key, many)
-            unit = cost_on(rows, when)
-            so_far = pence[n]
-            pence[n] = None if unit is None or so_far is None else so_far + many * unit.amount_pence
-        for n, cost in enumerate(pence):
+        for n, many in enumerate(await _by_quarter(session, outcome, quarters)):
+            unit = cost_on(rows, quarters[n].end)
+            cost = None if unit is None else many * unit.amount_pence
             total = totals[n]
             totals[n] = None if cost is None or total is None else total + cost
             _put(counts[n], outcome.cost_key, cost)

@@ -28,7 +28,8 @@ class Rule:
     # Which breakdown of that total it belongs to: a total may be broken down more than one
     # way (children by legal status, and by who they live with), each its own sum.
     breakdown: str = ""
-    follows: str | None = None  # a figure derived from this count: hidden whenever it is
+    # A figure derived from this count (or these counts): hidden whenever it is (any of them is).
+    follows: str | tuple[str, ...] | None = None
 
 
 def suppressed_keys(
@@ -44,7 +45,11 @@ def suppressed_keys(
     for rule in rules:
         if rule.part_of is not None:
             parts.setdefault((rule.part_of, rule.breakdown), []).append(rule.key)
-    followers = [(rule.key, rule.follows) for rule in rules if rule.follows is not None]
+    followers = [
+        (rule.key, (rule.follows,) if isinstance(rule.follows, str) else rule.follows)
+        for rule in rules
+        if rule.follows is not None
+    ]
     counted = {rule.key for rule in rules if rule.counted}
 
     # Hiding one cell can expose another total, so repeat until nothing changes; each pass hides
@@ -52,10 +57,15 @@ def suppressed_keys(
     changed = True
     while changed:
         changed = False
-        for key, source in followers:
-            if source in hidden and key not in hidden:
-                hidden.add(key)
-                changed = True
+        # Every figure derived from a hidden one first (a total derived from a cost derived
+        # from a count), so that no sum below takes a derived cell for a lone unknown.
+        derived = True
+        while derived:
+            derived = False
+            for key, sources in followers:
+                if key not in hidden and any(source in hidden for source in sources):
+                    hidden.add(key)
+                    derived = changed = True
         for (total, _), members in parts.items():
             equation = [total, *members]
             unknown = [key for key in equation if key in hidden]
