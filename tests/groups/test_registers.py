@@ -8,7 +8,7 @@ import pytest
 
 from tests.support import groups
 from tests.support.api import Api
-from tests.support.audit import audit_of
+from tests.support.audit import audit_of, trail
 from tests.support.bodies import TODAY
 from tests.support.groups import SESSIONS, a_monday, attend, attended, etag, row_url
 from tests.support.sql import count, counting, statements
@@ -247,3 +247,51 @@ def test_a_fixed_number_of_statements_however_many(api: Api, setting: dict[str, 
         attended(api, setting["session"], api.mother()["id"], check_in=5, check_out=1)
     assert counted() == one
     assert one[0] <= statements(api, sqlite=6, postgres=4)
+
+
+def test_reads_follow_her_writes_stay_with_the_sessions_prison(
+    api: Api, setting: dict[str, Any]
+) -> None:
+    """She attends in Eastwood Park, checks out lower and is followed up there; then she is
+    transferred to Send. Send reads her row (her case is Send's now) but may not change
+    Eastwood Park's register: 403, nothing written. Eastwood Park still may."""
+    session = setting["session"]
+    mother = api.mother(first_name="Siân", last_name="O'Connor")
+    row = attended(api, session, mother["id"], "ewi_worker", check_in=4, check_out=2)
+    followed_up = {
+        "follow_up_done_on": session["held_on"],
+        "follow_up_by_id": setting["facilitator"]["id"],
+        "follow_up_note": "Sat with her after lunch.",
+    }
+    row = api.patch("ewi_worker", row_url(row), followed_up, etag(row)).json()
+    moved = api.patch("admin", f"/v1/mothers/{mother['id']}", {"prison_code": "SDI"}, etag(mother))
+    assert moved.status_code == 200, moved.text
+
+    # Reads follow her: her row, her list and her chronology; not the session or its register.
+    assert api.get("sdi_worker", row_url(row)).json() == row
+    hers = api.get("sdi_worker", f"/v1/mothers/{mother['id']}/group-attendance").json()
+    assert [r["id"] for r in hers["items"]] == [row["id"]]
+    events = api.get("sdi_worker", f"/v1/mothers/{mother['id']}/chronology").json()["events"]
+    assert [e["resource_id"] for e in events if e["kind"] == "group_session"] == [row["id"]]
+    assert api.get("sdi_worker", f"{SESSIONS}/{session['id']}").status_code == 404
+    assert api.get("sdi_worker", f"{SESSIONS}/{session['id']}/register").status_code == 404
+
+    # Writes stay with Eastwood Park: 403 whatever the precondition, and nothing written.
+    for attempt in (
+        api.patch("sdi_worker", row_url(row), {"follow_up_note": "Rewritten."}, etag(row)),
+        api.patch("sdi_worker", row_url(row), {"check_out": 5}, etag(row)),
+        api.patch("sdi_worker", row_url(row), {"check_out": 5}, '"99"'),
+        api.delete("sdi_worker", row_url(row), etag(row)),
+        api.delete("sdi_worker", row_url(row)),
+    ):
+        assert attempt.status_code == 403, attempt.text
+        assert attempt.headers["content-type"] == "application/problem+json"
+        assert "only the prison that held the session" in attempt.json()["detail"]
+        written = {(entry[2], entry[6]) for entry in trail(api, attempt)}
+        assert not written & {("alter", "succeeded"), ("erase", "succeeded")}, written
+    assert api.get("admin", row_url(row)).json() == row
+
+    # Eastwood Park, whose register it is, still changes it.
+    kept = api.patch("ewi_worker", row_url(row), {"follow_up_note": "Wrote to her son."}, etag(row))
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["follow_up_note"] == "Wrote to her son."

@@ -47,7 +47,9 @@ def _group_days(today: date, prison_offset: int) -> list[date]:
 
 def _held_there(mother: Row, prison: str, day: date) -> bool:
     """Supported by the service and held in this prison that day (the demo's women have one
-    stay each, from their reception on)."""
+    stay each, from their reception on). Worked out on the demo's rows in memory, before any
+    is written, so it cannot be the SQL check the service makes
+    (`tac_api.mothers.service.held_there_on`): the same rule, read off the rows."""
     closed_on: date | None = mother.get("closed_on")
     return (
         mother["prison_code"] == prison

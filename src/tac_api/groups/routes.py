@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from tac_api.audit import service as audit
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.groups import service
 from tac_api.groups.schemas import (
@@ -123,16 +122,7 @@ async def get_group_register(
     group_session_id: uuid.UUID, caller: PrisonSide, session: SessionDep, response: Response
 ) -> Register:
     group = await show_visible(session, caller, service.SESSIONS, group_session_id, response)
-    rows = list(
-        await session.scalars(
-            service.register_of(caller, group.id).order_by(*service.ATTENDANCE.order)
-        )
-    )
-    audit.consulted(session, service.ATTENDANCE, rows)
-    return Register(
-        session=await service.session_shown(session, group),
-        attendance=await service.attendance_shown(session, caller, rows),  # type: ignore[arg-type]
-    )
+    return await service.register(session, caller, group)
 
 
 @router.post(
@@ -174,7 +164,9 @@ async def get_group_attendance(
     f"{ATTENDANCES}/{{group_attendance_id}}",
     summary="Change her row: her check-out, or her one-to-one follow-up",
     description="The follow-up owed is worked out again from her check-in and check-out; "
-    "`follow_up_done_on` not before the session nor in the future, only where one is owed.",
+    "`follow_up_done_on` not before the session nor in the future, only where one is owed. "
+    "Only the prison that held the session (and an admin) changes its register: a worker "
+    "who reads the row because the woman is now held in her prison gets 403.",
     responses=WRITE_PROBLEMS,
 )
 async def update_group_attendance(
@@ -196,6 +188,8 @@ async def update_group_attendance(
     f"{ATTENDANCES}/{{group_attendance_id}}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Take a row entered in error off the register",
+    description="Only the prison that held the session (and an admin) changes its register: "
+    "a worker who reads the row because the woman is now held in her prison gets 403.",
     responses=IF_MATCH_PROBLEMS,
 )
 async def delete_group_attendance(

@@ -7,6 +7,10 @@ register is hers: an authority she consents to share her group attendance with r
 never another woman's (`scope.group_attendance_visible`). No change event is sent: the change
 feed goes to every authority with a child of hers, and her attendance reaches one only under
 her consent, read on every request.
+
+Reading her row follows her case (the prison holding her now reads it), but a register is
+changed only by the prison side that may see its session: her row is part of that prison's
+register and of its group figures (`_register_to_change`).
 """
 
 import uuid
@@ -14,13 +18,14 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, insert, or_, select
+from sqlalchemy import Select, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role
 from tac_api.db import touch
-from tac_api.errors import Conflict, InvalidInput
+from tac_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tac_api.groups.models import GroupAttendance, GroupFacilitator, GroupSession
 from tac_api.groups.schemas import (
     AttendanceCreate,
@@ -31,8 +36,10 @@ from tac_api.groups.schemas import (
     GroupSessionCreate,
     GroupSessionPublic,
     GroupSessionUpdate,
+    Register,
 )
-from tac_api.mothers.models import PrisonStay
+from tac_api.mothers.service import held_there_on
+from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
 from tac_api.reference.service import require_code
 from tac_api.resources import (
@@ -206,7 +213,8 @@ async def _register_problems(
     rows = (
         await session.execute(
             select(
-                GroupAttendance.follow_up_done_on, _held_on_day(group.prison_code, held_on)
+                GroupAttendance.follow_up_done_on,
+                held_there_on(GroupAttendance.mother_id, group.prison_code, held_on),
             ).where(GroupAttendance.group_session_id == group.id)
         )
     ).all()
@@ -216,20 +224,6 @@ async def _register_problems(
     if any(done is not None and done < held_on for done, _ in rows):
         problems.append(("held_on", "a follow-up on its register was done before this day"))
     return problems
-
-
-def _held_on_day(prison_code: str, held_on: date) -> Any:
-    """Whether the register row's woman was held in this prison on this day (her stays)."""
-    return (
-        exists()
-        .where(
-            PrisonStay.mother_id == GroupAttendance.mother_id,
-            PrisonStay.prison_code == prison_code,
-            PrisonStay.arrived_on <= held_on,
-            or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= held_on),
-        )
-        .label("held")
-    )
 
 
 async def update_session(
@@ -291,9 +285,20 @@ def her_attendance(caller: Caller, mother_id: uuid.UUID) -> Select[Any]:
     return list_visible(caller, ATTENDANCE, mother_id=mother_id)
 
 
-def register_of(caller: Caller, group_session_id: uuid.UUID) -> Select[Any]:
-    return list_visible(caller, ATTENDANCE).where(
-        GroupAttendance.group_session_id == group_session_id
+async def register(session: AsyncSession, caller: Caller, group: GroupSession) -> Register:
+    """A session (one the caller may see: the route has read it) and every row of its register,
+    in the order they were added, each row audited as consulted."""
+    rows = list(
+        await session.scalars(
+            list_visible(caller, ATTENDANCE)
+            .where(GroupAttendance.group_session_id == group.id)
+            .order_by(*ATTENDANCE.order)
+        )
+    )
+    audit.consulted(session, ATTENDANCE, rows)
+    return Register(
+        session=await session_shown(session, group),
+        attendance=await attendance_shown(session, caller, rows),  # type: ignore[arg-type]
     )
 
 
@@ -392,17 +397,8 @@ async def add_attendance(
     prison on its day, once per session (409)."""
     group = await get_visible(session, caller, SESSIONS, group_session_id)
     mother = await mother_for_writing(session, caller, data.mother_id)
-    held = await session.scalar(
-        select(PrisonStay.id)
-        .where(
-            PrisonStay.mother_id == mother.id,
-            PrisonStay.prison_code == group.prison_code,
-            PrisonStay.arrived_on <= group.held_on,
-            or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= group.held_on),
-        )
-        .limit(1)
-    )
-    if held is None:
+    held = await session.scalar(select(held_there_on(mother.id, group.prison_code, group.held_on)))
+    if not held:
         raise InvalidInput(
             "mother_id", f"she was not held in {group.prison_code} on {group.held_on}"
         )
@@ -460,6 +456,36 @@ async def _follow_up_problems(
     return problems
 
 
+async def _row_for_change(
+    session: AsyncSession, caller: Caller, attendance_id: uuid.UUID, if_match: str | None
+) -> tuple[GroupAttendance, GroupSession]:
+    """The row a change is asked for and its session: the row visible to the caller (404
+    otherwise) and locked until the request commits; its register the caller's to change (403
+    otherwise, before any precondition: no ETag makes it hers to change); then still at the
+    version the caller last saw (If-Match)."""
+    row = await get_visible(session, caller, ATTENDANCE, attendance_id, for_update=True)
+    group = await _register_to_change(session, caller, row)
+    check_if_match(if_match, row.version)
+    return row, group
+
+
+async def _register_to_change(
+    session: AsyncSession, caller: Caller, row: GroupAttendance
+) -> GroupSession:
+    """The session whose register holds this row, if the caller may change that register: the
+    prison side that may see the session (its prison's worker; an admin, any). A worker who reads
+    the row only because the woman's case is now her prison's may not change another prison's
+    register (403: she reads the row, so it is no 404)."""
+    try:
+        return await get_visible(session, caller, SESSIONS, row.group_session_id)
+    except NotFound:
+        raise Forbidden(
+            "This row is on the register of a session held in another prison: you may read it, "
+            "as her case is now your prison's, but only the prison that held the session may "
+            "change its register."
+        ) from None
+
+
 async def update_attendance(
     session: AsyncSession,
     caller: Caller,
@@ -470,9 +496,7 @@ async def update_attendance(
 ) -> tuple[GroupAttendance, dict[str, Any]]:
     """Her row and what changed. The follow-up it owes is worked out again from the row as it
     will stand (`_due_now`), so a correction that removes the drop clears one not yet done."""
-    row = await get_for_change(session, caller, ATTENDANCE, attendance_id, if_match)
-    group = await session.get(GroupSession, row.group_session_id)
-    assert group is not None
+    row, group = await _row_for_change(session, caller, attendance_id, if_match)
     changes = data.changes()
     merged = {**row.model_dump(), **changes}
     merged["follow_up_due_on"] = _due_now(merged, group.held_on)
@@ -488,7 +512,7 @@ async def remove_attendance(
     session: AsyncSession, caller: Caller, attendance_id: uuid.UUID, if_match: str | None
 ) -> GroupAttendance:
     """A row entered in error (the wrong woman, the wrong session) taken off the register."""
-    row = await get_for_change(session, caller, ATTENDANCE, attendance_id, if_match)
+    row, _ = await _row_for_change(session, caller, attendance_id, if_match)
     await session.delete(row)
     await session.flush()
     return row

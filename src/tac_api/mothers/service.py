@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -259,6 +259,18 @@ async def _record_transfer(session: AsyncSession, mother: Mother, to_prison: str
 
 def prison_stays(mother_id: uuid.UUID) -> Select[Any]:
     return select(PrisonStay).where(PrisonStay.mother_id == mother_id)
+
+
+def held_there_on(mother_id: Any, prison_code: str, day: date) -> ColumnElement[bool]:
+    """Whether she was held in this prison on this day: one of her stays covers it (arrived on
+    or before it, not left before it). `mother_id`: her id, or the column of a record naming
+    her (correlated to that record's row)."""
+    return exists().where(
+        PrisonStay.mother_id == mother_id,
+        PrisonStay.prison_code == prison_code,
+        PrisonStay.arrived_on <= day,
+        or_(PrisonStay.left_on.is_(None), PrisonStay.left_on >= day),
+    )
 
 
 STAY_ORDER = [PrisonStay.arrived_on, PrisonStay.id]
