@@ -217,6 +217,7 @@ RESOURCE_TYPES = (
     "evidence",
     "release_plan",
     "communication",
+    "group_attendance",
 )
 _SOURCES = [
     _dated(
@@ -310,6 +311,15 @@ _SOURCES = [
         f"' by ' || {_said('r.channel')} END",
         "communication",
         _children("communication_child", "communication_id"),
+    ),
+    # Her rows of group registers, with the session's day and activity: that she attended.
+    _dated(
+        9,
+        "group_session",
+        [("r.held_on", "'Attended a group session: ' || r.activity")],
+        "(SELECT a.id, a.mother_id, g.held_on, g.activity FROM group_attendance a "
+        "JOIN group_session g ON g.id = a.group_session_id)",
+        NO_CHILDREN,
     ),
 ]
 # $1 her id, $2 the caller's prison (NULL: an admin). Her row first (source -1) says she is
