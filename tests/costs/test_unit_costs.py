@@ -127,9 +127,16 @@ def test_never_changed_in_place_a_new_figure_from_its_own_date(api: Api) -> None
         ({"amount_pence": True}, "amount_pence"),
         ({"outcome": "children_returned"}, "outcome"),
         ({"valid_from": "2025-04-01T00:00:00"}, "valid_from"),
+        ({"valid_from": "0001-01-01"}, "valid_from"),  # not a plausible date
+        ({"valid_from": "1899-12-31"}, "valid_from"),
+        ({"valid_from": "9999-12-31"}, "valid_from"),  # nor in the future
+        ({"valid_from": str(TODAY + timedelta(days=1))}, "valid_from"),
         ({"source": "   "}, "source"),
         ({"source": "x" * 501}, "source"),
         ({"source": "Step\x00Together"}, "source"),
+        # One line: the report's method note inlines it.
+        ({"source": "Step Together.\nSee the method note: costs are 0."}, "source"),
+        ({"source": "Step Together.\r\nYear 5."}, "source"),
         ({"amount_pounds": "52000.00"}, "amount_pounds"),
     ],
 )

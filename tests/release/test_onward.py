@@ -295,35 +295,94 @@ def test_first_contact_after_her_release(api: Api) -> None:
 
 
 def test_a_local_authority_reads_them_only_with_her_consent(api: Api) -> None:
+    """Without her consent an authority sees none, and the plan's `complete` and `missing` are
+    worked out for it without the continuity rule: they must not tell it whether a service
+    accepted her. With her consent it gets the full rule, as the prison side does."""
     mother = api.mother()
     api.child(mother["id"], local_authority_code="801")
     api.child(mother["id"], local_authority_code="936")
-    plan = put(api, mother["id"], complete_plan(api)).json()
+    awaiting = onward_referral(api, accepted_on=None)
+    plan = put(api, mother["id"], complete_with(api, "complete", awaiting)).json()
     url = release_plan_url(mother["id"])
     assert len(referrals_of(plan)) == 1
+    # The prison side: not complete, no onward referral accepted.
+    assert plan["complete"] is False
+    assert [m["field"] for m in plan["missing"]] == [f"pathways.{COMMUNITY}"]
+    assert api.get("ewi_worker", url).json()["complete"] is False
 
     def seen_by(who: str) -> dict[str, Any]:
         response = api.get(who, url)
         assert response.status_code == 200, response.text
         return response.json()
 
-    for who in ("bristol", "bristol_system", "surrey"):
+    def hidden(who: str) -> None:
         shown = seen_by(who)
         assert referrals_of(shown) == []
-        # Whether the plan is complete is the same whoever reads it.
-        assert shown["complete"] is True and shown["missing"] == []
+        # As if the pathway asked for no onward referral.
+        assert shown["complete"] is True and shown["missing"] == [], shown
+
+    for who in ("bristol", "bristol_system", "surrey"):
+        hidden(who)
     # Consent to share her reviews only is not consent to share her plan.
     assert give_consent(api, mother["id"], "936", reviews=True).status_code == 201
-    assert referrals_of(seen_by("surrey")) == []
+    hidden("surrey")
     consent = give_consent(api, mother["id"], "801", plan=True).json()
-    assert referrals_of(seen_by("bristol")) == referrals_of(plan)
-    assert referrals_of(seen_by("bristol_system")) == referrals_of(plan)
-    assert referrals_of(seen_by("surrey")) == []  # her consent to share it names Bristol
+    for who in ("bristol", "bristol_system"):
+        shown = seen_by(who)
+        assert referrals_of(shown) == referrals_of(plan)
+        assert (shown["complete"], shown["missing"]) == (False, plan["missing"])
+    hidden("surrey")  # her consent to share it names Bristol
     assert withdraw_consent(api, consent["id"]).status_code == 200
-    assert referrals_of(seen_by("bristol")) == []
+    hidden("bristol")
+
+
+def test_without_consent_an_acceptance_tells_an_authority_nothing(api: Api) -> None:
+    """The review's reproduction: Bristol, without her consent, read the plan not complete
+    (`missing` naming the pathway); an admin recorded only the referral's `accepted_on`; Bristol
+    then read it complete, and its change feed (and webhooks, from the same outbox) carried
+    `release-plan.updated {"changed": [], "complete": true}`. Now neither its read nor its feed
+    moves: what it sees does not depend on her onward referrals."""
+    mother = api.mother()
+    api.child(mother["id"], local_authority_code="801")
+    url = release_plan_url(mother["id"])
+    awaiting = onward_referral(api, accepted_on=None)
+    created = put(api, mother["id"], complete_with(api, "complete", awaiting))
+    assert created.status_code == 201, created.text
+    before = api.get("bristol", url).json()
+    assert (before["complete"], before["missing"]) == (True, [])
+    fed_before = api.get("bristol_system", "/v1/sync/changes").json()["items"]
+    assert [e["type"] for e in fed_before] == [
+        "release-plan.created",
+        "mother.release-date-changed",
+    ]
+    assert fed_before[0]["data"]["complete"] is True  # without the continuity rule
+
+    [held] = referrals_of(created.json())
+    accept = {
+        "pathways": {COMMUNITY: {"onward_referrals": [as_sent(held) | {"accepted_on": days(-1)}]}}
+    }
+    accepted = api.patch("admin", url, accept, if_match='"1"')
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["complete"] is True  # the prison side: the full rule
+
+    after = api.get("bristol", url).json()
+    assert (after["complete"], after["missing"]) == (before["complete"], before["missing"])
+    fed_after = api.get("bristol_system", "/v1/sync/changes").json()["items"]
+    assert fed_after == fed_before
+    assert api.sql("SELECT count(*) FROM change_event")[0][0] == len(fed_before)
+
+    # A change the feed carries is still told, its `complete` without the continuity rule: the
+    # pathway back in progress is what makes it false.
+    back = {"pathways": {COMMUNITY: {"status": "in_progress"}}}
+    assert api.patch("admin", url, back, if_match='"2"').status_code == 200
+    [updated] = api.get("bristol_system", "/v1/sync/changes").json()["items"][len(fed_before) :]
+    assert updated["type"] == "release-plan.updated"
+    assert (updated["data"]["changed"], updated["data"]["complete"]) == ([], False)
 
 
 def test_the_change_feed_does_not_carry_them(api: Api) -> None:
+    """Not in its events, and a change to them alone sends none: nothing the feed carries
+    changed (and the event's `complete` does not ask for them)."""
     mother = api.mother()
     api.child(mother["id"], local_authority_code="801")
     give_consent(api, mother["id"], "801", plan=True)
@@ -332,6 +391,14 @@ def test_the_change_feed_does_not_carry_them(api: Api) -> None:
     [held] = referrals_of(plan)
     change = {"pathways": {COMMUNITY: {"onward_referrals": [as_sent(held) | {"note": "New."}]}}}
     assert api.patch("admin", url, change, '"1"').status_code == 200
+    removed = {"pathways": {COMMUNITY: {"onward_referrals": []}}}
+    assert api.patch("admin", url, removed, '"2"').json()["complete"] is False
+    # A change the feed carries, made with one to them, is told; not what they are.
+    both = {
+        "accommodation_status": "temporary",
+        "pathways": {COMMUNITY: {"onward_referrals": [onward_referral(api)]}},
+    }
+    assert api.patch("admin", url, both, '"3"').status_code == 200
     rows = api.sql("SELECT event_type, data FROM change_event ORDER BY position")
     assert [row[0] for row in rows] == [
         "release-plan.created",

@@ -4,7 +4,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, StringConstraints
 
 from tac_api.history import HistoryEntryPublic
-from tac_api.schemas import Input, IsoDate, RecordPublic
+from tac_api.schemas import ONE_LINE, Input, IsoDate, RecordPublic
 
 # The recorded outcomes a unit cost can be set for, as Step Together's evaluation estimated costs
 # avoided: a woman whose children are still with her at her 12-month review, and a baby kept
@@ -15,7 +15,10 @@ COSTED_OUTCOMES: tuple[str, ...] = get_args(CostedOutcome)
 # Pence, a whole number (no floats: money is counted, not measured). At most £10,000,000, far
 # beyond any published unit cost of one outcome, and within every database's integer.
 MOST_PENCE = 1_000_000_000
-Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# One line: the programme report inlines it in its method note.
+Source = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=ONE_LINE)
+]
 
 
 class UnitCostCreate(Input):
@@ -25,7 +28,7 @@ class UnitCostCreate(Input):
     outcome: CostedOutcome
     valid_from: IsoDate = Field(
         description="From when it costs the outcome (an outcome recorded on or after this day, "
-        "until a later figure's date)."
+        "until a later figure's date): not in the future, nor before 1900."
     )
     amount_pence: int = Field(
         strict=True,
@@ -36,7 +39,7 @@ class UnitCostCreate(Input):
     )
     source: Source = Field(
         description="Where the figure comes from (a published unit cost, an evaluation), in a "
-        "sentence."
+        "sentence: one line."
     )
 
 

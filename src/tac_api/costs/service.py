@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller
 from tac_api.costs.models import UnitCost
 from tac_api.costs.schemas import COSTED_OUTCOMES, UnitCostCreate
-from tac_api.errors import Conflict
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.history import made_by
 from tac_api.resources import Resource, list_visible
+from tac_api.schemas import past_date_problems
 
 UNIT_COSTS = Resource(
     kind="unit_cost",
@@ -73,7 +74,9 @@ def search(caller: Caller, outcome: str | None) -> Select[Any]:
 
 async def create_unit_cost(session: AsyncSession, caller: Caller, data: UnitCostCreate) -> UnitCost:
     """A new figure from its own date. The same outcome from the same date again is a conflict
-    (409): a figure is never changed in place, so that a past quarter is costed as it was."""
+    (409): a figure is never changed in place, so that a past quarter is costed as it was.
+    Its date is a plausible day that has been (422 otherwise)."""
+    InvalidInput.raise_any(past_date_problems("valid_from", data.valid_from, date.today()))
     taken = await session.scalar(
         select(UnitCost.id).where(
             UnitCost.outcome == data.outcome, UnitCost.valid_from == data.valid_from

@@ -43,7 +43,9 @@ COMMUNITY = "children_families_community"
 COMPLETE = (
     "True when every pathway is complete or not needed (the children, families and community "
     "pathway complete only with an onward referral accepted), accommodation is settled or "
-    "approved premises, and no action is open; `missing` says what stands in the way."
+    "approved premises, and no action is open; `missing` says what stands in the way. A local "
+    "authority not shown her onward referrals (no consent covering her plan) is told both "
+    "without the onward referral rule, so that they do not say whether a service accepted her."
 )
 
 

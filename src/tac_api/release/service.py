@@ -64,10 +64,11 @@ PROBATION = ("name", "email", "phone")
 # Her status once she is out: a first contact after release needs one of these.
 OUT = ("released", "closed")
 ONWARD = f"pathways.{COMMUNITY}.onward_referrals"
-# What a local authority's change feed is told of her release plan (and `complete`): the date,
-# where she goes and her accommodation. Not the pathways' notes, the actions, the probation
-# contact, any child's contact after release (another authority's child's least of all), nor
-# her onward referrals (shown to an authority only with her consent).
+# What a local authority's change feed is told of her release plan (and `complete`, without the
+# continuity rule: `_emit_plan_changes`): the date, where she goes and her accommodation. Not
+# the pathways' notes, the actions, the probation contact, any child's contact after release
+# (another authority's child's least of all), nor her onward referrals (shown to an authority
+# only with her consent).
 FEED_FIELDS = ("expected_release_date", "release_local_authority_code", "accommodation_status")
 
 
@@ -91,13 +92,19 @@ def missing(
     pathways: Mapping[str, Mapping[str, Any]],
     actions: Iterable[Any],
     onward_referrals: Iterable[Any] = (),
+    *,
+    continuity: bool = True,
 ) -> list[Missing]:
     """What stands between the plan and complete. `due.plan_gaps` asks the same in SQL.
 
     The children, families and community pathway is complete only with an onward referral
-    accepted: support that stops at the gate is lost (Mum's Supportive began because support
-    stopped when proceedings ended), so the plan is not complete until a service in the
-    community has taken her on. Marked not needed, it asks for none."""
+    accepted (`continuity`): support that stops at the gate is lost (Mum's Supportive began
+    because support stopped when proceedings ended), so the plan is not complete until a
+    service in the community has taken her on. Marked not needed, it asks for none.
+
+    `continuity` False: worked out without that rule, for a reader who may not see her onward
+    referrals (and for the change feed), so that whether the plan is complete does not tell it
+    whether a service accepted her."""
     found = []
     if accommodation_status not in ACCOMMODATION_READY:
         found.append(
@@ -116,7 +123,12 @@ def missing(
                     message=f"{status.replace('_', ' ')}: complete it, or mark it not needed",
                 )
             )
-        elif name == COMMUNITY and status == "complete" and not _any_accepted(onward_referrals):
+        elif (
+            continuity
+            and name == COMMUNITY
+            and status == "complete"
+            and not _any_accepted(onward_referrals)
+        ):
             found.append(
                 Missing(
                     field=f"pathways.{name}",
@@ -138,8 +150,9 @@ def _any_accepted(onward_referrals: Iterable[Any]) -> bool:
 
 @dataclass(frozen=True)
 class Onward:
-    """Her onward referrals, every one (for the plan's rules and `missing`: a plan is complete
-    or not whoever reads it), and whether the caller is shown them."""
+    """Her onward referrals (every one when the caller is shown them, for the plan's rules and
+    `missing`; none otherwise), and whether the caller is shown them: a reader who is not is
+    told the plan's `complete` and `missing` without the continuity rule."""
 
     referrals: list[OnwardReferralPublic]
     shown: bool = True
@@ -152,7 +165,9 @@ def to_public(
     contacts: list[ContactAfterReleasePublic],
     onward: Onward,
 ) -> ReleasePlanPublic:
-    gaps = missing(plan.accommodation_status, pathways, actions, onward.referrals)
+    gaps = missing(
+        plan.accommodation_status, pathways, actions, onward.referrals, continuity=onward.shown
+    )
     shown = {name: pathways[name] for name in PATHWAYS}
     shown[COMMUNITY] = {
         **pathways[COMMUNITY],
@@ -185,15 +200,22 @@ Parts = tuple[
 
 async def _parts(session: AsyncSession, shown_to: Caller | None, plan: ReleasePlan) -> Parts:
     """The plan's pathways, actions, contact after release and onward referrals: four
-    statements, whatever their number. `shown_to` None: every child's contact, for the plan's
-    own rules."""
+    statements, whatever their number. `shown_to` None: every child's contact and onward
+    referral, for the plan's own rules. Whether the caller is shown her onward referrals is
+    read with the pathways (a plan always has all seven), so that it is known even when she has
+    none: a plan with none must read to such a caller as one whose referrals are hidden."""
     plan_id = plan.id
-    pathways = {
-        row.pathway: {"status": row.status, "note": row.note}
-        for row in await session.scalars(
-            select(ReleasePlanPathway).where(ReleasePlanPathway.release_plan_id == plan_id)
+    shown = true() if shown_to is None else onward_referrals_shown(shown_to, plan.mother_id)
+    pathway_rows = (
+        await session.execute(
+            select(ReleasePlanPathway, shown.label("shown")).where(
+                ReleasePlanPathway.release_plan_id == plan_id
+            )
         )
-    }
+    ).all()
+    pathways = {row.pathway: {"status": row.status, "note": row.note} for row, _ in pathway_rows}
+    # The same on every row (one plan, one mother).
+    onward_shown = bool(pathway_rows) and all(bool(row.shown) for row in pathway_rows)
     actions = [
         ActionPublic.model_validate(action, from_attributes=True)
         for action in await session.scalars(
@@ -214,19 +236,17 @@ async def _parts(session: AsyncSession, shown_to: Caller | None, plan: ReleasePl
             .order_by(ReleasePlanContact.child_id)
         )
     ]
-    shown = true() if shown_to is None else onward_referrals_shown(shown_to, plan.mother_id)
     rows = (
         await session.execute(
-            select(OnwardReferral, Organisation.name, shown.label("shown"))
+            select(OnwardReferral, Organisation.name)
             .join(Organisation, Organisation.id == OnwardReferral.organisation_id)
-            .where(OnwardReferral.release_plan_id == plan_id)
+            .where(OnwardReferral.release_plan_id == plan_id, shown)
             .order_by(OnwardReferral.made_on, OnwardReferral.id)
         )
     ).all()
     onward = Onward(
-        [_onward_public(referral.model_dump(), name) for referral, name, _ in rows],
-        # The same for every row (one plan, one mother); with none, nothing to show either way.
-        shown=all(bool(row.shown) for row in rows),
+        [_onward_public(referral.model_dump(), name) for referral, name in rows],
+        shown=onward_shown,
     )
     return pathways, actions, contacts, onward
 
@@ -609,7 +629,9 @@ async def put_plan(
     # All three are always sent in a PUT.
     assert actions is not None and contacts is not None and referrals is not None
     public = to_public(plan, pathways, actions, contacts, Onward(referrals))
-    _emit_plan_changes(session, plan, fed_before, public.complete, created=current is None)
+    _emit_plan_changes(
+        session, plan, fed_before, pathways, actions, changed, created=current is None
+    )
     return public, current is None, changed
 
 
@@ -617,12 +639,21 @@ def _emit_plan_changes(
     session: AsyncSession,
     plan: ReleasePlan,
     fed_before: dict[str, Any],
-    complete: bool,
+    pathways: Mapping[str, Mapping[str, Any]],
+    actions: Iterable[Any],
+    changed: Mapping[str, Any],
     *,
     created: bool = False,
 ) -> None:
     """Her plan is hers: every authority with a child of hers is told of it, and of a new
-    expected release date as her release date changing."""
+    expected release date as her release date changing.
+
+    One event for every authority, with or without her consent: its `complete` is worked out
+    without the continuity rule (whether a service accepted her is not told), and a change to
+    her onward referrals alone sends none (nothing the feed carries changed)."""
+    if not created and set(changed) <= {"onward_referrals"}:
+        return
+    complete = not missing(plan.accommodation_status, pathways, actions, continuity=False)
     fed = changes_between(fed_before, snapshot(plan, FEED_FIELDS))
     event_type = "release-plan.created" if created else "release-plan.updated"
     emit(
@@ -703,5 +734,12 @@ async def update_plan(
         contacts if new_contacts is None else new_contacts,
         onward if new_referrals is None else Onward(new_referrals),
     )
-    _emit_plan_changes(session, plan, fed_before, public.complete)
+    _emit_plan_changes(
+        session,
+        plan,
+        fed_before,
+        pathways,
+        actions if new_actions is None else new_actions,
+        changed,
+    )
     return public, changed
