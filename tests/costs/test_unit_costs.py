@@ -82,7 +82,9 @@ def test_never_changed_in_place_a_new_figure_from_its_own_date(api: Api) -> None
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     assert first["id"] in again.json()["detail"]
-    later = set_cost(api, valid_from="2026-04-01", amount_pence=6_100_000, source="Updated.")
+    # Next year's figure may be set before its date.
+    ahead = str(TODAY.replace(year=TODAY.year + 1, month=4, day=1))
+    later = set_cost(api, valid_from=ahead, amount_pence=6_100_000, source="Updated.")
     baby = set_cost(api, outcome="baby_kept", valid_from="2024-01-01", amount_pence=7_000_000)
     # Another outcome from the same date is no conflict.
     set_cost(api, outcome="baby_kept", valid_from="2025-04-01", amount_pence=7_500_000)
@@ -104,13 +106,13 @@ def test_never_changed_in_place_a_new_figure_from_its_own_date(api: Api) -> None
     child = costs["child_with_her_at_twelve_months"]
     assert child == [
         UnitCostRow(date(2025, 4, 1), 5_200_000, SOURCE),
-        UnitCostRow(date(2026, 4, 1), 6_100_000, "Updated."),
+        UnitCostRow(date.fromisoformat(ahead), 6_100_000, "Updated."),
     ]
     # An outcome is costed at the figure with the latest date on or before its own.
     assert cost_on(child, date(2025, 3, 31)) is None
     assert cost_on(child, date(2025, 4, 1)) == child[0]
-    assert cost_on(child, date(2026, 3, 31)) == child[0]
-    assert cost_on(child, date(2026, 4, 1)) == child[1]
+    assert cost_on(child, date.fromisoformat(ahead) - timedelta(days=1)) == child[0]
+    assert cost_on(child, date.fromisoformat(ahead)) == child[1]
     assert cost_on(child, TODAY + timedelta(days=900)) == child[1]
     assert cost_on([], TODAY) is None
     assert [r.amount_pence for r in costs["baby_kept"]] == [7_000_000, 7_500_000]
@@ -129,8 +131,8 @@ def test_never_changed_in_place_a_new_figure_from_its_own_date(api: Api) -> None
         ({"valid_from": "2025-04-01T00:00:00"}, "valid_from"),
         ({"valid_from": "0001-01-01"}, "valid_from"),  # not a plausible date
         ({"valid_from": "1899-12-31"}, "valid_from"),
-        ({"valid_from": "9999-12-31"}, "valid_from"),  # nor in the future
-        ({"valid_from": str(TODAY + timedelta(days=1))}, "valid_from"),
+        ({"valid_from": "9999-12-31"}, "valid_from"),  # nor far in the future
+        ({"valid_from": str(TODAY + timedelta(days=6 * 366))}, "valid_from"),
         ({"source": "   "}, "source"),
         ({"source": "x" * 501}, "source"),
         ({"source": "Step\x00Together"}, "source"),

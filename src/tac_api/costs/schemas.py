@@ -27,8 +27,8 @@ class UnitCostCreate(Input):
 
     outcome: CostedOutcome
     valid_from: IsoDate = Field(
-        description="From when it costs the outcome (an outcome recorded on or after this day, "
-        "until a later figure's date): not in the future, nor before 1900."
+        description="From when it costs the outcome (a quarter whose last day is on or after "
+        "this day, until a later figure's date): not before 1900, at most 5 years ahead."
     )
     amount_pence: int = Field(
         strict=True,

@@ -21,6 +21,9 @@ from tac_api.history import made_by
 from tac_api.resources import Resource, list_visible
 from tac_api.schemas import past_date_problems
 
+# A figure may be set ahead of its date (next April's), within a few years.
+AHEAD_YEARS = 5
+
 UNIT_COSTS = Resource(
     kind="unit_cost",
     model=UnitCost,
@@ -75,8 +78,14 @@ def search(caller: Caller, outcome: str | None) -> Select[Any]:
 async def create_unit_cost(session: AsyncSession, caller: Caller, data: UnitCostCreate) -> UnitCost:
     """A new figure from its own date. The same outcome from the same date again is a conflict
     (409): a figure is never changed in place, so that a past quarter is costed as it was.
-    Its date is a plausible day that has been (422 otherwise)."""
-    InvalidInput.raise_any(past_date_problems("valid_from", data.valid_from, date.today()))
+    Its date is plausible: not before 1900, and at most AHEAD_YEARS ahead, since next financial
+    year's figure is often known before it starts (422 otherwise)."""
+    today = date.today()
+    horizon = today.replace(year=today.year + AHEAD_YEARS, day=min(today.day, 28))
+    problems = past_date_problems("valid_from", data.valid_from, horizon)
+    if problems and data.valid_from > horizon:
+        problems = [("valid_from", f"at most {AHEAD_YEARS} years ahead")]
+    InvalidInput.raise_any(problems)
     taken = await session.scalar(
         select(UnitCost.id).where(
             UnitCost.outcome == data.outcome, UnitCost.valid_from == data.valid_from
