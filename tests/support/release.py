@@ -5,19 +5,10 @@ onward referral to a service in the community."""
 from datetime import timedelta
 from typing import Any
 
+from tac_api.release.schemas import PATHWAYS
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.organisations import add_organisation
-
-PATHWAYS = (
-    "accommodation",
-    "attitudes_thinking_behaviour",
-    "children_families_community",
-    "drugs_alcohol",
-    "education_skills_work",
-    "finance_id",
-    "health",
-)
 
 
 def release_plan_url(mother_id: str) -> str:

@@ -17,7 +17,7 @@ from tac_api.organisations.schemas import (
     OrganisationPublic,
     OrganisationUpdate,
 )
-from tac_api.reference.service import require_current_authority
+from tac_api.reference.service import require_named_authority
 from tac_api.resources import Resource, apply_changes, get_for_change, list_visible
 from tac_api.schemas import past_date_problems
 
@@ -46,8 +46,7 @@ def search(
 
 
 async def create_organisation(session: AsyncSession, data: OrganisationCreate) -> Organisation:
-    if data.local_authority_code:
-        await require_current_authority(session, "local_authority_code", data.local_authority_code)
+    await require_named_authority(session, "local_authority_code", data.local_authority_code)
     organisation = Organisation(**data.model_dump())
     session.add(organisation)
     await session.flush()
@@ -65,9 +64,12 @@ async def update_organisation(
     organisation = await get_for_change(session, caller, ORGANISATIONS, organisation_id, if_match)
     changes = data.changes()
     InvalidInput.raise_any(past_date_problems("closed_on", changes.get("closed_on"), date.today()))
-    code = changes.get("local_authority_code")
-    if code and code != organisation.local_authority_code:
-        await require_current_authority(session, "local_authority_code", code)
+    await require_named_authority(
+        session,
+        "local_authority_code",
+        changes.get("local_authority_code"),
+        organisation.local_authority_code,
+    )
     changed = apply_changes(organisation, changes)
     if changed:
         await session.flush()

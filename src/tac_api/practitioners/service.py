@@ -20,8 +20,8 @@ from tac_api.practitioners.schemas import (
     PractitionerUpdate,
 )
 from tac_api.preconditions import check_if_match
-from tac_api.reference.service import require_current_authority
-from tac_api.resources import Resource, apply_changes, get_visible, list_visible
+from tac_api.reference.service import require_named_authority
+from tac_api.resources import Resource, apply_changes, get_for_change, get_visible, list_visible
 
 PRACTITIONERS = Resource(
     kind="practitioner",
@@ -50,8 +50,7 @@ def search(caller: Caller, role: str | None, q: str | None) -> Select[Any]:
 
 
 async def create_practitioner(session: AsyncSession, data: PractitionerCreate) -> Practitioner:
-    if data.local_authority_code:
-        await require_current_authority(session, "local_authority_code", data.local_authority_code)
+    await require_named_authority(session, "local_authority_code", data.local_authority_code)
     practitioner = Practitioner(**data.model_dump())
     session.add(practitioner)
     await session.flush()
@@ -66,15 +65,14 @@ async def update_practitioner(
     if_match: str | None,
 ) -> tuple[Practitioner, dict[str, Any]]:
     """The entry changed, and what changed (nothing: the entry as it was, its version kept)."""
-    practitioner = await get_visible(
-        session, caller, PRACTITIONERS, practitioner_id, for_update=True
-    )
-    check_if_match(if_match, practitioner.version)
+    practitioner = await get_for_change(session, caller, PRACTITIONERS, practitioner_id, if_match)
     changes = data.changes()
-    if changes.get("local_authority_code"):
-        await require_current_authority(
-            session, "local_authority_code", changes["local_authority_code"]
-        )
+    await require_named_authority(
+        session,
+        "local_authority_code",
+        changes.get("local_authority_code"),
+        practitioner.local_authority_code,
+    )
     changed = apply_changes(practitioner, changes)
     await session.flush()
     return practitioner, changed

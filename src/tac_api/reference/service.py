@@ -70,6 +70,15 @@ async def require_current_authority(session: AsyncSession, field: str, code: str
         raise InvalidInput(field, f"local authority {code} ({authority.name}) no longer exists")
 
 
+async def require_named_authority(
+    session: AsyncSession, field: str, code: str | None, held: str | None = None
+) -> None:
+    """A directory entry's authority, where one is named (and is not the one it already holds):
+    a current one. The practitioner and service directories' one rule for it."""
+    if code and code != held:
+        await require_current_authority(session, field, code)
+
+
 def local_authorities_query(country: str | None, current_on: date | None) -> Select[Any]:
     statement = select(LocalAuthority)
     if country:

@@ -3,7 +3,7 @@ and the small-number protection applied to each figure before anything leaves.""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import Any, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,16 @@ class Spec:
     def breakdown(self) -> str | None:
         """Parts of one breakdown share the key up to their own code."""
         return self.key.rsplit(".", 1)[0] if self.part_of else None
+
+    def described(self) -> dict[str, Any]:
+        """What either report says of the figure beside its cells."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "unit": self.unit,
+            "part_of": self.part_of,
+            "breakdown": self.breakdown,
+        }
 
     def rule(self) -> Rule:
         return Rule(

@@ -159,11 +159,7 @@ async def governor_report(
                 title=title,
                 figures=[
                     Figure(
-                        key=spec.key,
-                        label=spec.label,
-                        unit=spec.unit,
-                        part_of=spec.part_of,
-                        breakdown=spec.breakdown,
+                        **spec.described(),
                         current=current[spec.key],
                         previous=previous[spec.key],
                     )
@@ -276,11 +272,7 @@ async def programme_report(
                 title=title,
                 figures=[
                     ProgrammeFigure(
-                        key=spec.key,
-                        label=spec.label,
-                        unit=spec.unit,
-                        part_of=spec.part_of,
-                        breakdown=spec.breakdown,
+                        **spec.described(),
                         method=spec.method,
                         values=[column[spec.key] for column in columns],
                     )
