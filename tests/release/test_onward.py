@@ -445,3 +445,10 @@ def test_the_demo_plans_refer_on_and_keep_the_rules(api: Api) -> None:
     # Another seed's demo names the same directory, not a second one.
     api.client.portal.call(load, 6)  # type: ignore[union-attr]
     assert api.sql("SELECT count(*) FROM organisation")[0][0] == len(services)
+    # No unit costs by default, the demo's included: costs avoided are not available (x), never
+    # a figure nobody set.
+    assert api.sql("SELECT count(*) FROM unit_cost")[0][0] == 0
+    report = api.get("admin", "/v1/reports/programme").json()
+    [costs] = [s for s in report["sections"] if s["key"] == "costs_avoided"]
+    for figure in costs["figures"]:
+        assert all(c["suppressed"] or not c["available"] for c in figure["values"]), figure["key"]
