@@ -13,7 +13,7 @@ DEMO ?=
 PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
-.PHONY: install browser run test lint format openapi bench lock clean
+.PHONY: install pango browser run test lint format openapi bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) pango
+
+# WeasyPrint (her chronology and evidence bundle as PDF) lays text out with Debian's pango, in
+# DejaVu's fonts (accents and apostrophes: Siân O'Connor). Installed here when missing (as root).
+PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 && test -d /usr/share/fonts/truetype/dejavu || { \
+	  [ "$$(id -u)" = 0 ] || { echo "PDFs need pango: sudo apt-get install $(PANGO_PACKAGES)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO_PACKAGES) >/dev/null; }
 
 var:
 	mkdir -p var

@@ -77,6 +77,19 @@ TAGS: list[dict[str, str]] = [
         "description": "Group sessions and their registers: her check-in and check-out, and "
         "the one-to-one follow-up owed when she leaves feeling worse than she came.",
     },
+    {
+        "name": "Worklist",
+        "description": "The social worker's day: what needs action now, from every kind of record.",
+    },
+    {"name": "Tasks", "description": "Tasks on her case: what to do, by whom, by when."},
+    {
+        "name": "Flags for review",
+        "description": "Any record of her case flagged for review: why, who raised and cleared it.",
+    },
+    {
+        "name": "Transfers",
+        "description": "What a sending prison keeps of a case it transferred to another prison.",
+    },
     {"name": "Reports", "description": "The governor's report and the programme's report."},
     {"name": "Chronology", "description": "Every dated event of her case, oldest first."},
     {"name": "Audit", "description": "Who did what with whose records, and when."},

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # active women than the upper figure is flagged as over it; fewer than the lower, under it.
     caseload_guide_lower: int = Field(default=15, ge=0, le=500)
     caseload_guide_upper: int = Field(default=20, ge=1, le=500)
+    # The worklist: a parenting assessment requested and not started within this many days.
+    assessment_start_days: int = Field(default=28, ge=1, le=365)
+    # Days the sending prison keeps a read-only summary of a case it transferred out.
+    transfer_summary_days: int = Field(default=90, ge=1, le=3650)
     # A hearing or meeting the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
     # Reports suppress counts from 1 to this (small numbers can point at a person).

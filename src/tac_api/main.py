@@ -31,6 +31,7 @@ from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
 from tac_api.evidence.routes import router as evidence_router
+from tac_api.flags.routes import router as flags_router
 from tac_api.groups.routes import router as groups_router
 from tac_api.health import router as health_router
 from tac_api.hearings.routes import router as hearings_router
@@ -52,10 +53,13 @@ from tac_api.subject_access.routes import router as subject_access_router
 from tac_api.support_plans.routes import router as support_plans_router
 from tac_api.sync.routes import router as sync_router
 from tac_api.sync.schemas import BATCH_PATH, SyncChildBatch
+from tac_api.tasks.routes import router as tasks_router
+from tac_api.transfers.routes import router as transfers_router
 from tac_api.visits.routes import router as visits_router
 from tac_api.webhooks import dispatcher
 from tac_api.webhooks.addresses import Resolver, system_resolver
 from tac_api.webhooks.routes import router as webhooks_router
+from tac_api.worklist.routes import router as worklist_router
 
 DESCRIPTION = """\
 Case liaison for Together a Chance: mothers in custody at HMP Eastwood Park and HMP Send, their
@@ -204,6 +208,10 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         webhooks_router,
         costs_router,
         organisations_router,
+        worklist_router,
+        tasks_router,
+        flags_router,
+        transfers_router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -13,6 +13,7 @@ from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
 from tac_api.costs.models import UnitCost
 from tac_api.evidence.models import Evidence
+from tac_api.flags.models import ReviewFlag
 from tac_api.groups.models import GroupAttendance, GroupFacilitator, GroupSession
 from tac_api.hearings.models import (
     CourtHearing,
@@ -48,10 +49,15 @@ from tac_api.release.models import (
 from tac_api.reviews.models import Birth, Pregnancy, Review, ReviewRating, ReviewRelationship
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
+from tac_api.tasks.models import Task
+from tac_api.transfers.models import TransferSummary
 from tac_api.visits.models import ContactVisit, ContactVisitChild, ContactVisitStatusChange
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 
 ALL_MODELS = (
+    ReviewFlag,
+    Task,
+    TransferSummary,
     GroupAttendance,
     GroupFacilitator,
     GroupSession,

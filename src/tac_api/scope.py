@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     exists,
     false,
+    func,
     or_,
     select,
     true,
@@ -37,6 +38,7 @@ from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
 from tac_api.costs.models import UnitCost
 from tac_api.evidence.models import Evidence
+from tac_api.flags.models import ReviewFlag
 from tac_api.groups.models import GroupAttendance, GroupSession
 from tac_api.hearings.models import (
     CourtHearing,
@@ -55,6 +57,8 @@ from tac_api.release.models import ReleasePlan
 from tac_api.reviews.models import Pregnancy, Review
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.support_plans.models import SupportPlan
+from tac_api.tasks.models import Task
+from tac_api.transfers.models import TransferSummary
 from tac_api.visits.models import ContactVisit, ContactVisitChild
 from tac_api.webhooks.models import Webhook
 
@@ -358,6 +362,36 @@ def group_attendance_visible(who: Caller | Role) -> ColumnElement[bool]:
     return false()
 
 
+# -- The social worker's day: tasks, flags, what a sending prison keeps -------------------------
+
+
+def task_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """A task on her case is the prison side's, and follows her case (a transfer takes it to
+    the receiving prison, whose worker carries it on). Never a local authority's."""
+    return prison_side_hers(who, Task.mother_id)
+
+
+def review_flag_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """A flag for review is the prison side's working note on her case: it follows her case, and
+    no local authority sees one (nor learns that a record of its child is flagged)."""
+    return prison_side_hers(who, ReviewFlag.mother_id)
+
+
+def transfer_summary_visible(who: Caller | Role) -> ColumnElement[bool]:
+    """What a sending prison keeps of a case it transferred out: its own social workers read it
+    until `kept_until` (the day it is kept to, inclusive), and no one else: the receiving prison
+    has her case itself. An admin: all."""
+    role = role_of(who)
+    if role is Role.admin:
+        return true()
+    if role is Role.prison_social_worker:
+        return and_(
+            TransferSummary.from_prison_code == scope_value(who, "prison_code"),
+            TransferSummary.kept_until >= func.current_date(),
+        )
+    return false()
+
+
 # -- The directory, link requests and webhooks ------------------------------------------------
 
 
@@ -467,6 +501,9 @@ KINDS: dict[str, Kind] = {
     "group_attendance": Kind(GroupAttendance.id, group_attendance_visible),
     "organisation": Kind(Organisation.id, organisation_visible),
     "unit_cost": Kind(UnitCost.id, unit_cost_visible),
+    "task": Kind(Task.id, task_visible),
+    "review_flag": Kind(ReviewFlag.id, review_flag_visible),
+    "transfer_summary": Kind(TransferSummary.id, transfer_summary_visible),
 }
 
 

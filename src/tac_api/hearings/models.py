@@ -81,6 +81,16 @@ class CourtHearing(RecordFields, table=True):
     barrier_detail: str | None = Field(default=None, max_length=2000)
     order_made: str | None = Field(default=None, max_length=40)
     order_detail: str | None = Field(default=None, max_length=2000)
+    # A hearing that does not go ahead: `adjourned` (to a new hearing, `adjourned_to_id`),
+    # `vacated` or `cancelled`, with who decided and why. Reports count these apart: a vacated
+    # hearing was never "listed and missed".
+    status: str = Field(default="scheduled", max_length=16)
+    status_decided_by: str | None = Field(default=None, max_length=32)
+    status_reason: str | None = Field(default=None, max_length=2000)
+    status_changed_at: datetime | None = None
+    adjourned_to_id: uuid.UUID | None = Field(
+        default=None, foreign_key="court_hearing.id", index=True, ondelete="SET NULL"
+    )
 
 
 class CourtHearingChild(SQLModel, table=True):

@@ -34,6 +34,15 @@ class Meeting(RecordFields, table=True):
     barrier: str | None = Field(default=None, max_length=32)
     barrier_detail: str | None = Field(default=None, max_length=2000)
     supported_by: str | None = Field(default=None, max_length=200)
+    # A meeting that does not go ahead: `adjourned` (to a new meeting, `adjourned_to_id`),
+    # `vacated` or `cancelled`, with who decided and why.
+    status: str = Field(default="scheduled", max_length=16)
+    status_decided_by: str | None = Field(default=None, max_length=32)
+    status_reason: str | None = Field(default=None, max_length=2000)
+    status_changed_at: datetime | None = None
+    adjourned_to_id: uuid.UUID | None = Field(
+        default=None, foreign_key="meeting.id", index=True, ondelete="SET NULL"
+    )
 
 
 class MeetingChild(SQLModel, table=True):
