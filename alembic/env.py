@@ -20,6 +20,27 @@ def _database_url() -> str:
 
 
 def _configure(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        _migrate(connection)
+        return
+    # SQLite alters a table by copying it and dropping the old one, and with foreign keys on,
+    # DROP TABLE first deletes its rows: ON DELETE CASCADE would empty every table referring to
+    # it (a hearing's amendments with the hearing). Off for the migration (only outside a
+    # transaction does SQLite take it), checked after, and on again.
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        _migrate(connection)
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left {len(broken)} rows naming rows not there")
+    finally:
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

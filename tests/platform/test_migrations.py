@@ -306,3 +306,107 @@ def test_every_history_says_who_and_when_alike_and_back(backend: str, make_datab
         "court_hearing_amendment": ["court_hearing_id", "amended_at", "id"],
         "child_history": ["child_id", "changed_at", "id"],
     }
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_hearings_recorded_before_their_status_keep_everything_and_are_scheduled(
+    backend: str,
+    make_database,  # type: ignore[no-untyped-def]
+) -> None:
+    """Adding a hearing's and a meeting's status copies those tables on SQLite: the rows that
+    refer to them (a hearing's children and amendments) are kept, not deleted with the old copy,
+    and every hearing and meeting recorded before it is `scheduled`; going back keeps them too."""
+    url = make_database(backend)
+    upgrade(url, "d4f6a8c0e2b3")  # the revision before the social worker's day
+    run(_load_reference_for(url))
+
+    def as_stored(value: uuid.UUID) -> Any:
+        return value if backend == "postgres" else value.hex
+
+    made = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    ids = {
+        name: as_stored(uuid.uuid4()) for name in ("mother", "hearing", "child", "meeting", "id")
+    }
+    ids["made"] = made
+    run(
+        _execute(
+            url,
+            (
+                "INSERT INTO mother (id, created_at, updated_at, version, prison_number, "
+                "first_name, last_name, date_of_birth, prison_code, reception_date, status, "
+                "supported_from) VALUES (:mother, :made, :made, 1, 'A1234BC', 'Siân', "
+                "'O''Connor', :born, 'EWI', :born, 'active', :born)",
+                {**ids, "born": date(1990, 4, 12)},
+            ),
+            (
+                "INSERT INTO child (id, created_at, updated_at, version, mother_id, first_name, "
+                "last_name, sex, local_authority_code, lives_with, placement_confidential, "
+                "contact_arrangement, authority_fields) VALUES (:child, :made, :made, 1, :mother, "
+                "'Rhys', 'O''Connor', 'male', '801', 'foster_carer', false, 'direct', '[]')",
+                ids,
+            ),
+            (
+                "INSERT INTO court_hearing (id, created_at, updated_at, version, mother_id, "
+                "court_name, hearing_type, starts_at, notified_at, social_worker_attends) VALUES "
+                "(:hearing, :made, :made, 1, :mother, 'Bristol Family Court', 'case_management', "
+                ":made, :made, false)",
+                ids,
+            ),
+            (
+                "INSERT INTO court_hearing_child (court_hearing_id, child_id) "
+                "VALUES (:hearing, :child)",
+                ids,
+            ),
+            (
+                "INSERT INTO court_hearing_amendment (id, court_hearing_id, changed_at, "
+                "changed_by_client_id, changed_by_name, changed_by_role, changes) VALUES "
+                "(:id, :hearing, :made, NULL, 'demo data', 'system', '[]')",
+                ids,
+            ),
+            (
+                "INSERT INTO meeting (id, created_at, updated_at, version, mother_id, "
+                "meeting_type, starts_at, notified_at, platform, prison_can_join, invited) "
+                "VALUES (:meeting, :made, :made, 1, :mother, 'core_group', :made, :made, "
+                "'teams', false, true)",
+                ids,
+            ),
+            (
+                "INSERT INTO meeting_child (meeting_id, child_id) VALUES (:meeting, :child)",
+                ids,
+            ),
+        )
+    )
+
+    def counts(connection):  # type: ignore[no-untyped-def]
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in (
+                "court_hearing",
+                "court_hearing_child",
+                "court_hearing_amendment",
+                "meeting",
+                "meeting_child",
+            )
+        }
+
+    every_one = dict.fromkeys(
+        ("court_hearing", "court_hearing_child", "court_hearing_amendment", "meeting"), 1
+    ) | {"meeting_child": 1}
+    upgrade(url)
+    assert differences(url) == []
+    assert run(_inspect(url, counts)) == every_one
+    statuses = run(
+        _inspect(
+            url,
+            lambda c: (
+                c.execute(
+                    text("SELECT status FROM court_hearing UNION ALL SELECT status FROM meeting")
+                )
+                .scalars()
+                .all()
+            ),
+        )
+    )
+    assert statuses == ["scheduled", "scheduled"]
+    downgrade(url, "d4f6a8c0e2b3")
+    assert run(_inspect(url, counts)) == every_one
