@@ -10,13 +10,22 @@ summary, as the kind of record it is, with nothing claimed for its significance.
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tac_api.chronology.schemas import Chronology, ChronologyEvent
 from tac_api.chronology.service import LIFE_STORY, Read, said
-from tac_api.documents.page import NOTHING, Column, document, join, long_date, section, table, tag
+from tac_api.documents.page import (
+    NOTHING,
+    UK,
+    Column,
+    document,
+    join,
+    long_date,
+    prepared_line,
+    section,
+    table,
+    tag,
+)
 
-UK = ZoneInfo("Europe/London")
 PRISON_SIDE = "recorded by the prison social worker"
 PROCEEDINGS_WEEKS = 26
 
@@ -245,11 +254,6 @@ def render(
         "Chronology of significant events",
         name,
         facts,
-        f"Prepared by {prepared_by} on {_prepared_on(generated_at)}",
+        prepared_line(prepared_by, generated_at),
         section("Events, oldest first", join([events, note])),
     )
-
-
-def _prepared_on(moment: datetime) -> str:
-    local = moment.astimezone(UK)
-    return f"{long_date(local.date())} at {local:%H:%M} (UK time)"

@@ -11,8 +11,9 @@ import base64
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 MONTHS = (
     "January",
@@ -29,6 +30,7 @@ MONTHS = (
     "December",
 )
 NOTHING = "\N{EN DASH}"  # an empty cell, as printed
+UK = ZoneInfo("Europe/London")
 
 
 class Html(str):
@@ -59,10 +61,10 @@ def long_date(value: date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def date_and_time(moment: datetime) -> str:
-    """As a court reads it, in UTC (the service's time), said so."""
-    moment = moment.astimezone(UTC)
-    return f"{long_date(moment.date())} at {moment:%H:%M} UTC"
+def prepared_line(by: str, moment: datetime) -> str:
+    """Who prepared a document and when, in UK time (the time the court keeps), said so."""
+    local = moment.astimezone(UK)
+    return f"Prepared by {by} on {long_date(local.date())} at {local:%H:%M} (UK time)"
 
 
 # A4, printed: her name and the document's title on every page, and the page's number of all.
@@ -146,7 +148,9 @@ def table(columns: Sequence[Column], rows: Iterable[Sequence[object]], footer: o
 
 def about(facts: Sequence[tuple[str, object]]) -> Html:
     """Who the document is about: name, date of birth, numbers."""
-    return tag("dl", join(join([tag("dt", name), tag("dd", value)]) for name, value in facts), "about")
+    return tag(
+        "dl", join(join([tag("dt", name), tag("dd", value)]) for name, value in facts), "about"
+    )
 
 
 def section(heading: str, *content: object) -> Html:
