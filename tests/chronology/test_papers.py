@@ -3,15 +3,20 @@ JSON, as an HTML page and a PDF, headed by who she is and who prepared it."""
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tac_api.chronology.document import render, significance_of, source_of
+from tac_api.chronology.schemas import Chronology, ChronologyEvent
+from tac_api.chronology.service import Read
+from tac_api.documents.page import NOTHING
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY, sync_child
 from tests.support.documents import cells, pdf_pages, printed
+from tests.support.sql import counting
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -281,3 +286,70 @@ def test_headers_of_the_html(module_api: Api, world: dict) -> None:
     )
     policies = response.headers.get_list("content-security-policy")
     assert any("script-src 'none'" in policy for policy in policies)
+
+
+def event_of(resource_type: str, kind: str, summary: str) -> ChronologyEvent:
+    """An event as the chronology makes it; of a kind it may not list yet (not validated)."""
+    return ChronologyEvent.model_construct(
+        on=TODAY,
+        at=None,
+        kind=kind,
+        summary=summary,
+        resource_type=resource_type,
+        resource_id=uuid.uuid4(),
+        child_ids=[],
+    )
+
+
+def test_a_hearing_that_did_not_go_ahead_says_so_and_nothing_of_attendance() -> None:
+    hearing = event_of("court_hearing", "court_hearing", "Final hearing at Bristol; vacated")
+    assert significance_of(hearing, {"status": "vacated"}) == "Vacated: did not go ahead as listed"
+    adjourned = {"status": "adjourned", "order_made": "interim_care_order"}
+    assert significance_of(hearing, adjourned) == (
+        "Order made: interim care order; Adjourned: did not go ahead as listed"
+    )
+
+
+def test_a_kind_of_event_the_papers_do_not_know_prints_generically() -> None:
+    """Another part of the service adds its events (tasks, flags): its summary, the kind of
+    record, and no significance claimed."""
+    task = event_of("task", "task", "Task due: <b>ring the school</b>")
+    assert significance_of(task, {"title": "x"}) == NOTHING
+    assert source_of(task, {}, {}) == "Task"
+    pushed = source_of(task, {"external_authority_code": "801"}, {})
+    assert pushed == "Task; sent by local authority 801 (its case system)"
+    page = render(
+        Chronology.model_construct(mother_id=uuid.uuid4(), events=[task]),
+        Read(
+            her={
+                "first_name": "Siân",
+                "last_name": "O'Connor",
+                "date_of_birth": TODAY - timedelta(days=12_000),
+                "prison_number": "A1234BC",
+                "prison_code": "EWI",
+            }
+        ),
+        kinds=set(),
+        child_named=False,
+        prepared_by="Ffion <i>Hughes</i>",
+        generated_at=datetime.now(UTC),
+        authorities={},
+    )
+    assert cells(page)[1][1:] == ["Task due: <b>ring the school</b>", "Task", NOTHING]
+    assert "<b>" not in page and "<i>" not in page
+    assert "Prepared by Ffion &lt;i&gt;Hughes&lt;/i&gt; on " in page
+    assert "<dt>Court case number</dt><dd>Not recorded</dd>" in page
+
+
+def test_the_document_reads_her_records_once(module_api: Api, world: dict) -> None:
+    """The JSON's statements, and two small ones besides: the preparer's name, and the names
+    of the authorities whose systems sent a record shown (Bristol's hearing here)."""
+    her = world["mother"]["id"]
+    with counting(module_api) as json:
+        module_api.get("ewi_worker", url(her))
+    for fmt in ("html", "pdf"):
+        with counting(module_api) as printed_read:
+            assert module_api.get("ewi_worker", url(her), params={"format": fmt}).status_code == 200
+        assert len(printed_read) == len(json) + 2, printed_read
+        reading = [sql for sql in printed_read if "FROM evidence" in sql]
+        assert len(reading) == 1, printed_read

@@ -261,6 +261,7 @@ SOURCES = (
     Source.of(
         HEARINGS,
         (
+            "external_authority_code",  # a local authority's system pushed it (the papers say)
             "hearing_type",
             "court_name",
             "attended",
@@ -268,7 +269,6 @@ SOURCES = (
             "barrier",
             "order_made",
             "starts_at",
-            "external_authority_code",
         ),
         _hearing,
         lambda m: {"court_hearing": _dated(m.starts_at)},
