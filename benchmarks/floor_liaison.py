@@ -364,7 +364,8 @@ async def chronology(reads: Reads, request: Request, mother_id: uuid.UUID) -> Re
         audit: list[Event] = [("combine", "mother", mother_id, mother_id)]
         audit += [("combine", kind, record, mother_id) for kind, record in shown]
         body = {"mother_id": mother_id, "events": events}
-        return Answer(json_response(body, {"x-request-id": request_id}), audit)
+        # Vary: the chronology is a document too (HTML, PDF) by Accept.
+        return Answer(json_response(body, {"vary": "Accept", "x-request-id": request_id}), audit)
 
     return await reads.answer(
         request, CASE_READERS, ("combine", "mother", mother_id, mother_id), read
