@@ -364,7 +364,8 @@ async def chronology(reads: Reads, request: Request, mother_id: uuid.UUID) -> Re
         audit: list[Event] = [("combine", "mother", mother_id, mother_id)]
         audit += [("combine", kind, record, mother_id) for kind, record in shown]
         body = {"mother_id": mother_id, "events": events}
-        return Answer(json_response(body, {"x-request-id": request_id}), audit)
+        # Vary: the chronology is a document too (HTML, PDF) by Accept.
+        return Answer(json_response(body, {"vary": "Accept", "x-request-id": request_id}), audit)
 
     return await reads.answer(
         request, CASE_READERS, ("combine", "mother", mother_id, mother_id), read
@@ -376,7 +377,13 @@ async def chronology(reads: Reads, request: Request, mother_id: uuid.UUID) -> Re
 # $1 her id, $2 the caller's prison (NULL: an admin). Her, her prison's name, and her evidence
 # in date order; a row with no item when she has none.
 BUNDLE_SQL = (
-    "SELECT m.first_name, m.last_name, m.prison_number, m.prison_code, p.name AS prison_name, "
+    "SELECT m.first_name, m.last_name, m.date_of_birth, m.prison_number, m.prison_code, "
+    "p.name AS prison_name, "
+    # The court's case numbers for the header, and their proceedings for the audit trail.
+    "ARRAY(SELECT pr.id FROM proceedings pr WHERE pr.mother_id = m.id "
+    "AND pr.case_number IS NOT NULL ORDER BY pr.issued_on, pr.id) AS case_ids, "
+    "ARRAY(SELECT pr.case_number FROM proceedings pr WHERE pr.mother_id = m.id "
+    "AND pr.case_number IS NOT NULL ORDER BY pr.issued_on, pr.id) AS case_numbers, "
     "e.id, e.created_at, e.updated_at, e.version, e.category, e.title, e.provider, "
     "e.started_on, e.completed_on, e.hours, e.verified_by_name, e.verified_by_role, "
     "e.verified_on "
@@ -401,12 +408,14 @@ async def evidence_bundle(reads: Reads, request: Request, mother_id: uuid.UUID) 
         items = []
         counts: dict[str, int] = {}
         hours: dict[str, Decimal] = {}
+        unknown: dict[str, int] = {}
         for row in rows:
             if row["id"] is None:  # she has no evidence
                 continue
             category, given = row["category"], row["hours"]
             counts[category] = counts.get(category, 0) + 1
             hours[category] = hours.get(category, Decimal(0)) + (given or 0)
+            unknown[category] = unknown.get(category, 0) + (given is None)
             verifier = None
             if row["verified_by_name"]:
                 verifier = {"name": row["verified_by_name"], "role": row["verified_by_role"] or ""}
@@ -432,16 +441,19 @@ async def evidence_bundle(reads: Reads, request: Request, mother_id: uuid.UUID) 
                 "id": mother_id,
                 "first_name": her["first_name"],
                 "last_name": her["last_name"],
+                "date_of_birth": her["date_of_birth"],
                 "prison_number": her["prison_number"],
                 "prison_code": her["prison_code"],
                 "prison_name": her["prison_name"],
             },
+            "case_numbers": list(dict.fromkeys(her["case_numbers"])),
             "items": items,
             "totals": [
                 {
                     "category": category,
                     "count": counts[category],
                     "hours": float(hours[category].quantize(CENT)),
+                    "hours_not_recorded": unknown[category],
                 }
                 for category in CATEGORY_LABELS
                 if category in counts
@@ -449,12 +461,14 @@ async def evidence_bundle(reads: Reads, request: Request, mother_id: uuid.UUID) 
             "total": {
                 "count": len(items),
                 "hours": float(sum(hours.values(), Decimal(0)).quantize(CENT)),
+                "hours_not_recorded": sum(unknown.values()),
             },
             "generated_at": utcnow(),
             "prepared_by": PREPARED_BY,
         }
         audit: list[Event] = [("disclose", "mother", mother_id, mother_id)]
         audit += [("disclose", "evidence", item["id"], mother_id) for item in items]
+        audit += [("disclose", "proceedings", case, mother_id) for case in her["case_ids"]]
         headers = {"vary": "Accept", "x-request-id": request_id}
         return Answer(json_response(body, headers), audit)
 

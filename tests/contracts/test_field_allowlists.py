@@ -244,9 +244,10 @@ EVIDENCE = RECORD | {
 # What a court or local authority is handed: her name and prison number are the point of it.
 EVIDENCE_BUNDLE = (
     {f"mother.{f}" for f in ("id", "first_name", "last_name", "prison_number")}
-    | {"mother.prison_code", "mother.prison_name"}
+    | {"mother.prison_code", "mother.prison_name", "mother.date_of_birth", "case_numbers"}
     | {f"items[].{f}" for f in EVIDENCE}
     | {"totals[].category", "totals[].count", "totals[].hours", "total.count", "total.hours"}
+    | {"totals[].hours_not_recorded", "total.hours_not_recorded"}
     | {"generated_at", "prepared_by"}
 )
 # Her review as a local authority she consents to share her reviews with reads it: never the

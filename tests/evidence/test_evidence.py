@@ -9,6 +9,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.audit import audit_of, trail
 from tests.support.bodies import TODAY
+from tests.support.documents import cells, pdf_pages, printed
 from tests.support.sql import counting, db_id, statements
 
 COURSE = {
@@ -329,7 +330,22 @@ def her_evidence(api: Api) -> dict[str, Any]:
         ),
         add(api, mother["id"], **{**COURSE, "title": "<script>alert('x')</script>"}),
     ]
-    return {"mother": mother, "items": items}
+    # The court's case number heads it: proceedings concerning Bristol's child, and
+    # Birmingham's (not Bristol's to see), and one with no number yet.
+    other_child = api.child(mother["id"], local_authority_code="330")["id"]
+    bristol_child = api.sql("SELECT id FROM child WHERE local_authority_code = '801'")[0][0]
+    proceedings = []
+    for child, number, issued in (
+        (str(uuid.UUID(str(bristol_child))), "BS25C00042", "2025-06-01"),
+        (other_child, "BM25C00077", "2025-05-01"),
+        (other_child, None, "2025-07-01"),
+    ):
+        body = {"mother_id": mother["id"], "child_ids": [child], "court_name": "Bristol"}
+        body |= {"issued_on": issued, "case_number": number}
+        made = api.post("admin", "/v1/proceedings", body)
+        assert made.status_code == 201, made.text
+        proceedings.append(made.json()["id"])
+    return {"mother": mother, "items": items, "proceedings": proceedings}
 
 
 class TestBundle:
@@ -343,6 +359,7 @@ class TestBundle:
             "id": mother["id"],
             "first_name": "Siân",
             "last_name": "O'Connor",
+            "date_of_birth": "1990-04-12",
             "prison_number": "A1234BC",
             "prison_code": "SDI",
             "prison_name": "HMP Send",
@@ -353,12 +370,17 @@ class TestBundle:
             "2025-03-01",
             "2025-10-01",
         ]
+        # Hours not recorded add none, and are counted as not recorded: never as 0 hours.
         assert bundle["totals"] == [
-            {"category": "course", "count": 1, "hours": 24},
-            {"category": "counselling", "count": 2, "hours": 3.75},
-            {"category": "parenting_programme", "count": 1, "hours": 0},
+            {"category": "course", "count": 1, "hours": 24, "hours_not_recorded": 0},
+            {"category": "counselling", "count": 2, "hours": 3.75, "hours_not_recorded": 0},
+            {"category": "parenting_programme", "count": 1, "hours": 0, "hours_not_recorded": 1},
         ]
-        assert bundle["total"] == {"count": 4, "hours": 27.75}
+        assert bundle["total"] == {"count": 4, "hours": 27.75, "hours_not_recorded": 1}
+        # Bristol's proceedings' number; not Surrey's, nor one with no number.
+        assert bundle["case_numbers"] == ["BS25C00042"]
+        admin = api.get("admin", bundle_url(mother["id"])).json()
+        assert admin["case_numbers"] == ["BM25C00077", "BS25C00042"]  # oldest first
         assert bundle["prepared_by"] == "Together a Chance"
         generated = datetime.fromisoformat(bundle["generated_at"].replace("Z", "+00:00"))
         assert abs(datetime.now(UTC) - generated) < timedelta(minutes=5)
@@ -374,8 +396,9 @@ class TestBundle:
         page = response.text
         assert page.startswith("<!DOCTYPE html>")
         assert "Siân O&#x27;Connor" in page and "A1234BC" in page and "HMP Send" in page
-        assert "Prepared by Together a Chance" in page
-        assert "Generated on " in page and str(TODAY.year) in page
+        assert "<dt>Date of birth</dt><dd>12 April 1990</dd>" in page
+        assert "<dt>Court case number</dt><dd>BS25C00042</dd>" in page
+        assert "Prepared by bristol on " in page and f"{TODAY.year} at " in page
         # Typed text is shown as typed, never as markup.
         assert "<script>" not in page
         assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
@@ -386,8 +409,16 @@ class TestBundle:
         # In date order, with the totals.
         assert page.index("10 November 2024") < page.index("20 January 2025")
         assert page.index("20 January 2025") < page.index("1 March 2025")
-        assert '<td>Counselling</td><td class="number">2</td><td class="number">3.75</td>' in page
-        assert "27.75" in page
+        items = {row[3]: row for row in cells(page)[1:]}
+        # Ongoing as ongoing; hours not recorded said so, in the list and in the totals.
+        assert items["Trauma-informed counselling"][1] == "Ongoing: started, not completed"
+        assert items["Triple P"][1] == "20 February 2025" and items["Triple P"][5] == "Not recorded"
+        assert cells(page, 1)[1:] == [
+            ["Course", "1", "24"],
+            ["Counselling", "2", "3.75"],
+            ["Parenting programme", "1", "Not recorded"],
+            ["All evidence", "4", "27.75, and 1 item not recorded"],
+        ]
 
     @pytest.mark.parametrize(
         ("query", "accept", "html"),
@@ -417,13 +448,14 @@ class TestBundle:
 
     def test_a_bad_format_is_refused(self, api: Api) -> None:
         mother = api.mother()
-        assert api.get("admin", f"{bundle_url(mother['id'])}?format=pdf").status_code == 422
+        assert api.get("admin", f"{bundle_url(mother['id'])}?format=docx").status_code == 422
 
     def test_an_empty_bundle(self, api: Api) -> None:
         mother = api.mother()
         bundle = api.get("ewi_worker", bundle_url(mother["id"])).json()
         assert bundle["items"] == [] and bundle["totals"] == []
-        assert bundle["total"] == {"count": 0, "hours": 0}
+        assert bundle["total"] == {"count": 0, "hours": 0, "hours_not_recorded": 0}
+        assert bundle["case_numbers"] == []
         page = api.get("ewi_worker", f"{bundle_url(mother['id'])}?format=html").text
         assert "No evidence has been recorded." in page
 
@@ -452,6 +484,8 @@ class TestBundle:
         assert sorted((r[0], str(uuid.UUID(str(r[1]))), r[2]) for r in disclosed) == sorted(
             [("mother", mother_id, "bristol")]
             + [("evidence", item["id"], "bristol") for item in her_evidence["items"]]
+            # The proceedings whose case number heads it; not those Bristol may not see.
+            + [("proceedings", her_evidence["proceedings"][0], "bristol")]
         )
         refused = api.get("surrey", bundle_url(mother_id))
         assert refused.status_code == 404
@@ -477,12 +511,19 @@ class TestBundle:
                 verified_on=None,
             )
         with counting(api) as many:
+            response = api.get("ewi_worker", bundle_url(mother["id"]))
+        with counting(api) as printed_many:
             response = api.get("ewi_worker", f"{bundle_url(mother['id'])}?format=html")
         assert response.status_code == 200
         # Her with her prison and her items in one statement; the caller's and the audit's
-        # statements (tests/contracts/test_liaison_queries.py counts them all) besides.
+        # statements (tests/contracts/test_liaison_queries.py counts them all) besides; the
+        # document one more, the name of who prepared it (her staff directory entry).
         assert len(one) == len(many) == statements(api, sqlite=4, postgres=2), many
-        assert len([sql for sql in many if "FROM evidence" in sql or "JOIN evidence" in sql]) == 1
+        assert len(printed_many) == len(many) + 1, printed_many
+        for read in (many, printed_many):
+            assert (
+                len([sql for sql in read if "FROM evidence" in sql or "JOIN evidence" in sql]) == 1
+            )
 
     def test_its_audit_rows_are_her_and_each_item_in_bundle_order(
         self, api: Api, her_evidence: dict
@@ -490,14 +531,17 @@ class TestBundle:
         """The same rows on SQLite (noted by the route) as on PostgreSQL (written by the read
         itself): her record, then each item in the bundle's order, disclosed."""
         mother_id = her_evidence["mother"]["id"]
-        for who in ("bristol", "admin"):
+        bristols, birminghams, _ = her_evidence["proceedings"]
+        for who, cases in (("bristol", [bristols]), ("admin", [birminghams, bristols])):
             response = api.get(who, bundle_url(mother_id))
             assert response.status_code == 200
             items = [item["id"] for item in response.json()["items"]]
             assert len(items) == 4
-            assert [row[2:] for row in trail(api, response)] == [
-                ("disclose", "mother", mother_id, mother_id, "succeeded")
-            ] + [("disclose", "evidence", item, mother_id, "succeeded") for item in items]
+            assert [row[2:] for row in trail(api, response)] == (
+                [("disclose", "mother", mother_id, mother_id, "succeeded")]
+                + [("disclose", "evidence", item, mother_id, "succeeded") for item in items]
+                + [("disclose", "proceedings", case, mother_id, "succeeded") for case in cases]
+            )
         empty = api.mother()["id"]
         response = api.get("ewi_worker", bundle_url(empty))
         assert [row[2:] for row in trail(api, response)] == [
@@ -508,3 +552,60 @@ class TestBundle:
         assert [row[2:] for row in trail(api, refused)] == [
             ("disclose", "mother", mother_id, mother_id, "not_found")
         ]
+
+
+class TestBundleAsPaper:
+    def test_a_pdf_of_the_same_page(self, api: Api, her_evidence: dict) -> None:
+        mother_id = her_evidence["mother"]["id"]
+        response = api.client.get(
+            bundle_url(mother_id), headers=api.headers("bristol", Accept="application/pdf")
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["vary"] == "Accept"
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith(f'inline; filename="evidence-bundle-{mother_id}-')
+        assert disposition.endswith('.pdf"') and "Connor" not in disposition
+        pages = pdf_pages(response.content)
+        page = api.get("bristol", f"{bundle_url(mother_id)}?format=html").text
+        shown = printed(page)
+        assert len(shown) == pages >= 1
+        assert "Siân O'Connor" in shown[0] and "12 April 1990" in shown[0]
+        assert "BS25C00042" in shown[0] and f"Page 1 of {pages}" in shown[0]
+        assert "Prepared by bristol on" in shown[0]
+        # Audited as the JSON: a disclosure of the same records.
+        assert [row[2:] for row in trail(api, response)] == [
+            row[2:] for row in trail(api, api.get("bristol", bundle_url(mother_id)))
+        ]
+
+    def test_prepared_by_her_name_in_the_staff_directory(self, api: Api) -> None:
+        mother = api.mother(prison_code="SDI")
+        (row,) = api.sql("SELECT id FROM api_client WHERE name = 'sdi_worker'")
+        staff = {
+            "prison_code": "SDI",
+            "name": "Gwenllian Ap Siôn",
+            "role": "prison_social_worker",
+            "api_client_id": str(uuid.UUID(str(row[0]))),
+        }
+        assert api.post("admin", "/v1/staff", staff).status_code == 201
+        page = api.get("sdi_worker", f"{bundle_url(mother['id'])}?format=html").text
+        assert "Prepared by Gwenllian Ap Siôn on " in page
+        assert "<dt>Court case number</dt><dd>Not recorded</dd>" in page
+
+    @pytest.mark.parametrize(
+        ("accept", "kind"),
+        [
+            ("application/pdf", "application/pdf"),
+            ("application/pdf;q=0.5, text/html", "text/html"),
+            ("application/json, application/pdf;q=0.9", "application/json"),
+            ("image/png", "application/json"),  # not refused: the default, as always
+        ],
+    )
+    def test_pdf_in_content_negotiation(
+        self, api: Api, her_evidence: dict, accept: str, kind: str
+    ) -> None:
+        response = api.client.get(
+            bundle_url(her_evidence["mother"]["id"]), headers=api.headers("admin", Accept=accept)
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(kind)

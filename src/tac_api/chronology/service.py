@@ -10,7 +10,7 @@ own row (the check that the caller may see her) all in one UNION ALL. It is buil
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, get_args
@@ -254,13 +254,14 @@ SOURCES = (
     ),
     Source.of(
         PROCEEDINGS,
-        ("issued_on", "court_name"),
+        ("issued_on", "court_name", "case_number"),
         _proceedings,
         lambda m: {"proceedings": _dated(m.issued_on)},
     ),
     Source.of(
         HEARINGS,
         (
+            "external_authority_code",  # a local authority's system pushed it (the papers say)
             "hearing_type",
             "court_name",
             "attended",
@@ -274,13 +275,13 @@ SOURCES = (
     ),
     Source.of(
         MEETINGS,
-        ("meeting_type", "platform", "attended", "barrier", "starts_at"),
+        ("meeting_type", "platform", "attended", "barrier", "starts_at", "external_authority_code"),
         _meeting,
         lambda m: {"meeting": _dated(m.starts_at)},
     ),
     Source.of(
         VISITS,
-        ("scheduled_at", "visit_type", "status"),
+        ("scheduled_at", "visit_type", "status", "outcome"),
         _visit,
         lambda m: {"contact_visit": _dated(m.scheduled_at, m.created_at)},
     ),
@@ -344,10 +345,10 @@ def _slots() -> dict[str, Any]:
     (and for every one with the driver's statement cache off)."""
     needed: dict[str, int] = {}
     types: dict[str, Any] = {"text": String()}
-    for source in SOURCES:
+    her = [getattr(Mother, name) for name in HER_PARTICULARS]
+    for columns in [her, *([s.column(name) for name in s.columns] for s in SOURCES)]:
         counts: dict[str, int] = {}
-        for name in source.columns:
-            column = source.column(name)
+        for column in columns:
             kind = _kind_of(column)
             counts[kind] = counts.get(kind, 0) + 1
             types.setdefault(kind, column.type)  # UTCDateTime: SQLite's times read as UTC
@@ -359,13 +360,27 @@ def _slots() -> dict[str, Any]:
 @cache
 def _slots_of(source: Source) -> tuple[tuple[str, str], ...]:
     """(column, slot) for each column its events read: its columns of a kind in order."""
+    return _placed(source.columns, source.column)
+
+
+def _placed(names: Iterable[str], column_of: Callable[[str], Any]) -> tuple[tuple[str, str], ...]:
     taken: dict[str, int] = {}
     placed = []
-    for name in source.columns:
-        kind = _kind_of(source.column(name))
+    for name in names:
+        kind = _kind_of(column_of(name))
         placed.append((name, f"{kind}_{taken.get(kind, 0)}"))
         taken[kind] = taken.get(kind, 0) + 1
     return tuple(placed)
+
+
+# Her own row (the check that the caller may see her) tells who she is, for the papers a court
+# reads: their header, from the one statement.
+HER_PARTICULARS = ("first_name", "last_name", "prison_number", "date_of_birth", "prison_code")
+
+
+@cache
+def _her_slots() -> tuple[tuple[str, str], ...]:
+    return _placed(HER_PARTICULARS, lambda name: getattr(Mother, name))
 
 
 def _nothing(name: str, column_type: Any) -> ColumnElement[Any]:
@@ -461,6 +476,10 @@ def _source_branch(
     return statement
 
 
+def _her_values() -> dict[str, ColumnElement[Any]]:
+    return {slot: getattr(Mother, name) for name, slot in _her_slots()}
+
+
 def _child_ids_type(dialect: str) -> Any:
     return ARRAY(Uuid()) if dialect == "postgresql" else String()
 
@@ -474,7 +493,7 @@ def _statement(dialect: str, role: Role, for_child: bool, audited: bool = False)
     nobody = _nothing("child_ids", _child_ids_type(dialect))
     no_record = cast(null(), Boolean) if audited else None
     branches = [
-        _branch(HER, Mother, {}, nobody, no_record).where(
+        _branch(HER, Mother, _her_values(), nobody, no_record).where(
             Mother.id == mother_id, mother_visible(role)
         ),
     ]
@@ -554,16 +573,28 @@ def _event_order(event: dict[str, Any]) -> tuple[date, bool, float]:
     return event["on"], at is not None, at.timestamp() if at else 0.0
 
 
+@dataclass
+class Read:
+    """What the chronology's statement read beside its events, for the papers a court reads
+    (`tac_api.chronology.document`): who she is (`HER_PARTICULARS`), and the fields of each
+    record an event is told from, by (resource_type, id). Only records it shows events of."""
+
+    her: dict[str, Any] = field(default_factory=dict)
+    records: dict[tuple[str, uuid.UUID], dict[str, Any]] = field(default_factory=dict)
+
+
 async def chronology(
     session: AsyncSession,
     caller: Caller,
     mother_id: uuid.UUID,
     child_id: uuid.UUID | None,
     kinds: set[str] | None,
+    read: Read | None = None,
 ) -> Chronology:
     """Her chronology, audited as a combination of her record and of each record it shows an
     event of. On PostgreSQL the statement writes its audit rows itself (see README, "Reads in
-    two round trips"); elsewhere they are noted for the session to write."""
+    two round trips"); elsewhere they are noted for the session to write. `read`, if given, is
+    filled with what the statement read beside the events (for the printed chronology)."""
     params: dict[str, Any] = {"mother_id": mother_id, **scope_params(caller)}
     if child_id is not None:
         params["child_id"] = child_id
@@ -580,6 +611,8 @@ async def chronology(
         number = row["source"]
         if number == HER:
             seen_her = True
+            if read is not None:
+                read.her = {name: row[slot] for name, slot in _her_slots()}
         elif number == THE_CHILD:
             seen_the_child = True
         else:
@@ -612,6 +645,8 @@ async def chronology(
                     "child_ids": children,
                 }
             )
+            if read is not None:
+                read.records[(source.resource_type, record_id)] = fields
     events.sort(key=_event_order)
     if not in_one:
         _note_combined(session, mother_id, events)

@@ -1,9 +1,8 @@
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request, Response, status
 
+from tac_api.documents import answer
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
 from tac_api.evidence.schemas import (
@@ -100,52 +99,17 @@ async def delete_evidence(
     answer_erased(session, service.EVIDENCE, item)
 
 
-def wants_html(request: Request, format: str | None) -> bool:
-    """`?format=` decides; otherwise the Accept header, when it prefers HTML to JSON (as a
-    browser's does). Anything else, `*/*` included, gets JSON."""
-    if format is not None:
-        return format == "html"
-    html = json = 0.0
-    for part in request.headers.get("accept", "").split(","):
-        media_type, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media_type = media_type.strip().lower()
-        if media_type == "text/html":
-            html = max(html, quality)
-        elif media_type in ("application/json", "*/*", "application/*"):
-            json = max(json, quality)
-    return html > json
-
-
-BUNDLE_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {
-        "description": "Her evidence bundle: JSON by default; a printable HTML document with "
-        "`Accept: text/html` or `?format=html`.",
-        "content": {
-            "text/html": {
-                "schema": {"type": "string"},
-                "example": '<!DOCTYPE html><html lang="en-GB">...</html>',
-            }
-        },
-    }
-}
-
-
 @router.get(
     "/v1/mothers/{mother_id}/evidence-bundle",
     summary="Her evidence in date order with totals, as JSON or as a printable document",
-    description="What a court or local authority is given to read: her name, prison number, "
-    "every item of evidence in date order, totals per category (items and hours), when it was "
-    "generated, and who prepared it. Ask for HTML with `Accept: text/html` or "
-    "`?format=html` (`?format=` wins over the header). Reading it is recorded as a disclosure.",
-    responses=BUNDLE_RESPONSES,
+    description="What a court or local authority is given to read: her name, date of birth, "
+    "prison number, the court's case numbers of her proceedings, every item of evidence in "
+    "date order (ongoing items as ongoing), totals per category (items, hours recorded, and "
+    "how many items have no hours recorded), when it was generated, and who prepared it. Ask "
+    "for HTML with `Accept: text/html` or `?format=html`, for PDF (A4) with "
+    "`Accept: application/pdf` or `?format=pdf` (`?format=` wins over the header). Reading it "
+    "is recorded as a disclosure.",
+    responses=answer.responses("Her evidence bundle"),
 )
 async def get_evidence_bundle(
     mother_id: uuid.UUID,
@@ -153,22 +117,16 @@ async def get_evidence_bundle(
     session: SessionDep,
     request: Request,
     response: Response,
-    format: Annotated[
-        Literal["json", "html"] | None,
-        Query(description="`html` for the printable document; JSON otherwise."),
-    ] = None,
+    format: answer.FormatQuery = None,
 ) -> EvidenceBundle:
     # Put together to be handed on: a disclosure of her and of each item, not a consultation
     # (the service notes it, or writes it with the read on PostgreSQL).
     found = await service.bundle(session, caller, mother_id)
     response.headers["Vary"] = "Accept"
-    if not wants_html(request, format):
+    wanted = answer.wanted(request, format)
+    if wanted == "json":
         return found
-    return HTMLResponse(  # type: ignore[return-value]
-        document.render(found),
-        headers={
-            "Content-Security-Policy": document.CONTENT_SECURITY_POLICY,
-            "Content-Disposition": f'inline; filename="evidence-bundle-{mother_id}.html"',
-            "Vary": "Accept",
-        },
+    page = document.render(found, await answer.preparer(session, caller), found.generated_at)
+    return await answer.document(  # type: ignore[return-value]
+        wanted, page, "evidence-bundle", mother_id, found.generated_at
     )

@@ -120,15 +120,22 @@ class EvidencePublic(RecordPublic):
     verified_on: date | None
 
 
+HOURS_NOT_RECORDED = (
+    "How many of these items have no hours recorded (their hours are unknown, not 0)."
+)
+
+
 class CategoryTotal(BaseModel):
     category: EvidenceCategory
     count: int
     hours: float = Field(description="Sum of the hours recorded (items without hours add none).")
+    hours_not_recorded: int = Field(description=HOURS_NOT_RECORDED)
 
 
 class BundleTotal(BaseModel):
     count: int
-    hours: float
+    hours: float = Field(description="Sum of the hours recorded (items without hours add none).")
+    hours_not_recorded: int = Field(description=HOURS_NOT_RECORDED)
 
 
 class BundleMother(BaseModel):
@@ -137,6 +144,7 @@ class BundleMother(BaseModel):
     id: uuid.UUID
     first_name: str
     last_name: str
+    date_of_birth: date
     prison_number: str
     prison_code: str
     prison_name: str
@@ -147,6 +155,10 @@ class EvidenceBundle(BaseModel):
     authority is given to read."""
 
     mother: BundleMother
+    case_numbers: list[str] = Field(
+        description="The court's case numbers of her proceedings you may see, oldest first "
+        "(none recorded: empty)."
+    )
     items: list[EvidencePublic]
     totals: list[CategoryTotal] = Field(description="Per category she has evidence in.")
     total: BundleTotal

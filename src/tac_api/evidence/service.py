@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, cast, delete, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
@@ -25,6 +25,8 @@ from tac_api.evidence.schemas import (
     EvidenceUpdate,
     VerifierPublic,
 )
+from tac_api.hearings.models import Proceedings
+from tac_api.hearings.proceedings import PROCEEDINGS
 from tac_api.mothers.models import Mother
 from tac_api.mothers.service import MOTHERS
 from tac_api.preconditions import check_if_match
@@ -169,45 +171,81 @@ def _hours(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
+def _her_columns() -> list[Any]:
+    return [
+        Mother.id,
+        Mother.first_name,
+        Mother.last_name,
+        Mother.date_of_birth,
+        Mother.prison_number,
+        Mother.prison_code,
+        Prison.name.label("prison_name"),
+    ]
+
+
+def _none_of(columns: Any, prefix: str) -> list[Any]:
+    # Typed: PostgreSQL resolves a union of untyped NULLs as text.
+    return [cast(null(), column.type).label(f"{prefix}{column.key}") for column in columns]
+
+
+_CASE_COLUMNS = (Proceedings.id, Proceedings.issued_on, Proceedings.case_number)
+
+
 @cache
 def _bundle(role: Role) -> Select[Any]:
     """Her, if the caller may see her, with her prison's name and every item of her evidence in
-    date order: one row per item (one with no item when she has none), one statement."""
-    return (
+    date order: one row per item (one with no item when she has none); then a row for each of
+    her proceedings with the court's case number that the caller may see (for the header).
+    One statement."""
+    items = (
         select(
-            Mother.id,
-            Mother.first_name,
-            Mother.last_name,
-            Mother.prison_number,
-            Mother.prison_code,
-            Prison.name.label("prison_name"),
+            *_her_columns(),
             *(column.label(f"item_{column.key}") for column in Evidence.__table__.c),
+            *_none_of(_CASE_COLUMNS, "proceedings_"),
         )
         .join(Prison, Prison.code == Mother.prison_code)
         # Her evidence, as she is found visible: the hot read does not ask her scope twice.
         .outerjoin(Evidence, Evidence.mother_id == Mother.id)
         .where(Mother.id == bindparam("mother_id"), mother_visible(role))
-        .order_by(*EVIDENCE.order)
     )
+    cases = (
+        select(
+            *_her_columns(),
+            *_none_of(Evidence.__table__.c, "item_"),
+            *(column.label(f"proceedings_{column.key}") for column in _CASE_COLUMNS),
+        )
+        .join(Prison, Prison.code == Mother.prison_code)
+        .join(Proceedings, Proceedings.mother_id == Mother.id)
+        .where(
+            Mother.id == bindparam("mother_id"),
+            mother_visible(role),
+            Proceedings.case_number.is_not(None),  # type: ignore[union-attr]
+            PROCEEDINGS.visible(role),
+        )
+    )
+    both = union_all(items, cases).subquery("bundle")
+    return select(both).order_by(*(both.c[name] for name in _ROWS_ORDER))
 
 
-# What her bundle hands over: her, once, and each item (a row each), in the bundle's order.
+# What her bundle hands over: her, once, each item (a row each) in the bundle's order, and the
+# proceedings whose case numbers head it.
 _HER_AND_HER_ITEMS = (
     audit.Consulted(MOTHERS.kind, "id", "id", once=True),
     audit.Consulted(EVIDENCE.kind, "item_id", "item_mother_id"),
+    audit.Consulted(PROCEEDINGS.kind, "proceedings_id", "id"),
 )
 _ITEMS_ORDER = tuple(f"item_{column.key}" for column in EVIDENCE.order)
+_ROWS_ORDER = (*_ITEMS_ORDER, "proceedings_issued_on", "proceedings_id")
 
 
 @cache
 def _bundle_disclosed(role: Role) -> Select[Any]:
-    """`_bundle` writing its own audit rows (`audit.consulting`): her record and each item, as
-    disclosed, in the order they are shown. No row for her (out of scope): no audit row."""
+    """`_bundle` writing its own audit rows (`audit.consulting`): her record, each item and the
+    proceedings, as disclosed, in the order they are shown. No row for her (out of scope): no
+    audit row."""
     shown = _bundle(role).cte("shown")
-    written = audit.consulting(
-        shown, _HER_AND_HER_ITEMS, order=_ITEMS_ORDER, action=Action.disclose
-    )
-    return select(shown).add_cte(written).order_by(*(shown.c[name] for name in _ITEMS_ORDER))
+    written = audit.consulting(shown, _HER_AND_HER_ITEMS, order=_ROWS_ORDER, action=Action.disclose)
+    return select(shown).add_cte(written).order_by(*(shown.c[name] for name in _ROWS_ORDER))
 
 
 def _item(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,10 +275,14 @@ def _item(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) -> EvidenceBundle:
-    """All her evidence in date order, with totals per category: one statement, however many
-    items there are, read as rows (no record is loaded as an object). Audited as disclosed,
-    her and each item: put together to be handed on. On PostgreSQL the statement writes its
-    audit rows itself (see README, "Reads in two round trips")."""
+    """All her evidence in date order, with totals per category, and the court's case numbers
+    of her proceedings the caller may see: one statement, however many items there are, read
+    as rows (no record is loaded as an object). Audited as disclosed, her, each item and those
+    proceedings: put together to be handed on. On PostgreSQL the statement writes its audit
+    rows itself (see README, "Reads in two round trips").
+
+    Hours not recorded are one rule everywhere: an item without hours shows none (not 0), a
+    total is the sum of the hours recorded, and says how many items it has without."""
     params = {"mother_id": mother_id, **scope_params(caller)}
     in_one = audits_in_one(session, caller, params)
     statement = _bundle_disclosed(caller.role) if in_one else _bundle(caller.role)
@@ -249,19 +291,33 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
         raise MOTHERS.not_found(mother_id)
     her = rows[0]
     items = [_item(row) for row in rows if row["item_id"] is not None]
+    cases = [row for row in rows if row["proceedings_id"] is not None]
     if not in_one:
         audit.disclosed(session, MOTHERS, [{"id": mother_id}])
         audit.disclosed(session, EVIDENCE, items)
+        audit.record_many(
+            session,
+            Action.disclose,
+            PROCEEDINGS.kind,
+            [(row["proceedings_id"], mother_id) for row in cases],
+        )
     counts: dict[str, int] = {}
     hours: dict[str, Decimal] = {}
+    unknown: dict[str, int] = {}
     for row in rows:
         category = row["item_category"]
         if category is None:
             continue
         counts[category] = counts.get(category, 0) + 1
         hours[category] = hours.get(category, Decimal(0)) + (row["item_hours"] or 0)
+        unknown[category] = unknown.get(category, 0) + (row["item_hours"] is None)
     totals = [
-        {"category": category, "count": counts[category], "hours": _hours(hours[category])}
+        {
+            "category": category,
+            "count": counts[category],
+            "hours": _hours(hours[category]),
+            "hours_not_recorded": unknown[category],
+        }
         for category in CATEGORY_LABELS
         if category in counts
     ]
@@ -272,13 +328,19 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
                 "id": her["id"],
                 "first_name": her["first_name"],
                 "last_name": her["last_name"],
+                "date_of_birth": her["date_of_birth"],
                 "prison_number": her["prison_number"],
                 "prison_code": her["prison_code"],
                 "prison_name": her["prison_name"],
             },
+            "case_numbers": list(dict.fromkeys(row["proceedings_case_number"] for row in cases)),
             "items": items,
             "totals": totals,
-            "total": {"count": len(items), "hours": _hours(sum(hours.values(), Decimal(0)))},
+            "total": {
+                "count": len(items),
+                "hours": _hours(sum(hours.values(), Decimal(0))),
+                "hours_not_recorded": sum(unknown.values()),
+            },
             "generated_at": utcnow(),
         }
     )
