@@ -184,9 +184,7 @@ def test_later_changes_do_not_alter_it(api: Api, moved: dict[str, Any]) -> None:
     assert again.json() == moved["summary"]
 
 
-def test_only_the_sending_prison_reads_it_until_it_is_kept(
-    api: Api, moved: dict[str, Any]
-) -> None:
+def test_only_the_sending_prison_reads_it_until_it_is_kept(api: Api, moved: dict[str, Any]) -> None:
     url = f"{SUMMARIES}/{moved['summary']['id']}"
     assert api.get("ewi_worker", url).status_code == 200
     assert api.get("admin", url).status_code == 200

@@ -15,8 +15,8 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.db import touch
-from tac_api.history import made_by
 from tac_api.hearings.models import CourtHearing, CourtHearingChild
+from tac_api.history import made_by
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.reference.models import LegalStatus, LocalAuthority, Prison
@@ -33,8 +33,8 @@ from tac_api.transfers.schemas import (
     OpenMeeting,
     OpenVisit,
     TransferSummaryPublic,
-    Worker,
     WhoSheIs,
+    Worker,
 )
 from tac_api.visits.models import ContactVisit, ContactVisitChild
 
@@ -198,9 +198,7 @@ async def _children(session: AsyncSession, mother_id: uuid.UUID) -> list[ChildAs
             last_name=row.last_name,
             date_of_birth=row.date_of_birth,
             expected_date=row.expected_date,
-            local_authority=Authority(
-                code=row.local_authority_code, name=row.local_authority_name
-            ),
+            local_authority=Authority(code=row.local_authority_code, name=row.local_authority_name),
             legal_status=(
                 Code(code=row.legal_status, description=row.legal_status_description)
                 if row.legal_status
@@ -246,9 +244,7 @@ async def _open_hearings(session: AsyncSession, mother_id: uuid.UUID) -> list[Op
         [h.id for h in hearings],
     )
     return [
-        OpenHearing.model_validate(
-            {**hearing.model_dump(), "child_ids": children[hearing.id]}
-        )
+        OpenHearing.model_validate({**hearing.model_dump(), "child_ids": children[hearing.id]})
         for hearing in hearings
     ]
 
@@ -301,9 +297,7 @@ async def _open_meetings(session: AsyncSession, mother_id: uuid.UUID) -> list[Op
 async def _worker(session: AsyncSession, mother_id: uuid.UUID) -> Worker | None:
     row = (
         await session.execute(
-            select(
-                StaffMember.id, StaffMember.name, StaffMember.role, Allocation.allocated_on
-            )
+            select(StaffMember.id, StaffMember.name, StaffMember.role, Allocation.allocated_on)
             .join(StaffMember, StaffMember.id == Allocation.staff_member_id)
             .where(Allocation.mother_id == mother_id, Allocation.ended_on.is_(None))
         )
