@@ -85,7 +85,7 @@ async def record_transfer(
     to_prison_code = mother.prison_code
     case = await _case_as_it_stood(session, mother)
     await _move_stay(session, mother.id, to_prison_code, on)
-    await _end_allocation(session, caller, mother.id, case.worker, to_prison_code, on)
+    await _end_allocation(session, mother.id, to_prison_code, on)
     summary = TransferSummary(
         mother_id=mother.id,
         from_prison_code=from_prison_code,
@@ -127,12 +127,7 @@ async def _move_stay(
 
 
 async def _end_allocation(
-    session: AsyncSession,
-    caller: Caller,
-    mother_id: uuid.UUID,
-    worker: Worker | None,
-    to_prison_code: str,
-    on: date,
+    session: AsyncSession, mother_id: uuid.UUID, to_prison_code: str, on: date
 ) -> None:
     """Her open allocation ends on the day she moved, when her worker is not of the receiving
     prison: the sending prison's worker no longer carries her (the caseload rule, `placing`,
@@ -312,21 +307,17 @@ async def _worker(session: AsyncSession, mother_id: uuid.UUID) -> Worker | None:
 # -- The handover ------------------------------------------------------------------------------
 
 
-def _day(moment: datetime) -> date:
-    return moment.date()
-
-
 def handover_due(case: CaseAsItStood, on: date) -> date:
     """Within `HANDOVER_DAYS` of the transfer, or by the day of the first open hearing, visit or
     meeting still to come, if sooner (never before the transfer itself)."""
     coming = [
-        _day(moment)
+        moment.date()  # in UTC, as every time is kept
         for moment in (
             *(h.starts_at for h in case.open_hearings),
             *(v.scheduled_at for v in case.open_visits if v.scheduled_at is not None),
             *(m.starts_at for m in case.open_meetings),
         )
-        if _day(moment) >= on
+        if moment.date() >= on
     ]
     return min([on + timedelta(days=HANDOVER_DAYS), *coming])
 
