@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from tac_api.cli import app as cli
 from tac_api.config import get_settings
+from tac_api.transfers.schemas import CaseAsItStood, OpenVisit, WhoSheIs
+from tac_api.transfers.service import DETAIL_LIMIT, handover_detail, handover_due
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
@@ -368,3 +370,33 @@ def test_retention_erases_summaries_past_kept_until(
     # Her case goes on in the receiving prison, handover task and all.
     assert api.get("sdi_worker", f"/v1/mothers/{other['id']}").status_code == 200
     assert api.sql("SELECT count(*) FROM task")[0][0] == 2
+
+
+def test_a_long_handover_fits_its_task() -> None:
+    """A case with very much open still makes a task: the list says how many more it left out."""
+    visits = [
+        OpenVisit(
+            id=uuid.uuid4(),
+            visit_type="letter_or_card",
+            status="requested",
+            scheduled_at=None,
+            child_ids=[],
+        )
+        for _ in range(100)
+    ]
+    case = CaseAsItStood(
+        mother=WhoSheIs(
+            first_name="Siân", last_name="O'Connor", prison_number="A1234BC", date_of_birth=None
+        ),
+        children=[],
+        open_hearings=[],
+        open_visits=visits,
+        open_meetings=[],
+        worker=None,
+    )
+    detail = handover_detail(case, "EWI", "HMP Eastwood Park", TODAY)
+    assert len(detail) <= DETAIL_LIMIT
+    shown = detail.count("- Contact visit")
+    assert 0 < shown < 100 and f"- and {100 - shown} more" in detail
+    assert detail.endswith("allocate her to a worker here.")
+    assert handover_due(case, TODAY) == TODAY + timedelta(days=7)
