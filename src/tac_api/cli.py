@@ -330,9 +330,11 @@ def retention_run(
     Expired idempotency keys (TAC_IDEMPOTENCY_KEY_HOURS), with the answers they keep, likewise,
     local authorities' link requests older than TAC_LINK_REQUEST_EXPIRY_DAYS, and referrals
     declined or not eligible, with no record behind them, TAC_REFERRAL_RETENTION_DAYS after
-    their decision."""
+    their decision, and what sending prisons kept of the cases they transferred out, after its
+    kept_until (TAC_TRANSFER_SUMMARY_DAYS)."""
     from tac_api.idempotency import service as idempotency
     from tac_api.retention.service import (
+        erase_expired_transfer_summaries,
         erase_refused_referrals,
         expire_link_requests,
         report_lines,
@@ -369,11 +371,18 @@ def retention_run(
                 apply=apply,
                 request_id=report.request_id,
             )
+            summaries = await erase_expired_transfer_summaries(
+                engine,
+                as_of=as_of.date() if as_of else date.today(),
+                apply=apply,
+                request_id=report.request_id,
+            )
         return [
             *report_lines(report),
             f"idempotency keys older than {hours} h: {keys}.",
             requests,
             referrals,
+            summaries,
         ]
 
     for line in run(retention()):

@@ -111,21 +111,27 @@ def _cursor_row_id(cursor: str, order_by: list[ColumnElement[Any]]) -> Any:
 
 
 def keyset(
-    statement: Select[Any], order_by: list[ColumnElement[Any]], params: PageParams
+    statement: Select[Any],
+    order_by: list[ColumnElement[Any]],
+    params: PageParams,
+    descending: bool = False,
 ) -> Select[Any]:
-    """Order by a unique key (its last column must be unique) and seek past the cursor."""
+    """Order by a unique key (its last column must be unique) and seek past the cursor;
+    `descending`: the key's every column from the highest (newest first)."""
     if params.cursor:
         row_id = _cursor_row_id(params.cursor, order_by)
         if len(order_by) == 1:  # the order is the id itself
-            statement = statement.where(order_by[0] > row_id)
+            key, at = order_by[0], row_id
         else:
             # A row value compared with the row the subquery finds, on SQLite as on PostgreSQL;
             # none found: NULL, no row passes (see `require_cursor_row`). Not correlated: its
             # tables are its own, whatever the outer statement names alike.
+            key = tuple_(*order_by)
             at = _position(statement, order_by, row_id).correlate(None).scalar_subquery()
-            statement = statement.where(tuple_(*order_by) > at)
+        statement = statement.where(key < at if descending else key > at)
     # One extra row tells whether there is a next page without a count(*).
-    return statement.order_by(*order_by).limit(params.limit + 1)
+    ordered = [column.desc() for column in order_by] if descending else order_by
+    return statement.order_by(*ordered).limit(params.limit + 1)
 
 
 async def require_cursor_row(session: Any, position: Select[Any]) -> None:
@@ -178,12 +184,14 @@ async def fetch_page(
     id_of: Callable[[Any], Any] | None = None,
     shown: Callable[[Select[Any]], Select[Any]] | None = None,
     shown_params: dict[str, Any] | None = None,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Run a keyset-paginated query: one page of ORM objects (or of rows, given an `id_of`
     that reads the order's last column off a row) and the next cursor. `shown`: what the page's
     statement becomes before it is sent (its audit rows written by it too, see
-    `tac_api.resources.page_consulted`), with its own parameters (`shown_params`)."""
-    paged = keyset(statement, order_by, params)
+    `tac_api.resources.page_consulted`), with its own parameters (`shown_params`).
+    `descending`: as `keyset`'s."""
+    paged = keyset(statement, order_by, params, descending)
     if shown is not None:
         paged = shown(paged)
     result = await session.execute(paged, shown_params)

@@ -63,6 +63,7 @@ class Resource(Generic[Record]):
     `when`: the column a list's `from`/`to` window filters, if any.
     `public`: its public shape, where the record shows as it is stored.
     `path`: the collection it is read from in the API (a new record's Location is under it).
+    `descending`: its lists run from the highest of `order` down (newest first).
     """
 
     kind: str
@@ -76,6 +77,7 @@ class Resource(Generic[Record]):
     public: type[BaseModel] | None = None
     path: str | None = None  # where one lives in the API: /v1/<path>/{id}
     plural: bool = False  # "No proceedings ... are visible"
+    descending: bool = False  # its lists run from the highest `order` down (newest first)
 
     @property
     def visible(self) -> Rule:
@@ -305,7 +307,14 @@ async def page_of(
     selecting more than the record (a row: the record and what is shown with it) says how to
     read the record's id off a row (`id_of`)."""
     return await fetch_page(
-        session, statement, list(resource.order), page, request, response, id_of=id_of
+        session,
+        statement,
+        list(resource.order),
+        page,
+        request,
+        response,
+        id_of=id_of,
+        descending=resource.descending,
     )
 
 

@@ -102,7 +102,9 @@ async def page_shown(
     shown), and the cursor to the next. A list whose rows are more than the record audits
     what it shows itself."""
     caller = audit.caller_of(paging.request)
-    if caller is None or not audited_in_one(session, resource):
+    # A list running newest first (rarely read) takes the two statements: the one-statement
+    # audit (`page_consulted`) numbers its rows in ascending order.
+    if caller is None or resource.descending or not audited_in_one(session, resource):
         records, cursor = await page_of(
             session, resource, statement, paging.params, paging.request, paging.response
         )

@@ -181,6 +181,9 @@ EXPECTED = {
     "POST /v1/unit-costs": {"admin"},
     "GET /v1/unit-costs": {"admin"},
     "GET /v1/unit-costs/{unit_cost_id}": {"admin"},
+    # What a sending prison keeps of a case it transferred out: its own social workers'.
+    "GET /v1/transfer-summaries": PRISON_SIDE,
+    "GET /v1/transfer-summaries/{transfer_summary_id}": PRISON_SIDE,
 }
 
 
@@ -349,7 +352,13 @@ def sdi_family(api: Api) -> dict[str, str]:
         if_match='"1"',
     )
     assert decided.status_code == 200, decided.text
+    # A woman moved from Eastwood Park to Send: Eastwood Park keeps the summary, Send does not.
+    moved = api.mother(prison_code="EWI")
+    url = f"/v1/mothers/{moved['id']}"
+    assert api.patch("ewi_worker", url, {"prison_code": "SDI"}, if_match='"1"').is_success
+    (summary,) = api.get("ewi_worker", "/v1/transfer-summaries").json()["items"]
     return {
+        "transfer_summary_id": summary["id"],
         "referral_id": referral["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],
@@ -505,6 +514,8 @@ OUT_OF_SCOPE = {
     # Another prison's session; her row, an authority's only with her consent (Bristol has none).
     "group_session_id": {"ewi_worker"},
     "group_attendance_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    # The sending prison's: the receiving prison has her case itself.
+    "transfer_summary_id": {"sdi_worker"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -531,6 +542,7 @@ IN_SCOPE = {
     "unit_cost_id": {"admin"},
     "group_session_id": {"admin", "sdi_worker"},
     "group_attendance_id": {"admin", "sdi_worker"},
+    "transfer_summary_id": {"admin", "ewi_worker"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {

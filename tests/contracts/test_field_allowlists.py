@@ -15,6 +15,7 @@ from tests.support.api import Api
 from tests.support.bodies import TODAY, child_body, mother_body
 from tests.support.operations import OPERATIONS
 from tests.support.reviews import engaged
+from tests.support.sql import db_id
 
 RECORD = {"id", "created_at", "updated_at", "version"}
 MOTHER = RECORD | {
@@ -691,6 +692,43 @@ PROGRAMME_REPORT = REPORT | {
 }
 
 
+TRANSFER_SUMMARY = (
+    RECORD
+    | CHANGED
+    | {"mother_id", "from_prison_code", "to_prison_code", "transferred_on", "kept_until"}
+    | {f"case.mother.{f}" for f in ("first_name", "last_name", "prison_number", "date_of_birth")}
+    | {
+        f"case.children[].{f}"
+        for f in (
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "expected_date",
+            "local_authority.code",
+            "local_authority.name",
+            "legal_status.code",
+            "legal_status.description",
+        )
+    }
+    | {
+        f"case.open_hearings[].{f}"
+        for f in ("id", "starts_at", "hearing_type", "court_name", "attendance_mode", "child_ids")
+    }
+    | {
+        f"case.open_visits[].{f}"
+        for f in ("id", "visit_type", "status", "scheduled_at", "child_ids")
+    }
+    | {
+        f"case.open_meetings[].{f}"
+        for f in ("id", "meeting_type", "starts_at", "platform", "prison_can_join", "child_ids")
+    }
+    | {f"case.worker.{f}" for f in ("staff_member_id", "name", "role", "allocated_on")}
+)
+# The sending prison's: Eastwood Park's, for the woman moved to Send in the family below.
+SENDING = ("admin", "ewi_worker")
+
+
 ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers": {PRISON: items(MOTHER), AUTHORITY: items(MOTHER_FOR_AUTHORITY)},
     "GET /v1/mothers/{mother_id}": {
@@ -784,6 +822,8 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
         AUTHORITY: items(ATTENDANCE_SHARED),
     },
     "GET /v1/group-follow-ups": {PRISON: items(ATTENDANCE | {"overdue"})},
+    "GET /v1/transfer-summaries": {SENDING: items(TRANSFER_SUMMARY)},
+    "GET /v1/transfer-summaries/{transfer_summary_id}": {SENDING: TRANSFER_SUMMARY},
     # An admin gets every prison's: those with no staff and no women show empty lists.
     "GET /v1/caseloads": {
         ("admin",): CASELOADS | {"prisons[].workers", "prisons[].unallocated"},
@@ -1073,7 +1113,9 @@ def family(api: Api) -> dict[str, str]:
     # Another mother's (hers has her support open already, for her review schedule).
     referral = add_referral(api, stranger["prison_number"], solicitor["id"])
     group_session, attendance = add_group_session(api, worker.json()["id"], mother, stranger)
+    summary = add_transfer_summary(api)
     return {
+        "transfer_summary_id": summary["id"],
         "group_session_id": group_session["id"],
         "group_attendance_id": attendance["id"],
         "referral_id": referral["id"],
@@ -1184,6 +1226,56 @@ def add_group_session(
     assert followed.status_code == 200, followed.text
     groups.attended(api, session, stranger["id"], check_in=3, check_in_word="calm", check_out=1)
     return session, followed.json()
+
+
+def add_transfer_summary(api: Api) -> dict[str, Any]:
+    """A woman moved from Eastwood Park to Send with a Surrey child and a hearing, a visit and
+    a meeting open: what Eastwood Park keeps. The open records are then gone from her case
+    (Send's to decide), so that Send's lists show the family's alone; the summary keeps them."""
+    moved = api.mother(prison_code="EWI")
+    child = api.child(moved["id"], local_authority_code="936", legal_status="C2")
+    concerning = {"mother_id": moved["id"], "child_ids": [child["id"]]}
+    hearing = api.post(
+        "admin",
+        "/v1/court-hearings",
+        concerning
+        | {
+            "court_name": "Guildford Family Court",
+            "hearing_type": "case_management",
+            "starts_at": f"{TODAY + timedelta(days=5)}T10:00:00Z",
+            "notified_at": f"{TODAY - timedelta(days=1)}T09:00:00Z",
+            "attendance_mode": "prison_video_link",
+        },
+    )
+    assert hearing.status_code == 201, hearing.text
+    visit = api.post("admin", "/v1/contact-visits", concerning | {"visit_type": "video_call"})
+    meeting = api.post(
+        "admin",
+        "/v1/meetings",
+        concerning
+        | {
+            "meeting_type": "core_group",
+            "starts_at": f"{TODAY + timedelta(days=6)}T10:00:00Z",
+            "platform": "zoom",
+        },
+    )
+    worker = api.post(
+        "admin", "/v1/staff", {"prison_code": "EWI", "name": "Eleri Bowen", "role": "advocate"}
+    ).json()
+    allocation = {"staff_member_id": worker["id"], "allocated_on": str(TODAY)}
+    assert api.put("admin", f"/v1/mothers/{moved['id']}/allocation", allocation).is_success
+    url = f"/v1/mothers/{moved['id']}"
+    assert api.patch("ewi_worker", url, {"prison_code": "SDI"}, if_match='"1"').is_success
+    for table, record in (
+        ("court_hearing", hearing),
+        ("contact_visit", visit),
+        ("meeting", meeting),
+    ):
+        api.sql(f"DELETE FROM {table} WHERE id = :id", id=db_id(api, record.json()["id"]))
+    api.sql("DELETE FROM allocation WHERE staff_member_id = :id", id=db_id(api, worker["id"]))
+    api.sql("DELETE FROM staff_member WHERE id = :id", id=db_id(api, worker["id"]))
+    (summary,) = api.get("ewi_worker", "/v1/transfer-summaries").json()["items"]
+    return summary
 
 
 def add_delivery(api: Api, webhook_id: str) -> None:

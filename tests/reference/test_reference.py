@@ -82,3 +82,54 @@ def test_not_ready_when_the_database_cannot_be_reached() -> None:
         response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def names_found(api: Api, q: str, **params: str) -> list[str]:
+    url = "/v1/reference/local-authorities"
+    response = api.get("bristol", url, params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return [a["name"] for a in response.json()["items"]]
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("Bristol", ["Bristol, City of"]),
+        ("bristol", ["Bristol, City of"]),
+        ("BRÍSTOL", ["Bristol, City of"]),  # accents and case are no matter
+        ("city of bristol", ["Bristol, City of"]),  # every word, in any order
+        ("rhondda", ["Rhondda Cynon Taf"]),
+        ("Rhôndda cynon", ["Rhondda Cynon Taf"]),
+        ("st helens", ["St. Helens"]),  # punctuation is no matter either
+        ("anglesey", ["Isle of Anglesey"]),
+        ("kingston", ["Kingston upon Thames", "Kingston upon Hull, City of"]),
+        ("nowhere at all", []),
+    ],
+)
+def test_find_an_authority_by_name(api: Api, q: str, found: list[str]) -> None:
+    assert sorted(names_found(api, q)) == sorted(found)
+
+
+def test_a_name_search_keeps_the_other_filters_and_pages(api: Api) -> None:
+    assert names_found(api, "kingston", country="Wales") == []
+    northamptonshire = "Northamptonshire"
+    assert names_found(api, northamptonshire, current_on="2020-06-01") == [northamptonshire]
+    # By DfE number, as the whole list: 940, then 941.
+    assert names_found(api, northamptonshire, current_on="2024-06-01") == [
+        "North Northamptonshire",
+        "West Northamptonshire",
+    ]
+    url = "/v1/reference/local-authorities"
+    first = api.get("bristol", url, params={"q": "kingston", "limit": 1}).json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    rest = api.get(
+        "bristol", url, params={"q": "kingston", "limit": 1, "cursor": first["next_cursor"]}
+    ).json()
+    assert len(rest["items"]) == 1 and rest["items"][0]["name"] != first["items"][0]["name"]
+
+
+@pytest.mark.parametrize("q", ["", "...", "x" * 101])
+def test_a_name_search_needs_letters(api: Api, q: str) -> None:
+    response = api.get("bristol", "/v1/reference/local-authorities", params={"q": q})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "q"

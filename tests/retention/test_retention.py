@@ -139,12 +139,14 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
         "prison_stay": 2,
         "practitioner_link": 1,
         "change_event": 1,  # her transfer, told to her child's authority
+        "transfer_summary": 1,  # what Eastwood Park keeps: erased with her case
+        "task": 1,  # Send's handover
     }
     before = totals(api)
     others = {c["mother"]["id"]: rows_of_case(api, c["mother"]["id"]) for c in (recent, active)}
 
     output = retention("--apply")
-    assert "erased 1 case (7 records)" in output and mother_id in output
+    assert "erased 1 case (9 records)" in output and mother_id in output
 
     # Gone from every case table, whatever its path to her; nobody else's rows touched.
     assert set(rows_of_case(api, mother_id).values()) == {0}

@@ -77,6 +77,13 @@ def every_record(api: Api) -> dict[str, str]:
     row = api.post("admin", f"/v1/group-sessions/{ids['group_session_id']}/attendance", hers)
     assert row.status_code == 201, row.text
     ids["group_attendance_id"] = row.json()["id"]
+    # A woman moved from Eastwood Park to Send: what Eastwood Park keeps of her case.
+    moved = api.mother(prison_code="EWI")
+    url = f"/v1/mothers/{moved['id']}"
+    transferred = api.patch("admin", url, {"prison_code": "SDI"}, if_match='"1"')
+    assert transferred.status_code == 200, transferred.text
+    kept = api.get("admin", "/v1/transfer-summaries", params={"mother_id": moved["id"]})
+    ids["transfer_summary_id"] = kept.json()["items"][0]["id"]
     return ids
 
 

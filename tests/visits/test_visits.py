@@ -338,6 +338,74 @@ class TestLifecycle:
         move(api, call, "approved")
         assert move(api, call, "scheduled").status_code == 200
 
+    def test_scheduling_is_one_request(self, api: Api, family: dict[str, Any]) -> None:
+        """The status, its time and its escort in one body: one change, one history entry, one
+        event; the old way (a PATCH, then the status) still works."""
+        visit = create(api, family)
+        approved = move(api, visit, "approved").json()
+        url = f"/v1/contact-visits/{visit['id']}/status"
+        when = at(days=3)
+        body = {"status": "scheduled", "scheduled_at": when, "escort": ESCORT}
+        events = count(api, "change_event")
+        scheduled = api.post("ewi_worker", url, body, if_match=etag(approved))
+        assert scheduled.status_code == 200, scheduled.text
+        shown = scheduled.json()
+        assert (shown["status"], shown["scheduled_at"], shown["escort"]) == (
+            "scheduled",
+            when,
+            ESCORT,
+        )
+        assert shown["version"] == approved["version"] + 1
+        assert [h["to_status"] for h in shown["status_history"]] == [
+            "requested",
+            "approved",
+            "scheduled",
+        ]
+        assert count(api, "change_event") == events + 1
+        # The time may be on the visit already: the escort alone comes with the status.
+        timed = create(api, family, scheduled_at=at(days=4))
+        approved = move(api, timed, "approved").json()
+        only_escort = {"status": "scheduled", "escort": ESCORT}
+        timed_url = f"/v1/contact-visits/{timed['id']}/status"
+        response = api.post("ewi_worker", timed_url, only_escort, if_match=etag(approved))
+        assert response.status_code == 200, response.text
+        assert response.json()["scheduled_at"] == timed["scheduled_at"]
+        # The old way: a PATCH with the time and escort, then the status alone.
+        old = create(api, family)
+        approved = move(api, old, "approved").json()
+        old_url = f"/v1/contact-visits/{old['id']}"
+        patched = api.patch(
+            "ewi_worker", old_url, {"scheduled_at": when, "escort": ESCORT}, etag(approved)
+        )
+        assert patched.status_code == 200, patched.text
+        assert move(api, old, "scheduled").status_code == 200
+
+    def test_scheduling_fields_go_with_scheduled_only(
+        self, api: Api, family: dict[str, Any]
+    ) -> None:
+        visit = create(api, family)
+        url = f"/v1/contact-visits/{visit['id']}/status"
+        for body, fields in (
+            ({"status": "approved", "scheduled_at": at(days=3)}, {"scheduled_at"}),
+            ({"status": "approved", "escort": ESCORT}, {"escort"}),
+            (
+                {"status": "cancelled", "reason": "Ill.", "escort": ESCORT, "scheduled_at": at()},
+                {"escort", "scheduled_at"},
+            ),
+        ):
+            response = api.post("ewi_worker", url, body, if_match=etag(visit))
+            assert response.status_code == 422, (body, response.text)
+            assert {e["field"] for e in response.json()["errors"]} == fields
+        unchanged = api.get("ewi_worker", f"/v1/contact-visits/{visit['id']}").json()
+        assert unchanged == visit
+        # Scheduling with a time but no escort, for a visit in person: the escort is named.
+        approved = move(api, visit, "approved").json()
+        body = {"status": "scheduled", "scheduled_at": at(days=3)}
+        response = api.post("ewi_worker", url, body, if_match=etag(approved))
+        assert response.status_code == 422
+        assert {e["field"] for e in response.json()["errors"]} == {"escort"}
+        assert api.get("ewi_worker", f"/v1/contact-visits/{visit['id']}").json() == approved
+
     def test_held_only_once_its_time_has_come(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family, escort=ESCORT, scheduled_at=at(days=2))
         move(api, visit, "approved")

@@ -78,6 +78,12 @@ async def get_mother(
 @router.patch(
     "/{mother_id}",
     summary="Change her record; a new prison_code records a transfer",
+    description="A transfer, in the same transaction: her stay in the sending prison closes and "
+    "one in the receiving prison opens; the sending prison keeps a read-only summary of her "
+    "case as it stood (`/v1/transfer-summaries`) for TAC_TRANSFER_SUMMARY_DAYS; her open "
+    "allocation to a worker of the sending prison ends that day; the receiving prison gets a "
+    "handover task listing what is open; her children's authorities are told "
+    "(`mother.transferred`).",
     responses=WRITE_PROBLEMS,
 )
 async def update_mother(
@@ -85,10 +91,18 @@ async def update_mother(
     body: MotherUpdate,
     caller: PrisonSide,
     session: SessionDep,
+    request: Request,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> MotherPublic:
-    mother, changed = await service.update_mother(session, caller, mother_id, body, if_match)
+    mother, changed = await service.update_mother(
+        session,
+        caller,
+        mother_id,
+        body,
+        if_match,
+        transfer_summary_days=request.app.state.settings.transfer_summary_days,
+    )
     answer_changed(session, response, service.MOTHERS, mother, changed)
     return MotherPublic.model_validate(mother)
 

@@ -18,7 +18,8 @@ from tac_api.auth.schemas import (
 )
 from tac_api.changes.service import emit
 from tac_api.children.models import Child
-from tac_api.db import contains_text, fetch_rows, touch
+from tac_api.config import get_settings
+from tac_api.db import contains_text, fetch_rows
 from tac_api.errors import Conflict, InvalidInput
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
@@ -202,9 +203,17 @@ async def update_mother(
     mother_id: uuid.UUID,
     data: MotherUpdate,
     if_match: str | None,
+    *,
+    transfer_summary_days: int | None = None,
 ) -> tuple[Mother, dict[str, Any]]:
-    """Her record changed, and what changed (nothing: her record as it was, its version kept)."""
+    """Her record changed, and what changed (nothing: her record as it was, its version kept).
+    A new prison is a transfer (`transfers.service.record_transfer`): the sending prison keeps
+    a summary of her case for `transfer_summary_days` (None: TAC_TRANSFER_SUMMARY_DAYS)."""
+    # Imported here: the transfer reads her allocations, whose service stands on this module.
+    from tac_api.transfers.service import record_transfer
+
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
+    from_prison_code = mother.prison_code
     check_if_match(if_match, mother.version)
     changes = data.changes()
     merged = {**mother.model_dump(), **changes}
@@ -221,7 +230,10 @@ async def update_mother(
     await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))
     changed = apply_changes(mother, changes)
     if "prison_code" in changed:
-        await _record_transfer(session, mother, changed["prison_code"])
+        keep_days = transfer_summary_days or get_settings().transfer_summary_days
+        await record_transfer(
+            session, caller, mother, from_prison_code, on=date.today(), keep_days=keep_days
+        )
     if "status" in changed:
         # What the retention period counts from: set on closing, cleared when reopened.
         mother.closed_on = date.today() if changed["status"] == "closed" else None
@@ -243,18 +255,6 @@ def _emit_changes(session: AsyncSession, mother: Mother, changed: dict[str, Any]
         if told:
             data = {field: changed[field], "changed": [field]}
             emit(session, event_type, "mother", mother.id, mother.id, data=data)
-
-
-async def _record_transfer(session: AsyncSession, mother: Mother, to_prison: str) -> None:
-    """Close her current stay and open one in the receiving prison, dated today."""
-    today = date.today()
-    current = await session.scalar(
-        select(PrisonStay).where(PrisonStay.mother_id == mother.id, PrisonStay.left_on.is_(None))
-    )
-    if current is not None:
-        current.left_on = today
-        touch(current)
-    session.add(PrisonStay(mother_id=mother.id, prison_code=to_prison, arrived_on=today))
 
 
 def prison_stays(mother_id: uuid.UUID) -> Select[Any]:

@@ -39,8 +39,18 @@ async def list_local_authorities(
     current_on: Annotated[
         IsoDate | None, Query(description="Only authorities that existed on this date.")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Part of its name: every word of it, in any order, whatever the case "
+            "and accents (`bristol`, `rhondda`, `city of bristol`, `st helens`).",
+        ),
+    ] = None,
 ) -> Page[LocalAuthorityPublic]:
-    statement = service.local_authorities_query(country, current_on)
+    named = await service.authorities_named(session, q) if q is not None else None
+    statement = service.local_authorities_query(country, current_on, named)
     items, cursor = await fetch_page(
         session, statement, [LocalAuthority.dfe_number], page, request, response
     )

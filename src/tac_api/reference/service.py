@@ -1,6 +1,8 @@
 """Reference data: loaded from the CSV files shipped in `data/`, read by code."""
 
 import csv
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -79,8 +81,37 @@ async def require_named_authority(
         await require_current_authority(session, field, code)
 
 
-def local_authorities_query(country: str | None, current_on: date | None) -> Select[Any]:
+def folded(text: str) -> str:
+    """A name as a search compares it: lower case (casefolded), accents and other marks
+    dropped, punctuation as spaces: "Ynys Môn" and "ynys mon", "St. Helens" and "st helens",
+    "Bristol, City of" and "bristol city of" fold alike."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+async def authorities_named(session: AsyncSession, q: str) -> list[str]:
+    """The DfE numbers of the authorities whose name holds every word of `q` (in any order,
+    each anywhere in the name), compared folded (`folded`).
+
+    Done here, over the whole table, rather than in SQL: the table is small (under two hundred
+    rows, read in one statement) and Python's Unicode folding is the same whatever the database,
+    where SQL would need PostgreSQL's `unaccent` extension (not always installed, and with no
+    SQLite equivalent) or a second, folded copy of every name kept in step."""
+    words = folded(q).split()
+    if not words:
+        raise InvalidInput("q", "give some letters of the authority's name", location="query")
+    rows = await session.execute(select(LocalAuthority.dfe_number, LocalAuthority.name))
+    return [number for number, name in rows if all(word in folded(name) for word in words)]
+
+
+def local_authorities_query(
+    country: str | None, current_on: date | None, named: list[str] | None = None
+) -> Select[Any]:
+    """`named`: only these DfE numbers (a name search's, `authorities_named`)."""
     statement = select(LocalAuthority)
+    if named is not None:
+        statement = statement.where(LocalAuthority.dfe_number.in_(named))
     if country:
         statement = statement.where(LocalAuthority.country == country)
     if current_on:

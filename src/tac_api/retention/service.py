@@ -276,3 +276,23 @@ async def erase_refused_referrals(
             session, request_id, "referral", [(referral_id, None) for referral_id in erased]
         )
     return f"{window}: erased {len(erased)}."
+
+
+async def erase_expired_transfer_summaries(
+    engine: AsyncEngine, *, as_of: date, apply: bool, request_id: str
+) -> str:
+    """What sending prisons kept of the cases they transferred out, past its `kept_until`
+    (TAC_TRANSFER_SUMMARY_DAYS after the transfer): with `apply`, erased in one transaction with
+    an `erase` audit row each (naming her as its subject); without it, listed by id. Her case
+    itself goes on in the receiving prison. What the command prints about them."""
+    from tac_api.transfers import service as transfers
+
+    window = f"transfer summaries kept until before {as_of} (TAC_TRANSFER_SUMMARY_DAYS)"
+    async with sessionmaker_for(engine)() as session, session.begin():
+        if not apply:
+            due = await transfers.expired(session, as_of)
+            listed = [f"{summary_id}\tkept until {kept_until}" for summary_id, kept_until in due]
+            return "\n".join([f"{window}: dry run: {len(due)} would go.", *listed])
+        erased = await transfers.erase_expired(session, as_of)
+        await record_erasures(session, request_id, "transfer_summary", erased)
+    return f"{window}: erased {len(erased)}."

@@ -109,7 +109,10 @@ async def update_contact_visit(
     summary="Move a visit on: approved, scheduled, held, cancelled or refused",
     description="Only the lifecycle's transitions are allowed (409 otherwise, naming where it "
     "can go): requested -> approved -> scheduled -> held, or cancelled or refused (with a "
-    "reason) before it is held. It needs If-Match, as every change does.",
+    "reason) before it is held. It needs If-Match, as every change does. Scheduling is one "
+    'request: `{"status": "scheduled", "scheduled_at": ..., "escort": {...}}` sets its '
+    "time and escort with its status (a PATCH first still works); `scheduled_at` and `escort` "
+    "go with `scheduled` only (422 otherwise).",
     responses=WRITE_PROBLEMS,
 )
 async def change_contact_visit_status(

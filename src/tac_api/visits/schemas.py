@@ -113,13 +113,31 @@ class ContactVisitUpdate(Changes):
     outcome_notes: Text | None = Field(default=None, description=OUTCOME)
 
 
+# What scheduling a visit may set in the same request as its status.
+SCHEDULING_FIELDS = ("scheduled_at", "escort")
+
+
 class StatusChange(Input):
+    """Scheduling is one request: `scheduled` with the visit's time and escort (those already
+    on the visit are kept when left out). `scheduled_at` and `escort` go with `scheduled` only
+    (422 with any other status)."""
+
     status: Literal["approved", "scheduled", "held", "cancelled", "refused"]
     reason: Text | None = Field(default=None, description="Required for cancelled and refused.")
     reason_code: ReasonCode | None = Field(
         default=None,
         description="For cancelled and refused only: the reason as a code, which the governors' "
         "reports count (`not_recorded` there when left out).",
+    )
+    scheduled_at: IsoDatetime | None = Field(
+        default=None,
+        description="With `scheduled` only: when it takes place (needed then, here or already "
+        "on the visit).",
+    )
+    escort: Escort | None = Field(
+        default=None,
+        description="With `scheduled` only: who brings the children (needed then for a visit in "
+        "person, here or already on the visit).",
     )
 
 

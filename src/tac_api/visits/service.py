@@ -41,6 +41,7 @@ from tac_api.visits.schemas import (
     FINAL_CONTACT,
     NEEDS_REASON,
     NEXT_STATUSES,
+    SCHEDULING_FIELDS,
     ContactVisitCreate,
     ContactVisitPublic,
     ContactVisitUpdate,
@@ -295,12 +296,21 @@ async def change_status(
         problems.append(("reason", f"say why the visit is {data.status}"))
     if data.reason_code is not None and data.status not in NEEDS_REASON:
         problems.append(("reason_code", "only a visit cancelled or refused has a reason code"))
+    # Scheduling is one request: its time and escort come with the status, and with it only.
+    scheduling = _columns(data.model_dump(include=set(SCHEDULING_FIELDS), exclude_none=True))
+    if data.status != "scheduled":
+        problems += [
+            (field, f"goes with status scheduled only, not {data.status}")
+            for field in SCHEDULING_FIELDS
+            if getattr(data, field) is not None
+        ]
+        scheduling = {}
     current = await every_child_of(session, VISITS, visit.id)
     if data.status in ("approved", "scheduled", "held"):
         # The children's arrangements may have changed since the request: check them again.
         children = await arrangements_of(session, current)
         problems += contact_rules(children, visit.visit_type, visit.supervisor_name)
-    problems += schedule_rules(visit.model_dump(), data.status)
+    problems += schedule_rules({**visit.model_dump(), **scheduling}, data.status)
     if data.status == "held" and visit.scheduled_at is not None and visit.scheduled_at > utcnow():
         problems.append(("status", "a visit is held only once its time has come"))
     InvalidInput.raise_any(problems)
@@ -313,6 +323,8 @@ async def change_status(
             .values(final_contact=False)
         )
     from_status = visit.status
+    for field, value in scheduling.items():
+        setattr(visit, field, value)
     visit.status = data.status
     visit.status_reason = data.reason
     visit.status_reason_code = data.reason_code
