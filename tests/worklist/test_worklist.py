@@ -440,7 +440,7 @@ def test_every_woman_and_record_shown_is_audited_as_consulted(api: Api) -> None:
     audited = {(row[3], row[4]) for row in rows}
     assert len(audited) == len(rows), "each record once, however many reasons"
     expected = {("mother", str(her))}
-    for (kind, _), record in records.items():
+    for record in records.values():
         expected.add((type(record).__tablename__, str(record.id)))
     assert audited == expected
     assert {row[5] for row in rows} == {str(her)}
