@@ -471,3 +471,23 @@ def test_statements_do_not_grow_with_the_prison(api: Api) -> None:
     small = measure(2)
     large = measure(38)  # 40 women in all
     assert small == large
+
+
+def test_a_record_needing_action_for_two_reasons_is_two_items_audited_once(api: Api) -> None:
+    her, _ = mother(api)
+    soon = now() + 3 * DAY
+    teams = meeting(
+        her, soon, platform="zoom", prison_can_join=False, notified_at=soon - timedelta(hours=30)
+    )
+    add(api, teams)
+    response = api.get("ewi_worker", URL)
+    items = response.json()["items"]
+    assert {(i["reason"], i["resource_id"]) for i in items} == {
+        ("prison_cannot_join", str(teams.id)),
+        ("late_notice", str(teams.id)),
+    }
+    rows = trail(api, response)
+    assert sorted((row[3], row[4]) for row in rows) == [
+        ("meeting", str(teams.id)),
+        ("mother", str(her)),
+    ]
