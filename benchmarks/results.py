@@ -80,6 +80,8 @@ class Report:
     disturbed: list[str] = field(default_factory=list)  # runs other processes competed with
     sync: SyncResult | None = None
     reports: list[ReportTiming] = field(default_factory=list)
+    # The worklist's latency on one connection, per database (benchmarks.run.measure_worklist).
+    worklist: dict[str, LoadResult] = field(default_factory=dict)
 
 
 def report_markdown(results: list[ReportTiming], args: argparse.Namespace) -> str:

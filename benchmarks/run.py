@@ -99,6 +99,12 @@ EXTRA_ENDPOINTS = {
         "/v1/release-plans/due?prison_code=EWI&within_days=84"
     ),
 }
+# Issue 17: the worklist opened first thing, its median under 100 ms at 10,000 mothers. A
+# latency, not a throughput: one connection, one request at a time, on tac-api alone (no floor
+# of its own yet), as part of the liaison reads' phase.
+WORKLIST_ENDPOINT = "GET /v1/worklist (EWI, 14 days)"
+WORKLIST_PATH = "/v1/worklist?within_days=14"
+WORKLIST_TARGET_MS = 100.0
 # Measured beside tac-api with its statement cache off (--statement-cache both).
 STATEMENT_CACHE_ENDPOINT = "GET /v1/mothers/{id}"
 NO_CACHE = "no-cache"  # the name of tac-api run with TAC_DATABASE_STATEMENT_CACHE=false
@@ -407,6 +413,20 @@ def measure_extra(
             database, seeded, endpoint, contenders, args.extra_duration, args, report
         )
         add_row(report, database, endpoint, results)
+    measure_worklist(database, seeded, api, args, report)
+
+
+def measure_worklist(
+    database: str, seeded: Seeded, api: Server, args: argparse.Namespace, report: Report
+) -> None:
+    """The worklist's latency: one connection, one request after another."""
+    one = argparse.Namespace(**{**vars(args), "connections": 1})
+    contenders = [Contender("tac-api", api, [WORKLIST_PATH])]
+    print("  the worklist's latency, one connection")
+    results = measure_endpoint(
+        database, seeded, WORKLIST_ENDPOINT, contenders, args.extra_duration, one, report
+    )
+    report.worklist[database] = results["tac-api"]  # errors: reported by measure_endpoint
 
 
 def bench_database(database: str, args: argparse.Namespace, report: Report) -> None:
@@ -595,6 +615,14 @@ def main(argv: list[str] | None = None) -> int:
     if report.rows:
         print("\n" + markdown(report, args) + "\n")
         print("\n".join(target_lines(report)))
+    for database, result in report.worklist.items():
+        median = result.percentile(50)
+        verdict = "met" if median < WORKLIST_TARGET_MS else "NOT met"
+        print(
+            f"Target (worklist median under {WORKLIST_TARGET_MS:g} ms, one connection, "
+            f"{database}): {verdict} (p50 {median:.1f} ms, p99 {result.percentile(99):.1f} ms, "
+            f"{result.requests:,} requests)."
+        )
     if report.pages:
         print("\n" + pages_markdown(report, args) + "\n")
         print(page_target_line(report))

@@ -102,6 +102,7 @@ def create_sqlite() -> str:
 async def _seed(url: str, mothers: int, seed: int) -> tuple[str, list[str], list[str]]:
     from sqlalchemy import select
 
+    from benchmarks.worklist_seed import seed_worklist
     from tac_api.auth.schemas import Role
     from tac_api.auth.service import create_client
     from tac_api.config import Settings
@@ -116,6 +117,7 @@ async def _seed(url: str, mothers: int, seed: int) -> tuple[str, list[str], list
         async with sessions() as session, session.begin():
             await load_reference_data(session)
             await load_demo_data(session, mothers=mothers, seed=seed, children_per_mother=3)
+            await seed_worklist(session, seed)  # tasks, flags, link requests: the worklist's
             _, token = await create_client(
                 session, name=CLIENT_NAME, role=Role.prison_social_worker, prison_code=PRISON
             )

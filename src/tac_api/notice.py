@@ -7,8 +7,10 @@ meetings must count it alike, and the governor report counts it in SQL the same 
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import Request
+from sqlalchemy import ColumnElement, Integer, case, cast, extract, func, literal_column
 
 # Clocks differ by a little: "just now" from a client a minute ahead of ours is not the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,6 +32,25 @@ def notice_days(notified_at: datetime, starts_at: datetime) -> int:
 def late_notice(notified_at: datetime, starts_at: datetime, threshold_days: int) -> bool:
     """Notice of fewer whole days than the threshold (`TAC_LATE_NOTICE_DAYS`) is late."""
     return notice_days(notified_at, starts_at) < threshold_days
+
+
+# Written into the statement, not bound: a statement run on the driver (`db.fetch_rows`) is sent
+# only the parameters its caller names.
+NONE = literal_column("0", Integer)
+A_DAY = literal_column("86400", Integer)
+
+
+def notice_days_sql(dialect: str, notified_at: Any, starts_at: Any) -> ColumnElement[int]:
+    """`notice_days` in SQL, for the reports and the worklist: whole days from `notified_at`
+    to `starts_at`, rounded down, never below 0. Counted in seconds first, so that a week is
+    never 6.9999 days."""
+    if dialect == "postgresql":
+        seconds = extract("epoch", starts_at - notified_at)
+        return func.greatest(NONE, cast(func.floor(seconds / A_DAY), Integer))
+    seconds = cast(
+        func.round((func.julianday(starts_at) - func.julianday(notified_at)) * A_DAY), Integer
+    )
+    return func.max(NONE, case((seconds < NONE, literal_column("-1")), else_=seconds // A_DAY))
 
 
 def late_notice_days(request: Request) -> int:

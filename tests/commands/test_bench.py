@@ -55,6 +55,6 @@ def test_make_bench_measures_every_read_beside_its_floors() -> None:
         # A dash (U+2013) where a read has no floor.
         assert cells[8].strip() not in ("", "\u2013"), f"{endpoint} has no floor beside it"
     assert "Statement cache off" in out
-    for target in ("record reads, tac-api/bare floor", "each liaison read"):
+    for target in ("record reads, tac-api/bare floor", "each liaison read", "worklist median"):
         assert f"Target ({target}" in out, out[-2000:]
     assert "dropped database" in out

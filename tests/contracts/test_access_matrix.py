@@ -108,6 +108,8 @@ EXPECTED = {
     "DELETE /v1/group-attendances/{group_attendance_id}": PRISON_SIDE,
     "GET /v1/mothers/{mother_id}/group-attendance": CASE_READERS,
     "GET /v1/group-follow-ups": PRISON_SIDE,
+    # What needs action in a prison: the prison side's (a worker her prison's).
+    "GET /v1/worklist": PRISON_SIDE,
     # A local authority records meeting invitations for its own children.
     "POST /v1/meetings": CASE_READERS,
     "GET /v1/meetings": CASE_READERS,

@@ -629,6 +629,26 @@ CASELOADS = (
     | {f"prisons[].workers[].women[].{f}" for f in HER_NAMES | {"allocated_on"}}
     | {f"prisons[].unallocated[].{f}" for f in HER_NAMES}
 )
+# The worklist: what needs action, each item naming her and the record; no free text of hers.
+WORKLIST = (
+    {"prison_code", "within_days", "mine", "as_of", "total", "truncated"}
+    | {f"counts[].{f}" for f in ("kind", "reason", "count")}
+    | {
+        f"items[].{f}"
+        for f in (
+            "kind",
+            "reason",
+            "summary",
+            "resource_type",
+            "resource_id",
+            "due_at",
+            "due_on",
+            "overdue",
+            "waiting_since",
+        )
+    }
+    | {f"items[].mother.{f}" for f in ("id", "first_name", "last_name", "prison_number")}
+)
 # Her row of a register: a local authority she consents to share her group attendance with
 # reads it without the session's id, who followed her up and the worker's note.
 ATTENDANCE_SHARED = RECORD | {
@@ -829,6 +849,8 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
         ("admin",): CASELOADS | {"prisons[].workers", "prisons[].unallocated"},
         ("sdi_worker",): CASELOADS,
     },
+    # Her reviews at 6 and 12 months are owed (her support began a year ago).
+    "GET /v1/worklist": {PRISON: WORKLIST},
 }
 
 
@@ -1376,6 +1398,8 @@ def test_each_role_gets_exactly_its_fields(
         month = TODAY.replace(day=1)  # reports cover whole months: this one
         end = (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
         params = {"prison_code": "EWI", "from": str(month), "to": str(end)}
+    if operation == "GET /v1/worklist":
+        params = {"prison_code": "SDI"}  # an admin names the prison
     for callers, allowed in ALLOWED[operation].items():
         for who in callers:
             response = api.get(who, url, params=params)

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, text
 from sqlmodel import Field, SQLModel
 
 from tac_api.db import RecordFields
@@ -52,6 +52,13 @@ class CourtHearing(RecordFields, table=True):
         Index("ix_court_hearing_mother_order", "mother_id", "starts_at", "id"),
         Index(
             "uq_court_hearing_external_id", "external_authority_code", "external_id", unique=True
+        ),
+        # The worklist: hearings whose outcome is not recorded (few, in a long history).
+        Index(
+            "ix_court_hearing_awaiting_outcome",
+            "starts_at",
+            sqlite_where=text("outcome_recorded_at IS NULL"),
+            postgresql_where=text("outcome_recorded_at IS NULL"),
         ),
     )
 

@@ -120,7 +120,7 @@ def plan_gaps() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[b
 
 
 @cache
-def _due(role: Role, in_prison: bool) -> Subquery:
+def mothers_due(role: Role, in_prison: bool) -> Subquery:
     """The mothers due, as a caller of this role sees them, between `first_day` and `last_day`
     (in one prison: `prison_code`, if `in_prison`).
 
@@ -170,7 +170,7 @@ def _order(due: Subquery) -> list[ColumnElement[Any]]:
 @cache
 def _cursor_row(role: Role, in_prison: bool) -> Select[Any]:
     """The list's own row a cursor names (`after_id`), and its sort key."""
-    due = _due(role, in_prison)
+    due = mothers_due(role, in_prison)
     return select(*_order(due)).where(due.c.mother_id == bindparam("after_id"))
 
 
@@ -178,7 +178,7 @@ def _cursor_row(role: Role, in_prison: bool) -> Select[Any]:
 def _page(role: Role, in_prison: bool, after: bool) -> Select[Any]:
     """One page, soonest first, `limit` rows, after the cursor's row if `after`; each plan's
     gaps counted for the rows of the page only."""
-    due = _due(role, in_prison)
+    due = mothers_due(role, in_prison)
     order = _order(due)
     statement = select(
         *due.c,

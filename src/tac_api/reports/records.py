@@ -4,7 +4,7 @@ evidence and releases, each counted in the period it is dated in."""
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Integer, case, cast, extract, func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import ParentingAssessment
@@ -12,6 +12,7 @@ from tac_api.evidence.models import Evidence
 from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother
+from tac_api.notice import notice_days_sql
 from tac_api.release.due import RELEASE_DATE, plan_gaps
 from tac_api.release.models import ReleasePlan
 from tac_api.reports.periods import (
@@ -29,18 +30,10 @@ from tac_api.visits.schemas import FINAL_CONTACT
 
 def _notice_days(session: AsyncSession) -> ColumnElement[int]:
     """Whole days from notified_at to starts_at, never below 0: `tac_api.notice.notice_days`
-    in SQL. Counted in seconds first, so that a week is never 6.9999 days."""
-    if session.get_bind().dialect.name == "postgresql":
-        seconds = extract("epoch", CourtHearing.starts_at - CourtHearing.notified_at)
-        return func.greatest(0, cast(func.floor(seconds / 86400), Integer))
-    seconds = cast(
-        func.round(
-            (func.julianday(CourtHearing.starts_at) - func.julianday(CourtHearing.notified_at))
-            * 86400
-        ),
-        Integer,
+    in SQL (`notice_days_sql`, the worklist's too)."""
+    return notice_days_sql(
+        session.get_bind().dialect.name, CourtHearing.notified_at, CourtHearing.starts_at
     )
-    return func.max(0, case((seconds < 0, -1), else_=seconds // 86400))
 
 
 def median_of(histogram: dict[int, int]) -> float | None:

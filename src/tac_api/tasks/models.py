@@ -22,6 +22,13 @@ class Task(RecordFields, HistoryFields, table=True):
     __table_args__ = (
         # Open tasks by when they are due: the worklist and `due_before` are index seeks.
         Index("ix_task_due_order", "due_on", "id"),
+        # The worklist: open tasks by when they are due (done ones pile up behind them).
+        Index(
+            "ix_task_open_due",
+            "due_on",
+            sqlite_where=text("done_on IS NULL"),
+            postgresql_where=text("done_on IS NULL"),
+        ),
         Index("ix_task_mother", "mother_id"),
         Index("ix_task_owner_open", "owner_id", "done_on"),
         Index("ix_task_record", "resource_type", "resource_id"),

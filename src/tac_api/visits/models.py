@@ -16,6 +16,14 @@ class ContactVisit(RecordFields, table=True):
         Index("ix_contact_visit_created_order", "created_at", "id"),
         # Reports count the visits held in a period.
         Index("ix_contact_visit_scheduled_at", "scheduled_at"),
+        # The worklist: visits awaiting approval, and held with no outcome (few, in a long
+        # history of visits whose outcome is recorded).
+        Index(
+            "ix_contact_visit_no_outcome",
+            "status",
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
     )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
