@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import True_
 
@@ -161,7 +161,7 @@ def _with_children_shown(role: Role, hearings: Any) -> Select[Any]:
     adjourned_from_id = (
         select(earlier.c.id)
         .where(earlier.c.adjourned_to_id == hearings.c.id)
-        .limit(1)
+        .limit(literal_column("1"))  # not a parameter: the statement's values are all named
         .scalar_subquery()
         .label("adjourned_from_id")
     )
