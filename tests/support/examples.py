@@ -248,6 +248,18 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "attended": False,
             "barrier": "late_notice",
         },
+        "POST /v1/court-hearings/{court_hearing_id}/status": {
+            "status": "adjourned",
+            "decided_by": "court",
+            "reason": "The expert's report is not ready.",
+            "adjourned_to": {"starts_at": f"{TODAY + timedelta(days=40)}T10:00:00Z"},
+        },
+        "POST /v1/meetings/{meeting_id}/status": {
+            "status": "adjourned",
+            "decided_by": "chair",
+            "reason": "The chair is unwell.",
+            "adjourned_to": {"starts_at": f"{TODAY + timedelta(days=20)}T10:00:00Z"},
+        },
         "POST /v1/proceedings": {
             "mother_id": mother_id,
             "child_ids": [child_id],
