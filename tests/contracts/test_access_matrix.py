@@ -115,6 +115,7 @@ EXPECTED = {
     "GET /v1/meetings": CASE_READERS,
     "GET /v1/meetings/{meeting_id}": CASE_READERS,
     "PATCH /v1/meetings/{meeting_id}": CASE_READERS,
+    "POST /v1/meetings/{meeting_id}/status": CASE_READERS,
     "POST /v1/contact-visits": PRISON_SIDE,
     "GET /v1/contact-visits": CASE_READERS,
     "GET /v1/contact-visits/{contact_visit_id}": CASE_READERS,
@@ -127,6 +128,7 @@ EXPECTED = {
     "PATCH /v1/court-hearings/{court_hearing_id}": CASE_READERS,
     # The prison side arranges how she attends, and records whether she did.
     "PUT /v1/court-hearings/{court_hearing_id}/outcome": PRISON_SIDE,
+    "POST /v1/court-hearings/{court_hearing_id}/status": CASE_READERS,
     "GET /v1/court-hearings/{court_hearing_id}/amendments": CASE_READERS,
     "POST /v1/proceedings": CASE_READERS,
     "GET /v1/proceedings": CASE_READERS,
@@ -436,6 +438,16 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
         "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
             "attended": False,
             "barrier": "late_notice",
+        },
+        "POST /v1/court-hearings/{court_hearing_id}/status": {
+            "status": "vacated",
+            "decided_by": "court",
+            "reason": "Listed in error.",
+        },
+        "POST /v1/meetings/{meeting_id}/status": {
+            "status": "cancelled",
+            "decided_by": "chair",
+            "reason": "Not needed.",
         },
         "POST /v1/link-requests/{link_request_id}/decline": {"reason": "Not her child."},
         "POST /v1/referrals/{referral_id}/decision": {

@@ -283,22 +283,35 @@ PREGNANCY = RECORD | {
     "births[].baby_went",
     "births[].child_id",
 }
-MEETING = RECORD | {
-    "mother_id",
-    "child_ids",
-    "meeting_type",
-    "starts_at",
-    "notified_at",
-    "notice_days",
-    "late_notice",
-    "platform",
-    "prison_can_join",
-    "invited",
-    "attended",
-    "barrier",
-    "barrier_detail",
-    "supported_by",
+# A hearing or meeting that does not go ahead: its status, who decided, why, and the link.
+NOT_GOING_AHEAD = {
+    "status",
+    "status_decided_by",
+    "status_reason",
+    "status_changed_at",
+    "adjourned_to_id",
+    "adjourned_from_id",
 }
+MEETING = (
+    NOT_GOING_AHEAD
+    | RECORD
+    | {
+        "mother_id",
+        "child_ids",
+        "meeting_type",
+        "starts_at",
+        "notified_at",
+        "notice_days",
+        "late_notice",
+        "platform",
+        "prison_can_join",
+        "invited",
+        "attended",
+        "barrier",
+        "barrier_detail",
+        "supported_by",
+    }
+)
 CONTACT_VISIT = (
     RECORD
     | {
@@ -347,6 +360,7 @@ AUDIT_EVENT = {
 
 HEARING = (
     RECORD
+    | NOT_GOING_AHEAD
     | {
         "mother_id",
         "child_ids",
@@ -504,6 +518,11 @@ CHANGE_DATA = {
     "barrier",
     "order_made",
     "recorded_at",
+    # hearings and meetings that do not go ahead: codes and dates, never the reason
+    "status_decided_by",
+    "status_changed_at",
+    "adjourned_to_id",
+    "adjourned_to_starts_at",
     # meetings
     "meeting_type",
     "platform",
@@ -796,7 +815,8 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
     "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
     "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
-    "GET /v1/court-hearings": {PRISON + AUTHORITY: items(HEARING)},
+    # A hearing's outcome is null until recorded (the family's new date has none yet).
+    "GET /v1/court-hearings": {PRISON + AUTHORITY: items(HEARING | {"outcome"})},
     "GET /v1/court-hearings/{court_hearing_id}": {PRISON + AUTHORITY: HEARING},
     "GET /v1/court-hearings/{court_hearing_id}/amendments": {PRISON + AUTHORITY: items(AMENDMENT)},
     "GET /v1/proceedings": {PRISON + AUTHORITY: items(PROCEEDINGS)},
@@ -1096,6 +1116,40 @@ def family(api: Api) -> dict[str, str]:
     }
     headers = api.headers("admin", **{"If-Match": f'"{hearing["version"]}"'})
     assert api.client.put(f"{hearing_url}/outcome", json=outcome, headers=headers).is_success
+    # A hearing and a meeting that did not go ahead: the one adjourned to a new date (both
+    # linked), the other vacated, with who decided and why.
+    listed = api.post(
+        "admin",
+        "/v1/court-hearings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "hearing_type": "final",
+            "starts_at": f"{TODAY + timedelta(days=5)}T10:00:00Z",
+            **court,
+        },
+    ).json()
+    adjourned = {
+        "status": "adjourned",
+        "decided_by": "court",
+        "reason": "The expert's report is not ready.",
+        "adjourned_to": {"starts_at": f"{TODAY + timedelta(days=40)}T10:00:00Z"},
+    }
+    url = f"/v1/court-hearings/{listed['id']}/status"
+    assert api.post("admin", url, adjourned, '"1"').is_success
+    called_off = api.post(
+        "admin",
+        "/v1/meetings",
+        {
+            "mother_id": mother["id"],
+            "child_ids": [child["id"]],
+            "meeting_type": "core_group",
+            "starts_at": f"{TODAY + timedelta(days=5)}T10:00:00Z",
+            "platform": "zoom",
+        },
+    ).json()
+    vacated = {"status": "vacated", "decided_by": "chair", "reason": "The chair is unwell."}
+    assert api.post("admin", f"/v1/meetings/{called_off['id']}/status", vacated, '"1"').is_success
     webhook = api.post(
         "bristol_system",
         "/v1/sync/webhooks",

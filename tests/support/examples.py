@@ -130,6 +130,12 @@ def other_records(operation: str, ids: dict[str, str]) -> dict[str, str]:
         return {"link_request_id": ids["declined_link_request_id"]}
     if operation.endswith("/support-closure"):
         return {"referral_id": ids["engaged_referral_id"]}
+    # A hearing or meeting adjourned is not scheduled any more: its own, so that the others'
+    # routes (an outcome, a new date) still find theirs scheduled.
+    if operation == "POST /v1/court-hearings/{court_hearing_id}/status":
+        return {"court_hearing_id": ids["adjourned_court_hearing_id"]}
+    if operation == "POST /v1/meetings/{meeting_id}/status":
+        return {"meeting_id": ids["adjourned_meeting_id"]}
     return {}
 
 
@@ -156,6 +162,11 @@ def creations(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, Any]]]:
         "meeting_id": ("/v1/meetings", bodies(ids)["POST /v1/meetings"]),
         "contact_visit_id": ("/v1/contact-visits", bodies(ids)["POST /v1/contact-visits"]),
         "court_hearing_id": ("/v1/court-hearings", bodies(ids)["POST /v1/court-hearings"]),
+        "adjourned_court_hearing_id": (
+            "/v1/court-hearings",
+            bodies(ids)["POST /v1/court-hearings"],
+        ),
+        "adjourned_meeting_id": ("/v1/meetings", bodies(ids)["POST /v1/meetings"]),
         "proceedings_id": ("/v1/proceedings", bodies(ids)["POST /v1/proceedings"]),
         "webhook_id": ("/v1/sync/webhooks", bodies(ids)["POST /v1/sync/webhooks"]),
         "consent_id": (
@@ -254,6 +265,18 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
         "PUT /v1/court-hearings/{court_hearing_id}/outcome": {
             "attended": False,
             "barrier": "late_notice",
+        },
+        "POST /v1/court-hearings/{court_hearing_id}/status": {
+            "status": "adjourned",
+            "decided_by": "court",
+            "reason": "The expert's report is not ready.",
+            "adjourned_to": {"starts_at": f"{TODAY + timedelta(days=40)}T10:00:00Z"},
+        },
+        "POST /v1/meetings/{meeting_id}/status": {
+            "status": "adjourned",
+            "decided_by": "chair",
+            "reason": "The chair is unwell.",
+            "adjourned_to": {"starts_at": f"{TODAY + timedelta(days=20)}T10:00:00Z"},
         },
         "POST /v1/proceedings": {
             "mother_id": mother_id,

@@ -1227,6 +1227,49 @@ def test_a_pushed_court_date_reaches_the_webhook_as_the_feed_lists_it(
     assert request.event["resource_id"] == pushed.json()["id"]
 
 
+def test_a_vacated_hearing_and_an_adjourned_meeting_are_delivered(
+    local: Api, receiver: Receiver
+) -> None:
+    """Hearings and meetings that do not go ahead reach a webhook that asked for those types
+    only, as the feed lists them: codes and dates, never the reason."""
+    mother = local.mother()
+    child = local.child(mother["id"], first_name="Eldest", date_of_birth="2009-01-02")
+    types = ["court-hearing.vacated", "meeting.adjourned"]
+    webhook = register(local, url=receiver.url(), event_types=types)
+    starts = (datetime.now(UTC) + timedelta(days=9)).isoformat().replace("+00:00", "Z")
+    common = {"mother_id": mother["id"], "child_ids": [child["id"]], "starts_at": starts}
+    hearing = local.post(
+        "ewi_worker",
+        "/v1/court-hearings",
+        {**common, "court_name": "Bristol Family Court", "hearing_type": "final"},
+    ).json()
+    meeting = local.post(
+        "ewi_worker", "/v1/meetings", {**common, "meeting_type": "core_group", "platform": "zoom"}
+    ).json()
+    reason = "Struck out by consent."
+    vacated = {"status": "vacated", "decided_by": "parties", "reason": reason}
+    url = f"/v1/court-hearings/{hearing['id']}/status"
+    assert local.post("ewi_worker", url, vacated, '"1"').status_code == 200
+    adjourned = {
+        "status": "adjourned",
+        "decided_by": "chair",
+        "reason": reason,
+        "adjourned_to": {"starts_at": starts},
+    }
+    url = f"/v1/meetings/{meeting['id']}/status"
+    assert local.post("ewi_worker", url, adjourned, '"1"').status_code == 200
+
+    assert dispatch(local, now=datetime.now(UTC)) == 2
+
+    received = receiver.at()
+    assert [r.event["type"] for r in received] == types
+    for request in received:
+        assert verify_signature(webhook["secret"], request.headers["tac-signature"], request.body)
+        assert reason.encode() not in request.body
+    feed = local.get("bristol_system", "/v1/sync/changes").json()["items"]
+    assert [r.event for r in received] == [e for e in feed if e["type"] in types]
+
+
 def test_the_readme_lists_every_webhook_and_retention_setting_with_its_default() -> None:
     """README's configuration table, against Settings: a new or changed TAC_WEBHOOK_* setting,
     or TAC_RETENTION_DAYS, cannot go unlisted or keep an old default there."""

@@ -146,8 +146,22 @@ def _proceedings(proceedings: Row) -> Iterable[Event]:
     )
 
 
+def _not_going_ahead(record: Row) -> str:
+    """ "; vacated (decided by the court)": a hearing or meeting that did not go ahead, with who
+    decided (the reason is the record's to show); nothing for one still scheduled."""
+    if record["status"] in (None, "scheduled"):
+        return ""
+    who = record["status_decided_by"]
+    decided = ""
+    if who:
+        decided = " (decided by another)" if who == "other" else f" (decided by the {said(who)})"
+    onward = " to a new date" if record["status"] == "adjourned" else ""
+    return f"; {record['status']}{onward}{decided}"
+
+
 def _hearing(hearing: Row) -> Iterable[Event]:
     summary = f"{said(hearing['hearing_type']).capitalize()} hearing at {hearing['court_name']}"
+    summary += _not_going_ahead(hearing)
     if hearing["attended"] is True:
         summary += f"; she attended ({said(hearing['attended_how'])})"
     elif hearing["attended"] is False:
@@ -159,6 +173,7 @@ def _hearing(hearing: Row) -> Iterable[Event]:
 
 def _meeting(meeting: Row) -> Iterable[Event]:
     summary = f"{said(meeting['meeting_type']).capitalize()} ({said(meeting['platform'])})"
+    summary += _not_going_ahead(meeting)
     if meeting["attended"] is True:
         summary += "; she attended"
     elif meeting["attended"] is False:
@@ -269,13 +284,24 @@ SOURCES = (
             "barrier",
             "order_made",
             "starts_at",
+            "status",
+            "status_decided_by",
         ),
         _hearing,
         lambda m: {"court_hearing": _dated(m.starts_at)},
     ),
     Source.of(
         MEETINGS,
-        ("meeting_type", "platform", "attended", "barrier", "starts_at", "external_authority_code"),
+        (
+            "meeting_type",
+            "platform",
+            "attended",
+            "barrier",
+            "starts_at",
+            "status",
+            "status_decided_by",
+            "external_authority_code",
+        ),
         _meeting,
         lambda m: {"meeting": _dated(m.starts_at)},
     ),

@@ -18,6 +18,7 @@ from tac_api.hearings.schemas import (
     CourtHearingUpdate,
     ExtensionCreate,
     HearingOutcome,
+    HearingStatusChange,
     ProceedingsCreate,
     ProceedingsPublic,
     ProceedingsUpdate,
@@ -48,10 +49,17 @@ CourtRecordKeeper = Annotated[
 ]
 
 
-def _hearing_answer(
-    request: Request, hearing: CourtHearing, child_ids: list[uuid.UUID]
+async def _hearing_answer(
+    session: SessionDep,
+    request: Request,
+    hearing: CourtHearing,
+    child_ids: list[uuid.UUID],
+    *,
+    new: bool = False,
 ) -> CourtHearingPublic:
-    return service.to_public(hearing, child_ids, late_notice_days(request))
+    """`new`: just made, so adjourned from nothing (no need to look)."""
+    earlier = None if new else await service.adjourned_from(session, hearing.id)
+    return service.to_public(hearing, child_ids, late_notice_days(request), earlier)
 
 
 @router.post(
@@ -74,7 +82,7 @@ async def create_court_hearing(
 ) -> CourtHearingPublic:
     hearing, child_ids = await service.create_hearing(session, caller, body)
     answer_created(session, response, HEARINGS, hearing)
-    return _hearing_answer(request, hearing, child_ids)
+    return await _hearing_answer(session, request, hearing, child_ids, new=True)
 
 
 @router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
@@ -140,7 +148,7 @@ async def update_court_hearing(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return _hearing_answer(request, hearing, child_ids)
+    return await _hearing_answer(session, request, hearing, child_ids)
 
 
 @router.put(
@@ -164,7 +172,39 @@ async def record_hearing_outcome(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return _hearing_answer(request, hearing, child_ids)
+    return await _hearing_answer(session, request, hearing, child_ids)
+
+
+@router.post(
+    "/v1/court-hearings/{court_hearing_id}/status",
+    summary="A hearing that will not go ahead: adjourned (to a new date), vacated or cancelled",
+    description="Who decided (`decided_by`: court, local_authority, parties, prison, other) and "
+    "why. `adjourned` makes the new hearing from `adjourned_to` (the same mother, children and "
+    "proceedings; the same court and type unless given; its own notice, from its own "
+    "`notified_at`) and links the two: `adjourned_to_id` on this one, `adjourned_from_id` on "
+    "the new one. Only a scheduled hearing without an outcome changes status (409 otherwise, "
+    "naming its status). Kept in the amendments. A local authority does this only while every "
+    "child is its own. Answers this hearing (the new one: GET it by `adjourned_to_id`). Needs "
+    "If-Match and Idempotency-Key.",
+    responses=WRITE_PROBLEMS,
+)
+async def change_court_hearing_status(
+    court_hearing_id: uuid.UUID,
+    body: HearingStatusChange,
+    caller: CourtRecordKeeper,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> CourtHearingPublic:
+    hearing, child_ids, new = await service.change_status(
+        session, caller, court_hearing_id, body, if_match
+    )
+    if new is not None:
+        audit.collected(session, HEARINGS, new)
+    answer_changed(session, response, HEARINGS, hearing, changed=True)
+    return await _hearing_answer(session, request, hearing, child_ids)
 
 
 @router.get(

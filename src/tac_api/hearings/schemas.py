@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.going_ahead import REASON, STATUS_DESCRIPTION, GoingAhead, NotGoingAhead
 from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
@@ -56,6 +57,10 @@ OrderMade = Literal[
     "no_order",
     "other",
 ]
+# Who decided a hearing would not go ahead: the court of its own motion, on the local
+# authority's application, the parties by agreement (a consent order), the prison (no escort,
+# a lockdown), or another.
+HearingDecidedBy = Literal["court", "local_authority", "parties", "prison", "other"]
 CourtCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
@@ -148,6 +153,46 @@ class HearingOutcome(Input):
     order_detail: Text | None = Field(default=None, description="Required for order_made other.")
 
 
+class AdjournedHearing(Input):
+    """The new hearing an adjourned one goes to: the same mother, children, proceedings and
+    (unless given here) court and type; its own notice, counted from its own notified_at."""
+
+    starts_at: IsoDatetime
+    notified_at: IsoDatetime | None = Field(
+        default=None,
+        description="When her side learnt the new date; now, if left out. A local authority "
+        "may not send it (422), as for a new hearing.",
+    )
+    hearing_type: HearingType | None = Field(default=None, description="The same, if left out.")
+    court_name: LongName | None = Field(default=None, description="The same, if left out.")
+    court_code: CourtCode | None = Field(default=None, description="The same, if left out.")
+    attendance_mode: AttendanceMode | None = Field(
+        default=None,
+        description="How she is to attend the new date; not arranged if left out. "
+        + ATTENDANCE_ARRANGED_BY_PRISON,
+    )
+    social_worker_attends: bool = Field(
+        default=False,
+        description=f"Whether the prison social worker attends. {ATTENDANCE_ARRANGED_BY_PRISON}",
+    )
+
+
+class HearingStatusChange(Input):
+    """A hearing that will not go ahead as listed."""
+
+    status: NotGoingAhead = Field(
+        description="adjourned (to a new hearing, given in adjourned_to), vacated or cancelled. "
+        "Only a scheduled hearing changes status (409 otherwise)."
+    )
+    decided_by: HearingDecidedBy = Field(
+        description="Who decided: court, local_authority, parties (by agreement), prison, other."
+    )
+    reason: Text = Field(description=REASON)
+    adjourned_to: AdjournedHearing | None = Field(
+        default=None, description="Required for adjourned, refused otherwise: the new date."
+    )
+
+
 class HearingOutcomePublic(BaseModel):
     attended: bool
     attended_how: AttendedHow | None
@@ -178,6 +223,18 @@ class CourtHearingPublic(RecordPublic):
     attendance_mode: AttendanceMode | None
     social_worker_attends: bool
     outcome: HearingOutcomePublic | None = Field(description="Null until recorded.")
+    status: GoingAhead = Field(description=STATUS_DESCRIPTION)
+    status_decided_by: HearingDecidedBy | None = Field(
+        description="Who decided it would not go ahead; null while scheduled."
+    )
+    status_reason: str | None = Field(description="Why; null while scheduled.")
+    status_changed_at: UtcDatetime | None = Field(description="Null while scheduled.")
+    adjourned_to_id: uuid.UUID | None = Field(
+        description="Adjourned: the new hearing it was adjourned to."
+    )
+    adjourned_from_id: uuid.UUID | None = Field(
+        description="The hearing this one was adjourned from, if it was."
+    )
 
 
 class FieldChange(BaseModel):

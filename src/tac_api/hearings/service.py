@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import True_
 
@@ -19,7 +19,15 @@ from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import fetch_rows, touch, utcnow
-from tac_api.errors import InvalidInput
+from tac_api.errors import Conflict, InvalidInput
+from tac_api.going_ahead import (
+    FEED_STATUS_FIELDS,
+    SCHEDULED,
+    STATUS_FIELDS,
+    not_scheduled,
+    status_values,
+    under,
+)
 from tac_api.hearings import listing
 from tac_api.hearings.amendments import amend
 from tac_api.hearings.models import CourtHearing, CourtHearingChild
@@ -34,6 +42,7 @@ from tac_api.hearings.schemas import (
     CourtHearingPublic,
     CourtHearingUpdate,
     HearingOutcome,
+    HearingStatusChange,
 )
 from tac_api.notice import late_notice, notice_days, utc
 from tac_api.pagination import Paging, cursor_row_missing, decode_cursor, page_of
@@ -79,7 +88,7 @@ FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
 PUBLIC_FIELDS = tuple(
     field
     for field in CourtHearingPublic.model_fields
-    if field not in ("child_ids", "notice_days", "late_notice", "outcome")
+    if field not in ("child_ids", "notice_days", "late_notice", "outcome", "adjourned_from_id")
 )
 
 HEARINGS = Resource(
@@ -97,11 +106,16 @@ HEARINGS = Resource(
 
 
 def to_public(
-    hearing: CourtHearing | Mapping[str, Any], child_ids: list[uuid.UUID], late_notice_days: int
+    hearing: CourtHearing | Mapping[str, Any],
+    child_ids: list[uuid.UUID],
+    late_notice_days: int,
+    adjourned_from_id: uuid.UUID | None = None,
 ) -> CourtHearingPublic:
-    """A hearing (its record, or its row as `week_page` reads it) as the API shows it."""
+    """A hearing (its record, or its row as `week_page` reads it) as the API shows it. A row
+    carries `adjourned_from_id`; for a record, it is given (`adjourned_from`)."""
     # A record's fields are attributes; a row's (asyncpg's, SQLAlchemy's) are keys.
-    value = hearing.__getattribute__ if isinstance(hearing, CourtHearing) else hearing.__getitem__
+    is_record = isinstance(hearing, CourtHearing)
+    value = hearing.__getattribute__ if is_record else hearing.__getitem__
     starts_at, notified_at = value("starts_at"), value("notified_at")
     outcome = None
     if value("outcome_recorded_at") is not None:
@@ -116,7 +130,15 @@ def to_public(
             "notice_days": notice_days(notified_at, starts_at),
             "late_notice": late_notice(notified_at, starts_at, late_notice_days),
             "outcome": outcome,
+            "adjourned_from_id": adjourned_from_id if is_record else value("adjourned_from_id"),
         }
+    )
+
+
+async def adjourned_from(session: AsyncSession, hearing_id: uuid.UUID) -> uuid.UUID | None:
+    """The hearing this one was adjourned from, if any: by `adjourned_to_id`'s index."""
+    return await session.scalar(
+        select(CourtHearing.id).where(CourtHearing.adjourned_to_id == hearing_id).limit(1)
     )
 
 
@@ -134,8 +156,17 @@ def _with_children_shown(role: Role, hearings: Any) -> Select[Any]:
     if not isinstance(which_children, True_):  # every child shown: no need to read theirs
         shown = link.join(Child, and_(Child.id == link.c.child_id, which_children))
     order = [hearings.c[column.key] for column in HEARINGS.order]
+    # The hearing each was adjourned from, by the index on adjourned_to_id.
+    earlier = CourtHearing.__table__.alias("adjourned_from")
+    adjourned_from_id = (
+        select(earlier.c.id)
+        .where(earlier.c.adjourned_to_id == hearings.c.id)
+        .limit(literal_column("1"))  # not a parameter: the statement's values are all named
+        .scalar_subquery()
+        .label("adjourned_from_id")
+    )
     return (
-        select(*hearings.c, link.c.child_id.label("shown_child_id"))
+        select(*hearings.c, link.c.child_id.label("shown_child_id"), adjourned_from_id)
         .select_from(hearings.outerjoin(shown, link.c.court_hearing_id == hearings.c.id))
         .order_by(*order, link.c.child_id)
     )
@@ -290,6 +321,9 @@ async def update_hearing(
     hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
     fed_before = snapshot(hearing, FEED_FIELDS)
     changes = data.changes()
+    if hearing.status != SCHEDULED and "starts_at" in changes:
+        # A new date does not revive it: an adjourned hearing's new date is a hearing of its own.
+        raise not_scheduled(hearing, "hearing", "be given a new date")
     refuse_prison_side_fields(
         caller, changes, notified_at_from_authority=notified_at_from_authority
     )
@@ -348,6 +382,8 @@ async def record_outcome(
     """The prison side's record (the route admits no local authority): the hearing, its
     children, and whether the outcome changed (the same outcome sent again changes nothing)."""
     hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
+    if hearing.status != SCHEDULED:
+        raise not_scheduled(hearing, "hearing", "have an outcome: it did not take place")
     now = utcnow()
     if now < utc(hearing.starts_at):
         raise InvalidInput("outcome", "cannot be recorded before the hearing starts")
@@ -380,3 +416,91 @@ async def record_outcome(
         },
     )
     return hearing, child_ids, True
+
+
+async def change_status(
+    session: AsyncSession,
+    caller: Caller,
+    hearing_id: uuid.UUID,
+    data: HearingStatusChange,
+    if_match: str | None,
+    *,
+    adjourned_to: CourtHearing | None = None,
+) -> tuple[CourtHearing, list[uuid.UUID], CourtHearing | None]:
+    """A scheduled hearing adjourned, vacated or cancelled (409 otherwise): the hearing, its
+    children, and the new hearing an adjournment made. `adjourned_to`: the new hearing already
+    recorded (a local authority's system pushes it first, by its own id); otherwise it is made
+    from `data.adjourned_to`, with the same mother, children and proceedings. A local authority
+    does this only while every child is its own, as it changes a hearing."""
+    hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
+    if hearing.status != SCHEDULED:
+        raise not_scheduled(hearing, "hearing", f"become {data.status}")
+    if hearing.outcome_recorded_at is not None:
+        raise Conflict(
+            "This hearing has an outcome recorded, so it took place: it cannot become "
+            f"{data.status}. Correct the outcome instead."
+        )
+    await check_only_own_children(session, caller, HEARINGS, hearing.id)
+    adjourning = data.status == "adjourned"
+    if adjourning and data.adjourned_to is None and adjourned_to is None:
+        raise InvalidInput("adjourned_to", "give the new date of an adjourned hearing")
+    if not adjourning and data.adjourned_to is not None:
+        raise InvalidInput("adjourned_to", f"only for an adjourned hearing, not {data.status}")
+    child_ids = await every_child_of(session, HEARINGS, hearing.id)
+    new = adjourned_to
+    if adjourning and new is None:
+        assert data.adjourned_to is not None
+        new, _ = await _adjourned_hearing(session, caller, hearing, child_ids, data)
+    now = utcnow()
+    before = {field: getattr(hearing, field) for field in STATUS_FIELDS}
+    fed_before = snapshot(hearing, FEED_STATUS_FIELDS)
+    after = status_values(
+        data.status, data.decided_by, data.reason, now, new.id if new is not None else None
+    )
+    amend(session, caller, hearing, before, after)
+    for field, value in after.items():
+        setattr(hearing, field, value)
+    touch(hearing)
+    await session.flush()
+    emit(
+        session,
+        f"court-hearing.{data.status}",
+        "court_hearing",
+        hearing.id,
+        hearing.mother_id,
+        child_ids,
+        {
+            **snapshot(hearing, ("hearing_type", "starts_at")),
+            **changes_between(fed_before, snapshot(hearing, FEED_STATUS_FIELDS)),
+            "adjourned_to_starts_at": new.starts_at if new is not None else None,
+        },
+    )
+    shown = (await children_of(session, caller, HEARINGS, [hearing.id]))[hearing.id]
+    return hearing, shown, new
+
+
+async def _adjourned_hearing(
+    session: AsyncSession,
+    caller: Caller,
+    hearing: CourtHearing,
+    child_ids: list[uuid.UUID],
+    data: HearingStatusChange,
+) -> tuple[CourtHearing, list[uuid.UUID]]:
+    """The new hearing an adjourned one goes to, made as any new hearing is (its rules, its
+    `court-hearing.created` event), its problems named under `adjourned_to`."""
+    assert data.adjourned_to is not None
+    sent = data.adjourned_to.model_dump(exclude_unset=True)
+    given = {field: value for field, value in sent.items() if value is not None}
+    with under("adjourned_to"):
+        new = CourtHearingCreate(
+            **{
+                "mother_id": hearing.mother_id,
+                "child_ids": child_ids,
+                "proceedings_id": hearing.proceedings_id,
+                "court_name": hearing.court_name,
+                "court_code": hearing.court_code,
+                "hearing_type": hearing.hearing_type,
+                **given,
+            }
+        )
+        return await create_hearing(session, caller, new)

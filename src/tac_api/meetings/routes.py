@@ -3,11 +3,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.meetings import service
 from tac_api.meetings.models import Meeting
-from tac_api.meetings.schemas import MeetingCreate, MeetingPublic, MeetingUpdate
+from tac_api.meetings.schemas import (
+    MeetingCreate,
+    MeetingPublic,
+    MeetingStatusChange,
+    MeetingUpdate,
+)
 from tac_api.meetings.service import MEETINGS
 from tac_api.notice import late_notice_days
 from tac_api.pagination import Page, PagingQuery
@@ -74,6 +80,13 @@ async def list_meetings(
     child_id: Annotated[
         uuid.UUID | None, Query(description="Meetings concerning this child.")
     ] = None,
+    prison_can_join: Annotated[
+        bool | None,
+        Query(
+            description="false: those on a platform the prison cannot join, for which another "
+            "way must be arranged ahead; true: those it can."
+        ),
+    ] = None,
 ) -> Page[MeetingPublic]:
     statement = service.search(
         caller,
@@ -82,6 +95,7 @@ async def list_meetings(
         end=end,
         mother_id=mother_id,
         child_id=child_id,
+        prison_can_join=prison_can_join,
     )
     meetings, cursor = await page_shown(session, MEETINGS, statement, paging)
     items = await service.public_page(
@@ -118,4 +132,33 @@ async def update_meeting(
 ) -> MeetingPublic:
     meeting, changed = await service.update_meeting(session, caller, meeting_id, body, if_match)
     answer_changed(session, response, MEETINGS, meeting, changed)
+    return await _meeting_answer(session, caller, request, meeting)
+
+
+@router.post(
+    "/{meeting_id}/status",
+    summary="A meeting that will not go ahead: adjourned (to a new date), vacated or cancelled",
+    description="Who decided (`decided_by`: chair, local_authority, prison, family, other) and "
+    "why. `adjourned` makes the new meeting from `adjourned_to` (the same mother and children; "
+    "the same type, platform and invitation unless given; its own notice, from its own "
+    "`notified_at`) and links the two: `adjourned_to_id` on this one, `adjourned_from_id` on "
+    "the new one. Only a scheduled meeting whose attendance is not recorded changes status "
+    "(409 otherwise, naming its status). A local authority does this only while every child "
+    "is its own. Answers this meeting. Needs If-Match and Idempotency-Key.",
+    responses=WRITE_PROBLEMS,
+)
+async def change_meeting_status(
+    meeting_id: uuid.UUID,
+    body: MeetingStatusChange,
+    caller: MeetingRecorder,
+    claim: IdempotencyClaim,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> MeetingPublic:
+    meeting, new = await service.change_status(session, caller, meeting_id, body, if_match)
+    if new is not None:
+        audit.collected(session, MEETINGS, new)
+    answer_changed(session, response, MEETINGS, meeting, changed=True)
     return await _meeting_answer(session, caller, request, meeting)

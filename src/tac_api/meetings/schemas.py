@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.going_ahead import REASON, STATUS_DESCRIPTION, GoingAhead, NotGoingAhead
 from tac_api.schemas import Changes, Input, IsoDatetime, RecordPublic, Text, UtcDatetime
 
 MeetingType = Literal[
@@ -35,6 +36,10 @@ Barrier = Literal[
     "not_invited",
     "other",
 ]
+# Who decided a meeting would not go ahead: its chair (a conference's independent chair, a
+# review's independent reviewing officer), the local authority, the prison (no room or video
+# slot, a lockdown), the family, or another.
+MeetingDecidedBy = Literal["chair", "local_authority", "prison", "family", "other"]
 SupportedBy = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 # The prison side arranges how she attends and records whether she did; a local authority
@@ -127,3 +132,51 @@ class MeetingPublic(RecordPublic):
     barrier: Barrier | None
     barrier_detail: str | None
     supported_by: str | None
+    status: GoingAhead = Field(description=STATUS_DESCRIPTION)
+    status_decided_by: MeetingDecidedBy | None = Field(
+        description="Who decided it would not go ahead; null while scheduled."
+    )
+    status_reason: str | None = Field(description="Why; null while scheduled.")
+    status_changed_at: UtcDatetime | None = Field(description="Null while scheduled.")
+    adjourned_to_id: uuid.UUID | None = Field(
+        description="Adjourned: the new meeting it was adjourned to."
+    )
+    adjourned_from_id: uuid.UUID | None = Field(
+        description="The meeting this one was adjourned from, if it was."
+    )
+
+
+class AdjournedMeeting(Input):
+    """The new meeting an adjourned one goes to: the same mother and children and (unless given
+    here) type, platform and invitation; its own notice, counted from its own notified_at."""
+
+    starts_at: IsoDatetime
+    notified_at: IsoDatetime | None = Field(
+        default=None,
+        description="When her side learnt of the new date; now, if left out. A local authority "
+        "may not send it (422), as for a new meeting.",
+    )
+    meeting_type: MeetingType | None = Field(default=None, description="The same, if left out.")
+    platform: Platform | None = Field(default=None, description="The same, if left out.")
+    prison_can_join: bool | None = Field(
+        default=None,
+        description="Left out: the same for the same platform, else as the platform says. "
+        "The prison side's to set: a local authority sending it gets 422.",
+    )
+    invited: bool | None = Field(default=None, description="The same, if left out.")
+
+
+class MeetingStatusChange(Input):
+    """A meeting that will not go ahead as arranged."""
+
+    status: NotGoingAhead = Field(
+        description="adjourned (to a new meeting, given in adjourned_to), vacated or cancelled. "
+        "Only a scheduled meeting changes status (409 otherwise)."
+    )
+    decided_by: MeetingDecidedBy = Field(
+        description="Who decided: chair, local_authority, prison, family, other."
+    )
+    reason: Text = Field(description=REASON)
+    adjourned_to: AdjournedMeeting | None = Field(
+        default=None, description="Required for adjourned, refused otherwise: the new date."
+    )

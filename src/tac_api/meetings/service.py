@@ -5,19 +5,28 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
-from tac_api.db import utcnow
-from tac_api.errors import InvalidInput
+from tac_api.children.models import Child
+from tac_api.db import touch, utcnow
+from tac_api.errors import Conflict, InvalidInput
+from tac_api.going_ahead import (
+    FEED_STATUS_FIELDS,
+    SCHEDULED,
+    not_scheduled,
+    status_values,
+    under,
+)
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
     ATTENDANCE_FIELDS,
     PRISON_JOINS,
     MeetingCreate,
     MeetingPublic,
+    MeetingStatusChange,
     MeetingUpdate,
 )
 from tac_api.notice import CLOCK_SKEW, late_notice, notice_days, notified_at_refused
@@ -28,7 +37,6 @@ from tac_api.resources import (
     apply_changes,
     check_children,
     check_only_own_children,
-    children_of,
     every_child_of,
     get_for_change,
     list_visible,
@@ -61,7 +69,12 @@ MEETINGS = Resource(
 )
 
 
-def to_public(meeting: Meeting, child_ids: list[uuid.UUID], late_notice_days: int) -> MeetingPublic:
+def to_public(
+    meeting: Meeting,
+    child_ids: list[uuid.UUID],
+    late_notice_days: int,
+    adjourned_from_id: uuid.UUID | None = None,
+) -> MeetingPublic:
     """`late_notice_days`: the threshold hearings use too (`TAC_LATE_NOTICE_DAYS`)."""
     return MeetingPublic.model_validate(
         {
@@ -69,21 +82,67 @@ def to_public(meeting: Meeting, child_ids: list[uuid.UUID], late_notice_days: in
             "child_ids": child_ids,
             "notice_days": notice_days(meeting.notified_at, meeting.starts_at),
             "late_notice": late_notice(meeting.notified_at, meeting.starts_at, late_notice_days),
+            "adjourned_from_id": adjourned_from_id,
         }
     )
+
+
+async def _children_and_earlier(
+    session: AsyncSession, caller: Caller, meeting_ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, uuid.UUID]]:
+    """Each meeting's children shown to the caller (a local authority: its own, as
+    `children_of`), and the meeting each was adjourned from (by the index on adjourned_to_id):
+    one statement for the page."""
+    children: dict[uuid.UUID, list[uuid.UUID]] = {meeting_id: [] for meeting_id in meeting_ids}
+    earlier_of: dict[uuid.UUID, uuid.UUID] = {}
+    if not meeting_ids:
+        return children, earlier_of
+    shown_meeting = Meeting.__table__.alias("shown_meeting")
+    earlier = Meeting.__table__.alias("adjourned_from")
+    link: Any = MeetingChild.__table__.alias("shown_link")
+    shown: Any = link
+    if caller.is_local_authority:
+        shown = link.join(
+            Child,
+            and_(
+                Child.id == link.c.child_id,
+                Child.local_authority_code == caller.local_authority_code,
+            ),
+        )
+    statement = (
+        select(shown_meeting.c.id, link.c.child_id, earlier.c.id.label("earlier_id"))
+        .select_from(
+            shown_meeting.outerjoin(shown, link.c.meeting_id == shown_meeting.c.id).outerjoin(
+                earlier, earlier.c.adjourned_to_id == shown_meeting.c.id
+            )
+        )
+        .where(shown_meeting.c.id.in_(meeting_ids))
+        .order_by(shown_meeting.c.id, link.c.child_id)
+    )
+    for meeting_id, child_id, earlier_id in await session.execute(statement):
+        if child_id is not None and child_id not in children[meeting_id]:
+            children[meeting_id].append(child_id)
+        if earlier_id is not None:
+            earlier_of[meeting_id] = earlier_id
+    return children, earlier_of
 
 
 async def public_page(
     session: AsyncSession, caller: Caller, meetings: list[Meeting], *, late_notice_days: int
 ) -> list[MeetingPublic]:
-    """With their children (a local authority: its own): one statement, however many."""
-    children = await children_of(session, caller, MEETINGS, [m.id for m in meetings])
-    return [to_public(m, children[m.id], late_notice_days) for m in meetings]
+    """With their children (a local authority: its own) and the meeting each was adjourned
+    from: one statement, however many."""
+    children, earlier = await _children_and_earlier(session, caller, [m.id for m in meetings])
+    return [to_public(m, children[m.id], late_notice_days, earlier.get(m.id)) for m in meetings]
 
 
-def search(caller: Caller, **filters: Any) -> Select[Any]:
-    """The meetings this caller may see, with the lists' common filters (`list_visible`)."""
-    return list_visible(caller, MEETINGS, **filters)
+def search(caller: Caller, *, prison_can_join: bool | None = None, **filters: Any) -> Select[Any]:
+    """The meetings this caller may see, with the lists' common filters (`list_visible`), and
+    those on a platform the prison can (or cannot) join."""
+    statement = list_visible(caller, MEETINGS, **filters)
+    if prison_can_join is not None:
+        statement = statement.where(Meeting.prison_can_join.is_(prison_can_join))
+    return statement
 
 
 def _rules(values: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
@@ -172,6 +231,12 @@ async def update_meeting(
     meeting = await get_for_change(session, caller, MEETINGS, meeting_id, if_match)
     fed_before = snapshot(meeting, FEED_FIELDS)
     changes = data.changes()
+    if meeting.status != SCHEDULED:
+        # Neither a new date (an adjourned meeting's is a meeting of its own) nor attendance:
+        # a meeting that did not go ahead was not attended, and is not revived.
+        for field, wanted in (("starts_at", "be given a new date"), ("attended", "be attended")):
+            if changes.get(field) is not None:
+                raise not_scheduled(meeting, "meeting", wanted)
     InvalidInput.raise_any(
         _privileged(caller, changes, notified_at_from_authority=notified_at_from_authority)
     )
@@ -201,3 +266,89 @@ async def update_meeting(
         changes_between(fed_before, snapshot(meeting, FEED_FIELDS)),
     )
     return meeting, changed
+
+
+async def change_status(
+    session: AsyncSession,
+    caller: Caller,
+    meeting_id: uuid.UUID,
+    data: MeetingStatusChange,
+    if_match: str | None,
+    *,
+    adjourned_to: Meeting | None = None,
+) -> tuple[Meeting, Meeting | None]:
+    """A scheduled meeting adjourned, vacated or cancelled (409 otherwise): the meeting and the
+    new meeting an adjournment made. `adjourned_to`: the new meeting already recorded (a local
+    authority's system pushes it first, by its own id); otherwise made from
+    `data.adjourned_to`, with the same mother and children. A local authority does this only
+    while every child is its own, as it changes a meeting."""
+    meeting = await get_for_change(session, caller, MEETINGS, meeting_id, if_match)
+    if meeting.status != SCHEDULED:
+        raise not_scheduled(meeting, "meeting", f"become {data.status}")
+    if meeting.attended is not None:
+        raise Conflict(
+            "Whether she attended this meeting is recorded, so it took place: it cannot "
+            f"become {data.status}. Correct the attendance instead."
+        )
+    await check_only_own_children(session, caller, MEETINGS, meeting.id)
+    adjourning = data.status == "adjourned"
+    if adjourning and data.adjourned_to is None and adjourned_to is None:
+        raise InvalidInput("adjourned_to", "give the new date of an adjourned meeting")
+    if not adjourning and data.adjourned_to is not None:
+        raise InvalidInput("adjourned_to", f"only for an adjourned meeting, not {data.status}")
+    child_ids = await every_child_of(session, MEETINGS, meeting.id)
+    new = adjourned_to
+    if adjourning and new is None:
+        new = await _adjourned_meeting(session, caller, meeting, child_ids, data)
+    fed_before = snapshot(meeting, FEED_STATUS_FIELDS)
+    after = status_values(
+        data.status, data.decided_by, data.reason, utcnow(), new.id if new is not None else None
+    )
+    for field, value in after.items():
+        setattr(meeting, field, value)
+    touch(meeting)
+    await session.flush()
+    emit(
+        session,
+        f"meeting.{data.status}",
+        "meeting",
+        meeting.id,
+        meeting.mother_id,
+        child_ids,
+        {
+            **snapshot(meeting, ("meeting_type", "starts_at")),
+            **changes_between(fed_before, snapshot(meeting, FEED_STATUS_FIELDS)),
+            "adjourned_to_starts_at": new.starts_at if new is not None else None,
+        },
+    )
+    return meeting, new
+
+
+async def _adjourned_meeting(
+    session: AsyncSession,
+    caller: Caller,
+    meeting: Meeting,
+    child_ids: list[uuid.UUID],
+    data: MeetingStatusChange,
+) -> Meeting:
+    """The new meeting an adjourned one goes to, made as any new meeting is (its rules, its
+    `meeting.created` event), its problems named under `adjourned_to`."""
+    assert data.adjourned_to is not None
+    sent = data.adjourned_to.model_dump(exclude_unset=True)
+    given = {field: value for field, value in sent.items() if value is not None}
+    kept: dict[str, Any] = {
+        "mother_id": meeting.mother_id,
+        "child_ids": child_ids,
+        "meeting_type": meeting.meeting_type,
+        "platform": meeting.platform,
+        "invited": meeting.invited,
+    }
+    # The prison side's choice for the same platform holds; a new platform decides it anew.
+    if (
+        not caller.is_local_authority
+        and given.get("platform", meeting.platform) == meeting.platform
+    ):
+        kept["prison_can_join"] = meeting.prison_can_join
+    with under("adjourned_to"):
+        new = MeetingCreate(**{**kept, **given})
+        return await create_meeting(session, caller, new)

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.assessments.schemas import Outcome as AssessmentOutcome
 from tac_api.children.schemas import LivesWith
 from tac_api.evidence.schemas import CATEGORY_LABELS
-from tac_api.hearings.schemas import AttendedHow, Barrier
+from tac_api.going_ahead import NotGoingAhead
+from tac_api.hearings.schemas import AttendedHow, Barrier, HearingDecidedBy
 from tac_api.meetings.schemas import Barrier as MeetingBarrier
+from tac_api.meetings.schemas import MeetingDecidedBy
 from tac_api.reference.models import Ethnicity, LegalStatus
 from tac_api.reports.people import AGE_BANDS, group_key
 from tac_api.reports.periods import NOT_RECORDED
@@ -86,6 +88,24 @@ def _parts(total: str, prefix: str, codes: Iterable[tuple[str, str]]) -> list[Sp
     return [Spec(f"{prefix}.{code}", label, part_of=total) for code, label in codes]
 
 
+def _did_not_go_ahead(kind: str, decided_by: Any) -> list[Spec]:
+    """A hearing or meeting adjourned, vacated or cancelled: counted apart from those that went
+    ahead (never held, missed, or late notice), as what it became and by who decided."""
+    total = f"{kind}.did_not_go_ahead"
+    return [
+        Spec(total, "Did not go ahead (adjourned, vacated or cancelled)", part_of=f"{kind}.listed"),
+        *_parts(total, f"{kind}.did_not_go_ahead_as", _coded(get_args(NotGoingAhead))),
+        *_parts(
+            total,
+            f"{kind}.did_not_go_ahead_decided_by",
+            [
+                (code, f"Decided by: {label.lower()}")
+                for code, label in _coded(get_args(decided_by), recorded=False)
+            ],
+        ),
+    ]
+
+
 def _coded(values: Iterable[str], *, recorded: bool = True) -> list[tuple[str, str]]:
     """A code list's parts; `recorded=False` adds one for a record without the code (older
     rows, or ones written before the rule that asks for it), so the parts still add up."""
@@ -155,7 +175,11 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
                 "hearings.missed_by_barrier",
                 _coded(get_args(Barrier), recorded=False),
             ),
-            Spec("hearings.late_notice", f"Notified fewer than {late_notice_days} days ahead"),
+            *_did_not_go_ahead("hearings", HearingDecidedBy),
+            Spec(
+                "hearings.late_notice",
+                f"Notified fewer than {late_notice_days} days ahead (of those not called off)",
+            ),
             Spec(
                 "hearings.median_notice_days",
                 "Median days of notice",
@@ -172,6 +196,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("meetings.attended", "Attended", part_of="meetings.listed"),
             Spec("meetings.missed", "Missed", part_of="meetings.listed"),
             Spec("meetings.attendance_not_recorded", "Not yet recorded", part_of="meetings.listed"),
+            *_did_not_go_ahead("meetings", MeetingDecidedBy),
             *_parts(
                 "meetings.missed",
                 "meetings.missed_by_barrier",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import ParentingAssessment
 from tac_api.evidence.models import Evidence
+from tac_api.going_ahead import SCHEDULED
 from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother
@@ -57,6 +58,14 @@ def median_of(histogram: dict[int, int]) -> float | None:
     return (nth(middle - 1) + nth(middle)) / 2
 
 
+def _did_not_go_ahead(
+    counts: Counts, kind: str, status: str, decided_by: str | None, number: int
+) -> None:
+    counts.add(f"{kind}.did_not_go_ahead", number)
+    counts.add(f"{kind}.did_not_go_ahead_as.{status}", number)
+    counts.add(f"{kind}.did_not_go_ahead_decided_by.{decided_by or NOT_RECORDED}", number)
+
+
 async def count_hearings(
     session: AsyncSession, women: Women, counts: Sequence[Counts], late_days: int
 ) -> None:
@@ -73,15 +82,22 @@ async def count_hearings(
             CourtHearing.attended_how,
             CourtHearing.barrier,
             _notice_days(session),
+            CourtHearing.status,
+            CourtHearing.status_decided_by,
         ],
     )
     notices: list[dict[int, int]] = [{} for _ in periods]
-    for was_held, attended, how, barrier, days, *figures in rows:
+    for was_held, attended, how, barrier, days, status, decided_by, *figures in rows:
         for n in periods:
             number = figures[n]
             if not number:
                 continue
             counts[n].add("hearings.listed", number)
+            if status != SCHEDULED:
+                # Adjourned, vacated or cancelled: never held nor missed, and its notice is
+                # not the notice she had of a hearing (an adjourned one's new date counts).
+                _did_not_go_ahead(counts[n], "hearings", status, decided_by, number)
+                continue
             notices[n][days] = notices[n].get(days, 0) + number
             if days < late_days:
                 counts[n].add("hearings.late_notice", number)
@@ -106,12 +122,21 @@ async def count_meetings(session: AsyncSession, women: Women, counts: Sequence[C
         women,
         Meeting,
         Meeting.starts_at,
-        [Meeting.attended, Meeting.barrier, Meeting.prison_can_join],
+        [
+            Meeting.attended,
+            Meeting.barrier,
+            Meeting.prison_can_join,
+            Meeting.status,
+            Meeting.status_decided_by,
+        ],
     )
-    for attended, barrier, prison_can_join, *figures in rows:
+    for attended, barrier, prison_can_join, status, decided_by, *figures in rows:
         for n in periods:
             number = figures[n]
             counts[n].add("meetings.listed", number)
+            if status != SCHEDULED:
+                _did_not_go_ahead(counts[n], "meetings", status, decided_by, number)
+                continue
             if attended is None:
                 counts[n].add("meetings.attendance_not_recorded", number)
             elif attended:

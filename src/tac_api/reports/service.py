@@ -113,7 +113,10 @@ GOVERNOR_NOTES = (
     "now. Separated siblings: born children living in more than one household (carer type "
     "and authority).",
     "Hearings and meetings count by when they were listed to start (UTC); held hearings are "
-    "those with an outcome recorded. Visits held count by their scheduled time; cancellations "
+    "those with an outcome recorded. One adjourned, vacated or cancelled counts apart (did "
+    "not go ahead), never as held, missed, awaiting an outcome, on late notice or on a "
+    "platform the prison cannot join; an adjourned one's new date counts as a hearing or "
+    "meeting of its own. Visits held count by their scheduled time; cancellations "
     "and refusals by when they were made.",
     "Evidence counts by the date it was completed, or begun if it is still going on.",
     "Releases due: the plan's expected release date, else her earliest release date, in the "

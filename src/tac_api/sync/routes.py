@@ -241,13 +241,16 @@ async def put_court_hearing(
     if_match: IfMatchSync = None,
 ) -> CourtHearingPublic:
     """Idempotent, like the children's PUT. A moved date is kept in the hearing's amendments;
-    how she attends and the outcome stay the prison side's."""
+    how she attends and the outcome stay the prison side's. A hearing that will not go ahead:
+    `status` (adjourned, vacated, cancelled) with who decided and why; adjourned, naming the
+    new hearing by your id (`adjourned_to_external_id`), pushed first under that id."""
     result, hearing, child_ids = await service.put_court_hearing(
         session, caller, external_id, body, if_match
     )
     _audit_pushed(session, hearings.HEARINGS, result, hearing)
     _answer(response, result, hearings.HEARINGS.location_of(hearing), hearing.version)
-    return hearings.to_public(hearing, child_ids, late_notice_days(request))
+    earlier = await hearings.adjourned_from(session, hearing.id)
+    return hearings.to_public(hearing, child_ids, late_notice_days(request), earlier)
 
 
 @router.put(
@@ -264,7 +267,10 @@ async def put_meeting(
     response: Response,
     if_match: IfMatchSync = None,
 ) -> MeetingPublic:
-    """Idempotent, like the children's PUT. Whether she attended stays the prison side's."""
+    """Idempotent, like the children's PUT. Whether she attended stays the prison side's. A
+    meeting that will not go ahead: `status` (adjourned, vacated, cancelled) with who decided
+    and why; adjourned, naming the new meeting by your id (`adjourned_to_external_id`), pushed
+    first under that id."""
     result, meeting = await service.put_meeting(session, caller, external_id, body, if_match)
     _audit_pushed(session, meetings.MEETINGS, result, meeting)
     _answer(response, result, meetings.MEETINGS.location_of(meeting), meeting.version)

@@ -7,9 +7,10 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from tac_api.children.schemas import ChildDetails, ChildPublic
 from tac_api.errors import ProblemDetails
-from tac_api.hearings.schemas import CourtCode, HearingType
-from tac_api.meetings.schemas import MeetingType, Platform
-from tac_api.schemas import Input, IsoDatetime, LongName, PrisonNumber
+from tac_api.going_ahead import REASON, GoingAhead
+from tac_api.hearings.schemas import CourtCode, HearingDecidedBy, HearingType
+from tac_api.meetings.schemas import MeetingDecidedBy, MeetingType, Platform
+from tac_api.schemas import Input, IsoDatetime, LongName, PrisonNumber, Text
 
 BATCH_LIMIT = 1000
 BATCH_PATH = "/v1/sync/children:batch"
@@ -89,6 +90,20 @@ class SyncBatchResult(BaseModel):
     results: list[SyncItemResult]
 
 
+PUSHED_STATUS = (
+    "Left out (or null): as recorded. adjourned, vacated or cancelled: the {noun} will not go "
+    "ahead, with status_decided_by and status_reason (and, adjourned, "
+    "adjourned_to_external_id). Only a scheduled {noun} changes status, and a status once "
+    "decided is not revived nor decided again: scheduled, or another decision, for one that "
+    "is not scheduled gets 409 (the same decision pushed again changes nothing)."
+)
+ADJOURNED_TO_EXTERNAL_ID = (
+    "For adjourned only: your id of the new {noun} it was adjourned to. Push the new {noun} "
+    "first (its own PUT, with its new date): 422 if it is not recorded yet, is for another "
+    "mother, or is already the new date of another {noun}."
+)
+
+
 class SyncCourtHearing(Input):
     """A court date as the authority's system holds it. The prison side's fields (how she
     attends, the outcome) are not the authority's to send, and are kept as they are."""
@@ -106,6 +121,16 @@ class SyncCourtHearing(Input):
         description="When your authority told her side of the date, if your system records "
         "it; otherwise set by the service to when the hearing is first pushed (and kept "
         "after). It decides late_notice.",
+    )
+    status: GoingAhead | None = Field(
+        default=None, description=PUSHED_STATUS.format(noun="hearing")
+    )
+    status_decided_by: HearingDecidedBy | None = Field(
+        default=None, description="Who decided it would not go ahead (with status only)."
+    )
+    status_reason: Text | None = Field(default=None, description=REASON)
+    adjourned_to_external_id: ExternalId | None = Field(
+        default=None, description=ADJOURNED_TO_EXTERNAL_ID.format(noun="hearing")
     )
 
 
@@ -125,4 +150,14 @@ class SyncMeeting(Input):
         default=None,
         description="When your authority told her side of the meeting, if your system records "
         "it; otherwise set by the service to when the meeting is first pushed (and kept after).",
+    )
+    status: GoingAhead | None = Field(
+        default=None, description=PUSHED_STATUS.format(noun="meeting")
+    )
+    status_decided_by: MeetingDecidedBy | None = Field(
+        default=None, description="Who decided it would not go ahead (with status only)."
+    )
+    status_reason: Text | None = Field(default=None, description=REASON)
+    adjourned_to_external_id: ExternalId | None = Field(
+        default=None, description=ADJOURNED_TO_EXTERNAL_ID.format(noun="meeting")
     )

@@ -15,17 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     PreconditionFailed,
 )
+from tac_api.going_ahead import SCHEDULED
 from tac_api.hearings import service as hearings
 from tac_api.hearings.models import CourtHearing
-from tac_api.hearings.schemas import CourtHearingCreate, CourtHearingUpdate
+from tac_api.hearings.schemas import (
+    CourtHearingCreate,
+    CourtHearingUpdate,
+    HearingStatusChange,
+)
 from tac_api.http import etag_for
 from tac_api.meetings import service as meetings
 from tac_api.meetings.models import Meeting
-from tac_api.meetings.schemas import MeetingCreate, MeetingUpdate
+from tac_api.meetings.schemas import MeetingCreate, MeetingStatusChange, MeetingUpdate
 from tac_api.mothers.models import Mother
 from tac_api.preconditions import check_if_match, if_none_match_holds, sent
 from tac_api.resources import children_of
@@ -118,6 +124,106 @@ class PushedKind:
     children_of: Callable[[AsyncSession, Caller, uuid.UUID], Awaitable[list[uuid.UUID]]]
     create: Callable[..., Awaitable[tuple[Any, list[uuid.UUID]]]]
     update: Callable[..., Awaitable[tuple[Any, list[uuid.UUID]]]]
+    # (session, caller, record id, the change, If-Match, the record adjourned to): the record.
+    change_status: Callable[..., Awaitable[Any]]
+    status_change: type[HearingStatusChange] | type[MeetingStatusChange]
+
+
+STATUS_PUSHED = ("status", "status_decided_by", "status_reason", "adjourned_to_external_id")
+
+
+def _status_rules(data: SyncCourtHearing | SyncMeeting) -> None:
+    """A decision pushed comes whole: who decided and why, and an adjournment's new record."""
+    problems = []
+    deciding = data.status not in (None, SCHEDULED)
+    if deciding:
+        for field in ("status_decided_by", "status_reason"):
+            if getattr(data, field) is None:
+                problems.append((field, f"say it with a status of {data.status}"))
+    else:
+        for field in ("status_decided_by", "status_reason"):
+            if getattr(data, field) is not None:
+                problems.append((field, "only with a status of adjourned, vacated or cancelled"))
+    if data.status == "adjourned" and data.adjourned_to_external_id is None:
+        problems.append(("adjourned_to_external_id", "name the new record it was adjourned to"))
+    if data.status != "adjourned" and data.adjourned_to_external_id is not None:
+        problems.append(("adjourned_to_external_id", "only with a status of adjourned"))
+    InvalidInput.raise_any(problems)
+
+
+async def _adjourned_to(
+    kind: PushedKind,
+    session: AsyncSession,
+    authority: str,
+    record: Any,
+    external_id: str,
+) -> Any:
+    """The new record an adjourned one goes to, named by the authority's own id: recorded
+    already, hers, not the record itself, and the new date of no other record."""
+    field = "adjourned_to_external_id"
+    target = await _pushed(session, kind.model, authority, external_id)
+    if target is None:
+        raise InvalidInput(
+            field, f"no {kind.noun} of yours has this id yet: push the new {kind.noun} first"
+        )
+    if target.id == record.id:
+        raise InvalidInput(field, f"a {kind.noun} is not adjourned to itself")
+    if target.mother_id != record.mother_id:
+        raise InvalidInput(field, f"that {kind.noun} is for another mother")
+    taken = await session.scalar(
+        select(kind.model.id).where(kind.model.adjourned_to_id == target.id).limit(1)
+    )
+    if taken is not None:
+        raise InvalidInput(field, f"that {kind.noun} is already the new date of another")
+    return target
+
+
+async def _push_status(
+    kind: PushedKind,
+    session: AsyncSession,
+    caller: Caller,
+    authority: str,
+    record: Any,
+    data: SyncCourtHearing | SyncMeeting,
+    condition: str,
+) -> Any | None:
+    """The status pushed, applied through the kind's own service (its rules, amendments and
+    events); None when it is the status recorded already (nothing to do)."""
+    wanted = data.status
+    if wanted is None:
+        return None
+    if record.status != SCHEDULED:
+        target_id = None
+        if data.adjourned_to_external_id is not None:
+            target = await _pushed(session, kind.model, authority, data.adjourned_to_external_id)
+            target_id = target.id if target is not None else None
+        same = (wanted, data.status_decided_by, data.status_reason, target_id) == (
+            record.status,
+            record.status_decided_by,
+            record.status_reason,
+            record.adjourned_to_id,
+        )
+        if same:
+            return None
+        raise Conflict(
+            f"This {kind.noun} is {record.status} already: a decision is recorded once, and "
+            f"a {kind.noun} that did not go ahead is not scheduled again (push the new one "
+            "under its own id)."
+        )
+    if wanted == SCHEDULED:
+        return None
+    target = None
+    if wanted == "adjourned":
+        assert data.adjourned_to_external_id is not None
+        target = await _adjourned_to(
+            kind, session, authority, record, data.adjourned_to_external_id
+        )
+    change = kind.status_change(
+        status=wanted, decided_by=data.status_decided_by, reason=data.status_reason
+    )
+    return await kind.change_status(
+        session, caller, record.id, change, condition, adjourned_to=target
+    )
 
 
 async def _put_pushed(
@@ -133,8 +239,11 @@ async def _put_pushed(
     mother_id, child_ids = await mother_and_children(
         session, caller, data.mother_prison_number, data.child_external_ids
     )
+    _status_rules(data)
     record = await _pushed(session, kind.model, authority, external_id)
-    fields = data.model_dump(exclude={"mother_prison_number", "child_external_ids", "notified_at"})
+    fields = data.model_dump(
+        exclude={"mother_prison_number", "child_external_ids", "notified_at", *STATUS_PUSHED}
+    )
     if data.notified_at is not None:  # left out: the service's time at the first push, kept
         fields["notified_at"] = data.notified_at
     if record is None:
@@ -142,6 +251,11 @@ async def _put_pushed(
         record, shown = await kind.create(session, caller, mother_id, child_ids, fields)
         record.external_authority_code, record.external_id = authority, external_id
         await session.flush()
+        # Pushed first already decided (a system that syncs late): made, then decided.
+        if await _push_status(
+            kind, session, caller, authority, record, data, etag_for(record.version)
+        ):
+            shown = await kind.children_of(session, caller, record.id)
         return "created", record, shown
     if record.mother_id != mother_id:
         raise InvalidInput(
@@ -150,15 +264,19 @@ async def _put_pushed(
     current_children = await kind.children_of(session, caller, record.id)
     current = {**record.model_dump(), "child_ids": sorted(current_children)}
     changes = _changed_fields(current, {**fields, "child_ids": sorted(child_ids)})
-    if not changes:
-        check_conditions({"version": record.version}, if_match, None, kind.noun)
-        return "unchanged", record, current_children
-    if "child_ids" in changes:
-        changes["child_ids"] = child_ids
     # Without If-Match, the version just read under lock: a push replaces what it finds.
     condition = if_match if sent(if_match) else etag_for(record.version)
-    record, shown = await kind.update(session, caller, record.id, changes, condition)
-    return "updated", record, shown
+    shown = current_children
+    if changes:
+        if "child_ids" in changes:
+            changes["child_ids"] = child_ids
+        record, shown = await kind.update(session, caller, record.id, changes, condition)
+        condition = etag_for(record.version)  # checked once: the status follows the fields
+    else:
+        check_conditions({"version": record.version}, if_match, None, kind.noun)
+    if await _push_status(kind, session, caller, authority, record, data, condition):
+        return "updated", record, await kind.children_of(session, caller, record.id)
+    return ("updated" if changes else "unchanged"), record, shown
 
 
 async def _hearing_children(
@@ -246,6 +364,8 @@ HEARING = PushedKind(
     children_of=_hearing_children,
     create=_create_hearing,
     update=_update_hearing,
+    change_status=hearings.change_status,
+    status_change=HearingStatusChange,
 )
 MEETING = PushedKind(
     model=Meeting,
@@ -253,6 +373,8 @@ MEETING = PushedKind(
     children_of=_meeting_children,
     create=_create_meeting,
     update=_update_meeting,
+    change_status=meetings.change_status,
+    status_change=MeetingStatusChange,
 )
 
 
