@@ -5,7 +5,7 @@ later). The prison side's: no local authority sees one (`scope.review_flag_visib
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, select
@@ -29,6 +29,7 @@ FLAGS = Resource(
     when=ReviewFlag.raised_at,
     path="/v1/flags",
 )
+Shown = TypeVar("Shown", bound=BaseModel)
 BY_PERSON = "person"
 BY_EVENT = "event"
 
@@ -199,3 +200,16 @@ async def with_flags(
     if flags is not None:
         for record in shown:
             record.flags_for_review = flags[getattr(record, id_of)]  # type: ignore[attr-defined]
+
+
+async def flagged(
+    session: AsyncSession, caller: Caller, resource_type: str, shown: Shown, *, new: bool = False
+) -> Shown:
+    """One record as shown, with its open flags for the prison side (`with_flags`). `new`: a
+    record just made, which no flag can be on yet: no statement."""
+    if new:
+        if not caller.is_local_authority:
+            shown.flags_for_review = []  # type: ignore[attr-defined]
+        return shown
+    await with_flags(session, caller, resource_type, [shown])
+    return shown

@@ -7,6 +7,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.flags.service import flagged, with_flags
 from tac_api.hearings import amendments, service
 from tac_api.hearings import proceedings as proceedings_service
 from tac_api.hearings.models import CourtHearing, Proceedings
@@ -74,7 +75,8 @@ async def create_court_hearing(
 ) -> CourtHearingPublic:
     hearing, child_ids = await service.create_hearing(session, caller, body)
     answer_created(session, response, HEARINGS, hearing)
-    return _hearing_answer(request, hearing, child_ids)
+    shown = _hearing_answer(request, hearing, child_ids)
+    return await flagged(session, caller, HEARINGS.kind, shown, new=True)
 
 
 @router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
@@ -102,6 +104,7 @@ async def list_court_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
+    await with_flags(session, caller, HEARINGS.kind, hearings)
     return Page[CourtHearingPublic](items=hearings, next_cursor=cursor)
 
 
@@ -117,7 +120,7 @@ async def get_court_hearing(
         session, caller, court_hearing_id, late_notice_days(request)
     )
     set_etag(response, version)
-    return hearing
+    return await flagged(session, caller, HEARINGS.kind, hearing)
 
 
 @router.patch(
@@ -140,7 +143,9 @@ async def update_court_hearing(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return _hearing_answer(request, hearing, child_ids)
+    return await flagged(
+        session, caller, HEARINGS.kind, _hearing_answer(request, hearing, child_ids)
+    )
 
 
 @router.put(
@@ -164,7 +169,9 @@ async def record_hearing_outcome(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return _hearing_answer(request, hearing, child_ids)
+    return await flagged(
+        session, caller, HEARINGS.kind, _hearing_answer(request, hearing, child_ids)
+    )
 
 
 @router.get(

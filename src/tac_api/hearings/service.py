@@ -79,7 +79,7 @@ FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
 PUBLIC_FIELDS = tuple(
     field
     for field in CourtHearingPublic.model_fields
-    if field not in ("child_ids", "notice_days", "late_notice", "outcome")
+    if field not in ("child_ids", "notice_days", "late_notice", "outcome", "flags_for_review")
 )
 
 HEARINGS = Resource(

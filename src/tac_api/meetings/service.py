@@ -12,6 +12,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput
+from tac_api.flags.service import with_flags
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
     ATTENDANCE_FIELDS,
@@ -76,9 +77,12 @@ def to_public(meeting: Meeting, child_ids: list[uuid.UUID], late_notice_days: in
 async def public_page(
     session: AsyncSession, caller: Caller, meetings: list[Meeting], *, late_notice_days: int
 ) -> list[MeetingPublic]:
-    """With their children (a local authority: its own): one statement, however many."""
+    """With their children (a local authority: its own) and, for the prison side, their open
+    flags for review: one statement each, however many."""
     children = await children_of(session, caller, MEETINGS, [m.id for m in meetings])
-    return [to_public(m, children[m.id], late_notice_days) for m in meetings]
+    shown = [to_public(m, children[m.id], late_notice_days) for m in meetings]
+    await with_flags(session, caller, MEETINGS.kind, shown)
+    return shown
 
 
 def search(caller: Caller, **filters: Any) -> Select[Any]:
