@@ -181,6 +181,16 @@ EXPECTED = {
     "POST /v1/unit-costs": {"admin"},
     "GET /v1/unit-costs": {"admin"},
     "GET /v1/unit-costs/{unit_cost_id}": {"admin"},
+    # Tasks and flags for review: the prison side's work on her case, never an authority's.
+    "POST /v1/tasks": PRISON_SIDE,
+    "GET /v1/tasks": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/tasks": PRISON_SIDE,
+    "GET /v1/tasks/{task_id}": PRISON_SIDE,
+    "PATCH /v1/tasks/{task_id}": PRISON_SIDE,
+    "POST /v1/flags": PRISON_SIDE,
+    "GET /v1/flags": PRISON_SIDE,
+    "GET /v1/flags/{flag_id}": PRISON_SIDE,
+    "POST /v1/flags/{flag_id}/clearance": PRISON_SIDE,
 }
 
 
@@ -349,7 +359,19 @@ def sdi_family(api: Api) -> dict[str, str]:
         if_match='"1"',
     )
     assert decided.status_code == 200, decided.text
+    task = api.post(
+        "admin",
+        "/v1/tasks",
+        {"mother_id": mother["id"], "title": "Ring Bristol", "due_on": str(TODAY)},
+    ).json()
+    flag = api.post(
+        "admin",
+        "/v1/flags",
+        {"resource_type": "child", "resource_id": child["id"], "reason": "Check the order."},
+    ).json()
     return {
+        "task_id": task["id"],
+        "flag_id": flag["id"],
         "referral_id": referral["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],
@@ -469,6 +491,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "mother_id": family["mother_id"],
             "check_in": 3,
         },
+        "POST /v1/flags/{flag_id}/clearance": {},
     }
 
 
@@ -505,6 +528,8 @@ OUT_OF_SCOPE = {
     # Another prison's session; her row, an authority's only with her consent (Bristol has none).
     "group_session_id": {"ewi_worker"},
     "group_attendance_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
+    "task_id": {"ewi_worker"},
+    "flag_id": {"ewi_worker"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -531,6 +556,8 @@ IN_SCOPE = {
     "unit_cost_id": {"admin"},
     "group_session_id": {"admin", "sdi_worker"},
     "group_attendance_id": {"admin", "sdi_worker"},
+    "task_id": {"admin", "sdi_worker"},
+    "flag_id": {"admin", "sdi_worker"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {
