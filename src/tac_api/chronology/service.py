@@ -229,7 +229,8 @@ def _group_attendance(row: Row) -> Iterable[Event]:
 
 def _task(task: Row) -> Iterable[Event]:
     # Made, then due while open, then done: the prison side's work on her case.
-    yield task["created_at"], "task", f"Task made: {task['title']}"
+    # Made when its history says (`changed_at`: who made it and when).
+    yield task["changed_at"], "task", f"Task made: {task['title']}"
     if task["done_on"]:
         yield task["done_on"], "task", f"Task done: {task['title']}"
     else:
@@ -345,7 +346,9 @@ SOURCES = (
         joined_on=lambda: GroupSession.id == GroupAttendance.group_session_id,
     ),
     # The prison side's own work on her case: no local authority's chronology shows it.
-    Source.of(TASKS, ("title", "due_on", "done_on"), _task, lambda m: {"task": true()}),
+    Source.of(
+        TASKS, ("title", "due_on", "done_on", "changed_at"), _task, lambda m: {"task": true()}
+    ),
     Source.of(
         FLAGS,
         ("resource_type", "reason", "raised_by_name", "cleared_by_name", "raised_at", "cleared_at"),
