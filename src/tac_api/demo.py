@@ -30,6 +30,7 @@ from tac_api.release import onward_demo
 from tac_api.reviews import demo as reviews_demo
 from tac_api.staff import demo as staff_demo
 from tac_api.support_plans import demo as support_plans_demo
+from tac_api.tasks import demo as tasks_demo
 from tac_api.visits import demo as visits_demo
 
 FIRST_NAMES = [
@@ -311,6 +312,7 @@ async def load_demo_data(
         organisations_demo,  # draws nothing
         onward_demo,  # its own random numbers: the others' records stay as they were
         groups_demo,  # its own generator: the others' draws stay as they were
+        tasks_demo,  # its own generator; after groups and staff, whose rows it reads
     ):
         made = package.demo_rows(world)
         for model, rows in made:

@@ -507,6 +507,50 @@ KINDS: dict[str, Kind] = {
 }
 
 
+# The records of her case, by kind: the column naming the mother each is about (her own id for
+# her record). What a flag for review, or a task, may be on; visibility is each kind's rule in
+# KINDS. A referral is hers once linked to her record.
+HER_RECORDS: dict[str, Any] = {
+    "mother": Mother.id,
+    "child": Child.mother_id,
+    "court_hearing": CourtHearing.mother_id,
+    "proceedings": Proceedings.mother_id,
+    "meeting": Meeting.mother_id,
+    "contact_visit": ContactVisit.mother_id,
+    "parenting_assessment": ParentingAssessment.mother_id,
+    "evidence": Evidence.mother_id,
+    "release_plan": ReleasePlan.mother_id,
+    "communication": Communication.mother_id,
+    "referral": Referral.mother_id,
+    "support_plan": SupportPlan.mother_id,
+    "review": Review.mother_id,
+    "pregnancy": Pregnancy.mother_id,
+    "consent": Consent.mother_id,
+    "allocation": Allocation.mother_id,
+    "group_attendance": GroupAttendance.mother_id,
+    "practitioner_link": PractitionerLink.mother_id,
+    "task": Task.mother_id,
+}
+
+
+async def mother_of_record(
+    session: AsyncSession, caller: Caller, resource_type: str, resource_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The mother one record of her case is about, if the caller may see the record (its kind's
+    rule) and her; None otherwise, the same whether it does not exist or is out of sight."""
+    mother_column = HER_RECORDS[resource_type]
+    kind = KINDS[resource_type]
+    return await session.scalar(
+        select(mother_column).where(
+            kind.id_column == resource_id,
+            kind.visible(caller),
+            exists().where(Mother.id == mother_column, mother_visible(caller))
+            if resource_type != "mother"
+            else true(),
+        )
+    )
+
+
 async def first_unseen(
     session: AsyncSession, caller: Caller, records: Iterable[tuple[str, uuid.UUID]]
 ) -> tuple[str, uuid.UUID] | None:

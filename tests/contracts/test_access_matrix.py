@@ -188,6 +188,16 @@ EXPECTED = {
     # What a sending prison keeps of a case it transferred out: its own social workers'.
     "GET /v1/transfer-summaries": PRISON_SIDE,
     "GET /v1/transfer-summaries/{transfer_summary_id}": PRISON_SIDE,
+    # Tasks and flags for review: the prison side's work on her case, never an authority's.
+    "POST /v1/tasks": PRISON_SIDE,
+    "GET /v1/tasks": PRISON_SIDE,
+    "GET /v1/mothers/{mother_id}/tasks": PRISON_SIDE,
+    "GET /v1/tasks/{task_id}": PRISON_SIDE,
+    "PATCH /v1/tasks/{task_id}": PRISON_SIDE,
+    "POST /v1/flags": PRISON_SIDE,
+    "GET /v1/flags": PRISON_SIDE,
+    "GET /v1/flags/{flag_id}": PRISON_SIDE,
+    "POST /v1/flags/{flag_id}/clearance": PRISON_SIDE,
 }
 
 
@@ -361,8 +371,20 @@ def sdi_family(api: Api) -> dict[str, str]:
     url = f"/v1/mothers/{moved['id']}"
     assert api.patch("ewi_worker", url, {"prison_code": "SDI"}, if_match='"1"').is_success
     (summary,) = api.get("ewi_worker", "/v1/transfer-summaries").json()["items"]
+    task = api.post(
+        "admin",
+        "/v1/tasks",
+        {"mother_id": mother["id"], "title": "Ring Bristol", "due_on": str(TODAY)},
+    ).json()
+    flag = api.post(
+        "admin",
+        "/v1/flags",
+        {"resource_type": "child", "resource_id": child["id"], "reason": "Check the order."},
+    ).json()
     return {
         "transfer_summary_id": summary["id"],
+        "task_id": task["id"],
+        "flag_id": flag["id"],
         "referral_id": referral["id"],
         "webhook_id": webhook["id"],
         "mother_id": mother["id"],
@@ -492,6 +514,7 @@ def valid_bodies(family: dict[str, str]) -> dict[str, dict]:
             "mother_id": family["mother_id"],
             "check_in": 3,
         },
+        "POST /v1/flags/{flag_id}/clearance": {},
     }
 
 
@@ -530,6 +553,8 @@ OUT_OF_SCOPE = {
     "group_attendance_id": {"ewi_worker", "surrey", "bristol", "bristol_system"},
     # The sending prison's: the receiving prison has her case itself.
     "transfer_summary_id": {"sdi_worker"},
+    "task_id": {"ewi_worker"},
+    "flag_id": {"ewi_worker"},
 }
 IN_SCOPE = {
     "mother_id": {"admin", "sdi_worker", "bristol", "bristol_system"},
@@ -557,6 +582,8 @@ IN_SCOPE = {
     "group_session_id": {"admin", "sdi_worker"},
     "group_attendance_id": {"admin", "sdi_worker"},
     "transfer_summary_id": {"admin", "ewi_worker"},
+    "task_id": {"admin", "sdi_worker"},
+    "flag_id": {"admin", "sdi_worker"},
 }
 # Routes under her address whose scope is not hers: her plan is seen as her plan is.
 SCOPED_AS = {

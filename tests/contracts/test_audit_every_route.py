@@ -24,7 +24,7 @@ from tests.support.operations import OPERATIONS
 APP = create_app()
 CONTRACT = APP.openapi()
 # A path's `{link_id}` is a practitioner link: the one id not named after its kind.
-KINDS = {"link": "practitioner_link"}
+KINDS = {"link": "practitioner_link", "flag": "review_flag"}
 ACTIONS = {"collect", "consult", "alter", "combine", "disclose", "erase"}
 
 

@@ -692,6 +692,42 @@ GROUP_SESSION = RECORD | {
     "facilitator_ids",
 }
 REGISTER = {f"session.{f}" for f in GROUP_SESSION} | {f"attendance[].{f}" for f in ATTENDANCE}
+# Tasks and flags for review: the prison side's alone. A record's open flags reach the prison side
+# on the record (`flags_for_review`); the field is absent from what a local authority gets.
+TASK = (
+    RECORD
+    | CHANGED
+    | {
+        "mother_id",
+        "title",
+        "detail",
+        "owner_id",
+        "due_on",
+        "done_on",
+        "done",
+        "resource_type",
+        "resource_id",
+        "made_by_record",
+    }
+)
+FLAG = RECORD | {
+    "mother_id",
+    "resource_type",
+    "resource_id",
+    "reason",
+    "raised_by_source",
+    "raised_at",
+    "raised_by.name",
+    "raised_by.role",
+    "open",
+    "cleared_at",
+    "cleared_by.name",
+    "cleared_by.role",
+    "clearance_note",
+}
+FLAGGED = {f"flags_for_review[].{f}" for f in ("id", "reason", "raised_at", "raised_by")}
+# A list holding records with no open flag as well (an empty list's path is its own).
+SOME_FLAGGED = FLAGGED | {"flags_for_review"}
 AUTHORITY = ("bristol", "bristol_system")
 WEBHOOK_KEEPERS = ("admin", "bristol_system")
 
@@ -769,14 +805,20 @@ SENDING = ("admin", "ewi_worker")
 
 
 ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
-    "GET /v1/mothers": {PRISON: items(MOTHER), AUTHORITY: items(MOTHER_FOR_AUTHORITY)},
+    "GET /v1/mothers": {
+        PRISON: items(MOTHER | SOME_FLAGGED),
+        AUTHORITY: items(MOTHER_FOR_AUTHORITY),
+    },
     "GET /v1/mothers/{mother_id}": {
-        PRISON: MOTHER | {f"children[].{f}" for f in CHILD_SUMMARY},
+        PRISON: MOTHER | FLAGGED | {f"children[].{f}" for f in CHILD_SUMMARY},
         AUTHORITY: MOTHER_FOR_AUTHORITY,
     },
     "GET /v1/mothers/{mother_id}/prison-stays": {PRISON: items(STAY)},
-    "GET /v1/mothers/{mother_id}/children": {PRISON + AUTHORITY: items(CHILD)},
-    "GET /v1/children/{child_id}": {PRISON + AUTHORITY: CHILD},
+    "GET /v1/mothers/{mother_id}/children": {
+        PRISON: items(CHILD | SOME_FLAGGED),
+        AUTHORITY: items(CHILD),
+    },
+    "GET /v1/children/{child_id}": {PRISON: CHILD | FLAGGED, AUTHORITY: CHILD},
     "GET /v1/children/{child_id}/history": {PRISON + AUTHORITY: items(CHILD_HISTORY)},
     "GET /v1/mothers/{mother_id}/family": {
         PRISON: FAMILY_FRAME | {f"{kind}[].{f}" for f in CHILD for kind in ("children", "unborn")},
@@ -789,16 +831,26 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/practitioners/{practitioner_id}": {PRISON + AUTHORITY: PRACTITIONER},
     "GET /v1/mothers/{mother_id}/practitioners": {PRISON + AUTHORITY: items(LINK)},
     "GET /v1/mothers/{mother_id}/release-plan": {
-        PRISON + AUTHORITY: RELEASE_PLAN_SHARED,
+        PRISON: RELEASE_PLAN_SHARED | FLAGGED,
+        AUTHORITY: RELEASE_PLAN_SHARED,
         ("surrey",): RELEASE_PLAN_UNSHARED,
     },
     "GET /v1/release-plans/due": {PRISON: items(RELEASE_DUE)},
     "GET /v1/mothers/{mother_id}/communications": {PRISON + AUTHORITY: items(COMMUNICATION)},
     "GET /v1/communications/{communication_id}": {PRISON + AUTHORITY: COMMUNICATION},
-    "GET /v1/parenting-assessments": {PRISON + AUTHORITY: items(ASSESSMENT)},
-    "GET /v1/parenting-assessments/{parenting_assessment_id}": {PRISON + AUTHORITY: ASSESSMENT},
-    "GET /v1/mothers/{mother_id}/evidence": {PRISON + AUTHORITY: items(EVIDENCE)},
-    "GET /v1/evidence/{evidence_id}": {PRISON + AUTHORITY: EVIDENCE},
+    "GET /v1/parenting-assessments": {
+        PRISON: items(ASSESSMENT | FLAGGED),
+        AUTHORITY: items(ASSESSMENT),
+    },
+    "GET /v1/parenting-assessments/{parenting_assessment_id}": {
+        PRISON: ASSESSMENT | FLAGGED,
+        AUTHORITY: ASSESSMENT,
+    },
+    "GET /v1/mothers/{mother_id}/evidence": {
+        PRISON: items(EVIDENCE | FLAGGED),
+        AUTHORITY: items(EVIDENCE),
+    },
+    "GET /v1/evidence/{evidence_id}": {PRISON: EVIDENCE | FLAGGED, AUTHORITY: EVIDENCE},
     "GET /v1/mothers/{mother_id}/evidence-bundle": {PRISON + AUTHORITY: EVIDENCE_BUNDLE},
     # Bristol has her consent to share her plan (the family below): what it then sees.
     "GET /v1/mothers/{mother_id}/support-plan": {PRISON + AUTHORITY: SUPPORT_PLAN},
@@ -811,13 +863,22 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     "GET /v1/mothers/{mother_id}/review-schedule": {PRISON: REVIEW_SCHEDULE},
     "GET /v1/mothers/{mother_id}/pregnancies": {PRISON: items(PREGNANCY)},
     "GET /v1/pregnancies/{pregnancy_id}": {PRISON: PREGNANCY},
-    "GET /v1/meetings": {PRISON + AUTHORITY: items(MEETING)},
-    "GET /v1/meetings/{meeting_id}": {PRISON + AUTHORITY: MEETING},
-    "GET /v1/contact-visits": {PRISON + AUTHORITY: items(CONTACT_VISIT)},
-    "GET /v1/contact-visits/{contact_visit_id}": {PRISON + AUTHORITY: CONTACT_VISIT},
+    "GET /v1/meetings": {PRISON: items(MEETING | FLAGGED), AUTHORITY: items(MEETING)},
+    "GET /v1/meetings/{meeting_id}": {PRISON: MEETING | FLAGGED, AUTHORITY: MEETING},
+    "GET /v1/contact-visits": {
+        PRISON: items(CONTACT_VISIT | FLAGGED),
+        AUTHORITY: items(CONTACT_VISIT),
+    },
+    "GET /v1/contact-visits/{contact_visit_id}": {
+        PRISON: CONTACT_VISIT | FLAGGED,
+        AUTHORITY: CONTACT_VISIT,
+    },
     # A hearing's outcome is null until recorded (the family's new date has none yet).
-    "GET /v1/court-hearings": {PRISON + AUTHORITY: items(HEARING | {"outcome"})},
-    "GET /v1/court-hearings/{court_hearing_id}": {PRISON + AUTHORITY: HEARING},
+    "GET /v1/court-hearings": {
+        PRISON: items(HEARING | FLAGGED | {"outcome"}),
+        AUTHORITY: items(HEARING | {"outcome"}),
+    },
+    "GET /v1/court-hearings/{court_hearing_id}": {PRISON: HEARING | FLAGGED, AUTHORITY: HEARING},
     "GET /v1/court-hearings/{court_hearing_id}/amendments": {PRISON + AUTHORITY: items(AMENDMENT)},
     "GET /v1/proceedings": {PRISON + AUTHORITY: items(PROCEEDINGS)},
     "GET /v1/proceedings/{proceedings_id}": {PRISON + AUTHORITY: PROCEEDINGS},
@@ -871,6 +932,12 @@ ALLOWED: dict[str, dict[tuple[str, ...], set[str]]] = {
     },
     # Her reviews at 6 and 12 months are owed (her support began a year ago).
     "GET /v1/worklist": {PRISON: WORKLIST},
+    "GET /v1/tasks": {PRISON: items(TASK)},
+    "GET /v1/mothers/{mother_id}/tasks": {PRISON: items(TASK)},
+    "GET /v1/tasks/{task_id}": {PRISON: TASK},
+    # Open flags show no one who cleared them (`cleared_by` null); the one read is cleared.
+    "GET /v1/flags": {PRISON: items(FLAG) | {"items[].cleared_by"}},
+    "GET /v1/flags/{flag_id}": {PRISON: FLAG},
 }
 
 
@@ -1190,8 +1257,25 @@ def family(api: Api) -> dict[str, str]:
     referral = add_referral(api, stranger["prison_number"], solicitor["id"])
     group_session, attendance = add_group_session(api, worker.json()["id"], mother, stranger)
     summary = add_transfer_summary(api)
+    task, flag = add_tasks_and_flags(
+        api,
+        worker.json()["id"],
+        mother["id"],
+        {
+            "mother": mother["id"],
+            "child": child["id"],
+            "court_hearing": hearing["id"],
+            "meeting": meeting["id"],
+            "contact_visit": visit["id"],
+            "parenting_assessment": assessment["id"],
+            "evidence": evidence["id"],
+            "release_plan": put.json()["id"],
+        },
+    )
     return {
         "transfer_summary_id": summary["id"],
+        "task_id": task["id"],
+        "flag_id": flag["id"],
         "group_session_id": group_session["id"],
         "group_attendance_id": attendance["id"],
         "referral_id": referral["id"],
@@ -1352,6 +1436,37 @@ def add_transfer_summary(api: Api) -> dict[str, Any]:
     api.sql("DELETE FROM staff_member WHERE id = :id", id=db_id(api, worker["id"]))
     (summary,) = api.get("ewi_worker", "/v1/transfer-summaries").json()["items"]
     return summary
+
+
+def add_tasks_and_flags(
+    api: Api, worker_id: str, mother_id: str, records: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task on her case with every field filled in, done; an open flag on each record that
+    shows its flags, and a flag on her child cleared with a note (the one read)."""
+    body = {
+        "mother_id": mother_id,
+        "title": "Ask Bristol for the date of Rhys's review",
+        "detail": "Gwen said she'd confirm by Friday.",
+        "owner_id": worker_id,
+        "due_on": str(TODAY + timedelta(days=3)),
+        "resource_type": "child",
+        "resource_id": records["child"],
+    }
+    task = api.post("admin", "/v1/tasks", body).json()
+    done = api.patch("admin", f"/v1/tasks/{task['id']}", {"done_on": str(TODAY)}, '"1"')
+    assert done.status_code == 200, done.text
+    for kind, record_id in records.items():
+        flag = {"resource_type": kind, "resource_id": record_id, "reason": "Check with Zoë."}
+        assert api.post("sdi_worker", "/v1/flags", flag).status_code == 201
+    cleared = api.post(
+        "admin",
+        "/v1/flags",
+        {"resource_type": "child", "resource_id": records["child"], "reason": "Wrong order?"},
+    ).json()
+    note = {"note": "Checked with Bristol: the order is right."}
+    made = api.post("admin", f"/v1/flags/{cleared['id']}/clearance", note, if_match='"1"')
+    assert made.status_code == 200, made.text
+    return done.json(), made.json()
 
 
 def add_delivery(api: Api, webhook_id: str) -> None:

@@ -55,7 +55,9 @@ def test_the_weeks_hearings_cost_the_same_however_many(api: Api) -> None:
     for who, shown in (("ewi_worker", 12), ("bristol", 12), ("surrey", 5), ("admin", 12)):
         many, page = _week(api, who)
         assert len(page["items"]) == shown, who
-        assert len(many) == len(one) == _each_read(api), many
+        # And, for the prison side, the page's open flags for review: one statement more.
+        flags = 0 if who in ("bristol", "surrey") else 1
+        assert len(many) == _each_read(api) + flags == len(one) - 1 + flags, many
         # The hearings and their children in one statement, not one for the children.
         assert sum("court_hearing_child" in s for s in many) == 1, many
     # A later page: a keyset seek, the same statements.

@@ -150,8 +150,11 @@ class TestRead:
         api.child(mother["id"], local_authority_code="801")
         item = add(api, mother["id"])
         url = evidence_url(mother["id"])
-        for who in ("bristol", "bristol_system", "sdi_worker", "admin"):
-            assert api.get(who, url).json()["items"] == [item], who
+        # The prison side reads it with its open flags for review (none), an authority without.
+        shared = {k: v for k, v in item.items() if k != "flags_for_review"}
+        readers = {"bristol": shared, "bristol_system": shared, "sdi_worker": item, "admin": item}
+        for who, shown in readers.items():
+            assert api.get(who, url).json()["items"] == [shown], who
             assert api.get(who, f"/v1/evidence/{item['id']}").status_code == 200, who
         # Surrey has none of her children; Eastwood Park does not hold her.
         for who in ("surrey", "ewi_worker"):
@@ -167,8 +170,9 @@ class TestRead:
             response = api.get("ewi_worker", f"/v1/evidence/{item['id']}")
         assert response.status_code == 200 and response.headers["ETag"] == '"1"'
         # PostgreSQL: admission, then the read with its audit row (routing.show_visible);
-        # SQLite: the token, the rate limit, the read, the audit insert.
-        assert len(sent) == statements(api, sqlite=4, postgres=2), sent
+        # SQLite: the token, the rate limit, the read, the audit insert; and for the prison
+        # side, its open flags for review.
+        assert len(sent) == statements(api, sqlite=5, postgres=3), sent
         assert [row[2:] for row in trail(api, response)] == [
             ("consult", "evidence", item["id"], mother["id"], "succeeded")
         ]
@@ -199,8 +203,8 @@ class TestRead:
         with counting(api) as large:
             response = api.get("ewi_worker", f"{evidence_url(mother['id'])}?limit=12")
         assert len(response.json()["items"]) == 12
-        # Token, rate limit, her scope, the page, one audit insert for all.
-        assert len(small) == len(large) == statements(api, sqlite=5, postgres=3), large
+        # Token, rate limit, her scope, the page, its open flags for review, one audit insert.
+        assert len(small) == len(large) == statements(api, sqlite=6, postgres=4), large
 
 
 class TestUpdate:

@@ -185,6 +185,9 @@ def family(api: Api) -> dict[str, Any]:
     assert worker.status_code == 201, worker.text
     allocation = {"staff_member_id": worker.json()["id"], "allocated_on": str(TODAY)}
     assert api.put("admin", f"/v1/mothers/{mother['id']}/allocation", allocation).is_success
+    # Her record flagged for review (her register row made her a follow-up task).
+    flag = {"resource_type": "mother", "resource_id": mother["id"], "reason": "Check her dates."}
+    assert api.post("admin", "/v1/flags", flag).status_code == 201
     return {
         "worker": worker.json(),
         "mother": mother,

@@ -84,6 +84,11 @@ def every_record(api: Api) -> dict[str, str]:
     assert transferred.status_code == 200, transferred.text
     kept = api.get("admin", "/v1/transfer-summaries", params={"mother_id": moved["id"]})
     ids["transfer_summary_id"] = kept.json()["items"][0]["id"]
+    # A task on her case for her worker, and a flag for review on her record.
+    for key, url in (("task_id", "/v1/tasks"), ("flag_id", "/v1/flags")):
+        made = api.post("admin", url, bodies(ids)[f"POST {url}"])
+        assert made.status_code == 201, made.text
+        ids[key] = made.json()["id"]
     return ids
 
 
@@ -380,6 +385,21 @@ def bodies(ids: dict[str, str]) -> dict[str, Any]:
             "activity_chosen_by_members": True,
             "facilitator_ids": [ids.get("staff_member_id", str(uuid.UUID(int=1)))],
         },
+        "POST /v1/tasks": {
+            "mother_id": mother_id,
+            "title": "Ask Bristol for the date of the review",
+            "detail": "Gwen said she'd confirm by Friday.",
+            "owner_id": ids.get("staff_member_id"),
+            "due_on": str(TODAY + timedelta(days=3)),
+            "resource_type": "child",
+            "resource_id": child_id,
+        },
+        "POST /v1/flags": {
+            "resource_type": "mother",
+            "resource_id": mother_id,
+            "reason": "Her release date doesn't match the last sentence calculation.",
+        },
+        "POST /v1/flags/{flag_id}/clearance": {"note": "Checked with Bristol: it's right."},
         "POST /v1/group-sessions/{group_session_id}/attendance": {
             "mother_id": ids.get("other_mother_id", mother_id),
             "check_in": 3,

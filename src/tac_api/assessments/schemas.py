@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.schemas import Changes, Input, IsoDate, LocalAuthorityCode, LongName, RecordPublic
 
 RequestedBy = Literal["local_authority", "court"]
@@ -129,3 +130,4 @@ class ParentingAssessmentPublic(RecordPublic):
     completed_on: date | None
     outcome: Outcome | None
     report_shared_with: list[RecipientPublic]
+    flags_for_review: FlagsForReview

@@ -23,6 +23,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch
 from tac_api.errors import InvalidInput
+from tac_api.flags.service import with_flags
 from tac_api.reference.service import require_current_authority
 from tac_api.resources import (
     ChildLinks,
@@ -111,7 +112,10 @@ async def public_page(
     ids = [assessment.id for assessment in assessments]
     children = await children_of(session, caller, ASSESSMENTS, ids)
     shared = await recipients_of(session, ids)
-    return [to_public(a, children[a.id], shared[a.id]) for a in assessments]
+    shown = [to_public(a, children[a.id], shared[a.id]) for a in assessments]
+    # Their open flags for review, for the prison side: one statement more.
+    await with_flags(session, caller, ASSESSMENTS.kind, shown)
+    return shown
 
 
 def _rules(values: dict[str, Any], today: date) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from tac_api.children.schemas import (
     FamilyView,
 )
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.flags.service import flagged, with_flags
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PageQuery, fetch_page, link_next
 from tac_api.pipeline import CaseReader, ChildRecordKeeper, IdempotencyClaim, PrisonSide
@@ -40,7 +41,9 @@ async def create_child(
 ) -> ChildPublic:
     child = await service.create_child(session, caller, mother_id, body)
     answer_created(session, response, service.CHILDREN, child)
-    return service.to_public(caller, child.model_dump())
+    return await flagged(
+        session, caller, "child", service.to_public(caller, child.model_dump()), new=True
+    )
 
 
 @router.get("/v1/mothers/{mother_id}/children", summary="Her children that are visible to you")
@@ -53,6 +56,7 @@ async def list_children(
     response: Response,
 ) -> Page[ChildPublic]:
     children, last = await service.children_page(session, caller, mother_id, page)
+    await with_flags(session, caller, "child", children)
     return Page[ChildPublic](items=children, next_cursor=link_next(last, page, request, response))
 
 
@@ -61,7 +65,7 @@ async def get_child(
     child_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> ChildPublic:
     child = await show_visible(session, caller, service.CHILDREN, child_id, response)
-    return service.to_public(caller, child.model_dump())
+    return await flagged(session, caller, "child", service.to_public(caller, child.model_dump()))
 
 
 @router.patch(
@@ -77,7 +81,7 @@ async def update_child(
 ) -> ChildPublic:
     child, changed = await service.update_child(session, caller, child_id, body, if_match)
     answer_changed(session, response, service.CHILDREN, child, changed)
-    return service.to_public(caller, child.model_dump())
+    return await flagged(session, caller, "child", service.to_public(caller, child.model_dump()))
 
 
 @router.get(

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
@@ -153,6 +154,7 @@ class ChildPublic(RecordPublic):
     social_worker: SocialWorkerPublic | None
     contact_arrangement: ContactArrangement
     contact_arrangement_reason: str | None
+    flags_for_review: FlagsForReview
 
 
 class SiblingForCoordination(BaseModel):

@@ -18,6 +18,8 @@ ChronologyKind = Literal[
     "communication",
     "life_story",
     "group_session",
+    "task",
+    "review_flag",
 ]
 
 

@@ -53,6 +53,7 @@ from tac_api.chronology.schemas import Chronology, ChronologyKind
 from tac_api.communications.service import COMMUNICATIONS
 from tac_api.db import fetch_rows
 from tac_api.evidence.service import EVIDENCE
+from tac_api.flags.service import FLAGS
 from tac_api.groups.models import GroupAttendance, GroupSession
 from tac_api.groups.service import ATTENDANCE as GROUP_ATTENDANCE
 from tac_api.hearings.proceedings import PROCEEDINGS
@@ -70,6 +71,7 @@ from tac_api.scope import (
     release_plan_visible,
     shown_with_their_mother,
 )
+from tac_api.tasks.service import TASKS
 from tac_api.visits.service import VISITS
 
 When = date | datetime | None
@@ -240,6 +242,31 @@ def _group_attendance(row: Row) -> Iterable[Event]:
     yield row["held_on"], "group_session", f"Attended a group session: {row['activity']}"
 
 
+def _task(task: Row) -> Iterable[Event]:
+    # Made, then due while open, then done: the prison side's work on her case.
+    # Made when its history says (`changed_at`: who made it and when).
+    yield task["changed_at"], "task", f"Task made: {task['title']}"
+    if task["done_on"]:
+        yield task["done_on"], "task", f"Task done: {task['title']}"
+    else:
+        yield task["due_on"], "task", f"Task due: {task['title']}"
+
+
+def _flag(flag: Row) -> Iterable[Event]:
+    flagged = said(flag["resource_type"])
+    yield (
+        flag["raised_at"],
+        "review_flag",
+        f"Flagged for review ({flagged}) by {flag['raised_by_name']}: {flag['reason']}",
+    )
+    if flag["cleared_at"]:
+        yield (
+            flag["cleared_at"],
+            "review_flag",
+            f"Flag for review cleared ({flagged}) by {flag['cleared_by_name']}",
+        )
+
+
 def _dated(*columns: Any) -> ColumnElement[bool]:
     """Whether any of these dates is there: an event is told from the first that is."""
     return or_(*(column.is_not(None) for column in columns))
@@ -344,6 +371,16 @@ SOURCES = (
         lambda _: {"group_session": GroupSession.held_on.is_not(None)},
         joined=GroupSession,
         joined_on=lambda: GroupSession.id == GroupAttendance.group_session_id,
+    ),
+    # The prison side's own work on her case: no local authority's chronology shows it.
+    Source.of(
+        TASKS, ("title", "due_on", "done_on", "changed_at"), _task, lambda m: {"task": true()}
+    ),
+    Source.of(
+        FLAGS,
+        ("resource_type", "reason", "raised_by_name", "cleared_by_name", "raised_at", "cleared_at"),
+        _flag,
+        lambda m: {"review_flag": true()},
     ),
 )
 

@@ -11,6 +11,7 @@ from tac_api.evidence.schemas import (
     EvidencePublic,
     EvidenceUpdate,
 )
+from tac_api.flags.service import flagged, with_flags
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PagingQuery
 from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
@@ -44,7 +45,7 @@ async def create_evidence(
 ) -> EvidencePublic:
     item = await service.create_evidence(session, caller, mother_id, body)
     answer_created(session, response, service.EVIDENCE, item)
-    return service.to_public(item)
+    return await flagged(session, caller, service.EVIDENCE.kind, service.to_public(item), new=True)
 
 
 @router.get("/v1/mothers/{mother_id}/evidence", summary="Her evidence, in date order")
@@ -57,9 +58,9 @@ async def list_evidence(
     await get_visible(session, caller, MOTHERS, mother_id)
     statement = service.search(caller, mother_id)
     items, cursor = await page_shown(session, service.EVIDENCE, statement, paging)
-    return Page[EvidencePublic](
-        items=[service.to_public(item) for item in items], next_cursor=cursor
-    )
+    shown = [service.to_public(item) for item in items]
+    await with_flags(session, caller, service.EVIDENCE.kind, shown)
+    return Page[EvidencePublic](items=shown, next_cursor=cursor)
 
 
 @router.get("/v1/evidence/{evidence_id}", summary="One item of evidence")
@@ -67,7 +68,7 @@ async def get_evidence(
     evidence_id: uuid.UUID, caller: CaseReader, session: SessionDep, response: Response
 ) -> EvidencePublic:
     item = await show_visible(session, caller, service.EVIDENCE, evidence_id, response)
-    return service.to_public(item)
+    return await flagged(session, caller, service.EVIDENCE.kind, service.to_public(item))
 
 
 @router.patch(
@@ -83,7 +84,7 @@ async def update_evidence(
 ) -> EvidencePublic:
     item, changed = await service.update_evidence(session, caller, evidence_id, body, if_match)
     answer_changed(session, response, service.EVIDENCE, item, changed)
-    return service.to_public(item)
+    return await flagged(session, caller, service.EVIDENCE.kind, service.to_public(item))
 
 
 @router.delete(

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.schemas import Changes, Input, IsoDate, LongName, RecordPublic, UtcDatetime
 
 EvidenceCategory = Literal[
@@ -118,6 +119,7 @@ class EvidencePublic(RecordPublic):
     hours: float | None
     verified_by: VerifierPublic | None
     verified_on: date | None
+    flags_for_review: FlagsForReview
 
 
 HOURS_NOT_RECORDED = (

@@ -1,16 +1,25 @@
 """Flags for review on any record of her case: the reason, who raised it and when, who cleared it
 and when. Raised by hand through the API, or by the service itself (`raise_flag`: prison events,
-later). The prison side's: no local authority sees one (`scope.review_flag_visible`)."""
+later). The prison side's: no local authority sees one (`scope.review_flag_visible`), nor the
+`flags_for_review` a record shows to the prison side (`open_flags_on`)."""
 
 import uuid
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
+from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
+from tac_api.db import touch, utcnow
+from tac_api.errors import Conflict, InvalidInput
 from tac_api.flags.models import ReviewFlag
-from tac_api.resources import Resource
+from tac_api.flags.schemas import Clearance, FlagCreate, FlagOnRecord, FlagPublic
+from tac_api.resources import Resource, get_for_change, list_visible
+from tac_api.scope import HER_RECORDS, mother_of_record
 
 FLAGS = Resource(
     kind="review_flag",
@@ -20,6 +29,9 @@ FLAGS = Resource(
     when=ReviewFlag.raised_at,
     path="/v1/flags",
 )
+Shown = TypeVar("Shown", bound=BaseModel)
+BY_PERSON = "person"
+BY_EVENT = "event"
 
 
 async def raise_flag(
@@ -29,10 +41,11 @@ async def raise_flag(
     mother_id: uuid.UUID,
     record: tuple[str, uuid.UUID],
     reason: str,
-    source: str = "person",
+    source: str = BY_PERSON,
 ) -> ReviewFlag:
     """A flag on one of her records (`record`: its kind in the audit trail and its id), in the
-    caller's transaction, audited as collected. The caller has checked that the record is hers."""
+    caller's transaction, audited as collected. The caller has checked that the record is hers.
+    `source="event"`: the service raises it (a prison event; the caller is the service's own)."""
     resource_type, resource_id = record
     values: dict[str, Any] = {
         "mother_id": mother_id,
@@ -49,3 +62,154 @@ async def raise_flag(
     await session.flush()
     audit.collected(session, FLAGS, flag)
     return flag
+
+
+async def raise_by_hand(session: AsyncSession, caller: Caller, data: FlagCreate) -> ReviewFlag:
+    """A person's flag on a record of her case the caller may see (422 naming `resource_id`
+    otherwise: the body is wrong, not the address)."""
+    mother_id = await mother_of_record(session, caller, data.resource_type, data.resource_id)
+    if mother_id is None:
+        raise InvalidInput(
+            "resource_id", f"no {data.resource_type} of a mother's case with this id is visible"
+        )
+    return await raise_flag(
+        session,
+        caller,
+        mother_id=mother_id,
+        record=(data.resource_type, data.resource_id),
+        reason=data.reason,
+    )
+
+
+def search(
+    caller: Caller,
+    *,
+    mother_id: uuid.UUID | None = None,
+    resource_type: str | None = None,
+    resource_id: uuid.UUID | None = None,
+    open_: bool | None = None,
+    prison_code: str | None = None,
+) -> Select[Any]:
+    """The flags this caller may see, oldest raised first, by her, by record, open or cleared,
+    by the prison she is held in."""
+    statement = list_visible(caller, FLAGS, prison_code=prison_code, mother_id=mother_id)
+    if resource_type is not None:
+        statement = statement.where(ReviewFlag.resource_type == resource_type)
+    if resource_id is not None:
+        statement = statement.where(ReviewFlag.resource_id == resource_id)
+    if open_ is True:
+        statement = statement.where(ReviewFlag.cleared_at.is_(None))
+    elif open_ is False:
+        statement = statement.where(ReviewFlag.cleared_at.is_not(None))
+    return statement
+
+
+async def clear(
+    session: AsyncSession,
+    caller: Caller,
+    flag_id: uuid.UUID,
+    data: Clearance,
+    if_match: str | None,
+) -> ReviewFlag:
+    """Cleared once (409 after), recording who cleared it, when, and what the review found."""
+    flag = await get_for_change(session, caller, FLAGS, flag_id, if_match)
+    if flag.cleared_at is not None:
+        raise Conflict(f"This flag was cleared at {flag.cleared_at.isoformat()} already.")
+    flag.cleared_at = utcnow()
+    flag.cleared_by_client_id = caller.client_id
+    flag.cleared_by_name = caller.name
+    flag.cleared_by_role = caller.role.value
+    flag.clearance_note = data.note
+    touch(flag)
+    await session.flush()
+    return flag
+
+
+def to_public(flag: ReviewFlag) -> FlagPublic:
+    cleared = flag.cleared_at is not None
+    return FlagPublic.model_validate(
+        {
+            **flag.model_dump(),
+            "raised_by": {"name": flag.raised_by_name, "role": flag.raised_by_role},
+            "open": not cleared,
+            "cleared_by": {"name": flag.cleared_by_name, "role": flag.cleared_by_role}
+            if cleared
+            else None,
+        }
+    )
+
+
+# -- Flags shown on the record they are on ----------------------------------------------------
+
+
+async def open_flags_on(
+    session: AsyncSession, caller: Caller, resource_type: str, record_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[FlagOnRecord]] | None:
+    """The open flags on each of a page of records of one kind, oldest first, in one statement
+    (none for an empty page), each flag shown audited as consulted. None for a local authority:
+    a flag is the prison side's, and no statement is run for one."""
+    if caller.is_local_authority:
+        return None
+    assert resource_type in HER_RECORDS, f"{resource_type} is no record of her case"
+    ids = list(dict.fromkeys(record_ids))
+    found: dict[uuid.UUID, list[FlagOnRecord]] = {record_id: [] for record_id in ids}
+    if not ids:
+        return found
+    rows = (
+        await session.execute(
+            select(
+                ReviewFlag.id,
+                ReviewFlag.mother_id,
+                ReviewFlag.resource_id,
+                ReviewFlag.reason,
+                ReviewFlag.raised_at,
+                ReviewFlag.raised_by_name,
+            )
+            .where(
+                ReviewFlag.resource_type == resource_type,
+                ReviewFlag.resource_id.in_(ids),
+                ReviewFlag.cleared_at.is_(None),
+                FLAGS.visible(caller),
+            )
+            .order_by(*FLAGS.order)
+        )
+    ).all()
+    for row in rows:
+        found[row.resource_id].append(
+            FlagOnRecord(
+                id=row.id, reason=row.reason, raised_at=row.raised_at, raised_by=row.raised_by_name
+            )
+        )
+    audit.record_many(session, Action.consult, FLAGS.kind, [(r.id, r.mother_id) for r in rows])
+    return found
+
+
+async def with_flags(
+    session: AsyncSession,
+    caller: Caller,
+    resource_type: str,
+    shown: Sequence[BaseModel],
+    id_of: str = "id",
+) -> None:
+    """Records as shown (their public shapes, with a `flags_for_review` field), given their open
+    flags for the prison side: one statement for the whole page. A local authority's are left
+    without (the field is absent from what it gets)."""
+    flags = await open_flags_on(
+        session, caller, resource_type, [getattr(record, id_of) for record in shown]
+    )
+    if flags is not None:
+        for record in shown:
+            record.flags_for_review = flags[getattr(record, id_of)]  # type: ignore[attr-defined]
+
+
+async def flagged(
+    session: AsyncSession, caller: Caller, resource_type: str, shown: Shown, *, new: bool = False
+) -> Shown:
+    """One record as shown, with its open flags for the prison side (`with_flags`). `new`: a
+    record just made, which no flag can be on yet: no statement."""
+    if new:
+        if not caller.is_local_authority:
+            shown.flags_for_review = []  # type: ignore[attr-defined]
+        return shown
+    await with_flags(session, caller, resource_type, [shown])
+    return shown

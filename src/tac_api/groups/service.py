@@ -38,6 +38,7 @@ from tac_api.groups.schemas import (
     GroupSessionUpdate,
     Register,
 )
+from tac_api.mothers.models import Mother
 from tac_api.mothers.service import held_there_on
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
@@ -52,7 +53,8 @@ from tac_api.resources import (
     rows_by,
 )
 from tac_api.schemas import past_date_problems
-from tac_api.staff.models import StaffMember
+from tac_api.staff.models import Allocation, StaffMember
+from tac_api.tasks import service as tasks
 
 SESSIONS = Resource(
     kind="group_session",
@@ -274,6 +276,14 @@ async def _move_follow_ups(session: AsyncSession, group: GroupSession) -> None:
         if due != row.follow_up_due_on:
             row.follow_up_due_on = due
             touch(row)
+            # Its follow-up task moves with it.
+            await tasks.keep_in_step(
+                session,
+                tasks.GROUP_FOLLOW_UP,
+                (ATTENDANCE.kind, row.id),
+                due_on=due,
+                title=_follow_up_title(group),
+            )
 
 
 # -- Her row of a register --------------------------------------------------------------------
@@ -419,6 +429,7 @@ async def add_attendance(
         await session.flush()
     except IntegrityError as exc:  # her row added by a request sent at the same moment
         raise Conflict(ONE_ROW) from exc
+    await _follow_up_task(session, caller, row, group)
     return group, row
 
 
@@ -505,6 +516,7 @@ async def update_attendance(
     changed = apply_changes(row, changes)
     if changed:
         await session.flush()
+        await _follow_up_task(session, caller, row, group)
     return row, changed
 
 
@@ -513,6 +525,60 @@ async def remove_attendance(
 ) -> GroupAttendance:
     """A row entered in error (the wrong woman, the wrong session) taken off the register."""
     row, _ = await _row_for_change(session, caller, attendance_id, if_match)
+    # The follow-up task it made goes with it: a row entered in error owed no one anything.
+    await tasks.remove_made_by(session, tasks.GROUP_FOLLOW_UP, (ATTENDANCE.kind, row.id))
     await session.delete(row)
     await session.flush()
     return row
+
+
+# -- The follow-up task a row makes -----------------------------------------------------------
+
+
+def _follow_up_title(group: GroupSession) -> str:
+    return f"One-to-one follow-up after the group session of {group.held_on}"
+
+
+async def _current_worker(session: AsyncSession, mother_id: uuid.UUID) -> uuid.UUID | None:
+    """Her currently allocated worker, if she has one in the prison she is held in who has
+    not left."""
+    return await session.scalar(
+        select(Allocation.staff_member_id)
+        .join(StaffMember, StaffMember.id == Allocation.staff_member_id)
+        .join(Mother, Mother.id == Allocation.mother_id)
+        .where(
+            Allocation.mother_id == mother_id,
+            Allocation.ended_on.is_(None),
+            StaffMember.left_on.is_(None),
+            StaffMember.prison_code == Mother.prison_code,
+        )
+    )
+
+
+async def _follow_up_task(
+    session: AsyncSession, caller: Caller, row: GroupAttendance, group: GroupSession
+) -> None:
+    """Keep the task her row makes in step with it: made (owned by her current worker, if she
+    has one) when a follow-up is owed; due when the row says; done when the row records the
+    follow-up, open again when that is taken back; removed when a correction leaves no
+    follow-up owed (it never was: the task goes, as the row's own due date does)."""
+    record = (ATTENDANCE.kind, row.id)
+    if row.follow_up_due_on is None:
+        await tasks.remove_made_by(session, tasks.GROUP_FOLLOW_UP, record)
+        return
+    state = {"due_on": row.follow_up_due_on, "done_on": row.follow_up_done_on}
+    if await tasks.keep_in_step(session, tasks.GROUP_FOLLOW_UP, record, **state) is not None:
+        return
+    await tasks.make_for_record(
+        session,
+        caller,
+        purpose=tasks.GROUP_FOLLOW_UP,
+        mother_id=row.mother_id,
+        record=record,
+        title=_follow_up_title(group),
+        detail=f"She checked out lower than she checked in ({group.activity}).",
+        due_on=row.follow_up_due_on,
+        owner_id=await _current_worker(session, row.mother_id),
+    )
+    if row.follow_up_done_on is not None:
+        await tasks.keep_in_step(session, tasks.GROUP_FOLLOW_UP, record, **state)

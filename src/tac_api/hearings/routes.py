@@ -7,6 +7,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.flags.service import flagged, with_flags
 from tac_api.hearings import amendments, service
 from tac_api.hearings import proceedings as proceedings_service
 from tac_api.hearings.models import CourtHearing, Proceedings
@@ -51,15 +52,19 @@ CourtRecordKeeper = Annotated[
 
 async def _hearing_answer(
     session: SessionDep,
+    caller: Caller,
     request: Request,
     hearing: CourtHearing,
     child_ids: list[uuid.UUID],
     *,
     new: bool = False,
 ) -> CourtHearingPublic:
-    """`new`: just made, so adjourned from nothing (no need to look)."""
+    """As shown to this caller: with the hearing it was adjourned from and, for the prison side,
+    its open flags. `new`: just made, so adjourned from nothing and flagged by no one (no need
+    to look)."""
     earlier = None if new else await service.adjourned_from(session, hearing.id)
-    return service.to_public(hearing, child_ids, late_notice_days(request), earlier)
+    shown = service.to_public(hearing, child_ids, late_notice_days(request), earlier)
+    return await flagged(session, caller, HEARINGS.kind, shown, new=new)
 
 
 @router.post(
@@ -82,7 +87,7 @@ async def create_court_hearing(
 ) -> CourtHearingPublic:
     hearing, child_ids = await service.create_hearing(session, caller, body)
     answer_created(session, response, HEARINGS, hearing)
-    return await _hearing_answer(session, request, hearing, child_ids, new=True)
+    return await _hearing_answer(session, caller, request, hearing, child_ids, new=True)
 
 
 @router.get("/v1/court-hearings", summary="Hearings visible to you, soonest first")
@@ -110,6 +115,7 @@ async def list_court_hearings(
         mother_id=mother_id,
         child_id=child_id,
     )
+    await with_flags(session, caller, HEARINGS.kind, hearings)
     return Page[CourtHearingPublic](items=hearings, next_cursor=cursor)
 
 
@@ -125,7 +131,7 @@ async def get_court_hearing(
         session, caller, court_hearing_id, late_notice_days(request)
     )
     set_etag(response, version)
-    return hearing
+    return await flagged(session, caller, HEARINGS.kind, hearing)
 
 
 @router.patch(
@@ -148,7 +154,7 @@ async def update_court_hearing(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return await _hearing_answer(session, request, hearing, child_ids)
+    return await _hearing_answer(session, caller, request, hearing, child_ids)
 
 
 @router.put(
@@ -172,7 +178,7 @@ async def record_hearing_outcome(
         session, caller, court_hearing_id, body, if_match
     )
     answer_changed(session, response, HEARINGS, hearing, changed)
-    return await _hearing_answer(session, request, hearing, child_ids)
+    return await _hearing_answer(session, caller, request, hearing, child_ids)
 
 
 @router.post(
@@ -204,7 +210,7 @@ async def change_court_hearing_status(
     if new is not None:
         audit.collected(session, HEARINGS, new)
     answer_changed(session, response, HEARINGS, hearing, changed=True)
-    return await _hearing_answer(session, request, hearing, child_ids)
+    return await _hearing_answer(session, caller, request, hearing, child_ids)
 
 
 @router.get(

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.going_ahead import REASON, STATUS_DESCRIPTION, GoingAhead, NotGoingAhead
 from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
@@ -205,6 +206,7 @@ class HearingOutcomePublic(BaseModel):
 
 class CourtHearingPublic(RecordPublic):
     mother_id: uuid.UUID
+    flags_for_review: FlagsForReview
     child_ids: list[uuid.UUID]
     proceedings_id: uuid.UUID | None
     court_name: str

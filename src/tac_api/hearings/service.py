@@ -88,7 +88,15 @@ FEED_OUTCOME_FIELDS = ("attended", "attended_how", "barrier", "order_made")
 PUBLIC_FIELDS = tuple(
     field
     for field in CourtHearingPublic.model_fields
-    if field not in ("child_ids", "notice_days", "late_notice", "outcome", "adjourned_from_id")
+    if field
+    not in (
+        "child_ids",
+        "notice_days",
+        "late_notice",
+        "outcome",
+        "adjourned_from_id",
+        "flags_for_review",
+    )
 )
 
 HEARINGS = Resource(

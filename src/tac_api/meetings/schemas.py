@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.going_ahead import REASON, STATUS_DESCRIPTION, GoingAhead, NotGoingAhead
 from tac_api.schemas import Changes, Input, IsoDatetime, RecordPublic, Text, UtcDatetime
 
@@ -111,6 +112,7 @@ class MeetingUpdate(Changes):
 
 class MeetingPublic(RecordPublic):
     mother_id: uuid.UUID
+    flags_for_review: FlagsForReview
     child_ids: list[uuid.UUID] = Field(
         description="The children it concerns (a local authority sees its own children only)."
     )

@@ -13,6 +13,7 @@ from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
+from tac_api.flags.service import with_flags
 from tac_api.going_ahead import (
     FEED_STATUS_FIELDS,
     SCHEDULED,
@@ -130,10 +131,12 @@ async def _children_and_earlier(
 async def public_page(
     session: AsyncSession, caller: Caller, meetings: list[Meeting], *, late_notice_days: int
 ) -> list[MeetingPublic]:
-    """With their children (a local authority: its own) and the meeting each was adjourned
-    from: one statement, however many."""
+    """With their children (a local authority: its own), the meeting each was adjourned from,
+    and, for the prison side, their open flags for review: a statement each, however many."""
     children, earlier = await _children_and_earlier(session, caller, [m.id for m in meetings])
-    return [to_public(m, children[m.id], late_notice_days, earlier.get(m.id)) for m in meetings]
+    shown = [to_public(m, children[m.id], late_notice_days, earlier.get(m.id)) for m in meetings]
+    await with_flags(session, caller, MEETINGS.kind, shown)
+    return shown
 
 
 def search(caller: Caller, *, prison_can_join: bool | None = None, **filters: Any) -> Select[Any]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.flags.service import flagged, with_flags
 from tac_api.http import set_etag
 from tac_api.mothers import service
 from tac_api.mothers.schemas import (
@@ -43,7 +44,7 @@ async def create_mother(
 ) -> MotherPublic:
     mother = await service.create_mother(session, caller, body)
     answer_created(session, response, service.MOTHERS, mother)
-    return MotherPublic.model_validate(mother)
+    return await flagged(session, caller, "mother", MotherPublic.model_validate(mother), new=True)
 
 
 @router.get("", summary="Mothers visible to you, by name")
@@ -60,7 +61,9 @@ async def list_mothers(
     statement = service.search(caller, prison_code, status, q)
     mothers, cursor = await page_shown(session, service.MOTHERS, statement, paging)
     shape = Page[MotherMinimal] if caller.is_local_authority else Page[MotherPublic]
-    return shape(items=[service.to_public(caller, m) for m in mothers], next_cursor=cursor)
+    items = [service.to_public(caller, m) for m in mothers]
+    await with_flags(session, caller, "mother", items)
+    return shape(items=items, next_cursor=cursor)
 
 
 @router.get("/{mother_id}", summary="Her record, with a summary of her children")
@@ -72,7 +75,7 @@ async def get_mother(
         return service.to_public(caller, mother)
     record = await service.show_mother_with_children(session, caller, mother_id)
     set_etag(response, record.version)
-    return record
+    return await flagged(session, caller, "mother", record)
 
 
 @router.patch(
@@ -104,7 +107,7 @@ async def update_mother(
         transfer_summary_days=request.app.state.settings.transfer_summary_days,
     )
     answer_changed(session, response, service.MOTHERS, mother, changed)
-    return MotherPublic.model_validate(mother)
+    return await flagged(session, caller, "mother", MotherPublic.model_validate(mother))
 
 
 @router.get("/{mother_id}/prison-stays", summary="Where she has been held, transfers included")

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.schemas import (
     EARLIEST_PLAUSIBLE_DATE,
     Changes,
@@ -136,6 +137,7 @@ class MotherPublic(RecordPublic):
         description="When her case was closed (set by the service); retention counts from it."
     )
     supported_from: date = Field(description="When the service began supporting her.")
+    flags_for_review: FlagsForReview
 
 
 class MotherWithChildren(MotherPublic):

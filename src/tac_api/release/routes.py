@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
+from tac_api.flags.service import flagged
 from tac_api.http import set_etag
 from tac_api.pagination import Page, PageQuery
 from tac_api.pipeline import CaseReader, PrisonSide
@@ -30,7 +31,7 @@ async def get_release_plan(
 ) -> ReleasePlanPublic:
     plan = await service.show_plan(session, caller, mother_id)
     set_etag(response, plan.version)
-    return plan
+    return await flagged(session, caller, service.RELEASE_PLANS.kind, plan)
 
 
 @router.put(
@@ -65,7 +66,7 @@ async def put_release_plan(
         changed=changed,
         location=f"/v1/mothers/{mother_id}/release-plan",
     )
-    return plan
+    return await flagged(session, caller, service.RELEASE_PLANS.kind, plan, new=created)
 
 
 @router.patch(PLAN, summary="Change her release plan", responses=WRITE_PROBLEMS)
@@ -79,7 +80,7 @@ async def update_release_plan(
 ) -> ReleasePlanPublic:
     plan, changed = await service.update_plan(session, caller, mother_id, body, if_match)
     answer_changed(session, response, service.RELEASE_PLANS, plan, changed)
-    return plan
+    return await flagged(session, caller, service.RELEASE_PLANS.kind, plan)
 
 
 @router.get(

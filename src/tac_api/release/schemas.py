@@ -4,6 +4,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.schemas import (
     Changes,
     Email,
@@ -307,6 +308,7 @@ class ReleasePlanPublic(RecordPublic):
     actions: list[ActionPublic] = Field(description="By due date.")
     complete: bool = Field(description=COMPLETE)
     missing: list[Missing]
+    flags_for_review: FlagsForReview
 
 
 ReleaseDateSource = Literal["release_plan", "earliest_release_date"]

@@ -6,14 +6,26 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller
+from tac_api.errors import InvalidInput
 from tac_api.history import made_by
-from tac_api.resources import Resource, apply_changes
+from tac_api.mothers.models import Mother
+from tac_api.resources import (
+    Resource,
+    apply_changes,
+    get_for_change,
+    list_visible,
+    mother_for_writing,
+)
+from tac_api.schemas import past_date_problems
+from tac_api.scope import mother_of_record
+from tac_api.staff.models import StaffMember
 from tac_api.tasks.models import Task
+from tac_api.tasks.schemas import TaskCreate, TaskPublic, TaskUpdate
 
 TASKS = Resource(
     kind="task",
@@ -27,6 +39,7 @@ TASKS = Resource(
 # What made a task, when a record did.
 GROUP_FOLLOW_UP = "group_follow_up"
 TRANSFER_HANDOVER = "transfer_handover"
+ME = "me"
 
 
 async def make_for_record(
@@ -46,15 +59,7 @@ async def make_for_record(
     again if it was done). Written in the caller's transaction and audited as collected; the
     caller is who made the change that made it."""
     resource_type, resource_id = record
-    task = await session.scalar(
-        select(Task)
-        .where(
-            Task.made_by_record == purpose,
-            Task.resource_type == resource_type,
-            Task.resource_id == resource_id,
-        )
-        .with_for_update()
-    )
+    task = await made_by_record(session, purpose, record)
     values: dict[str, Any] = {
         "title": title,
         "due_on": due_on,
@@ -78,3 +83,157 @@ async def make_for_record(
     if apply_changes(task, values):
         audit.altered(session, TASKS, task, values)
     return task
+
+
+async def made_by_record(
+    session: AsyncSession, purpose: str, record: tuple[str, uuid.UUID]
+) -> Task | None:
+    """The task this record made for this purpose, if it made one, locked until the request
+    commits."""
+    resource_type, resource_id = record
+    return await session.scalar(
+        select(Task)
+        .where(
+            Task.made_by_record == purpose,
+            Task.resource_type == resource_type,
+            Task.resource_id == resource_id,
+        )
+        .with_for_update()
+    )
+
+
+async def keep_in_step(
+    session: AsyncSession,
+    purpose: str,
+    record: tuple[str, uuid.UUID],
+    **values: Any,
+) -> Task | None:
+    """The task a record made, changed to say what the record says now (its due date, done on);
+    audited as altered when anything changed. None when the record made none."""
+    task = await made_by_record(session, purpose, record)
+    if task is not None and apply_changes(task, values):
+        audit.altered(session, TASKS, task, values)
+    return task
+
+
+async def remove_made_by(
+    session: AsyncSession, purpose: str, record: tuple[str, uuid.UUID]
+) -> None:
+    """The task a record made, removed with what made it (the record taken away, or no longer
+    owing it): audited as erased."""
+    task = await made_by_record(session, purpose, record)
+    if task is not None:
+        await session.delete(task)
+        await session.flush()
+        audit.erased(session, TASKS, task)
+
+
+def to_public(task: Task) -> TaskPublic:
+    return TaskPublic.model_validate({**task.model_dump(), "done": task.done_on is not None})
+
+
+async def _owner_problems(
+    session: AsyncSession, mother_id: uuid.UUID, owner_id: uuid.UUID | None
+) -> list[tuple[str, str]]:
+    """An owner is one of the service's staff in the directory of the prison she is held in,
+    who has not left."""
+    if owner_id is None:
+        return []
+    found = await session.scalar(
+        select(StaffMember.id).where(
+            StaffMember.id == owner_id,
+            StaffMember.left_on.is_(None),
+            StaffMember.prison_code
+            == select(Mother.prison_code).where(Mother.id == mother_id).scalar_subquery(),
+        )
+    )
+    if found is None:
+        return [("owner_id", "no current member of her prison's staff has this id")]
+    return []
+
+
+async def create(session: AsyncSession, caller: Caller, data: TaskCreate) -> Task:
+    """A task a person makes: on a mother the caller may see, owned by her prison's staff (or
+    nobody yet), about one of her records the caller may see, if about one."""
+    mother = await mother_for_writing(session, caller, data.mother_id)
+    problems = await _owner_problems(session, mother.id, data.owner_id)
+    if (data.resource_type is None) != (data.resource_id is None):
+        field = "resource_id" if data.resource_id is None else "resource_type"
+        problems.append((field, "name the record by its kind and its id, both or neither"))
+    elif data.resource_type is not None and data.resource_id is not None:
+        hers = await mother_of_record(session, caller, data.resource_type, data.resource_id)
+        if hers != mother.id:
+            problems.append(
+                ("resource_id", f"no {data.resource_type} of hers with this id is visible to you")
+            )
+    InvalidInput.raise_any(problems)
+    task = Task(**data.model_dump(), **made_by(caller))
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def owner_of(session: AsyncSession, caller: Caller, owner: str) -> uuid.UUID:
+    """A list's `owner`: a staff member's id, or `me` (the entry the caller signs in as)."""
+    if owner == ME:
+        entry = await session.scalar(
+            select(StaffMember.id).where(StaffMember.signs_in_as == caller.client_id)
+        )
+        if entry is None:
+            raise InvalidInput(
+                "owner", "you sign in as no one in the staff directory", location="query"
+            )
+        return entry
+    try:
+        return uuid.UUID(owner)
+    except ValueError:
+        raise InvalidInput(
+            "owner", "give a member of staff's id, or `me`", location="query"
+        ) from None
+
+
+def search(
+    caller: Caller,
+    *,
+    owner_id: uuid.UUID | None = None,
+    due_before: date | None = None,
+    done: bool | None = None,
+    mother_id: uuid.UUID | None = None,
+    prison_code: str | None = None,
+) -> Select[Any]:
+    """The tasks this caller may see, soonest due first (an index on (due_on, id))."""
+    statement = list_visible(
+        caller, TASKS, prison_code=prison_code, end=due_before, mother_id=mother_id
+    )
+    if owner_id is not None:
+        statement = statement.where(Task.owner_id == owner_id)
+    if done is True:
+        statement = statement.where(Task.done_on.is_not(None))
+    elif done is False:
+        statement = statement.where(Task.done_on.is_(None))
+    return statement
+
+
+async def update(
+    session: AsyncSession,
+    caller: Caller,
+    task_id: uuid.UUID,
+    data: TaskUpdate,
+    if_match: str | None,
+    today: date,
+) -> tuple[Task, dict[str, Any]]:
+    task = await get_for_change(session, caller, TASKS, task_id, if_match)
+    changes = data.changes()
+    problems = []
+    if "owner_id" in changes and changes["owner_id"] != task.owner_id:
+        problems += await _owner_problems(session, task.mother_id, changes["owner_id"])
+    done_on = changes.get("done_on")
+    problems += past_date_problems("done_on", done_on, today)
+    made_on = task.changed_at.date()
+    if not problems and done_on is not None and done_on < made_on:
+        problems.append(("done_on", f"cannot be before it was made ({made_on})"))
+    InvalidInput.raise_any(problems)
+    changed = apply_changes(task, changes)
+    if changed:
+        await session.flush()
+    return task, changed

@@ -4,6 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from tac_api.flags.schemas import FlagsForReview
 from tac_api.history import HistoryEntryPublic
 from tac_api.schemas import (
     Changes,
@@ -179,3 +180,4 @@ class ContactVisitPublic(RecordPublic):
     outcome: VisitOutcome | None
     outcome_notes: str | None
     status_history: list[StatusChangePublic] = Field(description="Oldest first.")
+    flags_for_review: FlagsForReview

@@ -12,6 +12,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
+from tac_api.flags.service import with_flags
 from tac_api.history import made_by, oldest_first
 from tac_api.resources import (
     ChildLinks,
@@ -120,10 +121,13 @@ async def public_page(
     ids = [visit.id for visit in visits]
     children, placement_hidden = await children_and_hidden_placements(session, caller, VISITS, ids)
     history = await history_of(session, ids)
-    return [
+    shown = [
         to_public(visit, children[visit.id], history[visit.id], visit.id in placement_hidden)
         for visit in visits
     ]
+    # Their open flags for review, for the prison side: one statement more.
+    await with_flags(session, caller, VISITS.kind, shown)
+    return shown
 
 
 def search(caller: Caller, *, status: str | None = None, **filters: Any) -> Select[Any]:
