@@ -18,6 +18,7 @@ from tac_api.reviews.models import Review
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.tasks.models import Task
 from tac_api.visits.models import ContactVisit
+from tests.support import groups
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.sql import counting
@@ -491,3 +492,25 @@ def test_a_record_needing_action_for_two_reasons_is_two_items_audited_once(api: 
         ("meeting", str(teams.id)),
         ("mother", str(her)),
     ]
+
+
+def test_a_group_follow_up_and_the_task_it_made_are_one_item(api: Api) -> None:
+    """A check-out lower than check-in owes a follow-up and makes a task for it: the worklist
+    lists the follow-up owed once, not its task again; a task made by hand is listed."""
+    her_id, _ = mother(api, reception_date=str(today() - timedelta(days=60)))
+    worker = groups.facilitator(api)
+    session = groups.group_session(api, [worker["id"]])
+    row = groups.attended(api, session, str(her_id), check_in=4, check_out=2)
+    made = api.get("admin", "/v1/tasks", params={"mother_id": str(her_id)}).json()["items"]
+    assert [t["made_by_record"] for t in made] == ["group_follow_up"]
+    by_hand = api.post(
+        "ewi_worker",
+        "/v1/tasks",
+        {"mother_id": str(her_id), "title": "Ring her son's school", "due_on": str(today())},
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    listed = reasons(worklist(api))
+    assert ("group_follow_up", "follow_up_owed", row["id"]) in listed
+    assert {item for item in listed if item[0] == "task"} == {
+        ("task", "task_due", by_hand.json()["id"])
+    }

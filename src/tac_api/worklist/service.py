@@ -74,6 +74,7 @@ from tac_api.scope import (
 )
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.tasks.models import Task
+from tac_api.tasks.service import GROUP_FOLLOW_UP
 from tac_api.visits.models import ContactVisit
 from tac_api.visits.schemas import FINAL_CONTACT
 from tac_api.worklist.schemas import Worklist, WorklistCount, WorklistItem, WorklistMother
@@ -456,7 +457,8 @@ def _branches(dialect: str, role: Role) -> list[Branch]:
         )
     )
 
-    # Open tasks due in the window, or overdue; open flags for review.
+    # Open tasks due in the window, or overdue; open flags for review. A group follow-up's task
+    # is that follow-up: listed once, as the follow-up owed (above), not again as a task.
     branches.append(
         Branch(
             "task",
@@ -476,6 +478,7 @@ def _branches(dialect: str, role: Role) -> list[Branch]:
                 held_here(Task.mother_id),
                 Task.done_on.is_(None),
                 Task.due_on <= last_day,
+                Task.made_by_record.is_distinct_from(_said(GROUP_FOLLOW_UP)),
             ),
         )
     )
