@@ -353,3 +353,27 @@ def test_the_document_reads_her_records_once(module_api: Api, world: dict) -> No
         assert len(printed_read) == len(json) + 2, printed_read
         reading = [sql for sql in printed_read if "FROM evidence" in sql]
         assert len(reading) == 1, printed_read
+
+
+def test_the_services_own_tasks_and_flags_are_left_out_unless_asked_for(
+    module_api: Api, world: dict
+) -> None:
+    """Her chronology shows the prison side its tasks and flags for review; the document a court
+    reads holds the events of her case only, so they are neither printed nor read (nor audited)
+    unless asked for by kind."""
+    her = world["mother"]["id"]
+    task = module_api.post(
+        "admin", "/v1/tasks", {"mother_id": her, "title": "Ring Nia's carer", "due_on": day(3)}
+    )
+    assert task.status_code == 201, task.text
+    flag = {"resource_type": "mother", "resource_id": her, "reason": "Check her release date."}
+    assert module_api.post("admin", "/v1/flags", flag).status_code == 201
+    kinds = {event["kind"] for event in module_api.get("admin", url(her)).json()["events"]}
+    assert {"task", "review_flag"} <= kinds
+    page = module_api.get("admin", url(her), params={"format": "html"})
+    assert "Ring Nia" not in page.text and "Check her release date" not in page.text
+    assert "tasks and flags for review are not events of her case" in page.text
+    audited = {row[3] for row in trail(module_api, page)}
+    assert "task" not in audited and "review_flag" not in audited
+    asked = html_of(module_api, "admin", her, kind=["task"])
+    assert "Ring Nia" in asked

@@ -9,9 +9,9 @@ summary, as the kind of record it is, with nothing claimed for its significance.
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
-from tac_api.chronology.schemas import Chronology, ChronologyEvent
+from tac_api.chronology.schemas import Chronology, ChronologyEvent, ChronologyKind
 from tac_api.chronology.service import LIFE_STORY, Read, said
 from tac_api.documents.page import (
     NOTHING,
@@ -196,6 +196,12 @@ def case_numbers(found: Chronology, read: Read, kinds: set[str]) -> str:
     return ", ".join(shown) if shown else "Not recorded"
 
 
+# The service's own working notes on her case: in her chronology for the prison side, but not
+# events of her case a court's chronology holds, unless asked for by kind.
+WORKING_NOTES = frozenset({"task", "review_flag"})
+EVENTS_OF_HER_CASE = frozenset(get_args(ChronologyKind)) - WORKING_NOTES
+
+
 def render(
     found: Chronology,
     read: Read,
@@ -220,7 +226,13 @@ def render(
         ("Prison number", her["prison_number"]),
         ("Held at", her["prison_code"]),
         ("Court case number", case_numbers(found, read, kinds)),
-        ("Selection", "; ".join(selection).capitalize() if selection else "Every event"),
+        (
+            "Selection",
+            "; ".join(selection).capitalize()
+            if selection
+            else "Every event of her case (the service's own tasks and flags for review are not "
+            "events of her case: ask for them by kind)",
+        ),
     ]
     rows = []
     for event in found.events:

@@ -41,9 +41,12 @@ async def get_chronology(
 ) -> Chronology:
     # Her records from every part of the service, put in one order: a combination of records
     # (the service notes it, or writes it with the read on PostgreSQL).
-    kinds = set(kind or ())
+    asked = set(kind or ())
     wanted = answer.wanted(request, format)
     read = service.Read() if wanted != "json" else None
+    # A court's document holds the events of her case, not the service's working notes on it
+    # (unless asked for by kind): they are not read, so not disclosed either.
+    kinds = asked if asked or read is None else set(document.EVENTS_OF_HER_CASE)
     found = await service.chronology(session, caller, mother_id, child_id, kinds, read)
     response.headers["Vary"] = "Accept"
     if read is None:
@@ -52,7 +55,7 @@ async def get_chronology(
     page = document.render(
         found,
         read,
-        kinds=kinds,
+        kinds=asked,
         child_named=child_id is not None,
         prepared_by=await answer.preparer(session, caller),
         generated_at=generated_at,
