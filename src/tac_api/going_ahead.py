@@ -101,8 +101,7 @@ def adjourned_input(schema: type[Input], kept: dict[str, Any], sent: BaseModel, 
     `adjourned_to`. A kept value that today's rules refuse (recorded before them, or left so by
     an erasure: no child) is a 422 naming the field, not a 500: the caller sends the new one's
     (where `sent` takes it), or corrects the old record first."""
-    given = {field: value for field, value in sent.model_dump(exclude_unset=True).items()}
-    given = {field: value for field, value in given.items() if value is not None}
+    given = {k: v for k, v in sent.model_dump(exclude_unset=True).items() if v is not None}
     try:
         return schema(**{**kept, **given})
     except ValidationError as error:
@@ -117,7 +116,7 @@ def adjourned_input(schema: type[Input], kept: dict[str, Any], sent: BaseModel, 
                     if top in type(sent).model_fields
                     else f"correct this {noun} first"
                 )
-                message = f"this {noun}'s own is not accepted for a new one ({message}): {remedy}"
+                message = f"kept from this {noun}, it breaks today's rules ({message}): {remedy}"
             problems.append((field, message))
         InvalidInput.raise_any(problems)
         raise  # not reached: raise_any raised
