@@ -167,8 +167,13 @@ def upgrade() -> None:
             sa.Column("status_changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("adjourned_to_id", sa.Uuid(), nullable=True))
+        # The new date of one hearing at most; found from the new one by it.
         batch_op.create_index(
-            batch_op.f("ix_court_hearing_adjourned_to_id"), ["adjourned_to_id"], unique=False
+            "uq_court_hearing_adjourned_to_id",
+            ["adjourned_to_id"],
+            unique=True,
+            sqlite_where=sa.text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=sa.text("adjourned_to_id IS NOT NULL"),
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_court_hearing_adjourned_to_id_court_hearing"),
@@ -200,8 +205,13 @@ def upgrade() -> None:
             sa.Column("status_changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("adjourned_to_id", sa.Uuid(), nullable=True))
+        # The new date of one meeting at most; found from the new one by it.
         batch_op.create_index(
-            batch_op.f("ix_meeting_adjourned_to_id"), ["adjourned_to_id"], unique=False
+            "uq_meeting_adjourned_to_id",
+            ["adjourned_to_id"],
+            unique=True,
+            sqlite_where=sa.text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=sa.text("adjourned_to_id IS NOT NULL"),
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_meeting_adjourned_to_id_meeting"),
@@ -223,7 +233,11 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_meeting_adjourned_to_id_meeting"), type_="foreignkey"
         )
-        batch_op.drop_index(batch_op.f("ix_meeting_adjourned_to_id"))
+        batch_op.drop_index(
+            "uq_meeting_adjourned_to_id",
+            sqlite_where=sa.text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=sa.text("adjourned_to_id IS NOT NULL"),
+        )
         batch_op.drop_column("adjourned_to_id")
         batch_op.drop_column("status_changed_at")
         batch_op.drop_column("status_reason")
@@ -234,7 +248,11 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_court_hearing_adjourned_to_id_court_hearing"), type_="foreignkey"
         )
-        batch_op.drop_index(batch_op.f("ix_court_hearing_adjourned_to_id"))
+        batch_op.drop_index(
+            "uq_court_hearing_adjourned_to_id",
+            sqlite_where=sa.text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=sa.text("adjourned_to_id IS NOT NULL"),
+        )
         batch_op.drop_column("adjourned_to_id")
         batch_op.drop_column("status_changed_at")
         batch_op.drop_column("status_reason")

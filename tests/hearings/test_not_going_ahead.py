@@ -7,6 +7,7 @@ import pytest
 
 from tests.support import world
 from tests.support.api import Api
+from tests.support.sql import db_id
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HEARINGS = "/v1/court-hearings"
@@ -235,3 +236,25 @@ class TestLocalAuthority:
         body = {"status": "vacated", "decided_by": "court", "reason": "Listed in error."}
         assert change(api, "bristol", theirs, body).status_code == 404
         assert change(api, "ewi_governor", theirs, body).status_code == 403
+
+
+class TestKeptValuesTodaysRulesRefuse:
+    """The new hearing keeps the old one's court and type: one recorded before today's rules
+    (here a court name of spaces) is a 422 naming the field under adjourned_to, not a 500."""
+
+    def test_named_under_adjourned_to_and_sent_anew(self, api: Api, family: dict) -> None:
+        old = hearing(api, family)
+        stored = db_id(api, old["id"])
+        api.sql("UPDATE court_hearing SET court_name = '   ' WHERE id = :id", id=stored)
+        response = change(api, "ewi_worker", old, ADJOURN)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "adjourned_to.court_name"
+        assert "send the new hearing's court_name" in error["message"]
+        assert api.sql("SELECT count(*) FROM court_hearing")[0][0] == 1
+        new_date = {**ADJOURN["adjourned_to"], "court_name": "Bristol"}  # type: ignore[dict-item]
+        sent = {**ADJOURN, "adjourned_to": new_date}
+        response = change(api, "ewi_worker", old, sent)
+        assert response.status_code == 200, response.text
+        new = api.get("ewi_worker", f"{HEARINGS}/{response.json()['adjourned_to_id']}").json()
+        assert new["court_name"] == "Bristol"

@@ -7,6 +7,7 @@ import pytest
 
 from tests.support import world
 from tests.support.api import Api
+from tests.support.sql import db_id
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 MEETINGS = "/v1/meetings"
@@ -161,3 +162,16 @@ class TestPrisonCanJoinFilter:
         assert listed("true") == [video["id"]]
         response = api.get("ewi_worker", MEETINGS, params={"prison_can_join": "maybe"})
         assert response.status_code == 422
+
+
+def test_a_kept_value_todays_rules_refuse_is_a_422_naming_it(api: Api, family: dict) -> None:
+    """The new meeting keeps the old one's children: none left (their link gone below the API)
+    is a 422 naming adjourned_to.child_ids, not a 500, and nothing is written."""
+    old = meeting(api, family)
+    api.sql("DELETE FROM meeting_child WHERE meeting_id = :id", id=db_id(api, old["id"]))
+    response = change(api, "ewi_worker", old, ADJOURN)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "adjourned_to.child_ids"
+    assert "correct this meeting first" in error["message"]
+    assert api.sql("SELECT count(*) FROM meeting")[0][0] == 1

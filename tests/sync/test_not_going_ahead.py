@@ -87,12 +87,57 @@ def test_an_adjournment_names_the_new_record_by_its_own_id(
     assert push(api, kind, "X-1", vacated).status_code == 409
     moved = push(api, kind, "X-1", body(kind, mother, "2027-01-19T10:00:00Z"))
     assert moved.status_code == 409
-    # The new date of one record only.
+    # The new date of one record only: the unique index on adjourned_to_id says so (as it
+    # does for two pushes at the same moment), 409.
     other = push(api, kind, "X-3", body(kind, mother, "2027-01-13T10:00:00Z")).json()
     twice = {**adjourned, "starts_at": "2027-01-13T10:00:00Z"}
     response = push(api, kind, "X-3", twice)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 409, response.text
+    assert "already the new date of another" in response.json()["detail"]
     assert api.get("ewi_worker", f"/v1/{kind}/{other['id']}").json()["status"] == "scheduled"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_new_record_is_scheduled_and_does_not_point_back(
+    api: Api, mother: dict, kind: str
+) -> None:
+    decided_by = KINDS[kind]["decided_by"]
+    decision = {"status_decided_by": decided_by, "status_reason": "Not going ahead."}
+
+    def adjourn(external_id: str, to: str) -> Any:
+        sent = body(
+            kind,
+            mother,
+            "2027-01-12T10:00:00Z",
+            status="adjourned",
+            adjourned_to_external_id=to,
+            **decision,
+        )
+        return push(api, kind, external_id, sent)
+
+    first = push(api, kind, "C-1", body(kind, mother, "2027-01-12T10:00:00Z")).json()
+    push(api, kind, "C-2", body(kind, mother, "2027-01-12T10:00:00Z"))
+    assert adjourn("C-1", "C-2").status_code == 200
+    # C-2 adjourned back to C-1, which points to it: a circle, refused.
+    back = adjourn("C-2", "C-1")
+    assert back.status_code == 409, back.text
+    assert "was adjourned to this one" in back.json()["detail"]
+    # Nor to a record that did not go ahead.
+    vacated = body(kind, mother, "2027-01-12T10:00:00Z", status="vacated", **decision)
+    assert push(api, kind, "C-3", vacated).status_code == 201
+    push(api, kind, "C-4", body(kind, mother, "2027-01-12T10:00:00Z"))
+    response = adjourn("C-4", "C-3")
+    assert response.status_code == 409, response.text
+    assert "is vacated" in response.json()["detail"]
+    # Nothing written by either.
+    for external_id in ("C-2", "C-4"):
+        assert (
+            push(api, kind, external_id, body(kind, mother, "2027-01-12T10:00:00Z")).json()[
+                "status"
+            ]
+            == "scheduled"
+        )
+    assert api.get("ewi_worker", f"/v1/{kind}/{first['id']}").json()["status"] == "adjourned"
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

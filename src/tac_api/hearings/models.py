@@ -60,6 +60,16 @@ class CourtHearing(RecordFields, table=True):
             sqlite_where=text("outcome_recorded_at IS NULL"),
             postgresql_where=text("outcome_recorded_at IS NULL"),
         ),
+        # An adjourned hearing's new date is the new date of no other (two adjourned to the
+        # same new one at the same moment: the second refused), and the new one finds the
+        # hearing it was adjourned from by this index.
+        Index(
+            "uq_court_hearing_adjourned_to_id",
+            "adjourned_to_id",
+            unique=True,
+            sqlite_where=text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=text("adjourned_to_id IS NOT NULL"),
+        ),
     )
 
     # Indexed by ix_court_hearing_mother_order, which leads with it.
@@ -95,8 +105,9 @@ class CourtHearing(RecordFields, table=True):
     status_decided_by: str | None = Field(default=None, max_length=32)
     status_reason: str | None = Field(default=None, max_length=2000)
     status_changed_at: datetime | None = None
+    # Indexed by uq_court_hearing_adjourned_to_id (where set).
     adjourned_to_id: uuid.UUID | None = Field(
-        default=None, foreign_key="court_hearing.id", index=True, ondelete="SET NULL"
+        default=None, foreign_key="court_hearing.id", ondelete="SET NULL"
     )
 
 

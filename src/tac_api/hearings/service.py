@@ -14,20 +14,14 @@ from sqlalchemy import Select, and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import True_
 
+from tac_api import going_ahead
 from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller, Role, scope_params
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
 from tac_api.db import fetch_rows, touch, utcnow
-from tac_api.errors import Conflict, InvalidInput
-from tac_api.going_ahead import (
-    FEED_STATUS_FIELDS,
-    SCHEDULED,
-    STATUS_FIELDS,
-    not_scheduled,
-    status_values,
-    under,
-)
+from tac_api.errors import InvalidInput
+from tac_api.going_ahead import SCHEDULED, adjourned_input, not_scheduled, under
 from tac_api.hearings import listing
 from tac_api.hearings.amendments import amend
 from tac_api.hearings.models import CourtHearing, CourtHearingChild
@@ -435,53 +429,11 @@ async def change_status(
     *,
     adjourned_to: CourtHearing | None = None,
 ) -> tuple[CourtHearing, list[uuid.UUID], CourtHearing | None]:
-    """A scheduled hearing adjourned, vacated or cancelled (409 otherwise): the hearing, its
-    children, and the new hearing an adjournment made. `adjourned_to`: the new hearing already
-    recorded (a local authority's system pushes it first, by its own id); otherwise it is made
-    from `data.adjourned_to`, with the same mother, children and proceedings. A local authority
-    does this only while every child is its own, as it changes a hearing."""
-    hearing = await get_for_change(session, caller, HEARINGS, hearing_id, if_match)
-    if hearing.status != SCHEDULED:
-        raise not_scheduled(hearing, "hearing", f"become {data.status}")
-    if hearing.outcome_recorded_at is not None:
-        raise Conflict(
-            "This hearing has an outcome recorded, so it took place: it cannot become "
-            f"{data.status}. Correct the outcome instead."
-        )
-    await check_only_own_children(session, caller, HEARINGS, hearing.id)
-    adjourning = data.status == "adjourned"
-    if adjourning and data.adjourned_to is None and adjourned_to is None:
-        raise InvalidInput("adjourned_to", "give the new date of an adjourned hearing")
-    if not adjourning and data.adjourned_to is not None:
-        raise InvalidInput("adjourned_to", f"only for an adjourned hearing, not {data.status}")
-    child_ids = await every_child_of(session, HEARINGS, hearing.id)
-    new = adjourned_to
-    if adjourning and new is None:
-        assert data.adjourned_to is not None
-        new, _ = await _adjourned_hearing(session, caller, hearing, child_ids, data)
-    now = utcnow()
-    before = {field: getattr(hearing, field) for field in STATUS_FIELDS}
-    fed_before = snapshot(hearing, FEED_STATUS_FIELDS)
-    after = status_values(
-        data.status, data.decided_by, data.reason, now, new.id if new is not None else None
-    )
-    amend(session, caller, hearing, before, after)
-    for field, value in after.items():
-        setattr(hearing, field, value)
-    touch(hearing)
-    await session.flush()
-    emit(
-        session,
-        f"court-hearing.{data.status}",
-        "court_hearing",
-        hearing.id,
-        hearing.mother_id,
-        child_ids,
-        {
-            **snapshot(hearing, ("hearing_type", "starts_at")),
-            **changes_between(fed_before, snapshot(hearing, FEED_STATUS_FIELDS)),
-            "adjourned_to_starts_at": new.starts_at if new is not None else None,
-        },
+    """`going_ahead.change_status` for a hearing: the hearing, its children shown to the caller,
+    and its new hearing (made with the same mother, children and proceedings). Only one without
+    an outcome; kept in its amendments."""
+    hearing, _, new = await going_ahead.change_status(
+        DECIDED, session, caller, hearing_id, data, if_match, adjourned_to=adjourned_to
     )
     shown = (await children_of(session, caller, HEARINGS, [hearing.id]))[hearing.id]
     return hearing, shown, new
@@ -493,22 +445,32 @@ async def _adjourned_hearing(
     hearing: CourtHearing,
     child_ids: list[uuid.UUID],
     data: HearingStatusChange,
-) -> tuple[CourtHearing, list[uuid.UUID]]:
+) -> CourtHearing:
     """The new hearing an adjourned one goes to, made as any new hearing is (its rules, its
     `court-hearing.created` event), its problems named under `adjourned_to`."""
     assert data.adjourned_to is not None
-    sent = data.adjourned_to.model_dump(exclude_unset=True)
-    given = {field: value for field, value in sent.items() if value is not None}
+    kept = {
+        "mother_id": hearing.mother_id,
+        "child_ids": child_ids,
+        "proceedings_id": hearing.proceedings_id,
+        "court_name": hearing.court_name,
+        "court_code": hearing.court_code,
+        "hearing_type": hearing.hearing_type,
+    }
     with under("adjourned_to"):
-        new = CourtHearingCreate(
-            **{
-                "mother_id": hearing.mother_id,
-                "child_ids": child_ids,
-                "proceedings_id": hearing.proceedings_id,
-                "court_name": hearing.court_name,
-                "court_code": hearing.court_code,
-                "hearing_type": hearing.hearing_type,
-                **given,
-            }
-        )
-        return await create_hearing(session, caller, new)
+        new = adjourned_input(CourtHearingCreate, kept, data.adjourned_to, "hearing")
+        created, _ = await create_hearing(session, caller, new)
+        return created
+
+
+DECIDED = going_ahead.Decided(
+    resource=HEARINGS,
+    noun="hearing",
+    event="court-hearing",
+    described_by=("hearing_type", "starts_at"),
+    took_place=lambda hearing: hearing.outcome_recorded_at is not None,
+    recorded="This hearing has an outcome recorded",
+    correct="the outcome",
+    adjourn=_adjourned_hearing,
+    amend=amend,
+)

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from tac_api.db import RecordFields
@@ -16,6 +16,16 @@ class Meeting(RecordFields, table=True):
         # Lists run in date order: the week ahead is an index seek.
         Index("ix_meeting_starts_order", "starts_at", "id"),
         Index("uq_meeting_external_id", "external_authority_code", "external_id", unique=True),
+        # An adjourned meeting's new date is the new date of no other (two adjourned to the
+        # same new one at the same moment: the second refused), and the new one finds the
+        # meeting it was adjourned from by this index.
+        Index(
+            "uq_meeting_adjourned_to_id",
+            "adjourned_to_id",
+            unique=True,
+            sqlite_where=text("adjourned_to_id IS NOT NULL"),
+            postgresql_where=text("adjourned_to_id IS NOT NULL"),
+        ),
     )
 
     mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
@@ -40,8 +50,9 @@ class Meeting(RecordFields, table=True):
     status_decided_by: str | None = Field(default=None, max_length=32)
     status_reason: str | None = Field(default=None, max_length=2000)
     status_changed_at: datetime | None = None
+    # Indexed by uq_meeting_adjourned_to_id (where set).
     adjourned_to_id: uuid.UUID | None = Field(
-        default=None, foreign_key="meeting.id", index=True, ondelete="SET NULL"
+        default=None, foreign_key="meeting.id", ondelete="SET NULL"
     )
 
 

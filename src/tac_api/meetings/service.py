@@ -7,20 +7,16 @@ from typing import Any
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import True_
 
+from tac_api import going_ahead
 from tac_api.auth.schemas import Caller
 from tac_api.changes.service import changes_between, emit, snapshot
 from tac_api.children.models import Child
-from tac_api.db import touch, utcnow
-from tac_api.errors import Conflict, InvalidInput
+from tac_api.db import utcnow
+from tac_api.errors import InvalidInput
 from tac_api.flags.service import with_flags
-from tac_api.going_ahead import (
-    FEED_STATUS_FIELDS,
-    SCHEDULED,
-    not_scheduled,
-    status_values,
-    under,
-)
+from tac_api.going_ahead import SCHEDULED, adjourned_input, not_scheduled, under
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.meetings.schemas import (
     ATTENDANCE_FIELDS,
@@ -44,6 +40,7 @@ from tac_api.resources import (
     mother_for_writing,
     replace_children,
 )
+from tac_api.scope import shown_with_their_mother
 
 # What a local authority's change feed is told of a meeting: when, on what, whether she could
 # join and did, and why not as a code (the barrier's detail and who supported her stay here).
@@ -91,8 +88,8 @@ def to_public(
 async def _children_and_earlier(
     session: AsyncSession, caller: Caller, meeting_ids: list[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, uuid.UUID]]:
-    """Each meeting's children shown to the caller (a local authority: its own, as
-    `children_of`), and the meeting each was adjourned from (by the index on adjourned_to_id):
+    """Each meeting's children shown to the caller (`scope.shown_with_their_mother`: a local
+    authority, its own), and the meeting each was adjourned from (by the index on adjourned_to_id):
     one statement for the page."""
     children: dict[uuid.UUID, list[uuid.UUID]] = {meeting_id: [] for meeting_id in meeting_ids}
     earlier_of: dict[uuid.UUID, uuid.UUID] = {}
@@ -101,15 +98,10 @@ async def _children_and_earlier(
     shown_meeting = Meeting.__table__.alias("shown_meeting")
     earlier = Meeting.__table__.alias("adjourned_from")
     link: Any = MeetingChild.__table__.alias("shown_link")
+    which_children = shown_with_their_mother(caller)
     shown: Any = link
-    if caller.is_local_authority:
-        shown = link.join(
-            Child,
-            and_(
-                Child.id == link.c.child_id,
-                Child.local_authority_code == caller.local_authority_code,
-            ),
-        )
+    if not isinstance(which_children, True_):  # every child shown: no need to read theirs
+        shown = link.join(Child, and_(Child.id == link.c.child_id, which_children))
     statement = (
         select(shown_meeting.c.id, link.c.child_id, earlier.c.id.label("earlier_id"))
         .select_from(
@@ -280,49 +272,10 @@ async def change_status(
     *,
     adjourned_to: Meeting | None = None,
 ) -> tuple[Meeting, Meeting | None]:
-    """A scheduled meeting adjourned, vacated or cancelled (409 otherwise): the meeting and the
-    new meeting an adjournment made. `adjourned_to`: the new meeting already recorded (a local
-    authority's system pushes it first, by its own id); otherwise made from
-    `data.adjourned_to`, with the same mother and children. A local authority does this only
-    while every child is its own, as it changes a meeting."""
-    meeting = await get_for_change(session, caller, MEETINGS, meeting_id, if_match)
-    if meeting.status != SCHEDULED:
-        raise not_scheduled(meeting, "meeting", f"become {data.status}")
-    if meeting.attended is not None:
-        raise Conflict(
-            "Whether she attended this meeting is recorded, so it took place: it cannot "
-            f"become {data.status}. Correct the attendance instead."
-        )
-    await check_only_own_children(session, caller, MEETINGS, meeting.id)
-    adjourning = data.status == "adjourned"
-    if adjourning and data.adjourned_to is None and adjourned_to is None:
-        raise InvalidInput("adjourned_to", "give the new date of an adjourned meeting")
-    if not adjourning and data.adjourned_to is not None:
-        raise InvalidInput("adjourned_to", f"only for an adjourned meeting, not {data.status}")
-    child_ids = await every_child_of(session, MEETINGS, meeting.id)
-    new = adjourned_to
-    if adjourning and new is None:
-        new = await _adjourned_meeting(session, caller, meeting, child_ids, data)
-    fed_before = snapshot(meeting, FEED_STATUS_FIELDS)
-    after = status_values(
-        data.status, data.decided_by, data.reason, utcnow(), new.id if new is not None else None
-    )
-    for field, value in after.items():
-        setattr(meeting, field, value)
-    touch(meeting)
-    await session.flush()
-    emit(
-        session,
-        f"meeting.{data.status}",
-        "meeting",
-        meeting.id,
-        meeting.mother_id,
-        child_ids,
-        {
-            **snapshot(meeting, ("meeting_type", "starts_at")),
-            **changes_between(fed_before, snapshot(meeting, FEED_STATUS_FIELDS)),
-            "adjourned_to_starts_at": new.starts_at if new is not None else None,
-        },
+    """`going_ahead.change_status` for a meeting: the meeting and its new meeting (made with the
+    same mother and children). Only one whose attendance is not recorded."""
+    meeting, _, new = await going_ahead.change_status(
+        DECIDED, session, caller, meeting_id, data, if_match, adjourned_to=adjourned_to
     )
     return meeting, new
 
@@ -337,8 +290,6 @@ async def _adjourned_meeting(
     """The new meeting an adjourned one goes to, made as any new meeting is (its rules, its
     `meeting.created` event), its problems named under `adjourned_to`."""
     assert data.adjourned_to is not None
-    sent = data.adjourned_to.model_dump(exclude_unset=True)
-    given = {field: value for field, value in sent.items() if value is not None}
     kept: dict[str, Any] = {
         "mother_id": meeting.mother_id,
         "child_ids": child_ids,
@@ -347,11 +298,21 @@ async def _adjourned_meeting(
         "invited": meeting.invited,
     }
     # The prison side's choice for the same platform holds; a new platform decides it anew.
-    if (
-        not caller.is_local_authority
-        and given.get("platform", meeting.platform) == meeting.platform
-    ):
+    new_platform = data.adjourned_to.platform
+    if not caller.is_local_authority and new_platform in (None, meeting.platform):
         kept["prison_can_join"] = meeting.prison_can_join
     with under("adjourned_to"):
-        new = MeetingCreate(**{**kept, **given})
+        new = adjourned_input(MeetingCreate, kept, data.adjourned_to, "meeting")
         return await create_meeting(session, caller, new)
+
+
+DECIDED = going_ahead.Decided(
+    resource=MEETINGS,
+    noun="meeting",
+    event="meeting",
+    described_by=("meeting_type", "starts_at"),
+    took_place=lambda meeting: meeting.attended is not None,
+    recorded="Whether she attended this meeting is recorded",
+    correct="the attendance",
+    adjourn=_adjourned_meeting,
+)

@@ -158,8 +158,11 @@ async def _adjourned_to(
     record: Any,
     external_id: str,
 ) -> Any:
-    """The new record an adjourned one goes to, named by the authority's own id: recorded
-    already, hers, not the record itself, and the new date of no other record."""
+    """The new record an adjourned one goes to, named by the authority's own id (422
+    otherwise): recorded already, hers, and not the record itself. Locked, so that its status
+    holds until the push commits; the kind's `change_status` refuses one that is not scheduled
+    or that points back (`going_ahead.check_new_date`), and the unique index on
+    adjourned_to_id one that is already the new date of another (409 both)."""
     field = "adjourned_to_external_id"
     target = await _pushed(session, kind.model, authority, external_id)
     if target is None:
@@ -170,11 +173,6 @@ async def _adjourned_to(
         raise InvalidInput(field, f"a {kind.noun} is not adjourned to itself")
     if target.mother_id != record.mother_id:
         raise InvalidInput(field, f"that {kind.noun} is for another mother")
-    taken = await session.scalar(
-        select(kind.model.id).where(kind.model.adjourned_to_id == target.id).limit(1)
-    )
-    if taken is not None:
-        raise InvalidInput(field, f"that {kind.noun} is already the new date of another")
     return target
 
 
