@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -59,6 +59,12 @@ def load_models() -> MetaData:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def utctoday() -> date:
+    """Today, in UTC: the one clock a day is read by (never the process's local day, nor the
+    database's `current_date`, which follows its session's time zone)."""
+    return utcnow().date()
 
 
 class RecordFields(SQLModel):

@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     exists,
     false,
-    func,
     or_,
     select,
     true,
@@ -32,7 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tac_api.assessments.models import ParentingAssessment, ParentingAssessmentChild
-from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, Caller, Role, role_of, scope_value
+from tac_api.auth.schemas import (
+    LOCAL_AUTHORITY_ROLES,
+    Caller,
+    Role,
+    role_of,
+    scope_today,
+    scope_value,
+)
 from tac_api.children.models import Child
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
@@ -379,15 +385,15 @@ def review_flag_visible(who: Caller | Role) -> ColumnElement[bool]:
 
 def transfer_summary_visible(who: Caller | Role) -> ColumnElement[bool]:
     """What a sending prison keeps of a case it transferred out: its own social workers read it
-    until `kept_until` (the day it is kept to, inclusive), and no one else: the receiving prison
-    has her case itself. An admin: all."""
+    until `kept_until` (the day it is kept to, inclusive, in UTC), and no one else: the
+    receiving prison has her case itself. An admin: all."""
     role = role_of(who)
     if role is Role.admin:
         return true()
     if role is Role.prison_social_worker:
         return and_(
             TransferSummary.from_prison_code == scope_value(who, "prison_code"),
-            TransferSummary.kept_until >= func.current_date(),
+            TransferSummary.kept_until >= scope_today(who),
         )
     return false()
 

@@ -12,6 +12,7 @@ from tests.support import groups, world
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
+from tests.support.sql import counting
 
 TASKS = "/v1/tasks"
 
@@ -337,3 +338,89 @@ def test_tasks_are_in_her_chronology_and_her_subject_access_export(
     export = api.get("admin", f"/v1/mothers/{mother_id}/subject-access-export").json()
     assert sorted(r["id"] for r in export["records"]["task"]) == sorted([task["id"], done["id"]])
     assert her["worker"]["id"] in [s["id"] for s in export["records"]["staff_member"]]
+
+
+def test_a_task_a_record_keeps_in_step_is_changed_through_that_record(
+    api: Api, her: dict[str, Any], group: dict[str, Any]
+) -> None:
+    """Its title, due and done days are its register row's: changed there (409 here, naming the
+    row); its owner and detail may change here."""
+    mother_id = her["mother"]["id"]
+    row = groups.attended(api, group, mother_id, check_in=4, check_out=2)
+    [task] = follow_up_tasks(api, mother_id)
+    url = f"{TASKS}/{task['id']}"
+    for body in (
+        {"done_on": str(TODAY)},
+        {"due_on": str(TODAY + timedelta(days=9))},
+        {"title": "Something else"},
+    ):
+        refused = api.patch("ewi_worker", url, body, if_match=f'"{task["version"]}"')
+        assert refused.status_code == 409, (body, refused.text)
+        assert row["id"] in refused.json()["detail"] and "group_attendance" in refused.text
+    assert api.get("admin", url).json() == task
+    changed = api.patch(
+        "ewi_worker",
+        url,
+        {"owner_id": None, "detail": "She asked to see Siân."},
+        if_match=f'"{task["version"]}"',
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["owner_id"], changed.json()["detail"]) == (
+        None,
+        "She asked to see Siân.",
+    )
+
+
+def test_making_a_task_locks_her_row_before_reading_her_prison(
+    api: Api, her: dict[str, Any]
+) -> None:
+    """A transfer moving her at the same moment locks her row too: the task waits for it, and
+    its owner is checked against the prison she is then held in."""
+    if not api.database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes no row locks: one writer at a time")
+    with counting(api) as statements:
+        make(api, her, who="ewi_worker")
+    reads = [s for s in statements if "FROM mother" in s]
+    assert reads and "FOR UPDATE" in reads[0], reads
+
+
+def test_erasing_a_record_clears_its_flags_and_its_tasks(api: Api, her: dict[str, Any]) -> None:
+    """Its open flags cleared by whoever erased it; a task made by hand about it kept, naming it
+    no more; a task it made removed with it. Each audited, with the erasure."""
+    mother_id = her["mother"]["id"]
+    group_row = groups.attended(
+        api,
+        groups.group_session(api, [her["worker"]["id"]]),
+        mother_id,
+        check_in=4,
+        check_out=2,
+    )
+    [made] = follow_up_tasks(api, mother_id)
+    by_hand = make(api, her, resource_type="group_attendance", resource_id=group_row["id"])
+    other = make(api, her, resource_type="child", resource_id=her["bristol"]["id"])
+    flagged = api.post(
+        "ewi_worker",
+        "/v1/flags",
+        {"resource_type": "group_attendance", "resource_id": group_row["id"], "reason": "Odd."},
+    )
+    assert flagged.status_code == 201, flagged.text
+    flag = flagged.json()
+    erased = api.delete("ewi_worker", groups.row_url(group_row), if_match=groups.etag(group_row))
+    assert erased.status_code == 204, erased.text
+    cleared = api.get("ewi_worker", f"/v1/flags/{flag['id']}").json()
+    assert (cleared["open"], cleared["clearance_note"]) == (False, "The record was erased.")
+    assert cleared["cleared_by"] == {"name": "ewi_worker", "role": "prison_social_worker"}
+    kept = api.get("ewi_worker", f"{TASKS}/{by_hand['id']}").json()
+    assert (kept["resource_type"], kept["resource_id"], kept["done"]) == (None, None, False)
+    assert api.get("ewi_worker", f"{TASKS}/{made['id']}").status_code == 404
+    assert api.get("ewi_worker", f"{TASKS}/{other['id']}").json() == other
+    rows = {row[2:5] for row in trail(api, erased)}
+    assert {
+        ("erase", "group_attendance", group_row["id"]),
+        ("erase", "task", made["id"]),
+        ("alter", "task", by_hand["id"]),
+        ("alter", "review_flag", flag["id"]),
+    } <= rows
+    # Nothing left on the worklist for a record that is gone.
+    listed = api.get("ewi_worker", "/v1/worklist").json()["items"]
+    assert [i for i in listed if i["kind"] == "review_flag"] == []

@@ -216,12 +216,25 @@ def test_only_the_sending_prison_reads_it_until_it_is_kept(api: Api, moved: dict
 
 
 def test_every_read_is_audited(api: Api, moved: dict[str, Any]) -> None:
+    """The summary, and each record it shows a copy of: her children, the hearing, visit and
+    meeting it lists as open; her as their subject."""
     mother_id, summary_id = moved["mother"]["id"], moved["summary"]["id"]
+    who = ("ewi_worker", "prison_social_worker", "consult")
+    expected = sorted(
+        (*who, kind, moved[name]["id"], mother_id, "succeeded")
+        for kind, name in (
+            ("transfer_summary", "summary"),
+            ("child", "rhys"),
+            ("child", "nia"),
+            ("court_hearing", "hearing"),
+            ("contact_visit", "visit"),
+            ("meeting", "meeting"),
+        )
+    )
     one = api.get("ewi_worker", f"{SUMMARIES}/{summary_id}")
-    consulted = ("ewi_worker", "prison_social_worker", "consult", "transfer_summary")
-    assert trail(api, one) == [(*consulted, summary_id, mother_id, "succeeded")]
+    assert sorted(trail(api, one)) == expected
     listed = api.get("ewi_worker", SUMMARIES, params={"prison_code": "EWI"})
-    assert trail(api, listed) == [(*consulted, summary_id, mother_id, "succeeded")]
+    assert sorted(trail(api, listed)) == expected
 
 
 def test_the_transfer_is_audited_and_ends_her_allocation_there(
@@ -400,3 +413,65 @@ def test_a_long_handover_fits_its_task() -> None:
     assert 0 < shown < 100 and f"- and {100 - shown} more" in detail
     assert detail.endswith("allocate her to a worker here.")
     assert handover_due(case, TODAY) == TODAY + timedelta(days=7)
+
+
+def test_her_open_tasks_go_with_her_and_the_handover_lists_them_and_her_flags(
+    api: Api,
+) -> None:
+    """A task owned by the sending prison's staff (who can no longer see it) becomes nobody's,
+    the receiving prison's to take on; a done one is left as it was. The handover task lists
+    her open tasks and flags for review, by id: never their free text."""
+    case = her_case(api)
+    mother_id, worker = case["mother"]["id"], case["worker"]["id"]
+
+    def task(title: str, **fields: Any) -> dict[str, Any]:
+        body = {"mother_id": mother_id, "title": title, "due_on": str(TODAY), **fields}
+        made = api.post("ewi_worker", "/v1/tasks", body)
+        assert made.status_code == 201, made.text
+        return made.json()
+
+    owned = task("Ring Rhys's school", owner_id=worker)
+    nobodys = task("Send the visiting order")
+    done = task("Book the video link", owner_id=worker)
+    url = f"/v1/tasks/{done['id']}"
+    assert api.patch("ewi_worker", url, {"done_on": str(TODAY)}, if_match='"1"').is_success
+    flag = api.post(
+        "ewi_worker",
+        "/v1/flags",
+        {"resource_type": "court_hearing", "resource_id": case["hearing"]["id"], "reason": "Odd"},
+    ).json()
+    moved = transfer(api, mother_id)
+    now_owned = api.get("sdi_worker", f"/v1/tasks/{owned['id']}").json()
+    assert now_owned["owner_id"] is None and now_owned["version"] == owned["version"] + 1
+    assert api.get("sdi_worker", f"/v1/tasks/{nobodys['id']}").json() == nobodys
+    assert api.get("sdi_worker", url).json()["owner_id"] == worker  # done: as it was
+    assert ("alter", "task", owned["id"]) in [row[2:5] for row in trail(api, moved)]
+    ((detail,),) = api.sql("SELECT detail FROM task WHERE made_by_record = 'transfer_handover'")
+    for listed in (owned, nobodys, flag):
+        assert listed["id"] in detail
+    assert done["id"] not in detail
+    assert "Rhys" not in detail and "Odd" not in detail
+
+
+def test_a_transfer_and_its_summary_read_days_in_utc(api: Api) -> None:
+    from datetime import date
+
+    mother = api.mother()
+    with pytest.MonkeyPatch.context() as patch:
+        import time
+
+        zone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14"
+        patch.setenv("TZ", zone)
+        time.tzset()
+        try:
+            assert date.today() != datetime.now(UTC).date()
+            transfer(api, mother["id"])
+            summary = summary_of(api, mother["id"])
+        finally:
+            patch.undo()
+            time.tzset()
+    today = datetime.now(UTC).date()
+    assert summary["transferred_on"] == str(today)
+    assert summary["kept_until"] == str(today + timedelta(days=90))
+    ((due_on,),) = api.sql("SELECT due_on FROM task")
+    assert str(due_on)[:10] == str(today + timedelta(days=7))

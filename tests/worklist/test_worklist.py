@@ -514,3 +514,17 @@ def test_a_group_follow_up_and_the_task_it_made_are_one_item(api: Api) -> None:
     assert {item for item in listed if item[0] == "task"} == {
         ("task", "task_due", by_hand.json()["id"])
     }
+
+
+def test_a_task_is_listed_by_its_title_overdue_said(api: Api) -> None:
+    her, _ = mother(api)
+    add(
+        api,
+        task(her, today() - DAY, title="Send Zoë the visiting order"),
+        task(her, today() + DAY, title="Ring her son's school"),
+    )
+    summaries = {i["reason"]: i["summary"] for i in worklist(api)["items"] if i["kind"] == "task"}
+    assert summaries["task_overdue"].startswith("Task overdue")
+    assert summaries["task_overdue"].endswith(': "Send Zoë the visiting order".')
+    assert summaries["task_due"].startswith("Task due")
+    assert summaries["task_due"].endswith(': "Ring her son\'s school".')

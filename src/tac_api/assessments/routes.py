@@ -21,6 +21,7 @@ from tac_api.routing import (
 )
 from tac_api.schemas import PrisonCode
 from tac_api.session import SessionDep
+from tac_api.tasks.service import record_erased
 
 router = APIRouter(
     prefix="/v1/parenting-assessments", tags=["Parenting assessments"], responses=COMMON_PROBLEMS
@@ -113,3 +114,4 @@ async def delete_parenting_assessment(
 ) -> None:
     assessment = await service.delete_assessment(session, caller, parenting_assessment_id, if_match)
     answer_erased(session, service.ASSESSMENTS, assessment)
+    await record_erased(session, caller, (service.ASSESSMENTS.kind, assessment.id))

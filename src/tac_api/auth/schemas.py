@@ -1,9 +1,10 @@
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from sqlalchemy import BindParameter, String, bindparam
+from sqlalchemy import BindParameter, Date, String, bindparam
 
 
 class Role(StrEnum):
@@ -57,8 +58,17 @@ def scope_value(who: Caller | Role, field: ScopeParam) -> BindParameter[str]:
     return bindparam(f"caller_{field}", getattr(who, field), type_=String)
 
 
-def scope_params(caller: Caller) -> dict[str, str | None]:
+def scope_today(who: Caller | Role) -> BindParameter[date]:
+    """Today (UTC), for a scope condition that runs to a day (kept until): bound in, or, given
+    only a Role, a required parameter filled by `scope_params`."""
+    if isinstance(who, Role):
+        return bindparam("caller_today", type_=Date, required=True)
+    return bindparam("caller_today", datetime.now(UTC).date(), type_=Date)
+
+
+def scope_params(caller: Caller) -> dict[str, str | date | None]:
     return {
         "caller_prison_code": caller.prison_code,
         "caller_local_authority_code": caller.local_authority_code,
+        "caller_today": datetime.now(UTC).date(),
     }

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tac_api.auth.schemas import Caller
 from tac_api.documents.page import CONTENT_SECURITY_POLICY
 from tac_api.reference.models import LocalAuthority
-from tac_api.staff.models import StaffMember
+from tac_api.staff.service import entry_signed_in_as
 
 Format = Literal["json", "html", "pdf"]
 HTML, PDF = "text/html", "application/pdf"
@@ -98,10 +98,8 @@ def pdf(page: str) -> bytes:
 async def preparer(session: AsyncSession, caller: Caller) -> str:
     """Who prepared a document: the caller's name in the staff directory if she has an entry,
     else the name her client was registered with. Her own entry, read for her: not audited."""
-    name = await session.scalar(
-        select(StaffMember.name).where(StaffMember.signs_in_as == caller.client_id)
-    )
-    return name or caller.name
+    entry = await entry_signed_in_as(session, caller)
+    return entry.name if entry is not None else caller.name
 
 
 async def authority_names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from tac_api.routing import (
     show_visible,
 )
 from tac_api.session import SessionDep
+from tac_api.tasks.service import record_erased
 
 router = APIRouter(tags=["Evidence"], responses=COMMON_PROBLEMS)
 
@@ -98,6 +99,7 @@ async def delete_evidence(
 ) -> None:
     item = await service.delete_evidence(session, caller, evidence_id, if_match)
     answer_erased(session, service.EVIDENCE, item)
+    await record_erased(session, caller, (service.EVIDENCE.kind, item.id))
 
 
 @router.get(

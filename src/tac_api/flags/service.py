@@ -115,14 +115,19 @@ async def clear(
     flag = await get_for_change(session, caller, FLAGS, flag_id, if_match)
     if flag.cleared_at is not None:
         raise Conflict(f"This flag was cleared at {flag.cleared_at.isoformat()} already.")
+    mark_cleared(flag, caller, data.note)
+    await session.flush()
+    return flag
+
+
+def mark_cleared(flag: ReviewFlag, caller: Caller, note: str) -> None:
+    """Cleared now, by the caller, with what the review found (or why it ended)."""
     flag.cleared_at = utcnow()
     flag.cleared_by_client_id = caller.client_id
     flag.cleared_by_name = caller.name
     flag.cleared_by_role = caller.role.value
-    flag.clearance_note = data.note
+    flag.clearance_note = note
     touch(flag)
-    await session.flush()
-    return flag
 
 
 def to_public(flag: ReviewFlag) -> FlagPublic:

@@ -31,6 +31,7 @@ from tac_api.routing import (
 )
 from tac_api.schemas import IsoDate, PrisonCode
 from tac_api.session import SessionDep
+from tac_api.tasks.service import record_erased
 
 router = APIRouter(tags=["Groups"], responses=COMMON_PROBLEMS)
 SESSIONS = "/v1/group-sessions"
@@ -200,6 +201,7 @@ async def delete_group_attendance(
 ) -> None:
     row = await service.remove_attendance(session, caller, group_attendance_id, if_match)
     answer_erased(session, service.ATTENDANCE, row)
+    await record_erased(session, caller, (service.ATTENDANCE.kind, row.id))
 
 
 @router.get(

@@ -38,7 +38,6 @@ from tac_api.groups.schemas import (
     GroupSessionUpdate,
     Register,
 )
-from tac_api.mothers.models import Mother
 from tac_api.mothers.service import held_there_on
 from tac_api.preconditions import check_if_match
 from tac_api.reference.models import Prison
@@ -53,7 +52,8 @@ from tac_api.resources import (
     rows_by,
 )
 from tac_api.schemas import past_date_problems
-from tac_api.staff.models import Allocation, StaffMember
+from tac_api.staff.caseload import current_worker
+from tac_api.staff.models import StaffMember
 from tac_api.tasks import service as tasks
 
 SESSIONS = Resource(
@@ -539,22 +539,6 @@ def _follow_up_title(group: GroupSession) -> str:
     return f"One-to-one follow-up after the group session of {group.held_on}"
 
 
-async def _current_worker(session: AsyncSession, mother_id: uuid.UUID) -> uuid.UUID | None:
-    """Her currently allocated worker, if she has one in the prison she is held in who has
-    not left."""
-    return await session.scalar(
-        select(Allocation.staff_member_id)
-        .join(StaffMember, StaffMember.id == Allocation.staff_member_id)
-        .join(Mother, Mother.id == Allocation.mother_id)
-        .where(
-            Allocation.mother_id == mother_id,
-            Allocation.ended_on.is_(None),
-            StaffMember.left_on.is_(None),
-            StaffMember.prison_code == Mother.prison_code,
-        )
-    )
-
-
 async def _follow_up_task(
     session: AsyncSession, caller: Caller, row: GroupAttendance, group: GroupSession
 ) -> None:
@@ -578,7 +562,7 @@ async def _follow_up_task(
         title=_follow_up_title(group),
         detail=f"She checked out lower than she checked in ({group.activity}).",
         due_on=row.follow_up_due_on,
-        owner_id=await _current_worker(session, row.mother_id),
+        owner_id=await session.scalar(current_worker(row.mother_id)),
     )
     if row.follow_up_done_on is not None:
         await tasks.keep_in_step(session, tasks.GROUP_FOLLOW_UP, record, **state)

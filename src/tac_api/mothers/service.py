@@ -19,7 +19,7 @@ from tac_api.auth.schemas import (
 from tac_api.changes.service import emit
 from tac_api.children.models import Child
 from tac_api.config import get_settings
-from tac_api.db import contains_text, fetch_rows
+from tac_api.db import contains_text, fetch_rows, utctoday
 from tac_api.errors import Conflict, InvalidInput
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.mothers.schemas import (
@@ -95,7 +95,7 @@ async def show_mother_with_children(
     rows = await fetch_rows(session, statement, params)
     if not rows:
         raise MOTHERS.not_found(mother_id)
-    today = date.today()
+    today = utctoday()
     children = [
         ChildSummary(
             id=row["child_id"],
@@ -171,7 +171,7 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
             data.date_of_birth,
             data.reception_date,
             data.earliest_release_date,
-            date.today(),
+            utctoday(),
             data.supported_from,
         )
     )
@@ -181,9 +181,9 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
     )
     if taken is not None:
         raise Conflict(DUPLICATE)
-    mother = Mother(**{**data.model_dump(), "supported_from": data.supported_from or date.today()})
+    mother = Mother(**{**data.model_dump(), "supported_from": data.supported_from or utctoday()})
     if mother.status == "closed":
-        mother.closed_on = date.today()
+        mother.closed_on = utctoday()
     session.add(mother)
     session.add(
         PrisonStay(
@@ -222,7 +222,7 @@ async def update_mother(
             merged["date_of_birth"],
             merged["reception_date"],
             merged["earliest_release_date"],
-            date.today(),
+            utctoday(),
             merged["supported_from"],
             merged["closed_on"],
         )
@@ -232,11 +232,11 @@ async def update_mother(
     if "prison_code" in changed:
         keep_days = transfer_summary_days or get_settings().transfer_summary_days
         await record_transfer(
-            session, caller, mother, from_prison_code, on=date.today(), keep_days=keep_days
+            session, caller, mother, from_prison_code, on=utctoday(), keep_days=keep_days
         )
     if "status" in changed:
         # What the retention period counts from: set on closing, cleared when reopened.
-        mother.closed_on = date.today() if changed["status"] == "closed" else None
+        mother.closed_on = utctoday() if changed["status"] == "closed" else None
     _emit_changes(session, mother, changed)
     await session.flush()
     return mother, changed

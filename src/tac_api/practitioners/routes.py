@@ -28,6 +28,7 @@ from tac_api.routing import (
     show_visible,
 )
 from tac_api.session import SessionDep
+from tac_api.tasks.service import record_erased
 
 router = APIRouter(tags=["Practitioners"], responses=COMMON_PROBLEMS)
 
@@ -151,3 +152,4 @@ async def unlink_practitioner(
 ) -> None:
     link = await service.unlink(session, caller, link_id, if_match)
     answer_erased(session, service.PRACTITIONER_LINKS, link)
+    await record_erased(session, caller, (service.PRACTITIONER_LINKS.kind, link.id))

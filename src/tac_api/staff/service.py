@@ -4,16 +4,17 @@ and each prison's caseloads against the guide."""
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, desc, or_, select
+from sqlalchemy import Select, Uuid, and_, bindparam, desc, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.auth.models import ApiClient
 from tac_api.auth.oidc import OIDC_CLIENT_NAMESPACE
-from tac_api.auth.schemas import Caller, Role
+from tac_api.auth.schemas import Caller, Role, role_of, scope_params
 from tac_api.config import Settings
 from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput, NotFound
@@ -193,14 +194,34 @@ async def _check_may_leave(session: AsyncSession, entry: StaffMember, left_on: d
         )
 
 
-async def me(session: AsyncSession, caller: Caller) -> StaffMember:
-    """The entry the caller signs in as (an API client or an identity provider's sign-in alike:
-    both give her the id in `signs_in_as`), if she may see it."""
-    entry = await session.scalar(
-        select(StaffMember).where(
-            StaffMember.signs_in_as == caller.client_id, STAFF.visible(caller)
-        )
+@cache
+def _signed_in_as(role: Role) -> Select[Any]:
+    return select(StaffMember).where(
+        StaffMember.signs_in_as == bindparam("client_id", type_=Uuid(), required=True),
+        STAFF.visible(role),
     )
+
+
+def signed_in_as(who: Caller | Role) -> Select[Any]:
+    """The staff entry the caller signs in as (an API client or an identity provider's sign-in
+    alike: both give her the id in `signs_in_as`), if she may see it: for "me", `owner=me`, the
+    worklist's `mine`, who prepared a document. Given a role, built once, and `client_id` is
+    bound at execution (`db.fetch_rows`)."""
+    statement = _signed_in_as(role_of(who))
+    if isinstance(who, Role):
+        return statement
+    return statement.params(client_id=who.client_id, **scope_params(who))
+
+
+async def entry_signed_in_as(session: AsyncSession, caller: Caller) -> StaffMember | None:
+    """`signed_in_as`, read: her entry, or None when she signs in as no one she may see. Her
+    own entry, read for her: not audited."""
+    return await session.scalar(signed_in_as(caller))
+
+
+async def me(session: AsyncSession, caller: Caller) -> StaffMember:
+    """The entry the caller signs in as, if she may see it (`signed_in_as`)."""
+    entry = await entry_signed_in_as(session, caller)
     if entry is None:
         raise NotFound("You are in no staff directory: an admin links your sign-in to your entry.")
     return entry

@@ -1,9 +1,9 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from tac_api.db import utctoday
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.mothers.service import MOTHERS
 from tac_api.pagination import Page, PagingQuery
@@ -116,6 +116,6 @@ async def update_task(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> TaskPublic:
-    task, changed = await service.update(session, caller, task_id, body, if_match, date.today())
+    task, changed = await service.update(session, caller, task_id, body, if_match, utctoday())
     answer_changed(session, response, service.TASKS, task, changed)
     return service.to_public(task)

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.auth.schemas import Caller
-from tac_api.errors import InvalidInput
+from tac_api.errors import Conflict, InvalidInput
+from tac_api.flags.models import ReviewFlag
+from tac_api.flags.service import FLAGS, mark_cleared
 from tac_api.history import made_by
 from tac_api.mothers.models import Mother
 from tac_api.resources import (
@@ -19,11 +21,13 @@ from tac_api.resources import (
     apply_changes,
     get_for_change,
     list_visible,
+    lock_her,
     mother_for_writing,
 )
 from tac_api.schemas import past_date_problems
 from tac_api.scope import mother_of_record
 from tac_api.staff.models import StaffMember
+from tac_api.staff.service import entry_signed_in_as
 from tac_api.tasks.models import Task
 from tac_api.tasks.schemas import TaskCreate, TaskPublic, TaskUpdate
 
@@ -40,6 +44,11 @@ TASKS = Resource(
 GROUP_FOLLOW_UP = "group_follow_up"
 TRANSFER_HANDOVER = "transfer_handover"
 ME = "me"
+# What a task a record keeps in step with it takes from that record: changed there, never on
+# the task (a group follow-up's due and done days are its register row's). A transfer's
+# handover task is made once and then the receiving prison's to do: nothing keeps it in step.
+KEPT_IN_STEP = frozenset({"title", "due_on", "done_on"})
+KEPT_IN_STEP_BY = frozenset({GROUP_FOLLOW_UP})
 
 
 async def make_for_record(
@@ -128,6 +137,44 @@ async def remove_made_by(
         audit.erased(session, TASKS, task)
 
 
+ERASED_NOTE = "The record was erased."
+
+
+async def record_erased(
+    session: AsyncSession, caller: Caller, record: tuple[str, uuid.UUID]
+) -> None:
+    """What follows a record of her case erased, in the erasure's transaction (every route that
+    erases one calls it): the open flags on it cleared by the caller (noted "The record was
+    erased."); the tasks it made removed with it; the tasks a person made about it kept (the
+    work may still be owed) but naming it no more. Each audited (altered, erased)."""
+    resource_type, resource_id = record
+    flags = await session.scalars(
+        select(ReviewFlag)
+        .where(
+            ReviewFlag.resource_type == resource_type,
+            ReviewFlag.resource_id == resource_id,
+            ReviewFlag.cleared_at.is_(None),
+        )
+        .with_for_update()
+    )
+    for flag in flags:
+        mark_cleared(flag, caller, ERASED_NOTE)
+        audit.altered(session, FLAGS, flag)
+    about = await session.scalars(
+        select(Task)
+        .where(Task.resource_type == resource_type, Task.resource_id == resource_id)
+        .with_for_update()
+    )
+    for task in about:
+        if task.made_by_record is not None:
+            await session.delete(task)
+            audit.erased(session, TASKS, task)
+        else:
+            apply_changes(task, {"resource_type": None, "resource_id": None})
+            audit.altered(session, TASKS, task)
+    await session.flush()
+
+
 def to_public(task: Task) -> TaskPublic:
     return TaskPublic.model_validate({**task.model_dump(), "done": task.done_on is not None})
 
@@ -155,6 +202,9 @@ async def _owner_problems(
 async def create(session: AsyncSession, caller: Caller, data: TaskCreate) -> Task:
     """A task a person makes: on a mother the caller may see, owned by her prison's staff (or
     nobody yet), about one of her records the caller may see, if about one."""
+    # Her row locked first: a transfer moving her at the same moment (which locks it too) is
+    # waited for, and the prison she is held in, the owner's, read as it then stands.
+    await lock_her(session, data.mother_id)
     mother = await mother_for_writing(session, caller, data.mother_id)
     problems = await _owner_problems(session, mother.id, data.owner_id)
     if (data.resource_type is None) != (data.resource_id is None):
@@ -176,14 +226,12 @@ async def create(session: AsyncSession, caller: Caller, data: TaskCreate) -> Tas
 async def owner_of(session: AsyncSession, caller: Caller, owner: str) -> uuid.UUID:
     """A list's `owner`: a staff member's id, or `me` (the entry the caller signs in as)."""
     if owner == ME:
-        entry = await session.scalar(
-            select(StaffMember.id).where(StaffMember.signs_in_as == caller.client_id)
-        )
+        entry = await entry_signed_in_as(session, caller)
         if entry is None:
             raise InvalidInput(
                 "owner", "you sign in as no one in the staff directory", location="query"
             )
-        return entry
+        return entry.id
     try:
         return uuid.UUID(owner)
     except ValueError:
@@ -224,6 +272,13 @@ async def update(
 ) -> tuple[Task, dict[str, Any]]:
     task = await get_for_change(session, caller, TASKS, task_id, if_match)
     changes = data.changes()
+    kept = sorted(field for field in KEPT_IN_STEP if field in changes)
+    if task.made_by_record in KEPT_IN_STEP_BY and kept:
+        raise Conflict(
+            f"This task is kept in step with the {task.resource_type} {task.resource_id} that "
+            f"made it ({task.made_by_record}): change {', '.join(kept)} there, not here. Its "
+            "owner and detail may change here."
+        )
     problems = []
     if "owner_id" in changes and changes["owner_id"] != task.owner_id:
         problems += await _owner_problems(session, task.mother_id, changes["owner_id"])

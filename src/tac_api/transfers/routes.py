@@ -38,6 +38,7 @@ async def list_transfer_summaries(
 ) -> Page[TransferSummaryPublic]:
     statement = service.search(caller, prison_code=prison_code, mother_id=mother_id)
     summaries, cursor = await page_shown(session, service.SUMMARIES, statement, paging)
+    service.consulted_within(session, summaries)
     return Page[TransferSummaryPublic](
         items=[service.to_public(summary) for summary in summaries], next_cursor=cursor
     )
@@ -52,4 +53,5 @@ async def get_transfer_summary(
     transfer_summary_id: uuid.UUID, caller: PrisonSide, session: SessionDep, response: Response
 ) -> TransferSummaryPublic:
     summary = await show_visible(session, caller, service.SUMMARIES, transfer_summary_id, response)
+    service.consulted_within(session, [summary])
     return service.to_public(summary)

@@ -4,6 +4,7 @@ handover task listing what is open. Made by the transfer itself (`record_transfe
 `mothers.service.update_mother`, and by anything else that moves her)."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,14 +16,17 @@ from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
 from tac_api.children.models import Child
 from tac_api.db import touch
+from tac_api.flags.models import ReviewFlag
 from tac_api.hearings.models import CourtHearing, CourtHearingChild
 from tac_api.history import made_by
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.reference.models import LegalStatus, LocalAuthority, Prison
-from tac_api.resources import Resource, list_visible
+from tac_api.resources import Resource, apply_changes, list_visible
+from tac_api.staff.caseload import current_worker
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.tasks import service as tasks
+from tac_api.tasks.models import Task
 from tac_api.transfers.models import TransferSummary
 from tac_api.transfers.schemas import (
     Authority,
@@ -37,6 +41,7 @@ from tac_api.transfers.schemas import (
     Worker,
 )
 from tac_api.visits.models import ContactVisit, ContactVisitChild
+from tac_api.visits.schemas import OPEN_VISIT_STATUSES
 
 SUMMARIES = Resource(
     kind="transfer_summary",
@@ -51,8 +56,6 @@ SUMMARIES = Resource(
 # The receiving prison's handover: due within this many days of the transfer, or by the day
 # of the first thing open on her case, if that comes sooner.
 HANDOVER_DAYS = 7
-# A visit neither held nor called off is still open.
-OPEN_VISIT_STATUSES = ("requested", "approved", "scheduled")
 # The handover task's detail has room for this many characters (`Task.detail`).
 DETAIL_LIMIT = 4000
 
@@ -77,13 +80,26 @@ async def record_transfer(
     - the sending prison keeps a summary of her case as it stood, until `on + keep_days`;
     - her open allocation to a worker of the sending prison ends that day (it would otherwise
       keep her on a caseload in a prison she has left);
-    - the receiving prison gets a handover task listing what is open (nobody's yet: the
-      prison's, until someone takes it on or she is allocated there).
+    - her open tasks move with her case (`scope.task_visible`): each owned by one of the
+      sending prison's staff, who can no longer see it, becomes nobody's (the receiving
+      prison's, to take on);
+    - the receiving prison gets a handover task listing what is open (hearings, visits,
+      meetings, her open tasks and flags for review; nobody's yet: the prison's, until someone
+      takes it on or she is allocated there).
 
-    Audited as collected (the summary, the task) and altered (the allocation). The caller is
-    who recorded the move: a person through the API, or a prison event's system caller."""
+    Audited as collected (the summary, the task) and altered (the allocation, each task whose
+    owner was cleared). The caller is who recorded the move: a person through the API, or a
+    prison event's system caller."""
     to_prison_code = mother.prison_code
-    case = await _case_as_it_stood(session, mother)
+    case = await _case_as_it_stood(session, mother, from_prison_code)
+    open_tasks = await _hand_over_tasks(session, mother.id, to_prison_code)
+    open_flags = list(
+        await session.scalars(
+            select(ReviewFlag)
+            .where(ReviewFlag.mother_id == mother.id, ReviewFlag.cleared_at.is_(None))
+            .order_by(ReviewFlag.raised_at, ReviewFlag.id)
+        )
+    )
     await _move_stay(session, mother.id, to_prison_code, on)
     await _end_allocation(session, mother.id, to_prison_code, on)
     summary = TransferSummary(
@@ -108,9 +124,43 @@ async def record_transfer(
         title=f"Handover: she arrived from {sending or from_prison_code}",
         due_on=handover_due(case, on),
         owner_id=None,
-        detail=handover_detail(case, from_prison_code, sending, on),
+        detail=handover_detail(
+            case, from_prison_code, sending, on, open_tasks=open_tasks, open_flags=open_flags
+        ),
     )
     return summary
+
+
+async def _hand_over_tasks(
+    session: AsyncSession, mother_id: uuid.UUID, to_prison_code: str
+) -> list[Task]:
+    """Her open tasks, locked until the request commits (a change to one waits for the move),
+    each owned by someone not of the receiving prison made nobody's: its owner can no longer
+    see it, and the receiving prison takes it on. Soonest due first."""
+    open_tasks = list(
+        await session.scalars(
+            select(Task)
+            .where(Task.mother_id == mother_id, Task.done_on.is_(None))
+            .order_by(Task.due_on, Task.id)
+            .with_for_update(of=Task)
+        )
+    )
+    owners = {task.owner_id for task in open_tasks if task.owner_id is not None}
+    staying = set(
+        await session.scalars(
+            select(StaffMember.id).where(
+                StaffMember.id.in_(owners), StaffMember.prison_code == to_prison_code
+            )
+        )
+        if owners
+        else []
+    )
+    for task in open_tasks:
+        if task.owner_id is not None and task.owner_id not in staying:
+            change = {"owner_id": None}
+            apply_changes(task, change)
+            audit.altered(session, tasks.TASKS, task, change)
+    return open_tasks
 
 
 async def _move_stay(
@@ -153,16 +203,19 @@ async def _end_allocation(
 # -- Her case as it stood ----------------------------------------------------------------------
 
 
-async def _case_as_it_stood(session: AsyncSession, mother: Mother) -> CaseAsItStood:
+async def _case_as_it_stood(
+    session: AsyncSession, mother: Mother, from_prison_code: str
+) -> CaseAsItStood:
     """Read once, at the transfer: a statement per part of her case (her children, hearings,
-    visits, meetings, the children each of those concerns, her worker), whatever their number."""
+    visits, meetings, the children each of those concerns, her worker in the prison she left),
+    whatever their number."""
     return CaseAsItStood(
         mother=WhoSheIs.model_validate(mother, from_attributes=True),
         children=await _children(session, mother.id),
         open_hearings=await _open_hearings(session, mother.id),
         open_visits=await _open_visits(session, mother.id),
         open_meetings=await _open_meetings(session, mother.id),
-        worker=await _worker(session, mother.id),
+        worker=await _worker(session, mother.id, from_prison_code),
     )
 
 
@@ -289,19 +342,12 @@ async def _open_meetings(session: AsyncSession, mother_id: uuid.UUID) -> list[Op
     ]
 
 
-async def _worker(session: AsyncSession, mother_id: uuid.UUID) -> Worker | None:
-    row = (
-        await session.execute(
-            select(StaffMember.id, StaffMember.name, StaffMember.role, Allocation.allocated_on)
-            .join(StaffMember, StaffMember.id == Allocation.staff_member_id)
-            .where(Allocation.mother_id == mother_id, Allocation.ended_on.is_(None))
-        )
-    ).first()
-    if row is None:
-        return None
-    return Worker(
-        staff_member_id=row.id, name=row.name, role=row.role, allocated_on=row.allocated_on
-    )
+async def _worker(
+    session: AsyncSession, mother_id: uuid.UUID, from_prison_code: str
+) -> Worker | None:
+    """Her current worker in the prison she left (`staff.caseload.current_worker`)."""
+    row = (await session.execute(current_worker(mother_id, from_prison_code))).first()
+    return None if row is None else Worker.model_validate(row, from_attributes=True)
 
 
 # -- The handover ------------------------------------------------------------------------------
@@ -327,10 +373,18 @@ def _when(moment: datetime | None) -> str:
 
 
 def handover_detail(
-    case: CaseAsItStood, from_prison_code: str, sending: str | None, on: date
+    case: CaseAsItStood,
+    from_prison_code: str,
+    sending: str | None,
+    on: date,
+    *,
+    open_tasks: Sequence[Task] = (),
+    open_flags: Sequence[ReviewFlag] = (),
 ) -> str:
-    """What the receiving prison's worker reads: what was open on her case when she arrived,
-    one line each, and who her worker was. Ids, types and times: never a child's name."""
+    """What the receiving prison's worker reads: what was open on her case when she arrived
+    (hearings, visits, meetings, her open tasks and flags for review), one line each, and who
+    her worker was. Ids, types and times: never a child's name, nor a task's title or a flag's
+    reason (free text: she reads them on the task and the flag, which are hers now)."""
     lines = [f"She was transferred from {sending or from_prison_code} on {on}."]
     items = [
         *(
@@ -346,6 +400,16 @@ def handover_detail(
             f"- Meeting ({m.meeting_type}) on {m.platform}, {_when(m.starts_at)}"
             f"{'' if m.prison_can_join else ', a platform the prison cannot join'} [{m.id}]"
             for m in case.open_meetings
+        ),
+        *(
+            f"- Task due on {t.due_on}{' (was made by a record)' if t.made_by_record else ''}"
+            f" [{t.id}]"
+            for t in open_tasks
+        ),
+        *(
+            f"- Flag for review on a {f.resource_type.replace('_', ' ')}, raised on "
+            f"{f.raised_at:%Y-%m-%d} [{f.id}]"
+            for f in open_flags
         ),
     ]
     lines.append("Open on her case:" if items else "Nothing was open on her case.")
@@ -378,6 +442,28 @@ def search(
     if prison_code:
         statement = statement.where(TransferSummary.from_prison_code == prison_code)
     return statement
+
+
+def consulted_within(session: AsyncSession, summaries: Sequence[TransferSummary]) -> None:
+    """What a summary shows of her other records, audited as consulted too (her as subject):
+    the copies of her children, and the hearings, visits and meetings it lists as open (the
+    summary itself is audited by the read that shows it)."""
+    shown: dict[str, list[tuple[uuid.UUID | None, uuid.UUID | None]]] = {
+        "child": [],
+        "court_hearing": [],
+        "contact_visit": [],
+        "meeting": [],
+    }
+    for summary in summaries:
+        case = CaseAsItStood.model_validate(summary.summary)
+        her = summary.mother_id
+        shown["child"] += [(child.id, her) for child in case.children]
+        shown["court_hearing"] += [(hearing.id, her) for hearing in case.open_hearings]
+        shown["contact_visit"] += [(visit.id, her) for visit in case.open_visits]
+        shown["meeting"] += [(meeting.id, her) for meeting in case.open_meetings]
+    for kind, records in shown.items():
+        if records:
+            audit.record_many(session, Action.consult, kind, list(dict.fromkeys(records)))
 
 
 def to_public(summary: TransferSummary) -> TransferSummaryPublic:

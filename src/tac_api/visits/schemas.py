@@ -31,6 +31,9 @@ INDIRECT = "letter_or_card"
 IN_PERSON = frozenset({"in_person_social_visit", "family_day", FINAL_CONTACT})
 
 VisitStatus = Literal["requested", "approved", "scheduled", "held", "cancelled", "refused"]
+# A visit neither held nor called off: still to happen (the worklist's final contacts ahead, a
+# transfer's open visits).
+OPEN_VISIT_STATUSES = ("requested", "approved", "scheduled")
 # The lifecycle: requested -> approved -> scheduled -> held, and out to cancelled or refused
 # at any step before it is held. Held, cancelled and refused are final.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {

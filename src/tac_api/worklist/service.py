@@ -68,23 +68,22 @@ from tac_api.scope import (
     link_request_visible,
     meeting_visible,
     review_flag_visible,
-    staff_member_visible,
     task_visible,
     visit_visible,
 )
-from tac_api.staff.models import Allocation, StaffMember
+from tac_api.staff.caseload import current_worker
+from tac_api.staff.models import StaffMember
+from tac_api.staff.service import signed_in_as
 from tac_api.tasks.models import Task
 from tac_api.tasks.service import GROUP_FOLLOW_UP
 from tac_api.visits.models import ContactVisit
-from tac_api.visits.schemas import FINAL_CONTACT
+from tac_api.visits.schemas import FINAL_CONTACT, OPEN_VISIT_STATUSES
 from tac_api.worklist.schemas import Worklist, WorklistCount, WorklistItem, WorklistMother
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 MAX_WITHIN_DAYS = 366
 SCHEDULED = "scheduled"
-# Visits still to happen: a final contact in these is one to prepare.
-VISIT_AHEAD = ("requested", "approved", "scheduled")
 
 TIME = UTCDateTime()
 DAY = Date()
@@ -311,7 +310,7 @@ def _branches(dialect: str, role: Role) -> list[Branch]:
             select(*visit_item("final_contact_due", due_at=visit.scheduled_at)).where(
                 *visit_here,
                 visit.visit_type == _said(FINAL_CONTACT),
-                visit.status.in_([_said(status) for status in VISIT_AHEAD]),
+                visit.status.in_([_said(status) for status in OPEN_VISIT_STATUSES]),
                 _ahead(visit.scheduled_at),
             ),
         ),
@@ -472,6 +471,7 @@ def _branches(dialect: str, role: Role) -> list[Branch]:
                     Task.id,
                     Task.mother_id,
                     due_on=Task.due_on,
+                    detail=Task.title,
                 )
             ).where(
                 task_visible(role),
@@ -536,12 +536,10 @@ SHOWN = (*ITEM_COLUMNS, "first_name", "last_name", "prison_number", "position")
 
 
 def _allocated_to_caller(mother_id: Any) -> ColumnElement[bool]:
-    """She is allocated now (an open allocation) to the staff entry the caller signs in as."""
-    return exists().where(
-        Allocation.mother_id == mother_id,
-        Allocation.ended_on.is_(None),
-        StaffMember.id == Allocation.staff_member_id,
-        StaffMember.signs_in_as == bindparam("client_id", type_=ID),
+    """Her current worker (`staff.caseload.current_worker`) is the staff entry the caller signs
+    in as."""
+    return exists(
+        current_worker(mother_id).where(StaffMember.signs_in_as == bindparam("client_id", type_=ID))
     )
 
 
@@ -644,13 +642,6 @@ def _audit_written(page: Any) -> Any:
     return audit.consulting(audited, consulted, order=("subject",))
 
 
-@cache
-def _signs_in_as(role: Role) -> Select[Any]:
-    return select(StaffMember.id).where(
-        StaffMember.signs_in_as == bindparam("client_id", type_=ID), staff_member_visible(role)
-    )
-
-
 def prison_asked(caller: Caller, prison_code: str | None) -> str:
     """The prison whose worklist is asked for: an admin names one (422 without); a prison
     social worker's is hers, and another prison reads as not found, as for her caseloads."""
@@ -686,7 +677,7 @@ async def worklist(
         known = await session.scalar(select(Prison.code).where(Prison.code == prison))
         if known is None:
             raise InvalidInput("prison_code", f"unknown prison {prison!r}", location="query")
-    if mine and not await fetch_rows(session, _signs_in_as(caller.role), params):
+    if mine and not await fetch_rows(session, signed_in_as(caller.role), params):
         raise InvalidInput(
             "mine",
             "you are in no staff directory, so no woman is allocated to you: an admin links "
@@ -822,8 +813,8 @@ def _summary(row: Mapping[str, Any], due_at: datetime | None, due_on: date | Non
         return "A local authority asks to be linked to her: confirm or decline."
     if kind == "task":
         if reason == "task_overdue":
-            return f"Open task, due on {when}."
-        return f"Open task, due on {when}."
+            return f'Task overdue, due on {when}: "{detail}".'
+        return f'Task due on {when}: "{detail}".'
     return f"A {_words(detail)} record of hers is flagged for review."
 
 
