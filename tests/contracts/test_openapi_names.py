@@ -30,6 +30,7 @@ VERBS = {
     "decline",
     "rotate",  # a webhook's secret
     "end",  # her allocation, with no one after it
+    "clear",  # a flag for review, once what it raised is dealt with
 }
 CAMEL_CASE = re.compile(r"^[a-z]+[A-Za-z]*$")
 
