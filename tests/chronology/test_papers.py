@@ -3,7 +3,7 @@ JSON, as an HTML page and a PDF, headed by who she is and who prepared it."""
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +11,12 @@ import pytest
 from tac_api.chronology.document import render, significance_of, source_of
 from tac_api.chronology.schemas import Chronology, ChronologyEvent
 from tac_api.chronology.service import Read
-from tac_api.documents.page import NOTHING
+from tac_api.documents.page import NOTHING, long_date
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY, sync_child
 from tests.support.documents import cells, pdf_pages, printed
-from tests.support.sql import counting
+from tests.support.sql import counting, db_id
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -377,3 +377,174 @@ def test_the_services_own_tasks_and_flags_are_left_out_unless_asked_for(
     assert "task" not in audited and "review_flag" not in audited
     asked = html_of(module_api, "admin", her, kind=["task"])
     assert "Ring Nia" in asked
+
+
+def version_of(response: Any) -> str:
+    assert response.status_code in (200, 201), response.text
+    return response.headers["ETag"]
+
+
+def test_the_26_weeks_run_to_the_date_the_extensions_make(module_api: Api) -> None:
+    """The date the API answers (`twenty_six_week_date`), extensions and all: one rule."""
+    api = module_api
+    her = api.mother(first_name="Gwen")["id"]
+    child = api.child(her, local_authority_code="801")["id"]
+    made = []
+    for number, issued in (("BS24C00900", -60), ("BS24C00901", -50)):
+        body = {"mother_id": her, "child_ids": [child], "court_name": "Bristol"}
+        body |= {"issued_on": day(issued), "case_number": number}
+        response = api.post("admin", "/v1/proceedings", body)
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    extended, etag = made[0]["id"], '"1"'
+    for weeks in (4, 2):
+        body = {"weeks": weeks, "reason": "The expert's report is late."}
+        etag = version_of(api.post("admin", f"/v1/proceedings/{extended}/extensions", body, etag))
+    rows = cells(html_of(api, "admin", her))[1:]
+    shown = [row[3] for row in rows if row[1] == "Proceedings issued at Bristol"]
+    answered = [api.get("admin", f"/v1/proceedings/{p['id']}").json() for p in made]
+    assert answered[0]["twenty_six_week_date"] == str(TODAY + timedelta(days=-60, weeks=32))
+    assert shown == [
+        f"Care proceedings issued: 26 weeks run to "
+        f"{long_date(date.fromisoformat(answered[0]['twenty_six_week_date']))} "
+        "(extended by 6 weeks); Case number BS24C00900",
+        f"Care proceedings issued: 26 weeks run to "
+        f"{long_date(date.fromisoformat(answered[1]['twenty_six_week_date']))}; "
+        "Case number BS24C00901",
+    ]
+
+
+def test_a_time_uk_time_cannot_say_is_printed_in_utc_never_refused(module_api: Api) -> None:
+    """No meeting may be listed in year 1 now (`tac_api.plausible`); one kept from before the
+    rule still prints, its time in UTC."""
+    api = module_api
+    her = api.mother(first_name="Eleri")["id"]
+    child = api.child(her, local_authority_code="801")["id"]
+    body = {
+        "mother_id": her,
+        "child_ids": [child],
+        "meeting_type": "looked_after_child_review",
+        "platform": "microsoft_teams",
+    }
+    refused = api.post("admin", "/v1/meetings", body | {"starts_at": "0001-01-01T00:00:00Z"})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["starts_at"]
+    kept = api.post("admin", "/v1/meetings", body | {"starts_at": at(3)})
+    assert kept.status_code == 201, kept.text
+    year_one: Any = datetime(1, 1, 1, tzinfo=UTC)
+    if not api.database_url.startswith("postgresql"):
+        year_one = "0001-01-01 00:00:00.000000"  # as SQLite keeps a time
+    api.sql(
+        "UPDATE meeting SET starts_at = :at WHERE id = :id",
+        at=year_one,
+        id=db_id(api, kept.json()["id"]),
+    )
+    for fmt in ("html", "pdf"):
+        response = api.get("admin", url(her), params={"format": fmt})
+        assert response.status_code == 200, response.text
+    rows = cells(html_of(api, "admin", her))
+    assert rows[1][0] == "1 January 1, 00:00 UTC" and rows[1][1].startswith("Looked after")
+    hearing = event_of("court_hearing", "court_hearing", "Listed")
+    summer = datetime(2026, 7, 1, 9, tzinfo=UTC)  # 10:00 in UK time
+    assert cells(page_of(hearing.model_copy(update={"at": summer})))[1][0] == "1 July 2026, 10:00"
+    year_one = hearing.model_copy(update={"at": datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)})
+    assert cells(page_of(year_one))[1][0] == "1 January 1, 00:00 UTC"
+
+
+def page_of(*events: ChronologyEvent, reader_authority: str | None = None) -> str:
+    return render(
+        Chronology.model_construct(mother_id=uuid.uuid4(), events=list(events)),
+        Read(
+            her={
+                "first_name": "Siân",
+                "last_name": "O'Connor",
+                "date_of_birth": TODAY - timedelta(days=12_000),
+                "prison_number": "A1234BC",
+                "prison_code": "EWI",
+            }
+        ),
+        kinds=set(),
+        child_named=False,
+        prepared_by="Ffion",
+        generated_at=datetime.now(UTC),
+        authorities={},
+        reader_authority=reader_authority,
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_hearing(module_api: Api) -> dict[str, Any]:
+    """Mali at Eastwood Park with Osian (Bristol's, synced by its system) and Efa (Surrey's):
+    a hearing Bristol's system pushed for Osian, to which the prison side added Efa."""
+    api = module_api
+    mother = api.mother(first_name="Mali", last_name="Price", date_of_birth="1993-02-03")
+    api.child(mother["id"], first_name="Iolo", local_authority_code="801")
+    pushed = api.put(
+        "bristol_system",
+        "/v1/sync/children/BR-8",
+        sync_child(mother["prison_number"], first_name="Osian", date_of_birth="2019-05-01"),
+    )
+    assert pushed.status_code == 201, pushed.text
+    efa = api.child(mother["id"], first_name="Efa", local_authority_code="936")["id"]
+    hearing = api.put(
+        "bristol_system",
+        "/v1/sync/court-hearings/H-8",
+        {
+            "mother_prison_number": mother["prison_number"],
+            "child_external_ids": ["BR-8"],
+            "court_name": "Bristol Civil and Family Justice Centre",
+            "hearing_type": "interim_care_order",
+            "starts_at": at(5),
+            "notified_at": at(-1),
+        },
+    )
+    assert hearing.status_code == 201, hearing.text
+    both = {"child_ids": [pushed.json()["id"], efa]}
+    added = api.patch(
+        "admin", f"/v1/court-hearings/{hearing.json()['id']}", both, hearing.headers["ETag"]
+    )
+    assert added.status_code == 200, added.text
+    return mother
+
+
+def source_of_the_hearing(api: Api, who: str, mother_id: str) -> str:
+    (row,) = [row for row in cells(html_of(api, who, mother_id))[1:] if row[1].startswith("Int")]
+    return row[2]
+
+
+def test_an_authority_is_named_to_the_prison_side_and_to_itself_only(
+    module_api: Api, shared_hearing: dict
+) -> None:
+    her = shared_hearing["id"]
+    named = "Court hearing; sent by Bristol, City of (its case system)"
+    for who in ("ewi_worker", "admin", "bristol", "bristol_system"):
+        assert source_of_the_hearing(module_api, who, her) == named, who
+    # Surrey reads the hearing (Efa's too), but not which other authority's system sent it.
+    assert source_of_the_hearing(module_api, "surrey", her) == (
+        "Court hearing; sent by a local authority (its case system)"
+    )
+    event = event_of("meeting", "meeting", "Review")
+    assert source_of(event, {"external_authority_code": "801"}, {}, "936") == (
+        "Meeting; sent by a local authority (its case system)"
+    )
+    assert source_of(event, {"external_authority_code": "801"}, {}, "801") == (
+        "Meeting; sent by local authority 801 (its case system)"
+    )
+
+
+def test_an_authoritys_papers_leave_out_her_date_of_birth_and_prison_number(
+    module_api: Api, shared_hearing: dict
+) -> None:
+    """A local authority knows of her only her name, prison, status and release date."""
+    her, number = shared_hearing["id"], shared_hearing["prison_number"]
+    prison_side = html_of(module_api, "ewi_worker", her)
+    assert "<dt>Date of birth</dt><dd>3 February 1993</dd>" in prison_side
+    assert f"<dt>Prison number</dt><dd>{number}</dd>" in prison_side
+    for who in ("bristol", "bristol_system", "surrey"):
+        page = html_of(module_api, who, her)
+        assert "<dt>Name</dt><dd>Mali Price</dd>" in page and "<dt>Held at</dt>" in page
+        assert "Date of birth" not in page and "February 1993" not in page, who
+        assert "Prison number" not in page and number not in page, who
+    shown = printed(html_of(module_api, "bristol", her))
+    assert "Mali Price" in shown[0] and "3 February 1993" not in shown[0]
+    assert number not in "".join(shown)

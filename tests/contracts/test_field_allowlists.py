@@ -242,7 +242,8 @@ EVIDENCE = RECORD | {
     "verified_by.role",
     "verified_on",
 }
-# What a court or local authority is handed: her name and prison number are the point of it.
+# What a court or local authority is handed (a local authority's: her date of birth and prison
+# number null, tested in tests/evidence).
 EVIDENCE_BUNDLE = (
     {f"mother.{f}" for f in ("id", "first_name", "last_name", "prison_number")}
     | {"mother.prison_code", "mother.prison_name", "mother.date_of_birth", "case_numbers"}

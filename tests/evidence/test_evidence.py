@@ -359,12 +359,13 @@ class TestBundle:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
         bundle = response.json()
+        # A local authority knows of her only her name, prison, status and release date.
         assert bundle["mother"] == {
             "id": mother["id"],
             "first_name": "Siân",
             "last_name": "O'Connor",
-            "date_of_birth": "1990-04-12",
-            "prison_number": "A1234BC",
+            "date_of_birth": None,
+            "prison_number": None,
             "prison_code": "SDI",
             "prison_name": "HMP Send",
         }
@@ -385,6 +386,14 @@ class TestBundle:
         assert bundle["case_numbers"] == ["BS25C00042"]
         admin = api.get("admin", bundle_url(mother["id"])).json()
         assert admin["case_numbers"] == ["BM25C00077", "BS25C00042"]  # oldest first
+        # The prison side's (and a court's, through it): her date of birth and prison number.
+        assert admin["mother"]["date_of_birth"] == "1990-04-12"
+        assert admin["mother"]["prison_number"] == "A1234BC"
+        assert api.get("sdi_worker", bundle_url(mother["id"])).json()["mother"] == {
+            **bundle["mother"],
+            "date_of_birth": "1990-04-12",
+            "prison_number": "A1234BC",
+        }
         assert bundle["prepared_by"] == "Together a Chance"
         generated = datetime.fromisoformat(bundle["generated_at"].replace("Z", "+00:00"))
         assert abs(datetime.now(UTC) - generated) < timedelta(minutes=5)
@@ -399,8 +408,13 @@ class TestBundle:
         assert "default-src 'none'" in response.headers["content-security-policy"]
         page = response.text
         assert page.startswith("<!DOCTYPE html>")
-        assert "Siân O&#x27;Connor" in page and "A1234BC" in page and "HMP Send" in page
-        assert "<dt>Date of birth</dt><dd>12 April 1990</dd>" in page
+        assert "Siân O&#x27;Connor" in page and "HMP Send" in page
+        # Not a local authority's to know: left out of its papers.
+        assert "A1234BC" not in page and "Date of birth" not in page
+        assert "Prison number" not in page
+        prison_side = api.get("sdi_worker", f"{bundle_url(mother['id'])}?format=html").text
+        assert "<dt>Date of birth</dt><dd>12 April 1990</dd>" in prison_side
+        assert "<dt>Prison number</dt><dd>A1234BC</dd>" in prison_side
         assert "<dt>Court case number</dt><dd>BS25C00042</dd>" in page
         assert "Prepared by bristol on " in page and f"{TODAY.year} at " in page
         # Typed text is shown as typed, never as markup.
@@ -574,7 +588,7 @@ class TestBundleAsPaper:
         page = api.get("bristol", f"{bundle_url(mother_id)}?format=html").text
         shown = printed(page)
         assert len(shown) == pages >= 1
-        assert "Siân O'Connor" in shown[0] and "12 April 1990" in shown[0]
+        assert "Siân O'Connor" in shown[0] and "12 April 1990" not in shown[0]
         assert "BS25C00042" in shown[0] and f"Page 1 of {pages}" in shown[0]
         assert "Prepared by bristol on" in shown[0]
         # Audited as the JSON: a disclosure of the same records.

@@ -185,6 +185,10 @@ class TestCreate:
             ({"child_ids": []}, "child_ids"),
             ({"starts_at": 1767225600}, "starts_at"),
             ({"starts_at": "next tuesday"}, "starts_at"),
+            # A plausible time, as a hearing's (`tac_api.plausible`): not year 1, not 2062.
+            ({"starts_at": "0001-01-01T00:00:00Z"}, "starts_at"),
+            ({"starts_at": "1999-12-31T23:00:00Z"}, "starts_at"),
+            ({"starts_at": at(days=800)}, "starts_at"),
             ({"mother_id": "00000000-0000-4000-8000-000000000000"}, "mother_id"),
             ({"id": "6f1c3bc4-3a3b-4b0e-9a53-1f5b1f1e2b10"}, "id"),
             ({"version": 3}, "version"),
@@ -441,6 +445,8 @@ class TestUpdate:
         [
             {"attended": True},  # still in the future
             {"starts_at": None},
+            {"starts_at": "0001-01-01T00:00:00Z"},
+            {"starts_at": at(days=800)},
             {"child_ids": []},
             {"child_ids": None},
             {"platform": None},

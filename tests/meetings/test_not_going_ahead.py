@@ -97,6 +97,18 @@ class TestAdjourned:
         assert response.json()["errors"][0]["field"] == "adjourned_to.notified_at"
         assert len(api.get("ewi_worker", MEETINGS).json()["items"]) == 1
 
+    @pytest.mark.parametrize(
+        "starts_at", ["0001-01-01T00:00:00Z", at(days=800)], ids=["year_one", "ahead"]
+    )
+    def test_the_new_date_is_plausible(self, api: Api, family: dict, starts_at: str) -> None:
+        old = meeting(api, family)
+        implausible = {**ADJOURN, "adjourned_to": {"starts_at": starts_at}}
+        response = change(api, "ewi_worker", old, implausible)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "adjourned_to.starts_at"
+        assert api.get("ewi_worker", f"{MEETINGS}/{old['id']}").json() == old
+        assert len(api.get("ewi_worker", MEETINGS).json()["items"]) == 1
+
 
 class TestOnlyAScheduledMeeting:
     @pytest.mark.parametrize("status", ["vacated", "cancelled"])

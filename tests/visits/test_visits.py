@@ -162,6 +162,9 @@ class TestCreate:
             ({"escort": {"name": ""}}, "escort.name"),
             ({"supervisor": {"role": "supervisor"}}, "supervisor.name"),
             ({"scheduled_at": 1767225600}, "scheduled_at"),
+            # A plausible time, as a hearing's (`tac_api.plausible`): not year 1, not 2062.
+            ({"scheduled_at": "0001-01-01T00:00:00Z"}, "scheduled_at"),
+            ({"scheduled_at": at(days=800)}, "scheduled_at"),
             ({"status": "held"}, "status"),
             ({"outcome": "went_ahead_as_planned"}, "outcome"),
             ({"mother_id": "00000000-0000-4000-8000-000000000000"}, "mother_id"),
@@ -406,6 +409,20 @@ class TestLifecycle:
         assert {e["field"] for e in response.json()["errors"]} == {"escort"}
         assert api.get("ewi_worker", f"/v1/contact-visits/{visit['id']}").json() == approved
 
+    @pytest.mark.parametrize(
+        "when", ["0001-01-01T00:00:00Z", at(days=800)], ids=["year_one", "ahead"]
+    )
+    def test_scheduling_in_one_request_needs_a_plausible_time(
+        self, api: Api, family: dict[str, Any], when: str
+    ) -> None:
+        approved = move(api, create(api, family), "approved").json()
+        url = f"/v1/contact-visits/{approved['id']}"
+        body = {"status": "scheduled", "scheduled_at": when, "escort": ESCORT}
+        response = api.post("ewi_worker", f"{url}/status", body, if_match=etag(approved))
+        assert response.status_code == 422, response.text
+        assert {e["field"] for e in response.json()["errors"]} == {"scheduled_at"}
+        assert api.get("ewi_worker", url).json() == approved
+
     def test_held_only_once_its_time_has_come(self, api: Api, family: dict[str, Any]) -> None:
         visit = create(api, family, escort=ESCORT, scheduled_at=at(days=2))
         move(api, visit, "approved")
@@ -608,6 +625,9 @@ class TestUpdate:
             ({"scheduled": True}, {"escort": None}, "escort"),
             ({"held": True}, {"scheduled_at": at(days=1)}, "scheduled_at"),
             ({"held": True}, {"scheduled_at": None}, "scheduled_at"),
+            ({}, {"scheduled_at": "0001-01-01T00:00:00Z"}, "scheduled_at"),
+            ({"held": True}, {"scheduled_at": "0001-01-01T00:00:00Z"}, "scheduled_at"),
+            ({"scheduled": True}, {"scheduled_at": at(days=800)}, "scheduled_at"),
             ({}, {"visit_type": None}, "visit_type"),
             ({}, {"child_ids": []}, "child_ids"),
             ({}, {"status": "held"}, "status"),

@@ -8,7 +8,7 @@ summary, as the kind of record it is, with nothing claimed for its significance.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 from tac_api.chronology.schemas import Chronology, ChronologyEvent, ChronologyKind
@@ -24,10 +24,13 @@ from tac_api.documents.page import (
     section,
     table,
     tag,
+    who_she_is,
 )
+from tac_api.hearings.proceedings import twenty_six_week_date
 
 PRISON_SIDE = "recorded by the prison social worker"
-PROCEEDINGS_WEEKS = 26
+# Another authority's system sent it: named to the prison side and to that authority only.
+ANOTHER_AUTHORITY = "a local authority"
 
 # What each kind of record is, as its source column names it.
 RECORDS = {
@@ -50,11 +53,16 @@ Significance = Callable[[ChronologyEvent, Fields], list[str]]
 
 def _when(event: ChronologyEvent) -> str:
     """Its day, and its time in UK time where it has one (a hearing listed at 10:00 is at
-    10:00 to the court, whatever the season)."""
+    10:00 to the court, whatever the season). A time UK time cannot say (at the very edge of
+    the calendar: a record kept before times were checked) is printed in UTC: the page is
+    printed, never refused."""
     if event.at is None:
         return long_date(event.on)
-    local = event.at.astimezone(UK)
-    return f"{long_date(local.date())}, {local:%H:%M}"
+    try:
+        local, zone = event.at.astimezone(UK), ""
+    except (OverflowError, ValueError):
+        local, zone = event.at.astimezone(UTC), " UTC"
+    return f"{long_date(local.date())}, {local:%H:%M}{zone}"
 
 
 def _attendance(fields: Fields, starts: datetime | None) -> list[str]:
@@ -90,8 +98,11 @@ def _stay(event: ChronologyEvent, fields: Fields) -> list[str]:
 
 
 def _proceedings(event: ChronologyEvent, fields: Fields) -> list[str]:
-    ends = event.on + timedelta(weeks=PROCEEDINGS_WEEKS)
+    added = fields.get("extension_weeks") or 0
+    ends = twenty_six_week_date(fields.get("issued_on") or event.on, added)
     shown = [f"Care proceedings issued: 26 weeks run to {long_date(ends)}"]
+    if added:
+        shown[0] += f" (extended by {added} week{'' if added == 1 else 's'})"
     if fields.get("case_number"):
         shown.append(f"Case number {fields['case_number']}")
     return shown
@@ -155,12 +166,20 @@ SIGNIFICANCE: dict[str, Significance] = {
 }
 
 
-def source_of(event: ChronologyEvent, fields: Fields, authorities: Mapping[str, str]) -> str:
+def source_of(
+    event: ChronologyEvent,
+    fields: Fields,
+    authorities: Mapping[str, str],
+    reader_authority: str | None = None,
+) -> str:
     """The kind of record, and where it came from: a local authority's system for what it
-    pushed; the prison side for the rest."""
+    pushed; the prison side for the rest. `reader_authority`: the local authority reading it
+    (None: the prison side), who is told the name of no other authority."""
     record = RECORDS.get(event.resource_type) or said(event.resource_type).capitalize()
     pushed_by = fields.get("external_authority_code")
     if pushed_by:
+        if reader_authority is not None and pushed_by != reader_authority:
+            return f"{record}; sent by {ANOTHER_AUTHORITY} (its case system)"
         authority = authorities.get(pushed_by, f"local authority {pushed_by}")
         return f"{record}; sent by {authority} (its case system)"
     if event.resource_type in RECORDS:
@@ -175,11 +194,13 @@ def significance_of(event: ChronologyEvent, fields: Fields) -> str:
     return "; ".join(telling(event, fields)) or NOTHING
 
 
-def authorities_named(read: Read) -> set[str]:
-    """The local authorities whose systems sent a record shown, for their names."""
-    return {
+def authorities_named(read: Read, reader_authority: str | None = None) -> set[str]:
+    """The local authorities whose systems sent a record shown, for their names: to a local
+    authority reading it (`reader_authority`), its own only."""
+    codes = {
         code for fields in read.records.values() if (code := fields.get("external_authority_code"))
     }
+    return codes if reader_authority is None else codes & {reader_authority}
 
 
 def case_numbers(found: Chronology, read: Read, kinds: set[str]) -> str:
@@ -211,19 +232,24 @@ def render(
     prepared_by: str,
     generated_at: datetime,
     authorities: Mapping[str, str],
+    reader_authority: str | None = None,
 ) -> str:
+    """`reader_authority`: the local authority reading it, None for the prison side."""
     her = read.her
     name = f"{her['first_name']} {her['last_name']}"
-    born: date = her["date_of_birth"]
     selection = []
     if child_named:
         selection.append("only the events that concern one of her children")
     if kinds:
         selection.append("only these kinds of event: " + ", ".join(said(k) for k in sorted(kinds)))
     facts: Sequence[tuple[str, object]] = [
-        ("Name", name),
-        ("Date of birth", long_date(born)),
-        ("Prison number", her["prison_number"]),
+        # A local authority's papers leave out her date of birth and prison number.
+        *who_she_is(
+            her["first_name"],
+            her["last_name"],
+            None if reader_authority else her["date_of_birth"],
+            None if reader_authority else her["prison_number"],
+        ),
         ("Held at", her["prison_code"]),
         ("Court case number", case_numbers(found, read, kinds)),
         (
@@ -241,7 +267,7 @@ def render(
             (
                 _when(event),
                 event.summary,
-                source_of(event, fields, authorities),
+                source_of(event, fields, authorities, reader_authority),
                 significance_of(event, fields),
             )
         )

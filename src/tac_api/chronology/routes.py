@@ -18,11 +18,11 @@ router = APIRouter(tags=["Chronology"], responses=COMMON_PROBLEMS)
     "/v1/mothers/{mother_id}/chronology",
     summary="Every dated event of her case, oldest first: the social worker's chronology",
     description="As JSON by default; as the significant-events chronology a family court "
-    "reads (date, event, source, significance; her name, date of birth, prison number, the "
-    "court's case numbers, who prepared it and when) with `Accept: text/html` or "
-    "`?format=html`, `Accept: application/pdf` or `?format=pdf` (`?format=` wins over the "
-    "header). The same events, filters and scope in every format; reading it is recorded as a "
-    "combination of her records.",
+    "reads (date, event, source, significance; her name, date of birth and prison number (not "
+    "to a local authority), the court's case numbers, who prepared it and when) with "
+    "`Accept: text/html` or `?format=html`, `Accept: application/pdf` or `?format=pdf` "
+    "(`?format=` wins over the header). The same events, filters and scope in every format; "
+    "reading it is recorded as a combination of her records.",
     responses=answer.responses("Her chronology"),
 )
 async def get_chronology(
@@ -52,6 +52,9 @@ async def get_chronology(
     if read is None:
         return found
     generated_at = utcnow()
+    # A local authority reads its papers as one: no other authority named, nor her date of
+    # birth and prison number.
+    reader = caller.local_authority_code if caller.is_local_authority else None
     page = document.render(
         found,
         read,
@@ -59,7 +62,8 @@ async def get_chronology(
         child_named=child_id is not None,
         prepared_by=await answer.preparer(session, caller),
         generated_at=generated_at,
-        authorities=await answer.authority_names(session, document.authorities_named(read)),
+        authorities=await answer.authority_names(session, document.authorities_named(read, reader)),
+        reader_authority=reader,
     )
     return await answer.document(  # type: ignore[return-value]
         wanted, page, "chronology", mother_id, generated_at

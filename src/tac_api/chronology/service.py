@@ -56,6 +56,7 @@ from tac_api.evidence.service import EVIDENCE
 from tac_api.flags.service import FLAGS
 from tac_api.groups.models import GroupAttendance, GroupSession
 from tac_api.groups.service import ATTENDANCE as GROUP_ATTENDANCE
+from tac_api.hearings.models import Proceedings, ProceedingsExtension
 from tac_api.hearings.proceedings import PROCEEDINGS
 from tac_api.hearings.service import HEARINGS
 from tac_api.meetings.service import MEETINGS
@@ -103,6 +104,9 @@ class Source:
     # the record's own if it has one, else this table's.
     joined: Any = None
     joined_on: Callable[[], ColumnElement[bool]] | None = None
+    # Values its events are told from that are no table's column (the weeks a court added to
+    # proceedings), by name: each a correlated subquery on the record's row.
+    computed: tuple[tuple[str, Callable[[], ColumnElement[Any]]], ...] = ()
 
     @classmethod
     def of(
@@ -125,6 +129,9 @@ class Source:
         )
 
     def column(self, name: str) -> Any:
+        for computed_name, value in self.computed:
+            if computed_name == name:
+                return value()
         if self.joined is not None and not hasattr(self.model, name):
             return getattr(self.joined, name)
         return getattr(self.model, name)
@@ -267,6 +274,17 @@ def _flag(flag: Row) -> Iterable[Event]:
         )
 
 
+def _extension_weeks() -> ColumnElement[Any]:
+    """The weeks the court added to these proceedings' 26 (0 when none): their 26-week date."""
+    added = func.coalesce(func.sum(ProceedingsExtension.weeks), literal_column("0", Integer))
+    return cast(
+        select(added)
+        .where(ProceedingsExtension.proceedings_id == Proceedings.id)
+        .scalar_subquery(),
+        Integer,
+    )
+
+
 def _dated(*columns: Any) -> ColumnElement[bool]:
     """Whether any of these dates is there: an event is told from the first that is."""
     return or_(*(column.is_not(None) for column in columns))
@@ -296,9 +314,10 @@ SOURCES = (
     ),
     Source.of(
         PROCEEDINGS,
-        ("issued_on", "court_name", "case_number"),
+        ("issued_on", "court_name", "case_number", "extension_weeks"),
         _proceedings,
         lambda m: {"proceedings": _dated(m.issued_on)},
+        computed=(("extension_weeks", _extension_weeks),),
     ),
     Source.of(
         HEARINGS,
@@ -393,7 +412,14 @@ THE_CHILD = -2
 def _kind_of(column: Any) -> str:
     """Which slot of the union a column's values go in: by what they are, not their table."""
     affinity = column.type._type_affinity
-    for kind, base in (("time", DateTime), ("date", Date), ("flag", Boolean), ("text", String)):
+    kinds = (
+        ("time", DateTime),
+        ("date", Date),
+        ("flag", Boolean),
+        ("number", Integer),
+        ("text", String),
+    )
+    for kind, base in kinds:
         if issubclass(affinity, base):
             return kind
     raise TypeError(f"{column}: no slot for a {column.type!r}")
@@ -402,7 +428,7 @@ def _kind_of(column: Any) -> str:
 @cache
 def _slots() -> dict[str, Any]:
     """The union's columns beside the source, id, created_at and children: as many slots of
-    each kind (text, date, time, flag) as the source with most of that kind needs, each with
+    each kind (text, date, time, flag, number) as the source with most of that kind needs, each with
     the type its values are read as. Few and narrow: PostgreSQL plans a union of wide rows
     much more slowly, and plans it for each execution until it settles on a generic plan
     (and for every one with the driver's statement cache off)."""

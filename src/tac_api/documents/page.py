@@ -61,6 +61,20 @@ def long_date(value: date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def who_she_is(
+    first_name: str, last_name: str, date_of_birth: date | None, prison_number: str | None
+) -> list[tuple[str, object]]:
+    """The header's first facts: her name, then her date of birth and prison number where the
+    reader may know them. None: left out (a local authority knows of her only her name,
+    prison, status and release date; the prison side and, through it, a court know more)."""
+    facts: list[tuple[str, object]] = [("Name", f"{first_name} {last_name}")]
+    if date_of_birth is not None:
+        facts.append(("Date of birth", long_date(date_of_birth)))
+    if prison_number is not None:
+        facts.append(("Prison number", prison_number))
+    return facts
+
+
 def prepared_line(by: str, moment: datetime) -> str:
     """Who prepared a document and when, in UK time (the time the court keeps), said so."""
     local = moment.astimezone(UK)

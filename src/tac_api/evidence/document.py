@@ -20,6 +20,7 @@ from tac_api.documents.page import (
     section,
     table,
     tag,
+    who_she_is,
 )
 from tac_api.evidence.schemas import CATEGORY_LABELS, EvidenceBundle, EvidencePublic
 
@@ -98,10 +99,11 @@ def render(bundle: EvidenceBundle, prepared_by: str, generated_at: datetime) -> 
     """The whole document, as one string."""
     mother = bundle.mother
     name = f"{mother.first_name} {mother.last_name}"
+    # A local authority's bundle has neither her date of birth nor her prison number: left out.
     facts = [
-        ("Name", name),
-        ("Date of birth", long_date(mother.date_of_birth)),
-        ("Prison number", mother.prison_number),
+        *who_she_is(
+            mother.first_name, mother.last_name, mother.date_of_birth, mother.prison_number
+        ),
         ("Prison", mother.prison_name),
         ("Court case number", ", ".join(bundle.case_numbers) or NOT_RECORDED),
     ]

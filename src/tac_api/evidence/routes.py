@@ -105,13 +105,13 @@ async def delete_evidence(
 @router.get(
     "/v1/mothers/{mother_id}/evidence-bundle",
     summary="Her evidence in date order with totals, as JSON or as a printable document",
-    description="What a court or local authority is given to read: her name, date of birth, "
-    "prison number, the court's case numbers of her proceedings, every item of evidence in "
-    "date order (ongoing items as ongoing), totals per category (items, hours recorded, and "
-    "how many items have no hours recorded), when it was generated, and who prepared it. Ask "
-    "for HTML with `Accept: text/html` or `?format=html`, for PDF (A4) with "
-    "`Accept: application/pdf` or `?format=pdf` (`?format=` wins over the header). Reading it "
-    "is recorded as a disclosure.",
+    description="What a court or local authority is given to read: her name, date of birth and "
+    "prison number (not to a local authority: null), the court's case numbers of her "
+    "proceedings, every item of evidence in date order (ongoing items as ongoing), totals per "
+    "category (items, hours recorded, and how many items have no hours recorded), when it was "
+    "generated, and who prepared it. Ask for HTML with `Accept: text/html` or `?format=html`, "
+    "for PDF (A4) with `Accept: application/pdf` or `?format=pdf` (`?format=` wins over the "
+    "header). Reading it is recorded as a disclosure.",
     responses=answer.responses("Her evidence bundle"),
 )
 async def get_evidence_bundle(

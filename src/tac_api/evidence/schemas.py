@@ -146,8 +146,11 @@ class BundleMother(BaseModel):
     id: uuid.UUID
     first_name: str
     last_name: str
-    date_of_birth: date
-    prison_number: str
+    date_of_birth: date | None = Field(
+        description="Null for a local authority, which knows of her only her name, prison, "
+        "status and release date."
+    )
+    prison_number: str | None = Field(description="Null for a local authority, as date_of_birth.")
     prison_code: str
     prison_name: str
 

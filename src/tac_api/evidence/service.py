@@ -321,6 +321,9 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
         for category in CATEGORY_LABELS
         if category in counts
     ]
+    # A local authority knows of her only her name, prison, status and release date: her date of
+    # birth and prison number are the prison side's (and a court's, through it).
+    known = not caller.is_local_authority
     # Validated once, whole: pydantic's core does it faster than building each item in Python.
     return EvidenceBundle.model_validate(
         {
@@ -328,8 +331,8 @@ async def bundle(session: AsyncSession, caller: Caller, mother_id: uuid.UUID) ->
                 "id": her["id"],
                 "first_name": her["first_name"],
                 "last_name": her["last_name"],
-                "date_of_birth": her["date_of_birth"],
-                "prison_number": her["prison_number"],
+                "date_of_birth": her["date_of_birth"] if known else None,
+                "prison_number": her["prison_number"] if known else None,
                 "prison_code": her["prison_code"],
                 "prison_name": her["prison_name"],
             },

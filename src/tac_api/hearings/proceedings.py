@@ -37,6 +37,13 @@ from tac_api.resources import (
 
 TWENTY_SIX_WEEKS = timedelta(weeks=26)
 
+
+def twenty_six_week_date(issued_on: date, extension_weeks: int) -> date:
+    """The day the 26 weeks run to: from the day the proceedings were issued, with every week
+    the court added (the API's `twenty_six_week_date` and the printed chronology alike)."""
+    return issued_on + TWENTY_SIX_WEEKS + timedelta(weeks=extension_weeks)
+
+
 PROCEEDINGS = Resource(
     kind="proceedings",
     model=Proceedings,
@@ -72,9 +79,9 @@ async def public_page(
             {
                 **item.model_dump(),
                 "child_ids": children[item.id],
-                "twenty_six_week_date": item.issued_on
-                + TWENTY_SIX_WEEKS
-                + timedelta(weeks=sum(e.weeks for e in extensions[item.id])),
+                "twenty_six_week_date": twenty_six_week_date(
+                    item.issued_on, sum(e.weeks for e in extensions[item.id])
+                ),
                 "extensions": [
                     ExtensionPublic.model_validate(e.model_dump()) for e in extensions[item.id]
                 ],

@@ -7,7 +7,7 @@ decides `late_notice`.
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +18,11 @@ from tac_api.errors import InvalidInput
 from tac_api.hearings.models import Proceedings
 from tac_api.hearings.schemas import HearingOutcome
 from tac_api.notice import CLOCK_SKEW, notified_at_refused, utc
+from tac_api.plausible import EARLIEST, plausible_time
 from tac_api.scope import proceedings_visible
 
-# Dates outside these are typing mistakes (a year of 2062 for 2026), not court dates.
-EARLIEST_HEARING = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_HEARING_AHEAD = timedelta(days=2 * 365)
+# Dates before it are typing mistakes, not court dates (`tac_api.plausible`).
+EARLIEST_HEARING = EARLIEST
 ATTENDANCE_FIELDS = ("attendance_mode", "social_worker_attends")
 
 
@@ -48,12 +48,8 @@ def refuse_prison_side_fields(
 
 
 def hearing_time_rules(values: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
-    problems = []
     starts_at, notified_at = values["starts_at"], values["notified_at"]
-    if utc(starts_at) < EARLIEST_HEARING:
-        problems.append(("starts_at", "is not a plausible hearing date"))
-    elif utc(starts_at) > now + LATEST_HEARING_AHEAD:
-        problems.append(("starts_at", "is more than two years ahead"))
+    problems = plausible_time("starts_at", starts_at, now, "hearing")
     if utc(notified_at) > now + CLOCK_SKEW:
         problems.append(("notified_at", "cannot be in the future"))
     elif utc(notified_at) < EARLIEST_HEARING:

@@ -27,6 +27,7 @@ from tac_api.meetings.schemas import (
     MeetingUpdate,
 )
 from tac_api.notice import CLOCK_SKEW, late_notice, notice_days, notified_at_refused
+from tac_api.plausible import plausible_time
 from tac_api.resources import (
     ChildLinks,
     Resource,
@@ -196,7 +197,8 @@ async def create_meeting(
         values["notified_at"] = now
     if values["prison_can_join"] is None:
         values["prison_can_join"] = values["platform"] in PRISON_JOINS
-    InvalidInput.raise_any(_rules(values, now))
+    problems = plausible_time("starts_at", values["starts_at"], now, "meeting")
+    InvalidInput.raise_any(problems + _rules(values, now))
     await check_children(session, caller, data.mother_id, data.child_ids)
     meeting = Meeting(**values)
     await add_with_children(session, MEETINGS, meeting, data.child_ids)
@@ -240,7 +242,10 @@ async def update_meeting(
     new_platform = changes.get("platform", meeting.platform) != meeting.platform
     if new_platform and "prison_can_join" not in changes:
         changes["prison_can_join"] = changes["platform"] in PRISON_JOINS
-    InvalidInput.raise_any(_rules({**meeting.model_dump(), **changes}, utcnow()))
+    now = utcnow()
+    # A new time sent is plausible; one kept is not checked again (not every meeting may move).
+    problems = plausible_time("starts_at", changes.get("starts_at"), now, "meeting")
+    InvalidInput.raise_any(problems + _rules({**meeting.model_dump(), **changes}, now))
     new_children = changes.pop("child_ids", None)
     if new_children is not None:
         await check_children(session, caller, meeting.mother_id, new_children)

@@ -14,6 +14,7 @@ from tac_api.db import touch, utcnow
 from tac_api.errors import Conflict, InvalidInput
 from tac_api.flags.service import with_flags
 from tac_api.history import made_by, oldest_first
+from tac_api.plausible import plausible_time
 from tac_api.resources import (
     ChildLinks,
     Resource,
@@ -195,7 +196,10 @@ async def create_visit(
     await check_children(session, caller, data.mother_id, data.child_ids)
     children = await arrangements_of(session, data.child_ids)
     values = _columns(data.model_dump(exclude={"child_ids"}))
-    InvalidInput.raise_any(contact_rules(children, values["visit_type"], values["supervisor_name"]))
+    InvalidInput.raise_any(
+        plausible_time("scheduled_at", values.get("scheduled_at"), utcnow(), "visit")
+        + contact_rules(children, values["visit_type"], values["supervisor_name"])
+    )
     if data.visit_type == FINAL_CONTACT:
         await final_contact_taken(session, None, children)
     visit = ContactVisit(status="requested", **values)
@@ -228,6 +232,8 @@ async def update_visit(
     changes = _columns(data.changes())
     current = await every_child_of(session, VISITS, visit.id)
     problems = frozen(visit, changes, current)
+    # A new time sent is plausible; one kept is not checked again.
+    problems += plausible_time("scheduled_at", changes.get("scheduled_at"), utcnow(), "visit")
     merged = {**visit.model_dump(), **changes}
     # Only what bears on contact is checked against the children's arrangements: a held visit
     # is what happened, and a new escort's name must not wait on a changed arrangement.
@@ -315,6 +321,7 @@ async def change_status(
         children = await arrangements_of(session, current)
         problems += contact_rules(children, visit.visit_type, visit.supervisor_name)
     problems += schedule_rules({**visit.model_dump(), **scheduling}, data.status)
+    problems += plausible_time("scheduled_at", scheduling.get("scheduled_at"), utcnow(), "visit")
     if data.status == "held" and visit.scheduled_at is not None and visit.scheduled_at > utcnow():
         problems.append(("status", "a visit is held only once its time has come"))
     InvalidInput.raise_any(problems)
