@@ -97,14 +97,36 @@ AUDIT_SQL_SQLITE = (
     "VALUES (?, ?, ?, ?, ?, 'succeeded', 'consult', ?, ?, ?)"
 )
 WINDOW = 60.0
+# Her open flags for review, shown on her record to the prison side (issue 17): a list of
+# (id, reason, raised_at, raised_by) objects, oldest first, as one value per row.
+OPEN_FLAGS_SQL = {
+    "postgresql": (
+        "(SELECT COALESCE(json_agg(json_build_object('id', f.id, 'reason', f.reason, "
+        "'raised_at', f.raised_at, 'raised_by', f.raised_by_name) ORDER BY f.raised_at, f.id), "
+        "'[]') FROM review_flag f WHERE f.resource_type = '{kind}' AND f.resource_id = {record} "
+        "AND f.cleared_at IS NULL) AS open_flags"
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(json_object('id', f.id, 'reason', f.reason, "
+        "'raised_at', f.raised_at, 'raised_by', f.raised_by_name)) FROM (SELECT * FROM "
+        "review_flag f WHERE f.resource_type = '{kind}' AND f.resource_id = {record} "
+        "AND f.cleared_at IS NULL ORDER BY f.raised_at, f.id) f) AS open_flags"
+    ),
+}
+
+
+def flags_on(dialect: str, kind: str, record: str) -> str:
+    return OPEN_FLAGS_SQL[dialect].format(kind=kind, record=record)
+
+
 MOTHER_SQL = (
-    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
+    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS}, {{flags}} FROM mother m "
     "LEFT JOIN child c ON c.mother_id = m.id "
     "WHERE m.id = {p1} AND ({p2} IS NULL OR m.prison_code = {p2}) "
     "ORDER BY c.date_of_birth, c.id"
 )
 CHILDREN_SQL = (
-    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS} FROM mother m "
+    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS}, {{flags}} FROM mother m "
     "LEFT JOIN child c ON c.mother_id = m.id "
     "WHERE m.id = {p1} AND ({p2} IS NULL OR m.prison_code = {p2}) "
     "ORDER BY c.last_name, c.first_name, c.id LIMIT {p3}"
@@ -113,11 +135,11 @@ CHILDREN_SQL = (
 
 # The bare floor's: the rows by id alone, one statement.
 BARE_MOTHER_SQL = (
-    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS} FROM mother m "
+    f"SELECT {MOTHER_COLUMNS}, {CHILD_SUMMARY_COLUMNS}, {{flags}} FROM mother m "
     "LEFT JOIN child c ON c.mother_id = m.id WHERE m.id = {p1} ORDER BY c.date_of_birth, c.id"
 )
 BARE_CHILDREN_SQL = (
-    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS} FROM mother m "
+    f"SELECT m.id AS visible_mother_id, {CHILD_COLUMNS}, {{flags}} FROM mother m "
     "LEFT JOIN child c ON c.mother_id = m.id WHERE m.id = {p1} "
     "ORDER BY c.last_name, c.first_name, c.id LIMIT {p2}"
 )
@@ -321,18 +343,53 @@ RATE_LIMIT_SQL_SQLITE = RATE_LIMIT_SQL.format(
 
 SQL = {
     "postgresql": {
-        "mother": MOTHER_SQL.format(p1="$1", p2="$2::varchar"),
-        "children": CHILDREN_SQL.format(p1="$1", p2="$2::varchar", p3="$3"),
-        "bare mother": BARE_MOTHER_SQL.format(p1="$1"),
-        "bare children": BARE_CHILDREN_SQL.format(p1="$1", p2="$2"),
+        "mother": MOTHER_SQL.format(
+            p1="$1", p2="$2::varchar", flags=flags_on("postgresql", "mother", "m.id")
+        ),
+        "children": CHILDREN_SQL.format(
+            p1="$1", p2="$2::varchar", p3="$3", flags=flags_on("postgresql", "child", "c.id")
+        ),
+        "bare mother": BARE_MOTHER_SQL.format(
+            p1="$1", flags=flags_on("postgresql", "mother", "m.id")
+        ),
+        "bare children": BARE_CHILDREN_SQL.format(
+            p1="$1", p2="$2", flags=flags_on("postgresql", "child", "c.id")
+        ),
     },
     "sqlite": {
-        "mother": MOTHER_SQL.format(p1="?1", p2="?2"),
-        "children": CHILDREN_SQL.format(p1="?1", p2="?2", p3="?3"),
-        "bare mother": BARE_MOTHER_SQL.format(p1="?1"),
-        "bare children": BARE_CHILDREN_SQL.format(p1="?1", p2="?2"),
+        "mother": MOTHER_SQL.format(p1="?1", p2="?2", flags=flags_on("sqlite", "mother", "m.id")),
+        "children": CHILDREN_SQL.format(
+            p1="?1", p2="?2", p3="?3", flags=flags_on("sqlite", "child", "c.id")
+        ),
+        "bare mother": BARE_MOTHER_SQL.format(p1="?1", flags=flags_on("sqlite", "mother", "m.id")),
+        "bare children": BARE_CHILDREN_SQL.format(
+            p1="?1", p2="?2", flags=flags_on("sqlite", "child", "c.id")
+        ),
     },
 }
+
+
+def _open_flags(row: Any) -> list[dict[str, Any]]:
+    """Her open flags, from the JSON text of the row's `open_flags` column."""
+    return orjson.loads(row["open_flags"])
+
+
+def flags_shown(row: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.UUID(f["id"]),
+            "reason": f["reason"],
+            "raised_at": _flag_time(f["raised_at"]),
+            "raised_by": f["raised_by"],
+        }
+        for f in _open_flags(row)
+    ]
+
+
+def _flag_time(value: str) -> datetime:
+    """A flag's raised_at as JSON gave it: ISO with an offset (PostgreSQL) or SQLite's text."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def make_store(database_url: str, pool_size: int) -> tuple[str, Any]:
@@ -404,7 +461,8 @@ def create_app() -> FastAPI:
             if not rows:
                 return []
             children = [("child", row["child_id"]) for row in rows if row["child_id"] is not None]
-            return [("mother", mother_id), *children]
+            flags = [("review_flag", uuid.UUID(f["id"])) for f in _open_flags(rows[0])]
+            return [("mother", mother_id), *children, *flags]
 
         return shown
 
@@ -429,6 +487,7 @@ def create_app() -> FastAPI:
             "ethnicity": first["ethnicity"],
             "closed_on": day(first["closed_on"]),
             "supported_from": day(first["supported_from"]),
+            "flags_for_review": flags_shown(first),
             "children": [
                 {
                     "id": ident(row["child_id"]),
@@ -516,6 +575,7 @@ def create_app() -> FastAPI:
                     "social_worker": worker,
                     "contact_arrangement": row["contact_arrangement"],
                     "contact_arrangement_reason": row["contact_arrangement_reason"],
+                    "flags_for_review": flags_shown(row),
                 }
             )
         next_cursor = None
@@ -534,7 +594,9 @@ def create_app() -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Response:
         def shown(rows: Any) -> list[Any]:
-            return [("child", row["id"]) for row in rows[:limit] if row["id"] is not None]
+            shown = [row for row in rows[:limit] if row["id"] is not None]
+            flags = [("review_flag", uuid.UUID(f["id"])) for row in shown for f in _open_flags(row)]
+            return [*(("child", row["id"]) for row in shown), *flags]
 
         read = read_of(request, mother_id, shown)
         if read is None:

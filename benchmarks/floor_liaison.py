@@ -41,6 +41,8 @@ from benchmarks.floor import (
     SECURITY_HEADERS,
     WINDOW,
     PostgresStore,
+    flags_on,
+    flags_shown,
     json_response,
     problem,
     utcnow,
@@ -185,11 +187,13 @@ NO_CHILDREN = "'{}'::uuid[]"
 DAY_OF = "(({at}) AT TIME ZONE 'UTC')::date"  # a timed event's day, in UTC as tac-api's
 
 
-def _timed(source: int, at: str, kind: str, summary: str, table: str, children: str) -> str:
+def _timed(
+    source: int, at: str, kind: str, summary: str, table: str, children: str, n: int = 0
+) -> str:
     return (
-        f"SELECT {source} AS source, 0 AS n, r.id, {DAY_OF.format(at=at)} AS on_, "
+        f"SELECT {source} AS source, {n} AS n, r.id, {DAY_OF.format(at=at)} AS on_, "
         f"{at} AS at, {kind} AS kind, {summary} AS summary, {children} AS child_ids "
-        f"FROM {table} r WHERE r.mother_id = (SELECT id FROM her)"
+        f"FROM {table} r WHERE r.mother_id = (SELECT id FROM her) AND {at} IS NOT NULL"
     )
 
 
@@ -218,6 +222,8 @@ RESOURCE_TYPES = (
     "release_plan",
     "communication",
     "group_attendance",
+    "task",
+    "review_flag",
 )
 _SOURCES = [
     _dated(
@@ -320,6 +326,38 @@ _SOURCES = [
         "(SELECT a.id, a.mother_id, g.held_on, g.activity FROM group_attendance a "
         "JOIN group_session g ON g.id = a.group_session_id)",
         NO_CHILDREN,
+    ),
+    # Tasks on her case: made (when its history says), then due while open, or done.
+    _timed(10, "r.changed_at", "'task'", "'Task made: ' || r.title", "task", NO_CHILDREN),
+    _dated(
+        10,
+        "task",
+        [
+            ("CASE WHEN r.done_on IS NULL THEN r.due_on END", "'Task due: ' || r.title"),
+            ("r.done_on", "'Task done: ' || r.title"),
+        ],
+        "task",
+        NO_CHILDREN,
+    ),
+    # Flags for review: raised, then cleared.
+    _timed(
+        11,
+        "r.raised_at",
+        "'review_flag'",
+        f"'Flagged for review (' || {_said('r.resource_type')} || ') by ' || r.raised_by_name "
+        "|| ': ' || r.reason",
+        "review_flag",
+        NO_CHILDREN,
+    ),
+    _timed(
+        11,
+        "r.cleared_at",
+        "'review_flag'",
+        f"'Flag for review cleared (' || {_said('r.resource_type')} || ')' || "
+        "coalesce(' by ' || r.cleared_by_name, '')",
+        "review_flag",
+        NO_CHILDREN,
+        n=1,
     ),
 ]
 # $1 her id, $2 the caller's prison (NULL: an admin). Her row first (source -1) says she is
@@ -499,8 +537,12 @@ HEARINGS_SELECT = (
     "h.court_name, h.court_code, h.hearing_type, h.starts_at, h.notified_at, "
     "h.attendance_mode, h.social_worker_attends, h.outcome_recorded_at, h.attended, "
     "h.attended_how, h.barrier, h.barrier_detail, h.order_made, h.order_detail, "
+    "h.status, h.status_decided_by, h.status_reason, h.status_changed_at, h.adjourned_to_id, "
+    "(SELECT e.id FROM court_hearing e WHERE e.adjourned_to_id = h.id) AS adjourned_from_id, "
     "ARRAY(SELECT l.child_id FROM court_hearing_child l WHERE l.court_hearing_id = h.id "
-    "ORDER BY l.child_id) AS child_ids "
+    "ORDER BY l.child_id) AS child_ids, "
+    # Its open flags for review, shown to the prison side (the floor's callers).
+    f"{flags_on('postgresql', 'court_hearing', 'h.id')} "
     "FROM court_hearing h JOIN mother m ON m.id = h.mother_id"
 )
 DAY = timedelta(days=1)
@@ -569,6 +611,7 @@ async def court_hearings(
                     "updated_at": row["updated_at"],
                     "version": row["version"],
                     "mother_id": row["mother_id"],
+                    "flags_for_review": flags_shown(row),
                     "child_ids": row["child_ids"],
                     "proceedings_id": row["proceedings_id"],
                     "court_name": row["court_name"],
@@ -581,9 +624,20 @@ async def court_hearings(
                     "attendance_mode": row["attendance_mode"],
                     "social_worker_attends": row["social_worker_attends"],
                     "outcome": outcome,
+                    "status": row["status"],
+                    "status_decided_by": row["status_decided_by"],
+                    "status_reason": row["status_reason"],
+                    "status_changed_at": row["status_changed_at"],
+                    "adjourned_to_id": row["adjourned_to_id"],
+                    "adjourned_from_id": row["adjourned_from_id"],
                 }
             )
         audit = [("consult", "court_hearing", row["id"], row["mother_id"]) for row in rows]
+        audit += [
+            ("consult", "review_flag", flag["id"], row["mother_id"])
+            for row, item in zip(rows, items, strict=True)
+            for flag in item["flags_for_review"]
+        ]
         body = {"items": items, "next_cursor": next_cursor}
         return Answer(json_response(body, headers), audit)
 

@@ -58,7 +58,16 @@ async def seed_worklist(session: AsyncSession, seed: int) -> None:
                     "raised_at": now - timedelta(days=rng.randrange(0, 20)),
                     "raised_by_name": "demo data",
                     "raised_by_role": "system",
-                    "cleared_at": now if rng.random() < 0.5 else None,
+                    # Every row names the same columns: they are inserted in one statement.
+                    **dict(
+                        zip(
+                            ("cleared_at", "cleared_by_name", "cleared_by_role"),
+                            (now, "demo data", "system")
+                            if rng.random() < 0.5
+                            else (None, None, None),
+                            strict=True,
+                        )
+                    ),
                     **stamp,
                 }
             )

@@ -270,7 +270,8 @@ def _flag(flag: Row) -> Iterable[Event]:
         yield (
             flag["cleared_at"],
             "review_flag",
-            f"Flag for review cleared ({flagged}) by {flag['cleared_by_name']}",
+            f"Flag for review cleared ({flagged})"
+            + (f" by {flag['cleared_by_name']}" if flag["cleared_by_name"] else ""),
         )
 
 
