@@ -341,7 +341,17 @@ async def children_of(
     """The children of every record on a page, in one statement (never one per record). Shown
     to a local authority, its own children only: another authority's child is not its to know
     about here. `shown_to` None: every child, for the record's own rules and history."""
-    links = _links(resource)
+    return await children_through(session, shown_to, _links(resource), record_ids)
+
+
+async def children_through(
+    session: AsyncSession,
+    shown_to: Caller | None,
+    links: ChildLinks,
+    record_ids: Iterable[uuid.UUID],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """`children_of`, given the link table itself: for a module the record's description
+    cannot be imported into (it would import that module back)."""
     ids = list(record_ids)
     found: dict[uuid.UUID, list[uuid.UUID]] = {record_id: [] for record_id in ids}
     if not ids:

@@ -22,7 +22,7 @@ from tac_api.history import made_by
 from tac_api.meetings.models import Meeting, MeetingChild
 from tac_api.mothers.models import Mother, PrisonStay
 from tac_api.reference.models import LegalStatus, LocalAuthority, Prison
-from tac_api.resources import Resource, apply_changes, list_visible
+from tac_api.resources import ChildLinks, Resource, apply_changes, children_through, list_visible
 from tac_api.staff.caseload import current_worker
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.tasks import service as tasks
@@ -257,20 +257,6 @@ async def _children(session: AsyncSession, mother_id: uuid.UUID) -> list[ChildAs
     ]
 
 
-async def _children_of(
-    session: AsyncSession, record_id: Any, child_id: Any, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    found: dict[uuid.UUID, list[uuid.UUID]] = {record: [] for record in ids}
-    if not ids:
-        return found
-    rows = await session.execute(
-        select(record_id, child_id).where(record_id.in_(ids)).order_by(record_id, child_id)
-    )
-    for record, child in rows:
-        found[record].append(child)
-    return found
-
-
 async def _open_hearings(session: AsyncSession, mother_id: uuid.UUID) -> list[OpenHearing]:
     """Still scheduled (not adjourned, vacated or cancelled) with no outcome recorded: to come,
     or past with its outcome still owed."""
@@ -285,10 +271,10 @@ async def _open_hearings(session: AsyncSession, mother_id: uuid.UUID) -> list[Op
             .order_by(CourtHearing.starts_at, CourtHearing.id)
         )
     )
-    children = await _children_of(
+    children = await children_through(
         session,
-        CourtHearingChild.court_hearing_id,
-        CourtHearingChild.child_id,
+        None,
+        ChildLinks(CourtHearingChild.court_hearing_id, CourtHearingChild.child_id),
         [h.id for h in hearings],
     )
     return [
@@ -308,10 +294,10 @@ async def _open_visits(session: AsyncSession, mother_id: uuid.UUID) -> list[Open
             .order_by(ContactVisit.created_at, ContactVisit.id)
         )
     )
-    children = await _children_of(
+    children = await children_through(
         session,
-        ContactVisitChild.contact_visit_id,
-        ContactVisitChild.child_id,
+        None,
+        ChildLinks(ContactVisitChild.contact_visit_id, ContactVisitChild.child_id),
         [v.id for v in visits],
     )
     return [
@@ -333,8 +319,11 @@ async def _open_meetings(session: AsyncSession, mother_id: uuid.UUID) -> list[Op
             .order_by(Meeting.starts_at, Meeting.id)
         )
     )
-    children = await _children_of(
-        session, MeetingChild.meeting_id, MeetingChild.child_id, [m.id for m in meetings]
+    children = await children_through(
+        session,
+        None,
+        ChildLinks(MeetingChild.meeting_id, MeetingChild.child_id),
+        [m.id for m in meetings],
     )
     return [
         OpenMeeting.model_validate({**meeting.model_dump(), "child_ids": children[meeting.id]})
