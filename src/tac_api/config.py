@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -63,8 +63,11 @@ class Settings(BaseSettings):
     transfer_summary_days: int = Field(default=90, ge=1, le=3650)
     # A hearing or meeting the mother's side learnt of fewer days ahead than this is late notice.
     late_notice_days: int = Field(default=7, ge=1, le=365)
-    # Reports suppress counts from 1 to this (small numbers can point at a person).
+    # Reports suppress published counts from 1 to this (small numbers can point at a person).
     report_suppression_threshold: int = Field(default=4, ge=1, le=50)
+    # The key of every report's perturbation (reports.disclosure): whoever holds it can take the
+    # noise back out. Required in production; development uses a fixed key of its own.
+    report_key: SecretStr | None = None
     # Hours a POST's Idempotency-Key lasts, from its first use; its stored answer (personal data)
     # is purged after that.
     idempotency_key_hours: int = Field(default=24, ge=1, le=24 * 7)
@@ -139,6 +142,12 @@ class Settings(BaseSettings):
     def _production_needs_postgres(self) -> "Settings":
         if self.environment == "production" and not self.database_url.startswith("postgres"):
             raise ValueError("TAC_ENVIRONMENT=production needs TAC_DATABASE_URL set to PostgreSQL")
+        if self.environment == "production" and (
+            self.report_key is None or len(self.report_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "TAC_ENVIRONMENT=production needs TAC_REPORT_KEY: at least 32 random characters"
+            )
         return self
 
 

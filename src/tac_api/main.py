@@ -170,6 +170,9 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
+    # Only the tests of report counting set this: the true counts, unperturbed (never from
+    # the environment, so no deployment can publish them).
+    app.state.exact_report_figures = False
     app.state.resolver = resolver
     # Creating the engine connects to nothing; the pool fills on first use.
     app.state.engine = make_engine(settings, pool=settings.database_pool, autocommit=True)

@@ -2,7 +2,7 @@
 and the small-number protection applied to each figure before anything leaves."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 from sqlalchemy import select
@@ -16,10 +16,10 @@ from tac_api.hearings.schemas import AttendedHow, Barrier, HearingDecidedBy
 from tac_api.meetings.schemas import Barrier as MeetingBarrier
 from tac_api.meetings.schemas import MeetingDecidedBy
 from tac_api.reference.models import Ethnicity, LegalStatus
+from tac_api.reports.disclosure import UNPERTURBED, Number, Protection, Rule
 from tac_api.reports.people import AGE_BANDS, group_key
 from tac_api.reports.periods import NOT_RECORDED
-from tac_api.reports.schemas import Cell, Suppression, Unit
-from tac_api.reports.suppression import Number, Rule, suppressed_keys
+from tac_api.reports.schemas import Cell, Perturbation, Suppression, Unit
 from tac_api.visits.schemas import ReasonCode
 
 
@@ -30,6 +30,9 @@ class Spec:
     unit: Unit = "count"
     part_of: str | None = None
     follows: str | tuple[str, ...] | None = None
+    # A count of who the women and children are, as they stood (not of events in the period):
+    # perturbed at zero too, and not to be added up over quarters.
+    stock: bool = False
     # How an estimated figure is worked out, shown beside it (the programme report's costs).
     method: str | None = None
 
@@ -46,16 +49,12 @@ class Spec:
             "unit": self.unit,
             "part_of": self.part_of,
             "breakdown": self.breakdown,
+            "stock": self.stock,
         }
 
     def rule(self) -> Rule:
-        return Rule(
-            self.key,
-            counted=self.unit == "count",
-            part_of=self.part_of,
-            breakdown=self.breakdown or "",
-            follows=self.follows,
-        )
+        follows = (self.follows,) if isinstance(self.follows, str) else self.follows or ()
+        return Rule(self.key, unit=self.unit, stock=self.stock, follows=follows)
 
 
 @dataclass
@@ -65,7 +64,10 @@ class Catalogue:
 
     sections: list[tuple[str, str, list[Spec]]] = field(default_factory=list)
 
-    def add(self, key: str, title: str, specs: Iterable[Spec]) -> None:
+    def add(self, key: str, title: str, specs: Iterable[Spec], *, stock: bool = False) -> None:
+        """A section; `stock`: every figure of it counts who people are, as they stood."""
+        if stock:
+            specs = [replace(spec, stock=True) for spec in specs]
         self.sections.append((key, title, list(specs)))
 
     def specs(self) -> list[Spec]:
@@ -125,7 +127,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
         "women",
         "Women supported",
         [
-            Spec("women.active", "Women supported in the period"),
+            Spec("women.active", "Women supported in the period", stock=True),
             Spec("women.new", "New to the service"),
             Spec("women.closed", "Cases closed"),
         ],
@@ -153,6 +155,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec("children.local_authorities", "Local authorities involved"),
             Spec("children.social_workers", "Children's social workers involved"),
         ],
+        stock=True,
     )
     shown.add(
         "hearings",
@@ -293,6 +296,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
                 ],
             ),
         ],
+        stock=True,
     )
     shown.add(
         "programme",
@@ -317,20 +321,42 @@ def _values(counts: Mapping[str, Number | None], specs: Sequence[Spec]) -> dict[
 
 
 def protect(
-    counts: Mapping[str, Number | None], specs: Sequence[Spec], threshold: int
+    counts: Mapping[str, Number | None],
+    specs: Sequence[Spec],
+    protection: Protection,
+    *,
+    scope: str,
+    period: str,
 ) -> dict[str, Cell]:
-    values = _values(counts, specs)
-    hidden = suppressed_keys(values, [spec.rule() for spec in specs], threshold)
+    """One population's figures of one quarter, as published (see `disclosure`)."""
+    published = protection.published(
+        _values(counts, specs), [spec.rule() for spec in specs], scope=scope, period=period
+    )
     return {
-        key: Cell(value=None, suppressed=True) if key in hidden else Cell(value=value)
-        for key, value in values.items()
+        key: Cell(value=None, suppressed=True) if hidden else Cell(value=value)
+        for key, (value, hidden) in published.items()
     }
 
 
 def suppression(threshold: int) -> Suppression:
     return Suppression(
         threshold=threshold,
-        legend=f"c: suppressed, a count from 1 to {threshold}, or a figure that would reveal "
-        "one (a second part of a total, hours or a median derived from a small count). "
+        legend=f"c: a small figure, from 1 to {threshold} after perturbation, or a figure "
+        "derived from one (hours, a median, a cost). "
         "z: not applicable (nothing to take a median of).",
+    )
+
+
+def perturbation(protection: Protection) -> Perturbation:
+    return Perturbation(
+        applied=protection.key is not None,
+        unperturbed_share=round(UNPERTURBED, 3),
+        legend="Every count is perturbed: a small random amount is added to it, the same "
+        "every time the same figure is asked for, so that no difference between reports or "
+        f"quarters can single anyone out. About {UNPERTURBED:.0%} of figures are the count "
+        "itself and 94 in 100 are within 2 of it; parts need not add up to their totals. "
+        "Counts of events keep their zeros: 0 is none, and any other figure is at least one. "
+        "Counts of who the women and children are (marked as they stood) are perturbed at "
+        "zero too: 0 or c may be a few, and a small figure may be none. Hours are rounded to "
+        "5; a cost avoided is the published count times its unit cost.",
     )

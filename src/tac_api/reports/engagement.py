@@ -219,6 +219,7 @@ async def add_sections(shown: Catalogue, session: AsyncSession, settings: Settin
                 {code: f"At her latest review: {label}" for code, label in RELATIONSHIPS.items()},
             ),
         ],
+        stock=True,
     )
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.schema import CreateTable
 
 from tac_api.db import driver_connection
 from tac_api.mothers.models import Mother, PrisonStay
-from tac_api.reports.suppression import Number
+from tac_api.reports.disclosure import Number
 
 NOT_RECORDED = "not_recorded"
 

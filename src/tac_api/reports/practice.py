@@ -123,7 +123,9 @@ def caseload_specs(settings: Settings) -> list[Spec]:
 async def add_sections(shown: Catalogue, session: AsyncSession, settings: Settings) -> None:
     """Its sections, in the order they are shown."""
     shown.add("groups", "Groups", GROUPS)
-    shown.add("caseloads", "Caseloads at the end of the quarter", caseload_specs(settings))
+    shown.add(
+        "caseloads", "Caseloads at the end of the quarter", caseload_specs(settings), stock=True
+    )
     shown.add("onward", "Onward referrals at release", ONWARD)
 
 

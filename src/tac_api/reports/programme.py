@@ -18,7 +18,7 @@ PARTS = (engagement, practice, costs_avoided)
 
 # Counted as in the governors' report (`counting.count_periods`).
 WORK = (
-    Spec("women.active", "Women supported"),
+    Spec("women.active", "Women supported", stock=True),
     Spec("meetings.attended", "Meetings attended"),
     Spec("hearings.attended", "Court hearings attended"),
     Spec("visits.held", "Contact visits facilitated"),

@@ -9,6 +9,7 @@ from tac_api.auth.schemas import Caller, Role
 from tac_api.errors import COMMON_PROBLEMS
 from tac_api.pipeline import requires
 from tac_api.reports import service
+from tac_api.reports.disclosure import Protection
 from tac_api.reports.schemas import GovernorReport, ProgrammeReport
 from tac_api.schemas import IsoDate, PrisonCode
 from tac_api.session import SessionDep
@@ -20,24 +21,30 @@ GovernorReader = Annotated[Caller, Depends(requires(Role.governor))]
 Admin = Annotated[Caller, Depends(requires())]
 
 
+def _protection(request: Request) -> Protection:
+    state = request.app.state
+    return service.report_protection(state.settings, exact=state.exact_report_figures)
+
+
 @router.get(
     "/v1/reports/governor",
     summary="A prison's work over a period, beside the period before it",
-    description="Counts from 1 to `TAC_REPORT_SUPPRESSION_THRESHOLD` (4) are suppressed (null, "
-    "marked `suppressed`), and so is a second cell wherever a total would reveal the first. "
-    "No person-level field appears. Periods are whole calendar months (at most 12), so that "
-    "two reports cannot be subtracted to single out a day. A governor reads her own prison's "
-    "(another reads as 404). "
-    "Reading it is audited as a disclosure of the report.",
+    description="One calendar quarter (`from` its first day, `to` its last), beside the quarter "
+    "before, with the headline figures' trend over four quarters. Periods are fixed to the "
+    "quarter grid so that no two reports can be subtracted to single anyone out. Every count is "
+    "perturbed (see `perturbation`: the same figure always comes out the same), and a "
+    "published count from 1 to `TAC_REPORT_SUPPRESSION_THRESHOLD` (4) is suppressed (null, "
+    "marked `suppressed`). No person-level field appears. A governor reads her own prison's "
+    "(another reads as 404). Reading it is audited as a disclosure of the report.",
 )
 async def get_governor_report(
     caller: GovernorReader,
     session: SessionDep,
     request: Request,
     from_: Annotated[
-        IsoDate, Query(alias="from", description="First day of the period: a month's first.")
+        IsoDate, Query(alias="from", description="First day of the quarter, e.g. 2026-04-01.")
     ],
-    to: Annotated[IsoDate, Query(description="Last day of the period (included): a month's last.")],
+    to: Annotated[IsoDate, Query(description="Last day of the quarter, e.g. 2026-06-30.")],
     prison_code: Annotated[
         PrisonCode | None, Query(description="Required of an admin; a governor's own by default.")
     ] = None,
@@ -49,7 +56,7 @@ async def get_governor_report(
         session,
         prison,
         span,
-        threshold=settings.report_suppression_threshold,
+        protection=_protection(request),
         late_notice_days=settings.late_notice_days,
     )
     audit.record(session, Action.disclose, "governor_report", report.report_id)
@@ -60,8 +67,9 @@ async def get_governor_report(
     "/v1/reports/programme",
     summary="The evaluators' snapshot: both prisons together, quarter by quarter",
     description="Calendar quarters from the one holding `from` to the one holding `to` (by "
-    "default the last four complete quarters), at most 20. Suppressed as the governors' report "
-    "is. Reading it is audited as a disclosure of the report.",
+    "default the last four complete quarters), at most 20. Perturbed and suppressed as the "
+    "governors' report is, its population apart from either prison's. Reading it is audited "
+    "as a disclosure of the report.",
 )
 async def get_programme_report(
     caller: Admin,
@@ -74,6 +82,8 @@ async def get_programme_report(
 ) -> ProgrammeReport:
     first, last = service.default_quarters(date.today())
     quarters = service.check_quarters(from_ or first, to or last)
-    report = await service.programme_report(session, quarters, request.app.state.settings)
+    report = await service.programme_report(
+        session, quarters, request.app.state.settings, _protection(request)
+    )
     audit.record(session, Action.disclose, "programme_report", report.report_id)
     return report

@@ -2,7 +2,8 @@
 
 Every figure is a row with a stable `key`, a label a governor reads, its unit, and a cell for the
 period asked and one for the period before it. A breakdown names the figure it breaks down
-(`part_of`): the parts add up to it, which is what secondary suppression protects. Nothing here
+(`part_of`): its true parts add up to it, though its published ones need not (every count is
+perturbed: see `perturbation`). Nothing here
 carries a name, a date of birth, a prison number, a record id or free text.
 """
 
@@ -54,6 +55,11 @@ class Figure(BaseModel):
         description="Which breakdown of `part_of` this is a part of (the key up to the part's "
         "own code): a total may be broken down several ways, each adding up to it.",
     )
+    stock: bool = Field(
+        default=False,
+        description="A count of who the women or children are, as they stood (not of events "
+        "in the period): perturbed at zero too, and not to be added up over quarters.",
+    )
     current: Cell
     previous: Cell
 
@@ -77,6 +83,38 @@ class Suppression(BaseModel):
     legend: str
 
 
+class Quarter(BaseModel):
+    key: str = Field(description="The quarter's first month, e.g. `2026-04`.")
+    label: str = Field(description="e.g. `Apr to Jun 2026`.")
+    period: Period
+
+
+class Perturbation(BaseModel):
+    """How the counts were perturbed before they were published."""
+
+    applied: bool = Field(description="Always true for a report the service publishes.")
+    unperturbed_share: float = Field(
+        description="The share of counts published as they are (the rest are moved by 1 or "
+        "more, a reader cannot tell which)."
+    )
+    legend: str
+
+
+class TrendFigure(BaseModel):
+    key: str
+    label: str
+    stock: bool = False
+    values: list[Cell] = Field(description="One per quarter of `trend.quarters`, oldest first.")
+
+
+class Trend(BaseModel):
+    """The headline figures over the last quarters, the report's own last: each the same
+    published figure as that quarter's own report shows."""
+
+    quarters: list[Quarter]
+    figures: list[TrendFigure]
+
+
 class GovernorReport(BaseModel):
     """One prison's work over a period, beside the period of the same length before it."""
 
@@ -91,14 +129,10 @@ class GovernorReport(BaseModel):
     previous_period: Period
     generated_at: UtcDatetime
     suppression: Suppression
+    perturbation: Perturbation
     notes: list[str] = Field(description="How the figures are counted.")
     sections: list[Section]
-
-
-class Quarter(BaseModel):
-    key: str = Field(description="The quarter's first month, e.g. `2026-04`.")
-    label: str = Field(description="e.g. `Apr to Jun 2026`.")
-    period: Period
+    trend: Trend
 
 
 class ProgrammeFigure(BaseModel):
@@ -115,6 +149,11 @@ class ProgrammeFigure(BaseModel):
     method: str | None = Field(
         default=None,
         description="How an estimated figure (costs avoided) is worked out, to show beside it.",
+    )
+    stock: bool = Field(
+        default=False,
+        description="A count of who the women or children are, as they stood (not of events "
+        "in the period): perturbed at zero too, and not to be added up over quarters.",
     )
     values: list[ProgrammeCell] = Field(description="One per quarter, in the order of `quarters`.")
 
@@ -134,5 +173,6 @@ class ProgrammeReport(BaseModel):
     quarters: list[Quarter]
     generated_at: UtcDatetime
     suppression: Suppression
+    perturbation: Perturbation
     notes: list[str]
     sections: list[ProgrammeSection]

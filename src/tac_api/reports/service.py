@@ -14,8 +14,9 @@ from tac_api.config import Settings
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.reference.models import Prison
-from tac_api.reports.catalogue import catalogue, protect, suppression
+from tac_api.reports.catalogue import catalogue, perturbation, protect, suppression
 from tac_api.reports.counting import count_periods
+from tac_api.reports.disclosure import DEVELOPMENT_KEY, Protection
 from tac_api.reports.periods import Counts, Span
 from tac_api.reports.programme import count_programme, programme_catalogue
 from tac_api.reports.schemas import (
@@ -29,10 +30,12 @@ from tac_api.reports.schemas import (
     ProgrammeSection,
     Quarter,
     Section,
+    Trend,
+    TrendFigure,
 )
 
-LONGEST_PERIOD_MONTHS = 12
 MOST_QUARTERS = 20
+PROGRAMME_SCOPE = "programme"
 EARLIEST_REPORT_DATE = date(2000, 1, 1)
 LATEST_REPORT_DATE = date(2099, 12, 31)
 REPORT_NAMESPACE = uuid.UUID("4f0c8a55-7d2e-4a8e-9a61-3b8d2f6c1e90")
@@ -52,19 +55,18 @@ def _date_problems(start: date, end: date) -> list[tuple[str, str]]:
 
 
 def check_span(start: date, end: date) -> Span:
-    """A period of whole calendar months, at most a year. Whole months because periods of any
-    length would let two reports a day apart be subtracted: what happened on that one day, to
-    a handful of women the prison can name, with no cell small enough to be suppressed."""
+    """One calendar quarter: January to March, April to June, July to September or October to
+    December. One fixed grid of periods, because periods of any length let two reports be
+    subtracted (April to June less May to June is April) to what neither shows."""
     problems = _date_problems(start, end)
-    if start.day != 1:
-        problems.append(("from", "reports cover whole months: the first day of a month"))
-    if end <= LATEST_REPORT_DATE and (end + timedelta(days=1)).day != 1:
-        problems.append(("to", "reports cover whole months: the last day of a month"))
     if not problems:
-        if end < start:
-            problems.append(("to", "must be on or after from"))
-        elif _whole_months(Span(start, end)) > LONGEST_PERIOD_MONTHS:
-            problems.append(("to", f"a report covers at most {LONGEST_PERIOD_MONTHS} months"))
+        quarter = quarters_between(start, start)[0]
+        if start != quarter.start:
+            problems.append(("from", "reports cover a calendar quarter: from its first day"))
+        elif end != quarter.end:
+            problems.append(
+                ("to", f"reports cover a calendar quarter: to its last day ({quarter.end})")
+            )
     InvalidInput.raise_any(problems, location="query")
     return Span(start, end)
 
@@ -84,6 +86,33 @@ def previous_span(span: Span) -> Span:
     """The period before, as many months long: April to June is compared with January to
     March."""
     return Span(_add_months(span.start, -_whole_months(span)), span.start - timedelta(days=1))
+
+
+def report_protection(settings: Settings, *, exact: bool = False) -> Protection:
+    """The protection every published report has. `exact` (the tests of the counting, set on
+    the application's state, never from the environment) publishes the true counts."""
+    secret = settings.report_key
+    key = DEVELOPMENT_KEY if secret is None else secret.get_secret_value().encode()
+    return Protection(None if exact else key, settings.report_suppression_threshold)
+
+
+def quarter_label(span: Span) -> str:
+    """The grid's name for a quarter, part of each figure's perturbation key."""
+    return f"{span.start:%Y}-Q{(span.start.month - 1) // 3 + 1}"
+
+
+# The governor's trend: headline figures over this many quarters, the report's own last.
+TREND_QUARTERS = 4
+TREND_KEYS = (
+    "women.active",
+    "hearings.listed",
+    "hearings.attended",
+    "meetings.listed",
+    "meetings.attended",
+    "visits.held",
+    "evidence.items",
+    "referrals.received",
+)
 
 
 def report_prison(caller: Caller, prison_code: str | None) -> str:
@@ -135,26 +164,36 @@ async def governor_report(
     prison_code: str,
     span: Span,
     *,
-    threshold: int,
+    protection: Protection,
     late_notice_days: int,
 ) -> GovernorReport:
     prison_name = await session.scalar(select(Prison.name).where(Prison.code == prison_code))
     if prison_name is None:
         raise NotFound(f"No prison {prison_code} is visible to you.")
-    before = previous_span(span)
+    spans = [span]
+    while len(spans) < TREND_QUARTERS:
+        spans.append(previous_span(spans[-1]))
     found = await catalogue(session, late_notice_days)
     specs = found.specs()
-    counted = await count_periods(session, prison_code, [span, before], late_notice_days)
-    current = protect(counted[0], specs, threshold)
-    previous = protect(counted[1], specs, threshold)
+    counted = await count_periods(session, prison_code, spans, late_notice_days)
+    # Each quarter protected as its own report protects it: the same figure, whichever report
+    # shows it.
+    cells = [
+        protect(counts, specs, protection, scope=prison_code, period=quarter_label(quarter))
+        for counts, quarter in zip(counted, spans, strict=True)
+    ]
+    current, previous = cells[0], cells[1]
+    labels = {spec.key: spec for spec in specs}
+    oldest_first = list(reversed(spans))
     return GovernorReport(
         report_id=report_id("governor", prison_code, span.start, span.end),
         prison_code=prison_code,
         prison_name=prison_name,
         period=period_of(span),
-        previous_period=period_of(before),
+        previous_period=period_of(spans[1]),
         generated_at=utcnow(),
-        suppression=suppression(threshold),
+        suppression=suppression(protection.threshold),
+        perturbation=perturbation(protection),
         notes=list(GOVERNOR_NOTES),
         sections=[
             Section(
@@ -171,6 +210,26 @@ async def governor_report(
             )
             for key, title, section_specs in found.sections
         ],
+        trend=Trend(
+            quarters=[quarter_of_span(quarter) for quarter in oldest_first],
+            figures=[
+                TrendFigure(
+                    key=key,
+                    label=labels[key].label,
+                    stock=labels[key].stock,
+                    values=[cells[n][key] for n in reversed(range(len(spans)))],
+                )
+                for key in TREND_KEYS
+            ],
+        ),
+    )
+
+
+def quarter_of_span(span: Span) -> Quarter:
+    return Quarter(
+        key=f"{span.start:%Y-%m}",
+        label=f"{span.start:%b} to {span.end:%b %Y}",
+        period=period_of(span),
     )
 
 
@@ -231,9 +290,8 @@ def _marked(cells: dict[str, Cell], counts: Counts) -> dict[str, ProgrammeCell]:
 
 
 async def programme_report(
-    session: AsyncSession, quarters: list[Span], settings: Settings
+    session: AsyncSession, quarters: list[Span], settings: Settings, protection: Protection
 ) -> ProgrammeReport:
-    threshold = settings.report_suppression_threshold
     prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
     found = await programme_catalogue(session, settings)
     specs = found.specs()
@@ -254,20 +312,22 @@ async def programme_report(
     # The governors' figures the programme report shows; the rest are not its.
     for counts, theirs in zip(counted, governors, strict=True):
         counts.update({key: value for key, value in theirs.items() if key in shown})
-    columns = [_marked(protect(counts, specs, threshold), counts) for counts in counted]
+    # The programme's own population (both prisons, a woman once): perturbed apart from either
+    # prison's, so that no report's figure is another's less a third's.
+    columns = [
+        _marked(
+            protect(counts, specs, protection, scope=PROGRAMME_SCOPE, period=quarter_label(q)),
+            counts,
+        )
+        for counts, q in zip(counted, quarters, strict=True)
+    ]
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
-        quarters=[
-            Quarter(
-                key=f"{q.start:%Y-%m}",
-                label=f"{q.start:%b} to {q.end:%b %Y}",
-                period=period_of(q),
-            )
-            for q in quarters
-        ],
+        quarters=[quarter_of_span(q) for q in quarters],
         generated_at=utcnow(),
-        suppression=suppression(threshold),
+        suppression=suppression(protection.threshold),
+        perturbation=perturbation(protection),
         notes=list(PROGRAMME_NOTES),
         sections=[
             ProgrammeSection(
