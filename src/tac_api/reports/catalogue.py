@@ -16,7 +16,7 @@ from tac_api.hearings.schemas import AttendedHow, Barrier, HearingDecidedBy
 from tac_api.meetings.schemas import Barrier as MeetingBarrier
 from tac_api.meetings.schemas import MeetingDecidedBy
 from tac_api.reference.models import Ethnicity, LegalStatus
-from tac_api.reports.disclosure import UNPERTURBED, Number, Protection, Rule
+from tac_api.reports.disclosure import LARGEST_NOISE, UNPERTURBED, Number, Protection, Rule
 from tac_api.reports.people import AGE_BANDS, group_key
 from tac_api.reports.periods import NOT_RECORDED
 from tac_api.reports.schemas import Cell, Perturbation, Suppression, Unit
@@ -351,6 +351,7 @@ def perturbation(protection: Protection) -> Perturbation:
     return Perturbation(
         applied=protection.key is not None,
         unperturbed_share=round(UNPERTURBED, 3),
+        largest=LARGEST_NOISE,
         legend="Every count is perturbed: a small random amount is added to it, the same "
         "every time the same figure is asked for, so that no difference between reports or "
         f"quarters can single anyone out. About {UNPERTURBED:.0%} of figures are the count "

@@ -45,6 +45,9 @@ Number = int | float
 # P(noise = k) = (1 - ALPHA) / (1 + ALPHA) * ALPHA ** |k|: half of all figures unperturbed.
 ALPHA = 1 / 3
 UNPERTURBED = (1 - ALPHA) / (1 + ALPHA)
+# The noise's whole range: its draw has 64 bits, so no amount beyond this can come out. Published,
+# so that a reader knows what a figure cannot be, and finds it is nothing a count could not be.
+LARGEST_NOISE = 1 + math.floor(math.log(2**-64) / math.log(ALPHA))
 HOURS_BASE = 5
 DEVELOPMENT_KEY = b"tac-api development report key: never for real figures"
 
