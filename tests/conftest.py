@@ -29,6 +29,7 @@ from tests.support.servers import NAMES, serving
 os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
+    "published_figure",
     "task",
     "review_flag",
     "transfer_summary",

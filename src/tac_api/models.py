@@ -46,6 +46,7 @@ from tac_api.release.models import (
     ReleasePlanContact,
     ReleasePlanPathway,
 )
+from tac_api.reports.models import PublishedFigure
 from tac_api.reviews.models import Birth, Pregnancy, Review, ReviewRating, ReviewRelationship
 from tac_api.staff.models import Allocation, StaffMember
 from tac_api.support_plans.models import SupportPlan, SupportPlanArea, SupportPlanVersion
@@ -110,6 +111,7 @@ ALL_MODELS = (
     Proceedings,
     ProceedingsChild,
     ProceedingsExtension,
+    PublishedFigure,
     RateLimitState,
     ReleasePlan,
     ReleasePlanAction,

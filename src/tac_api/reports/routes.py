@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller, Role
+from tac_api.db import utctoday
 from tac_api.errors import COMMON_PROBLEMS
 from tac_api.pipeline import requires
 from tac_api.reports import service
@@ -26,13 +27,22 @@ def _protection(request: Request) -> Protection:
     return service.report_protection(state.settings, exact=state.exact_report_figures)
 
 
+def _settled_by(request: Request) -> date | None:
+    """The last quarter end a report may reach; any, for the tests of the counting."""
+    if request.app.state.exact_report_figures:
+        return None
+    return service.settled_by(utctoday(), request.app.state.settings.report_settle_days)
+
+
 @router.get(
     "/v1/reports/governor",
     summary="A prison's work over a period, beside the period before it",
-    description="One calendar quarter (`from` its first day, `to` its last), beside the quarter "
+    description="One calendar quarter (`from` its first day, `to` its last) that has ended and "
+    "settled (`TAC_REPORT_SETTLE_DAYS`, 14, after its last day), beside the quarter "
     "before, with the headline figures' trend over four quarters. Periods are fixed to the "
     "quarter grid so that no two reports can be subtracted to single anyone out. Every count is "
-    "perturbed (see `perturbation`: the same figure always comes out the same), and a "
+    "perturbed (see `perturbation`), and a quarter's figures are fixed when first published: "
+    "a later change to a record moves none of them. A "
     "published count from 1 to `TAC_REPORT_SUPPRESSION_THRESHOLD` (4) is suppressed (null, "
     "marked `suppressed`). No person-level field appears. A governor reads her own prison's "
     "(another reads as 404). Reading it is audited as a disclosure of the report.",
@@ -50,7 +60,7 @@ async def get_governor_report(
     ] = None,
 ) -> GovernorReport:
     prison = service.report_prison(caller, prison_code)
-    span = service.check_span(from_, to)
+    span = service.check_span(from_, to, settled_by=_settled_by(request))
     settings = request.app.state.settings
     report = await service.governor_report(
         session,
@@ -67,7 +77,8 @@ async def get_governor_report(
     "/v1/reports/programme",
     summary="The evaluators' snapshot: both prisons together, quarter by quarter",
     description="Calendar quarters from the one holding `from` to the one holding `to` (by "
-    "default the last four complete quarters), at most 20. Perturbed and suppressed as the "
+    "default the last four settled quarters), at most 20, each ended and settled as the "
+    "governors' are. Perturbed and suppressed as the "
     "governors' report is, its population apart from either prison's. Reading it is audited "
     "as a disclosure of the report.",
 )
@@ -80,8 +91,11 @@ async def get_programme_report(
     ] = None,
     to: Annotated[IsoDate | None, Query(description="A day in the last quarter.")] = None,
 ) -> ProgrammeReport:
-    first, last = service.default_quarters(date.today())
-    quarters = service.check_quarters(from_ or first, to or last)
+    settled = _settled_by(request)
+    first, last = service.default_quarters(
+        service.settled_by(utctoday(), request.app.state.settings.report_settle_days)
+    )
+    quarters = service.check_quarters(from_ or first, to or last, settled_by=settled)
     report = await service.programme_report(
         session, quarters, request.app.state.settings, _protection(request)
     )

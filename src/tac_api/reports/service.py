@@ -19,6 +19,7 @@ from tac_api.reports.counting import count_periods
 from tac_api.reports.disclosure import DEVELOPMENT_KEY, Protection
 from tac_api.reports.periods import Counts, Span
 from tac_api.reports.programme import count_programme, programme_catalogue
+from tac_api.reports.published import as_first_published
 from tac_api.reports.schemas import (
     Cell,
     Figure,
@@ -54,10 +55,12 @@ def _date_problems(start: date, end: date) -> list[tuple[str, str]]:
     return problems
 
 
-def check_span(start: date, end: date) -> Span:
+def check_span(start: date, end: date, *, settled_by: date | None) -> Span:
     """One calendar quarter: January to March, April to June, July to September or October to
     December. One fixed grid of periods, because periods of any length let two reports be
-    subtracted (April to June less May to June is April) to what neither shows."""
+    subtracted (April to June less May to June is April) to what neither shows. And one that
+    has settled (`settled_by`: the last quarter end that has; None, any quarter), since its
+    figures are fixed when first published (`published`)."""
     problems = _date_problems(start, end)
     if not problems:
         quarter = quarters_between(start, start)[0]
@@ -67,8 +70,22 @@ def check_span(start: date, end: date) -> Span:
             problems.append(
                 ("to", f"reports cover a calendar quarter: to its last day ({quarter.end})")
             )
+        elif settled_by is not None and end > settled_by:
+            problems.append(("to", _not_settled(quarter)))
     InvalidInput.raise_any(problems, location="query")
     return Span(start, end)
+
+
+def _not_settled(quarter: Span) -> str:
+    return (
+        f"{quarter.start:%b} to {quarter.end:%b %Y} is reported once it has ended and its "
+        "records are in (TAC_REPORT_SETTLE_DAYS after its last day)"
+    )
+
+
+def settled_by(today: date, settle_days: int) -> date:
+    """The last day of the latest quarter that has ended and settled."""
+    return quarter_of(today - timedelta(days=settle_days)) - timedelta(days=1)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -182,6 +199,10 @@ async def governor_report(
         protect(counts, specs, protection, scope=prison_code, period=quarter_label(quarter))
         for counts, quarter in zip(counted, spans, strict=True)
     ]
+    if protection.key is not None:
+        cells = await as_first_published(
+            session, prison_code, [quarter.start for quarter in spans], cells
+        )
     current, previous = cells[0], cells[1]
     labels = {spec.key: spec for spec in specs}
     oldest_first = list(reversed(spans))
@@ -260,18 +281,20 @@ def quarters_between(start: date, end: date) -> list[Span]:
     return found
 
 
-def default_quarters(today: date) -> tuple[date, date]:
-    """The last four complete quarters."""
-    this_quarter = quarter_of(today)
-    return _add_months(this_quarter, -12), this_quarter - timedelta(days=1)
+def default_quarters(last_settled: date) -> tuple[date, date]:
+    """The last four quarters that have settled (`last_settled`: the last one's last day)."""
+    after = last_settled + timedelta(days=1)
+    return _add_months(after, -12), last_settled
 
 
-def check_quarters(start: date, end: date) -> list[Span]:
+def check_quarters(start: date, end: date, *, settled_by: date | None) -> list[Span]:
     problems = _date_problems(start, end)
     if end < start:
         problems.append(("to", "must be on or after from"))
     elif not problems and len(quarters_between(start, end)) > MOST_QUARTERS:
         problems.append(("to", f"a programme report covers at most {MOST_QUARTERS} quarters"))
+    elif not problems and settled_by is not None and quarters_between(end, end)[0].end > settled_by:
+        problems.append(("to", _not_settled(quarters_between(end, end)[0])))
     InvalidInput.raise_any(problems, location="query")
     return quarters_between(start, end)
 
@@ -321,6 +344,10 @@ async def programme_report(
         )
         for counts, q in zip(counted, quarters, strict=True)
     ]
+    if protection.key is not None:
+        columns = await as_first_published(
+            session, PROGRAMME_SCOPE, [q.start for q in quarters], columns
+        )
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
