@@ -182,14 +182,15 @@ def db_grant(
     """Give the API's database role what it needs, and no more: reads and writes on every
     table, but only SELECT and INSERT on the audit trail. Run as the schema's owner after
     every `db upgrade` (new tables grant nothing by themselves)."""
-    from tac_api.migrations import grant_api_role
+    from tac_api.migrations import APPEND_ONLY, grant_api_role
 
     async def grant() -> int:
         async with database(get_settings()) as engine:
             return await grant_api_role(engine, role)
 
     tables = run(grant())
-    typer.echo(f"granted {role} its privileges on {tables} tables (audit_event: SELECT, INSERT)")
+    append_only = ", ".join(sorted(APPEND_ONLY))
+    typer.echo(f"granted {role} its privileges on {tables} tables ({append_only}: SELECT, INSERT)")
 
 
 @app.command("demo-data")

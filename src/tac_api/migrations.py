@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_BEHIND = "the database schema is behind this version: run `tac-api db upgrade`"
 # Rows the API may add and read but never change: the accountability trail.
-APPEND_ONLY = frozenset({"audit_event"})
+# The audit trail, and the reports' figures as first published (reports.published): the API
+# adds to them and never alters one.
+APPEND_ONLY = frozenset({"audit_event", "published_figure"})
 VERSION_TABLE = "alembic_version"  # the API reads it to know its schema is ready, nothing more
 
 

@@ -47,6 +47,8 @@ TAMPERING = [
     "ALTER TABLE audit_event DISABLE TRIGGER ALL",
     "DROP TRIGGER audit_event_no_truncate ON audit_event",
     "DROP TABLE audit_event",
+    "UPDATE published_figure SET value = 0",
+    "DELETE FROM published_figure",
 ]
 
 
@@ -76,7 +78,7 @@ def roles() -> Iterator[tuple[str, str]]:
             timeout=120,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "audit_event: SELECT, INSERT" in done.stdout
+        assert "(audit_event, published_figure: SELECT, INSERT)" in done.stdout
         yield as_owner, as_api
     finally:
         drop_postgres_database(url)
@@ -96,7 +98,7 @@ async def _attempt(url: str, statement: str) -> None:
 
 
 @pytest.mark.parametrize("statement", TAMPERING)
-def test_the_apis_role_cannot_change_the_audit_trail(
+def test_the_apis_role_cannot_change_the_audit_trail_or_a_published_figure(
     roles: tuple[str, str], statement: str
 ) -> None:
     _, as_api = roles
