@@ -28,6 +28,7 @@ async def as_first_published(
     population: str,
     quarters: Sequence[date],
     columns: Sequence[dict[str, CellT]],
+    cell_type: type[CellT],
 ) -> list[dict[str, CellT]]:
     """Each quarter's cells (in the order of `quarters`, their first days) as first published:
     those published before are read back; the rest are kept now, as they are. Two requests
@@ -52,6 +53,32 @@ async def as_first_published(
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         await session.execute(insert(_table).values(batch).on_conflict_do_nothing())
+    published = await _stored(
+        session, population, quarters, [list(cells) for cells in columns], cell_type
+    )
+    assert published is not None  # each was there already, or has just been kept
+    return published
+
+
+async def already_published(
+    session: AsyncSession,
+    population: str,
+    quarters: Sequence[date],
+    keys: Sequence[str],
+    cell_type: type[CellT],
+) -> list[dict[str, CellT]] | None:
+    """Every figure of every quarter as published before, or None while any is not: then the
+    report is counted, and what it has not published yet is kept (`as_first_published`)."""
+    return await _stored(session, population, quarters, [list(keys)] * len(quarters), cell_type)
+
+
+async def _stored(
+    session: AsyncSession,
+    population: str,
+    quarters: Sequence[date],
+    keys: Sequence[Sequence[str]],
+    cell_type: type[CellT],
+) -> list[dict[str, CellT]] | None:
     stored = (
         await session.execute(
             select(_table).where(
@@ -61,16 +88,18 @@ async def as_first_published(
     ).all()
     found = {(row.quarter, row.figure_key): row for row in stored}
     published = []
-    for quarter, cells in zip(quarters, columns, strict=True):
+    for quarter, column_keys in zip(quarters, keys, strict=True):
         column = {}
-        for key, cell in cells.items():
-            row = found[(quarter, key)]
+        for key in column_keys:
+            row = found.get((quarter, key))
+            if row is None:
+                return None
             value = row.value
             if value is not None and float(value).is_integer():
                 value = int(value)
-            fields = {"value": value, "suppressed": row.suppressed}
-            if isinstance(cell, ProgrammeCell):
+            fields: dict[str, object] = {"value": value, "suppressed": row.suppressed}
+            if issubclass(cell_type, ProgrammeCell):
                 fields["available"] = row.available
-            column[key] = type(cell)(**fields)
+            column[key] = cell_type(**fields)
         published.append(column)
     return published

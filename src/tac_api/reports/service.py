@@ -14,12 +14,12 @@ from tac_api.config import Settings
 from tac_api.db import utcnow
 from tac_api.errors import InvalidInput, NotFound
 from tac_api.reference.models import Prison
-from tac_api.reports.catalogue import catalogue, perturbation, protect, suppression
+from tac_api.reports.catalogue import Spec, catalogue, perturbation, protect, suppression
 from tac_api.reports.counting import count_periods
 from tac_api.reports.disclosure import DEVELOPMENT_KEY, Protection
 from tac_api.reports.periods import Counts, Span
 from tac_api.reports.programme import count_programme, programme_catalogue
-from tac_api.reports.published import as_first_published
+from tac_api.reports.published import CellT, already_published, as_first_published
 from tac_api.reports.schemas import (
     Cell,
     Figure,
@@ -192,17 +192,19 @@ async def governor_report(
         spans.append(previous_span(spans[-1]))
     found = await catalogue(session, late_notice_days)
     specs = found.specs()
-    counted = await count_periods(session, prison_code, spans, late_notice_days)
-    # Each quarter protected as its own report protects it: the same figure, whichever report
-    # shows it.
-    cells = [
-        protect(counts, specs, protection, scope=prison_code, period=quarter_label(quarter))
-        for counts, quarter in zip(counted, spans, strict=True)
-    ]
-    if protection.key is not None:
-        cells = await as_first_published(
-            session, prison_code, [quarter.start for quarter in spans], cells
-        )
+    cells = await _published(session, prison_code, spans, specs, protection, Cell)
+    if cells is None:
+        counted = await count_periods(session, prison_code, spans, late_notice_days)
+        # Each quarter protected as its own report protects it: the same figure, whichever
+        # report shows it.
+        cells = [
+            protect(counts, specs, protection, scope=prison_code, period=quarter_label(quarter))
+            for counts, quarter in zip(counted, spans, strict=True)
+        ]
+        if protection.key is not None:
+            cells = await as_first_published(
+                session, prison_code, [quarter.start for quarter in spans], cells, Cell
+            )
     current, previous = cells[0], cells[1]
     labels = {spec.key: spec for spec in specs}
     oldest_first = list(reversed(spans))
@@ -243,6 +245,23 @@ async def governor_report(
                 for key in TREND_KEYS
             ],
         ),
+    )
+
+
+async def _published(
+    session: AsyncSession,
+    population: str,
+    spans: Sequence[Span],
+    specs: Sequence[Spec],
+    protection: Protection,
+    cell_type: type[CellT],
+) -> list[dict[str, CellT]] | None:
+    """Every figure as published before, when all of them were: nothing to count again."""
+    if protection.key is None:
+        return None
+    keys = [spec.key for spec in specs]
+    return await already_published(
+        session, population, [span.start for span in spans], keys, cell_type
     )
 
 
@@ -312,12 +331,14 @@ def _marked(cells: dict[str, Cell], counts: Counts) -> dict[str, ProgrammeCell]:
     }
 
 
-async def programme_report(
-    session: AsyncSession, quarters: list[Span], settings: Settings, protection: Protection
-) -> ProgrammeReport:
-    prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
-    found = await programme_catalogue(session, settings)
-    specs = found.specs()
+async def _count_programme(
+    session: AsyncSession,
+    quarters: list[Span],
+    settings: Settings,
+    specs: Sequence[Spec],
+    protection: Protection,
+) -> list[dict[str, ProgrammeCell]]:
+    """Every figure of each quarter, counted, protected and published."""
     shown = {spec.key for spec in specs}
     counted = [Counts() for _ in quarters]
 
@@ -344,10 +365,22 @@ async def programme_report(
         )
         for counts, q in zip(counted, quarters, strict=True)
     ]
-    if protection.key is not None:
-        columns = await as_first_published(
-            session, PROGRAMME_SCOPE, [q.start for q in quarters], columns
-        )
+    if protection.key is None:
+        return columns
+    return await as_first_published(
+        session, PROGRAMME_SCOPE, [q.start for q in quarters], columns, ProgrammeCell
+    )
+
+
+async def programme_report(
+    session: AsyncSession, quarters: list[Span], settings: Settings, protection: Protection
+) -> ProgrammeReport:
+    prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
+    found = await programme_catalogue(session, settings)
+    specs = found.specs()
+    columns = await _published(session, PROGRAMME_SCOPE, quarters, specs, protection, ProgrammeCell)
+    if columns is None:
+        columns = await _count_programme(session, quarters, settings, specs, protection)
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
