@@ -97,6 +97,10 @@ class Perturbation(BaseModel):
         description="The share of counts published as they are (the rest are moved by 1 or "
         "more, a reader cannot tell which)."
     )
+    largest: int = Field(
+        description="No count is moved by more than this (the noise's whole range, the limit "
+        "of its 64-bit draw); 94 in 100 are moved by 2 or less."
+    )
     legend: str
 
 
