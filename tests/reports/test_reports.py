@@ -25,10 +25,8 @@ from tac_api.referrals.models import Referral
 from tac_api.release.schemas import PATHWAYS
 from tac_api.reports import counting
 from tac_api.reports.cli import app as report_command
-from tac_api.reports.schemas import GovernorReport
 from tac_api.reports.service import Span, previous_span, quarters_between
 from tac_api.reports.suppression import Rule, suppressed_keys
-from tac_api.reports.wording import lines
 from tests.support.api import Api
 from tests.support.bodies import TODAY, mother_body
 from tests.support.html import Rows
@@ -1237,6 +1235,9 @@ def test_the_command_writes_every_figure_in_each_format(
     monkeypatch.setenv("TAC_API_URL", live_server)
     monkeypatch.setenv("TAC_API_TOKEN", api.tokens["ewi_governor"])
     # One population for the four formats: building it is most of the test's time.
+    from tac_api.reports.schemas import GovernorReport
+    from tac_api.reports.wording import lines
+
     # In the order the formats show them: each total, then its parts.
     figures = [
         line.figure.model_dump()
