@@ -344,7 +344,7 @@ CHARTS = {
     "trend": ["Headline figures, Jul to Sep 2025 to Apr to Jun 2026"],
     "breakdown": [
         "Children linked: by legal status",
-        "Hearings in the period",
+        "Hearings in the period: held (outcome recorded), outcome not yet recorded",
         "Attended: by mode",
         "Hours of evidence: by category",
         "Women worked with: by age band",

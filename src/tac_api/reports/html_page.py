@@ -70,7 +70,8 @@ dl.key dt{font-weight:bold;float:left;clear:left;width:7.5rem}
 dl.key dd{margin:0 0 .3rem 8rem}
 @page{size:A4;margin:16mm 14mm 18mm}
 @media print{body{margin:0;padding:0;max-width:none;font-size:10pt}
-h2{break-after:avoid}figure.chart,tr{break-inside:avoid}thead{display:table-header-group}
+h2{break-after:avoid;break-inside:avoid}tr.subheading{break-after:avoid}
+figure.chart,tr{break-inside:avoid}thead{display:table-header-group}
 a{color:inherit;text-decoration:none}}
 """
     + _LEVELS
@@ -143,7 +144,7 @@ def _table(header: Sequence[str], rows: Iterable[str]) -> str:
     """Label column, then the figures' columns: fixed widths, so that no table is wider than
     its page (A4's printable width too); a long label wraps."""
     numbers = len(header) - 1
-    each = min(16.0, 62.0 / max(numbers, 1))
+    each = min(14.0, 48.0 / max(numbers, 1))
     cols = f'<col class="label" style="width:{100 - each * numbers:.1f}%">' + "".join(
         f'<col class="num" style="width:{each:.1f}%">' for _ in range(numbers)
     )

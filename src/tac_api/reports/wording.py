@@ -245,8 +245,7 @@ def breakdown_title(breakdown: str, total: str, parts: Sequence[Placed], of: str
         or "By " + last.replace("_", " ")
     )
     if of and not words.startswith("Of "):
-        named = of[0].lower() + of[1:] if of[1:2].islower() else of
-        words += f" (of {named})"
+        words += f" (of {_lower_first(of)})"
     return words
 
 
@@ -331,6 +330,11 @@ class Breakdown:
     parts: list[Figure]
 
 
+def _lower_first(text: str) -> str:
+    """`By legal status` inside a sentence; `C2: ...` or `A court` kept as they are."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
 def breakdowns(figures: Sequence[Figure], labels: dict[str, str]) -> list[Breakdown]:
     """Breakdowns among `figures`, in order. Parts of one figure along different dimensions
     (`children.by_legal_status.*`, `children.by_placement.*`) are different breakdowns."""
@@ -342,11 +346,10 @@ def breakdowns(figures: Sequence[Figure], labels: dict[str, str]) -> list[Breakd
     for (whole, name), parts in groups.items():
         title = labels.get(whole, whole)
         if _named(name, whole):
-            title = (
-                f"{title}: {breakdown_title(name, whole, parts)[0].lower()}"
-                + (breakdown_title(name, whole, parts)[1:])
-            )
-        found.append(Breakdown(title, parts[0].unit, parts))
+            words = breakdown_title(name, whole, parts)
+        else:  # the total's own parts: held and awaiting an outcome, of the hearings listed
+            words = ", ".join(_lower_first(part.label) for part in parts)
+        found.append(Breakdown(f"{title}: {_lower_first(words)}", parts[0].unit, parts))
     return found
 
 
