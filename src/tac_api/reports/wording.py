@@ -1,8 +1,9 @@
 """What every format of a report shows the same way: a cell as text, a figure's label and
-unit, the dates and the key, the breakdowns a figure is cut into, and the programme report's
-sections as tables (parts under their totals, a note beside an estimate)."""
+unit, the quarters and the key, and each section as the lines of a table (`lines`: each total,
+its own parts under it, each breakdown under a subheading, at any depth), with the programme
+report's note beside an estimate and the governor's trend."""
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -164,23 +165,6 @@ class Placed(Protocol):
 
 
 F = TypeVar("F", bound=Placed)
-
-
-def depths(figures: Iterable[Placed]) -> dict[str, int]:
-    """How many `part_of` steps each figure is below a figure that is part of nothing."""
-    parent = {figure.key: figure.part_of for figure in figures}
-    found: dict[str, int] = {}
-    for key in parent:
-        seen = {key}
-        level, up = 0, parent[key]
-        while up is not None:
-            level += 1
-            if up in seen:  # a loop in the answer must not hang the command
-                break
-            seen.add(up)
-            up = parent.get(up)
-        found[key] = level
-    return found
 
 
 @dataclass(frozen=True)
