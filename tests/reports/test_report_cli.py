@@ -5,6 +5,7 @@ report must never carry: none of them may reach any file.
 """
 
 import csv
+import functools
 import io
 import json
 import re
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from tac_api.reports.schemas import (
     Figure,
     GovernorReport,
     Period,
+    Perturbation,
     ProgrammeCell,
     ProgrammeFigure,
     ProgrammeReport,
@@ -38,6 +41,8 @@ from tac_api.reports.schemas import (
     Quarter,
     Section,
     Suppression,
+    Trend,
+    TrendFigure,
 )
 from tests.support.browser import chromium
 from tests.support.html import Rows
@@ -50,9 +55,19 @@ PERSON_ID = "6f1c2a4e-93b1-4c55-8a57-31b7d1f0e2aa"
 PERSON_FIELDS = ("first_name", "last_name", "prison_number", "date_of_birth")
 PERSON_VALUES = ("Jane", "Doughty", "A1234BC", "1990-02-03", PERSON_ID)
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-LEGEND = "Counts from 1 to 5 are suppressed, and cells from which one could be worked out."
+LEGEND = "c: a small figure, from 1 to 5 after perturbation. z: not applicable."
+PERTURBATION = Perturbation(
+    applied=True,
+    unperturbed_share=0.5,
+    legend="Every count is perturbed: a small random amount is added to it, the same every time "
+    "the same figure is asked for. Parts need not add up to their totals. Hours are rounded to 5.",
+)
 NOTE = "A woman is active if her case was open on any day of the period."
 SECRET = 4  # a value a suppressed cell carries, which no file may show
+# Longer than any label was allowed to be before (64 characters, then cut with an ellipsis).
+LONG_LABEL = (
+    "J2: Placed in local authority accommodation under the Police and Criminal Evidence Act 1984"
+)
 
 
 def c(value: float | None, suppressed: bool = False) -> Cell:
@@ -60,20 +75,43 @@ def c(value: float | None, suppressed: bool = False) -> Cell:
 
 
 def figure(
-    key: str, label: str, current: Cell, previous: Cell, unit: str = "count", part_of: str = ""
+    key: str,
+    label: str,
+    current: Cell,
+    previous: Cell,
+    unit: str = "count",
+    part_of: str = "",
+    breakdown: str = "",
 ) -> Figure:
     return Figure(
         key=key,
         label=label,
         unit=unit,  # type: ignore[arg-type]
         part_of=part_of or None,
+        # As the service names them: the key up to the part's own code.
+        breakdown=(breakdown or key.rpartition(".")[0]) if part_of else None,
         current=current,
         previous=previous,
     )
 
 
+def stocks(figures: list[Figure]) -> list[Figure]:
+    return [one.model_copy(update={"stock": True}) for one in figures]
+
+
+def quarter(start: date, end: date, label: str) -> Quarter:
+    return Quarter(key=f"{start:%Y-%m}", label=label, period=Period(**{"from": start}, to=end))
+
+
 SUPPRESSED = c(None, suppressed=True)
-SECONDARY = c(SECRET, suppressed=True)  # hidden to protect another cell; its value is not shown
+HIDDEN = c(SECRET, suppressed=True)  # a c that carries a value: the value is never shown
+ZERO = c(0)
+TREND_QUARTERS = [
+    quarter(date(2025, 7, 1), date(2025, 9, 30), "Jul to Sep 2025"),
+    quarter(date(2025, 10, 1), date(2025, 12, 31), "Oct to Dec 2025"),
+    quarter(date(2026, 1, 1), date(2026, 3, 31), "Jan to Mar 2026"),
+    quarter(date(2026, 4, 1), date(2026, 6, 30), "Apr to Jun 2026"),
+]
 
 GOVERNOR = GovernorReport(
     report_id=REPORT_ID,
@@ -83,63 +121,108 @@ GOVERNOR = GovernorReport(
     previous_period=Period(**{"from": date(2026, 1, 1)}, to=date(2026, 3, 31)),
     generated_at=datetime(2026, 7, 1, 9, 30, tzinfo=UTC),
     suppression=Suppression(threshold=5, legend=LEGEND),
+    perturbation=PERTURBATION,
     notes=[NOTE],
     sections=[
         Section(
             key="women",
             title="Women",
             figures=[
-                figure("women.active", "Women worked with", c(1234), c(987)),
+                figure("women.active", "Women worked with", c(1234), c(987)).model_copy(
+                    update={"stock": True}
+                ),
                 figure("women.new", "Women new to the service", SUPPRESSED, c(17)),
-                figure("women.closed", "Cases closed", c(23), SECONDARY),
+                figure("women.closed", "Cases closed", c(23), HIDDEN),
             ],
         ),
         Section(
             key="children",
             title="Children",
-            figures=[
-                figure("children.linked", "Children linked", c(61), c(58)),
-                figure(
-                    "children.by_legal_status.C2",
-                    "Care order (C2)",
-                    SUPPRESSED,
-                    c(31),
-                    part_of="children.linked",
-                ),
-                figure(
-                    "children.by_legal_status.V2",
-                    "Accommodated (V2)",
-                    SECONDARY,
-                    c(27),
-                    part_of="children.linked",
-                ),
-                figure(
-                    "children.by_legal_status.none",
-                    "No legal status",
-                    c(52),
-                    SUPPRESSED,
-                    part_of="children.linked",
-                ),
-            ],
+            figures=stocks(
+                [
+                    figure("children.linked", "Children linked", c(61), c(58)),
+                    figure("children.expected", "Children linked not yet born", SUPPRESSED, c(7)),
+                    figure(
+                        "children.by_legal_status.C2",
+                        "C2: Full care order",
+                        SUPPRESSED,
+                        c(31),
+                        part_of="children.linked",
+                    ),
+                    figure(
+                        "children.by_legal_status.J2",
+                        LONG_LABEL,
+                        ZERO,
+                        ZERO,
+                        part_of="children.linked",
+                    ),
+                    figure(
+                        "children.by_legal_status.V2",
+                        "V2: Accommodated",
+                        HIDDEN,
+                        c(27),
+                        part_of="children.linked",
+                    ),
+                    figure(
+                        "children.by_legal_status.none",
+                        "No legal status",
+                        c(52),
+                        SUPPRESSED,
+                        part_of="children.linked",
+                    ),
+                    figure(
+                        "children.by_lives_with.father",
+                        "Father",
+                        c(30),
+                        c(28),
+                        part_of="children.linked",
+                    ),
+                    figure(
+                        "children.by_lives_with.not_recorded",
+                        "Not recorded",
+                        ZERO,
+                        ZERO,
+                        part_of="children.linked",
+                    ),
+                ]
+            ),
         ),
         Section(
             key="hearings",
             title="Court hearings",
             figures=[
-                figure("hearings.held", "Hearings held", c(44), c(39)),
+                figure("hearings.listed", "Hearings in the period", c(50), c(45)),
+                figure(
+                    "hearings.held",
+                    "Held (outcome recorded)",
+                    c(44),
+                    c(39),
+                    part_of="hearings.listed",
+                ),
+                figure(
+                    "hearings.awaiting_outcome",
+                    "Outcome not yet recorded",
+                    c(6),
+                    c(6),
+                    part_of="hearings.listed",
+                ),
+                figure("hearings.attended", "Attended", c(40), c(34), part_of="hearings.held"),
                 figure(
                     "hearings.attended_by_mode.prison_video_link",
-                    "Attended by prison video link",
+                    "Prison video link",
                     c(29),
                     c(21),
-                    part_of="hearings.held",
+                    part_of="hearings.attended",
                 ),
                 figure(
                     "hearings.attended_by_mode.in_person",
-                    "Attended in person",
+                    "In person",
                     c(11),
                     c(13),
-                    part_of="hearings.held",
+                    part_of="hearings.attended",
+                ),
+                figure(
+                    "hearings.missed", "Missed", SUPPRESSED, SUPPRESSED, part_of="hearings.held"
                 ),
                 figure(
                     "hearings.median_notice_days",
@@ -147,6 +230,27 @@ GOVERNOR = GovernorReport(
                     c(3.5),
                     c(None),
                     unit="days",
+                ),
+            ],
+        ),
+        Section(
+            key="visits",
+            title="Contact visits",
+            figures=[
+                figure("visits.cancelled", "Cancelled", ZERO, ZERO),
+                figure(
+                    "visits.cancelled_by_reason.transport",
+                    "Transport",
+                    ZERO,
+                    ZERO,
+                    part_of="visits.cancelled",
+                ),
+                figure(
+                    "visits.cancelled_by_reason.security",
+                    "Security",
+                    ZERO,
+                    SUPPRESSED,
+                    part_of="visits.cancelled",
                 ),
             ],
         ),
@@ -173,39 +277,117 @@ GOVERNOR = GovernorReport(
                 ),
             ],
         ),
+        Section(
+            key="demographics",
+            title="The women worked with",
+            figures=stocks(
+                [
+                    figure(
+                        "demographics.age_band.under_25",
+                        "Under 25",
+                        c(400),
+                        c(300),
+                        part_of="women.active",
+                    ),
+                    figure(
+                        "demographics.age_band.25_and_over",
+                        "25 and over",
+                        c(834),
+                        c(687),
+                        part_of="women.active",
+                    ),
+                    figure(
+                        "demographics.domestic_abuse.yes",
+                        "Domestic abuse in her history",
+                        c(900),
+                        c(700),
+                        part_of="women.active",
+                    ),
+                    figure(
+                        "demographics.domestic_abuse.no",
+                        "None",
+                        c(334),
+                        c(287),
+                        part_of="women.active",
+                    ),
+                ]
+            ),
+        ),
     ],
+    trend=Trend(
+        quarters=TREND_QUARTERS,
+        figures=[
+            TrendFigure(
+                key="women.active",
+                label="Women worked with",
+                stock=True,
+                values=[c(1100), c(1150), c(987), c(1234)],
+            ),
+            TrendFigure(
+                key="hearings.listed",
+                label="Hearings in the period",
+                values=[c(40), SUPPRESSED, c(45), c(50)],
+            ),
+            # All zero, all c: a chart of either would be an empty axis.
+            TrendFigure(key="visits.cancelled", label="Cancelled", values=[ZERO] * 4),
+            TrendFigure(
+                key="referrals.received",
+                label="Referrals received",
+                values=[SUPPRESSED, ZERO, SUPPRESSED, ZERO],
+            ),
+        ],
+    ),
 )
-BREAKDOWNS = 3  # children by legal status, hearings attended by mode, evidence hours by category
+# The charts that say something: the trend, and the breakdowns with two parts or more that are
+# not 0 or c in both quarters (not by who they live with, nor the visits cancelled, all zero).
+CHARTS = {
+    "trend": ["Headline figures, Jul to Sep 2025 to Apr to Jun 2026"],
+    "breakdown": [
+        "Children linked: by legal status",
+        "Hearings in the period: held (outcome recorded), outcome not yet recorded",
+        "Attended: by mode",
+        "Hours of evidence: by category",
+        "Women worked with: by age band",
+        "Women worked with: by domestic abuse in her history",
+    ],
+}
+STOOD = " [as it stood]"
 
 # Each figure as every format must show it: label, then this period and the previous as a reader
 # sees them (md, html), as a program reads them (csv) and as a spreadsheet holds them (xlsx).
 EXPECTED: dict[str, tuple[str, tuple[str, str], tuple[str, str], tuple[Any, Any]]] = {
-    "women.active": ("Women worked with", ("1,234", "987"), ("1234", "987"), (1234, 987)),
+    "women.active": ("Women worked with" + STOOD, ("1,234", "987"), ("1234", "987"), (1234, 987)),
     "women.new": ("Women new to the service", ("c", "17"), ("c", "17"), ("c", 17)),
     "women.closed": ("Cases closed", ("23", "c"), ("23", "c"), (23, "c")),
     "children.linked": ("Children linked", ("61", "58"), ("61", "58"), (61, 58)),
-    "children.by_legal_status.C2": ("Care order (C2)", ("c", "31"), ("c", "31"), ("c", 31)),
-    "children.by_legal_status.V2": ("Accommodated (V2)", ("c", "27"), ("c", "27"), ("c", 27)),
+    "children.by_legal_status.C2": ("C2: Full care order", ("c", "31"), ("c", "31"), ("c", 31)),
+    "children.by_legal_status.J2": (LONG_LABEL, ("0", "0"), ("0", "0"), (0, 0)),
+    "children.by_legal_status.V2": ("V2: Accommodated", ("c", "27"), ("c", "27"), ("c", 27)),
     "children.by_legal_status.none": ("No legal status", ("52", "c"), ("52", "c"), (52, "c")),
-    "hearings.held": ("Hearings held", ("44", "39"), ("44", "39"), (44, 39)),
+    "children.by_lives_with.father": ("Father", ("30", "28"), ("30", "28"), (30, 28)),
+    "children.by_lives_with.not_recorded": ("Not recorded", ("0", "0"), ("0", "0"), (0, 0)),
+    "children.expected": ("Children linked not yet born", ("c", "7"), ("c", "7"), ("c", 7)),
+    "hearings.listed": ("Hearings in the period", ("50", "45"), ("50", "45"), (50, 45)),
+    "hearings.held": ("Held (outcome recorded)", ("44", "39"), ("44", "39"), (44, 39)),
+    "hearings.attended": ("Attended", ("40", "34"), ("40", "34"), (40, 34)),
     "hearings.attended_by_mode.prison_video_link": (
-        "Attended by prison video link",
+        "Prison video link",
         ("29", "21"),
         ("29", "21"),
         (29, 21),
     ),
-    "hearings.attended_by_mode.in_person": (
-        "Attended in person",
-        ("11", "13"),
-        ("11", "13"),
-        (11, 13),
-    ),
+    "hearings.attended_by_mode.in_person": ("In person", ("11", "13"), ("11", "13"), (11, 13)),
+    "hearings.missed": ("Missed", ("c", "c"), ("c", "c"), ("c", "c")),
+    "hearings.awaiting_outcome": ("Outcome not yet recorded", ("6", "6"), ("6", "6"), (6, 6)),
     "hearings.median_notice_days": (
         "Median notice of a hearing (days)",
         ("3.5", "z"),
         ("3.5", "z"),
         (3.5, "z"),
     ),
+    "visits.cancelled": ("Cancelled", ("0", "0"), ("0", "0"), (0, 0)),
+    "visits.cancelled_by_reason.transport": ("Transport", ("0", "0"), ("0", "0"), (0, 0)),
+    "visits.cancelled_by_reason.security": ("Security", ("0", "c"), ("0", "c"), (0, "c")),
     "evidence.hours": ("Hours of evidence", ("1,250.5", "980"), ("1250.5", "980"), (1250.5, 980)),
     "evidence.hours_by_category.course": (
         "Courses (hours)",
@@ -219,8 +401,85 @@ EXPECTED: dict[str, tuple[str, tuple[str, str], tuple[str, str], tuple[Any, Any]
         ("250.25", "380"),
         (250.25, 380),
     ),
+    "demographics.age_band.under_25": ("Under 25", ("400", "300"), ("400", "300"), (400, 300)),
+    "demographics.age_band.25_and_over": (
+        "25 and over",
+        ("834", "687"),
+        ("834", "687"),
+        (834, 687),
+    ),
+    "demographics.domestic_abuse.yes": (
+        "Domestic abuse in her history",
+        ("900", "700"),
+        ("900", "700"),
+        (900, 700),
+    ),
+    "demographics.domestic_abuse.no": ("None", ("334", "287"), ("334", "287"), (334, 287)),
 }
-PARTS = {key for key in EXPECTED if key.count(".") == 2}
+# Each section's lines as every format shows them, in order: (depth, a figure's key or a
+# breakdown's subheading). Each total, then its own parts one step in, each breakdown under a
+# subheading one step in and its parts under that; a total in another section named.
+LAYOUT: dict[str, list[tuple[int, str]]] = {
+    "Women": [(0, "women.active"), (0, "women.new"), (0, "women.closed")],
+    "Children": [
+        (0, "children.linked"),
+        (1, "By legal status"),
+        (2, "children.by_legal_status.C2"),
+        (2, "children.by_legal_status.J2"),
+        (2, "children.by_legal_status.V2"),
+        (2, "children.by_legal_status.none"),
+        (1, "By who they live with"),
+        (2, "children.by_lives_with.father"),
+        (2, "children.by_lives_with.not_recorded"),
+        (0, "children.expected"),
+    ],
+    "Court hearings": [
+        (0, "hearings.listed"),
+        (1, "hearings.held"),
+        (2, "hearings.attended"),
+        (3, "By mode"),
+        (4, "hearings.attended_by_mode.prison_video_link"),
+        (4, "hearings.attended_by_mode.in_person"),
+        (2, "hearings.missed"),
+        (1, "hearings.awaiting_outcome"),
+        (0, "hearings.median_notice_days"),
+    ],
+    "Contact visits": [
+        (0, "visits.cancelled"),
+        (1, "By reason"),
+        (2, "visits.cancelled_by_reason.transport"),
+        (2, "visits.cancelled_by_reason.security"),
+    ],
+    "Evidence of progress": [
+        (0, "evidence.hours"),
+        (1, "By category"),
+        (2, "evidence.hours_by_category.course"),
+        (2, "evidence.hours_by_category.work"),
+    ],
+    "The women worked with": [
+        (0, "By age band (of women worked with)"),
+        (1, "demographics.age_band.under_25"),
+        (1, "demographics.age_band.25_and_over"),
+        (0, "By domestic abuse in her history (of women worked with)"),
+        (1, "demographics.domestic_abuse.yes"),
+        (1, "demographics.domestic_abuse.no"),
+    ],
+}
+
+
+def layout_shown(section: str) -> list[tuple[int, str]]:
+    """A section's LAYOUT with each figure's label as shown in place of its key."""
+    return [
+        (depth, EXPECTED[item][0] if item in EXPECTED else item) for depth, item in LAYOUT[section]
+    ]
+
+
+def parent(lines: list[tuple[int, str]], wanted: str) -> str:
+    """The line a line sits under: the nearest before it one step out."""
+    index = next(i for i, (_, text) in enumerate(lines) if text == wanted)
+    depth = lines[index][0]
+    return next(text for d, text in reversed(lines[:index]) if d < depth)
+
 
 QUARTERS = [
     Quarter(
@@ -259,6 +518,7 @@ PROGRAMME = ProgrammeReport(
     quarters=QUARTERS,
     generated_at=datetime(2026, 4, 2, 8, 0, tzinfo=UTC),
     suppression=Suppression(threshold=5, legend=LEGEND),
+    perturbation=PERTURBATION,
     notes=[NOTE],
     sections=[
         ProgrammeSection(
@@ -370,7 +630,7 @@ PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[An
     "referrals.by_source.self": (
         "referrals",
         "Herself",
-        1,
+        2,
         ["22", "0", "c"],
         ["22", "0", "c"],
         [22, 0, "c"],
@@ -378,7 +638,7 @@ PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[An
     "referrals.by_source.court": (
         "referrals",
         "A court",
-        1,
+        2,
         ["18", "0", "c"],
         ["18", "0", "c"],
         [18, 0, "c"],
@@ -386,7 +646,7 @@ PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[An
     "referrals.by_source.court.family": (
         "referrals",
         "The family court",
-        2,
+        3,
         ["9", "0", "c"],
         ["9", "0", "c"],
         [9, 0, "c"],
@@ -410,7 +670,7 @@ PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[An
     "costs_avoided.by_outcome.baby_kept": (
         "costs_avoided",
         "Babies kept [note 2]",
-        1,
+        2,
         ["£75,000", "c", "x"],
         ["75000", "c", "x"],
         [75000, "c", "x"],
@@ -418,13 +678,18 @@ PROGRAMME_EXPECTED: dict[str, tuple[str, str, int, list[str], list[str], list[An
     "costs_avoided.by_outcome.pence": (
         "costs_avoided",
         "Pence [note 2]",
-        1,
+        2,
         ["£1,234.50", "£0", "x"],
         ["1234.50", "0", "x"],
         [1234.5, 0, "x"],
     ),
 }
 TOP_LEVEL = {"work": 2, "referrals": 1, "costs_avoided": 2}  # a chart a section: its panels
+# The breakdowns' subheadings, before the part they come before: (section, depth, words).
+PROGRAMME_SUBHEADINGS = {
+    "referrals.by_source.self": ("referrals", 1, "By source"),
+    "costs_avoided.by_outcome.baby_kept": ("costs_avoided", 1, "By outcome"),
+}
 
 
 def with_person_fields(report: GovernorReport | ProgrammeReport) -> bytes:
@@ -553,29 +818,62 @@ def test_a_governor_need_not_name_her_prison(api: FakeApi, tmp_path: Path) -> No
     assert query == {"from": ["2026-04-01"], "to": ["2026-06-30"]}  # the API takes hers
 
 
-def md_rows(text: str) -> dict[str, list[str]]:
-    rows = {}
+MD_INDENT = re.compile("^((?:\u00a0{3})*)\u2013 ")
+
+
+def md_sections(text: str) -> dict[str, list[tuple[int, str, list[str]]]]:
+    """Each section's table rows: (depth, label as a reader sees it, cells)."""
+    found: dict[str, list[tuple[int, str, list[str]]]] = {}
+    title = ""
     for line in text.splitlines():
-        if line.startswith("| ") and not line.startswith("| Figure"):
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
-            rows[cells[0]] = cells[1:]
-    return rows
+        if line.startswith("## "):
+            title = line[3:]
+        elif line.startswith("| ") and not line.startswith("| Figure"):
+            label, *cells = [cell.strip(" ") for cell in line[2:-2].split(" | ")]
+            indent = MD_INDENT.match(label)
+            depth = 0 if indent is None else len(indent[1]) // 3 + 1
+            label = label[indent.end() :] if indent else label
+            label = label.removeprefix("**").removesuffix("**").replace("\\", "")
+            found.setdefault(title, []).append((depth, label, cells))
+    return found
 
 
 def test_markdown(api: FakeApi, tmp_path: Path) -> None:
     text = written(governor("-o", str(tmp_path / "r.md")), tmp_path / "r.md").decode()
     assert text.startswith("# Governor's report: HMP Eastwood Park (EWI)")
-    assert "1 Apr 2026 to 30 Jun 2026" in text and "1 Jan 2026 to 31 Mar 2026" in text
+    assert "- This quarter: Apr to Jun 2026 (1 Apr 2026 to 30 Jun 2026)" in text
+    assert "- Previous quarter: Jan to Mar 2026 (1 Jan 2026 to 31 Mar 2026)" in text
     assert "2026-07-01 09:30 UTC" in text
-    rows = md_rows(text)
-    assert len(rows) == len(EXPECTED)
+    assert "| Figure | Apr to Jun 2026 | Jan to Mar 2026 |" in text
+    sections = md_sections(text)
+    rows = {label: cells for lines in sections.values() for _, label, cells in lines}
     for key, (label, shown, _, _) in EXPECTED.items():
-        indent = "&emsp;" if key in PARTS else ""
-        assert rows[indent + label] == list(shown), key
-    assert "## Court hearings" in text
-    assert "- `c`: suppressed: a count from 1 to 5" in text and "- `z`: not applicable" in text
-    assert LEGEND in text and NOTE in text
+        assert rows[label] == list(shown), key
+    trend = sections["The last four quarters"]
+    assert (0, "Women worked with [as it stood]", ["1,100", "1,150", "987", "1,234"]) in trend
+    assert "| Figure | Jul to Sep 2025 | Oct to Dec 2025 | Jan to Mar 2026 | Apr to Jun 2026 |" in (
+        text
+    )
+    assert NOTE in text
     assert_nothing_about_a_person(text)
+
+
+def test_markdown_is_plain_text_with_its_key_once(api: FakeApi, tmp_path: Path) -> None:
+    """Issue 18: `&emsp;` entities for the indent, and the key stated twice."""
+    text = written(governor("-o", str(tmp_path / "r.md")), tmp_path / "r.md").decode()
+    assert not re.search(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);", text, re.I)
+    assert "<" not in text.replace("\\<", "")
+    assert text.count("## Key") == 1
+    key = text[text.index("## Key") :]
+    assert "- `c`: a small figure: from 1 to 5 once perturbed" in key
+    assert "- `z`: not applicable" in key and "- `[as it stood]`: a count of who" in key
+    assert f"- Perturbation: {PERTURBATION.legend}" in key
+    for said in ("a small figure", "not applicable", PERTURBATION.legend):
+        assert text.count(said) == 1, said
+    assert "secondary" not in text.lower()
+    # A stock section says so once, not on every row.
+    assert "_Every figure here is a count \\[as it stood\\]" in text
+    assert text.count("\\[as it stood\\]") == 2 + 2  # two sections, the trend's row, the table's
 
 
 def test_markdown_to_stdout_keeps_progress_on_stderr(api: FakeApi) -> None:
@@ -585,53 +883,180 @@ def test_markdown_to_stdout_keeps_progress_on_stderr(api: FakeApi) -> None:
     assert "fetching" not in result.stdout and "fetching the governor report" in result.stderr
 
 
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 def test_csv(api: FakeApi, tmp_path: Path) -> None:
     text = written(governor("-f", "csv", "-o", str(tmp_path / "r.csv")), tmp_path / "r.csv")
-    rows = list(csv.DictReader(io.StringIO(text.decode())))
-    assert [row["key"] for row in rows] == list(EXPECTED)
+    everything = csv_rows(text.decode())
+    rows = [row for row in everything if row["section"] != "legend"]
+    assert [row["key"] for row in rows] == [
+        item for lines in LAYOUT.values() for _, item in lines if item in EXPECTED
+    ]
+    figures = {f.key: f for s in GOVERNOR.sections for f in s.figures}
     for row in rows:
-        label, _, (current, previous), _ = EXPECTED[row["key"]]
+        _, _, (current, previous), _ = EXPECTED[row["key"]]
         assert (row["current"], row["previous"]) == (current, previous), row["key"]
-        assert label.startswith(row["label"])
+        assert row["label"] == figures[row["key"]].label  # in full, never cut
         assert row["prison_code"] == "EWI"
         assert (row["period_from"], row["period_to"]) == ("2026-04-01", "2026-06-30")
         assert (row["previous_period_from"], row["previous_period_to"]) == (
             "2026-01-01",
             "2026-03-31",
         )
-        assert row["part_of"] == ("" if row["key"] not in PARTS else row["part_of"])
+        assert row["part_of"] == (figures[row["key"]].part_of or "")
+        assert row["stock"] == ("yes" if figures[row["key"]].stock else "no")
     by_key = {row["key"]: row for row in rows}
-    assert by_key["children.by_legal_status.C2"]["part_of"] == "children.linked"
+    assert by_key["children.by_legal_status.J2"]["label"] == LONG_LABEL
     assert by_key["children.by_legal_status.C2"]["section"] == "children"
+    assert by_key["children.by_legal_status.C2"]["breakdown"] == "children.by_legal_status"
+    assert by_key["children.by_legal_status.C2"]["subheading"] == "By legal status"
+    assert by_key["hearings.attended"]["depth"] == "2"
+    assert by_key["hearings.attended_by_mode.in_person"]["depth"] == "4"
+    assert by_key["demographics.age_band.under_25"]["subheading"] == (
+        "By age band (of women worked with)"
+    )
     assert by_key["evidence.hours"]["unit"] == "hours"
     assert_nothing_about_a_person(text.decode())
+
+
+def test_csv_ends_with_its_legend(api: FakeApi, tmp_path: Path) -> None:
+    """Issue 18: the CSV had no legend. Its last rows, in the table's own columns, section
+    `legend`: every line of it as long as the sheet's widest, none cut."""
+    text = written(governor("-f", "csv", "-o", str(tmp_path / "r.csv")), tmp_path / "r.csv")
+    lines = list(csv.reader(io.StringIO(text.decode())))
+    assert len({len(line) for line in lines}) == 1  # a rectangle: a spreadsheet reads it whole
+    rows = csv_rows(text.decode())
+    legend = [row for row in rows if row["section"] == "legend"]
+    assert rows[-len(legend) :] == legend
+    by_key = {row["key"]: row["label"] for row in legend}
+    assert list(by_key) == ["legend.c", "legend.z", "legend.stock", "legend.perturbation"]
+    assert by_key["legend.c"].startswith("c: a small figure: from 1 to 5")
+    assert by_key["legend.z"].startswith("z: not applicable")
+    assert by_key["legend.stock"].startswith("[as it stood]: a count of who")
+    assert by_key["legend.perturbation"] == f"Perturbation: {PERTURBATION.legend}"
+    assert all(not row["current"] and not row["prison_code"] for row in legend)
+
+
+def xlsx_sections(sheet: Any) -> dict[str, list[tuple[int, str, list[Any]]]]:
+    """The Report sheet's sections: (depth, label, cells) under each section's title."""
+    titles = {section.title for section in GOVERNOR.sections}
+    found: dict[str, list[tuple[int, str, list[Any]]]] = {}
+    title = ""
+    for row in sheet.iter_rows(min_row=4):
+        label = row[0].value
+        if label == "Key":
+            break
+        if label in titles:
+            title = label
+        elif label and title and not row[0].font.italic:
+            depth = int(row[0].alignment.indent) // 2
+            found.setdefault(title, []).append((depth, label, [cell.value for cell in row[1:]]))
+    return found
 
 
 def test_xlsx(api: FakeApi, tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     written(governor("-o", str(path)), path)
     book = load_workbook(path)
-    assert book.sheetnames == ["Report", "Notes"]
+    assert book.sheetnames == ["Report", "Trend", "Notes"]
     sheet = book["Report"]
-    rows = {row[0]: row[1:3] for row in sheet.iter_rows(values_only=True) if row[0]}
+    sections = xlsx_sections(sheet)
+    rows = {label: tuple(cells) for lines in sections.values() for _, label, cells in lines}
     for key, (label, _, _, values) in EXPECTED.items():
         assert rows[label] == values, key
     assert sheet["A1"].value == "Governor's report: HMP Eastwood Park (EWI)"
     assert sheet["A1"].font.bold
-    header = next(row for row in sheet.iter_rows() if row[0].value == "Figure")
+    header = [cell for cell in sheet[3]]
+    assert [cell.value for cell in header] == ["Figure", "Apr to Jun 2026", "Jan to Mar 2026"]
     assert all(cell.font.bold for cell in header)
-    assert sheet.column_dimensions["A"].width > 20
+    trend = book["Trend"]
+    assert [cell.value for cell in trend[2]] == [
+        "Headline figure",
+        *(q.label for q in TREND_QUARTERS),
+    ]
+    assert [cell.value for cell in trend[3]] == [
+        "Women worked with [as it stood]",
+        1100,
+        1150,
+        987,
+        1234,
+    ]
     notes = [
         " ".join(str(v) for v in row if v) for row in book["Notes"].iter_rows(values_only=True)
     ]
-    assert any(line.startswith("c suppressed: a count from 1 to 5") for line in notes)
-    assert any(line.startswith("z not applicable") for line in notes)
-    assert any(LEGEND in line for line in notes) and any(NOTE in line for line in notes)
-    assert "This period 1 Apr 2026 to 30 Jun 2026" in notes
+    assert any(NOTE in line for line in notes)
+    assert "This quarter Apr to Jun 2026 (1 Apr 2026 to 30 Jun 2026)" in notes
     assert book.properties.creator == "tac-api" and not book.properties.lastModifiedBy
     everything = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row]
     props = [str(getattr(book.properties, name)) for name in ("creator", "title", "subject")]
     assert_nothing_about_a_person("\n".join(everything + props))
+
+
+def test_xlsx_header_is_frozen_and_labels_whole(api: FakeApi, tmp_path: Path) -> None:
+    """Issue 18: no frozen header rows. The title, the quarters and the header row stay in view,
+    and so do the labels; the labels' column is as wide as they are (to a limit, then they wrap);
+    the key is under the table."""
+    path = tmp_path / "r.xlsx"
+    written(governor("-o", str(path)), path)
+    book = load_workbook(path)
+    sheet = book["Report"]
+    assert sheet.freeze_panes == "B4"
+    assert book["Trend"].freeze_panes == "B3"
+    assert sheet.column_dimensions["A"].width >= len(LONG_LABEL) - 10
+    long_row = next(row for row in sheet.iter_rows() if row[0].value == LONG_LABEL)
+    assert long_row[0].alignment.wrap_text
+    assert all(sheet.column_dimensions[letter].width >= 16 for letter in "BC")
+    labels = [row[0] for row in sheet.iter_rows(values_only=True)]
+    key = labels[labels.index("Key") + 1 :]
+    assert key[0].startswith("c: a small figure: from 1 to 5")
+    assert key[1].startswith("z: not applicable")
+    assert key[2].startswith("[as it stood]: a count of who")
+    assert key[3] == f"Perturbation: {PERTURBATION.legend}"
+    assert sheet.print_title_rows == "$3:$3"
+
+
+def html_sections(text: str) -> dict[str, list[tuple[int, str]]]:
+    """Each section's table lines, by its title: (depth from the row's class, label)."""
+
+    class Lines(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: dict[str, list[tuple[int, str]]] = {}
+            self.title = ""
+            self.in_title = False
+            self.depth: int | None = None
+            self.label: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            attributes = dict(attrs)
+            if tag == "h2":
+                self.in_title, self.title = True, ""
+            elif tag == "tr" and not attributes.get("data-trend-key"):
+                level = re.search(r"level-(\d)", attributes.get("class") or "")
+                self.depth = int(level[1]) if level else None
+            elif tag == "th" and self.depth is not None and attributes.get("scope") != "col":
+                self.label = ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "h2":
+                self.in_title = False
+            elif tag == "th" and self.label is not None and self.depth is not None:
+                self.found.setdefault(self.title, []).append((self.depth, self.label))
+                self.label = None
+            elif tag == "tr":
+                self.depth = None
+
+        def handle_data(self, data: str) -> None:
+            if self.in_title:
+                self.title += data
+            elif self.label is not None:
+                self.label += data
+
+    parser = Lines()
+    parser.feed(text)
+    return parser.found
 
 
 def test_html(api: FakeApi, tmp_path: Path) -> None:
@@ -641,17 +1066,145 @@ def test_html(api: FakeApi, tmp_path: Path) -> None:
     assert len(parsed.rows) == len(EXPECTED)
     for key, (label, shown, _, _) in EXPECTED.items():
         assert parsed.rows[key] == [label, *shown], key
-    assert parsed.svgs == BREAKDOWNS
-    assert text.count('<figure class="chart">') == BREAKDOWNS
-    assert "Children linked: by legal status" in text
-    assert ">c</text>" in text  # a suppressed part is drawn as its mark, not a bar
-    assert "suppressed: a count from 1 to 5" in text and "not applicable" in text
-    assert LEGEND in text and NOTE in text
+    assert '<th scope="col" class="num">Apr to Jun 2026</th>' in text
+    assert '<th scope="col" class="num">Jan to Mar 2026</th>' in text
+    assert "Previous period (" not in text and "This period (" not in text
+    assert "<dt>c</dt><dd>a small figure: from 1 to 5 once perturbed" in text
+    assert f"<dt>Perturbation</dt><dd>{PERTURBATION.legend}</dd>" in text
+    assert text.count(PERTURBATION.legend) == 1 and NOTE in text
     # One file that loads nothing: no scripts, links or addresses outside the page.
     assert "<script" not in text and "<link" not in text and "<img" not in text
     assert not re.search(r"""(?:href|src)\s*=\s*["']?(?:https?:|//)""", text)
     assert not re.search(r"url\((?!#)", text) and "@import" not in text  # url(#clip) is inside
     assert_nothing_about_a_person(text)
+
+
+@pytest.mark.parametrize("fmt", ["md", "xlsx", "html"])
+def test_parts_sit_under_their_totals(api: FakeApi, tmp_path: Path, fmt: str) -> None:
+    """Issue 18: legal statuses and placements sat under "Of whom not yet born", hearings
+    attended and missed under "Outcome not yet recorded", and the women's age bands and
+    domestic abuse under "Women supported" with no subheadings. Each format shows each total,
+    its own parts one step in, each breakdown under its own subheading, at any depth."""
+    path = tmp_path / f"r.{fmt}"
+    data = governor_page().encode() if fmt == "html" else written(governor("-o", str(path)), path)
+    if fmt == "md":
+        shown = {
+            title: [(depth, label) for depth, label, _ in lines]
+            for title, lines in md_sections(data.decode()).items()
+        }
+    elif fmt == "xlsx":
+        shown = {
+            title: [(depth, label) for depth, label, _ in lines]
+            for title, lines in xlsx_sections(load_workbook(path)["Report"]).items()
+        }
+    else:
+        shown = html_sections(data.decode())
+    for title in LAYOUT:
+        assert shown[title] == layout_shown(title), (fmt, title)
+    children, hearings = shown["Children"], shown["Court hearings"]
+    assert parent(children, LONG_LABEL) == "By legal status"
+    assert parent(children, "By legal status") == "Children linked"
+    assert parent(children, "Father") == "By who they live with"
+    assert parent(hearings, "Attended") == parent(hearings, "Missed") == "Held (outcome recorded)"
+    assert parent(hearings, "In person") == "By mode"
+    women = shown["The women worked with"]
+    assert parent(women, "Under 25") == "By age band (of women worked with)"
+    assert parent(women, "None") == "By domestic abuse in her history (of women worked with)"
+
+
+def test_csv_places_each_part_under_its_total(api: FakeApi, tmp_path: Path) -> None:
+    """The CSV's depth and subheading columns say what the other formats show."""
+    text = written(governor("-f", "csv", "-o", str(tmp_path / "r.csv")), tmp_path / "r.csv")
+    rows = {row["key"]: row for row in csv_rows(text.decode())}
+    for lines in LAYOUT.values():
+        for depth, item in lines:
+            if item in EXPECTED:
+                above = parent(lines, item) if depth else ""
+                assert int(rows[item]["depth"]) == depth, item
+                assert rows[item]["subheading"] == ("" if above in EXPECTED else above), item
+
+
+def charts(text: str) -> list[tuple[str, str, str]]:
+    """Each chart: (its kind, its caption's words, its drawing)."""
+    return re.findall(
+        r'<figure class="chart" data-chart="(\w+)"><figcaption>([^<]*)(?:<ul.*?</ul>)?'
+        r"</figcaption>(<svg.*?</svg>)",
+        text,
+        re.S,
+    )
+
+
+@functools.cache
+def governor_page() -> str:
+    """The governor's fixture as HTML, drawn once for the tests that only read it."""
+    return render(GOVERNOR, ReportFormat.html).decode()
+
+
+def test_charts_only_where_they_say_something() -> None:
+    """Issue 18: charts of series all zero or all c (an axis from -0.06 to 0.06), and a bar for
+    each of fifteen legal statuses at zero. The trend is drawn; a series 0 or c throughout is
+    not, nor is a part 0 or c in both quarters, nor a breakdown with fewer than two parts left;
+    what is not drawn is named under the chart."""
+    text = governor_page()
+    drawn = charts(text)
+    assert [caption for kind, caption, _ in drawn if kind == "trend"] == CHARTS["trend"]
+    assert [caption for kind, caption, _ in drawn if kind == "breakdown"] == CHARTS["breakdown"]
+    parsed = Rows()
+    parsed.feed(text)
+    assert parsed.svgs == len(drawn) == text.count('<figure class="chart"')
+    [(_, _, trend)] = [chart for chart in drawn if chart[0] == "trend"]
+    assert "Women worked with" in trend and "Hearings in the period" in trend
+    assert "Contact visits: cancelled" not in trend and "Referrals received" not in trend
+    assert "Not drawn, 0 or c throughout: Contact visits: cancelled; Referrals received." in text
+    [(_, _, statuses)] = [chart for chart in drawn if "legal status" in chart[1]]
+    assert "J2" not in statuses and "C2: Full care order" in statuses
+    assert ">c</text>" in statuses  # a c beside a number is drawn as its mark, not a bar
+    visits = text[text.index('<section id="visits">') : text.index('<section id="evidence">')]
+    assert "<figure" not in visits and "<svg" not in visits
+    heard: list[tuple[int, int]] = []
+    render(GOVERNOR, ReportFormat.html, on_chart=lambda *seen: heard.append(seen))
+    assert heard == [(n, len(drawn)) for n in range(len(drawn) + 1)]
+
+
+def test_charts_are_full_width_with_their_legend_whole() -> None:
+    """Issue 18: the first legend was cut ("Previous period (1 Jul 2026 to") and the charts
+    took half the page. A chart is as wide as the page (its height from its viewBox); its
+    legend is the page's text (it wraps), naming both quarters in full, the bars' order."""
+    text = governor_page()
+    for _, _, svg in charts(text):
+        opening = svg[: svg.index(">")]
+        assert 'width="100%"' in opening and "viewBox=" in opening and "height=" not in opening
+        assert "<text" not in svg or "legend" not in svg
+    legends = re.findall(r'<ul class="chart-legend">(.*?)</ul>', text)
+    assert len(legends) == len(CHARTS["breakdown"])
+    for legend in legends:
+        names = re.findall(r'<span class="swatch (\w+)"></span>([^<]*)</li>', legend)
+        assert names == [("previous", "Jan to Mar 2026"), ("current", "Apr to Jun 2026")]
+    assert "@page{size:A4" in text and "figure.chart svg{display:block;width:100%" in text
+
+
+def test_a_stock_is_marked_as_it_stood() -> None:
+    text = governor_page()
+    row = re.search(r'data-key="women.active"><th scope="row">(.*?)</th>', text)
+    assert (
+        row is not None and row[1] == 'Women worked with <span class="stock">[as it stood]</span>'
+    )
+    children = text[text.index('<section id="children">') : text.index('<section id="hearings">')]
+    assert "Every figure here is a count [as it stood]" in children
+    assert "[as it stood]</span>" not in children  # said once for the section, not a row
+
+
+def test_a_report_without_a_chart_worth_drawing_draws_none() -> None:
+    zero = GOVERNOR.model_copy(
+        update={
+            "sections": [GOVERNOR.sections[3]],  # contact visits: all zero
+            "trend": GOVERNOR.trend.model_copy(update={"figures": GOVERNOR.trend.figures[2:]}),
+        }
+    )
+    heard: list[tuple[int, int]] = []
+    text = render(zero, ReportFormat.html, on_chart=lambda *seen: heard.append(seen)).decode()
+    assert "<svg" not in text and heard == [(0, 0)]
+    assert "Not drawn, 0 or c throughout" in text
 
 
 def test_html_escapes_what_the_service_says() -> None:
@@ -666,26 +1219,24 @@ def test_html_is_the_same_for_the_same_report() -> None:
     assert render(GOVERNOR, ReportFormat.html) == render(GOVERNOR, ReportFormat.html)
 
 
-def programme_md_rows(text: str) -> list[tuple[str, str, list[str]]]:
-    """(section heading, label with its indent, cells) of each table row, in order."""
-    found, heading = [], ""
-    for line in text.splitlines():
-        if line.startswith("## "):
-            heading = line[3:]
-        elif line.startswith("| ") and not line.startswith("| Figure"):
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
-            found.append((heading, cells[0], cells[1:]))
+def programme_lines(empty: Any) -> list[tuple[str, int, str, list[Any]]]:
+    """(section title, depth, label, cells) of each line in order, as every format shows it:
+    a subheading's cells each `empty`."""
+    titles = {section.key: section.title for section in PROGRAMME.sections}
+    found = []
+    for key, (section, label, depth, shown, _, _) in PROGRAMME_EXPECTED.items():
+        if key in PROGRAMME_SUBHEADINGS:
+            _, above, words = PROGRAMME_SUBHEADINGS[key]
+            found.append((titles[section], above, words, [empty] * len(QUARTERS)))
+        found.append((titles[section], depth, label, shown))
     return found
-
-
-def md_label(label: str, depth: int) -> str:
-    return "&emsp;" * depth + label.replace("[", "\\[").replace("]", "\\]")
 
 
 @pytest.mark.parametrize("fmt", ["md", "csv", "xlsx", "html"])
 def test_programme(api: FakeApi, tmp_path: Path, fmt: str) -> None:
-    """Every section and figure, section by section: parts under their totals, pounds as money,
-    the method of an estimate noted beside it, and the marks c, z and x."""
+    """Every section and figure, section by section: parts under their totals (a breakdown
+    under its subheading), pounds as money, the method of an estimate noted beside it, and the
+    key (c, z, x, the perturbation) once."""
     path = tmp_path / f"p.{fmt}"
     result = runner.invoke(app, ["programme", "--from", "2025-04-01", "--out", str(path)])
     data = written(result, path)
@@ -695,62 +1246,71 @@ def test_programme(api: FakeApi, tmp_path: Path, fmt: str) -> None:
     if fmt == "xlsx":
         book = load_workbook(path)
         sheet = book["Report"]
-        lines = [row for row in sheet.iter_rows() if row[0].value]
+        assert sheet.freeze_panes == "B4"
+        assert [cell.value for cell in sheet[3]] == ["Figure", *labels]
         text = "\n".join(
             str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row
         )
-        table = [[cell.value for cell in row] for row in lines]
-        wanted = iter(PROGRAMME_EXPECTED.items())
-        heading = ""
-        for row, cells in zip(table, lines, strict=True):
-            if row[0] in titles.values():
-                heading = row[0]
-            elif row[0] != "Figure" and not str(row[0]).startswith(
-                ("[note", "Programme", "Quarters")
-            ):
-                key, (section, label, depth, _, _, held) = next(wanted)
-                assert (heading, row[0], row[1:]) == (titles[section], label, held), key
-                assert cells[0].alignment.indent == 2 * depth, key
-                if key.startswith("costs_avoided.by_outcome.pence"):
-                    assert cells[1].number_format == '"£"#,##0.00'
-                if key == "costs_avoided.total":
-                    assert cells[1].number_format == '"£"#,##0'
-            elif row[0] == "Figure":
-                assert row[1:] == labels
-        assert next(wanted, None) is None
+        shown, heading = [], ""
+        for row in sheet.iter_rows(min_row=4):
+            label = row[0].value
+            if label == "Key":
+                break
+            if label in titles.values():
+                heading = label
+            elif label and not row[0].font.italic:
+                depth = int(row[0].alignment.indent) // 2
+                shown.append((heading, depth, label, [cell.value for cell in row[1:]]))
+        held = {label: cells for _, (_, label, _, _, _, cells) in PROGRAMME_EXPECTED.items()}
+        assert shown == [
+            (title, depth, label, held.get(label, cells))
+            for title, depth, label, cells in programme_lines(None)
+        ]
+        pence = next(row for row in sheet.iter_rows() if row[0].value == "Pence [note 2]")
+        assert pence[1].number_format == '"£"#,##0.00'
+        total = next(row for row in sheet.iter_rows() if row[0].value == "Costs avoided [note 1]")
+        assert total[1].number_format == '"£"#,##0'
         assert f"[note 1] {TOTAL_METHOD}" in text and f"[note 2] {METHOD}" in text
-        assert "not available: it cannot be worked out from what is recorded" in text
+        assert "x: not available: it cannot be worked out from what is recorded" in text
     else:
         text = data.decode()
     if fmt == "md":
-        rows = programme_md_rows(text)
-        assert [(h, label, cells) for h, label, cells in rows] == [
-            (titles[section], md_label(label, depth), shown)
-            for section, label, depth, shown, _, _ in PROGRAMME_EXPECTED.values()
+        shown = [
+            (title, depth, label, cells)
+            for title, lines in md_sections(text).items()
+            for depth, label, cells in lines
         ]
+        assert shown == programme_lines("")
         assert text.count("| Figure | " + " | ".join(labels) + " |") == len(PROGRAMME.sections)
         assert f"- \\[note 1\\] {TOTAL_METHOD}" in text and f"- \\[note 2\\] {METHOD}" in text
-        assert "- `x`: not available" in text
+        assert "- `x`: not available" in text and text.count("## Key") == 1
+        assert "&" not in text
     if fmt == "csv":
-        table = list(csv.DictReader(io.StringIO(text)))
+        table = [row for row in csv.DictReader(io.StringIO(text)) if row["section"] != "legend"]
         assert next(csv.reader(io.StringIO(text))) == [
             "section",
             "key",
             "label",
             "unit",
             "part_of",
+            "breakdown",
+            "subheading",
+            "depth",
+            "stock",
             "method",
             *(q.key for q in QUARTERS),
         ]
         figures = {f.key: f for s in PROGRAMME.sections for f in s.figures}
         assert [row["key"] for row in table] == list(PROGRAMME_EXPECTED)
         for row in table:
-            section, _, _, _, raw, _ = PROGRAMME_EXPECTED[row["key"]]
+            section, _, depth, _, raw, _ = PROGRAMME_EXPECTED[row["key"]]
             figure = figures[row["key"]]
             assert row["section"] == section and row["label"] == figure.label
             assert row["unit"] == figure.unit and row["part_of"] == (figure.part_of or "")
-            assert row["method"] == (figure.method or "")
+            assert row["method"] == (figure.method or "") and row["depth"] == str(depth)
             assert [row[q.key] for q in QUARTERS] == raw, row["key"]
+        assert text.splitlines()[-3].startswith("legend,legend.x,x: not available")
+        assert text.splitlines()[-1].startswith("legend,legend.perturbation,")
     if fmt == "html":
         parsed = Rows()
         parsed.feed(text)
@@ -760,15 +1320,22 @@ def test_programme(api: FakeApi, tmp_path: Path, fmt: str) -> None:
             row = re.search(rf'<tr class="level-(\d)" data-key="{re.escape(key)}">', text)
             assert row is not None and int(row[1]) == depth, key
             assert text.index(f'<section id="{section}">') < text.index(f'data-key="{key}"')
+        for key, (_, depth, words) in PROGRAMME_SUBHEADINGS.items():
+            subheading = (
+                f'<tr class="subheading level-{depth}"><th scope="rowgroup" colspan="4">'
+                f"{words}</th></tr><tr "
+            )
+            assert text.index(subheading) < text.index(f'data-key="{key}"'), key
         assert parsed.svgs == len(TOP_LEVEL)  # a chart a section, not one a figure
         assert '<li id="note-2"><strong>[note 2]</strong> ' in text and 'href="#note-1"' in text
         # The panels of a section's chart: its top-level figures, their cells at the bars.
         assert ">£75,000</text>" in text and ">x</text>" in text
         assert "<dt>x</dt><dd>not available" in text
     if fmt != "csv":
-        assert LEGEND in text and NOTE in text
+        assert NOTE in text
         for section in PROGRAMME.sections:
             assert section.title in text
+    assert text.count(PERTURBATION.legend) == 1
     assert_nothing_about_a_person(text)
 
 
@@ -935,7 +1502,7 @@ def test_the_programme_page_in_a_real_browser(tmp_path: Path) -> None:
         for section in PROGRAMME.sections:
             table = page.locator(f"section#{section.key} table")
             table.wait_for(state="visible", timeout=30_000)
-            assert table.locator("tbody tr").count() == len(section.figures)
+            assert table.locator("tbody tr[data-key]").count() == len(section.figures)
             chart = page.locator(f"section#{section.key} figure.chart svg")
             assert chart.count() == 1 and (chart.bounding_box() or {"height": 0})["height"] > 100
         shown = page.locator('tr[data-key="costs_avoided.by_outcome.pence"]').inner_text()

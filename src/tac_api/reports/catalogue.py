@@ -74,12 +74,12 @@ class Catalogue:
         return [spec for _, _, specs in self.sections for spec in specs]
 
 
-def _short(description: str, most: int = 64) -> str:
+def _short(description: str) -> str:
     """A code's description as a row or chart label: the 903 guide's run to a paragraph (J3).
-    Up to its first aside or clause, and no longer than `most`."""
+    Up to its first aside or clause, never cut mid-phrase (the formats wrap a long label)."""
     for stop in (" (", ", ", ". "):
         description = description.split(stop)[0]
-    return description if len(description) <= most else description[: most - 1].rstrip() + "…"
+    return description
 
 
 def _words(code: str) -> str:
@@ -137,7 +137,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
         "Children",
         [
             Spec("children.linked", "Children linked"),
-            Spec("children.expected", "Of whom not yet born"),
+            Spec("children.expected", "Children linked not yet born"),
             *_parts(
                 "children.linked",
                 "children.by_legal_status",

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tac_api.reports.schemas import Unit
 
+LABEL_WIDTH = 38  # characters of a category's label a line, in the breakdown charts
 CURRENT_COLOUR = "#1d70b8"  # GOV.UK blue: readable beside the grey, and in greyscale print
 PREVIOUS_COLOUR = "#b1b4b6"
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
@@ -30,7 +31,23 @@ def _svg(drawing: Drawing, salt: str) -> str:
         drawing.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
-    return _METADATA.sub("", text)
+    return _full_width(_METADATA.sub("", text))
+
+
+_SIZE = re.compile(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"')
+
+
+def _full_width(svg: str) -> str:
+    """The chart as wide as its column (the page's, or A4's printable width), its height from
+    its viewBox: drawn at 7 inches, it is scaled, never cut."""
+    assert "viewBox=" in svg[: svg.index(">")]
+    return _SIZE.sub(r'<svg\1 class="chart-drawing" width="100%"', svg, count=1)
+
+
+def says_something(values: Sequence[float | int | None]) -> bool:
+    """A series worth drawing: at least one figure shown as a number other than 0 (one all
+    zeros, marks or nothing would draw an empty chart on a meaningless axis)."""
+    return any(value is not None and value != 0 for value in values)
 
 
 def _style() -> dict[str, object]:
@@ -56,10 +73,14 @@ def _lengths(series: Series) -> list[float]:
 def breakdown_svg(
     categories: Sequence[str], series: Sequence[Series], unit: Unit, salt: str
 ) -> str:
-    """Grouped horizontal bars, a group per part of the whole and a bar per period."""
+    """Grouped horizontal bars, a group per part of the whole and a bar per period. Long labels
+    wrap; the legend is the page's (HTML text, which wraps), not drawn here."""
     count = len(categories)
+    wrapped = [textwrap.fill(category, LABEL_WIDTH) for category in categories]
+    label_lines = sum(max(1, text.count("\n") + 1) for text in wrapped)
     with matplotlib.rc_context(_style()):
-        drawing = Drawing(figsize=(7.0, 1.5 + 0.3 * count * len(series)), layout="constrained")
+        height = 0.8 + max(0.22 * count * len(series), 0.17 * label_lines)
+        drawing = Drawing(figsize=(7.0, height), layout="constrained")
         axes = drawing.add_subplot()
         height = 0.8 / len(series)
         for index, one in enumerate(series):
@@ -72,16 +93,14 @@ def breakdown_svg(
                 color=one.colour,
             )
             axes.bar_label(bars, labels=list(one.texts), padding=3)
-        axes.set_yticks(list(range(count)), list(categories))
+        axes.set_yticks(list(range(count)), wrapped)
         axes.invert_yaxis()  # the first part on top, as in the table
-        axes.margins(x=0.12)
+        axes.margins(x=0.18)  # room at the longest bar's end for its figure
         if unit == "count":
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             axes.set_xlabel(unit)
         axes.spines[["top", "right"]].set_visible(False)
-        # Above the bars: inside, it would cover the longest of them.
-        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, ncols=1)
         return _svg(drawing, salt)
 
 
@@ -118,7 +137,7 @@ def quarters_svg(categories: Sequence[str], panels: Sequence[Panel], salt: str) 
             panel = panels[index]
             bars = axes.bar(places, _lengths(panel.series), 0.6, color=panel.series.colour)
             axes.bar_label(bars, labels=list(panel.series.texts), padding=2, fontsize=8)
-            axes.set_title(textwrap.fill(panel.title, 40), fontsize=9, loc="left")
+            axes.set_title(textwrap.fill(panel.title, 36), fontsize=9, loc="left")
             axes.set_xticks(
                 places,
                 list(categories),

@@ -48,12 +48,17 @@ HELP = "\n\n".join(
         f"Environment: TAC_API_URL (default {DEFAULT_API_URL}; --api-url overrides it) and "
         "TAC_API_TOKEN (required; never an option, so that it stays out of shell history and "
         "process lists).",
-        "In every format c marks a suppressed cell (a small count, or a cell that would let one "
-        "be worked out), z a cell that does not apply (a median of nothing) and x one that is not "
-        "available (a cost where no unit cost is set). The programme report is a table a "
-        "section, a column a quarter; an estimate's method is a numbered note beside it, pounds "
-        "show as money. CSV is one tidy table for programs, a row a figure: its cells carry the "
-        "marks, the method is a column; the key and notes are in the other formats.",
+        "In every format c marks a small published figure (from 1 to the threshold once "
+        "perturbed, or one worked out from it), z a cell that does not apply (a median of "
+        "nothing), x one that is not available (a cost where no unit cost is set), and [as it "
+        "stood] a count of who the women or children were, not to be added up across quarters; "
+        "every count is perturbed, and each format's key says how. Parts sit under their totals, "
+        "each breakdown under its own subheading. The governor's report is one calendar quarter "
+        "beside the one before, with the last four quarters of its headline figures; the "
+        "programme report is a table a section, a column a quarter, an estimate's method a "
+        "numbered note beside it. CSV is one tidy table, a row a figure, with where it sits "
+        "(part_of, breakdown, subheading, depth, stock); the key is its last rows, section "
+        "`legend`.",
         "Exit codes:\n"
         "0  written\n"
         "1  the API failed, refused or could not be reached; the file could not be written\n"
