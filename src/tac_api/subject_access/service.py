@@ -67,6 +67,8 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         "link_request",
         # The programme's unit costs: an administrator's figures, no one's personal data.
         "unit_cost",
+        # The reports' figures as first published: perturbed counts of many women, never one.
+        "published_figure",
     }
 )
 
