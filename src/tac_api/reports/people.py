@@ -3,25 +3,22 @@ are (ethnic group, age, domestic abuse) and the children linked to them."""
 
 from collections.abc import Sequence
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     and_,
     case,
-    cast,
-    func,
     literal,
-    or_,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.children.models import Child
+from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.mothers.models import Mother
 from tac_api.reference.models import Ethnicity
+from tac_api.reports.as_they_stood import as_they_stood
 from tac_api.reports.periods import NOT_RECORDED, Counts, Women, tally
 
 # Age on the last day of the period, in bands wide enough for a prison of 35 to 100 women:
@@ -96,92 +93,99 @@ async def count_women(
                 counts[n].add(f"demographics.age_band.{bands[n]}", supported)
 
 
+# A child's fields the figures read, by the history's names (`children.history`). Its first
+# name stands for the record itself: null before the child's record was made.
+CHILD_FIELDS = (
+    "first_name",
+    "legal_status",
+    "lives_with",
+    "date_of_birth",
+    "local_authority_code",
+    "social_worker.name",
+    "social_worker.email",
+    "social_worker.phone",
+)
+
+
 async def count_children(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    """The children's figures in one statement: their rows are joined to the women once (the
-    costly part), then counted four ways."""
+    """The children's figures, each child's record as it stood at each period's end (from its
+    history, `as_they_stood`): a child whose record was made after the period's end does not
+    count in it. One statement: the women's children and the changes to them since the first
+    period began, counted here."""
     periods = women.periods
-    their_children = (
+    entry = ChildHistoryEntry
+    statement = (
         select(
             *(women.source.c[f"in_{n}"] for n in periods),
+            Child.id,
             Child.mother_id,
+            literal(True).label("first_name"),  # the record is there now: its name is not read
             Child.legal_status,
             Child.lives_with,
-            Child.date_of_birth.is_(None).label("unborn"),
+            Child.date_of_birth,
             Child.local_authority_code,
             Child.social_worker_name,
-            func.coalesce(Child.social_worker_email, Child.social_worker_phone, "").label(
-                "worker_contact"
-            ),
+            Child.social_worker_email,
+            Child.social_worker_phone,
+            entry.changed_at,
+            entry.changes,
         )
-        .select_from(women.joined(Child))
-        .cte("their_children")
-        .prefix_with("MATERIALIZED")
-    )
-    flags = [their_children.c[f"in_{n}"] for n in periods]
-
-    def each_once(subquery: Any) -> list[ColumnElement[Any]]:
-        return [func.coalesce(func.sum(subquery.c[f"in_{n}"]), 0) for n in periods]
-
-    def in_any() -> list[ColumnElement[Any]]:
-        return [func.max(their_children.c[f"in_{n}"]).label(f"in_{n}") for n in periods]
-
-    breakdown = select(
-        literal("breakdown").label("kind"),
-        their_children.c.legal_status,
-        their_children.c.lives_with,
-        cast(their_children.c.unborn, Integer).label("unborn"),
-        *(func.sum(flag) for flag in flags),
-    ).group_by(their_children.c.legal_status, their_children.c.lives_with, their_children.c.unborn)
-    authorities = select(*in_any()).group_by(their_children.c.local_authority_code).subquery()
-    # The same worker is often typed slightly differently on each sibling's record: each way it
-    # was typed first (cheap), then the few of those folded to one case.
-    typed = (
-        select(their_children.c.social_worker_name, their_children.c.worker_contact, *in_any())
-        .where(their_children.c.social_worker_name.is_not(None))
-        .group_by(their_children.c.social_worker_name, their_children.c.worker_contact)
-        .subquery()
-    )
-    worker = (
-        func.lower(func.trim(typed.c.social_worker_name))
-        + "|"
-        + func.lower(func.trim(typed.c.worker_contact))
-    )
-    workers = (
-        select(*(func.max(typed.c[f"in_{n}"]).label(f"in_{n}") for n in periods))
-        .group_by(worker)
-        .subquery()
-    )
-    # A household is a carer type in an authority, as in the family view: siblings born and
-    # living in more than one (two differ in carer type or in authority) are separated.
-    apart = (
-        select(*flags)
-        .where(their_children.c.unborn.is_(False))
-        .group_by(their_children.c.mother_id, *flags)
-        .having(
-            or_(
-                func.min(their_children.c.lives_with) != func.max(their_children.c.lives_with),
-                func.min(their_children.c.local_authority_code)
-                != func.max(their_children.c.local_authority_code),
+        .select_from(
+            women.joined(Child).outerjoin(
+                entry,
+                and_(entry.child_id == Child.id, entry.changed_at >= women.window.starts_at),
             )
         )
-        .subquery()
+        .order_by(Child.id, entry.changed_at, entry.id)
     )
-    nothing = [literal(None).label("legal_status"), literal(None), literal(None)]
-    statement = union_all(
-        breakdown,
-        select(literal("children.local_authorities"), *nothing, *each_once(authorities)),
-        select(literal("children.social_workers"), *nothing, *each_once(workers)),
-        select(literal("children.families_with_separated_siblings"), *nothing, *each_once(apart)),
-    )
-    for kind, legal_status, lives_with, unborn, *figures in await session.execute(statement):
-        for n in periods:
-            if kind != "breakdown":
-                counts[n].add(kind, figures[n])
+    moments = [span.ends_before for span in women.spans]
+    authorities: list[set[str]] = [set() for _ in periods]
+    workers: list[set[str]] = [set() for _ in periods]
+    # Each woman's born children's carer types and authorities, by period.
+    households: list[dict[Any, tuple[set[str], set[str]]]] = [{} for _ in periods]
+    rows = (await session.execute(statement)).all()
+    for _, of_child in groupby(rows, key=lambda row: row.id):
+        child = list(of_child)
+        first = child[0]
+        now = dict(zip(CHILD_FIELDS, first[len(periods) + 2 : len(periods) + 10], strict=True))
+        history = [(row.changed_at, row.changes) for row in child if row.changed_at is not None]
+        for n, stood in enumerate(as_they_stood(now, history, moments)):
+            if not first[n] or stood["first_name"] is None:
                 continue
-            counts[n].add("children.linked", figures[n])
-            counts[n].add("children.expected", figures[n] if unborn else 0)
-            status = legal_status or "not_looked_after"
-            counts[n].add(f"children.by_legal_status.{status}", figures[n])
-            # Null once a confidentially placed child moved to another authority, until the
-            # new authority records it.
-            counts[n].add(f"children.by_lives_with.{lives_with or NOT_RECORDED}", figures[n])
+            _count_child(counts[n], stood)
+            authority = stood["local_authority_code"]
+            authorities[n].add(authority)
+            if stood["social_worker.name"] is not None:
+                workers[n].add(_worker(stood))
+            if stood["date_of_birth"] is not None:
+                carers, places = households[n].setdefault(first.mother_id, (set(), set()))
+                if stood["lives_with"] is not None:
+                    carers.add(stood["lives_with"])
+                places.add(authority)
+    for n in periods:
+        counts[n].add("children.local_authorities", len(authorities[n]))
+        counts[n].add("children.social_workers", len(workers[n]))
+        # A household is a carer type in an authority, as in the family view: siblings born
+        # and living in more than one (two differ in carer type or in authority) are separated.
+        apart = sum(len(c) > 1 or len(p) > 1 for c, p in households[n].values())
+        counts[n].add("children.families_with_separated_siblings", apart)
+
+
+def _count_child(counts: Counts, child: dict[str, Any]) -> None:
+    counts.add("children.linked", 1)
+    counts.add("children.expected", 1 if child["date_of_birth"] is None else 0)
+    status = child["legal_status"] or "not_looked_after"
+    counts.add(f"children.by_legal_status.{status}", 1)
+    # Null once a confidentially placed child moved to another authority, until the new
+    # authority records it.
+    counts.add(f"children.by_lives_with.{child['lives_with'] or NOT_RECORDED}", 1)
+
+
+def _worker(child: dict[str, Any]) -> str:
+    """The same worker is often typed slightly differently on each sibling's record: her name
+    and first contact, trimmed and in one case."""
+    contact = next(
+        (c for c in (child["social_worker.email"], child["social_worker.phone"]) if c is not None),
+        "",
+    )
+    return f"{child['social_worker.name'].strip().lower()}|{contact.strip().lower()}"
