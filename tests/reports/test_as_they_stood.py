@@ -87,6 +87,17 @@ def world(module_api: Api) -> dict[str, Any]:
         lives_with="mother",
     )
 
+    # Another woman's child, made before children kept a history: counted in the database,
+    # as recorded now; her worker is the first woman's children's, typed otherwise.
+    theirs = api.child(
+        _mother(api),
+        legal_status="V2",
+        lives_with="residential",
+        local_authority_code="936",
+        social_worker={"name": " GWEN LLEWELLYN", "email": "Gwen@bristol.example.gov.uk "},
+    )
+    api.sql("DELETE FROM child_history WHERE child_id = :id", id=db_id(api, theirs["id"]))
+
     due = str(BEFORE.end - timedelta(days=10))
     # Due in the previous quarter, each with a plan complete now.
     completed_later = _mother(api, earliest_release_date=due)
@@ -141,21 +152,25 @@ def test_a_childs_legal_status_and_carer_as_they_stood(world: dict[str, Any]) ->
     assert figures(world, "previous", "children.by_") == {
         "children.by_legal_status.C2": 1,
         "children.by_legal_status.E1": 1,
+        "children.by_legal_status.V2": 1,
         "children.by_lives_with.foster_carer": 2,
+        "children.by_lives_with.residential": 1,
     }
     assert figures(world, "current", "children.by_") == {
         "children.by_legal_status.C1": 1,
         "children.by_legal_status.E1": 1,
+        "children.by_legal_status.V2": 1,
         "children.by_legal_status.not_looked_after": 1,
         "children.by_lives_with.kinship_carer": 1,
         "children.by_lives_with.foster_carer": 1,
         "children.by_lives_with.mother": 1,
+        "children.by_lives_with.residential": 1,
     }
 
 
 def test_a_child_made_after_the_period_is_not_counted_in_it(world: dict[str, Any]) -> None:
     previous, current = figures(world, "previous", ""), figures(world, "current", "")
-    assert (previous["children.linked"], current["children.linked"]) == (2, 3)
+    assert (previous["children.linked"], current["children.linked"]) == (3, 4)
     assert "children.expected" not in previous and current["children.expected"] == 1
 
 
@@ -173,3 +188,13 @@ def test_a_plan_counts_complete_as_it_stood(world: dict[str, Any]) -> None:
         "releases.with_complete_plan": 2,
         "releases.without_complete_plan": 2,
     }
+
+
+def test_authorities_and_workers_once_however_their_children_are_counted(
+    world: dict[str, Any],
+) -> None:
+    """A child with changes and one without share a worker (typed otherwise) and not an
+    authority."""
+    for period in ("previous", "current"):
+        found = figures(world, period, "children.")
+        assert (found["children.local_authorities"], found["children.social_workers"]) == (2, 1)

@@ -2,16 +2,23 @@
 are (ethnic group, age, domestic abuse) and the children linked to them."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Select,
     and_,
     case,
+    cast,
+    func,
     literal,
+    or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,11 +114,147 @@ CHILD_FIELDS = (
 )
 
 
+@dataclass
+class _Children:
+    """One period's children's figures that are counted once each, whichever way a child was
+    counted: the authorities and workers involved."""
+
+    authorities: set[str] = field(default_factory=set)
+    workers: set[str] = field(default_factory=set)
+
+
 async def count_children(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
-    """The children's figures, each child's record as it stood at each period's end (from its
-    history, `as_they_stood`): a child whose record was made after the period's end does not
-    count in it. One statement: the women's children and the changes to them since the first
-    period began, counted here."""
+    """The children's figures, each child's record as it stood at each period's end, from its
+    history (`as_they_stood`): a child whose record was made after the period's end does not
+    count in it.
+
+    Two statements. A woman none of whose children changed since the first period began has
+    them counted in the database, as they are recorded now, which is as they stood; the
+    children of the few others are read with their changes and counted here. A family is
+    counted in one place or the other, whole, so that her siblings are compared together."""
+    periods = women.periods
+    changed = (
+        select(Child.mother_id)
+        .join(ChildHistoryEntry, ChildHistoryEntry.child_id == Child.id)
+        .where(ChildHistoryEntry.changed_at >= women.window.starts_at)
+    )
+    once = [_Children() for _ in periods]
+    await _count_unchanged(session, women, changed, counts, once)
+    await _count_changed(session, women, changed, counts, once)
+    for n in periods:
+        counts[n].add("children.local_authorities", len(once[n].authorities))
+        counts[n].add("children.social_workers", len(once[n].workers))
+
+
+async def _count_unchanged(
+    session: AsyncSession,
+    women: Women,
+    changed: Select[Any],
+    counts: Sequence[Counts],
+    once: Sequence[_Children],
+) -> None:
+    """The children of the women whose children did not change in the periods, in one
+    statement: their rows are joined to the women once (the costly part), then counted four
+    ways."""
+    periods = women.periods
+    their_children = (
+        select(
+            *(women.source.c[f"in_{n}"] for n in periods),
+            Child.mother_id,
+            Child.legal_status,
+            Child.lives_with,
+            Child.date_of_birth.is_(None).label("unborn"),
+            Child.local_authority_code,
+            Child.social_worker_name,
+            func.coalesce(Child.social_worker_email, Child.social_worker_phone, "").label(
+                "worker_contact"
+            ),
+        )
+        .select_from(women.joined(Child))
+        .where(Child.mother_id.not_in(changed))
+        .cte("their_children")
+        .prefix_with("MATERIALIZED")
+    )
+    flags = [their_children.c[f"in_{n}"] for n in periods]
+
+    def in_any() -> list[ColumnElement[Any]]:
+        return [func.max(their_children.c[f"in_{n}"]).label(f"in_{n}") for n in periods]
+
+    breakdown = select(
+        literal("breakdown").label("kind"),
+        their_children.c.legal_status.label("first"),
+        their_children.c.lives_with.label("second"),
+        cast(their_children.c.unborn, Integer).label("unborn"),
+        *(func.sum(flag) for flag in flags),
+    ).group_by(their_children.c.legal_status, their_children.c.lives_with, their_children.c.unborn)
+    authorities = select(
+        literal("authority"),
+        their_children.c.local_authority_code,
+        literal(None),
+        literal(None),
+        *in_any(),
+    ).group_by(their_children.c.local_authority_code)
+    # Each way a worker was typed (cheap), folded to one case with the changed children's.
+    workers = (
+        select(
+            literal("worker"),
+            their_children.c.social_worker_name,
+            their_children.c.worker_contact,
+            literal(None),
+            *in_any(),
+        )
+        .where(their_children.c.social_worker_name.is_not(None))
+        .group_by(their_children.c.social_worker_name, their_children.c.worker_contact)
+    )
+    apart = (
+        select(*flags)
+        .where(their_children.c.unborn.is_(False))
+        .group_by(their_children.c.mother_id, *flags)
+        .having(
+            or_(
+                func.min(their_children.c.lives_with) != func.max(their_children.c.lives_with),
+                func.min(their_children.c.local_authority_code)
+                != func.max(their_children.c.local_authority_code),
+            )
+        )
+        .subquery()
+    )
+    separated = select(
+        literal("separated"),
+        literal(None),
+        literal(None),
+        literal(None),
+        *(func.coalesce(func.sum(apart.c[f"in_{n}"]), 0) for n in periods),
+    )
+    statement = union_all(breakdown, authorities, workers, separated)
+    for kind, first, second, unborn, *figures in await session.execute(statement):
+        for n in periods:
+            if kind == "authority":
+                if figures[n]:
+                    once[n].authorities.add(first)
+            elif kind == "worker":
+                if figures[n]:
+                    once[n].workers.add(_worker(first, second))
+            elif kind == "separated":
+                counts[n].add("children.families_with_separated_siblings", figures[n])
+            else:
+                _count_child(
+                    counts[n],
+                    {"legal_status": first, "lives_with": second, "unborn": unborn},
+                    figures[n],
+                )
+
+
+async def _count_changed(
+    session: AsyncSession,
+    women: Women,
+    changed: Select[Any],
+    counts: Sequence[Counts],
+    once: Sequence[_Children],
+) -> None:
+    """The children of the women some of whose children changed in the periods, each as it
+    stood at each period's end, in one statement: the children and their changes since the
+    first period began."""
     periods = women.periods
     entry = ChildHistoryEntry
     statement = (
@@ -136,11 +279,10 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
                 and_(entry.child_id == Child.id, entry.changed_at >= women.window.starts_at),
             )
         )
+        .where(Child.mother_id.in_(changed))
         .order_by(Child.id, entry.changed_at, entry.id)
     )
     moments = [span.ends_before for span in women.spans]
-    authorities: list[set[str]] = [set() for _ in periods]
-    workers: list[set[str]] = [set() for _ in periods]
     # Each woman's born children's carer types and authorities, by period.
     households: list[dict[Any, tuple[set[str], set[str]]]] = [{} for _ in periods]
     rows = (await session.execute(statement)).all()
@@ -152,40 +294,43 @@ async def count_children(session: AsyncSession, women: Women, counts: Sequence[C
         for n, stood in enumerate(as_they_stood(now, history, moments)):
             if not first[n] or stood["first_name"] is None:
                 continue
-            _count_child(counts[n], stood)
+            unborn = stood["date_of_birth"] is None
+            _count_child(counts[n], {**stood, "unborn": unborn}, 1)
             authority = stood["local_authority_code"]
-            authorities[n].add(authority)
+            once[n].authorities.add(authority)
             if stood["social_worker.name"] is not None:
-                workers[n].add(_worker(stood))
-            if stood["date_of_birth"] is not None:
+                contact = next(
+                    (
+                        c
+                        for c in (stood["social_worker.email"], stood["social_worker.phone"])
+                        if c is not None
+                    ),
+                    "",
+                )
+                once[n].workers.add(_worker(stood["social_worker.name"], contact))
+            if not unborn:
                 carers, places = households[n].setdefault(first.mother_id, (set(), set()))
                 if stood["lives_with"] is not None:
                     carers.add(stood["lives_with"])
                 places.add(authority)
     for n in periods:
-        counts[n].add("children.local_authorities", len(authorities[n]))
-        counts[n].add("children.social_workers", len(workers[n]))
         # A household is a carer type in an authority, as in the family view: siblings born
         # and living in more than one (two differ in carer type or in authority) are separated.
         apart = sum(len(c) > 1 or len(p) > 1 for c, p in households[n].values())
         counts[n].add("children.families_with_separated_siblings", apart)
 
 
-def _count_child(counts: Counts, child: dict[str, Any]) -> None:
-    counts.add("children.linked", 1)
-    counts.add("children.expected", 1 if child["date_of_birth"] is None else 0)
+def _count_child(counts: Counts, child: dict[str, Any], number: int) -> None:
+    counts.add("children.linked", number)
+    counts.add("children.expected", number if child["unborn"] else 0)
     status = child["legal_status"] or "not_looked_after"
-    counts.add(f"children.by_legal_status.{status}", 1)
+    counts.add(f"children.by_legal_status.{status}", number)
     # Null once a confidentially placed child moved to another authority, until the new
     # authority records it.
-    counts.add(f"children.by_lives_with.{child['lives_with'] or NOT_RECORDED}", 1)
+    counts.add(f"children.by_lives_with.{child['lives_with'] or NOT_RECORDED}", number)
 
 
-def _worker(child: dict[str, Any]) -> str:
+def _worker(name: str, contact: str) -> str:
     """The same worker is often typed slightly differently on each sibling's record: her name
     and first contact, trimmed and in one case."""
-    contact = next(
-        (c for c in (child["social_worker.email"], child["social_worker.phone"]) if c is not None),
-        "",
-    )
-    return f"{child['social_worker.name'].strip().lower()}|{contact.strip().lower()}"
+    return f"{name.strip().lower()}|{contact.strip().lower()}"
