@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from tac_api.children.models import ChildHistoryEntry
 from tac_api.release.models import ReleasePlanHistoryEntry
+from tac_api.reports.as_they_stood import as_they_stood
 from tac_api.reports.service import previous_span, quarters_between
 from tests.support.api import Api
 from tests.support.bodies import TODAY
@@ -138,11 +139,11 @@ def report(api: Api) -> dict[str, Any]:
     return response.json()
 
 
-def figures(body: dict[str, Any], period: str, prefix: str) -> dict[str, Any]:
+def figures(world: dict[str, Any], period: str, prefix: str) -> dict[str, Any]:
     """The period's non-zero figures whose keys start with `prefix`."""
     return {
         f["key"]: f[period]["value"]
-        for s in body["sections"]
+        for s in world["sections"]
         for f in s["figures"]
         if f["key"].startswith(prefix) and f[period]["value"]
     }
@@ -198,3 +199,38 @@ def test_authorities_and_workers_once_however_their_children_are_counted(
     for period in ("previous", "current"):
         found = figures(world, period, "children.")
         assert (found["children.local_authorities"], found["children.social_workers"]) == (2, 1)
+
+
+def test_the_notes_say_so(world: dict[str, Any]) -> None:
+    notes = " ".join(world["notes"])
+    assert "as they stood at the period's end" in notes
+    assert "as the plan stood at the period's end" in notes
+    assert "made before their history was kept" in notes and "count as recorded now" in notes
+
+
+MARCH = datetime(2026, 3, 1, tzinfo=UTC)
+APRIL = datetime(2026, 4, 1, tzinfo=UTC)
+MAY = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("moment", "stood"),
+    [
+        (MARCH, "C1"),  # before any change: the first change's old value
+        (APRIL + timedelta(seconds=1), "C2"),  # after the first: its new value
+        (MAY, "C2"),  # a change at the very moment is not yet made
+        (MAY + timedelta(days=1), "E1"),  # after the last: its new value
+    ],
+)
+def test_a_field_as_it_stood(moment: datetime, stood: str) -> None:
+    history = [
+        (APRIL, [{"field": "legal_status", "old": "C1", "new": "C2"}]),
+        # Naive, as SQLite hands times back: UTC.
+        (MAY.replace(tzinfo=None), [{"field": "legal_status", "old": "C2", "new": "E1"}]),
+    ]
+    [found] = as_they_stood({"legal_status": "E1", "lives_with": "father"}, history, [moment])
+    assert found == {"legal_status": stood, "lives_with": "father"}  # no change: as it is now
+
+
+def test_a_record_without_history_stands_as_it_is() -> None:
+    assert as_they_stood({"legal_status": "V2"}, [], [MARCH, MAY]) == [{"legal_status": "V2"}] * 2
