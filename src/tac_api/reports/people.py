@@ -1,6 +1,7 @@
 """The women's and their children's figures of a report: how many were supported, who they
 are (ethnic group, age, domestic abuse) and the children linked to them."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -283,37 +284,40 @@ async def _count_changed(
         .order_by(Child.id, entry.changed_at, entry.id)
     )
     moments = [span.ends_before for span in women.spans]
-    # Each woman's born children's carer types and authorities, by period.
+    first_field = len(periods) + 2
+    # By period: (legal status, carer, unborn) -> how many; each way a worker was typed; each
+    # woman's born children's carer types and authorities.
+    breakdown: list[Counter[tuple[Any, Any, bool]]] = [Counter() for _ in periods]
+    typed: list[set[tuple[str, str]]] = [set() for _ in periods]
     households: list[dict[Any, tuple[set[str], set[str]]]] = [{} for _ in periods]
     rows = (await session.execute(statement)).all()
     for _, of_child in groupby(rows, key=lambda row: row.id):
         child = list(of_child)
         first = child[0]
-        now = dict(zip(CHILD_FIELDS, first[len(periods) + 2 : len(periods) + 10], strict=True))
+        now = dict(zip(CHILD_FIELDS, first[first_field : first_field + 8], strict=True))
         history = [(row.changed_at, row.changes) for row in child if row.changed_at is not None]
-        for n, stood in enumerate(as_they_stood(now, history, moments)):
+        stood_then = as_they_stood(now, history, moments) if history else [now] * len(moments)
+        for n, stood in enumerate(stood_then):
             if not first[n] or stood["first_name"] is None:
                 continue
-            unborn = stood["date_of_birth"] is None
-            _count_child(counts[n], {**stood, "unborn": unborn}, 1)
-            authority = stood["local_authority_code"]
+            carer, authority = stood["lives_with"], stood["local_authority_code"]
+            born = stood["date_of_birth"] is not None
+            breakdown[n][(stood["legal_status"], carer, not born)] += 1
             once[n].authorities.add(authority)
-            if stood["social_worker.name"] is not None:
-                contact = next(
-                    (
-                        c
-                        for c in (stood["social_worker.email"], stood["social_worker.phone"])
-                        if c is not None
-                    ),
-                    "",
-                )
-                once[n].workers.add(_worker(stood["social_worker.name"], contact))
-            if not unborn:
+            name = stood["social_worker.name"]
+            if name is not None:
+                email, phone = stood["social_worker.email"], stood["social_worker.phone"]
+                typed[n].add((name, email if email is not None else phone or ""))
+            if born:
                 carers, places = households[n].setdefault(first.mother_id, (set(), set()))
-                if stood["lives_with"] is not None:
-                    carers.add(stood["lives_with"])
+                if carer is not None:
+                    carers.add(carer)
                 places.add(authority)
     for n in periods:
+        for (legal_status, carer, unborn), number in breakdown[n].items():
+            child = {"legal_status": legal_status, "lives_with": carer, "unborn": unborn}
+            _count_child(counts[n], child, number)
+        once[n].workers.update(_worker(name, contact) for name, contact in typed[n])
         # A household is a carer type in an authority, as in the family view: siblings born
         # and living in more than one (two differ in carer type or in authority) are separated.
         apart = sum(len(c) > 1 or len(p) > 1 for c, p in households[n].values())
