@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import ParentingAssessment
@@ -257,41 +257,46 @@ def _hours(hours: Decimal | float | None) -> float:
 async def count_releases(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
     """Releases due in each period (her release date as recorded now), with a complete plan or
     not as the plan stood at the period's end (from its history, `as_they_stood`): a plan
-    completed, or made, after the period's end counts as not complete in it. One statement:
-    the women due in any period, whether each plan is complete now, and its changes since the
-    first period began."""
+    completed, or made, after the period's end counts as not complete in it.
+
+    Two statements: the plans that did not change since the first period began (or none) are
+    counted in the database, as they stand, which is as they stood; the others are read with
+    their changes and counted here."""
     periods = women.periods
     _, _, incomplete = plan_gaps()
     entry = ReleasePlanHistoryEntry
+    since = entry.changed_at >= women.window.starts_at
+    changed = exists().where(entry.release_plan_id == ReleasePlan.id, since)
+    theirs = women.source.join(Mother, Mother.id == women.id).outerjoin(
+        ReleasePlan, ReleasePlan.mother_id == Mother.id
+    )
+    unchanged = await tally_by_period(
+        session, women, theirs, RELEASE_DATE, [flag(incomplete)], where=[~changed]
+    )
+    for short_of_complete, *figures in unchanged:
+        for n in periods:
+            counts[n].add("releases.due", figures[n])
+            plan = "without" if short_of_complete else "with"
+            counts[n].add(f"releases.{plan}_complete_plan", figures[n])
     statement = (
         select(
             *(flag(women.during(n, RELEASE_DATE)).label(f"due_{n}") for n in periods),
-            Mother.id,
+            ReleasePlan.id,
             flag(incomplete).label("short_of_complete"),
             entry.changed_at,
             entry.changes,
         )
-        .select_from(
-            women.source.join(Mother, Mother.id == women.id)
-            .outerjoin(ReleasePlan, ReleasePlan.mother_id == Mother.id)
-            .outerjoin(
-                entry,
-                and_(
-                    entry.release_plan_id == ReleasePlan.id,
-                    entry.changed_at >= women.window.starts_at,
-                ),
-            )
-        )
+        .select_from(theirs.join(entry, and_(entry.release_plan_id == ReleasePlan.id, since)))
         .where(within(RELEASE_DATE, women.window))
-        .order_by(Mother.id, entry.changed_at, entry.id)
+        .order_by(ReleasePlan.id, entry.changed_at, entry.id)
     )
     moments = [span.ends_before for span in women.spans]
     rows = (await session.execute(statement)).all()
-    for _, of_hers in groupby(rows, key=lambda row: row.id):
-        plan = list(of_hers)
-        first = plan[0]
+    for _, of_plan in groupby(rows, key=lambda row: row.id):
+        plan_rows = list(of_plan)
+        first = plan_rows[0]
         now = {COMPLETE: not first.short_of_complete}
-        history = [(row.changed_at, row.changes) for row in plan if row.changed_at is not None]
+        history = [(row.changed_at, row.changes) for row in plan_rows]
         for n, stood in enumerate(as_they_stood(now, history, moments)):
             if not first[n]:
                 continue
