@@ -3,7 +3,7 @@ and after (whether the plan was complete among them), so that the reports count 
 or not as it stood at a period's end. Plans made before it have none: they count as they stand.
 
 Revision ID: f7d9b1c3e5a8
-Revises: f3c5e7a9b1d4
+Revises: a7b9c1d3e5f7
 Create Date: 2026-12-06 08:21:31.436204
 
 """
@@ -15,7 +15,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "f7d9b1c3e5a8"
-down_revision: str | None = "f3c5e7a9b1d4"
+down_revision: str | None = "a7b9c1d3e5f7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
