@@ -48,6 +48,7 @@ CASE_TABLES = [
     "communication_child",
     "communication",
     "onward_referral",
+    "release_plan_history",
     "release_plan_contact",
     "release_plan_action",
     "release_plan_pathway",

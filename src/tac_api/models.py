@@ -44,6 +44,7 @@ from tac_api.release.models import (
     ReleasePlan,
     ReleasePlanAction,
     ReleasePlanContact,
+    ReleasePlanHistoryEntry,
     ReleasePlanPathway,
 )
 from tac_api.reports.models import PublishedFigure
@@ -116,6 +117,7 @@ ALL_MODELS = (
     ReleasePlan,
     ReleasePlanAction,
     ReleasePlanContact,
+    ReleasePlanHistoryEntry,
     ReleasePlanPathway,
     RevokedSubject,
     Webhook,

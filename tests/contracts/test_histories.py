@@ -9,7 +9,12 @@ from tac_api.db import load_models
 from tac_api.history import HistoryEntryPublic, HistoryFields
 from tac_api.main import create_app
 
-HISTORIES = {"court_hearing_amendment", "contact_visit_status_change", "child_history"}
+HISTORIES = {
+    "court_hearing_amendment",
+    "contact_visit_status_change",
+    "child_history",
+    "release_plan_history",
+}
 PUBLIC_HISTORIES = {"CourtHearingAmendmentPublic", "StatusChangePublic", "ChildHistoryEntryPublic"}
 WHO_AND_WHEN = ("changed_at", "changed_by_client_id", "changed_by_name", "changed_by_role")
 

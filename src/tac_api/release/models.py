@@ -1,10 +1,12 @@
 import uuid
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from tac_api.db import RecordFields
+from tac_api.history import HistoryFields
 
 
 class ReleasePlan(RecordFields, table=True):
@@ -85,3 +87,23 @@ class OnwardReferral(SQLModel, table=True):
     declined_on: date | None = None
     first_contact_on: date | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+
+class ReleasePlanHistoryEntry(HistoryFields, table=True):
+    """One change to a release plan (its pathways, actions, contact after release and onward
+    referrals included): who made it, when, in which request, and each field's value before and
+    after, as the API names and shows them (`release.history`), `complete` among them.
+
+    Written with the change itself and never altered: the reports count a plan complete or not
+    as it stood at a period's end from it."""
+
+    __tablename__ = "release_plan_history"
+    __table_args__ = (
+        Index("ix_release_plan_history_order", "release_plan_id", "changed_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    release_plan_id: uuid.UUID = Field(foreign_key="release_plan.id", ondelete="CASCADE")
+    request_id: str | None = Field(default=None, max_length=64)  # None: made by a command
+    # [{"field": ..., "old": ..., "new": ...}], values as the API shows them.
+    changes: list[dict[str, Any]] = Field(sa_type=JSON)

@@ -28,6 +28,7 @@ from tac_api.preconditions import (
     check_put_of_hers,
 )
 from tac_api.reference.service import require_current_authority
+from tac_api.release import history
 from tac_api.release.models import (
     OnwardReferral,
     ReleasePlan,
@@ -187,6 +188,14 @@ def to_public(
             "missing": gaps,
         }
     )
+
+
+def _state(plan: ReleasePlan, parts: "Parts") -> history.State:
+    """The plan as it stands, for its history: `complete` by the whole rule, whoever asks."""
+    pathways, actions, contacts, onward = parts
+    referrals = onward.referrals
+    gaps = missing(plan.accommodation_status, pathways, actions, referrals)
+    return history.state(plan, pathways, actions, contacts, referrals, complete=not gaps)
 
 
 def _sorted_actions(actions: Iterable[ActionPublic]) -> list[ActionPublic]:
@@ -607,11 +616,13 @@ async def put_plan(
 
     pathways = values["pathways"]
     changed: dict[str, Any] = {}
+    before: history.State | None = None
     if plan is None:
         plan = ReleasePlan(mother_id=mother.id, **_plan_columns(values))
         session.add(plan)
     else:
         assert current is not None
+        before = _state(plan, current)
         changed = apply_changes(plan, _plan_columns(values))
         lists = _lists_changed(current, pathways, values)
         if not changed and not lists:
@@ -629,6 +640,8 @@ async def put_plan(
     # All three are always sent in a PUT.
     assert actions is not None and contacts is not None and referrals is not None
     public = to_public(plan, pathways, actions, contacts, Onward(referrals))
+    after = _state(plan, (pathways, actions, contacts, Onward(referrals)))
+    history.record(session, caller, plan.id, before, after)
     _emit_plan_changes(
         session, plan, fed_before, pathways, actions, changed, created=current is None
     )
@@ -716,6 +729,7 @@ async def update_plan(
         name: {**pathways[name], **(changes.get("pathways") or {}).get(name, {})}
         for name in PATHWAYS
     }
+    before = _state(plan, current)
     changed = apply_changes(plan, _plan_columns(changes))
     lists = _lists_changed(current, pathways, changes)
     if not changed and not lists:
@@ -727,13 +741,14 @@ async def update_plan(
     new_actions, new_contacts, new_referrals = await _write_parts(
         session, plan, pathways, changes, organisations
     )
-    public = to_public(
-        plan,
+    parts_after = (
         pathways,
         actions if new_actions is None else new_actions,
         contacts if new_contacts is None else new_contacts,
         onward if new_referrals is None else Onward(new_referrals),
     )
+    public = to_public(plan, *parts_after)
+    history.record(session, caller, plan.id, before, _state(plan, parts_after))
     _emit_plan_changes(
         session,
         plan,

@@ -3,8 +3,9 @@ evidence and releases, each counted in the period it is dated in."""
 
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import groupby
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.assessments.models import ParentingAssessment
@@ -15,7 +16,9 @@ from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother
 from tac_api.notice import notice_days_sql
 from tac_api.release.due import RELEASE_DATE, plan_gaps
-from tac_api.release.models import ReleasePlan
+from tac_api.release.history import COMPLETE
+from tac_api.release.models import ReleasePlan, ReleasePlanHistoryEntry
+from tac_api.reports.as_they_stood import as_they_stood
 from tac_api.reports.periods import (
     NOT_RECORDED,
     Counts,
@@ -252,19 +255,52 @@ def _hours(hours: Decimal | float | None) -> float:
 
 
 async def count_releases(session: AsyncSession, women: Women, counts: Sequence[Counts]) -> None:
+    """Releases due in each period (her release date as recorded now), with a complete plan or
+    not as the plan stood at the period's end (from its history, `as_they_stood`): a plan
+    completed, or made, after the period's end counts as not complete in it.
+
+    Two statements: the plans that did not change since the first period began (or none) are
+    counted in the database, as they stand, which is as they stood; the others are read with
+    their changes and counted here."""
     periods = women.periods
     _, _, incomplete = plan_gaps()
-    rows = await tally_by_period(
-        session,
-        women,
-        women.source.join(Mother, Mother.id == women.id).outerjoin(
-            ReleasePlan, ReleasePlan.mother_id == Mother.id
-        ),
-        RELEASE_DATE,
-        [flag(incomplete)],
+    entry = ReleasePlanHistoryEntry
+    since = entry.changed_at >= women.window.starts_at
+    changed = exists().where(entry.release_plan_id == ReleasePlan.id, since)
+    theirs = women.source.join(Mother, Mother.id == women.id).outerjoin(
+        ReleasePlan, ReleasePlan.mother_id == Mother.id
     )
-    for short_of_complete, *figures in rows:
+    unchanged = await tally_by_period(
+        session, women, theirs, RELEASE_DATE, [flag(incomplete)], where=[~changed]
+    )
+    for short_of_complete, *figures in unchanged:
         for n in periods:
             counts[n].add("releases.due", figures[n])
             plan = "without" if short_of_complete else "with"
             counts[n].add(f"releases.{plan}_complete_plan", figures[n])
+    statement = (
+        select(
+            *(flag(women.during(n, RELEASE_DATE)).label(f"due_{n}") for n in periods),
+            ReleasePlan.id,
+            flag(incomplete).label("short_of_complete"),
+            entry.changed_at,
+            entry.changes,
+        )
+        .select_from(theirs.join(entry, and_(entry.release_plan_id == ReleasePlan.id, since)))
+        .where(within(RELEASE_DATE, women.window))
+        .order_by(ReleasePlan.id, entry.changed_at, entry.id)
+    )
+    moments = [span.ends_before for span in women.spans]
+    rows = (await session.execute(statement)).all()
+    for _, of_plan in groupby(rows, key=lambda row: row.id):
+        plan_rows = list(of_plan)
+        first = plan_rows[0]
+        now = {COMPLETE: not first.short_of_complete}
+        history = [(row.changed_at, row.changes) for row in plan_rows]
+        for n, stood in enumerate(as_they_stood(now, history, moments)):
+            if not first[n]:
+                continue
+            counts[n].add("releases.due", 1)
+            # Null: there was no plan yet.
+            complete = "with" if stood[COMPLETE] else "without"
+            counts[n].add(f"releases.{complete}_complete_plan", 1)

@@ -155,9 +155,10 @@ GOVERNOR_NOTES = (
     "Women supported: held in the prison at some time in the period while the service "
     "supported her; a woman transferred during the period counts in both prisons.",
     "New: support began in the period. Closed: her case was closed in the period.",
-    "Children: every child of the women supported, with legal status and carer as recorded "
-    "now. Separated siblings: born children living in more than one household (carer type "
-    "and authority).",
+    "Children: every child of the women supported whose record had been made by the "
+    "period's end, with legal status, carer and the rest as they stood at the period's end "
+    "(from the child's history). Separated siblings: born children living in more than one "
+    "household (carer type and authority), as they stood then.",
     "Hearings and meetings count by when they were listed to start (UTC); held hearings are "
     "those with an outcome recorded. One adjourned, vacated or cancelled counts apart (did "
     "not go ahead), never as held, missed, awaiting an outcome, on late notice or on a "
@@ -165,8 +166,11 @@ GOVERNOR_NOTES = (
     "meeting of its own. Visits held count by their scheduled time; cancellations "
     "and refusals by when they were made.",
     "Evidence counts by the date it was completed, or begun if it is still going on.",
-    "Releases due: the plan's expected release date, else her earliest release date, in the "
-    "period; a complete plan as the plan stands now.",
+    "Releases due: the plan's expected release date (as recorded now), else her earliest "
+    "release date, in the period; a complete plan as the plan stood at the period's end (from "
+    "its history): a plan completed or made later counts as not complete.",
+    "Records made before their history was kept (children's records, release plans) count as "
+    "recorded now, as far back as their history does not reach.",
     "Age is on the last day of the period.",
     "Referrals received: referrals to the prison dated received in the period, whatever came "
     "of them. Women engaged: her first working session with the service in the period, on a "
