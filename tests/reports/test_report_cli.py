@@ -31,6 +31,7 @@ from tac_api.reports.schemas import (
     Figure,
     GovernorReport,
     Period,
+    Perturbation,
     ProgrammeCell,
     ProgrammeFigure,
     ProgrammeReport,
@@ -38,6 +39,8 @@ from tac_api.reports.schemas import (
     Quarter,
     Section,
     Suppression,
+    Trend,
+    TrendFigure,
 )
 from tests.support.browser import chromium
 from tests.support.html import Rows
@@ -60,20 +63,60 @@ def c(value: float | None, suppressed: bool = False) -> Cell:
 
 
 def figure(
-    key: str, label: str, current: Cell, previous: Cell, unit: str = "count", part_of: str = ""
+    key: str,
+    label: str,
+    current: Cell,
+    previous: Cell,
+    unit: str = "count",
+    part_of: str = "",
+    stock: bool = False,
 ) -> Figure:
     return Figure(
         key=key,
         label=label,
         unit=unit,  # type: ignore[arg-type]
         part_of=part_of or None,
+        stock=stock,
         current=current,
         previous=previous,
     )
 
 
 SUPPRESSED = c(None, suppressed=True)
-SECONDARY = c(SECRET, suppressed=True)  # hidden to protect another cell; its value is not shown
+SECONDARY = c(SECRET, suppressed=True)  # hidden, yet carrying a value: it is not shown
+PERTURBATION = Perturbation(
+    applied=True,
+    unperturbed_share=0.5,
+    legend="Every count is perturbed: a small random amount is added to it.",
+)
+
+
+def quarter(start: date, end: date) -> Quarter:
+    return Quarter(
+        key=f"{start:%Y-%m}",
+        label=f"{start:%b} to {end:%b %Y}",
+        period=Period(**{"from": start}, to=end),
+    )
+
+
+# The governor's trend: four quarters to the report's own, its last two the report's columns.
+TREND = Trend(
+    quarters=[
+        quarter(date(2025, 7, 1), date(2025, 9, 30)),
+        quarter(date(2025, 10, 1), date(2025, 12, 31)),
+        quarter(date(2026, 1, 1), date(2026, 3, 31)),
+        quarter(date(2026, 4, 1), date(2026, 6, 30)),
+    ],
+    figures=[
+        TrendFigure(
+            key="women.active",
+            label="Women worked with",
+            stock=True,
+            values=[c(901), SUPPRESSED, c(987), c(1234)],
+        ),
+        TrendFigure(key="hearings.held", label="Hearings held", values=[c(0), c(35), c(39), c(44)]),
+    ],
+)
 
 GOVERNOR = GovernorReport(
     report_id=REPORT_ID,
@@ -83,13 +126,15 @@ GOVERNOR = GovernorReport(
     previous_period=Period(**{"from": date(2026, 1, 1)}, to=date(2026, 3, 31)),
     generated_at=datetime(2026, 7, 1, 9, 30, tzinfo=UTC),
     suppression=Suppression(threshold=5, legend=LEGEND),
+    perturbation=PERTURBATION,
     notes=[NOTE],
+    trend=TREND,
     sections=[
         Section(
             key="women",
             title="Women",
             figures=[
-                figure("women.active", "Women worked with", c(1234), c(987)),
+                figure("women.active", "Women worked with", c(1234), c(987), stock=True),
                 figure("women.new", "Women new to the service", SUPPRESSED, c(17)),
                 figure("women.closed", "Cases closed", c(23), SECONDARY),
             ],
@@ -98,13 +143,14 @@ GOVERNOR = GovernorReport(
             key="children",
             title="Children",
             figures=[
-                figure("children.linked", "Children linked", c(61), c(58)),
+                figure("children.linked", "Children linked", c(61), c(58), stock=True),
                 figure(
                     "children.by_legal_status.C2",
                     "Care order (C2)",
                     SUPPRESSED,
                     c(31),
                     part_of="children.linked",
+                    stock=True,
                 ),
                 figure(
                     "children.by_legal_status.V2",
@@ -112,6 +158,7 @@ GOVERNOR = GovernorReport(
                     SECONDARY,
                     c(27),
                     part_of="children.linked",
+                    stock=True,
                 ),
                 figure(
                     "children.by_legal_status.none",
@@ -119,6 +166,7 @@ GOVERNOR = GovernorReport(
                     c(52),
                     SUPPRESSED,
                     part_of="children.linked",
+                    stock=True,
                 ),
             ],
         ),
@@ -259,6 +307,7 @@ PROGRAMME = ProgrammeReport(
     quarters=QUARTERS,
     generated_at=datetime(2026, 4, 2, 8, 0, tzinfo=UTC),
     suppression=Suppression(threshold=5, legend=LEGEND),
+    perturbation=PERTURBATION,
     notes=[NOTE],
     sections=[
         ProgrammeSection(
@@ -266,7 +315,10 @@ PROGRAMME = ProgrammeReport(
             title="The work with women",
             figures=[
                 programme_figure(
-                    "women.active", "Women worked with", [q(140), q(1512), q(None, True)]
+                    "women.active",
+                    "Women worked with",
+                    [q(140), q(1512), q(None, True)],
+                    stock=True,  # type: ignore[arg-type]
                 ),
                 programme_figure(
                     "hearings.median_notice_days",
