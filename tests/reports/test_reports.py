@@ -1,6 +1,7 @@
 """Governors' and evaluators' reports: a known population built through the API, every figure
-checked against counts made here from that population, small numbers suppressed (the second
-cell too), and nothing about a person in the answer."""
+of the true counts (`exact_figures`) checked against counts made here from that population,
+small numbers suppressed, and nothing about a person in the answer. What is published instead
+of the true counts is test_disclosure.py's."""
 
 import csv
 import io
