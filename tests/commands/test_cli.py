@@ -111,4 +111,5 @@ def test_the_service_picks_its_driver(given: str, driver: str) -> None:
 def test_production_refuses_the_embedded_default() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         Settings(environment="production")
-    assert Settings(environment="production", database_url="postgresql://db/tac")
+    key = "a report key of at least thirty-two characters"
+    assert Settings(environment="production", database_url="postgresql://db/tac", report_key=key)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tac_api.db import utcnow
+from tac_api.reports.service import quarters_between
 from tac_api.webhooks.models import WebhookDelivery
 from tests.support import groups, world
 from tests.support.api import Api
@@ -740,29 +741,33 @@ REPORT = {
     "suppression.threshold",
     "suppression.marker",
     "suppression.legend",
+    "perturbation.applied",
+    "perturbation.unperturbed_share",
+    "perturbation.legend",
     "notes",
 }
 CELLS = {f"{cell}.{f}" for cell in ("current", "previous") for f in ("value", "suppressed")}
+QUARTERS = {f"{{}}.{f}" for f in ("key", "label", "period.from", "period.to")}
 GOVERNOR_REPORT = (
     REPORT
     | {"prison_code", "prison_name", "sections[].key", "sections[].title"}
     | {f"{period}.{end}" for period in ("period", "previous_period") for end in ("from", "to")}
     | {
         f"sections[].figures[].{f}"
-        for f in ("key", "label", "unit", "part_of", "breakdown", *CELLS)
+        for f in ("key", "label", "unit", "part_of", "breakdown", "stock", *CELLS)
     }
+    | {path.format("trend.quarters[]") for path in QUARTERS}
+    | {f"trend.figures[].{f}" for f in ("key", "label", "stock")}
+    | {f"trend.figures[].values[].{f}" for f in ("value", "suppressed")}
 )
 PROGRAMME_REPORT = REPORT | {
     "prison_codes",
-    "quarters[].key",
-    "quarters[].label",
-    "quarters[].period.from",
-    "quarters[].period.to",
+    *(path.format("quarters[]") for path in QUARTERS),
     "sections[].key",
     "sections[].title",
     *(
         f"sections[].figures[].{f}"
-        for f in ("key", "label", "unit", "part_of", "breakdown", "method")
+        for f in ("key", "label", "unit", "part_of", "breakdown", "method", "stock")
     ),
     *(f"sections[].figures[].values[].{f}" for f in ("value", "suppressed", "available")),
 }
@@ -1566,9 +1571,8 @@ def test_each_role_gets_exactly_its_fields(
     if operation == "GET /v1/sync/changes":
         params = {"local_authority": "801", "limit": 1000}  # an admin names the authority
     if operation == "GET /v1/reports/governor":
-        month = TODAY.replace(day=1)  # reports cover whole months: this one
-        end = (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
-        params = {"prison_code": "EWI", "from": str(month), "to": str(end)}
+        [quarter] = quarters_between(TODAY, TODAY)  # reports cover calendar quarters: this one
+        params = {"prison_code": "EWI", "from": str(quarter.start), "to": str(quarter.end)}
     if operation == "GET /v1/worklist":
         params = {"prison_code": "SDI"}  # an admin names the prison
     for callers, allowed in ALLOWED[operation].items():

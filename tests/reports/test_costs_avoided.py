@@ -17,6 +17,7 @@ from tac_api.reports.render import ReportFormat, render
 from tac_api.reports.schemas import ProgrammeReport
 from tac_api.reviews.models import Birth, Pregnancy, Review
 from tests.support.api import Api
+from tests.support.reports import exact_figures
 
 CHILD = "costs_avoided.by_outcome.child_with_her_at_twelve_months"
 BABY = "costs_avoided.by_outcome.baby_kept"
@@ -68,10 +69,17 @@ def unit_costs(api: Api) -> Iterator[None]:
     api.sql("DELETE FROM unit_cost")  # not a case table: the unit-cost package's to clear
 
 
-def programme(api: Api) -> tuple[ProgrammeReport, dict[str, list[dict[str, Any]]], str]:
-    response = api.get(
-        "admin", "/v1/reports/programme", params={"from": "2025-01-01", "to": "2025-12-31"}
-    )
+def programme(
+    api: Api, exact: bool = True
+) -> tuple[ProgrammeReport, dict[str, list[dict[str, Any]]], str]:
+    """2025's programme report: of the true counts (the tests of the counting), or as
+    published."""
+    query = {"from": "2025-01-01", "to": "2025-12-31"}
+    if exact:
+        with exact_figures(api):
+            response = api.get("admin", "/v1/reports/programme", params=query)
+    else:
+        response = api.get("admin", "/v1/reports/programme", params=query)
     assert response.status_code == 200, response.text
     body = response.json()
     [section] = [s for s in body["sections"] if s["key"] == "costs_avoided"]
@@ -192,3 +200,54 @@ def test_a_cost_is_hidden_with_any_count_it_is_worked_out_from(api: Api, unit_co
     assert shown(figures[CHILD])[0] == 70_000
     assert shown(figures[BABY])[0] == "c"  # one of its counts (1 in need) is hidden
     assert shown(figures[TOTAL])[0] == "c"
+
+
+def test_as_published_a_cost_is_the_published_count_times_its_unit_cost(
+    api: Api, unit_costs: None
+) -> None:
+    """A reader who knows the unit cost divides a cost by it: the cost must give back the
+    published (perturbed) count, never the true one; the total is the sum of the published
+    costs."""
+    mothers = [uuid.UUID(api.mother()["id"]) for _ in range(3)]
+    add(
+        api,
+        *(review(mothers[n % 3], date(2025, 2, 1) + timedelta(days=n)) for n in range(20)),
+        *(review(mothers[n % 3], date(2025, 8, 1) + timedelta(days=n)) for n in range(13)),
+        *births(
+            mothers[0],
+            *((date(2025, 5, 1) + timedelta(days=n), "with_her_child_in_need") for n in range(9)),
+            *((date(2025, 5, 20), "with_her_child_protection") for _ in range(11)),
+        ),
+        unit_cost("child_with_her_at_twelve_months", date(2025, 1, 1), 10_000_00, "A"),
+        unit_cost("baby_kept", date(2025, 1, 1), 20_000_00, "B"),
+    )
+    report, figures, _ = programme(api, exact=False)
+    assert report.perturbation.applied
+    every = {f.key: f for section in report.sections for f in section.figures}
+
+    def published(key: str) -> list[Any]:
+        return [None if c.suppressed else c.value for c in every[key].values]
+
+    children = published("outcomes.twelve_months.children_with_her.yes")
+    in_need = published("births.baby_went.with_her_child_in_need")
+    protection = published("births.baby_went.with_her_child_protection")
+    checked = 0
+    for n in range(4):
+        child, baby, total = (shown(figures[key])[n] for key in (CHILD, BABY, TOTAL))
+        if children[n] is None:
+            assert child == "c"
+        else:
+            assert child == children[n] * 10_000
+        if in_need[n] is None or protection[n] is None:
+            assert baby == "c"
+        else:
+            assert baby == (in_need[n] + protection[n]) * 20_000
+        if "c" in (child, baby):
+            assert total == "c"
+        else:
+            assert total == child + baby
+            checked += 1
+    assert checked >= 3
+    # Perturbed: at least one of the counts behind these costs is not its true count here (a
+    # check that the costs above are not of the true counts by accident).
+    assert (children[0], children[2], in_need[1], protection[1]) != (20, 13, 9, 11)

@@ -1,38 +1,31 @@
 """The governor report counts hearings and meetings that did not go ahead apart: a vacated
 hearing is not "listed and missed", nor on late notice, nor awaiting an outcome."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tac_api.reports.service import Span
+from tac_api.reports.service import quarters_between
 from tests.support.api import Api
 from tests.support.bodies import TODAY
+from tests.support.reports import exact_figures
 
-
-def month_start(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-PERIOD = Span(month_start(TODAY, -2), month_start(TODAY, 1) - timedelta(days=1))
+# A calendar quarter with at least 30 days gone by: today's, or the one before it. Records are
+# dated back from its last day gone by (today, or the quarter's last day).
+PERIOD = quarters_between(TODAY - timedelta(days=30), TODAY - timedelta(days=30))[0]
+LAST = min(TODAY, PERIOD.end)
 
 
 def at(offset: int) -> str:
-    return f"{TODAY + timedelta(days=offset)}T10:00:00Z"
+    return f"{LAST + timedelta(days=offset)}T10:00:00Z"
 
 
 def figures(api: Api) -> dict[str, Any]:
-    """This period's EWI report, every count shown (no small-number suppression), by key."""
-    settings = api.client.app.state.settings  # type: ignore[attr-defined]
-    original = settings.report_suppression_threshold
-    try:
-        settings.report_suppression_threshold = 0
-        query = {"from": str(PERIOD.start), "to": str(PERIOD.end)}
+    """The period's EWI report, its true counts, every count shown (no `c`), by key."""
+    query = {"from": str(PERIOD.start), "to": str(PERIOD.end)}
+    with exact_figures(api, threshold=0):
         response = api.get("ewi_governor", "/v1/reports/governor", params=query)
-    finally:
-        settings.report_suppression_threshold = original
     assert response.status_code == 200, response.text
     body = response.json()
     return {f["key"]: f["current"]["value"] for s in body["sections"] for f in s["figures"]}

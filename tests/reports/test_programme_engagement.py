@@ -2,8 +2,8 @@
 funnel, reviews and their outcomes, pregnancies and births, and relationships with local
 authority social workers. One world, built through the API over five quarters (the current one
 and the four before it), every figure of every quarter checked exactly, parts adding up to their
-totals, small counts suppressed (and a second cell where a sum would give one away), records on
-a quarter's last day counted in it."""
+totals, small counts suppressed, records on a quarter's last day counted in it; as published,
+each figure the disclosure rules' of its true count."""
 
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -15,10 +15,17 @@ import pytest
 from tac_api.reports import engagement
 from tac_api.reports.catalogue import Catalogue, protect
 from tac_api.reports.periods import Counts, Span
-from tac_api.reports.service import quarter_of, quarters_between
+from tac_api.reports.service import (
+    PROGRAMME_SCOPE,
+    quarter_label,
+    quarter_of,
+    quarters_between,
+    report_protection,
+)
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.referrals import HER_RECORD, decide, refer, url
+from tests.support.reports import exact_figures
 from tests.support.reviews import linked
 from tests.support.sql import counting
 
@@ -396,19 +403,25 @@ def test_parts_add_up_to_their_totals(world: Api) -> None:
             assert sum(quarter.get(part, 0) or 0 for part in parts) == (quarter.get(total) or 0)
 
 
+def report_cells(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {figure["key"]: figure for section in body["sections"] for figure in section["figures"]}
+
+
 def test_the_report_shows_them_suppressed(world: Api) -> None:
     query = {"from": str(Q[0].start), "to": str(Q[-1].end)}
-    response = world.get("admin", "/v1/reports/programme", params=query)
+    with exact_figures(world):
+        response = world.get("admin", "/v1/reports/programme", params=query)
     assert response.status_code == 200, response.text
     body = response.json()
-    shown = {figure["key"]: figure for section in body["sections"] for figure in section["figures"]}
+    shown = report_cells(body)
     specs = catalogue().specs()
     threshold = body["suppression"]["threshold"]
     for n in range(len(Q)):
-        cells = protect(EXPECTED[n], specs, threshold)
         for spec in specs:
+            count = EXPECTED[n].get(spec.key, 0)
+            hidden = 1 <= count <= threshold
             # Every one of these can be worked out: none is `x` (not available).
-            expected = {**cells[spec.key].model_dump(), "available": True}
+            expected = {"value": None if hidden else count, "suppressed": hidden, "available": True}
             assert shown[spec.key]["values"][n] == expected, (spec.key, n)
             assert shown[spec.key]["label"] == spec.label
             assert shown[spec.key]["part_of"] == spec.part_of
@@ -429,22 +442,42 @@ def test_the_report_shows_them_suppressed(world: Api) -> None:
     assert value("referrals.received", 0) == "c"
     assert value("referrals.by_source.health", 1) == "c"
     assert value("relationships.change.improved", 4) == "c"
-    # A second cell: 6 pregnancies, 1 begun while engaged: the 5 at referral would give it away.
+    # No second cell: 6 pregnancies, 1 begun while engaged (hidden), the 5 at referral shown.
+    # Published, every part is perturbed apart from its total: the difference is no count.
     assert value("pregnancies.known", 2) == 6
-    assert value("pregnancies.known_when.at_referral", 2) == "c"
-    # Two hidden parts that can only be 1 each (declined, awaiting): the 6 accepted is hidden too.
+    assert value("pregnancies.known_when.at_referral", 2) == 5
+    assert value("pregnancies.known_when.during_engagement", 2) == "c"
     assert value("referrals.by_decision.declined", 1) == "c"
-    assert value("referrals.by_decision.accepted", 1) == "c"
-    assert value("funnel.accepted.no_first_contact", 1) == "c"
-    # Across the sums: 5 contacted and a hidden 1 not would make accepted at least 6, and the
-    # 8 received less two hidden parts at most 6. The 5 is hidden, and so is each level below it
-    # that would give it back (5 engaged beside 0 not engaged, 5 still supported...).
+    assert value("referrals.by_decision.accepted", 1) == 6
     for key in (
         "funnel.accepted.first_contact",
         "funnel.contacted.engaged",
         "funnel.six_months.still_supported",
     ):
-        assert value(key, 1) == "c", key
+        assert value(key, 1) == 5, key
+
+
+def test_the_published_report_perturbs_the_programmes_own_figures(world: Api) -> None:
+    """As published: each quarter's figure is the disclosure rules' figure of the true count,
+    keyed by the programme's population (apart from either prison's) and that quarter."""
+    query = {"from": str(Q[0].start), "to": str(Q[-1].end)}
+    response = world.get("admin", "/v1/reports/programme", params=query)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["perturbation"]["applied"] is True
+    shown = report_cells(body)
+    specs = catalogue().specs()
+    protection = report_protection(world.client.app.state.settings)  # type: ignore[attr-defined]
+    moved = 0
+    for n, quarter in enumerate(Q):
+        cells = protect(
+            EXPECTED[n], specs, protection, scope=PROGRAMME_SCOPE, period=quarter_label(quarter)
+        )
+        for spec in specs:
+            want = {**cells[spec.key].model_dump(), "available": True}
+            assert shown[spec.key]["values"][n] == want, (spec.key, n)
+            moved += want["value"] not in (None, EXPECTED[n].get(spec.key, 0))
+    assert moved > 0  # perturbed: some figures are not their counts
 
 
 def test_quarter_boundaries(world: Api) -> None:

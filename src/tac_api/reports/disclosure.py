@@ -95,10 +95,9 @@ class Protection:
                 hidden.add(rule.key)
             if self.key is None and 1 <= count <= self.threshold:
                 hidden.add(rule.key)
-        # Derived figures after the counts, in order: a total cost follows the costs it adds up.
-        for rule in rules:
-            if rule.unit == "count":
-                continue
+        # Derived figures after the counts, each after the derived figures it follows: a total
+        # cost after the costs it adds up, though the report lists it first.
+        for rule in _followers_last([rule for rule in rules if rule.unit != "count"]):
             value = values[rule.key]
             if any(source in hidden for source in rule.follows):
                 hidden.add(rule.key)
@@ -106,6 +105,19 @@ class Protection:
                 value if self.key is None else _derived(rule, value, values, shown, by_key)
             )
         return {key: (None if key in hidden else shown[key], key in hidden) for key in values}
+
+
+def _followers_last(derived: Sequence[Rule]) -> list[Rule]:
+    """The derived figures in an order where each comes after every derived figure it
+    follows (they do not follow each other in a circle)."""
+    pending, ordered = list(derived), []
+    while pending:
+        waiting = {rule.key for rule in pending}
+        ready = [rule for rule in pending if not waiting.intersection(rule.follows)]
+        assert ready, "derived figures that follow each other in a circle"
+        ordered += ready
+        pending = [rule for rule in pending if rule not in ready]
+    return ordered
 
 
 def _derived(
