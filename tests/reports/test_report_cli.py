@@ -59,6 +59,7 @@ LEGEND = "c: a small figure, from 1 to 5 after perturbation. z: not applicable."
 PERTURBATION = Perturbation(
     applied=True,
     unperturbed_share=0.5,
+    largest=41,
     legend="Every count is perturbed: a small random amount is added to it, the same every time "
     "the same figure is asked for. Parts need not add up to their totals. Hours are rounded to 5.",
 )
