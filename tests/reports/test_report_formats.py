@@ -6,6 +6,8 @@ The page and the PDF are stood in for here (drawing the charts and printing take
 tests/reports/test_report_in_browser.py opens and reads the real ones): what is tested is which
 answer a request gets, from which report, with which headers."""
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 
 from tac_api import printing
-from tac_api.reports import routes
+from tac_api.reports import render, routes
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
@@ -144,3 +146,28 @@ def test_the_contract_shows_the_printable_answers(module_api: Api) -> None:
         assert "Accept: application/pdf" in operations[path]["get"]["description"]
         parameters = {p["name"] for p in operations[path]["get"]["parameters"]}
         assert "format" in parameters
+
+
+def test_one_page_is_drawn_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts set matplotlib's process-wide settings as they draw: two pages drawn in two
+    worker threads at once could take each other's."""
+    drawing, most = 0, 0
+    count = threading.Lock()
+
+    def draw(report: Any, fmt: Any) -> bytes:
+        nonlocal drawing, most
+        with count:
+            drawing += 1
+            most = max(most, drawing)
+        time.sleep(0.05)  # room for another thread to start drawing, if it may
+        with count:
+            drawing -= 1
+        return b"<p>page</p>"
+
+    monkeypatch.setattr(render, "render", draw)
+    threads = [threading.Thread(target=routes._page, args=(None,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1

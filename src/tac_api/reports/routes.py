@@ -1,3 +1,4 @@
+import threading
 from datetime import date
 from typing import Annotated
 
@@ -50,11 +51,18 @@ def _settled_by(request: Request) -> date | None:
     return service.settled_by(utctoday(), request.app.state.settings.report_settle_days)
 
 
+# matplotlib's settings, which the charts set for each drawing (rc_context: its style, the salt
+# of its ids), are the process's own: pages drawn in two worker threads at once could take each
+# other's. One page is drawn at a time (drawing holds the GIL all the same).
+_DRAWING = threading.Lock()
+
+
 def _page(report: GovernorReport | ProgrammeReport) -> str:
     # Loaded when a page is first asked for (the charts load matplotlib), not with the app.
     from tac_api.reports.render import ReportFormat, render
 
-    return render(report, ReportFormat.html).decode()
+    with _DRAWING:
+        return render(report, ReportFormat.html).decode()
 
 
 async def _answer(
