@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 
 from tac_api import printing
+from tac_api.config import Settings
 from tac_api.reports import render, routes
+from tac_api.reports.service import settled_by
 from tests.support.api import Api
 from tests.support.audit import trail
 from tests.support.bodies import TODAY
 
-QUARTER_END = date(TODAY.year, 3 * ((TODAY.month - 1) // 3) + 1, 1) - timedelta(days=1)
+QUARTER_END = settled_by(TODAY, Settings.model_fields["report_settle_days"].default)
 QUARTER_START = date(QUARTER_END.year, QUARTER_END.month - 2, 1)
 QUARTER_NAME = f"{QUARTER_START:%Y}-Q{(QUARTER_START.month - 1) // 3 + 1}"
 GOVERNOR = f"/v1/reports/governor?from={QUARTER_START}&to={QUARTER_END}"

@@ -27,6 +27,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 from pypdf import PageObject, PdfReader
 
+from tac_api.config import Settings
+from tac_api.reports.service import settled_by
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.browser import chromium
@@ -41,8 +43,9 @@ def _quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-# The governor's quarter: the last one wholly past, and the one before it.
-QUARTER_END = _quarter_start(TODAY) - timedelta(days=1)
+# The governor's quarter: the last one ended and settled (as the service has it by default),
+# and the one before it.
+QUARTER_END = settled_by(TODAY, Settings.model_fields["report_settle_days"].default)
 QUARTER = (_quarter_start(QUARTER_END), QUARTER_END)
 BEFORE_END = QUARTER[0] - timedelta(days=1)
 BEFORE = (_quarter_start(BEFORE_END), BEFORE_END)
