@@ -1585,7 +1585,8 @@ def test_a_period_the_api_refuses_says_the_quarter_rule(api: FakeApi, tmp_path: 
         result,
         2,
         "(422): from: reports cover a calendar quarter: from its first day",
-        "the governor's report covers one calendar quarter: say --quarter 2026-Q2",
+        "the governor's report covers one calendar quarter, once it has ended and settled: "
+        "say --quarter 2026-Q2",
     )
     # Not said of a refusal that is not about the period.
     refused = problem(

@@ -315,11 +315,6 @@ def _write(out: str, data: bytes) -> None:
         raise Failed(f"cannot write {out}: {error.strerror or error}") from None
 
 
-def _fail(failure: Failed) -> typer.Exit:
-    typer.echo(f"tac-report: error: {failure}", err=True)
-    return typer.Exit(failure.code)
-
-
 def run(
     kind: ReportKind,
     params: dict[str, str] | Callable[[], dict[str, str]],
@@ -364,7 +359,8 @@ def run(
             steps.step(f"writing {out}")
             _write(out, data)
     except Failed as failure:
-        raise _fail(failure) from None
+        typer.echo(f"tac-report: error: {failure}", err=True)
+        raise typer.Exit(failure.code) from None
     except Exception as error:  # a bug, still one line and not a traceback
         typer.echo(f"tac-report: error: unexpected {type(error).__name__}: {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
@@ -415,8 +411,8 @@ def _governor_period(
 
 
 QUARTER_ONLY = (
-    " (the governor's report covers one calendar quarter: say --quarter 2026-Q2, or --from "
-    "a quarter's first day and --to its last)"
+    " (the governor's report covers one calendar quarter, once it has ended and settled: say "
+    "--quarter 2026-Q2, or --from a quarter's first day and --to its last)"
 )
 DATE_FORMATS = ["%Y-%m-%d"]
 Format = Annotated[
