@@ -10,6 +10,8 @@ import io
 import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -718,6 +720,7 @@ class FakeApi:
     url: str
     answers: dict[str, list[Answer]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, list[str]], str | None]] = field(default_factory=list)
+    accepts: list[str | None] = field(default_factory=list)  # each request's Accept
 
     def answer(self, path: str, *answers: Answer) -> None:
         """Answers in turn; the last one again and again."""
@@ -744,6 +747,7 @@ def server() -> Iterator[FakeApi]:
             api.requests.append(
                 (parts.path, parse_qs(parts.query), self.headers.get("Authorization"))
             )
+            api.accepts.append(self.headers.get("Accept"))
             queue = api.answers.get(parts.path) or [problem(404, "Not Found", "No such path.")]
             answer = queue.pop(0) if len(queue) > 1 else queue[0]
             self.send_response(answer.status)
@@ -769,6 +773,7 @@ def server() -> Iterator[FakeApi]:
 def api(server: FakeApi, monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     server.answers.clear()
     server.requests.clear()
+    server.accepts.clear()
     server.answer("/v1/reports/governor", report_answer(GOVERNOR))
     server.answer("/v1/reports/programme", report_answer(PROGRAMME))
     monkeypatch.setenv("TAC_API_URL", server.url)
@@ -1519,3 +1524,136 @@ def test_the_programme_page_in_a_real_browser(tmp_path: Path) -> None:
         page.close()
     assert requested == [page_file.as_uri()]
     assert errors == []
+
+
+# One calendar quarter, and the PDF the service prints ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quarter", "first", "last"),
+    [
+        ("2026-Q2", "2026-04-01", "2026-06-30"),
+        ("2025-Q4", "2025-10-01", "2025-12-31"),
+        ("2024q1", "2024-01-01", "2024-03-31"),  # a leap year's March ends on the 31st too
+    ],
+)
+def test_quarter_names_the_quarters_first_and_last_day(
+    api: FakeApi, tmp_path: Path, quarter: str, first: str, last: str
+) -> None:
+    out = tmp_path / "r.md"
+    written(runner.invoke(app, ["governor", "--quarter", quarter, "-o", str(out)]), out)
+    [(_, query, _)] = api.requests
+    assert query == {"from": [first], "to": [last]}
+
+
+@pytest.mark.parametrize(
+    ("options", "phrase"),
+    [
+        (["--quarter", "2026-Q5"], "--quarter is a year and a quarter, e.g. 2026-Q2"),
+        (["--quarter", "April"], "not 'April'"),
+        (["--quarter", "2026-Q2", "--from", "2026-04-01"], "--quarter, or --from and --to, not"),
+        ([], "say which quarter: --quarter 2026-Q2, or --from its first day and --to its last"),
+        (["--from", "2026-04-01"], "say which quarter"),
+    ],
+)
+def test_a_quarter_not_said_clearly_is_a_usage_error(
+    api: FakeApi, tmp_path: Path, options: list[str], phrase: str
+) -> None:
+    result = runner.invoke(app, ["governor", *options, "-o", str(tmp_path / "r.md")])
+    failed(result, 2, phrase)
+    assert api.requests == []
+
+
+def test_a_period_the_api_refuses_says_the_quarter_rule(api: FakeApi, tmp_path: Path) -> None:
+    refused = problem(
+        422,
+        "Unprocessable Content",
+        "1 field is invalid.",
+        errors=[
+            {
+                "location": "query",
+                "field": "from",
+                "message": "reports cover a calendar quarter: from its first day",
+            }
+        ],
+    )
+    api.answer("/v1/reports/governor", refused)
+    result = runner.invoke(
+        app,
+        ["governor", "--from", "2026-05-01", "--to", "2026-06-30", "-o", str(tmp_path / "r.md")],
+    )
+    failed(
+        result,
+        2,
+        "(422): from: reports cover a calendar quarter: from its first day",
+        "the governor's report covers one calendar quarter, once it has ended and settled: "
+        "say --quarter 2026-Q2",
+    )
+    # Not said of a refusal that is not about the period.
+    refused = problem(
+        422,
+        "Unprocessable Content",
+        "1 field is invalid.",
+        errors=[{"location": "query", "field": "prison_code", "message": "name the prison"}],
+    )
+    api.answer("/v1/reports/governor", refused)
+    result = governor("-o", str(tmp_path / "r.md"))
+    failed(result, 2, "prison_code: name the prison")
+    assert "quarter" not in result.stderr
+
+
+def test_the_help_says_the_quarter_rule() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert "covers one calendar quarter" in " ".join(result.output.split())
+    result = runner.invoke(app, ["governor", "--help"])
+    assert "--quarter" in result.output and "2026-Q2" in result.output
+    assert "printed by the service" in " ".join(result.output.replace("│", " ").split())
+
+
+PRINTED = b"%PDF-1.7\n% the service's PDF, written as it came\n%%EOF\n"
+
+
+def test_pdf_is_the_services_own(api: FakeApi, tmp_path: Path) -> None:
+    """Asked for as a PDF (the report's JSON is never fetched) and written byte for byte:
+    nothing is rendered here."""
+    api.answer("/v1/reports/governor", Answer(200, PRINTED, {"Content-Type": "application/pdf"}))
+    out = tmp_path / "governor.pdf"  # the format from the file name
+    assert written(governor("-o", str(out)), out) == PRINTED
+    [(path, query, authorization)] = api.requests
+    assert path == "/v1/reports/governor" and authorization == f"Bearer {TOKEN}"
+    assert query == {"prison_code": ["EWI"], "from": ["2026-04-01"], "to": ["2026-06-30"]}
+    [accept] = api.accepts
+    assert accept is not None and accept.startswith("application/pdf")
+
+
+def test_pdf_refusals_read_as_any_format(api: FakeApi, tmp_path: Path) -> None:
+    api.answer("/v1/reports/governor", problem(401, "Unauthorized", "The token has expired."))
+    failed(governor("-f", "pdf", "-o", str(tmp_path / "r.pdf")), 3, "the token was refused (401)")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_an_answer_that_is_not_a_pdf_is_not_written(api: FakeApi, tmp_path: Path) -> None:
+    """A service older than the command answers its JSON whatever is asked: said, not saved."""
+    failed(
+        governor("-f", "pdf", "-o", str(tmp_path / "r.pdf")),
+        1,
+        "is not a PDF (it is application/json): is the service older than this tac-report?",
+    )
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_pdf_is_not_written_to_stdout(api: FakeApi) -> None:
+    failed(governor("-f", "pdf", "-o", "-"), 2, "PDF is not text: give --out a file name")
+    assert api.requests == []
+
+
+def test_the_command_loads_no_pdf_engine() -> None:
+    """tac-report runs where WeasyPrint is not installed: importing it loads none."""
+    code = "import sys, tac_api.reports.cli; print('weasyprint' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_render_refuses_pdf() -> None:
+    with pytest.raises(ValueError, match="printed by the service"):
+        render(GOVERNOR, ReportFormat.pdf)

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from tac_api import printing
 from tac_api.chronology import document, service
 from tac_api.chronology.schemas import Chronology, ChronologyKind
 from tac_api.db import utcnow
@@ -23,7 +24,7 @@ router = APIRouter(tags=["Chronology"], responses=COMMON_PROBLEMS)
     "`Accept: text/html` or `?format=html`, `Accept: application/pdf` or `?format=pdf` "
     "(`?format=` wins over the header). The same events, filters and scope in every format; "
     "reading it is recorded as a combination of her records.",
-    responses=answer.responses("Her chronology"),
+    responses=printing.responses("Her chronology"),
 )
 async def get_chronology(
     mother_id: uuid.UUID,
@@ -37,12 +38,12 @@ async def get_chronology(
     kind: Annotated[
         list[ChronologyKind] | None, Query(description="Only these kinds (repeat to add more).")
     ] = None,
-    format: answer.FormatQuery = None,
+    format: printing.FormatQuery = None,
 ) -> Chronology:
     # Her records from every part of the service, put in one order: a combination of records
     # (the service notes it, or writes it with the read on PostgreSQL).
     asked = set(kind or ())
-    wanted = answer.wanted(request, format)
+    wanted = printing.wanted(request, format)
     read = service.Read() if wanted != "json" else None
     # A court's document holds the events of her case, not the service's working notes on it
     # (unless asked for by kind): they are not read, so not disclosed either.

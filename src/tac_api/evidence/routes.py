@@ -2,6 +2,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
+from tac_api import printing
 from tac_api.documents import answer
 from tac_api.errors import COMMON_PROBLEMS, WRITE_PROBLEMS
 from tac_api.evidence import document, service
@@ -112,7 +113,7 @@ async def delete_evidence(
     "generated, and who prepared it. Ask for HTML with `Accept: text/html` or `?format=html`, "
     "for PDF (A4) with `Accept: application/pdf` or `?format=pdf` (`?format=` wins over the "
     "header). Reading it is recorded as a disclosure.",
-    responses=answer.responses("Her evidence bundle"),
+    responses=printing.responses("Her evidence bundle"),
 )
 async def get_evidence_bundle(
     mother_id: uuid.UUID,
@@ -120,13 +121,13 @@ async def get_evidence_bundle(
     session: SessionDep,
     request: Request,
     response: Response,
-    format: answer.FormatQuery = None,
+    format: printing.FormatQuery = None,
 ) -> EvidenceBundle:
     # Put together to be handed on: a disclosure of her and of each item, not a consultation
     # (the service notes it, or writes it with the read on PostgreSQL).
     found = await service.bundle(session, caller, mother_id)
     response.headers["Vary"] = "Accept"
-    wanted = answer.wanted(request, format)
+    wanted = printing.wanted(request, format)
     if wanted == "json":
         return found
     page = document.render(found, await answer.preparer(session, caller), found.generated_at)

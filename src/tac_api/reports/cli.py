@@ -1,15 +1,18 @@
-"""The tac-report command: a report from tac-api over HTTP, written as Markdown, CSV, XLSX or HTML.
+"""The tac-report command: a report from tac-api over HTTP, written as Markdown, CSV, XLSX, HTML
+or PDF.
 
-It needs only the API's address and a token, so it runs from a governor's office or a scheduler.
+It needs only the API's address and a token, so it runs from a governor's office or a scheduler:
+the PDF is printed by the service (`Accept: application/pdf`), so nothing here prints one.
 """
 
 import os
+import re
 import time
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 import httpx
 import typer
@@ -59,10 +62,13 @@ HELP = "\n\n".join(
         "numbered note beside it. CSV is one tidy table, a row a figure, with where it sits "
         "(part_of, breakdown, subheading, depth, stock); the key is its last rows, section "
         "`legend`.",
+        "Name the governor's quarter with --quarter (2026-Q2), or with --from its first day and "
+        "--to its last: the report covers one calendar quarter, and any other period is refused "
+        "(fixed quarters, so that no two reports can be subtracted).",
         "Exit codes:\n"
         "0  written\n"
         "1  the API failed, refused or could not be reached; the file could not be written\n"
-        "2  usage: options, TAC_API_TOKEN unset, dates the API refused (422)\n"
+        "2  usage: options, TAC_API_TOKEN unset, a period the API refused (422)\n"
         "3  the token was refused (401) or may not read this report (403)",
     ]
 )
@@ -75,10 +81,32 @@ _REPORT: TypeAdapter[GovernorReport | ProgrammeReport] = TypeAdapter(
     Annotated[GovernorReport | ProgrammeReport, Field(discriminator="kind")]
 )
 _sleep = time.sleep  # a test replaces it to see the waits without waiting
+PDF = "application/pdf"
+T = TypeVar("T")
 
 
 class InvalidReport(TacApiError):
     """A successful answer whose body is not a report."""
+
+
+def _get(
+    api_url: str,
+    token: str,
+    call: Call[T],
+    *,
+    timeout: float,
+    retries: int,
+    transport: httpx.BaseTransport | None,
+) -> T:
+    # The sync client's rules for trying again and for reading a problem, not a copy of them.
+    core = Core(
+        api_url, token, retries=retries, backoff=0.5, max_backoff=5.0, max_retry_after=120.0
+    )
+    with httpx.Client(
+        base_url=core.base_url, headers=core.headers, timeout=timeout, transport=transport
+    ) as http:
+        # `_sleep` looked up at each wait: a test replaces it.
+        return core.run(http, call, lambda seconds: _sleep(seconds))
 
 
 def fetch_report(
@@ -93,16 +121,8 @@ def fetch_report(
 ) -> GovernorReport | ProgrammeReport:
     """GET a report and validate it against the report models. Raises the client's typed errors
     (`AuthenticationFailed`, `NotFound`, `ConnectionFailed`, ...) or `InvalidReport`."""
-    # The sync client's rules for trying again and for reading a problem, not a copy of them.
-    core = Core(
-        api_url, token, retries=retries, backoff=0.5, max_backoff=5.0, max_retry_after=120.0
-    )
     call: Call[bytes] = Call("GET", path, lambda response: response.content, params=params)
-    with httpx.Client(
-        base_url=core.base_url, headers=core.headers, timeout=timeout, transport=transport
-    ) as http:
-        # `_sleep` looked up at each wait: a test replaces it.
-        answer = core.run(http, call, lambda seconds: _sleep(seconds))
+    answer = _get(api_url, token, call, timeout=timeout, retries=retries, transport=transport)
     try:
         return _REPORT.validate_json(answer)
     except ValidationError as error:
@@ -115,14 +135,42 @@ def fetch_report(
         ) from None
 
 
+def fetch_pdf(
+    api_url: str,
+    token: str,
+    path: str,
+    params: Mapping[str, str],
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+    retries: int = RETRIES,
+    transport: httpx.BaseTransport | None = None,
+) -> bytes:
+    """GET a report as the PDF the service prints (`Accept: application/pdf`). Raises as
+    `fetch_report` does, and `InvalidReport` for an answer that is not a PDF."""
+    # A problem (401, 422, ...) still comes back as problem+json, read as the client reads it.
+    accept = {"Accept": f"{PDF}, application/problem+json;q=0.5"}
+    call: Call[httpx.Response] = Call(
+        "GET", path, lambda response: response, params=params, headers=accept
+    )
+    answer = _get(api_url, token, call, timeout=timeout, retries=retries, transport=transport)
+    media_type = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != PDF or not answer.content.startswith(b"%PDF-"):
+        raise InvalidReport(
+            f"the answer to GET {path} is not a PDF (it is {media_type or 'of no type'}): "
+            "is the service older than this tac-report?"
+        )
+    return answer.content
+
+
 class Failed(Exception):
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.code = code
 
 
-def explain(error: TacApiError, api_url: str) -> Failed:
-    """One line a governor's office can act on, and the exit code."""
+def explain(error: TacApiError, api_url: str, hint: str = "") -> Failed:
+    """One line a governor's office can act on, and the exit code. `hint`: what to do about a
+    period the API refused (422 on `from` or `to`)."""
     given = getattr(error, "request_id", None)
     request_id = f" (request id {given})" if given else ""
     match error:
@@ -143,8 +191,10 @@ def explain(error: TacApiError, api_url: str) -> Failed:
             return Failed(f"not found (404): {error.detail}{request_id}")
         case InvalidRequest():
             fields = "; ".join(f"{item.field}: {item.message}" for item in error.errors)
+            period = any(item.field in ("from", "to") for item in error.errors)
             return Failed(
-                f"the API refused the request (422): {fields or error.detail}{request_id}",
+                f"the API refused the request (422): {fields or error.detail}{request_id}"
+                + (hint if period else ""),
                 EXIT_USAGE,
             )
         case RateLimited():
@@ -240,10 +290,11 @@ def _format(fmt: ReportFormat | None, out: str) -> ReportFormat:
             fmt = ReportFormat(Path(out).suffix.removeprefix(".").lower())
         except ValueError:
             raise Failed(
-                f"say --format (md, csv, xlsx or html): {out!r} does not end in one", EXIT_USAGE
+                f"say --format (md, csv, xlsx, html or pdf): {out!r} does not end in one",
+                EXIT_USAGE,
             ) from None
-    if out == "-" and fmt is ReportFormat.xlsx:
-        raise Failed("XLSX is not text: give --out a file name, not -", EXIT_USAGE)
+    if out == "-" and fmt in (ReportFormat.xlsx, ReportFormat.pdf):
+        raise Failed(f"{fmt.upper()} is not text: give --out a file name, not -", EXIT_USAGE)
     return fmt
 
 
@@ -266,14 +317,19 @@ def _write(out: str, data: bytes) -> None:
 
 def run(
     kind: ReportKind,
-    params: dict[str, str],
+    params: dict[str, str] | Callable[[], dict[str, str]],
     fmt: ReportFormat | None,
     out: str,
     api_url: str,
     quiet: bool,
+    hint: str = "",
 ) -> None:
-    """Fetch, render, write; any failure is one line on stderr and an exit code."""
+    """Fetch, render (or, for a PDF, take the service's), write; any failure is one line on
+    stderr and an exit code. `params`, or what works them out from the options (raising
+    `Failed`); `hint`: what to do when the API refuses them."""
     try:
+        if callable(params):
+            params = params()
         chosen = _format(fmt, out)
         token = os.environ.get("TAC_API_TOKEN", "").strip()
         if not token:
@@ -284,15 +340,22 @@ def run(
         if not api_url.startswith(("http://", "https://")):
             raise Failed(f"the API URL must start http:// or https://, not {api_url!r}", EXIT_USAGE)
         with Steps(quiet) as steps:
-            steps.step(f"fetching the {kind} report from {api_url}")
-            try:
-                report: Report = fetch_report(api_url, token, PATHS[kind], params)
-            except TacApiError as error:
-                raise explain(error, api_url) from None
-            if report.kind != kind:
-                raise Failed(f"the API answered a {report.kind} report, not a {kind} report")
-            on_chart = steps.counter("drawing charts") if chosen is ReportFormat.html else None
-            data = render(report, chosen, on_chart=on_chart)
+            if chosen is ReportFormat.pdf:
+                steps.step(f"fetching the {kind} report as PDF from {api_url}")
+                try:
+                    data = fetch_pdf(api_url, token, PATHS[kind], params)
+                except TacApiError as error:
+                    raise explain(error, api_url, hint) from None
+            else:
+                steps.step(f"fetching the {kind} report from {api_url}")
+                try:
+                    report: Report = fetch_report(api_url, token, PATHS[kind], params)
+                except TacApiError as error:
+                    raise explain(error, api_url, hint) from None
+                if report.kind != kind:
+                    raise Failed(f"the API answered a {report.kind} report, not a {kind} report")
+                on_chart = steps.counter("drawing charts") if chosen is ReportFormat.html else None
+                data = render(report, chosen, on_chart=on_chart)
             steps.step(f"writing {out}")
             _write(out, data)
     except Failed as failure:
@@ -314,13 +377,56 @@ def _params(**given: str | datetime | None) -> dict[str, str]:
     }
 
 
+def quarter_days(quarter: str) -> tuple[date, date]:
+    """The first and last day of a calendar quarter named as `2026-Q2` (or `2026q2`)."""
+    found = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
+    if found is None:
+        raise Failed(
+            f"--quarter is a year and a quarter, e.g. 2026-Q2 (April to June), not {quarter!r}",
+            EXIT_USAGE,
+        )
+    year, number = int(found[1]), int(found[2])
+    first = date(year, 3 * number - 2, 1)
+    after = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def _governor_period(
+    quarter: str | None, from_: datetime | None, to: datetime | None
+) -> dict[str, str]:
+    """`from` and `to` from --quarter, or from --from and --to as given (the API checks that
+    they are a quarter's first and last day, and says which is not)."""
+    if quarter is not None:
+        if from_ is not None or to is not None:
+            raise Failed("say --quarter, or --from and --to, not both", EXIT_USAGE)
+        first, last = quarter_days(quarter)
+        return {"from": first.isoformat(), "to": last.isoformat()}
+    if from_ is None or to is None:
+        raise Failed(
+            "say which quarter: --quarter 2026-Q2, or --from its first day and --to its last "
+            "(2026-04-01 and 2026-06-30)",
+            EXIT_USAGE,
+        )
+    return _params(to=to, **{"from": from_})
+
+
+QUARTER_ONLY = (
+    " (the governor's report covers one calendar quarter, once it has ended and settled: say "
+    "--quarter 2026-Q2, or --from a quarter's first day and --to its last)"
+)
 DATE_FORMATS = ["%Y-%m-%d"]
 Format = Annotated[
     ReportFormat | None,
-    typer.Option("--format", "-f", help="Default: from --out's extension.", show_default=False),
+    typer.Option(
+        "--format",
+        "-f",
+        help="md, csv, xlsx or html (made here), or pdf (A4, printed by the service). "
+        "Default: from --out's extension.",
+        show_default=False,
+    ),
 ]
 Out = Annotated[
-    str, typer.Option("--out", "-o", help="The file to write; - for stdout (not xlsx).")
+    str, typer.Option("--out", "-o", help="The file to write; - for stdout (not xlsx or pdf).")
 ]
 ApiUrl = Annotated[str, typer.Option("--api-url", envvar="TAC_API_URL", help="The API's address.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
@@ -328,9 +434,23 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stder
 
 @app.command()
 def governor(
-    from_: Annotated[datetime, typer.Option("--from", formats=DATE_FORMATS, help="First day.")],
-    to: Annotated[datetime, typer.Option(formats=DATE_FORMATS, help="Last day.")],
     out: Out,
+    quarter: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-Qn", help="The calendar quarter, e.g. 2026-Q2 (April to June 2026)."
+        ),
+    ] = None,
+    from_: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from", formats=DATE_FORMATS, help="Instead of --quarter: the quarter's first day."
+        ),
+    ] = None,
+    to: Annotated[
+        datetime | None,
+        typer.Option(formats=DATE_FORMATS, help="With --from: the quarter's last day."),
+    ] = None,
     prison: Annotated[
         str | None,
         typer.Option(
@@ -342,10 +462,14 @@ def governor(
     api_url: ApiUrl = DEFAULT_API_URL,
     quiet: Quiet = False,
 ) -> None:
-    """One prison's figures for a period, beside the period of the same length before it."""
+    """One prison's figures for one calendar quarter, beside the quarter before it, with the
+    headline figures over four quarters. Only a whole calendar quarter is accepted."""
     prison_code = prison.strip().upper() if prison else None
-    params = _params(prison_code=prison_code, to=to, **{"from": from_})
-    run("governor", params, fmt, out, api_url, quiet)
+
+    def params() -> dict[str, str]:
+        return _params(prison_code=prison_code) | _governor_period(quarter, from_, to)
+
+    run("governor", params, fmt, out, api_url, quiet, hint=QUARTER_ONLY)
 
 
 @app.command()

@@ -24,10 +24,16 @@ class ReportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     html = "html"
+    # Printed by the service from the HTML page (`Accept: application/pdf`), never here: the
+    # machine tac-report runs on needs no PDF engine.
+    pdf = "pdf"
 
 
 def render(report: Report, fmt: ReportFormat, *, on_chart: ChartProgress | None = None) -> bytes:
-    """The report as the bytes of a file in `fmt`. `on_chart` hears of each chart drawn (HTML)."""
+    """The report as the bytes of a file in `fmt` (not `pdf`: the service prints that). `on_chart`
+    hears of each chart drawn (HTML)."""
+    if fmt is ReportFormat.pdf:
+        raise ValueError("a report's PDF is printed by the service: ask it for application/pdf")
     if isinstance(report, GovernorReport):
         match fmt:
             case ReportFormat.md:
