@@ -1657,3 +1657,14 @@ def test_the_command_loads_no_pdf_engine() -> None:
 def test_render_refuses_pdf() -> None:
     with pytest.raises(ValueError, match="printed by the service"):
         render(GOVERNOR, ReportFormat.pdf)
+
+
+@pytest.mark.parametrize("report", [GOVERNOR, PROGRAMME], ids=["governor", "programme"])
+def test_every_id_on_a_page_is_its_own(report: Any) -> None:
+    """Several charts share one page: each id once, and every reference to an id finds it."""
+    text = render(report, ReportFormat.html).decode()
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) > 10
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    for target in re.findall(r'(?:url\(#|href="#)([^")]+)', text):
+        assert target in ids, target

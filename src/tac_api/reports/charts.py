@@ -31,7 +31,27 @@ def _svg(drawing: Drawing, salt: str) -> str:
         drawing.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
-    return _full_width(_METADATA.sub("", text))
+    return _full_width(_own_ids(_METADATA.sub("", text), salt))
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
+
+
+def _own_ids(svg: str, salt: str) -> str:
+    """Every id of the chart, and every reference to one, under the chart's own prefix: the
+    salt hashes only some of matplotlib's ids (`patch_1`, `text_2`... repeat in every chart),
+    and one page with the same id twice is not valid (WeasyPrint warns of each)."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", salt)
+    ids = set(_ID.findall(svg))
+    svg = _ID.sub(lambda found: f'id="{prefix}-{found.group(1)}"', svg)
+    return _REFERENCE.sub(
+        lambda found: (
+            found.group(1)
+            + (f"{prefix}-{found.group(2)}" if found.group(2) in ids else found.group(2))
+        ),
+        svg,
+    )
 
 
 _SIZE = re.compile(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"')
