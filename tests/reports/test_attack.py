@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import Api
+from tests.support.reports import exact_figures
 
 INF = math.inf
 FIRST_MONTH = date(2025, 10, 1)
@@ -164,6 +165,7 @@ class Reader:
     events: set[str] = field(default_factory=set)  # figures that add up over time
     breakdowns: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # total -> parts
     shown: set[Variable] = field(default_factory=set)
+    published: dict[Variable, dict[str, Any]] = field(default_factory=dict)
 
     def learn(self, variable: Variable, low: float, high: float) -> None:
         old_low, old_high = self.bounds.get(variable, (0.0, INF))
@@ -188,6 +190,8 @@ class Reader:
                 )
                 if not stock:
                     self.events.add(key)
+                # Where the report says a 0 is a true 0 (before issue 18: wherever shown).
+                exact_zero = figure.get("exact_zero", not stock)
                 if figure["part_of"]:
                     ways = self.breakdowns.setdefault(figure["part_of"], {})
                     parts = ways.setdefault(figure["breakdown"] or "", [])
@@ -197,10 +201,11 @@ class Reader:
                     cell = figure[where] if where in figure else figure["values"][int(where)]
                     variable = (scope, key, period)
                     self.shown.add(variable)
-                    self.learn(variable, *self._bounds(cell, stock, perturbation, largest))
+                    self.published[variable] = cell
+                    self.learn(variable, *self._bounds(cell, exact_zero, perturbation, largest))
 
     def _bounds(
-        self, cell: dict[str, Any], stock: bool, perturbation: Any, largest: float
+        self, cell: dict[str, Any], exact_zero: bool, perturbation: Any, largest: float
     ) -> tuple[float, float]:
         if perturbation is None or not perturbation.get("applied", True):
             # Exact figures, zeros exact; `c` a count from 1 to the threshold, or a larger one
@@ -209,13 +214,13 @@ class Reader:
                 return 1, INF
             return cell["value"], cell["value"]
         value = cell["value"]
-        if not stock and value == 0 and not cell["suppressed"]:
-            return 0, 0  # an event count's zero is exact
+        if exact_zero and value == 0 and not cell["suppressed"]:
+            return 0, 0  # a total of events: its zero is exact
         if cell["suppressed"]:
             low, high = 1, self.threshold
         else:
             low, high = value, value
-        floor = 0 if stock else 1
+        floor = 1 if exact_zero else 0
         return max(floor, low - largest), high + largest
 
     def relate(self) -> None:
@@ -360,10 +365,53 @@ def ask_everything(api: Api) -> Reader:
     return reader
 
 
+@dataclass
+class World:
+    reader: Reader
+    # The true count of each governor report cell she read a quarter of, as the counting has it.
+    truth: dict[Variable, int]
+
+
 @pytest.fixture(scope="module")
-def reader(module_api: Api) -> Reader:
+def world(module_api: Api) -> World:
     build(module_api)
-    return ask_everything(module_api)
+    reader = ask_everything(module_api)
+    truth = {}
+    with exact_figures(module_api, threshold=0):
+        for prison, who in PRISONS.items():
+            for first in range(0, MONTHS, 3):
+                query = {
+                    "from": str(month(first)),
+                    "to": str(last_day(first, first + 2)),
+                    "prison_code": prison,
+                }
+                body = module_api.get(who, "/v1/reports/governor", params=query).json()
+                for section in body["sections"]:
+                    for figure in section["figures"]:
+                        if figure["unit"] == "count":
+                            period = (first, first + 2)
+                            truth[(prison, figure["key"], period)] = figure["current"]["value"]
+    return World(reader, truth)
+
+
+@pytest.fixture(scope="module")
+def reader(world: World) -> Reader:
+    return world.reader
+
+
+def test_what_she_reads_is_perturbed(world: World) -> None:
+    """The reader learns nothing exactly: not because the figures are the counts and she does
+    not know it, but because about half of them are not the counts, and she cannot tell which."""
+    read = [
+        (cell["value"], world.truth[variable])
+        for variable, cell in world.reader.published.items()
+        if variable in world.truth and world.truth[variable] >= 5 and not cell["suppressed"]
+    ]
+    assert len(read) >= 30
+    unmoved = sum(shown == true for shown, true in read) / len(read)
+    near = sum(abs(shown - true) <= 2 for shown, true in read) / len(read)
+    assert 0.3 <= unmoved <= 0.7, unmoved
+    assert near >= 0.8, near
 
 
 def test_no_small_count_is_found_by_subtraction_or_sum(reader: Reader) -> None:

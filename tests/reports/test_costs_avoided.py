@@ -247,7 +247,7 @@ def test_as_published_a_cost_is_the_published_count_times_its_unit_cost(
         else:
             assert total == child + baby
             checked += 1
-    assert checked >= 3
+    assert checked >= 2
     # Perturbed: at least one of the counts behind these costs is not its true count here (a
     # check that the costs above are not of the true counts by accident).
     assert (children[0], children[2], in_need[1], protection[1]) != (20, 13, 9, 11)

@@ -44,11 +44,11 @@ def draws(cells: list[str], count: int, key: bytes = KEY) -> list[int]:
 
 class TestTheSameFigureAlwaysComesOutTheSame:
     def test_the_same_cell_and_count_draw_the_same_figure(self) -> None:
-        first = [published_count(KEY, 7, stock=False, cell=cell) for cell in CELLS[:500]]
-        again = [published_count(KEY, 7, stock=False, cell=cell) for cell in CELLS[:500]]
+        first = [published_count(KEY, 7, zero_exact=True, cell=cell) for cell in CELLS[:500]]
+        again = [published_count(KEY, 7, zero_exact=True, cell=cell) for cell in CELLS[:500]]
         assert first == again
-        assert published_count(KEY, 0, stock=True, cell=CELL) == published_count(
-            KEY, 0, stock=True, cell=CELL
+        assert published_count(KEY, 0, zero_exact=False, cell=CELL) == published_count(
+            KEY, 0, zero_exact=False, cell=CELL
         )
 
     @pytest.mark.parametrize(
@@ -108,33 +108,33 @@ class TestTheDistribution:
 
 class TestZeros:
     def test_an_event_count_of_zero_stays_zero(self) -> None:
-        assert {published_count(KEY, 0, stock=False, cell=cell) for cell in CELLS} == {0}
+        assert {published_count(KEY, 0, zero_exact=True, cell=cell) for cell in CELLS} == {0}
 
     def test_an_event_count_of_one_or_more_is_never_published_as_zero(self) -> None:
         for count in (1, 2, 3, 5):
-            published = [published_count(KEY, count, stock=False, cell=cell) for cell in CELLS]
+            published = [published_count(KEY, count, zero_exact=True, cell=cell) for cell in CELLS]
             assert min(published) == 1, count
             assert max(published) > count + 2  # perturbed all the same
 
     def test_a_stock_of_zero_is_sometimes_published_above_zero(self) -> None:
         """A zero that stayed zero would tell, a quarter later, which group a newcomer joined."""
-        published = Counter(published_count(KEY, 0, stock=True, cell=cell) for cell in CELLS)
+        published = Counter(published_count(KEY, 0, zero_exact=False, cell=cell) for cell in CELLS)
         assert min(published) == 0  # never below
         assert 0.05 < sum(n for value, n in published.items() if value > 0) / len(CELLS) < 0.5
 
     def test_a_stock_count_is_sometimes_published_as_zero(self) -> None:
         for count in (1, 2):
-            published = [published_count(KEY, count, stock=True, cell=cell) for cell in CELLS]
+            published = [published_count(KEY, count, zero_exact=False, cell=cell) for cell in CELLS]
             assert published.count(0) > 100, count
 
 
 # Protection of a report's figures ---------------------------------------------------------------
 
 RULES = [
-    Rule("items"),
+    Rule("items", zero_exact=True),
     Rule("hours", unit="hours", follows=("items",)),
     Rule("median", unit="days", follows=("items",)),
-    Rule("women", stock=True),
+    Rule("women", zero_exact=False),
 ]
 
 
@@ -154,7 +154,7 @@ class TestSmallFiguresAndTheFiguresThatFollowThem:
             count = n % 12
             values = {"items": count, "hours": None, "median": None, "women": count}
             got = published(protection, values, cell=cell)
-            want = published_count(KEY, count, stock=False, cell=f"EWI|2026-Q2/{cell}|items")
+            want = published_count(KEY, count, zero_exact=True, cell=f"EWI|2026-Q2/{cell}|items")
             hidden = 1 <= want <= 4
             assert got["items"] == (None if hidden else want, hidden)
             seen[count, "c" if hidden else "shown"] += 1
@@ -221,8 +221,8 @@ class TestExactFigures:
             small = 1 <= count <= 4
             assert got["items"] == got["women"] == (None if small else count, small)
             assert got["hours"] == ((None, True) if small else (36.5, False))
-        assert published_count(None, 0, stock=True, cell=CELL) == 0
-        assert published_count(None, 3, stock=False, cell=CELL) == 3
+        assert published_count(None, 0, zero_exact=False, cell=CELL) == 0
+        assert published_count(None, 3, zero_exact=True, cell=CELL) == 3
 
     def test_with_no_threshold_nothing_is_c(self) -> None:
         got = published(Protection(None, 0), {"items": 1, "hours": 2.5, "median": 1, "women": 2})
@@ -381,10 +381,15 @@ class TestPublishedFigures:
             assert figure["stock"] == stock, key
             if figure["unit"] != "count":
                 continue
+            # Only totals of events keep an exact zero: no stock, part or attribute.
+            if figure["exact_zero"]:
+                assert not stock and not figure["part_of"], key
             for column, quarter in (("current", "2024-Q4"), ("previous", "2024-Q3")):
                 count = true[key][column]["value"]
                 cell = f"EWI|{quarter}|{key}"
-                want = published_count(protection.key, count, stock=stock, cell=cell)
+                want = published_count(
+                    protection.key, count, zero_exact=figure["exact_zero"], cell=cell
+                )
                 hidden = 1 <= want <= threshold
                 assert figure[column] == {"value": None if hidden else want, "suppressed": hidden}
                 moved += want != count
@@ -393,3 +398,53 @@ class TestPublishedFigures:
         assert true["hearings.listed"]["current"]["value"] == 13
         assert true["hearings.listed"]["previous"]["value"] == 0
         assert true["women.active"]["current"]["value"] == 5
+
+
+# Zeros, medians and what follows a count published as 0 (the review of issue 18) -------------
+
+
+def test_only_a_total_of_events_keeps_an_exact_zero() -> None:
+    """A lone woman released in the quarter: with an exact 0 beside a perturbed part, her plan's
+    completeness would be told. So parts, attributes of events and stocks are all perturbed at
+    zero, and only a total of events is not."""
+    from tac_api.reports.catalogue import Spec
+
+    assert Spec("releases.due", "Releases due").zero_exact
+    assert not Spec("releases.with", "With a plan", part_of="releases.due").zero_exact
+    assert not Spec("hearings.late_notice", "Late", attribute=True).zero_exact
+    assert not Spec("women.active", "Women", stock=True).zero_exact
+    assert not Spec("evidence.hours", "Hours", unit="hours").zero_exact
+    zeros = Counter(published_count(KEY, 0, zero_exact=False, cell=cell) for cell in CELLS)
+    assert zeros[0] < len(CELLS) * 0.85  # a part of 0 is sometimes shown above it
+
+
+def test_a_figure_following_a_count_published_as_0_is_what_0_would_give() -> None:
+    """Hours, a median or a cost beside a count published as 0 would tell the 0 was not true."""
+    protection = Protection(KEY, 4)
+    rules = [
+        Rule("items"),
+        Rule("hours", unit="hours", follows=("items",)),
+        Rule("median", unit="days", follows=("items",)),
+    ]
+    seen = 0
+    for cell in CELLS[:2000]:
+        out = protection.published(
+            {"items": 2, "hours": 12.0, "median": 7.0}, rules, scope="EWI", period=cell
+        )
+        if out["items"] == (0, False):
+            seen += 1
+            assert out["hours"] == (0, False)
+            assert out["median"] == (None, False)
+    assert seen > 50
+
+
+@pytest.mark.parametrize(
+    ("histogram", "median"),
+    [({}, None), ({3: 1}, None), ({3: 2, 10: 2}, None), ({1: 1, 2: 1, 3: 1, 4: 1, 9: 1}, 3)],
+)
+def test_a_median_of_fewer_than_five_is_not_given(
+    histogram: dict[int, int], median: float | None
+) -> None:
+    from tac_api.reports.records import median_of
+
+    assert median_of(histogram) == median

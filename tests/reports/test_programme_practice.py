@@ -310,7 +310,8 @@ def expected(everyone: list[Woman], quarter: Span) -> dict[str, float | int | No
     for size in sizes.values():
         band = "over" if size > UPPER else "under" if size < LOWER else "within"
         figures[f"caseloads.workers_by_guide.{band}"] += 1
-    median = statistics.median(sizes.values()) if sizes else None
+    # A median of fewer than five workers is not given.
+    median = statistics.median(sizes.values()) if len(sizes) >= 5 else None
     # Onward referrals, each step in the quarter it was taken.
     for made_on, accepted, declined, first in ONWARD:
         for key, day in (
@@ -404,7 +405,8 @@ class TestPractice:
         # C (closed that day) not supported. End of June: K5 gone (M14 unallocated), B and T
         # (K7 now) and F allocated. End of September: M1 closed.
         assert by_quarter(body, "caseloads.workers") == [1, 6, 5, 5]
-        assert by_quarter(body, "caseloads.median_women_per_worker") == [3, 3.5, 5, 5]
+        # A median of fewer than five workers is not given: K1's alone would be hers.
+        assert by_quarter(body, "caseloads.median_women_per_worker") == [None, 3.5, 5, 5]
         assert by_quarter(body, "caseloads.workers_by_guide.over") == [0, 1, 2, 1]
         assert by_quarter(body, "caseloads.workers_by_guide.within") == [1, 3, 2, 3]
         assert by_quarter(body, "caseloads.workers_by_guide.under") == [0, 2, 1, 1]

@@ -1551,6 +1551,8 @@ def test_quarter_names_the_quarters_first_and_last_day(
     [
         (["--quarter", "2026-Q5"], "--quarter is a year and a quarter, e.g. 2026-Q2"),
         (["--quarter", "April"], "not 'April'"),
+        (["--quarter", "9999-Q4"], "not '9999-Q4'"),  # its last day is beyond any date
+        (["--quarter", "0000-Q1"], "not '0000-Q1'"),
         (["--quarter", "2026-Q2", "--from", "2026-04-01"], "--quarter, or --from and --to, not"),
         ([], "say which quarter: --quarter 2026-Q2, or --from its first day and --to its last"),
         (["--from", "2026-04-01"], "say which quarter"),

@@ -33,6 +33,9 @@ class Spec:
     # A count of who the women and children are, as they stood (not of events in the period):
     # perturbed at zero too, and not to be added up over quarters.
     stock: bool = False
+    # A count of an attribute of the events a total counts (notified late, attended, a plan
+    # complete), without being a part of a breakdown: its zeros are perturbed as a part's are.
+    attribute: bool = False
     # How an estimated figure is worked out, shown beside it (the programme report's costs).
     method: str | None = None
 
@@ -50,11 +53,17 @@ class Spec:
             "part_of": self.part_of,
             "breakdown": self.breakdown,
             "stock": self.stock,
+            "exact_zero": self.zero_exact,
         }
+
+    @property
+    def zero_exact(self) -> bool:
+        """Only a total of events publishes its 0 as 0 (`disclosure.Rule.zero_exact`)."""
+        return self.unit == "count" and not (self.stock or self.part_of or self.attribute)
 
     def rule(self) -> Rule:
         follows = (self.follows,) if isinstance(self.follows, str) else self.follows or ()
-        return Rule(self.key, unit=self.unit, stock=self.stock, follows=follows)
+        return Rule(self.key, unit=self.unit, zero_exact=self.zero_exact, follows=follows)
 
 
 @dataclass
@@ -182,6 +191,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec(
                 "hearings.late_notice",
                 f"Notified fewer than {late_notice_days} days ahead (of those not called off)",
+                attribute=True,
             ),
             Spec(
                 "hearings.median_notice_days",
@@ -208,6 +218,7 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
             Spec(
                 "meetings.on_platform_prison_cannot_join",
                 "Held on a platform the prison cannot join",
+                attribute=True,
             ),
         ],
     )
@@ -216,7 +227,9 @@ async def catalogue(session: AsyncSession, late_notice_days: int) -> Catalogue:
         "Contact visits",
         [
             Spec("visits.held", "Held"),
-            Spec("visits.final_contacts_held", "Final contacts before adoption held"),
+            Spec(
+                "visits.final_contacts_held", "Final contacts before adoption held", attribute=True
+            ),
             Spec("visits.cancelled", "Cancelled"),
             *_parts(
                 "visits.cancelled",
@@ -343,7 +356,7 @@ def suppression(threshold: int) -> Suppression:
         threshold=threshold,
         legend=f"c: a small figure, from 1 to {threshold} after perturbation, or a figure "
         "derived from one (hours, a median, a cost). "
-        "z: not applicable (nothing to take a median of).",
+        "z: not applicable (fewer than five to take a median of).",
     )
 
 
@@ -356,8 +369,10 @@ def perturbation(protection: Protection) -> Perturbation:
         "every time the same figure is asked for, so that no difference between reports or "
         f"quarters can single anyone out. About {UNPERTURBED:.0%} of figures are the count "
         "itself and 94 in 100 are within 2 of it; parts need not add up to their totals. "
-        "Counts of events keep their zeros: 0 is none, and any other figure is at least one. "
-        "Counts of who the women and children are (marked as they stood) are perturbed at "
-        "zero too: 0 or c may be a few, and a small figure may be none. Hours are rounded to "
-        "5; a cost avoided is the published count times its unit cost.",
+        "Totals of events keep their zeros (exact_zero): 0 is none, and any other figure is "
+        "at least one. Every other count (who the women and children are, marked as they "
+        "stood; the parts of a breakdown; attributes of events) is perturbed at zero too: 0 or "
+        "c may be a few, and a small figure may be none. Hours are rounded to 5; a cost "
+        "avoided is the published count times its unit cost; a median of fewer than five is "
+        "not given (z).",
     )

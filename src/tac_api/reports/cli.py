@@ -380,7 +380,9 @@ def _params(**given: str | datetime | None) -> dict[str, str]:
 def quarter_days(quarter: str) -> tuple[date, date]:
     """The first and last day of a calendar quarter named as `2026-Q2` (or `2026q2`)."""
     found = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
-    if found is None:
+    # Years a date can hold, the whole of the last: a quarter of year 0 or of 9999's end
+    # cannot be named in days (the API would refuse either as out of its range anyway).
+    if found is None or not 1 <= int(found[1]) <= date.max.year - 1:
         raise Failed(
             f"--quarter is a year and a quarter, e.g. 2026-Q2 (April to June), not {quarter!r}",
             EXIT_USAGE,

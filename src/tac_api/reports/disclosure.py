@@ -20,18 +20,22 @@ a stock figure describes her). So:
 - The amount has no bound a reader can rely on (a two-sided geometric distribution: half of all
   figures are the count itself, 94 in 100 within 2 of it), so no published figure, difference or
   sum ever rules a value out: a hidden count cannot be worked out, only guessed at.
-- Counts of events (hearings, visits...) keep their zeros exact: nothing happened is shown as 0,
-  and something happened is never shown as 0. Counts of who the women and children are (stocks:
-  women supported, children, age, ethnicity, domestic abuse, caseloads) are perturbed at zero
-  too: a zero that stayed zero would tell, a quarter later, which group a newcomer joined.
+- Totals of events (hearings listed, visits held...) keep their zeros exact: nothing happened is
+  shown as 0, and something happened is never shown as 0. Every other count is perturbed at zero
+  too: counts of who the women and children are (stocks: women supported, children, age,
+  ethnicity, domestic abuse, caseloads), where a zero that stayed zero would tell, a quarter
+  later, which group a newcomer joined; and the parts of a breakdown and attributes of events
+  (plans complete, referred by whom, notified late), where with one woman released or referred
+  in the quarter an exact zero would tell which part was hers.
 - A published count from 1 to the threshold is then shown as `c` (the DfE's convention): a
   small figure, after perturbation, is not printed. Hiding it decides nothing about the true
   count, so no second cell needs hiding: parts are perturbed apart from their totals and do not
   add up exactly, and a hidden part cannot be worked out from them.
 - A figure derived from counts follows them: hidden with them, and worked out from the published
   count where a reader could divide it back out (a cost avoided is the published count times the
-  unit cost); hours are rounded to 5, so that a hidden category's hours cannot be recovered
-  exactly from the total's.
+  unit cost), and shown as a count of 0 would give where its count is published as 0; hours are
+  rounded to 5, so that a hidden category's hours cannot be recovered exactly from the total's;
+  a median of fewer than five is not published (`z`).
 """
 
 import hashlib
@@ -49,6 +53,7 @@ UNPERTURBED = (1 - ALPHA) / (1 + ALPHA)
 # so that a reader knows what a figure cannot be, and finds it is nothing a count could not be.
 LARGEST_NOISE = 1 + math.floor(math.log(2**-64) / math.log(ALPHA))
 HOURS_BASE = 5
+MEDIANS = frozenset({"days", "women"})  # units of the figures that are medians
 DEVELOPMENT_KEY = b"tac-api development report key: never for real figures"
 
 
@@ -58,9 +63,11 @@ class Rule:
 
     key: str
     unit: str = "count"
-    # A count of who the women and children are (as they stood), not of events: its zeros are
-    # perturbed too.
-    stock: bool = False
+    # A count whose 0 is published as 0 (and never a count above it as 0): only a total of
+    # events. Every other zero is perturbed too: a count of who people are (a group's zero that
+    # stayed zero would tell which group a newcomer joined), and every part of a breakdown or
+    # attribute of events (a lone woman released in the quarter: a plan complete, 0 or not).
+    zero_exact: bool = False
     # The counts this figure is derived from: hidden whenever any of them is.
     follows: tuple[str, ...] = ()
 
@@ -89,7 +96,7 @@ class Protection:
                 continue
             count = int(value)
             shown[rule.key] = published_count(
-                self.key, count, stock=rule.stock, cell=f"{scope}|{period}|{rule.key}"
+                self.key, count, zero_exact=rule.zero_exact, cell=f"{scope}|{period}|{rule.key}"
             )
             if self.key is not None and 1 <= shown[rule.key] <= self.threshold:  # type: ignore[operator]
                 hidden.add(rule.key)
@@ -101,10 +108,20 @@ class Protection:
             value = values[rule.key]
             if any(source in hidden for source in rule.follows):
                 hidden.add(rule.key)
+            elif self.key is not None and _of_nothing(rule, shown, by_key):
+                # Its count published as 0: it shows what a count of 0 would (hours 0, no
+                # median), or beside the 0 it would tell that the count is not.
+                shown[rule.key] = None if rule.unit in MEDIANS else 0
+                continue
             shown[rule.key] = (
                 value if self.key is None else _derived(rule, value, values, shown, by_key)
             )
         return {key: (None if key in hidden else shown[key], key in hidden) for key in values}
+
+
+def _of_nothing(rule: Rule, shown: Mapping[str, Number | None], rules: Mapping[str, Rule]) -> bool:
+    counts = [key for key in rule.follows if rules[key].unit == "count"]
+    return bool(counts) and all(shown[key] == 0 for key in counts)
 
 
 def _followers_last(derived: Sequence[Rule]) -> list[Rule]:
@@ -146,7 +163,7 @@ def _derived(
         # A total of costs: the sum of its published parts.
         parts = [shown[key] for key in rule.follows]
         return None if any(part is None for part in parts) else _pounds(sum(parts))  # type: ignore[arg-type]
-    return value  # a median: of five or more, or hidden with its base
+    return value  # a median: of five or more (`records.median_of`), or hidden with its base
 
 
 def _pounds(value: float) -> Number:
@@ -154,15 +171,15 @@ def _pounds(value: float) -> Number:
     return pence // 100 if pence % 100 == 0 else pence / 100
 
 
-def published_count(key: bytes | None, count: int, *, stock: bool, cell: str) -> int:
-    """A count as published: the count plus its noise, never below 0; an event count's zero
-    stays 0 and a non-zero one stays at least 1."""
+def published_count(key: bytes | None, count: int, *, zero_exact: bool, cell: str) -> int:
+    """A count as published: the count plus its noise, never below 0; where zeros are exact
+    (a total of events), 0 stays 0 and a count above it stays at least 1."""
     if key is None:
         return count
-    if count == 0 and not stock:
+    if count == 0 and zero_exact:
         return 0
     noisy = count + noise(key, f"{cell}|{count}")
-    return max(noisy, 0 if stock else 1)
+    return max(noisy, 1 if zero_exact else 0)
 
 
 def noise(key: bytes, cell: str) -> int:

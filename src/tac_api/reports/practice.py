@@ -38,7 +38,7 @@ from tac_api.staff.models import Allocation, StaffMember
 GROUPS = (
     Spec("groups.sessions_held", "Group sessions held"),
     Spec("groups.attendances", "Attendances (rows of the registers)"),
-    Spec("groups.women_attended", "Women who attended"),
+    Spec("groups.women_attended", "Women who attended", attribute=True),
     Spec(
         "groups.check_out.lower",
         "Checked out lower than she checked in",
@@ -68,9 +68,9 @@ GROUPS = (
 
 ONWARD = (
     Spec("onward.made", "Onward referrals made"),
-    Spec("onward.accepted", "Accepted"),
-    Spec("onward.declined", "Declined"),
-    Spec("onward.first_contacts", "First contact after release"),
+    Spec("onward.accepted", "Accepted", attribute=True),
+    Spec("onward.declined", "Declined", attribute=True),
+    Spec("onward.first_contacts", "First contact after release", attribute=True),
 )
 ONWARD_STEPS = (
     ("onward.made", OnwardReferral.made_on),

@@ -19,12 +19,12 @@ PARTS = (engagement, practice, costs_avoided)
 # Counted as in the governors' report (`counting.count_periods`).
 WORK = (
     Spec("women.active", "Women supported", stock=True),
-    Spec("meetings.attended", "Meetings attended"),
-    Spec("hearings.attended", "Court hearings attended"),
+    Spec("meetings.attended", "Meetings attended", attribute=True),
+    Spec("hearings.attended", "Court hearings attended", attribute=True),
     Spec("visits.held", "Contact visits facilitated"),
     Spec("assessments.completed", "Parenting assessments completed"),
     Spec("evidence.items", "Evidence items gathered"),
-    Spec("releases.with_complete_plan", "Releases with a complete plan"),
+    Spec("releases.with_complete_plan", "Releases with a complete plan", attribute=True),
 )
 
 

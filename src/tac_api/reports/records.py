@@ -40,10 +40,15 @@ def _notice_days(session: AsyncSession) -> ColumnElement[int]:
     )
 
 
+# A median of fewer values than this is not published (`z`): a median of one hearing is its
+# notice, of three workers' caseloads near enough each one.
+FEWEST_FOR_A_MEDIAN = 5
+
+
 def median_of(histogram: dict[int, int]) -> float | None:
-    """The median of values given as {value: how many}."""
+    """The median of values given as {value: how many}; None for fewer than five of them."""
     total = sum(histogram.values())
-    if not total:
+    if total < FEWEST_FOR_A_MEDIAN:
         return None
     ordered = sorted(histogram.items())
 

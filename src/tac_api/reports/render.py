@@ -3,8 +3,8 @@
 Only the fields of the report models are written (an answer's other fields are dropped when it is
 validated), so nothing about a person can reach a file. A suppressed cell is written `c` whatever
 value it carries; a cell that cannot be worked out (a cost with no unit cost set) is `x`, not
-available; any other cell with no value (a median of nothing) is `z`, not applicable: the marks
-official statistics in England use.
+available; any other cell with no value (a median of fewer than five) is `z`, not applicable: the
+marks official statistics in England use.
 """
 
 from enum import StrEnum

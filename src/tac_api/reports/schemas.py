@@ -24,7 +24,7 @@ ReportKind = Literal["governor", "programme"]
 
 class Cell(BaseModel):
     """One figure for one period: `value` is null when it is suppressed (or, for a median, when
-    there is nothing to take it of)."""
+    there are fewer than five values to take it of)."""
 
     value: float | int | None
     suppressed: bool = False
@@ -59,6 +59,12 @@ class Figure(BaseModel):
         default=False,
         description="A count of who the women or children are, as they stood (not of events "
         "in the period): perturbed at zero too, and not to be added up over quarters.",
+    )
+    exact_zero: bool = Field(
+        default=False,
+        description="A total of events: its 0 is published as 0, and a count above 0 never as "
+        "0. Every other count (stocks, parts of a breakdown, attributes of events) is "
+        "perturbed at zero too.",
     )
     current: Cell
     previous: Cell
@@ -108,6 +114,7 @@ class TrendFigure(BaseModel):
     key: str
     label: str
     stock: bool = False
+    exact_zero: bool = False
     values: list[Cell] = Field(description="One per quarter of `trend.quarters`, oldest first.")
 
 
@@ -158,6 +165,12 @@ class ProgrammeFigure(BaseModel):
         default=False,
         description="A count of who the women or children are, as they stood (not of events "
         "in the period): perturbed at zero too, and not to be added up over quarters.",
+    )
+    exact_zero: bool = Field(
+        default=False,
+        description="A total of events: its 0 is published as 0, and a count above 0 never as "
+        "0. Every other count (stocks, parts of a breakdown, attributes of events) is "
+        "perturbed at zero too.",
     )
     values: list[ProgrammeCell] = Field(description="One per quarter, in the order of `quarters`.")
 

@@ -244,6 +244,7 @@ async def governor_report(
                     key=key,
                     label=labels[key].label,
                     stock=labels[key].stock,
+                    exact_zero=labels[key].zero_exact,
                     values=[cells[n][key] for n in reversed(range(len(spans)))],
                 )
                 for key in TREND_KEYS

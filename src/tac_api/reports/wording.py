@@ -124,7 +124,10 @@ def marks(report: Report) -> list[tuple[str, str]]:
             f"a small figure: from 1 to {threshold} once perturbed, or a figure worked out from "
             "one (hours, a median, a cost); not zero",
         ),
-        (NOT_APPLICABLE_MARK, "not applicable: nothing to take the figure of (a median of none)"),
+        (
+            NOT_APPLICABLE_MARK,
+            "not applicable: too few to take the figure of (a median of fewer than five)",
+        ),
     ]
     if isinstance(report, ProgrammeReport):
         found.append(
