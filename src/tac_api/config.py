@@ -65,8 +65,8 @@ class Settings(BaseSettings):
     late_notice_days: int = Field(default=7, ge=1, le=365)
     # Reports suppress published counts from 1 to this (small numbers can point at a person).
     report_suppression_threshold: int = Field(default=4, ge=1, le=50)
-    # A quarter is reported (and its figures fixed for good) this many days after it ends, once its
-    # records are in.
+    # A quarter is reported (and its figures fixed for good) once this many whole days have passed
+    # after its last day (30 September's quarter from 15 October), its records in.
     report_settle_days: int = Field(default=14, ge=0, le=92)
     # The key of every report's perturbation (reports.disclosure): whoever holds it can take the
     # noise back out. Required in production; development uses a fixed key of its own.

@@ -20,6 +20,7 @@ from tac_api.reports.service import previous_span, quarters_between
 from tests.support.api import Api
 from tests.support.bodies import TODAY
 from tests.support.release import complete_plan, release_plan_url
+from tests.support.reports import exact_figures
 from tests.support.sql import db_id
 
 [QUARTER] = quarters_between(date(TODAY.year, 3 * ((TODAY.month - 1) // 3) + 1, 1), TODAY)[:1]
@@ -127,14 +128,9 @@ def world(module_api: Api) -> dict[str, Any]:
 
 def report(api: Api) -> dict[str, Any]:
     """The governor's report of this quarter, its figures exact and none suppressed."""
-    state = api.client.app.state  # type: ignore[attr-defined]
-    threshold = state.settings.report_suppression_threshold
-    state.exact_report_figures, state.settings.report_suppression_threshold = True, 0
-    try:
+    with exact_figures(api, threshold=0):
         query = {"from": str(QUARTER.start), "to": str(QUARTER.end)}
         response = api.get("ewi_governor", "/v1/reports/governor", params=query)
-    finally:
-        state.exact_report_figures, state.settings.report_suppression_threshold = False, threshold
     assert response.status_code == 200, response.text
     return response.json()
 

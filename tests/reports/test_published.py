@@ -1,8 +1,6 @@
 """A quarter is reported once it has ended and settled, and its figures, once published, stand:
 no later change to a record moves one (a figure drawn afresh would show which group changed)."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,18 +9,9 @@ import pytest
 from tac_api.db import utctoday
 from tac_api.reports.service import quarter_of, settled_by
 from tests.support.api import Api
+from tests.support.reports import exact_figures
 
 QUARTER = (date(2026, 4, 1), date(2026, 6, 30))
-
-
-@contextmanager
-def exact_figures(api: Api) -> Iterator[None]:
-    state = api.client.app.state  # type: ignore[attr-defined]
-    state.exact_report_figures = True
-    try:
-        yield
-    finally:
-        state.exact_report_figures = False
 
 
 def governor(api: Api, first: date = QUARTER[0], last: date = QUARTER[1]) -> Any:

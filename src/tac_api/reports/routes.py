@@ -80,7 +80,8 @@ async def _answer(
     "/v1/reports/governor",
     summary="A prison's work over a period, beside the period before it",
     description="One calendar quarter (`from` its first day, `to` its last) that has ended and "
-    "settled (`TAC_REPORT_SETTLE_DAYS`, 14, after its last day), beside the quarter "
+    "settled (`TAC_REPORT_SETTLE_DAYS`, 14 whole days after its last day: a quarter ending "
+    "30 September is reported from 15 October), beside the quarter "
     "before, with the headline figures' trend over four quarters. Periods are fixed to the "
     "quarter grid so that no two reports can be subtracted to single anyone out. Every count is "
     "perturbed (see `perturbation`), and a quarter's figures are fixed when first published: "

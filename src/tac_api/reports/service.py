@@ -79,7 +79,7 @@ def check_span(start: date, end: date, *, settled_by: date | None) -> Span:
 def _not_settled(quarter: Span) -> str:
     return (
         f"{quarter.start:%b} to {quarter.end:%b %Y} is reported once it has ended and its "
-        "records are in (TAC_REPORT_SETTLE_DAYS after its last day)"
+        "records are in (once TAC_REPORT_SETTLE_DAYS whole days have passed after its last day)"
     )
 
 
