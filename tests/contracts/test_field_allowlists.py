@@ -755,10 +755,10 @@ GOVERNOR_REPORT = (
     | {f"{period}.{end}" for period in ("period", "previous_period") for end in ("from", "to")}
     | {
         f"sections[].figures[].{f}"
-        for f in ("key", "label", "unit", "part_of", "breakdown", "stock", *CELLS)
+        for f in ("key", "label", "unit", "part_of", "breakdown", "stock", "exact_zero", *CELLS)
     }
     | {path.format("trend.quarters[]") for path in QUARTERS}
-    | {f"trend.figures[].{f}" for f in ("key", "label", "stock")}
+    | {f"trend.figures[].{f}" for f in ("key", "label", "stock", "exact_zero")}
     | {f"trend.figures[].values[].{f}" for f in ("value", "suppressed")}
 )
 PROGRAMME_REPORT = REPORT | {
@@ -768,7 +768,7 @@ PROGRAMME_REPORT = REPORT | {
     "sections[].title",
     *(
         f"sections[].figures[].{f}"
-        for f in ("key", "label", "unit", "part_of", "breakdown", "method", "stock")
+        for f in ("key", "label", "unit", "part_of", "breakdown", "method", "stock", "exact_zero")
     ),
     *(f"sections[].figures[].values[].{f}" for f in ("value", "suppressed", "available")),
 }
