@@ -4,6 +4,13 @@ A figure drawn afresh whenever its count moved would give the move away to whoev
 before and after: a woman's record corrected, and the one group whose figure changed is hers.
 So the first publication of a quarter's figure (once the quarter has ended and settled) is kept,
 and every later report shows it, whatever changed since.
+
+A report is a read: its session runs in autocommit (`session.get_session`), so the figures it
+keeps are committed as they are inserted, before its audit row. A report that fails after that
+has kept figures it did not show: harmless, since they are the figures any later report would
+have shown first, and keeping is not disclosing (the disclosure is audited when one is shown).
+Each figure is kept whole by one insert; two first readings at once may keep some figures of
+one and some of the other, each a figure of the quarter protected on its own.
 """
 
 from collections.abc import Sequence
