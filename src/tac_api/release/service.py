@@ -465,15 +465,8 @@ def _lists_changed(current: Parts, pathways: dict[str, Any], values: dict[str, A
     return changed
 
 
-ONWARD_FIELDS = (
-    "id",
-    "organisation_id",
-    "made_on",
-    "accepted_on",
-    "declined_on",
-    "first_contact_on",
-    "note",
-)
+# An onward referral's columns, its id first (its history names it by the id).
+ONWARD_FIELDS = ("id", *history.ONWARD_FIELDS)
 
 
 def _plan_columns(values: dict[str, Any]) -> dict[str, Any]:
