@@ -17,7 +17,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    literal_column,
     or_,
     select,
     union_all,
@@ -259,7 +258,6 @@ async def _count_changed(
     first period began."""
     periods = women.periods
     entry = ChildHistoryEntry
-    on_postgres = session.get_bind().dialect.name == "postgresql"
     statement = (
         select(
             *(women.source.c[f"in_{n}"] for n in periods),
@@ -274,7 +272,7 @@ async def _count_changed(
             Child.social_worker_email,
             Child.social_worker_phone,
             entry.changed_at,
-            _read_changes() if on_postgres else entry.changes,
+            entry.changes,
         )
         .select_from(
             women.joined(Child).outerjoin(
@@ -297,11 +295,7 @@ async def _count_changed(
         child = list(of_child)
         first = child[0]
         now = dict(zip(CHILD_FIELDS, first[first_field : first_field + 8], strict=True))
-        history = [
-            (row.changed_at, _changes(row.changes) if on_postgres else row.changes)
-            for row in child
-            if row.changed_at is not None
-        ]
+        history = [(row.changed_at, row.changes) for row in child if row.changed_at is not None]
         stood_then = as_they_stood(now, history, moments) if history else [now] * len(moments)
         for n, stood in enumerate(stood_then):
             if not first[n] or stood["first_name"] is None:
@@ -328,24 +322,6 @@ async def _count_changed(
         # and living in more than one (two differ in carer type or in authority) are separated.
         apart = sum(len(c) > 1 or len(p) > 1 for c, p in households[n].values())
         counts[n].add("children.families_with_separated_siblings", apart)
-
-
-def _read_changes() -> ColumnElement[Any]:
-    """PostgreSQL: a history row's changes of the fields counted (`CHILD_FIELDS`), as text
-    [field, old, new] each, in their order: not a JSON document to parse in Python for each of
-    tens of thousands of rows, with the fields the figures never read. Every one of these
-    fields holds text (a date of birth as the API shows it), so `->>` reads it as the JSON
-    held it, and null as null."""
-    counted = ", ".join(f"'{name}'" for name in CHILD_FIELDS)
-    return literal_column(
-        "ARRAY(SELECT ARRAY[e.value ->> 'field', e.value ->> 'old', e.value ->> 'new'] "
-        "FROM json_array_elements(child_history.changes) WITH ORDINALITY AS e(value, n) "
-        f"WHERE e.value ->> 'field' IN ({counted}) ORDER BY e.n)"
-    ).label("changes")
-
-
-def _changes(read: Sequence[Sequence[str | None]]) -> list[dict[str, Any]]:
-    return [{"field": name, "old": old, "new": new} for name, old, new in read]
 
 
 def _count_child(counts: Counts, child: dict[str, Any], number: int) -> None:
