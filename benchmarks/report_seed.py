@@ -54,6 +54,18 @@ HEARINGS_A_YEAR = 2.5
 MEETINGS_A_YEAR = 1.9
 VISITS_A_YEAR = 2.5
 EVIDENCE_A_YEAR = 2.5
+# Who a child lives with.
+LIVES_WITH = ["foster_carer", "kinship_carer", "father", "adopters", "residential", "mother"]
+# Every child's record has its history from its making (`child_history`, a row written when it
+# was made, a few days after her support began); of the children of the women supported in the
+# last year, this share changed in it: legal status (half), carer (a fifth) or both, written by
+# their authority. The report counts these families from their histories, the rest in the
+# database.
+CHILDREN_CHANGED_A_YEAR = 0.2
+# Every release plan has its history from its making; a plan complete now was completed some
+# time after it was made (a change of `complete`), and of the others this share changed in the
+# last year (their accommodation).
+PLANS_CHANGED_A_YEAR = 0.3
 # Codes a visit is called off with; one in eight left out.
 REASON_CODES = list(get_args(ReasonCode))
 
@@ -184,17 +196,18 @@ ORDER BY 7
 INSERT INTO child (id, created_at, updated_at, version, mother_id, first_name, last_name,
                    date_of_birth, sex, local_authority_code, legal_status, placement_type,
                    lives_with, placement_confidential, social_worker_name, social_worker_email,
-                   contact_arrangement)
+                   contact_arrangement, authority_fields)
 SELECT c.id, {_STAMP}, c.mother_id, 'Child', 'Seeded',
        $1::date - floor(c.r_age * 17 * 365)::int - 30,
        CASE WHEN c.r_sex < 0.5 THEN 'female' ELSE 'male' END, c.authority,
        legal[1 + floor(c.r_legal * cardinality(legal))::int],
        placements[1 + floor(c.r_placement * cardinality(placements))::int],
-       {_pick(["foster_carer", "kinship_carer", "father", "adopters", "residential", "mother"], "c.r_lives")},
+       {_pick(LIVES_WITH, "c.r_lives")},
        c.r_confidential < 0.1,
        {_pick(["Gwen Llewellyn", "Tomás Ó Briain", "Margaret D'Arcy", "Hélène Adeyemi", "Owain Pugh"], "c.r_worker")},
        'social.worker@la' || c.authority || '.example.gov.uk',
-       {_pick(["direct", "direct", "supervised", "indirect_only", "none"], "c.r_contact")}
+       {_pick(["direct", "direct", "supervised", "indirect_only", "none"], "c.r_contact")},
+       '[]'::json
 FROM (
     SELECT child.id, m.id AS mother_id, m.supported_from, random() AS r_age, random() AS r_sex,
            CASE WHEN random() < 0.7
@@ -214,13 +227,80 @@ ORDER BY c.supported_from
 """,
         ),
         (
+            "child_history",
+            f"""
+CREATE TEMP TABLE seed_child ON COMMIT DROP AS
+SELECT d.*,
+       CASE WHEN d.changed_at IS NOT NULL AND d.r_kind < 0.8
+            THEN (array_remove(l.legal, d.legal_status))[1 + floor(d.r_old * (cardinality(l.legal) - 1))::int]
+       END AS old_legal,
+       CASE WHEN d.changed_at IS NOT NULL AND d.r_kind >= 0.5
+            THEN (array_remove({_array(LIVES_WITH)}, d.lives_with))[1 + floor(d.r_old * {len(LIVES_WITH) - 1})::int]
+       END AS old_lives
+FROM (
+    SELECT w.*,
+           CASE WHEN w.r_changed < {CHILDREN_CHANGED_A_YEAR} AND w.change_from < w.change_until
+                THEN w.change_from + w.r_when * (w.change_until - w.change_from)
+           END AS changed_at
+    FROM (
+        SELECT c.*, v.made_at,
+               greatest(v.made_at + interval '1 day', ($1::date - 365)::timestamptz) AS change_from,
+               least(coalesce(m.closed_on, $1::date)::timestamptz + interval '17 hours', now())
+                   AS change_until,
+               random() AS r_changed, random() AS r_kind, random() AS r_old, random() AS r_when
+        FROM seed_mother m JOIN child c ON c.mother_id = m.id,
+        LATERAL (
+            SELECT (m.supported_from + floor(random() * least(30, m.past_span))::int)::timestamptz
+                       + (9 * 60 + floor(random() * 480)) * interval '1 minute' AS made_at
+        ) AS v
+    ) AS w
+) AS d,
+(SELECT array_agg(code ORDER BY code) AS legal FROM legal_status) AS l;
+INSERT INTO child_history (id, child_id, changed_at, changed_by_client_id, changed_by_name,
+                           changed_by_role, source, request_id, local_authority_code,
+                           placement_confidential, changes)
+SELECT gen_random_uuid(), h.*
+FROM (
+    SELECT c.id, least(c.made_at, now()) AS changed_at, NULL::uuid, 'Seeded',
+           'prison_social_worker', 'prison_side', NULL, c.local_authority_code,
+           c.placement_confidential,
+           (SELECT json_agg(json_build_object('field', f, 'old', NULL, 'new', v) ORDER BY k)
+            FROM (VALUES (1, 'first_name', to_json(c.first_name)),
+                         (2, 'last_name', to_json(c.last_name)),
+                         (3, 'date_of_birth', to_json(c.date_of_birth)),
+                         (4, 'sex', to_json(c.sex)),
+                         (5, 'local_authority_code', to_json(c.local_authority_code)),
+                         (6, 'legal_status', to_json(coalesce(c.old_legal, c.legal_status))),
+                         (7, 'placement_type', to_json(c.placement_type)),
+                         (8, 'lives_with', to_json(coalesce(c.old_lives, c.lives_with))),
+                         (9, 'placement_confidential', to_json(c.placement_confidential)),
+                         (10, 'social_worker.name', to_json(c.social_worker_name)),
+                         (11, 'social_worker.email', to_json(c.social_worker_email)),
+                         (12, 'contact_arrangement', to_json(c.contact_arrangement))
+                 ) AS x(k, f, v)
+            WHERE v IS NOT NULL)
+    FROM seed_child c
+    UNION ALL
+    SELECT c.id, c.changed_at, NULL::uuid, 'Seeded', 'la_practitioner', 'local_authority', NULL,
+           c.local_authority_code, c.placement_confidential,
+           (SELECT json_agg(json_build_object('field', f, 'old', o, 'new', n) ORDER BY k)
+            FROM (VALUES (1, 'legal_status', to_json(c.old_legal), to_json(c.legal_status)),
+                         (2, 'lives_with', to_json(c.old_lives), to_json(c.lives_with))
+                 ) AS x(k, f, o, n)
+            WHERE o IS NOT NULL)
+    FROM seed_child c WHERE c.changed_at IS NOT NULL
+) AS h
+ORDER BY h.changed_at
+""",
+        ),
+        (
             "court_hearing",
             f"""
 WITH hearing AS (
     INSERT INTO court_hearing (id, created_at, updated_at, version, mother_id, court_name,
                                hearing_type, starts_at, notified_at, attendance_mode,
                                social_worker_attends, outcome_recorded_at, attended,
-                               attended_how, barrier, order_made)
+                               attended_how, barrier, order_made, status)
     SELECT h.id, {_STAMP}, h.mother_id,
            {_pick(["Bristol Civil and Family Justice Centre", "Gloucester Family Court", "Guildford Family Court", "East London Family Court"], "h.r_court")},
            {_pick(["interim_care_order", "case_management", "further_case_management", "fact_finding", "issues_resolution", "final", "placement_order", "s34_contact", "other"], "h.r_type")},
@@ -239,7 +319,8 @@ WITH hearing AS (
            END,
            CASE WHEN (h.has_outcome AND h.starts_at < now()) AND h.r_order < 0.6
                 THEN {_pick(["care_order", "interim_care_order", "supervision_order", "placement_order", "child_arrangements_order", "special_guardianship_order", "s34_contact_order", "refusal_of_contact", "no_order", "other"], "h.r_order / 0.6")}
-           END
+           END,
+           'scheduled'
     FROM (
         SELECT gen_random_uuid() AS id, m.id AS mother_id,
                (m.supported_from + floor(random() * m.span)::int)::timestamp
@@ -262,7 +343,8 @@ FROM hearing JOIN seed_mother m ON m.id = hearing.mother_id
             f"""
 WITH meeting AS (
     INSERT INTO meeting (id, created_at, updated_at, version, mother_id, meeting_type, starts_at,
-                         notified_at, platform, prison_can_join, invited, attended, barrier)
+                         notified_at, platform, prison_can_join, invited, attended, barrier,
+                         status)
     SELECT d.id, {_STAMP}, d.mother_id,
            {_pick(["child_protection_conference", "core_group", "looked_after_child_review", "pre_proceedings_meeting", "strategy", "professionals_meeting", "other"], "d.r_type")},
            d.starts_at, d.starts_at - (1 + floor(d.r_notice * 21)::int) * interval '1 day',
@@ -272,7 +354,8 @@ WITH meeting AS (
            CASE WHEN d.starts_at < now() AND d.r_outcome < 0.8 THEN d.r_attended < 0.7 END,
            CASE WHEN d.starts_at < now() AND d.r_outcome < 0.8 AND d.r_attended >= 0.7
                 THEN {_pick(["platform_incompatible", "late_notice", "no_video_link_slot", "mother_declined", "unwell", "not_invited", "other"], "(d.r_attended - 0.7) / 0.3")}
-           END
+           END,
+           'scheduled'
     FROM (
         SELECT gen_random_uuid() AS id, m.id AS mother_id,
                (m.supported_from + floor(random() * m.span)::int)::timestamp
@@ -425,7 +508,7 @@ ORDER BY e.started_on
             "release_plan",
             f"""
 CREATE TEMP TABLE seed_plan ON COMMIT DROP AS
-SELECT gen_random_uuid() AS id, m.id AS mother_id, m.prison, m.closed_on,
+SELECT gen_random_uuid() AS id, m.id AS mother_id, m.prison, m.closed_on, m.supported_from,
        m.earliest_release_date, random() AS r_date, random() AS r_la, random() AS r_home,
        random() AS r_ready, floor(random() * 5)::int AS actions
 FROM seed_mother m WHERE m.has_plan;
@@ -456,7 +539,80 @@ CROSS JOIN LATERAL (
 ) AS a
 """,
         ),
+        (
+            "release_plan_history",
+            f"""
+CREATE TEMP TABLE seed_plan_change ON COMMIT DROP AS
+SELECT w.*,
+       CASE WHEN NOT w.short_of_complete AND w.made_at + interval '1 day' < w.until
+            THEN w.made_at + interval '1 day' + w.r_when * (w.until - w.made_at - interval '1 day')
+       END AS completed_at,
+       CASE WHEN w.short_of_complete AND w.r_changed < {PLANS_CHANGED_A_YEAR}
+                 AND greatest(w.made_at, w.year_ago) + interval '1 day' < w.until
+            THEN greatest(w.made_at, w.year_ago) + interval '1 day'
+                 + w.r_when * (w.until - greatest(w.made_at, w.year_ago) - interval '1 day')
+       END AS changed_at
+FROM (
+    SELECT p.id, rp.expected_release_date, rp.release_local_authority_code,
+           rp.accommodation_status, rp.probation_name, s.short_of_complete = 1 AS short_of_complete,
+           CASE WHEN rp.accommodation_status = 'unknown' THEN 'temporary' ELSE 'unknown' END
+               AS old_accommodation,
+           (p.supported_from + floor(random() * greatest(0, least($1::date, p.earliest_release_date - 60) - p.supported_from))::int)::timestamptz
+               + (9 * 60 + floor(random() * 480)) * interval '1 minute' AS made_at,
+           least(coalesce(p.closed_on, $1::date)::timestamptz + interval '17 hours', now()) AS until,
+           ($1::date - 365)::timestamptz AS year_ago,
+           random() AS r_when, random() AS r_changed
+    FROM seed_plan p JOIN release_plan rp ON rp.id = p.id
+    JOIN ({_plan_short_of_complete()}) AS s ON s.id = p.id
+) AS w;
+INSERT INTO release_plan_history (id, release_plan_id, changed_at, changed_by_client_id,
+                                  changed_by_name, changed_by_role, request_id, changes)
+SELECT gen_random_uuid(), h.*
+FROM (
+    SELECT c.id, least(c.made_at, now()) AS changed_at, NULL::uuid, 'Seeded',
+           'prison_social_worker', NULL,
+           (SELECT json_agg(json_build_object('field', f, 'old', NULL, 'new', v) ORDER BY k)
+            FROM (VALUES (1, 'expected_release_date', to_json(c.expected_release_date)),
+                         (2, 'release_local_authority_code', to_json(c.release_local_authority_code)),
+                         (3, 'accommodation_status', to_json(CASE WHEN c.changed_at IS NOT NULL THEN c.old_accommodation ELSE c.accommodation_status END)),
+                         (4, 'probation_contact.name', to_json(c.probation_name)),
+                         (5, 'complete', to_json(c.completed_at IS NULL AND NOT c.short_of_complete))
+                 ) AS x(k, f, v)
+            WHERE v IS NOT NULL)
+    FROM seed_plan_change c
+    UNION ALL
+    SELECT c.id, c.completed_at, NULL::uuid, 'Seeded', 'prison_social_worker', NULL,
+           json_build_array(json_build_object('field', 'complete', 'old', false, 'new', true))
+    FROM seed_plan_change c WHERE c.completed_at IS NOT NULL
+    UNION ALL
+    SELECT c.id, c.changed_at, NULL::uuid, 'Seeded', 'prison_social_worker', NULL,
+           json_build_array(json_build_object('field', 'accommodation_status',
+                                              'old', c.old_accommodation,
+                                              'new', c.accommodation_status))
+    FROM seed_plan_change c WHERE c.changed_at IS NOT NULL
+) AS h
+ORDER BY h.changed_at
+""",
+        ),
     ]
+
+
+def _plan_short_of_complete() -> str:
+    """SQL: each release plan's id and whether it falls short of complete (1) or not (0) now,
+    by the application's own rule (`release.due.plan_gaps`)."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from tac_api.release.due import plan_gaps
+    from tac_api.release.models import ReleasePlan
+    from tac_api.reports.periods import flag
+
+    _, _, incomplete = plan_gaps()
+    statement = select(ReleasePlan.id.label("id"), flag(incomplete).label("short_of_complete"))
+    compiled = statement.compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled).replace(";", "")
 
 
 TABLES = [
@@ -476,6 +632,8 @@ TABLES = [
     "release_plan",
     "release_plan_pathway",
     "release_plan_action",
+    "child_history",
+    "release_plan_history",
 ]
 OPTIONAL_COLUMNS = [
     ("mother", "supported_from"),

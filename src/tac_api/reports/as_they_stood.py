@@ -12,7 +12,7 @@ is the `old` of the field's next one, so an earlier change says nothing a later 
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tac_api.notice import utc
@@ -26,7 +26,11 @@ def as_they_stood(
 ) -> list[dict[str, Any]]:
     """The fields of `now` (by the history's names) as they stood just before each moment;
     `history` oldest first."""
-    changes = [(utc(changed_at), rows) for changed_at, rows in history]
+    # PostgreSQL hands times back in UTC already: only the others converted (many thousands).
+    changes = [
+        (changed_at if changed_at.tzinfo is UTC else utc(changed_at), rows)
+        for changed_at, rows in history
+    ]
     stood = []
     for moment in moments:
         before: dict[str, Any] = {}

@@ -27,7 +27,7 @@ from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.mothers.models import Mother
 from tac_api.reference.models import Ethnicity
 from tac_api.reports.as_they_stood import as_they_stood
-from tac_api.reports.periods import NOT_RECORDED, Counts, Women, tally
+from tac_api.reports.periods import NOT_RECORDED, Counts, Women, read_rows, tally
 
 # Age on the last day of the period, in bands wide enough for a prison of 35 to 100 women:
 # (key, label, youngest age in the band).
@@ -228,7 +228,7 @@ async def _count_unchanged(
         *(func.coalesce(func.sum(apart.c[f"in_{n}"]), 0) for n in periods),
     )
     statement = union_all(breakdown, authorities, workers, separated)
-    for kind, first, second, unborn, *figures in await session.execute(statement):
+    for kind, first, second, unborn, *figures in await read_rows(session, statement):
         for n in periods:
             if kind == "authority":
                 if figures[n]:
@@ -290,7 +290,7 @@ async def _count_changed(
     breakdown: list[Counter[tuple[Any, Any, bool]]] = [Counter() for _ in periods]
     typed: list[set[tuple[str, str]]] = [set() for _ in periods]
     households: list[dict[Any, tuple[set[str], set[str]]]] = [{} for _ in periods]
-    rows = (await session.execute(statement)).all()
+    rows = await read_rows(session, statement)
     for _, of_child in groupby(rows, key=lambda row: row.id):
         child = list(of_child)
         first = child[0]

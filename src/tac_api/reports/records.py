@@ -24,6 +24,7 @@ from tac_api.reports.periods import (
     Counts,
     Women,
     flag,
+    read_rows,
     tally,
     tally_by_period,
     within,
@@ -296,7 +297,7 @@ async def count_releases(session: AsyncSession, women: Women, counts: Sequence[C
         .order_by(ReleasePlan.id, entry.changed_at, entry.id)
     )
     moments = [span.ends_before for span in women.spans]
-    rows = (await session.execute(statement)).all()
+    rows = await read_rows(session, statement)
     for _, of_plan in groupby(rows, key=lambda row: row.id):
         plan_rows = list(of_plan)
         first = plan_rows[0]
