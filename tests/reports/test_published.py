@@ -138,3 +138,28 @@ def test_the_programme_report_stands_and_settles_too(api: Api) -> None:
         "admin", "/v1/reports/programme", params={"to": str(quarter_of(utctoday()))}
     )
     assert unsettled.status_code == 422, unsettled.text
+
+
+def test_a_new_quarters_report_counts_only_what_was_never_published(api: Api) -> None:
+    """Its previous quarter and trend are the figures published when they were new, whatever
+    changed since; only the new quarter is counted."""
+    women = [api.mother(reception_date="2025-07-05", supported_from="2025-07-05") for _ in range(6)]
+    child = api.child(women[0]["id"])["id"]
+    for n in range(6):
+        hearing(api, women[0]["id"], child, f"2026-02-{n + 3:02d}")
+    first = governor(api, date(2026, 1, 1), date(2026, 3, 31)).json()
+    hearing(api, women[0]["id"], child, "2026-02-20")  # late, in the published quarter
+    hearing(api, women[0]["id"], child, "2026-05-20")  # in the new one
+    new = governor(api).json()  # April to June
+    assert api.sql("SELECT count(DISTINCT quarter) FROM published_figure")[0][0] == 5
+    listed = next(f for f in new["trend"]["figures"] if f["key"] == "hearings.listed")
+    before = next(f for f in first["trend"]["figures"] if f["key"] == "hearings.listed")
+    assert listed["values"][:3] == before["values"][1:]  # Jan to Mar as first published
+    assert new["trend"]["figures"] == [
+        {**f, "values": [*b["values"][1:], f["values"][3]]}
+        for f, b in zip(new["trend"]["figures"], first["trend"]["figures"], strict=True)
+    ]
+    with exact_figures(api):
+        exact = governor(api).json()
+    previous = {f["key"]: f["previous"] for s in exact["sections"] for f in s["figures"]}
+    assert previous["hearings.listed"]["value"] == 7  # the late one counts in the true figures

@@ -13,11 +13,11 @@ Each figure is kept whole by one insert; two first readings at once may keep som
 one and some of the other, each a figure of the quarter protected on its own.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,8 +63,8 @@ async def as_first_published(
     published = await _stored(
         session, population, quarters, [list(cells) for cells in columns], cell_type
     )
-    assert published is not None  # each was there already, or has just been kept
-    return published
+    # Each was there already, or has just been kept.
+    return [column for column in published if column is not None]
 
 
 async def already_published(
@@ -73,10 +73,11 @@ async def already_published(
     quarters: Sequence[date],
     keys: Sequence[str],
     cell_type: type[CellT],
-) -> list[dict[str, CellT]] | None:
-    """Every figure of every quarter as published before, or None while any is not: then the
-    report is counted, and what it has not published yet is kept (`as_first_published`)."""
-    return await _stored(session, population, quarters, [list(keys)] * len(quarters), cell_type)
+) -> list[dict[str, CellT] | None]:
+    """Each quarter's figures as published before, or None for a quarter any of whose figures
+    is not: only those are counted (and what they had not published, kept)."""
+    columns = await _stored(session, population, quarters, [list(keys)] * len(quarters), cell_type)
+    return columns
 
 
 async def _stored(
@@ -85,7 +86,7 @@ async def _stored(
     quarters: Sequence[date],
     keys: Sequence[Sequence[str]],
     cell_type: type[CellT],
-) -> list[dict[str, CellT]] | None:
+) -> list[dict[str, CellT] | None]:
     stored = (
         await session.execute(
             select(_table).where(
@@ -94,19 +95,28 @@ async def _stored(
         )
     ).all()
     found = {(row.quarter, row.figure_key): row for row in stored}
-    published = []
-    for quarter, column_keys in zip(quarters, keys, strict=True):
-        column = {}
-        for key in column_keys:
-            row = found.get((quarter, key))
-            if row is None:
-                return None
-            value = row.value
-            if value is not None and float(value).is_integer():
-                value = int(value)
-            fields: dict[str, object] = {"value": value, "suppressed": row.suppressed}
-            if issubclass(cell_type, ProgrammeCell):
-                fields["available"] = row.available
-            column[key] = cell_type(**fields)
-        published.append(column)
-    return published
+    return [
+        _column(found, quarter, column_keys, cell_type)
+        for quarter, column_keys in zip(quarters, keys, strict=True)
+    ]
+
+
+def _column(
+    found: Mapping[tuple[date, str], Row[Any]],
+    quarter: date,
+    keys: Sequence[str],
+    cell_type: type[CellT],
+) -> dict[str, CellT] | None:
+    column = {}
+    for key in keys:
+        row = found.get((quarter, key))
+        if row is None:
+            return None
+        value = row.value
+        if value is not None and float(value).is_integer():
+            value = int(value)
+        fields: dict[str, object] = {"value": value, "suppressed": row.suppressed}
+        if issubclass(cell_type, ProgrammeCell):
+            fields["available"] = row.available
+        column[key] = cell_type(**fields)
+    return column

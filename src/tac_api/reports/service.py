@@ -3,7 +3,7 @@ small-number protection applied before anything leaves. What is counted is `cata
 the counting `counting`'s."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -196,19 +196,17 @@ async def governor_report(
         spans.append(previous_span(spans[-1]))
     found = await catalogue(session, late_notice_days)
     specs = found.specs()
-    cells = await _published(session, prison_code, spans, specs, protection, Cell)
-    if cells is None:
-        counted = await count_periods(session, prison_code, spans, late_notice_days)
+
+    async def count(quarters: Sequence[Span]) -> list[dict[str, Cell]]:
+        counted = await count_periods(session, prison_code, quarters, late_notice_days)
         # Each quarter protected as its own report protects it: the same figure, whichever
         # report shows it.
-        cells = [
+        return [
             protect(counts, specs, protection, scope=prison_code, period=quarter_label(quarter))
-            for counts, quarter in zip(counted, spans, strict=True)
+            for counts, quarter in zip(counted, quarters, strict=True)
         ]
-        if protection.key is not None:
-            cells = await as_first_published(
-                session, prison_code, [quarter.start for quarter in spans], cells, Cell
-            )
+
+    cells = await _figures(session, prison_code, spans, specs, protection, Cell, count)
     current, previous = cells[0], cells[1]
     labels = {spec.key: spec for spec in specs}
     oldest_first = list(reversed(spans))
@@ -253,21 +251,36 @@ async def governor_report(
     )
 
 
-async def _published(
+async def _figures(
     session: AsyncSession,
     population: str,
     spans: Sequence[Span],
     specs: Sequence[Spec],
     protection: Protection,
     cell_type: type[CellT],
-) -> list[dict[str, CellT]] | None:
-    """Every figure as published before, when all of them were: nothing to count again."""
+    count: Callable[[Sequence[Span]], Awaitable[list[dict[str, CellT]]]],
+) -> list[dict[str, CellT]]:
+    """Each quarter's figures, in the order of `spans`: as published before, or counted (only
+    the quarters not published yet, in one snapshot), protected and kept. A governor's report
+    of a new quarter counts that one; its previous quarter and trend were published when they
+    were new."""
     if protection.key is None:
-        return None
-    keys = [spec.key for spec in specs]
-    return await already_published(
-        session, population, [span.start for span in spans], keys, cell_type
-    )
+        stored: list[dict[str, CellT] | None] = [None] * len(spans)
+    else:
+        keys = [spec.key for spec in specs]
+        stored = await already_published(
+            session, population, [span.start for span in spans], keys, cell_type
+        )
+    missing = [span for span, column in zip(spans, stored, strict=True) if column is None]
+    if not missing:
+        return [column for column in stored if column is not None]
+    counted = await count(missing)
+    if protection.key is not None:
+        counted = await as_first_published(
+            session, population, [span.start for span in missing], counted, cell_type
+        )
+    fresh = iter(counted)
+    return [column if column is not None else next(fresh) for column in stored]
 
 
 def quarter_of_span(span: Span) -> Quarter:
@@ -343,7 +356,7 @@ async def _count_programme(
     specs: Sequence[Spec],
     protection: Protection,
 ) -> list[dict[str, ProgrammeCell]]:
-    """Every figure of each quarter, counted, protected and published."""
+    """Every figure of each quarter, counted and protected."""
     shown = {spec.key for spec in specs}
     counted = [Counts() for _ in quarters]
 
@@ -363,18 +376,13 @@ async def _count_programme(
         counts.update({key: value for key, value in theirs.items() if key in shown})
     # The programme's own population (both prisons, a woman once): perturbed apart from either
     # prison's, so that no report's figure is another's less a third's.
-    columns = [
+    return [
         _marked(
             protect(counts, specs, protection, scope=PROGRAMME_SCOPE, period=quarter_label(q)),
             counts,
         )
         for counts, q in zip(counted, quarters, strict=True)
     ]
-    if protection.key is None:
-        return columns
-    return await as_first_published(
-        session, PROGRAMME_SCOPE, [q.start for q in quarters], columns, ProgrammeCell
-    )
 
 
 async def programme_report(
@@ -383,9 +391,13 @@ async def programme_report(
     prisons = list(await session.scalars(select(Prison.code).order_by(Prison.code)))
     found = await programme_catalogue(session, settings)
     specs = found.specs()
-    columns = await _published(session, PROGRAMME_SCOPE, quarters, specs, protection, ProgrammeCell)
-    if columns is None:
-        columns = await _count_programme(session, quarters, settings, specs, protection)
+
+    async def count(missing: Sequence[Span]) -> list[dict[str, ProgrammeCell]]:
+        return await _count_programme(session, list(missing), settings, specs, protection)
+
+    columns = await _figures(
+        session, PROGRAMME_SCOPE, quarters, specs, protection, ProgrammeCell, count
+    )
     return ProgrammeReport(
         report_id=report_id("programme", quarters[0].start, quarters[-1].end),
         prison_codes=prisons,
