@@ -42,7 +42,9 @@ class ProgrammeCell(Cell):
     )
 
 
-class Figure(BaseModel):
+class FigureDescription(BaseModel):
+    """What either report says of a figure beside its cells (`catalogue.Spec.described`)."""
+
     key: str = Field(description="Stable key, e.g. `hearings.missed_by_barrier.late_notice`.")
     label: str
     unit: Unit = "count"
@@ -66,6 +68,9 @@ class Figure(BaseModel):
         "0. Every other count (stocks, parts of a breakdown, attributes of events) is "
         "perturbed at zero too.",
     )
+
+
+class Figure(FigureDescription):
     current: Cell
     previous: Cell
 
@@ -146,31 +151,10 @@ class GovernorReport(BaseModel):
     trend: Trend
 
 
-class ProgrammeFigure(BaseModel):
-    key: str
-    label: str
-    unit: Unit = "count"
-    part_of: str | None = Field(
-        default=None,
-        description="The key of the figure this one is a part of: its parts add up to it.",
-    )
-    breakdown: str | None = Field(
-        default=None, description="Which breakdown of `part_of` this is a part of."
-    )
+class ProgrammeFigure(FigureDescription):
     method: str | None = Field(
         default=None,
         description="How an estimated figure (costs avoided) is worked out, to show beside it.",
-    )
-    stock: bool = Field(
-        default=False,
-        description="A count of who the women or children are, as they stood (not of events "
-        "in the period): perturbed at zero too, and not to be added up over quarters.",
-    )
-    exact_zero: bool = Field(
-        default=False,
-        description="A total of events: its 0 is published as 0, and a count above 0 never as "
-        "0. Every other count (stocks, parts of a breakdown, attributes of events) is "
-        "perturbed at zero too.",
     )
     values: list[ProgrammeCell] = Field(description="One per quarter, in the order of `quarters`.")
 
