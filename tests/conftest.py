@@ -2,12 +2,14 @@
 migrations; one app per database; every test starts from empty case tables. Fixtures only: what
 the tests import lives in tests/support."""
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from tac_api.auth.service import create_client
@@ -22,6 +24,7 @@ from tests.support.databases import (
     new_postgres_database,
     run,
 )
+from tests.support.events import Estate, new_estate
 from tests.support.servers import NAMES, serving
 
 # No app in the tests delivers webhooks in the background: the webhook tests call the dispatcher
@@ -30,6 +33,9 @@ os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
     "published_figure",
+    "prison_event",
+    "prison_number_alias",
+    "service_event",
     "task",
     "review_flag",
     "transfer_summary",
@@ -83,7 +89,7 @@ CASE_TABLES = [
     "mother",
 ]
 # Not case data, but written by the tests: cleared after each test too.
-WEBHOOK_TABLES = ["webhook_delivery", "webhook"]
+WEBHOOK_TABLES = ["webhook_delivery", "webhook", "event_publication"]
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +157,8 @@ def clear(api: Api) -> None:
         async with api.client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
             for table in CASE_TABLES + WEBHOOK_TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))
+            # Prisons a prison event named, where the service does not work.
+            await connection.execute(text("DELETE FROM prison WHERE NOT served"))
 
     api.client.portal.call(delete_all)  # type: ignore[union-attr]
 
@@ -173,3 +181,22 @@ def module_api(api_session: Api) -> Iterator[Api]:
     yield api_session
     NAMES.reset()
     clear(api_session)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """A local SQS and SNS (moto in server mode, over real HTTP), one per test worker. Each
+    test makes its own topic and queues on it (`tests.support.events.new_estate`)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def estate(aws_endpoint: str) -> Estate:
+    """This test's own topic, queue and dead-letter queue (a message goes there on its third
+    failed receive)."""
+    return new_estate(aws_endpoint)

@@ -93,6 +93,29 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # HMPPS domain events (`tac_api.events`): the estate's SNS topic and this service's SQS queue
+    # (with its dead-letter queue). Off while unset. Credentials come from boto3's own chain (the
+    # pod's IRSA role in the estate); a local endpoint (moto, LocalStack) gets dummy ones.
+    aws_region: str = Field(default="eu-west-2", max_length=32)
+    # Development and tests only: a local SQS and SNS (http://127.0.0.1:5000).
+    aws_endpoint_url: str | None = Field(default=None, max_length=200)
+    events_queue_url: str | None = Field(default=None, max_length=400)
+    events_dead_letter_queue_url: str | None = Field(default=None, max_length=400)
+    events_topic_arn: str | None = Field(default=None, max_length=400)
+    # Each API process consumes prison events in the background too (`tac-api events consume`
+    # does it on its own), and publishes the service's own (`tac-api events publish`).
+    events_consume: bool = False
+    events_publish: bool = False
+    # Long polling: a receive waits up to this long for a message (SQS allows 0 to 20).
+    events_wait_seconds: int = Field(default=20, ge=0, le=20)
+    # A message is received this many times, failing each time, before SQS moves it to the
+    # dead-letter queue: the queue's redrive policy (`tac-api events create-queues` sets it).
+    events_max_receives: int = Field(default=5, ge=1, le=1000)
+    # A message that failed is received again after this many seconds (its visibility timeout).
+    events_retry_seconds: int = Field(default=30, ge=0, le=43_200)
+    # Where this service is reached from the estate: the `detailUrl` of the events it publishes.
+    public_url: str = Field(default="http://127.0.0.1:8000", max_length=200)
+
     # Identity: besides API keys, OIDC bearer tokens (JWTs) from an identity provider. Off while
     # no issuer is set. Keys come from the provider's JWKS URL or from a file, exactly one.
     oidc_issuer: str | None = Field(default=None, max_length=200)

@@ -12,6 +12,7 @@ from tac_api.children.models import Child, ChildHistoryEntry
 from tac_api.communications.models import Communication, CommunicationChild
 from tac_api.consents.models import Consent
 from tac_api.costs.models import UnitCost
+from tac_api.events.models import EventPublication, PrisonEvent, ServiceEvent
 from tac_api.evidence.models import Evidence
 from tac_api.flags.models import ReviewFlag
 from tac_api.groups.models import GroupAttendance, GroupFacilitator, GroupSession
@@ -27,7 +28,7 @@ from tac_api.idempotency.models import IdempotencyKey
 from tac_api.limits.models import RateLimitState
 from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting, MeetingChild
-from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.mothers.models import Mother, PrisonNumberAlias, PrisonStay
 from tac_api.organisations.models import Organisation
 from tac_api.practitioners.models import Practitioner, PractitionerLink
 from tac_api.reference.models import (
@@ -94,6 +95,7 @@ ALL_MODELS = (
     CpPlanCategory,
     Ethnicity,
     Evidence,
+    EventPublication,
     IdempotencyKey,
     LegalStatus,
     LinkRequest,
@@ -109,6 +111,8 @@ ALL_MODELS = (
     Practitioner,
     Prison,
     PrisonStay,
+    PrisonEvent,
+    PrisonNumberAlias,
     Proceedings,
     ProceedingsChild,
     ProceedingsExtension,
@@ -120,6 +124,7 @@ ALL_MODELS = (
     ReleasePlanHistoryEntry,
     ReleasePlanPathway,
     RevokedSubject,
+    ServiceEvent,
     Webhook,
     WebhookDelivery,
 )

@@ -1,10 +1,10 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Index
 from sqlmodel import Field
 
-from tac_api.db import RecordFields
+from tac_api.db import RecordFields, utcnow
 
 
 class Mother(RecordFields, table=True):
@@ -43,3 +43,14 @@ class PrisonStay(RecordFields, table=True):
     prison_code: str = Field(foreign_key="prison.code", max_length=8)
     arrived_on: date
     left_on: date | None = None
+
+
+class PrisonNumberAlias(RecordFields, table=True):
+    """A prison number she was known by before NOMIS merged it into the one her record holds
+    (`prison-offender-events.prisoner.merged`): a search by it still finds her."""
+
+    __tablename__ = "prison_number_alias"
+
+    prison_number: str = Field(max_length=7, unique=True)
+    mother_id: uuid.UUID = Field(foreign_key="mother.id", index=True, ondelete="CASCADE")
+    merged_at: datetime = Field(default_factory=utcnow)

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 
@@ -10,6 +11,9 @@ class Prison(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=8)  # HMPPS agency code, e.g. EWI
     name: str = Field(max_length=120)
+    # Whether Together a Chance works in this prison (the shipped list's prisons). A prison a
+    # prison event names that is not in the list is added, not served: where she went.
+    served: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class LocalAuthority(SQLModel, table=True):

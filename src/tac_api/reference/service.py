@@ -40,6 +40,8 @@ def _rows(filename: str) -> list[dict[str, Any]]:
         for key in ("valid_from", "valid_to"):
             if key in row:
                 row[key] = date.fromisoformat(row[key]) if row[key] else None
+        if "served" in row:
+            row["served"] = row["served"] == "true"
     return rows
 
 
