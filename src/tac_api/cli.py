@@ -427,6 +427,16 @@ def oidc_list_revoked() -> None:
     print_table("issuer\tsubject\trevoked_at", in_transaction(rows))
 
 
+events_app = command_group(
+    "events",
+    "HMPPS domain events: prison events in from the service's queue, its own out to the topic.",
+)
+
+# -- Prison events in (tac_api.events.consumer) ------------------------------------------------
+
+# -- The service's events out (tac_api.events.publisher) ---------------------------------------
+
+
 webhooks_app = command_group(
     "webhooks", "Deliver the change events to local authorities' webhooks."
 )
