@@ -261,3 +261,20 @@ def test_a_link_request_by_the_old_number_finds_her(api: Api) -> None:
     assert again.status_code == 200, again.text
     assert again.json()["id"] == child["id"]
     assert count(api, "link_request") == 1
+
+
+def test_a_declined_link_request_stays_declined_under_the_old_number(api: Api) -> None:
+    her = api.mother(prison_number=REMOVED)
+    declined = push(api, "BR-1", REMOVED).json()
+    refused = {"reason": "Not her child."}
+    decided = api.post("ewi_worker", f"/v1/link-requests/{declined['id']}/decline", refused)
+    assert decided.status_code == 200, decided.text
+    merge(api, KEPT, REMOVED)
+
+    again = push(api, "BR-1", REMOVED)
+
+    # Decided on the number it named, which it keeps: asked again under it, still declined.
+    assert again.status_code == 409, again.text
+    shown = api.get("ewi_worker", f"/v1/link-requests/{declined['id']}").json()
+    assert (shown["status"], shown["mother_prison_number"]) == ("declined", REMOVED)
+    assert shown["mother_id"] == her["id"]

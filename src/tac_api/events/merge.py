@@ -8,10 +8,10 @@ two records may be one woman's or two women's: that is a person's decision, so n
 and both records are flagged for review.
 
 Only what needs a person is flagged. A merge into a number the service does not hold is the
-same woman under her new number: her record, her referrals and the authorities' link requests
-move without anyone's review. Her children's authorities are not told (`changes.emit`): they
-read her through `MotherMinimal`, which holds no prison number, and the number they push her
-children under still finds her.
+same woman under her new number: her record, her referrals and the authorities' pending link
+requests move without anyone's review. Her children's authorities are not told
+(`changes.emit`): they read her through `MotherMinimal`, which holds no prison number, and the
+number they push her children under still finds her.
 
 A transfer summary keeps the number she had when she left: it is a copy of her case as it stood,
 never changed (`transfers.models.TransferSummary`). The audit trail names ids, not numbers.
@@ -19,7 +19,7 @@ never changed (`transfers.models.TransferSummary`). The audit trail names ids, n
 
 import uuid
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
@@ -169,17 +169,26 @@ async def _keep_alias(session: AsyncSession, her: Mother, removed: str) -> None:
 async def _repoint(
     session: AsyncSession, removed: str, number: str, mother_id: uuid.UUID | None
 ) -> None:
-    """Referrals and link requests naming the removed number name `number` now (hers). With no
-    mother behind either number, still: a referral accepted later records her under the
-    number NOMIS keeps, which the estate's events will name."""
+    """Referrals and pending link requests naming the removed number name `number` now (hers).
+    With no mother behind either number, still: a referral accepted later records her under
+    the number NOMIS keeps, which the estate's events will name.
+
+    A decided link request keeps the number it was decided on: a declined one stays declined
+    while its authority names that number (`link_requests.service.hold`), and its authority may
+    still push under the old one. Its mother is found through the alias all the same."""
     now = utcnow()
-    for model, column, kind in (
-        (Referral, Referral.prison_number, "referral"),
-        (LinkRequest, LinkRequest.mother_prison_number, "link_request"),
+    for model, column, kind, which in (
+        (Referral, Referral.prison_number, "referral", true()),
+        (
+            LinkRequest,
+            LinkRequest.mother_prison_number,
+            "link_request",
+            LinkRequest.status == "pending",
+        ),
     ):
         moved = await session.execute(
             update(model)
-            .where(column == removed)
+            .where(column == removed, which)
             .values({column.key: number, "version": model.version + 1, "updated_at": now})
             .returning(model.id)
             .execution_options(synchronize_session=False)
