@@ -9,7 +9,7 @@ from tac_api.events.schemas import EVENT_SOURCE
 from tests.support.api import Api
 from tests.support.bodies import child_body, mother_body
 from tests.support.merges import apply, merge, merge_delivered
-from tests.support.referrals import refer
+from tests.support.referrals import days_ago, decide, refer
 from tests.support.sql import count, db_id
 
 KEPT, REMOVED = "K1234KP", "R5678RM"
@@ -278,3 +278,27 @@ def test_a_declined_link_request_stays_declined_under_the_old_number(api: Api) -
     shown = api.get("ewi_worker", f"/v1/link-requests/{declined['id']}").json()
     assert (shown["status"], shown["mother_prison_number"]) == ("declined", REMOVED)
     assert shown["mother_id"] == her["id"]
+
+
+def test_her_worklist_shows_a_request_by_the_old_number(api: Api) -> None:
+    her = api.mother(prison_number=REMOVED)
+    merge(api, KEPT, REMOVED)
+    request = push(api, "BR-1", REMOVED).json()
+
+    listed = api.get("ewi_worker", "/v1/worklist").json()["items"]
+
+    (item,) = [i for i in listed if i["kind"] == "link_request"]
+    assert (item["resource_id"], item["mother"]["id"]) == (request["id"], her["id"])
+    assert item["mother"]["prison_number"] == KEPT
+
+
+def test_a_referral_by_the_old_number_is_accepted_onto_her_record(api: Api) -> None:
+    her = api.mother(prison_number=REMOVED)
+    merge(api, KEPT, REMOVED)
+    referral = refer(api, prison_number=REMOVED)
+
+    response = decide(api, referral, decision="accepted", decided_on=days_ago(1))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["mother_id"] == her["id"]
+    assert count(api, "mother") == 1
