@@ -3,14 +3,20 @@
 every lookup by prison number still finds her by; where both numbers have a case, nothing moves
 and both records are flagged for review."""
 
+import uuid
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from tac_api.events.merge import apply_merge
 from tac_api.events.schemas import EVENT_SOURCE
 from tests.support.api import Api
 from tests.support.bodies import child_body, mother_body
 from tests.support.merges import apply, merge, merge_delivered
 from tests.support.referrals import days_ago, decide, refer
-from tests.support.sql import count, db_id
+from tests.support.sql import count, counting, db_id
 
 KEPT, REMOVED = "K1234KP", "R5678RM"
 CASE_TABLES = ("mother", "prison_number_alias", "referral", "link_request", "review_flag")
@@ -302,3 +308,42 @@ def test_a_referral_by_the_old_number_is_accepted_onto_her_record(api: Api) -> N
     assert response.status_code == 200, response.text
     assert response.json()["mother_id"] == her["id"]
     assert count(api, "mother") == 1
+
+
+def test_the_mothers_involved_are_locked_in_id_order(api: Api) -> None:
+    api.mother(prison_number=KEPT)
+    api.mother(prison_number=REMOVED)
+
+    with counting(api) as sent:
+        merge(api, KEPT, REMOVED)
+
+    # Both rows in one statement, in id order: two merges never take them the other way round.
+    locking = [s for s in sent if "FROM mother" in s and "ORDER BY mother.id" in s]
+    assert len(locking) == 1, sent
+    if api.database_url.startswith("postgresql"):
+        assert locking[0].rstrip().endswith("FOR UPDATE")
+
+
+def test_a_merge_waits_for_her_row(api: Api) -> None:
+    """On PostgreSQL: her row held by another transaction (one that does not stop the merge's
+    own writes: not a key update) holds the merge up."""
+    if not api.database_url.startswith("postgresql"):
+        return
+    her = api.mother(prison_number=KEPT)
+    delivered = merge_delivered(KEPT, REMOVED)
+    maker = api.client.app.state.sessionmaker  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        async with maker() as holder, holder.begin():
+            await holder.execute(
+                text("SELECT id FROM mother WHERE id = :id FOR NO KEY UPDATE"),
+                {"id": uuid.UUID(her["id"])},
+            )
+            async with maker() as session, session.begin():
+                await session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(DBAPIError, match="lock timeout"):
+                    await apply_merge(session, delivered)
+
+    api.client.portal.call(run)  # type: ignore[union-attr]
+    assert count(api, "prison_number_alias") == 0
+    assert merge(api, KEPT, REMOVED) is not None  # and applies once it is free
