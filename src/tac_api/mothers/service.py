@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    ScalarSelect,
     Select,
     Subquery,
     bindparam,
     exists,
-    literal,
+    func,
     or_,
     select,
     union_all,
@@ -140,33 +139,35 @@ MOTHERS = Resource(
 
 
 def prison_numbers() -> Subquery:
-    """Every prison number that names a mother, with hers: the number her record holds (`own`
-    1) and those NOMIS merged into it (`prison_number_alias`, `own` 0). A number is one or the
-    other: a merge keeps no alias where both numbers have a case, and a new record cannot take
-    a merged-away number (`create_mother`)."""
+    """Every prison number that names a mother, with hers: the number her record holds and
+    those NOMIS merged into it (`prison_number_alias`). A number is one or the other: a merge
+    keeps no alias where both numbers have a case, and a new record cannot take a merged-away
+    number (`create_mother`)."""
     her, merged = aliased(Mother), aliased(PrisonNumberAlias)
     return union_all(
-        select(
-            her.prison_number.label("prison_number"),
-            her.id.label("mother_id"),
-            literal(1).label("own"),
-        ),
-        select(merged.prison_number, merged.mother_id, literal(0)),
+        select(her.prison_number.label("prison_number"), her.id.label("mother_id")),
+        select(merged.prison_number, merged.mother_id),
     ).subquery("prison_numbers")
 
 
-def mother_named(prison_number: Any) -> ScalarSelect[Any]:
+def mother_named(prison_number: Any) -> ColumnElement[Any]:
     """The id of the mother this prison number names: her own, or one merged into hers (NULL:
     no one's). `prison_number`: a value, or the column of a record naming her by number (a link
     request, a referral), correlated to that record's row. Every lookup of a mother by prison
-    number goes through here, so that the number she had before a merge still finds her."""
-    numbers = prison_numbers()
-    return (
-        select(numbers.c.mother_id)
-        .where(numbers.c.prison_number == prison_number)
-        .order_by(numbers.c.own.desc())
-        .limit(1)
-        .scalar_subquery()
+    number goes through here, so that the number she had before a merge still finds her.
+    Two unique index seeks (each number is held once in each table), no bound values of its
+    own: the statements that read through the driver (the worklist) take it as it is."""
+    her, merged = aliased(Mother), aliased(PrisonNumberAlias)
+    # Correlated to the record naming her however deep it is nested (a scope's EXISTS).
+    return func.coalesce(
+        select(her.id)
+        .where(her.prison_number == prison_number)
+        .correlate_except(her)
+        .scalar_subquery(),
+        select(merged.mother_id)
+        .where(merged.prison_number == prison_number)
+        .correlate_except(merged)
+        .scalar_subquery(),
     )
 
 
