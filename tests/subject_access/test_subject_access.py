@@ -7,7 +7,7 @@ from typing import Any
 
 from tac_api.db import load_models
 from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, SHARED, case_tables
-from tests.support import groups, world
+from tests.support import events, groups, world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
 from tests.support.organisations import add_organisation
@@ -188,6 +188,9 @@ def family(api: Api) -> dict[str, Any]:
     # Her record flagged for review (her register row made her a follow-up task).
     flag = {"resource_type": "mother", "resource_id": mother["id"], "reason": "Check her dates."}
     assert api.post("admin", "/v1/flags", flag).status_code == 201
+    # A prison event about her, kept in her case (prison_event).
+    update = events.updated(mother["prison_number"], ["PERSONAL_DETAILS"], f"{TODAY}T09:00:00Z")
+    assert events.deliver(api, update) == "applied"
     return {
         "worker": worker.json(),
         "mother": mother,
