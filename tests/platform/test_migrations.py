@@ -16,7 +16,6 @@ from tac_api.config import Settings
 from tac_api.db import load_models, make_engine
 from tac_api.migrations import downgrade, upgrade
 from tac_api.mothers.models import Mother
-from tac_api.reference.models import Prison
 from tests.support.bodies import mother_row
 from tests.support.databases import backends, run
 
@@ -89,7 +88,9 @@ def test_support_began_the_utc_day_her_record_was_made(backend: str, make_databa
                     await connection.execute(
                         text(f"ALTER DATABASE \"{name}\" SET timezone = 'Pacific/Auckland'")
                     )
-                await connection.execute(insert(Prison.__table__).values(code="EWI", name="HMP"))
+                await connection.execute(
+                    text("INSERT INTO prison (code, name) VALUES ('EWI', 'HMP')")
+                )
                 await connection.execute(insert(Mother.__table__).values(mother_row(made)))
         finally:
             await engine.dispose()
@@ -162,7 +163,7 @@ async def _load_reference_for(url: str) -> None:
     engine = make_engine(Settings(database_url=url), pool=False)
     try:
         async with engine.begin() as connection:
-            await connection.execute(insert(Prison.__table__).values(code="EWI", name="HMP"))
+            await connection.execute(text("INSERT INTO prison (code, name) VALUES ('EWI', 'HMP')"))
             await connection.execute(
                 text(
                     "INSERT INTO local_authority (dfe_number, ons_code, name, country, valid_from) "
