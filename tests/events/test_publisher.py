@@ -6,6 +6,7 @@ sending one event twice; SNS down losing nothing."""
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from fastapi.testclient import TestClient
@@ -23,13 +25,19 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from tac_api.auth.schemas import Caller, Role
+from tac_api.changes import service as changes_service
 from tac_api.changes.service import emit
 from tac_api.config import Settings
 from tac_api.db import make_engine, sessionmaker_for, transactional
 from tac_api.events import publisher
+from tac_api.evidence.schemas import EvidenceUpdate
+from tac_api.evidence.service import update_evidence
 from tac_api.main import create_app
 from tac_api.migrations import upgrade
 from tac_api.mothers.models import Mother
+from tac_api.mothers.schemas import MotherUpdate
+from tac_api.mothers.service import update_mother
 from tests.support import world
 from tests.support.api import Api
 from tests.support.bodies import mother_row
@@ -390,6 +398,114 @@ def test_two_publishers_at_once_never_publish_an_event_twice(api: Api, estate: E
     assert sum(counts) == 25 and all(counts)  # both took a share
     published = evidence_ids(heard(estate, queue))
     assert len(published) == len(set(published)) == 25
+
+
+class Recording:
+    """A topic that keeps what it is sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def publish_batch(self, **kwargs: Any) -> Any:
+        entries = kwargs["PublishBatchRequestEntries"]
+        self.sent += [json.loads(entry["Message"]) for entry in entries]
+        return {"Successful": [{"Id": e["Id"]} for e in entries], "Failed": []}
+
+
+def test_a_publisher_running_while_others_write_misses_nothing(
+    api: Api, estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real concurrent requests on PostgreSQL about mothers with no children (changes that
+    concern no authority: the outbox alone orders them). Each writer lingers between writing
+    its events and committing, while a publisher publishes from its cursor: each event once,
+    none skipped, in order."""
+    if not api.database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time hold the whole database")
+    written = changes_service.write_pending
+    lingering = random.Random(7)
+
+    async def write_then_linger(session: Any) -> None:
+        await written(session)
+        await asyncio.sleep(lingering.uniform(0, 0.03))
+
+    monkeypatch.setattr(changes_service, "write_pending", write_then_linger)
+    settings = settings_for(api, estate)
+    topic = Recording()
+    mothers = [api.mother()["id"], api.mother()["id"]]
+    writers, items_each = 5, 10
+    app = api.client.app
+
+    async def race() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            finished = asyncio.Event()
+
+            async def writer(n: int) -> None:
+                for k in range(items_each):
+                    body = {"category": "course", "title": f"W{n}-{k}", "started_on": "2025-09-01"}
+                    url = f"/v1/mothers/{mothers[(n + k) % 2]}/evidence"
+                    response = await client.post(url, json=body, headers=api.headers("admin"))
+                    assert response.status_code == 201, response.text
+
+            async def publishing() -> None:
+                while True:
+                    done = finished.is_set()  # once more after the last write
+                    published = await publisher.publish_once(
+                        sessions(api), settings, topic, limit=7
+                    )
+                    if done and not published:
+                        return
+                    await asyncio.sleep(0 if published else 0.005)
+
+            polling = asyncio.create_task(publishing())
+            await asyncio.gather(*(writer(n) for n in range(writers)))
+            finished.set()
+            await polling
+
+    api.client.portal.call(race)  # type: ignore[union-attr]
+    stored = api.sql("SELECT event_id FROM service_event ORDER BY position")
+    assert len(stored) == writers * items_each
+    published = [e["additionalInformation"]["eventId"] for e in topic.sent]
+    assert published == [str(uuid.UUID(str(row[0]))) for row in stored], "missed or repeated"
+
+
+def test_a_change_to_her_record_and_a_change_about_her_do_not_deadlock(api: Api) -> None:
+    """She has no children. One request holds her row (a change to her record) and will wait
+    for the ordering lock; another, about her (her evidence changed: nothing in it locks her
+    row), must not hold that lock while its outbox row's foreign key waits for her row."""
+    if not api.database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time hold the whole database")
+    mother = api.mother()
+    body = {"category": "course", "title": "Triple P", "started_on": "2025-09-01"}
+    item = api.post("admin", f"/v1/mothers/{mother['id']}/evidence", body).json()
+    admin = Caller(client_id=uuid.uuid4(), name="test", role=Role.admin)
+    app = api.client.app
+
+    async def both() -> str:
+        async with app.state.sessionmaker() as holding:  # type: ignore[attr-defined]
+            change = MotherUpdate(earliest_release_date="2027-01-04")
+            await update_mother(holding, admin, uuid.UUID(mother["id"]), change, "*")
+
+            async def about_her() -> str:
+                async with app.state.sessionmaker() as session:  # type: ignore[attr-defined]
+                    changed = EvidenceUpdate(title="Triple P Level 4")
+                    await update_evidence(session, admin, uuid.UUID(item["id"]), changed, "*")
+                    await session.commit()
+                    return "committed"
+
+            waiting = asyncio.create_task(about_her())
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "the evidence's events should wait for her row"
+            await holding.commit()
+        return await waiting
+
+    assert api.client.portal.call(both) == "committed"  # type: ignore[union-attr]
+    kinds = api.sql("SELECT event_type FROM service_event ORDER BY position")
+    assert [k[0] for k in kinds] == [
+        "evidence.added",
+        "mother.release-date-changed",
+        "evidence.updated",
+    ]
 
 
 def test_sns_down_loses_nothing(api: Api, estate: Estate) -> None:
