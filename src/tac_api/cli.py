@@ -437,6 +437,52 @@ events_app = command_group(
 # -- The service's events out (tac_api.events.publisher) ---------------------------------------
 
 
+@events_app.command("publish")
+def events_publish(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Publish what is waiting, then stop (for a scheduler)"),
+    ] = False,
+) -> None:
+    """Publish the service's changes to the estate's topic (TAC_EVENTS_TOPIC_ARN) as HMPPS
+    domain events, from where publishing last got to, until stopped (Ctrl-C or SIGTERM); beside
+    or instead of the API processes' own (TAC_EVENTS_PUBLISH). At least once: a publisher
+    stopped mid-pass publishes that pass's events again."""
+    import signal
+
+    from tac_api.events import publisher
+    from tac_api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+
+    async def publish() -> int:
+        async with database(settings, pool=True) as engine:
+            sessionmaker = sessionmaker_for(transactional(engine))
+            if once:
+                total = 0
+                while True:
+                    published = await publisher.publish_once(sessionmaker, settings)
+                    total += published
+                    if published < publisher.EVENTS_PER_PASS:
+                        break
+                await publisher.prune(sessionmaker, settings)
+                return total
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, stop.set)
+            await publisher.run(sessionmaker, settings, stop)
+            return 0
+
+    try:
+        published = run(publish())
+    except (publisher.PublishFailed, publisher.NoTopic) as exc:
+        raise fail(str(exc)) from exc
+    if once:
+        typer.echo(f"{published} events published")
+
+
 webhooks_app = command_group(
     "webhooks", "Deliver the change events to local authorities' webhooks."
 )

@@ -115,6 +115,19 @@ class Settings(BaseSettings):
     events_retry_seconds: int = Field(default=30, ge=0, le=43_200)
     # Where this service is reached from the estate: the `detailUrl` of the events it publishes.
     public_url: str = Field(default="http://127.0.0.1:8000", max_length=200)
+    # The publisher looks for new events this often when it has found none (and backs off,
+    # doubling up to five minutes, while the topic cannot be reached).
+    events_publish_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # Days the outbox keeps an event once it is published (then the publisher deletes it); an
+    # event not yet published is never deleted.
+    events_published_keep_days: int = Field(default=7, ge=1, le=365)
+    # /health's view of the queue: each look is bounded by this many seconds, and what it saw
+    # is shown again for as long.
+    events_health_seconds: float = Field(default=2.0, gt=0, le=60)
+    events_health_cache_seconds: float = Field(default=15.0, ge=0, le=3600)
+    # /info: what the deployment says it is (set by the build: its id and the git commit).
+    build_id: str | None = Field(default=None, max_length=100)
+    git_commit: str | None = Field(default=None, max_length=64)
 
     # Identity: besides API keys, OIDC bearer tokens (JWTs) from an identity provider. Off while
     # no issuer is set. Keys come from the provider's JWKS URL or from a file, exactly one.

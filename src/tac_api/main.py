@@ -30,6 +30,7 @@ from tac_api.costs.routes import router as costs_router
 from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
+from tac_api.events import publisher
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.flags.routes import router as flags_router
 from tac_api.groups.routes import router as groups_router
@@ -133,6 +134,8 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     """`resolver`: how webhooks' host names are looked up (the system's, unless a test says)."""
     settings = settings or get_settings()
     resolver = resolver or system_resolver
+    if settings.events_publish and not settings.events_topic_arn:
+        raise publisher.NoTopic()  # at start, not in a background task no one watches
     load_models()
 
     @asynccontextmanager
@@ -148,9 +151,19 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
             if settings.webhook_dispatch
             else None
         )
+        publishing = (
+            asyncio.create_task(publisher.run(app.state.sessionmaker, settings, stop))
+            if settings.events_publish
+            else None
+        )
         try:
             yield
         finally:
+            if publishing is not None:
+                stop.set()
+                # A pass cut short publishes its events again next time: nothing is lost.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(publishing, 10)
             if delivering is not None:
                 stop.set()
                 # An attempt cut short is counted and retried later: waiting is a courtesy.

@@ -720,11 +720,13 @@ def test_writing_a_thousand_events_takes_a_fixed_number_of_statements(
 
     few = api.client.portal.call(write, 2)  # type: ignore[union-attr]
     many = api.client.portal.call(write, 1000)  # type: ignore[union-attr]
-    # Which authorities (one query for all), the feed's lock on PostgreSQL, one insert.
-    expected = 3 if api.database_url.startswith("postgresql") else 2
+    # Which authorities (one query for all), the feed's lock on PostgreSQL, one insert for the
+    # feed and one for the service's outbox.
+    expected = 4 if api.database_url.startswith("postgresql") else 3
     assert len(few) == len(many) == expected, many
     # Her two authorities and his one: three rows for every two events.
     assert api.sql("SELECT count(*) FROM change_event") == [(3 + 1500,)]
+    assert api.sql("SELECT count(*) FROM service_event") == [(2 + 1000,)]
 
 
 # Concurrent writers -----------------------------------------------------------------------

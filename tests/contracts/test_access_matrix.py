@@ -15,7 +15,14 @@ from tests.support.world import surrey_system
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
-PUBLIC = {"GET /health", "GET /health/ready", "GET /docs"}  # /docs: the page, not the API
+PUBLIC = {  # /docs: the page, not the API
+    "GET /health",
+    "GET /health/ready",
+    "GET /health/liveness",
+    "GET /health/readiness",
+    "GET /info",
+    "GET /docs",
+}
 WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.

@@ -60,8 +60,16 @@ PERSONAL = sorted(op for op, dependency in GUARDED.items() if touches_personal_d
 
 
 def test_the_flag_is_read_for_every_operation() -> None:
-    # Only health and the docs page have no caller; everything else says whether it is personal.
-    assert set(OPERATIONS) - set(GUARDED) == {"GET /health", "GET /health/ready", "GET /docs"}
+    # Only health, /info and the docs page have no caller; everything else says whether it is
+    # personal.
+    assert set(OPERATIONS) - set(GUARDED) == {
+        "GET /health",
+        "GET /health/ready",
+        "GET /health/liveness",
+        "GET /health/readiness",
+        "GET /info",
+        "GET /docs",
+    }
     assert "GET /v1/mothers/{mother_id}" in PERSONAL
     assert "GET /v1/reference/prisons" not in PERSONAL
 

@@ -1,7 +1,10 @@
+from importlib.metadata import version
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
+from tac_api import __version__
 from tac_api.config import Settings
 from tac_api.db import make_engine
 from tac_api.main import create_app
@@ -74,3 +77,49 @@ def test_ready_on_a_schema_a_newer_release_migrated(backend: str, make_database)
     upgrade(url)
     _set_revision(url, "fffffffff001")  # a revision this code has never heard of
     assert _readiness(url)[:2] == (200, {"status": "ready"})
+
+
+# The estate's probes -------------------------------------------------------------------------
+
+# Nothing listens there: a database that cannot be reached.
+UNREACHABLE = "postgresql://tac@127.0.0.1:9/tac"
+
+
+def test_the_estates_probes_answer_without_a_token(api: Api) -> None:
+    assert api.client.get("/health/liveness").json() == {"status": "UP"}
+    response = api.client.get("/health/readiness")
+    assert (response.status_code, response.json()) == (200, {"status": "UP"})
+    assert api.client.get("/info").status_code == 200
+
+
+def test_liveness_never_asks_the_database() -> None:
+    with TestClient(create_app(Settings(database_url=UNREACHABLE))) as client:
+        assert client.get("/health/liveness").json() == {"status": "UP"}
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/info").status_code == 200
+        for path in ("/health/readiness", "/health/ready"):
+            response = client.get(path)
+            assert response.status_code == 503
+            assert response.json()["detail"] == "The database cannot be reached."
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_readiness_needs_this_versions_schema(backend: str, make_database) -> None:  # type: ignore[no-untyped-def]
+    url = make_database(backend)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        response = client.get("/health/readiness")
+        assert response.status_code == 503
+        assert response.json()["type"] == "urn:tac-api:problem:schema-behind"
+
+
+def test_info_names_the_build() -> None:
+    with TestClient(create_app(Settings(database_url=UNREACHABLE))) as client:
+        assert client.get("/info").json() == {
+            "build": {"name": "tac-api", "version": version("tac-api")}
+        }
+    built = Settings(database_url=UNREACHABLE, build_id="2026-12-06.3", git_commit="92a1c26")
+    with TestClient(create_app(built)) as client:
+        assert client.get("/info").json() == {
+            "build": {"name": "tac-api", "version": __version__, "id": "2026-12-06.3"},
+            "git": {"commit": {"id": "92a1c26"}},
+        }

@@ -139,6 +139,7 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
         "prison_stay": 2,
         "practitioner_link": 1,
         "change_event": 1,  # her transfer, told to her child's authority
+        "service_event": 1,  # and in the service's outbox to the estate's topic
         "transfer_summary": 1,  # what Eastwood Park keeps: erased with her case
         "task": 1,  # Send's handover
     }
@@ -146,7 +147,7 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
     others = {c["mother"]["id"]: rows_of_case(api, c["mother"]["id"]) for c in (recent, active)}
 
     output = retention("--apply")
-    assert "erased 1 case (9 records)" in output and mother_id in output
+    assert "erased 1 case (10 records)" in output and mother_id in output
 
     # Gone from every case table, whatever its path to her; nobody else's rows touched.
     assert set(rows_of_case(api, mother_id).values()) == {0}
@@ -159,7 +160,7 @@ def test_apply_erases_the_case_from_every_table(api: Api, retention: Any) -> Non
 
     erased = audit_rows(api, mother_id, "erase")
     assert sorted(row[0] for row in erased) == sorted(t for t, n in hers.items() for _ in range(n))
-    # (A change event is numbered, not a UUID: its erase row names no record id.)
+    # (A change event and an outbox row are numbered, not UUIDs: their erase rows name no id.)
     erased_ids = {str(uuid.UUID(str(row[1]))) for row in erased if row[1] is not None}
     assert erased_ids >= {mother_id, old["child"]["id"]}
     assert {str(uuid.UUID(str(row[2]))) for row in erased} == {str(CLIENT_ID)}

@@ -1,5 +1,7 @@
 """The outbox behind the change feed and the webhooks: what services say they changed, written
 with the change itself, one row per local authority it concerns; and the feed that reads it.
+Beside it, the service's own outbox for the estate's topic (`service_event`, published by
+`tac_api.events.publisher`): one row per change, whoever it concerns.
 
 Services `emit` as they change things; the events wait on the session (like the audit trail's)
 and `write_pending` writes them just before the request commits, in the request's own
@@ -23,6 +25,7 @@ from tac_api.changes.models import ChangeEvent
 from tac_api.children.models import Child
 from tac_api.db import fetch_rows, utcnow
 from tac_api.errors import InvalidInput
+from tac_api.events.models import ServiceEvent
 from tac_api.mothers.models import Mother
 from tac_api.pagination import decode_cursor
 
@@ -135,10 +138,15 @@ def _write_pending(session: Session) -> None:
     pending: list[PendingEvent] = session.info.pop(PENDING, [])
     mother_ids = {e.mother_id for e in pending if e.mother_id is not None}
     rows = _rows(pending, _children_of_mothers(session, mother_ids))
-    if not rows:
-        return  # it concerns no authority: nobody to tell
+    published = _published_rows(pending)
+    if not rows and not published:
+        return
+    # Both outboxes are read by position from a cursor: both need positions visible in order.
     _in_order(session)
-    session.execute(insert(ChangeEvent.__table__), rows)
+    if rows:  # none when it concerns no authority: nobody to tell
+        session.execute(insert(ChangeEvent.__table__), rows)
+    if published:
+        session.execute(insert(ServiceEvent.__table__), published)
 
 
 def _children_of_mothers(
@@ -152,15 +160,19 @@ def _children_of_mothers(
     for a request that holds her row and is itself waiting for the feed lock: a deadlock.
     """
     found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {m: [] for m in mother_ids}
+    # From her row, so that a mother with no child is locked too: the service's outbox names
+    # her whoever her change concerns.
     statement = (
-        select(Child.id, Child.mother_id, Child.local_authority_code)
-        .join(Mother, Mother.id == Child.mother_id)
-        .where(Child.mother_id.in_(mother_ids))
-        .order_by(Child.id)
+        select(Child.id, Mother.id, Child.local_authority_code)
+        .select_from(Mother)
+        .outerjoin(Child, Child.mother_id == Mother.id)
+        .where(Mother.id.in_(mother_ids))
+        .order_by(Mother.id, Child.id)
         .with_for_update(of=Mother, read=True, key_share=True)
     )
     for child_id, mother_id, authority in session.execute(statement):
-        found[mother_id].append((child_id, authority))
+        if child_id is not None:
+            found[mother_id].append((child_id, authority))
     return found
 
 
@@ -194,6 +206,23 @@ def _rows(
                 }
             )
     return rows
+
+
+def _published_rows(pending: list[PendingEvent]) -> list[dict[str, Any]]:
+    """The service's outbox: one row per change, whoever it concerns, but for an answer to one
+    authority alone (its link request decided), which the estate has no business with."""
+    return [
+        {
+            "event_id": change.event_id,
+            "event_type": change.event_type,
+            "occurred_at": change.occurred_at,
+            "mother_id": change.mother_id,
+            "resource_type": change.resource_type,
+            "resource_id": change.resource_id,
+        }
+        for change in pending
+        if change.local_authority_code is None
+    ]
 
 
 def _in_order(session: Session) -> None:

@@ -14,17 +14,18 @@ from tac_api.config import Settings
 T = TypeVar("T")
 
 
-def client(settings: Settings, service: str) -> Any:
+def client(settings: Settings, service: str, *, quick: float | None = None) -> Any:
     """An SQS or SNS client for the settings' region (and local endpoint, if any).
 
     Credentials come from boto3's chain (environment, web identity: the estate's IRSA role).
     A local endpoint (moto, LocalStack) takes any, so it gets fixed ones if none are set.
-    Long polls wait up to 20 s: reads time out well after that, connections quickly."""
+    Long polls wait up to 20 s: reads time out well after that, connections quickly.
+    `quick`: a look that must not wait (/health): one attempt, connect and read in that long."""
     config = Config(
         region_name=settings.aws_region,
-        connect_timeout=5,
-        read_timeout=settings.events_wait_seconds + 10,
-        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=quick or 5,
+        read_timeout=quick or settings.events_wait_seconds + 10,
+        retries={"mode": "standard", "max_attempts": 1 if quick else 3},
     )
     session = boto3.session.Session()
     local: dict[str, str] = {}

@@ -69,6 +69,8 @@ NOT_CASE_DATA = DIRECTORY | frozenset(
         "unit_cost",
         # The reports' figures as first published: perturbed counts of many women, never one.
         "published_figure",
+        # How far publishing to the estate's topic got: a topic and a position, no one's data.
+        "event_publication",
     }
 )
 
