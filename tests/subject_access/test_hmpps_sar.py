@@ -166,10 +166,18 @@ class TestStatuses:
         ],
     )
     def test_bad_requests_are_400(self, api: Api, params: dict[str, str], detail: str) -> None:
+        before = last_audit_event(api)
         response = ask(api, **params)
         assert response.status_code == 400, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["detail"].startswith(detail)
+        attempted = api.sql(
+            "SELECT action, resource_type, outcome FROM audit_event WHERE id > :before",
+            before=before,
+        )
+        assert [tuple(row) for row in attempted] == [
+            ("disclose", "subject_access_request", "invalid")
+        ]
 
     def test_the_subject_access_service_calls_the_subject_access_routes_only(
         self, api: Api
