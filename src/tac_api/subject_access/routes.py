@@ -83,10 +83,6 @@ async def get_subject_access_export_by_prison_number(
     return found
 
 
-class NoIdentifier(Problem):
-    status = 400
-
-
 # The request itself, when the answer names no record (nothing held, or not our identifier).
 SUBJECT_ACCESS_REQUEST = "subject_access_request"
 NOT_OUR_IDENTIFIER = 209  # hmpps-kotlin-lib's "Subject Identifier is not recognised"
@@ -137,7 +133,7 @@ async def get_subject_access_request(
 ) -> HmppsSubjectAccessContent | Response:
     prn = (prn or "").strip()
     if not prn and not (crn or "").strip():
-        raise NoIdentifier("One of prn or crn must be supplied.")
+        raise Problem("One of prn or crn must be supplied.")  # 400, the library's words
     first, last = _day("fromDate", from_date), _day("toDate", to_date)
     if not prn:
         audit.record_many(session, Action.disclose, SUBJECT_ACCESS_REQUEST, [(None, None)])
