@@ -396,15 +396,21 @@ oidc_app = command_group("oidc", "People signed in through the identity provider
 @oidc_app.command("revoke")
 def oidc_revoke(
     subject: Annotated[str, typer.Argument(help="The person's 'sub' claim")],
-    issuer: Annotated[str | None, typer.Option(help="Default TAC_OIDC_ISSUER")] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(help="Whose subject: default TAC_OIDC_ISSUER, or the one issuer trusted"),
+    ] = None,
 ) -> None:
     """Refuse this person's tokens issued until now, from the next request on.
 
+    A subject is revoked at one issuer: the same `sub` from another provider is someone else.
     Tokens the identity provider issues afterwards are accepted: disable the person there too.
     """
     from tac_api.auth.service import revoke_subject
 
-    chosen = issuer or get_settings().oidc_issuer
+    settings = get_settings()
+    trusted = [entry.issuer for entry in settings.trusted_issuers()]
+    chosen = issuer or settings.oidc_issuer or (trusted[0] if len(trusted) == 1 else None)
     if not chosen:
         typer.echo("error: give --issuer, or set TAC_OIDC_ISSUER", err=True)
         raise typer.Exit(2)

@@ -5,13 +5,62 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tac_api.auth.schemas import Role
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _safe_jwks_url(url: str) -> bool:
+    """Whoever can alter the key set can sign in as anyone: TLS, but for a local provider."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+
+
+class OidcIssuer(BaseModel):
+    """One identity provider this service trusts: its tokens' issuer and audience, its keys, and
+    how its claims say who the caller is (one entry of TAC_OIDC_ISSUERS; the TAC_OIDC_* settings
+    make one too). The defaults are those of the TAC_OIDC_* settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=200)  # the `iss` its tokens carry, exactly
+    audience: str = Field(min_length=1)
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    algorithms: list[str] = ["RS256", "ES256"]
+    # The claim naming the caller's role: a string, or a list (groups, HMPPS Auth's
+    # `authorities`) of which exactly one value maps to a role.
+    role_claim: str = "tac_role"
+    # The claim's values that are roles here, and which: {"ROLE_SAR_DATA_ACCESS":
+    # "subject_access"}; values not named are ignored. None: its values are tac-api role names.
+    roles: dict[str, Role] | None = None
+    # None: this provider's tokens never carry a prison (or a local authority).
+    prison_claim: str | None = "tac_prison_code"
+    local_authority_claim: str | None = "tac_local_authority_code"
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_cache_seconds: int = Field(default=600, ge=0, le=86_400)
+    max_lifetime_seconds: int = Field(default=5400, ge=60, le=86_400)
+
+    @model_validator(mode="after")
+    def _keys_and_algorithms(self) -> "OidcIssuer":
+        if (self.jwks_url is None) == (self.jwks_file is None):
+            raise ValueError(f"{self.issuer}: give exactly one of jwks_url, jwks_file")
+        if self.jwks_url is not None and not _safe_jwks_url(self.jwks_url):
+            raise ValueError(f"{self.issuer}: jwks_url must be https (http only on this machine)")
+        refused = set(self.algorithms) - ASYMMETRIC_ALGORITHMS
+        if refused or not self.algorithms:
+            raise ValueError(
+                f"{self.issuer}: algorithms: use some of {', '.join(sorted(ASYMMETRIC_ALGORITHMS))}"
+            )
+        if self.roles is not None and not self.roles:
+            raise ValueError(f"{self.issuer}: roles maps no claim value to a role")
+        return self
 
 
 class Settings(BaseSettings):
@@ -147,6 +196,9 @@ class Settings(BaseSettings):
     # minted to last a day is refused even though it verifies. Entra ID, which councils use,
     # issues tokens of 60 to 90 minutes.
     oidc_max_lifetime_seconds: int = Field(default=5400, ge=60, le=86_400)
+    # More identity providers (a JSON list of OidcIssuer), trusted beside TAC_OIDC_ISSUER's: each
+    # token is judged by the one its `iss` names. The estate's HMPPS Auth, for one.
+    oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
 
     @field_validator("oidc_algorithms", mode="before")
     @classmethod
@@ -165,17 +217,43 @@ class Settings(BaseSettings):
             raise ValueError("TAC_OIDC_ISSUER needs TAC_OIDC_AUDIENCE")
         if (self.oidc_jwks_url is None) == (self.oidc_jwks_file is None):
             raise ValueError("TAC_OIDC_ISSUER needs exactly one of TAC_OIDC_JWKS_URL, _FILE")
-        if self.oidc_jwks_url is not None:
-            url = urlsplit(self.oidc_jwks_url)
-            # Whoever can alter the key set can sign in as anyone: TLS, but for a local provider.
-            if not (url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK)):
-                raise ValueError("TAC_OIDC_JWKS_URL must be https (http only on this machine)")
+        if self.oidc_jwks_url is not None and not _safe_jwks_url(self.oidc_jwks_url):
+            raise ValueError("TAC_OIDC_JWKS_URL must be https (http only on this machine)")
         refused = set(self.oidc_algorithms) - ASYMMETRIC_ALGORITHMS
         if refused or not self.oidc_algorithms:
             raise ValueError(
                 f"TAC_OIDC_ALGORITHMS: use some of {', '.join(sorted(ASYMMETRIC_ALGORITHMS))}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _issuers_once_each(self) -> "Settings":
+        seen: set[str] = set()
+        for trusted in self.trusted_issuers():
+            if trusted.issuer in seen:
+                raise ValueError(f"TAC_OIDC_ISSUERS: {trusted.issuer} is trusted twice")
+            seen.add(trusted.issuer)
+        return self
+
+    def trusted_issuers(self) -> list[OidcIssuer]:
+        """Every identity provider trusted: TAC_OIDC_ISSUER's (if set), then TAC_OIDC_ISSUERS."""
+        if not self.oidc_issuer:
+            return list(self.oidc_issuers)
+        assert self.oidc_audience
+        single = OidcIssuer(
+            issuer=self.oidc_issuer,
+            audience=self.oidc_audience,
+            jwks_url=self.oidc_jwks_url,
+            jwks_file=self.oidc_jwks_file,
+            algorithms=self.oidc_algorithms,
+            role_claim=self.oidc_role_claim,
+            prison_claim=self.oidc_prison_claim,
+            local_authority_claim=self.oidc_local_authority_claim,
+            leeway_seconds=self.oidc_leeway_seconds,
+            jwks_cache_seconds=self.oidc_jwks_cache_seconds,
+            max_lifetime_seconds=self.oidc_max_lifetime_seconds,
+        )
+        return [single, *self.oidc_issuers]
 
     @model_validator(mode="after")
     def _production_needs_postgres(self) -> "Settings":

@@ -193,7 +193,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     app.state.read_sessionmaker = sessionmaker_for(app.state.engine, read_only=True)
     app.state.schema_current = False  # until /health/ready has seen it (then kept: see there)
     # Made now, so that a missing or broken JWKS file stops the start rather than every request.
-    app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
+    app.state.oidc_verifier = OidcVerifier(settings) if settings.trusted_issuers() else None
     install_handlers(app)
     for router in (
         health_router,

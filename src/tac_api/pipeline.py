@@ -93,16 +93,22 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
     return caller
 
 
-# Reference data: every role, and no personal data in it.
-AnyCaller = Annotated[Caller, Depends(requires(*Role, personal_data=False))]
+# Reference data: every role but the subject access service's (which calls nothing but the
+# subject access routes), and no personal data in it.
+AnyCaller = Annotated[
+    Caller, Depends(requires(*(set(Role) - {Role.subject_access}), personal_data=False))
+]
 AuditReader = Annotated[Caller, Depends(requires(Role.auditor))]
 # Person-level data: everyone but governors, who see figures only (reports come later).
 CaseReader = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))
 ]
 PrisonSide = Annotated[Caller, Depends(requires(Role.prison_social_worker))]
-# An administrator's alone (the staff directory's sign-ins, unit costs, subject access).
+# An administrator's alone (the staff directory's sign-ins, unit costs).
 AdminOnly = Annotated[Caller, Depends(requires())]
+# Everything held about a person, for her subject access request: an administrator, or the
+# estate's subject access service.
+SubjectAccess = Annotated[Caller, Depends(requires(Role.subject_access))]
 # A child's record is kept by the prison side and by the child's own local authority.
 ChildRecordKeeper = Annotated[
     Caller, Depends(requires(Role.prison_social_worker, Role.la_practitioner, Role.la_system))

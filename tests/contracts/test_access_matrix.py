@@ -15,6 +15,9 @@ from tests.support.world import surrey_system
 PRISON_SIDE = {"admin", "ewi_worker", "sdi_worker"}
 CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
+# The estate's subject access service calls the subject access routes, and nothing else.
+SUBJECT_ACCESS = {"admin", "sar_service"}
+REFERENCE_READERS = EVERYONE - {"sar_service"}
 PUBLIC = {  # /docs: the page, not the API
     "GET /health",
     "GET /health/ready",
@@ -27,13 +30,13 @@ WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.
 EXPECTED = {
-    "GET /v1/reference/prisons": EVERYONE,
-    "GET /v1/reference/local-authorities": EVERYONE,
-    "GET /v1/reference/local-authorities/{dfe_number}": EVERYONE,
-    "GET /v1/reference/legal-statuses": EVERYONE,
-    "GET /v1/reference/placement-types": EVERYONE,
-    "GET /v1/reference/cp-plan-categories": EVERYONE,
-    "GET /v1/reference/ethnicities": EVERYONE,
+    "GET /v1/reference/prisons": REFERENCE_READERS,
+    "GET /v1/reference/local-authorities": REFERENCE_READERS,
+    "GET /v1/reference/local-authorities/{dfe_number}": REFERENCE_READERS,
+    "GET /v1/reference/legal-statuses": REFERENCE_READERS,
+    "GET /v1/reference/placement-types": REFERENCE_READERS,
+    "GET /v1/reference/cp-plan-categories": REFERENCE_READERS,
+    "GET /v1/reference/ethnicities": REFERENCE_READERS,
     "POST /v1/mothers": PRISON_SIDE,
     "GET /v1/mothers": CASE_READERS,
     "GET /v1/mothers/{mother_id}": CASE_READERS,
@@ -148,8 +151,9 @@ EXPECTED = {
     "GET /v1/reports/governor": {"admin", "ewi_governor"},
     "GET /v1/reports/programme": {"admin"},
     "GET /v1/mothers/{mother_id}/chronology": CASE_READERS,
-    "GET /v1/mothers/{mother_id}/subject-access-export": {"admin"},
-    "GET /v1/subject-access-export": {"admin"},
+    "GET /v1/mothers/{mother_id}/subject-access-export": SUBJECT_ACCESS,
+    "GET /v1/subject-access-export": SUBJECT_ACCESS,
+    "GET /subject-access-request": SUBJECT_ACCESS,
     # Referral to engagement: the prison side's record, never an authority's.
     "POST /v1/referrals": PRISON_SIDE,
     "GET /v1/referrals": PRISON_SIDE,

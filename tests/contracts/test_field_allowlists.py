@@ -1614,7 +1614,8 @@ def test_a_local_authority_is_told_of_its_own_children_only(
 
 def test_every_read_operation_has_an_allowlist() -> None:
     """A new GET route needs its entry here (reference data and health hold no personal data;
-    the subject access export is everything about her, by definition, for admins only)."""
+    the subject access export is everything about her, by definition, for admins and the
+    estate's subject access service only; /subject-access-request, outside /v1, is that too)."""
     reads = {
         operation
         for operation in OPERATIONS

@@ -318,9 +318,10 @@ def test_export_holds_everything_about_her(api: Api) -> None:
     )
 
 
-def test_only_admin_may_export(api: Api) -> None:
+def test_only_admin_and_the_subject_access_service_may_export(api: Api) -> None:
     mother = api.mother()
-    for who in set(CLIENTS) - {"admin"}:
+    assert api.get("sar_service", export_url(mother["id"])).status_code == 200
+    for who in set(CLIENTS) - {"admin", "sar_service"}:
         response = api.get(who, export_url(mother["id"]))
         assert response.status_code == 403, who
         assert response.headers["content-type"] == "application/problem+json"

@@ -19,6 +19,7 @@ CLIENTS = {
     "surrey": (Role.la_practitioner, None, "936"),
     "ewi_governor": (Role.governor, "EWI", None),
     "auditor": (Role.auditor, None, None),
+    "sar_service": (Role.subject_access, None, None),
 }
 
 

@@ -415,6 +415,7 @@ REQUIRED_QUERY = {
     "GET /v1/reports/governor": {"from": "2026-01-01", "to": "2026-03-31", "prison_code": "EWI"},
     "GET /v1/sync/changes": {"local_authority": "801"},
     "GET /v1/subject-access-export": {"prison_number": UNRECORDED_PRISON_NUMBER},
+    "GET /subject-access-request": {"prn": UNRECORDED_PRISON_NUMBER},
     "GET /v1/worklist": {"prison_code": "EWI"},  # an admin names the prison
 }
 

@@ -192,6 +192,7 @@ ACTION_FOR_ROUTE = {
     "/v1/mothers/{mother_id}/chronology": Action.combine,
     "/v1/mothers/{mother_id}/subject-access-export": Action.disclose,
     "/v1/subject-access-export": Action.disclose,
+    "/subject-access-request": Action.disclose,
     "/v1/referrals/{referral_id}/decision": Action.alter,
     "/v1/referrals/{referral_id}/support-closure": Action.alter,
     "/v1/mothers/{mother_id}/evidence-bundle": Action.disclose,
@@ -211,6 +212,7 @@ RESOURCE_FOR_SEGMENT = {
     "court-hearings": "court_hearing",
     "referrals": "referral",
     "referral-funnel": "referral_funnel",
+    "subject-access-request": "subject_access_request",
 }
 
 

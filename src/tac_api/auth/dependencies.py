@@ -15,7 +15,7 @@ BEARER_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "description": "An API client token (`tac-api clients create`), or an access token (JWT) "
-    "from the identity provider named by TAC_OIDC_ISSUER.",
+    "from an identity provider this service trusts (TAC_OIDC_ISSUER, TAC_OIDC_ISSUERS).",
 }
 
 

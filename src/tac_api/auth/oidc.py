@@ -17,7 +17,7 @@ import jwt
 from starlette.datastructures import State
 
 from tac_api.auth.schemas import LOCAL_AUTHORITY_ROLES, PRISON_ROLES, Caller, Role
-from tac_api.config import Settings
+from tac_api.config import OidcIssuer, Settings
 from tac_api.errors import Problem, Unauthenticated
 
 log = logging.getLogger("tac_api")
@@ -37,6 +37,7 @@ ROLE_NAMES = frozenset(role.value for role in Role)
 
 class VerifiedToken(NamedTuple):
     caller: Caller
+    issuer: str  # whose token it is: a subject is revoked at one issuer
     subject: str
     issued_at: datetime
 
@@ -113,31 +114,22 @@ class JwksUrl:
         self.keys, self.fetched_at = keys, monotonic()
 
 
-class OidcVerifier:
-    """Checks an identity provider's tokens and turns their claims into a Caller."""
+class TrustedIssuer:
+    """One identity provider's tokens: checked against its keys, issuer and audience, and their
+    claims turned into a Caller as its settings say."""
 
-    def __init__(self, settings: Settings) -> None:
-        assert settings.oidc_issuer and settings.oidc_audience
+    def __init__(self, settings: OidcIssuer) -> None:
         self.settings = settings
-        self.issuer = settings.oidc_issuer
-        self.audience = settings.oidc_audience
-        self.algorithms = list(settings.oidc_algorithms)
-        if settings.oidc_jwks_file is not None:
-            self.source: JwksFile | JwksUrl = JwksFile(settings.oidc_jwks_file)
+        self.issuer = settings.issuer
+        self.audience = settings.audience
+        self.algorithms = list(settings.algorithms)
+        if settings.jwks_file is not None:
+            self.source: JwksFile | JwksUrl = JwksFile(settings.jwks_file)
         else:
-            assert settings.oidc_jwks_url
-            self.source = JwksUrl(settings.oidc_jwks_url, settings.oidc_jwks_cache_seconds)
-        # (kind, code) of the prisons and local authorities tokens named that the reference data
-        # holds: a few hundred at most, and a code is never removed, so a hit needs no query.
-        # A miss asks the database, so a code added since (by another process) is accepted.
-        self.known_scopes: set[tuple[str, str]] = set()
+            assert settings.jwks_url
+            self.source = JwksUrl(settings.jwks_url, settings.jwks_cache_seconds)
 
-    async def verify(self, token: str) -> VerifiedToken:
-        """The caller a valid token speaks for, and when the token was issued; else 401."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthenticated("This token is not a well-formed JWT.") from None
+    async def verify(self, token: str, header: Mapping[str, Any]) -> VerifiedToken:
         # Checked before any key is looked up: an `alg: none` or HS256 token fetches nothing.
         if header.get("alg") not in self.algorithms:
             raise Unauthenticated(
@@ -156,19 +148,19 @@ class OidcVerifier:
                 algorithms=self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=self.settings.oidc_leeway_seconds,
+                leeway=self.settings.leeway_seconds,
                 options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(_why_invalid(exc)) from None
         # PyJWT has checked both are numbers.
-        if claims["exp"] - claims["iat"] > self.settings.oidc_max_lifetime_seconds:
+        if claims["exp"] - claims["iat"] > self.settings.max_lifetime_seconds:
             raise Unauthenticated(
                 "This token lives longer (exp - iat) than the "
-                f"{self.settings.oidc_max_lifetime_seconds} seconds this service accepts."
+                f"{self.settings.max_lifetime_seconds} seconds this service accepts."
             )
         issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
-        return VerifiedToken(self.caller_from(claims), claims["sub"], issued_at)
+        return VerifiedToken(self.caller_from(claims), self.issuer, claims["sub"], issued_at)
 
     def caller_from(self, claims: Mapping[str, Any]) -> Caller:
         settings = self.settings
@@ -176,19 +168,19 @@ class OidcVerifier:
         if not isinstance(subject, str) or not subject or len(subject) > MAX_CLAIM_LENGTH:
             # Longer subjects could not be revoked (see RevokedSubject), so they are not let in.
             raise Unauthenticated(f"The token's 'sub' must be 1 to {MAX_CLAIM_LENGTH} characters.")
-        role = _role(claims.get(settings.oidc_role_claim), settings.oidc_role_claim)
-        prison = _code(claims, settings.oidc_prison_claim, PRISON_CODE)
-        authority = _code(claims, settings.oidc_local_authority_claim, LOCAL_AUTHORITY_CODE)
+        role = _role(claims.get(settings.role_claim), settings.role_claim, settings.roles)
+        prison = _code(claims, settings.prison_claim, PRISON_CODE)
+        authority = _code(claims, settings.local_authority_claim, LOCAL_AUTHORITY_CODE)
         if role in PRISON_ROLES:
             if prison is None or authority is not None:
                 raise Unauthenticated(
-                    f"A {role} token must name exactly one prison ('{settings.oidc_prison_claim}')."
+                    f"A {role} token must name exactly one prison ('{settings.prison_claim}')."
                 )
         elif role in LOCAL_AUTHORITY_ROLES:
             if authority is None or prison is not None:
                 raise Unauthenticated(
                     f"A {role} token must name exactly one local authority "
-                    f"('{settings.oidc_local_authority_claim}')."
+                    f"('{settings.local_authority_claim}')."
                 )
         elif prison is not None or authority is not None:
             raise Unauthenticated(f"An {role} token has no prison or local authority scope.")
@@ -201,10 +193,43 @@ class OidcVerifier:
         )
 
 
-def _role(value: Any, claim: str) -> Role:
-    """A role name, or a list (a provider's groups) holding exactly one role name."""
+class OidcVerifier:
+    """Checks identity providers' tokens: each by the one issuer its `iss` names, against that
+    issuer's keys and audience alone (a token signed by one claiming to be another's fails)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuers = {
+            trusted.issuer: TrustedIssuer(trusted) for trusted in settings.trusted_issuers()
+        }
+        assert self.issuers
+        # (kind, code) of the prisons and local authorities tokens named that the reference data
+        # holds: a few hundred at most, and a code is never removed, so a hit needs no query.
+        # A miss asks the database, so a code added since (by another process) is accepted.
+        self.known_scopes: set[tuple[str, str]] = set()
+
+    async def verify(self, token: str) -> VerifiedToken:
+        """The caller a valid token speaks for, whose it is and when it was issued; else 401."""
+        try:
+            header = jwt.get_unverified_header(token)
+            # Unverified: only to know whose keys to verify it with (which then check `iss`).
+            claimed = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            raise Unauthenticated("This token is not a well-formed JWT.") from None
+        trusted = self.issuers.get(claimed) if isinstance(claimed, str) else None
+        if trusted is None:
+            raise Unauthenticated("This token comes from another issuer, one not trusted here.")
+        return await trusted.verify(token, header)
+
+
+def _role(value: Any, claim: str, mapping: Mapping[str, Role] | None) -> Role:
+    """A role name, or a list (a provider's groups) holding exactly one role name; with a
+    `mapping`, the claim's values it names are roles, and no others."""
     values = value if isinstance(value, list) else [value]
-    roles = {Role(v) for v in values if isinstance(v, str) and v in ROLE_NAMES}
+    names = [v for v in values if isinstance(v, str)]
+    if mapping is None:
+        roles = {Role(v) for v in names if v in ROLE_NAMES}
+    else:
+        roles = {mapping[v] for v in names if v in mapping}
     if not roles:
         raise Unauthenticated(f"Unknown role: the token's '{claim}' claim names no tac-api role.")
     if len(roles) > 1:
@@ -212,7 +237,9 @@ def _role(value: Any, claim: str) -> Role:
     return roles.pop()
 
 
-def _code(claims: Mapping[str, Any], claim: str, pattern: re.Pattern[str]) -> str | None:
+def _code(claims: Mapping[str, Any], claim: str | None, pattern: re.Pattern[str]) -> str | None:
+    if claim is None:
+        return None
     value = claims.get(claim)
     if value in (None, ""):  # providers often send an unset attribute as an empty string
         return None
@@ -245,6 +272,6 @@ def _why_invalid(exc: jwt.PyJWTError) -> str:
 def verifier_for(state: State) -> OidcVerifier | None:
     """The app's verifier, made on first use; None while OIDC is not configured."""
     verifier: OidcVerifier | None = getattr(state, "oidc_verifier", None)
-    if verifier is None and state.settings.oidc_issuer:
+    if verifier is None and state.settings.trusted_issuers():
         verifier = state.oidc_verifier = OidcVerifier(state.settings)
     return verifier

@@ -14,6 +14,9 @@ class Role(StrEnum):
     la_system = "la_system"
     governor = "governor"
     auditor = "auditor"  # reads the audit trail, and nothing else
+    # The estate's subject access service (HMPPS Auth's ROLE_SAR_DATA_ACCESS): everything held
+    # about the person it asks for, through the subject access routes, and nothing else.
+    subject_access = "subject_access"
 
 
 PRISON_ROLES = frozenset({Role.prison_social_worker, Role.governor})

@@ -99,7 +99,7 @@ async def admit(
         sql = _admit_person_sql(session.get_bind().dialect)
         key = limits.client_key(found)
         rows = await driver.fetch(
-            sql, verifier.issuer, verified.subject, verified.issued_at, key, *counted
+            sql, verified.issuer, verified.subject, verified.issued_at, key, *counted
         )
         row = rows[0]
         if row["revoked"]:
@@ -163,7 +163,7 @@ async def _require_not_revoked(
     session: AsyncSession, verifier: oidc.OidcVerifier, verified: oidc.VerifiedToken
 ) -> None:
     params = {
-        "issuer": verifier.issuer,
+        "issuer": verified.issuer,
         "subject": verified.subject,
         "issued_at": verified.issued_at,
     }

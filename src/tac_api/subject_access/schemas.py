@@ -41,3 +41,10 @@ class SubjectAccessExport(BaseModel):
     withheld: list[Withheld] = Field(
         description="What was left out to protect someone else, with the reason."
     )
+
+
+class HmppsSubjectAccessContent(BaseModel):
+    """The answer to the estate's subject access service (hmpps-kotlin-lib's
+    HmppsSubjectAccessRequestContent): her export, limited to the dates asked for."""
+
+    content: SubjectAccessExport

@@ -7,13 +7,14 @@ path to `mother`. Every other table must be named in NOT_CASE_DATA (a test check
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, false, or_, select
+from sqlalchemy import ColumnElement, ForeignKey, Select, Table, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
@@ -21,6 +22,7 @@ from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import AuditEventPublic
 from tac_api.children.history import PLACEMENT_HISTORY_FIELDS
 from tac_api.db import load_models, utcnow
+from tac_api.mothers.service import mother_named
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
 MOTHER = "mother"
@@ -333,4 +335,103 @@ async def export_by_prison_number(
         records={REFERRAL: referrals, "practitioner": await _rows(session, _referrers(ids))},
         audit_trail=[AuditEventPublic.model_validate(event) for event in trail],
         withheld=[],
+    )
+
+
+async def export_for_prison_number(
+    session: AsyncSession, prison_number: str
+) -> SubjectAccessExport | None:
+    """Everything held under a prison number: her whole export when a mother has that number,
+    else the referrals naming it (`export_by_prison_number`). None when nothing is held."""
+    # Her number, or one merged into it: her whole case either way.
+    mother_id = await session.scalar(select(mother_named(prison_number)))
+    if mother_id is not None:
+        return await export(session, mother_id)
+    return await export_by_prison_number(session, prison_number)
+
+
+# -- Limited to dates, as the estate's subject access service asks (fromDate, toDate) ----------
+
+# Days as the estate counts them: in England's time, as HMPPS's services read a LocalDate.
+UK = ZoneInfo("Europe/London")
+# A row's date: when the service came to hold it. A table without a `created_at` is dated by
+# when its row was written (a history's change, an event's occurrence); one without either is
+# part of another record (a hearing's child, a plan's action) and goes with it (`_owner`).
+DATE_COLUMNS = ("created_at", "changed_at", "occurred_at")
+
+
+def date_column(table: Table) -> str | None:
+    return next((name for name in DATE_COLUMNS if name in table.c), None)
+
+
+@cache
+def _owner(table_name: str) -> ForeignKey:
+    """The record an undated row is part of: the one its primary key begins with (a hearing's
+    child row: the hearing), else the one case record it refers to (a plan's action: the plan)."""
+    table = load_models().tables[table_name]
+    case = {t.name for t in case_tables()}
+    first = next(iter(table.primary_key.columns))
+    towards_case = [fk for fk in table.foreign_keys if fk.column.table.name in case]
+    by_key = [fk for fk in towards_case if fk.parent is first]
+    found = by_key or towards_case
+    if len(found) != 1:
+        raise LookupError(f"{table_name}: no date column and no one record it is part of")
+    return found[0]
+
+
+def _parse_utc(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def limited_to(
+    found: SubjectAccessExport, from_date: date | None, to_date: date | None
+) -> SubjectAccessExport | None:
+    """The export with only what the service came to hold from `from_date` to `to_date` (whole
+    days, both included; None: unbounded), as HMPPS's services limit theirs: each row by its date
+    (`DATE_COLUMNS`), the audit trail by when each event occurred, the directory entries and
+    shared records the rows kept refer to, and what was withheld from them. None when nothing is
+    left."""
+    if from_date is None and to_date is None:
+        return found
+    start = datetime.combine(from_date, time.min, UK) if from_date else None
+    end = datetime.combine(to_date + timedelta(days=1), time.min, UK) if to_date else None
+
+    def within(value: Any) -> bool:
+        moment = _parse_utc(value)
+        return (start is None or moment >= start) and (end is None or moment < end)
+
+    tables = load_models().tables
+    records: dict[str, list[dict[str, Any]]] = {}
+    for table in case_tables():
+        if table.name not in found.records:
+            continue
+        column = date_column(table)
+        if column is not None:
+            records[table.name] = [r for r in found.records[table.name] if within(r[column])]
+            continue
+        owner = _owner(table.name)
+        kept = {r[owner.column.name] for r in records.get(owner.column.table.name, [])}
+        records[table.name] = [r for r in found.records[table.name] if r[owner.parent.name] in kept]
+    for name in sorted(DIRECTORY | SHARED):
+        if name not in found.records:
+            continue
+        referred = {
+            row[fk.parent.name]
+            for table in case_tables()
+            for fk in table.foreign_keys
+            if fk.column.table is tables[name]
+            for row in records.get(table.name, [])
+        }
+        records[name] = [r for r in found.records[name] if r["id"] in referred]
+    trail = [event for event in found.audit_trail if within(event.occurred_at)]
+    if not trail and not any(records.values()):
+        return None
+    kept_ids = {(name, row["id"]) for name, rows in records.items() for row in rows if "id" in row}
+    return found.model_copy(
+        update={
+            "records": records,
+            "audit_trail": trail,
+            "withheld": [w for w in found.withheld if (w.table, str(w.record_id)) in kept_ids],
+        }
     )
