@@ -436,10 +436,13 @@ def link_request_visible(who: Caller | Role) -> ColumnElement[bool]:
     if role is Role.admin:
         return true()
     if role is Role.prison_social_worker:
+        # Imported here: the mothers' service stands on this module.
+        from tac_api.mothers.service import mother_named
+
         # Its own alias, so that it never correlates with a mother the outer query joins.
         held = aliased(Mother)
         return exists().where(
-            held.prison_number == LinkRequest.mother_prison_number,
+            held.id == mother_named(LinkRequest.mother_prison_number),
             held.prison_code == scope_value(who, "prison_code"),
         )
     if role in LOCAL_AUTHORITY_ROLES:

@@ -3,6 +3,7 @@ and the metadata check that keeps a new table from being left out of exports and
 
 import uuid
 from datetime import timedelta
+from itertools import count
 from typing import Any
 
 from tac_api.db import load_models
@@ -10,8 +11,11 @@ from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, SHARED, cas
 from tests.support import groups, world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
+from tests.support.merges import merge
 from tests.support.organisations import add_organisation
 from tests.support.sql import db_id
+
+_merged = count(1)
 
 
 def export_url(mother_id: str) -> str:
@@ -188,6 +192,8 @@ def family(api: Api) -> dict[str, Any]:
     # Her record flagged for review (her register row made her a follow-up task).
     flag = {"resource_type": "mother", "resource_id": mother["id"], "reason": "Check her dates."}
     assert api.post("admin", "/v1/flags", flag).status_code == 201
+    # A prison number NOMIS merged into hers: her alias, part of her case.
+    assert merge(api, mother["prison_number"], f"M{next(_merged):04d}MG") is not None
     return {
         "worker": worker.json(),
         "mother": mother,

@@ -110,10 +110,9 @@ def caller_of(request: Request) -> Caller | None:
 
 
 def _rows(
-    events: list[Pending], request: Request, caller: Caller, outcome: Outcome
+    events: list[Pending], request_id: str, caller: Caller, outcome: Outcome
 ) -> list[dict[str, Any]]:
     occurred_at = utcnow()
-    request_id = request_id_of(request)
     return [
         {
             "occurred_at": occurred_at,
@@ -143,9 +142,18 @@ FROM unnest($7::text[], $8::text[], $9::uuid[], $10::uuid[])
 
 async def write_pending(session: AsyncSession, request: Request) -> None:
     """Write what the route recorded, in the session's transaction (or, for a read, at once)."""
-    events: list[Pending] = session.info.pop(PENDING, [])
     caller = caller_of(request)
-    if not events or caller is None:
+    if caller is None:
+        session.info.pop(PENDING, None)
+        return
+    await write_pending_as(session, caller, request_id_of(request))
+
+
+async def write_pending_as(session: AsyncSession, caller: Caller, request_id: str) -> None:
+    """Write what was recorded as done by `caller`: a request's caller, or the service's own
+    for work no request asked for (a prison event applied, `events.schemas.EVENT_SOURCE`)."""
+    events: list[Pending] = session.info.pop(PENDING, [])
+    if not events:
         return
     # PostgreSQL: straight to the driver (a read's went there too; a write's are in its
     # transaction), one statement for a thousand rows as for one.
@@ -154,7 +162,7 @@ async def write_pending(session: AsyncSession, request: Request) -> None:
         await driver.execute(
             _INSERT_UNNEST,
             utcnow(),
-            request_id_of(request),
+            request_id,
             caller.client_id,
             caller.name,
             caller.role.value,
@@ -166,7 +174,7 @@ async def write_pending(session: AsyncSession, request: Request) -> None:
         )
         return
     await session.execute(
-        insert(AuditEvent.__table__), _rows(events, request, caller, Outcome.succeeded)
+        insert(AuditEvent.__table__), _rows(events, request_id, caller, Outcome.succeeded)
     )
 
 
@@ -248,7 +256,7 @@ async def write_failure(
         return
     try:
         async with sessionmaker() as session, session.begin():
-            rows = _rows([attempted(request)], request, caller, outcome_of(status))
+            rows = _rows([attempted(request)], request_id_of(request), caller, outcome_of(status))
             await session.execute(insert(AuditEvent.__table__), rows)
     except Exception:
         log.exception("could not write the audit event for a failed request")

@@ -45,7 +45,9 @@ class LinkRequestForAuthority(BaseModel):
 
     id: uuid.UUID
     external_id: str = Field(description="Your id for the child.")
-    mother_prison_number: str = Field(description="As you sent it.")
+    mother_prison_number: str = Field(
+        description="As you sent it; the number NOMIS kept, if it has merged yours into it."
+    )
     status: LinkRequestStatus
     requested_at: UtcDatetime
     updated_at: UtcDatetime

@@ -34,6 +34,7 @@ from tac_api.db import among, utcnow
 from tac_api.errors import Conflict
 from tac_api.link_requests.models import LinkRequest
 from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_named, prison_numbers
 from tac_api.resources import Resource
 from tac_api.scope import link_request_visible
 
@@ -189,12 +190,11 @@ async def fulfilled(
 
 
 def search(caller: Caller, status: str | None) -> Select[Any]:
-    """Requests visible to the caller, each with the mother its prison number names (if any)."""
-    statement = (
-        select(LinkRequest, Mother.id.label("mother_id"))
-        .outerjoin(Mother, Mother.prison_number == LinkRequest.mother_prison_number)
-        .where(link_request_visible(caller))
-    )
+    """Requests visible to the caller, each with the mother its prison number names (if any:
+    her own number, or one merged into hers)."""
+    statement = select(
+        LinkRequest, mother_named(LinkRequest.mother_prison_number).label("mother_id")
+    ).where(link_request_visible(caller))
     if status is not None:
         statement = statement.where(LinkRequest.status == status)
     return statement
@@ -344,11 +344,12 @@ async def erase_expired(
     if not erased:
         return []
     numbers = sorted({row.mother_prison_number for row in erased})
+    named = prison_numbers()
     mothers = dict(
         (
             await session.execute(
-                select(Mother.prison_number, Mother.id).where(
-                    among(session, Mother.prison_number, numbers)
+                select(named.c.prison_number, named.c.mother_id).where(
+                    among(session, named.c.prison_number, numbers)
                 )
             )
         ).all()

@@ -23,7 +23,7 @@ from tac_api.pipeline import CaseReader, IdempotencyClaim, PrisonSide
 from tac_api.preconditions import IfMatchHeader
 from tac_api.resources import get_visible
 from tac_api.routing import answer_changed, answer_created, page_shown, show_visible
-from tac_api.schemas import PrisonCode
+from tac_api.schemas import PrisonCode, PrisonNumber
 from tac_api.session import SessionDep
 
 router = APIRouter(prefix="/v1/mothers", tags=["Mothers"], responses=COMMON_PROBLEMS)
@@ -57,8 +57,12 @@ async def list_mothers(
     q: Annotated[
         str | None, Query(min_length=1, max_length=100, description="Part of a name")
     ] = None,
+    prison_number: Annotated[
+        PrisonNumber | None,
+        Query(description="Her prison number, or one NOMIS merged into it: the mother it names."),
+    ] = None,
 ) -> Page[MotherPublic] | Page[MotherMinimal]:
-    statement = service.search(caller, prison_code, status, q)
+    statement = service.search(caller, prison_code, status, q, prison_number)
     mothers, cursor = await page_shown(session, service.MOTHERS, statement, paging)
     shape = Page[MotherMinimal] if caller.is_local_authority else Page[MotherPublic]
     items = [service.to_public(caller, m) for m in mothers]

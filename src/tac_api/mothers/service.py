@@ -5,9 +5,20 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
@@ -21,7 +32,7 @@ from tac_api.children.models import Child
 from tac_api.config import get_settings
 from tac_api.db import contains_text, fetch_rows, utctoday
 from tac_api.errors import Conflict, InvalidInput
-from tac_api.mothers.models import Mother, PrisonStay
+from tac_api.mothers.models import Mother, PrisonNumberAlias, PrisonStay
 from tac_api.mothers.schemas import (
     ChildSummary,
     MotherCreate,
@@ -127,12 +138,51 @@ MOTHERS = Resource(
 )
 
 
+def prison_numbers() -> Subquery:
+    """Every prison number that names a mother, with hers: the number her record holds and
+    those NOMIS merged into it (`prison_number_alias`). A number is one or the other: a merge
+    keeps no alias where both numbers have a case, and a new record cannot take a merged-away
+    number (`create_mother`)."""
+    her, merged = aliased(Mother), aliased(PrisonNumberAlias)
+    return union_all(
+        select(her.prison_number.label("prison_number"), her.id.label("mother_id")),
+        select(merged.prison_number, merged.mother_id),
+    ).subquery("prison_numbers")
+
+
+def mother_named(prison_number: Any) -> ColumnElement[Any]:
+    """The id of the mother this prison number names: her own, or one merged into hers (NULL:
+    no one's). `prison_number`: a value, or the column of a record naming her by number (a link
+    request, a referral), correlated to that record's row. Every lookup of a mother by prison
+    number goes through here, so that the number she had before a merge still finds her.
+    Two unique index seeks (each number is held once in each table), no bound values of its
+    own: the statements that read through the driver (the worklist) take it as it is."""
+    her, merged = aliased(Mother), aliased(PrisonNumberAlias)
+    # Correlated to the record naming her however deep it is nested (a scope's EXISTS).
+    return func.coalesce(
+        select(her.id)
+        .where(her.prison_number == prison_number)
+        .correlate_except(her)
+        .scalar_subquery(),
+        select(merged.mother_id)
+        .where(merged.prison_number == prison_number)
+        .correlate_except(merged)
+        .scalar_subquery(),
+    )
+
+
 def search(
-    caller: Caller, prison_code: str | None, status: str | None, q: str | None
+    caller: Caller,
+    prison_code: str | None,
+    status: str | None,
+    q: str | None,
+    prison_number: str | None = None,
 ) -> Select[Any]:
     # Her own prison_code, not list_visible's "held in" (a lookup for records about her): an
     # index seek on (prison_code, name) for a prison's list.
     statement = list_visible(caller, MOTHERS)
+    if prison_number:
+        statement = statement.where(Mother.id == mother_named(prison_number))
     if prison_code:
         statement = statement.where(Mother.prison_code == prison_code)
     if status:
@@ -176,9 +226,8 @@ async def create_mother(session: AsyncSession, caller: Caller, data: MotherCreat
         )
     )
     await _check_codes(session, data.prison_code, data.ethnicity)
-    taken = await session.scalar(
-        select(Mother.id).where(Mother.prison_number == data.prison_number)
-    )
+    # Her number, or one merged into another mother's: either names someone recorded.
+    taken = await session.scalar(select(mother_named(data.prison_number)))
     if taken is not None:
         raise Conflict(DUPLICATE)
     mother = Mother(**{**data.model_dump(), "supported_from": data.supported_from or utctoday()})

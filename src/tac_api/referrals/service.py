@@ -185,9 +185,8 @@ async def _her_record(
     """Her record for an accepted referral, and whether it was made now: linked if she has
     one the caller may see; refused, saying no more, if she has one the caller may not; made
     from the referral and the decision's `mother` otherwise."""
-    recorded = await session.scalar(
-        select(Mother.id).where(Mother.prison_number == referral.prison_number)
-    )
+    # Her number, or one NOMIS merged into hers.
+    recorded = await session.scalar(select(mothers.mother_named(referral.prison_number)))
     if recorded is not None:
         mother = await session.scalar(
             select(Mother).where(Mother.id == recorded, mother_visible(caller))

@@ -9,8 +9,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.children.service import CHILDREN
 from tac_api.errors import COMMON_PROBLEMS, NotFound
-from tac_api.mothers.models import Mother
-from tac_api.mothers.service import MOTHERS
+from tac_api.mothers.service import MOTHERS, mother_named
 from tac_api.pipeline import AdminOnly
 from tac_api.referrals.service import REFERRALS
 from tac_api.resources import get_visible
@@ -65,7 +64,8 @@ def _disclosed(session: AsyncSession, export: SubjectAccessExport) -> None:
     "/v1/subject-access-export",
     summary="Everything held under a prison number, for her subject access request",
     description="For a prison number with no record of hers: the referrals naming it (and "
-    "who referred her). When a mother has that number, her whole export, as "
+    "who referred her). When a mother has that number (or had it, before NOMIS merged it into "
+    "hers), her whole export, as "
     "/v1/mothers/{mother_id}/subject-access-export gives it. 404 when nothing is held.",
 )
 async def get_subject_access_export_by_prison_number(
@@ -74,7 +74,8 @@ async def get_subject_access_export_by_prison_number(
     session: SessionDep,
     response: Response,
 ) -> SubjectAccessExport:
-    mother_id = await session.scalar(select(Mother.id).where(Mother.prison_number == prison_number))
+    # Her number, or one merged into it: her whole case either way.
+    mother_id = await session.scalar(select(mother_named(prison_number)))
     found = (
         await service.export(session, mother_id)
         if mother_id is not None

@@ -32,6 +32,7 @@ from tac_api.errors import (
 )
 from tac_api.link_requests import service as link_requests
 from tac_api.mothers.models import Mother
+from tac_api.mothers.service import prison_numbers
 from tac_api.reference.models import LegalStatus, PlacementType
 from tac_api.sync.schemas import SyncChild, SyncChildBatchItem
 from tac_api.sync.service import authority_of, check_conditions
@@ -261,13 +262,17 @@ async def _upsert(
     linked = exists().where(
         CHILD_TABLE.c.mother_id == Mother.id, CHILD_TABLE.c.local_authority_code == authority
     )
+    # By the number the authority named: hers, or one NOMIS merged into hers.
+    named = prison_numbers()
     mothers = {
         row.prison_number: row
         for row in (
             await session.execute(
                 select(
-                    Mother.id, Mother.prison_number, Mother.date_of_birth, linked.label("linked")
-                ).where(among(session, Mother.prison_number, list(numbers)))
+                    Mother.id, named.c.prison_number, Mother.date_of_birth, linked.label("linked")
+                )
+                .join(named, named.c.mother_id == Mother.id)
+                .where(among(session, named.c.prison_number, list(numbers)))
             )
         ).all()
     }

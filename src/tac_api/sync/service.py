@@ -33,6 +33,7 @@ from tac_api.meetings import service as meetings
 from tac_api.meetings.models import Meeting
 from tac_api.meetings.schemas import MeetingCreate, MeetingStatusChange, MeetingUpdate
 from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_named
 from tac_api.preconditions import check_if_match, if_none_match_holds, sent
 from tac_api.resources import children_of
 from tac_api.scope import mother_visible
@@ -72,7 +73,7 @@ async def mother_and_children(
     """Her id and the authority's children of hers named by the authority's own ids."""
     authority = authority_of(caller)
     mother_id = await session.scalar(
-        select(Mother.id).where(Mother.prison_number == prison_number, mother_visible(caller))
+        select(Mother.id).where(Mother.id == mother_named(prison_number), mother_visible(caller))
     )
     if mother_id is None:
         raise InvalidInput(

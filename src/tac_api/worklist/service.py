@@ -55,6 +55,7 @@ from tac_api.hearings.models import CourtHearing
 from tac_api.link_requests.models import LinkRequest
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother
+from tac_api.mothers.service import mother_named
 from tac_api.notice import notice_days_sql
 from tac_api.reference.models import Prison
 from tac_api.release.due import mothers_due
@@ -447,7 +448,7 @@ def _branches(dialect: str, role: Role) -> list[Branch]:
                     since=LinkRequest.created_at,
                 )
             )
-            .join(named, named.prison_number == LinkRequest.mother_prison_number)
+            .join(named, named.id == mother_named(LinkRequest.mother_prison_number))
             .where(
                 link_request_visible(role),
                 named.prison_code == prison,
