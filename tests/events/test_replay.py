@@ -11,6 +11,7 @@ The day (10 June 2026, British Summer Time: occurredAt at +01:00, nanoseconds):
 - Dina is transferred from SDI to HMP Low Newton (LNI), a prison the service does not work in.
 - Ella's sentence dates change in NOMIS; then she is released from EWI, an event the estate
   publishes twice.
+- NOMIS merges Fay's number into a new one.
 - Someone the service does not know is received into EWI.
 - One message is not an event at all.
 """
@@ -27,7 +28,16 @@ import pytest
 from tac_api.config import Settings
 from tac_api.events import consumer
 from tests.support.api import Api
-from tests.support.events import RECEIVED, RELEASED, Estate, received, released, updated
+from tests.support.events import (
+    MERGED,
+    RECEIVED,
+    RELEASED,
+    Estate,
+    merged,
+    received,
+    released,
+    updated,
+)
 from tests.support.sql import db_id
 
 pytestmark = pytest.mark.skipif(
@@ -52,6 +62,7 @@ def the_day(estate: Estate) -> None:
     publish(released("D1004SD", "SDI", at("12:00:30"), "TRANSFERRED"))
     publish(received("D1004SD", "LNI", at("12:20:55"), "TRANSFERRED"))
     publish(received("Z9999ZZ", "EWI", at("13:02:17"), "NEW_ADMISSION"))  # not known here
+    publish(merged("G1007EW", "F1006EW", at("13:20:44")))
     publish(updated("E1005EW", ["SENTENCE"], at("13:45:00")))
     publish(released("E1005EW", "EWI", at("14:30:00"), "RELEASED"))
     publish(released("E1005EW", "EWI", at("14:30:00"), "RELEASED"))  # the same, again
@@ -125,8 +136,9 @@ def test_a_day_of_prison_events(api: Api, estate: Estate) -> None:
         "cara": mother(api, "C1003EW", "EWI"),
         "dina": mother(api, "D1004SD", "SDI"),
         "ella": mother(api, "E1005EW", "EWI"),
+        "fay": mother(api, "F1006EW", "EWI"),
     }
-    amy, beth, cara, dina, ella = ids.values()
+    amy, beth, cara, dina, ella, fay = ids.values()
     received_on = "2025-09-01"  # each one's reception date (tests.support.bodies)
 
     the_day(estate)
@@ -135,15 +147,25 @@ def test_a_day_of_prison_events(api: Api, estate: Estate) -> None:
     # Where each one is, and her custody.
     now = {name: her(api, mother_id) for name, mother_id in ids.items()}
     assert {
-        name: (record["prison_code"], record["status"], record.get("released_on"))
+        name: (
+            record["prison_number"],
+            record["prison_code"],
+            record["status"],
+            record.get("released_on"),
+        )
         for name, record in now.items()
     } == {
-        "amy": ("EWI", "active", None),  # the late release undid nothing
-        "beth": ("SDI", "active", None),
-        "cara": ("SDI", "active", None),
-        "dina": ("LNI", "transferred", None),
-        "ella": ("EWI", "released", DAY),
+        "amy": ("A1001EW", "EWI", "active", None),  # the late release undid nothing
+        "beth": ("B1002SD", "SDI", "active", None),
+        "cara": ("C1003EW", "SDI", "active", None),
+        "dina": ("D1004SD", "LNI", "transferred", None),
+        "ella": ("E1005EW", "EWI", "released", DAY),
+        "fay": ("G1007EW", "EWI", "active", None),  # NOMIS's kept number
     }
+    # Her old number is kept as an alias, which a search still finds her by.
+    assert api.sql("SELECT prison_number FROM prison_number_alias") == [("F1006EW",)]
+    found = api.get("admin", "/v1/mothers", params={"prison_number": "F1006EW"})
+    assert [record["id"] for record in found.json()["items"]] == [fay]
     assert stays(api, amy) == [("EWI", received_on, None)]
     assert stays(api, cara) == [("EWI", received_on, DAY), ("SDI", DAY, None)]
     assert stays(api, dina) == [("SDI", received_on, DAY), ("LNI", DAY, None)]
@@ -151,7 +173,7 @@ def test_a_day_of_prison_events(api: Api, estate: Estate) -> None:
 
     # Flags for review: Beth back in custody, Dina gone where the service does not work, Ella's
     # sentence to check.
-    assert open_flags(api, amy) == open_flags(api, cara) == []
+    assert open_flags(api, amy) == open_flags(api, cara) == open_flags(api, fay) == []
     [back] = open_flags(api, beth)
     assert "back into custody" in back
     [gone] = open_flags(api, dina)
@@ -164,7 +186,7 @@ def test_a_day_of_prison_events(api: Api, estate: Estate) -> None:
         "SELECT m.prison_number, e.event_type, e.outcome, e.details FROM prison_event e "
         "JOIN mother m ON m.id = e.mother_id ORDER BY e.occurred_at"
     )
-    short = {RECEIVED: "received", RELEASED: "released"}
+    short = {RECEIVED: "received", RELEASED: "released", MERGED: "merged"}
     assert [
         (row[0], short.get(row[1], "updated"), row[2], _details(row[3]).get("reason"))
         for row in inbox
@@ -176,6 +198,7 @@ def test_a_day_of_prison_events(api: Api, estate: Estate) -> None:
         ("C1003EW", "received", "applied", "TRANSFERRED"),
         ("D1004SD", "released", "applied", "TRANSFERRED"),
         ("D1004SD", "received", "applied", "TRANSFERRED"),
+        ("G1007EW", "merged", "applied", "MERGE"),
         ("E1005EW", "updated", "applied", None),
         ("E1005EW", "released", "applied", "RELEASED"),  # once
     ]
