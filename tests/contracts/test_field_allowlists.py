@@ -32,6 +32,7 @@ MOTHER = RECORD | {
     "ethnicity",
     "closed_on",
     "supported_from",
+    "released_on",
 }
 # A local authority sees who and where she is, not her record.
 MOTHER_FOR_AUTHORITY = {
@@ -41,6 +42,7 @@ MOTHER_FOR_AUTHORITY = {
     "prison_code",
     "status",
     "earliest_release_date",
+    "released_on",
 }
 CHILD_SUMMARY = {
     "id",

@@ -154,6 +154,7 @@ class TestRead:
             "prison_code",
             "status",
             "earliest_release_date",
+            "released_on",
         }
         listed = api.get("bristol_system", "/v1/mothers").json()["items"]
         assert [set(m) for m in listed] == [set(response.json())]

@@ -8,7 +8,7 @@ from typing import Any
 
 from tac_api.db import load_models
 from tac_api.subject_access.service import DIRECTORY, NOT_CASE_DATA, SHARED, case_tables
-from tests.support import groups, world
+from tests.support import events, groups, world
 from tests.support.api import CLIENTS, Api
 from tests.support.bodies import TODAY, communication_body
 from tests.support.merges import merge
@@ -194,6 +194,9 @@ def family(api: Api) -> dict[str, Any]:
     assert api.post("admin", "/v1/flags", flag).status_code == 201
     # A prison number NOMIS merged into hers: her alias, part of her case.
     assert merge(api, mother["prison_number"], f"M{next(_merged):04d}MG") is not None
+    # A prison event about her, kept in her case (prison_event).
+    update = events.updated(mother["prison_number"], ["PERSONAL_DETAILS"], f"{TODAY}T09:00:00Z")
+    assert events.deliver(api, update) == "applied"
     return {
         "worker": worker.json(),
         "mother": mother,

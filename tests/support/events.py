@@ -12,6 +12,8 @@ from typing import Any
 
 import boto3
 
+from tests.support.api import Api
+
 REGION = "eu-west-2"
 RECEIVED = "prisoner-offender-search.prisoner.received"
 RELEASED = "prisoner-offender-search.prisoner.released"
@@ -220,3 +222,31 @@ def merged(kept: str, removed: str, occurred_at: str, booking_id: str = "1216772
     )
     message["publishedAt"] = occurred_at
     return message
+
+
+def notification(message: dict[str, Any], message_id: str | None = None) -> str:
+    """An SQS message's body as the estate's queues receive an event (raw delivery off): the
+    SNS notification whose `Message` is the event's JSON."""
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": message_id or str(uuid.uuid4()),
+            "TopicArn": "arn:aws:sns:eu-west-2:000000000000:domain-events",
+            "Message": json.dumps(message),
+            "Timestamp": "2026-12-06T11:00:00.000Z",
+            "SignatureVersion": "1",
+            "MessageAttributes": {
+                "eventType": {"Type": "String", "Value": message["eventType"]},
+            },
+        }
+    )
+
+
+def deliver(api: Api, message: dict[str, Any] | str) -> Any:
+    """An event (or a message's raw body) handed to what the queue's consumer calls for each
+    message, on the app's database: its outcome (`events.service.Outcome`)."""
+    from tac_api.events.service import handle_message
+
+    body = message if isinstance(message, str) else notification(message)
+    app = api.client.app  # type: ignore[attr-defined]
+    return api.client.portal.call(handle_message, app.state.sessionmaker, body)  # type: ignore[union-attr]

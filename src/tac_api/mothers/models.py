@@ -28,6 +28,9 @@ class Mother(RecordFields, table=True):
     ethnicity: str | None = Field(default=None, foreign_key="ethnicity.code", max_length=48)
     # When her case was closed: what the retention period counts from.
     closed_on: date | None = Field(default=None, index=True)
+    # When she was released (the prison's release event's day): set with status `released`,
+    # cleared when she is back in custody. Her planned date is `earliest_release_date`.
+    released_on: date | None = None
     # When the service began supporting her: reports count women new to the service by it.
     supported_from: date = Field(index=True)
 

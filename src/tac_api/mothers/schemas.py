@@ -22,6 +22,10 @@ EthnicityCode = Field(
     default=None, max_length=48, description="Code from /v1/reference/ethnicities"
 )
 DOMESTIC_ABUSE = "true or false when known; null when not known."
+RELEASED_ON = (
+    "When she was released (the day of the prison's release event that set her status to "
+    "`released`; null otherwise, and cleared when she is back in custody). Set by the service."
+)
 SUPPORTED_FROM = (
     "When the service began supporting her (reports count new women by it); today when left out."
 )
@@ -137,6 +141,7 @@ class MotherPublic(RecordPublic):
         description="When her case was closed (set by the service); retention counts from it."
     )
     supported_from: date = Field(description="When the service began supporting her.")
+    released_on: date | None = Field(default=None, description=RELEASED_ON)
     flags_for_review: FlagsForReview
 
 
@@ -155,6 +160,9 @@ class MotherMinimal(BaseModel):
     prison_code: str
     status: MotherStatus
     earliest_release_date: date | None
+    # Its children's authorities are told of her release (`mother.released`): the day is part
+    # of what they plan contact by, as her planned date is.
+    released_on: date | None = Field(default=None, description=RELEASED_ON)
 
 
 class PrisonStayPublic(RecordPublic):

@@ -255,14 +255,10 @@ async def update_mother(
     *,
     transfer_summary_days: int | None = None,
 ) -> tuple[Mother, dict[str, Any]]:
-    """Her record changed, and what changed (nothing: her record as it was, its version kept).
-    A new prison is a transfer (`transfers.service.record_transfer`): the sending prison keeps
-    a summary of her case for `transfer_summary_days` (None: TAC_TRANSFER_SUMMARY_DAYS)."""
-    # Imported here: the transfer reads her allocations, whose service stands on this module.
-    from tac_api.transfers.service import record_transfer
-
+    """Her record changed, and what changed (nothing: her record as it was, its version kept),
+    checked as a person's change is (If-Match, her dates, the codes), then made as every change
+    of her record is (`change_her_record`: a new prison is a transfer)."""
     mother = await get_visible(session, caller, MOTHERS, mother_id, for_update=True)
-    from_prison_code = mother.prison_code
     check_if_match(if_match, mother.version)
     changes = data.changes()
     merged = {**mother.model_dump(), **changes}
@@ -277,18 +273,57 @@ async def update_mother(
         )
     )
     await _check_codes(session, changes.get("prison_code"), changes.get("ethnicity"))
+    changed = await change_her_record(
+        session, caller, mother, changes, on=utctoday(), transfer_summary_days=transfer_summary_days
+    )
+    return mother, changed
+
+
+async def change_her_record(
+    session: AsyncSession,
+    caller: Caller,
+    mother: Mother,
+    changes: dict[str, Any],
+    *,
+    on: date,
+    transfer_summary_days: int | None = None,
+    handover: bool = True,
+) -> dict[str, Any]:
+    """Her record (locked, its changes checked by the caller) changed, and what follows from
+    it, whoever changed it: a person through the API (`update_mother`) or a prison event
+    (`events.service`). What changed is returned (nothing: her version kept).
+
+    - A new prison is a transfer on the day `on` (`transfers.service.record_transfer`): the
+      sending prison keeps a summary of her case for `transfer_summary_days` (None:
+      TAC_TRANSFER_SUMMARY_DAYS); `handover=False` when the receiving prison is one the service
+      does not work in (no one there to hand over to).
+    - Her status sets `closed_on` (closed) and clears `released_on` when she is back in custody
+      (active, or transferred).
+    - Her children's authorities are told (`_emit_changes`)."""
+    # Imported here: the transfer reads her allocations, whose service stands on this module.
+    from tac_api.transfers.service import record_transfer
+
+    from_prison_code = mother.prison_code
     changed = apply_changes(mother, changes)
     if "prison_code" in changed:
         keep_days = transfer_summary_days or get_settings().transfer_summary_days
         await record_transfer(
-            session, caller, mother, from_prison_code, on=utctoday(), keep_days=keep_days
+            session,
+            caller,
+            mother,
+            from_prison_code,
+            on=on,
+            keep_days=keep_days,
+            handover=handover,
         )
     if "status" in changed:
         # What the retention period counts from: set on closing, cleared when reopened.
         mother.closed_on = utctoday() if changed["status"] == "closed" else None
+        if changed["status"] in ("active", "transferred") and mother.released_on is not None:
+            changed["released_on"] = mother.released_on = None
     _emit_changes(session, mother, changed)
     await session.flush()
-    return mother, changed
+    return changed
 
 
 def _emit_changes(session: AsyncSession, mother: Mother, changed: dict[str, Any]) -> None:
@@ -296,13 +331,15 @@ def _emit_changes(session: AsyncSession, mother: Mother, changed: dict[str, Any]
     her release date; only fields a local authority reads of her (`MotherMinimal`)."""
     released = changed.get("status") == "released"
     release_date = "earliest_release_date" in changed
-    for event_type, field, told in (
-        ("mother.transferred", "prison_code", "prison_code" in changed),
-        ("mother.released", "status", released),
-        ("mother.release-date-changed", "earliest_release_date", release_date),
+    for event_type, fields, told in (
+        ("mother.transferred", ["prison_code"], "prison_code" in changed),
+        # With the day she was released, when a prison event set it.
+        ("mother.released", ["status", "released_on"], released),
+        ("mother.release-date-changed", ["earliest_release_date"], release_date),
     ):
         if told:
-            data = {field: changed[field], "changed": [field]}
+            said = [field for field in fields if field in changed]
+            data = {**{field: changed[field] for field in said}, "changed": said}
             emit(session, event_type, "mother", mother.id, mother.id, data=data)
 
 

@@ -71,6 +71,7 @@ async def record_transfer(
     *,
     on: date,
     keep_days: int,
+    handover: bool = True,
 ) -> TransferSummary:
     """Everything that follows her move from `from_prison_code` to the prison her record now
     names (`mother.prison_code`, set by the caller, her row locked), on the day `on`, in the
@@ -85,7 +86,8 @@ async def record_transfer(
       prison's, to take on);
     - the receiving prison gets a handover task listing what is open (hearings, visits,
       meetings, her open tasks and flags for review; nobody's yet: the prison's, until someone
-      takes it on or she is allocated there).
+      takes it on or she is allocated there); none with `handover=False`: a prison the
+      service does not work in (a prison event's transfer out), where no one would read it.
 
     Audited as collected (the summary, the task) and altered (the allocation, each task whose
     owner was cleared). The caller is who recorded the move: a person through the API, or a
@@ -114,6 +116,8 @@ async def record_transfer(
     session.add(summary)
     await session.flush()
     audit.collected(session, SUMMARIES, summary)
+    if not handover:
+        return summary
     sending = await session.scalar(select(Prison.name).where(Prison.code == from_prison_code))
     await tasks.make_for_record(
         session,
