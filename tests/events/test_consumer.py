@@ -3,7 +3,6 @@ and SNS (moto in server mode, over HTTP): what is deleted, what comes back and w
 to the dead-letter queue, long polling, a queue that is down, and what reaches the logs."""
 
 import asyncio
-import importlib.util
 import json
 import logging
 import os
@@ -399,12 +398,6 @@ def test_create_queues_makes_the_estates_shape_and_says_how_to_use_it(aws_endpoi
     assert created(aws_endpoint, name) == made
 
 
-# Until the service's handler (tac_api.events.service, branch events-effects) is merged, the
-# tests that consume with it are skipped.
-HANDLER = importlib.util.find_spec("tac_api.events.service") is not None
-needs_handler = pytest.mark.skipif(not HANDLER, reason="tac_api.events.service not merged yet")
-
-
 @pytest.fixture(scope="module")
 def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A new SQLite file, migrated by the command a new user runs."""
@@ -414,7 +407,6 @@ def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@needs_handler
 def test_consume_once_handles_what_the_topic_published(
     aws_endpoint: str, fresh_database: str
 ) -> None:
@@ -439,7 +431,6 @@ def test_consume_once_handles_what_the_topic_published(
     assert estate.depth(estate.queue_url) == 1  # the malformed one, back after its retry time
 
 
-@needs_handler
 def test_consume_once_fails_when_the_queue_cannot_be_reached(fresh_database: str) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     done = tac_api(
@@ -465,7 +456,6 @@ def test_an_api_process_refuses_to_consume_without_a_queue() -> None:
         create_app(Settings(events_consume=True))
 
 
-@needs_handler
 def test_each_api_process_consumes_in_the_background(api: Api, estate: Estate) -> None:
     her = api.mother(prison_number="A1234BC", prison_code="EWI")
     settings = settings_for(estate, database_url=api.database_url, events_consume=True)

@@ -17,13 +17,10 @@ The day (10 June 2026, British Summer Time: occurredAt at +01:00, nanoseconds):
 """
 
 import asyncio
-import importlib.util
 import json
 import time
 from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from tac_api.config import Settings
 from tac_api.events import consumer
@@ -40,10 +37,6 @@ from tests.support.events import (
 )
 from tests.support.sql import db_id
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("tac_api.events.service") is None,
-    reason="tac_api.events.service (branch events-effects) not merged yet",
-)
 DAY = "2026-06-10"
 MALFORMED = '{"eventType": "prisoner-offender-search.prisoner.received", "occurredAt": "10:00"}'
 
