@@ -440,6 +440,88 @@ events_app = command_group(
 
 # -- Prison events in (tac_api.events.consumer) ------------------------------------------------
 
+
+@events_app.command("consume")
+def events_consume(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass, then stop: counts by outcome")
+    ] = False,
+) -> None:
+    """Consume prison events from TAC_EVENTS_QUEUE_URL until stopped (Ctrl-C or SIGTERM),
+    beside or instead of the API processes' own (TAC_EVENTS_CONSUME); any number may run at
+    once on one queue."""
+    import signal
+
+    from tac_api.events import aws, consumer
+    from tac_api.logs import configure_logging
+
+    settings = get_settings()
+    if not settings.events_queue_url:
+        raise fail(
+            "TAC_EVENTS_QUEUE_URL is not set: the queue to consume "
+            "(`tac-api events create-queues` makes a local one)",
+            REFUSED,
+        )
+    # Failures are logged as the API's are: JSON, with nothing of a message's content.
+    configure_logging(settings.log_level)
+
+    async def consume() -> dict[str, int]:
+        async with database(settings, pool=True) as engine:
+            sessionmaker = sessionmaker_for(transactional(engine))
+            handler = consumer.default_handler(sessionmaker)
+            if once:
+                sqs = aws.client(settings, "sqs")
+                return dict(await consumer.consume_once(sqs, settings, handler))
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, stop.set)
+            await consumer.run(sessionmaker, settings, stop, handler)
+            return {}
+
+    try:
+        outcomes = run(consume())
+    except consumer.QueueUnreachable as exc:
+        raise fail(str(exc)) from exc
+    if once:
+        typer.echo(f"{sum(outcomes.values())} messages received")
+        for outcome, count in sorted(outcomes.items()):
+            typer.echo(f"{outcome}\t{count}")
+
+
+@events_app.command("create-queues")
+def events_create_queues(
+    topic_name: Annotated[str, typer.Option(help="The estate's topic")] = "hmpps-domain-events",
+    queue_name: Annotated[
+        str, typer.Option(help="This service's queue (its dead-letter queue: <name>-dlq)")
+    ] = "tac-api-prison-events",
+) -> None:
+    """For development: the topic, this service's queue subscribed to it (filtered to the event
+    types it consumes) and the queue's dead-letter queue, on the local SQS and SNS in
+    TAC_AWS_ENDPOINT_URL (LocalStack, moto). Prints the settings to use them."""
+    import re
+
+    from tac_api.events import consumer
+
+    names = (("--topic-name", topic_name, 256), ("--queue-name", queue_name, 76))
+    for option, name, longest in names:
+        if not re.fullmatch(rf"[A-Za-z0-9_-]{{1,{longest}}}", name):
+            raise fail(f"{option}: letters, digits, - and _, {longest} at most", REFUSED)
+    settings = get_settings()
+    if not settings.aws_endpoint_url:
+        raise fail(
+            "TAC_AWS_ENDPOINT_URL is not set: create-queues makes queues on a local SQS and SNS "
+            "only (the estate's are made by its infrastructure code)",
+            REFUSED,
+        )
+    try:
+        made = consumer.create_queues(settings, topic_name, queue_name)
+    except consumer.QueueUnreachable as exc:
+        raise fail(str(exc)) from exc
+    for name, value in made.items():
+        typer.echo(f"{name}={value}")
+
+
 # -- The service's events out (tac_api.events.publisher) ---------------------------------------
 
 

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     events_max_receives: int = Field(default=5, ge=1, le=1000)
     # A message that failed is received again after this many seconds (its visibility timeout).
     events_retry_seconds: int = Field(default=30, ge=0, le=43_200)
+    # A queue that cannot be reached (down, unknown, no access) is tried again after 1 s,
+    # doubling up to this: the consumer keeps trying, and the API keeps serving meanwhile.
+    events_reconnect_max_seconds: int = Field(default=60, ge=1, le=3600)
     # Where this service is reached from the estate: the `detailUrl` of the events it publishes.
     public_url: str = Field(default="http://127.0.0.1:8000", max_length=200)
     # The publisher looks for new events this often when it has found none (and backs off,

@@ -30,7 +30,7 @@ from tac_api.costs.routes import router as costs_router
 from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.docs import install_docs
 from tac_api.errors import ProblemDetails, install_handlers, problems
-from tac_api.events import publisher
+from tac_api.events import consumer, publisher
 from tac_api.evidence.routes import router as evidence_router
 from tac_api.flags.routes import router as flags_router
 from tac_api.groups.routes import router as groups_router
@@ -134,8 +134,11 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     """`resolver`: how webhooks' host names are looked up (the system's, unless a test says)."""
     settings = settings or get_settings()
     resolver = resolver or system_resolver
+    # At start, not in a background task no one watches.
     if settings.events_publish and not settings.events_topic_arn:
-        raise publisher.NoTopic()  # at start, not in a background task no one watches
+        raise publisher.NoTopic()
+    if settings.events_consume and not settings.events_queue_url:
+        raise ValueError("TAC_EVENTS_CONSUME is on but TAC_EVENTS_QUEUE_URL is not set")
     load_models()
 
     @asynccontextmanager
@@ -156,6 +159,11 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
             if settings.events_publish
             else None
         )
+        consuming = (
+            asyncio.create_task(consumer.run(app.state.sessionmaker, settings, stop))
+            if settings.events_consume
+            else None
+        )
         try:
             yield
         finally:
@@ -164,6 +172,12 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
                 # A pass cut short publishes its events again next time: nothing is lost.
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(publishing, 10)
+            if consuming is not None:
+                stop.set()
+                # A long poll under way ends within TAC_EVENTS_WAIT_SECONDS; a message handled
+                # but not yet deleted comes back, harmlessly.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(consuming, settings.events_wait_seconds + 5)
             if delivering is not None:
                 stop.set()
                 # An attempt cut short is counted and retried later: waiting is a courtesy.
