@@ -50,6 +50,18 @@ def print_table(header: str, rows: list[str]) -> None:
         typer.echo(row)
 
 
+def stop_on_signals() -> asyncio.Event:
+    """Set on Ctrl-C or SIGTERM: a long-running command (webhooks, events) finishes the work
+    under way and stops. Called inside the command's event loop."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    return stop
+
+
 def run(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's database work, its known failures said in one line."""
     from tac_api.migrations import RoleRefused, SchemaBehind
@@ -450,7 +462,6 @@ def events_consume(
     """Consume prison events from TAC_EVENTS_QUEUE_URL until stopped (Ctrl-C or SIGTERM),
     beside or instead of the API processes' own (TAC_EVENTS_CONSUME); any number may run at
     once on one queue."""
-    import signal
 
     from tac_api.events import aws, consumer
     from tac_api.logs import configure_logging
@@ -472,10 +483,7 @@ def events_consume(
             if once:
                 sqs = aws.client(settings, "sqs")
                 return dict(await consumer.consume_once(sqs, settings, handler))
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for stop_signal in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(stop_signal, stop.set)
+            stop = stop_on_signals()
             await consumer.run(sessionmaker, settings, stop, handler)
             return {}
 
@@ -536,7 +544,6 @@ def events_publish(
     domain events, from where publishing last got to, until stopped (Ctrl-C or SIGTERM); beside
     or instead of the API processes' own (TAC_EVENTS_PUBLISH). At least once: a publisher
     stopped mid-pass publishes that pass's events again."""
-    import signal
 
     from tac_api.events import publisher
     from tac_api.logs import configure_logging
@@ -556,10 +563,7 @@ def events_publish(
                         break
                 await publisher.prune(sessionmaker, settings)
                 return total
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for stop_signal in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(stop_signal, stop.set)
+            stop = stop_on_signals()
             await publisher.run(sessionmaker, settings, stop)
             return 0
 
@@ -584,7 +588,6 @@ def webhooks_run(
 ) -> None:
     """Deliver until stopped (Ctrl-C or SIGTERM), beside or instead of the API processes' own
     delivery (TAC_WEBHOOK_DISPATCH); any number may run at once against one PostgreSQL."""
-    import signal
 
     from tac_api.logs import configure_logging
     from tac_api.webhooks import dispatcher
@@ -598,10 +601,7 @@ def webhooks_run(
             sessionmaker = sessionmaker_for(transactional(engine))
             if once:
                 return await dispatcher.dispatch_once(sessionmaker, settings, strict=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for stop_signal in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(stop_signal, stop.set)
+            stop = stop_on_signals()
             await dispatcher.run(sessionmaker, settings, stop)
             return 0
 
