@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tac_api.events.merge import apply_merge
 from tac_api.events.schemas import EVENT_SOURCE
+from tests.support import events
 from tests.support.api import Api
 from tests.support.bodies import child_body, mother_body
 from tests.support.merges import apply, merge, merge_delivered
@@ -155,10 +156,12 @@ def test_both_numbers_have_cases_nothing_moves_and_both_are_flagged(api: Api) ->
         (db_id(api, removed["id"]), "event"),
     }
     reasons = {str(row[0]).replace("-", ""): row[2] for row in raised}
-    # Each names the other record, so that a person can decide.
-    assert removed["id"] in reasons[kept["id"].replace("-", "")]
-    assert kept["id"] in reasons[removed["id"].replace("-", "")]
+    # Each names both numbers, so that an administrator can decide; neither names the other
+    # record nor where she is held (a flag is read in her own prison, which may not see her).
     assert all(KEPT in reason and REMOVED in reason for reason in reasons.values())
+    assert removed["id"] not in reasons[kept["id"].replace("-", "")]
+    assert kept["id"] not in reasons[removed["id"].replace("-", "")]
+    assert all("SDI" not in reason for reason in reasons.values())
     # Each prison sees its own record flagged.
     shown = api.get("ewi_worker", f"/v1/mothers/{kept['id']}").json()["flags_for_review"]
     assert [flag["reason"] for flag in shown] == [reasons[kept["id"].replace("-", "")]]
@@ -183,6 +186,18 @@ def test_a_referral_under_the_removed_number_moves_with_no_record_behind_it(api:
 
     assert api.get("admin", f"/v1/referrals/{referral['id']}").json()["prison_number"] == KEPT
     assert count(api, "prison_number_alias") == 0  # no one to hold it
+
+
+def test_the_queue_keeps_a_referral_moved_by_a_merge_of_no_record(api: Api) -> None:
+    """Through what the consumer calls: the merge is ignored (no one's case, nothing in the
+    inbox), yet the referral it moved stays moved (committed, not rolled back)."""
+    referral = refer(api, prison_number=REMOVED)
+
+    outcome = events.deliver(api, events.merged(KEPT, REMOVED, "2026-11-02T10:00:00+00:00"))
+
+    assert outcome == "ignored"
+    assert api.get("admin", f"/v1/referrals/{referral['id']}").json()["prison_number"] == KEPT
+    assert count(api, "prison_event") == 0
 
 
 def test_a_merge_applied_again_changes_nothing(api: Api) -> None:

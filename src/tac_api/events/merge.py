@@ -141,15 +141,17 @@ async def _already_merged(session: AsyncSession, her: Mother, removed: str, kept
 async def _both_have_cases(
     session: AsyncSession, removed_hers: Mother, kept_hers: Mother, removed: str, kept: str
 ) -> None:
-    """Two records, each with a case: nothing moves; each is flagged, naming the other."""
-    for her, other in ((removed_hers, kept_hers), (kept_hers, removed_hers)):
+    """Two records, each with a case: nothing moves; each is flagged. The reason names neither
+    the other record nor where she is held: a flag is read by the social workers of her own
+    prison, who may not see the other woman (an administrator sees both, by the numbers)."""
+    for her in (removed_hers, kept_hers):
         await _flag_once(
             session,
             her,
-            f"NOMIS merged prison number {removed} into {kept}, and both have a case here: "
-            f"this record ({her.prison_number}) and mother {other.id} ({other.prison_number}, "
-            f"held in {other.prison_code}). Nothing was moved: decide whether they are the "
-            "same woman, and bring her records together by hand if so.",
+            f"NOMIS merged prison number {removed} into {kept}, and both numbers have a case "
+            f"here: this record ({her.prison_number}) and another. Nothing was moved: an "
+            "administrator, who can see both, decides whether they are the same woman and "
+            "brings her records together by hand if so.",
         )
 
 

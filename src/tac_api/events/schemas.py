@@ -91,8 +91,9 @@ class Delivered(BaseModel):
 
     event: DomainEvent
     message_id: str | None
-    # sha256 of the event's type, occurredAt and additionalInformation as published: the same
-    # event delivered twice (or published twice, in two notifications) has the same one.
+    # sha256 of the event's type, occurredAt, additionalInformation as published and whose it
+    # is: the same event delivered twice (or published twice, in two notifications) has the
+    # same one.
     fingerprint: str
 
 
@@ -121,8 +122,15 @@ def parse_message(body: str) -> Delivered:
     except ValidationError as exc:
         fields = sorted({".".join(str(p) for p in error["loc"]) for error in exc.errors()})
         raise MalformedEvent(f"Not an HMPPS domain event: check {', '.join(fields)}.") from None
+    # Whose event it is too: an event naming her only in personReference would otherwise share
+    # its fingerprint with another woman's of the same type at the same moment.
     canonical = json.dumps(
-        [raw.get("eventType"), raw.get("occurredAt"), raw.get("additionalInformation")],
+        [
+            raw.get("eventType"),
+            raw.get("occurredAt"),
+            raw.get("additionalInformation"),
+            event.noms_number,
+        ],
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

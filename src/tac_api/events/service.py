@@ -105,12 +105,12 @@ async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], body: s
             # What the audit rows (and histories) say the change came in: the event itself.
             session.info[REQUEST_ID] = delivered.fingerprint
             outcome = await _apply(session, delivered)
-            if outcome in (Outcome.applied, Outcome.superseded):
-                await audit.write_pending_as(session, EVENT_SOURCE, delivered.fingerprint)
-                await changes.write_pending(session)
-                await session.commit()
-            else:
-                await session.rollback()
+            # Committed whatever the outcome: an ignored merge may still have moved referrals
+            # from the removed number to the kept one (an ignored or duplicate event wrote
+            # nothing, so its commit is empty).
+            await audit.write_pending_as(session, EVENT_SOURCE, delivered.fingerprint)
+            await changes.write_pending(session)
+            await session.commit()
             return outcome
     except IntegrityError:
         # The same event, applied meanwhile by another consumer: its row won the fingerprint.
