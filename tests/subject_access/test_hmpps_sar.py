@@ -161,6 +161,7 @@ class TestStatuses:
             ({"fromDate": "2026-01-01"}, "One of prn or crn must be supplied."),
             ({"prn": "A1234BC", "fromDate": "2026-13-01"}, "fromDate must be a date"),
             ({"prn": "A1234BC", "toDate": "20260105"}, "toDate must be a date"),
+            ({"prn": "A1234BC", "toDate": "2026-W01-1"}, "toDate must be a date"),
             ({"prn": "A1234BC", "toDate": "yesterday"}, "toDate must be a date"),
             ({"crn": "X123456", "fromDate": "1/1/2026"}, "fromDate must be a date"),
         ],
@@ -234,6 +235,15 @@ class TestDates:
         assert ("child", case["today"]["id"]) in withheld
         assert {record for table, record in withheld if table == "child_history"} <= history
         assert {e["resource_id"] for e in content["audit_trail"]} >= {case["mother"]["id"]}
+
+    def test_to_the_last_day_there_is(self, api: Api) -> None:
+        """The widest window a client can ask for: everything, not a 500."""
+        case = her_case(api)
+        number = case["mother"]["prison_number"]
+        whole = ask(api, prn=number).json()["content"]["records"]
+        widest = ask(api, prn=number, fromDate="0001-01-01", toDate="9999-12-31")
+        assert widest.status_code == 200, widest.text
+        assert ids(widest.json()["content"], "child") == ids({"records": whole}, "child")
 
     def test_nothing_in_the_dates_is_204(self, api: Api) -> None:
         case = her_case(api)

@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import date
 from typing import Annotated
@@ -94,7 +95,8 @@ def _day(name: str, value: str | None) -> date | None:
     if value is None or value == "":
         return None
     try:
-        if len(value) == len("YYYY-MM-DD"):  # not the other ISO forms Python reads (20260105)
+        # Not the other ISO forms Python reads (20260105, 2026-W01-1).
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             return date.fromisoformat(value)
     except ValueError:
         pass

@@ -395,7 +395,12 @@ def limited_to(
     if from_date is None and to_date is None:
         return found
     start = datetime.combine(from_date, time.min, UK) if from_date else None
-    end = datetime.combine(to_date + timedelta(days=1), time.min, UK) if to_date else None
+    # The last day there is ends with time itself: no end to the window.
+    end = (
+        datetime.combine(to_date + timedelta(days=1), time.min, UK)
+        if to_date and to_date < date.max
+        else None
+    )
 
     def within(value: Any) -> bool:
         moment = _parse_utc(value)
