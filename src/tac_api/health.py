@@ -107,9 +107,6 @@ class QueueWatch:
         async with self.lock:  # others wait for this look rather than make their own
             if (states := self._fresh()) is not None:
                 return states
-            if self.sqs is None:
-                quick = self.settings.events_health_seconds
-                self.sqs = await in_thread(client, self.settings, "sqs", quick=quick)
             queue, dead = await asyncio.gather(
                 self._look(self.settings.events_queue_url),
                 self._look(self.settings.events_dead_letter_queue_url),
@@ -123,6 +120,9 @@ class QueueWatch:
             return None
         name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or url
         try:
+            if self.sqs is None:  # made here: a malformed endpoint is "not reachable" too
+                quick = self.settings.events_health_seconds
+                self.sqs = await in_thread(client, self.settings, "sqs", quick=quick)
             async with asyncio.timeout(self.settings.events_health_seconds):
                 answer = await in_thread(
                     self.sqs.get_queue_attributes, QueueUrl=url, AttributeNames=ATTRIBUTES

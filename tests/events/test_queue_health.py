@@ -106,11 +106,15 @@ def silent_endpoint() -> Iterator[str]:
         server.close()
 
 
-@pytest.mark.parametrize("down", ["refused", "silent"])
+@pytest.mark.parametrize("down", ["refused", "silent", "malformed"])
 def test_a_queue_that_is_down_shows_and_the_api_stays_ready(
     api: Api, estate: Estate, silent_endpoint: str, down: str
 ) -> None:
-    endpoint = "http://127.0.0.1:9" if down == "refused" else silent_endpoint
+    endpoint = {
+        "refused": "http://127.0.0.1:9",
+        "silent": silent_endpoint,
+        "malformed": "not an endpoint",  # boto3 refuses to make a client of it
+    }[down]
     settings = queues(estate, aws_endpoint_url=endpoint, events_health_seconds=0.5)
     with health_of(api, **settings) as client:
         response = client.get("/health")

@@ -210,6 +210,15 @@ async def _locked_cursor(session: AsyncSession, topic_arn: str) -> int:
     return last
 
 
+# The longest one PublishBatch may take (one attempt): a slow SNS fails the pass, which is
+# retried later, rather than hold the cursor's lock (and a connection) while it answers.
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+def publishing_client(settings: Settings) -> Any:
+    return client(settings, "sns", quick=PUBLISH_TIMEOUT_SECONDS)
+
+
 async def publish_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -223,7 +232,7 @@ async def publish_once(
     topic_arn = settings.events_topic_arn
     if not topic_arn:
         raise NoTopic()
-    sns = sns or client(settings, "sns")
+    sns = sns or publishing_client(settings)
     async with sessionmaker() as session, session.begin():
         last = await _locked_cursor(session, topic_arn)
         rows = (
@@ -302,7 +311,7 @@ async def run(
     retried after a wait that doubles up to five minutes. Published events are pruned hourly."""
     if not settings.events_topic_arn:
         raise NoTopic()
-    sns = sns or client(settings, "sns")
+    sns = sns or publishing_client(settings)
     failures = 0
     pruned_at: datetime | None = None
     while not stop.is_set():
