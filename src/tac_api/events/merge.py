@@ -26,8 +26,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.db import REQUEST_ID, touch, utcnow
 from tac_api.events.schemas import EVENT_SOURCE, Delivered, MalformedEvent
-from tac_api.flags.models import ReviewFlag
-from tac_api.flags.service import BY_EVENT, raise_flag
+from tac_api.flags.service import raise_by_event
 from tac_api.link_requests.models import LinkRequest
 from tac_api.mothers.models import Mother, PrisonNumberAlias
 from tac_api.mothers.service import mother_named
@@ -201,23 +200,14 @@ async def _repoint(
 async def _flag_once(session: AsyncSession, her: Mother, reason: str) -> None:
     """Her record flagged for review, unless this merge flagged it before (open or cleared:
     a person who has decided is not asked again by a redelivery)."""
-    raised = await session.scalar(
-        select(ReviewFlag.id).where(
-            ReviewFlag.resource_type == "mother",
-            ReviewFlag.resource_id == her.id,
-            ReviewFlag.raised_by_source == BY_EVENT,
-            ReviewFlag.reason == reason,
-        )
+    await raise_by_event(
+        session,
+        EVENT_SOURCE,
+        mother_id=her.id,
+        record=("mother", her.id),
+        reason=reason,
+        unless="ever",
     )
-    if raised is None:
-        await raise_flag(
-            session,
-            EVENT_SOURCE,
-            mother_id=her.id,
-            record=("mother", her.id),
-            reason=reason,
-            source=BY_EVENT,
-        )
 
 
 def _request_id(session: AsyncSession, delivered: Delivered) -> str:

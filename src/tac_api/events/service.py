@@ -29,7 +29,7 @@ PATCH (`mother.transferred`, `mother.released`).
 import uuid
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,8 +52,7 @@ from tac_api.events.schemas import (
     DomainEvent,
     parse_message,
 )
-from tac_api.flags.models import ReviewFlag
-from tac_api.flags.service import BY_EVENT, raise_flag
+from tac_api.flags.service import BY_EVENT, raise_by_event, raise_flag
 from tac_api.hearings.models import CourtHearing
 from tac_api.meetings.models import Meeting
 from tac_api.mothers.models import Mother, PrisonNumberAlias, PrisonStay
@@ -141,7 +140,7 @@ async def _apply(session: AsyncSession, delivered: Delivered) -> Outcome:
     elif event.event_type == RELEASED:
         await _released(session, mother, event, day)
     elif event.event_type == UPDATED and SENTENCE in categories:
-        await _flag_her_once(session, mother, SENTENCE_CHANGED)
+        await _flag_her(session, mother, SENTENCE_CHANGED, unless="open")
     # An update of other categories (personal details, location in the prison...): nothing of
     # hers here follows them; the event is kept, applied.
     await _store(session, delivered, mother.id, outcome)
@@ -250,11 +249,12 @@ async def _released(session: AsyncSession, mother: Mother, event: DomainEvent, d
     if reason in NOT_RELEASES:
         return  # still in custody: see NOT_RELEASES
     if reason not in FINAL_RELEASES:  # UNKNOWN, or a reason new to the estate
-        await _flag_her_once(
+        await _flag_her(
             session,
             mother,
             f"NOMIS released her with reason {reason or 'not given'}: check whether she is "
             "still in custody and correct her status.",
+            unless="open",
         )
         return
     wanted: dict[str, Any] = {"released_on": day}
@@ -314,30 +314,19 @@ async def _prison(session: AsyncSession, code: str) -> Prison:
 # -- Flags for review --------------------------------------------------------------------------
 
 
-async def _flag_her(session: AsyncSession, mother: Mother, reason: str) -> ReviewFlag:
-    return await raise_flag(
+async def _flag_her(
+    session: AsyncSession, mother: Mother, reason: str, unless: Literal["open"] | None = None
+) -> None:
+    """Her record flagged for review by the event (`unless="open"`: not while a flag for the
+    same reason is still open on it)."""
+    await raise_by_event(
         session,
         EVENT_SOURCE,
         mother_id=mother.id,
         record=("mother", mother.id),
         reason=reason,
-        source=BY_EVENT,
+        unless=unless,
     )
-
-
-async def _flag_her_once(session: AsyncSession, mother: Mother, reason: str) -> None:
-    """Her record flagged, unless a flag for the same reason is still open on it."""
-    open_already = await session.scalar(
-        select(ReviewFlag.id).where(
-            ReviewFlag.mother_id == mother.id,
-            ReviewFlag.resource_type == "mother",
-            ReviewFlag.resource_id == mother.id,
-            ReviewFlag.reason == reason,
-            ReviewFlag.cleared_at.is_(None),
-        )
-    )
-    if open_already is None:
-        await _flag_her(session, mother, reason)
 
 
 async def _flag_arrangements(

@@ -6,7 +6,7 @@ later). The prison side's: no local authority sees one (`scope.review_flag_visib
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ARRAY, Select, String, Uuid, any_, bindparam, select
@@ -63,6 +63,37 @@ async def raise_flag(
     await session.flush()
     audit.collected(session, FLAGS, flag)
     return flag
+
+
+async def raise_by_event(
+    session: AsyncSession,
+    source: Caller,
+    *,
+    mother_id: uuid.UUID,
+    record: tuple[str, uuid.UUID],
+    reason: str,
+    unless: Literal["open", "ever"] | None = None,
+) -> ReviewFlag | None:
+    """A flag the service raises on one of her records (a prison event; `source`, its caller),
+    unless an event already raised one for the same reason on that record: one still open
+    (`unless="open"`: asked again once a person has cleared it), or any, cleared or not
+    (`unless="ever"`: a person who has decided is not asked again). None: not raised."""
+    if unless is not None:
+        resource_type, resource_id = record
+        already = select(ReviewFlag.id).where(
+            ReviewFlag.mother_id == mother_id,
+            ReviewFlag.resource_type == resource_type,
+            ReviewFlag.resource_id == resource_id,
+            ReviewFlag.raised_by_source == BY_EVENT,
+            ReviewFlag.reason == reason,
+        )
+        if unless == "open":
+            already = already.where(ReviewFlag.cleared_at.is_(None))
+        if await session.scalar(already.limit(1)) is not None:
+            return None
+    return await raise_flag(
+        session, source, mother_id=mother_id, record=record, reason=reason, source=BY_EVENT
+    )
 
 
 async def raise_by_hand(session: AsyncSession, caller: Caller, data: FlagCreate) -> ReviewFlag:
