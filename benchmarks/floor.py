@@ -53,7 +53,7 @@ JSON_OPTIONS = orjson.OPT_UTC_Z  # aware UTC datetimes end in "Z", as pydantic w
 MOTHER_COLUMNS = (
     "m.id, m.created_at, m.updated_at, m.version, m.prison_number, m.first_name, m.last_name, "
     "m.date_of_birth, m.prison_code, m.reception_date, m.earliest_release_date, m.status, "
-    "m.domestic_abuse_history, m.ethnicity, m.closed_on, m.supported_from"
+    "m.domestic_abuse_history, m.ethnicity, m.closed_on, m.supported_from, m.released_on"
 )
 CHILD_SUMMARY_COLUMNS = (
     "c.id AS child_id, c.first_name AS child_first_name, c.date_of_birth AS child_date_of_birth, "
@@ -487,6 +487,7 @@ def create_app() -> FastAPI:
             "ethnicity": first["ethnicity"],
             "closed_on": day(first["closed_on"]),
             "supported_from": day(first["supported_from"]),
+            "released_on": day(first["released_on"]),
             "flags_for_review": flags_shown(first),
             "children": [
                 {

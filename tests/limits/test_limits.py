@@ -178,7 +178,14 @@ def test_every_operation_that_can_answer_429_documents_it(api: Api) -> None:
                     assert "application/problem+json" in limited["content"]
     assert answered == documented
     # Every operation but the health checks, which a load balancer calls without a token.
-    assert every - answered == {"GET /health", "GET /health/ready"}
+    # The probes: no token, no rate limit.
+    assert every - answered == {
+        "GET /health",
+        "GET /health/ready",
+        "GET /health/liveness",
+        "GET /health/readiness",
+        "GET /info",
+    }
 
 
 def revoke(client: TestClient, name: str) -> None:
