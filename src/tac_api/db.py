@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     insert,
     or_,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -55,6 +57,16 @@ def load_models() -> MetaData:
     import tac_api.models  # noqa: F401  (every table model, imported for its side effect)
 
     return metadata
+
+
+# England's clock: the days a court, the estate's events and its subject access service count by.
+UK = ZoneInfo("Europe/London")
+
+
+def insert_for(session: Any) -> Any:
+    """The dialect's INSERT (PostgreSQL's or SQLite's), which has ON CONFLICT DO NOTHING: a
+    row that another process may be writing at the same moment is written once."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def utcnow() -> datetime:

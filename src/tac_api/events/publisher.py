@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tac_api.config import Settings
-from tac_api.db import utcnow
+from tac_api.db import UK, insert_for, utcnow
 from tac_api.events.aws import client, in_thread
 from tac_api.events.models import EventPublication, ServiceEvent
 from tac_api.mothers.models import Mother
@@ -43,7 +41,6 @@ EVENTS_PER_PASS = 100  # read, published and the cursor moved in one transaction
 SNS_BATCH = 10  # the most a PublishBatch takes
 EVENT_TYPE_PREFIX = "tac."
 # The estate writes occurredAt in UK time, with its offset (`2024-06-14T09:07:15.624796+01:00`).
-UK = ZoneInfo("Europe/London")
 RETRY_MAX_SECONDS = 300.0
 
 # One fixed sentence per type: what happened, never to whom.
@@ -198,8 +195,7 @@ async def _locked_cursor(session: AsyncSession, topic_arn: str) -> int:
     )
     last = await session.scalar(locked)
     if last is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = insert_for(session)
         await session.execute(
             insert(EventPublication.__table__)  # type: ignore[arg-type]
             .values(topic_arn=topic_arn, last_position=0)

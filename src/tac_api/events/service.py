@@ -32,14 +32,13 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.changes import service as changes
-from tac_api.db import REQUEST_ID, utcnow
+from tac_api.db import REQUEST_ID, insert_for, utcnow
 from tac_api.events import schemas
 from tac_api.events.models import PrisonEvent
 from tac_api.events.schemas import (
@@ -300,9 +299,8 @@ async def _prison(session: AsyncSession, code: str) -> Prison:
     prison = await session.get(Prison, code)
     if prison is not None:
         return prison
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     await session.execute(
-        dialect.insert(Prison)
+        insert_for(session)(Prison)
         .values(code=code, name=code, served=False)
         .on_conflict_do_nothing(index_elements=["code"])
     )

@@ -40,14 +40,13 @@ from typing import Any, NoReturn
 
 from fastapi import Request, Response
 from sqlalchemy import ColumnElement, Row, Table, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tac_api import scope
 from tac_api.audit import service as audit
 from tac_api.audit.schemas import Action
 from tac_api.auth.schemas import Caller
-from tac_api.db import utcnow
+from tac_api.db import insert_for, utcnow
 from tac_api.errors import Conflict, NotFound, Problem, problems
 from tac_api.idempotency.models import IdempotencyKey
 
@@ -184,7 +183,7 @@ async def claim(request: Request, gate: AsyncSession, caller: Caller) -> None:
         return
     settings = request.app.state.settings
     hashed = await request_hash(request, caller)
-    insert = postgresql.insert if gate.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(gate)
     # The row can change between our statements (released, completed, taken over by another
     # process): look again, a few times, then let the client come back.
     for _ in range(3):

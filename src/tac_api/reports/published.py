@@ -18,10 +18,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tac_api.db import utcnow
+from tac_api.db import insert_for, utcnow
 from tac_api.reports.models import PublishedFigure
 from tac_api.reports.schemas import Cell, ProgrammeCell
 
@@ -54,7 +53,7 @@ async def as_first_published(
         for quarter, cells in zip(quarters, columns, strict=True)
         for key, cell in cells.items()
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     # In batches: a programme report of 20 quarters has thousands of figures, and a statement's
     # parameters are limited (32,767 on PostgreSQL's wire).
     for start in range(0, len(rows), BATCH):

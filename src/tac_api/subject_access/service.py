@@ -12,7 +12,6 @@ from decimal import Decimal
 from enum import Enum
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ForeignKey, Select, Table, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +20,7 @@ from tac_api.audit import service as audit
 from tac_api.audit.models import AuditEvent
 from tac_api.audit.schemas import AuditEventPublic
 from tac_api.children.history import PLACEMENT_HISTORY_FIELDS
-from tac_api.db import load_models, utcnow
+from tac_api.db import UK, load_models, utcnow
 from tac_api.mothers.service import mother_named
 from tac_api.subject_access.schemas import Subject, SubjectAccessExport, Withheld
 
@@ -353,7 +352,6 @@ async def export_for_prison_number(
 # -- Limited to dates, as the estate's subject access service asks (fromDate, toDate) ----------
 
 # Days as the estate counts them: in England's time, as HMPPS's services read a LocalDate.
-UK = ZoneInfo("Europe/London")
 # A row's date: when the service came to hold it. A table without a `created_at` is dated by
 # when its row was written (a history's change, an event's occurrence); one without either is
 # part of another record (a hearing's child, a plan's action) and goes with it (`_owner`).
