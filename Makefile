@@ -13,7 +13,7 @@ DEMO ?=
 PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
-.PHONY: install pango browser run test lint format openapi bench lock clean
+.PHONY: install pango browser postgres-tools run test lint format openapi bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,18 @@ browser:
 	  [ "$$(id -u)" = 0 ] || { echo "tests/contracts/test_docs.py needs chromium: sudo apt-get install chromium" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+# The PostgreSQL tests put Debian's PgBouncer in front of the server (tests/platform/test_pgbouncer.py)
+# and run clusters of their own with the installed server's initdb and pg_ctl. Installed here when
+# missing and PostgreSQL is being tested (as root, as CI runs).
+SERVER_PACKAGES := pgbouncer
+postgres-tools:
+	@[ -z "$$TAC_TEST_POSTGRES_URL" ] || command -v pgbouncer >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "the PostgreSQL tests need PgBouncer: sudo apt-get install $(SERVER_PACKAGES)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SERVER_PACKAGES) >/dev/null; }
+	@[ -z "$$TAC_TEST_POSTGRES_URL" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "the PostgreSQL tests need the server's initdb and pg_ctl (Debian: postgresql)" >&2; exit 1; }
+
+test: install browser postgres-tools
 	$(BIN)/ruff check src tests benchmarks alembic examples
 	$(BIN)/ruff format --check src tests benchmarks alembic examples
 	$(BIN)/pytest $(PYTEST_ARGS)

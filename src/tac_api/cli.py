@@ -148,6 +148,7 @@ def serve(
         workers=workers,
         access_log=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

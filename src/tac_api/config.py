@@ -76,12 +76,19 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     # Seconds a request waits for a free connection before it fails (500).
     database_pool_timeout: float = Field(default=30.0, gt=0)
+    # Seconds to open a new database connection before giving up (the request answers 503): a
+    # database that is down or unreachable must not hold requests until their clients give up.
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     # Off: a new connection per request (for tests that run each request on its own event loop).
     database_pool: bool = True
     # Off: no prepared statement outlives its query (asyncpg's statement cache and SQLAlchemy's
     # both empty), for a transaction-pooling PgBouncer that cannot follow named statements from
     # one server connection to another (Debian's 1.18). Costs a parse and plan per query.
     database_statement_cache: bool = True
+    # On SIGTERM a process takes no new requests and gives those in flight this many seconds to
+    # finish before it closes their connections; then its background work stops (webhook leases
+    # given back) and it exits 0.
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

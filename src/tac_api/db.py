@@ -139,8 +139,10 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             from pathlib import Path
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"timeout": settings.database_connect_timeout}
     if url.get_backend_name() == "postgresql" and not settings.database_statement_cache:
-        kwargs["connect_args"] = {
+        kwargs["connect_args"] |= {
             # asyncpg's own cache, used by the hot reads that call the driver directly: with
             # none, each query is parsed as the unnamed statement, which lives until the next.
             "statement_cache_size": 0,
