@@ -75,7 +75,9 @@ class ApiProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-            raise AssertionError(f"tac-api serve did not stop in {timeout} s:\n{self.output()}")
+            raise AssertionError(
+                f"tac-api serve did not stop in {timeout} s:\n{self.output()}"
+            ) from None
 
 
 def start_api(
@@ -160,4 +162,3 @@ def make_tokens(database_url: str, clients: Mapping[str, Any] = CLIENTS) -> dict
 
 def bearer(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
-
