@@ -966,8 +966,16 @@ def field_paths(value: Any, prefix: str = "") -> set[str]:
 
 
 @pytest.fixture
-def family(api: Api) -> dict[str, str]:
+def api(module_api: Api) -> Api:
+    """One world for the whole module, built once per database: its tests only read it, or
+    are refused and change nothing (a hundred-odd operations, each once, rebuilt it before)."""
+    return module_api
+
+
+@pytest.fixture(scope="module")
+def family(module_api: Api) -> dict[str, str]:
     """A Send mother with every field filled in: a Bristol child, a Surrey child, a link."""
+    api = module_api
     filled = {
         "social_worker": {
             "name": "Gwen Llewellyn",
