@@ -153,12 +153,20 @@ def clear(api: Api) -> None:
     of rows, and PostgreSQL's TRUNCATE of forty-odd tables (a new file for each, synced) cost more
     than many tests themselves."""
 
+    statements = [f"DELETE FROM {table}" for table in CASE_TABLES + WEBHOOK_TABLES]
+    # Prisons a prison event named, where the service does not work.
+    statements.append("DELETE FROM prison WHERE NOT served")
+
     async def delete_all() -> None:
         async with api.client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
-            for table in CASE_TABLES + WEBHOOK_TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))
-            # Prisons a prison event named, where the service does not work.
-            await connection.execute(text("DELETE FROM prison WHERE NOT served"))
+            if connection.dialect.name == "postgresql":
+                # One round trip (the simple query protocol takes several statements), not
+                # fifty: this runs after every test.
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.execute(";".join(statements))  # type: ignore[union-attr]
+                return
+            for statement in statements:
+                await connection.execute(text(statement))
 
     api.client.portal.call(delete_all)  # type: ignore[union-attr]
 
