@@ -274,11 +274,10 @@ def test_a_clients_rate_limit_holds_across_three_processes(service: Service) -> 
     for refused in (answer for answer in answers if answer.status_code == 429):
         assert refused.headers["content-type"] == "application/problem+json"
         assert int(refused.headers["Retry-After"]) >= 1
-    # Every process refused some, and admitted some: one limit, not three.
-    by_process = {api.port: Counter() for api in service.apis}
-    for answer in answers:
-        by_process[answer.request.url.port][answer.status_code] += 1
-    assert all(counts[429] and counts[200] for counts in by_process.values()), by_process
+    # A third of the burst went to each process, so a limit kept in each process's memory
+    # would have let every request through: what passed is one limit's worth, shared.
+    by_process = Counter(answer.request.url.port for answer in answers)
+    assert sorted(by_process.values()) == [fired // 3] * 3
 
 
 # The change feed ------------------------------------------------------------------------------
@@ -380,24 +379,43 @@ class Receiver:
             return len(self.received[path])
 
 
+# Which process holds which TCP connection, from /proc (Linux): the receiver cannot otherwise
+# tell two dispatchers apart, nor the test know when a dispatcher has started polling.
+
+
+def sockets_of(pid: int) -> set[str]:
+    """The inodes of a process's sockets."""
+    found = set()
+    with contextlib.suppress(OSError):  # the process gone
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):  # closed since listed
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    found.add(link[len("socket:[") : -1])
+    return found
+
+
+def tcp_connections() -> list[tuple[int, int, str]]:
+    """(local port, remote port, inode) of every IPv4 and IPv6 TCP socket."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+            found.append((local, remote, fields[9]))
+    return found
+
+
 def sender_of(port: int, pids: list[int]) -> int | None:
-    """Which of these processes holds the connection from 127.0.0.1:`port` (by the socket's
-    inode, from /proc): the receiver cannot otherwise tell two dispatchers apart."""
-    wanted = f"0100007F:{port:04X}"
-    inode = None
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[1] == wanted:
-            inode = fields[9]
-    if inode is None:
-        return None
-    for pid in pids:
-        with contextlib.suppress(OSError):  # the process gone
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):  # closed since listed
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
-                        return pid
-    return None
+    """Which of these processes holds the connection from local port `port`."""
+    inodes = {inode for local, _, inode in tcp_connections() if local == port}
+    return next((pid for pid in pids if inodes & sockets_of(pid)), None)
+
+
+def connected_to(pid: int, server_port: int) -> bool:
+    """Whether the process holds a connection to this port (its pool's, to PostgreSQL)."""
+    inodes = {inode for _, remote, inode in tcp_connections() if remote == server_port}
+    return bool(inodes & sockets_of(pid))
 
 
 @contextmanager
@@ -529,8 +547,8 @@ def test_two_dispatchers_deliver_each_event_once_and_never_two_at_once_to_a_webh
     holds every delivery a moment, so that a second one to the same webhook would be seen in
     flight beside it."""
     mother_id = service.family("801", "936")
-    hooks = {f"/hook-{n}": ("801", "936")[n % 2] for n in range(dispatcher.CLAIMS_PER_PASS + 4)}
-    writes = 12
+    hooks = {f"/hook-{n}": ("801", "936")[n % 2] for n in range(dispatcher.CLAIMS_PER_PASS + 2)}
+    writes = 6
     with receiving(Receiver(hold=0.02)) as receiver:
         receiver.gate.set()
         start = latest_position(service.database_url)
@@ -538,6 +556,13 @@ def test_two_dispatchers_deliver_each_event_once_and_never_two_at_once_to_a_webh
         try:
             with workers(service.database_url, service.logs, 2) as dispatchers:
                 receiver.senders = [worker.process.pid for worker in dispatchers]
+                # Both polling before there is work: otherwise the first up could take it all.
+                database_port = make_url(service.database_url).port or 5432
+                wait_for(
+                    lambda: all(connected_to(pid, database_port) for pid in receiver.senders),
+                    60,
+                    "start of both dispatchers",
+                )
 
                 async def write() -> None:
                     async with httpx.AsyncClient(timeout=30) as http:
