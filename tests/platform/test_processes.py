@@ -67,7 +67,8 @@ SERVICE_ENV = {
     # Webhooks registered to the test's receiver on 127.0.0.1, over plain http.
     "TAC_WEBHOOK_ALLOW_HTTP": "true",
 }
-# Delivering processes: quick to look for work, and to give up on a receiver that does not answer.
+# Delivering processes: quick to look for work, and patient with a receiver the test holds
+# (an attempt cut short by the timeout would be retried, and counted twice by the receiver).
 DISPATCH_ENV = {
     **SERVICE_ENV,
     "TAC_WEBHOOK_POLL_SECONDS": "0.1",
