@@ -132,14 +132,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Default TAC_PORT")] = None,
     workers: Annotated[int, typer.Option(help="API processes")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    import uvicorn
-
+    """Serve the API with uvicorn. On SIGTERM: no new connections, the requests in flight
+    finished (up to TAC_SHUTDOWN_GRACE_SECONDS), background work stopped, exit 0."""
     from tac_api.logs import configure_logging
+    from tac_api.serving import serve as serve_http
 
     settings = get_settings()
     _warn_if_behind(settings)
-    uvicorn.run(
+    serve_http(
         "tac_api.main:create_app",
         log_config=configure_logging(settings.log_level),
         factory=True,

@@ -375,11 +375,15 @@ async def deliver_to(
     rng: Random,
     *,
     resolver: Resolver = system_resolver,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """This webhook's events in order, until one must wait for a retry: the attempts made."""
+    """This webhook's events in order, until one must wait for a retry, or until `stop` is set
+    (the process is stopping: the attempt under way ends, no other starts): the attempts made."""
     rules = Rules.of(settings, resolver)
     sent = 0
     for _ in range(EVENTS_PER_CLAIM):
+        if stop is not None and stop.is_set():
+            break
         attempt = await _prepare(sessionmaker, settings, webhook_id, token, now, rng)
         if attempt is None:
             break
@@ -401,12 +405,15 @@ async def dispatch_once(
     rng: Random = random.random,
     resolver: Resolver = system_resolver,
     strict: bool = False,
+    stop: asyncio.Event | None = None,
 ) -> int:
     """One pass: claim the webhooks with something due, deliver to each in order, give them
     back. `now` decides what is due (tests move time on instead of sleeping), `resolver` how
     host names are looked up (tests answer themselves). Returns the number of attempts made;
     with `strict` (a one-off pass, whose caller must learn of it), raises PassFailed when
-    delivering to any webhook failed."""
+    delivering to any webhook failed. `stop` set: each webhook's attempt under way is the
+    last, and the claims are given back at once (a stopping process must not keep its leases
+    for a whole pass, up to EVENTS_PER_CLAIM slow receivers' answers each)."""
     now = now or utcnow()
     own_client = client is None
     http = client or new_client(settings)
@@ -424,7 +431,15 @@ async def dispatch_once(
             async with limit:
                 try:
                     return await deliver_to(
-                        sessionmaker, settings, http, webhook_id, token, now, rng, resolver=resolver
+                        sessionmaker,
+                        settings,
+                        http,
+                        webhook_id,
+                        token,
+                        now,
+                        rng,
+                        resolver=resolver,
+                        stop=stop,
                     )
                 except Exception:
                     log.exception("delivering to webhook %s failed; it is tried again", webhook_id)
@@ -455,7 +470,9 @@ async def run(
         while not stop.is_set():
             sent = 0
             try:
-                sent = await dispatch_once(sessionmaker, settings, client, resolver=resolver)
+                sent = await dispatch_once(
+                    sessionmaker, settings, client, resolver=resolver, stop=stop
+                )
             except Exception:
                 log.exception("webhook delivery pass failed; trying again after the poll interval")
             if not sent:
