@@ -82,7 +82,7 @@ class LoadResult:
         return self.latencies[rank] * 1000
 
 
-class _Connection(asyncio.Protocol):
+class Connection(asyncio.Protocol):
     """One keep-alive connection with at most one request in flight."""
 
     def __init__(self) -> None:
@@ -204,9 +204,9 @@ async def _load(
     window_start = started + warmup
     window_end = window_start + duration
 
-    async def connect() -> _Connection | None:
+    async def connect() -> Connection | None:
         try:
-            _, protocol = await loop.create_connection(_Connection, host, port)
+            _, protocol = await loop.create_connection(Connection, host, port)
         except OSError:
             result.failures += 1
             await asyncio.sleep(0.05)
