@@ -36,6 +36,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -195,23 +196,24 @@ def seed_world(url: str, args: argparse.Namespace) -> tuple[World, str, list[str
 # Processes -------------------------------------------------------------------------------------
 
 
-def start(stack: contextlib.ExitStack, server: Server, wait: bool = True) -> Server:
-    stack.callback(server.stop)
+def start(servers: list[Server], server: Server) -> Server:
+    """Started (not yet ready); stopped with the others by stop_all."""
+    servers.append(server)
     server.start()
-    if wait:
-        server.wait_ready()
     return server
 
 
-def start_moto(stack: contextlib.ExitStack) -> tuple[str, str]:
-    """A local SNS (moto's server) and the estate's topic on it: (endpoint, topic ARN)."""
+def stop_all(servers: list[Server]) -> None:
+    """All at once (SIGTERM, SIGKILL after 10 s), not one after another: each API process takes
+    a moment to finish, and the suite runs this."""
+    with ThreadPoolExecutor(max_workers=len(servers) or 1) as pool:
+        list(pool.map(Server.stop, servers))
+
+
+def moto_topic(endpoint: str) -> str:
+    """The estate's topic, on the local SNS (moto's server): its ARN."""
     import boto3
 
-    (port,) = free_ports(1)
-    argv = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
-    server = Server("moto", argv, {**os.environ}, port, VAR / "soak-moto.log", ready_path="/")
-    start(stack, server)
-    endpoint = f"http://127.0.0.1:{port}"
     sns = boto3.client(
         "sns",
         endpoint_url=endpoint,
@@ -219,7 +221,7 @@ def start_moto(stack: contextlib.ExitStack) -> tuple[str, str]:
         aws_access_key_id="soak",
         aws_secret_access_key="soak",
     )
-    return endpoint, sns.create_topic(Name=TOPIC)["TopicArn"]
+    return sns.create_topic(Name=TOPIC)["TopicArn"]
 
 
 def register_webhooks(port: int, admin: str, receiver: int, authorities: list[str]) -> None:
@@ -250,20 +252,34 @@ def start_processes(
     args: argparse.Namespace,
     admin: str,
     authorities: list[str],
-) -> tuple[list[Process], int]:
-    """The receiver, moto, the API processes, the dispatcher and the publisher, ready; returns
-    the processes followed and the receiver's port."""
-    receiver_port, *api_ports = free_ports(1 + args.processes)
-    receiver = Server(
-        "receiver",
-        [sys.executable, "-m", "benchmarks.receiver", "--port", str(receiver_port)],
-        {**os.environ, "PYTHONUNBUFFERED": "1"},
-        receiver_port,
-        VAR / "soak-receiver.log",
-        ready_path="/count",
+) -> tuple[list[Process], int, str]:
+    """The receiver, moto, the API processes, the dispatcher and the publisher, started together
+    and ready; returns the processes followed, the receiver's port and the topic's ARN."""
+    receiver_port, moto_port, *api_ports = free_ports(2 + args.processes)
+    servers: list[Server] = []
+    stack.callback(stop_all, servers)
+    receiver = start(
+        servers,
+        Server(
+            "receiver",
+            [sys.executable, "-m", "benchmarks.receiver", "--port", str(receiver_port)],
+            {**os.environ, "PYTHONUNBUFFERED": "1"},
+            receiver_port,
+            VAR / "soak-receiver.log",
+            ready_path="/count",
+        ),
     )
-    start(stack, receiver)
-    endpoint, topic = start_moto(stack)
+    moto = start(
+        servers,
+        Server(
+            "moto",
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+            {**os.environ},
+            moto_port,
+            VAR / "soak-moto.log",
+            ready_path="/",
+        ),
+    )
     env = {
         **server_env(url),
         "TAC_DATABASE_POOL_SIZE": str(args.pool_size),
@@ -274,19 +290,26 @@ def start_processes(
         "TAC_WEBHOOK_ALLOW_HTTP": "true",
     }
     tac_api = tac_api_command()
-    processes = []
-    for number, port in enumerate(api_ports, 1):
-        server = Server(
+    processes = [
+        Process(
             f"api-{number}",
-            [tac_api, "serve", "--port", str(port)],
-            env,
-            port,
-            VAR / f"soak-api-{number}.log",
+            start(
+                servers,
+                Server(
+                    f"api-{number}",
+                    [tac_api, "serve", "--port", str(port)],
+                    env,
+                    port,
+                    VAR / f"soak-api-{number}.log",
+                ),
+            ),
+            followed=True,
         )
-        processes.append(Process(server.name, start(stack, server, wait=False), followed=True))
-    for process in processes:
-        process.server.wait_ready()
-    register_webhooks(api_ports[0], admin, receiver_port, authorities)
+        for number, port in enumerate(api_ports, 1)
+    ]
+    moto.wait_ready()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    topic = moto_topic(endpoint)
     workers = {
         "dispatcher": ([tac_api, "webhooks", "run"], {}),
         "publisher": (
@@ -296,9 +319,13 @@ def start_processes(
     }
     for name, (argv, extra) in workers.items():
         server = Server(name, argv, {**env, **WORKER_POOL, **extra}, 0, VAR / f"soak-{name}.log")
-        processes.append(Process(name, start(stack, server, wait=False), followed=False))
-    time.sleep(1.0)
+        processes.append(Process(name, start(servers, server), followed=False))
+    receiver.wait_ready()
     for process in processes:
+        if process.followed:
+            process.server.wait_ready()
+    register_webhooks(api_ports[0], admin, receiver_port, authorities)
+    for process in processes:  # the workers have had the API's start-up time to fail
         if not process.alive():
             raise BenchError(f"{process.name} exited:\n{process.server.log_tail()}")
     print(
@@ -307,7 +334,7 @@ def start_processes(
         f"({len(authorities)} webhooks), moto's SNS; this process sends the load",
         flush=True,
     )
-    return processes, receiver_port
+    return processes, receiver_port, topic
 
 
 # Measuring -------------------------------------------------------------------------------------
@@ -721,9 +748,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         stack.callback(drop_postgres, admin_url, SOAK_DATABASE)
         print(f"PostgreSQL, database {SOAK_DATABASE} on {shown_url(admin_url)}", flush=True)
         world, admin, authorities = seed_world(url, args)
-        processes, receiver_port = start_processes(stack, url, args, admin, authorities)
-        publisher = next(p for p in processes if p.name == "publisher")
-        topic = publisher.server.env["TAC_EVENTS_TOPIC_ARN"]
+        processes, receiver_port, topic = start_processes(stack, url, args, admin, authorities)
         measured = soak_load.run(measure(url, args, world, processes, receiver_port, topic))
         for process in processes:
             if not process.alive():
