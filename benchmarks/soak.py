@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks import soak_load
+from benchmarks.load import database_cpu, machine_busy, proc_cpu, self_cpu
 from benchmarks.soak_load import Mix, Outcomes, World, percentile
 from benchmarks.stack import (
     BIN,
@@ -61,6 +62,7 @@ from benchmarks.stack import (
 from benchmarks.sync_batch import linked_mothers_and_token, synthetic_items
 
 SOAK_DATABASE = os.environ.get("TAC_SOAK_DATABASE", "tac_soak")
+DISTURBED = 0.15  # cores used by other processes during the soak: its figures are suspect
 # Targets, from issue 20.
 P99_GROWTH = 1.2  # the last window's p99 at most this times the first's
 MEMORY_GROWTH = 0.10  # an API process's resident memory may grow by less than this
@@ -80,6 +82,7 @@ class Process:
     name: str
     server: Server
     followed: bool  # its memory growth has a target (the API processes)
+    tac_api: bool = True  # the service's (its memory reported); else the receiver's or moto's
     start_kb: int = 0
     end_kb: int = 0
     peak_kb: int = 0
@@ -103,6 +106,46 @@ class Process:
     @property
     def growth(self) -> float:
         return (self.end_kb - self.start_kb) / self.start_kb if self.start_kb else float("nan")
+
+
+@dataclass
+class Cpu:
+    """CPU seconds used so far: by each process, this one, PostgreSQL's for the soak's database,
+    and the whole machine."""
+
+    at: float
+    processes: dict[str, float]
+    client: float
+    database: dict[int, float]
+    machine: float
+
+    @classmethod
+    def now(cls, processes: list["Process"]) -> "Cpu":
+        return cls(
+            time.perf_counter(),
+            {p.name: proc_cpu(p.pid) for p in processes},
+            self_cpu(),
+            database_cpu(SOAK_DATABASE),
+            machine_busy(),
+        )
+
+    def since(self, before: "Cpu") -> dict[str, float]:
+        """Cores used in between (1.0: one core busy all the time); `other`: the machine's busy
+        time that none of them accounts for, which disturbs the figures when high."""
+        elapsed = self.at - before.at
+        used = {
+            name: (seconds - before.processes[name]) / elapsed
+            for name, seconds in self.processes.items()
+        }
+        used["load generator"] = (self.client - before.client) / elapsed
+        # Connections opened meanwhile are new processes: all they used is in the window.
+        used["PostgreSQL"] = (
+            sum(seconds - before.database.get(pid, 0.0) for pid, seconds in self.database.items())
+            / elapsed
+        )
+        busy = (self.machine - before.machine) / elapsed
+        used["other"] = max(0.0, busy - sum(used.values()))
+        return {name: round(cores, 3) for name, cores in used.items()}
 
 
 @dataclass
@@ -206,8 +249,16 @@ def start(servers: list[Server], server: Server) -> Server:
 def stop_all(servers: list[Server]) -> None:
     """All at once (SIGTERM, SIGKILL after 10 s), not one after another: each API process takes
     a moment to finish, and the suite runs this."""
+
+    def stop(server: Server) -> None:
+        began = time.perf_counter()
+        server.stop()
+        took = time.perf_counter() - began
+        if took > 3:  # a process slow to stop on SIGTERM is worth knowing of
+            print(f"  {server.name} took {took:.1f} s to stop", flush=True)
+
     with ThreadPoolExecutor(max_workers=len(servers) or 1) as pool:
-        list(pool.map(Server.stop, servers))
+        list(pool.map(stop, servers))
 
 
 def moto_topic(endpoint: str) -> str:
@@ -320,6 +371,10 @@ def start_processes(
     for name, (argv, extra) in workers.items():
         server = Server(name, argv, {**env, **WORKER_POOL, **extra}, 0, VAR / f"soak-{name}.log")
         processes.append(Process(name, start(servers, server), followed=False))
+    processes += [
+        Process("receiver", receiver, followed=False, tac_api=False),
+        Process("moto", moto, followed=False, tac_api=False),
+    ]
     receiver.wait_ready()
     for process in processes:
         if process.followed:
@@ -365,6 +420,7 @@ class Measured:
     backlog: dict[str, Any]
     receiver: dict[str, int]
     problems: list[str]
+    cpu: dict[str, float]  # cores used during the soak, by process (Cpu.since)
 
 
 async def backlogs(monitor: Any, topic: str) -> tuple[int, int]:
@@ -424,13 +480,16 @@ async def measure(
             for process in processes:
                 if not process.alive():
                     raise BenchError(f"{process.name} died:\n{process.server.log_tail()}")
+                if not process.tac_api:
+                    continue
                 memory[process.name] = kb = process.rss_kb()
                 process.peak_kb = max(process.peak_kb, kb)
             samples.memory.append((elapsed, memory))
 
         await sample(0.0)
         for process in processes:
-            process.start_kb = samples.memory[0][1][process.name]
+            process.start_kb = samples.memory[0][1].get(process.name, 0)
+        cpu_before = Cpu.now(processes)
         reported = [0.0]
 
         async def tick(elapsed: float, outcomes: Outcomes) -> None:
@@ -449,9 +508,10 @@ async def measure(
         soak = await soak_load.open_loop(
             ports, mix, rate, seconds, seed=args.seed, every=SAMPLE_SECONDS, tick=tick
         )
+        cpu = Cpu.now(processes).since(cpu_before)
         await sample(seconds)
         for process in processes:
-            process.end_kb = samples.memory[-1][1][process.name]
+            process.end_kb = samples.memory[-1][1].get(process.name, 0)
         webhooks, outbox = await backlogs(monitor, topic)
         backlog: dict[str, Any] = {"webhooks_at_end": webhooks, "outbox_at_end": outbox}
         stopped = time.perf_counter()
@@ -482,7 +542,7 @@ async def measure(
     finally:
         await monitor.close()
     return Measured(
-        capacity, rate, soak, samples, backlog, receiver_counts(receiver_port), problems
+        capacity, rate, soak, samples, backlog, receiver_counts(receiver_port), problems, cpu
     )
 
 
@@ -531,6 +591,7 @@ def build_report(
             "growth": round(p.growth, 4),
         }
         for p in processes
+        if p.tac_api
     ]
     pool = args.pool_size + args.max_overflow
     ceiling = args.processes * pool + 2 * sum(int(v) for v in WORKER_POOL.values())
@@ -621,6 +682,8 @@ def build_report(
             "events": backlog["outbox_events"],
         },
         "drain_seconds": backlog["drain_seconds"],
+        "cpu_cores": measured.cpu,
+        "disturbed": measured.cpu["other"] > DISTURBED,
         "targets": targets,
         "problems": measured.problems,
     }
@@ -670,6 +733,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"({outbox['backlog_after_drain']:,} after {report['drain_seconds']:g} s); "
         f"{outbox['published_through']:,} of {outbox['events']:,} published | "
         f"both drained | {passed['backlogs drained after the load']} |",
+        "| CPU during the soak, in cores | "
+        + ", ".join(f"{name} {cores:.2f}" for name, cores in report["cpu_cores"].items())
+        + " | | |",
         "",
         "| Request | requests | errors | p50 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -774,6 +840,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Target ({target['figure']}: {target['target']}): {verdict(target['passed'])} "
             f"({target['value']})"
+        )
+    if report["disturbed"]:
+        print(
+            f"NOTE: other processes used {report['cpu_cores']['other']:.2f} cores during the "
+            f"soak (over {DISTURBED}): its latency figures are suspect; rerun on a quiet machine."
         )
     for sample in report["soak"]["error_samples"]:
         print(f"ERROR: {sample}")

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get("TAC_TEST_POSTGRES_URL")
-TINY = "--minutes 0.25 --capacity-seconds 3 --mothers 100 --drain-seconds 30"
+TINY = "--minutes 0.2 --capacity-seconds 2 --mothers 100 --drain-seconds 30"
 # Each of these is a tenth or more of the mix: a quarter-minute run cannot miss one.
 MAIN_KINDS = {"GET mother", "GET her children", "POST court hearing", "PATCH court hearing"}
 
@@ -68,6 +68,13 @@ def test_make_soak_reports_every_figure_without_an_error(tmp_path: Path) -> None
     assert number(webhooks["backlog_at_end"]) and webhooks["backlog_after_drain"] == 0
     assert outbox["events"] > 0 and outbox["published_through"] > 0, outbox
     assert number(outbox["backlog_at_end"]) and outbox["backlog_after_drain"] == 0
+
+    # Where the machine's CPU went during the soak, so that a disturbed run shows as one.
+    cpu = report["cpu_cores"]
+    assert set(cpu) == {*memory, "receiver", "moto", "load generator", "PostgreSQL", "other"}
+    assert all(number(cores) and cores >= 0 for cores in cpu.values()), cpu
+    assert cpu["api-1"] > 0 and cpu["PostgreSQL"] > 0, cpu
+    assert isinstance(report["disturbed"], bool)
 
     figures = {target["figure"] for target in report["targets"]}
     assert {"errors", "p99, last window over first", "backlogs drained after the load"} <= figures
