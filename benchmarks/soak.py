@@ -394,9 +394,10 @@ def start_processes(
 
 # Measuring -------------------------------------------------------------------------------------
 
+# Client connections only: a parallel query's workers are listed too, and are not connections.
 CONNECTIONS_SQL = (
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid()"
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
 )
 WEBHOOK_BACKLOG_SQL = """
 SELECT (SELECT count(*) FROM webhook_delivery WHERE status = 'pending')
