@@ -13,7 +13,7 @@ DEMO ?=
 PYTEST_ARGS ?= -n auto --dist loadfile
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
-.PHONY: install pango browser postgres-tools run test lint format openapi bench lock clean
+.PHONY: install pango browser postgres-tools run test lint format openapi bench soak lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ openapi: install
 
 bench: install var
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Half an hour of mixed load at half the measured capacity, on PostgreSQL (README: Soak).
+soak: install var
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
 # Re-pin on purpose: resolves pyproject.toml's ranges to exact versions for every machine and CI.
 lock:

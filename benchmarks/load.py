@@ -82,7 +82,7 @@ class LoadResult:
         return self.latencies[rank] * 1000
 
 
-class _Connection(asyncio.Protocol):
+class Connection(asyncio.Protocol):
     """One keep-alive connection with at most one request in flight."""
 
     def __init__(self) -> None:
@@ -124,7 +124,7 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(exc)
 
 
-def _proc_cpu(pid: int, reaped: bool = False) -> float:
+def proc_cpu(pid: int, reaped: bool = False) -> float:
     """CPU seconds a process has used (user + system), from /proc; with `reaped`, plus what its
     children that have exited used (PostgreSQL's postmaster reaps every closed connection)."""
     with open(f"/proc/{pid}/stat") as handle:
@@ -135,7 +135,7 @@ def _proc_cpu(pid: int, reaped: bool = False) -> float:
     return used / TICKS
 
 
-def _database_cpu(database: str | None) -> dict[int, float]:
+def database_cpu(database: str | None) -> dict[int, float]:
     """CPU seconds of the PostgreSQL processes serving `database`: its connections (the process
     title names the database), plus the closed ones, which the postmaster has reaped. Other
     databases' connections on the same server (another project's tests, say) are left out."""
@@ -153,15 +153,15 @@ def _database_cpu(database: str | None) -> dict[int, float]:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
                 title = handle.read().replace(b"\0", b" ").decode(errors="replace")
             if not title.startswith("postgres:"):  # the postmaster: only what it reaped
-                used[pid] = _proc_cpu(pid, reaped=True) - _proc_cpu(pid)
+                used[pid] = proc_cpu(pid, reaped=True) - proc_cpu(pid)
             elif f" {database} " in title:
-                used[pid] = _proc_cpu(pid)
+                used[pid] = proc_cpu(pid)
         except OSError:  # gone meanwhile
             continue
     return used
 
 
-def _machine_busy() -> float:
+def machine_busy() -> float:
     """CPU seconds all cores have spent busy since boot."""
     with open("/proc/stat") as handle:
         values = [int(v) for v in handle.readline().split()[1:8]]  # user .. softirq
@@ -171,13 +171,13 @@ def _machine_busy() -> float:
 class _CpuSnapshot:
     def __init__(self, server_pid: int | None, database: str | None) -> None:
         self.at = time.perf_counter()
-        self.client = _self_cpu()
-        self.server = _proc_cpu(server_pid) if server_pid else 0.0
-        self.database = _database_cpu(database)
-        self.machine = _machine_busy()
+        self.client = self_cpu()
+        self.server = proc_cpu(server_pid) if server_pid else 0.0
+        self.database = database_cpu(database)
+        self.machine = machine_busy()
 
 
-def _self_cpu() -> float:
+def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -204,9 +204,9 @@ async def _load(
     window_start = started + warmup
     window_end = window_start + duration
 
-    async def connect() -> _Connection | None:
+    async def connect() -> Connection | None:
         try:
-            _, protocol = await loop.create_connection(_Connection, host, port)
+            _, protocol = await loop.create_connection(Connection, host, port)
         except OSError:
             result.failures += 1
             await asyncio.sleep(0.05)

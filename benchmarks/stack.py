@@ -177,9 +177,17 @@ class Server:
     """A server in its own process group, always stopped (SIGTERM, then SIGKILL) on the way out."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], port: int, log_path: Path
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        port: int,
+        log_path: Path,
+        ready_path: str = "/health/ready",
     ) -> None:
         self.name, self.argv, self.env, self.port, self.log_path = name, argv, env, port, log_path
+        # What answers 200 once it serves (the soak's webhook receiver and moto have their own).
+        self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -209,7 +217,7 @@ class Server:
                     f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}"
                 )
             with contextlib.suppress(OSError, http.client.HTTPException):
-                if get(self.port, "/health/ready")[0] == 200:
+                if get(self.port, self.ready_path)[0] == 200:
                     return
             time.sleep(0.1)
         raise BenchError(f"{self.name} was not ready after {timeout:.0f} s:\n{self.log_tail()}")

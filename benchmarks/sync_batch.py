@@ -72,7 +72,7 @@ def synthetic_items(prison_numbers: list[str], count: int, seed: int) -> list[di
     return items
 
 
-async def _mothers_and_token(url: str) -> tuple[dict[str, tuple[str, date]], str]:
+async def linked_mothers_and_token(url: str) -> tuple[dict[str, tuple[str, date]], str]:
     from sqlalchemy import exists, select
 
     from tac_api.auth.schemas import Role
@@ -179,7 +179,7 @@ def run_sync_batches(
     url: str, connect: dict[str, Any], port: int, children: int, batch_size: int, seed: int
 ) -> SyncResult:
     """`url`: the database; `connect`: asyncpg's arguments for it; `port`: tac-api's."""
-    mothers, token = asyncio.run(_mothers_and_token(url))
+    mothers, token = asyncio.run(linked_mothers_and_token(url))
     items = synthetic_items(sorted(mothers), children, seed)
     batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
     floor = asyncio.run(_floor(connect, batches, mothers))

@@ -206,6 +206,23 @@ def db_grant(
     typer.echo(f"granted {role} its privileges on {tables} tables ({append_only}: SELECT, INSERT)")
 
 
+@db_app.command("check")
+def db_check() -> None:
+    """Exit 0 when the database answers with the schema this version needs (what the API's
+    /health/readiness asks), 1 otherwise: the health check of the processes that serve no HTTP
+    (`webhooks run`, `events consume`, `events publish`), whose work is all in the database."""
+
+    async def check() -> None:
+        async with database(get_settings()):
+            pass
+
+    try:
+        run(check())
+    except SQLAlchemyError as exc:  # refused by the server: a wrong password, no such database
+        raise fail(f"the database in TAC_DATABASE_URL refused ({type(exc).__name__})") from exc
+    typer.echo("database ready: the schema is this version's")
+
+
 @app.command("demo-data")
 def demo_data(
     mothers: Annotated[int, typer.Option(min=1, max=200_000)] = 40,
