@@ -18,11 +18,13 @@ from tac_api.main import create_app
 from tac_api.migrations import upgrade
 from tests.support.api import CLIENTS, Api
 from tests.support.databases import (
+    POOLER_URL,
     backends,
     drop_postgres_database,
     load_reference_into,
     new_postgres_database,
     run,
+    served,
 )
 from tests.support.events import Estate, new_estate
 from tests.support.servers import NAMES, serving
@@ -30,6 +32,9 @@ from tests.support.servers import NAMES, serving
 # No app in the tests delivers webhooks in the background: the webhook tests call the dispatcher
 # themselves (or turn it on for the one test of the background task).
 os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
+if POOLER_URL:
+    # Behind a transaction-pooling PgBouncer 1.18, as README's Deploying section says to run.
+    os.environ["TAC_DATABASE_STATEMENT_CACHE"] = "false"
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
     "published_figure",
@@ -114,7 +119,7 @@ def database_url(request: pytest.FixtureRequest, make_database: Any) -> str:
     url = make_database(request.param)
     upgrade(url)
     run(load_reference_into(url))
-    return url
+    return served(url)
 
 
 @pytest.fixture(scope="session")

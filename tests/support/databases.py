@@ -14,6 +14,10 @@ from tac_api.db import make_engine, sessionmaker_for
 from tac_api.reference.service import load_reference_data
 
 POSTGRES_URL = os.environ.get("TAC_TEST_POSTGRES_URL")
+# A transaction-pooling PgBouncer in front of POSTGRES_URL's server (tests/platform/
+# test_pgbouncer.py runs tests with it): the service under test, and every check a test makes on
+# its database, then go through it; databases are still made, migrated and dropped directly.
+POOLER_URL = os.environ.get("TAC_TEST_POOLER_URL")
 
 
 def run(coroutine: Any) -> Any:
@@ -55,6 +59,17 @@ def new_postgres_database() -> str:
             pytest.fail(message)  # in CI a PostgreSQL run that cannot connect is a failure
         pytest.skip(message)
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def served(url: str) -> str:
+    """How the service under test reaches a PostgreSQL database: through the pooler if there
+    is one (the same database by name), directly otherwise."""
+    if not POOLER_URL or not url.startswith("postgresql"):
+        return url
+    pooler = make_url(POOLER_URL)
+    return (
+        make_url(url).set(host=pooler.host, port=pooler.port).render_as_string(hide_password=False)
+    )
 
 
 def drop_postgres_database(url: str) -> None:

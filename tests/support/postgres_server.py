@@ -165,10 +165,14 @@ class Bouncer:
 
 
 @contextmanager
-def pgbouncer(pool_mode: str = "transaction", pool_size: int = 10) -> Iterator[Bouncer]:
+def pgbouncer(
+    pool_mode: str = "transaction", pool_size: int = 10, round_robin: bool = False
+) -> Iterator[Bouncer]:
     """PgBouncer in front of TAC_TEST_POSTGRES_URL's server: any database by name, trust auth
     (the tests' server trusts its local connections too), `pool_size` server connections per
-    database and user."""
+    database and user. `round_robin`: each transaction to the next server connection in turn,
+    rather than the one used last, so that anything a client leaves on a server connection
+    beyond its transaction is missing from the next one (the way a busy pooler mixes them)."""
     assert POSTGRES_URL, "PgBouncer sits in front of TAC_TEST_POSTGRES_URL's server"
     direct = make_url(POSTGRES_URL)
     program = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -186,9 +190,14 @@ def pgbouncer(pool_mode: str = "transaction", pool_size: int = 10) -> Iterator[B
             f"listen_addr = 127.0.0.1\nlisten_port = {port}\n"
             f"unix_socket_dir = {home}\n"
             "auth_type = trust\n"
+            # May read the admin console's SHOW STATS and SHOW POOLS (what went through it).
+            f"stats_users = {direct.username}\n"
             f"auth_file = {users}\n"
             f"pool_mode = {pool_mode}\n"
             f"default_pool_size = {pool_size}\n"
+            f"server_round_robin = {int(round_robin)}\n"
+            # With round robin, all of them open from the start: there is a next one to turn to.
+            f"min_pool_size = {pool_size if round_robin else 0}\n"
             "max_client_conn = 500\n"
             # What asyncpg sets at connect (PgBouncer refuses unknown startup parameters).
             "ignore_startup_parameters = extra_float_digits,options\n"
