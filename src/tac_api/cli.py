@@ -136,9 +136,12 @@ def serve(
     import uvicorn
 
     from tac_api.logs import configure_logging
+    from tac_api.metrics.service import multiprocess_directory
 
     settings = get_settings()
     _warn_if_behind(settings)
+    # Where the workers add up their figures for /metrics (PROMETHEUS_MULTIPROC_DIR).
+    multiprocess_directory(workers)
     uvicorn.run(
         "tac_api.main:create_app",
         log_config=configure_logging(settings.log_level),
