@@ -247,7 +247,7 @@ def test_idempotency_conflicts_and_replays_are_counted(api: Api) -> None:
 
 
 def test_webhook_deliveries_are_counted_by_result(api: Api) -> None:
-    answers = iter([500, 204, 500])
+    answers = iter([500, 204, 500, 500])
 
     def answer(_: httpx.Request) -> httpx.Response:
         return httpx.Response(next(answers))
@@ -283,12 +283,21 @@ def test_webhook_deliveries_are_counted_by_result(api: Api) -> None:
     assert dispatch(t0 + timedelta(minutes=5)) == 1  # 204
     run_in_app(api, emit)
     assert dispatch(t0 + timedelta(minutes=10), webhook_max_attempts=1) == 1  # 500, the last
+    run_in_app(api, emit)
+    assert dispatch(t0 + timedelta(minutes=15)) == 1  # 500: to be retried, but...
+
+    async def erase(session: Any) -> None:  # ... its event is erased with its case
+        table = ChangeEvent.__table__
+        await session.execute(table.delete().where(table.c.occurred_at == t0))  # type: ignore[attr-defined]
+
+    run_in_app(api, erase)
+    assert dispatch(t0 + timedelta(minutes=20)) == 0  # given up, nothing sent
     after = scrape(api.client, api.tokens["monitoring"])
 
     deliveries = "tac_webhook_deliveries_total"
-    assert moved(before, after, deliveries, result="retrying") == 1
+    assert moved(before, after, deliveries, result="retrying") == 2
     assert moved(before, after, deliveries, result="delivered") == 1
-    assert moved(before, after, deliveries, result="given_up") == 1
+    assert moved(before, after, deliveries, result="given_up") == 2
 
 
 def test_the_pool_counts_connections_in_use_and_requests_waiting(database_url: str) -> None:
@@ -497,7 +506,8 @@ def test_two_workers_figures_are_added_up(
                 samples = scrape(client, token)
                 route = {"route": "/health/liveness", "method": "GET", "status": "200"}
                 assert value(samples, "tac_http_requests_total", **route) == sent
-                assert value(samples, "tac_http_requests_total", route="/earlier-run") == 0
+                earlier = {"route": "/earlier-run", "method": "GET", "status": "200"}
+                assert value(samples, "tac_http_requests_total", **earlier) == 0
                 assert value(samples, "tac_database_connections_in_use") < 7
 
             # A worker that died (here: a process that counted, then ended): its counts stay in
