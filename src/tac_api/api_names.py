@@ -12,6 +12,11 @@ from fastapi.routing import APIRoute
 TAGS: list[dict[str, str]] = [
     {"name": "Health", "description": "Whether the process is up and its database ready."},
     {
+        "name": "Monitoring",
+        "description": "Figures for Prometheus: requests, latency, the database pool, refusals, "
+        "webhook deliveries and how far behind the change feed and published events are.",
+    },
+    {
         "name": "Reference data",
         "description": "Prisons, local authorities and the code lists records use.",
     },

@@ -135,10 +135,13 @@ def serve(
     """Serve the API with uvicorn. On SIGTERM: no new connections, the requests in flight
     finished (up to TAC_SHUTDOWN_GRACE_SECONDS), background work stopped, exit 0."""
     from tac_api.logs import configure_logging
+    from tac_api.metrics.service import multiprocess_directory
     from tac_api.serving import serve as serve_http
 
     settings = get_settings()
     _warn_if_behind(settings)
+    # Where the workers add up their figures for /metrics (PROMETHEUS_MULTIPROC_DIR).
+    multiprocess_directory(workers)
     serve_http(
         "tac_api.main:create_app",
         log_config=configure_logging(settings.log_level),

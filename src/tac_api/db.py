@@ -32,6 +32,7 @@ from sqlalchemy.sql.base import Executable
 from sqlmodel import Field, SQLModel
 
 from tac_api.config import Settings
+from tac_api.metrics.figures import MeteredPool
 
 # Named constraints from the first migration: SQLite's batch mode can only alter what it can name.
 NAMING_CONVENTION = {
@@ -155,6 +156,8 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
         }
     if pool and url.database not in (None, "", ":memory:"):  # one in-memory database, no pool
         kwargs.update(
+            # SQLAlchemy's pool for asyncio, counting connections in use and waits (/metrics).
+            poolclass=MeteredPool,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             pool_timeout=settings.database_pool_timeout,

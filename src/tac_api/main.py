@@ -40,6 +40,8 @@ from tac_api.idempotency import steps as idempotency
 from tac_api.idempotency.service import document_key_header
 from tac_api.link_requests.routes import router as link_requests_router
 from tac_api.meetings.routes import router as meetings_router
+from tac_api.metrics import service as metrics
+from tac_api.metrics.routes import router as metrics_router
 from tac_api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from tac_api.mothers.routes import router as mothers_router
 from tac_api.organisations.routes import router as organisations_router
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(delivering, settings.webhook_timeout_seconds + 5)
             await app.state.engine.dispose()
+            metrics.process_stopped()
 
     app = FastAPI(
         title="tac-api",
@@ -211,6 +214,7 @@ def create_app(settings: Settings | None = None, resolver: Resolver | None = Non
     install_handlers(app)
     for router in (
         health_router,
+        metrics_router,
         reference_router,
         mothers_router,
         children_router,

@@ -8,6 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tac_api.errors import SECURITY_HEADERS, problem_response
+from tac_api.metrics.figures import record_request
 
 
 class BodySizeLimit:
@@ -151,6 +152,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, with_request_id)
         finally:
+            seconds = time.perf_counter() - started
+            record_request(scope, status, seconds)
             caller = state.get("caller")
             access_log.info(
                 "request",
@@ -160,7 +163,7 @@ class RequestContext:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "client_id": str(caller.client_id) if caller else None,
                     "role": caller.role.value if caller else None,
                 },

@@ -93,10 +93,11 @@ def requires(*roles: Role, personal_data: bool = True, admin: bool = True) -> Ca
     return caller
 
 
-# Reference data: every role but the subject access service's (which calls nothing but the
-# subject access routes), and no personal data in it.
+# Reference data: every role but the subject access service's and monitoring's (which call
+# nothing but the subject access routes and /metrics), and no personal data in it.
 AnyCaller = Annotated[
-    Caller, Depends(requires(*(set(Role) - {Role.subject_access}), personal_data=False))
+    Caller,
+    Depends(requires(*(set(Role) - {Role.subject_access, Role.monitoring}), personal_data=False)),
 ]
 AuditReader = Annotated[Caller, Depends(requires(Role.auditor))]
 # Person-level data: everyone but governors, who see figures only (reports come later).

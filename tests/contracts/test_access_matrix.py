@@ -17,7 +17,9 @@ CASE_READERS = PRISON_SIDE | {"bristol", "bristol_system", "surrey"}
 EVERYONE = set(CLIENTS)
 # The estate's subject access service calls the subject access routes, and nothing else.
 SUBJECT_ACCESS = {"admin", "sar_service"}
-REFERENCE_READERS = EVERYONE - {"sar_service"}
+# An operator's Prometheus reads /metrics, and nothing else.
+MONITORING = {"admin", "monitoring"}
+REFERENCE_READERS = EVERYONE - {"sar_service", "monitoring"}
 PUBLIC = {  # /docs: the page, not the API
     "GET /health",
     "GET /health/ready",
@@ -30,6 +32,7 @@ WEBHOOK_KEEPERS = {"admin", "bristol_system"}
 
 # Who may use each operation at all (before scope): the contract of section 7.
 EXPECTED = {
+    "GET /metrics": MONITORING,
     "GET /v1/reference/prisons": REFERENCE_READERS,
     "GET /v1/reference/local-authorities": REFERENCE_READERS,
     "GET /v1/reference/local-authorities/{dfe_number}": REFERENCE_READERS,

@@ -20,6 +20,7 @@ CLIENTS = {
     "ewi_governor": (Role.governor, "EWI", None),
     "auditor": (Role.auditor, None, None),
     "sar_service": (Role.subject_access, None, None),
+    "monitoring": (Role.monitoring, None, None),
 }
 
 

@@ -87,9 +87,10 @@ def start_api(
     *,
     port: int | None = None,
     wait: bool = True,
+    workers: int = 1,
 ) -> ApiProcess:
     """`tac-api serve` on a port of its own. `env`: TAC_* settings for this process (small pools by
-    default, the background webhook dispatcher off unless said)."""
+    default, the background webhook dispatcher off unless said). `workers`: `--workers`."""
     port = port or free_port()
     settings = {
         **os.environ,
@@ -101,7 +102,7 @@ def start_api(
     log = log_dir / f"tac-api-{port}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [TAC_API, "serve", "--port", str(port)],
+            [TAC_API, "serve", "--port", str(port), "--workers", str(workers)],
             env=settings,
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller
 from tac_api.auth.service import admit, authenticate
 from tac_api.errors import Unauthenticated
+from tac_api.metrics.figures import RATE_LIMITED
 
 BEARER_SCHEME = {
     "type": "http",
@@ -42,5 +43,6 @@ async def admit_caller(request: Request, session: AsyncSession) -> Caller:
     found, refusal = await admit(session, bearer_token(request), request.app.state, per_minute)
     request.state.caller = found
     if refusal is not None:
+        RATE_LIMITED.inc()
         raise refusal
     return found

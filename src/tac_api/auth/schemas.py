@@ -17,6 +17,8 @@ class Role(StrEnum):
     # The estate's subject access service (HMPPS Auth's ROLE_SAR_DATA_ACCESS): everything held
     # about the person it asks for, through the subject access routes, and nothing else.
     subject_access = "subject_access"
+    # An operator's Prometheus: GET /metrics (counts and ages, never a person), and nothing else.
+    monitoring = "monitoring"
 
 
 PRISON_ROLES = frozenset({Role.prison_social_worker, Role.governor})

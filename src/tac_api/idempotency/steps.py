@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tac_api.auth.schemas import Caller
 from tac_api.idempotency import service
 from tac_api.idempotency.middleware import IdempotentAnswers
+from tac_api.metrics.figures import IDEMPOTENCY_CONFLICTS, IDEMPOTENCY_REPLAYS
 
 
 def idempotency_claim() -> None:
@@ -53,8 +54,24 @@ def declares_claim(route: object) -> bool:
 
 async def claim_if_declared(request: Request, gate: AsyncSession, caller: Caller) -> None:
     """The claim step: only for a route that declares it (and only when the header is sent)."""
-    if declares_claim(request.scope.get("route")):
+    if not declares_claim(request.scope.get("route")):
+        return
+    # Counted here, where every claim's outcome passes (/metrics): only a refusal or a replay
+    # costs the count, on its way out.
+    try:
         await service.claim(request, gate, caller)
+    except service.AnswerReplayed:
+        IDEMPOTENCY_REPLAYS.inc()
+        raise
+    except service.IdempotencyKeyInUse:
+        IDEMPOTENCY_CONFLICTS.labels("in_progress").inc()
+        raise
+    except service.IdempotentRequestCompleted:
+        IDEMPOTENCY_CONFLICTS.labels("completed").inc()
+        raise
+    except service.IdempotencyKeyReused:
+        IDEMPOTENCY_CONFLICTS.labels("reused").inc()
+        raise
 
 
 def install(app: FastAPI) -> None:

@@ -41,6 +41,7 @@ from tac_api.changes.models import ChangeEvent
 from tac_api.changes.schemas import to_public
 from tac_api.config import Settings
 from tac_api.db import utcnow
+from tac_api.metrics.figures import WEBHOOK_DELIVERIES
 from tac_api.webhooks.addresses import Refused, Resolver, Rules, system_resolver
 from tac_api.webhooks.models import Webhook, WebhookDelivery
 
@@ -361,8 +362,12 @@ async def _record(
             )
             .values(**values)
         )
+    recorded = result.rowcount == 1  # type: ignore[attr-defined]
+    if recorded:
+        outcome = "delivered" if answer.delivered else "given_up" if finished else "retrying"
+        WEBHOOK_DELIVERIES.labels(outcome).inc()
     # No row: someone else has moved it on (this process's claim ran out): leave it to them.
-    return finished and result.rowcount == 1  # type: ignore[attr-defined]
+    return finished and recorded
 
 
 async def deliver_to(
@@ -387,7 +392,8 @@ async def deliver_to(
         attempt = await _prepare(sessionmaker, settings, webhook_id, token, now, rng)
         if attempt is None:
             break
-        if not isinstance(attempt, Attempt):
+        if not isinstance(attempt, Attempt):  # given up without an attempt, and committed
+            WEBHOOK_DELIVERIES.labels("given_up").inc()
             continue
         answer = await _send(client, attempt, rules, settings.webhook_timeout_seconds)
         sent += 1
