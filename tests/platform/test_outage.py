@@ -48,10 +48,11 @@ def postgres_only(test: Any) -> Any:
 
 
 PROBLEM_JSON = "application/problem+json"
+WARM_UP_SECONDS = 1.5
 DOWN_SECONDS = 5.0
 # "From 10 seconds after it is back, 0 errors": the load goes on a little past that.
 RECOVERY_SECONDS = 10.0
-AFTER_RECOVERY_SECONDS = 2.5
+AFTER_RECOVERY_SECONDS = 2.0
 # No request may take longer than this, whatever the database is doing.
 BOUND_SECONDS = 10.0
 BATCH_SIZE = 20
@@ -392,7 +393,7 @@ def test_while_the_database_is_down_every_answer_is_503_and_nothing_is_half_writ
     load = Load(api, database.tokens, build_world(api, database.tokens))
     load.start(CLIENTS)
     try:
-        time.sleep(2.5)
+        time.sleep(WARM_UP_SECONDS)
         stopping = time.monotonic()
         cluster.stop()
         down = time.monotonic()
