@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import orjson
 from sqlalchemy import (
     ARRAY,
@@ -21,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -127,6 +130,82 @@ def _unnamed_statement() -> str:
     return ""  # asyncpg's name for PostgreSQL's unnamed statement
 
 
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database could be opened: refused, reset, host unknown, or no
+    answer within TAC_DATABASE_CONNECT_TIMEOUT."""
+
+
+async def _connect(*args: Any, **kwargs: Any) -> Any:
+    """asyncpg's connect, its network failures named as the database's.
+
+    SQLAlchemy passes an OSError from connecting on unwrapped, and an OSError alone cannot say
+    whether it came from the database or from a file or another service (a missing file is a
+    bug, answered 500): named here, where only the database's connections are opened."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:  # TimeoutError (the connect timeout) is one too
+        raise DatabaseUnreachable(f"cannot connect to the database ({type(exc).__name__})") from exc
+
+
+def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """On checkout: a pooled connection the server has closed (a restart ends every session)
+    is replaced, and with it every connection pooled before now, rather than handed to a
+    request that would fail on it. asyncpg saw the server's goodbye as it came, so this asks
+    no round trip of the database, as `pool_pre_ping` would on every checkout."""
+    if dbapi_connection._connection.is_closed():
+        raise InvalidatePoolError("closed by the database server")
+
+
+# The kinds of error `unavailable` looks into (tac_api.errors hands these to it): connecting
+# (DatabaseUnreachable is an OSError), SQLAlchemy (its pool's timeout, the driver's errors it
+# wraps) and asyncpg's own, from the hot reads and bulk writes on the driver's connection.
+DATABASE_ERRORS = (
+    OSError,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+# SQLSTATEs of a server that cannot serve now: its connection failed or was lost (class 08),
+# it is shutting down or starting up (57P01 to 57P03), or it has no connection left (53300).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error says the database cannot be used now (down, restarting, unreachable,
+    every pooled connection busy) rather than that a statement or the code is wrong.
+
+    What answers 503 with Retry-After instead of 500 (tac_api.errors). Followed through the
+    errors it wraps: SQLAlchemy's `orig`, and the driver's own error its adapter was raised
+    from (`__cause__`); never through `__context__`, so a bug met while handling a lost
+    connection is still a bug."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, DatabaseUnreachable | PoolTimeout):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True  # SQLAlchemy's dialect saw the connection go (and dropped the pool)
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        # A pooled connection used after the server closed it, on the driver straight (fetch_rows):
+        # asyncpg says so in words only; SQLAlchemy's own test for a disconnect reads the same.
+        if isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error):
+            return True
+        # asyncpg's protocol broken by a message it did not ask for: the server's goodbye
+        # (57P01 as it shuts down) read before the connection's end was. Misusing a connection
+        # (two queries on it at once) is an InterfaceError, not this.
+        if isinstance(error, asyncpg.InternalClientError):
+            return True
+        pending += [getattr(error, "orig", None), error.__cause__]
+    return False
+
+
 def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = False) -> AsyncEngine:
     """An engine; `autocommit` for the API's own, whose reads need no transaction."""
     url = async_url(settings.database_url)
@@ -141,7 +220,11 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"timeout": settings.database_connect_timeout}
+        kwargs["connect_args"] = {
+            "timeout": settings.database_connect_timeout,
+            # How SQLAlchemy's asyncpg dialect takes a connect function of one's own.
+            "async_creator_fn": _connect,
+        }
     if url.get_backend_name() == "postgresql" and not settings.database_statement_cache:
         kwargs["connect_args"] |= {
             # asyncpg's own cache, used by the hot reads that call the driver directly: with
@@ -167,6 +250,8 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine.sync_engine, "checkout", _closed_by_the_server)
     return engine
 
 

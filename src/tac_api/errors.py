@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from tac_api.db import DATABASE_ERRORS, unavailable
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tac_api")
 
@@ -102,6 +104,23 @@ class TooManyRequests(Problem):
             f"This client has used its requests for now; retry in {retry_after_seconds} s.",
             headers={"Retry-After": str(retry_after_seconds)},
         )
+
+
+# A restart of PostgreSQL takes seconds; a client that waits this long and retries finds it
+# back, or asks again, without hammering a service that cannot answer.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(Problem):
+    """The database cannot be used now (down, restarting, unreachable, every connection busy):
+    nothing was done, and the same request may be sent again (with its Idempotency-Key)."""
+
+    status = 503
+    slug = "database-unavailable"
+    title = "The database is unavailable"
+
+    def __init__(self, detail: str = "The database cannot be reached.") -> None:
+        super().__init__(detail, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 class PreconditionRequired(Problem):
@@ -226,6 +245,25 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=headers, instance=request.url.path)
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 for a database that cannot be used now (`db.unavailable`); anything else the
+    database refused (a statement that is wrong, a constraint no service turned into a domain
+    error) is a bug, raised on to `_on_unexpected`: 500, with its stack logged."""
+    if not unavailable(exc):
+        raise exc
+    # One line, no stack: while the database is down every request says the same thing.
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+    return await _on_problem(
+        request, DatabaseUnavailable("The database is unavailable; nothing was done. Retry later.")
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     correlation_id = getattr(request.state, "correlation_id", None)
@@ -255,6 +293,10 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    # Inside the middleware (unlike Exception's handler): a 503 carries the request id and the
+    # security headers, and keeps its connection open.
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from tac_api import __version__
 from tac_api.config import Settings
-from tac_api.errors import Problem, problems
+from tac_api.errors import DatabaseUnavailable, Problem, problems
 from tac_api.events.aws import client, in_thread
 from tac_api.migrations import SCHEMA_BEHIND, schema_behind
 
@@ -69,10 +69,6 @@ class Git(BaseModel):
 class Info(BaseModel):
     build: Build
     git: Git | None = Field(default=None, description="The commit built (TAC_GIT_COMMIT), if set.")
-
-
-class DatabaseUnavailable(Problem):
-    status = 503
 
 
 class SchemaNotReady(Problem):

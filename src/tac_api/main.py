@@ -108,6 +108,8 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
                 # The caller dependency that reads the token also counts the client's rate
                 # limit (pipeline): every such operation can answer 429.
                 operation["responses"].setdefault("429", RATE_LIMITED)
+                # Admitting the caller asks the database: every such operation can answer 503.
+                operation["responses"].setdefault("503", DATABASE_UNAVAILABLE)
     document_key_header(schema)
     app.openapi_schema = schema
     return schema
@@ -120,6 +122,19 @@ RATE_LIMITED: dict[str, Any] = {
     "headers": {
         "Retry-After": {
             "description": "Seconds to wait before the next request is accepted.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+DATABASE_UNAVAILABLE: dict[str, Any] = {
+    **problems(503)[503],
+    "description": "The database cannot be used now (down, restarting, or every connection "
+    "busy); nothing was done. Retry after the seconds in Retry-After, with the same "
+    "Idempotency-Key for a POST.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
             "schema": {"type": "integer", "minimum": 1},
         }
     },

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.audit import service as audit
 from tac_api.changes import service as changes
-from tac_api.db import REQUEST_ID
-from tac_api.errors import Problem
+from tac_api.db import REQUEST_ID, unavailable
+from tac_api.errors import DatabaseUnavailable, Problem
 from tac_api.idempotency import service as idempotency
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
@@ -23,7 +23,7 @@ def status_of(exc: BaseException) -> int:
         return exc.status_code
     if isinstance(exc, RequestValidationError):
         return 422
-    return 500
+    return DatabaseUnavailable.status if unavailable(exc) else 500
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
