@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # them queue for a connection, and overflow connections are opened and closed on every burst.
     database_pool_size: int = Field(default=30, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
-    # Seconds a request waits for a free connection before it fails (500).
+    # Seconds a request waits for a free connection before it is answered 503.
     database_pool_timeout: float = Field(default=30.0, gt=0)
     # Seconds to open a new database connection before giving up (the request answers 503): a
     # database that is down or unreachable must not hold requests until their clients give up.
