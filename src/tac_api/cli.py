@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -19,6 +20,20 @@ from tac_api.db import load_models, make_engine, sessionmaker_for, transactional
 from tac_api.errors import Problem
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+# The commands whose figures are added up across processes, in PROMETHEUS_MULTIPROC_DIR's files.
+COUNTING_IN_FILES = frozenset({"serve"})
+
+
+@app.callback()
+def counting_mode(ctx: typer.Context) -> None:
+    # PROMETHEUS_MULTIPROC_DIR, set for a container's `tac-api serve`, is inherited by every
+    # command run in it: its health check (`db check`, every 30 s), `clients create` by hand.
+    # prometheus-client writes a file per process there from its first figure: each would
+    # leave its own, to pile up. Only serve's processes count there; the others count in their
+    # own memory (the workers serve theirs on TAC_METRICS_PORT). Decided before any command
+    # imports prometheus-client, which reads the variable once (tac_api.db imports it lazily).
+    if ctx.invoked_subcommand not in COUNTING_IN_FILES:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 def command_group(name: str, description: str) -> typer.Typer:
@@ -486,6 +501,7 @@ def events_consume(
 
     from tac_api.events import aws, consumer
     from tac_api.logs import configure_logging
+    from tac_api.metrics.service import served_on_own_port
 
     settings = get_settings()
     if not settings.events_queue_url:
@@ -505,7 +521,8 @@ def events_consume(
                 sqs = aws.client(settings, "sqs")
                 return dict(await consumer.consume_once(sqs, settings, handler))
             stop = stop_on_signals()
-            await consumer.run(sessionmaker, settings, stop, handler)
+            with served_on_own_port(settings):
+                await consumer.run(sessionmaker, settings, stop, handler)
             return {}
 
     try:
@@ -568,6 +585,7 @@ def events_publish(
 
     from tac_api.events import publisher
     from tac_api.logs import configure_logging
+    from tac_api.metrics.service import served_on_own_port
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -585,7 +603,8 @@ def events_publish(
                 await publisher.prune(sessionmaker, settings)
                 return total
             stop = stop_on_signals()
-            await publisher.run(sessionmaker, settings, stop)
+            with served_on_own_port(settings):
+                await publisher.run(sessionmaker, settings, stop)
             return 0
 
     try:
@@ -611,6 +630,7 @@ def webhooks_run(
     delivery (TAC_WEBHOOK_DISPATCH); any number may run at once against one PostgreSQL."""
 
     from tac_api.logs import configure_logging
+    from tac_api.metrics.service import served_on_own_port
     from tac_api.webhooks import dispatcher
 
     settings = get_settings()
@@ -623,7 +643,8 @@ def webhooks_run(
             if once:
                 return await dispatcher.dispatch_once(sessionmaker, settings, strict=True)
             stop = stop_on_signals()
-            await dispatcher.run(sessionmaker, settings, stop)
+            with served_on_own_port(settings):
+                await dispatcher.run(sessionmaker, settings, stop)
             return 0
 
     attempts = run(deliver())

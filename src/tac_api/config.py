@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # The worker commands (`webhooks run`, `events consume`, `events publish`) serve no HTTP, so
+    # their own figures (deliveries by result) would be nobody's: with a port set, each serves
+    # them in Prometheus' format there (a port of its own, no token: counts only, never a
+    # person). Unset: none. Loopback unless told (a container sets 0.0.0.0, never published).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # A sync batch: a thousand children, each with room for long notes.

@@ -35,7 +35,6 @@ from sqlalchemy.sql.base import Executable
 from sqlmodel import Field, SQLModel
 
 from tac_api.config import Settings
-from tac_api.metrics.figures import MeteredPool
 
 # Named constraints from the first migration: SQLite's batch mode can only alter what it can name.
 NAMING_CONVENTION = {
@@ -238,6 +237,10 @@ def make_engine(settings: Settings, *, pool: bool = True, autocommit: bool = Fal
             "prepared_statement_name_func": _unnamed_statement,
         }
     if pool and url.database not in (None, "", ":memory:"):  # one in-memory database, no pool
+        # Here, not at the top: importing the figures makes prometheus-client choose where it
+        # counts (PROMETHEUS_MULTIPROC_DIR), which `tac-api` decides first (cli.counting_mode).
+        from tac_api.metrics.figures import MeteredPool
+
         kwargs.update(
             # SQLAlchemy's pool for asyncio, counting connections in use and waits (/metrics).
             poolclass=MeteredPool,

@@ -140,7 +140,9 @@ class RequestContext:
         ids = [(REQUEST_ID_HEADER, request_id.encode())]
         if correlation_id is not None:
             ids.append((CORRELATION_ID_HEADER, correlation_id.encode()))
-        status = 500
+        # None until an answer starts: a request cancelled first (its client gone, the shutdown's
+        # grace over) was answered nothing, and is counted as such, not as a 500.
+        status: int | None = None
 
         async def with_request_id(message: Message) -> None:
             nonlocal status
@@ -151,6 +153,11 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, with_request_id)
+        except Exception:
+            # Raised before an answer: Starlette's outermost middleware answers it 500.
+            if status is None:
+                status = 500
+            raise
         finally:
             seconds = time.perf_counter() - started
             record_request(scope, status, seconds)

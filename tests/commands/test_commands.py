@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select, text
 
 from tac_api.changes.models import ChangeEvent
@@ -333,3 +334,78 @@ def test_webhooks_run_delivers_until_stopped(
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
     assert worker.returncode == 0, out + err
+
+
+def scrape_deliveries(port: int) -> float | None:
+    """`tac_webhook_deliveries_total{result="delivered"}` on a worker's own port (None: the
+    port does not answer yet)."""
+    try:
+        page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return None
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            if sample.name == "tac_webhook_deliveries_total" and sample.labels == {
+                "result": "delivered"
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_webhooks_run_serves_its_figures_on_its_metrics_port(
+    tmp_path: Path, receiver: tuple[str, threading.Event]
+) -> None:
+    """With TAC_METRICS_PORT, a dispatcher of its own (no /metrics of the API's to count in) serves
+    its deliveries by result; in its own memory, even with PROMETHEUS_MULTIPROC_DIR inherited."""
+    url = migrated(f"sqlite:///{tmp_path / 'tac.db'}")
+    address, delivered = receiver
+    port = _free_port()
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    worker = subprocess.Popen(
+        [TAC_API, "webhooks", "run"],
+        env={
+            **os.environ,
+            "TAC_DATABASE_URL": url,
+            "TAC_WEBHOOK_ALLOW_HTTP": "true",
+            "TAC_METRICS_PORT": str(port),
+            "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        },
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (before := scrape_deliveries(port)) is None:
+            assert worker.poll() is None and time.monotonic() < deadline, "no metrics port"
+            time.sleep(0.2)
+        assert before == 0
+        add_webhook_with_an_event(url, address)
+        assert delivered.wait(timeout=60), "nothing was delivered"
+        # Counted once the receiver's answer is recorded, a moment after it was sent.
+        while scrape_deliveries(port) != 1:
+            assert time.monotonic() < deadline, "the delivery was not counted"
+            time.sleep(0.2)
+        page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert address not in page and "127.0.0.1" not in page  # counts, never a webhook
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, out + err
+    assert not list(directory.iterdir()), "a worker counts in its own memory"
+
+
+def test_commands_other_than_serve_leave_no_figures_in_the_multiprocess_directory(
+    tmp_path: Path,
+) -> None:
+    """A container's PROMETHEUS_MULTIPROC_DIR (set for serve) is inherited by its health check,
+    `tac-api db check`, every 30 s: each run would leave files there to pile up."""
+    url = migrated(f"sqlite:///{tmp_path / 'tac.db'}")
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    for _ in range(2):
+        succeeds(url, "db", "check", PROMETHEUS_MULTIPROC_DIR=str(directory))
+    succeeds(url, "clients", "list", PROMETHEUS_MULTIPROC_DIR=str(directory))
+    assert not list(directory.iterdir())

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -308,9 +309,14 @@ def test_a_slow_attempt_overtaken_by_a_retry_saves_nothing(
         go_on.set()
         return await slow, retry
 
+    taken_over = {"reason": "taken_over"}
+    before = REGISTRY.get_sample_value("tac_idempotency_conflicts_total", taken_over) or 0.0
     slow, retry = in_app_loop(api, scenario)
     assert retry.status_code == 201
     assert slow.status_code == 409 and slow.json()["type"] == PROBLEM + "idempotency-key-in-use"
+    # Counted for /metrics, as the other 409s over a key are.
+    after = REGISTRY.get_sample_value("tac_idempotency_conflicts_total", taken_over)
+    assert after == before + 1
     assert api.sql("SELECT count(*) FROM practitioner")[0][0] == 1
     again = post(api, key, body, url="/v1/practitioners")
     assert again.headers["Idempotent-Replayed"] == "true" and again.content == retry.content

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 import yaml
 from typer.testing import CliRunner
 
@@ -106,12 +107,57 @@ def test_every_tac_variable_is_a_setting_and_only_migrate_is_the_owner(
 def test_the_pools_fit_inside_postgres_connections(services: dict[str, Any]) -> None:
     defaults = Settings()
     held = 0
-    for name in ("api", *WORKERS):
+    # retention is a one-off, but may well run (from cron) while everything else does.
+    for name in ("api", *WORKERS, "retention"):
         environment = services[name]["environment"]
         pool = int(environment.get("TAC_DATABASE_POOL_SIZE", defaults.database_pool_size))
         overflow = int(environment.get("TAC_DATABASE_MAX_OVERFLOW", defaults.database_max_overflow))
         held += (pool + overflow) * services[name].get("deploy", {}).get("replicas", 1)
     assert held <= POSTGRES_CONNECTIONS - MARGIN, held
+
+
+def nginx_conf(services: dict[str, Any]) -> str:
+    mount = next(
+        v for v in services["lb"]["volumes"] if v.endswith(":/etc/nginx/conf.d/default.conf:ro")
+    )
+    return (ROOT / mount.split(":")[0]).read_text()
+
+
+def test_nginx_passes_the_host_with_its_port_and_the_api_believes_its_forwarded_headers(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Next-page and change-feed `Link`s are built from the Host header: $host drops :8000."""
+    nginx = nginx_conf(services)
+    hosts = re.findall(r"^\s*proxy_set_header Host (\S+);", nginx, re.MULTILINE)
+    assert hosts == ["$http_host"], hosts
+    assert re.search(r"^\s*proxy_set_header X-Forwarded-Proto \$scheme;", nginx, re.MULTILINE)
+    # uvicorn believes X-Forwarded-* from 127.0.0.1 only unless told, by its own variable.
+    allowed = services["api"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert allowed == "*"
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", allowed)
+    assert uvicorn.Config("tac_api.main:create_app", proxy_headers=True).forwarded_allow_ips == "*"
+
+
+def test_nginx_drops_idle_connections_before_uvicorn_does(services: dict[str, Any]) -> None:
+    """A request sent on a kept connection uvicorn has just closed is a 502 (never retried for a
+    POST): nginx's idle timeout for its upstream connections must be the shorter."""
+    upstream = re.search(r"upstream tac_api \{(.*?)\}", nginx_conf(services), re.DOTALL)
+    assert upstream and re.search(r"^\s*keepalive \d+;", upstream[1], re.MULTILINE)
+    idle = re.search(r"^\s*keepalive_timeout (\d+)s;", upstream[1], re.MULTILINE)
+    assert idle, "nginx's default is 60 s"
+    # `tac-api serve` leaves uvicorn's own (serving.py passes none).
+    assert int(idle[1]) < uvicorn.Config("tac_api.main:create_app").timeout_keep_alive
+
+
+def test_the_webhook_dispatcher_serves_its_figures_inside_the_network_only(
+    services: dict[str, Any],
+) -> None:
+    webhooks = services["webhooks"]
+    environment = webhooks["environment"]
+    port = environment["TAC_METRICS_PORT"]
+    assert environment["TAC_METRICS_HOST"] == "0.0.0.0"  # reached by the container's name
+    assert webhooks["expose"] == [port]
+    assert "ports" not in webhooks, "no token guards it: never on the host"
 
 
 @pytest.fixture

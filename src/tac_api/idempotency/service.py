@@ -49,6 +49,7 @@ from tac_api.auth.schemas import Caller
 from tac_api.db import insert_for, utcnow
 from tac_api.errors import Conflict, NotFound, Problem, problems
 from tac_api.idempotency.models import IdempotencyKey
+from tac_api.metrics.figures import IDEMPOTENCY_CONFLICTS
 
 log = logging.getLogger("tac_api.idempotency")
 
@@ -331,6 +332,7 @@ async def complete(session: AsyncSession, request: Request) -> None:
         .values(completed_at=utcnow(), disclosed=[list(record) for record in disclosed])
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        IDEMPOTENCY_CONFLICTS.labels("taken_over").inc()
         raise IdempotencyKeyInUse(
             "This request took too long and a retry with the same Idempotency-Key took over; "
             "nothing of this one was saved. Retry with the same key for that one's answer."

@@ -35,7 +35,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 REQUESTS = Counter(
     "tac_http_requests",
-    "Requests answered, by route template, method and status.",
+    "Requests, by route template, method and status (none: ended before an answer started).",
     ["route", "method", "status"],
 )
 LATENCY = Histogram(
@@ -62,7 +62,8 @@ IDEMPOTENCY_CONFLICTS = Counter(
     "tac_idempotency_conflicts",
     "POSTs refused over their Idempotency-Key: in_progress (409, its first request still "
     "running), completed (409, completed but its answer not kept), reused (422, the key used "
-    "for another request).",
+    "for another request), taken_over (409, it ran past the key's lock time and a retry took the "
+    "key over: nothing of it saved).",
     ["reason"],
 )
 IDEMPOTENCY_REPLAYS = Counter(
@@ -77,8 +78,11 @@ WEBHOOK_DELIVERIES = Counter(
     ["result"],
 )
 
+# The status of a request that ended before its answer started.
+NO_ANSWER = "none"
+
 # Per (route template, method, status): the two series a request moves, looked up once.
-_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_series: dict[tuple[str, str, int | None], tuple[Any, Any]] = {}
 
 
 def route_of(scope: Scope) -> str:
@@ -108,8 +112,9 @@ def _other_routes(app: Any) -> dict[int, str]:
     return known
 
 
-def record_request(scope: Scope, status: int, seconds: float) -> None:
-    """Count an answered request and its time (the request context middleware calls this)."""
+def record_request(scope: Scope, status: int | None, seconds: float) -> None:
+    """Count a request and its time (the request context middleware calls this); `status`
+    None: it ended before any answer started (cancelled, its client gone), counted as `none`."""
     method = scope["method"]
     if method not in METHODS:
         method = OTHER_METHOD
@@ -118,7 +123,7 @@ def record_request(scope: Scope, status: int, seconds: float) -> None:
     if series is None:
         route = key[0]
         series = _series[key] = (
-            REQUESTS.labels(route, method, str(status)),
+            REQUESTS.labels(route, method, NO_ANSWER if status is None else str(status)),
             LATENCY.labels(route, method),
         )
     count, latency = series

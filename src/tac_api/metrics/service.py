@@ -13,18 +13,31 @@ one seek): how long the oldest work has been waiting.
 - tac_event_publishing_lag_seconds: since the oldest change not yet published to the estate's
   topic (TAC_EVENTS_TOPIC_ARN) happened: the first service_event after the topic's cursor.
   Only when TAC_EVENTS_TOPIC_ARN is set.
+- tac_metrics_database_read_ok: 1, or 0 when the database could not be read (the ages above left
+  out, the rest of the page served).
 """
 
 import atexit
+import logging
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import ColumnElement, func, null, select
+from sqlalchemy import exc as database_errors
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.changes.models import ChangeEvent
@@ -38,6 +51,18 @@ from tac_api.webhooks.models import Webhook, WebhookDelivery
 DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # Prometheus' classic text format, which every version of Prometheus reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The names prometheus-client (0.26, values.MultiProcessValue) gives its files: `<type>_<pid>.db`,
+# a gauge's type with its multiprocess mode (`gauge_livesum_<pid>.db`). Nothing else in the
+# directory is ever read or removed: it may hold anything (a SQLite database, var/tac.db).
+OWN_FILE = re.compile(
+    r"(?:counter|histogram|summary|gauge_(?:live)?(?:all|min|max|sum|mostrecent))_(\d+)\.db"
+)
+logger = logging.getLogger(__name__)
+
+
+def own_files(directory: Path) -> list[Path]:
+    """prometheus-client's files in `directory`, and nothing else that may be there."""
+    return sorted(path for path in directory.iterdir() if OWN_FILE.fullmatch(path.name))
 
 
 def multiprocess_directory(workers: int) -> Path | None:
@@ -51,9 +76,9 @@ def multiprocess_directory(workers: int) -> Path | None:
         directory = Path(given)
         directory.mkdir(parents=True, exist_ok=True)
         # This process may have made its own files already (with one worker it is the worker).
-        own = f"_{os.getpid()}.db"
-        for stale in directory.glob("*.db"):
-            if not stale.name.endswith(own):
+        for stale in own_files(directory):
+            match = OWN_FILE.fullmatch(stale.name)
+            if match and int(match[1]) != os.getpid():
                 stale.unlink(missing_ok=True)
         return directory
     if workers <= 1:
@@ -91,10 +116,22 @@ def _alive(pid: int) -> bool:
 def forget_dead_processes(directory: str) -> None:
     """A worker killed (SIGKILL, out of memory) never ran `process_stopped`: its live gauges
     (connections in use when it died) are dropped here, at the next scrape."""
-    for file in Path(directory).glob("gauge_live*_*.db"):
-        pid = file.stem.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            multiprocess.mark_process_dead(int(pid), directory)
+    for file in own_files(Path(directory)):
+        match = OWN_FILE.fullmatch(file.name)
+        if match and file.name.startswith("gauge_live") and not _alive(int(match[1])):
+            multiprocess.mark_process_dead(int(match[1]), directory)
+
+
+class EveryProcess:
+    """prometheus-client's MultiProcessCollector, reading its own files only (its `collect`
+    reads every *.db in the directory, and would fail on a SQLite database there)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def collect(self) -> Iterable[Metric]:
+        files = [str(path) for path in own_files(self.directory)]
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)
 
 
 def _oldest_pending_delivery() -> ColumnElement[datetime]:
@@ -192,16 +229,72 @@ class _Figures:
         return self.figures
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """The database could not answer (down, the connection lost, the pool's wait or a connect
+    timed out, a lock or statement timeout), rather than a fault in the query."""
+    if isinstance(exc, database_errors.DBAPIError) and exc.connection_invalidated:
+        return True
+    unavailable = (
+        OSError,  # TimeoutError among them
+        database_errors.TimeoutError,  # the pool's
+        database_errors.DisconnectionError,
+        database_errors.OperationalError,
+        database_errors.InterfaceError,
+    )
+    return isinstance(exc, unavailable)
+
+
+async def read_figures(session: AsyncSession, settings: Settings) -> list[Metric]:
+    """The database's figures, and whether it could be read: a database that fails now leaves
+    the ages out, not the page (the figures each process counted are what shows why)."""
+    try:
+        figures, read_ok = await waiting_figures(session, settings), True
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        logger.warning("metrics: the database's figures left out (%s)", type(exc).__name__)
+        figures, read_ok = [], False
+    read = GaugeMetricFamily(
+        "tac_metrics_database_read_ok",
+        "1: this scrape read the ages of waiting work from the database; 0: it could not (the "
+        "database unavailable), and they are left out.",
+        value=1 if read_ok else 0,
+    )
+    return [*figures, read]
+
+
 async def page(session: AsyncSession, settings: Settings) -> bytes:
     """The text Prometheus scrapes: every process's figures, then the database's."""
     read_now = CollectorRegistry(auto_describe=False)
-    read_now.register(_Figures(await waiting_figures(session, settings)))
+    read_now.register(_Figures(await read_figures(session, settings)))
     directory = counting_in_files()
     if directory is None:
         counted = generate_latest(REGISTRY)  # this process's, and its CPU, memory and files
     else:
         forget_dead_processes(directory)
         every_process = CollectorRegistry(auto_describe=False)
-        multiprocess.MultiProcessCollector(every_process, directory)
+        every_process.register(EveryProcess(directory))
         counted = generate_latest(every_process)
     return counted + generate_latest(read_now)
+
+
+@contextmanager
+def served_on_own_port(settings: Settings) -> Iterator[None]:
+    """A worker command's own figures (`webhooks run`: deliveries by result; its pool; its
+    process), in Prometheus' format on TAC_METRICS_HOST:TAC_METRICS_PORT while it runs; nothing
+    when the port is not set.
+
+    A port of its own rather than a token: a worker serves no HTTP, has no API to check a token
+    with, and the page holds counts only, never a person. The ages of waiting work are the API's
+    /metrics' (read from the database, the same whichever process reads them)."""
+    if settings.metrics_port is None:
+        yield
+        return
+    # In this process's memory: `tac-api` counts in files for `serve` only (cli.counting_mode).
+    server, thread = start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
