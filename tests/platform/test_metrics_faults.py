@@ -78,8 +78,12 @@ async def pool_timed_out(session: AsyncSession, settings: Settings) -> list[obje
 
 
 async def connection_lost(session: AsyncSession, settings: Settings) -> list[object]:
+    # As SQLAlchemy raises it when the driver says the connection went: marked invalidated.
     raise database_errors.OperationalError(
-        "SELECT min(...)", {}, ConnectionResetError("server closed the connection unexpectedly")
+        "SELECT min(...)",
+        {},
+        ConnectionResetError("server closed the connection unexpectedly"),
+        connection_invalidated=True,
     )
 
 

@@ -37,12 +37,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import ColumnElement, func, null, select
-from sqlalchemy import exc as database_errors
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.changes.models import ChangeEvent
 from tac_api.config import Settings
-from tac_api.db import utcnow
+from tac_api.db import unavailable, utcnow
 from tac_api.events.models import EventPublication, ServiceEvent
 from tac_api.webhooks.dispatcher import PENDING
 from tac_api.webhooks.models import Webhook, WebhookDelivery
@@ -229,28 +228,13 @@ class _Figures:
         return self.figures
 
 
-def database_unavailable(exc: Exception) -> bool:
-    """The database could not answer (down, the connection lost, the pool's wait or a connect
-    timed out, a lock or statement timeout), rather than a fault in the query."""
-    if isinstance(exc, database_errors.DBAPIError) and exc.connection_invalidated:
-        return True
-    unavailable = (
-        OSError,  # TimeoutError among them
-        database_errors.TimeoutError,  # the pool's
-        database_errors.DisconnectionError,
-        database_errors.OperationalError,
-        database_errors.InterfaceError,
-    )
-    return isinstance(exc, unavailable)
-
-
 async def read_figures(session: AsyncSession, settings: Settings) -> list[Metric]:
     """The database's figures, and whether it could be read: a database that fails now leaves
     the ages out, not the page (the figures each process counted are what shows why)."""
     try:
         figures, read_ok = await waiting_figures(session, settings), True
     except Exception as exc:
-        if not database_unavailable(exc):
+        if not unavailable(exc):  # the one test of what answers 503 elsewhere
             raise
         logger.warning("metrics: the database's figures left out (%s)", type(exc).__name__)
         figures, read_ok = [], False
