@@ -79,9 +79,12 @@ def start_command(argv: list[str], log: Path, env: Mapping[str, str]) -> Command
     return Command(process, log, dict(env))
 
 
-def stop_all(commands: Iterable[Command], stop_signal: int = signal.SIGTERM) -> None:
-    """Every one told at once (they stop side by side), then each waited for; one that fails to
-    stop is killed, and the first such failure raised once all have been seen to."""
+def stop_all(
+    commands: Iterable[Command], stop_signal: int = signal.SIGTERM, timeout: float = 60
+) -> None:
+    """Every one told at once (they stop side by side), then each waited for; one that has not
+    stopped within `timeout` is killed, and the first such failure raised once all have been
+    seen to."""
     commands = list(commands)
     for command in commands:
         if command.alive():
@@ -89,7 +92,7 @@ def stop_all(commands: Iterable[Command], stop_signal: int = signal.SIGTERM) -> 
     failures = []
     for command in commands:
         try:
-            command.wait()
+            command.wait(timeout)
         except Exception as exc:  # the others are still stopped
             failures.append(exc)
     if failures:
