@@ -39,6 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from benchmarks import soak_load
@@ -239,6 +240,12 @@ def seed_world(url: str, args: argparse.Namespace) -> tuple[World, str, list[str
 # Processes -------------------------------------------------------------------------------------
 
 
+def log_path(process: str) -> Path:
+    """A process's output, under its run's database (var/soak-tac_soak-api-1.log): two soaks at
+    once need two databases, and so keep their logs apart too."""
+    return VAR / f"soak-{SOAK_DATABASE}-{process}.log"
+
+
 def start(servers: list[Server], server: Server) -> Server:
     """Started (not yet ready); stopped with the others by stop_all."""
     servers.append(server)
@@ -316,7 +323,7 @@ def start_processes(
             [sys.executable, "-m", "benchmarks.receiver", "--port", str(receiver_port)],
             {**os.environ, "PYTHONUNBUFFERED": "1"},
             receiver_port,
-            VAR / "soak-receiver.log",
+            log_path("receiver"),
             ready_path="/count",
         ),
     )
@@ -327,7 +334,7 @@ def start_processes(
             [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
             {**os.environ},
             moto_port,
-            VAR / "soak-moto.log",
+            log_path("moto"),
             ready_path="/",
         ),
     )
@@ -351,7 +358,7 @@ def start_processes(
                     [tac_api, "serve", "--port", str(port)],
                     env,
                     port,
-                    VAR / f"soak-api-{number}.log",
+                    log_path(f"api-{number}"),
                 ),
             ),
             followed=True,
@@ -369,7 +376,7 @@ def start_processes(
         ),
     }
     for name, (argv, extra) in workers.items():
-        server = Server(name, argv, {**env, **WORKER_POOL, **extra}, 0, VAR / f"soak-{name}.log")
+        server = Server(name, argv, {**env, **WORKER_POOL, **extra}, 0, log_path(name))
         processes.append(Process(name, start(servers, server), followed=False))
     processes += [
         Process("receiver", receiver, followed=False, tac_api=False),

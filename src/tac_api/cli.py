@@ -158,7 +158,7 @@ def serve(
     # Where the workers add up their figures for /metrics (PROMETHEUS_MULTIPROC_DIR).
     multiprocess_directory(workers)
     serve_http(
-        "tac_api.main:create_app",
+        "tac_api.serving:make_app",  # create_app, whose failure is a failure to start
         log_config=configure_logging(settings.log_level),
         factory=True,
         host=host or settings.host,

@@ -6,7 +6,6 @@ audit trail is the same row for row and still append-only, and it carries on wri
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,11 +28,12 @@ from tests.support.databases import (
     drop_postgres_database,
     load_reference_into,
     new_postgres_database,
+    query,
     run,
     run_as_server_admin,
 )
 from tests.support.postgres_server import server_bin
-from tests.support.processes import make_tokens
+from tests.support.processes import TAC_API, make_tokens
 from tests.support.world import linked_mother
 
 pytestmark = [
@@ -41,7 +41,6 @@ pytestmark = [
     pytest.mark.skipif(not POSTGRES_URL, reason="pg_dump and pg_restore are PostgreSQL's"),
 ]
 
-TAC_API = str(Path(sys.executable).with_name("tac-api"))
 FEED = "/v1/sync/changes"
 EVERY_AUDIT_ROW = "SELECT * FROM audit_event ORDER BY id"
 
@@ -125,21 +124,6 @@ def grant(database: Database, role: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-async def _fetch(url: str, statement: str) -> list[dict[str, Any]]:
-    parts = make_url(url)
-    connection = await asyncpg.connect(
-        host=parts.host, port=parts.port or 5432, user=parts.username, database=parts.database
-    )
-    try:
-        return [dict(row) for row in await connection.fetch(statement)]
-    finally:
-        await connection.close()
-
-
-def fetch(url: str, statement: str) -> list[dict[str, Any]]:
-    return run(_fetch(url, statement))
-
-
 def fill(api: Api) -> list[tuple[str, str]]:
     """Records of several kinds, made and changed through the API by the people who would:
     (who, path) of each thing to read back."""
@@ -218,7 +202,7 @@ def test_a_restored_dump_serves_the_same_records_and_the_same_audit_trail(
         reads = fill(api)
         before = answers(api, reads)
         trail_read = audit_answer(api)
-    trail = fetch(original.as_owner, EVERY_AUDIT_ROW)
+    trail = query(original.as_owner, EVERY_AUDIT_ROW)
     assert {row["resource_type"] for row in trail} >= {"mother", "child", "communication"}
 
     # The procedure README gives, as the schema's owner (the API's role cannot read the schema's
@@ -240,7 +224,7 @@ def test_a_restored_dump_serves_the_same_records_and_the_same_audit_trail(
     grant(restored, roles.api)
 
     # The trail, row for row, before the service has read anything there.
-    assert fetch(restored.as_owner, EVERY_AUDIT_ROW) == trail
+    assert query(restored.as_owner, EVERY_AUDIT_ROW) == trail
     with serving(restored.as_api, tokens) as api:
         assert api.client.get("/health/ready").status_code == 200  # the schema is current
         assert answers(api, reads) == before
@@ -257,7 +241,7 @@ def test_a_restored_dump_serves_the_same_records_and_the_same_audit_trail(
         assert moved.status_code == 200, moved.text
         later = api.get("bristol_system", FEED, params={"after": feed["next_cursor"]}).json()
         assert [e["type"] for e in later["items"]] == ["mother.release-date-changed"]
-    added = [row for row in fetch(restored.as_owner, EVERY_AUDIT_ROW) if row not in trail]
+    added = [row for row in query(restored.as_owner, EVERY_AUDIT_ROW) if row not in trail]
     assert all(row["id"] > trail[-1]["id"] for row in added)
     assert [row["resource_id"] for row in added if row["action"] == "alter"] == [
         uuid.UUID(mother_id)
@@ -265,4 +249,4 @@ def test_a_restored_dump_serves_the_same_records_and_the_same_audit_trail(
 
     # Still append-only: the triggers came with the table, and refuse even its owner.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        fetch(restored.as_owner, "UPDATE audit_event SET outcome = 'failed' RETURNING id")
+        query(restored.as_owner, "UPDATE audit_event SET outcome = 'failed' RETURNING id")

@@ -28,12 +28,13 @@ from tests.support.databases import (
     POSTGRES_URL,
     drop_postgres_database,
     new_postgres_database,
+    query,
     run,
 )
 from tests.support.postgres_server import Bouncer, pgbouncer, server_bin
+from tests.support.processes import TAC_API
 
 ROOT = Path(__file__).resolve().parents[2]
-TAC_API = str(Path(sys.executable).with_name("tac-api"))
 ALL = ["tests/sync", "tests/idempotency", "tests/changes", "tests/reports"]
 # In the suite, all of the first three and, of the reports (three quarters of the time), those
 # that reach each way a report uses its connection: a governor's and the programme's report
@@ -83,14 +84,6 @@ async def _server_processes(url: str, statements: int) -> set[int]:
         for _ in range(statements):
             seen.add(await connection.fetchval("SELECT pg_backend_pid()"))
         return seen
-    finally:
-        await connection.close()
-
-
-async def _fetch_column(url: str, query: str) -> list[str]:
-    connection = await asyncpg.connect(url)
-    try:
-        return [row[0] for row in await connection.fetch(query)]
     finally:
         await connection.close()
 
@@ -168,7 +161,7 @@ def test_migrations_run_through_pgbouncer() -> None:
             stats = {row["database"]: row for row in show(bouncer, "SHOW STATS")}
             assert int(stats[make_url(url).database]["total_xact_count"]) > 0
         # At this code's head, read directly.
-        applied = run(_fetch_column(url, "SELECT version_num FROM alembic_version"))
+        applied = [row[0] for row in query(url, "SELECT version_num FROM alembic_version")]
         assert applied == _scripts().get_heads()
     finally:
         drop_postgres_database(url)

@@ -13,7 +13,7 @@ import base64
 import contextlib
 import os
 import signal
-import subprocess
+import socket
 import threading
 import time
 import uuid
@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -37,16 +36,20 @@ from tac_api.changes.schemas import cursor_of
 from tac_api.webhooks import dispatcher
 from tests.support.api import CLIENTS
 from tests.support.bodies import child_body, mother_body
-from tests.support.databases import POSTGRES_URL
+from tests.support.databases import POSTGRES_URL, query
 from tests.support.processes import (
     SMALL_POOL,
     TAC_API,
     ApiProcess,
+    Command,
     api_processes,
     bearer,
     make_tokens,
     migrated,
     start_api,
+    start_command,
+    stopped_at_end,
+    wait_for,
 )
 
 pytestmark = [
@@ -79,30 +82,17 @@ BRISTOL_SYSTEM = (Role.la_system, None, "801")
 # Each actor its own client, so none meets the small limit but the one test that is about it.
 WRITERS = [f"writer_{n}" for n in range(8)]
 READERS = [f"reader_{n}" for n in range(6)]
+LIMITED = [f"limited_{n}" for n in range(3)]  # the rate-limit test's, a new one for each try
 MODULE_CLIENTS = {
     **CLIENTS,
     "idempotent": EWI_WORKER,
-    "limited": EWI_WORKER,
+    **dict.fromkeys(LIMITED, EWI_WORKER),
     **dict.fromkeys(WRITERS, EWI_WORKER),
     **dict.fromkeys(READERS, BRISTOL_SYSTEM),
 }
 
 
 # The database, straight ------------------------------------------------------------------------
-
-
-def query(database_url: str, statement: str, *args: Any) -> list[asyncpg.Record]:
-    """Read or change the database directly, as the processes left it."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run() -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(dsn)
-        try:
-            return await connection.fetch(statement, *args)
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
 
 
 def latest_position(database_url: str) -> int:
@@ -252,33 +242,41 @@ def test_one_key_sent_twenty_times_at_once_across_three_processes_makes_one_reco
 
 def test_a_clients_rate_limit_holds_across_three_processes(service: Service) -> None:
     """GCRA with a minute's allowance at once: of more requests than the limit, fired at once
-    over the three processes, the limit's worth pass (one more if the burst outlasts an
-    emission interval, 2 s); each process alone would have let all of them through."""
-    fired = RATE_LIMIT + 15
+    over the three processes (a third to each, fewer than the limit: each process alone would
+    have let all of them through), the limit's worth pass, one more at most.
 
-    async def burst() -> list[httpx.Response]:
+    A request is admitted while the client's theoretical arrival time, pushed one emission
+    interval (60 / limit = 2 s) per admitted request, stays within a minute of its `now`: a
+    burst that outlasts an interval earns one more. So the bound is exact only for a burst
+    shorter than an interval; one that is not (a machine loaded past that) proves nothing
+    either way, and is fired again for a new client."""
+    fired = RATE_LIMIT + 15
+    interval = 60 / RATE_LIMIT
+
+    async def burst(who: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=30) as http:
             return await asyncio.gather(
                 *(
-                    http.get(service.url(n, "/v1/mothers"), headers=service.headers("limited"))
+                    http.get(service.url(n, "/v1/mothers"), headers=service.headers(who))
                     for n in range(fired)
                 )
             )
 
-    started = time.monotonic()
-    answers = asyncio.run(burst())
-    # A burst slower than an interval earns a request per interval: allowed for, not expected.
-    earned = int((time.monotonic() - started) // (60 / RATE_LIMIT))
+    took = []
+    for who in LIMITED:
+        started = time.monotonic()
+        answers = asyncio.run(burst(who))
+        took.append(time.monotonic() - started)
+        if took[-1] < interval:  # every request's `now` was within one interval
+            break
+    else:
+        pytest.fail(f"no burst within an emission interval ({interval:g} s): {took}")
     admitted = [answer for answer in answers if answer.status_code != 429]
     assert {answer.status_code for answer in admitted} == {200}
-    assert RATE_LIMIT <= len(admitted) <= RATE_LIMIT + 1 + earned, len(admitted)
+    assert RATE_LIMIT <= len(admitted) <= RATE_LIMIT + 1, len(admitted)
     for refused in (answer for answer in answers if answer.status_code == 429):
         assert refused.headers["content-type"] == "application/problem+json"
         assert int(refused.headers["Retry-After"]) >= 1
-    # A third of the burst went to each process, so a limit kept in each process's memory
-    # would have let every request through: what passed is one limit's worth, shared.
-    by_process = Counter(answer.request.url.port for answer in answers)
-    assert sorted(by_process.values()) == [fired // 3] * 3
 
 
 # The change feed ------------------------------------------------------------------------------
@@ -396,27 +394,50 @@ def sockets_of(pid: int) -> set[str]:
     return found
 
 
-def tcp_connections() -> list[tuple[int, int, str]]:
-    """(local port, remote port, inode) of every IPv4 and IPv6 TCP socket."""
+class Connection(NamedTuple):
+    local: int  # port
+    remote: int  # port, 0 for a listening socket
+    unread: int  # bytes received that the process has not read yet
+    inode: str
+
+
+def tcp_connections() -> list[Connection]:
+    """Every IPv4 and IPv6 TCP socket."""
     found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
-            found.append((local, remote, fields[9]))
+            unread = int(fields[4].split(":")[1], 16)  # tx_queue:rx_queue
+            found.append(Connection(local, remote, unread, fields[9]))
     return found
 
 
 def sender_of(port: int, pids: list[int]) -> int | None:
     """Which of these processes holds the connection from local port `port`."""
-    inodes = {inode for local, _, inode in tcp_connections() if local == port}
+    inodes = {c.inode for c in tcp_connections() if c.local == port}
     return next((pid for pid in pids if inodes & sockets_of(pid)), None)
 
 
 def connected_to(pid: int, server_port: int) -> bool:
     """Whether the process holds a connection to this port (its pool's, to PostgreSQL)."""
-    inodes = {inode for _, remote, inode in tcp_connections() if remote == server_port}
+    inodes = {c.inode for c in tcp_connections() if c.remote == server_port}
     return bool(inodes & sockets_of(pid))
+
+
+def has_read(api: ApiProcess, client_port: int | None = None) -> bool:
+    """Whether the server has accepted a client's connection (from `client_port`, or any) and
+    read all that was sent on it so far: a request whose headers it has read is in flight, one
+    still in the listen queue or unread would be dropped by a stop."""
+    held = sockets_of(api.process.pid)
+    return any(
+        c.local == api.port
+        and c.remote != 0
+        and client_port in (None, c.remote)
+        and c.unread == 0
+        and c.inode in held
+        for c in tcp_connections()
+    )
 
 
 @contextmanager
@@ -465,57 +486,18 @@ def position_of(cursor: str) -> int:
     return int(position)
 
 
-@dataclass
-class Worker:
-    """`tac-api webhooks run` in a process of its own, its output in a file."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, timeout: float = 60) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise AssertionError(f"webhooks run did not stop:\n{self.output()}") from None
-
-
-def start_worker(database_url: str, log_dir: Path) -> Worker:
-    log = log_dir / f"webhooks-{uuid.uuid4().hex[:8]}.log"
+def start_dispatchers(database_url: str, log_dir: Path, count: int) -> list[Command]:
+    """`tac-api webhooks run` in processes of their own."""
     env = {**os.environ, "TAC_DATABASE_URL": database_url, **SMALL_POOL, **DISPATCH_ENV}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [TAC_API, "webhooks", "run"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    return [
+        start_command(
+            [TAC_API, "webhooks", "run"], log_dir / f"webhooks-{uuid.uuid4().hex[:8]}.log", env
         )
-    return Worker(process, log)
+        for _ in range(count)
+    ]
 
 
-@contextmanager
-def workers(database_url: str, log_dir: Path, count: int) -> Iterator[list[Worker]]:
-    started = [start_worker(database_url, log_dir) for _ in range(count)]
-    try:
-        yield started
-    finally:
-        for worker in started:
-            if worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait(timeout=10)
-
-
-def wait_for(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within {seconds:g} s"
-        time.sleep(0.05)
+TOLD = "webhook delivery told to stop"  # the dispatcher's line, once it starts no new attempt
 
 
 def add_webhooks(database_url: str, receiver: Receiver, paths: dict[str, str]) -> list[str]:
@@ -555,8 +537,9 @@ def test_two_dispatchers_deliver_each_event_once_and_never_two_at_once_to_a_webh
         start = latest_position(service.database_url)
         webhook_ids = add_webhooks(service.database_url, receiver, hooks)
         try:
-            with workers(service.database_url, service.logs, 2) as dispatchers:
-                receiver.senders = [worker.process.pid for worker in dispatchers]
+            with stopped_at_end([]) as dispatchers:
+                dispatchers += start_dispatchers(service.database_url, service.logs, 2)
+                receiver.senders = [process.process.pid for process in dispatchers]
                 # Both polling before there is work: otherwise the first up could take it all.
                 database_port = make_url(service.database_url).port or 5432
                 wait_for(
@@ -587,8 +570,9 @@ def test_two_dispatchers_deliver_each_event_once_and_never_two_at_once_to_a_webh
                     90,
                     "delivery of every event",
                 )
-                time.sleep(0.3)  # a duplicate on its way would arrive meanwhile
-                exits = [worker.stop() for worker in dispatchers]
+                # Stopped, each finishes the attempts under way (the receiver records one
+                # before answering): after that no duplicate can be on its way.
+                exits = [process.stop() for process in dispatchers]
         finally:
             service.remove_webhooks(*webhook_ids)
     assert exits == [0, 0], dispatchers[0].output()[-3000:]
@@ -620,11 +604,16 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_gives_back_leases_
     refused, the delivery under way finishes but no other starts, its lease is given back, and
     it exits 0."""
     env = {**DISPATCH_ENV, "TAC_WEBHOOK_DISPATCH": "true", "TAC_SHUTDOWN_GRACE_SECONDS": "30"}
-    stopping = start_api(service.database_url, service.logs, env)
-    mother_id = service.family("801")
-    with receiving(Receiver()) as receiver:  # holds each delivery until its gate is set
-        webhook_id = service.register("/slow", receiver, "801")
+    with (
+        receiving(Receiver()) as receiver,  # holds each delivery until its gate is set
+        stopped_at_end([], signal.SIGKILL) as started,
+    ):
+        started.append(start_api(service.database_url, service.logs, env))
+        stopping = started[0]
+        webhook_id = ""
         try:
+            mother_id = service.family("801")
+            webhook_id = service.register("/slow", receiver, "801")
 
             async def three_events() -> None:
                 async with httpx.AsyncClient(timeout=30) as http:
@@ -656,7 +645,7 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_gives_back_leases_
             )
             in_flight.start()
             assert sent.wait(10)
-            time.sleep(0.3)  # the server has read the headers and the first part
+            wait_for(lambda: has_read(stopping), 10, "request read by the server")
             stopping.process.send_signal(signal.SIGTERM)
 
             def refused() -> bool:
@@ -671,28 +660,60 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_gives_back_leases_
             go_on.set()
             in_flight.join(30)
             assert answers and answers[0].status_code == 201, answers and answers[0].text
-            # Past the requests, the app's own shutdown: its background work is told to stop.
-            wait_for(
-                lambda: "Waiting for application shutdown" in stopping.output(),
-                30,
-                "application shutdown",
-            )
-            time.sleep(0.5)  # the dispatcher has been told (a few milliseconds after the line)
+            # Past the requests, the app's own shutdown: its dispatcher is told to stop, and
+            # from then on starts no attempt.
+            wait_for(lambda: TOLD in stopping.output(), 30, "dispatcher told to stop")
             receiver.gate.set()
-            code = stopping.stop(timeout=60)
+            code = stopping.wait(timeout=60)
             lease = lease_of(service.database_url, webhook_id)
             deliveries = delivery_states(service.database_url, webhook_id)
         finally:
-            if stopping.alive():
-                stopping.process.kill()
-                stopping.process.wait(10)
-            service.remove_webhooks(webhook_id)
+            if webhook_id:
+                service.remove_webhooks(webhook_id)
     assert code == 0, stopping.output()[-3000:]
     assert lease is None, "the stopped process kept its lease"
     assert receiver.count("/slow") == 1, "a stopping process started another delivery"
     assert deliveries == ["delivered"]  # the one under way was finished and recorded
     count = "SELECT count(*) FROM mother WHERE id = $1"
     assert query(service.database_url, count, uuid.UUID(answers[0].json()["id"]))[0][0] == 1
+
+
+GRACE_SECONDS = 1
+
+
+def test_sigterm_cuts_a_request_that_outlasts_the_grace_time_and_still_exits_0(
+    service: Service,
+) -> None:
+    """TAC_SHUTDOWN_GRACE_SECONDS bounds the wait for requests in flight: a request whose body
+    never finishes arriving is cut when it runs out, without a record,
+    and the process still exits 0 (its shutdown after the cut is the one the test above sees
+    give back the leases), soon after."""
+    env = {"TAC_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)}
+    body = orjson.dumps(mother_body())
+    head = (
+        f"POST /v1/mothers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {service.tokens[WRITERS[7]]}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with stopped_at_end([], signal.SIGKILL) as started:
+        started.append(start_api(service.database_url, service.logs, env))
+        cut = started[0]
+        with socket.create_connection(("127.0.0.1", cut.port), timeout=30) as client:
+            client.sendall(head + body[:20])  # the rest never comes
+            port = client.getsockname()[1]
+            wait_for(lambda: has_read(cut, port), 10, "request read by the server")
+            cut.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            code = cut.wait(timeout=GRACE_SECONDS + 30)
+            took = time.monotonic() - signalled
+            answer = client.recv(4096)  # all there is: the server's side has closed
+    assert code == 0, cut.output()[-3000:]
+    # Cut: uvicorn answers a request it cancelled with a plain 500 (and closes), or nothing.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 500 "), answer
+    assert took >= GRACE_SECONDS, "cut before the grace time"
+    assert "timeout graceful shutdown exceeded" in cut.output()  # uvicorn's line: it cut it
+    count = "SELECT count(*) FROM mother WHERE prison_number = $1"
+    assert query(service.database_url, count, orjson.loads(body)["prison_number"])[0][0] == 0
 
 
 def test_sigterm_to_webhooks_run_ends_the_attempt_under_way_gives_back_leases_and_exits_0(
@@ -713,13 +734,15 @@ def test_sigterm_to_webhooks_run_ends_the_attempt_under_way_gives_back_leases_an
                         await post_evidence(http, service, WRITERS[7], k, mother_id, f"{k}")
 
             asyncio.run(three_events())
-            with workers(service.database_url, service.logs, 1) as (worker,):
+            with stopped_at_end([], signal.SIGKILL) as started:
+                started += start_dispatchers(service.database_url, service.logs, 1)
+                worker = started[0]
                 assert receiver.arrived.wait(60), "nothing was delivered"
                 assert lease_of(service.database_url, webhook_id) is not None
                 worker.process.send_signal(signal.SIGTERM)
-                time.sleep(0.5)  # its loop has run the signal's handler (it is idle, waiting)
+                wait_for(lambda: TOLD in worker.output(), 30, "dispatcher told to stop")
                 receiver.gate.set()
-                code = worker.process.wait(60)
+                code = worker.wait(60)
                 lease = lease_of(service.database_url, webhook_id)
                 deliveries = delivery_states(service.database_url, webhook_id)
         finally:

@@ -72,6 +72,21 @@ def served(url: str) -> str:
     )
 
 
+def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Read or change a PostgreSQL database directly (any driver in `url`), on a connection of
+    its own: as the service left it, never through the service's pool."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def fetch() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+
+    return run(fetch())
+
+
 def drop_postgres_database(url: str) -> None:
     name = make_url(url).database
     run(run_as_server_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -8,11 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -35,23 +35,99 @@ def free_port() -> int:
 
 
 @dataclass
-class ApiProcess:
-    """One `tac-api serve`, its output in a file (a pipe nobody reads would fill and stall it)."""
+class Command:
+    """A command in a process of its own, its output in a file (a pipe nobody reads would fill
+    and stall it)."""
 
-    port: int
     process: subprocess.Popen[bytes]
     log: Path
     env: dict[str, str] = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = 60) -> int:
+        """Send a signal and wait for the exit; its code (negative: killed by that signal)."""
+        if self.alive():
+            self.process.send_signal(stop_signal)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 60) -> int:
+        """The exit code; killed, and an AssertionError, if it has not exited within `timeout`."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(
+                f"{self.process.args} did not stop in {timeout} s:\n{self.output()[-3000:]}"
+            ) from None
+
+
+Started = TypeVar("Started", bound=Command)
+
+
+def start_command(argv: list[str], log: Path, env: Mapping[str, str]) -> Command:
+    """`argv` (`env`: its whole environment) in a process of its own, its output in `log`."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    return Command(process, log, dict(env))
+
+
+def stop_all(
+    commands: Iterable[Command], stop_signal: int = signal.SIGTERM, timeout: float = 60
+) -> None:
+    """Every one told at once (they stop side by side), then each waited for; one that has not
+    stopped within `timeout` is killed, and the first such failure raised once all have been
+    seen to."""
+    commands = list(commands)
+    for command in commands:
+        if command.alive():
+            command.process.send_signal(stop_signal)
+    failures = []
+    for command in commands:
+        try:
+            command.wait(timeout)
+        except Exception as exc:  # the others are still stopped
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+
+
+@contextmanager
+def stopped_at_end(
+    commands: list[Started], stop_signal: int = signal.SIGTERM
+) -> Iterator[list[Started]]:
+    """The commands, each stopped (`stop_signal`) at the end if still running, however the
+    block ends. Those the block starts may be appended to the list."""
+    try:
+        yield commands
+    finally:
+        stop_all(commands, stop_signal)
+
+
+def wait_for(condition: Callable[[], object], seconds: float, what: str) -> None:
+    """Until `condition()` is true; an AssertionError naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {seconds:g} s"
+        time.sleep(0.05)
+
+
+@dataclass
+class ApiProcess(Command):
+    """One `tac-api serve` on a port of its own."""
+
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def wait_until_live(self, timeout: float = 60) -> None:
         """Until /health/liveness answers (the process has imported and bound its port)."""
@@ -66,19 +142,6 @@ class ApiProcess:
             assert time.monotonic() < deadline, f"tac-api serve did not start:\n{self.output()}"
             time.sleep(0.1)
 
-    def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = 60) -> int:
-        """Send a signal and wait for the exit; its code (negative: killed by that signal)."""
-        if self.alive():
-            self.process.send_signal(stop_signal)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise AssertionError(
-                f"tac-api serve did not stop in {timeout} s:\n{self.output()}"
-            ) from None
-
 
 def start_api(
     database_url: str,
@@ -90,7 +153,8 @@ def start_api(
     workers: int = 1,
 ) -> ApiProcess:
     """`tac-api serve` on a port of its own. `env`: TAC_* settings for this process (small pools by
-    default, the background webhook dispatcher off unless said). `workers`: `--workers`."""
+    default, the background webhook dispatcher off unless said). `workers`: `--workers`. If it
+    does not start (`wait`), it is stopped before the AssertionError."""
     port = port or free_port()
     settings = {
         **os.environ,
@@ -99,18 +163,15 @@ def start_api(
         **SMALL_POOL,
         **(env or {}),
     }
-    log = log_dir / f"tac-api-{port}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [TAC_API, "serve", "--port", str(port), "--workers", str(workers)],
-            env=settings,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    api = ApiProcess(port, process, log, settings)
+    argv = [TAC_API, "serve", "--port", str(port), "--workers", str(workers)]
+    command = start_command(argv, log_dir / f"tac-api-{port}.log", settings)
+    api = ApiProcess(command.process, command.log, command.env, port)
     if wait:
-        api.wait_until_live()
+        try:
+            api.wait_until_live()
+        except BaseException:
+            stop_all([api], signal.SIGKILL)
+            raise
     return api
 
 
@@ -119,15 +180,11 @@ def api_processes(
     database_url: str, log_dir: Path, count: int, env: Mapping[str, str] | None = None
 ) -> Iterator[list[ApiProcess]]:
     """`count` processes on one database, started together, stopped (SIGTERM) at the end."""
-    started = [start_api(database_url, log_dir, env, wait=False) for _ in range(count)]
-    try:
+    with stopped_at_end([]) as started:
+        started += [start_api(database_url, log_dir, env, wait=False) for _ in range(count)]
         for api in started:
             api.wait_until_live()
         yield started
-    finally:
-        for api in started:
-            if api.alive():
-                api.stop()
 
 
 def migrated(database_url: str) -> str:

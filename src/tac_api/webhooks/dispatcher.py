@@ -472,15 +472,31 @@ async def run(
 ) -> None:
     """Deliver until `stop` is set: again at once after a pass that sent something, otherwise
     after TAC_WEBHOOK_POLL_SECONDS."""
-    async with new_client(settings) as client:
-        while not stop.is_set():
-            sent = 0
-            try:
-                sent = await dispatch_once(
-                    sessionmaker, settings, client, resolver=resolver, stop=stop
-                )
-            except Exception:
-                log.exception("webhook delivery pass failed; trying again after the poll interval")
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+    told = asyncio.create_task(_say_when_told(stop))
+    try:
+        async with new_client(settings) as client:
+            while not stop.is_set():
+                sent = 0
+                try:
+                    sent = await dispatch_once(
+                        sessionmaker, settings, client, resolver=resolver, stop=stop
+                    )
+                except Exception:
+                    log.exception(
+                        "webhook delivery pass failed; trying again after the poll interval"
+                    )
+                if not sent:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+    finally:
+        if stop.is_set():
+            await told  # said at once, whichever woke first
+        else:
+            told.cancel()
+
+
+async def _say_when_told(stop: asyncio.Event) -> None:
+    # An operator watching a slow stop (and a test) sees when delivery was told: from then on
+    # no attempt starts, while the one under way may take up to TAC_WEBHOOK_TIMEOUT_SECONDS.
+    await stop.wait()
+    log.info("webhook delivery told to stop: the attempts under way finish, no other starts")
