@@ -35,6 +35,29 @@ os.environ["TAC_WEBHOOK_DISPATCH"] = "false"
 if POOLER_URL:
     # Behind a transaction-pooling PgBouncer 1.18, as README's Deploying section says to run.
     os.environ["TAC_DATABASE_STATEMENT_CACHE"] = "false"
+# The slowest files first, longest first (seconds of one worker, a quiet 2-core machine, December
+# 2026): pytest-xdist deals whole files (`--dist loadfile`) in collection order, and a slow file
+# dealt last runs alone while the other worker waits. Others keep their order.
+SLOWEST_FIRST = [
+    "tests/contracts/test_schemathesis.py",  # 264
+    "tests/commands/test_commands.py",  # 103
+    "tests/contracts/test_access_matrix.py",  # 98
+    "tests/reports/test_reports.py",  # 55
+    "tests/commands/test_bench.py",  # 53
+    "tests/platform/test_pgbouncer.py",  # 44
+    "tests/platform/test_outage.py",  # 34
+    "tests/commands/test_soak.py",  # 25
+    "tests/events/test_consumer.py",  # 25
+    "tests/platform/test_processes.py",  # 24
+    "tests/platform/test_metrics.py",  # 24
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: place for place, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 # Case tables, children before parents; reference data and API clients persist across tests.
 CASE_TABLES = [
     "published_figure",
