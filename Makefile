@@ -8,9 +8,10 @@ PORT ?= 8000
 # Where Debian puts chromium; tests/contracts/test_docs.py drives it there.
 CHROMIUM ?= /usr/bin/chromium
 DEMO ?=
-# Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once.
+# Both cores (pytest-xdist); a file's tests stay on one worker, so its module fixtures are made once;
+# files are dealt in the order tests/conftest.py gives them, the slowest first.
 # `make test PYTEST_ARGS=` runs in one process.
-PYTEST_ARGS ?= -n auto --dist loadfile
+PYTEST_ARGS ?= -n auto --dist loadfile --no-loadscope-reorder
 export TAC_DATABASE_URL ?= sqlite:///var/tac.db
 
 .PHONY: install pango browser postgres-tools run test lint format openapi bench soak lock clean

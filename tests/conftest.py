@@ -4,6 +4,7 @@ the tests import lives in tests/support."""
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,11 +13,10 @@ from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
-from tac_api.auth.service import create_client
 from tac_api.config import Settings
 from tac_api.main import create_app
 from tac_api.migrations import upgrade
-from tests.support.api import CLIENTS, Api
+from tests.support.api import Api, add_clients
 from tests.support.databases import (
     POOLER_URL,
     backends,
@@ -36,8 +36,9 @@ if POOLER_URL:
     # Behind a transaction-pooling PgBouncer 1.18, as README's Deploying section says to run.
     os.environ["TAC_DATABASE_STATEMENT_CACHE"] = "false"
 # The slowest files first, longest first (seconds of one worker, a quiet 2-core machine, December
-# 2026): pytest-xdist deals whole files (`--dist loadfile`) in collection order, and a slow file
-# dealt last runs alone while the other worker waits. Others keep their order.
+# 2026), then the rest by their number of tests: pytest-xdist deals whole files (`--dist loadfile`)
+# in this order (`--no-loadscope-reorder`, in the Makefile; its own order, by number of tests
+# alone, dealt these files of one slow test last, to run alone while the other worker waited).
 SLOWEST_FIRST = [
     "tests/contracts/test_schemathesis.py",  # 264
     "tests/commands/test_commands.py",  # 103
@@ -54,8 +55,12 @@ SLOWEST_FIRST = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
     rank = {path: place for place, path in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    tests_in = Counter(file_of(item) for item in items)
+    items.sort(key=lambda item: (rank.get(file_of(item), len(rank)), -tests_in[file_of(item)]))
 
 
 # Case tables, children before parents; reference data and API clients persist across tests.
@@ -154,17 +159,8 @@ def api_session(database_url: str) -> Iterator[Api]:
     with TestClient(app) as client:
 
         async def make_clients() -> dict[str, str]:
-            tokens = {}
             async with app.state.sessionmaker() as session, session.begin():
-                for name, (role, prison, authority) in CLIENTS.items():
-                    _, tokens[name] = await create_client(
-                        session,
-                        name=name,
-                        role=role,
-                        prison_code=prison,
-                        local_authority_code=authority,
-                    )
-            return tokens
+                return await add_clients(session)
 
         yield Api(client, client.portal.call(make_clients), database_url)  # type: ignore[union-attr]
 

@@ -8,7 +8,6 @@ import pty
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -31,19 +30,11 @@ from tac_api.mothers.models import Mother
 from tac_api.webhooks.models import Webhook
 from tests.support.bodies import mother_row
 from tests.support.databases import backends, load_reference_into, run
-
-TAC_API = str(Path(sys.executable).with_name("tac-api"))
+from tests.support.processes import TAC_API, run_tac_api
 
 
 def tac_api(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TAC_API, *args],
-        env={**os.environ, "TAC_DATABASE_URL": url, **env},
-        stdin=subprocess.DEVNULL,  # no terminal: nothing may wait for an answer
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tac_api(*args, env={**os.environ, "TAC_DATABASE_URL": url, **env})
 
 
 def succeeds(url: str, *args: str, **env: str) -> str:

@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from tests.support.events import (
     released,
     updated,
 )
+from tests.support.processes import run_tac_api
 
 WHEN = "2026-12-06T09:07:15.624796498Z"
 
@@ -300,19 +300,10 @@ def test_a_failure_is_logged_without_the_messages_content(
 
 # -- The commands, in fresh processes, as a user runs them ---------------------------------------
 
-TAC_API = str(Path(sys.executable).with_name("tac-api"))
-
 
 def tac_api(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {name: value for name, value in os.environ.items() if not name.startswith("TAC_")}
-    return subprocess.run(
-        [TAC_API, *args],
-        env={**clean, **env},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tac_api(*args, env={**clean, **env})
 
 
 def test_consume_refuses_without_a_queue(tmp_path: Path) -> None:

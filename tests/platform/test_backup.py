@@ -33,7 +33,7 @@ from tests.support.databases import (
     run_as_server_admin,
 )
 from tests.support.postgres_server import server_bin
-from tests.support.processes import TAC_API, make_tokens
+from tests.support.processes import make_tokens, run_tac_api
 from tests.support.world import linked_mother
 
 pytestmark = [
@@ -112,15 +112,7 @@ def libpq(url: str) -> str:
 
 def grant(database: Database, role: str) -> None:
     tool_env = {**os.environ, "TAC_DATABASE_URL": database.as_owner}
-    done = subprocess.run(
-        [TAC_API, "db", "grant", "--role", role],
-        env=tool_env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_tac_api("db", "grant", "--role", role, env=tool_env)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -32,7 +32,7 @@ from tests.support.databases import (
     run,
 )
 from tests.support.postgres_server import Bouncer, pgbouncer, server_bin
-from tests.support.processes import TAC_API
+from tests.support.processes import run_tac_api
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = ["tests/sync", "tests/idempotency", "tests/changes", "tests/reports"]
@@ -147,15 +147,7 @@ def test_migrations_run_through_pgbouncer() -> None:
     try:
         with pgbouncer("transaction", 2, round_robin=True) as bouncer:
             env = through(bouncer) | {"TAC_DATABASE_URL": bouncer.url(make_url(url).database)}
-            done = subprocess.run(
-                [TAC_API, "db", "upgrade"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            done = run_tac_api("db", "upgrade", env=env, timeout=300)
             assert done.returncode == 0, done.stdout + done.stderr
             assert "schema at head" in done.stdout
             stats = {row["database"]: row for row in show(bouncer, "SHOW STATS")}

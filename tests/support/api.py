@@ -5,8 +5,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tac_api.auth.schemas import Role
+from tac_api.auth.service import create_client
 from tests.support.bodies import child_body, mother_body
 
 # Who is who in the tests: each role, in each of two scopes.
@@ -22,6 +24,17 @@ CLIENTS = {
     "sar_service": (Role.subject_access, None, None),
     "monitoring": (Role.monitoring, None, None),
 }
+
+
+async def add_clients(session: AsyncSession, clients: dict[str, Any] = CLIENTS) -> dict[str, str]:
+    """An API key for each of the tests' clients (name: (role, prison, authority)), added in the
+    session's transaction: their tokens, by name."""
+    tokens = {}
+    for name, (role, prison, authority) in clients.items():
+        _, tokens[name] = await create_client(
+            session, name=name, role=role, prison_code=prison, local_authority_code=authority
+        )
+    return tokens
 
 
 @dataclass

@@ -16,16 +16,32 @@ from typing import Any, TypeVar
 
 import httpx
 
-from tac_api.auth.service import create_client
 from tac_api.config import Settings
 from tac_api.db import make_engine, sessionmaker_for
 from tac_api.migrations import upgrade
-from tests.support.api import CLIENTS
+from tests.support.api import CLIENTS, add_clients
 from tests.support.databases import load_reference_into, run
 
 TAC_API = str(Path(sys.executable).parent / "tac-api")
 # Small pools: three processes and the test's own connections stay far inside PostgreSQL's 100.
 SMALL_POOL = {"TAC_DATABASE_POOL_SIZE": "5", "TAC_DATABASE_MAX_OVERFLOW": "2"}
+
+
+def run_tac_api(
+    *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """One `tac-api` command as an operator runs it, in the environment given (whole: the
+    caller decides what of the tests' own it keeps), with no terminal: nothing may wait for an
+    answer."""
+    return subprocess.run(
+        [TAC_API, *args],
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -200,20 +216,11 @@ def make_tokens(database_url: str, clients: Mapping[str, Any] = CLIENTS) -> dict
 
     async def create() -> dict[str, str]:
         engine = make_engine(Settings(database_url=database_url), pool=False)
-        tokens = {}
         try:
             async with sessionmaker_for(engine)() as session, session.begin():
-                for name, (role, prison, authority) in clients.items():
-                    _, tokens[name] = await create_client(
-                        session,
-                        name=name,
-                        role=role,
-                        prison_code=prison,
-                        local_authority_code=authority,
-                    )
+                return await add_clients(session, dict(clients))
         finally:
             await engine.dispose()
-        return tokens
 
     return run(create())
 
