@@ -4,8 +4,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -65,16 +65,21 @@ def print_table(header: str, rows: list[str]) -> None:
         typer.echo(row)
 
 
-def stop_on_signals() -> asyncio.Event:
-    """Set on Ctrl-C or SIGTERM: a long-running command (webhooks, events) finishes the work
-    under way and stops. Called inside the command's event loop."""
+@contextmanager
+def running_until_stopped(settings: Settings) -> Iterator[asyncio.Event]:
+    """A long-running command (webhooks, events): the event set on Ctrl-C or SIGTERM, when it
+    finishes the work under way and stops, and its own figures served on TAC_METRICS_PORT
+    meanwhile (it has no API to serve /metrics). Entered inside the command's event loop."""
     import signal
+
+    from tac_api.metrics.service import served_on_own_port
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
-    return stop
+    with served_on_own_port(settings):
+        yield stop
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:
@@ -501,7 +506,6 @@ def events_consume(
 
     from tac_api.events import aws, consumer
     from tac_api.logs import configure_logging
-    from tac_api.metrics.service import served_on_own_port
 
     settings = get_settings()
     if not settings.events_queue_url:
@@ -520,8 +524,7 @@ def events_consume(
             if once:
                 sqs = aws.client(settings, "sqs")
                 return dict(await consumer.consume_once(sqs, settings, handler))
-            stop = stop_on_signals()
-            with served_on_own_port(settings):
+            with running_until_stopped(settings) as stop:
                 await consumer.run(sessionmaker, settings, stop, handler)
             return {}
 
@@ -585,7 +588,6 @@ def events_publish(
 
     from tac_api.events import publisher
     from tac_api.logs import configure_logging
-    from tac_api.metrics.service import served_on_own_port
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -602,8 +604,7 @@ def events_publish(
                         break
                 await publisher.prune(sessionmaker, settings)
                 return total
-            stop = stop_on_signals()
-            with served_on_own_port(settings):
+            with running_until_stopped(settings) as stop:
                 await publisher.run(sessionmaker, settings, stop)
             return 0
 
@@ -630,7 +631,6 @@ def webhooks_run(
     delivery (TAC_WEBHOOK_DISPATCH); any number may run at once against one PostgreSQL."""
 
     from tac_api.logs import configure_logging
-    from tac_api.metrics.service import served_on_own_port
     from tac_api.webhooks import dispatcher
 
     settings = get_settings()
@@ -642,8 +642,7 @@ def webhooks_run(
             sessionmaker = sessionmaker_for(transactional(engine))
             if once:
                 return await dispatcher.dispatch_once(sessionmaker, settings, strict=True)
-            stop = stop_on_signals()
-            with served_on_own_port(settings):
+            with running_until_stopped(settings) as stop:
                 await dispatcher.run(sessionmaker, settings, stop)
             return 0
 
